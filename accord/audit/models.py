@@ -1,0 +1,74 @@
+"""The audit trail: append-only, each entry chained to the one before by a hash."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Verb(models.TextChoices):
+    LOGIN = "auth.login", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Failed log-in")
+    LOGOUT = "auth.logout", _("Logged out")
+    ESCALATION_VIEWED = "escalation.viewed", _("Viewed an escalation")
+    ESCALATION_LISTED = "escalation.listed", _("Listed escalations")
+    ESCALATION_RAISED = "escalation.raised", _("Raised an escalation")
+    ESCALATION_CHANGED = "escalation.changed", _("Changed an escalation")
+    ESCALATION_PRINTED = "escalation.printed", _("Printed the record for the agency's file")
+    DOCUMENT_UPLOADED = "document.uploaded", _("Attached an evidence document")
+    DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
+    DRAFT_SAVED = "draft.saved", _("Saved a draft")
+    CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
+    DEMO_LOADED = "demo.loaded", _("Loaded the demo partnership")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - guarded path
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):  # pragma: no cover - guarded path
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the trail. No path in Accord updates or deletes one."""
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for Accord's own scheduled work (the system actor)."),
+    )
+    actor_label = models.CharField(max_length=200)
+    actor_agency = models.CharField(max_length=200, blank=True)
+    actor_roles = models.CharField(max_length=300, blank=True)
+    verb = models.CharField(max_length=40, choices=Verb.choices, db_index=True)
+    partnership_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=60, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(verb__in=Verb.values), name="audit_verb_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")

@@ -1,0 +1,104 @@
+"""Writing to the audit trail. Call inside the transaction of the change it records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditEvent, Verb
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_KEY = 74_737_001  # PostgreSQL advisory lock for the chain
+
+
+def _database_now() -> dt.datetime:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT statement_timestamp()")
+            return cursor.fetchone()[0]
+        cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+        value = dt.datetime.fromisoformat(cursor.fetchone()[0])
+        return value.replace(tzinfo=dt.UTC)
+
+
+def entry_hash(event: AuditEvent) -> str:
+    body = json.dumps(
+        {
+            "previous": event.previous_hash,
+            "at": event.at.astimezone(dt.UTC).isoformat(),
+            "actor": event.actor_id,
+            "actor_label": event.actor_label,
+            "actor_agency": event.actor_agency,
+            "actor_roles": event.actor_roles,
+            "verb": event.verb,
+            "partnership": event.partnership_id,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "payload": event.payload,
+            "ip": event.ip_address,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: Any,
+    verb: Verb,
+    target: Any = None,
+    partnership_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one entry to the trail, chained to the previous entry."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+        real_actor = actor if getattr(actor, "is_authenticated", False) else None
+        roles = ""
+        if real_actor is not None:
+            roles = ",".join(sorted({ra.role for ra in real_actor.role_assignments.all()}))
+        event = AuditEvent(
+            at=_database_now() if connection.vendor == "postgresql" else timezone.now(),
+            actor=real_actor,
+            actor_label=(real_actor.username if real_actor else (str(actor) if actor else "system")),
+            actor_agency=str(real_actor.agency) if real_actor and real_actor.agency_id else "",
+            actor_roles=roles,
+            verb=verb,
+            partnership_id=partnership_id,
+            target_type=target.__class__.__name__.lower() if target is not None else "",
+            target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
+            payload=payload or {},
+            ip_address=client_ip(request),
+            previous_hash=last or GENESIS_HASH,
+        )
+        event.entry_hash = entry_hash(event)
+        event.save()
+        return event
+
+
+def audit_verify() -> tuple[bool, AuditEvent | None]:
+    """Walk the chain; answer (True, None) or (False, first broken entry)."""
+    previous = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.previous_hash != previous or entry_hash(event) != event.entry_hash:
+            return False, event
+        previous = event.entry_hash
+    return True, None

@@ -1,0 +1,24 @@
+"""Log-in, failed log-in and log-out go to the audit trail."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import Verb
+from .services import audit_record
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    audit_record(actor=user, verb=Verb.LOGIN, target=user, request=request)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(actor=user, verb=Verb.LOGOUT, target=user, request=request)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    audit_record(actor=None, verb=Verb.LOGIN_FAILED, payload={"username": username}, request=request)

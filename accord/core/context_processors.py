@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from accord.partnership.models import Partnership
+
+from .navigation import navigation_for
+
+
+def accord(request: HttpRequest) -> dict:
+    partnership = getattr(request, "partnership", None)
+    roles = getattr(request, "roles", frozenset())
+    emergency_partnership = partnership
+    if emergency_partnership is None:
+        # Before log-in: a single-partnership deployment shows its own front door.
+        only = list(Partnership.objects.all()[:2])
+        emergency_partnership = only[0] if len(only) == 1 else None
+    return {
+        "partnership": partnership,
+        "emergency_partnership": emergency_partnership,
+        "roles": roles,
+        "navigation": navigation_for(roles, request.path) if partnership else [],
+    }

@@ -1,0 +1,27 @@
+"""The errors Accord's domain services raise, shared by pages, the API and commands."""
+
+from django.core.exceptions import ValidationError
+
+
+class DomainError(Exception):
+    """Base class for refusals by a domain service."""
+
+
+class NotAllowed(DomainError):
+    """The user may see the record but may not take this action."""
+
+
+class NotFound(DomainError):
+    """The record does not exist or the user may not see it (the two are never told apart)."""
+
+
+class StaleVersion(DomainError):
+    """The record changed since the user loaded it; nothing was changed."""
+
+
+class ImmediateDanger(DomainError):
+    """A child may be in immediate danger: Accord is not the route, and nothing is stored."""
+
+
+class RuleViolation(ValidationError):
+    """A rule of the protocol forbids the change (answered 422 by the API)."""

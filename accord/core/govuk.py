@@ -1,0 +1,327 @@
+"""Rendering Django forms as GOV.UK Frontend v6 components.
+
+This is Accord's one way to render a form: every field goes through
+``render_field``, which builds the GOV.UK Frontend macro's parameters from the
+bound field and renders the macro shipped with ``govuk-frontend-django``
+(through its ``govuk-frontend-jinja`` templates). Errors, hints, labels and
+page headings follow the GOV.UK Design System's patterns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from govuk_frontend_django.components.base import GovUKComponent
+
+from accord.core import clock
+
+_MACROS = {
+    "input": ("input", "govukInput"),
+    "password": ("password-input", "govukPasswordInput"),
+    "textarea": ("textarea", "govukTextarea"),
+    "character-count": ("character-count", "govukCharacterCount"),
+    "select": ("select", "govukSelect"),
+    "radios": ("radios", "govukRadios"),
+    "checkboxes": ("checkboxes", "govukCheckboxes"),
+    "date-input": ("date-input", "govukDateInput"),
+    "file-upload": ("file-upload", "govukFileUpload"),
+    "error-summary": ("error-summary", "govukErrorSummary"),
+    "button": ("button", "govukButton"),
+    "warning-text": ("warning-text", "govukWarningText"),
+    "tag": ("tag", "govukTag"),
+    "service-navigation": ("service-navigation", "govukServiceNavigation"),
+    "footer": ("footer", "govukFooter"),
+    "skip-link": ("skip-link", "govukSkipLink"),
+    "summary-list": ("summary-list", "govukSummaryList"),
+    "notification-banner": ("notification-banner", "govukNotificationBanner"),
+    "pagination": ("pagination", "govukPagination"),
+    "table": ("table", "govukTable"),
+    "back-link": ("back-link", "govukBackLink"),
+    "panel": ("panel", "govukPanel"),
+    "inset-text": ("inset-text", "govukInsetText"),
+    "details": ("details", "govukDetails"),
+}
+
+
+def render_component(name: str, params: dict[str, Any]) -> SafeString:
+    folder, macro = _MACROS[name]
+    component = GovUKComponent()
+    component.set_jinja2_template(f"govuk_frontend_jinja/components/{folder}/macro.html")
+    component.set_macro_name(macro)
+    return component.render(component_data=params)
+
+
+class DateInputWidget(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year boxes."""
+
+    parts = ("day", "month", "year")
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
+
+    def decompress(self, value: Any) -> list:
+        if isinstance(value, dt.date):
+            return [value.day, value.month, value.year]
+        if isinstance(value, str) and value:
+            try:
+                parsed = dt.date.fromisoformat(value)
+            except ValueError:
+                return [None, None, None]
+            return [parsed.day, parsed.month, parsed.year]
+        return [None, None, None]
+
+    def value_from_datadict(self, data, files, name):
+        return [data.get(f"{name}-{part}", "") for part in self.parts]
+
+    def value_omitted_from_data(self, data, files, name):
+        return all(f"{name}-{part}" not in data for part in self.parts)
+
+
+class DateInputField(forms.Field):
+    """A date entered in the GOV.UK day / month / year pattern, with GOV.UK error messages."""
+
+    widget = DateInputWidget
+
+    def __init__(self, *, subject: str, allow_future: bool = True, **kwargs: Any) -> None:
+        self.subject = subject
+        self.allow_future = allow_future
+        kwargs.setdefault("error_messages", {"required": _("Enter %(subject)s") % {"subject": subject}})
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if isinstance(value, dt.date):
+            return value
+        if not value or all(not str(v).strip() for v in value):
+            return None
+        day, month, year = (str(v).strip() for v in value)
+        missing = [label for label, v in ((_("day"), day), (_("month"), month), (_("year"), year)) if not v]
+        if missing:
+            raise ValidationError(
+                _("%(subject)s must include a %(part)s")
+                % {"subject": self.subject.capitalize(), "part": missing[0]},
+                code="incomplete",
+            )
+        try:
+            parsed = dt.date(int(year), int(month), int(day))
+        except (TypeError, ValueError, OverflowError):
+            raise ValidationError(
+                _("%(subject)s must be a real date") % {"subject": self.subject.capitalize()},
+                code="invalid",
+            ) from None
+        if len(year) != 4:
+            raise ValidationError(_("Year must include 4 numbers"), code="invalid_year")
+        return parsed
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not self.allow_future and value > clock.today():
+            raise ValidationError(
+                _("%(subject)s must be today or in the past") % {"subject": self.subject.capitalize()},
+                code="future",
+            )
+
+
+def _field_id(bound: forms.BoundField) -> str:
+    return bound.auto_id or f"id_{bound.html_name}"
+
+
+def _error(bound: forms.BoundField) -> dict | None:
+    if bound.errors:
+        return {"text": " ".join(str(e) for e in bound.errors)}
+    return None
+
+
+def _hint(bound: forms.BoundField, hint: str | None = None) -> dict | None:
+    text = hint if hint is not None else bound.help_text
+    return {"text": str(text)} if text else None
+
+
+def _choices(bound: forms.BoundField) -> list[tuple[str, str]]:
+    return [(str(value), str(label)) for value, label in bound.field.choices]
+
+
+def _selected(bound: forms.BoundField) -> set[str]:
+    value = bound.value()
+    if value is None:
+        return set()
+    if isinstance(value, (list, tuple)):
+        return {str(v) for v in value}
+    return {str(value)}
+
+
+def render_field(
+    bound: forms.BoundField,
+    *,
+    heading: bool = False,
+    label_class: str | None = None,
+    classes: str | None = None,
+    hint: str | None = None,
+    inline: bool = False,
+    **extra: Any,
+) -> SafeString:
+    """Render one bound field as its GOV.UK component."""
+    widget = bound.field.widget
+    field_id = _field_id(bound)
+    label_text = str(bound.label)
+    page_heading_class = "govuk-label--l" if heading else label_class
+    label = {
+        "text": label_text,
+        "for": field_id,
+        "isPageHeading": heading or None,
+        "classes": page_heading_class,
+    }
+    legend = {
+        "text": label_text,
+        "isPageHeading": heading or None,
+        "classes": "govuk-fieldset__legend--l" if heading else (label_class or "govuk-fieldset__legend--s"),
+    }
+    common: dict[str, Any] = {"errorMessage": _error(bound), "hint": _hint(bound, hint)}
+    attrs = {k: v for k, v in widget.attrs.items() if k not in {"class", "id"}}
+    if bound.field.required and not isinstance(widget, (forms.CheckboxInput,)):
+        attrs.pop("required", None)
+
+    if isinstance(widget, DateInputWidget):
+        values = widget.decompress(bound.value()) if not isinstance(bound.value(), list) else bound.value()
+        err = bool(bound.errors)
+        items = []
+        for part, value, width in zip(DateInputWidget.parts, values, (2, 2, 4), strict=True):
+            items.append(
+                {
+                    "name": part,
+                    "label": str({"day": _("Day"), "month": _("Month"), "year": _("Year")}[part]),
+                    "value": "" if value is None else str(value),
+                    "classes": f"govuk-input--width-{width}" + (" govuk-input--error" if err else ""),
+                }
+            )
+        params = {
+            "id": field_id,
+            "namePrefix": bound.html_name,
+            "items": items,
+            "fieldset": {"legend": legend},
+            **common,
+        }
+        return render_component("date-input", params)
+
+    if isinstance(widget, forms.RadioSelect):
+        selected = _selected(bound)
+        items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(bound) if v != ""]
+        params = {
+            "name": bound.html_name,
+            "idPrefix": field_id,
+            "items": items,
+            "fieldset": {"legend": legend},
+            "classes": (classes or "") + (" govuk-radios--inline" if inline else ""),
+            **common,
+        }
+        return render_component("radios", params)
+
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        selected = _selected(bound)
+        items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(bound)]
+        params = {
+            "name": bound.html_name,
+            "idPrefix": field_id,
+            "items": items,
+            "fieldset": {"legend": legend},
+            "classes": classes,
+            **common,
+        }
+        return render_component("checkboxes", params)
+
+    if isinstance(widget, forms.CheckboxInput):
+        params = {
+            "name": bound.html_name,
+            "idPrefix": field_id,
+            "items": [{"value": "on", "text": label_text, "checked": bool(bound.value())}],
+            "classes": "govuk-checkboxes--small" if not heading else None,
+            **common,
+        }
+        return render_component("checkboxes", params)
+
+    if isinstance(widget, forms.Select):
+        selected = _selected(bound)
+        items = [{"value": v, "text": t, "selected": v in selected} for v, t in _choices(bound)]
+        params = {
+            "id": field_id,
+            "name": bound.html_name,
+            "label": label,
+            "items": items,
+            "classes": classes,
+            **common,
+        }
+        return render_component("select", params)
+
+    if isinstance(widget, forms.FileInput):
+        params = {
+            "id": field_id,
+            "name": bound.html_name,
+            "label": label,
+            "classes": classes,
+            "attributes": attrs or None,
+            **common,
+        }
+        return render_component("file-upload", params)
+
+    value = bound.value()
+    if isinstance(widget, forms.Textarea):
+        params = {
+            "id": field_id,
+            "name": bound.html_name,
+            "label": label,
+            "value": "" if value is None else str(value),
+            "rows": extra.get("rows", widget.attrs.get("rows", 5)),
+            "classes": classes,
+            "attributes": {k: v for k, v in attrs.items() if k not in {"rows", "cols", "maxlength"}} or None,
+            **common,
+        }
+        max_length = getattr(bound.field, "max_length", None)
+        if max_length:
+            params["maxlength"] = max_length
+            return render_component("character-count", params)
+        return render_component("textarea", params)
+
+    input_type = getattr(widget, "input_type", "text")
+    params = {
+        "id": field_id,
+        "name": bound.html_name,
+        "label": label,
+        "type": input_type if input_type != "password" else None,
+        "value": "" if value is None or input_type == "password" else str(value),
+        "classes": classes,
+        "autocomplete": extra.get("autocomplete") or widget.attrs.get("autocomplete"),
+        "spellcheck": False if input_type in {"email", "password"} else None,
+        "attributes": {k: v for k, v in attrs.items() if k not in {"autocomplete", "maxlength"}} or None,
+        **common,
+    }
+    if input_type == "password":
+        return render_component("password", params)
+    return render_component("input", params)
+
+
+def error_summary(*forms_: forms.BaseForm | None) -> SafeString:
+    """The GOV.UK error summary for one or more forms; empty when there are no errors."""
+    errors: list[dict[str, str]] = []
+    for form in forms_:
+        if form is None or not form.is_bound or not form.errors:
+            continue
+        for message in form.non_field_errors():
+            errors.append({"text": str(message)})
+        for name, field in form.fields.items():
+            bound = form[name]
+            if not bound.errors:
+                continue
+            target = _field_id(bound)
+            if isinstance(field.widget, DateInputWidget):
+                target = f"{target}-day"
+            elif isinstance(field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+                target = target
+            for message in bound.errors:
+                errors.append({"text": str(message), "href": f"#{target}"})
+    if not errors:
+        return SafeString("")
+    return render_component("error-summary", {"titleText": str(_("There is a problem")), "errorList": errors})

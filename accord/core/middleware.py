@@ -1,0 +1,72 @@
+"""Request-wide concerns: log-in required, the current partnership, security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http import HttpRequest, HttpResponse
+
+from accord.partnership.models import Partnership
+from accord.partnership.selectors import roles_by_partnership
+
+SESSION_KEY = "accord_partnership_id"
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Every page needs a logged-in user except those marked ``login_not_required``."""
+
+
+class CurrentPartnershipMiddleware:
+    """Sets ``request.partnership``: the partnership the user is working in now.
+
+    A user with roles in several partnerships chooses one; everything they see
+    is then scoped to it, so nothing of one partnership shows in another.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.partnership = None
+        request.roles = frozenset()
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            by_partnership = roles_by_partnership(user)
+            chosen = request.session.get(SESSION_KEY)
+            if chosen not in by_partnership:
+                chosen = min(by_partnership) if by_partnership else None
+            if chosen is not None:
+                request.partnership = Partnership.objects.filter(pk=chosen).first()
+                request.roles = by_partnership.get(chosen, frozenset())
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content Security Policy (no inline script or style) and related headers."""
+
+    POLICY = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'self'",
+        ]
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not request.path.startswith("/static/"):
+            response.setdefault("Cache-Control", "no-store")
+        return response

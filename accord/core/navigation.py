@@ -1,0 +1,43 @@
+"""The service navigation, by role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accord.partnership.models import Role
+
+CASEWORK_ROLES = {
+    Role.PRACTITIONER,
+    Role.MANAGER,
+    Role.SENIOR_LEADER,
+    Role.CONFERENCE_CHAIR,
+    Role.PDG_MEMBER,
+    Role.PDG_CHAIR,
+    Role.FACILITATOR,
+}
+RAISING_ROLES = {Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    roles: frozenset[str]
+
+
+def navigation_for(roles: frozenset[str], path: str) -> list[dict]:
+    items = [
+        NavItem(_("Home"), reverse("home"), frozenset(Role.values)),
+        NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
+        NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
+        NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
+    ]
+    shown = []
+    for item in items:
+        if roles & item.roles:
+            active = path == item.url if item.url == "/" else path.startswith(item.url)
+            shown.append({"text": str(item.label), "href": item.url, "active": active})
+    return shown

@@ -1,0 +1,105 @@
+"""The shell: log-in, the home page for each role, health check and error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accord.audit.models import AuditEvent
+from accord.escalations.models import CLOSED_STATUSES, Escalation
+from accord.escalations.selectors import is_overdue, my_work
+from accord.partnership.models import Role
+from accord.partnership.selectors import partnerships_for
+
+from .forms import LoginForm
+from .middleware import SESSION_KEY
+from .navigation import CASEWORK_ROLES
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    partnership = request.partnership
+    roles = request.roles
+    context: dict = {"roles": roles}
+    if partnership is None:
+        return render(request, "core/no_partnership.html", status=403)
+    if roles & CASEWORK_ROLES:
+        work = my_work(user=request.user, partnership=partnership)
+        context["work"] = work
+        context["overdue_ids"] = {
+            e.pk for e in [*work.awaiting, *work.raised_by_me, *work.agency] if is_overdue(e)
+        }
+    if roles & {Role.EXECUTIVE, Role.BUSINESS_UNIT}:
+        # Aggregates only: counts by stage and status, never an escalation's details.
+        open_by_stage = (
+            Escalation.objects.filter(partnership=partnership)
+            .exclude(status__in=CLOSED_STATUSES)
+            .values("stage")
+            .annotate(n=Count("id"))
+            .order_by("stage")
+        )
+        context["open_by_stage"] = list(open_by_stage)
+        context["closed_total"] = Escalation.objects.filter(
+            partnership=partnership, status__in=CLOSED_STATUSES
+        ).count()
+    if Role.AUDITOR in roles:
+        context["recent_audit"] = list(
+            AuditEvent.objects.filter(partnership_id__in=[partnership.pk, None]).order_by("-id")[:20]
+        )
+    context["partnerships"] = list(partnerships_for(request.user))
+    return render(request, "core/home.html", context)
+
+
+@require_POST
+def switch_partnership(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("partnership")
+    allowed = {str(p.pk) for p in partnerships_for(request.user)}
+    if wanted in allowed:
+        request.session[SESSION_KEY] = int(wanted)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request context: whatever failed may fail again.
+    from django.template import loader
+
+    template = loader.get_template("500.html")
+    return HttpResponse(template.render({}), status=500)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EscalationsConfig(AppConfig):
+    name = "accord.escalations"
+    label = "escalations"

@@ -1,0 +1,452 @@
+"""Forms for the escalation pages. Validation of the protocol's rules lives in the
+services; these forms check shape and map the services' errors back onto fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.govuk import DateInputField
+from accord.partnership.models import Role
+from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
+
+from .models import (
+    ChildCentredOutcome,
+    FamilyAware,
+    Kind,
+    Origin,
+    Outcome,
+    PdgActionKind,
+    Urgency,
+)
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ``ValidationError`` onto the form's fields (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            target = name if name in form.fields else None
+            for e in errors:
+                form.add_error(target, e)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class VersionedForm(forms.Form):
+    """Every change to an existing escalation carries the version it was made against."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+# --------------------------------------------------------------------- raising
+
+
+class DangerForm(forms.Form):
+    immediate_danger = forms.ChoiceField(
+        label=_("Is any child in immediate danger?"),
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        help_text=_("For example, at risk of serious harm today if nobody acts now."),
+        error_messages={"required": _("Select yes if any child is in immediate danger")},
+    )
+
+
+class KindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What is the difference about?"),
+        choices=Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether this is about a child or a theme")},
+    )
+    origin = forms.ChoiceField(
+        label=_("Where did the concern come from?"),
+        choices=Origin.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select where the concern came from")},
+    )
+
+    def __init__(self, *args, is_chair: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not is_chair:
+            self.fields["origin"].choices = [
+                (Origin.PRACTITIONER, Origin.PRACTITIONER.label),
+                (Origin.CHILD_OR_FAMILY, Origin.CHILD_OR_FAMILY.label),
+            ]
+        else:
+            self.fields["start_stage"] = forms.TypedChoiceField(
+                label=_("Which stage should it start at?"),
+                help_text=_("From a conference or review you may start at stage 2 or 3."),
+                choices=[
+                    ("1", _("Stage 1: practitioners")),
+                    ("2", _("Stage 2: line management")),
+                    ("3", _("Stage 3: senior leaders")),
+                ],
+                coerce=int,
+                widget=forms.RadioSelect,
+                initial="1",
+                error_messages={"required": _("Select the stage to start at")},
+            )
+            self.fields["start_stage_reason"] = forms.CharField(
+                label=_("Why does it start above stage 1? (if it does)"),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+
+class WithForm(forms.Form):
+    with_agency = forms.TypedChoiceField(
+        label=_("Which agency is the difference with?"),
+        coerce=int,
+        error_messages={"required": _("Select the agency the difference is with")},
+    )
+    with_practitioner = forms.ChoiceField(
+        label=_("Which practitioner in that agency, if you know?"),
+        help_text=_("If you do not name one, the agency's managers receive it."),
+        required=False,
+    )
+    with_people = forms.CharField(
+        label=_("Anyone else the difference is with (optional)"), required=False, max_length=300
+    )
+
+    def __init__(self, *args, partnership, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        agencies = partnership_agencies(partnership).exclude(pk=user.agency_id)
+        self.fields["with_agency"].choices = [("", _("Select an agency"))] + [
+            (a.pk, a.name) for a in agencies
+        ]
+        practitioners = (
+            partnership_users_with_role(partnership, Role.PRACTITIONER)
+            .exclude(agency_id=user.agency_id)
+            .select_related("agency")
+            .order_by("agency__name", "last_name")
+        )
+        self.fields["with_practitioner"].choices = [("", _("I do not know / nobody named"))] + [
+            (u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners
+        ]
+
+
+class ChildrenForm(forms.Form):
+    ROWS = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, self.ROWS + 1):
+            self.fields[f"child_{i}_name"] = forms.CharField(
+                label=_("Child %(n)s: name or initials") % {"n": i}, required=False, max_length=200
+            )
+            self.fields[f"child_{i}_date_of_birth"] = DateInputField(
+                label=_("Child %(n)s: date of birth") % {"n": i},
+                subject=_("the date of birth of child %(n)s") % {"n": i},
+                required=False,
+                allow_future=False,
+                help_text=_("For example, 27 3 2019"),
+            )
+            self.fields[f"child_{i}_agency_reference"] = forms.CharField(
+                label=_("Child %(n)s: your agency's case reference") % {"n": i},
+                required=False,
+                max_length=100,
+            )
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(f"child_{i}_name") or "").strip() for i in range(1, self.ROWS + 1)):
+            self.add_error("child_1_name", _("Enter the name or initials of at least one child"))
+        for i in range(1, self.ROWS + 1):
+            has_other = (
+                data.get(f"child_{i}_date_of_birth")
+                or (data.get(f"child_{i}_agency_reference") or "").strip()
+            )
+            if has_other and not (data.get(f"child_{i}_name") or "").strip():
+                self.add_error(f"child_{i}_name", _("Enter the name or initials of child %(n)s") % {"n": i})
+        return data
+
+    def rows(self):
+        return [
+            (self[f"child_{i}_name"], self[f"child_{i}_date_of_birth"], self[f"child_{i}_agency_reference"])
+            for i in range(1, self.ROWS + 1)
+        ]
+
+
+def _text(label, required=True, message=None, hint=None, rows=5, max_length=None):
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=hint,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": message} if message else {},
+    )
+
+
+class DifferenceForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Summary of the difference"),
+        max_length=200,
+        help_text=_("One line others will recognise it by. Do not include the child's name."),
+        error_messages={"required": _("Enter a short summary of the difference")},
+    )
+    decision_challenged = _text(
+        _("The decision or situation you are challenging"),
+        message=_("Enter the decision or situation you are challenging"),
+    )
+    concern = _text(_("Your concern"), message=_("Enter your concern"))
+    evidence = _text(
+        _("The evidence for your concern"),
+        message=_("Enter the evidence for your concern"),
+        hint=_("What you have seen, heard or read, with dates."),
+    )
+    professional_curiosity = _text(
+        _("What professional curiosity found (optional)"),
+        required=False,
+        hint=_("What you explored beyond what you were told."),
+    )
+
+
+class ChildVoiceForm(forms.Form):
+    child_voice = _text(
+        _("The child's voice and lived experience"),
+        required=False,
+        hint=_("What the child has said or shown, and what daily life is like for them."),
+    )
+    family_view = _text(_("The family's view (optional)"), required=False)
+    family_aware = forms.ChoiceField(
+        label=_("Does the family know about this challenge?"),
+        choices=FamilyAware.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether the family knows of the challenge")},
+    )
+
+
+class OutcomeWantedForm(forms.Form):
+    tried_so_far = _text(
+        _("What has been tried so far to resolve it"), message=_("Enter what has been tried so far")
+    )
+    desired_outcome = _text(
+        _("The child-centred outcome you want"), message=_("Enter the child-centred outcome you want")
+    )
+    urgency = forms.ChoiceField(
+        label=_("How urgent is it?"),
+        choices=Urgency.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Urgent escalations run on a shorter timescale at every stage."),
+        error_messages={"required": _("Select how urgent this is")},
+    )
+    area_of_disagreement = forms.ChoiceField(
+        label=_("Area of disagreement"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select the area of disagreement")},
+    )
+    themes = forms.MultipleChoiceField(
+        label=_("Practice themes (optional)"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area_of_disagreement"].choices = [
+            (a.code, a.label) for a in partnership.areas_of_disagreement.filter(is_active=True)
+        ]
+        self.fields["themes"].choices = [
+            (t.code, t.label) for t in partnership.practice_themes.filter(is_active=True)
+        ]
+
+
+class ReflectionForm(forms.Form):
+    reflection = _text(
+        _("Your private reflection (optional)"),
+        required=False,
+        rows=6,
+        hint=_(
+            "Only you and your line manager can read this. Think about any personal distress, "
+            "impact, over-identification, trauma or unconscious motivation that might be "
+            "affecting your practice."
+        ),
+    )
+
+
+STEPS = [
+    ("kind", KindForm, _("What the difference is about")),
+    ("with", WithForm, _("Who the difference is with")),
+    ("children", ChildrenForm, _("The children")),
+    ("difference", DifferenceForm, _("The difference and the evidence")),
+    ("child-voice", ChildVoiceForm, _("The child's voice and the family")),
+    ("outcome", OutcomeWantedForm, _("What has been tried and the outcome wanted")),
+    ("reflection", ReflectionForm, _("Your private reflection")),
+]
+
+
+# --------------------------------------------------------------------- actions
+
+
+class DiscussionForm(VersionedForm):
+    held_on = DateInputField(
+        label=_("When did the discussion take place?"),
+        subject=_("the date the discussion took place"),
+        allow_future=False,
+        help_text=_("For example, 27 3 2026"),
+    )
+    participants = forms.CharField(label=_("Who took part"), required=False, max_length=300)
+    note = _text(_("What was discussed"), message=_("Enter what was discussed"))
+    agreed = forms.ChoiceField(
+        label=_("Was agreement reached?"),
+        choices=[("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not yet"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether agreement was reached")},
+    )
+    with_manager = forms.BooleanField(
+        label=_("This was my consultation with the raiser's own manager or safeguarding lead"),
+        required=False,
+    )
+
+
+class EscalateForm(VersionedForm):
+    reason = _text(_("Why are you escalating?"), message=_("Enter why you are escalating"))
+    efforts_to_resolve = _text(
+        _("Evidence of efforts to resolve at the earlier stages"),
+        required=False,
+        rows=8,
+        hint=_(
+            "Required for formal escalation to the PDG. We have filled this in from the recorded discussions: check and add to it."
+        ),
+    )
+    to_stage = forms.TypedChoiceField(label=_("Escalate to"), coerce=int, widget=forms.RadioSelect)
+    skip_reason = _text(_("Why are you skipping a stage? (only if you are)"), required=False, rows=3)
+
+    def __init__(self, *args, stages, current_stage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].choices = [
+            (s.number, f"{s.number}: {s.name}") for s in stages if s.number > current_stage
+        ]
+        if self.fields["to_stage"].choices and not self.is_bound:
+            self.fields["to_stage"].initial = self.fields["to_stage"].choices[0][0]
+
+
+class ReasonForm(VersionedForm):
+    reason = _text(_("Reason"), message=_("Enter a reason"), rows=4)
+
+
+class PdgActionForm(VersionedForm):
+    action = forms.ChoiceField(
+        label=_("What is the PDG offering or doing?"),
+        choices=PdgActionKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select what the PDG is offering")},
+    )
+    facilitator = forms.ChoiceField(label=_("Restorative facilitator to appoint (if any)"), required=False)
+    note = _text(_("Note"), required=False, rows=4)
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        facilitators = partnership_users_with_role(partnership, Role.FACILITATOR)
+        self.fields["facilitator"].choices = [("", _("Nobody"))] + [
+            (u.username, u.get_full_name() or u.username) for u in facilitators
+        ]
+
+
+class ResolveForm(VersionedForm):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select the outcome")},
+    )
+    referred_to = forms.CharField(
+        label=_("If referred on: to which process?"),
+        help_text=_("For example a strategy discussion, a conference, the LADO or a rapid review."),
+        required=False,
+        max_length=200,
+    )
+    agreed_way_forward = _text(_("The agreed way forward"), message=_("Enter the agreed way forward"))
+    child_centred_outcome_achieved = forms.ChoiceField(
+        label=_("Was the child-centred outcome achieved?"),
+        choices=ChildCentredOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether the child-centred outcome was achieved")},
+    )
+    learning = _text(_("Learning for the PDG (optional)"), required=False, rows=4)
+    ACTION_ROWS = 3
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        agencies = [("", _("Select an agency"))] + [(a.pk, a.name) for a in partnership_agencies(partnership)]
+        for i in range(1, self.ACTION_ROWS + 1):
+            self.fields[f"action_{i}_description"] = forms.CharField(
+                label=_("Action %(n)s") % {"n": i}, required=False, max_length=500
+            )
+            self.fields[f"action_{i}_owner"] = forms.TypedChoiceField(
+                label=_("Action %(n)s: agency responsible") % {"n": i},
+                required=False,
+                choices=agencies,
+                coerce=int,
+                empty_value=None,
+            )
+            self.fields[f"action_{i}_due"] = DateInputField(
+                label=_("Action %(n)s: due by") % {"n": i},
+                subject=_("the due date of action %(n)s") % {"n": i},
+                required=False,
+            )
+
+    def clean(self):
+        data = super().clean()
+        for i in range(1, self.ACTION_ROWS + 1):
+            description = (data.get(f"action_{i}_description") or "").strip()
+            owner = data.get(f"action_{i}_owner")
+            due = data.get(f"action_{i}_due")
+            if description or owner or due:
+                if not description:
+                    self.add_error(
+                        f"action_{i}_description", _("Enter a description for action %(n)s") % {"n": i}
+                    )
+                if not owner:
+                    self.add_error(
+                        f"action_{i}_owner", _("Select the agency responsible for action %(n)s") % {"n": i}
+                    )
+                if not due and f"action_{i}_due" not in self.errors:
+                    self.add_error(f"action_{i}_due", _("Enter the due date of action %(n)s") % {"n": i})
+        return data
+
+    def action_rows(self):
+        return [
+            (self[f"action_{i}_description"], self[f"action_{i}_owner"], self[f"action_{i}_due"])
+            for i in range(1, self.ACTION_ROWS + 1)
+        ]
+
+
+class DocumentForm(VersionedForm):
+    file = forms.FileField(
+        label=_("Upload an evidence document"),
+        help_text=_("PDF, Word, PNG, JPEG or plain text, up to 10 MB."),
+        error_messages={"required": _("Select a file")},
+    )
+    description = forms.CharField(label=_("What is it? (optional)"), required=False, max_length=200)
+
+
+class ListFilterForm(forms.Form):
+    q = forms.CharField(label=_("Reference or summary"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    stage = forms.TypedChoiceField(label=_("Stage"), required=False, coerce=int, empty_value=None)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False)
+    agency = forms.TypedChoiceField(label=_("Agency"), required=False, coerce=int, empty_value=None)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, partnership, stages, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Status
+
+        any_ = [("", _("Any"))]
+        self.fields["status"].choices = any_ + list(Status.choices)
+        self.fields["stage"].choices = any_ + [(s.number, f"{s.number}: {s.name}") for s in stages]
+        self.fields["kind"].choices = any_ + [(Kind.CASE, _("Case")), (Kind.THEME, _("Theme"))]
+        self.fields["urgency"].choices = any_ + [
+            (Urgency.ROUTINE, _("Routine")),
+            (Urgency.URGENT, _("Urgent")),
+        ]
+        self.fields["agency"].choices = any_ + [
+            (a.pk, a.name) for a in partnership_agencies(partnership, active_only=False)
+        ]

@@ -1,0 +1,365 @@
+"""Escalations: one record per professional difference, from raising to resolution.
+
+The current stage, status and due date are denormalised onto the escalation by
+the services (``services.py``) so that lists and reports need no joins over the
+history; the history itself (stage periods, pauses, events) is the source from
+which they are recomputed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accord.partnership.models import Agency, AreaOfDisagreement, Partnership, PracticeTheme
+
+
+class Kind(models.TextChoices):
+    CASE = "case", _("Case: a particular child or sibling group")
+    THEME = "theme", _("Theme: a pattern placing children at risk")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    PAUSED = "paused", _("Paused")
+    RESOLVED = "resolved", _("Resolved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+CLOSED_STATUSES = (Status.RESOLVED, Status.WITHDRAWN)
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent: the child's safety cannot wait a working week")
+
+
+class Origin(models.TextChoices):
+    PRACTITIONER = "practitioner", _("A practitioner's own concern")
+    CHILD_OR_FAMILY = "child_or_family", _("A concern voiced by the child or family")
+    CONFERENCE = "conference", _("A child protection conference")
+    CARE_REVIEW = "care_review", _("A children-in-care review")
+
+
+class FamilyAware(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    NOT_YET = "not_yet", _("Not yet, but they will be told")
+    NOT_SAFE = "not_safe", _("No, it would not be safe to tell them")
+
+
+class Outcome(models.TextChoices):
+    AGREED_WAY_FORWARD = "agreed_way_forward", _("Agreed way forward")
+    DECISION_UPHELD = "decision_upheld", _("Decision upheld with shared understanding")
+    DECISION_CHANGED = "decision_changed", _("Decision changed")
+    MULTI_AGENCY_PLAN = "multi_agency_plan", _("A multi-agency plan")
+    REFERRED_ON = "referred_on", _("Referred on to another process")
+
+
+class ChildCentredOutcome(models.TextChoices):
+    YES = "yes", _("Yes")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("No")
+
+
+class PdgActionKind(models.TextChoices):
+    RESTORATIVE_FACILITATOR = "restorative_facilitator", _("Offer a restorative facilitator")
+    MEDIATION = "mediation", _("Offer mediation")
+    REFLECTIVE_CIRCLE = "reflective_circle", _("Offer a restorative reflective circle")
+    GROUP_CASE_DISCUSSION = "group_case_discussion", _("Offer a group case discussion")
+    RESTORATIVE_SUPERVISION = "restorative_supervision", _("Offer restorative supervision")
+    NOTE = "note", _("Note the PDG's involvement")
+
+
+class EscalationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> EscalationQuerySet:
+        """Every escalation ``user`` may see (DOMAIN.md rule 7). The one place it is decided."""
+        from .policies import visibility_filter
+
+        return self.filter(visibility_filter(user)).distinct()
+
+    def open(self) -> EscalationQuerySet:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+
+class Escalation(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    stage = models.PositiveSmallIntegerField(_("stage"), default=1)
+    highest_stage = models.PositiveSmallIntegerField(_("highest stage reached"), default=1)
+    formal_at = models.DateTimeField(_("formally escalated"), null=True, blank=True)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    origin = models.CharField(
+        _("where it came from"), max_length=20, choices=Origin.choices, default=Origin.PRACTITIONER
+    )
+
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_raised"
+    )
+    raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    with_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    with_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations_received",
+    )
+    with_people = models.CharField(_("other people the difference is with"), max_length=300, blank=True)
+
+    summary = models.CharField(_("summary"), max_length=200)
+    decision_challenged = models.TextField(_("decision or situation being challenged"))
+    concern = models.TextField(_("the concern"))
+    evidence = models.TextField(_("the evidence"))
+    professional_curiosity = models.TextField(_("what professional curiosity found"), blank=True)
+    child_voice = models.TextField(_("the child's voice and lived experience"), blank=True)
+    family_view = models.TextField(_("the family's view"), blank=True)
+    family_aware = models.CharField(
+        _("whether the family knows of the challenge"),
+        max_length=10,
+        choices=FamilyAware.choices,
+        blank=True,
+    )
+    tried_so_far = models.TextField(_("what has been tried so far"))
+    desired_outcome = models.TextField(_("the child-centred outcome wanted"))
+    area_of_disagreement = models.ForeignKey(AreaOfDisagreement, on_delete=models.PROTECT, related_name="+")
+    themes = models.ManyToManyField(PracticeTheme, blank=True, related_name="+")
+    reflection = models.TextField(_("private reflection"), blank=True)
+    formal_reason = models.TextField(_("reasons for escalating formally"), blank=True)
+    efforts_to_resolve = models.TextField(_("evidence of efforts to resolve"), blank=True)
+    closing_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    raised_at = models.DateTimeField(_("raised"))
+    stage_started_on = models.DateField(_("current stage started"))
+    due_date = models.DateField(_("current stage due"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = EscalationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="escalation_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="escalation_status_valid"),
+            models.CheckConstraint(condition=Q(urgency__in=Urgency.values), name="escalation_urgency_valid"),
+            models.CheckConstraint(condition=Q(origin__in=Origin.values), name="escalation_origin_valid"),
+            models.CheckConstraint(
+                condition=Q(stage__gte=1) & Q(highest_stage__gte=models.F("stage")),
+                name="escalation_stage_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partnership", "status", "due_date"]),
+            models.Index(fields=["partnership", "raised_at"]),
+            models.Index(fields=["raising_agency", "status"]),
+            models.Index(fields=["with_agency", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency == Urgency.URGENT
+
+    @property
+    def is_formal(self) -> bool:
+        return self.formal_at is not None
+
+
+class Child(models.Model):
+    """Minimal identifiers of a child in a case escalation."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="children")
+    name = models.CharField(_("name or initials"), max_length=200)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    agency_reference = models.CharField(_("agency case reference"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = _("children")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StagePeriod(models.Model):
+    """The time an escalation spent at one stage: the source of due dates and timeliness."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="stage_periods")
+    stage = models.PositiveSmallIntegerField()
+    started_on = models.DateField()
+    working_days = models.PositiveSmallIntegerField()
+    due_date = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    skip_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation"],
+                condition=Q(ended_on__isnull=True),
+                name="one_open_stage_period",
+            )
+        ]
+
+
+class Pause(models.Model):
+    stage_period = models.ForeignKey(StagePeriod, on_delete=models.CASCADE, related_name="pauses")
+    paused_on = models.DateField()
+    resumed_on = models.DateField(null=True, blank=True)
+    reason = models.TextField()
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Discussion(models.Model):
+    """A discussion or response recorded by a party at a stage."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="discussions")
+    stage = models.PositiveSmallIntegerField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    held_on = models.DateField(_("date of the discussion"))
+    with_manager = models.BooleanField(
+        _("a consultation with the raiser's own manager or safeguarding lead"), default=False
+    )
+    participants = models.CharField(_("who took part"), max_length=300, blank=True)
+    note = models.TextField(_("what was discussed"))
+    agreed = models.BooleanField(_("agreement reached"), null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+
+class PdgAction(models.Model):
+    """What the PDG offered or did. Never the case decision (rule 4)."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="pdg_actions")
+    action = models.CharField(max_length=30, choices=PdgActionKind.choices)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilitated_escalations",
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=PdgActionKind.values), name="pdg_action_valid")
+        ]
+
+
+class Resolution(models.Model):
+    """How an escalation ended. A reopened escalation keeps its earlier resolutions."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="resolutions")
+    outcome = models.CharField(max_length=30, choices=Outcome.choices)
+    agreed_way_forward = models.TextField()
+    child_centred_outcome_achieved = models.CharField(max_length=10, choices=ChildCentredOutcome.choices)
+    learning = models.TextField(blank=True)
+    referred_to = models.CharField(max_length=200, blank=True)
+    stage = models.PositiveSmallIntegerField()
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="outcome_valid")]
+
+
+class AgreedAction(models.Model):
+    """An action agreed at resolution, or commissioned by the PDG for a theme."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="agreed_actions")
+    description = models.TextField()
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["due_date", "id"]
+
+
+class EventType(models.TextChoices):
+    RAISED = "raised", _("Escalation raised")
+    DISCUSSION = "discussion", _("Discussion recorded")
+    ESCALATED = "escalated", _("Moved to the next stage")
+    FORMALLY_ESCALATED = "formally_escalated", _("Formally escalated to the PDG")
+    PAUSED = "paused", _("Paused")
+    RESUMED = "resumed", _("Resumed")
+    PDG_ACTION = "pdg_action", _("PDG action recorded")
+    FACILITATOR_APPOINTED = "facilitator_appointed", _("Restorative facilitator appointed")
+    DOCUMENT_ADDED = "document_added", _("Evidence document attached")
+    RESOLVED = "resolved", _("Resolved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REOPENED = "reopened", _("Reopened")
+
+
+class Event(models.Model):
+    """The escalation's timeline: what happened, who did it, at which stage."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=30, choices=EventType.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stage = models.PositiveSmallIntegerField()
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["escalation", "at"])]
+
+
+class Document(models.Model):
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class Draft(models.Model):
+    """A partly completed 'raise an escalation' journey, saved so nothing typed is lost."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+
+class EscalationCounter(models.Model):
+    """The last reference number issued per partnership and year."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partnership", "year"], name="counter_unique")]

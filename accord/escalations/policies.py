@@ -1,0 +1,211 @@
+"""Who may see and do what with an escalation (DOMAIN.md rules 4 and 7).
+
+Roles and agencies are data: every predicate reads the user's role
+assignments in the escalation's partnership and the agencies on the record.
+``visibility_filter`` is the one statement of rule 7 for querysets; the
+predicates below restate it for a single loaded escalation and add the
+action rules. Both are tested against each other.
+"""
+
+from __future__ import annotations
+
+import rules
+from django.db.models import Q
+
+from accord.partnership.models import Role
+from accord.partnership.selectors import roles_by_partnership, user_roles
+
+PDG_ROLES = {Role.PDG_MEMBER, Role.PDG_CHAIR}
+LEADER_ROLES = {Role.MANAGER, Role.SENIOR_LEADER}
+RAISING_ROLES = {Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR}
+
+
+def visibility_filter(user) -> Q:
+    """Rule 7 as a query: a party; a manager or senior leader of a party's agency at a
+    stage that involves them; the PDG once formal; the assigned facilitator."""
+    nothing = Q(pk__in=[])
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return nothing
+    condition = nothing
+    for partnership_id, roles in roles_by_partnership(user).items():
+        party = Q(raised_by=user) | Q(with_practitioner=user) | Q(raised_by__line_manager=user)
+        allowed = party
+        if user.agency_id:
+            of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
+            if Role.MANAGER in roles:
+                allowed |= of_agency & (
+                    Q(highest_stage__gte=2)
+                    | Q(raised_by__line_manager=user)
+                    | Q(with_practitioner__line_manager=user)
+                    # Raised with the agency and no named practitioner: its managers receive it.
+                    | Q(with_agency_id=user.agency_id, with_practitioner__isnull=True)
+                )
+            if Role.SENIOR_LEADER in roles:
+                allowed |= of_agency & Q(highest_stage__gte=3)
+        if roles & PDG_ROLES:
+            allowed |= Q(formal_at__isnull=False)
+        if Role.FACILITATOR in roles:
+            allowed |= Q(pdg_actions__facilitator=user)
+        condition |= Q(partnership_id=partnership_id) & allowed
+    return condition
+
+
+def _roles(user, escalation) -> frozenset[str]:
+    return user_roles(user, escalation.partnership_id)
+
+
+def _is_line_manager_of(user, other) -> bool:
+    return other is not None and other.line_manager_id == user.pk
+
+
+@rules.predicate
+def is_raiser(user, escalation) -> bool:
+    return escalation.raised_by_id == user.pk
+
+
+@rules.predicate
+def is_raisers_line_manager(user, escalation) -> bool:
+    return _is_line_manager_of(user, escalation.raised_by)
+
+
+@rules.predicate
+def is_named_practitioner(user, escalation) -> bool:
+    return escalation.with_practitioner_id is not None and escalation.with_practitioner_id == user.pk
+
+
+@rules.predicate
+def is_party_agency_member(user, escalation) -> bool:
+    return user.agency_id is not None and user.agency_id in (
+        escalation.raising_agency_id,
+        escalation.with_agency_id,
+    )
+
+
+@rules.predicate
+def is_party_manager(user, escalation) -> bool:
+    if Role.MANAGER not in _roles(user, escalation) or not is_party_agency_member(user, escalation):
+        return False
+    return (
+        escalation.highest_stage >= 2
+        or _is_line_manager_of(user, escalation.raised_by)
+        or _is_line_manager_of(user, escalation.with_practitioner)
+        or (escalation.with_practitioner_id is None and user.agency_id == escalation.with_agency_id)
+    )
+
+
+@rules.predicate
+def is_party_senior_leader(user, escalation) -> bool:
+    return (
+        Role.SENIOR_LEADER in _roles(user, escalation)
+        and is_party_agency_member(user, escalation)
+        and escalation.highest_stage >= 3
+    )
+
+
+@rules.predicate
+def is_pdg(user, escalation) -> bool:
+    return bool(_roles(user, escalation) & PDG_ROLES)
+
+
+@rules.predicate
+def is_pdg_or_facilitator_role(user, escalation) -> bool:
+    return bool(_roles(user, escalation) & (PDG_ROLES | {Role.FACILITATOR}))
+
+
+@rules.predicate
+def is_formal(user, escalation) -> bool:
+    return escalation.formal_at is not None
+
+
+@rules.predicate
+def is_assigned_facilitator(user, escalation) -> bool:
+    if Role.FACILITATOR not in _roles(user, escalation):
+        return False
+    return escalation.pdg_actions.filter(facilitator_id=user.pk).exists()
+
+
+@rules.predicate
+def works_in_partnership(user, escalation) -> bool:
+    return bool(_roles(user, escalation))
+
+
+@rules.predicate
+def is_open(user, escalation) -> bool:
+    return escalation.status in ("open", "paused")
+
+
+@rules.predicate
+def is_running(user, escalation) -> bool:
+    return escalation.status == "open"
+
+
+@rules.predicate
+def is_paused(user, escalation) -> bool:
+    return escalation.status == "paused"
+
+
+@rules.predicate
+def is_closed(user, escalation) -> bool:
+    return escalation.status in ("resolved", "withdrawn")
+
+
+@rules.predicate
+def at_first_stage(user, escalation) -> bool:
+    return escalation.stage == 1
+
+
+@rules.predicate
+def is_conference_chair_raiser(user, escalation) -> bool:
+    return is_raiser(user, escalation) and Role.CONFERENCE_CHAIR in _roles(user, escalation)
+
+
+is_party = is_raiser | is_named_practitioner | is_raisers_line_manager
+is_party_side = is_party | is_party_manager | is_party_senior_leader
+is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chair_raiser
+
+can_view = works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
+can_record_discussion = can_view & is_open & (is_party_side | is_assigned_facilitator)
+can_escalate = can_view & is_running & is_party_side & (at_first_stage | is_party_leader)
+can_pause = can_view & is_running & is_party_leader
+can_resume = can_view & is_paused & is_party_leader
+# Rule 4: the PDG facilitates; it never decides. Nobody holding a PDG or facilitator
+# role in the partnership records a case's resolution, whatever else they hold.
+can_resolve = can_view & is_open & is_party_leader & ~is_pdg_or_facilitator_role
+can_withdraw = can_view & is_open & (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role
+can_reopen = can_view & is_closed & is_party_leader & ~is_pdg_or_facilitator_role
+can_pdg_act = can_view & is_open & is_formal & is_pdg
+can_add_document = can_view & is_open & is_party_side
+can_read_reflection = can_view & (is_raiser | is_raisers_line_manager)
+
+rules.add_perm("escalations.view", can_view)
+rules.add_perm("escalations.record_discussion", can_record_discussion)
+rules.add_perm("escalations.escalate", can_escalate)
+rules.add_perm("escalations.pause", can_pause)
+rules.add_perm("escalations.resume", can_resume)
+rules.add_perm("escalations.resolve", can_resolve)
+rules.add_perm("escalations.withdraw", can_withdraw)
+rules.add_perm("escalations.reopen", can_reopen)
+rules.add_perm("escalations.pdg_act", can_pdg_act)
+rules.add_perm("escalations.add_document", can_add_document)
+rules.add_perm("escalations.read_reflection", can_read_reflection)
+
+ACTIONS = (
+    "record_discussion",
+    "escalate",
+    "pause",
+    "resume",
+    "resolve",
+    "withdraw",
+    "reopen",
+    "pdg_act",
+    "add_document",
+    "read_reflection",
+)
+
+
+def allowed_actions(user, escalation) -> set[str]:
+    return {action for action in ACTIONS if user.has_perm(f"escalations.{action}", escalation)}
+
+
+def can_raise_in(user, partnership_id: int) -> bool:
+    return bool(user_roles(user, partnership_id) & RAISING_ROLES)

@@ -1,0 +1,137 @@
+"""Reads of escalations. Every one starts from ``Escalation.objects.visible_to(user)``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accord.core import clock
+from accord.core.errors import NotFound
+from accord.partnership.models import Partnership, Role
+from accord.partnership.selectors import user_roles
+
+from .models import CLOSED_STATUSES, Escalation, Status
+
+
+def _today() -> dt.date:
+    return clock.today()
+
+
+def escalations_visible(*, user, partnership: Partnership) -> QuerySet[Escalation]:
+    return (
+        Escalation.objects.visible_to(user)
+        .filter(partnership=partnership)
+        .select_related("raising_agency", "with_agency", "raised_by", "with_practitioner")
+    )
+
+
+def overdue_q(today: dt.date | None = None) -> Q:
+    return Q(status=Status.OPEN, due_date__lt=today or _today())
+
+
+def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> Escalation:
+    """The escalation for this user, or ``NotFound`` whether it is missing or hidden (rule 7)."""
+    qs = Escalation.objects.visible_to(user)
+    if partnership is not None:
+        qs = qs.filter(partnership=partnership)
+    try:
+        return qs.select_related(
+            "partnership",
+            "raising_agency",
+            "with_agency",
+            "raised_by",
+            "raised_by__line_manager",
+            "with_practitioner",
+            "area_of_disagreement",
+        ).get(pk=pk)
+    except (Escalation.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def awaiting_q(user, partnership: Partnership) -> Q:
+    """What is waiting on this user now: their stage of an open escalation they take part in."""
+    roles = user_roles(user, partnership.pk)
+    q = Q(stage=1) & (Q(raised_by=user) | Q(with_practitioner=user))
+    if user.agency_id:
+        of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
+        if Role.MANAGER in roles:
+            q |= of_agency & Q(stage=2)
+            q |= Q(stage=1, with_agency_id=user.agency_id, with_practitioner__isnull=True)
+        if Role.SENIOR_LEADER in roles:
+            q |= of_agency & Q(stage=3)
+    if Role.CONFERENCE_CHAIR in roles:
+        q |= Q(raised_by=user)
+    if roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}:
+        q |= Q(formal_at__isnull=False, stage__gte=4)
+    if Role.FACILITATOR in roles:
+        q |= Q(pdg_actions__facilitator=user)
+    return q
+
+
+@dataclass
+class MyWork:
+    awaiting: list[Escalation]
+    raised_by_me: list[Escalation]
+    agency: list[Escalation]
+    agency_total: int
+
+
+def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
+    base = escalations_visible(user=user, partnership=partnership)
+    open_ = base.exclude(status__in=CLOSED_STATUSES)
+    awaiting = list(open_.filter(awaiting_q(user, partnership)).order_by("due_date", "raised_at")[:limit])
+    today = _today()
+    awaiting.sort(
+        key=lambda e: (
+            not (e.due_date and e.due_date < today and e.status == Status.OPEN),
+            e.due_date or dt.date.max,
+        )
+    )
+    raised = list(base.filter(raised_by=user).order_by("-raised_at")[:limit])
+    agency: list[Escalation] = []
+    agency_total = 0
+    if user_roles(user, partnership.pk) & {Role.MANAGER, Role.SENIOR_LEADER} and user.agency_id:
+        agency_qs = open_.filter(Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id))
+        agency_total = agency_qs.count()
+        agency = list(agency_qs.order_by("due_date")[:limit])
+    return MyWork(awaiting=awaiting, raised_by_me=raised, agency=agency, agency_total=agency_total)
+
+
+@dataclass
+class ListFilters:
+    q: str = ""
+    status: str = ""
+    stage: int | None = None
+    kind: str = ""
+    agency: int | None = None
+    overdue: bool = False
+    urgency: str = ""
+
+
+def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> QuerySet[Escalation]:
+    qs = escalations_visible(user=user, partnership=partnership)
+    if filters.q:
+        qs = qs.filter(Q(reference__icontains=filters.q) | Q(summary__icontains=filters.q))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.agency:
+        qs = qs.filter(Q(raising_agency_id=filters.agency) | Q(with_agency_id=filters.agency))
+    if filters.overdue:
+        qs = qs.filter(overdue_q())
+    if filters.urgency:
+        qs = qs.filter(urgency=filters.urgency)
+    return qs.order_by("-raised_at", "-id")
+
+
+def is_overdue(escalation: Escalation, today: dt.date | None = None) -> bool:
+    return (
+        escalation.status == Status.OPEN
+        and escalation.due_date is not None
+        and escalation.due_date < (today or _today())
+    )

@@ -1,0 +1,947 @@
+"""Every change to an escalation, as one service per transition of the ladder.
+
+Each service takes ``actor=`` explicitly, checks permission and the protocol's
+rules, locks the escalation row, changes it, stamps who and when, appends the
+timeline event and the audit entry in the same transaction, and bumps the
+escalation's version. Pages, the API and commands all call these; nothing else
+writes an escalation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
+from accord.partnership.calendar import calendar_for
+from accord.partnership.models import (
+    AreaOfDisagreement,
+    Partnership,
+    PracticeTheme,
+    Role,
+    Stage,
+    User,
+)
+from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
+
+from .models import (
+    AgreedAction,
+    Child,
+    ChildCentredOutcome,
+    Discussion,
+    Document,
+    Escalation,
+    EscalationCounter,
+    Event,
+    EventType,
+    FamilyAware,
+    Kind,
+    Origin,
+    Outcome,
+    Pause,
+    PdgAction,
+    PdgActionKind,
+    Resolution,
+    StagePeriod,
+    Status,
+    Urgency,
+)
+from .policies import RAISING_ROLES
+
+# --------------------------------------------------------------------------- helpers
+
+
+def today() -> dt.date:
+    return clock.today()
+
+
+def _require(actor: User, permission: str, escalation: Escalation) -> None:
+    if not actor.has_perm("escalations.view", escalation):
+        raise NotFound()
+    if not actor.has_perm(f"escalations.{permission}", escalation):
+        raise NotAllowed(_("You cannot do that on this escalation now."))
+
+
+def _locked(escalation: Escalation | int, expected_version: int | None) -> Escalation:
+    pk = escalation.pk if isinstance(escalation, Escalation) else escalation
+    try:
+        current = (
+            Escalation.objects.select_for_update()
+            .select_related("partnership", "raised_by", "with_practitioner")
+            .get(pk=pk)
+        )
+    except Escalation.DoesNotExist:
+        raise NotFound() from None
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(_("This escalation was changed by someone else while you were working on it."))
+    return current
+
+
+def _touch(escalation: Escalation, *fields: str) -> None:
+    escalation.version = F("version") + 1
+    escalation.save(update_fields=[*fields, "version"])
+    escalation.refresh_from_db(fields=["version"])
+
+
+def _event(escalation: Escalation, actor: User, type_: EventType, summary: str = "") -> Event:
+    return Event.objects.create(
+        escalation=escalation,
+        type=type_,
+        at=clock.now(),
+        actor=actor,
+        stage=escalation.stage,
+        summary=summary,
+    )
+
+
+def _audit(actor: User, escalation: Escalation, action: str, **payload: Any) -> None:
+    audit_record(
+        actor=actor,
+        verb=Verb.ESCALATION_CHANGED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"action": action, "reference": escalation.reference, **payload},
+    )
+
+
+def ladder(partnership: Partnership) -> list[Stage]:
+    return list(Stage.objects.filter(partnership=partnership).order_by("number"))
+
+
+def _stage(partnership: Partnership, number: int) -> Stage:
+    try:
+        return Stage.objects.get(partnership=partnership, number=number)
+    except Stage.DoesNotExist:
+        raise RuleViolation(
+            _("Stage %(number)s is not on this partnership's ladder.") % {"number": number},
+            code="stage",
+        ) from None
+
+
+def _top_stage(partnership: Partnership) -> int:
+    top = Stage.objects.filter(partnership=partnership).order_by("-number").first()
+    return top.number if top else 1
+
+
+def period_due_date(period: StagePeriod, partnership: Partnership) -> dt.date | None:
+    pauses = [(p.paused_on, p.resumed_on) for p in period.pauses.all()]
+    return calendar_for(partnership).add_working_days(period.started_on, period.working_days, pauses=pauses)
+
+
+def _open_period(
+    escalation: Escalation, partnership: Partnership, stage: Stage, skip_reason: str = ""
+) -> StagePeriod:
+    period = StagePeriod.objects.create(
+        escalation=escalation,
+        stage=stage.number,
+        started_on=today(),
+        working_days=stage.working_days(urgent=escalation.urgency == Urgency.URGENT),
+        skip_reason=skip_reason,
+    )
+    period.due_date = period_due_date(period, partnership)
+    period.save(update_fields=["due_date"])
+    return period
+
+
+def _current_period(escalation: Escalation) -> StagePeriod | None:
+    return escalation.stage_periods.filter(ended_on__isnull=True).order_by("-id").first()
+
+
+def _next_reference(partnership: Partnership) -> str:
+    year = today().year
+    counter, _created = EscalationCounter.objects.select_for_update().get_or_create(
+        partnership=partnership, year=year
+    )
+    EscalationCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db()
+    return f"{partnership.reference_prefix}-{year}-{counter.last:05d}"
+
+
+def _blank(value: str | None) -> bool:
+    return not (value or "").strip()
+
+
+# --------------------------------------------------------------------------- raising
+
+
+@dataclass
+class ChildDetails:
+    name: str
+    date_of_birth: dt.date | None = None
+    agency_reference: str = ""
+
+
+@dataclass
+class RaiseDetails:
+    """Everything a raiser tells Accord (see DOMAIN.md 'The thing being tracked')."""
+
+    kind: str
+    with_agency_id: int
+    summary: str
+    decision_challenged: str
+    concern: str
+    evidence: str
+    tried_so_far: str
+    desired_outcome: str
+    area_of_disagreement_code: str
+    urgency: str = Urgency.ROUTINE
+    origin: str = Origin.PRACTITIONER
+    with_practitioner_username: str = ""
+    with_people: str = ""
+    professional_curiosity: str = ""
+    child_voice: str = ""
+    family_view: str = ""
+    family_aware: str = ""
+    theme_codes: Sequence[str] = ()
+    children: Sequence[ChildDetails] = field(default_factory=list)
+    reflection: str = ""
+    start_stage: int = 1
+    start_stage_reason: str = ""
+
+
+REQUIRED_TEXT = {
+    "summary": "Enter a short summary of the difference",
+    "decision_challenged": "Enter the decision or situation you are challenging",
+    "concern": "Enter your concern",
+    "evidence": "Enter the evidence for your concern",
+    "tried_so_far": "Enter what has been tried so far",
+    "desired_outcome": "Enter the child-centred outcome you want",
+}
+
+
+def escalation_validate_details(
+    *, actor: User, partnership: Partnership, details: RaiseDetails
+) -> dict[str, Any]:
+    """Check a raise request against the partnership's data and the protocol.
+
+    Answers the resolved objects; raises ``ValidationError`` with a message per field.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if details.kind not in Kind.values:
+        fail("kind", _("Select whether this is about a child or a theme"))
+    if details.urgency not in Urgency.values:
+        fail("urgency", _("Select how urgent this is"))
+    if details.origin not in Origin.values:
+        fail("origin", _("Select where the concern came from"))
+    for name, message in REQUIRED_TEXT.items():
+        if _blank(getattr(details, name)):
+            fail(name, _(message))
+    if len(details.summary or "") > 200:
+        fail("summary", _("Summary must be 200 characters or fewer"))
+
+    with_agency = partnership_agencies(partnership).filter(pk=details.with_agency_id).first()
+    if with_agency is None:
+        fail("with_agency", _("Select the agency the difference is with"))
+    elif with_agency.pk == actor.agency_id:
+        fail("with_agency", _("Select another agency: Accord is for differences between agencies"))
+
+    with_practitioner = None
+    if details.with_practitioner_username:
+        with_practitioner = User.objects.filter(
+            username=details.with_practitioner_username, is_active=True
+        ).first()
+        if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
+            fail("with_practitioner", _("Select a practitioner who works for that agency"))
+            with_practitioner = None
+
+    area = AreaOfDisagreement.objects.filter(
+        partnership=partnership, code=details.area_of_disagreement_code, is_active=True
+    ).first()
+    if area is None:
+        fail("area_of_disagreement", _("Select the area of disagreement"))
+    theme_codes = list(dict.fromkeys(details.theme_codes or []))
+    themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
+    if len(themes) != len(theme_codes):
+        fail("themes", _("Select practice themes from the list"))
+
+    if details.kind == Kind.CASE:
+        if not details.children:
+            fail("children", _("Enter the name or initials of at least one child"))
+        for child in details.children:
+            if _blank(child.name):
+                fail("children", _("Enter the name or initials of each child"))
+            if child.date_of_birth and child.date_of_birth > today():
+                fail("children", _("A child's date of birth must be in the past"))
+    elif details.kind == Kind.THEME and details.children:
+        fail("children", _("A thematic escalation is not about an individual child: remove the children"))
+
+    if details.family_aware and details.family_aware not in FamilyAware.values:
+        fail("family_aware", _("Select whether the family knows of the challenge"))
+
+    top = _top_stage(partnership)
+    if details.start_stage != 1:
+        from_review = details.origin in (Origin.CONFERENCE, Origin.CARE_REVIEW)
+        if not (user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR) and from_review):
+            fail(
+                "start_stage",
+                _(
+                    "Only a conference chair or IRO raising from a conference or review can start above stage 1"
+                ),
+            )
+        elif details.start_stage not in (2, 3) or details.start_stage >= top:
+            fail("start_stage", _("A conference chair or IRO can start at stage 2 or 3"))
+        elif _blank(details.start_stage_reason):
+            fail("start_stage_reason", _("Enter why this starts above stage 1"))
+    if details.origin in (Origin.CONFERENCE, Origin.CARE_REVIEW) and not user_has_role(
+        actor, partnership.pk, Role.CONFERENCE_CHAIR
+    ):
+        fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
+
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "with_agency": with_agency,
+        "with_practitioner": with_practitioner,
+        "area": area,
+        "themes": themes,
+    }
+
+
+def escalation_raise(
+    *,
+    actor: User,
+    partnership: Partnership,
+    details: RaiseDetails,
+    immediate_danger: bool,
+) -> Escalation:
+    """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing."""
+    if immediate_danger:
+        raise ImmediateDanger(
+            _(
+                "Accord is not for a child in immediate danger. Call 999 now, then the "
+                "%(front_door)s on %(phone)s."
+            )
+            % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
+        )
+    if not (user_roles(actor, partnership.pk) & RAISING_ROLES) or actor.agency_id is None:
+        raise NotAllowed(_("You cannot raise escalations in this partnership."))
+    found = escalation_validate_details(actor=actor, partnership=partnership, details=details)
+
+    with transaction.atomic():
+        start = _stage(partnership, details.start_stage)
+        now = clock.now()
+        escalation = Escalation(
+            partnership=partnership,
+            reference=_next_reference(partnership),
+            kind=details.kind,
+            status=Status.OPEN,
+            stage=start.number,
+            highest_stage=start.number,
+            urgency=details.urgency,
+            origin=details.origin,
+            raised_by=actor,
+            raising_agency_id=actor.agency_id,
+            with_agency=found["with_agency"],
+            with_practitioner=found["with_practitioner"],
+            with_people=details.with_people.strip(),
+            summary=details.summary.strip(),
+            decision_challenged=details.decision_challenged.strip(),
+            concern=details.concern.strip(),
+            evidence=details.evidence.strip(),
+            professional_curiosity=details.professional_curiosity.strip(),
+            child_voice=details.child_voice.strip(),
+            family_view=details.family_view.strip(),
+            family_aware=details.family_aware,
+            tried_so_far=details.tried_so_far.strip(),
+            desired_outcome=details.desired_outcome.strip(),
+            area_of_disagreement=found["area"],
+            reflection=details.reflection.strip(),
+            raised_at=now,
+            stage_started_on=today(),
+        )
+        escalation.full_clean(exclude=["themes"])
+        escalation.save()
+        escalation.themes.set(found["themes"])
+        Child.objects.bulk_create(
+            [
+                Child(
+                    escalation=escalation,
+                    name=child.name.strip(),
+                    date_of_birth=child.date_of_birth,
+                    agency_reference=child.agency_reference.strip(),
+                )
+                for child in details.children
+            ]
+        )
+        period = _open_period(escalation, partnership, start, skip_reason=details.start_stage_reason.strip())
+        escalation.due_date = period.due_date
+        escalation.save(update_fields=["due_date"])
+        _event(escalation, actor, EventType.RAISED, escalation.summary)
+        audit_record(
+            actor=actor,
+            verb=Verb.ESCALATION_RAISED,
+            target=escalation,
+            partnership_id=partnership.pk,
+            payload={"reference": escalation.reference, "stage": escalation.stage, "kind": escalation.kind},
+        )
+    return escalation
+
+
+# --------------------------------------------------------------------------- discussions
+
+
+def escalation_record_discussion(
+    *,
+    actor: User,
+    escalation: Escalation,
+    held_on: dt.date,
+    note: str,
+    with_manager: bool = False,
+    participants: str = "",
+    agreed: bool | None = None,
+    expected_version: int | None = None,
+) -> Discussion:
+    errors: dict[str, str] = {}
+    if _blank(note):
+        errors["note"] = _("Enter what was discussed")
+    if held_on is None:
+        errors["held_on"] = _("Enter the date the discussion took place")
+    elif held_on > today():
+        errors["held_on"] = _("The date of the discussion must be today or in the past")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "record_discussion", escalation)
+        if held_on < escalation.raised_at.astimezone(timezone.get_current_timezone()).date() - dt.timedelta(
+            days=90
+        ):
+            raise ValidationError(
+                {"held_on": _("The date of the discussion is too long before the escalation was raised")}
+            )
+        if with_manager:
+            # Rule 2's consultation is with the raiser's own manager or safeguarding lead:
+            # recorded by the raiser, or by that manager.
+            raiser = escalation.raised_by
+            is_raisers_manager = actor.pk == raiser.line_manager_id or (
+                actor.agency_id == escalation.raising_agency_id
+                and user_has_role(actor, escalation.partnership_id, Role.MANAGER, Role.SENIOR_LEADER)
+            )
+            if actor.pk != raiser.pk and not is_raisers_manager:
+                raise ValidationError(
+                    {
+                        "with_manager": _(
+                            "Only the raiser or the raiser's own manager can record the consultation with that manager"
+                        )
+                    }
+                )
+        discussion = Discussion.objects.create(
+            escalation=escalation,
+            stage=escalation.stage,
+            recorded_by=actor,
+            held_on=held_on,
+            with_manager=with_manager,
+            participants=participants.strip(),
+            note=note.strip(),
+            agreed=agreed,
+        )
+        label = (
+            _("Consultation with the raiser's manager or safeguarding lead")
+            if with_manager
+            else _("Discussion")
+        )
+        _event(escalation, actor, EventType.DISCUSSION, f"{label} on {held_on:%-d %B %Y}: {note.strip()}")
+        _touch(escalation)
+        _audit(actor, escalation, "record_discussion", with_manager=with_manager)
+    return discussion
+
+
+def manager_consulted(escalation: Escalation) -> bool:
+    """Rule 2: a recorded discussion with the raiser's own manager or safeguarding lead."""
+    return escalation.discussions.filter(with_manager=True).exists()
+
+
+def efforts_from_history(escalation: Escalation) -> str:
+    """A pre-filled account of the efforts to resolve, from the recorded discussions."""
+    lines = []
+    for discussion in escalation.discussions.select_related("recorded_by").order_by("held_on", "id"):
+        outcome = ""
+        if discussion.agreed is True:
+            outcome = _(" Agreement reached.")
+        elif discussion.agreed is False:
+            outcome = _(" No agreement.")
+        lines.append(
+            _("Stage %(stage)s, %(date)s (%(who)s): %(note)s%(outcome)s")
+            % {
+                "stage": discussion.stage,
+                "date": f"{discussion.held_on:%-d %B %Y}",
+                "who": discussion.recorded_by.get_full_name() or discussion.recorded_by.username,
+                "note": discussion.note,
+                "outcome": outcome,
+            }
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the ladder
+
+
+def escalation_escalate(
+    *,
+    actor: User,
+    escalation: Escalation,
+    reason: str,
+    efforts_to_resolve: str = "",
+    to_stage: int | None = None,
+    skip_reason: str = "",
+    expected_version: int | None = None,
+) -> Escalation:
+    """Move to the next stage (or skip to ``to_stage`` with a reason)."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "escalate", escalation)
+        partnership = escalation.partnership
+        target_number = to_stage if to_stage is not None else escalation.stage + 1
+        errors: dict[str, str] = {}
+        if _blank(reason):
+            errors["reason"] = _("Enter why you are escalating")
+        top = _top_stage(partnership)
+        if target_number <= escalation.stage:
+            errors["to_stage"] = _("Select a later stage than the current one")
+        elif target_number > top:
+            errors["to_stage"] = _("This escalation is already at the top of the ladder")
+        elif target_number > escalation.stage + 1 and _blank(skip_reason):
+            errors["skip_reason"] = _("Enter why you are skipping a stage")
+        if errors:
+            raise ValidationError(errors)
+        target = _stage(partnership, target_number)
+        if target_number >= 2 and not manager_consulted(escalation):
+            raise RuleViolation(
+                {
+                    "reason": _(
+                        "Record a discussion with the raiser's own manager or safeguarding "
+                        "lead before escalating beyond stage 1"
+                    )
+                },
+                code="consult_first",
+            )
+        if target.is_formal:
+            formal_errors = {}
+            if _blank(efforts_to_resolve):
+                formal_errors["efforts_to_resolve"] = _(
+                    "Enter the evidence of efforts to resolve this at the earlier stages"
+                )
+            if formal_errors:
+                raise RuleViolation(formal_errors, code="evidence_first")
+
+        current = _current_period(escalation)
+        if current is not None:
+            current.ended_on = today()
+            current.save(update_fields=["ended_on"])
+        period = _open_period(escalation, partnership, target, skip_reason=skip_reason.strip())
+        escalation.stage = target.number
+        escalation.highest_stage = max(escalation.highest_stage, target.number)
+        escalation.stage_started_on = period.started_on
+        escalation.due_date = period.due_date
+        fields = ["stage", "highest_stage", "stage_started_on", "due_date"]
+        if target.is_formal:
+            escalation.formal_at = clock.now()
+            escalation.formal_reason = reason.strip()
+            escalation.efforts_to_resolve = efforts_to_resolve.strip()
+            fields += ["formal_at", "formal_reason", "efforts_to_resolve"]
+            _event(escalation, actor, EventType.FORMALLY_ESCALATED, reason.strip())
+        else:
+            summary = reason.strip()
+            if skip_reason.strip():
+                summary += "\n" + _("Stage skipped: %(reason)s") % {"reason": skip_reason.strip()}
+            _event(escalation, actor, EventType.ESCALATED, summary)
+        _touch(escalation, *fields)
+        _audit(actor, escalation, "escalate", to_stage=target.number)
+    return escalation
+
+
+def escalation_pause(
+    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+) -> Escalation:
+    if _blank(reason):
+        raise ValidationError({"reason": _("Enter why the stage is paused")})
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "pause", escalation)
+        period = _current_period(escalation)
+        Pause.objects.create(stage_period=period, paused_on=today(), reason=reason.strip(), paused_by=actor)
+        escalation.status = Status.PAUSED
+        escalation.due_date = None
+        period.due_date = None
+        period.save(update_fields=["due_date"])
+        _event(escalation, actor, EventType.PAUSED, reason.strip())
+        _touch(escalation, "status", "due_date")
+        _audit(actor, escalation, "pause")
+    return escalation
+
+
+def escalation_resume(
+    *, actor: User, escalation: Escalation, expected_version: int | None = None
+) -> Escalation:
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "resume", escalation)
+        period = _current_period(escalation)
+        period.pauses.filter(resumed_on__isnull=True).update(resumed_on=today())
+        period.due_date = period_due_date(period, escalation.partnership)
+        period.save(update_fields=["due_date"])
+        escalation.status = Status.OPEN
+        escalation.due_date = period.due_date
+        _event(escalation, actor, EventType.RESUMED)
+        _touch(escalation, "status", "due_date")
+        _audit(actor, escalation, "resume")
+    return escalation
+
+
+def escalations_recompute_due_dates(*, partnership: Partnership) -> int:
+    """Recompute every open stage's due date from its history (after a calendar or ladder change)."""
+    changed = 0
+    with transaction.atomic():
+        periods = (
+            StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
+            .select_related("escalation")
+            .prefetch_related("pauses")
+        )
+        for period in periods:
+            due = period_due_date(period, partnership)
+            if due != period.due_date:
+                period.due_date = due
+                period.save(update_fields=["due_date"])
+                Escalation.objects.filter(pk=period.escalation_id).update(
+                    due_date=due, version=F("version") + 1
+                )
+                changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- the PDG
+
+
+def escalation_pdg_action(
+    *,
+    actor: User,
+    escalation: Escalation,
+    action: str,
+    note: str = "",
+    facilitator_username: str = "",
+    expected_version: int | None = None,
+) -> PdgAction:
+    """Record what the PDG offers or does. It never sets the outcome (rule 4)."""
+    if action not in PdgActionKind.values:
+        raise ValidationError({"action": _("Select what the PDG is offering")})
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "pdg_act", escalation)
+        facilitator = None
+        if facilitator_username:
+            facilitator = User.objects.filter(username=facilitator_username, is_active=True).first()
+            if facilitator is None or not user_has_role(
+                facilitator, escalation.partnership_id, Role.FACILITATOR
+            ):
+                raise ValidationError(
+                    {"facilitator": _("Select a restorative facilitator of this partnership")}
+                )
+        elif action == PdgActionKind.RESTORATIVE_FACILITATOR:
+            raise ValidationError({"facilitator": _("Select the restorative facilitator to appoint")})
+        pdg_action = PdgAction.objects.create(
+            escalation=escalation,
+            action=action,
+            facilitator=facilitator,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        summary = str(PdgActionKind(action).label)
+        if note.strip():
+            summary += f": {note.strip()}"
+        _event(escalation, actor, EventType.PDG_ACTION, summary)
+        if facilitator is not None:
+            _event(
+                escalation,
+                actor,
+                EventType.FACILITATOR_APPOINTED,
+                _("%(name)s appointed as restorative facilitator")
+                % {"name": facilitator.get_full_name() or facilitator.username},
+            )
+        _touch(escalation)
+        _audit(actor, escalation, "pdg_action", pdg_action=action, facilitator=facilitator_username or None)
+    return pdg_action
+
+
+@dataclass
+class ActionDetails:
+    description: str
+    owner_agency_id: int
+    due_date: dt.date
+
+
+def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]) -> list[ActionDetails]:
+    actions = list(actions)
+    agencies = set(partnership_agencies(partnership).values_list("pk", flat=True))
+    for action in actions:
+        if _blank(action.description):
+            raise ValidationError({"actions": _("Enter a description for each agreed action")})
+        if action.owner_agency_id not in agencies:
+            raise ValidationError({"actions": _("Select an agency of this partnership to own each action")})
+        if action.due_date is None:
+            raise ValidationError({"actions": _("Enter a due date for each agreed action")})
+    return actions
+
+
+def escalation_commission_response(
+    *,
+    actor: User,
+    escalation: Escalation,
+    note: str,
+    actions: Iterable[ActionDetails],
+    expected_version: int | None = None,
+) -> list[AgreedAction]:
+    """For a thematic escalation at the PDG: the multi-agency response it commissions."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "pdg_act", escalation)
+        if escalation.kind != Kind.THEME:
+            raise NotAllowed(_("Only a thematic escalation has a commissioned multi-agency response."))
+        actions = _validate_actions(escalation.partnership, actions)
+        if not actions:
+            raise ValidationError({"actions": _("Enter at least one action")})
+        created = AgreedAction.objects.bulk_create(
+            [
+                AgreedAction(
+                    escalation=escalation,
+                    description=a.description.strip(),
+                    owner_agency_id=a.owner_agency_id,
+                    due_date=a.due_date,
+                    recorded_by=actor,
+                )
+                for a in actions
+            ]
+        )
+        _event(
+            escalation,
+            actor,
+            EventType.PDG_ACTION,
+            _("Multi-agency response commissioned: %(note)s") % {"note": note.strip()},
+        )
+        _touch(escalation)
+        _audit(actor, escalation, "commission_response", actions=len(created))
+    return created
+
+
+# --------------------------------------------------------------------------- ending
+
+
+def escalation_resolve(
+    *,
+    actor: User,
+    escalation: Escalation,
+    outcome: str,
+    agreed_way_forward: str,
+    child_centred_outcome_achieved: str,
+    actions: Iterable[ActionDetails] = (),
+    learning: str = "",
+    referred_to: str = "",
+    expected_version: int | None = None,
+) -> Resolution:
+    """Record the resolution. Only the parties' own managers and leaders can (rule 4)."""
+    errors: dict[str, str] = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = _("Select the outcome")
+    if _blank(agreed_way_forward):
+        errors["agreed_way_forward"] = _("Enter the agreed way forward")
+    if child_centred_outcome_achieved not in ChildCentredOutcome.values:
+        errors["child_centred_outcome_achieved"] = _("Select whether the child-centred outcome was achieved")
+    if outcome == Outcome.REFERRED_ON and _blank(referred_to):
+        errors["referred_to"] = _("Enter the process it was referred on to")
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "resolve", escalation)
+        if errors:
+            raise ValidationError(errors)
+        actions = _validate_actions(escalation.partnership, actions)
+        now = clock.now()
+        resolution = Resolution.objects.create(
+            escalation=escalation,
+            outcome=outcome,
+            agreed_way_forward=agreed_way_forward.strip(),
+            child_centred_outcome_achieved=child_centred_outcome_achieved,
+            learning=learning.strip(),
+            referred_to=referred_to.strip(),
+            stage=escalation.stage,
+            resolved_by=actor,
+            resolved_at=now,
+        )
+        AgreedAction.objects.bulk_create(
+            [
+                AgreedAction(
+                    escalation=escalation,
+                    description=a.description.strip(),
+                    owner_agency_id=a.owner_agency_id,
+                    due_date=a.due_date,
+                    recorded_by=actor,
+                )
+                for a in actions
+            ]
+        )
+        _close(escalation, Status.RESOLVED, now)
+        _event(
+            escalation, actor, EventType.RESOLVED, f"{Outcome(outcome).label}: {agreed_way_forward.strip()}"
+        )
+        _touch(escalation, "status", "closed_at", "due_date")
+        _audit(actor, escalation, "resolve", outcome=outcome)
+    return resolution
+
+
+def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
+    period = _current_period(escalation)
+    if period is not None:
+        period.pauses.filter(resumed_on__isnull=True).update(resumed_on=today())
+        period.ended_on = today()
+        period.save(update_fields=["ended_on"])
+    escalation.status = status
+    escalation.closed_at = now
+    escalation.due_date = None
+
+
+def escalation_withdraw(
+    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+) -> Escalation:
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "withdraw", escalation)
+        if _blank(reason):
+            raise ValidationError({"reason": _("Enter why the escalation is withdrawn")})
+        escalation.closing_reason = reason.strip()
+        _close(escalation, Status.WITHDRAWN, clock.now())
+        _event(escalation, actor, EventType.WITHDRAWN, reason.strip())
+        _touch(escalation, "status", "closed_at", "due_date", "closing_reason")
+        _audit(actor, escalation, "withdraw")
+    return escalation
+
+
+def escalation_reopen(
+    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+) -> Escalation:
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "reopen", escalation)
+        if _blank(reason):
+            raise ValidationError({"reason": _("Enter why the escalation is reopened")})
+        limit = escalation.partnership.reopen_within_days
+        if escalation.closed_at and clock.now() - escalation.closed_at > dt.timedelta(days=limit):
+            raise RuleViolation(
+                {
+                    "reason": _(
+                        "An escalation can only be reopened within %(days)s days of closing; raise a new one"
+                    )
+                    % {"days": limit}
+                },
+                code="reopen_window",
+            )
+        stage = _stage(escalation.partnership, escalation.stage)
+        period = _open_period(escalation, escalation.partnership, stage)
+        escalation.status = Status.OPEN
+        escalation.closed_at = None
+        escalation.stage_started_on = period.started_on
+        escalation.due_date = period.due_date
+        _event(escalation, actor, EventType.REOPENED, reason.strip())
+        _touch(escalation, "status", "closed_at", "stage_started_on", "due_date")
+        _audit(actor, escalation, "reopen")
+    return escalation
+
+
+# --------------------------------------------------------------------------- evidence documents
+
+SNIFFERS: list[tuple[bytes, str]] = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+]
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type of a file from its first bytes, never its name."""
+    for magic, content_type in SNIFFERS:
+        if head.startswith(magic):
+            return content_type
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text:
+        return None
+    return "text/plain"
+
+
+def safe_filename(name: str) -> str:
+    import re
+    import unicodedata
+
+    base = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = base.replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .") or "document"
+    return base[:150]
+
+
+def escalation_add_document(
+    *,
+    actor: User,
+    escalation: Escalation,
+    upload: Any,
+    description: str = "",
+    expected_version: int | None = None,
+) -> Document:
+    from django.conf import settings
+
+    if upload is None:
+        raise ValidationError({"file": _("Select a file")})
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file must be smaller than %(mb)s MB")
+                % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("The selected file is empty")})
+    head = upload.read(2048)
+    upload.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type not in settings.EVIDENCE_ALLOWED_TYPES:
+        raise ValidationError(
+            {"file": _("The selected file must be a PDF, Word document, PNG, JPEG or plain text file")}
+        )
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "add_document", escalation)
+        name = safe_filename(upload.name or "document")
+        document = Document(
+            escalation=escalation,
+            filename=name,
+            content_type=content_type,
+            size=upload.size,
+            description=description.strip()[:200],
+            uploaded_by=actor,
+        )
+        document.file.save(f"{escalation.pk}-{clock.now():%Y%m%d%H%M%S%f}.bin", upload, save=False)
+        document.save()
+        _event(escalation, actor, EventType.DOCUMENT_ADDED, name)
+        _touch(escalation)
+        audit_record(
+            actor=actor,
+            verb=Verb.DOCUMENT_UPLOADED,
+            target=document,
+            partnership_id=escalation.partnership_id,
+            payload={"reference": escalation.reference, "size": upload.size, "content_type": content_type},
+        )
+    return document

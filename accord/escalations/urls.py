@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "escalations"
+
+urlpatterns = [
+    path("", views.escalation_list_view, name="list"),
+    path("raise/", views.start, name="start"),
+    path("raise/danger/", views.danger, name="danger"),
+    path("raise/emergency/", views.emergency, name="emergency"),
+    path("raise/<int:draft>/check/", views.check, name="check"),
+    path("raise/<int:draft>/delete/", views.draft_delete, name="draft_delete"),
+    path("raise/<int:draft>/<slug:step>/", views.step, name="step"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/raised/", views.raised, name="raised"),
+    path("<int:pk>/record/", views.record, name="record"),
+    path("<int:pk>/discussions/", views.discuss, name="discuss"),
+    path("<int:pk>/escalate/", views.escalate, name="escalate"),
+    path("<int:pk>/pause/", views.pause, name="pause"),
+    path("<int:pk>/resume/", views.resume, name="resume"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("<int:pk>/pdg-actions/", views.pdg_action, name="pdg_action"),
+    path("<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("<int:pk>/documents/", views.add_document, name="add_document"),
+    path("<int:pk>/documents/<int:document>/", views.document_download, name="document"),
+]

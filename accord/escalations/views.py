@@ -1,0 +1,718 @@
+"""Escalation pages. Views stay thin: they read through selectors, write through
+services, and turn the services' refusals into GOV.UK error messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, StaleVersion
+from accord.partnership.models import Role
+
+from . import forms as f
+from . import services
+from .models import Draft, Escalation, Kind
+from .policies import allowed_actions, can_raise_in
+from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _partnership(request: HttpRequest):
+    if request.partnership is None:
+        raise PermissionDenied
+    return request.partnership
+
+
+def _get(request: HttpRequest, pk: int) -> Escalation:
+    try:
+        return escalation_get(user=request.user, pk=pk, partnership=_partnership(request))
+    except NotFound:
+        raise Http404 from None
+
+
+def _require_raiser(request: HttpRequest):
+    partnership = _partnership(request)
+    if not can_raise_in(request.user, partnership.pk):
+        raise PermissionDenied
+    return partnership
+
+
+# --------------------------------------------------------------------------- raising
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    partnership = _require_raiser(request)
+    drafts = Draft.objects.filter(owner=request.user, partnership=partnership)[:5]
+    return render(request, "escalations/raise/start.html", {"drafts": drafts})
+
+
+@require_http_methods(["GET", "POST"])
+def danger(request: HttpRequest) -> HttpResponse:
+    partnership = _require_raiser(request)
+    form = f.DangerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["immediate_danger"] == "yes":
+            # Rule 1: nothing is recorded; the user is sent to 999 and the front door.
+            return redirect("escalations:emergency")
+        draft = Draft.objects.create(
+            owner=request.user, partnership=partnership, data={"immediate_danger": "no"}
+        )
+        return redirect("escalations:step", draft=draft.pk, step=f.STEPS[0][0])
+    return render(request, "escalations/raise/danger.html", {"form": form})
+
+
+def emergency(request: HttpRequest) -> HttpResponse:
+    return render(request, "escalations/raise/emergency.html")
+
+
+def _draft(request: HttpRequest, draft_id: int) -> Draft:
+    return get_object_or_404(Draft, pk=draft_id, owner=request.user, partnership=_partnership(request))
+
+
+def _steps_for(draft: Draft) -> list[tuple[str, Any, str]]:
+    steps = list(f.STEPS)
+    if draft.data.get("kind") == Kind.THEME:
+        steps = [s for s in steps if s[0] != "children"]
+    return steps
+
+
+def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
+    form_class = dict((s[0], s[1]) for s in f.STEPS)[step]
+    kwargs: dict[str, Any] = {}
+    if form_class is f.KindForm:
+        kwargs["is_chair"] = Role.CONFERENCE_CHAIR in request.roles
+    if form_class is f.WithForm:
+        kwargs.update(partnership=draft.partnership, user=request.user)
+    if form_class is f.OutcomeWantedForm:
+        kwargs["partnership"] = draft.partnership
+    stored = {k: v for k, v in draft.data.items() if not k.startswith("_")}
+    if data is None:
+        form = form_class(initial=_initial(stored), **kwargs)
+    else:
+        form = form_class(data, **kwargs)
+    return form
+
+
+def _initial(stored: dict) -> dict:
+    initial = dict(stored)
+    for key, value in stored.items():
+        if key.endswith("_date_of_birth") and isinstance(value, str) and value:
+            try:
+                initial[key] = dt.date.fromisoformat(value)
+            except ValueError:
+                initial[key] = None
+    return initial
+
+
+def _save_step(draft: Draft, form) -> None:
+    """Keep what was typed (valid or not) so nothing is lost."""
+    for name in form.fields:
+        if name in form.cleaned_data if hasattr(form, "cleaned_data") else False:
+            value = form.cleaned_data[name]
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            draft.data[name] = value
+        else:
+            raw = form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name)
+            if isinstance(raw, list) and len(raw) <= 1 and name not in ("themes",):
+                raw = raw[0] if raw else ""
+            draft.data[name] = raw
+    draft.save()
+
+
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
+    _require_raiser(request)
+    draft_obj = _draft(request, draft)
+    steps = _steps_for(draft_obj)
+    names = [s[0] for s in steps]
+    if step not in names:
+        raise Http404
+    index = names.index(step)
+    if request.method == "POST":
+        form = _form_for(step, request, draft_obj, request.POST)
+        valid = form.is_valid()
+        _save_step(draft_obj, form)
+        if "save_and_exit" in request.POST:
+            audit_record(
+                actor=request.user,
+                verb=Verb.DRAFT_SAVED,
+                target=draft_obj,
+                partnership_id=draft_obj.partnership_id,
+            )
+            messages.success(
+                request, _("Your draft is saved. You can come back to it from 'Raise an escalation'.")
+            )
+            return redirect("home")
+        if valid:
+            steps = _steps_for(draft_obj)
+            names = [s[0] for s in steps]
+            index = names.index(step) if step in names else index
+            if request.GET.get("change") or index + 1 >= len(names):
+                return redirect("escalations:check", draft=draft_obj.pk)
+            return redirect("escalations:step", draft=draft_obj.pk, step=names[index + 1])
+    else:
+        form = _form_for(step, request, draft_obj)
+    back = (
+        reverse("escalations:danger")
+        if index == 0
+        else reverse("escalations:step", args=[draft_obj.pk, names[index - 1]])
+    )
+    return render(
+        request,
+        f"escalations/raise/step_{step.replace('-', '_')}.html",
+        {
+            "form": form,
+            "draft": draft_obj,
+            "title": steps[index][2],
+            "back": back,
+            "step_number": index + 1,
+            "step_total": len(names),
+        },
+    )
+
+
+def _details_from_draft(draft: Draft) -> services.RaiseDetails:
+    d = draft.data
+    children = []
+    if d.get("kind") == Kind.CASE:
+        for i in range(1, f.ChildrenForm.ROWS + 1):
+            name = (d.get(f"child_{i}_name") or "").strip()
+            if name:
+                dob = d.get(f"child_{i}_date_of_birth")
+                try:
+                    dob = dt.date.fromisoformat(dob) if isinstance(dob, str) and dob else None
+                except ValueError:
+                    dob = None
+                children.append(
+                    services.ChildDetails(
+                        name=name,
+                        date_of_birth=dob,
+                        agency_reference=d.get(f"child_{i}_agency_reference") or "",
+                    )
+                )
+    try:
+        with_agency = int(d.get("with_agency") or 0)
+    except (TypeError, ValueError):
+        with_agency = 0
+    try:
+        start_stage = int(d.get("start_stage") or 1)
+    except (TypeError, ValueError):
+        start_stage = 1
+    themes = d.get("themes") or []
+    if isinstance(themes, str):
+        themes = [themes]
+    return services.RaiseDetails(
+        kind=d.get("kind") or "",
+        origin=d.get("origin") or "",
+        with_agency_id=with_agency,
+        with_practitioner_username=d.get("with_practitioner") or "",
+        with_people=d.get("with_people") or "",
+        summary=d.get("summary") or "",
+        decision_challenged=d.get("decision_challenged") or "",
+        concern=d.get("concern") or "",
+        evidence=d.get("evidence") or "",
+        professional_curiosity=d.get("professional_curiosity") or "",
+        child_voice=d.get("child_voice") or "",
+        family_view=d.get("family_view") or "",
+        family_aware=d.get("family_aware") or "",
+        tried_so_far=d.get("tried_so_far") or "",
+        desired_outcome=d.get("desired_outcome") or "",
+        urgency=d.get("urgency") or "",
+        area_of_disagreement_code=d.get("area_of_disagreement") or "",
+        theme_codes=themes,
+        children=children,
+        reflection=d.get("reflection") or "",
+        start_stage=start_stage,
+        start_stage_reason=d.get("start_stage_reason") or "",
+    )
+
+
+STEP_OF_FIELD = {
+    "kind": "kind",
+    "origin": "kind",
+    "start_stage": "kind",
+    "start_stage_reason": "kind",
+    "with_agency": "with",
+    "with_practitioner": "with",
+    "with_people": "with",
+    "children": "children",
+    "summary": "difference",
+    "decision_challenged": "difference",
+    "concern": "difference",
+    "evidence": "difference",
+    "professional_curiosity": "difference",
+    "child_voice": "child-voice",
+    "family_view": "child-voice",
+    "family_aware": "child-voice",
+    "tried_so_far": "outcome",
+    "desired_outcome": "outcome",
+    "urgency": "outcome",
+    "area_of_disagreement": "outcome",
+    "themes": "outcome",
+    "reflection": "reflection",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, draft: int) -> HttpResponse:
+    partnership = _require_raiser(request)
+    draft_obj = _draft(request, draft)
+    details = _details_from_draft(draft_obj)
+    errors: list[dict[str, str]] = []
+    try:
+        found = services.escalation_validate_details(
+            actor=request.user, partnership=partnership, details=details
+        )
+    except ValidationError as e:
+        found = None
+        for name, messages_ in e.message_dict.items():
+            step_name = STEP_OF_FIELD.get(name, "kind")
+            for message in messages_:
+                errors.append(
+                    {
+                        "text": message,
+                        "href": reverse("escalations:step", args=[draft_obj.pk, step_name]) + "?change=1",
+                    }
+                )
+    if request.method == "POST" and not errors:
+        try:
+            escalation = services.escalation_raise(
+                actor=request.user,
+                partnership=partnership,
+                details=details,
+                immediate_danger=draft_obj.data.get("immediate_danger") != "no",
+            )
+        except ImmediateDanger:
+            return redirect("escalations:emergency")
+        except NotAllowed:
+            raise PermissionDenied from None
+        except ValidationError as e:
+            errors = [{"text": m} for m in e.messages]
+        else:
+            draft_obj.delete()
+            return redirect("escalations:raised", pk=escalation.pk)
+    return render(
+        request,
+        "escalations/raise/check.html",
+        {
+            "draft": draft_obj,
+            "details": details,
+            "found": found,
+            "errors": errors,
+            "steps": dict((s[0], s[2]) for s in _steps_for(draft_obj)),
+        },
+    )
+
+
+def raised(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    return render(request, "escalations/raise/raised.html", {"escalation": escalation})
+
+
+@require_http_methods(["POST"])
+def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
+    _draft(request, draft).delete()
+    messages.success(request, _("Draft deleted."))
+    return redirect("escalations:start")
+
+
+# --------------------------------------------------------------------------- list and detail
+
+
+def escalation_list_view(request: HttpRequest) -> HttpResponse:
+    partnership = _partnership(request)
+    stages = services.ladder(partnership)
+    form = f.ListFilterForm(request.GET or None, partnership=partnership, stages=stages)
+    filters = ListFilters()
+    if form.is_bound and form.is_valid():
+        cd = form.cleaned_data
+        filters = ListFilters(
+            q=cd["q"].strip(),
+            status=cd["status"],
+            stage=cd["stage"],
+            kind=cd["kind"],
+            agency=cd["agency"],
+            overdue=cd["overdue"],
+            urgency=cd["urgency"],
+        )
+    qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_LISTED,
+        partnership_id=partnership.pk,
+        payload={"filters": {k: v for k, v in filters.__dict__.items() if v}, "page": page.number},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "escalations/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "overdue_ids": {e.pk for e in page if is_overdue(e)},
+        },
+    )
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    context = _detail_context(request, escalation)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    return render(request, "escalations/detail.html", context)
+
+
+def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+    actions = allowed_actions(request.user, escalation)
+    stages = services.ladder(escalation.partnership)
+    current = next((s for s in stages if s.number == escalation.stage), None)
+    next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
+    return {
+        "escalation": escalation,
+        "actions": actions,
+        "stages": stages,
+        "current_stage": current,
+        "next_stage": next_stage,
+        "overdue": is_overdue(escalation),
+        "children": list(escalation.children.all()),
+        "themes": list(escalation.themes.all()),
+        "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
+        "discussions": list(escalation.discussions.select_related("recorded_by")),
+        "documents": list(escalation.documents.all()),
+        "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
+        "resolution": escalation.resolutions.select_related("resolved_by").order_by("-resolved_at").first(),
+        "agreed_actions": list(escalation.agreed_actions.select_related("owner_agency")),
+        "consulted": services.manager_consulted(escalation),
+        "can_read_reflection": "read_reflection" in actions,
+    }
+
+
+def record(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable record of the escalation and its outcome, for each agency's own file."""
+    escalation = _get(request, pk)
+    context = _detail_context(request, escalation)
+    context["events"] = list(reversed(context["events"]))
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_PRINTED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    return render(request, "escalations/record.html", context)
+
+
+def document_download(request: HttpRequest, pk: int, document: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    doc = get_object_or_404(escalation.documents, pk=document)
+    audit_record(
+        actor=request.user,
+        verb=Verb.DOCUMENT_DOWNLOADED,
+        target=doc,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    response = FileResponse(
+        doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type=doc.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def _action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    permission: str,
+    form_factory: Callable[..., Any],
+    template: str,
+    perform: Callable[[Escalation, dict[str, Any], int | None], Any],
+    success: str,
+    extra: dict[str, Any] | None = None,
+    initial: Callable[[Escalation], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    escalation = _get(request, pk)
+    if not request.user.has_perm(f"escalations.{permission}", escalation):
+        raise PermissionDenied
+    status = 200
+    stale = False
+    if request.method == "POST":
+        form = form_factory(escalation, request.POST, request.FILES)
+        if form.is_valid():
+            version = form.cleaned_data.get("version")
+            try:
+                perform(escalation, form.cleaned_data, version)
+            except ValidationError as e:
+                f.add_service_errors(form, e)
+                status = 422 if getattr(e, "code", None) else 200
+            except StaleVersion:
+                stale = True
+                status = 409
+                escalation = _get(request, pk)
+                form = form_factory(
+                    escalation,
+                    None,
+                    None,
+                    initial={"version": escalation.version, **(initial(escalation) if initial else {})},
+                )
+            except NotAllowed:
+                raise PermissionDenied from None
+            except NotFound:
+                raise Http404 from None
+            else:
+                messages.success(request, success)
+                return redirect("escalations:detail", pk=pk)
+    else:
+        form = form_factory(
+            escalation,
+            None,
+            None,
+            initial={"version": escalation.version, **(initial(escalation) if initial else {})},
+        )
+    context = {"escalation": escalation, "form": form, "stale": stale, **(extra or {})}
+    return render(request, template, context, status=status)
+
+
+def _agreed(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+@require_http_methods(["GET", "POST"])
+def discuss(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_record_discussion(
+            actor=request.user,
+            escalation=e,
+            held_on=cd["held_on"],
+            note=cd["note"],
+            with_manager=cd["with_manager"],
+            participants=cd["participants"],
+            agreed=_agreed(cd["agreed"]),
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="record_discussion",
+        form_factory=lambda e, data, files, initial=None: f.DiscussionForm(data, initial=initial),
+        template="escalations/actions/discuss.html",
+        perform=perform,
+        success=_("Discussion recorded"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    def factory(e, data, files, initial=None):
+        return f.EscalateForm(
+            data, initial=initial, stages=services.ladder(e.partnership), current_stage=e.stage
+        )
+
+    def perform(e, cd, version):
+        services.escalation_escalate(
+            actor=request.user,
+            escalation=e,
+            reason=cd["reason"],
+            efforts_to_resolve=cd["efforts_to_resolve"],
+            to_stage=cd["to_stage"],
+            skip_reason=cd["skip_reason"],
+            expected_version=version,
+        )
+
+    escalation = _get(request, pk)
+    return _action(
+        request,
+        pk,
+        permission="escalate",
+        form_factory=factory,
+        template="escalations/actions/escalate.html",
+        perform=perform,
+        success=_("Escalated to the next stage"),
+        extra={"consulted": services.manager_consulted(escalation)},
+        initial=lambda e: {"efforts_to_resolve": services.efforts_from_history(e)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def pause(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_pause(
+            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="pause",
+        form_factory=lambda e, data, files, initial=None: f.ReasonForm(data, initial=initial),
+        template="escalations/actions/pause.html",
+        perform=perform,
+        success=_("Stage paused: its clock has stopped"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def resume(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_resume(actor=request.user, escalation=e, expected_version=version)
+
+    return _action(
+        request,
+        pk,
+        permission="resume",
+        form_factory=lambda e, data, files, initial=None: f.VersionedForm(data, initial=initial),
+        template="escalations/actions/resume.html",
+        perform=perform,
+        success=_("Stage resumed: its clock is running again"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_withdraw(
+            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="withdraw",
+        form_factory=lambda e, data, files, initial=None: f.ReasonForm(data, initial=initial),
+        template="escalations/actions/withdraw.html",
+        perform=perform,
+        success=_("Escalation withdrawn"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_reopen(
+            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="reopen",
+        form_factory=lambda e, data, files, initial=None: f.ReasonForm(data, initial=initial),
+        template="escalations/actions/reopen.html",
+        perform=perform,
+        success=_("Escalation reopened"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def pdg_action(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_pdg_action(
+            actor=request.user,
+            escalation=e,
+            action=cd["action"],
+            note=cd["note"],
+            facilitator_username=cd["facilitator"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="pdg_act",
+        form_factory=lambda e, data, files, initial=None: f.PdgActionForm(
+            data, initial=initial, partnership=e.partnership
+        ),
+        template="escalations/actions/pdg_action.html",
+        perform=perform,
+        success=_("PDG action recorded"),
+    )
+
+
+def _actions_from(cd: dict[str, Any], rows: int) -> list[services.ActionDetails]:
+    found = []
+    for i in range(1, rows + 1):
+        if (cd.get(f"action_{i}_description") or "").strip():
+            found.append(
+                services.ActionDetails(
+                    description=cd[f"action_{i}_description"],
+                    owner_agency_id=cd[f"action_{i}_owner"],
+                    due_date=cd[f"action_{i}_due"],
+                )
+            )
+    return found
+
+
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_resolve(
+            actor=request.user,
+            escalation=e,
+            outcome=cd["outcome"],
+            agreed_way_forward=cd["agreed_way_forward"],
+            child_centred_outcome_achieved=cd["child_centred_outcome_achieved"],
+            learning=cd["learning"],
+            referred_to=cd["referred_to"],
+            actions=_actions_from(cd, f.ResolveForm.ACTION_ROWS),
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="resolve",
+        form_factory=lambda e, data, files, initial=None: f.ResolveForm(
+            data, initial=initial, partnership=e.partnership
+        ),
+        template="escalations/actions/resolve.html",
+        perform=perform,
+        success=_("Resolution recorded"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def add_document(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_add_document(
+            actor=request.user,
+            escalation=e,
+            upload=cd["file"],
+            description=cd["description"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="add_document",
+        form_factory=lambda e, data, files, initial=None: f.DocumentForm(data, files, initial=initial),
+        template="escalations/actions/add_document.html",
+        perform=perform,
+        success=_("Document attached"),
+    )

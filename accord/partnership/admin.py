@@ -1,0 +1,188 @@
+"""The business unit's settings pages (Django admin, restricted to that role).
+
+Each business-unit user sees and edits only the partnerships they hold the
+role in, and every change is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
+from django.http import HttpRequest
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+
+from .models import (
+    Agency,
+    AreaOfDisagreement,
+    Partnership,
+    PartnershipAgency,
+    PracticeTheme,
+    Role,
+    RoleAssignment,
+    Stage,
+    User,
+)
+
+
+def business_unit_partnership_ids(user) -> list[int]:
+    from .selectors import roles_by_partnership
+
+    return [pid for pid, roles in roles_by_partnership(user).items() if Role.BUSINESS_UNIT in roles]
+
+
+class BusinessUnitAdminSite(admin.AdminSite):
+    site_header = "Accord: partnership settings"
+    site_title = "Accord partnership settings"
+    index_title = "Partnership settings"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_authenticated and business_unit_partnership_ids(user))
+
+
+site = BusinessUnitAdminSite(name="admin")
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Full access for the business unit, to its own partnerships' records only."""
+
+    partnership_path = "partnership"
+
+    def _ids(self, request):
+        return business_unit_partnership_ids(request.user)
+
+    def has_module_permission(self, request):
+        return bool(self._ids(request))
+
+    def has_view_permission(self, request, obj=None):
+        return bool(self._ids(request))
+
+    has_add_permission = has_view_permission
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.filter(**{f"{self.partnership_path}__in": self._ids(request)}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Partnership:
+            kwargs["queryset"] = Partnership.objects.filter(pk__in=self._ids(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=obj,
+            payload={"action": "change" if change else "add", "fields": sorted(form.changed_data)},
+            request=request,
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=obj,
+            payload={"action": "delete", "object": str(obj)},
+            request=request,
+        )
+        super().delete_model(request, obj)
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+
+
+class PartnershipAgencyInline(admin.TabularInline):
+    model = PartnershipAgency
+    extra = 0
+
+
+@admin.register(Partnership, site=site)
+class PartnershipAdmin(ScopedAdmin):
+    partnership_path = "pk"
+    list_display = ["name", "reference_prefix", "front_door_phone"]
+    inlines = [StageInline, PartnershipAgencyInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agency, site=site)
+class AgencyAdmin(ScopedAdmin):
+    partnership_path = "partnerships"
+    list_display = ["name", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AreaOfDisagreement, site=site)
+class AreaAdmin(ScopedAdmin):
+    list_display = ["label", "code", "is_active", "position"]
+
+
+@admin.register(PracticeTheme, site=site)
+class ThemeAdmin(ScopedAdmin):
+    list_display = ["label", "code", "is_active", "position"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Partnership:
+            kwargs["queryset"] = Partnership.objects.filter(
+                pk__in=business_unit_partnership_ids(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(partnership__in=business_unit_partnership_ids(request.user))
+        )
+
+
+@admin.register(User, site=site)
+class UserAdmin(DjangoUserAdmin, ScopedAdmin):
+    list_display = ["username", "first_name", "last_name", "agency", "is_active"]
+    list_filter = ["is_active", "agency"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
+        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request):
+        ids = business_unit_partnership_ids(request.user)
+        return User.objects.filter(
+            Q(agency__partnerships__in=ids) | Q(role_assignments__partnership__in=ids)
+        ).distinct()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # people are deactivated, never deleted, so the record keeps its history
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if formset.has_changed():
+                audit_record(
+                    actor=request.user,
+                    verb=Verb.CONFIGURATION_CHANGED,
+                    target=form.instance,
+                    payload={"action": "roles_changed"},
+                    request=request,
+                )

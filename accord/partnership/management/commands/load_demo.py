@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.partnership.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo partnership (Devon): agencies, a user for every role and a living caseload. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "load_demo creates users with a published password. It runs only when DEBUG is on; "
+                "use --force if you really mean to load it here."
+            )
+        result = load_demo()
+        audit_record(actor=None, verb=Verb.DEMO_LOADED, payload=result)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo partnership ready: {result['users']} demo users (password: {DEMO_PASSWORD}), "
+                f"{result['escalations']} new escalations."
+            )
+        )

@@ -1,0 +1,235 @@
+"""The partnership as data: partnerships, agencies, people and roles, the stage
+ladder and the two taxonomies.  Nothing partnership-specific is hard-coded."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Partnership(models.Model):
+    """A local safeguarding children partnership hosted in this deployment."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("short name"), max_length=50, unique=True)
+    reference_prefix = models.CharField(
+        _("reference prefix"),
+        max_length=10,
+        unique=True,
+        help_text=_("Starts every escalation reference, for example DEV."),
+    )
+    front_door_phone = models.CharField(_("front door phone number"), max_length=40)
+    front_door_name = models.CharField(
+        _("front door name"), max_length=200, default="children's services front door"
+    )
+    emergency_wording = models.TextField(
+        _("emergency wording"),
+        help_text=_("Shown on every page: what to do if a child is in immediate danger."),
+    )
+    holiday_country = models.CharField(
+        _("bank holiday country"), max_length=2, default="GB", help_text=_("ISO country code.")
+    )
+    holiday_subdivision = models.CharField(
+        _("bank holiday subdivision"),
+        max_length=10,
+        blank=True,
+        default="ENG",
+        help_text=_("For example ENG (England and Wales share the same bank holidays), SCT, NIR."),
+    )
+    reporting_year_start_month = models.PositiveSmallIntegerField(
+        _("first month of the reporting year"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    reopen_within_days = models.PositiveSmallIntegerField(
+        _("reopening allowed within (calendar days of resolution)"), default=20
+    )
+    agencies = models.ManyToManyField(
+        "Agency", through="PartnershipAgency", related_name="partnerships", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyKind(models.TextChoices):
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", _("Children's social care")
+    POLICE = "police", _("Police")
+    HEALTH_PROVIDER = "health_provider", _("Health provider")
+    HEALTH_COMMISSIONER = "health_commissioner", _("Health commissioner")
+    EDUCATION = "education", _("Education")
+    PROBATION = "probation", _("Probation")
+    HOUSING = "housing", _("Housing")
+    VOLUNTARY_SECTOR = "voluntary_sector", _("Voluntary sector")
+    CAFCASS = "cafcass", _("Cafcass")
+    INDEPENDENT_REVIEWING_UNIT = "independent_reviewing_unit", _("Independent Reviewing Unit")
+    PARTNERSHIP_BUSINESS_UNIT = "partnership_business_unit", _("Partnership business unit")
+    OTHER = "other", _("Other")
+
+
+class Agency(models.Model):
+    """A partner organisation. An agency may belong to several partnerships."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=40, choices=AgencyKind.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("agencies")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AgencyKind.values), name="agency_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnershipAgency(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "agency"], name="partnership_agency_unique")
+        ]
+        verbose_name = _("partner agency")
+
+    def __str__(self) -> str:
+        return f"{self.agency} in {self.partnership}"
+
+
+class StageOwner(models.TextChoices):
+    PRACTITIONERS = "practitioners", _("Practitioners")
+    MANAGERS = "managers", _("Managers and safeguarding leads")
+    SENIOR_LEADERS = "senior_leaders", _("Senior leaders")
+    PDG = "pdg", _("Practice Development Group")
+
+
+class Stage(models.Model):
+    """One rung of a partnership's ladder, with its working-day timescales."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="stages")
+    number = models.PositiveSmallIntegerField(
+        _("stage"), validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.CharField(_("who works it"), max_length=20, choices=StageOwner.choices)
+    routine_working_days = models.PositiveSmallIntegerField(
+        _("working days to resolve (routine)"), validators=[MinValueValidator(1)]
+    )
+    urgent_working_days = models.PositiveSmallIntegerField(
+        _("working days to resolve (urgent)"), validators=[MinValueValidator(1)]
+    )
+    is_formal = models.BooleanField(
+        _("formal (goes to the PDG)"), default=False, help_text=_("Only the top stage is formal.")
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["partnership", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "number"], name="stage_number_unique"),
+            models.CheckConstraint(condition=Q(owner__in=StageOwner.values), name="stage_owner_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.name}"
+
+    def working_days(self, *, urgent: bool) -> int:
+        return self.urgent_working_days if urgent else self.routine_working_days
+
+
+class TaxonomyTerm(models.Model):
+    code = models.SlugField(_("code"), max_length=60)
+    label = models.CharField(_("label"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class AreaOfDisagreement(TaxonomyTerm):
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="areas_of_disagreement"
+    )
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("area of disagreement")
+        constraints = [models.UniqueConstraint(fields=["partnership", "code"], name="area_code_unique")]
+
+
+class PracticeTheme(TaxonomyTerm):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="practice_themes")
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("practice theme")
+        constraints = [models.UniqueConstraint(fields=["partnership", "code"], name="theme_code_unique")]
+
+
+class Role(models.TextChoices):
+    PRACTITIONER = "practitioner", _("Practitioner")
+    MANAGER = "manager", _("Manager or safeguarding lead")
+    SENIOR_LEADER = "senior_leader", _("Senior leader")
+    CONFERENCE_CHAIR = "conference_chair", _("Conference chair or IRO")
+    PDG_MEMBER = "pdg_member", _("PDG member")
+    PDG_CHAIR = "pdg_chair", _("PDG chair")
+    FACILITATOR = "facilitator", _("Restorative facilitator")
+    BUSINESS_UNIT = "business_unit", _("Partnership business unit")
+    EXECUTIVE = "executive", _("Partnership Executive Group")
+    AUDITOR = "auditor", _("Auditor or data protection officer")
+
+
+class AccordUserManager(UserManager):
+    pass
+
+
+class User(AbstractUser):
+    """A person who uses Accord. Belongs to one agency; roles are per partnership."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="people")
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    line_manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("line manager"),
+    )
+
+    objects = AccordUserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role within a partnership, scoped to the user's agency."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "partnership", "role"], name="role_assignment_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} ({self.partnership})"

@@ -1,0 +1,21 @@
+"""Settings for the test suite: the base settings with fast, isolated choices."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "accord-test-suite-key-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from .base import *
+
+DEBUG = False
+# Argon2 is the production hasher (tested); tests use a fast one.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tempfile.mkdtemp(prefix="accord-test-uploads-")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
