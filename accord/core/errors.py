@@ -24,4 +24,11 @@ class ImmediateDanger(DomainError):
 
 
 class RuleViolation(ValidationError):
-    """A rule of the protocol forbids the change (answered 422 by the API)."""
+    """A rule of the protocol forbids the change (answered 422 by the API).
+
+    ``rule`` names the rule (for example ``consult_first``), whatever the shape of the message.
+    """
+
+    def __init__(self, message, code: str | None = None, params=None) -> None:
+        super().__init__(message, code, params)
+        self.rule = code

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, StaleVersion
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
 from accord.partnership.models import Role
 
 from . import forms as f
@@ -469,7 +469,7 @@ def _action(
                 perform(escalation, form.cleaned_data, version)
             except ValidationError as e:
                 f.add_service_errors(form, e)
-                status = 422 if getattr(e, "code", None) else 200
+                status = 422 if isinstance(e, RuleViolation) else 200
             except StaleVersion:
                 stale = True
                 status = 409

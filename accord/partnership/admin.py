@@ -38,6 +38,15 @@ class BusinessUnitAdminSite(admin.AdminSite):
     site_title = "Accord partnership settings"
     index_title = "Partnership settings"
 
+    def login(self, request: HttpRequest, extra_context=None):
+        """One log-in page for Accord: the admin's own is not used."""
+        from django.contrib.auth.views import redirect_to_login
+        from django.core.exceptions import PermissionDenied
+
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", "/business-unit/admin/"))
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_authenticated and business_unit_partnership_ids(user))

@@ -1,7 +1,1 @@
-"""The one settings entry point: base settings, hardened when DEBUG is off."""
-
-from .base import *
-from .base import DEBUG
-
-if not DEBUG:
-    from .production import *
+"""Settings: ``main`` is the entry point; ``test`` is for the test suite."""

@@ -1,0 +1,206 @@
+"""The shell: settings, log-in, home pages by role, health check, error pages, the demo."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.urls import reverse
+
+from accord.audit.models import AuditEvent, Verb
+from accord.partnership.demo import DEMO_PASSWORD, DEMO_USERS
+from accord.partnership.models import Partnership, User
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+    clean.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def test_without_debug_a_secret_key_is_required():
+    result = _run({}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_without_debug_allowed_hosts_are_required():
+    result = _run({"SECRET_KEY": "k" * 60}, "check")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_check():
+    result = _run({"SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5, "ALLOWED_HOSTS": "accord.example.org"}, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_argon2_is_the_password_hasher_outside_tests():
+    from config.settings import base
+
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_without_the_database(client, monkeypatch):
+    from django.db import connection
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/escalations/", "/escalations/raise/", "/escalations/1/", "/business-unit/admin/"])
+def test_every_page_needs_a_log_in(client, url):
+    response = client.get(url, follow=True)
+    assert response.redirect_chain, "expected a redirect to the log-in page"
+    assert response.request["PATH_INFO"] == "/login/"
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def demo(db):
+    from accord.partnership.demo import load_partnership, load_users
+
+    partnership = load_partnership()
+    return partnership, load_users(partnership)
+
+
+@pytest.mark.parametrize("username", [u[0] for u in DEMO_USERS])
+def test_each_demo_user_can_log_in_and_sees_their_home_page(client, demo, username):
+    response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert "Devon Safeguarding Children Partnership" in html
+    assert "999" in html and "0345 155 1071" in html  # the emergency notice, on every page
+    assert AuditEvent.objects.filter(verb=Verb.LOGIN, actor__username=username).exists()
+
+
+def test_navigation_follows_the_role(client, demo):
+    client.login(username="practitioner.health", password=DEMO_PASSWORD)
+    html = client.get("/").content.decode()
+    assert "Raise an escalation" in html and "Partnership settings" not in html
+    client.logout()
+    client.login(username="admin", password=DEMO_PASSWORD)
+    html = client.get("/").content.decode()
+    assert "Partnership settings" in html and "Raise an escalation" not in html
+    client.logout()
+    client.login(username="executive", password=DEMO_PASSWORD)
+    html = client.get("/").content.decode()
+    assert "Open escalations by stage" in html and "Raise an escalation" not in html
+
+
+def test_a_failed_log_in_says_what_to_do_and_is_audited(client, demo):
+    response = client.post(reverse("login"), {"username": "practitioner.health", "password": "wrong"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is a problem" in html and "Enter a correct username and password" in html
+    assert AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED, payload__username="practitioner.health").exists()
+    empty = client.post(reverse("login"), {"username": "", "password": ""}).content.decode()
+    assert "Enter your username" in empty and "Enter your password" in empty
+
+
+def test_log_out_is_a_post_and_is_audited(client, demo):
+    client.login(username="practitioner.health", password=DEMO_PASSWORD)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(verb=Verb.LOGOUT, actor__username="practitioner.health").exists()
+    assert client.get("/").status_code == 302
+
+
+def test_the_business_unit_admin_is_for_the_business_unit_only(client, demo):
+    client.login(username="practitioner.health", password=DEMO_PASSWORD)
+    assert client.get("/business-unit/admin/", follow=True).status_code == 403
+    client.logout()
+    client.login(username="admin", password=DEMO_PASSWORD)
+    assert client.get("/business-unit/admin/").status_code == 200
+    assert client.get("/business-unit/admin/partnership/stage/").status_code in (200, 404)
+    assert client.get("/business-unit/admin/partnership/agency/").status_code == 200
+
+
+def test_a_business_unit_change_is_audited(client, demo):
+    partnership, _ = demo
+    client.login(username="admin", password=DEMO_PASSWORD)
+    from accord.partnership.models import PracticeTheme
+
+    theme = PracticeTheme.objects.filter(partnership=partnership).first()
+    response = client.post(
+        f"/business-unit/admin/partnership/practicetheme/{theme.pk}/change/",
+        {"partnership": partnership.pk, "code": theme.code, "label": "Neglect (renamed)", "is_active": "on", "position": 0},
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, target_type="practicetheme").exists()
+
+
+def test_the_404_page_is_accessible_and_helpful(client, demo):
+    client.login(username="practitioner.health", password=DEMO_PASSWORD)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and 'lang="en-GB"' in html and "Skip to main content" in html
+
+
+@override_settings(DEBUG=False)
+def test_the_500_page_renders_without_context(rf):
+    from accord.core.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with Accord" in response.content.decode()
+
+
+def test_security_headers_and_a_strict_content_security_policy(client, demo):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_load_demo_refuses_when_debug_is_off(db):
+    with pytest.raises(CommandError):
+        call_command("load_demo")
+
+
+@pytest.mark.django_db
+def test_load_demo_is_idempotent_and_loads_a_living_caseload(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    counts = (Partnership.objects.count(), User.objects.count())
+    from accord.escalations.models import Escalation
+
+    first = Escalation.objects.count()
+    assert first >= 30
+    stages = set(Escalation.objects.values_list("stage", flat=True))
+    assert stages == {1, 2, 3, 4}
+    assert Escalation.objects.filter(status="resolved").count() >= 15
+    assert Escalation.objects.filter(urgency="urgent").exists()
+    assert Escalation.objects.filter(kind="theme").exists()
+    assert Escalation.objects.filter(origin="conference").exists()
+    assert Escalation.objects.filter(status="paused").exists()
+    call_command("load_demo")
+    assert (Partnership.objects.count(), User.objects.count()) == counts
+    assert Escalation.objects.count() == first
+    manager = User.objects.get(username="manager.health")
+    assert User.objects.get(username="practitioner.health").line_manager == manager
+    assert manager.line_manager.username == "senior.health"
+    assert User.objects.get(username="practitioner.social").line_manager.line_manager.username == "senior.social"

@@ -1,0 +1,100 @@
+"""Rule 7: who sees an escalation, in the queryset and in the single-record predicate alike."""
+
+import pytest
+
+from accord.escalations import services
+from accord.escalations.models import Escalation, PdgActionKind
+from accord.escalations.policies import allowed_actions
+from accord.testing.factories import raise_details
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "practitioner_health", "manager_health", "senior_health",
+    "practitioner_social", "manager_social", "senior_social",
+    "practitioner_other", "manager_other", "chair", "pdg_member", "pdg_chair",
+    "facilitator", "other_facilitator", "admin", "executive", "auditor",
+]
+
+# Who sees an escalation raised by practitioner.health with practitioner.social, at each stage.
+EXPECTED = {
+    "stage1": {"practitioner_health", "manager_health", "practitioner_social", "manager_social"},
+    "stage2": {"practitioner_health", "manager_health", "practitioner_social", "manager_social"},
+    "stage3": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social"},
+    "formal": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social", "pdg_member", "pdg_chair"},
+    "facilitated": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social", "pdg_member", "pdg_chair", "facilitator"},
+}
+
+
+def _build(world, state):
+    if state == "stage1":
+        return world.raised()
+    if state == "stage2":
+        return world.at_stage_2()
+    if state == "stage3":
+        return world.at_stage_3()
+    e = world.formal()
+    if state == "facilitated":
+        services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR, facilitator_username=world.facilitator.username)
+    return e
+
+
+@pytest.mark.parametrize("state", list(EXPECTED))
+def test_visibility_matrix(world, other_world, state):
+    e = _build(world, state)
+    seen_by = {name for name in ROLES if Escalation.objects.visible_to(getattr(world, name)).filter(pk=e.pk).exists()}
+    assert seen_by == EXPECTED[state]
+    # The predicate used for one record agrees with the queryset.
+    for name in ROLES:
+        user = getattr(world, name)
+        assert user.has_perm("escalations.view", e) == (name in EXPECTED[state]), name
+    # Nobody in another partnership sees it, whatever their role.
+    for name in ROLES:
+        assert not Escalation.objects.visible_to(getattr(other_world, name)).filter(pk=e.pk).exists()
+
+
+def test_an_escalation_with_no_named_practitioner_goes_to_the_agencys_managers(world):
+    e = world.raised(with_practitioner_username="")
+    assert Escalation.objects.visible_to(world.manager_social).filter(pk=e.pk).exists()
+    assert not Escalation.objects.visible_to(world.practitioner_social).filter(pk=e.pk).exists()
+
+
+def test_an_agency_in_two_partnerships_sees_its_own_escalations_in_each(world, other_world):
+    from accord.partnership.models import PartnershipAgency, Role, RoleAssignment
+
+    # The health trust also serves Otherton; its practitioner works in both.
+    PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.health)
+    RoleAssignment.objects.create(user=world.practitioner_health, partnership=other_world.partnership, role=Role.PRACTITIONER)
+    here = world.raised()
+    there = services.escalation_raise(
+        actor=world.practitioner_health, partnership=other_world.partnership,
+        details=raise_details(with_agency=other_world.social),
+        immediate_danger=False,
+    )
+    assert set(Escalation.objects.visible_to(world.practitioner_health)) == {here, there}
+    assert list(Escalation.objects.visible_to(other_world.pdg_member)) == []
+    assert there.reference.startswith("OTH-")
+
+
+def test_the_reflection_is_for_the_raiser_and_their_line_manager_only(world):
+    e = world.formal()
+    readers = {name for name in ROLES if "read_reflection" in allowed_actions(getattr(world, name), e)}
+    assert readers == {"practitioner_health", "manager_health"}
+
+
+def test_inactive_users_see_nothing(world):
+    e = world.raised()
+    world.practitioner_health.is_active = False
+    world.practitioner_health.save()
+    assert not Escalation.objects.visible_to(world.practitioner_health).filter(pk=e.pk).exists()
+
+
+def test_actions_offered_follow_the_stage(world):
+    e = world.raised()
+    assert allowed_actions(world.practitioner_health, e) >= {"record_discussion", "escalate", "withdraw", "add_document"}
+    assert "resolve" not in allowed_actions(world.practitioner_health, e)
+    assert "resolve" in allowed_actions(world.manager_social, e)
+    f = world.formal()
+    assert "pdg_act" in allowed_actions(world.pdg_member, f)
+    assert "resolve" not in allowed_actions(world.pdg_chair, f)
+    assert allowed_actions(world.executive, f) == set()
