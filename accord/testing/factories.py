@@ -11,7 +11,15 @@ from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Kind, Urgency
 from accord.partnership.defaults import install_defaults
-from accord.partnership.models import Agency, AgencyKind, Partnership, PartnershipAgency, Role, RoleAssignment, User
+from accord.partnership.models import (
+    Agency,
+    AgencyKind,
+    Partnership,
+    PartnershipAgency,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 factory.Faker._DEFAULT_LOCALE = "en_GB"
 
@@ -68,7 +76,9 @@ class UserFactory(DjangoModelFactory):
             RoleAssignment.objects.get_or_create(user=obj, partnership=partnership, role=role)
 
 
-def raise_details(*, with_agency: Agency, area: str = "levels-of-risk", kind: str = Kind.CASE, **overrides) -> services.RaiseDetails:
+def raise_details(
+    *, with_agency: Agency, area: str = "levels-of-risk", kind: str = Kind.CASE, **overrides
+) -> services.RaiseDetails:
     values = dict(
         kind=kind,
         with_agency_id=with_agency.pk,
@@ -81,7 +91,11 @@ def raise_details(*, with_agency: Agency, area: str = "levels-of-risk", kind: st
         area_of_disagreement_code=area,
         urgency=Urgency.ROUTINE,
         theme_codes=["neglect"],
-        children=[services.ChildDetails(name="Zebedee Quartermaine", date_of_birth=dt.date(2019, 5, 4), agency_reference="ZQ-778812")]
+        children=[
+            services.ChildDetails(
+                name="Zebedee Quartermaine", date_of_birth=dt.date(2019, 5, 4), agency_reference="ZQ-778812"
+            )
+        ]
         if kind == Kind.CASE
         else [],
     )
@@ -94,27 +108,71 @@ class World:
     that walk an escalation up the ladder through the services."""
 
     def __init__(self, name: str = "Testshire", prefix: str = "TST") -> None:
-        self.partnership = PartnershipFactory(name=f"{name} Safeguarding Children Partnership", slug=name.lower(), reference_prefix=prefix)
+        self.partnership = PartnershipFactory(
+            name=f"{name} Safeguarding Children Partnership", slug=name.lower(), reference_prefix=prefix
+        )
         p = self.partnership
-        self.health = AgencyFactory(name=f"{name} Health Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p])
-        self.social = AgencyFactory(name=f"{name} Children's Services", kind=AgencyKind.CHILDRENS_SOCIAL_CARE, partnerships=[p])
+        self.health = AgencyFactory(
+            name=f"{name} Health Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p]
+        )
+        self.social = AgencyFactory(
+            name=f"{name} Children's Services", kind=AgencyKind.CHILDRENS_SOCIAL_CARE, partnerships=[p]
+        )
         self.other = AgencyFactory(name=f"{name} Probation", kind=AgencyKind.PROBATION, partnerships=[p])
-        self.iru = AgencyFactory(name=f"{name} IRU", kind=AgencyKind.INDEPENDENT_REVIEWING_UNIT, partnerships=[p])
-        self.unit = AgencyFactory(name=f"{name} Business Unit", kind=AgencyKind.PARTNERSHIP_BUSINESS_UNIT, partnerships=[p])
+        self.iru = AgencyFactory(
+            name=f"{name} IRU", kind=AgencyKind.INDEPENDENT_REVIEWING_UNIT, partnerships=[p]
+        )
+        self.unit = AgencyFactory(
+            name=f"{name} Business Unit", kind=AgencyKind.PARTNERSHIP_BUSINESS_UNIT, partnerships=[p]
+        )
         u = name.lower()
-        self.senior_health = UserFactory(username=f"{u}.senior.health", agency=self.health, roles=[(p, Role.SENIOR_LEADER)])
-        self.manager_health = UserFactory(username=f"{u}.manager.health", agency=self.health, line_manager=self.senior_health, roles=[(p, Role.MANAGER)])
-        self.practitioner_health = UserFactory(username=f"{u}.practitioner.health", agency=self.health, line_manager=self.manager_health, roles=[(p, Role.PRACTITIONER)])
-        self.senior_social = UserFactory(username=f"{u}.senior.social", agency=self.social, roles=[(p, Role.SENIOR_LEADER)])
-        self.manager_social = UserFactory(username=f"{u}.manager.social", agency=self.social, line_manager=self.senior_social, roles=[(p, Role.MANAGER)])
-        self.practitioner_social = UserFactory(username=f"{u}.practitioner.social", agency=self.social, line_manager=self.manager_social, roles=[(p, Role.PRACTITIONER)])
-        self.practitioner_other = UserFactory(username=f"{u}.practitioner.other", agency=self.other, roles=[(p, Role.PRACTITIONER)])
-        self.manager_other = UserFactory(username=f"{u}.manager.other", agency=self.other, roles=[(p, Role.MANAGER)])
+        self.senior_health = UserFactory(
+            username=f"{u}.senior.health", agency=self.health, roles=[(p, Role.SENIOR_LEADER)]
+        )
+        self.manager_health = UserFactory(
+            username=f"{u}.manager.health",
+            agency=self.health,
+            line_manager=self.senior_health,
+            roles=[(p, Role.MANAGER)],
+        )
+        self.practitioner_health = UserFactory(
+            username=f"{u}.practitioner.health",
+            agency=self.health,
+            line_manager=self.manager_health,
+            roles=[(p, Role.PRACTITIONER)],
+        )
+        self.senior_social = UserFactory(
+            username=f"{u}.senior.social", agency=self.social, roles=[(p, Role.SENIOR_LEADER)]
+        )
+        self.manager_social = UserFactory(
+            username=f"{u}.manager.social",
+            agency=self.social,
+            line_manager=self.senior_social,
+            roles=[(p, Role.MANAGER)],
+        )
+        self.practitioner_social = UserFactory(
+            username=f"{u}.practitioner.social",
+            agency=self.social,
+            line_manager=self.manager_social,
+            roles=[(p, Role.PRACTITIONER)],
+        )
+        self.practitioner_other = UserFactory(
+            username=f"{u}.practitioner.other", agency=self.other, roles=[(p, Role.PRACTITIONER)]
+        )
+        self.manager_other = UserFactory(
+            username=f"{u}.manager.other", agency=self.other, roles=[(p, Role.MANAGER)]
+        )
         self.chair = UserFactory(username=f"{u}.chair", agency=self.iru, roles=[(p, Role.CONFERENCE_CHAIR)])
-        self.pdg_member = UserFactory(username=f"{u}.pdg.member", agency=self.unit, roles=[(p, Role.PDG_MEMBER)])
+        self.pdg_member = UserFactory(
+            username=f"{u}.pdg.member", agency=self.unit, roles=[(p, Role.PDG_MEMBER)]
+        )
         self.pdg_chair = UserFactory(username=f"{u}.pdg.chair", agency=self.unit, roles=[(p, Role.PDG_CHAIR)])
-        self.facilitator = UserFactory(username=f"{u}.facilitator", agency=self.unit, roles=[(p, Role.FACILITATOR)])
-        self.other_facilitator = UserFactory(username=f"{u}.facilitator2", agency=self.unit, roles=[(p, Role.FACILITATOR)])
+        self.facilitator = UserFactory(
+            username=f"{u}.facilitator", agency=self.unit, roles=[(p, Role.FACILITATOR)]
+        )
+        self.other_facilitator = UserFactory(
+            username=f"{u}.facilitator2", agency=self.unit, roles=[(p, Role.FACILITATOR)]
+        )
         self.admin = UserFactory(username=f"{u}.admin", agency=self.unit, roles=[(p, Role.BUSINESS_UNIT)])
         self.executive = UserFactory(username=f"{u}.executive", agency=self.unit, roles=[(p, Role.EXECUTIVE)])
         self.auditor = UserFactory(username=f"{u}.auditor", agency=self.unit, roles=[(p, Role.AUDITOR)])
@@ -124,25 +182,45 @@ class World:
     def raised(self, *, at: dt.datetime | None = None, raiser=None, with_agency=None, **overrides):
         raiser = raiser or self.practitioner_health
         with_agency = with_agency or self.social
-        overrides.setdefault("with_practitioner_username", self.practitioner_social.username if with_agency == self.social else "")
+        overrides.setdefault(
+            "with_practitioner_username",
+            self.practitioner_social.username if with_agency == self.social else "",
+        )
         details = raise_details(with_agency=with_agency, **overrides)
         with clock.set_to(at or clock.now()):
-            return services.escalation_raise(actor=raiser, partnership=self.partnership, details=details, immediate_danger=False)
+            return services.escalation_raise(
+                actor=raiser, partnership=self.partnership, details=details, immediate_danger=False
+            )
 
     def consulted(self, escalation, *, at=None):
         with clock.set_to(at or clock.now()):
-            services.escalation_record_discussion(actor=escalation.raised_by, escalation=escalation, held_on=clock.today(), note="Talked it through with my manager.", with_manager=True)
+            services.escalation_record_discussion(
+                actor=escalation.raised_by,
+                escalation=escalation,
+                held_on=clock.today(),
+                note="Talked it through with my manager.",
+                with_manager=True,
+            )
         escalation.refresh_from_db()
         return escalation
 
     def at_stage_2(self, **kwargs):
         e = self.consulted(self.raised(**kwargs))
-        return services.escalation_escalate(actor=self.practitioner_health, escalation=e, reason="Not settled between practitioners.")
+        return services.escalation_escalate(
+            actor=self.practitioner_health, escalation=e, reason="Not settled between practitioners."
+        )
 
     def at_stage_3(self, **kwargs):
         e = self.at_stage_2(**kwargs)
-        return services.escalation_escalate(actor=self.manager_health, escalation=e, reason="Managers could not agree.")
+        return services.escalation_escalate(
+            actor=self.manager_health, escalation=e, reason="Managers could not agree."
+        )
 
     def formal(self, **kwargs):
         e = self.at_stage_3(**kwargs)
-        return services.escalation_escalate(actor=self.senior_health, escalation=e, reason="Concerns remain.", efforts_to_resolve="Practitioners, managers and leaders met.")
+        return services.escalation_escalate(
+            actor=self.senior_health,
+            escalation=e,
+            reason="Concerns remain.",
+            efforts_to_resolve="Practitioners, managers and leaders met.",
+        )

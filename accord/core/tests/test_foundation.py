@@ -19,9 +19,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    }
     clean.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_without_debug_a_secret_key_is_required():
@@ -37,7 +43,16 @@ def test_without_debug_allowed_hosts_are_required():
 
 
 def test_production_settings_pass_the_deployment_check():
-    result = _run({"SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5, "ALLOWED_HOSTS": "accord.example.org"}, "check", "--deploy", "--fail-level", "WARNING")
+    result = _run(
+        {
+            "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
+            "ALLOWED_HOSTS": "accord.example.org",
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -67,7 +82,9 @@ def test_healthz_answers_503_without_the_database(client, monkeypatch):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/escalations/", "/escalations/raise/", "/escalations/1/", "/business-unit/admin/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/escalations/", "/escalations/raise/", "/escalations/1/", "/business-unit/admin/"]
+)
 def test_every_page_needs_a_log_in(client, url):
     response = client.get(url, follow=True)
     assert response.redirect_chain, "expected a redirect to the log-in page"
@@ -145,7 +162,13 @@ def test_a_business_unit_change_is_audited(client, demo):
     theme = PracticeTheme.objects.filter(partnership=partnership).first()
     response = client.post(
         f"/business-unit/admin/partnership/practicetheme/{theme.pk}/change/",
-        {"partnership": partnership.pk, "code": theme.code, "label": "Neglect (renamed)", "is_active": "on", "position": 0},
+        {
+            "partnership": partnership.pk,
+            "code": theme.code,
+            "label": "Neglect (renamed)",
+            "is_active": "on",
+            "position": 0,
+        },
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, target_type="practicetheme").exists()
@@ -203,4 +226,6 @@ def test_load_demo_is_idempotent_and_loads_a_living_caseload(settings):
     manager = User.objects.get(username="manager.health")
     assert User.objects.get(username="practitioner.health").line_manager == manager
     assert manager.line_manager.username == "senior.health"
-    assert User.objects.get(username="practitioner.social").line_manager.line_manager.username == "senior.social"
+    assert (
+        User.objects.get(username="practitioner.social").line_manager.line_manager.username == "senior.social"
+    )

@@ -38,7 +38,12 @@ def test_immediate_danger_stores_nothing_and_gives_999_and_the_front_door(world)
     details = raise_details(with_agency=world.social)
     before = (Escalation.objects.count(), Child.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ImmediateDanger) as refused:
-        services.escalation_raise(actor=world.practitioner_health, partnership=world.partnership, details=details, immediate_danger=True)
+        services.escalation_raise(
+            actor=world.practitioner_health,
+            partnership=world.partnership,
+            details=details,
+            immediate_danger=True,
+        )
     assert "999" in str(refused.value)
     assert world.partnership.front_door_phone in str(refused.value)
     assert (Escalation.objects.count(), Child.objects.count(), AuditEvent.objects.count()) == before
@@ -109,7 +114,9 @@ def test_only_raising_roles_can_raise(world):
 
 
 def test_a_conference_chair_may_start_at_stage_2_or_3_and_others_may_not(world):
-    e = world.raised(raiser=world.chair, origin="conference", start_stage=3, start_stage_reason="Core group stuck.")
+    e = world.raised(
+        raiser=world.chair, origin="conference", start_stage=3, start_stage_reason="Core group stuck."
+    )
     assert (e.stage, e.highest_stage) == (3, 3)
     with pytest.raises(ValidationError) as refused:
         world.raised(origin="practitioner", start_stage=2, start_stage_reason="In a hurry")
@@ -123,7 +130,13 @@ def test_a_conference_chair_may_start_at_stage_2_or_3_and_others_may_not(world):
 
 def test_escalating_beyond_stage_1_needs_the_raisers_manager_consultation(world):
     e = world.raised()
-    services.escalation_record_discussion(actor=world.practitioner_health, escalation=e, held_on=clock.today(), note="Talked to the social worker", agreed=False)
+    services.escalation_record_discussion(
+        actor=world.practitioner_health,
+        escalation=e,
+        held_on=clock.today(),
+        note="Talked to the social worker",
+        agreed=False,
+    )
     with pytest.raises(RuleViolation) as refused:
         services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Stuck")
     assert refused.value.rule == "consult_first"
@@ -137,13 +150,25 @@ def test_escalating_beyond_stage_1_needs_the_raisers_manager_consultation(world)
 def test_the_other_partys_manager_consultation_does_not_count(world):
     e = world.raised()
     with pytest.raises(ValidationError):
-        services.escalation_record_discussion(actor=world.practitioner_social, escalation=e, held_on=clock.today(), note="I asked my manager", with_manager=True)
+        services.escalation_record_discussion(
+            actor=world.practitioner_social,
+            escalation=e,
+            held_on=clock.today(),
+            note="I asked my manager",
+            with_manager=True,
+        )
     assert not services.manager_consulted(e)
 
 
 def test_the_raisers_line_manager_can_record_the_consultation(world):
     e = world.raised()
-    services.escalation_record_discussion(actor=world.manager_health, escalation=e, held_on=clock.today(), note="Advised escalation", with_manager=True)
+    services.escalation_record_discussion(
+        actor=world.manager_health,
+        escalation=e,
+        held_on=clock.today(),
+        note="Advised escalation",
+        with_manager=True,
+    )
     assert services.manager_consulted(e)
 
 
@@ -153,12 +178,16 @@ def test_the_raisers_line_manager_can_record_the_consultation(world):
 def test_formal_escalation_needs_evidence_of_efforts(world):
     e = world.at_stage_3()
     with pytest.raises(RuleViolation) as refused:
-        services.escalation_escalate(actor=world.senior_health, escalation=e, reason="Concerns remain", efforts_to_resolve="   ")
+        services.escalation_escalate(
+            actor=world.senior_health, escalation=e, reason="Concerns remain", efforts_to_resolve="   "
+        )
     assert refused.value.rule == "evidence_first"
     assert "efforts_to_resolve" in refused.value.message_dict
     e.refresh_from_db()
     assert e.stage == 3 and e.formal_at is None
-    e = services.escalation_escalate(actor=world.senior_health, escalation=e, reason="Concerns remain", efforts_to_resolve="We met twice.")
+    e = services.escalation_escalate(
+        actor=world.senior_health, escalation=e, reason="Concerns remain", efforts_to_resolve="We met twice."
+    )
     assert e.stage == 4 and e.formal_at is not None and e.efforts_to_resolve == "We met twice."
     assert e.events.filter(type=EventType.FORMALLY_ESCALATED).exists()
 
@@ -166,9 +195,17 @@ def test_formal_escalation_needs_evidence_of_efforts(world):
 def test_skipping_a_stage_needs_a_reason(world):
     e = world.consulted(world.raised())
     with pytest.raises(ValidationError) as refused:
-        services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Serious", to_stage=3)
+        services.escalation_escalate(
+            actor=world.practitioner_health, escalation=e, reason="Serious", to_stage=3
+        )
     assert "skip_reason" in refused.value.message_dict
-    e = services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Serious", to_stage=3, skip_reason="Managers are the same people here")
+    e = services.escalation_escalate(
+        actor=world.practitioner_health,
+        escalation=e,
+        reason="Serious",
+        to_stage=3,
+        skip_reason="Managers are the same people here",
+    )
     assert e.stage == 3
     assert e.stage_periods.get(stage=3).skip_reason == "Managers are the same people here"
 
@@ -176,7 +213,9 @@ def test_skipping_a_stage_needs_a_reason(world):
 def test_skipping_straight_to_formal_still_needs_evidence(world):
     e = world.consulted(world.raised())
     with pytest.raises(RuleViolation):
-        services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Serious", to_stage=4, skip_reason="Urgent")
+        services.escalation_escalate(
+            actor=world.practitioner_health, escalation=e, reason="Serious", to_stage=4, skip_reason="Urgent"
+        )
 
 
 def test_efforts_are_prefilled_from_the_recorded_history(world):
@@ -207,10 +246,21 @@ def test_a_practitioner_cannot_escalate_beyond_stage_2(world):
 
 def test_the_pdg_and_facilitators_can_never_record_a_resolution(world):
     e = world.formal()
-    services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR, facilitator_username=world.facilitator.username)
+    services.escalation_pdg_action(
+        actor=world.pdg_chair,
+        escalation=e,
+        action=PdgActionKind.RESTORATIVE_FACILITATOR,
+        facilitator_username=world.facilitator.username,
+    )
     for user in (world.pdg_member, world.pdg_chair, world.facilitator):
         with pytest.raises(NotAllowed):
-            services.escalation_resolve(actor=user, escalation=e, outcome=Outcome.AGREED_WAY_FORWARD, agreed_way_forward="x", child_centred_outcome_achieved="yes")
+            services.escalation_resolve(
+                actor=user,
+                escalation=e,
+                outcome=Outcome.AGREED_WAY_FORWARD,
+                agreed_way_forward="x",
+                child_centred_outcome_achieved="yes",
+            )
     e.refresh_from_db()
     assert e.status == Status.OPEN
     assert not e.resolutions.exists()
@@ -219,23 +269,46 @@ def test_the_pdg_and_facilitators_can_never_record_a_resolution(world):
 def test_a_pdg_member_who_is_also_a_manager_still_cannot_resolve(world):
     from accord.partnership.models import Role, RoleAssignment
 
-    RoleAssignment.objects.create(user=world.manager_social, partnership=world.partnership, role=Role.PDG_MEMBER)
+    RoleAssignment.objects.create(
+        user=world.manager_social, partnership=world.partnership, role=Role.PDG_MEMBER
+    )
     e = world.formal()
     with pytest.raises(NotAllowed):
-        services.escalation_resolve(actor=world.manager_social, escalation=e, outcome=Outcome.AGREED_WAY_FORWARD, agreed_way_forward="x", child_centred_outcome_achieved="yes")
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=e,
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="x",
+            child_centred_outcome_achieved="yes",
+        )
 
 
 def test_the_pdg_acts_only_on_formal_escalations_and_appoints_a_facilitator(world):
     e = world.at_stage_3()
     with pytest.raises(NotFound):  # not formal: the PDG cannot even see it
         services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.MEDIATION)
-    e = services.escalation_escalate(actor=world.senior_health, escalation=e, reason="x", efforts_to_resolve="y")
+    e = services.escalation_escalate(
+        actor=world.senior_health, escalation=e, reason="x", efforts_to_resolve="y"
+    )
     with pytest.raises(ValidationError):
-        services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR)
+        services.escalation_pdg_action(
+            actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR
+        )
     with pytest.raises(ValidationError):
-        services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR, facilitator_username=world.practitioner_other.username)
+        services.escalation_pdg_action(
+            actor=world.pdg_chair,
+            escalation=e,
+            action=PdgActionKind.RESTORATIVE_FACILITATOR,
+            facilitator_username=world.practitioner_other.username,
+        )
     assert not Escalation.objects.visible_to(world.facilitator).exists()
-    services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR, facilitator_username=world.facilitator.username, note="Offer accepted")
+    services.escalation_pdg_action(
+        actor=world.pdg_chair,
+        escalation=e,
+        action=PdgActionKind.RESTORATIVE_FACILITATOR,
+        facilitator_username=world.facilitator.username,
+        note="Offer accepted",
+    )
     assert list(Escalation.objects.visible_to(world.facilitator)) == [e]
     assert not Escalation.objects.visible_to(world.other_facilitator).exists()
     assert e.events.filter(type=EventType.FACILITATOR_APPOINTED).exists()
@@ -244,9 +317,17 @@ def test_the_pdg_acts_only_on_formal_escalations_and_appoints_a_facilitator(worl
 def test_parties_managers_and_leaders_resolve_with_actions(world):
     e = world.formal()
     resolution = services.escalation_resolve(
-        actor=world.senior_social, escalation=e, outcome=Outcome.MULTI_AGENCY_PLAN, agreed_way_forward="Joint plan",
-        child_centred_outcome_achieved="partly", learning="Meet sooner",
-        actions=[services.ActionDetails(description="Joint visit", owner_agency_id=world.health.pk, due_date=dt.date(2027, 1, 8))],
+        actor=world.senior_social,
+        escalation=e,
+        outcome=Outcome.MULTI_AGENCY_PLAN,
+        agreed_way_forward="Joint plan",
+        child_centred_outcome_achieved="partly",
+        learning="Meet sooner",
+        actions=[
+            services.ActionDetails(
+                description="Joint visit", owner_agency_id=world.health.pk, due_date=dt.date(2027, 1, 8)
+            )
+        ],
     )
     e.refresh_from_db()
     assert e.status == Status.RESOLVED and e.closed_at is not None and e.due_date is None
@@ -257,13 +338,25 @@ def test_parties_managers_and_leaders_resolve_with_actions(world):
 def test_a_practitioner_cannot_record_a_resolution(world):
     e = world.raised()
     with pytest.raises(NotAllowed):
-        services.escalation_resolve(actor=world.practitioner_health, escalation=e, outcome=Outcome.AGREED_WAY_FORWARD, agreed_way_forward="x", child_centred_outcome_achieved="yes")
+        services.escalation_resolve(
+            actor=world.practitioner_health,
+            escalation=e,
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="x",
+            child_centred_outcome_achieved="yes",
+        )
 
 
 def test_referred_on_needs_the_process(world):
     e = world.at_stage_2()
     with pytest.raises(ValidationError) as refused:
-        services.escalation_resolve(actor=world.manager_social, escalation=e, outcome=Outcome.REFERRED_ON, agreed_way_forward="x", child_centred_outcome_achieved="yes")
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=e,
+            outcome=Outcome.REFERRED_ON,
+            agreed_way_forward="x",
+            child_centred_outcome_achieved="yes",
+        )
     assert "referred_to" in refused.value.message_dict
 
 
@@ -272,9 +365,19 @@ def test_a_thematic_escalation_records_the_commissioned_response(world):
     e = world.consulted(e)
     e = services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="pattern")
     e = services.escalation_escalate(actor=world.manager_health, escalation=e, reason="pattern")
-    e = services.escalation_escalate(actor=world.senior_health, escalation=e, reason="pattern", efforts_to_resolve="forums")
-    created = services.escalation_commission_response(actor=world.pdg_chair, escalation=e, note="Task group",
-        actions=[services.ActionDetails(description="Audit referrals", owner_agency_id=world.social.pk, due_date=dt.date(2027, 2, 1))])
+    e = services.escalation_escalate(
+        actor=world.senior_health, escalation=e, reason="pattern", efforts_to_resolve="forums"
+    )
+    created = services.escalation_commission_response(
+        actor=world.pdg_chair,
+        escalation=e,
+        note="Task group",
+        actions=[
+            services.ActionDetails(
+                description="Audit referrals", owner_agency_id=world.social.pk, due_date=dt.date(2027, 2, 1)
+            )
+        ],
+    )
     assert len(created) == 1
     e.refresh_from_db()
     assert e.status == Status.OPEN  # commissioning a response does not decide the escalation
@@ -291,7 +394,9 @@ def test_withdraw_and_reopen_within_the_window(world):
     e.refresh_from_db()
     assert e.status == Status.WITHDRAWN
     with pytest.raises(NotAllowed):
-        services.escalation_record_discussion(actor=world.practitioner_health, escalation=e, held_on=clock.today(), note="x")
+        services.escalation_record_discussion(
+            actor=world.practitioner_health, escalation=e, held_on=clock.today(), note="x"
+        )
     services.escalation_reopen(actor=world.manager_health, escalation=e, reason="They came back")
     e.refresh_from_db()
     assert e.status == Status.OPEN and e.due_date is not None
@@ -300,7 +405,13 @@ def test_withdraw_and_reopen_within_the_window(world):
 def test_reopening_after_the_window_is_refused(world):
     e = world.at_stage_2(at=at(2026, 1, 5))
     with clock.set_to(at(2026, 1, 6)):
-        services.escalation_resolve(actor=world.manager_health, escalation=e, outcome=Outcome.DECISION_UPHELD, agreed_way_forward="ok", child_centred_outcome_achieved="yes")
+        services.escalation_resolve(
+            actor=world.manager_health,
+            escalation=e,
+            outcome=Outcome.DECISION_UPHELD,
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+        )
     with clock.set_to(at(2026, 3, 1)), pytest.raises(RuleViolation):
         services.escalation_reopen(actor=world.manager_health, escalation=e, reason="late")
 
@@ -309,7 +420,9 @@ def test_pausing_stops_the_clock_and_resuming_recomputes_it(world):
     e = world.raised(at=at(2026, 11, 2))  # Monday; due Monday 9th
     assert e.due_date == dt.date(2026, 11, 9)
     with clock.set_to(at(2026, 11, 5)):
-        e = services.escalation_pause(actor=world.manager_social, escalation=e, reason="Conference on Tuesday")
+        e = services.escalation_pause(
+            actor=world.manager_social, escalation=e, reason="Conference on Tuesday"
+        )
     assert e.status == Status.PAUSED and e.due_date is None
     with clock.set_to(at(2026, 11, 20)):
         assert not is_overdue(e)
@@ -347,7 +460,11 @@ def test_each_stage_gets_its_own_due_date(world):
         e = services.escalation_escalate(actor=world.manager_health, escalation=e, reason="x")
     assert e.due_date == dt.date(2026, 11, 18)  # 10 working days at stage 3
     periods = list(e.stage_periods.order_by("stage").values_list("stage", "started_on", "ended_on"))
-    assert periods == [(1, dt.date(2026, 11, 2), dt.date(2026, 11, 3)), (2, dt.date(2026, 11, 3), dt.date(2026, 11, 4)), (3, dt.date(2026, 11, 4), None)]
+    assert periods == [
+        (1, dt.date(2026, 11, 2), dt.date(2026, 11, 3)),
+        (2, dt.date(2026, 11, 3), dt.date(2026, 11, 4)),
+        (3, dt.date(2026, 11, 4), None),
+    ]
 
 
 def test_a_ladder_change_recomputes_open_due_dates(world):
@@ -367,9 +484,17 @@ def test_a_ladder_change_recomputes_open_due_dates(world):
 def test_a_stale_version_is_refused_and_changes_nothing(world):
     e = world.raised()
     version = e.version
-    services.escalation_record_discussion(actor=world.practitioner_social, escalation=e, held_on=clock.today(), note="first")
+    services.escalation_record_discussion(
+        actor=world.practitioner_social, escalation=e, held_on=clock.today(), note="first"
+    )
     with pytest.raises(StaleVersion):
-        services.escalation_record_discussion(actor=world.practitioner_health, escalation=e, held_on=clock.today(), note="second", expected_version=version)
+        services.escalation_record_discussion(
+            actor=world.practitioner_health,
+            escalation=e,
+            held_on=clock.today(),
+            note="second",
+            expected_version=version,
+        )
     assert e.discussions.count() == 1
     e.refresh_from_db()
     assert e.version == version + 1
@@ -378,7 +503,13 @@ def test_a_stale_version_is_refused_and_changes_nothing(world):
 def test_every_change_bumps_the_version_and_writes_an_event_and_an_audit_entry(world):
     e = world.formal()
     types = list(Event.objects.filter(escalation=e).values_list("type", flat=True))
-    assert types == [EventType.RAISED, EventType.DISCUSSION, EventType.ESCALATED, EventType.ESCALATED, EventType.FORMALLY_ESCALATED]
+    assert types == [
+        EventType.RAISED,
+        EventType.DISCUSSION,
+        EventType.ESCALATED,
+        EventType.ESCALATED,
+        EventType.FORMALLY_ESCALATED,
+    ]
     assert e.version == 5
     assert AuditEvent.objects.filter(target_type="escalation", target_id=str(e.pk)).count() == 5
 
@@ -386,13 +517,22 @@ def test_every_change_bumps_the_version_and_writes_an_event_and_an_audit_entry(w
 def test_a_user_outside_the_escalation_gets_not_found(world, other_world):
     e = world.raised()
     with pytest.raises(NotFound):
-        services.escalation_record_discussion(actor=world.practitioner_other, escalation=e, held_on=clock.today(), note="nosy")
+        services.escalation_record_discussion(
+            actor=world.practitioner_other, escalation=e, held_on=clock.today(), note="nosy"
+        )
     with pytest.raises(NotFound):
-        services.escalation_record_discussion(actor=other_world.practitioner_health, escalation=e, held_on=clock.today(), note="nosy")
+        services.escalation_record_discussion(
+            actor=other_world.practitioner_health, escalation=e, held_on=clock.today(), note="nosy"
+        )
 
 
 def test_a_discussion_in_the_future_is_refused(world):
     e = world.raised()
     with pytest.raises(ValidationError) as refused:
-        services.escalation_record_discussion(actor=world.practitioner_health, escalation=e, held_on=clock.today() + dt.timedelta(days=1), note="x")
+        services.escalation_record_discussion(
+            actor=world.practitioner_health,
+            escalation=e,
+            held_on=clock.today() + dt.timedelta(days=1),
+            note="x",
+        )
     assert "held_on" in refused.value.message_dict

@@ -10,19 +10,57 @@ from accord.testing.factories import raise_details
 pytestmark = pytest.mark.django_db
 
 ROLES = [
-    "practitioner_health", "manager_health", "senior_health",
-    "practitioner_social", "manager_social", "senior_social",
-    "practitioner_other", "manager_other", "chair", "pdg_member", "pdg_chair",
-    "facilitator", "other_facilitator", "admin", "executive", "auditor",
+    "practitioner_health",
+    "manager_health",
+    "senior_health",
+    "practitioner_social",
+    "manager_social",
+    "senior_social",
+    "practitioner_other",
+    "manager_other",
+    "chair",
+    "pdg_member",
+    "pdg_chair",
+    "facilitator",
+    "other_facilitator",
+    "admin",
+    "executive",
+    "auditor",
 ]
 
 # Who sees an escalation raised by practitioner.health with practitioner.social, at each stage.
 EXPECTED = {
     "stage1": {"practitioner_health", "manager_health", "practitioner_social", "manager_social"},
     "stage2": {"practitioner_health", "manager_health", "practitioner_social", "manager_social"},
-    "stage3": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social"},
-    "formal": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social", "pdg_member", "pdg_chair"},
-    "facilitated": {"practitioner_health", "manager_health", "senior_health", "practitioner_social", "manager_social", "senior_social", "pdg_member", "pdg_chair", "facilitator"},
+    "stage3": {
+        "practitioner_health",
+        "manager_health",
+        "senior_health",
+        "practitioner_social",
+        "manager_social",
+        "senior_social",
+    },
+    "formal": {
+        "practitioner_health",
+        "manager_health",
+        "senior_health",
+        "practitioner_social",
+        "manager_social",
+        "senior_social",
+        "pdg_member",
+        "pdg_chair",
+    },
+    "facilitated": {
+        "practitioner_health",
+        "manager_health",
+        "senior_health",
+        "practitioner_social",
+        "manager_social",
+        "senior_social",
+        "pdg_member",
+        "pdg_chair",
+        "facilitator",
+    },
 }
 
 
@@ -35,14 +73,21 @@ def _build(world, state):
         return world.at_stage_3()
     e = world.formal()
     if state == "facilitated":
-        services.escalation_pdg_action(actor=world.pdg_chair, escalation=e, action=PdgActionKind.RESTORATIVE_FACILITATOR, facilitator_username=world.facilitator.username)
+        services.escalation_pdg_action(
+            actor=world.pdg_chair,
+            escalation=e,
+            action=PdgActionKind.RESTORATIVE_FACILITATOR,
+            facilitator_username=world.facilitator.username,
+        )
     return e
 
 
 @pytest.mark.parametrize("state", list(EXPECTED))
 def test_visibility_matrix(world, other_world, state):
     e = _build(world, state)
-    seen_by = {name for name in ROLES if Escalation.objects.visible_to(getattr(world, name)).filter(pk=e.pk).exists()}
+    seen_by = {
+        name for name in ROLES if Escalation.objects.visible_to(getattr(world, name)).filter(pk=e.pk).exists()
+    }
     assert seen_by == EXPECTED[state]
     # The predicate used for one record agrees with the queryset.
     for name in ROLES:
@@ -64,10 +109,13 @@ def test_an_agency_in_two_partnerships_sees_its_own_escalations_in_each(world, o
 
     # The health trust also serves Otherton; its practitioner works in both.
     PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.health)
-    RoleAssignment.objects.create(user=world.practitioner_health, partnership=other_world.partnership, role=Role.PRACTITIONER)
+    RoleAssignment.objects.create(
+        user=world.practitioner_health, partnership=other_world.partnership, role=Role.PRACTITIONER
+    )
     here = world.raised()
     there = services.escalation_raise(
-        actor=world.practitioner_health, partnership=other_world.partnership,
+        actor=world.practitioner_health,
+        partnership=other_world.partnership,
         details=raise_details(with_agency=other_world.social),
         immediate_danger=False,
     )
@@ -91,7 +139,12 @@ def test_inactive_users_see_nothing(world):
 
 def test_actions_offered_follow_the_stage(world):
     e = world.raised()
-    assert allowed_actions(world.practitioner_health, e) >= {"record_discussion", "escalate", "withdraw", "add_document"}
+    assert allowed_actions(world.practitioner_health, e) >= {
+        "record_discussion",
+        "escalate",
+        "withdraw",
+        "add_document",
+    }
     assert "resolve" not in allowed_actions(world.practitioner_health, e)
     assert "resolve" in allowed_actions(world.manager_social, e)
     f = world.formal()

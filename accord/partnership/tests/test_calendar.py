@@ -64,10 +64,17 @@ def test_counting_back_gives_the_same_number_of_days(start, days):
 
 @given(start=dates, a=st.integers(min_value=0, max_value=20), b=st.integers(min_value=0, max_value=20))
 def test_adding_is_additive(start, a, b):
-    assert ENGLAND.add_working_days(ENGLAND.add_working_days(start, a), b) == ENGLAND.add_working_days(start, a + b)
+    assert ENGLAND.add_working_days(ENGLAND.add_working_days(start, a), b) == ENGLAND.add_working_days(
+        start, a + b
+    )
 
 
-@given(start=dates, days=st.integers(min_value=1, max_value=20), pause_offset=st.integers(0, 10), pause_len=st.integers(1, 10))
+@given(
+    start=dates,
+    days=st.integers(min_value=1, max_value=20),
+    pause_offset=st.integers(0, 10),
+    pause_len=st.integers(1, 10),
+)
 def test_a_pause_never_brings_the_due_date_forward(start, days, pause_offset, pause_len):
     paused = start + dt.timedelta(days=pause_offset)
     pauses = [(paused, paused + dt.timedelta(days=pause_len))]

@@ -1,0 +1,55 @@
+"""Log-in as two roles, each sees their home page; axe finds no WCAG 2.2 A/AA violations."""
+
+import pytest
+
+from .conftest import assert_accessible, log_in, log_out, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_log_in_page_is_accessible(page, demo_users):
+    page.goto("/login/")
+    assert page.locator("h1").inner_text() == "Sign in to Accord"
+    assert "999" in page.locator("[data-testid=emergency-notice]").inner_text()
+    screenshot(page, "shell-01-login")
+    assert_accessible(page)
+
+
+def test_log_in_errors_are_accessible(page, demo_users):
+    page.goto("/login/")
+    page.click("button:has-text('Sign in')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    screenshot(page, "shell-02-login-errors")
+    assert_accessible(page)
+
+
+def test_two_roles_see_their_own_home_pages(page, demo_users):
+    log_in(page, "practitioner.health")
+    assert page.locator("h1").inner_text() == "My work"
+    assert page.get_by_role("link", name="Raise an escalation").first.is_visible()
+    screenshot(page, "shell-03-home-practitioner")
+    assert_accessible(page)
+    log_out(page)
+
+    log_in(page, "executive")
+    assert page.locator("h1").inner_text() == "Devon Safeguarding Children Partnership"
+    assert page.get_by_text("Open escalations by stage").is_visible()
+    assert page.get_by_role("link", name="Raise an escalation").count() == 0
+    screenshot(page, "shell-04-home-executive")
+    assert_accessible(page)
+
+
+def test_error_pages_are_accessible(page, demo_users):
+    log_in(page, "practitioner.health")
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+    screenshot(page, "shell-05-404")
+    assert_accessible(page)
+    response = page.goto("/escalations/999999/")
+    assert response.status == 404
+    log_out(page)
+    log_in(page, "executive")
+    response = page.goto("/escalations/raise/")
+    assert response.status == 403
+    screenshot(page, "shell-06-403")
+    assert_accessible(page)
