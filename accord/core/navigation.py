@@ -35,9 +35,8 @@ def navigation_for(roles: frozenset[str], path: str) -> list[dict]:
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
         NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
     ]
-    shown = []
-    for item in items:
-        if roles & item.roles:
-            active = path == item.url if item.url == "/" else path.startswith(item.url)
-            shown.append({"text": str(item.label), "href": item.url, "active": active})
-    return shown
+    visible = [item for item in items if roles & item.roles]
+    # The current item is the one whose address is the longest match for the page's.
+    matches = [i for i in visible if (path == i.url if i.url == "/" else path.startswith(i.url))]
+    current = max(matches, key=lambda i: len(i.url), default=None)
+    return [{"text": str(i.label), "href": i.url, "active": i is current} for i in visible]

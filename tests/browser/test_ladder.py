@@ -1,0 +1,198 @@
+"""The whole ladder in the browser, as the demo users would walk it.
+
+A health practitioner raises a case escalation with children's social care; the
+parties record discussions; managers and senior leaders take it up; it is
+formally escalated; the PDG appoints a facilitator; the social care senior
+leader records the resolution. Every page is screenshotted and checked by axe.
+"""
+
+import pytest
+
+from accord.escalations.models import Escalation, Status
+
+from .conftest import assert_accessible, log_in, log_out, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def check_page(page, name):
+    screenshot(page, name)
+    assert_accessible(page)
+
+
+def submit(page, label="Save"):
+    page.locator("main").get_by_role("button", name=label, exact=True).click()
+
+
+def test_the_whole_ladder(page, demo_users):
+    # ---- 1. raising, as a health practitioner
+    log_in(page, "practitioner.health")
+    page.get_by_role("link", name="Raise an escalation").first.click()
+    check_page(page, "ladder-01-start")
+    page.get_by_role("button", name="Start now").click()
+    check_page(page, "ladder-02-danger")
+    page.get_by_label("No").check()
+    submit(page, "Continue")
+
+    check_page(page, "ladder-03-kind")
+    page.get_by_label("Case: a particular child or sibling group").check()
+    page.get_by_label("A practitioner's own concern").check()
+    submit(page, "Continue")
+
+    page.get_by_label("Which agency is the difference with?").select_option(
+        label="Devon County Council Children's Services"
+    )
+    page.get_by_label("Which practitioner in that agency, if you know?").select_option(
+        value="practitioner.social"
+    )
+    check_page(page, "ladder-04-with")
+    submit(page, "Continue")
+
+    # Leaving the child's name out gives a GOV.UK error, and nothing typed is lost.
+    page.fill("#id_child_1_agency_reference", "RD-55012")
+    submit(page, "Continue")
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert page.locator("#id_child_1_agency_reference").input_value() == "RD-55012"
+    check_page(page, "ladder-05-children-error")
+    page.fill("#id_child_1_name", "Ocean Pemberton-Vale")
+    page.fill("#id_child_1_date_of_birth-day", "14")
+    page.fill("#id_child_1_date_of_birth-month", "2")
+    page.fill("#id_child_1_date_of_birth-year", "2019")
+    submit(page, "Continue")
+
+    check_page(page, "ladder-06-difference")
+    page.fill("#id_summary", "Closure after assessment despite missed appointments")
+    page.fill("#id_decision_challenged", "The case was closed after the single assessment.")
+    page.fill("#id_concern", "The child's health needs are not being met.")
+    page.fill("#id_evidence", "Three missed appointments since August.")
+    submit(page, "Continue")
+
+    page.fill("#id_child_voice", "Ocean says the house is cold at night.")
+    page.get_by_label("Yes").check()
+    check_page(page, "ladder-07-child-voice")
+    submit(page, "Continue")
+
+    page.fill("#id_tried_so_far", "Two calls with the social worker.")
+    page.fill("#id_desired_outcome", "A strategy discussion.")
+    page.get_by_label("Routine").check()
+    page.get_by_label("Levels of risk, need or threshold").check()
+    page.get_by_label("Neglect").check()
+    check_page(page, "ladder-08-outcome")
+    submit(page, "Continue")
+
+    page.fill("#id_reflection", "This reminds me of a family I worked with before.")
+    check_page(page, "ladder-09-reflection")
+    submit(page, "Continue")
+
+    check_page(page, "ladder-10-check-answers")
+    assert page.get_by_text("Ocean Pemberton-Vale").is_visible()
+    page.get_by_role("button", name="Raise the escalation").click()
+    check_page(page, "ladder-11-raised")
+    reference = page.locator(".govuk-panel__body strong").inner_text()
+    escalation = Escalation.objects.get(reference=reference)
+    page.get_by_role("link", name="Go to the escalation").click()
+    check_page(page, "ladder-12-escalation-stage-1")
+
+    # ---- 2. discussions at stage 1, and the consultation with the raiser's manager
+    page.get_by_role("link", name="Record a discussion or response").click()
+    page.fill("#id_held_on-day", "1")
+    submit(page)
+    assert page.locator(".govuk-error-summary").is_visible()
+    check_page(page, "ladder-13-discussion-error")
+    today = escalation.raised_at.date()
+    page.fill("#id_held_on-day", str(today.day))
+    page.fill("#id_held_on-month", str(today.month))
+    page.fill("#id_held_on-year", str(today.year))
+    page.fill("#id_note", "Talked it through with Priya, my named nurse; she agrees to escalate.")
+    page.get_by_label("No", exact=True).check()
+    page.get_by_label("This was my consultation with the raiser's own manager or safeguarding lead").check()
+    submit(page)
+    assert page.locator(".govuk-notification-banner").get_by_text("Discussion recorded").is_visible()
+    log_out(page)
+
+    log_in(page, "practitioner.social")
+    page.goto(f"/escalations/{escalation.pk}/")
+    assert page.get_by_text("Ocean Pemberton-Vale").is_visible()
+    assert page.get_by_text("This reminds me").count() == 0  # the reflection is private
+    page.get_by_role("link", name="Record a discussion or response").click()
+    page.fill("#id_held_on-day", str(today.day))
+    page.fill("#id_held_on-month", str(today.month))
+    page.fill("#id_held_on-year", str(today.year))
+    page.fill("#id_note", "We reviewed the assessment together; I still think closure is right.")
+    page.get_by_label("No", exact=True).check()
+    submit(page)
+    log_out(page)
+
+    log_in(page, "practitioner.health")
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="Escalate to stage 2").click()
+    check_page(page, "ladder-14-escalate-to-2")
+    page.fill("#id_reason", "Practitioners could not agree.")
+    submit(page)
+    log_out(page)
+
+    # ---- 3. managers, then senior leaders
+    log_in(page, "manager.health")
+    page.goto(f"/escalations/{escalation.pk}/")
+    assert page.get_by_text("This reminds me").is_visible()  # the raiser's line manager reads the reflection
+    check_page(page, "ladder-15-escalation-stage-2")
+    page.get_by_role("link", name="Escalate to stage 3").click()
+    page.fill("#id_reason", "Managers met and could not agree.")
+    submit(page)
+    log_out(page)
+
+    log_in(page, "senior.health")
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="Escalate formally to the Practice Development Group").click()
+    assert (
+        "Talked it through with Priya" in page.locator("#id_efforts_to_resolve").input_value()
+    )  # pre-filled
+    page.fill("#id_efforts_to_resolve", "")
+    page.fill("#id_reason", "The child's needs remain unmet.")
+    submit(page)
+    assert page.locator(".govuk-error-summary").is_visible()  # rule 3: evidence before formal escalation
+    check_page(page, "ladder-16-formal-needs-evidence")
+    page.fill("#id_efforts_to_resolve", "Practitioners, managers and senior leaders met; see the timeline.")
+    submit(page)
+    check_page(page, "ladder-17-escalation-formal")
+    log_out(page)
+
+    # ---- 4. the PDG appoints a facilitator; it cannot resolve
+    log_in(page, "pdg.chair")
+    page.goto(f"/escalations/{escalation.pk}/")
+    assert page.get_by_role("link", name="Record the resolution").count() == 0
+    assert page.goto(f"/escalations/{escalation.pk}/resolve/").status == 403
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="Record a PDG offer or action").click()
+    page.get_by_label("Offer a restorative facilitator").check()
+    page.get_by_label("Restorative facilitator to appoint (if any)").select_option(value="facilitator")
+    page.fill("#id_note", "A restorative meeting of both agencies' leaders.")
+    check_page(page, "ladder-18-pdg-action")
+    submit(page)
+    log_out(page)
+
+    log_in(page, "facilitator")
+    page.goto(f"/escalations/{escalation.pk}/")
+    assert page.get_by_text("appointed as restorative facilitator").is_visible()
+    log_out(page)
+
+    # ---- 5. the social care senior leader records the resolution
+    log_in(page, "senior.social")
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="Record the resolution").click()
+    check_page(page, "ladder-19-resolve")
+    page.get_by_label("Decision changed").check()
+    page.fill("#id_agreed_way_forward", "A child and family assessment will be reopened with health input.")
+    page.get_by_label("Yes", exact=True).check()
+    page.fill("#id_action_1_description", "Reopen the assessment")
+    page.locator("#id_action_1_owner").select_option(label="Devon County Council Children's Services")
+    page.fill("#id_action_1_due-day", "15")
+    page.fill("#id_action_1_due-month", "1")
+    page.fill("#id_action_1_due-year", "2027")
+    submit(page)
+    check_page(page, "ladder-20-resolved")
+    escalation.refresh_from_db()
+    assert escalation.status == Status.RESOLVED
+    assert escalation.highest_stage == 4
+    page.get_by_role("link", name="Print the record for your agency's file").click()
+    check_page(page, "ladder-21-record")
