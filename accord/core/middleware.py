@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
@@ -13,8 +14,32 @@ from accord.partnership.selectors import roles_by_partnership
 SESSION_KEY = "accord_partnership_id"
 
 
+PENDING_POST_KEY = "accord_pending_post"
+_KEEP_ON_EXPIRY = re.compile(r"^/escalations/raise/\d+/[a-z-]+/$")
+
+
 class LoginRequiredMiddleware(DjangoLoginRequired):
-    """Every page needs a logged-in user except those marked ``login_not_required``."""
+    """Every page needs a logged-in user except those marked ``login_not_required``.
+
+    If a session expires while someone is part-way through raising an
+    escalation, what they had typed on that page is kept until they sign in
+    again, and the page shows it back to them (see ``pending_post``).
+    """
+
+    def handle_no_permission(self, request: HttpRequest, view_func):
+        if request.method == "POST" and _KEEP_ON_EXPIRY.match(request.path):
+            data = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
+            request.session[PENDING_POST_KEY] = {"path": request.path, "data": data}
+        return super().handle_no_permission(request, view_func)
+
+
+def pending_post(request: HttpRequest) -> dict | None:
+    """What the user typed on this page before their session expired, if anything (once)."""
+    pending = request.session.get(PENDING_POST_KEY)
+    if pending and pending.get("path") == request.path:
+        del request.session[PENDING_POST_KEY]
+        return pending.get("data") or {}
+    return None
 
 
 class CurrentPartnershipMiddleware:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
+from accord.core.middleware import pending_post
 from accord.partnership.models import Role
 
 from . import forms as f
@@ -62,7 +63,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def danger(request: HttpRequest) -> HttpResponse:
     partnership = _require_raiser(request)
-    form = f.DangerForm(request.POST or None)
+    form = f.DangerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["immediate_danger"] == "yes":
             # Rule 1: nothing is recorded; the user is sent to 999 and the front door.
@@ -165,7 +166,24 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
                 return redirect("escalations:check", draft=draft_obj.pk)
             return redirect("escalations:step", draft=draft_obj.pk, step=names[index + 1])
     else:
-        form = _form_for(step, request, draft_obj)
+        kept = pending_post(request)
+        if kept is not None:
+            from django.http import QueryDict
+
+            data = QueryDict(mutable=True)
+            for key, values in kept.items():
+                data.setlist(key, values)
+            form = _form_for(step, request, draft_obj, data)
+            form.is_valid()
+            _save_step(draft_obj, form)
+            messages.success(
+                request,
+                _(
+                    "You were signed out, but what you had typed on this page was kept. Check it and continue."
+                ),
+            )
+        else:
+            form = _form_for(step, request, draft_obj)
     back = (
         reverse("escalations:danger")
         if index == 0

@@ -1,0 +1,369 @@
+"""The escalation pages: rules 1-4 and 6 through the page, permissions, versions, documents, queries."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.audit.models import AuditEvent, Verb
+from accord.core import clock
+from accord.escalations import services
+from accord.escalations.models import Draft, Escalation, Status
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "test-password-123"
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def date_fields(prefix, day):
+    return {f"{prefix}-day": day.day, f"{prefix}-month": day.month, f"{prefix}-year": day.year}
+
+
+# ------------------------------------------------------------------ raising through the pages
+
+
+def test_rule_1_immediate_danger_sends_to_999_and_stores_nothing(client, world):
+    login(client, world.practitioner_health)
+    response = client.post(reverse("escalations:danger"), {"immediate_danger": "yes"}, follow=True)
+    html = response.content.decode()
+    assert "Call 999 now" in html and world.partnership.front_door_phone in html
+    assert Draft.objects.count() == 0 and Escalation.objects.count() == 0
+
+
+def test_the_danger_question_must_be_answered(client, world):
+    login(client, world.practitioner_health)
+    html = client.post(reverse("escalations:danger"), {}).content.decode()
+    assert "Select yes if any child is in immediate danger" in html
+
+
+def _walk(client, world, *, kind="case"):
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    step = lambda name, data: client.post(reverse("escalations:step", args=[draft.pk, name]), data)  # noqa: E731
+    step("kind", {"kind": kind, "origin": "practitioner"})
+    step("with", {"with_agency": world.social.pk, "with_practitioner": world.practitioner_social.username})
+    if kind == "case":
+        step(
+            "children",
+            {
+                "child_1_name": "Bartholomew Quince",
+                **date_fields("child_1_date_of_birth", dt.date(2018, 7, 1)),
+                "child_1_agency_reference": "BQ-1",
+            },
+        )
+    step(
+        "difference",
+        {
+            "summary": "Threshold",
+            "decision_challenged": "Closed",
+            "concern": "Unmet needs",
+            "evidence": "Missed appointments",
+        },
+    )
+    step("child-voice", {"child_voice": "Says hungry", "family_aware": "yes"})
+    step(
+        "outcome",
+        {
+            "tried_so_far": "Calls",
+            "desired_outcome": "Assessment",
+            "urgency": "routine",
+            "area_of_disagreement": "levels-of-risk",
+            "themes": ["neglect", "domestic-abuse"],
+        },
+    )
+    step("reflection", {"reflection": "Private thoughts"})
+    return draft
+
+
+def test_raising_a_case_escalation_through_the_pages(client, world):
+    login(client, world.practitioner_health)
+    draft = _walk(client, world)
+    check = client.get(reverse("escalations:check", args=[draft.pk]))
+    assert "Bartholomew Quince" in check.content.decode()
+    response = client.post(reverse("escalations:check", args=[draft.pk]))
+    escalation = Escalation.objects.get()
+    assert response["Location"] == reverse("escalations:raised", args=[escalation.pk])
+    assert escalation.children.get().name == "Bartholomew Quince"
+    assert set(escalation.themes.values_list("code", flat=True)) == {"neglect", "domestic-abuse"}
+    assert escalation.reflection == "Private thoughts"
+    assert not Draft.objects.exists()
+
+
+def test_a_theme_skips_the_children_step(client, world):
+    login(client, world.practitioner_health)
+    draft = _walk(client, world, kind="theme")
+    assert client.get(reverse("escalations:step", args=[draft.pk, "children"])).status_code == 404
+    assert client.get(reverse("escalations:step", args=[draft.pk, "difference"])).status_code == 200
+    client.post(reverse("escalations:check", args=[draft.pk]))
+    escalation = Escalation.objects.get()
+    assert escalation.kind == "theme" and escalation.children.count() == 0
+
+
+def test_a_step_with_errors_keeps_what_was_typed(client, world):
+    login(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    response = client.post(
+        reverse("escalations:step", args=[draft.pk, "difference"]),
+        {"summary": "", "concern": "Typed with care"},
+    )
+    html = response.content.decode()
+    assert "There is a problem" in html and "Enter a short summary of the difference" in html
+    assert "Typed with care" in html
+    draft.refresh_from_db()
+    assert draft.data["concern"] == "Typed with care"
+
+
+def test_save_and_come_back_later(client, world):
+    login(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    response = client.post(
+        reverse("escalations:step", args=[draft.pk, "difference"]),
+        {"summary": "Half done", "save_and_exit": "1"},
+    )
+    assert response["Location"] == reverse("home")
+    assert "Half done" in client.get(reverse("escalations:start")).content.decode()
+
+
+def test_nothing_typed_is_lost_when_the_session_expires(client, world):
+    login(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    url = reverse("escalations:step", args=[draft.pk, "difference"])
+    client.logout()  # the session has expired
+    client.post(url, {"summary": "Typed before expiry", "concern": "A long careful account"})
+    response = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": world.practitioner_health.username, "password": PASSWORD, "next": url},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Typed before expiry" in html and "A long careful account" in html
+    draft.refresh_from_db()
+    assert draft.data["summary"] == "Typed before expiry"
+
+
+def test_another_users_draft_is_not_found(client, world):
+    login(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    client.logout()
+    login(client, world.practitioner_social)
+    assert client.get(reverse("escalations:check", args=[draft.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["pdg_member", "executive", "auditor", "admin", "facilitator"])
+def test_roles_that_do_not_raise_cannot_start(client, world, role):
+    login(client, getattr(world, role))
+    assert client.get(reverse("escalations:start")).status_code == 403
+    assert client.post(reverse("escalations:danger"), {"immediate_danger": "no"}).status_code == 403
+
+
+# ------------------------------------------------------------------ the escalation page and its actions
+
+
+def test_hidden_means_not_found(client, world, other_world):
+    e = world.raised()
+    login(client, world.practitioner_other)
+    for name in (
+        "detail",
+        "record",
+        "discuss",
+        "escalate",
+        "resolve",
+        "withdraw",
+        "pdg_action",
+        "add_document",
+    ):
+        assert client.get(reverse(f"escalations:{name}", args=[e.pk])).status_code == 404, name
+    assert client.get(reverse("escalations:detail", args=[999999])).status_code == 404
+
+
+def test_a_visible_escalation_with_a_forbidden_action_is_403(client, world):
+    e = world.formal()
+    login(client, world.pdg_chair)
+    assert client.get(reverse("escalations:detail", args=[e.pk])).status_code == 200
+    assert client.get(reverse("escalations:resolve", args=[e.pk])).status_code == 403
+    response = client.post(
+        reverse("escalations:resolve", args=[e.pk]),
+        {
+            "outcome": "decision_changed",
+            "agreed_way_forward": "x",
+            "child_centred_outcome_achieved": "yes",
+            "version": e.version,
+        },
+    )
+    assert response.status_code == 403
+    e.refresh_from_db()
+    assert e.status == Status.OPEN
+
+
+def test_the_page_offers_only_the_actions_allowed(client, world):
+    e = world.raised()
+    login(client, world.practitioner_social)
+    html = client.get(reverse("escalations:detail", args=[e.pk])).content.decode()
+    assert "Record a discussion or response" in html
+    assert "Record the resolution" not in html and "Withdraw the escalation" not in html
+
+
+def test_rule_2_through_the_page(client, world):
+    e = world.raised()
+    login(client, world.practitioner_health)
+    response = client.post(
+        reverse("escalations:escalate", args=[e.pk]), {"to_stage": 2, "reason": "Stuck", "version": e.version}
+    )
+    assert response.status_code == 422
+    assert "Record a discussion with the raiser" in response.content.decode()
+    e.refresh_from_db()
+    assert e.stage == 1
+
+
+def test_rule_3_through_the_page_with_efforts_prefilled(client, world):
+    e = world.at_stage_3()
+    login(client, world.senior_health)
+    page = client.get(reverse("escalations:escalate", args=[e.pk])).content.decode()
+    assert "Talked it through with my manager." in page
+    response = client.post(
+        reverse("escalations:escalate", args=[e.pk]),
+        {"to_stage": 4, "reason": "Stuck", "efforts_to_resolve": "", "version": e.version},
+    )
+    assert response.status_code == 422
+    assert "Enter the evidence of efforts to resolve" in response.content.decode()
+    e.refresh_from_db()
+    assert e.formal_at is None
+
+
+def test_a_stale_form_is_refused_with_409_and_shows_the_new_state(client, world):
+    e = world.raised()
+    old_version = e.version
+    services.escalation_record_discussion(
+        actor=world.practitioner_social, escalation=e, held_on=clock.today(), note="Meanwhile"
+    )
+    login(client, world.practitioner_health)
+    response = client.post(
+        reverse("escalations:discuss", args=[e.pk]),
+        {**date_fields("held_on", clock.today()), "note": "Mine", "agreed": "no", "version": old_version},
+    )
+    assert response.status_code == 409
+    assert "This escalation has changed" in response.content.decode()
+    assert e.discussions.count() == 1
+
+
+def test_rule_6_overdue_is_shown_and_offers_escalation(client, world):
+    e = world.consulted(world.raised(at=timezone.now() - dt.timedelta(days=20)))
+    login(client, world.practitioner_health)
+    html = client.get(reverse("escalations:detail", args=[e.pk])).content.decode()
+    assert "is overdue" in html and "Escalate to stage 2" in html
+    listing = client.get(reverse("escalations:list") + "?overdue=on").content.decode()
+    assert e.reference in listing and "Overdue" in listing
+    home = client.get(reverse("home")).content.decode()
+    assert "Overdue" in home
+
+
+def test_reading_an_escalation_is_audited(client, world):
+    e = world.raised()
+    login(client, world.practitioner_social)
+    client.get(reverse("escalations:detail", args=[e.pk]))
+    client.get(reverse("escalations:record", args=[e.pk]))
+    client.get(reverse("escalations:list"))
+    verbs = set(AuditEvent.objects.filter(actor=world.practitioner_social).values_list("verb", flat=True))
+    assert {Verb.ESCALATION_VIEWED, Verb.ESCALATION_PRINTED, Verb.ESCALATION_LISTED} <= verbs
+
+
+def test_the_reflection_is_shown_only_to_raiser_and_line_manager(client, world):
+    e = world.raised(reflection="My private worry about over-identifying")
+    for user, sees in [
+        (world.practitioner_health, True),
+        (world.manager_health, True),
+        (world.practitioner_social, False),
+        (world.manager_social, False),
+    ]:
+        client.logout()
+        login(client, user)
+        html = client.get(reverse("escalations:detail", args=[e.pk])).content.decode()
+        assert ("My private worry" in html) is sees, user.username
+
+
+# ------------------------------------------------------------------ evidence documents
+
+
+def test_documents_are_checked_by_content_and_downloaded_with_permission(client, world):
+    e = world.raised()
+    login(client, world.practitioner_health)
+    fake = SimpleUploadedFile("report.pdf", b"MZ\x90\x00\x03binary program", content_type="application/pdf")
+    response = client.post(
+        reverse("escalations:add_document", args=[e.pk]), {"file": fake, "version": e.version}
+    )
+    assert "must be a PDF" in response.content.decode()
+    assert e.documents.count() == 0
+    e.refresh_from_db()
+    real = SimpleUploadedFile(
+        "../../etc/Chronology <March>.pdf", b"%PDF-1.7\n%test\n", content_type="application/octet-stream"
+    )
+    response = client.post(
+        reverse("escalations:add_document", args=[e.pk]),
+        {"file": real, "description": "Chronology", "version": e.version},
+    )
+    assert response.status_code == 302
+    doc = e.documents.get()
+    assert doc.content_type == "application/pdf" and doc.filename == "Chronology _March_.pdf"
+    download = client.get(reverse("escalations:document", args=[e.pk, doc.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    assert AuditEvent.objects.filter(verb=Verb.DOCUMENT_DOWNLOADED).exists()
+    client.logout()
+    login(client, world.practitioner_other)
+    assert client.get(reverse("escalations:document", args=[e.pk, doc.pk])).status_code == 404
+
+
+# ------------------------------------------------------------------ list and query counts
+
+
+def test_the_list_filters_and_paginates(client, world):
+    for _ in range(3):
+        world.raised()
+    urgent = world.raised(urgency="urgent")
+    login(client, world.practitioner_health)
+    html = client.get(reverse("escalations:list") + "?urgency=urgent").content.decode()
+    assert urgent.reference in html and "1 escalation" in html
+    assert "4 escalations" in client.get(reverse("escalations:list")).content.decode()
+    assert client.get(reverse("escalations:list") + "?stage=banana&page=999").status_code == 200
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_counts_do_not_grow_with_the_data(client, world):
+    login(client, world.manager_health)
+    first = world.at_stage_2()
+    small = {
+        url: _queries(client, url)
+        for url in [
+            reverse("home"),
+            reverse("escalations:list"),
+            reverse("escalations:detail", args=[first.pk]),
+        ]
+    }
+    for _ in range(8):
+        e = world.at_stage_2()
+        for i in range(3):
+            services.escalation_record_discussion(
+                actor=world.manager_health, escalation=e, held_on=clock.today(), note=f"note {i}"
+            )
+    for i in range(10):
+        services.escalation_record_discussion(
+            actor=world.manager_health, escalation=first, held_on=clock.today(), note=f"more {i}"
+        )
+    large = {url: _queries(client, url) for url in small}
+    assert large == small
