@@ -77,7 +77,7 @@ def _locked(escalation: Escalation | int, expected_version: int | None) -> Escal
     pk = escalation.pk if isinstance(escalation, Escalation) else escalation
     try:
         current = (
-            Escalation.objects.select_for_update()
+            Escalation.objects.select_for_update(of=("self",))
             .select_related("partnership", "raised_by", "with_practitioner")
             .get(pk=pk)
         )

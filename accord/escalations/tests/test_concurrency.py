@@ -1,0 +1,78 @@
+"""Two people acting on the same escalation at the same moment: exactly one wins."""
+
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from accord.core.errors import NotAllowed, StaleVersion
+from accord.escalations import services
+from accord.escalations.models import Escalation
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def _race(*actions):
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(i, action):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = ("ok", action())
+        except Exception as exc:  # noqa: BLE001 - the loser's refusal is the result
+            results[i] = ("refused", exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def test_two_simultaneous_escalations_exactly_one_wins(world):
+    e = world.consulted(world.raised())
+    version = e.version
+    results = _race(
+        lambda: services.escalation_escalate(
+            actor=world.practitioner_health, escalation=e.pk, reason="mine", expected_version=version
+        ),
+        lambda: services.escalation_escalate(
+            actor=world.manager_health, escalation=e.pk, reason="theirs", expected_version=version
+        ),
+    )
+    outcomes = sorted(r[0] for r in results)
+    assert outcomes == ["ok", "refused"]
+    refused = next(r[1] for r in results if r[0] == "refused")
+    assert isinstance(refused, StaleVersion)
+    e.refresh_from_db()
+    assert e.stage == 2 and e.version == version + 1
+    assert e.stage_periods.filter(stage=2).count() == 1
+
+
+def test_resolve_and_escalate_at_once_leave_one_consistent_history(world):
+    """Without versions the two are applied one after the other, never interleaved."""
+    e = world.at_stage_2()
+    before = e.version
+    results = _race(
+        lambda: services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=e.pk,
+            outcome="agreed_way_forward",
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+        ),
+        lambda: services.escalation_escalate(actor=world.manager_health, escalation=e.pk, reason="go"),
+    )
+    wins = [r for r in results if r[0] == "ok"]
+    for outcome, value in results:
+        if outcome == "refused":
+            assert isinstance(value, NotAllowed)  # escalating a resolved escalation
+    e = Escalation.objects.get(pk=e.pk)
+    assert e.version == before + len(wins)
+    assert e.status == "resolved"  # resolving is allowed whichever went first
+    assert e.stage_periods.filter(ended_on__isnull=True).count() == 0
+    assert e.resolutions.count() == 1
