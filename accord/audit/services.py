@@ -64,8 +64,13 @@ def audit_record(
     partnership_id: int | None = None,
     payload: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
+    actor_label: str | None = None,
 ) -> AuditEvent:
-    """Append one entry to the trail, chained to the previous entry."""
+    """Append one entry to the trail, chained to the previous entry.
+
+    ``actor=None`` is Accord's own scheduled work (the system actor) unless
+    ``actor_label`` says otherwise (for example "anonymous" for a failed log-in).
+    """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -78,7 +83,7 @@ def audit_record(
         event = AuditEvent(
             at=_database_now() if connection.vendor == "postgresql" else timezone.now(),
             actor=real_actor,
-            actor_label=(real_actor.username if real_actor else (str(actor) if actor else "system")),
+            actor_label=(real_actor.username if real_actor else (actor_label or "system")),
             actor_agency=str(real_actor.agency) if real_actor and real_actor.agency_id else "",
             actor_roles=roles,
             verb=verb,

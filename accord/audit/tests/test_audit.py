@@ -1,0 +1,74 @@
+"""The audit trail is append-only and tamper-evident (DOMAIN.md rule 8)."""
+
+import itertools
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import GENESIS_HASH, audit_record, audit_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_entries_are_chained(world):
+    world.raised()
+    entries = list(AuditEvent.objects.order_by("id"))
+    assert entries[0].previous_hash == GENESIS_HASH
+    for before, after in itertools.pairwise(entries):
+        assert after.previous_hash == before.entry_hash
+    assert audit_verify() == (True, None)
+    call_command("verify_audit")
+
+
+def test_an_entry_edited_behind_the_applications_back_is_detected(world):
+    world.raised()
+    audit_record(actor=world.practitioner_health, verb=Verb.ESCALATION_VIEWED, payload={"reference": "X"})
+    victim = AuditEvent.objects.order_by("id").first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_append_only")
+        cursor.execute("UPDATE audit_auditevent SET actor_label = 'someone-else' WHERE id = %s", [victim.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_append_only")
+    ok, broken = audit_verify()
+    assert not ok and broken.pk == victim.pk
+    with pytest.raises(CommandError, match=f"broken at entry {victim.pk}"):
+        call_command("verify_audit")
+
+
+def test_the_application_cannot_update_or_delete_an_entry(world):
+    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(verb=Verb.LOGIN)
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+@pytest.mark.postgres_only
+def test_postgresql_refuses_update_and_delete(world):
+    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    for sql in (
+        "UPDATE audit_auditevent SET verb = 'auth.login' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+
+
+def test_entries_record_who_with_their_agency_and_roles(world):
+    event = audit_record(actor=world.manager_health, verb=Verb.ESCALATION_LISTED)
+    assert event.actor_agency == world.health.name
+    assert event.actor_roles == "manager"
+    system = audit_record(actor=None, verb=Verb.DEMO_LOADED)
+    assert system.actor is None and system.actor_label == "system"
