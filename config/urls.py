@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from accord.api.api import api
+from accord.api.middleware import PREFIX as API_PREFIX
 from accord.core import views as core_views
 from accord.partnership.admin import site as settings_site
 
@@ -12,4 +14,5 @@ urlpatterns = [
     path("escalations/", include("accord.escalations.urls")),
     path("business-unit/admin/", settings_site.urls),
     path("healthz", core_views.healthz, name="healthz"),
+    path(API_PREFIX.lstrip("/") + "/", api.urls),
 ]

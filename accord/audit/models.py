@@ -22,6 +22,8 @@ class Verb(models.TextChoices):
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
     DEMO_LOADED = "demo.loaded", _("Loaded the demo partnership")
+    API_TOKEN_CREATED = "api_token.created", _("Created an API token")
+    API_TOKEN_REVOKED = "api_token.revoked", _("Revoked an API token")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -11,6 +11,10 @@ class NotAllowed(DomainError):
     """The user may see the record but may not take this action."""
 
 
+class IllegalTransition(NotAllowed):
+    """The user could take this action, but not from the escalation's current state."""
+
+
 class NotFound(DomainError):
     """The record does not exist or the user may not see it (the two are never told apart)."""
 

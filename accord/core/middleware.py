@@ -26,6 +26,11 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     again, and the page shows it back to them (see ``pending_post``).
     """
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith("/api/"):
+            return None  # the API authenticates every request with a bearer token
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
     def handle_no_permission(self, request: HttpRequest, view_func):
         if request.method == "POST" and _KEEP_ON_EXPIRY.match(request.path):
             data = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accord.api import views as api_views
+
 from . import views
 
 urlpatterns = [
@@ -8,4 +10,6 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("partnership/", views.switch_partnership, name="switch_partnership"),
+    path("account/api-tokens/", api_views.tokens, name="api_tokens"),
+    path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
 ]

@@ -164,43 +164,39 @@ is_party_side = is_party | is_party_manager | is_party_senior_leader
 is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chair_raiser
 
 can_view = works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
-can_record_discussion = can_view & is_open & (is_party_side | is_assigned_facilitator)
-can_escalate = can_view & is_running & is_party_side & (at_first_stage | is_party_leader)
-can_pause = can_view & is_running & is_party_leader
-can_resume = can_view & is_paused & is_party_leader
-# Rule 4: the PDG facilitates; it never decides. Nobody holding a PDG or facilitator
-# role in the partnership records a case's resolution, whatever else they hold.
-can_resolve = can_view & is_open & is_party_leader & ~is_pdg_or_facilitator_role
-can_withdraw = can_view & is_open & (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role
-can_reopen = can_view & is_closed & is_party_leader & ~is_pdg_or_facilitator_role
-can_pdg_act = can_view & is_open & is_formal & is_pdg
-can_add_document = can_view & is_open & is_party_side
-can_read_reflection = can_view & (is_raiser | is_raisers_line_manager)
+
+# Each action is (the state the escalation must be in, who may take it). Keeping the two
+# apart lets a refusal say which it was: a transition not allowed from the current state
+# (409 in the API) or an action not allowed for this user (403).
+ACTION_RULES = {
+    "record_discussion": (is_open, is_party_side | is_assigned_facilitator),
+    "escalate": (is_running, is_party_side & (at_first_stage | is_party_leader)),
+    "pause": (is_running, is_party_leader),
+    "resume": (is_paused, is_party_leader),
+    # Rule 4: the PDG facilitates; it never decides. Nobody holding a PDG or facilitator
+    # role in the partnership records a case's resolution, whatever else they hold.
+    "resolve": (is_open, is_party_leader & ~is_pdg_or_facilitator_role),
+    "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
+    "reopen": (is_closed, is_party_leader & ~is_pdg_or_facilitator_role),
+    "pdg_act": (is_open & is_formal, is_pdg),
+    "add_document": (is_open, is_party_side),
+    "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
+}
 
 rules.add_perm("escalations.view", can_view)
-rules.add_perm("escalations.record_discussion", can_record_discussion)
-rules.add_perm("escalations.escalate", can_escalate)
-rules.add_perm("escalations.pause", can_pause)
-rules.add_perm("escalations.resume", can_resume)
-rules.add_perm("escalations.resolve", can_resolve)
-rules.add_perm("escalations.withdraw", can_withdraw)
-rules.add_perm("escalations.reopen", can_reopen)
-rules.add_perm("escalations.pdg_act", can_pdg_act)
-rules.add_perm("escalations.add_document", can_add_document)
-rules.add_perm("escalations.read_reflection", can_read_reflection)
+for _action, (_state, _who) in ACTION_RULES.items():
+    rules.add_perm(f"escalations.{_action}", can_view & _state & _who)
 
-ACTIONS = (
-    "record_discussion",
-    "escalate",
-    "pause",
-    "resume",
-    "resolve",
-    "withdraw",
-    "reopen",
-    "pdg_act",
-    "add_document",
-    "read_reflection",
-)
+ACTIONS = tuple(ACTION_RULES)
+
+
+def state_allows(action: str, user, escalation) -> bool:
+    return ACTION_RULES[action][0].test(user, escalation)
+
+
+def user_may(action: str, user, escalation) -> bool:
+    """Whether this user could take the action, whatever state the escalation is in."""
+    return ACTION_RULES[action][1].test(user, escalation)
 
 
 def allowed_actions(user, escalation) -> set[str]:

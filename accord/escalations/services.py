@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
-from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
+from accord.core.errors import (
+    IllegalTransition,
+    ImmediateDanger,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    StaleVersion,
+)
 from accord.partnership.calendar import calendar_for
 from accord.partnership.models import (
     AreaOfDisagreement,
@@ -57,7 +64,7 @@ from .models import (
     Status,
     Urgency,
 )
-from .policies import RAISING_ROLES
+from .policies import RAISING_ROLES, user_may
 
 # --------------------------------------------------------------------------- helpers
 
@@ -67,10 +74,18 @@ def today() -> dt.date:
 
 
 def _require(actor: User, permission: str, escalation: Escalation) -> None:
+    """Not found if the actor may not see it; not allowed for this user (403) or not
+    allowed from the escalation's current state (an illegal transition, 409)."""
     if not actor.has_perm("escalations.view", escalation):
         raise NotFound()
-    if not actor.has_perm(f"escalations.{permission}", escalation):
-        raise NotAllowed(_("You cannot do that on this escalation now."))
+    if actor.has_perm(f"escalations.{permission}", escalation):
+        return
+    if not user_may(permission, actor, escalation):
+        raise NotAllowed(_("Your role does not allow you to do that on this escalation."))
+    raise IllegalTransition(
+        _("That cannot be done while the escalation is %(status)s at stage %(stage)s.")
+        % {"status": escalation.get_status_display().lower(), "stage": escalation.stage}
+    )
 
 
 def _locked(escalation: Escalation | int, expected_version: int | None) -> Escalation:

@@ -195,3 +195,29 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
                     payload={"action": "roles_changed"},
                     request=request,
                 )
+
+
+from accord.api.models import ApiToken  # noqa: E402
+from accord.api.services import api_token_revoke  # noqa: E402
+
+
+@admin.register(ApiToken, site=site)
+class ApiTokenAdmin(ScopedAdmin):
+    """The business unit sees and revokes the API tokens of its partnership's people."""
+
+    partnership_path = "user__role_assignments__partnership"
+    list_display = ["prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    exclude = ["token_hash"]
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke_selected(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(actor=request.user, token=token)

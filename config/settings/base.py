@@ -61,14 +61,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
     "govuk_frontend_django",
+    "ninja",
     "accord.core",
     "accord.audit",
     "accord.partnership",
     "accord.escalations",
+    "accord.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accord.api.middleware.ApiProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -185,6 +188,8 @@ EVIDENCE_ALLOWED_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 
 LOGGING = {
     "version": 1,

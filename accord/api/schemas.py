@@ -1,0 +1,217 @@
+"""The API's request and response shapes (the OpenAPI contract is generated from these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Field, Schema
+
+Kind = Literal["case", "theme"]
+Urgency = Literal["routine", "urgent"]
+Origin = Literal["practitioner", "child_or_family", "conference", "care_review"]
+FamilyAware = Literal["yes", "no", "not_yet", "not_safe", ""]
+Status = Literal["open", "paused", "resolved", "withdrawn"]
+OutcomeCode = Literal[
+    "agreed_way_forward", "decision_upheld", "decision_changed", "multi_agency_plan", "referred_on"
+]
+PdgActionCode = Literal[
+    "restorative_facilitator",
+    "mediation",
+    "reflective_circle",
+    "group_case_discussion",
+    "restorative_supervision",
+    "note",
+]
+ChildCentred = Literal["yes", "partly", "no"]
+
+Text = Field(..., max_length=20000)
+OptionalText = Field("", max_length=20000)
+
+
+class Problem(Schema):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: dict[str, list[str]] | None = None
+
+
+class AgencyOut(Schema):
+    id: int
+    name: str
+    kind: str
+
+
+class Term(Schema):
+    code: str
+    label: str
+
+
+class TaxonomiesOut(Schema):
+    areas_of_disagreement: list[Term]
+    themes: list[Term]
+
+
+class ChildIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    date_of_birth: dt.date | None = None
+    agency_reference: str = Field("", max_length=100)
+
+
+class ChildOut(Schema):
+    name: str
+    date_of_birth: dt.date | None
+    agency_reference: str
+
+
+class EscalationIn(Schema):
+    kind: Kind
+    immediate_danger: bool
+    with_agency: int
+    with_practitioner: str | None = Field(None, max_length=150)
+    with_people: str = Field("", max_length=300)
+    summary: str = Field(..., max_length=200)
+    decision_challenged: str = Text
+    concern: str = Text
+    evidence: str = Text
+    professional_curiosity: str = OptionalText
+    child_voice: str = OptionalText
+    family_view: str = OptionalText
+    family_aware: FamilyAware = ""
+    tried_so_far: str = Text
+    desired_outcome: str = Text
+    urgency: Urgency
+    origin: Origin = "practitioner"
+    area_of_disagreement: str = Field(..., max_length=60)
+    themes: list[str] = Field(default_factory=list, max_length=50)
+    children: list[ChildIn] = Field(default_factory=list, max_length=20)
+    reflection: str = OptionalText
+    start_stage: int = Field(1, ge=1, le=9)
+    start_stage_reason: str = OptionalText
+    partnership: str | None = Field(
+        None, max_length=50, description="The partnership's short name; needed only if you work in several."
+    )
+
+
+class AgencyRef(Schema):
+    id: int
+    name: str
+
+
+class ResolutionOut(Schema):
+    outcome: str
+    agreed_way_forward: str
+    child_centred_outcome_achieved: str
+    learning: str
+    referred_to: str
+    stage: int
+    resolved_by: str
+    resolved_at: dt.datetime
+
+
+class AgreedActionOut(Schema):
+    description: str
+    owner_agency: int
+    due_date: dt.date
+    completed_on: dt.date | None
+
+
+class EscalationSummary(Schema):
+    id: int
+    reference: str
+    partnership: str
+    kind: str
+    status: str
+    stage: int
+    highest_stage: int
+    urgency: str
+    origin: str
+    due_date: dt.date | None
+    overdue: bool
+    raised_at: dt.datetime
+    raising_agency: AgencyRef
+    with_agency: AgencyRef
+    summary: str
+    version: int
+
+
+class EscalationOut(EscalationSummary):
+    with_practitioner: str | None
+    with_people: str
+    raised_by: str
+    decision_challenged: str
+    concern: str
+    evidence: str
+    professional_curiosity: str
+    child_voice: str
+    family_view: str
+    family_aware: str
+    tried_so_far: str
+    desired_outcome: str
+    area_of_disagreement: str
+    themes: list[str]
+    children: list[ChildOut]
+    reflection: str | None = Field(None, description="Only for the raiser and the raiser's line manager.")
+    formal_at: dt.datetime | None
+    formal_reason: str
+    efforts_to_resolve: str
+    closed_at: dt.datetime | None
+    allowed_actions: list[str]
+    resolution: ResolutionOut | None
+    agreed_actions: list[AgreedActionOut]
+
+
+class EscalationPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[EscalationSummary]
+
+
+class EventOut(Schema):
+    type: str
+    at: dt.datetime
+    actor: str
+    stage: int
+    summary: str
+
+
+class DiscussionIn(Schema):
+    note: str = Field(..., max_length=20000)
+    held_on: dt.date
+    with_manager: bool = False
+    participants: str = Field("", max_length=300)
+    agreed: bool | None = None
+
+
+class EscalateIn(Schema):
+    reason: str = Field(..., max_length=20000)
+    efforts_to_resolve: str = OptionalText
+    to_stage: int | None = Field(None, ge=1, le=9)
+    skip_reason: str = OptionalText
+
+
+class PdgActionIn(Schema):
+    action: PdgActionCode
+    facilitator: str | None = Field(None, max_length=150)
+    note: str = OptionalText
+
+
+class ActionIn(Schema):
+    description: str = Field(..., min_length=1, max_length=2000)
+    owner_agency: int
+    due_date: dt.date
+
+
+class ResolveIn(Schema):
+    outcome: OutcomeCode
+    agreed_way_forward: str = Field(..., max_length=20000)
+    actions: list[ActionIn] = Field(default_factory=list, max_length=50)
+    child_centred_outcome_achieved: bool | ChildCentred
+    learning: str = OptionalText
+    referred_to: str = Field("", max_length=200)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., max_length=20000)

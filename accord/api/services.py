@@ -1,0 +1,84 @@
+"""API tokens: created, listed and revoked only through these services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
+from accord.partnership.models import Role
+from accord.partnership.selectors import roles_by_partnership
+
+from .models import ApiToken
+
+TOKEN_PREFIX = "acc_"
+DEFAULT_EXPIRY_DAYS = 90
+MAX_EXPIRY_DAYS = 366
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_token_create(
+    *, actor, user, expires_days: int = DEFAULT_EXPIRY_DAYS, name: str = ""
+) -> tuple[ApiToken, str]:
+    """Make a token for ``user``; answer the record and the raw token (shown once, never stored)."""
+    if not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+        raise ValueError(f"expiry must be between 1 and {MAX_EXPIRY_DAYS} days")
+    if actor is not None and actor.pk != user.pk and not _is_business_unit_for(actor, user):
+        raise NotAllowed("Only the user or their partnership's business unit can create a token for them.")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name[:100],
+            prefix=raw[:12],
+            token_hash=token_hash(raw),
+            expires_at=timezone.now() + dt.timedelta(days=expires_days),
+        )
+        audit_record(
+            actor=actor,
+            verb=Verb.API_TOKEN_CREATED,
+            target=token,
+            payload={"user": user.username, "expires_days": expires_days},
+        )
+    return token, raw
+
+
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    if actor.pk != token.user_id and not _is_business_unit_for(actor, token.user):
+        raise NotAllowed("Only the token's user or their partnership's business unit can revoke it.")
+    with transaction.atomic():
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor, verb=Verb.API_TOKEN_REVOKED, target=token, payload={"user": token.user.username}
+            )
+    return token
+
+
+def api_token_authenticate(raw: str):
+    """The active user a raw token acts as, or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(raw)).first()
+    now = timezone.now()
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user.api_token_id = token.pk
+    return token.user
+
+
+def _is_business_unit_for(actor, user) -> bool:
+    actor_units = {pid for pid, roles in roles_by_partnership(actor).items() if Role.BUSINESS_UNIT in roles}
+    return bool(actor_units & set(roles_by_partnership(user)))

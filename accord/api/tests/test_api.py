@@ -1,0 +1,333 @@
+"""The partner API: the ladder journey, errors as problem+json, tokens, idempotency and versions."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accord.api.models import ApiToken
+from accord.api.services import api_token_create, api_token_revoke
+from accord.audit.models import AuditEvent, Verb
+from accord.escalations.models import Child, Escalation
+
+pytestmark = pytest.mark.django_db
+PROBLEM = "application/problem+json"
+
+
+class Api:
+    def __init__(self, client, user):
+        self.client = client
+        self.user = user
+        _, self.token = api_token_create(actor=None, user=user)
+
+    def _headers(self, extra):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"}
+        for k, v in (extra or {}).items():
+            headers["HTTP_" + k.upper().replace("-", "_")] = v
+        return headers
+
+    def get(self, path, headers=None, **params):
+        return self.client.get(f"/api/v1{path}", params, **self._headers(headers))
+
+    def post(self, path, body, headers=None):
+        return self.client.post(
+            f"/api/v1{path}", json.dumps(body), content_type="application/json", **self._headers(headers)
+        )
+
+
+def raise_body(world, **overrides):
+    body = {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.social.pk,
+        "with_practitioner": world.practitioner_social.username,
+        "summary": "Threshold not agreed",
+        "decision_challenged": "Closed after assessment",
+        "concern": "Needs unmet",
+        "evidence": "Missed appointments",
+        "professional_curiosity": "",
+        "child_voice": "Says hungry",
+        "tried_so_far": "Calls",
+        "desired_outcome": "Assessment",
+        "urgency": "routine",
+        "area_of_disagreement": "levels-of-risk",
+        "themes": ["neglect"],
+        "children": [
+            {"name": "Peregrine Ashdown-Vale", "date_of_birth": "2019-03-04", "agency_reference": "PA-1"}
+        ],
+        "reflection": "My private thoughts",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_the_whole_ladder_through_the_api(client, world):
+    health, social = Api(client, world.practitioner_health), Api(client, world.practitioner_social)
+    created = health.post("/escalations", raise_body(world))
+    assert created.status_code == 201, created.content
+    e = created.json()
+    assert (e["stage"], e["status"], e["version"]) == (1, "open", 1)
+    assert e["reference"].startswith("TST-") and e["due_date"]
+    assert e["reflection"] == "My private thoughts"
+    eid = e["id"]
+
+    assert social.get(f"/escalations/{eid}").json()["reflection"] is None
+    today = timezone.localdate().isoformat()
+    r = social.post(
+        f"/escalations/{eid}/discussions", {"note": "Talked", "held_on": today, "with_manager": False}
+    )
+    assert r.status_code == 201
+    r = health.post(f"/escalations/{eid}/escalate", {"reason": "stuck", "efforts_to_resolve": ""})
+    assert r.status_code == 422 and r["Content-Type"] == PROBLEM and r.json()["rule"] == "consult_first"
+    health.post(
+        f"/escalations/{eid}/discussions",
+        {"note": "Consulted my manager", "held_on": today, "with_manager": True},
+    )
+    r = health.post(f"/escalations/{eid}/escalate", {"reason": "stuck", "efforts_to_resolve": ""})
+    assert r.status_code == 200 and r.json()["stage"] == 2
+
+    r = Api(client, world.manager_health).post(
+        f"/escalations/{eid}/escalate", {"reason": "managers disagree"}
+    )
+    assert r.json()["stage"] == 3
+    senior = Api(client, world.senior_health)
+    r = senior.post(f"/escalations/{eid}/escalate", {"reason": "still stuck", "efforts_to_resolve": "  "})
+    assert r.status_code == 422 and "efforts_to_resolve" in r.json()["errors"]
+    r = senior.post(
+        f"/escalations/{eid}/escalate", {"reason": "still stuck", "efforts_to_resolve": "We met three times."}
+    )
+    assert r.json()["stage"] == 4 and r.json()["formal_at"]
+
+    pdg = Api(client, world.pdg_chair)
+    r = pdg.post(
+        f"/escalations/{eid}/pdg-actions",
+        {"action": "restorative_facilitator", "facilitator": world.facilitator.username, "note": "Offered"},
+    )
+    assert r.status_code == 201
+    r = pdg.post(
+        f"/escalations/{eid}/resolve",
+        {
+            "outcome": "decision_changed",
+            "agreed_way_forward": "x",
+            "actions": [],
+            "child_centred_outcome_achieved": True,
+        },
+    )
+    assert r.status_code == 403 and r["Content-Type"] == PROBLEM  # rule 4
+    assert Api(client, world.facilitator).get(f"/escalations/{eid}").status_code == 200
+
+    r = Api(client, world.senior_social).post(
+        f"/escalations/{eid}/resolve",
+        {
+            "outcome": "decision_changed",
+            "agreed_way_forward": "Reassess",
+            "child_centred_outcome_achieved": True,
+            "actions": [
+                {
+                    "description": "Reopen assessment",
+                    "owner_agency": world.social.pk,
+                    "due_date": "2027-01-15",
+                }
+            ],
+        },
+    )
+    assert r.status_code == 200, r.content
+    done = r.json()
+    assert done["status"] == "resolved" and done["resolution"]["outcome"] == "decision_changed"
+    assert done["agreed_actions"][0]["description"] == "Reopen assessment"
+
+    timeline = health.get(f"/escalations/{eid}/timeline").json()
+    assert [ev["type"] for ev in timeline][:1] == ["raised"] and timeline[-1]["type"] == "resolved"
+    assert all({"type", "at", "actor", "stage"} <= set(ev) for ev in timeline)
+
+
+def test_immediate_danger_is_refused_with_the_guidance(client, world):
+    r = Api(client, world.practitioner_health).post("/escalations", raise_body(world, immediate_danger=True))
+    assert r.status_code == 422 and r["Content-Type"] == PROBLEM
+    assert "999" in r.json()["detail"] and world.partnership.front_door_phone in r.json()["detail"]
+    assert Escalation.objects.count() == 0 and Child.objects.count() == 0
+
+
+def test_children_are_required_for_a_case_and_forbidden_for_a_theme(client, world):
+    api = Api(client, world.practitioner_health)
+    assert api.post("/escalations", raise_body(world, children=[])).status_code == 400
+    assert api.post("/escalations", raise_body(world, kind="theme")).status_code == 422
+    assert api.post("/escalations", raise_body(world, kind="theme", children=[])).status_code == 201
+
+
+def test_hidden_and_missing_are_both_404(client, world):
+    e = world.raised()
+    api = Api(client, world.practitioner_other)
+    for path in (f"/escalations/{e.pk}", f"/escalations/{e.pk}/timeline", "/escalations/987654"):
+        r = api.get(path)
+        assert r.status_code == 404 and r["Content-Type"] == PROBLEM
+    r = api.post(f"/escalations/{e.pk}/withdraw", {"reason": "x"})
+    assert r.status_code == 404
+
+
+def test_an_illegal_transition_is_409_and_a_forbidden_action_is_403(client, world):
+    e = world.raised()
+    health = Api(client, world.practitioner_health)
+    assert health.post(f"/escalations/{e.pk}/withdraw", {"reason": "done"}).status_code == 200
+    r = health.post(f"/escalations/{e.pk}/withdraw", {"reason": "again"})
+    assert r.status_code == 409
+    r = Api(client, world.practitioner_social).post(
+        f"/escalations/{e.pk}/resolve",
+        {"outcome": "decision_upheld", "agreed_way_forward": "x", "child_centred_outcome_achieved": "yes"},
+    )
+    assert r.status_code in (403, 409)
+
+
+def test_if_match_refuses_a_stale_write(client, world):
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+    today = timezone.localdate().isoformat()
+    r = api.post(
+        f"/escalations/{e.pk}/discussions", {"note": "one", "held_on": today}, headers={"If-Match": '"1"'}
+    )
+    assert r.status_code == 201 and r["ETag"] == '"2"'
+    r = api.post(
+        f"/escalations/{e.pk}/discussions", {"note": "two", "held_on": today}, headers={"If-Match": '"1"'}
+    )
+    assert r.status_code == 409 and r["Content-Type"] == PROBLEM
+    assert e.discussions.count() == 1
+    assert (
+        api.post(
+            f"/escalations/{e.pk}/discussions",
+            {"note": "x", "held_on": today},
+            headers={"If-Match": "banana"},
+        ).status_code
+        == 400
+    )
+
+
+def test_an_idempotency_key_never_raises_twice(client, world):
+    api = Api(client, world.practitioner_health)
+    body = raise_body(world)
+    first = api.post("/escalations", body, headers={"Idempotency-Key": "abc-123"})
+    again = api.post("/escalations", body, headers={"Idempotency-Key": "abc-123"})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert Escalation.objects.count() == 1
+    other = api.post(
+        "/escalations", raise_body(world, summary="Different"), headers={"Idempotency-Key": "abc-123"}
+    )
+    assert other.status_code == 422
+    assert api.post("/escalations", body, headers={"Idempotency-Key": "xyz"}).status_code == 201
+    assert Escalation.objects.count() == 2
+
+
+def test_list_filters_and_pagination(client, world):
+    world.raised()
+    world.raised(urgency="urgent")
+    world.formal()
+    api = Api(client, world.practitioner_health)
+    everything = api.get("/escalations").json()
+    assert everything["count"] == 3
+    assert api.get("/escalations", stage=4).json()["count"] == 1
+    assert api.get("/escalations", kind="theme").json()["count"] == 0
+    assert api.get("/escalations", status="open", page_size=1, page=2).json()["results"][0]["reference"]
+    assert api.get("/escalations", overdue="true").json()["count"] == 0
+    assert api.get("/escalations", stage="x").status_code == 400
+    assert Api(client, world.practitioner_other).get("/escalations").json()["count"] == 0
+
+
+def test_agencies_and_taxonomies(client, world):
+    api = Api(client, world.practitioner_health)
+    names = {a["name"] for a in api.get("/agencies").json()}
+    assert world.social.name in names and world.health.name in names
+    tax = api.get("/taxonomies").json()
+    assert {"code": "neglect", "label": "Neglect"} in tax["themes"]
+    assert any(a["code"] == "levels-of-risk" for a in tax["areas_of_disagreement"])
+
+
+def test_errors_are_problem_json_never_html(client, world):
+    api = Api(client, world.practitioner_health)
+    for response in (
+        client.get("/api/v1/escalations"),  # no token
+        client.get("/api/v1/escalations", HTTP_AUTHORIZATION="Bearer acc_wrong"),
+        api.get("/no-such-thing"),
+        api.client.delete("/api/v1/escalations", **api._headers({})),
+        client.post("/api/v1/escalations", "{not json", content_type="application/json", **api._headers({})),
+        client.post(
+            "/api/v1/escalations",
+            "x" * (2 * 1024 * 1024),
+            content_type="application/json",
+            **api._headers({}),
+        ),
+        api.post("/escalations", {"kind": "spaceship"}),
+        api.post("/escalations", [1, 2, 3]),
+    ):
+        assert response.status_code in (400, 401, 404, 405, 413, 422), response.status_code
+        assert response["Content-Type"] == PROBLEM, (response.status_code, response.content[:200])
+        assert json.loads(response.content)["status"] == response.status_code
+    assert client.get("/api/v1/escalations").status_code == 401
+
+
+def test_tokens_are_hashed_expire_and_can_be_revoked(client, world, capsys):
+    call_command("create_api_token", world.practitioner_health.username, "--expires-days", "1")
+    raw = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get(user=world.practitioner_health)
+    assert raw.startswith("acc_") and raw not in token.token_hash and len(token.token_hash) == 64
+    ok = client.get("/api/v1/escalations", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert ok.status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/api/v1/escalations", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + dt.timedelta(days=1))
+    api_token_revoke(actor=world.admin, token=token)
+    assert client.get("/api/v1/escalations", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    assert AuditEvent.objects.filter(verb=Verb.API_TOKEN_REVOKED).exists()
+
+
+def test_rate_limiting_answers_429(client, world, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    from django.core.cache import cache
+
+    cache.clear()
+    api = Api(client, world.practitioner_health)
+    codes = [api.get("/agencies").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_the_openapi_document_and_docs(client, world):
+    doc = client.get("/api/v1/openapi.json")
+    assert doc.status_code == 200
+    paths = doc.json()["paths"]
+    for path in (
+        "/api/v1/agencies",
+        "/api/v1/taxonomies",
+        "/api/v1/escalations",
+        "/api/v1/escalations/{escalation_id}",
+        "/api/v1/escalations/{escalation_id}/timeline",
+        "/api/v1/escalations/{escalation_id}/discussions",
+        "/api/v1/escalations/{escalation_id}/escalate",
+        "/api/v1/escalations/{escalation_id}/pdg-actions",
+        "/api/v1/escalations/{escalation_id}/resolve",
+        "/api/v1/escalations/{escalation_id}/withdraw",
+    ):
+        assert path in paths, path
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_user_lists_creates_and_revokes_their_own_tokens(client, world):
+    client.login(username=world.practitioner_health.username, password="test-password-123")
+    page = client.post("/account/api-tokens/", {"name": "Case system", "expires_days": 30})
+    html = page.content.decode()
+    assert "Your new token" in html
+    token = ApiToken.objects.get(user=world.practitioner_health)
+    assert token.prefix in html and token.name == "Case system"
+    other = ApiToken.objects.create(
+        user=world.practitioner_social, prefix="acc_x", token_hash="f" * 64, expires_at=timezone.now()
+    )
+    assert client.post(f"/account/api-tokens/{other.pk}/revoke/").status_code == 404
+    assert client.post(f"/account/api-tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert (
+        client.post("/account/api-tokens/", {"name": ""})
+        .content.decode()
+        .count("Enter what the token is for")
+        >= 1
+    )

@@ -1,0 +1,106 @@
+"""Every API endpoint as every role, against a stage-1 escalation raised by the health
+practitioner with the named social care practitioner (consultation recorded)."""
+
+import json
+
+import pytest
+from django.utils import timezone
+
+from accord.api.services import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "practitioner_health",
+    "manager_health",
+    "senior_health",
+    "practitioner_social",
+    "manager_social",
+    "senior_social",
+    "practitioner_other",
+    "manager_other",
+    "chair",
+    "pdg_member",
+    "pdg_chair",
+    "facilitator",
+    "admin",
+    "executive",
+    "auditor",
+]
+PARTIES = {"practitioner_health", "manager_health", "practitioner_social", "manager_social"}
+
+
+def body_for(endpoint, world):
+    today = timezone.localdate().isoformat()
+    return {
+        "discussions": {"note": "n", "held_on": today},
+        "escalate": {"reason": "r"},
+        "pdg-actions": {"action": "mediation", "note": "n"},
+        "resolve": {
+            "outcome": "agreed_way_forward",
+            "agreed_way_forward": "w",
+            "child_centred_outcome_achieved": "yes",
+        },
+        "withdraw": {"reason": "r"},
+    }[endpoint]
+
+
+def expected(role, endpoint):
+    if endpoint in ("list", "agencies", "taxonomies"):
+        return 200
+    if role not in PARTIES:
+        return 404
+    return {
+        "detail": 200,
+        "timeline": 200,
+        "discussions": 201,
+        "escalate": 200,
+        "pdg-actions": 403,
+        "resolve": 200 if role in {"manager_health", "manager_social"} else 403,
+        "withdraw": 200 if role in {"practitioner_health", "manager_health"} else 403,
+    }[endpoint]
+
+
+ENDPOINTS = [
+    "list",
+    "agencies",
+    "taxonomies",
+    "detail",
+    "timeline",
+    "discussions",
+    "escalate",
+    "pdg-actions",
+    "resolve",
+    "withdraw",
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_api_permission_matrix(client, world, role, endpoint):
+    escalation = world.consulted(world.raised())
+    _, token = api_token_create(actor=None, user=getattr(world, role))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    base = f"/api/v1/escalations/{escalation.pk}"
+    if endpoint in ("list", "agencies", "taxonomies"):
+        path = {
+            "list": "/api/v1/escalations",
+            "agencies": "/api/v1/agencies",
+            "taxonomies": "/api/v1/taxonomies",
+        }[endpoint]
+        response = client.get(path, **auth)
+    elif endpoint == "detail":
+        response = client.get(base, **auth)
+    elif endpoint == "timeline":
+        response = client.get(base + "/timeline", **auth)
+    else:
+        response = client.post(
+            f"{base}/{endpoint}",
+            json.dumps(body_for(endpoint, world)),
+            content_type="application/json",
+            **auth,
+        )
+    assert response.status_code == expected(role, endpoint), response.content[:300]
+    if endpoint == "list":
+        count = response.json()["count"]
+        assert count == (1 if role in PARTIES else 0)

@@ -1,0 +1,61 @@
+"""Pages where a user manages their own API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .models import ApiToken
+from .services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("What is the token for?"),
+        help_text=gettext_lazy("For example, the name of your agency's case-management system."),
+        max_length=100,
+        error_messages={"required": gettext_lazy("Enter what the token is for")},
+    )
+    expires_days = forms.TypedChoiceField(
+        label=gettext_lazy("Expires after"),
+        coerce=int,
+        choices=[
+            (30, gettext_lazy("30 days")),
+            (DEFAULT_EXPIRY_DAYS, gettext_lazy("90 days")),
+            (MAX_EXPIRY_DAYS, gettext_lazy("A year")),
+        ],
+        initial=DEFAULT_EXPIRY_DAYS,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Select when the token expires")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_token = api_token_create(
+            actor=request.user,
+            user=request.user,
+            expires_days=form.cleaned_data["expires_days"],
+            name=form.cleaned_data["name"],
+        )
+        form = TokenForm()
+    mine = ApiToken.objects.filter(user=request.user)
+    return render(request, "api/tokens.html", {"form": form, "tokens": mine, "new_token": new_token})
+
+
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = ApiToken.objects.filter(pk=pk, user=request.user).first()
+    if token is None:
+        raise Http404
+    api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token revoked"))
+    return redirect("api_tokens")
