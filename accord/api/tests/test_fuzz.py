@@ -2,8 +2,11 @@
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,12 +27,23 @@ def test_the_api_survives_schemathesis(world, settings):
     world.raised()
     world.formal()
     _, token = api_token_create(actor=None, user=world.manager_health, expires_days=1)
+    # As Django's test client does: keep the test's database connection across requests.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        _fuzz(token)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _fuzz(token):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
     for operation in operations:
 
-        @settings(
+        @hypothesis_settings(
             max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,
             suppress_health_check=list(HealthCheck),
