@@ -24,6 +24,7 @@ class Verb(models.TextChoices):
     DEMO_LOADED = "demo.loaded", _("Loaded the demo partnership")
     API_TOKEN_CREATED = "api_token.created", _("Created an API token")
     API_TOKEN_REVOKED = "api_token.revoked", _("Revoked an API token")
+    KEYS_ROTATED = "keys.rotated", _("Re-encrypted data with a new key")
 
 
 class AuditEventQuerySet(models.QuerySet):

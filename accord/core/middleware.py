@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
+from accord.core.crypto import decrypt_text, encrypt_text
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import roles_by_partnership
 
@@ -34,7 +37,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     def handle_no_permission(self, request: HttpRequest, view_func):
         if request.method == "POST" and _KEEP_ON_EXPIRY.match(request.path):
             data = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
-            request.session[PENDING_POST_KEY] = {"path": request.path, "data": data}
+            # Encrypted: what was typed may name a child, and sessions are stored in the database.
+            request.session[PENDING_POST_KEY] = {"path": request.path, "data": encrypt_text(json.dumps(data))}
         return super().handle_no_permission(request, view_func)
 
 
@@ -43,7 +47,10 @@ def pending_post(request: HttpRequest) -> dict | None:
     pending = request.session.get(PENDING_POST_KEY)
     if pending and pending.get("path") == request.path:
         del request.session[PENDING_POST_KEY]
-        return pending.get("data") or {}
+        try:
+            return json.loads(decrypt_text(pending.get("data") or "{}"))
+        except (ValueError, ImproperlyConfigured):
+            return {}
     return None
 
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
 from accord.partnership.models import Agency, AreaOfDisagreement, Partnership, PracticeTheme
 
 
@@ -128,7 +129,7 @@ class Escalation(models.Model):
     desired_outcome = models.TextField(_("the child-centred outcome wanted"))
     area_of_disagreement = models.ForeignKey(AreaOfDisagreement, on_delete=models.PROTECT, related_name="+")
     themes = models.ManyToManyField(PracticeTheme, blank=True, related_name="+")
-    reflection = models.TextField(_("private reflection"), blank=True)
+    reflection = EncryptedTextField(_("private reflection"), blank=True)
     formal_reason = models.TextField(_("reasons for escalating formally"), blank=True)
     efforts_to_resolve = models.TextField(_("evidence of efforts to resolve"), blank=True)
     closing_reason = models.TextField(_("reason for withdrawal"), blank=True)
@@ -180,9 +181,11 @@ class Child(models.Model):
     """Minimal identifiers of a child in a case escalation."""
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="children")
-    name = models.CharField(_("name or initials"), max_length=200)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    agency_reference = models.CharField(_("agency case reference"), max_length=100, blank=True)
+    # Encrypted at rest (accord/core/crypto.py); the keyed hash allows exact lookup by reference.
+    name = EncryptedTextField(_("name or initials"))
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    agency_reference = EncryptedTextField(_("agency case reference"), blank=True)
+    agency_reference_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
@@ -330,7 +333,7 @@ class Event(models.Model):
 
 class Document(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="documents")
-    file = models.FileField(upload_to="evidence/%Y/%m/")
+    file = models.FileField(upload_to="evidence/%Y/%m/", help_text="Encrypted at rest.")
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
@@ -347,7 +350,7 @@ class Draft(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
-    data = models.JSONField(default=dict)
+    data = EncryptedJSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
+from accord.core.crypto import encrypt_bytes, lookup_hash
 from accord.core.errors import (
     IllegalTransition,
     ImmediateDanger,
@@ -389,6 +390,7 @@ def escalation_raise(
                     name=child.name.strip(),
                     date_of_birth=child.date_of_birth,
                     agency_reference=child.agency_reference.strip(),
+                    agency_reference_hash=lookup_hash(child.agency_reference),
                 )
                 for child in details.children
             ]
@@ -948,7 +950,12 @@ def escalation_add_document(
             description=description.strip()[:200],
             uploaded_by=actor,
         )
-        document.file.save(f"{escalation.pk}-{clock.now():%Y%m%d%H%M%S%f}.bin", upload, save=False)
+        from django.core.files.base import ContentFile
+
+        encrypted = encrypt_bytes(b"".join(upload.chunks()))
+        document.file.save(
+            f"{escalation.pk}-{clock.now():%Y%m%d%H%M%S%f}.bin", ContentFile(encrypted), save=False
+        )
         document.save()
         _event(escalation, actor, EventType.DOCUMENT_ADDED, name)
         _touch(escalation)

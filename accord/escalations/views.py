@@ -4,6 +4,7 @@ services, and turn the services' refusals into GOV.UK error messages."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.crypto import decrypt_bytes
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role
@@ -452,8 +454,10 @@ def document_download(request: HttpRequest, pk: int, document: int) -> HttpRespo
         partnership_id=escalation.partnership_id,
         payload={"reference": escalation.reference},
     )
+    with doc.file.open("rb") as stored:
+        content = decrypt_bytes(stored.read())
     response = FileResponse(
-        doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type=doc.content_type
+        io.BytesIO(content), as_attachment=True, filename=doc.filename, content_type=doc.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

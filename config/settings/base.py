@@ -51,6 +51,26 @@ if not ALLOWED_HOSTS:
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Encryption at rest (accord/core/crypto.py): Fernet keys, newest first, and the key of
+# the lookup hashes. Required when DEBUG is off; derived from SECRET_KEY in development.
+ACCORD_ENCRYPTION_KEYS = env_list("ACCORD_ENCRYPTION_KEYS")
+ACCORD_LOOKUP_KEY = os.environ.get("ACCORD_LOOKUP_KEY", "")
+if not ACCORD_ENCRYPTION_KEYS or not ACCORD_LOOKUP_KEY:
+    if DEBUG or os.environ.get("ACCORD_DERIVE_DEV_KEYS") == "1":
+        import base64
+        import hashlib
+
+        ACCORD_ENCRYPTION_KEYS = ACCORD_ENCRYPTION_KEYS or [
+            base64.urlsafe_b64encode(hashlib.sha256(b"encryption:" + SECRET_KEY.encode()).digest()).decode()
+        ]
+        ACCORD_LOOKUP_KEY = ACCORD_LOOKUP_KEY or hashlib.sha256(b"lookup:" + SECRET_KEY.encode()).hexdigest()
+    else:
+        raise ImproperlyConfigured(
+            "ACCORD_ENCRYPTION_KEYS and ACCORD_LOOKUP_KEY must be set when DEBUG is off: "
+            "see the README's Configuration section."
+        )
+
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -23,7 +23,16 @@ def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
         k: v
         for k, v in os.environ.items()
         if k
-        not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "ACCORD_DERIVE_DEV_KEYS",
+            "ACCORD_ENCRYPTION_KEYS",
+            "ACCORD_LOOKUP_KEY",
+        }
     }
     clean.update(env)
     return subprocess.run(
@@ -44,10 +53,14 @@ def test_without_debug_allowed_hosts_are_required():
 
 
 def test_production_settings_pass_the_deployment_check():
+    from cryptography.fernet import Fernet
+
     result = _run(
         {
             "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
             "ALLOWED_HOSTS": "accord.example.org",
+            "ACCORD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "ACCORD_LOOKUP_KEY": "lookup-" + "q" * 40,
         },
         "check",
         "--deploy",
@@ -55,6 +68,12 @@ def test_production_settings_pass_the_deployment_check():
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_debug_encryption_keys_are_required():
+    result = _run({"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "accord.example.org"}, "check")
+    assert result.returncode != 0
+    assert "ACCORD_ENCRYPTION_KEYS and ACCORD_LOOKUP_KEY must be set" in result.stderr
 
 
 def test_argon2_is_the_password_hasher_outside_tests():
