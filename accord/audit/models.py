@@ -25,6 +25,10 @@ class Verb(models.TextChoices):
     API_TOKEN_CREATED = "api_token.created", _("Created an API token")
     API_TOKEN_REVOKED = "api_token.revoked", _("Revoked an API token")
     KEYS_ROTATED = "keys.rotated", _("Re-encrypted data with a new key")
+    MFA_ENROLLED = "mfa.enrolled", _("Set up two-step verification")
+    MFA_VERIFIED = "mfa.verified", _("Passed two-step verification")
+    MFA_FAILED = "mfa.failed", _("Failed two-step verification")
+    LOCKED_OUT = "auth.locked_out", _("Locked out after failed log-ins")
 
 
 class AuditEventQuerySet(models.QuerySet):

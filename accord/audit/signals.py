@@ -22,3 +22,21 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     audit_record(actor=None, verb=Verb.LOGIN_FAILED, payload={"username": username}, request=request)
+
+
+def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    audit_record(
+        actor=None,
+        actor_label="anonymous",
+        verb=Verb.LOCKED_OUT,
+        payload={"username": str(username or "")[:150]},
+        request=request,
+    )
+
+
+try:
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_locked_out, dispatch_uid="accord_audit_locked_out")
+except ImportError:  # pragma: no cover - axes is a pinned dependency
+    pass

@@ -3,13 +3,15 @@ from django.urls import path
 
 from accord.api import views as api_views
 
-from . import views
+from . import mfa, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("partnership/", views.switch_partnership, name="switch_partnership"),
+    path("login/verify/", mfa.verify, name="mfa_verify"),
+    path("account/two-step/", mfa.setup, name="mfa_setup"),
     path("account/api-tokens/", api_views.tokens, name="api_tokens"),
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from .defaults import DEVON_AGENCIES, install_defaults
 from .models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
 
 DEMO_PASSWORD = "accord-demo-password"
+# Demo users whose role needs two-step verification share this authenticator key (base32).
+DEMO_TOTP_SECRET = "ACCORDDEMOTWOSTEPSECRETKEYABCDEF"
 
 SOCIAL = "Devon County Council Children's Services"
 POLICE = "Devon & Cornwall Police"
@@ -155,8 +158,30 @@ def load_users(partnership: Partnership) -> dict[str, User]:
         user.save()
         for role in roles:
             RoleAssignment.objects.get_or_create(user=user, partnership=partnership, role=role)
+        if set(roles) & set(settings.MFA_REQUIRED_ROLES):
+            _give_demo_device(user)
         users[username] = user
     return users
+
+
+def _give_demo_device(user: User) -> None:
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.update_or_create(
+        user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
+    )
+
+
+def demo_totp_code() -> str:
+    """The current code for the demo key, as an authenticator app would show it."""
+    import base64
+
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(base64.b32decode(DEMO_TOTP_SECRET)).token():06d}"
 
 
 def _at(days_ago: int, hour: int = 10) -> dt.datetime:

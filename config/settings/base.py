@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "govuk_frontend_django",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accord.core",
     "accord.audit",
     "accord.partnership",
@@ -98,11 +102,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accord.core.middleware.LoginRequiredMiddleware",
     "accord.core.middleware.CurrentPartnershipMiddleware",
+    "accord.core.mfa.TwoStepRequiredMiddleware",
     "accord.core.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,6 +148,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "partnership.User"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -158,6 +166,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Two-step verification (TOTP, with recovery codes): required for these roles, open to all.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "pdg_member,pdg_chair,business_unit,auditor,executive")
+OTP_TOTP_ISSUER = "Accord"
+
+# Lock-out after repeated failed log-ins, per username and address.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

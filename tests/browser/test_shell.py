@@ -53,3 +53,19 @@ def test_error_pages_are_accessible(page, demo_users):
     assert response.status == 403
     screenshot(page, "shell-06-403")
     assert_accessible(page)
+
+
+def test_two_step_verification_page_is_accessible(page, demo_users):
+    from accord.partnership.demo import DEMO_PASSWORD, demo_totp_code
+
+    page.goto("/login/")
+    page.fill("#id_username", "pdg.chair")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/login/verify/**")
+    screenshot(page, "shell-07-two-step")
+    assert_accessible(page)
+    page.fill("#id_code", demo_totp_code())
+    page.click("button:has-text('Continue')")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    assert page.locator("h1").inner_text() == "My work"

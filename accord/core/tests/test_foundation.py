@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accord.audit.models import AuditEvent, Verb
-from accord.partnership.demo import DEMO_PASSWORD, DEMO_USERS
+from accord.partnership.demo import DEMO_PASSWORD, DEMO_USERS, demo_totp_code
 from accord.partnership.models import Partnership, User
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -120,10 +120,20 @@ def demo(db):
     return partnership, load_users(partnership)
 
 
-@pytest.mark.parametrize("username", [u[0] for u in DEMO_USERS])
-def test_each_demo_user_can_log_in_and_sees_their_home_page(client, demo, username):
+def demo_sign_in(client, username):
+    """Sign in as a demo user the way a person does, with the demo authenticator code if asked."""
     response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 302, response.content[:500]
+    landing = client.get("/")
+    if landing.status_code == 302 and landing["Location"].startswith("/login/verify/"):
+        verified = client.post("/login/verify/", {"code": demo_totp_code(), "next": "/"})
+        assert verified.status_code == 302 and verified["Location"] == "/"
+    return client
+
+
+@pytest.mark.parametrize("username", [u[0] for u in DEMO_USERS])
+def test_each_demo_user_can_log_in_and_sees_their_home_page(client, demo, username):
+    demo_sign_in(client, username)
     home = client.get("/")
     assert home.status_code == 200
     html = home.content.decode()
@@ -137,11 +147,11 @@ def test_navigation_follows_the_role(client, demo):
     html = client.get("/").content.decode()
     assert "Raise an escalation" in html and "Partnership settings" not in html
     client.logout()
-    client.login(username="admin", password=DEMO_PASSWORD)
+    demo_sign_in(client, "admin")
     html = client.get("/").content.decode()
     assert "Partnership settings" in html and "Raise an escalation" not in html
     client.logout()
-    client.login(username="executive", password=DEMO_PASSWORD)
+    demo_sign_in(client, "executive")
     html = client.get("/").content.decode()
     assert "Open escalations by stage" in html and "Raise an escalation" not in html
 
@@ -168,7 +178,7 @@ def test_the_business_unit_admin_is_for_the_business_unit_only(client, demo):
     client.login(username="practitioner.health", password=DEMO_PASSWORD)
     assert client.get("/business-unit/admin/", follow=True).status_code == 403
     client.logout()
-    client.login(username="admin", password=DEMO_PASSWORD)
+    demo_sign_in(client, "admin")
     assert client.get("/business-unit/admin/").status_code == 200
     assert client.get("/business-unit/admin/partnership/stage/").status_code in (200, 404)
     assert client.get("/business-unit/admin/partnership/agency/").status_code == 200
@@ -176,7 +186,7 @@ def test_the_business_unit_admin_is_for_the_business_unit_only(client, demo):
 
 def test_a_business_unit_change_is_audited(client, demo):
     partnership, _ = demo
-    client.login(username="admin", password=DEMO_PASSWORD)
+    demo_sign_in(client, "admin")
     from accord.partnership.models import PracticeTheme
 
     theme = PracticeTheme.objects.filter(partnership=partnership).first()

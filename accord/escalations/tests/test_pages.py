@@ -13,14 +13,14 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Draft, Escalation, Status
+from accord.testing.auth import sign_in
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "test-password-123"
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return sign_in(client, user)
 
 
 def date_fields(prefix, day):

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.partnership.demo import DEMO_PASSWORD, load_demo
+from accord.partnership.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo partnership ready: {result['users']} demo users (password: {DEMO_PASSWORD}), "
-                f"{result['escalations']} new escalations."
+                f"{result['escalations']} new escalations. Two-step verification key for the PDG, "
+                f"business unit, executive and auditor demo users: {DEMO_TOTP_SECRET}"
             )
         )

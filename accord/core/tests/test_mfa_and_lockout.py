@@ -1,0 +1,120 @@
+"""Two-step verification by role, recovery codes, and lock-out after repeated failures."""
+
+import re
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accord.audit.models import AuditEvent, Verb
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "test-password-123"
+
+
+def password_login(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return response
+
+
+def unthrottle(user):
+    """A failed code throttles a user's devices for a moment; a person would simply wait."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        model.objects.filter(user=user).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+
+
+def current_code(device):
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+
+
+@pytest.mark.parametrize("role", ["pdg_member", "pdg_chair", "admin", "auditor", "executive"])
+def test_roles_that_need_mfa_must_set_it_up_before_anything_else(client, world, role):
+    user = getattr(world, role)
+    password_login(client, user)
+    for url in ("/", "/escalations/", "/business-unit/admin/", "/account/api-tokens/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == reverse("mfa_setup"), url
+
+
+@pytest.mark.parametrize(
+    "role", ["practitioner_health", "manager_social", "senior_health", "chair", "facilitator"]
+)
+def test_other_roles_may_use_accord_without_it(client, world, role):
+    password_login(client, getattr(world, role))
+    assert client.get("/").status_code == 200
+
+
+def test_setting_up_then_signing_in_with_a_code_and_a_recovery_code(client, world):
+    user = world.pdg_member
+    password_login(client, user)
+    page = client.get(reverse("mfa_setup"))
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    wrong = client.post(
+        reverse("mfa_setup"), {"code": "000000" if current_code(device) != "000000" else "111111"}
+    )
+    assert "The security code is not right" in wrong.content.decode()
+    # A wrong code throttles the device for a moment; a person would simply try again later.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    done = client.post(reverse("mfa_setup"), {"code": current_code(device)})
+    html = done.content.decode()
+    assert "Your recovery codes" in html
+    codes = re.findall(r"<li><code>([0-9a-f]+)</code></li>", html)
+    assert len(codes) == 10
+    assert client.get("/").status_code == 200
+    assert AuditEvent.objects.filter(verb=Verb.MFA_ENROLLED, actor=user).exists()
+
+    client.logout()
+    password_login(client, user)
+    assert client.get("/")["Location"].startswith(reverse("mfa_verify"))
+    bad = client.post(reverse("mfa_verify"), {"code": "12"})
+    assert "There is a problem" in bad.content.decode()
+    assert AuditEvent.objects.filter(verb=Verb.MFA_FAILED, actor=user).exists()
+    unthrottle(user)
+    ok = client.post(reverse("mfa_verify"), {"code": codes[0], "next": "/escalations/"})
+    assert ok.status_code == 302 and ok["Location"] == "/escalations/"
+    client.logout()
+    password_login(client, user)
+    again = client.post(reverse("mfa_verify"), {"code": codes[0]})
+    assert again.status_code == 200  # a recovery code works once
+    unthrottle(user)
+    outside = client.post(reverse("mfa_verify"), {"code": codes[1], "next": "https://evil.example/"})
+    assert outside["Location"] == "/"
+
+
+def test_a_practitioner_can_choose_two_step_verification(client, world):
+    user = world.practitioner_health
+    password_login(client, user)
+    client.get(reverse("mfa_setup"))
+    device = TOTPDevice.objects.get(user=user)
+    client.post(reverse("mfa_setup"), {"code": current_code(device)})
+    client.logout()
+    password_login(client, user)
+    assert client.get("/")["Location"].startswith(reverse("mfa_verify"))
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3)
+def test_repeated_failures_lock_the_account_out(client, world):
+    user = world.practitioner_health
+    for _ in range(2):
+        response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+        assert response.status_code == 200
+    locked = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+    assert locked.status_code in (403, 429)
+    assert "Sign-in locked" in locked.content.decode()
+    # Even the right password is refused while locked out.
+    still = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert still.status_code in (403, 429)
+    assert AuditEvent.objects.filter(verb=Verb.LOCKED_OUT).exists()
+    # Another account from the same address is not locked.
+    other = client.post(
+        reverse("login"), {"username": world.practitioner_social.username, "password": PASSWORD}
+    )
+    assert other.status_code == 302
