@@ -12,6 +12,7 @@ handler500 = "accord.core.views.server_error"
 urlpatterns = [
     path("", include("accord.core.urls")),
     path("escalations/", include("accord.escalations.urls")),
+    path("audit/", include("accord.audit.urls")),
     path("business-unit/admin/", settings_site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path(API_PREFIX.lstrip("/") + "/", api.urls),

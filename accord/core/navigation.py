@@ -34,6 +34,7 @@ def navigation_for(roles: frozenset[str], path: str) -> list[dict]:
         NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
         NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
+        NavItem(_("Audit trail"), reverse("audit:search"), frozenset({Role.AUDITOR})),
     ]
     visible = [item for item in items if roles & item.roles]
     # The current item is the one whose address is the longest match for the page's.

@@ -138,6 +138,7 @@ class Escalation(models.Model):
     stage_started_on = models.DateField(_("current stage started"))
     due_date = models.DateField(_("current stage due"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    redacted_at = models.DateTimeField(_("personal data removed under retention"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = EscalationQuerySet.as_manager()

@@ -22,6 +22,7 @@ from accord.audit.services import audit_record
 from accord.core.crypto import decrypt_bytes
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
+from accord.core.navigation import CASEWORK_ROLES
 from accord.partnership.models import Role
 
 from . import forms as f
@@ -355,6 +356,8 @@ def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
 
 def escalation_list_view(request: HttpRequest) -> HttpResponse:
     partnership = _partnership(request)
+    if not request.roles & CASEWORK_ROLES:
+        raise PermissionDenied  # the executive, auditors and the business unit see aggregates only
     stages = services.ladder(partnership)
     form = f.ListFilterForm(request.GET or None, partnership=partnership, stages=stages)
     filters = ListFilters()

@@ -47,6 +47,11 @@ class Partnership(models.Model):
     reopen_within_days = models.PositiveSmallIntegerField(
         _("reopening allowed within (calendar days of resolution)"), default=20
     )
+    retention_days_after_closure = models.PositiveIntegerField(
+        _("keep personal data for (days after an escalation closes)"),
+        default=6 * 365,
+        validators=[MinValueValidator(30)],
+    )
     agencies = models.ManyToManyField(
         "Agency", through="PartnershipAgency", related_name="partnerships", blank=True
     )

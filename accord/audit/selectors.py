@@ -1,0 +1,50 @@
+"""Reading the audit trail: for auditors, scoped to their own partnerships."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accord.partnership.models import Role, RoleAssignment
+from accord.partnership.selectors import roles_by_partnership
+
+from .models import AuditEvent
+
+
+def audited_partnerships(user) -> list[int]:
+    return [pid for pid, roles in roles_by_partnership(user).items() if Role.AUDITOR in roles]
+
+
+@dataclass
+class AuditFilters:
+    person: str = ""
+    escalation: str = ""
+    agency: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def audit_search(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """Entries about the auditor's partnerships, and log-in events of their people."""
+    mine = audited_partnerships(user)
+    people = RoleAssignment.objects.filter(partnership_id__in=mine).values("user_id")
+    qs = AuditEvent.objects.filter(
+        Q(partnership_id__in=mine) | Q(partnership_id__isnull=True, actor_id__in=people)
+    )
+    if filters.person:
+        qs = qs.filter(actor_label__iexact=filters.person.strip())
+    if filters.escalation:
+        term = filters.escalation.strip()
+        by_reference = Q(payload__reference=term)
+        if term.isdigit():
+            by_reference |= Q(target_type="escalation", target_id=term)
+        qs = qs.filter(by_reference)
+    if filters.agency:
+        qs = qs.filter(actor_agency__icontains=filters.agency.strip())
+    if filters.date_from:
+        qs = qs.filter(at__date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(at__date__lte=filters.date_to)
+    return qs.order_by("-id")

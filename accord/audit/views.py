@@ -1,0 +1,132 @@
+"""The auditor's pages: search the trail, export it, and subject access requests."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.govuk import DateInputField
+
+from .models import Verb
+from .selectors import AuditFilters, audit_search, audited_partnerships
+from .services import audit_record
+
+
+class AuditSearchForm(forms.Form):
+    person = forms.CharField(label=_("Username"), required=False, max_length=150)
+    escalation = forms.CharField(label=_("Escalation reference or number"), required=False, max_length=40)
+    agency = forms.CharField(label=_("Agency"), required=False, max_length=200)
+    date_from = DateInputField(label=_("From"), subject=_("the start date"), required=False)
+    date_to = DateInputField(label=_("To"), subject=_("the end date"), required=False)
+
+
+def _require_auditor(request: HttpRequest) -> None:
+    if not audited_partnerships(request.user):
+        raise PermissionDenied
+
+
+def _filters(form: AuditSearchForm) -> AuditFilters:
+    if form.is_bound and form.is_valid():
+        return AuditFilters(**form.cleaned_data)
+    return AuditFilters()
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    _require_auditor(request)
+    form = AuditSearchForm(request.GET or None)
+    filters = _filters(form)
+    page = Paginator(audit_search(user=request.user, filters=filters), 50).get_page(request.GET.get("page"))
+    audit_record(
+        actor=request.user,
+        verb=Verb.AUDIT_SEARCHED,
+        payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}},
+        request=request,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/search.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    _require_auditor(request)
+    filters = _filters(AuditSearchForm(request.GET or None))
+    rows = audit_search(user=request.user, filters=filters).order_by("id")
+    audit_record(
+        actor=request.user,
+        verb=Verb.AUDIT_EXPORTED,
+        payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}},
+        request=request,
+    )
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow(
+            [
+                "id",
+                "at",
+                "actor",
+                "agency",
+                "roles",
+                "verb",
+                "target_type",
+                "target_id",
+                "reference",
+                "ip_address",
+                "entry_hash",
+            ]
+        )
+        for e in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    e.pk,
+                    e.at.isoformat(),
+                    e.actor_label,
+                    e.actor_agency,
+                    e.actor_roles,
+                    e.verb,
+                    e.target_type,
+                    e.target_id,
+                    (e.payload or {}).get("reference", ""),
+                    e.ip_address or "",
+                    e.entry_hash,
+                ]
+            )
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="accord-audit-trail.csv"'
+    return response
+
+
+class SubjectAccessForm(forms.Form):
+    agency_reference = forms.CharField(
+        label=_("The child's case reference in an agency's records"),
+        max_length=100,
+        error_messages={"required": _("Enter the case reference")},
+    )
+
+
+def subject_access_request(request: HttpRequest) -> HttpResponse:
+    """The data protection officer gathers everything held about a child into one file."""
+    _require_auditor(request)
+    from accord.escalations.data_protection import subject_access
+
+    form = SubjectAccessForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data, _count = subject_access(
+            actor=request.user, agency_reference=form.cleaned_data["agency_reference"]
+        )
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="subject-access.zip"'
+        return response
+    return render(request, "audit/subject_access.html", {"form": form})

@@ -1,0 +1,189 @@
+"""Retention and subject access: the data protection officer's tools.
+
+Retention removes children's identifiers, free text and documents from
+escalations closed longer ago than their partnership keeps them, and keeps the
+facts reports need (kind, stages, agencies, dates, area, themes, outcome).
+Subject access gathers everything held about a child, found by the keyed hash of
+an agency's case reference, into one file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.crypto import decrypt_bytes, lookup_hash
+
+from .models import (
+    AgreedAction,
+    Child,
+    Discussion,
+    Document,
+    Escalation,
+    Event,
+    PdgAction,
+    Resolution,
+    Status,
+)
+
+REMOVED = "Removed under the partnership's retention policy."
+FREE_TEXT = [
+    "decision_challenged",
+    "concern",
+    "evidence",
+    "professional_curiosity",
+    "child_voice",
+    "family_view",
+    "tried_so_far",
+    "desired_outcome",
+    "reflection",
+    "with_people",
+    "formal_reason",
+    "efforts_to_resolve",
+    "closing_reason",
+]
+
+
+def escalations_past_retention(now: dt.datetime | None = None) -> QuerySet[Escalation]:
+    """Closed escalations older than their own partnership's retention period."""
+    from django.db.models import Q
+
+    from accord.partnership.models import Partnership
+
+    now = now or clock.now()
+    past = Q(pk__in=[])
+    for partnership_id, days in Partnership.objects.values_list("pk", "retention_days_after_closure"):
+        past |= Q(partnership_id=partnership_id, closed_at__lt=now - dt.timedelta(days=days))
+    return Escalation.objects.filter(
+        past, status__in=[Status.RESOLVED, Status.WITHDRAWN], redacted_at__isnull=True
+    ).order_by("closed_at")
+
+
+@dataclass
+class RetentionResult:
+    escalations: list[str]
+    children: int
+    documents: int
+
+
+def apply_retention(*, dry_run: bool = False, now: dt.datetime | None = None) -> RetentionResult:
+    due = list(escalations_past_retention(now).values_list("pk", "reference"))
+    ids = [pk for pk, _ in due]
+    children = Child.objects.filter(escalation_id__in=ids).count()
+    documents = Document.objects.filter(escalation_id__in=ids)
+    result = RetentionResult(
+        escalations=[ref for _, ref in due], children=children, documents=documents.count()
+    )
+    if dry_run or not ids:
+        return result
+    with transaction.atomic():
+        for document in documents:
+            document.file.delete(save=False)
+        documents.delete()
+        Child.objects.filter(escalation_id__in=ids).delete()
+        Escalation.objects.filter(pk__in=ids).update(
+            summary=REMOVED[:200], redacted_at=clock.now(), **{f: "" for f in FREE_TEXT}
+        )
+        Discussion.objects.filter(escalation_id__in=ids).update(note="", participants="")
+        Event.objects.filter(escalation_id__in=ids).update(summary="")
+        PdgAction.objects.filter(escalation_id__in=ids).update(note="")
+        Resolution.objects.filter(escalation_id__in=ids).update(
+            agreed_way_forward="", learning="", referred_to=""
+        )
+        AgreedAction.objects.filter(escalation_id__in=ids).update(description="")
+        audit_record(
+            actor=None,
+            verb=Verb.RETENTION_APPLIED,
+            payload={
+                "references": result.escalations,
+                "children": result.children,
+                "documents": result.documents,
+            },
+        )
+    return result
+
+
+def _escalation_record(e: Escalation, reference_hash: str) -> dict[str, Any]:
+    return {
+        "reference": e.reference,
+        "partnership": e.partnership.name,
+        "kind": e.kind,
+        "status": e.status,
+        "stage": e.stage,
+        "raised_at": e.raised_at.isoformat(),
+        "raised_by": str(e.raised_by),
+        "raising_agency": e.raising_agency.name,
+        "with_agency": e.with_agency.name,
+        "summary": e.summary,
+        **{name: getattr(e, name) for name in FREE_TEXT if name != "reflection"},
+        "children": [
+            {
+                "name": c.name,
+                "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else None,
+                "agency_reference": c.agency_reference,
+                "the_subject": c.agency_reference_hash == reference_hash,
+            }
+            for c in e.children.all()
+        ],
+        "discussions": [
+            {"held_on": d.held_on.isoformat(), "stage": d.stage, "note": d.note} for d in e.discussions.all()
+        ],
+        "events": [
+            {"at": ev.at.isoformat(), "type": ev.type, "stage": ev.stage, "summary": ev.summary}
+            for ev in e.events.all()
+        ],
+        "resolutions": [
+            {"outcome": r.outcome, "agreed_way_forward": r.agreed_way_forward} for r in e.resolutions.all()
+        ],
+        "documents": [
+            {"file": f"documents/{e.reference}/{d.pk}-{d.filename}", "description": d.description}
+            for d in e.documents.all()
+        ],
+    }
+
+
+def subject_access(*, actor, agency_reference: str) -> tuple[bytes, int]:
+    """A ZIP of everything held about the child with this agency reference, and how many
+    escalations it covers. The private reflections are the raisers' own and are excluded;
+    the officer decides on them separately."""
+    reference_hash = lookup_hash(agency_reference)
+    escalations = (
+        (
+            Escalation.objects.filter(children__agency_reference_hash=reference_hash)
+            .distinct()
+            .select_related("partnership", "raising_agency", "with_agency", "raised_by")
+            .prefetch_related("children", "discussions", "events", "resolutions", "documents")
+        )
+        if reference_hash
+        else Escalation.objects.none()
+    )
+    buffer = io.BytesIO()
+    records = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for e in escalations:
+            records.append(_escalation_record(e, reference_hash))
+            for d in e.documents.all():
+                with d.file.open("rb") as stored:
+                    archive.writestr(
+                        f"documents/{e.reference}/{d.pk}-{d.filename}", decrypt_bytes(stored.read())
+                    )
+        archive.writestr(
+            "subject-access.json",
+            json.dumps(
+                {"generated_at": clock.now().isoformat(), "escalations": records}, indent=2, default=str
+            ),
+        )
+    audit_record(
+        actor=actor, verb=Verb.SUBJECT_ACCESS, payload={"escalations": [r["reference"] for r in records]}
+    )
+    return buffer.getvalue(), len(records)

@@ -1,0 +1,136 @@
+"""Retention and subject access on seeded data."""
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from accord.audit.models import AuditEvent, Verb
+from accord.core import clock
+from accord.escalations import services
+from accord.escalations.data_protection import REMOVED, apply_retention, subject_access
+from accord.escalations.models import Child, Document, Escalation, Outcome
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_long_ago(world, days_ago):
+    raised = timezone.now() - dt.timedelta(days=days_ago)
+    e = world.consulted(world.raised(at=raised))
+    with clock.set_to(raised + dt.timedelta(days=1)):
+        services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="x")
+        services.escalation_add_document(
+            actor=world.practitioner_health, escalation=e, upload=SimpleUploadedFile("n.txt", b"notes")
+        )
+    with clock.set_to(raised + dt.timedelta(days=2)):
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=e,
+            outcome=Outcome.DECISION_CHANGED,
+            agreed_way_forward="Plan",
+            child_centred_outcome_achieved="yes",
+        )
+    return Escalation.objects.get(pk=e.pk)
+
+
+def test_retention_removes_personal_data_and_keeps_the_facts(world, capsys):
+    world.partnership.retention_days_after_closure = 365
+    world.partnership.save()
+    old = closed_long_ago(world, 500)
+    recent = closed_long_ago(world, 100)
+    open_one = world.raised()
+
+    call_command("apply_retention", "--dry-run")
+    out = capsys.readouterr().out
+    assert old.reference in out and recent.reference not in out and "Would remove" in out
+    assert Child.objects.filter(escalation=old).exists()
+
+    result = apply_retention()
+    assert result.escalations == [old.reference] and result.children == 1 and result.documents == 1
+    old.refresh_from_db()
+    assert old.redacted_at is not None and old.summary == REMOVED[:200]
+    assert old.concern == "" and old.evidence == "" and old.reflection == ""
+    assert (
+        not Child.objects.filter(escalation=old).exists()
+        and not Document.objects.filter(escalation=old).exists()
+    )
+    assert old.discussions.filter(note__gt="").count() == 0
+    # The facts reports need are kept.
+    assert (old.kind, old.status, old.highest_stage, old.raising_agency, old.with_agency) == (
+        "case",
+        "resolved",
+        2,
+        world.health,
+        world.social,
+    )
+    assert old.resolutions.get().outcome == Outcome.DECISION_CHANGED
+    assert list(old.themes.values_list("code", flat=True)) == ["neglect"]
+    # Nothing else is touched.
+    assert (
+        Child.objects.filter(escalation=recent).exists()
+        and Child.objects.filter(escalation=open_one).exists()
+    )
+    assert AuditEvent.objects.filter(verb=Verb.RETENTION_APPLIED).exists()
+    assert apply_retention().escalations == []  # a second run finds nothing more
+
+
+def test_subject_access_gathers_everything_about_one_child(world, client):
+    mine = world.raised(
+        children=[services.ChildDetails(name="Ottoline Brackenbury", agency_reference="SA-42")]
+    )
+    services.escalation_add_document(
+        actor=world.practitioner_health,
+        escalation=mine,
+        upload=SimpleUploadedFile("chronology.txt", b"Chronology text"),
+    )
+    world.raised(children=[services.ChildDetails(name="Someone Else", agency_reference="SA-43")])
+    data, count = subject_access(actor=world.auditor, agency_reference=" sa-42 ")
+    assert count == 1
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    record = json.loads(archive.read("subject-access.json"))
+    assert record["escalations"][0]["reference"] == mine.reference
+    assert record["escalations"][0]["children"][0]["name"] == "Ottoline Brackenbury"
+    assert "Someone Else" not in json.dumps(record)
+    assert any(name.endswith("chronology.txt") for name in archive.namelist())
+    assert (
+        archive.read(next(n for n in archive.namelist() if n.endswith("chronology.txt")))
+        == b"Chronology text"
+    )
+    assert AuditEvent.objects.filter(verb=Verb.SUBJECT_ACCESS).exists()
+
+    sign_in(client, world.auditor)
+    response = client.post("/audit/subject-access/", {"agency_reference": "SA-42"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    client.logout()
+    sign_in(client, world.pdg_chair)
+    assert client.post("/audit/subject-access/", {"agency_reference": "SA-42"}).status_code == 403
+
+
+def test_the_subject_access_command_writes_a_file(world, tmp_path):
+    world.raised(children=[services.ChildDetails(name="A", agency_reference="CMD-1")])
+    target = tmp_path / "out.zip"
+    call_command("subject_access", "--agency-reference", "CMD-1", "--output", str(target))
+    assert zipfile.ZipFile(target).read("subject-access.json")
+
+
+def test_auditors_search_and_export_their_partnerships_trail(world, other_world, client):
+    e = world.raised()
+    other_world.raised()
+    sign_in(client, world.auditor)
+    page = client.get("/audit/", {"escalation": e.reference})
+    html = page.content.decode()
+    assert page.status_code == 200 and e.reference in html
+    assert "OTH-" not in client.get("/audit/").content.decode()
+    export = client.get("/audit/export.csv", {"person": world.practitioner_health.username})
+    body = b"".join(export.streaming_content).decode()
+    assert export["Content-Type"] == "text/csv" and e.reference in body and "OTH-" not in body
+    assert AuditEvent.objects.filter(verb=Verb.AUDIT_EXPORTED, actor=world.auditor).exists()
+    client.logout()
+    sign_in(client, world.practitioner_health)
+    assert client.get("/audit/").status_code == 403

@@ -1,0 +1,162 @@
+"""Every page of Accord as every role, as a party to an escalation and not: the exact answer.
+
+A URL that is not in the matrix fails the test, so a new page cannot ship without
+stating who may use it. (The partner API has its own matrix in accord/api/tests.)
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accord.escalations import services
+from accord.escalations.models import Draft
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "practitioner_health",
+    "manager_health",
+    "senior_health",
+    "practitioner_social",
+    "manager_social",
+    "senior_social",
+    "practitioner_other",
+    "manager_other",
+    "chair",
+    "pdg_member",
+    "pdg_chair",
+    "facilitator",
+    "admin",
+    "executive",
+    "auditor",
+]
+PARTIES = {"practitioner_health", "manager_health", "practitioner_social", "manager_social"}
+RAISERS = {
+    "practitioner_health",
+    "manager_health",
+    "senior_health",
+    "practitioner_social",
+    "manager_social",
+    "senior_social",
+    "practitioner_other",
+    "manager_other",
+    "chair",
+}
+CASEWORK = RAISERS | {"pdg_member", "pdg_chair", "facilitator"}
+SKIPPED_NAMESPACES = {
+    "admin",
+    "api",
+}  # admin: its index is below; api: accord/api/tests/test_permission_matrix.py
+
+
+def only(allowed, yes, no):
+    return lambda role: yes if role in allowed else no
+
+
+def party(yes=200):
+    """Parties get ``yes``; everyone else 404, exactly as for a record that does not exist."""
+    return lambda role: yes if role in PARTIES else 404
+
+
+def party_action(allowed):
+    return lambda role: (200 if role in allowed else 403) if role in PARTIES else 404
+
+
+# name -> (how to build its URL from the scene, expected status for a role)
+MATRIX = {
+    "home": (lambda s: reverse("home"), lambda r: 200),
+    "login": (lambda s: reverse("login"), lambda r: 302),
+    "logout": (lambda s: reverse("logout"), lambda r: 405),
+    "switch_partnership": (lambda s: reverse("switch_partnership"), lambda r: 405),
+    "mfa_verify": (lambda s: reverse("mfa_verify"), lambda r: 302),
+    "mfa_setup": (lambda s: reverse("mfa_setup"), lambda r: 200),
+    "api_tokens": (lambda s: reverse("api_tokens"), lambda r: 200),
+    "api_token_revoke": (lambda s: reverse("api_token_revoke", args=[1]), lambda r: 405),
+    "healthz": (lambda s: reverse("healthz"), lambda r: 200),
+    "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),
+    "escalations:start": (lambda s: reverse("escalations:start"), only(RAISERS, 200, 403)),
+    "escalations:danger": (lambda s: reverse("escalations:danger"), only(RAISERS, 200, 403)),
+    "escalations:emergency": (lambda s: reverse("escalations:emergency"), lambda r: 200),
+    "escalations:check": (
+        lambda s: reverse("escalations:check", args=[s["draft"]]),
+        lambda r: 200 if r == "practitioner_health" else (404 if r in RAISERS else 403),
+    ),
+    "escalations:step": (
+        lambda s: reverse("escalations:step", args=[s["draft"], "kind"]),
+        lambda r: 200 if r == "practitioner_health" else (404 if r in RAISERS else 403),
+    ),
+    "escalations:draft_delete": (
+        lambda s: reverse("escalations:draft_delete", args=[s["draft"]]),
+        lambda r: 405,
+    ),
+    "escalations:detail": (lambda s: reverse("escalations:detail", args=[s["e"]]), party()),
+    "escalations:raised": (lambda s: reverse("escalations:raised", args=[s["e"]]), party()),
+    "escalations:record": (lambda s: reverse("escalations:record", args=[s["e"]]), party()),
+    "escalations:document": (lambda s: reverse("escalations:document", args=[s["e"], s["doc"]]), party()),
+    "escalations:discuss": (lambda s: reverse("escalations:discuss", args=[s["e"]]), party_action(PARTIES)),
+    "escalations:escalate": (lambda s: reverse("escalations:escalate", args=[s["e"]]), party_action(PARTIES)),
+    "escalations:add_document": (
+        lambda s: reverse("escalations:add_document", args=[s["e"]]),
+        party_action(PARTIES),
+    ),
+    "escalations:pause": (
+        lambda s: reverse("escalations:pause", args=[s["e"]]),
+        party_action({"manager_health", "manager_social"}),
+    ),
+    "escalations:resume": (lambda s: reverse("escalations:resume", args=[s["e"]]), party_action(set())),
+    "escalations:withdraw": (
+        lambda s: reverse("escalations:withdraw", args=[s["e"]]),
+        party_action({"practitioner_health", "manager_health"}),
+    ),
+    "escalations:reopen": (lambda s: reverse("escalations:reopen", args=[s["e"]]), party_action(set())),
+    "escalations:pdg_action": (
+        lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
+        party_action(set()),
+    ),
+    "escalations:resolve": (
+        lambda s: reverse("escalations:resolve", args=[s["e"]]),
+        party_action({"manager_health", "manager_social"}),
+    ),
+    "audit:search": (lambda s: reverse("audit:search"), only({"auditor"}, 200, 403)),
+    "audit:export": (lambda s: reverse("audit:export"), only({"auditor"}, 200, 403)),
+    "audit:subject_access": (lambda s: reverse("audit:subject_access"), only({"auditor"}, 200, 403)),
+    "admin:index": (lambda s: reverse("admin:index"), only({"admin"}, 200, 302)),
+}
+
+
+def all_url_names(patterns=None, namespace=""):
+    names = set()
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or ""
+            if ns in SKIPPED_NAMESPACES:
+                continue
+            names |= all_url_names(p.url_patterns, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(f"{namespace}{p.name}")
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    missing = all_url_names() - set(MATRIX)
+    assert not missing, f"add these URLs to the permission matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_url_permission_matrix(client, world, role):
+    e = world.consulted(world.raised())
+    doc = services.escalation_add_document(
+        actor=world.practitioner_health, escalation=e, upload=SimpleUploadedFile("a.txt", b"evidence")
+    )
+    draft = Draft.objects.create(
+        owner=world.practitioner_health, partnership=world.partnership, data={"immediate_danger": "no"}
+    )
+    scene = {"e": e.pk, "doc": doc.pk, "draft": draft.pk}
+    sign_in(client, getattr(world, role))
+    answers = {}
+    for name, (url, expected) in MATRIX.items():
+        response = client.get(url(scene))
+        answers[name] = (response.status_code, expected(role))
+    wrong = {name: got for name, got in answers.items() if got[0] != got[1]}
+    assert not wrong, f"{role}: (got, expected) {wrong}"
