@@ -74,6 +74,7 @@ MATRIX = {
     "api_tokens": (lambda s: reverse("api_tokens"), lambda r: 200),
     "api_token_revoke": (lambda s: reverse("api_token_revoke", args=[1]), lambda r: 405),
     "healthz": (lambda s: reverse("healthz"), lambda r: 200),
+    "notifications": (lambda s: reverse("notifications"), lambda r: 200),
     "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),
     "escalations:start": (lambda s: reverse("escalations:start"), only(RAISERS, 200, 403)),
     "escalations:danger": (lambda s: reverse("escalations:danger"), only(RAISERS, 200, 403)),

@@ -15,9 +15,16 @@ def accord(request: HttpRequest) -> dict:
         # Before log-in: a single-partnership deployment shows its own front door.
         only = list(Partnership.objects.all()[:2])
         emergency_partnership = only[0] if len(only) == 1 else None
+    unread = 0
+    user = getattr(request, "user", None)
+    if partnership is not None and user is not None and user.is_authenticated:
+        from accord.notifications.models import Notification
+
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
+        "unread_notifications": unread,
         "partnership": partnership,
         "emergency_partnership": emergency_partnership,
         "roles": roles,
-        "navigation": navigation_for(roles, request.path) if partnership else [],
+        "navigation": navigation_for(roles, request.path, unread=unread) if partnership else [],
     }

@@ -28,16 +28,21 @@ class NavItem:
     roles: frozenset[str]
 
 
-def navigation_for(roles: frozenset[str], path: str) -> list[dict]:
+def navigation_for(roles: frozenset[str], path: str, unread: int = 0) -> list[dict]:
     items = [
         NavItem(_("Home"), reverse("home"), frozenset(Role.values)),
         NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
         NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
         NavItem(_("Audit trail"), reverse("audit:search"), frozenset({Role.AUDITOR})),
+        NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),
     ]
     visible = [item for item in items if roles & item.roles]
     # The current item is the one whose address is the longest match for the page's.
     matches = [i for i in visible if (path == i.url if i.url == "/" else path.startswith(i.url))]
     current = max(matches, key=lambda i: len(i.url), default=None)
-    return [{"text": str(i.label), "href": i.url, "active": i is current} for i in visible]
+    items = [{"text": str(i.label), "href": i.url, "active": i is current} for i in visible]
+    for item in items:
+        if item["href"] == reverse("notifications") and unread:
+            item["text"] = f"{item['text']} ({unread})"
+    return items

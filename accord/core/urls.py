@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.api import views as api_views
+from accord.notifications import views as notification_views
 
 from . import mfa, views
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("login/verify/", mfa.verify, name="mfa_verify"),
     path("account/two-step/", mfa.setup, name="mfa_setup"),
     path("account/api-tokens/", api_views.tokens, name="api_tokens"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
 ]

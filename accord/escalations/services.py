@@ -111,7 +111,10 @@ def _touch(escalation: Escalation, *fields: str) -> None:
 
 
 def _event(escalation: Escalation, actor: User, type_: EventType, summary: str = "") -> Event:
-    return Event.objects.create(
+    """Append to the timeline, and write the notifications it causes in the same transaction."""
+    from accord.notifications.services import notify_for_event
+
+    event = Event.objects.create(
         escalation=escalation,
         type=type_,
         at=clock.now(),
@@ -119,6 +122,8 @@ def _event(escalation: Escalation, actor: User, type_: EventType, summary: str =
         stage=escalation.stage,
         summary=summary,
     )
+    notify_for_event(event)
+    return event
 
 
 def _audit(actor: User, escalation: Escalation, action: str, **payload: Any) -> None:

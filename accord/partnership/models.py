@@ -214,6 +214,10 @@ class User(AbstractUser):
         verbose_name=_("line manager"),
     )
 
+    email_digest = models.BooleanField(
+        _("one daily email instead of an email for each update"), default=False
+    )
+
     objects = AccordUserManager()
 
     class Meta:

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "accord.partnership",
     "accord.escalations",
     "accord.api",
+    "accord.notifications",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,18 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# Links in notifications point here.
+ACCORD_BASE_URL = os.environ.get("ACCORD_BASE_URL", "http://127.0.0.1:8000")
+# Reminders go only between these hours (local time) on the partnership's working days.
+NOTIFY_WORKING_HOURS = tuple(int(h) for h in os.environ.get("NOTIFY_WORKING_HOURS", "8,18").split(","))
+NOTIFY_OVERDUE_REPEAT_WORKING_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_WORKING_DAYS", "5"))
+NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "8"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "accord@localhost")
 
 # Evidence documents: allowed content types (checked from the file's bytes) and size.

@@ -23,3 +23,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Most tests sign in with the test client, which axes cannot see; the lock-out tests switch it on.
 AXES_ENABLED = False
+ACCORD_BASE_URL = "https://accord.test"

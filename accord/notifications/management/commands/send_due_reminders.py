@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from accord.notifications.services import deliver_pending, send_digests, send_due_reminders
+
+
+class Command(BaseCommand):
+    help = (
+        "One pass, for cron: write due-tomorrow and overdue reminders (only in working hours on "
+        "working days), then deliver the email outbox and any daily digests. Safe to run in "
+        "several copies at once."
+    )
+
+    def handle(self, *args, **options):
+        reminders = send_due_reminders()
+        sent = deliver_pending()
+        digests = send_digests()
+        self.stdout.write(f"{reminders} reminders written, {sent} emails sent, {digests} digests sent.")

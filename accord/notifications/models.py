@@ -1,0 +1,68 @@
+"""Notifications: the in-app list and the email outbox, in one table.
+
+A notification is written in the same transaction as the event that causes it
+(a transactional outbox); a worker delivers the email later, with retries, so a
+mail-server outage loses nothing. Each row has a unique key, so the same
+reminder or event can never be notified twice to the same person.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    RAISED_WITH_YOU = "raised_with_you", _("An escalation was raised with you")
+    DISCUSSION = "discussion", _("A discussion or response was recorded")
+    REACHED_YOUR_STAGE = "reached_your_stage", _("An escalation reached your stage")
+    ESCALATED = "escalated", _("An escalation moved to the next stage")
+    FACILITATOR_APPOINTED = "facilitator_appointed", _("A restorative facilitator was appointed")
+    RESOLVED = "resolved", _("An escalation was resolved")
+    WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
+    REOPENED = "reopened", _("An escalation was reopened")
+    DUE_SOON = "due_soon", _("A stage is due in one working day")
+    OVERDUE = "overdue", _("A stage is overdue")
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    DIGEST = "digest", _("Waiting for the daily digest")
+    SENT = "sent", _("Sent")
+    NOT_SENT = "not_sent", _("Not sent (no email address)")
+
+
+class Notification(models.Model):
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    escalation = models.ForeignKey("escalations.Escalation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    stage = models.PositiveSmallIntegerField()
+    due_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["email_state", "next_attempt_at"]),
+            models.Index(fields=["recipient", "read_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="notification_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(email_state__in=EmailState.values), name="notification_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.recipient_id}"

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from .models import Notification
+
+
+class PreferenceForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label=gettext_lazy("How would you like to be emailed?"),
+        choices=[
+            ("immediate", gettext_lazy("An email for each update")),
+            ("digest", gettext_lazy("One email a day")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Select how you would like to be emailed")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            user.email_digest = form.cleaned_data["frequency"] == "digest"
+            user.save(update_fields=["email_digest"])
+            messages.success(request, _("Your email preference is saved"))
+            return redirect("notifications")
+    else:
+        form = PreferenceForm(initial={"frequency": "digest" if user.email_digest else "immediate"})
+    items = list(Notification.objects.filter(recipient=user).select_related("escalation")[:100])
+    unread = [n.pk for n in items if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return render(request, "notifications/list.html", {"items": items, "unread": set(unread), "form": form})
