@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accord.core.urls")),
     path("escalations/", include("accord.escalations.urls")),
     path("audit/", include("accord.audit.urls")),
+    path("reports/", include("accord.reports.urls")),
     path("business-unit/admin/", settings_site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path(API_PREFIX.lstrip("/") + "/", api.urls),

@@ -122,6 +122,14 @@ MATRIX = {
     "audit:search": (lambda s: reverse("audit:search"), only({"auditor"}, 200, 403)),
     "audit:export": (lambda s: reverse("audit:export"), only({"auditor"}, 200, 403)),
     "audit:subject_access": (lambda s: reverse("audit:subject_access"), only({"auditor"}, 200, 403)),
+    "reports:pdg": (
+        lambda s: reverse("reports:pdg"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
+    "reports:pdg_csv": (
+        lambda s: reverse("reports:pdg_csv"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
     "admin:index": (lambda s: reverse("admin:index"), only({"admin"}, 200, 302)),
 }
 

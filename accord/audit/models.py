@@ -33,6 +33,8 @@ class Verb(models.TextChoices):
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit trail")
     SUBJECT_ACCESS = "data.subject_access", _("Gathered a subject access request")
     RETENTION_APPLIED = "data.retention_applied", _("Removed data past its retention period")
+    REPORT_VIEWED = "report.viewed", _("Viewed a report")
+    REPORT_DOWNLOADED = "report.downloaded", _("Downloaded a report")
 
 
 class AuditEventQuerySet(models.QuerySet):

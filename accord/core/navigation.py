@@ -35,6 +35,11 @@ def navigation_for(roles: frozenset[str], path: str, unread: int = 0) -> list[di
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
         NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
         NavItem(_("Audit trail"), reverse("audit:search"), frozenset({Role.AUDITOR})),
+        NavItem(
+            _("PDG report"),
+            reverse("reports:pdg"),
+            frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
+        ),
         NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),
     ]
     visible = [item for item in items if roles & item.roles]

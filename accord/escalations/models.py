@@ -206,6 +206,9 @@ class StagePeriod(models.Model):
     due_date = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     skip_reason = models.TextField(blank=True)
+    # Set by the services when the period ends, for the timeliness reports.
+    working_days_taken = models.PositiveSmallIntegerField(null=True, blank=True)
+    on_time = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

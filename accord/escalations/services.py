@@ -175,6 +175,17 @@ def _open_period(
     return period
 
 
+def _end_period(period: StagePeriod, partnership: Partnership) -> None:
+    """Close a stage period, recording how many working days it took and whether it was on time."""
+    period.ended_on = today()
+    pauses = [(p.paused_on, p.resumed_on) for p in period.pauses.all()]
+    period.working_days_taken = calendar_for(partnership).working_days_between(
+        period.started_on, period.ended_on, pauses=pauses
+    )
+    period.on_time = period.working_days_taken <= period.working_days
+    period.save(update_fields=["ended_on", "working_days_taken", "on_time"])
+
+
 def _current_period(escalation: Escalation) -> StagePeriod | None:
     return escalation.stage_periods.filter(ended_on__isnull=True).order_by("-id").first()
 
@@ -563,8 +574,7 @@ def escalation_escalate(
 
         current = _current_period(escalation)
         if current is not None:
-            current.ended_on = today()
-            current.save(update_fields=["ended_on"])
+            _end_period(current, partnership)
         period = _open_period(escalation, partnership, target, skip_reason=skip_reason.strip())
         escalation.stage = target.number
         escalation.highest_stage = max(escalation.highest_stage, target.number)
@@ -827,8 +837,7 @@ def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
     period = _current_period(escalation)
     if period is not None:
         period.pauses.filter(resumed_on__isnull=True).update(resumed_on=today())
-        period.ended_on = today()
-        period.save(update_fields=["ended_on"])
+        _end_period(period, escalation.partnership)
     escalation.status = status
     escalation.closed_at = now
     escalation.due_date = None

@@ -221,3 +221,11 @@ class ApiTokenAdmin(ScopedAdmin):
     def revoke_selected(self, request, queryset):
         for token in queryset:
             api_token_revoke(actor=request.user, token=token)
+
+
+from accord.reports.models import PdgMeeting  # noqa: E402
+
+
+@admin.register(PdgMeeting, site=site)
+class PdgMeetingAdmin(ScopedAdmin):
+    list_display = ["held_on", "partnership"]

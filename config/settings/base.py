@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "accord.escalations",
     "accord.api",
     "accord.notifications",
+    "accord.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,19 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accord.partnership.models import Partnership
+
+
+class PdgMeeting(models.Model):
+    """A meeting of the Practice Development Group; the standing item covers the time since the last one."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="pdg_meetings")
+    held_on = models.DateField(_("date of the meeting"))
+
+    class Meta:
+        ordering = ["-held_on"]
+        verbose_name = _("PDG meeting")
+        constraints = [models.UniqueConstraint(fields=["partnership", "held_on"], name="pdg_meeting_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.partnership}: {self.held_on:%d %B %Y}"

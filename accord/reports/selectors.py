@@ -1,0 +1,305 @@
+"""The PDG standing item's figures, computed in the database (GROUP BY and filtered
+aggregates), shared by the page, the downloads and the API.
+
+Counts are of escalations raised in the period (DOMAIN.md rule 5: every escalation
+at every stage, even one settled at stage 1), except outcomes and timeliness, which
+count what was resolved, or what finished a stage, in the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from accord.escalations.models import (
+    AgreedAction,
+    Escalation,
+    Origin,
+    Resolution,
+    StagePeriod,
+    Status,
+)
+from accord.partnership.models import Partnership
+from accord.partnership.selectors import partnership_agencies
+
+SMALL = 5  # counts from 1 to SMALL - 1 are suppressed in the executive's view and the annual report
+SUPPRESSED = "fewer than 5"
+LOW_CHALLENGE_P = 0.05
+HISTORY_PERIODS = 4
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self, n: int = 1) -> Period:
+        length = dt.timedelta(days=self.days)
+        return Period(self.start - length * n, self.end - length * n)
+
+
+def raised_in(partnership: Partnership, period: Period) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(
+        partnership=partnership, raised_at__date__gte=period.start, raised_at__date__lte=period.end
+    )
+
+
+def _counts(qs: QuerySet, field_name: str) -> dict[Any, int]:
+    return {
+        row[field_name]: row["n"]
+        for row in qs.values(field_name).annotate(n=Count("id", distinct=True)).order_by(field_name)
+    }
+
+
+def poisson_cdf(k: int, lam: float) -> float:
+    """P(X <= k) for X ~ Poisson(lam)."""
+    if lam <= 0:
+        return 1.0
+    term = math.exp(-lam)
+    total = term
+    for i in range(1, k + 1):
+        term *= lam / i
+        total += term
+    return min(total, 1.0)
+
+
+@dataclass
+class AgencySignal:
+    agency: str
+    direction: str  # "raised" or "received"
+    observed: int
+    expected: float
+    probability: float
+
+
+@dataclass
+class Figures:
+    period: Period
+    total: int
+    by_stage_reached: dict[int, int]
+    by_kind: dict[str, int]
+    by_urgency: dict[str, int]
+    by_origin: dict[str, int]
+    by_status: dict[str, int]
+    by_area: dict[str, int]
+    by_theme: dict[str, int]
+    by_raising_agency: dict[str, int]
+    by_receiving_agency: dict[str, int]
+    matrix: dict[tuple[str, str], int]
+    agencies: list[str]
+    outcomes: dict[str, int]
+    timeliness: dict[int, dict[str, Any]]
+    low_challenge: list[AgencySignal]
+    iru: dict[str, Any]
+    themes_response: list[dict[str, Any]]
+    trend: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _percentile(values: list[int], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def timeliness(partnership: Partnership, period: Period) -> dict[int, dict[str, Any]]:
+    """Per stage: stages finished in the period, the median and 90th percentile working days
+    taken, and the share finished within the stage's timescale."""
+    periods = StagePeriod.objects.filter(
+        escalation__partnership=partnership,
+        ended_on__gte=period.start,
+        ended_on__lte=period.end,
+        working_days_taken__isnull=False,
+    )
+    summary = {
+        row["stage"]: row
+        for row in periods.values("stage")
+        .annotate(n=Count("id"), on_time_n=Count("id", filter=Q(on_time=True)))
+        .order_by("stage")
+    }
+    days_by_stage: dict[int, list[int]] = {}
+    for stage, days in periods.values_list("stage", "working_days_taken"):
+        days_by_stage.setdefault(stage, []).append(days)
+    result: dict[int, dict[str, Any]] = {}
+    for stage, row in summary.items():
+        days = days_by_stage.get(stage, [])
+        result[stage] = {
+            "completed": row["n"],
+            "median_working_days": _percentile(days, 0.5),
+            "p90_working_days": _percentile(days, 0.9),
+            "within_timescale_percent": round(100 * row["on_time_n"] / row["n"]) if row["n"] else None,
+        }
+    return result
+
+
+def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal]:
+    """Agencies that raised (or received) markedly fewer escalations than expected.
+
+    Expected: the agency's own average over the previous four periods of the same
+    length; where it has no history, the partnership's average per agency in this
+    period. Flagged when a count this low would happen less than 5% of the time by
+    chance (a Poisson lower tail), and always when the count is zero.
+    """
+    agencies = list(
+        partnership_agencies(partnership).exclude(kind="partnership_business_unit").values_list("pk", "name")
+    )
+    if not agencies:
+        return []
+    now_qs = raised_in(partnership, period)
+    history = [raised_in(partnership, period.previous(n)) for n in range(1, HISTORY_PERIODS + 1)]
+    signals = []
+    for direction, field_name in (("raised", "raising_agency_id"), ("received", "with_agency_id")):
+        observed = _counts(now_qs, field_name)
+        past = [_counts(qs, field_name) for qs in history]
+        any_history = any(sum(p.values()) for p in past)
+        partnership_rate = sum(observed.values()) / len(agencies)
+        for pk, name in agencies:
+            seen = observed.get(pk, 0)
+            expected = sum(p.get(pk, 0) for p in past) / HISTORY_PERIODS if any_history else partnership_rate
+            probability = poisson_cdf(seen, expected)
+            if seen == 0 or (expected > 0 and probability < LOW_CHALLENGE_P):
+                signals.append(AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3)))
+    return signals
+
+
+def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = True) -> Figures:
+    qs = raised_in(partnership, period)
+    agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
+    matrix_rows = qs.values("raising_agency_id", "with_agency_id").annotate(n=Count("id")).order_by()
+    matrix = {
+        (agencies.get(r["raising_agency_id"], "?"), agencies.get(r["with_agency_id"], "?")): r["n"]
+        for r in matrix_rows
+    }
+    resolved = Resolution.objects.filter(
+        escalation__partnership=partnership,
+        resolved_at__date__gte=period.start,
+        resolved_at__date__lte=period.end,
+    )
+    iru_qs = qs.filter(origin__in=[Origin.CONFERENCE, Origin.CARE_REVIEW])
+    themes = qs.filter(kind="theme")
+    actions = AgreedAction.objects.filter(escalation__in=themes)
+    action_counts = {
+        r["escalation_id"]: r
+        for r in actions.values("escalation_id")
+        .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
+        .order_by()
+    }
+    figures = Figures(
+        period=period,
+        total=qs.count(),
+        by_stage_reached=_counts(qs, "highest_stage"),
+        by_kind=_counts(qs, "kind"),
+        by_urgency=_counts(qs, "urgency"),
+        by_origin=_counts(qs, "origin"),
+        by_status=_counts(qs, "status"),
+        by_area={
+            r["area_of_disagreement__label"]: r["n"]
+            for r in qs.values("area_of_disagreement__label")
+            .annotate(n=Count("id"))
+            .order_by("area_of_disagreement__label")
+        },
+        by_theme={
+            r["themes__label"]: r["n"]
+            for r in qs.exclude(themes=None)
+            .values("themes__label")
+            .annotate(n=Count("id"))
+            .order_by("themes__label")
+        },
+        by_raising_agency={agencies.get(k, "?"): v for k, v in _counts(qs, "raising_agency_id").items()},
+        by_receiving_agency={agencies.get(k, "?"): v for k, v in _counts(qs, "with_agency_id").items()},
+        matrix=matrix,
+        agencies=sorted({a for pair in matrix for a in pair}),
+        outcomes=_counts(resolved, "outcome"),
+        timeliness=timeliness(partnership, period),
+        low_challenge=low_challenge(partnership, period),
+        iru={
+            "total": iru_qs.count(),
+            "by_origin": _counts(iru_qs, "origin"),
+            "by_status": _counts(iru_qs, "status"),
+            "outcomes": _counts(Resolution.objects.filter(escalation__in=iru_qs), "outcome"),
+        },
+        themes_response=[
+            {
+                "reference": e.reference,
+                "summary": e.summary,
+                "status": e.status,
+                "stage": e.highest_stage,
+                "actions": action_counts.get(e.pk, {}).get("n", 0),
+                "actions_done": action_counts.get(e.pk, {}).get("done", 0),
+            }
+            for e in themes.order_by("raised_at")
+        ],
+    )
+    if with_trend:
+        for n in range(HISTORY_PERIODS, 0, -1):
+            earlier = period.previous(n)
+            eqs = raised_in(partnership, earlier)
+            figures.trend.append(
+                {
+                    "start": earlier.start,
+                    "end": earlier.end,
+                    "raised": eqs.count(),
+                    "formal": eqs.filter(highest_stage__gte=4).count(),
+                    "resolved": eqs.filter(status=Status.RESOLVED).count(),
+                }
+            )
+        figures.trend.append(
+            {
+                "start": period.start,
+                "end": period.end,
+                "raised": figures.total,
+                "formal": qs.filter(highest_stage__gte=4).count(),
+                "resolved": figures.by_status.get(Status.RESOLVED, 0),
+            }
+        )
+    return figures
+
+
+# ---------------------------------------------------------------- small-number suppression
+
+
+def suppress_counts(counts: dict[Any, int]) -> dict[Any, int | str]:
+    """Counts of 1 to 4 become "fewer than 5". If that leaves exactly one cell hidden, the next
+    smallest is hidden too, so a shown total cannot be used to work a hidden cell out."""
+    shown: dict[Any, int | str] = {k: (SUPPRESSED if 0 < v < SMALL else v) for k, v in counts.items()}
+    hidden = [k for k, v in shown.items() if v == SUPPRESSED]
+    if len(hidden) == 1:
+        candidates = sorted((v, str(k), k) for k, v in counts.items() if k not in hidden and v > 0)
+        if candidates:
+            shown[candidates[0][2]] = SUPPRESSED
+    return shown
+
+
+def suppress_total(total: int) -> int | str:
+    return SUPPRESSED if 0 < total < SMALL else total
+
+
+def suppressed(figures: Figures) -> dict[str, Any]:
+    """The figures as the executive and the annual report show them: small counts hidden, no
+    escalation references or summaries."""
+    return {
+        "total": suppress_total(figures.total),
+        "by_stage_reached": suppress_counts(figures.by_stage_reached),
+        "by_kind": suppress_counts(figures.by_kind),
+        "by_urgency": suppress_counts(figures.by_urgency),
+        "by_origin": suppress_counts(figures.by_origin),
+        "by_status": suppress_counts(figures.by_status),
+        "by_area": suppress_counts(figures.by_area),
+        "by_theme": suppress_counts(figures.by_theme),
+        "by_raising_agency": suppress_counts(figures.by_raising_agency),
+        "by_receiving_agency": suppress_counts(figures.by_receiving_agency),
+        "matrix": suppress_counts(figures.matrix),
+        "outcomes": suppress_counts(figures.outcomes),
+        "iru_total": suppress_total(figures.iru["total"]),
+        "iru_outcomes": suppress_counts(figures.iru["outcomes"]),
+    }

@@ -1,0 +1,207 @@
+"""The PDG standing item checked against hand-counted fixtures (DOMAIN.md rules 5 and 9)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accord.api.services import api_token_create
+from accord.audit.models import AuditEvent, Verb
+from accord.core import clock
+from accord.escalations import services
+from accord.escalations.models import Outcome
+from accord.reports.selectors import SUPPRESSED, Period, pdg_figures, poisson_cdf, suppress_counts
+from accord.testing.auth import sign_in
+from accord.testing.factories import AgencyFactory
+
+pytestmark = pytest.mark.django_db
+PERIOD = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+
+
+def at(y, m, d, h=10):
+    return timezone.make_aware(dt.datetime(y, m, d, h))
+
+
+@pytest.fixture
+def scene(world):
+    """Hand-built: in Q4 2026, five escalations. Health raises 3 with social care (one settled at
+    stage 1, one resolved at stage 2, one formal), social care raises 1 with health (open), the
+    conference chair raises 1 with health from a conference (stage 2). One more in Q3 (outside)."""
+    resolved_at_1 = world.raised(at=at(2026, 10, 5))  # Monday
+    with clock.set_to(at(2026, 10, 8)):  # 3 working days later
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=resolved_at_1,
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+        )
+    at_2 = world.consulted(world.raised(at=at(2026, 11, 2)), at=at(2026, 11, 2))
+    with clock.set_to(at(2026, 11, 3)):
+        services.escalation_escalate(actor=world.practitioner_health, escalation=at_2, reason="x")
+    with clock.set_to(at(2026, 11, 17)):  # 10 working days at stage 2: late (timescale 5)
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=at_2,
+            outcome=Outcome.DECISION_CHANGED,
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="partly",
+        )
+    with clock.set_to(at(2026, 12, 1)):
+        formal = world.formal()
+    world.raised(
+        at=at(2026, 12, 2),
+        raiser=world.practitioner_social,
+        with_agency=world.health,
+        with_practitioner_username="",
+    )
+    world.raised(
+        at=at(2026, 12, 3),
+        raiser=world.chair,
+        with_agency=world.health,
+        with_practitioner_username="",
+        origin="conference",
+        start_stage=2,
+        start_stage_reason="core group",
+    )
+    world.raised(at=at(2026, 9, 1))  # outside the period
+    return {"formal": formal}
+
+
+def test_counts_match_the_hand_count(world, scene):
+    f = pdg_figures(world.partnership, PERIOD)
+    assert f.total == 5
+    assert f.by_stage_reached == {1: 2, 2: 2, 4: 1}
+    assert f.by_kind == {"case": 5}
+    assert f.by_origin == {"practitioner": 4, "conference": 1}
+    assert f.by_status == {"open": 3, "resolved": 2}
+    assert f.by_raising_agency == {world.health.name: 3, world.social.name: 1, world.iru.name: 1}
+    assert f.by_receiving_agency == {world.social.name: 3, world.health.name: 2}
+    assert f.matrix == {
+        (world.health.name, world.social.name): 3,
+        (world.social.name, world.health.name): 1,
+        (world.iru.name, world.health.name): 1,
+    }
+    assert f.outcomes == {"agreed_way_forward": 1, "decision_changed": 1}
+    assert f.iru["total"] == 1
+    assert f.by_theme == {"Neglect": 5}
+
+
+def test_timeliness_in_working_days(world, scene):
+    t = pdg_figures(world.partnership, PERIOD).timeliness
+    # Stage 1 finished: 3 days (resolved), 1 day (escalated 3 Nov), and the formal one (same day: 0).
+    assert (
+        t[1]["completed"] == 3
+        and t[1]["median_working_days"] == 1
+        and t[1]["within_timescale_percent"] == 100
+    )
+    # Stage 2 finished: the late resolution (10 working days) and the formal one's (0).
+    assert (
+        t[2]["completed"] == 2
+        and t[2]["p90_working_days"] == pytest.approx(9.0)
+        and t[2]["within_timescale_percent"] == 50
+    )
+
+
+def test_the_low_challenge_flag_on_a_constructed_case(world, scene):
+    quiet = AgencyFactory(name="Quiet Housing", partnerships=[world.partnership])
+    f = pdg_figures(world.partnership, PERIOD)
+    flagged = {(s.agency, s.direction) for s in f.low_challenge}
+    assert (quiet.name, "raised") in flagged and (quiet.name, "received") in flagged
+    assert (world.health.name, "raised") not in flagged
+    # Every agency with no escalations is listed; the business unit is not an agency that raises.
+    assert all(s.observed == 0 or s.probability < 0.05 for s in f.low_challenge)
+    assert world.unit.name not in {s.agency for s in f.low_challenge}
+
+
+def test_poisson_lower_tail():
+    assert poisson_cdf(0, 3.0) == pytest.approx(0.0498, abs=1e-4)
+    assert poisson_cdf(2, 3.0) == pytest.approx(0.4232, abs=1e-4)
+    assert poisson_cdf(5, 0) == 1.0
+
+
+def test_small_number_suppression_cannot_be_backed_out():
+    assert suppress_counts({"a": 4, "b": 3}) == {"a": SUPPRESSED, "b": SUPPRESSED}
+    # One small cell alone would be revealed by the total: the next smallest is hidden too.
+    assert suppress_counts({"a": 5, "b": 2, "c": 9}) == {"a": SUPPRESSED, "b": SUPPRESSED, "c": 9}
+    assert suppress_counts({"a": 0, "b": 12}) == {"a": 0, "b": 12}
+
+
+def test_the_page_for_the_pdg_and_the_suppressed_view_for_the_executive(client, world, scene):
+    sign_in(client, world.pdg_chair)
+    page = client.get(
+        "/reports/pdg/",
+        {
+            "start-day": 1,
+            "start-month": 10,
+            "start-year": 2026,
+            "end-day": 31,
+            "end-month": 12,
+            "end-year": 2026,
+        },
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "<strong>5</strong> escalations raised" in html
+    assert "Timeliness" in html and "Thematic escalations" in html  # the PDG's fuller view
+    client.logout()
+    sign_in(client, world.executive)
+    html = client.get(
+        "/reports/pdg/",
+        {
+            "start-day": 1,
+            "start-month": 10,
+            "start-year": 2026,
+            "end-day": 31,
+            "end-month": 12,
+            "end-year": 2026,
+        },
+    ).content.decode()
+    assert "<strong>5</strong>" in html and "fewer than 5" in html
+    assert "Zebedee" not in html and "TST-2026" not in html and "Timeliness" not in html
+    csv = client.get(
+        "/reports/pdg.csv", {"start-day": 1, "start-month": 10, "start-year": 2026}
+    ).content.decode()
+    assert "fewer than 5" in csv and "Zebedee" not in csv
+    assert AuditEvent.objects.filter(verb=Verb.REPORT_VIEWED, actor=world.executive).exists()
+    assert AuditEvent.objects.filter(verb=Verb.REPORT_DOWNLOADED, actor=world.executive).exists()
+    client.logout()
+    sign_in(client, world.practitioner_health)
+    assert client.get("/reports/pdg/").status_code == 403
+
+
+def test_the_report_makes_the_same_number_of_queries_whatever_the_data(client, world):
+    sign_in(client, world.pdg_chair)
+    world.raised()
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/reports/pdg/").status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for _ in range(6):
+        world.at_stage_2()
+    world.raised(raiser=world.practitioner_social, with_agency=world.health, with_practitioner_username="")
+    assert count() == small
+
+
+def test_the_api_serves_the_same_figures(client, world, scene):
+    _, token = api_token_create(actor=None, user=world.pdg_member)
+    r = client.get(
+        "/api/v1/reports/pdg",
+        {"from": "2026-10-01", "to": "2026-12-31"},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["total"] == 5 and r.json()["by_stage_reached"] == {"1": 2, "2": 2, "4": 1}
+    _, exec_token = api_token_create(actor=None, user=world.executive)
+    r = client.get(
+        "/api/v1/reports/pdg",
+        {"from": "2026-10-01", "to": "2026-12-31"},
+        HTTP_AUTHORIZATION=f"Bearer {exec_token}",
+    )
+    assert r.json()["by_status"] == {"open": SUPPRESSED, "resolved": SUPPRESSED}
+    _, p_token = api_token_create(actor=None, user=world.practitioner_health)
+    assert client.get("/api/v1/reports/pdg", HTTP_AUTHORIZATION=f"Bearer {p_token}").status_code == 403

@@ -1,0 +1,201 @@
+"""The PDG standing item: a page, a CSV download, and (in accord/api) the same figures as JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.govuk import DateInputField
+from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status, Urgency
+from accord.partnership.models import Role
+
+from .models import PdgMeeting
+from .selectors import Figures, Period, pdg_figures, suppressed
+
+FULL_VIEW_ROLES = {Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT}
+REPORT_ROLES = FULL_VIEW_ROLES | {Role.EXECUTIVE}
+
+LABELS = {
+    "kind": dict(Kind.choices),
+    "urgency": dict(Urgency.choices),
+    "origin": dict(Origin.choices),
+    "status": dict(Status.choices),
+    "outcome": dict(Outcome.choices),
+    "child_centred": dict(ChildCentredOutcome.choices),
+}
+
+
+class PeriodForm(forms.Form):
+    start = DateInputField(label=_("From"), subject=_("the start of the period"), required=False)
+    end = DateInputField(label=_("To"), subject=_("the end of the period"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end of the period must be on or after its start"))
+        return data
+
+
+def default_period(partnership) -> Period:
+    """The time since the previous PDG meeting, or else the last three months."""
+    today = clock.today()
+    last = PdgMeeting.objects.filter(partnership=partnership, held_on__lt=today).first()
+    start = last.held_on + dt.timedelta(days=1) if last else today - dt.timedelta(days=91)
+    return Period(start, today)
+
+
+def period_from(request: HttpRequest, partnership) -> tuple[Period, PeriodForm]:
+    form = PeriodForm(request.GET or None)
+    period = default_period(partnership)
+    if form.is_bound and form.is_valid():
+        period = Period(
+            form.cleaned_data.get("start") or period.start, form.cleaned_data.get("end") or period.end
+        )
+    return period, form
+
+
+def _labelled(counts: dict, labels: dict) -> list[tuple[str, Any]]:
+    return [(str(labels.get(k, k)), v) for k, v in counts.items()]
+
+
+def _require(request: HttpRequest) -> bool:
+    """Answer whether the user sees the full figures (True) or the suppressed executive view."""
+    if request.partnership is None or not request.roles & REPORT_ROLES:
+        raise PermissionDenied
+    return bool(request.roles & FULL_VIEW_ROLES)
+
+
+def _tables(figures: Figures, full: bool) -> dict[str, Any]:
+    data = {
+        "total": figures.total,
+        "by_stage_reached": figures.by_stage_reached,
+        "by_kind": figures.by_kind,
+        "by_urgency": figures.by_urgency,
+        "by_origin": figures.by_origin,
+        "by_status": figures.by_status,
+        "by_area": figures.by_area,
+        "by_theme": figures.by_theme,
+        "by_raising_agency": figures.by_raising_agency,
+        "by_receiving_agency": figures.by_receiving_agency,
+        "matrix": figures.matrix,
+        "outcomes": figures.outcomes,
+        "iru_total": figures.iru["total"],
+        "iru_outcomes": figures.iru["outcomes"],
+    }
+    if not full:
+        data = suppressed(figures)
+    return {
+        "total": data["total"],
+        "sections": [
+            (_("Stage reached"), [(f"Stage {k}", v) for k, v in data["by_stage_reached"].items()], "stage"),
+            (_("Kind"), _labelled(data["by_kind"], LABELS["kind"]), None),
+            (_("Urgency"), _labelled(data["by_urgency"], LABELS["urgency"]), None),
+            (_("Where it came from"), _labelled(data["by_origin"], LABELS["origin"]), None),
+            (_("Where they stand now"), _labelled(data["by_status"], LABELS["status"]), None),
+            (_("Area of disagreement"), list(data["by_area"].items()), None),
+            (_("Practice theme"), list(data["by_theme"].items()), None),
+            (_("Raising agency"), list(data["by_raising_agency"].items()), None),
+            (_("Receiving agency"), list(data["by_receiving_agency"].items()), None),
+            (
+                _("Outcomes of escalations resolved in the period"),
+                _labelled(data["outcomes"], LABELS["outcome"]),
+                None,
+            ),
+        ],
+        "matrix": data["matrix"],
+        "iru_total": data["iru_total"],
+        "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
+    }
+
+
+def _heat(value: Any, peak: int) -> int:
+    if not isinstance(value, int) or value == 0 or peak == 0:
+        return 0
+    return min(5, 1 + (4 * value) // peak)
+
+
+def pdg_standing_item(request: HttpRequest) -> HttpResponse:
+    full = _require(request)
+    partnership = request.partnership
+    period, form = period_from(request, partnership)
+    figures = pdg_figures(partnership, period)
+    tables = _tables(figures, full)
+    peak = max([v for v in figures.matrix.values()] or [0])
+    matrix_rows = [
+        (
+            raiser,
+            [
+                (
+                    receiver,
+                    tables["matrix"].get((raiser, receiver), 0),
+                    _heat(figures.matrix.get((raiser, receiver), 0), peak),
+                )
+                for receiver in figures.agencies
+            ],
+        )
+        for raiser in figures.agencies
+    ]
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_VIEWED,
+        partnership_id=partnership.pk,
+        payload={"report": "pdg", "from": str(period.start), "to": str(period.end), "suppressed": not full},
+        request=request,
+    )
+    return render(
+        request,
+        "reports/pdg.html",
+        {
+            "form": form,
+            "period": period,
+            "figures": figures,
+            "tables": tables,
+            "full": full,
+            "matrix_rows": matrix_rows,
+            "can_drill_down": bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}),
+            "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
+        },
+    )
+
+
+def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
+    full = _require(request)
+    partnership = request.partnership
+    period, _form = period_from(request, partnership)
+    figures = pdg_figures(partnership, period)
+    tables = _tables(figures, full)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["section", "item", "count"])
+    writer.writerow(["Escalations raised", f"{period.start} to {period.end}", tables["total"]])
+    for title, rows, _kind in tables["sections"]:
+        for label, value in rows:
+            writer.writerow([str(title), label, value])
+    for (raiser, receiver), value in tables["matrix"].items():
+        writer.writerow(["Raised by → with", f"{raiser} → {receiver}", value])
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_DOWNLOADED,
+        partnership_id=partnership.pk,
+        payload={
+            "report": "pdg.csv",
+            "from": str(period.start),
+            "to": str(period.end),
+            "suppressed": not full,
+        },
+        request=request,
+    )
+    return response

@@ -1,0 +1,34 @@
+"""The PDG standing item in the browser, on the demo caseload: screenshot and axe."""
+
+import pytest
+
+from .conftest import assert_accessible, log_in, log_out, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_caseload(demo_users):
+    from accord.partnership.demo import load_caseload
+
+    partnership, users = demo_users
+    load_caseload(partnership, users)
+    return partnership
+
+
+def test_pdg_report_and_the_executive_view(page, demo_caseload):
+    log_in(page, "pdg.chair")
+    page.get_by_role("link", name="PDG report").click()
+    page.fill("#id_start-day", "1")
+    page.fill("#id_start-month", "1")
+    page.fill("#id_start-year", "2025")
+    page.locator("main").get_by_role("button", name="Show").click()
+    assert "escalations raised in the period" in page.locator("main").inner_text()
+    screenshot(page, "reports-01-pdg")
+    assert_accessible(page)
+    log_out(page)
+    log_in(page, "executive")
+    page.goto("/reports/pdg/")
+    screenshot(page, "reports-02-executive")
+    assert_accessible(page)
+    assert "Timeliness" not in page.locator("main").inner_text()
