@@ -130,6 +130,22 @@ MATRIX = {
         lambda s: reverse("reports:pdg_csv"),
         only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
     ),
+    "reports:annual": (
+        lambda s: reverse("reports:annual"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
+    "reports:annual_pdf": (
+        lambda s: reverse("reports:annual_pdf"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
+    "reports:annual_csv": (
+        lambda s: reverse("reports:annual_csv"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
+    "reports:annual_xlsx": (
+        lambda s: reverse("reports:annual_xlsx"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
     "admin:index": (lambda s: reverse("admin:index"), only({"admin"}, 200, 302)),
 }
 

@@ -40,6 +40,11 @@ def navigation_for(roles: frozenset[str], path: str, unread: int = 0) -> list[di
             reverse("reports:pdg"),
             frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
         ),
+        NavItem(
+            _("Annual report"),
+            reverse("reports:annual"),
+            frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
+        ),
         NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),
     ]
     visible = [item for item in items if roles & item.roles]

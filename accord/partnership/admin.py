@@ -223,9 +223,14 @@ class ApiTokenAdmin(ScopedAdmin):
             api_token_revoke(actor=request.user, token=token)
 
 
-from accord.reports.models import PdgMeeting  # noqa: E402
+from accord.reports.models import AnnualNarrative, PdgMeeting  # noqa: E402
 
 
 @admin.register(PdgMeeting, site=site)
 class PdgMeetingAdmin(ScopedAdmin):
     list_display = ["held_on", "partnership"]
+
+
+@admin.register(AnnualNarrative, site=site)
+class AnnualNarrativeAdmin(ScopedAdmin):
+    list_display = ["year", "partnership", "updated_at"]

@@ -17,3 +17,22 @@ class PdgMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership}: {self.held_on:%d %B %Y}"
+
+
+class AnnualNarrative(models.Model):
+    """What the business unit writes for the annual report to the Partnership Executive Group."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="annual_narratives")
+    year = models.PositiveSmallIntegerField(_("reporting year starting in"))
+    culture = models.TextField(_("How the culture of challenge has developed"), blank=True)
+    learning = models.TextField(_("Learning from the year's escalations"), blank=True)
+    next_year = models.TextField(_("Actions for next year"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "year"], name="annual_narrative_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership} {self.year}"

@@ -1,10 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import annual, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("pdg/", views.pdg_standing_item, name="pdg"),
     path("pdg.csv", views.pdg_standing_item_csv, name="pdg_csv"),
+    path("annual/", annual.annual_report, name="annual"),
+    path("annual.pdf", annual.annual_report_pdf, name="annual_pdf"),
+    path("annual.csv", annual.annual_report_csv, name="annual_csv"),
+    path("annual.xlsx", annual.annual_report_xlsx, name="annual_xlsx"),
 ]

@@ -32,3 +32,11 @@ def test_pdg_report_and_the_executive_view(page, demo_caseload):
     screenshot(page, "reports-02-executive")
     assert_accessible(page)
     assert "Timeliness" not in page.locator("main").inner_text()
+
+
+def test_annual_report_page_is_accessible(page, demo_caseload):
+    log_in(page, "executive")
+    page.get_by_role("link", name="Annual report").click()
+    assert page.locator("svg[role=img]").count() >= 3
+    screenshot(page, "reports-03-annual")
+    assert_accessible(page)

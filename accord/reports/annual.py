@@ -1,0 +1,275 @@
+"""The annual report to the Partnership Executive Group: HTML, PDF, CSV and XLSX.
+
+Aggregates only, with small-number suppression everywhere; no child's details and no
+escalation references anywhere in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.partnership.models import Role
+
+from .charts import bar_chart, line_chart
+from .models import AnnualNarrative
+from .selectors import Period, pdg_figures, raised_in, suppress_counts, suppressed
+from .views import LABELS, REPORT_ROLES
+
+
+def reporting_year(partnership, year: int) -> Period:
+    month = partnership.reporting_year_start_month
+    start = dt.date(year, month, 1)
+    end = dt.date(year + 1, month, 1) - dt.timedelta(days=1)
+    return Period(start, end)
+
+
+def current_reporting_year(partnership) -> int:
+    today = clock.today()
+    return today.year if today.month >= partnership.reporting_year_start_month else today.year - 1
+
+
+def _require(request: HttpRequest):
+    if request.partnership is None or not request.roles & REPORT_ROLES:
+        raise PermissionDenied
+    return request.partnership
+
+
+def _year(request: HttpRequest, partnership) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = current_reporting_year(partnership)
+    return min(max(year, 2000), current_reporting_year(partnership))
+
+
+def annual_tables(partnership, year: int) -> dict[str, Any]:
+    """Every table of the report, suppressed, as (title, [(label, value)]) lists."""
+    period = reporting_year(partnership, year)
+    figures = pdg_figures(partnership, period, with_trend=False)
+    s = suppressed(figures)
+
+    def labelled(counts, labels):
+        return [(str(labels.get(k, k)), v) for k, v in counts.items()]
+
+    months = []
+    qs = raised_in(partnership, period)
+    by_month = {}
+    for row in qs.values_list("raised_at", flat=True):
+        by_month[(row.year, row.month)] = by_month.get((row.year, row.month), 0) + 1
+    cursor = period.start
+    while cursor <= period.end:
+        months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
+        cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    monthly = suppress_counts(dict(months))
+    timeliness = [
+        (
+            f"Stage {stage}",
+            row["completed"] if row["completed"] >= 5 else "fewer than 5",
+            row["median_working_days"] if row["completed"] >= 5 else "–",
+            f"{row['within_timescale_percent']}%" if row["completed"] >= 5 else "–",
+        )
+        for stage, row in figures.timeliness.items()
+    ]
+    return {
+        "period": period,
+        "total": s["total"],
+        "tables": [
+            ("stage", _("Stage reached"), [(f"Stage {k}", v) for k, v in s["by_stage_reached"].items()]),
+            ("kind", _("Kind"), labelled(s["by_kind"], LABELS["kind"])),
+            ("origin", _("Where escalations came from"), labelled(s["by_origin"], LABELS["origin"])),
+            ("status", _("Where they stand now"), labelled(s["by_status"], LABELS["status"])),
+            ("outcomes", _("Outcomes"), labelled(s["outcomes"], LABELS["outcome"])),
+            ("areas", _("Area of disagreement"), list(s["by_area"].items())),
+            ("themes", _("Practice themes"), list(s["by_theme"].items())),
+            ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),
+            ("receiving", _("Receiving agency"), list(s["by_receiving_agency"].items())),
+            ("months", _("Escalations raised each month"), list(monthly.items())),
+        ],
+        "timeliness": timeliness,
+        "iru_total": s["iru_total"],
+        "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
+        "monthly_raw": months,
+    }
+
+
+def _charts(data: dict[str, Any]) -> dict[str, str]:
+    charts = {}
+    for key, title, rows in data["tables"]:
+        if key == "months" or not any(isinstance(v, int) and v > 0 for _label, v in rows):
+            continue  # nothing to draw: every count is zero or hidden
+        charts[key] = mark_safe(bar_chart(str(title), [r[0] for r in rows], [r[1] for r in rows]))  # noqa: S308 - our own SVG
+    months = data["tables"][-1][2]
+    if months:
+        values = [v if isinstance(v, int) else 0 for _label, v in months]
+        labels = [label for label, _value in months]
+        svg = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
+        charts["months"] = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
+    return charts
+
+
+class NarrativeForm(forms.ModelForm):
+    class Meta:
+        model = AnnualNarrative
+        fields = ["culture", "learning", "next_year"]
+        widgets = {name: forms.Textarea(attrs={"rows": 6}) for name in fields}
+
+
+def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]:
+    data = annual_tables(partnership, year)
+    narrative = AnnualNarrative.objects.filter(partnership=partnership, year=year).first()
+    return {
+        "data": data,
+        "charts": _charts(data),
+        "year": year,
+        "narrative": narrative,
+        "pdf": pdf,
+        "partnership": partnership,
+    }
+
+
+def annual_report(request: HttpRequest) -> HttpResponse:
+    partnership = _require(request)
+    year = _year(request, partnership)
+    form = None
+    if Role.BUSINESS_UNIT in request.roles:
+        narrative = AnnualNarrative.objects.filter(
+            partnership=partnership, year=year
+        ).first() or AnnualNarrative(partnership=partnership, year=year)
+        form = NarrativeForm(request.POST if request.method == "POST" else None, instance=narrative)
+        if request.method == "POST" and form.is_valid():
+            with transaction.atomic():
+                form.save()
+                audit_record(
+                    actor=request.user,
+                    verb=Verb.CONFIGURATION_CHANGED,
+                    target=form.instance,
+                    partnership_id=partnership.pk,
+                    payload={"annual_narrative": year, "fields": form.changed_data},
+                    request=request,
+                )
+            return redirect(f"{request.path}?year={year}")
+    elif request.method == "POST":
+        raise PermissionDenied
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_VIEWED,
+        partnership_id=partnership.pk,
+        payload={"report": "annual", "year": year},
+        request=request,
+    )
+    context = _context(request, partnership, year)
+    context["form"] = form
+    context["years"] = list(
+        range(current_reporting_year(partnership), current_reporting_year(partnership) - 5, -1)
+    )
+    return render(request, "reports/annual.html", context)
+
+
+def annual_report_pdf(request: HttpRequest) -> HttpResponse:
+    partnership = _require(request)
+    year = _year(request, partnership)
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError):  # pragma: no cover - WeasyPrint needs Pango from the system
+        return HttpResponse(
+            _("The PDF needs the Pango library installed on the server (Debian: libpango-1.0-0)."),
+            status=503,
+            content_type="text/plain",
+        )
+    html = render_to_string(
+        "reports/annual_pdf.html", _context(request, partnership, year, pdf=True), request=request
+    )
+    pdf = HTML(string=html).write_pdf()
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_DOWNLOADED,
+        partnership_id=partnership.pk,
+        payload={"report": "annual.pdf", "year": year},
+        request=request,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.pdf"'
+    return response
+
+
+def _rows(data: dict[str, Any]):
+    yield [_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]]
+    for _key, title, rows in data["tables"]:
+        for label, value in rows:
+            yield [str(title), label, value]
+    for stage, completed, median, within in data["timeliness"]:
+        yield [
+            _("Timeliness"),
+            stage,
+            f"{completed} finished; median {median} working days; {within} within timescale",
+        ]
+
+
+def annual_report_csv(request: HttpRequest) -> HttpResponse:
+    partnership = _require(request)
+    year = _year(request, partnership)
+    data = annual_tables(partnership, year)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["table", "item", "count"])
+    for row in _rows(data):
+        writer.writerow(row)
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_DOWNLOADED,
+        partnership_id=partnership.pk,
+        payload={"report": "annual.csv", "year": year},
+        request=request,
+    )
+    return response
+
+
+def annual_report_xlsx(request: HttpRequest) -> HttpResponse:
+    from openpyxl import Workbook
+
+    partnership = _require(request)
+    year = _year(request, partnership)
+    data = annual_tables(partnership, year)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Summary"
+    sheet.append([_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]])
+    for key, title, rows in data["tables"]:
+        ws = book.create_sheet(key[:31])
+        ws.append([str(title), _("Count")])
+        for label, value in rows:
+            ws.append([label, value])
+    ws = book.create_sheet("timeliness")
+    ws.append([_("Stage"), _("Finished"), _("Median working days"), _("Within timescale")])
+    for row in data["timeliness"]:
+        ws.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_DOWNLOADED,
+        partnership_id=partnership.pk,
+        payload={"report": "annual.xlsx", "year": year},
+        request=request,
+    )
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.xlsx"'
+    return response

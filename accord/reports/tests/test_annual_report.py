@@ -1,0 +1,83 @@
+"""The annual report: HTML, PDF (text extracted), CSV and XLSX, with no child's details anywhere."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from accord.audit.models import AuditEvent, Verb
+from accord.escalations import services
+from accord.reports.annual import reporting_year
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+CHILD = "Hermione Featherstonehaugh"
+
+
+@pytest.fixture
+def year_of_escalations(world):
+    for month in (4, 5, 6):
+        world.raised(
+            at=timezone.make_aware(dt.datetime(2025, month, 10, 10)),
+            children=[services.ChildDetails(name=CHILD, agency_reference="HF-1")],
+        )
+    for _ in range(6):
+        world.raised(
+            at=timezone.make_aware(dt.datetime(2025, 9, 2, 10)),
+            raiser=world.practitioner_social,
+            with_agency=world.health,
+            with_practitioner_username="",
+        )
+    return 2025
+
+
+def test_the_reporting_year_runs_april_to_march(world):
+    period = reporting_year(world.partnership, 2025)
+    assert (period.start, period.end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+
+
+def test_annual_report_html_pdf_and_downloads_hold_no_child_details(client, world, year_of_escalations):
+    sign_in(client, world.executive)
+    html = client.get("/reports/annual/", {"year": 2025}).content.decode()
+    assert "Annual report to the Partnership Executive Group, 2025" in html
+    assert "<strong>9</strong>" in html and "fewer than 5" in html and "<svg" in html
+    assert CHILD not in html and "HF-1" not in html and "TST-" not in html
+
+    pdf = client.get("/reports/annual.pdf", {"year": 2025})
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    for heading in (
+        "Annual report to the Partnership Executive Group",
+        "Stage reached",
+        "Outcomes",
+        "Timeliness",
+        "Agencies with little or no challenge",
+    ):
+        assert heading in text, heading
+    assert CHILD not in text and "TST-" not in text
+
+    csv_body = client.get("/reports/annual.csv", {"year": 2025}).content.decode()
+    assert "fewer than 5" in csv_body and CHILD not in csv_body
+    book = load_workbook(io.BytesIO(client.get("/reports/annual.xlsx", {"year": 2025}).content))
+    cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
+    assert "Stage reached" in cells and CHILD not in cells
+    assert AuditEvent.objects.filter(verb=Verb.REPORT_DOWNLOADED, actor=world.executive).count() == 3
+
+
+def test_the_business_unit_writes_the_narrative(client, world, year_of_escalations):
+    sign_in(client, world.admin)
+    response = client.post(
+        "/reports/annual/?year=2025",
+        {
+            "culture": "More challenge from schools.",
+            "learning": "Talk early.",
+            "next_year": "Train managers.",
+        },
+    )
+    assert response.status_code == 302
+    sign_in(client, world.executive)
+    assert "More challenge from schools." in client.get("/reports/annual/", {"year": 2025}).content.decode()
+    assert client.post("/reports/annual/?year=2025", {"culture": "x"}).status_code == 403
