@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accord.partnership.models import Role, RoleAssignment
 from accord.partnership.selectors import roles_by_partnership
@@ -44,7 +45,11 @@ def audit_search(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
     if filters.agency:
         qs = qs.filter(actor_agency__icontains=filters.agency.strip())
     if filters.date_from:
-        qs = qs.filter(at__date__gte=filters.date_from)
+        qs = qs.filter(at__gte=timezone.make_aware(dt.datetime.combine(filters.date_from, dt.time.min)))
     if filters.date_to:
-        qs = qs.filter(at__date__lte=filters.date_to)
+        qs = qs.filter(
+            at__lt=timezone.make_aware(
+                dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min)
+            )
+        )
     return qs.order_by("-id")

@@ -4,6 +4,7 @@ the PDF. Each chart is drawn beside its data table and has a title and a text su
 from __future__ import annotations
 
 import io
+import itertools
 import re
 
 import matplotlib
@@ -11,7 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+matplotlib.rcParams["svg.fonttype"] = "none"  # real text: smaller, searchable, quick to print
 BLUE = "#1d70b8"
+_ids = itertools.count(1)
 
 
 def _clean(svg: str, label: str) -> str:
@@ -19,6 +22,11 @@ def _clean(svg: str, label: str) -> str:
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)  # no inline styles (CSP)
+    # Several charts share a page: give each one its own ids.
+    prefix = f"chart{next(_ids)}-"
+    svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"#([A-Za-z_][\w.-]*)\)", lambda m: f"#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
     safe = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return svg.replace("<svg ", f'<svg role="img" aria-label="{safe}" focusable="false" ', 1)
 

@@ -118,6 +118,37 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
     }
 
 
+MATRIX_AGENCIES = 12
+OTHERS = "All other agencies"
+
+
+def grouped_matrix(matrix: dict[tuple[str, str], int], shown: list[str]) -> dict[tuple[str, str], int]:
+    """The matrix with every agency outside ``shown`` folded into one "all other agencies" row and column."""
+    grouped: dict[tuple[str, str], int] = {}
+    for (raiser, receiver), n in matrix.items():
+        key = (raiser if raiser in shown else OTHERS, receiver if receiver in shown else OTHERS)
+        grouped[key] = grouped.get(key, 0) + n
+    return grouped
+
+
+def matrix_for_display(matrix: dict, display_values: dict) -> tuple[list[str], dict]:
+    """The heat map shows the agencies most involved in disputes (the CSV has them all)."""
+    involvement: dict[str, int] = {}
+    for (raiser, receiver), n in matrix.items():
+        involvement[raiser] = involvement.get(raiser, 0) + n
+        involvement[receiver] = involvement.get(receiver, 0) + n
+    ranked = sorted(involvement, key=lambda a: (-involvement[a], a))
+    if len(ranked) <= MATRIX_AGENCIES:
+        return sorted(ranked), display_values
+    shown = sorted(ranked[:MATRIX_AGENCIES])
+    values: dict = grouped_matrix(matrix, shown)
+    if any(isinstance(v, str) for v in display_values.values()):
+        from .selectors import suppress_counts
+
+        values = suppress_counts(values)
+    return [*shown, OTHERS], values
+
+
 def _heat(value: Any, peak: int) -> int:
     if not isinstance(value, int) or value == 0 or peak == 0:
         return 0
@@ -130,20 +161,22 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period)
     tables = _tables(figures, full)
-    peak = max([v for v in figures.matrix.values()] or [0])
+    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"])
+    raw = grouped_matrix(figures.matrix, matrix_agencies)
+    peak = max([v for v in raw.values()] or [0])
     matrix_rows = [
         (
             raiser,
             [
                 (
                     receiver,
-                    tables["matrix"].get((raiser, receiver), 0),
-                    _heat(figures.matrix.get((raiser, receiver), 0), peak),
+                    matrix_values.get((raiser, receiver), 0),
+                    _heat(raw.get((raiser, receiver), 0), peak),
                 )
-                for receiver in figures.agencies
+                for receiver in matrix_agencies
             ],
         )
-        for raiser in figures.agencies
+        for raiser in matrix_agencies
     ]
     audit_record(
         actor=request.user,
@@ -162,6 +195,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             "tables": tables,
             "full": full,
             "matrix_rows": matrix_rows,
+            "matrix_agencies": matrix_agencies,
             "can_drill_down": bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}),
             "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
         },
