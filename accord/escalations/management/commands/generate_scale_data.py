@@ -72,7 +72,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         partnership, agency_ids, people, bench = self._people(rng, agencies, users)
         self.stdout.write(
-            f"{len(agency_ids)} agencies and {len(people)} people in {time.monotonic() - started:.0f}s"
+            f"{len(agency_ids)} agencies and {sum(len(v) for v in people.values())} people in {time.monotonic() - started:.0f}s"
         )
         self._escalations(rng, partnership, agency_ids, people, bench, escalations, years, batch, started)
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.0f}s"))
