@@ -434,6 +434,16 @@ class ListFilterForm(forms.Form):
     urgency = forms.ChoiceField(label=_("Urgency"), required=False)
     agency = forms.TypedChoiceField(label=_("Agency"), required=False, coerce=int, empty_value=None)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    # Set by drill-down links from the reports; kept in the address, not shown as fields.
+    reached = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.HiddenInput,
+        choices=[(n, n) for n in range(1, 10)],
+    )
+    raised_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    raised_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, partnership, stages, **kwargs):
         super().__init__(*args, **kwargs)

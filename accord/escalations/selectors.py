@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accord.core import clock
 from accord.core.errors import NotFound
@@ -108,6 +109,9 @@ class ListFilters:
     agency: int | None = None
     overdue: bool = False
     urgency: str = ""
+    reached: int | None = None  # the highest stage reached, for drill-down from the reports
+    raised_from: dt.date | None = None
+    raised_to: dt.date | None = None
 
 
 def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> QuerySet[Escalation]:
@@ -126,6 +130,15 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
         qs = qs.filter(overdue_q())
     if filters.urgency:
         qs = qs.filter(urgency=filters.urgency)
+    if filters.reached:
+        qs = qs.filter(highest_stage=filters.reached)
+    if filters.raised_from:
+        qs = qs.filter(
+            raised_at__gte=timezone.make_aware(dt.datetime.combine(filters.raised_from, dt.time.min))
+        )
+    if filters.raised_to:
+        end = filters.raised_to + dt.timedelta(days=1)
+        qs = qs.filter(raised_at__lt=timezone.make_aware(dt.datetime.combine(end, dt.time.min)))
     return qs.order_by("-raised_at", "-id")
 
 

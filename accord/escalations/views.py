@@ -371,6 +371,9 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             agency=cd["agency"],
             overdue=cd["overdue"],
             urgency=cd["urgency"],
+            reached=cd["reached"],
+            raised_from=cd["raised_from"],
+            raised_to=cd["raised_to"],
         )
     qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -378,7 +381,7 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,
         partnership_id=partnership.pk,
-        payload={"filters": {k: v for k, v in filters.__dict__.items() if v}, "page": page.number},
+        payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}, "page": page.number},
     )
     query = request.GET.copy()
     query.pop("page", None)

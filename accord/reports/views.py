@@ -94,24 +94,45 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
     }
     if not full:
         data = suppressed(figures)
+    sections = [
+        (
+            _("Stage reached"),
+            [(f"Stage {k}", v, {"reached": k}) for k, v in data["by_stage_reached"].items()],
+            "stage",
+        ),
+        (
+            _("Kind"),
+            [(str(LABELS["kind"].get(k, k)), v, {"kind": k}) for k, v in data["by_kind"].items()],
+            None,
+        ),
+        (
+            _("Urgency"),
+            [(str(LABELS["urgency"].get(k, k)), v, {"urgency": k}) for k, v in data["by_urgency"].items()],
+            None,
+        ),
+        (_("Where it came from"), _labelled(data["by_origin"], LABELS["origin"]), None),
+        (
+            _("Where they stand now"),
+            [(str(LABELS["status"].get(k, k)), v, {"status": k}) for k, v in data["by_status"].items()],
+            None,
+        ),
+        (_("Area of disagreement"), list(data["by_area"].items()), None),
+        (_("Practice theme"), list(data["by_theme"].items()), None),
+        (_("Raising agency"), list(data["by_raising_agency"].items()), None),
+        (_("Receiving agency"), list(data["by_receiving_agency"].items()), None),
+        (
+            _("Outcomes of escalations resolved in the period"),
+            _labelled(data["outcomes"], LABELS["outcome"]),
+            None,
+        ),
+    ]
+    sections = [
+        (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], kind)
+        for title, rows, kind in sections
+    ]
     return {
         "total": data["total"],
-        "sections": [
-            (_("Stage reached"), [(f"Stage {k}", v) for k, v in data["by_stage_reached"].items()], "stage"),
-            (_("Kind"), _labelled(data["by_kind"], LABELS["kind"]), None),
-            (_("Urgency"), _labelled(data["by_urgency"], LABELS["urgency"]), None),
-            (_("Where it came from"), _labelled(data["by_origin"], LABELS["origin"]), None),
-            (_("Where they stand now"), _labelled(data["by_status"], LABELS["status"]), None),
-            (_("Area of disagreement"), list(data["by_area"].items()), None),
-            (_("Practice theme"), list(data["by_theme"].items()), None),
-            (_("Raising agency"), list(data["by_raising_agency"].items()), None),
-            (_("Receiving agency"), list(data["by_receiving_agency"].items()), None),
-            (
-                _("Outcomes of escalations resolved in the period"),
-                _labelled(data["outcomes"], LABELS["outcome"]),
-                None,
-            ),
-        ],
+        "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
@@ -161,6 +182,44 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period)
     tables = _tables(figures, full)
+    if request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}:
+        # Drill-down to the escalations behind a figure (the list shows only what rule 7 allows).
+        from urllib.parse import urlencode
+
+        window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
+        tables["sections"] = [
+            (
+                title,
+                [
+                    (label, value, urlencode({**drill, **window}) if drill else None)
+                    for label, value, drill in rows
+                ],
+                kind,
+            )
+            for title, rows, kind in tables["sections"]
+        ]
+    else:
+        tables["sections"] = [
+            (title, [(label, value, None) for label, value, _d in rows], kind)
+            for title, rows, kind in tables["sections"]
+        ]
+    trend_chart = None
+    if full and figures.trend:
+        from django.utils.safestring import mark_safe
+
+        from .charts import line_chart
+
+        labels = [f"{t['start']:%b %Y}" for t in figures.trend]
+        svg = line_chart(
+            str(_("Escalations raised, reaching the PDG and resolved, by period")),
+            labels,
+            {
+                str(_("Raised")): [t["raised"] for t in figures.trend],
+                str(_("Reached the PDG")): [t["formal"] for t in figures.trend],
+                str(_("Resolved")): [t["resolved"] for t in figures.trend],
+            },
+        )
+        trend_chart = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
     matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"])
     raw = grouped_matrix(figures.matrix, matrix_agencies)
     peak = max([v for v in raw.values()] or [0])
@@ -196,6 +255,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             "full": full,
             "matrix_rows": matrix_rows,
             "matrix_agencies": matrix_agencies,
+            "trend_chart": trend_chart,
             "can_drill_down": bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}),
             "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
         },
@@ -216,7 +276,7 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(["section", "item", "count"])
     writer.writerow(["Escalations raised", f"{period.start} to {period.end}", tables["total"]])
     for title, rows, _kind in tables["sections"]:
-        for label, value in rows:
+        for label, value, _drill in rows:
             writer.writerow([str(title), label, value])
     for (raiser, receiver), value in tables["matrix"].items():
         writer.writerow(["Raised by → with", f"{raiser} → {receiver}", value])

@@ -205,3 +205,36 @@ def test_the_api_serves_the_same_figures(client, world, scene):
     assert r.json()["by_status"] == {"open": SUPPRESSED, "resolved": SUPPRESSED}
     _, p_token = api_token_create(actor=None, user=world.practitioner_health)
     assert client.get("/api/v1/reports/pdg", HTTP_AUTHORIZATION=f"Bearer {p_token}").status_code == 403
+
+
+def test_drill_down_from_a_figure_lists_the_escalations_behind_it(client, world, scene):
+    sign_in(client, world.pdg_chair)
+    html = client.get(
+        "/reports/pdg/",
+        {
+            "start-day": 1,
+            "start-month": 10,
+            "start-year": 2026,
+            "end-day": 31,
+            "end-month": 12,
+            "end-year": 2026,
+        },
+    ).content.decode()
+    assert "reached=4" in html and "raised_from=2026-10-01" in html
+    listing = client.get(
+        "/escalations/", {"reached": 4, "raised_from": "2026-10-01", "raised_to": "2026-12-31"}
+    ).content.decode()
+    assert scene["formal"].reference in listing and "1 escalation" in listing
+    # Behind "stage 1" the PDG sees nothing: those are not formal (rule 7 still applies).
+    assert (
+        "0 escalations"
+        in client.get("/escalations/", {"reached": 1, "raised_from": "2026-10-01"}).content.decode()
+    )
+    client.logout()
+    sign_in(client, world.admin)
+    assert (
+        "reached=4"
+        not in client.get(
+            "/reports/pdg/", {"start-day": 1, "start-month": 10, "start-year": 2026}
+        ).content.decode()
+    )
