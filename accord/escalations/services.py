@@ -635,9 +635,14 @@ def escalation_resume(
     return escalation
 
 
-def escalations_recompute_due_dates(*, partnership: Partnership) -> int:
-    """Recompute every open stage's due date from its history (after a calendar or ladder change)."""
+def escalations_recompute_due_dates(*, partnership: Partnership, refresh_timescales: bool = False) -> int:
+    """Recompute every open stage's due date from its history (after a calendar or ladder change).
+
+    With ``refresh_timescales`` the open stages also take the ladder's current number of
+    working days (routine or urgent).
+    """
     changed = 0
+    stages = {s.number: s for s in Stage.objects.filter(partnership=partnership)}
     with transaction.atomic():
         periods = (
             StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
@@ -645,6 +650,11 @@ def escalations_recompute_due_dates(*, partnership: Partnership) -> int:
             .prefetch_related("pauses")
         )
         for period in periods:
+            if refresh_timescales and period.stage in stages:
+                days = stages[period.stage].working_days(urgent=period.escalation.urgency == Urgency.URGENT)
+                if days != period.working_days:
+                    period.working_days = days
+                    period.save(update_fields=["working_days"])
             due = period_due_date(period, partnership)
             if due != period.due_date:
                 period.due_date = due

@@ -125,6 +125,18 @@ class PartnershipAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_related(self, request, form, formsets, change):
+        """A new bank-holiday calendar or ladder moves the open stages' due dates with it."""
+        super().save_related(request, form, formsets, change)
+        from accord.escalations.services import escalations_recompute_due_dates
+
+        stages_changed = any(fs.has_changed() for fs in formsets if fs.model is Stage)
+        if stages_changed or {"holiday_country", "holiday_subdivision"} & set(form.changed_data):
+            changed = escalations_recompute_due_dates(
+                partnership=form.instance, refresh_timescales=stages_changed
+            )
+            self.message_user(request, f"Due dates recomputed for {changed} open stages.")
+
 
 @admin.register(Agency, site=site)
 class AgencyAdmin(ScopedAdmin):

@@ -470,10 +470,9 @@ def test_each_stage_gets_its_own_due_date(world):
 def test_a_ladder_change_recomputes_open_due_dates(world):
     e = world.raised(at=at(2026, 11, 2))
     world.partnership.stages.filter(number=1).update(routine_working_days=3)
-    from accord.escalations.models import StagePeriod
-
-    StagePeriod.objects.filter(escalation=e).update(working_days=3)
-    assert services.escalations_recompute_due_dates(partnership=world.partnership) == 1
+    assert (
+        services.escalations_recompute_due_dates(partnership=world.partnership, refresh_timescales=True) == 1
+    )
     e.refresh_from_db()
     assert e.due_date == dt.date(2026, 11, 5)
 
