@@ -535,3 +535,15 @@ def test_a_discussion_in_the_future_is_refused(world):
             note="x",
         )
     assert "held_on" in refused.value.message_dict
+
+
+def test_a_calendar_change_recomputes_open_due_dates(world):
+    # Raised Wednesday 30 Dec 2026, 5 working days. England: 1 Jan is a holiday -> due 7 Jan 2027.
+    e = world.raised(at=at(2026, 12, 30))
+    assert e.due_date == dt.date(2027, 1, 7)
+    # Scotland also keeps 2 January (a Saturday in 2027, so Monday 4 January is the substitute).
+    world.partnership.holiday_subdivision = "SCT"
+    world.partnership.save()
+    assert services.escalations_recompute_due_dates(partnership=world.partnership) == 1
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2027, 1, 8)
