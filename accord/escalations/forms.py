@@ -443,6 +443,11 @@ class ListFilterForm(forms.Form):
         choices=[(n, n) for n in range(1, 10)],
     )
     raised_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    origin = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
+    area = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    theme = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    raised_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    received_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     raised_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, partnership, stages, **kwargs):

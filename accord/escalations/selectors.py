@@ -110,6 +110,11 @@ class ListFilters:
     overdue: bool = False
     urgency: str = ""
     reached: int | None = None  # the highest stage reached, for drill-down from the reports
+    origin: str = ""
+    area: str = ""
+    theme: str = ""
+    raised_by_agency: int | None = None
+    received_by_agency: int | None = None
     raised_from: dt.date | None = None
     raised_to: dt.date | None = None
 
@@ -132,6 +137,16 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
         qs = qs.filter(urgency=filters.urgency)
     if filters.reached:
         qs = qs.filter(highest_stage=filters.reached)
+    if filters.origin:
+        qs = qs.filter(origin=filters.origin)
+    if filters.area:
+        qs = qs.filter(area_of_disagreement__code=filters.area)
+    if filters.theme:
+        qs = qs.filter(themes__code=filters.theme)
+    if filters.raised_by_agency:
+        qs = qs.filter(raising_agency_id=filters.raised_by_agency)
+    if filters.received_by_agency:
+        qs = qs.filter(with_agency_id=filters.received_by_agency)
     if filters.raised_from:
         qs = qs.filter(
             raised_at__gte=timezone.make_aware(dt.datetime.combine(filters.raised_from, dt.time.min))

@@ -372,6 +372,11 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             overdue=cd["overdue"],
             urgency=cd["urgency"],
             reached=cd["reached"],
+            origin=cd["origin"],
+            area=cd["area"],
+            theme=cd["theme"],
+            raised_by_agency=cd["raised_by_agency"],
+            received_by_agency=cd["received_by_agency"],
             raised_from=cd["raised_from"],
             raised_to=cd["raised_to"],
         )

@@ -112,6 +112,10 @@ class Figures:
     iru: dict[str, Any]
     themes_response: list[dict[str, Any]]
     trend: list[dict[str, Any]] = field(default_factory=list)
+    # For drill-down links: labels and names back to the codes and ids the list filters on.
+    area_codes: dict[str, str] = field(default_factory=dict)
+    theme_codes: dict[str, str] = field(default_factory=dict)
+    agency_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _percentile(values: list[int], q: float) -> float | None:
@@ -250,6 +254,9 @@ def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = 
             for e in themes.order_by("raised_at")
         ],
     )
+    figures.area_codes = dict(partnership.areas_of_disagreement.values_list("label", "code"))
+    figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
+    figures.agency_ids = {name: pk for pk, name in agencies.items()}
     if with_trend:
         for n in range(HISTORY_PERIODS, 0, -1):
             earlier = period.previous(n)

@@ -110,16 +110,42 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
             [(str(LABELS["urgency"].get(k, k)), v, {"urgency": k}) for k, v in data["by_urgency"].items()],
             None,
         ),
-        (_("Where it came from"), _labelled(data["by_origin"], LABELS["origin"]), None),
+        (
+            _("Where it came from"),
+            [(str(LABELS["origin"].get(k, k)), v, {"origin": k}) for k, v in data["by_origin"].items()],
+            None,
+        ),
         (
             _("Where they stand now"),
             [(str(LABELS["status"].get(k, k)), v, {"status": k}) for k, v in data["by_status"].items()],
             None,
         ),
-        (_("Area of disagreement"), list(data["by_area"].items()), None),
-        (_("Practice theme"), list(data["by_theme"].items()), None),
-        (_("Raising agency"), list(data["by_raising_agency"].items()), None),
-        (_("Receiving agency"), list(data["by_receiving_agency"].items()), None),
+        (
+            _("Area of disagreement"),
+            [(k, v, {"area": figures.area_codes.get(k, "")}) for k, v in data["by_area"].items()],
+            None,
+        ),
+        (
+            _("Practice theme"),
+            [(k, v, {"theme": figures.theme_codes.get(k, "")}) for k, v in data["by_theme"].items()],
+            None,
+        ),
+        (
+            _("Raising agency"),
+            [
+                (k, v, {"raised_by_agency": figures.agency_ids.get(k, "")})
+                for k, v in data["by_raising_agency"].items()
+            ],
+            None,
+        ),
+        (
+            _("Receiving agency"),
+            [
+                (k, v, {"received_by_agency": figures.agency_ids.get(k, "")})
+                for k, v in data["by_receiving_agency"].items()
+            ],
+            None,
+        ),
         (
             _("Outcomes of escalations resolved in the period"),
             _labelled(data["outcomes"], LABELS["outcome"]),

@@ -238,3 +238,38 @@ def test_drill_down_from_a_figure_lists_the_escalations_behind_it(client, world,
             "/reports/pdg/", {"start-day": 1, "start-month": 10, "start-year": 2026}
         ).content.decode()
     )
+
+
+def test_every_breakdown_drills_down(client, world, scene):
+    sign_in(client, world.pdg_chair)
+    html = client.get(
+        "/reports/pdg/",
+        {
+            "start-day": 1,
+            "start-month": 10,
+            "start-year": 2026,
+            "end-day": 31,
+            "end-month": 12,
+            "end-year": 2026,
+        },
+    ).content.decode()
+    for fragment in (
+        "area=levels-of-risk",
+        "theme=neglect",
+        f"raised_by_agency={world.health.pk}",
+        f"received_by_agency={world.social.pk}",
+        "origin=conference",
+        "kind=case",
+        "status=open",
+    ):
+        assert fragment in html, fragment
+    listing = client.get(
+        "/escalations/",
+        {
+            "raised_by_agency": world.health.pk,
+            "theme": "neglect",
+            "raised_from": "2026-10-01",
+            "raised_to": "2026-12-31",
+        },
+    ).content.decode()
+    assert scene["formal"].reference in listing
