@@ -11,27 +11,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accord.escalations import services
 from accord.escalations.models import Draft
 from accord.testing.auth import sign_in
+from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "practitioner_health",
-    "manager_health",
-    "senior_health",
-    "practitioner_social",
-    "manager_social",
-    "senior_social",
-    "practitioner_other",
-    "manager_other",
-    "chair",
-    "pdg_member",
-    "pdg_chair",
-    "facilitator",
-    "admin",
-    "executive",
-    "auditor",
-]
-PARTIES = {"practitioner_health", "manager_health", "practitioner_social", "manager_social"}
+ROLES = WORLD_ROLES
+PARTIES = STAGE_1_PARTIES
 RAISERS = {
     "practitioner_health",
     "manager_health",

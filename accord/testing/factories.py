@@ -103,6 +103,28 @@ def raise_details(
     return services.RaiseDetails(**values)
 
 
+# The people of a World, by attribute name, as the permission matrices drive them.
+WORLD_ROLES = [
+    "practitioner_health",
+    "manager_health",
+    "senior_health",
+    "practitioner_social",
+    "manager_social",
+    "senior_social",
+    "practitioner_other",
+    "manager_other",
+    "chair",
+    "pdg_member",
+    "pdg_chair",
+    "facilitator",
+    "admin",
+    "executive",
+    "auditor",
+]
+# Who is a party to an escalation raised by practitioner_health with practitioner_social, at stage 1.
+STAGE_1_PARTIES = {"practitioner_health", "manager_health", "practitioner_social", "manager_social"}
+
+
 class World:
     """A partnership with two agencies, a full set of people in each role, and helpers
     that walk an escalation up the ladder through the services."""

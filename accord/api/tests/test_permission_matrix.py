@@ -7,27 +7,12 @@ import pytest
 from django.utils import timezone
 
 from accord.api.services import api_token_create
+from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "practitioner_health",
-    "manager_health",
-    "senior_health",
-    "practitioner_social",
-    "manager_social",
-    "senior_social",
-    "practitioner_other",
-    "manager_other",
-    "chair",
-    "pdg_member",
-    "pdg_chair",
-    "facilitator",
-    "admin",
-    "executive",
-    "auditor",
-]
-PARTIES = {"practitioner_health", "manager_health", "practitioner_social", "manager_social"}
+ROLES = WORLD_ROLES
+PARTIES = STAGE_1_PARTIES
 
 
 def body_for(endpoint, world):

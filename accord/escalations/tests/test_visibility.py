@@ -5,28 +5,11 @@ import pytest
 from accord.escalations import services
 from accord.escalations.models import Escalation, PdgActionKind
 from accord.escalations.policies import allowed_actions
-from accord.testing.factories import raise_details
+from accord.testing.factories import WORLD_ROLES, raise_details
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "practitioner_health",
-    "manager_health",
-    "senior_health",
-    "practitioner_social",
-    "manager_social",
-    "senior_social",
-    "practitioner_other",
-    "manager_other",
-    "chair",
-    "pdg_member",
-    "pdg_chair",
-    "facilitator",
-    "other_facilitator",
-    "admin",
-    "executive",
-    "auditor",
-]
+ROLES = WORLD_ROLES
 
 # Who sees an escalation raised by practitioner.health with practitioner.social, at each stage.
 EXPECTED = {
