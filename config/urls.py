@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 
 from accord.api.api import api
@@ -18,3 +19,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(API_PREFIX.lstrip("/") + "/", api.urls),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -131,6 +131,9 @@ MATRIX = {
         lambda s: reverse("reports:annual_xlsx"),
         only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
     ),
+    "oidc_authentication_init": (lambda s: reverse("oidc_authentication_init"), lambda r: 302),
+    "oidc_authentication_callback": (lambda s: reverse("oidc_authentication_callback"), lambda r: 302),
+    "oidc_logout": (lambda s: reverse("oidc_logout"), lambda r: 405),
     "admin:index": (lambda s: reverse("admin:index"), only({"admin"}, 200, 302)),
 }
 

@@ -32,6 +32,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path.startswith("/api/"):
             return None  # the API authenticates every request with a bearer token
+        if request.path.startswith("/oidc/"):
+            return None  # single sign-on: the provider's redirects come back before log-in
         return super().process_view(request, view_func, view_args, view_kwargs)
 
     def handle_no_permission(self, request: HttpRequest, view_func):

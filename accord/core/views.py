@@ -30,6 +30,14 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        from django.conf import settings
+
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["oidc_provider"] = getattr(settings, "OIDC_PROVIDER_NAME", "")
+        return context
+
 
 def home(request: HttpRequest) -> HttpResponse:
     partnership = request.partnership

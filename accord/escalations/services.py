@@ -934,6 +934,21 @@ def safe_filename(name: str) -> str:
     return base[:150]
 
 
+def _virus_check(content: bytes) -> None:
+    from accord.core import antivirus
+
+    if not antivirus.enabled():
+        return
+    try:
+        found = antivirus.scan(content)
+    except antivirus.ScanUnavailable:
+        raise ValidationError(
+            {"file": _("The file could not be checked for viruses. Try again later")}
+        ) from None
+    if found:
+        raise ValidationError({"file": _("The selected file contains a virus")})
+
+
 def escalation_add_document(
     *,
     actor: User,
@@ -976,7 +991,9 @@ def escalation_add_document(
         )
         from django.core.files.base import ContentFile
 
-        encrypted = encrypt_bytes(b"".join(upload.chunks()))
+        content = b"".join(upload.chunks())
+        _virus_check(content)
+        encrypted = encrypt_bytes(content)
         document.file.save(
             f"{escalation.pk}-{clock.now():%Y%m%d%H%M%S%f}.bin", ContentFile(encrypted), save=False
         )

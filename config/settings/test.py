@@ -6,6 +6,13 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "accord-test-suite-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("ACCORD_DERIVE_DEV_KEYS", "1")
+# Single sign-on is switched on in the tests, against a provider that is never called.
+os.environ.setdefault("OIDC_RP_CLIENT_ID", "accord-test")
+os.environ.setdefault("OIDC_OP_AUTHORIZATION_ENDPOINT", "https://idp.example.invalid/authorize")
+os.environ.setdefault("OIDC_OP_TOKEN_ENDPOINT", "https://idp.example.invalid/token")
+os.environ.setdefault("OIDC_OP_USER_ENDPOINT", "https://idp.example.invalid/userinfo")
+os.environ.setdefault("OIDC_OP_JWKS_ENDPOINT", "https://idp.example.invalid/jwks")
+os.environ.setdefault("OIDC_PROVIDER_NAME", "Testshire ID")
 
 from .base import *
 
