@@ -173,10 +173,12 @@ def subject_access(*, actor, agency_reference: str) -> tuple[bytes, int]:
         for e in escalations:
             records.append(_escalation_record(e, reference_hash))
             for d in e.documents.all():
-                with d.file.open("rb") as stored:
-                    archive.writestr(
-                        f"documents/{e.reference}/{d.pk}-{d.filename}", decrypt_bytes(stored.read())
-                    )
+                try:
+                    with d.file.open("rb") as stored:
+                        content = decrypt_bytes(stored.read())
+                except OSError:
+                    content = b"This document is listed in Accord but its file is missing from storage."
+                archive.writestr(f"documents/{e.reference}/{d.pk}-{d.filename}", content)
         archive.writestr(
             "subject-access.json",
             json.dumps(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from . import services
 from .models import Draft, Escalation, Kind
 from .policies import allowed_actions, can_raise_in
 from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
+
+logger = logging.getLogger("accord.escalations")
 
 # --------------------------------------------------------------------------- helpers
 
@@ -465,8 +468,12 @@ def document_download(request: HttpRequest, pk: int, document: int) -> HttpRespo
         partnership_id=escalation.partnership_id,
         payload={"reference": escalation.reference},
     )
-    with doc.file.open("rb") as stored:
-        content = decrypt_bytes(stored.read())
+    try:
+        with doc.file.open("rb") as stored:
+            content = decrypt_bytes(stored.read())
+    except OSError:
+        logger.exception("Evidence document %s is missing from storage", doc.pk)
+        raise Http404 from None
     response = FileResponse(
         io.BytesIO(content), as_attachment=True, filename=doc.filename, content_type=doc.content_type
     )

@@ -367,3 +367,13 @@ def test_query_counts_do_not_grow_with_the_data(client, world):
         )
     large = {url: _queries(client, url) for url in small}
     assert large == small
+
+
+def test_a_document_missing_from_storage_is_not_found_not_an_error(client, world):
+    e = world.raised()
+    doc = services.escalation_add_document(
+        actor=world.practitioner_health, escalation=e, upload=SimpleUploadedFile("a.txt", b"words")
+    )
+    doc.file.storage.delete(doc.file.name)
+    login(client, world.practitioner_health)
+    assert client.get(reverse("escalations:document", args=[e.pk, doc.pk])).status_code == 404
