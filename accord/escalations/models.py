@@ -219,6 +219,8 @@ class StagePeriod(models.Model):
                 name="one_open_stage_period",
             )
         ]
+        # The timeliness report selects stages finished in a period.
+        indexes = [models.Index(fields=["ended_on"])]
 
 
 class Pause(models.Model):
@@ -289,6 +291,8 @@ class Resolution(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="outcome_valid")]
+        # The outcomes report selects resolutions made in a period.
+        indexes = [models.Index(fields=["resolved_at"])]
 
 
 class AgreedAction(models.Model):

@@ -14,6 +14,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -67,10 +69,14 @@ def annual_tables(partnership, year: int) -> dict[str, Any]:
         return [(str(labels.get(k, k)), v) for k, v in counts.items()]
 
     months = []
-    qs = raised_in(partnership, period)
-    by_month = {}
-    for row in qs.values_list("raised_at", flat=True):
-        by_month[(row.year, row.month)] = by_month.get((row.year, row.month), 0) + 1
+    by_month = {
+        (row["month"].year, row["month"].month): row["n"]
+        for row in raised_in(partnership, period)
+        .annotate(month=TruncMonth("raised_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
     cursor = period.start
     while cursor <= period.end:
         months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
@@ -107,18 +113,33 @@ def annual_tables(partnership, year: int) -> dict[str, Any]:
     }
 
 
-def _charts(data: dict[str, Any]) -> dict[str, str]:
+CHART_BARS = 12  # a longer breakdown is charted as its largest items and "all others"
+
+
+def chart_rows(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The rows to draw: all of them, or the largest and one bar for the rest (whose shown
+    counts are all in the table beside the chart, so the sum reveals nothing hidden)."""
+    if len(rows) <= CHART_BARS + 1:
+        return rows
+    ranked = sorted(rows, key=lambda r: (-(r[1] if isinstance(r[1], int) else 0), r[0]))
+    rest = sum(v for _label, v in ranked[CHART_BARS:] if isinstance(v, int))
+    return ranked[:CHART_BARS] + [(_("All others"), rest)]
+
+
+def _charts(data: dict[str, Any], *, png: bool = False) -> dict[str, str]:
     charts = {}
     for key, title, rows in data["tables"]:
         if key == "months" or not any(isinstance(v, int) and v > 0 for _label, v in rows):
             continue  # nothing to draw: every count is zero or hidden
-        charts[key] = mark_safe(bar_chart(str(title), [r[0] for r in rows], [r[1] for r in rows]))  # noqa: S308 - our own SVG
+        drawn = chart_rows(rows)
+        chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn], png=png)
+        charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = data["tables"][-1][2]
     if months:
         values = [v if isinstance(v, int) else 0 for _label, v in months]
         labels = [label for label, _value in months]
-        svg = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
-        charts["months"] = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
+        chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values}, png=png)
+        charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     return charts
 
 
@@ -132,9 +153,10 @@ class NarrativeForm(forms.ModelForm):
 def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]:
     data = annual_tables(partnership, year)
     narrative = AnnualNarrative.objects.filter(partnership=partnership, year=year).first()
+    charts = _charts(data, png=pdf)
     return {
         "data": data,
-        "charts": _charts(data),
+        "sections": [(key, title, rows, charts.get(key)) for key, title, rows in data["tables"]],
         "year": year,
         "narrative": narrative,
         "pdf": pdf,

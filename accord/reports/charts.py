@@ -1,10 +1,16 @@
 """Charts rendered on the server as SVG (matplotlib), so they work without JavaScript and in
-the PDF. Each chart is drawn beside its data table and has a title and a text summary."""
+the PDF. Each chart is drawn beside its data table and has a title and a text summary.
+
+A chart is a pure function of its title and data, and drawing one takes tens of
+milliseconds, so the last few drawn are kept in memory: a PDG meeting revisiting the
+same figures does not pay for them again."""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import io
-import itertools
 import re
 
 import matplotlib
@@ -14,7 +20,7 @@ import matplotlib.pyplot as plt
 
 matplotlib.rcParams["svg.fonttype"] = "none"  # real text: smaller, searchable, quick to print
 BLUE = "#1d70b8"
-_ids = itertools.count(1)
+CACHED_CHARTS = 64
 
 
 def _clean(svg: str, label: str) -> str:
@@ -22,17 +28,21 @@ def _clean(svg: str, label: str) -> str:
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)  # no inline styles (CSP)
-    # Several charts share a page: give each one its own ids.
-    prefix = f"chart{next(_ids)}-"
+    # Several charts share a page: give each one its own ids (the same chart, the same ids).
+    prefix = "chart" + hashlib.sha256(svg.encode()).hexdigest()[:10] + "-"
     svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r"#([A-Za-z_][\w.-]*)\)", lambda m: f"#{prefix}{m.group(1)})", svg)
     svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
-    safe = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{safe}" focusable="false" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_escape(label)}" focusable="false" ', 1)
 
 
-def bar_chart(title: str, labels: list[str], values: list[int | str]) -> str:
+def bar_chart(title: str, labels: list[str], values: list[int | str], *, png: bool = False) -> str:
     """A horizontal bar chart; a suppressed value ("fewer than 5") is drawn as no bar."""
+    return _bar_chart(str(title), tuple(str(label) for label in labels), tuple(values), png)
+
+
+@functools.lru_cache(maxsize=CACHED_CHARTS)
+def _bar_chart(title: str, labels: tuple[str, ...], values: tuple[int | str, ...], png: bool) -> str:
     numbers = [v if isinstance(v, int) else 0 for v in values]
     height = max(1.6, 0.45 * len(labels) + 0.8)
     fig, ax = plt.subplots(figsize=(6.5, height), dpi=72)
@@ -44,19 +54,29 @@ def bar_chart(title: str, labels: list[str], values: list[int | str]) -> str:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")
-    plt.close(fig)
-    return _clean(buffer.getvalue(), title)
+    return _finish(fig, title, png)
 
 
-def line_chart(title: str, labels: list[str], series: dict[str, list[int]]) -> str:
+def line_chart(title: str, labels: list[str], series: dict[str, list[int]], *, png: bool = False) -> str:
+    """Lines over labelled periods (one line a series)."""
+    return _line_chart(
+        str(title),
+        tuple(str(label) for label in labels),
+        tuple((str(name), tuple(values)) for name, values in series.items()),
+        png,
+    )
+
+
+@functools.lru_cache(maxsize=CACHED_CHARTS)
+def _line_chart(
+    title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...], png: bool
+) -> str:
     fig, ax = plt.subplots(figsize=(6.5, 2.8), dpi=72)
     styles = ["-", "--", ":"]
-    for i, (name, values) in enumerate(series.items()):
+    positions = list(range(len(labels)))
+    for i, (name, values) in enumerate(series):
         ax.plot(
-            labels,
+            positions,
             values,
             styles[i % 3],
             marker="o",
@@ -65,12 +85,29 @@ def line_chart(title: str, labels: list[str], series: dict[str, list[int]]) -> s
         )
     ax.set_title(title, fontsize=11, loc="left")
     ax.legend(fontsize=8, frameon=False)
+    ax.set_xticks(positions, labels=labels)
     ax.tick_params(axis="x", labelsize=8, rotation=30)
     ax.yaxis.get_major_locator().set_params(integer=True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    return _finish(fig, title, png)
+
+
+def _finish(fig, title: str, png: bool) -> str:
+    """The figure as inline SVG for pages, or as a PNG ``<img>`` for the PDF: a PDF renderer
+    lays out an SVG node by node, which made the annual report's PDF several times slower."""
     fig.tight_layout()
+    if png:
+        raw = io.BytesIO()
+        fig.savefig(raw, format="png", dpi=150)
+        plt.close(fig)
+        encoded = base64.b64encode(raw.getvalue()).decode()
+        return f'<img src="data:image/png;base64,{encoded}" alt="{_escape(title)}">'
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
     plt.close(fig)
     return _clean(buffer.getvalue(), title)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")

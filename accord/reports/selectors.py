@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Ceil, Floor, RowNumber
 from django.utils import timezone
 
 from accord.escalations.models import (
@@ -118,13 +119,34 @@ class Figures:
     agency_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _percentile(values: list[int], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+def _percentiles_in_db(
+    periods: QuerySet[StagePeriod], quantiles: tuple[float, ...]
+) -> dict[int, dict[float, float]]:
+    """Per stage, each quantile of working days taken, interpolated between ranks as
+    PostgreSQL's ``percentile_cont`` does; computed in the database with window functions
+    (portable to SQLite), returning at most two rows per stage and quantile."""
+    ranked = periods.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage")], order_by=F("working_days_taken").asc()),
+        size=Window(Count("id"), partition_by=[F("stage")]),
+    )
+    wanted = Q(pk__in=[])
+    for q in quantiles:
+        position = (F("size") - 1) * q
+        wanted |= Q(rank=Floor(position) + 1) | Q(rank=Ceil(position) + 1)
+    rows = ranked.filter(wanted).values_list("stage", "rank", "size", "working_days_taken")
+    by_rank: dict[int, dict[int, int]] = {}
+    sizes: dict[int, int] = {}
+    for stage, rank, size, days in rows:
+        by_rank.setdefault(stage, {})[rank - 1] = days
+        sizes[stage] = size
+    result: dict[int, dict[float, float]] = {}
+    for stage, ranks in by_rank.items():
+        result[stage] = {}
+        for q in quantiles:
+            position = (sizes[stage] - 1) * q
+            low, high = math.floor(position), math.ceil(position)
+            result[stage][q] = ranks[low] + (ranks[high] - ranks[low]) * (position - low)
+    return result
 
 
 def timeliness(partnership: Partnership, period: Period) -> dict[int, dict[str, Any]]:
@@ -142,19 +164,30 @@ def timeliness(partnership: Partnership, period: Period) -> dict[int, dict[str, 
         .annotate(n=Count("id"), on_time_n=Count("id", filter=Q(on_time=True)))
         .order_by("stage")
     }
-    days_by_stage: dict[int, list[int]] = {}
-    for stage, days in periods.values_list("stage", "working_days_taken"):
-        days_by_stage.setdefault(stage, []).append(days)
+    percentiles = _percentiles_in_db(periods, (0.5, 0.9))
     result: dict[int, dict[str, Any]] = {}
     for stage, row in summary.items():
-        days = days_by_stage.get(stage, [])
         result[stage] = {
             "completed": row["n"],
-            "median_working_days": _percentile(days, 0.5),
-            "p90_working_days": _percentile(days, 0.9),
+            "median_working_days": percentiles.get(stage, {}).get(0.5),
+            "p90_working_days": percentiles.get(stage, {}).get(0.9),
             "within_timescale_percent": round(100 * row["on_time_n"] / row["n"]) if row["n"] else None,
         }
     return result
+
+
+def _bucket(periods: list[Period]) -> Case:
+    """Which of these contiguous periods (newest first) a raised_at falls in: 0, 1, ..."""
+    return Case(
+        *(When(raised_at__gte=day_bounds(p)[0], then=Value(i)) for i, p in enumerate(periods)),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def _span(partnership: Partnership, periods: list[Period]) -> QuerySet[Escalation]:
+    """Escalations raised from the start of the oldest period to the end of the newest."""
+    return raised_in(partnership, Period(periods[-1].start, periods[0].end)).annotate(bucket=_bucket(periods))
 
 
 def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal]:
@@ -170,12 +203,15 @@ def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal
     )
     if not agencies:
         return []
-    now_qs = raised_in(partnership, period)
-    history = [raised_in(partnership, period.previous(n)) for n in range(1, HISTORY_PERIODS + 1)]
+    periods = [period] + [period.previous(n) for n in range(1, HISTORY_PERIODS + 1)]
+    span = _span(partnership, periods)
     signals = []
     for direction, field_name in (("raised", "raising_agency_id"), ("received", "with_agency_id")):
-        observed = _counts(now_qs, field_name)
-        past = [_counts(qs, field_name) for qs in history]
+        # One query: counts per period and agency.
+        counts: list[dict[int, int]] = [{} for _ in periods]
+        for row in span.values("bucket", field_name).annotate(n=Count("id")).order_by():
+            counts[row["bucket"]][row[field_name]] = row["n"]
+        observed, past = counts[0], counts[1:]
         any_history = any(sum(p.values()) for p in past)
         partnership_rate = sum(observed.values()) / len(agencies)
         for pk, name in agencies:
@@ -185,6 +221,33 @@ def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal
             if seen == 0 or (expected > 0 and probability < LOW_CHALLENGE_P):
                 signals.append(AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3)))
     return signals
+
+
+def trend(partnership: Partnership, period: Period) -> list[dict[str, Any]]:
+    """Raised, reached the PDG and resolved, for this period and the four before it, oldest
+    first, in one query."""
+    periods = [period] + [period.previous(n) for n in range(1, HISTORY_PERIODS + 1)]
+    rows = {
+        row["bucket"]: row
+        for row in _span(partnership, periods)
+        .values("bucket")
+        .annotate(
+            raised=Count("id"),
+            formal=Count("id", filter=Q(highest_stage__gte=4)),
+            resolved=Count("id", filter=Q(status=Status.RESOLVED)),
+        )
+        .order_by()
+    }
+    return [
+        {
+            "start": p.start,
+            "end": p.end,
+            "raised": rows.get(i, {}).get("raised", 0),
+            "formal": rows.get(i, {}).get("formal", 0),
+            "resolved": rows.get(i, {}).get("resolved", 0),
+        }
+        for i, p in reversed(list(enumerate(periods)))
+    ]
 
 
 def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = True) -> Figures:
@@ -258,27 +321,7 @@ def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = 
     figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     if with_trend:
-        for n in range(HISTORY_PERIODS, 0, -1):
-            earlier = period.previous(n)
-            eqs = raised_in(partnership, earlier)
-            figures.trend.append(
-                {
-                    "start": earlier.start,
-                    "end": earlier.end,
-                    "raised": eqs.count(),
-                    "formal": eqs.filter(highest_stage__gte=4).count(),
-                    "resolved": eqs.filter(status=Status.RESOLVED).count(),
-                }
-            )
-        figures.trend.append(
-            {
-                "start": period.start,
-                "end": period.end,
-                "raised": figures.total,
-                "formal": qs.filter(highest_stage__gte=4).count(),
-                "resolved": figures.by_status.get(Status.RESOLVED, 0),
-            }
-        )
+        figures.trend = trend(partnership, period)
     return figures
 
 

@@ -49,6 +49,7 @@ def test_annual_report_html_pdf_and_downloads_hold_no_child_details(client, worl
     pdf = client.get("/reports/annual.pdf", {"year": 2025})
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    text = " ".join(text.split())  # headings may wrap, depending on the fonts installed
     for heading in (
         "Annual report to the Partnership Executive Group",
         "Stage reached",

@@ -273,3 +273,55 @@ def test_every_breakdown_drills_down(client, world, scene):
         },
     ).content.decode()
     assert scene["formal"].reference in listing
+
+
+@pytest.mark.parametrize(
+    "sample", [[4], [0, 10], [3, 1, 2], [5, 5, 5, 9], list(range(37, 0, -3)) + [0, 0, 60]]
+)
+def test_percentiles_are_computed_in_the_database_as_percentile_cont_does(world, sample):
+    from statistics import median, quantiles
+
+    from accord.escalations.models import StagePeriod
+    from accord.reports.selectors import timeliness
+
+    escalation = world.raised(at=at(2026, 10, 5))
+    StagePeriod.objects.bulk_create(
+        StagePeriod(
+            escalation=escalation,
+            stage=7,
+            started_on=dt.date(2026, 10, 5),
+            working_days=5,
+            ended_on=dt.date(2026, 11, 2),
+            working_days_taken=days,
+            on_time=days <= 5,
+        )
+        for days in sample
+    )
+    row = timeliness(world.partnership, PERIOD)[7]
+    p90 = sample[0] if len(sample) == 1 else quantiles(sample, n=10, method="inclusive")[8]
+    assert row["completed"] == len(sample)
+    assert row["median_working_days"] == pytest.approx(median(sample))
+    assert row["p90_working_days"] == pytest.approx(p90)
+    assert row["within_timescale_percent"] == round(100 * sum(d <= 5 for d in sample) / len(sample))
+
+
+def test_low_challenge_and_trend_use_the_agencys_own_history(world):
+    """Health raised 4 a quarter for the four quarters before PERIOD and none in it: flagged
+    (P(0 | 4) < 5%); the trend counts each quarter."""
+    for n in range(1, 5):
+        earlier = PERIOD.previous(n)
+        for day in range(4):
+            d = earlier.start + dt.timedelta(days=1 + day)
+            world.raised(at=at(d.year, d.month, d.day))
+    world.raised(at=at(2026, 10, 6), raiser=world.practitioner_social, with_agency=world.health)
+    f = pdg_figures(world.partnership, PERIOD)
+    health = next(s for s in f.low_challenge if s.agency == world.health.name and s.direction == "raised")
+    assert (
+        health.observed == 0
+        and health.expected == 4.0
+        and health.probability == pytest.approx(0.018, abs=1e-3)
+    )
+    social = [s for s in f.low_challenge if s.agency == world.social.name and s.direction == "raised"]
+    assert social == []  # one raised against a history of none: not low
+    assert [t["raised"] for t in f.trend] == [4, 4, 4, 4, 1]
+    assert [t["start"] for t in f.trend] == [PERIOD.previous(n).start for n in (4, 3, 2, 1, 0)]

@@ -14,7 +14,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accord.core.crypto import encrypt_text, lookup_hash
@@ -75,6 +75,10 @@ class Command(BaseCommand):
             f"{len(agency_ids)} agencies and {sum(len(v) for v in people.values())} people in {time.monotonic() - started:.0f}s"
         )
         self._escalations(rng, partnership, agency_ids, people, bench, escalations, years, batch, started)
+        # Bulk inserts leave the planner without statistics until autovacuum comes round;
+        # without them PostgreSQL picks nested loops over millions of rows.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.0f}s"))
 
     # ------------------------------------------------------------------ people
