@@ -37,7 +37,13 @@ from accord.core.errors import (
 from accord.escalations import services
 from accord.escalations.models import Escalation, Event
 from accord.escalations.policies import allowed_actions
-from accord.escalations.selectors import ListFilters, escalation_get, escalation_list, is_overdue
+from accord.escalations.selectors import (
+    ListFilters,
+    escalation_get,
+    escalation_list,
+    is_overdue,
+    rows_between,
+)
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import partnership_agencies, partnerships_for
 
@@ -400,7 +406,7 @@ def list_escalations(request, q: Query[ListQuery]):
     qs = escalation_list(user=request.user, partnership=p, filters=filters).select_related("partnership")
     count = qs.count()
     start = (q.page - 1) * q.page_size
-    rows = list(qs[start : start + q.page_size])
+    rows = rows_between(qs, start, start + q.page_size, count)
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,

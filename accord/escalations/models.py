@@ -79,7 +79,7 @@ class EscalationQuerySet(models.QuerySet):
         """Every escalation ``user`` may see (DOMAIN.md rule 7). The one place it is decided."""
         from .policies import visibility_filter
 
-        return self.filter(visibility_filter(user)).distinct()
+        return self.filter(visibility_filter(user))
 
     def open(self) -> EscalationQuerySet:
         return self.exclude(status__in=CLOSED_STATUSES)

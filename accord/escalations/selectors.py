@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from accord.core.errors import NotFound
 from accord.partnership.models import Partnership, Role
 from accord.partnership.selectors import user_roles
 
-from .models import CLOSED_STATUSES, Escalation, Status
+from .models import CLOSED_STATUSES, Escalation, PdgAction, Status
 
 
 def _today() -> dt.date:
@@ -67,7 +68,7 @@ def awaiting_q(user, partnership: Partnership) -> Q:
     if roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}:
         q |= Q(formal_at__isnull=False, stage__gte=4)
     if Role.FACILITATOR in roles:
-        q |= Q(pdg_actions__facilitator=user)
+        q |= Q(pk__in=PdgAction.objects.filter(facilitator_id=user.pk).values("escalation_id"))
     return q
 
 
@@ -142,7 +143,11 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
     if filters.area:
         qs = qs.filter(area_of_disagreement__code=filters.area)
     if filters.theme:
-        qs = qs.filter(themes__code=filters.theme)
+        qs = qs.filter(
+            pk__in=Escalation.themes.through.objects.filter(practicetheme__code=filters.theme).values(
+                "escalation_id"
+            )
+        )
     if filters.raised_by_agency:
         qs = qs.filter(raising_agency_id=filters.raised_by_agency)
     if filters.received_by_agency:
@@ -155,6 +160,32 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
         end = filters.raised_to + dt.timedelta(days=1)
         qs = qs.filter(raised_at__lt=timezone.make_aware(dt.datetime.combine(end, dt.time.min)))
     return qs.order_by("-raised_at", "-id")
+
+
+def rows_between(qs: QuerySet, start: int, stop: int, count: int) -> list:
+    """``qs[start:stop]`` for an ordered queryset of ``count`` rows, read from whichever end
+    is nearer: the database walks past ``OFFSET`` rows, so the last page of a long list,
+    read backwards, costs what the first page does."""
+    stop = min(stop, count)
+    if start >= stop:
+        return []
+    if start <= count - stop:
+        return list(qs[start:stop])
+    rows = list(qs.reverse()[count - stop : count - start])
+    rows.reverse()
+    return rows
+
+
+class EitherEndPaginator(Paginator):
+    """Django's paginator, reading pages past the middle from the end (see ``rows_between``)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(rows_between(self.object_list, bottom, top, self.count), number, self)
 
 
 def is_overdue(escalation: Escalation, today: dt.date | None = None) -> bool:

@@ -344,6 +344,16 @@ def escalation_validate_details(
     }
 
 
+RELATED_ON_RAISE = (
+    "partnership",
+    "raised_by",
+    "raising_agency",
+    "with_agency",
+    "with_practitioner",
+    "area_of_disagreement",
+)
+
+
 def escalation_raise(
     *,
     actor: User,
@@ -396,7 +406,14 @@ def escalation_raise(
             raised_at=now,
             stage_started_on=today(),
         )
-        escalation.full_clean(exclude=["themes"])
+        # Field values are checked here; the related records were just read and the
+        # reference just issued, and the database enforces the check constraints, so
+        # asking again (about twenty queries) would prove nothing more.
+        escalation.full_clean(
+            exclude=["themes", *RELATED_ON_RAISE, "reference"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         escalation.save()
         escalation.themes.set(found["themes"])
         Child.objects.bulk_create(

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from . import forms as f
 from . import services
 from .models import Draft, Escalation, Kind
 from .policies import allowed_actions, can_raise_in
-from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
+from .selectors import EitherEndPaginator, ListFilters, escalation_get, escalation_list, is_overdue
 
 logger = logging.getLogger("accord.escalations")
 
@@ -384,7 +383,7 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             raised_to=cd["raised_to"],
         )
     qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = EitherEndPaginator(qs, 25).get_page(request.GET.get("page"))
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,

@@ -25,52 +25,89 @@ from .models import EmailState, Kind, Notification
 
 logger = logging.getLogger("accord.notifications")
 _REMINDER_LOCK = 74_737_002
+REMINDER_BATCH = 500  # notifications checked and inserted per query
 
 
 # ------------------------------------------------------------------ recipients
 
 
-def _role_holders(escalation, role: str) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__partnership_id=escalation.partnership_id,
-            role_assignments__role=role,
-            agency_id__in=[escalation.raising_agency_id, escalation.with_agency_id],
-        ).distinct()
+LEADING_ROLES = (Role.MANAGER, Role.SENIOR_LEADER, Role.PDG_MEMBER, Role.PDG_CHAIR)
+PDG_ROLES = (Role.PDG_MEMBER, Role.PDG_CHAIR)
+
+
+class Directory:
+    """Who holds the roles that own stages, and who owns each stage, read once.
+
+    For one event it reads the role holders of the escalation's two agencies and the
+    PDG; for a reminder sweep, those of the whole partnership. Either way the number of
+    queries does not grow with the number of escalations or recipients.
+    """
+
+    def __init__(self, partnership_id: int, agency_ids: Iterable[int] | None = None):
+        self.partnership_id = partnership_id
+        self.agency_ids = None if agency_ids is None else sorted({a for a in agency_ids if a})
+        self._holders: dict[tuple[str, int | None], list[User]] | None = None
+        self._stage_owners: dict[int, str] | None = None
+
+    def stage_owner(self, number: int) -> str:
+        if self._stage_owners is None:
+            from accord.partnership.models import Stage
+
+            self._stage_owners = dict(
+                Stage.objects.filter(partnership_id=self.partnership_id).values_list("number", "owner")
+            )
+        return self._stage_owners.get(number, StageOwner.PRACTITIONERS)
+
+    def holders(self, role: str, agency_ids: Iterable[int] = ()) -> list[User]:
+        """Active holders of ``role`` in the partnership: in these agencies, or anywhere for the PDG."""
+        if self._holders is None:
+            from accord.partnership.models import RoleAssignment
+
+            assignments = RoleAssignment.objects.filter(
+                partnership_id=self.partnership_id, role__in=LEADING_ROLES, user__is_active=True
+            ).select_related("user")
+            if self.agency_ids is not None:
+                assignments = assignments.filter(
+                    Q(user__agency_id__in=self.agency_ids) | Q(role__in=PDG_ROLES)
+                )
+            self._holders = {}
+            for a in assignments.order_by("user_id"):
+                key = (a.role, None if a.role in PDG_ROLES else a.user.agency_id)
+                self._holders.setdefault(key, []).append(a.user)
+        if role in PDG_ROLES:
+            return list(self._holders.get((role, None), []))
+        return [u for agency in dict.fromkeys(agency_ids) for u in self._holders.get((role, agency), [])]
+
+
+def _directory(escalation, directory: Directory | None) -> Directory:
+    return directory or Directory(
+        escalation.partnership_id, [escalation.raising_agency_id, escalation.with_agency_id]
     )
 
 
-def parties(escalation) -> list[User]:
+def parties(escalation, directory: Directory | None = None) -> list[User]:
     people = [escalation.raised_by]
     if escalation.with_practitioner_id:
         people.append(escalation.with_practitioner)
     else:
-        people += [
-            u for u in _role_holders(escalation, Role.MANAGER) if u.agency_id == escalation.with_agency_id
-        ]
+        # Raised with an agency and no named practitioner: its managers receive it.
+        people += _directory(escalation, directory).holders(Role.MANAGER, [escalation.with_agency_id])
     return people
 
 
-def stage_owners(escalation, stage_number: int | None = None) -> list[User]:
-    from accord.partnership.models import Stage
-
-    number = stage_number or escalation.stage
-    stage = Stage.objects.filter(partnership_id=escalation.partnership_id, number=number).first()
-    owner = stage.owner if stage else StageOwner.PRACTITIONERS
+def stage_owners(
+    escalation, stage_number: int | None = None, directory: Directory | None = None
+) -> list[User]:
+    directory = _directory(escalation, directory)
+    owner = directory.stage_owner(stage_number or escalation.stage)
+    agencies = [escalation.raising_agency_id, escalation.with_agency_id]
     if owner == StageOwner.PRACTITIONERS:
-        return parties(escalation)
+        return parties(escalation, directory)
     if owner == StageOwner.MANAGERS:
-        return _role_holders(escalation, Role.MANAGER)
+        return directory.holders(Role.MANAGER, agencies)
     if owner == StageOwner.SENIOR_LEADERS:
-        return _role_holders(escalation, Role.SENIOR_LEADER)
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__partnership_id=escalation.partnership_id,
-            role_assignments__role__in=[Role.PDG_MEMBER, Role.PDG_CHAIR],
-        ).distinct()
-    )
+        return directory.holders(Role.SENIOR_LEADER, agencies)
+    return directory.holders(Role.PDG_MEMBER) + directory.holders(Role.PDG_CHAIR)
 
 
 def _unique(users: Iterable[User], *, exclude: User | None = None) -> list[User]:
@@ -90,10 +127,9 @@ def _state_for(user: User) -> str:
     return EmailState.DIGEST if user.email_digest else EmailState.PENDING
 
 
-def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> int:
-    """Write one notification per recipient (in the caller's transaction). A key already used is skipped."""
+def _rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
     now = clock.now()
-    rows = [
+    return [
         Notification(
             key=f"{key}:{user.pk}"[:200],
             recipient=user,
@@ -106,11 +142,22 @@ def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> in
         )
         for user in recipients
     ]
+
+
+def _save(rows: list[Notification]) -> int:
+    """Insert the rows whose keys are new, in two queries however many there are."""
+    if not rows:
+        return 0
     existing = set(Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True))
-    fresh = [r for r in rows if r.key not in existing]
+    fresh = list({r.key: r for r in rows if r.key not in existing}.values())
     # The unique key also settles a race between two copies: the second insert is ignored.
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
+
+
+def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> int:
+    """Write one notification per recipient (in the caller's transaction). A key already used is skipped."""
+    return _save(_rows(escalation=escalation, kind=kind, recipients=recipients, key=key))
 
 
 def notify_for_event(event) -> None:
@@ -120,31 +167,32 @@ def notify_for_event(event) -> None:
     e = event.escalation
     actor = event.actor
     key = f"event:{event.pk}"
-    everyone = parties(e) + stage_owners(e)
+    directory = _directory(e, None)
+    everyone = parties(e, directory) + stage_owners(e, directory=directory)
     if event.type == EventType.RAISED:
         notify(
             escalation=e,
             kind=Kind.RAISED_WITH_YOU,
-            recipients=_unique(parties(e)[1:], exclude=actor),
+            recipients=_unique(parties(e, directory)[1:], exclude=actor),
             key=key,
         )
         if e.stage > 1:
             notify(
                 escalation=e,
                 kind=Kind.REACHED_YOUR_STAGE,
-                recipients=_unique(stage_owners(e), exclude=actor),
+                recipients=_unique(stage_owners(e, directory=directory), exclude=actor),
                 key=key + ":stage",
             )
     elif event.type == EventType.DISCUSSION:
         notify(escalation=e, kind=Kind.DISCUSSION, recipients=_unique(everyone, exclude=actor), key=key)
     elif event.type in (EventType.ESCALATED, EventType.FORMALLY_ESCALATED):
-        owners = _unique(stage_owners(e), exclude=actor)
+        owners = _unique(stage_owners(e, directory=directory), exclude=actor)
         notify(escalation=e, kind=Kind.REACHED_YOUR_STAGE, recipients=owners, key=key + ":stage")
         owner_ids = {u.pk for u in owners}
         notify(
             escalation=e,
             kind=Kind.ESCALATED,
-            recipients=[u for u in _unique(parties(e), exclude=actor) if u.pk not in owner_ids],
+            recipients=[u for u in _unique(parties(e, directory), exclude=actor) if u.pk not in owner_ids],
             key=key,
         )
     elif event.type == EventType.FACILITATOR_APPOINTED:
@@ -153,7 +201,7 @@ def notify_for_event(event) -> None:
         notify(
             escalation=e,
             kind=Kind.FACILITATOR_APPOINTED,
-            recipients=_unique(facilitator + parties(e), exclude=actor),
+            recipients=_unique(facilitator + parties(e, directory), exclude=actor),
             key=key,
         )
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
@@ -334,18 +382,26 @@ def send_due_reminders() -> int:
             open_ = Escalation.objects.filter(partnership=partnership, status=Status.OPEN).select_related(
                 "raised_by", "with_practitioner", "partnership"
             )
+            # Role holders and stage owners for the whole partnership, read once for the sweep.
+            directory = Directory(partnership.pk)
+            rows: list[Notification] = []
             for e in open_.filter(due_date=tomorrow):
                 key = f"due_soon:{e.pk}:{e.stage}:{e.stage_started_on}"
-                created += notify(
-                    escalation=e, kind=Kind.DUE_SOON, recipients=_unique(stage_owners(e)), key=key
-                )
-            for e in open_.filter(due_date__lt=today):
+                owners = _unique(stage_owners(e, directory=directory))
+                rows += _rows(escalation=e, kind=Kind.DUE_SOON, recipients=owners, key=key)
+            overdue = list(open_.filter(due_date__lt=today))
+            owners_of = {e.pk: _unique(stage_owners(e, directory=directory)) for e in overdue}
+            manager_ids = {
+                u.line_manager_id for owners in owners_of.values() for u in owners if u.line_manager_id
+            }
+            line_managers = User.objects.in_bulk(manager_ids)
+            for e in overdue:
                 late = calendar.working_days_between(e.due_date, today)
                 interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
-                owners = _unique(stage_owners(e))
-                managers = [u.line_manager for u in owners if u.line_manager_id]
+                owners = owners_of[e.pk]
+                managers = [line_managers.get(u.line_manager_id) for u in owners if u.line_manager_id]
                 key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}:{interval}"
-                created += notify(
-                    escalation=e, kind=Kind.OVERDUE, recipients=_unique(owners + managers), key=key
-                )
+                rows += _rows(escalation=e, kind=Kind.OVERDUE, recipients=_unique(owners + managers), key=key)
+            for start in range(0, len(rows), REMINDER_BATCH):
+                created += _save(rows[start : start + REMINDER_BATCH])
     return created

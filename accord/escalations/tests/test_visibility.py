@@ -134,3 +134,25 @@ def test_actions_offered_follow_the_stage(world):
     assert "pdg_act" in allowed_actions(world.pdg_member, f)
     assert "resolve" not in allowed_actions(world.pdg_chair, f)
     assert allowed_actions(world.executive, f) == set()
+
+
+def test_an_escalation_facilitated_twice_is_listed_once(world):
+    e = world.formal()
+    for _ in range(2):
+        services.escalation_pdg_action(
+            actor=world.pdg_chair,
+            escalation=e,
+            action=PdgActionKind.RESTORATIVE_FACILITATOR,
+            facilitator_username=world.facilitator.username,
+        )
+    assert list(Escalation.objects.visible_to(world.facilitator)) == [e]
+
+
+def test_the_raisers_line_manager_sees_it_whoever_they_are(world):
+    """Line management is read when the list is read: a change of manager takes effect at once."""
+    e = world.raised()  # stage 1: the health senior leader is not yet involved
+    assert not Escalation.objects.visible_to(world.senior_health).filter(pk=e.pk).exists()
+    world.practitioner_health.line_manager = world.senior_health
+    world.practitioner_health.save()
+    assert Escalation.objects.visible_to(world.senior_health).filter(pk=e.pk).exists()
+    assert world.senior_health.has_perm("escalations.view", e)

@@ -291,3 +291,51 @@ def test_the_notification_list_marks_items_read(world, client):
     client.post("/notifications/", {"frequency": "digest"})
     world.practitioner_social.refresh_from_db()
     assert world.practitioner_social.email_digest
+
+
+def _sweep_queries(world) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with clock.set_to(at(2026, 11, 11, 11)), CaptureQueriesContext(connection) as ctx:
+        created = send_due_reminders()
+    return created, len(ctx.captured_queries)
+
+
+def test_the_reminder_sweep_makes_the_same_number_of_queries_however_many_are_overdue(world):
+    """Owners, line managers and stage owners are read once a sweep, not once an escalation."""
+    world.raised(at=at(2026, 11, 2))
+    world.raised(at=at(2026, 11, 2), raiser=world.practitioner_social, with_agency=world.health)
+    Notification.objects.all().delete()
+    created, few = _sweep_queries(world)
+    assert created > 0
+    for _ in range(5):
+        world.raised(at=at(2026, 11, 2))
+        world.raised(at=at(2026, 11, 2), raiser=world.practitioner_social, with_agency=world.health)
+    Notification.objects.all().delete()
+    created_more, many = _sweep_queries(world)
+    assert created_more > created and many == few
+
+
+def test_raising_makes_the_same_number_of_queries_whoever_is_told(world):
+    """Telling an agency's managers (no named practitioner) costs no query a manager."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accord.testing.factories import UserFactory
+
+    def raise_one():
+        with CaptureQueriesContext(connection) as ctx:
+            world.raised(
+                raiser=world.practitioner_social, with_agency=world.health, with_practitioner_username=""
+            )
+        return len(ctx.captured_queries)
+
+    raise_one()  # warm: the year's first reference creates its counter; the raiser's roles are cached
+    few = raise_one()
+    for i in range(4):
+        UserFactory(username=f"extra.manager{i}", agency=world.health, roles=[(world.partnership, "manager")])
+    assert raise_one() == few
+    assert Notification.objects.filter(
+        kind=Kind.RAISED_WITH_YOU, recipient__username="extra.manager0"
+    ).exists()
