@@ -13,14 +13,21 @@ import hashlib
 import io
 import re
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-matplotlib.rcParams["svg.fonttype"] = "none"  # real text: smaller, searchable, quick to print
 BLUE = "#1d70b8"
-CACHED_CHARTS = 64
+CACHED_CHARTS = 32
+
+
+def _figure(width: float, height: float):
+    """A new figure and its axes. matplotlib is imported on first use, not at start-up, so a
+    worker that never draws a chart does not carry it; figures are made without pyplot,
+    which would keep every figure in a global registry until closed."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.fonttype"] = "none"  # real text: smaller, searchable, quick to print
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=72)
+    return fig, fig.add_subplot()
 
 
 def _clean(svg: str, label: str) -> str:
@@ -45,7 +52,7 @@ def bar_chart(title: str, labels: list[str], values: list[int | str], *, png: bo
 def _bar_chart(title: str, labels: tuple[str, ...], values: tuple[int | str, ...], png: bool) -> str:
     numbers = [v if isinstance(v, int) else 0 for v in values]
     height = max(1.6, 0.45 * len(labels) + 0.8)
-    fig, ax = plt.subplots(figsize=(6.5, height), dpi=72)
+    fig, ax = _figure(6.5, height)
     positions = list(range(len(labels)))
     ax.barh(positions, numbers, color=BLUE)
     ax.set_yticks(positions, labels=[label[:45] for label in labels], fontsize=9)
@@ -71,7 +78,7 @@ def line_chart(title: str, labels: list[str], series: dict[str, list[int]], *, p
 def _line_chart(
     title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...], png: bool
 ) -> str:
-    fig, ax = plt.subplots(figsize=(6.5, 2.8), dpi=72)
+    fig, ax = _figure(6.5, 2.8)
     styles = ["-", "--", ":"]
     positions = list(range(len(labels)))
     for i, (name, values) in enumerate(series):
@@ -100,12 +107,10 @@ def _finish(fig, title: str, png: bool) -> str:
     if png:
         raw = io.BytesIO()
         fig.savefig(raw, format="png", dpi=150)
-        plt.close(fig)
         encoded = base64.b64encode(raw.getvalue()).decode()
         return f'<img src="data:image/png;base64,{encoded}" alt="{_escape(title)}">'
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
-    plt.close(fig)
     return _clean(buffer.getvalue(), title)
 
 

@@ -44,9 +44,42 @@ from accord.partnership.models import (
 )
 
 BENCH_PASSWORD = "bench-password"
+# The two-step key of the benchmark's PDG users, so that a load run can sign them in.
+BENCH_TOTP_SECRET = "BENCHTWOSTEPSECRETKEYFORLOADRUNS"
+LOAD_RUN_PDG_USERS = 4
 KINDS = [k for k in AgencyKind.values if k != AgencyKind.PARTNERSHIP_BUSINESS_UNIT]
 STAGE_WEIGHTS = [70, 18, 8, 4]  # most settle at stage 1, few reach the PDG
 OUTCOMES = list(Outcome.values)
+
+
+def load_run_users() -> list[str]:
+    """PDG users for a load run, each with its own authenticator (a code is accepted once per
+    device): bench.pdg and bench.pdg2 onwards, sharing the key ``BENCH_TOTP_SECRET``. Idempotent."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    partnership = Partnership.objects.get(slug="benchmark")
+    first = User.objects.get(username="bench.pdg")
+    names = ["bench.pdg"] + [f"bench.pdg{i}" for i in range(2, LOAD_RUN_PDG_USERS + 1)]
+    for name in names:
+        user, created = User.objects.get_or_create(
+            username=name,
+            defaults={
+                "agency": first.agency,
+                "password": first.password,
+                "first_name": "Bench",
+                "last_name": "PDG",
+            },
+        )
+        if created:
+            RoleAssignment.objects.create(user=user, partnership=partnership, role=Role.PDG_MEMBER)
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            name="Benchmark authenticator",
+            defaults={"key": base64.b32decode(BENCH_TOTP_SECRET).hex(), "confirmed": True},
+        )
+    return names
 
 
 class Command(BaseCommand):
@@ -75,6 +108,7 @@ class Command(BaseCommand):
             f"{len(agency_ids)} agencies and {sum(len(v) for v in people.values())} people in {time.monotonic() - started:.0f}s"
         )
         self._escalations(rng, partnership, agency_ids, people, bench, escalations, years, batch, started)
+        load_run_users()
         # Bulk inserts leave the planner without statistics until autovacuum comes round;
         # without them PostgreSQL picks nested loops over millions of rows.
         with connection.cursor() as cursor:

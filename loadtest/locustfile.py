@@ -1,0 +1,174 @@
+"""A load run's mixed workload: practitioners, managers, the PDG and a partner system.
+
+Run by ``bin/load`` against Accord served by gunicorn on PostgreSQL, filled by
+``manage.py generate_scale_data``. Each simulated person signs in once, as a person
+would, then works through the pages they use, with a short pause between requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import random
+import re
+import struct
+import time
+from http.cookiejar import DefaultCookiePolicy
+
+from locust import HttpUser, between, task
+
+PASSWORD = "bench-password"
+TOTP_SECRET = "BENCHTWOSTEPSECRETKEYFORLOADRUNS"
+PDG_USERS = ["bench.pdg", "bench.pdg2", "bench.pdg3", "bench.pdg4"]
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ESCALATION_LINK = re.compile(r'href="/escalations/(\d+)/"')
+
+# Accord marks its cookies Secure; the load run talks plain HTTP on loopback, standing in
+# for the TLS-terminating proxy, so this process sends Secure cookies over HTTP too.
+DefaultCookiePolicy.return_ok_secure = lambda self, cookie, request: True
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """RFC 6238: the six-digit code an authenticator app shows now."""
+    counter = int((at or time.time()) // 30)
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+class Person(HttpUser):
+    abstract = True
+    wait_time = between(0.5, 2)
+    username = ""
+
+    def _post_form(self, path: str, data: dict, name: str):
+        page = self.client.get(path, name=name)
+        token = CSRF.search(page.text)
+        data = {**data, "csrfmiddlewaretoken": token.group(1) if token else ""}
+        return self.client.post(path, data, name=name + " (POST)", headers={"Referer": self.host + path})
+
+    def on_start(self):
+        response = self._post_form("/login/", {"username": self.username, "password": PASSWORD}, "/login/")
+        if self.username.startswith("bench.pdg"):
+            response = self._post_form("/login/verify/", {"code": totp(TOTP_SECRET)}, "/login/verify/")
+        if "/login/" in response.url:
+            raise RuntimeError(f"{self.username} could not sign in")
+        self.escalations: list[str] = []
+
+    def page(self, path: str, name: str):
+        """A page that must be the page asked for, not the sign-in page."""
+        with self.client.get(path, name=name, catch_response=True) as response:
+            if "/login/" in response.url:
+                response.failure("signed out")
+            return response
+
+    def open_an_escalation(self):
+        if not self.escalations:
+            listing = self.page("/escalations/?status=open", name="/escalations/?status=open")
+            self.escalations = ESCALATION_LINK.findall(listing.text)
+        if self.escalations:
+            self.page(f"/escalations/{random.choice(self.escalations)}/", name="/escalations/[id]/")
+
+
+class Practitioner(Person):
+    weight = 6
+    username = "bench.practitioner"
+
+    @task(4)
+    def my_work(self):
+        self.page("/", name="my work")
+
+    @task(3)
+    def an_escalation(self):
+        self.open_an_escalation()
+
+    @task(2)
+    def notifications(self):
+        self.page("/notifications/", name="/notifications/")
+
+    @task(1)
+    def search(self):
+        self.page("/escalations/?q=BEN-20", name="/escalations/?q=")
+
+
+class Manager(Person):
+    weight = 3
+    username = "bench.manager"
+
+    @task(3)
+    def my_work(self):
+        self.page("/", name="my work")
+
+    @task(3)
+    def list_filtered(self):
+        self.page(
+            f"/escalations/?status=open&stage={random.choice([1, 2, 3])}", name="/escalations/?status&stage"
+        )
+
+    @task(1)
+    def list_deep_page(self):
+        self.page(f"/escalations/?page={random.randint(2, 400)}", name="/escalations/?page=N")
+
+    @task(3)
+    def an_escalation(self):
+        self.open_an_escalation()
+
+
+class PDG(Person):
+    weight = 1
+    fixed_count = len(PDG_USERS)  # one simulated person a PDG account
+    _next = iter(range(10**6))
+
+    def on_start(self):
+        self.username = PDG_USERS[next(self._next) % len(PDG_USERS)]
+        super().on_start()
+
+    @task(2)
+    def standing_item(self):
+        self.page("/reports/pdg/", name="/reports/pdg/")
+
+    @task(2)
+    def formal_escalations(self):
+        self.page("/escalations/?reached=4", name="/escalations/?reached=4")
+
+    @task(1)
+    def an_escalation(self):
+        self.open_an_escalation()
+
+
+class PartnerSystem(HttpUser):
+    """A partner agency's case system reading and raising through the API."""
+
+    weight = 1
+    wait_time = between(0.5, 2)
+
+    def on_start(self):
+        self.client.headers["Authorization"] = f"Bearer {os.environ['ACCORD_LOAD_API_TOKEN']}"
+
+    @task(5)
+    def list_escalations(self):
+        self.page("/api/v1/escalations?status=open", name="GET /api/v1/escalations")
+
+    @task(1)
+    def raise_escalation(self):
+        self.client.post(
+            "/api/v1/escalations",
+            json={
+                "kind": "theme",
+                "immediate_danger": False,
+                "with_agency": int(os.environ["ACCORD_LOAD_WITH_AGENCY"]),
+                "summary": "Load run",
+                "decision_challenged": "The threshold decision",
+                "concern": "Load run",
+                "evidence": "Load run",
+                "tried_so_far": "Load run",
+                "desired_outcome": "Load run",
+                "urgency": "routine",
+                "area_of_disagreement": "communication",
+                "themes": [],
+                "children": [],
+            },
+            name="POST /api/v1/escalations",
+        )
