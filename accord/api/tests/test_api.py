@@ -331,3 +331,25 @@ def test_a_user_lists_creates_and_revokes_their_own_tokens(client, world):
         .count("Enter what the token is for")
         >= 1
     )
+
+
+def test_the_list_makes_the_same_number_of_queries_whatever_the_data(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = Api(client, world.manager_health)
+    world.at_stage_2()
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get("/escalations").status_code == 200
+        return len(ctx.captured_queries)
+
+    count()  # the token's use is recorded at most every five minutes: not on the next call
+    small = count()
+    for _ in range(6):
+        world.at_stage_2()
+        world.raised(
+            raiser=world.practitioner_social, with_agency=world.health, with_practitioner_username=""
+        )
+    assert count() == small

@@ -352,7 +352,9 @@ def test_query_counts_do_not_grow_with_the_data(client, world):
         for url in [
             reverse("home"),
             reverse("escalations:list"),
+            reverse("escalations:list") + "?status=open&stage=2",
             reverse("escalations:detail", args=[first.pk]),
+            "/notifications/",
         ]
     }
     for _ in range(8):
