@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.audit.models import AuditEvent
-from accord.escalations.models import CLOSED_STATUSES, Escalation
+from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
 from accord.partnership.models import Role
 from accord.partnership.selectors import partnerships_for
@@ -54,8 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles & {Role.EXECUTIVE, Role.BUSINESS_UNIT}:
         # Aggregates only: counts by stage and status, never an escalation's details.
         open_by_stage = (
-            Escalation.objects.filter(partnership=partnership)
-            .exclude(status__in=CLOSED_STATUSES)
+            Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES)
             .values("stage")
             .annotate(n=Count("id"))
             .order_by("stage")

@@ -14,7 +14,7 @@ from accord.core.errors import NotFound
 from accord.partnership.models import Partnership, Role
 from accord.partnership.selectors import user_roles
 
-from .models import CLOSED_STATUSES, Escalation, PdgAction, Status
+from .models import OPEN_STATUSES, Escalation, PdgAction, Status
 
 
 def _today() -> dt.date:
@@ -82,7 +82,7 @@ class MyWork:
 
 def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
     base = escalations_visible(user=user, partnership=partnership)
-    open_ = base.exclude(status__in=CLOSED_STATUSES)
+    open_ = base.filter(status__in=OPEN_STATUSES)
     awaiting = list(open_.filter(awaiting_q(user, partnership)).order_by("due_date", "raised_at")[:limit])
     today = _today()
     awaiting.sort(
