@@ -42,6 +42,7 @@ from accord.partnership.models import (
     User,
 )
 from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
+from accord.reports import tallies
 
 from .models import (
     AgreedAction,
@@ -101,6 +102,7 @@ def _locked(escalation: Escalation | int, expected_version: int | None) -> Escal
         raise NotFound() from None
     if expected_version is not None and current.version != expected_version:
         raise StaleVersion(_("This escalation was changed by someone else while you were working on it."))
+    tallies.remember(current)
     return current
 
 
@@ -108,6 +110,8 @@ def _touch(escalation: Escalation, *fields: str) -> None:
     escalation.version = F("version") + 1
     escalation.save(update_fields=[*fields, "version"])
     escalation.refresh_from_db(fields=["version"])
+    # The reports' daily tallies follow the change in the same transaction.
+    tallies.escalation_changed(escalation)
 
 
 def _event(escalation: Escalation, actor: User, type_: EventType, summary: str = "") -> Event:
@@ -184,6 +188,7 @@ def _end_period(period: StagePeriod, partnership: Partnership) -> None:
     )
     period.on_time = period.working_days_taken <= period.working_days
     period.save(update_fields=["ended_on", "working_days_taken", "on_time"])
+    tallies.stage_ended(period, partnership.pk)
 
 
 def _current_period(escalation: Escalation) -> StagePeriod | None:
@@ -416,6 +421,8 @@ def escalation_raise(
         )
         escalation.save()
         escalation.themes.set(found["themes"])
+        tallies.escalation_raised(escalation, [t.pk for t in found["themes"]])
+        tallies.remember(escalation)
         Child.objects.bulk_create(
             [
                 Child(
@@ -839,6 +846,7 @@ def escalation_resolve(
             resolved_by=actor,
             resolved_at=now,
         )
+        tallies.resolution_recorded(resolution, escalation)
         AgreedAction.objects.bulk_create(
             [
                 AgreedAction(

@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,8 +28,8 @@ from accord.core import clock
 from accord.partnership.models import Role
 
 from .charts import bar_chart, line_chart
-from .models import AnnualNarrative
-from .selectors import Period, pdg_figures, raised_in, suppress_counts, suppressed
+from .models import AnnualNarrative, DailyTally
+from .selectors import Period, pdg_figures, suppress_counts, suppressed
 from .views import LABELS, REPORT_ROLES
 
 
@@ -62,7 +62,7 @@ def _year(request: HttpRequest, partnership) -> int:
 def annual_tables(partnership, year: int) -> dict[str, Any]:
     """Every table of the report, suppressed, as (title, [(label, value)]) lists."""
     period = reporting_year(partnership, year)
-    figures = pdg_figures(partnership, period, with_trend=False)
+    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=12)  # no matrix in it
     s = suppressed(figures)
 
     def labelled(counts, labels):
@@ -71,10 +71,12 @@ def annual_tables(partnership, year: int) -> dict[str, Any]:
     months = []
     by_month = {
         (row["month"].year, row["month"].month): row["n"]
-        for row in raised_in(partnership, period)
-        .annotate(month=TruncMonth("raised_at"))
+        for row in DailyTally.objects.filter(
+            partnership=partnership, dimension="total", day__gte=period.start, day__lte=period.end
+        )
+        .annotate(month=TruncMonth("day"))
         .values("month")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("n"))
         .order_by()
     }
     cursor = period.start

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
-from django.db.models.functions import Ceil, Floor, RowNumber
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accord.escalations.models import (
     AgreedAction,
     Escalation,
     Origin,
-    Resolution,
-    StagePeriod,
     Status,
 )
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import partnership_agencies
+
+from . import tallies
+from .models import DailyTally
 
 SMALL = 5  # counts from 1 to SMALL - 1 are suppressed in the executive's view and the annual report
 SUPPRESSED = "fewer than 5"
@@ -71,16 +72,28 @@ def _counts(qs: QuerySet, field_name: str) -> dict[Any, int]:
     }
 
 
+def _poisson_tail_from(first: int, lam: float, step: int) -> float:
+    """Sum of Poisson(lam) probabilities from ``first`` stepping by ``step`` (-1 down to 0,
+    +1 upwards), starting at the largest term (in log space, so e^-lam cannot underflow to
+    nothing) and stopping when the terms no longer matter."""
+    log_first = -lam + first * math.log(lam) - math.lgamma(first + 1)
+    ratio_sum, term, i = 0.0, 1.0, first
+    while term >= 1e-17 * max(ratio_sum, 1.0) and i >= 0:
+        ratio_sum += term
+        term *= (i / lam) if step < 0 else (lam / (i + 1))
+        i += step
+    return math.exp(log_first) * ratio_sum
+
+
 def poisson_cdf(k: int, lam: float) -> float:
-    """P(X <= k) for X ~ Poisson(lam)."""
+    """P(X <= k) for X ~ Poisson(lam), accurate for national-scale rates too."""
     if lam <= 0:
         return 1.0
-    term = math.exp(-lam)
-    total = term
-    for i in range(1, k + 1):
-        term *= lam / i
-        total += term
-    return min(total, 1.0)
+    if k < 0:
+        return 0.0
+    if k < lam:  # the lower tail, from its largest term down
+        return min(1.0, _poisson_tail_from(k, lam, -1))
+    return max(0.0, 1.0 - _poisson_tail_from(k + 1, lam, +1))  # one minus the upper tail
 
 
 @dataclass
@@ -112,6 +125,7 @@ class Figures:
     low_challenge: list[AgencySignal]
     iru: dict[str, Any]
     themes_response: list[dict[str, Any]]
+    themes_total: int = 0
     trend: list[dict[str, Any]] = field(default_factory=list)
     # For drill-down links: labels and names back to the codes and ids the list filters on.
     area_codes: dict[str, str] = field(default_factory=dict)
@@ -119,78 +133,131 @@ class Figures:
     agency_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _percentiles_in_db(
-    periods: QuerySet[StagePeriod], quantiles: tuple[float, ...]
-) -> dict[int, dict[float, float]]:
-    """Per stage, each quantile of working days taken, interpolated between ranks as
-    PostgreSQL's ``percentile_cont`` does; computed in the database with window functions
-    (portable to SQLite), returning at most two rows per stage and quantile."""
-    ranked = periods.annotate(
-        rank=Window(RowNumber(), partition_by=[F("stage")], order_by=F("working_days_taken").asc()),
-        size=Window(Count("id"), partition_by=[F("stage")]),
+def period_filter(period: Period, dimensions: Iterable[str]) -> Q:
+    """The tallies that add up to these dimensions over the period: whole months from the
+    monthly roll-ups, the days of a partial month at either end from the daily tallies."""
+    dimensions = list(dimensions)
+    monthly = [tallies.MONTHLY + d for d in dimensions]
+    end_exclusive = period.end + dt.timedelta(days=1)
+    next_month = tallies.month_of(period.start.replace(day=28) + dt.timedelta(days=4))
+    first_full = period.start if period.start.day == 1 else next_month
+    after_full = tallies.month_of(end_exclusive)
+    if first_full >= after_full:  # no whole month inside: every day
+        return Q(dimension__in=dimensions, day__gte=period.start, day__lte=period.end)
+    return (
+        Q(dimension__in=monthly, day__gte=first_full, day__lt=after_full)
+        | Q(dimension__in=dimensions, day__gte=period.start, day__lt=first_full)
+        | Q(dimension__in=dimensions, day__gte=after_full, day__lte=period.end)
     )
-    wanted = Q(pk__in=[])
-    for q in quantiles:
-        position = (F("size") - 1) * q
-        wanted |= Q(rank=Floor(position) + 1) | Q(rank=Ceil(position) + 1)
-    rows = ranked.filter(wanted).values_list("stage", "rank", "size", "working_days_taken")
-    by_rank: dict[int, dict[int, int]] = {}
-    sizes: dict[int, int] = {}
-    for stage, rank, size, days in rows:
-        by_rank.setdefault(stage, {})[rank - 1] = days
-        sizes[stage] = size
-    result: dict[int, dict[float, float]] = {}
-    for stage, ranks in by_rank.items():
-        result[stage] = {}
-        for q in quantiles:
-            position = (sizes[stage] - 1) * q
-            low, high = math.floor(position), math.ceil(position)
-            result[stage][q] = ranks[low] + (ranks[high] - ranks[low]) * (position - low)
-    return result
 
 
-def timeliness(partnership: Partnership, period: Period) -> dict[int, dict[str, Any]]:
+def _plain(dimension: str) -> str:
+    return dimension.removeprefix(tallies.MONTHLY)
+
+
+def tally_sums(partnership: Partnership, period: Period, *, pairs: bool = True) -> dict[str, dict[str, int]]:
+    """Every dimension's counts for the period, from the tallies, in one query (the agency
+    pairs, the most numerous, only when asked for)."""
+    dimensions = [d for d in tallies.DIMENSIONS if pairs or d != "pair"]
+    rows = (
+        DailyTally.objects.filter(period_filter(period, dimensions), partnership=partnership)
+        .values("dimension", "key")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    sums: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row["n"]:
+            counts = sums.setdefault(_plain(row["dimension"]), {})
+            counts[row["key"]] = counts.get(row["key"], 0) + row["n"]
+    return sums
+
+
+def _value_at_rank(histogram: list[tuple[int, int]], rank: int) -> int:
+    seen = 0
+    for value, count in histogram:
+        seen += count
+        if rank < seen:
+            return value
+    return histogram[-1][0]
+
+
+def histogram_percentile(histogram: list[tuple[int, int]], q: float) -> float | None:
+    """The q-quantile of the values a histogram counts, interpolated between ranks as
+    PostgreSQL's ``percentile_cont`` does."""
+    histogram = sorted((v, c) for v, c in histogram if c > 0)
+    size = sum(c for _v, c in histogram)
+    if not size:
+        return None
+    position = (size - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    at_low, at_high = _value_at_rank(histogram, low), _value_at_rank(histogram, high)
+    return at_low + (at_high - at_low) * (position - low)
+
+
+def timeliness(
+    partnership: Partnership, period: Period, sums: dict[str, dict[str, int]] | None = None
+) -> dict[int, dict[str, Any]]:
     """Per stage: stages finished in the period, the median and 90th percentile working days
     taken, and the share finished within the stage's timescale."""
-    periods = StagePeriod.objects.filter(
-        escalation__partnership=partnership,
-        ended_on__gte=period.start,
-        ended_on__lte=period.end,
-        working_days_taken__isnull=False,
-    )
-    summary = {
-        row["stage"]: row
-        for row in periods.values("stage")
-        .annotate(n=Count("id"), on_time_n=Count("id", filter=Q(on_time=True)))
-        .order_by("stage")
-    }
-    percentiles = _percentiles_in_db(periods, (0.5, 0.9))
+    sums = tally_sums(partnership, period) if sums is None else sums
+    on_time = sums.get("ontime", {})
     result: dict[int, dict[str, Any]] = {}
-    for stage, row in summary.items():
+    stages = sorted(int(dim.removeprefix("taken")) for dim in sums if dim.startswith("taken"))
+    for stage in stages:
+        histogram = [(int(days), n) for days, n in sums[f"taken{stage}"].items()]
+        completed = sum(n for _days, n in histogram)
+        if not completed:
+            continue
         result[stage] = {
-            "completed": row["n"],
-            "median_working_days": percentiles.get(stage, {}).get(0.5),
-            "p90_working_days": percentiles.get(stage, {}).get(0.9),
-            "within_timescale_percent": round(100 * row["on_time_n"] / row["n"]) if row["n"] else None,
+            "completed": completed,
+            "median_working_days": histogram_percentile(histogram, 0.5),
+            "p90_working_days": histogram_percentile(histogram, 0.9),
+            "within_timescale_percent": round(100 * on_time.get(str(stage), 0) / completed),
         }
     return result
 
 
-def _bucket(periods: list[Period]) -> Case:
-    """Which of these contiguous periods (newest first) a raised_at falls in: 0, 1, ..."""
-    return Case(
-        *(When(raised_at__gte=day_bounds(p)[0], then=Value(i)) for i, p in enumerate(periods)),
+def _periods(period: Period) -> list[Period]:
+    """This period and the HISTORY_PERIODS of the same length before it, newest first."""
+    return [period] + [period.previous(n) for n in range(1, HISTORY_PERIODS + 1)]
+
+
+def _bucketed(
+    partnership: Partnership, period: Period, dimensions: list[str]
+) -> list[dict[str, dict[str, int]]]:
+    """For each of ``_periods(period)``, the sums of these dimensions, in one query."""
+    periods = _periods(period)
+    filters = [period_filter(p, dimensions) for p in periods]
+    bucket = Case(
+        *(When(f, then=Value(i)) for i, f in enumerate(filters)),
         default=Value(-1),
         output_field=IntegerField(),
     )
+    combined = Q(pk__in=[])
+    for f in filters:
+        combined |= f
+    rows = (
+        DailyTally.objects.filter(combined, partnership=partnership)
+        .annotate(bucket=bucket)
+        .values("bucket", "dimension", "key")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    result: list[dict[str, dict[str, int]]] = [{} for _ in periods]
+    for row in rows:
+        if row["bucket"] >= 0 and row["n"]:
+            counts = result[row["bucket"]].setdefault(_plain(row["dimension"]), {})
+            counts[row["key"]] = counts.get(row["key"], 0) + row["n"]
+    return result
 
 
-def _span(partnership: Partnership, periods: list[Period]) -> QuerySet[Escalation]:
-    """Escalations raised from the start of the oldest period to the end of the newest."""
-    return raised_in(partnership, Period(periods[-1].start, periods[0].end)).annotate(bucket=_bucket(periods))
+HISTORY_DIMENSIONS = ["total", "stage", "status", "raising", "receiving"]
 
 
-def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal]:
+def low_challenge(
+    partnership: Partnership, period: Period, buckets: list[dict[str, dict[str, int]]] | None = None
+) -> list[AgencySignal]:
     """Agencies that raised (or received) markedly fewer escalations than expected.
 
     Expected: the agency's own average over the previous four periods of the same
@@ -203,107 +270,148 @@ def low_challenge(partnership: Partnership, period: Period) -> list[AgencySignal
     )
     if not agencies:
         return []
-    periods = [period] + [period.previous(n) for n in range(1, HISTORY_PERIODS + 1)]
-    span = _span(partnership, periods)
+    if buckets is None:
+        buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
     signals = []
-    for direction, field_name in (("raised", "raising_agency_id"), ("received", "with_agency_id")):
-        # One query: counts per period and agency.
-        counts: list[dict[int, int]] = [{} for _ in periods]
-        for row in span.values("bucket", field_name).annotate(n=Count("id")).order_by():
-            counts[row["bucket"]][row[field_name]] = row["n"]
+    for direction, dimension in (("raised", "raising"), ("received", "receiving")):
+        counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
         observed, past = counts[0], counts[1:]
         any_history = any(sum(p.values()) for p in past)
         partnership_rate = sum(observed.values()) / len(agencies)
         for pk, name in agencies:
             seen = observed.get(pk, 0)
             expected = sum(p.get(pk, 0) for p in past) / HISTORY_PERIODS if any_history else partnership_rate
-            probability = poisson_cdf(seen, expected)
+            # At or above what was expected a count is not low (the tail is then over a half).
+            probability = poisson_cdf(seen, expected) if seen < expected or seen == 0 else 1.0
             if seen == 0 or (expected > 0 and probability < LOW_CHALLENGE_P):
                 signals.append(AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3)))
     return signals
 
 
-def trend(partnership: Partnership, period: Period) -> list[dict[str, Any]]:
-    """Raised, reached the PDG and resolved, for this period and the four before it, oldest
-    first, in one query."""
-    periods = [period] + [period.previous(n) for n in range(1, HISTORY_PERIODS + 1)]
-    rows = {
-        row["bucket"]: row
-        for row in _span(partnership, periods)
-        .values("bucket")
-        .annotate(
-            raised=Count("id"),
-            formal=Count("id", filter=Q(highest_stage__gte=4)),
-            resolved=Count("id", filter=Q(status=Status.RESOLVED)),
-        )
-        .order_by()
-    }
+def trend(
+    partnership: Partnership, period: Period, buckets: list[dict[str, dict[str, int]]] | None = None
+) -> list[dict[str, Any]]:
+    """Raised, reached the PDG and resolved, for this period and the four before it, oldest first."""
+    if buckets is None:
+        buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
     return [
         {
             "start": p.start,
             "end": p.end,
-            "raised": rows.get(i, {}).get("raised", 0),
-            "formal": rows.get(i, {}).get("formal", 0),
-            "resolved": rows.get(i, {}).get("resolved", 0),
+            "raised": b.get("total", {}).get("all", 0),
+            "formal": sum(n for stage, n in b.get("stage", {}).items() if int(stage) >= 4),
+            "resolved": b.get("status", {}).get(Status.RESOLVED, 0),
         }
-        for i, p in reversed(list(enumerate(periods)))
+        for p, b in reversed(list(zip(_periods(period), buckets, strict=True)))
     ]
 
 
-def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = True) -> Figures:
-    qs = raised_in(partnership, period)
-    agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
-    matrix_rows = qs.values("raising_agency_id", "with_agency_id").annotate(n=Count("id")).order_by()
-    matrix = {
-        (agencies.get(r["raising_agency_id"], "?"), agencies.get(r["with_agency_id"], "?")): r["n"]
-        for r in matrix_rows
+THEMES_LISTED = 25  # thematic escalations listed on the page; the rest are a click away
+
+
+def _as_ints(counts: dict[str, int]) -> dict[int, int]:
+    return {int(k): v for k, v in sorted(counts.items(), key=lambda kv: int(kv[0]))}
+
+
+OTHERS = "All other agencies"
+
+
+def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: int) -> dict[str, int]:
+    """The agency pairs with every agency outside the ``top`` most involved folded into
+    "all other agencies": the pairs among the top agencies are summed in the database, and
+    the folded cells follow exactly from the raising and receiving totals."""
+    raising = {int(k): n for k, n in sums.get("raising", {}).items()}
+    receiving = {int(k): n for k, n in sums.get("receiving", {}).items()}
+    involvement = {a: raising.get(a, 0) + receiving.get(a, 0) for a in raising.keys() | receiving.keys()}
+    shown = sorted(involvement, key=lambda a: (-involvement[a], a))[:top]
+    keys = [f"{a}:{b}" for a in shown for b in shown if a != b]
+    among = {
+        row["key"]: row["n"]
+        for row in DailyTally.objects.filter(
+            period_filter(period, ["pair"]), partnership=partnership, key__in=keys
+        )
+        .values("key")
+        .annotate(n=Sum("n"))
+        .order_by()
+        if row["n"]
     }
-    start, end = day_bounds(period)
-    resolved = Resolution.objects.filter(
-        escalation__partnership=partnership, resolved_at__gte=start, resolved_at__lt=end
+    pair = {tuple(int(x) for x in k.split(":")): n for k, n in among.items()}
+    grouped: dict[str, int] = {f"{a}:{b}": n for (a, b), n in pair.items()}
+    for a in shown:
+        grouped[f"{a}:others"] = raising.get(a, 0) - sum(pair.get((a, b), 0) for b in shown)
+        grouped[f"others:{a}"] = receiving.get(a, 0) - sum(pair.get((b, a), 0) for b in shown)
+    total = sums.get("total", {}).get("all", 0)
+    grouped["others:others"] = (
+        total - sum(raising.get(a, 0) for a in shown) - sum(grouped[f"others:{b}"] for b in shown)
     )
-    iru_qs = qs.filter(origin__in=[Origin.CONFERENCE, Origin.CARE_REVIEW])
-    themes = qs.filter(kind="theme")
-    actions = AgreedAction.objects.filter(escalation__in=themes)
+    return {k: n for k, n in grouped.items() if n}
+
+
+def pdg_figures(
+    partnership: Partnership, period: Period, *, with_trend: bool = True, matrix_top: int | None = None
+) -> Figures:
+    """The standing item's figures: sums of the daily tallies (a few queries whatever the
+    data), with the thematic escalations themselves read from the records.
+
+    With ``matrix_top``, the agency matrix holds the pairs among the agencies most involved
+    and one "all other agencies" row and column (what the page shows); without it, every pair
+    (what the downloads and the API give)."""
+    sums = tally_sums(partnership, period, pairs=matrix_top is None)
+    if matrix_top is not None:
+        sums["pair"] = _grouped_pairs(partnership, period, sums, matrix_top)
+    # This period and the four before it, for the low-challenge signals and the trend.
+    history = _bucketed(partnership, period, HISTORY_DIMENSIONS)
+    agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
+    areas = dict(partnership.areas_of_disagreement.values_list("pk", "label"))
+    theme_labels = dict(partnership.practice_themes.values_list("pk", "label"))
+
+    def named(counts: dict[str, int], names: dict[int, str]) -> dict[str, int]:
+        return {
+            names.get(int(k), "?"): v
+            for k, v in sorted(counts.items(), key=lambda kv: names.get(int(kv[0]), "?"))
+        }
+
+    def agency(pk: str) -> str:
+        return OTHERS if pk == "others" else agencies.get(int(pk), "?")
+
+    matrix = {}
+    for key, n in sums.get("pair", {}).items():
+        raising, receiving = key.split(":")
+        matrix[(agency(raising), agency(receiving))] = n
+    iru_origins = {
+        k: v for k, v in sums.get("origin", {}).items() if k in (Origin.CONFERENCE, Origin.CARE_REVIEW)
+    }
+    themes = raised_in(partnership, period).filter(kind="theme")
+    listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
     action_counts = {
         r["escalation_id"]: r
-        for r in actions.values("escalation_id")
+        for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])
+        .values("escalation_id")
         .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
         .order_by()
     }
     figures = Figures(
         period=period,
-        total=qs.count(),
-        by_stage_reached=_counts(qs, "highest_stage"),
-        by_kind=_counts(qs, "kind"),
-        by_urgency=_counts(qs, "urgency"),
-        by_origin=_counts(qs, "origin"),
-        by_status=_counts(qs, "status"),
-        by_area={
-            r["area_of_disagreement__label"]: r["n"]
-            for r in qs.values("area_of_disagreement__label")
-            .annotate(n=Count("id"))
-            .order_by("area_of_disagreement__label")
-        },
-        by_theme={
-            r["themes__label"]: r["n"]
-            for r in qs.exclude(themes=None)
-            .values("themes__label")
-            .annotate(n=Count("id"))
-            .order_by("themes__label")
-        },
-        by_raising_agency={agencies.get(k, "?"): v for k, v in _counts(qs, "raising_agency_id").items()},
-        by_receiving_agency={agencies.get(k, "?"): v for k, v in _counts(qs, "with_agency_id").items()},
+        total=sums.get("total", {}).get("all", 0),
+        by_stage_reached=_as_ints(sums.get("stage", {})),
+        by_kind=dict(sorted(sums.get("kind", {}).items())),
+        by_urgency=dict(sorted(sums.get("urgency", {}).items())),
+        by_origin=dict(sorted(sums.get("origin", {}).items())),
+        by_status=dict(sorted(sums.get("status", {}).items())),
+        by_area=named(sums.get("area", {}), areas),
+        by_theme=named(sums.get("theme", {}), theme_labels),
+        by_raising_agency=named(sums.get("raising", {}), agencies),
+        by_receiving_agency=named(sums.get("receiving", {}), agencies),
         matrix=matrix,
         agencies=sorted({a for pair in matrix for a in pair}),
-        outcomes=_counts(resolved, "outcome"),
-        timeliness=timeliness(partnership, period),
-        low_challenge=low_challenge(partnership, period),
+        outcomes=dict(sorted(sums.get("outcome", {}).items())),
+        timeliness=timeliness(partnership, period, sums),
+        low_challenge=low_challenge(partnership, period, history),
         iru={
-            "total": iru_qs.count(),
-            "by_origin": _counts(iru_qs, "origin"),
-            "by_status": _counts(iru_qs, "status"),
-            "outcomes": _counts(Resolution.objects.filter(escalation__in=iru_qs), "outcome"),
+            "total": sum(iru_origins.values()),
+            "by_origin": dict(sorted(iru_origins.items())),
+            "by_status": dict(sorted(sums.get("iru_status", {}).items())),
+            "outcomes": dict(sorted(sums.get("iru_outcome", {}).items())),
         },
         themes_response=[
             {
@@ -314,14 +422,15 @@ def pdg_figures(partnership: Partnership, period: Period, *, with_trend: bool = 
                 "actions": action_counts.get(e.pk, {}).get("n", 0),
                 "actions_done": action_counts.get(e.pk, {}).get("done", 0),
             }
-            for e in themes.order_by("raised_at")
+            for e in reversed(listed)
         ],
+        themes_total=sums.get("kind", {}).get("theme", 0),
     )
     figures.area_codes = dict(partnership.areas_of_disagreement.values_list("label", "code"))
     figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     if with_trend:
-        figures.trend = trend(partnership, period)
+        figures.trend = trend(partnership, period, history)
     return figures
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome
 from accord.partnership.models import Role
 
 from .models import PdgMeeting
-from .selectors import Figures, Period, pdg_figures, suppressed
+from .selectors import OTHERS, Figures, Period, pdg_figures, suppressed
 
 FULL_VIEW_ROLES = {Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT}
 REPORT_ROLES = FULL_VIEW_ROLES | {Role.EXECUTIVE}
@@ -166,7 +167,6 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
 
 
 MATRIX_AGENCIES = 12
-OTHERS = "All other agencies"
 
 
 def grouped_matrix(matrix: dict[tuple[str, str], int], shown: list[str]) -> dict[tuple[str, str], int]:
@@ -184,6 +184,8 @@ def matrix_for_display(matrix: dict, display_values: dict) -> tuple[list[str], d
     for (raiser, receiver), n in matrix.items():
         involvement[raiser] = involvement.get(raiser, 0) + n
         involvement[receiver] = involvement.get(receiver, 0) + n
+    if OTHERS in involvement:  # already folded by the selector
+        return [*sorted(a for a in involvement if a != OTHERS), OTHERS], display_values
     ranked = sorted(involvement, key=lambda a: (-involvement[a], a))
     if len(ranked) <= MATRIX_AGENCIES:
         return sorted(ranked), display_values
@@ -206,13 +208,12 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     full = _require(request)
     partnership = request.partnership
     period, form = period_from(request, partnership)
-    figures = pdg_figures(partnership, period)
+    figures = pdg_figures(partnership, period, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
-    if request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}:
+    can_drill_down = bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR})
+    window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
+    if can_drill_down:
         # Drill-down to the escalations behind a figure (the list shows only what rule 7 allows).
-        from urllib.parse import urlencode
-
-        window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
         tables["sections"] = [
             (
                 title,
@@ -249,6 +250,14 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"])
     raw = grouped_matrix(figures.matrix, matrix_agencies)
     peak = max([v for v in raw.values()] or [0])
+
+    def cell_link(raiser: str, receiver: str) -> str | None:
+        """The list of escalations behind a cell, for those who may drill down."""
+        ids = figures.agency_ids
+        if not can_drill_down or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
+            return None
+        return urlencode({"raised_by_agency": ids[raiser], "received_by_agency": ids[receiver], **window})
+
     matrix_rows = [
         (
             raiser,
@@ -257,6 +266,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
                     receiver,
                     matrix_values.get((raiser, receiver), 0),
                     _heat(raw.get((raiser, receiver), 0), peak),
+                    cell_link(raiser, receiver),
                 )
                 for receiver in matrix_agencies
             ],
@@ -282,7 +292,8 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             "matrix_rows": matrix_rows,
             "matrix_agencies": matrix_agencies,
             "trend_chart": trend_chart,
-            "can_drill_down": bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}),
+            "can_drill_down": can_drill_down,
+            "themes_link": urlencode({"kind": "theme", **window}),
             "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
         },
     )

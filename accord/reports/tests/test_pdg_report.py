@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.api.services import api_token_create
 from accord.audit.models import AuditEvent, Verb
@@ -120,6 +122,17 @@ def test_poisson_lower_tail():
     assert poisson_cdf(0, 3.0) == pytest.approx(0.0498, abs=1e-4)
     assert poisson_cdf(2, 3.0) == pytest.approx(0.4232, abs=1e-4)
     assert poisson_cdf(5, 0) == 1.0
+    # National-scale rates: e^-1000 underflows, so a naive sum would flag everything.
+    assert poisson_cdf(900, 1000.0) == pytest.approx(0.00069777, rel=1e-4)
+    assert poisson_cdf(1100, 1000.0) == pytest.approx(0.99913236, rel=1e-6)
+
+
+@given(st.integers(0, 300), st.floats(0.01, 300))
+def test_poisson_cdf_matches_the_direct_sum(k, lam):
+    import math
+
+    direct = math.fsum(math.exp(-lam + i * math.log(lam) - math.lgamma(i + 1)) for i in range(k + 1))
+    assert poisson_cdf(k, lam) == pytest.approx(min(direct, 1.0), rel=1e-9, abs=1e-12)
 
 
 def test_small_number_suppression_cannot_be_backed_out():
@@ -221,6 +234,18 @@ def test_drill_down_from_a_figure_lists_the_escalations_behind_it(client, world,
         },
     ).content.decode()
     assert "reached=4" in html and "raised_from=2026-10-01" in html
+    # A cell of the agency matrix drills down to that pair's escalations.
+    cell = f"raised_by_agency={world.health.pk}&amp;received_by_agency={world.social.pk}&amp;raised_from=2026-10-01"
+    assert cell in html
+    pair = client.get(
+        "/escalations/",
+        {
+            "raised_by_agency": world.health.pk,
+            "received_by_agency": world.social.pk,
+            "raised_from": "2026-10-01",
+        },
+    ).content.decode()
+    assert scene["formal"].reference in pair  # the one of health's three the PDG may see
     listing = client.get(
         "/escalations/", {"reached": 4, "raised_from": "2026-10-01", "raised_to": "2026-12-31"}
     ).content.decode()
@@ -232,12 +257,10 @@ def test_drill_down_from_a_figure_lists_the_escalations_behind_it(client, world,
     )
     client.logout()
     sign_in(client, world.admin)
-    assert (
-        "reached=4"
-        not in client.get(
-            "/reports/pdg/", {"start-day": 1, "start-month": 10, "start-year": 2026}
-        ).content.decode()
-    )
+    admin_view = client.get(
+        "/reports/pdg/", {"start-day": 1, "start-month": 10, "start-year": 2026}
+    ).content.decode()
+    assert "reached=4" not in admin_view and "raised_by_agency=" not in admin_view
 
 
 def test_every_breakdown_drills_down(client, world, scene):
@@ -275,15 +298,25 @@ def test_every_breakdown_drills_down(client, world, scene):
     assert scene["formal"].reference in listing
 
 
-@pytest.mark.parametrize(
-    "sample", [[4], [0, 10], [3, 1, 2], [5, 5, 5, 9], list(range(37, 0, -3)) + [0, 0, 60]]
-)
-def test_percentiles_are_computed_in_the_database_as_percentile_cont_does(world, sample):
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=80))
+def test_percentiles_from_a_histogram_are_percentile_cont(sample):
+    from collections import Counter
     from statistics import median, quantiles
 
+    from accord.reports.selectors import histogram_percentile
+
+    histogram = list(Counter(sample).items())
+    p90 = sample[0] if len(sample) == 1 else quantiles(sample, n=10, method="inclusive")[8]
+    assert histogram_percentile(histogram, 0.5) == pytest.approx(median(sample))
+    assert histogram_percentile(histogram, 0.9) == pytest.approx(p90)
+
+
+def test_timeliness_from_stages_recorded_outside_the_services_after_a_rebuild(world):
     from accord.escalations.models import StagePeriod
+    from accord.reports import tallies
     from accord.reports.selectors import timeliness
 
+    sample = [*range(37, 0, -3), 0, 0, 60]
     escalation = world.raised(at=at(2026, 10, 5))
     StagePeriod.objects.bulk_create(
         StagePeriod(
@@ -297,11 +330,10 @@ def test_percentiles_are_computed_in_the_database_as_percentile_cont_does(world,
         )
         for days in sample
     )
+    assert 7 not in timeliness(world.partnership, PERIOD)  # written around the services
+    tallies.rebuild(world.partnership.pk)
     row = timeliness(world.partnership, PERIOD)[7]
-    p90 = sample[0] if len(sample) == 1 else quantiles(sample, n=10, method="inclusive")[8]
-    assert row["completed"] == len(sample)
-    assert row["median_working_days"] == pytest.approx(median(sample))
-    assert row["p90_working_days"] == pytest.approx(p90)
+    assert row["completed"] == len(sample) and row["median_working_days"] == 17.5
     assert row["within_timescale_percent"] == round(100 * sum(d <= 5 for d in sample) / len(sample))
 
 
@@ -325,3 +357,17 @@ def test_low_challenge_and_trend_use_the_agencys_own_history(world):
     assert social == []  # one raised against a history of none: not low
     assert [t["raised"] for t in f.trend] == [4, 4, 4, 4, 1]
     assert [t["start"] for t in f.trend] == [PERIOD.previous(n).start for n in (4, 3, 2, 1, 0)]
+
+
+@pytest.mark.parametrize("top", [1, 2, 3])
+def test_the_folded_matrix_equals_folding_every_pair(world, scene, top):
+    """The page's matrix (the most involved agencies and "all other agencies") is computed from
+    totals and the pairs among the shown agencies; it must equal folding the full matrix."""
+    from accord.reports.views import grouped_matrix
+
+    full = pdg_figures(world.partnership, PERIOD).matrix
+    folded = pdg_figures(world.partnership, PERIOD, matrix_top=top).matrix
+    shown = {a for pair in folded for a in pair} - {"All other agencies"}
+    assert len(shown) == top
+    assert folded == grouped_matrix(full, sorted(shown))
+    assert sum(folded.values()) == sum(full.values()) == 5

@@ -42,6 +42,7 @@ from accord.partnership.models import (
     RoleAssignment,
     User,
 )
+from accord.reports import tallies
 
 BENCH_PASSWORD = "bench-password"
 # The two-step key of the benchmark's PDG users, so that a load run can sign them in.
@@ -109,11 +110,14 @@ class Command(BaseCommand):
         )
         self._escalations(rng, partnership, agency_ids, people, bench, escalations, years, batch, started)
         load_run_users()
+        tally_rows = tallies.rebuild(partnership.pk)
+        self.stdout.write(f"{tally_rows} daily tallies counted ({time.monotonic() - started:.0f}s)")
         # Bulk inserts leave the planner without statistics until autovacuum comes round;
         # without them PostgreSQL picks nested loops over millions of rows. VACUUM also
         # marks the pages all-visible, so counts can be answered from indexes alone.
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+            vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.0f}s"))
 
     # ------------------------------------------------------------------ people

@@ -1,0 +1,256 @@
+"""Daily tallies: the reports' pre-aggregated counts, kept exact in the same transaction as
+every change the escalation services make, and rebuildable from the records.
+
+Dimensions counted on the day an escalation was raised (local date):
+``total``, ``stage`` (highest stage reached), ``kind``, ``urgency``, ``origin``,
+``status``, ``area``, ``theme``, ``raising``, ``receiving``, ``pair`` ("raising:receiving"),
+``iru_status`` (conference and review escalations only) and ``iru_outcome``.
+On the day of a resolution: ``outcome``. On the day a stage ended: ``taken<stage>`` (a
+histogram of working days taken) and ``ontime`` (stages finished within their timescale).
+
+Each is also rolled up by month (dimension ``m:<name>``, dated the first of the month), so a
+period reads whole months from the roll-ups and only its partial months day by day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import CharField, Count, F, Sum, Value
+from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
+from django.utils import timezone
+
+from .models import DailyTally
+
+IRU_ORIGINS = ("conference", "care_review")
+DIMENSIONS = (
+    "total",
+    "kind",
+    "urgency",
+    "origin",
+    "raising",
+    "receiving",
+    "pair",
+    "area",
+    "theme",
+    "status",
+    "stage",
+    "iru_status",
+    "iru_outcome",
+    "outcome",
+    "ontime",
+    *(f"taken{n}" for n in range(1, 10)),
+)
+Key = tuple[str, str]
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def fixed_keys(escalation, theme_ids: Iterable[int]) -> list[Key]:
+    """What never changes after an escalation is raised."""
+    keys = [
+        ("total", "all"),
+        ("kind", escalation.kind),
+        ("urgency", escalation.urgency),
+        ("origin", escalation.origin),
+        ("raising", str(escalation.raising_agency_id)),
+        ("receiving", str(escalation.with_agency_id)),
+        ("pair", f"{escalation.raising_agency_id}:{escalation.with_agency_id}"),
+    ]
+    if escalation.area_of_disagreement_id:
+        keys.append(("area", str(escalation.area_of_disagreement_id)))
+    keys += [("theme", str(pk)) for pk in theme_ids]
+    return keys
+
+
+def changing_keys(escalation) -> list[Key]:
+    """What the lifecycle changes: where the escalation stands and the highest stage it reached."""
+    keys = [("status", escalation.status), ("stage", str(escalation.highest_stage))]
+    if escalation.origin in IRU_ORIGINS:
+        keys.append(("iru_status", escalation.status))
+    return keys
+
+
+MONTHLY = "m:"  # a dimension's monthly roll-up: the same counts on the first day of each month
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> None:
+    """Add each delta to its day's tally and to its month's roll-up."""
+    both: Counter = Counter()
+    for (day, dim, key), n in deltas.items():
+        both[(day, dim, key)] += n
+        both[(month_of(day), MONTHLY + dim, key)] += n
+    rows = [(partnership_id, day.isoformat(), dim, key, n) for (day, dim, key), n in both.items() if n]
+    if not rows:
+        return
+    table = DailyTally._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (partnership_id, day, dimension, key, n) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 - our own table name
+            f"ON CONFLICT (partnership_id, dimension, key, day) DO UPDATE SET n = {table}.n + EXCLUDED.n",
+            rows,
+        )
+
+
+def escalation_raised(escalation, theme_ids: Iterable[int]) -> None:
+    day = _day(escalation.raised_at)
+    keys = fixed_keys(escalation, theme_ids) + changing_keys(escalation)
+    _apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
+
+
+def remember(escalation) -> None:
+    """Note what the escalation counts as now, before a service changes it."""
+    escalation._tally_keys = changing_keys(escalation)
+
+
+def escalation_changed(escalation) -> None:
+    """Move the escalation's counts from what it was (see ``remember``) to what it is."""
+    before = getattr(escalation, "_tally_keys", None)
+    if before is None:
+        raise RuntimeError("escalation_changed needs remember() first")  # a programming error
+    after = changing_keys(escalation)
+    if before == after:
+        return
+    day = _day(escalation.raised_at)
+    deltas: Counter = Counter()
+    for dim, key in before:
+        deltas[(day, dim, key)] -= 1
+    for dim, key in after:
+        deltas[(day, dim, key)] += 1
+    _apply(escalation.partnership_id, deltas)
+    escalation._tally_keys = after
+
+
+def resolution_recorded(resolution, escalation) -> None:
+    deltas = Counter({(_day(resolution.resolved_at), "outcome", resolution.outcome): 1})
+    if escalation.origin in IRU_ORIGINS:
+        deltas[(_day(escalation.raised_at), "iru_outcome", resolution.outcome)] += 1
+    _apply(escalation.partnership_id, deltas)
+
+
+def stage_ended(period, partnership_id: int) -> None:
+    if period.ended_on is None or period.working_days_taken is None:
+        return
+    deltas = Counter({(period.ended_on, f"taken{period.stage}", str(period.working_days_taken)): 1})
+    if period.on_time:
+        deltas[(period.ended_on, "ontime", str(period.stage))] += 1
+    _apply(partnership_id, deltas)
+
+
+# ------------------------------------------------------------------ rebuilding from the records
+
+
+def _text(expression):
+    return Cast(expression, output_field=CharField())
+
+
+def _sources(partnership_id: int):
+    """(dimension, queryset of rows with day, key and n) for every dimension."""
+    from accord.escalations.models import Escalation, Resolution, StagePeriod
+
+    escalations = Escalation.objects.filter(partnership_id=partnership_id).annotate(
+        day=TruncDate("raised_at")
+    )
+    columns = {
+        "total": Value("all", output_field=CharField()),
+        "kind": F("kind"),
+        "urgency": F("urgency"),
+        "origin": F("origin"),
+        "raising": _text(F("raising_agency_id")),
+        "receiving": _text(F("with_agency_id")),
+        "pair": Concat(
+            _text(F("raising_agency_id")), Value(":"), _text(F("with_agency_id")), output_field=CharField()
+        ),
+        "status": F("status"),
+        "stage": _text(F("highest_stage")),
+    }
+    for dimension, expression in columns.items():
+        yield dimension, escalations.annotate(k=expression)
+    yield (
+        "area",
+        escalations.filter(area_of_disagreement__isnull=False).annotate(
+            k=_text(F("area_of_disagreement_id"))
+        ),
+    )
+    yield "theme", escalations.filter(themes__isnull=False).annotate(k=_text(F("themes__id")))
+    iru = escalations.filter(origin__in=IRU_ORIGINS)
+    yield "iru_status", iru.annotate(k=F("status"))
+    resolutions = Resolution.objects.filter(escalation__partnership_id=partnership_id)
+    yield "outcome", resolutions.annotate(day=TruncDate("resolved_at"), k=F("outcome"))
+    yield (
+        "iru_outcome",
+        resolutions.filter(escalation__origin__in=IRU_ORIGINS).annotate(
+            day=TruncDate("escalation__raised_at"), k=F("outcome")
+        ),
+    )
+    periods = StagePeriod.objects.filter(
+        escalation__partnership_id=partnership_id, ended_on__isnull=False, working_days_taken__isnull=False
+    )
+    for stage in sorted(set(periods.values_list("stage", flat=True).distinct())):
+        yield (
+            f"taken{stage}",
+            periods.filter(stage=stage).annotate(day=F("ended_on"), k=_text(F("working_days_taken"))),
+        )
+    yield "ontime", periods.filter(on_time=True).annotate(day=F("ended_on"), k=_text(F("stage")))
+
+
+def _write(rows: Iterable[DailyTally], batch: int) -> int:
+    """Insert rows in batches as they come, so memory does not grow with the data."""
+    written, pending = 0, []
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            DailyTally.objects.bulk_create(pending)
+            written, pending = written + len(pending), []
+    DailyTally.objects.bulk_create(pending)
+    return written + len(pending)
+
+
+def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
+    """Recount every tally of the partnership from its records, then its monthly roll-ups."""
+    written = 0
+    with transaction.atomic():
+        DailyTally.objects.filter(partnership_id=partnership_id).delete()
+        for dimension, qs in _sources(partnership_id):
+            counts = qs.values("day", "k").annotate(n=Count("id")).order_by().iterator(chunk_size=batch)
+            written += _write(
+                (
+                    DailyTally(
+                        partnership_id=partnership_id, day=r["day"], dimension=dimension, key=r["k"], n=r["n"]
+                    )
+                    for r in counts
+                ),
+                batch,
+            )
+        monthly = (
+            DailyTally.objects.filter(partnership_id=partnership_id)
+            .exclude(dimension__startswith=MONTHLY)  # never the roll-ups being written alongside
+            .annotate(month=TruncMonth("day"))
+            .values("dimension", "month", "key")
+            .annotate(total=Sum("n"))
+            .order_by()
+            .iterator(chunk_size=batch)
+        )
+        written += _write(
+            (
+                DailyTally(
+                    partnership_id=partnership_id,
+                    day=r["month"],
+                    dimension=MONTHLY + r["dimension"],
+                    key=r["key"],
+                    n=r["total"],
+                )
+                for r in monthly
+            ),
+            batch,
+        )
+    return written
