@@ -63,15 +63,20 @@ class Directory:
         if self._holders is None:
             from accord.partnership.models import RoleAssignment
 
-            assignments = RoleAssignment.objects.filter(
-                partnership_id=self.partnership_id, role__in=LEADING_ROLES, user__is_active=True
+            holders = RoleAssignment.objects.filter(
+                partnership_id=self.partnership_id, user__is_active=True
             ).select_related("user")
-            if self.agency_ids is not None:
-                assignments = assignments.filter(
-                    Q(user__agency_id__in=self.agency_ids) | Q(role__in=PDG_ROLES)
+            if self.agency_ids is None:
+                found = list(holders.filter(role__in=LEADING_ROLES).order_by("user_id"))
+            else:
+                # Two plain queries: with an OR across the two tables the planner reads every user.
+                leaders = [r for r in LEADING_ROLES if r not in PDG_ROLES]
+                of_agencies = holders.filter(role__in=leaders, user__agency_id__in=self.agency_ids)
+                found = list(of_agencies.order_by("user_id")) + list(
+                    holders.filter(role__in=PDG_ROLES).order_by("user_id")
                 )
             self._holders = {}
-            for a in assignments.order_by("user_id"):
+            for a in found:
                 key = (a.role, None if a.role in PDG_ROLES else a.user.agency_id)
                 self._holders.setdefault(key, []).append(a.user)
         if role in PDG_ROLES:

@@ -239,6 +239,8 @@ class RoleAssignment(models.Model):
             models.UniqueConstraint(fields=["user", "partnership", "role"], name="role_assignment_unique"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="role_valid"),
         ]
+        # Who holds a role in a partnership (the stage owners told of a change).
+        indexes = [models.Index(fields=["partnership", "role"])]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} ({self.partnership})"

@@ -92,12 +92,15 @@ def _apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> No
     rows = [(partnership_id, day.isoformat(), dim, key, n) for (day, dim, key), n in both.items() if n]
     if not rows:
         return
+    # One statement for every row (each key appears once, as ON CONFLICT requires): row by
+    # row, the round trips cost tens of milliseconds on every change.
     table = DailyTally._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (partnership_id, day, dimension, key, n) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 - our own table name
+        cursor.execute(
+            f"INSERT INTO {table} (partnership_id, day, dimension, key, n) VALUES {values} "  # noqa: S608 - our own table name and placeholders
             f"ON CONFLICT (partnership_id, dimension, key, day) DO UPDATE SET n = {table}.n + EXCLUDED.n",
-            rows,
+            [value for row in rows for value in row],
         )
 
 
