@@ -149,7 +149,7 @@ class PartnerSystem(HttpUser):
 
     @task(5)
     def list_escalations(self):
-        self.page("/api/v1/escalations?status=open", name="GET /api/v1/escalations")
+        self.client.get("/api/v1/escalations?status=open", name="GET /api/v1/escalations")
 
     @task(1)
     def raise_escalation(self):

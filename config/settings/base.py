@@ -173,7 +173,9 @@ if OIDC_ENABLED:
     LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's recommended cost; it also checks (and upgrades) hashes made with
+    # Django's own Argon2 settings, since the parameters are stored in each hash.
+    "accord.core.hashers.AccordArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
