@@ -77,9 +77,12 @@ def test_without_debug_encryption_keys_are_required():
 
 
 def test_argon2_is_the_password_hasher_outside_tests():
+    from django.utils.module_loading import import_string
+
     from config.settings import base
 
-    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    first = import_string(base.PASSWORD_HASHERS[0])
+    assert first.algorithm == "argon2" and first.memory_cost >= 19456 and first.time_cost >= 2
 
 
 @pytest.mark.django_db
