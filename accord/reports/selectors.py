@@ -1,5 +1,6 @@
-"""The PDG standing item's figures, computed in the database (GROUP BY and filtered
-aggregates), shared by the page, the downloads and the API.
+"""The PDG standing item's figures, shared by the page, the downloads, the annual report
+and the API. They are sums of the daily tallies (``accord.reports.tallies``), grouped in
+the database, so a report makes the same few queries however many escalations there are.
 
 Counts are of escalations raised in the period (DOMAIN.md rule 5: every escalation
 at every stage, even one settled at stage 1), except outcomes and timeliness, which
@@ -63,13 +64,6 @@ def day_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 def raised_in(partnership: Partnership, period: Period) -> QuerySet[Escalation]:
     start, end = day_bounds(period)
     return Escalation.objects.filter(partnership=partnership, raised_at__gte=start, raised_at__lt=end)
-
-
-def _counts(qs: QuerySet, field_name: str) -> dict[Any, int]:
-    return {
-        row[field_name]: row["n"]
-        for row in qs.values(field_name).annotate(n=Count("id", distinct=True)).order_by(field_name)
-    }
 
 
 def _poisson_tail_from(first: int, lam: float, step: int) -> float:
