@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accord.audit.models import Verb
@@ -295,6 +296,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             "can_drill_down": can_drill_down,
             "themes_link": urlencode({"kind": "theme", **window}),
             "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
+            "list_url": reverse("escalations:list"),  # once, not once a drill-down link
         },
     )
 
