@@ -7,6 +7,7 @@ leader records the resolution. Every page is screenshotted and checked by axe.
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from accord.escalations.models import Escalation, Status
 
@@ -51,7 +52,7 @@ def test_the_whole_ladder(page, demo_users):
     # Leaving the child's name out gives a GOV.UK error, and nothing typed is lost.
     page.fill("#id_child_1_agency_reference", "RD-55012")
     submit(page, "Continue")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert page.locator("#id_child_1_agency_reference").input_value() == "RD-55012"
     check_page(page, "ladder-05-children-error")
     page.fill("#id_child_1_name", "Ocean Pemberton-Vale")
@@ -85,7 +86,7 @@ def test_the_whole_ladder(page, demo_users):
     submit(page, "Continue")
 
     check_page(page, "ladder-10-check-answers")
-    assert page.get_by_text("Ocean Pemberton-Vale").is_visible()
+    expect(page.get_by_text("Ocean Pemberton-Vale")).to_be_visible()
     page.get_by_role("button", name="Raise the escalation").click()
     check_page(page, "ladder-11-raised")
     reference = page.locator(".govuk-panel__body strong").inner_text()
@@ -97,7 +98,7 @@ def test_the_whole_ladder(page, demo_users):
     page.get_by_role("link", name="Record a discussion or response").click()
     page.fill("#id_held_on-day", "1")
     submit(page)
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     check_page(page, "ladder-13-discussion-error")
     today = escalation.raised_at.date()
     page.fill("#id_held_on-day", str(today.day))
@@ -107,12 +108,12 @@ def test_the_whole_ladder(page, demo_users):
     page.get_by_label("No", exact=True).check()
     page.get_by_label("This was my consultation with the raiser's own manager or safeguarding lead").check()
     submit(page)
-    assert page.locator(".govuk-notification-banner").get_by_text("Discussion recorded").is_visible()
+    expect(page.locator(".govuk-notification-banner").get_by_text("Discussion recorded")).to_be_visible()
     log_out(page)
 
     log_in(page, "practitioner.social")
     page.goto(f"/escalations/{escalation.pk}/")
-    assert page.get_by_text("Ocean Pemberton-Vale").is_visible()
+    expect(page.get_by_text("Ocean Pemberton-Vale")).to_be_visible()
     assert page.get_by_text("This reminds me").count() == 0  # the reflection is private
     page.get_by_role("link", name="Record a discussion or response").click()
     page.fill("#id_held_on-day", str(today.day))
@@ -134,7 +135,9 @@ def test_the_whole_ladder(page, demo_users):
     # ---- 3. managers, then senior leaders
     log_in(page, "manager.health")
     page.goto(f"/escalations/{escalation.pk}/")
-    assert page.get_by_text("This reminds me").is_visible()  # the raiser's line manager reads the reflection
+    expect(
+        page.get_by_text("This reminds me")
+    ).to_be_visible()  # the raiser's line manager reads the reflection
     check_page(page, "ladder-15-escalation-stage-2")
     page.get_by_role("link", name="Escalate to stage 3").click()
     page.fill("#id_reason", "Managers met and could not agree.")
@@ -150,7 +153,7 @@ def test_the_whole_ladder(page, demo_users):
     page.fill("#id_efforts_to_resolve", "")
     page.fill("#id_reason", "The child's needs remain unmet.")
     submit(page)
-    assert page.locator(".govuk-error-summary").is_visible()  # rule 3: evidence before formal escalation
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # rule 3: evidence before formal escalation
     check_page(page, "ladder-16-formal-needs-evidence")
     page.fill("#id_efforts_to_resolve", "Practitioners, managers and senior leaders met; see the timeline.")
     submit(page)
@@ -173,7 +176,7 @@ def test_the_whole_ladder(page, demo_users):
 
     log_in(page, "facilitator")
     page.goto(f"/escalations/{escalation.pk}/")
-    assert page.get_by_text("appointed as restorative facilitator").is_visible()
+    expect(page.get_by_text("appointed as restorative facilitator")).to_be_visible()
     log_out(page)
 
     # ---- 5. the social care senior leader records the resolution

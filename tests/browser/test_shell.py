@@ -1,6 +1,7 @@
 """Log-in as two roles, each sees their home page; axe finds no WCAG 2.2 A/AA violations."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import assert_accessible, log_in, log_out, screenshot
 
@@ -18,7 +19,7 @@ def test_log_in_page_is_accessible(page, demo_users):
 def test_log_in_errors_are_accessible(page, demo_users):
     page.goto("/login/")
     page.click("button:has-text('Sign in')")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     screenshot(page, "shell-02-login-errors")
     assert_accessible(page)
 
@@ -26,14 +27,14 @@ def test_log_in_errors_are_accessible(page, demo_users):
 def test_two_roles_see_their_own_home_pages(page, demo_users):
     log_in(page, "practitioner.health")
     assert page.locator("h1").inner_text() == "My work"
-    assert page.get_by_role("link", name="Raise an escalation").first.is_visible()
+    expect(page.get_by_role("link", name="Raise an escalation").first).to_be_visible()
     screenshot(page, "shell-03-home-practitioner")
     assert_accessible(page)
     log_out(page)
 
     log_in(page, "executive")
     assert page.locator("h1").inner_text() == "Devon Safeguarding Children Partnership"
-    assert page.get_by_text("Open escalations by stage").is_visible()
+    expect(page.get_by_text("Open escalations by stage")).to_be_visible()
     assert page.get_by_role("link", name="Raise an escalation").count() == 0
     screenshot(page, "shell-04-home-executive")
     assert_accessible(page)
