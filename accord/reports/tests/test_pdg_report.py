@@ -20,6 +20,14 @@ from accord.testing.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 PERIOD = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+Q4_FORM = {
+    "start-day": 1,
+    "start-month": 10,
+    "start-year": 2026,
+    "end-day": 31,
+    "end-month": 12,
+    "end-year": 2026,
+}
 
 
 def at(y, m, d, h=10):
@@ -146,14 +154,7 @@ def test_the_page_for_the_pdg_and_the_suppressed_view_for_the_executive(client, 
     sign_in(client, world.pdg_chair)
     page = client.get(
         "/reports/pdg/",
-        {
-            "start-day": 1,
-            "start-month": 10,
-            "start-year": 2026,
-            "end-day": 31,
-            "end-month": 12,
-            "end-year": 2026,
-        },
+        Q4_FORM,
     )
     html = page.content.decode()
     assert page.status_code == 200 and "<strong>5</strong> escalations raised" in html
@@ -162,14 +163,7 @@ def test_the_page_for_the_pdg_and_the_suppressed_view_for_the_executive(client, 
     sign_in(client, world.executive)
     html = client.get(
         "/reports/pdg/",
-        {
-            "start-day": 1,
-            "start-month": 10,
-            "start-year": 2026,
-            "end-day": 31,
-            "end-month": 12,
-            "end-year": 2026,
-        },
+        Q4_FORM,
     ).content.decode()
     assert "<strong>5</strong>" in html and "fewer than 5" in html
     assert "Zebedee" not in html and "TST-2026" not in html and "Timeliness" not in html
@@ -224,14 +218,7 @@ def test_drill_down_from_a_figure_lists_the_escalations_behind_it(client, world,
     sign_in(client, world.pdg_chair)
     html = client.get(
         "/reports/pdg/",
-        {
-            "start-day": 1,
-            "start-month": 10,
-            "start-year": 2026,
-            "end-day": 31,
-            "end-month": 12,
-            "end-year": 2026,
-        },
+        Q4_FORM,
     ).content.decode()
     assert "reached=4" in html and "raised_from=2026-10-01" in html
     # A cell of the agency matrix drills down to that pair's escalations.
@@ -267,14 +254,7 @@ def test_every_breakdown_drills_down(client, world, scene):
     sign_in(client, world.pdg_chair)
     html = client.get(
         "/reports/pdg/",
-        {
-            "start-day": 1,
-            "start-month": 10,
-            "start-year": 2026,
-            "end-day": 31,
-            "end-month": 12,
-            "end-year": 2026,
-        },
+        Q4_FORM,
     ).content.decode()
     for fragment in (
         "area=levels-of-risk",

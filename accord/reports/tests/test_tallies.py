@@ -110,7 +110,23 @@ def test_any_period_adds_up_from_months_and_days_to_the_records(world):
             partnership=world.partnership, raised_at__gte=low, raised_at__lt=high
         )
         sums = tally_sums(world.partnership, period)
-        assert sums.get("total", {}).get("all", 0) == records.count(), (start, end)
-        assert (
-            sums.get("raising", {}) == {str(world.health.pk): records.count()} if records.exists() else True
-        )
+        count = records.count()
+        assert sums.get("total", {}).get("all", 0) == count, (start, end)
+        assert sums.get("raising", {}) == ({str(world.health.pk): count} if count else {}), (start, end)
+
+
+def test_the_check_reports_a_drifted_tally_and_changes_nothing_until_asked(world):
+    from django.core.management import CommandError, call_command
+
+    world.raised()
+    kept = snapshot(world.partnership)
+    drifted = DailyTally.objects.filter(partnership=world.partnership, dimension="total").first()
+    drifted.n += 3
+    drifted.save()
+    with pytest.raises(CommandError, match="1 tallies differ"):
+        call_command("rebuild_tallies", "--check", "--partnership", world.partnership.slug, verbosity=0)
+    assert DailyTally.objects.get(pk=drifted.pk).n == drifted.n  # --check changed nothing
+    call_command("rebuild_tallies", "--partnership", world.partnership.slug, verbosity=0)
+    assert snapshot(world.partnership) == kept
+    with pytest.raises(CommandError, match="No partnership"):
+        call_command("rebuild_tallies", "--partnership", "nowhere", verbosity=0)
