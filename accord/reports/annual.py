@@ -128,19 +128,19 @@ def chart_rows(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return ranked[:CHART_BARS] + [(_("All others"), rest)]
 
 
-def _charts(data: dict[str, Any], *, png: bool = False) -> dict[str, str]:
+def _charts(data: dict[str, Any]) -> dict[str, str]:
     charts = {}
     for key, title, rows in data["tables"]:
         if key == "months" or not any(isinstance(v, int) and v > 0 for _label, v in rows):
             continue  # nothing to draw: every count is zero or hidden
         drawn = chart_rows(rows)
-        chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn], png=png)
+        chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn])
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = data["tables"][-1][2]
     if months:
         values = [v if isinstance(v, int) else 0 for _label, v in months]
         labels = [label for label, _value in months]
-        chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values}, png=png)
+        chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
         charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     return charts
 
@@ -155,7 +155,7 @@ class NarrativeForm(forms.ModelForm):
 def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]:
     data = annual_tables(partnership, year)
     narrative = AnnualNarrative.objects.filter(partnership=partnership, year=year).first()
-    charts = _charts(data, png=pdf)
+    charts = _charts(data)
     return {
         "data": data,
         "sections": [(key, title, rows, charts.get(key)) for key, title, rows in data["tables"]],

@@ -1,0 +1,88 @@
+"""The server-drawn SVG charts: well-formed, labelled, to scale, and safe with any text."""
+
+import re
+import xml.etree.ElementTree as ET
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accord.reports.charts import bar_chart, line_chart, nice_scale
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def test_bar_chart_is_an_accessible_image_with_bars_to_scale():
+    root = parse(bar_chart("Escalations by kind", ["Theme", "Child"], [30, 15]))
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == "Escalations by kind"
+    assert root.find(f"{SVG}title").text == "Escalations by kind"
+    bars = [float(r.get("width")) for r in root.iter(f"{SVG}rect")]
+    assert len(bars) == 2
+    assert bars[0] == 2 * bars[1]
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"Theme", "Child", "30", "15"} <= set(texts)
+
+
+def test_a_suppressed_count_is_written_not_drawn():
+    root = parse(bar_chart("By area", ["Housing", "Health"], [12, "fewer than 5"]))
+    assert len(list(root.iter(f"{SVG}rect"))) == 1
+    assert "fewer than 5" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_all_zero_counts_draw_no_bars():
+    root = parse(bar_chart("Nothing yet", ["A", "B"], [0, 0]))
+    assert list(root.iter(f"{SVG}rect")) == []
+
+
+def test_text_is_escaped():
+    hostile = '<script>alert(1)</script> & "quoted"'
+    svg = bar_chart(hostile, [hostile], [3]) + line_chart(hostile, [hostile], {hostile: [1]})
+    assert "<script>" not in svg
+    parse(bar_chart(hostile, [hostile], [3]))
+    parse(line_chart(hostile, [hostile], {hostile: [1]}))
+
+
+def test_long_labels_are_shortened():
+    root = parse(bar_chart("Agencies", ["x" * 200], [4]))
+    label = next(t.text for t in root.iter(f"{SVG}text") if t.text.startswith("x"))
+    assert len(label) <= 45 and label.endswith("…")
+
+
+def test_line_chart_has_a_line_and_a_point_per_value_for_each_series():
+    labels = ["Jan", "Feb", "Mar", "Apr"]
+    root = parse(line_chart("Trend", labels, {"Raised": [4, 8, 2, 0], "Resolved": [1, 2, 3, 4]}))
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert len(lines) == 2
+    for line in lines:
+        assert len(line.get("points").split()) == 4
+    # Series differ by dash as well as colour; the legend names each one.
+    assert lines[0].get("stroke-dasharray") != lines[1].get("stroke-dasharray")
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"Raised", "Resolved", "Jan", "Apr"} <= set(texts)
+
+
+def test_line_chart_points_are_to_scale_from_zero():
+    root = parse(line_chart("Trend", ["a", "b", "c"], {"Raised": [0, 5, 10]}))
+    ys = [float(p.split(",")[1]) for p in next(root.iter(f"{SVG}polyline")).get("points").split()]
+    assert ys[0] > ys[1] > ys[2]
+    assert abs((ys[0] - ys[1]) - (ys[1] - ys[2])) < 0.2
+
+
+def test_many_periods_label_every_few():
+    labels = [f"M{i}" for i in range(60)]
+    root = parse(line_chart("Ten years", labels, {"Raised": list(range(60))}))
+    shown = [t.text for t in root.iter(f"{SVG}text") if re.fullmatch(r"M\d+", t.text or "")]
+    assert 6 <= len(shown) <= 12
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_nice_scale_covers_the_peak_in_round_steps(peak):
+    top, step = nice_scale(peak)
+    assert top >= peak and top % step == 0
+    assert top // step <= 10
+    digits = str(step).rstrip("0")
+    assert digits in {"1", "2", "5"}
