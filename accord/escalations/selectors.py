@@ -21,11 +21,32 @@ def _today() -> dt.date:
     return clock.today()
 
 
+# What a list of escalations never shows: the long accounts (and the encrypted private
+# reflection, which would be decrypted row by row). Lists read the rest; an escalation's own
+# page reads everything.
+LIST_DEFERRED = (
+    "decision_challenged",
+    "concern",
+    "evidence",
+    "professional_curiosity",
+    "child_voice",
+    "family_view",
+    "tried_so_far",
+    "desired_outcome",
+    "reflection",
+    "formal_reason",
+    "efforts_to_resolve",
+    "closing_reason",
+)
+
+
 def escalations_visible(*, user, partnership: Partnership) -> QuerySet[Escalation]:
+    """The escalations this user may see (rule 7), as lists show them."""
     return (
         Escalation.objects.visible_to(user)
         .filter(partnership=partnership)
-        .select_related("raising_agency", "with_agency", "raised_by", "with_practitioner")
+        .select_related("raising_agency", "with_agency")
+        .defer(*LIST_DEFERRED)
     )
 
 
@@ -96,7 +117,12 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
     agency_total = 0
     if user_roles(user, partnership.pk) & {Role.MANAGER, Role.SENIOR_LEADER} and user.agency_id:
         agency_qs = open_.filter(Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id))
-        agency_total = agency_qs.count()
+        # Counted as two disjoint parts (raised by the agency; with it and raised by another),
+        # each answered from its own index, rather than one OR that no index answers.
+        agency_total = (
+            open_.filter(raising_agency_id=user.agency_id).count()
+            + open_.filter(with_agency_id=user.agency_id).exclude(raising_agency_id=user.agency_id).count()
+        )
         agency = list(agency_qs.order_by("due_date")[:limit])
     return MyWork(awaiting=awaiting, raised_by_me=raised, agency=agency, agency_total=agency_total)
 

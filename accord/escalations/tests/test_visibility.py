@@ -156,3 +156,34 @@ def test_the_raisers_line_manager_sees_it_whoever_they_are(world):
     world.practitioner_health.save()
     assert Escalation.objects.visible_to(world.senior_health).filter(pk=e.pk).exists()
     assert world.senior_health.has_perm("escalations.view", e)
+
+
+def test_my_work_counts_and_lists_the_agencys_open_escalations_it_may_see(world):
+    """ "My work" counts an agency's open escalations in two disjoint parts (raised by it; with
+    it and raised by another): the sum is the plain count, with nothing counted twice."""
+    from django.db.models import Q
+
+    from accord.escalations.models import OPEN_STATUSES
+    from accord.escalations.selectors import my_work
+
+    w = world
+    raised_by_health = w.raised()
+    with_health_unnamed = w.raised(
+        raiser=w.practitioner_social, with_agency=w.health, with_practitioner_username=""
+    )
+    # Both ends in Health: the services refuse it, but the count must not rely on that.
+    within_health = w.raised()
+    Escalation.objects.filter(pk=within_health.pk).update(with_agency=w.health, with_practitioner=None)
+    w.raised(raiser=w.practitioner_social, with_agency=w.other)  # neither end is Health
+    closed = w.raised()
+    services.escalation_withdraw(actor=w.practitioner_health, escalation=closed, reason="Settled by phone")
+
+    manager = w.manager_health
+    work = my_work(user=manager, partnership=w.partnership)
+    plain = (
+        Escalation.objects.visible_to(manager)
+        .filter(partnership=w.partnership, status__in=OPEN_STATUSES)
+        .filter(Q(raising_agency=w.health) | Q(with_agency=w.health))
+    )
+    assert work.agency_total == plain.count() == 3
+    assert {e.pk for e in work.agency} == {raised_by_health.pk, with_health_unnamed.pk, within_health.pk}
