@@ -42,7 +42,7 @@ from accord.escalations.selectors import (
     escalation_get,
     escalation_list,
     is_overdue,
-    rows_between,
+    page_rows,
 )
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import partnership_agencies, partnerships_for
@@ -406,7 +406,7 @@ def list_escalations(request, q: Query[ListQuery]):
     qs = escalation_list(user=request.user, partnership=p, filters=filters).select_related("partnership")
     count = qs.count()
     start = (q.page - 1) * q.page_size
-    rows = rows_between(qs, start, start + q.page_size, count)
+    rows = page_rows(qs, start, start + q.page_size, count)
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,

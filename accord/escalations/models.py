@@ -159,7 +159,25 @@ class Escalation(models.Model):
         ]
         indexes = [
             models.Index(fields=["partnership", "status", "due_date"]),
-            models.Index(fields=["partnership", "raised_at"]),
+            # Lists newest first: their pages and counts are read from the index alone
+            # (PostgreSQL), which carries rule 7's columns and the list filters' columns.
+            models.Index(
+                fields=["partnership", "raised_at", "id"],
+                include=[
+                    "raising_agency",
+                    "with_agency",
+                    "raised_by",
+                    "with_practitioner",
+                    "highest_stage",
+                    "status",
+                    "stage",
+                    "kind",
+                    "urgency",
+                    "origin",
+                    "due_date",
+                ],
+                name="escalation_raised_visibility",
+            ),
             # Lists and counts by status answered from the index alone (PostgreSQL): it
             # carries every column the visibility rule (rule 7) reads.
             models.Index(

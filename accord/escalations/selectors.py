@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accord.core import clock
 from accord.core.errors import NotFound
@@ -202,8 +203,30 @@ def rows_between(qs: QuerySet, start: int, stop: int, count: int) -> list:
     return rows
 
 
+# The most rows a page's list counts. Counting every escalation a busy manager may see (a
+# quarter of a million at national scale) costs more than the rest of the page together;
+# beyond this many the page says so and offers the most recent, and the filters narrow it.
+LIST_COUNT_LIMIT = 10_000
+
+
 class EitherEndPaginator(Paginator):
-    """Django's paginator, reading pages past the middle from the end (see ``rows_between``)."""
+    """Django's paginator, reading pages past the middle from the end (see ``rows_between``).
+
+    With ``count_limit``, it counts no further than that: when more rows match, ``capped``
+    is set and the pages cover the first ``count_limit`` rows, read from the front."""
+
+    def __init__(self, object_list, per_page, *, count_limit: int | None = None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_limit = count_limit
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_limit is None:
+            return self.object_list.count()
+        found = self.object_list.order_by().values("pk")[: self.count_limit + 1].count()
+        self.capped = found > self.count_limit
+        return min(found, self.count_limit)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -211,7 +234,17 @@ class EitherEndPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(rows_between(self.object_list, bottom, top, self.count), number, self)
+        return self._get_page(page_rows(self.object_list, bottom, top, self.count, self.capped), number, self)
+
+
+def page_rows(qs: QuerySet, start: int, stop: int, count: int, capped: bool = False) -> list:
+    """``qs[start:stop]``, found by primary key first and then read whole: walking past the
+    earlier rows touches only the index (PostgreSQL), and only the page's rows are read.
+    Read from the nearer end unless ``count`` is only a lower bound (``capped``)."""
+    keys = qs.values_list("pk", flat=True)
+    ids = list(keys[start:stop]) if capped else rows_between(keys, start, stop, count)
+    found = qs.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def is_overdue(escalation: Escalation, today: dt.date | None = None) -> bool:

@@ -26,7 +26,7 @@ from accord.core.navigation import CASEWORK_ROLES
 from accord.partnership.models import Role
 
 from . import forms as f
-from . import services
+from . import selectors, services
 from .models import Draft, Escalation, Kind
 from .policies import allowed_actions, can_raise_in
 from .selectors import EitherEndPaginator, ListFilters, escalation_get, escalation_list, is_overdue
@@ -383,7 +383,9 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             raised_to=cd["raised_to"],
         )
     qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
-    page = EitherEndPaginator(qs, 25).get_page(request.GET.get("page"))
+    page = EitherEndPaginator(qs, 25, count_limit=selectors.LIST_COUNT_LIMIT).get_page(
+        request.GET.get("page")
+    )
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,

@@ -58,3 +58,38 @@ def test_the_last_page_of_the_list_and_the_api_is_the_tail_of_the_ordered_list(c
     sign_in(client, world.practitioner_health)
     page = client.get("/escalations/", {"page": 1}).context["page"]
     assert [e.reference for e in page] == everything  # one page of 25
+
+
+@pytest.mark.django_db
+def test_a_list_longer_than_the_count_limit_is_counted_to_the_limit_and_paged_from_the_front(world):
+    from accord.escalations.selectors import EitherEndPaginator
+
+    for i in range(8):
+        world.raised(summary=f"Number {i}")
+    qs = Escalation.objects.visible_to(world.practitioner_health).order_by("-raised_at", "-id")
+    everything = list(qs.values_list("reference", flat=True))
+
+    capped = EitherEndPaginator(qs, 2, count_limit=5)
+    assert capped.count == 5 and capped.capped and capped.num_pages == 3
+    assert [e.reference for e in capped.page(1)] == everything[0:2]
+    assert [e.reference for e in capped.page(3)] == everything[4:5]  # the fifth, not the oldest
+
+    exact = EitherEndPaginator(qs, 2, count_limit=8)
+    assert exact.count == 8 and not exact.capped
+    assert [e.reference for e in exact.page(4)] == everything[6:8]
+
+
+@pytest.mark.django_db
+def test_the_list_page_says_when_more_escalations_match_than_it_counts(client, world, monkeypatch):
+    from accord.escalations import selectors
+
+    for i in range(4):
+        world.raised(summary=f"Number {i}")
+    sign_in(client, world.practitioner_health)
+    assert "4 escalations" in client.get("/escalations/").content.decode()
+
+    monkeypatch.setattr(selectors, "LIST_COUNT_LIMIT", 3)
+    response = client.get("/escalations/")
+    text = response.content.decode()
+    assert "More than 3 escalations" in text and "use the filters" in text
+    assert len(response.context["page"].object_list) == 3

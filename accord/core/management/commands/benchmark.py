@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accord.api.services import api_token_create
 from accord.escalations.models import Escalation
+from accord.escalations.selectors import LIST_COUNT_LIMIT, EitherEndPaginator
 from accord.partnership.models import Partnership, User
 from accord.testing.auth import sign_in
 
@@ -44,8 +45,12 @@ class Command(BaseCommand):
             .values_list("pk", flat=True)
             .first()
         )
-        visible = Escalation.objects.visible_to(manager).filter(partnership=partnership).count()
-        last_page = max(1, (visible + 24) // 25)
+        # The list's last page, as its pager offers it (counted up to the list's limit).
+        last_page = EitherEndPaginator(
+            Escalation.objects.visible_to(manager).filter(partnership=partnership).order_by("-raised_at"),
+            25,
+            count_limit=LIST_COUNT_LIMIT,
+        ).num_pages
         _, token = api_token_create(actor=None, user=manager, expires_days=1)
         api = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         today = timezone.localdate()
