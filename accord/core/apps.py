@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "accord.core"
     label = "core"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import renew_on_sign_in
+
+        user_logged_in.connect(renew_on_sign_in, dispatch_uid="accord-session-renewal")

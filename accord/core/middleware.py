@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
@@ -79,6 +81,34 @@ class CurrentPartnershipMiddleware:
                 request.partnership = Partnership.objects.filter(pk=chosen).first()
                 request.roles = by_partnership.get(chosen, frozenset())
         return self.get_response(request)
+
+
+RENEWED_KEY = "accord_renewed_at"
+
+
+class SessionRenewalMiddleware:
+    """Renews a signed-in session's idle limit, at most once a ``SESSION_RENEW_SECONDS``.
+
+    Saving the session on every request (Django's ``SESSION_SAVE_EVERY_REQUEST``) costs a
+    database write and commit per page; renewing once a minute keeps the idle limit to
+    within a minute of ``SESSION_COOKIE_AGE``, and never longer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - request.session.get(RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                request.session[RENEWED_KEY] = now  # modified: saved with a new expiry
+        return self.get_response(request)
+
+
+def renew_on_sign_in(sender, request, user, **kwargs) -> None:
+    """Signing in starts the idle limit (the session is saved then anyway)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[RENEWED_KEY] = int(time.time())
 
 
 class SecurityHeadersMiddleware:

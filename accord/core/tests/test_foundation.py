@@ -262,3 +262,44 @@ def test_load_demo_is_idempotent_and_loads_a_living_caseload(settings):
     assert (
         User.objects.get(username="practitioner.social").line_manager.line_manager.username == "senior.social"
     )
+
+
+@pytest.mark.django_db
+def test_an_idle_session_ends_and_activity_renews_it_at_most_once_a_minute(client, world):
+    """Sessions end after SESSION_COOKIE_AGE of inactivity; a request renews the session,
+    but writes it no more than once a SESSION_RENEW_SECONDS."""
+    import datetime as dt
+
+    import time_machine
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+
+    from accord.testing.auth import sign_in
+
+    idle = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        sign_in(client, world.practitioner_health)
+        assert client.get("/").status_code == 200
+        key = client.session.session_key
+
+        def expiry():
+            return Session.objects.get(session_key=key).expire_date
+
+        renewed = expiry()
+        clock.shift(dt.timedelta(seconds=20))
+        assert client.get("/").status_code == 200
+        assert expiry() == renewed  # within the minute: not written again
+
+        clock.shift(dt.timedelta(seconds=settings.SESSION_RENEW_SECONDS))
+        assert client.get("/").status_code == 200
+        assert expiry() > renewed  # renewed from now
+        renewed = expiry()
+
+        clock.shift(idle - dt.timedelta(seconds=1))
+        assert client.get("/").status_code == 200  # still within the idle limit
+        assert expiry() > renewed
+
+        clock.shift(idle + dt.timedelta(seconds=1))
+        response = client.get("/")
+        assert response.status_code == 302 and reverse("login") in response["Location"]
