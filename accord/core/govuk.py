@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
@@ -76,9 +77,47 @@ def _without_none(value: Any) -> Any:
     return value
 
 
+class _Uncacheable(Exception):
+    pass
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key for a component's parameters that tells apart everything the macro
+    does: markup from plain text (escaped or not), ``True`` from ``1``, a list from a dict."""
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("list", tuple(_frozen(v) for v in value))
+    if hasattr(value, "__html__"):
+        return ("html", str(value))
+    if isinstance(value, Promise):
+        return ("str", str(value))  # a lazy translation, in the language active now
+    if value is None or isinstance(value, str | int | float | bool):
+        return (type(value).__name__, value)
+    raise _Uncacheable
+
+
+# The same component with the same parameters renders the same HTML: the filter form's
+# selects (one with every agency) are drawn on every list page, and a Jinja macro costs
+# a millisecond or more. Bounded; emptied when full.
+_RENDERED: dict[tuple, SafeString] = {}
+RENDERED_LIMIT = 512
+
+
 def render_component(name: str, params: dict[str, Any]) -> SafeString:
     """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does)."""
-    return mark_safe(_macro_template(name).render(data=_without_none(params)))  # noqa: S308 - the macro escapes
+    try:
+        key = (name, _frozen(params))
+    except _Uncacheable:
+        key = None
+    if key is not None and (html := _RENDERED.get(key)) is not None:
+        return html
+    html = mark_safe(_macro_template(name).render(data=_without_none(params)))  # noqa: S308 - the macro escapes
+    if key is not None:
+        if len(_RENDERED) >= RENDERED_LIMIT:
+            _RENDERED.clear()
+        _RENDERED[key] = html
+    return html
 
 
 class DateInputWidget(forms.MultiWidget):

@@ -1,0 +1,56 @@
+"""GOV.UK components are rendered once per distinct set of parameters, and never mixed up."""
+
+import datetime as dt
+
+from django.utils.safestring import mark_safe
+
+from accord.core import govuk
+from accord.core.govuk import render_component
+
+
+def uncached(name, params):
+    return govuk._macro_template(name).render(data=govuk._without_none(params))
+
+
+def test_a_repeated_component_is_served_from_the_cache_and_is_identical():
+    govuk._RENDERED.clear()
+    params = {
+        "id": "id_agency",
+        "name": "agency",
+        "label": {"text": "Agency"},
+        "items": [{"value": str(i), "text": f"Agency {i}", "selected": i == 7} for i in range(50)],
+    }
+    first = render_component("select", params)
+    assert len(govuk._RENDERED) == 1
+    assert render_component("select", dict(params)) == first == uncached("select", params)
+    assert len(govuk._RENDERED) == 1
+
+
+def test_plain_text_is_never_served_the_markup_of_the_same_characters():
+    govuk._RENDERED.clear()
+    trusted = render_component("tag", {"text": mark_safe("<b>Urgent</b>")})
+    plain = render_component("tag", {"text": "<b>Urgent</b>"})
+    assert "<b>Urgent</b>" in trusted
+    assert "&lt;b&gt;Urgent&lt;/b&gt;" in plain and "<b>" not in plain
+
+
+def test_true_and_one_and_other_lookalikes_are_different_keys():
+    assert govuk._frozen({"a": True}) != govuk._frozen({"a": 1})
+    assert govuk._frozen({"a": 1.0}) != govuk._frozen({"a": 1})
+    assert govuk._frozen({"a": ["x"]}) != govuk._frozen({"a": {"x": None}})
+    assert govuk._frozen({"a": "x", "b": "y"}) != govuk._frozen({"b": "y", "a": "x"})
+
+
+def test_parameters_of_other_types_are_rendered_without_the_cache():
+    govuk._RENDERED.clear()
+    html = render_component("tag", {"text": "Due", "attributes": {"data-due": dt.date(2026, 1, 2)}})
+    assert "2026-01-02" in html
+    assert govuk._RENDERED == {}
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    govuk._RENDERED.clear()
+    monkeypatch.setattr(govuk, "RENDERED_LIMIT", 3)
+    for i in range(7):
+        render_component("tag", {"text": f"Tag {i}"})
+    assert 1 <= len(govuk._RENDERED) <= 3
