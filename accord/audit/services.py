@@ -71,20 +71,24 @@ def audit_record(
     ``actor=None`` is Accord's own scheduled work (the system actor) unless
     ``actor_label`` says otherwise (for example "anonymous" for a failed log-in).
     """
+    # Who did it is read before the chain is locked, so the lock (which every audited
+    # request in every worker waits for) is held only to read the last entry and append.
+    real_actor = actor if getattr(actor, "is_authenticated", False) else None
+    roles = ""
+    agency = ""
+    if real_actor is not None:
+        roles = ",".join(sorted({ra.role for ra in real_actor.role_assignments.all()}))
+        agency = str(real_actor.agency) if real_actor.agency_id else ""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
         last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-        real_actor = actor if getattr(actor, "is_authenticated", False) else None
-        roles = ""
-        if real_actor is not None:
-            roles = ",".join(sorted({ra.role for ra in real_actor.role_assignments.all()}))
         event = AuditEvent(
             at=_database_now() if connection.vendor == "postgresql" else timezone.now(),
             actor=real_actor,
             actor_label=(real_actor.username if real_actor else (actor_label or "system")),
-            actor_agency=str(real_actor.agency) if real_actor and real_actor.agency_id else "",
+            actor_agency=agency,
             actor_roles=roles,
             verb=verb,
             partnership_id=partnership_id,
