@@ -43,9 +43,9 @@ def visibility_filter(user) -> Q:
         if user.agency_id:
             of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
             if Role.MANAGER in roles:
+                # (Raised by their team is already allowed above, as a party.)
                 allowed |= of_agency & (
                     Q(highest_stage__gte=2)
-                    | Q(raised_by_id__in=team)
                     | Q(with_practitioner_id__in=team)
                     # Raised with the agency and no named practitioner: its managers receive it.
                     | Q(with_agency_id=user.agency_id, with_practitioner__isnull=True)
