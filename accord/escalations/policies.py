@@ -10,7 +10,7 @@ action rules. Both are tested against each other.
 from __future__ import annotations
 
 import rules
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accord.partnership.models import Role
 from accord.partnership.selectors import roles_by_partnership, user_roles
@@ -25,10 +25,10 @@ def visibility_filter(user) -> Q:
     stage that involves them; the PDG once formal; the assigned facilitator.
 
     Written without joins, so the database can answer it from the escalation's own indexed
-    columns and no ``DISTINCT`` is needed. The user's team is read first and written into
-    the query as a list: a subquery inside the ``OR`` would stop PostgreSQL from using the
-    indexes on who raised an escalation and who it is with (a scan of every escalation to
-    find a practitioner's few).
+    columns and no ``DISTINCT`` is needed. The user's team is read first and, unless it is
+    large, written into the query as a list: a subquery inside the ``OR`` stops PostgreSQL
+    from using the indexes on who raised an escalation and who it is with (a scan of
+    every escalation to find a practitioner's few).
     """
     from .models import PdgAction
 
@@ -60,11 +60,18 @@ def visibility_filter(user) -> Q:
     return condition
 
 
-def team_ids(user) -> list[int]:
-    """The people this user line-manages."""
+# A team up to this size is written into rule 7's query as a list of ids; a larger one as
+# a subquery, which PostgreSQL hashes once instead of comparing each row with every id.
+TEAM_INLINE_LIMIT = 50
+
+
+def team_ids(user) -> list[int] | QuerySet:
+    """The people this user line-manages: their ids, or a subquery for a large team."""
     from accord.partnership.models import User
 
-    return list(User.objects.filter(line_manager_id=user.pk).order_by("pk").values_list("pk", flat=True))
+    team = User.objects.filter(line_manager_id=user.pk)
+    ids = list(team.order_by("pk").values_list("pk", flat=True)[: TEAM_INLINE_LIMIT + 1])
+    return ids if len(ids) <= TEAM_INLINE_LIMIT else team.values("pk")
 
 
 def _roles(user, escalation) -> frozenset[str]:
