@@ -65,8 +65,14 @@ def _build(world, state):
     return e
 
 
+@pytest.mark.parametrize("team_as", ["list", "subquery"])
 @pytest.mark.parametrize("state", list(EXPECTED))
-def test_visibility_matrix(world, other_world, state):
+def test_visibility_matrix(world, other_world, state, team_as, monkeypatch):
+    from accord.escalations import policies
+
+    # A manager's team is written into the query as ids, or (a large team) as a subquery:
+    # both must give the same answer.
+    monkeypatch.setattr(policies, "TEAM_INLINE_LIMIT", 50 if team_as == "list" else 0)
     e = _build(world, state)
     seen_by = {
         name for name in ROLES if Escalation.objects.visible_to(getattr(world, name)).filter(pk=e.pk).exists()
