@@ -99,17 +99,22 @@ def _frozen(value: Any) -> Any:
 
 # The same component with the same parameters renders the same HTML: the filter form's
 # selects (one with every agency) are drawn on every list page, and a Jinja macro costs
-# a millisecond or more. Bounded; emptied when full.
+# a millisecond or more. Only components that choose from a fixed list are kept, never
+# one holding what someone typed (which would then outlive the request in memory).
+# Bounded; emptied when full.
+CACHED_COMPONENTS = frozenset({"select", "radios", "checkboxes"})
 _RENDERED: dict[tuple, SafeString] = {}
 RENDERED_LIMIT = 512
 
 
 def render_component(name: str, params: dict[str, Any]) -> SafeString:
     """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does)."""
-    try:
-        key = (name, _frozen(params))
-    except _Uncacheable:
-        key = None
+    key = None
+    if name in CACHED_COMPONENTS:
+        try:
+            key = (name, _frozen(params))
+        except _Uncacheable:
+            key = None
     if key is not None and (html := _RENDERED.get(key)) is not None:
         return html
     html = mark_safe(_macro_template(name).render(data=_without_none(params)))  # noqa: S308 - the macro escapes

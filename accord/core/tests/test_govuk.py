@@ -28,10 +28,28 @@ def test_a_repeated_component_is_served_from_the_cache_and_is_identical():
 
 def test_plain_text_is_never_served_the_markup_of_the_same_characters():
     govuk._RENDERED.clear()
-    trusted = render_component("tag", {"text": mark_safe("<b>Urgent</b>")})
-    plain = render_component("tag", {"text": "<b>Urgent</b>"})
+
+    def radios(hint):
+        return render_component(
+            "radios", {"name": "x", "hint": {"text": hint}, "items": [{"value": "a", "text": "A"}]}
+        )
+
+    trusted = radios(mark_safe("<b>Urgent</b>"))
+    plain = radios("<b>Urgent</b>")
     assert "<b>Urgent</b>" in trusted
-    assert "&lt;b&gt;Urgent&lt;/b&gt;" in plain and "<b>" not in plain
+    assert "&lt;b&gt;Urgent&lt;/b&gt;" in plain and "<b>Urgent</b>" not in plain
+    assert len(govuk._RENDERED) == 2
+
+
+def test_what_someone_typed_is_never_kept():
+    govuk._RENDERED.clear()
+    render_component(
+        "textarea", {"name": "concern", "id": "concern", "label": {"text": "Concern"}, "value": "A child"}
+    )
+    render_component(
+        "input", {"name": "summary", "id": "summary", "label": {"text": "Summary"}, "value": "A child"}
+    )
+    assert govuk._RENDERED == {}
 
 
 def test_true_and_one_and_other_lookalikes_are_different_keys():
@@ -43,7 +61,15 @@ def test_true_and_one_and_other_lookalikes_are_different_keys():
 
 def test_parameters_of_other_types_are_rendered_without_the_cache():
     govuk._RENDERED.clear()
-    html = render_component("tag", {"text": "Due", "attributes": {"data-due": dt.date(2026, 1, 2)}})
+    html = render_component(
+        "select",
+        {
+            "name": "d",
+            "id": "d",
+            "label": {"text": "Due"},
+            "items": [{"value": dt.date(2026, 1, 2), "text": "2 Jan"}],
+        },
+    )
     assert "2026-01-02" in html
     assert govuk._RENDERED == {}
 
@@ -52,5 +78,5 @@ def test_the_cache_is_bounded(monkeypatch):
     govuk._RENDERED.clear()
     monkeypatch.setattr(govuk, "RENDERED_LIMIT", 3)
     for i in range(7):
-        render_component("tag", {"text": f"Tag {i}"})
+        render_component("select", {"name": "s", "id": "s", "label": {"text": f"Choice {i}"}, "items": []})
     assert 1 <= len(govuk._RENDERED) <= 3
