@@ -145,10 +145,12 @@ class DateInputWidget(forms.MultiWidget):
         return [None, None, None]
 
     def value_from_datadict(self, data, files, name):
+        if name in data and all(f"{name}-{part}" not in data for part in self.parts):
+            return data.get(name)  # one ISO date, as a link from elsewhere gives it
         return [data.get(f"{name}-{part}", "") for part in self.parts]
 
     def value_omitted_from_data(self, data, files, name):
-        return all(f"{name}-{part}" not in data for part in self.parts)
+        return name not in data and all(f"{name}-{part}" not in data for part in self.parts)
 
 
 class DateInputField(forms.Field):
@@ -165,6 +167,16 @@ class DateInputField(forms.Field):
     def to_python(self, value: Any) -> dt.date | None:
         if isinstance(value, dt.date):
             return value
+        if isinstance(value, str):  # an ISO date in a link (YYYY-MM-DD)
+            if not value.strip():
+                return None
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValidationError(
+                    _("%(subject)s must be a real date") % {"subject": self.subject.capitalize()},
+                    code="invalid",
+                ) from None
         if not value or all(not str(v).strip() for v in value):
             return None
         day, month, year = (str(v).strip() for v in value)

@@ -442,13 +442,17 @@ class ListFilterForm(forms.Form):
         widget=forms.HiddenInput,
         choices=[(n, n) for n in range(1, 10)],
     )
-    raised_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    raised_from = DateInputField(
+        label=_("Raised on or after"), subject=_("the earliest date raised"), required=False
+    )
+    raised_to = DateInputField(
+        label=_("Raised on or before"), subject=_("the latest date raised"), required=False
+    )
     origin = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
     area = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     theme = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     raised_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     received_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    raised_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, partnership, stages, **kwargs):
         super().__init__(*args, **kwargs)
@@ -465,3 +469,10 @@ class ListFilterForm(forms.Form):
         self.fields["agency"].choices = any_ + [
             (a.pk, a.name) for a in partnership_agencies(partnership, active_only=False)
         ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("raised_from"), data.get("raised_to")
+        if start and end and start > end:
+            self.add_error("raised_to", _("The latest date raised must be the same as or after the earliest"))
+        return data

@@ -70,3 +70,26 @@ def test_two_step_verification_page_is_accessible(page, demo_users):
     page.click("button:has-text('Continue')")
     page.wait_for_url(lambda url: "/login/" not in url)
     assert page.locator("h1").inner_text() == "My work"
+
+
+def test_the_list_filters_by_date_and_is_accessible(page, demo_users):
+    log_in(page, "manager.health")
+    page.goto("/escalations/")
+    expect(page.get_by_role("group", name="Raised on or after")).to_be_visible()
+    page.get_by_role("group", name="Raised on or after").get_by_label("Day").fill("1")
+    page.get_by_role("group", name="Raised on or after").get_by_label("Month").fill("1")
+    page.get_by_role("group", name="Raised on or after").get_by_label("Year").fill("2020")
+    page.get_by_role("group", name="Raised on or before").get_by_label("Day").fill("31")
+    page.get_by_role("group", name="Raised on or before").get_by_label("Month").fill("2")
+    page.get_by_role("group", name="Raised on or before").get_by_label("Year").fill("2021")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_text("The latest date raised must be a real date")).to_be_visible()
+    screenshot(page, "shell-07-list-date-error")
+    assert_accessible(page)
+
+    page.get_by_role("group", name="Raised on or before").get_by_label("Day").fill("28")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("status")).to_contain_text("escalation")
+    assert "raised_from-year=2020" in page.url
+    screenshot(page, "shell-08-list-dates")
+    assert_accessible(page)

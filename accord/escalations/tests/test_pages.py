@@ -338,6 +338,49 @@ def test_the_list_filters_and_paginates(client, world):
     assert client.get(reverse("escalations:list") + "?stage=banana&page=999").status_code == 200
 
 
+def test_the_list_filters_by_the_dates_raised_typed_or_linked(client, world):
+    def at(day):
+        return dt.datetime(2026, 3, day, 10, 0, tzinfo=dt.UTC)
+
+    early, middle, late = (world.raised(at=at(d), summary=f"Day {d}") for d in (2, 10, 20))
+    login(client, world.practitioner_health)
+    url = reverse("escalations:list")
+
+    typed = client.get(
+        url,
+        {
+            "raised_from-day": "5",
+            "raised_from-month": "3",
+            "raised_from-year": "2026",
+            "raised_to-day": "15",
+            "raised_to-month": "3",
+            "raised_to-year": "2026",
+        },
+    )
+    assert [e.pk for e in typed.context["page"]] == [middle.pk]
+    assert 'name="raised_from-day"' in typed.content.decode()  # shown as a GOV.UK date input
+
+    linked = client.get(url, {"raised_from": "2026-03-05"})  # as the reports' drill-downs link
+    assert {e.pk for e in linked.context["page"]} == {middle.pk, late.pk}
+    assert 'value="5"' in linked.content.decode()  # the linked date is shown in the boxes
+    assert early.pk not in {e.pk for e in linked.context["page"]}
+
+
+def test_a_wrong_date_in_the_list_filters_is_explained_not_an_error(client, world):
+    world.raised()
+    login(client, world.practitioner_health)
+    url = reverse("escalations:list")
+    response = client.get(
+        url, {"raised_from-day": "31", "raised_from-month": "2", "raised_from-year": "2026"}
+    )
+    assert response.status_code == 200
+    assert "must be a real date" in response.content.decode()
+    response = client.get(url, {"raised_from": "2026-03-10", "raised_to": "2026-03-01"})
+    assert response.status_code == 200
+    assert "must be the same as or after the earliest" in response.content.decode()
+    assert client.get(url, {"raised_from": "not-a-date"}).status_code == 200
+
+
 def _queries(client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
