@@ -195,6 +195,13 @@ class Escalation(models.Model):
             ),
             models.Index(fields=["raising_agency", "status"]),
             models.Index(fields=["with_agency", "status"]),
+            # The reports' drill-down by stage reached (the PDG's "reached the PDG" most of
+            # all): counted and paged newest first from the index alone.
+            models.Index(
+                fields=["partnership", "highest_stage", "raised_at", "id"],
+                include=["raised_by", "with_practitioner", "formal_at", "raising_agency", "with_agency"],
+                name="escalation_reached_visibility",
+            ),
             # Open escalations in the order "my work" lists them (soonest due first), so a
             # page of 25 is read from the front of the index instead of sorting thousands.
             models.Index(

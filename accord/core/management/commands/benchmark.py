@@ -95,6 +95,11 @@ class Command(BaseCommand):
                 lambda: as_manager.get("/escalations/", {"status": "open", "stage": 1}),
             ),
             ("escalation list, last page", lambda: as_manager.get("/escalations/", {"page": last_page})),
+            (
+                "escalation list, search",
+                lambda: as_practitioner.get("/escalations/", {"q": "difference", "status": "open"}),
+            ),
+            ("PDG drill-down (reached the PDG)", lambda: as_pdg.get("/escalations/", {"reached": 4})),
             ("escalation page, long timeline", lambda: as_manager.get(f"/escalations/{long_timeline}/")),
             (
                 "raise an escalation (API POST)",
