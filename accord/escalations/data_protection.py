@@ -25,6 +25,7 @@ from accord.core import clock
 from accord.core.crypto import decrypt_bytes, lookup_hash
 
 from .models import (
+    ACCOUNT_FIELDS,
     AgreedAction,
     Child,
     Discussion,
@@ -37,21 +38,7 @@ from .models import (
 )
 
 REMOVED = "Removed under the partnership's retention policy."
-FREE_TEXT = [
-    "decision_challenged",
-    "concern",
-    "evidence",
-    "professional_curiosity",
-    "child_voice",
-    "family_view",
-    "tried_so_far",
-    "desired_outcome",
-    "reflection",
-    "with_people",
-    "formal_reason",
-    "efforts_to_resolve",
-    "closing_reason",
-]
+FREE_TEXT = [*ACCOUNT_FIELDS, "with_people"]
 
 
 def escalations_past_retention(now: dt.datetime | None = None) -> QuerySet[Escalation]:

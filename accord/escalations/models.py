@@ -33,6 +33,23 @@ CLOSED_STATUSES = (Status.RESOLVED, Status.WITHDRAWN)
 # Named positively in queries: "status IN (open, paused)" can use an index; "NOT IN" cannot.
 OPEN_STATUSES = (Status.OPEN, Status.PAUSED)
 
+# The escalation's long free-text accounts (the reflection encrypted): lists never show
+# them, and retention blanks them.
+ACCOUNT_FIELDS = (
+    "decision_challenged",
+    "concern",
+    "evidence",
+    "professional_curiosity",
+    "child_voice",
+    "family_view",
+    "tried_so_far",
+    "desired_outcome",
+    "reflection",
+    "formal_reason",
+    "efforts_to_resolve",
+    "closing_reason",
+)
+
 
 class Urgency(models.TextChoices):
     ROUTINE = "routine", _("Routine")

@@ -15,30 +15,11 @@ from accord.core.errors import NotFound
 from accord.partnership.models import Partnership, Role
 from accord.partnership.selectors import user_roles
 
-from .models import OPEN_STATUSES, Escalation, PdgAction, Status
+from .models import ACCOUNT_FIELDS, OPEN_STATUSES, Escalation, PdgAction, Status
 
 
 def _today() -> dt.date:
     return clock.today()
-
-
-# What a list of escalations never shows: the long accounts (and the encrypted private
-# reflection, which would be decrypted row by row). Lists read the rest; an escalation's own
-# page reads everything.
-LIST_DEFERRED = (
-    "decision_challenged",
-    "concern",
-    "evidence",
-    "professional_curiosity",
-    "child_voice",
-    "family_view",
-    "tried_so_far",
-    "desired_outcome",
-    "reflection",
-    "formal_reason",
-    "efforts_to_resolve",
-    "closing_reason",
-)
 
 
 def escalations_visible(*, user, partnership: Partnership) -> QuerySet[Escalation]:
@@ -47,7 +28,7 @@ def escalations_visible(*, user, partnership: Partnership) -> QuerySet[Escalatio
         Escalation.objects.visible_to(user)
         .filter(partnership=partnership)
         .select_related("raising_agency", "with_agency")
-        .defer(*LIST_DEFERRED)
+        .defer(*ACCOUNT_FIELDS)  # lists never show the long accounts
     )
 
 
