@@ -27,6 +27,24 @@ def govuk_button(text: str, **options: Any) -> SafeString:
     return govuk.render_component("button", params)
 
 
+# An escalation's status as a GOV.UK tag: its colour and words.
+_STATUS_TAGS = {"open": "blue", "paused": "yellow", "resolved": "green", "withdrawn": "grey"}
+
+
+@register.simple_tag
+def status_tag(escalation: Any) -> SafeString:
+    """The escalation's status as a coloured GOV.UK tag (a tag rather than an included
+    template: lists draw one a row)."""
+    from django.utils.html import format_html
+
+    from accord.escalations.models import Status
+
+    status = escalation.status if escalation.status in _STATUS_TAGS else Status.WITHDRAWN
+    return format_html(
+        '<strong class="govuk-tag govuk-tag--{}">{}</strong>', _STATUS_TAGS[status], Status(status).label
+    )
+
+
 @register.filter
 def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key)
