@@ -98,19 +98,40 @@ def _frozen(value: Any) -> Any:
 
 
 # The same component with the same parameters renders the same HTML: the filter form's
-# selects (one with every agency) are drawn on every list page, and a Jinja macro costs
-# a millisecond or more. Only components that choose from a fixed list are kept, never
-# one holding what someone typed (which would then outlive the request in memory).
-# Bounded; emptied when full.
+# selects (one with every agency) and empty boxes are drawn on every list page, and a
+# Jinja macro costs a millisecond or more. Only components that choose from a fixed list,
+# and boxes while nothing is typed in them, are kept; never one holding what someone
+# typed, nor an error message (which may repeat it), since the cache outlives the request
+# in memory. Bounded; emptied when full.
 CACHED_COMPONENTS = frozenset({"select", "radios", "checkboxes"})
+CACHED_WHEN_EMPTY = frozenset({"input", "date-input", "textarea", "character-count"})
 _RENDERED: dict[tuple, SafeString] = {}
 RENDERED_LIMIT = 512
+
+
+def _holds(value: Any, keys: frozenset[str]) -> bool:
+    """Whether any of ``keys``, at any depth of the parameters, has a non-empty value."""
+    if isinstance(value, dict):
+        return any((k in keys and v not in (None, "", [], {})) or _holds(v, keys) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds(v, keys) for v in value)
+    return False
+
+
+_ERRORS = frozenset({"errorMessage"})
+_TYPED = frozenset({"value", "errorMessage"})
+
+
+def _cacheable(name: str, params: dict[str, Any]) -> bool:
+    if name in CACHED_COMPONENTS:
+        return not _holds(params, _ERRORS)
+    return name in CACHED_WHEN_EMPTY and not _holds(params, _TYPED)
 
 
 def render_component(name: str, params: dict[str, Any]) -> SafeString:
     """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does)."""
     key = None
-    if name in CACHED_COMPONENTS:
+    if _cacheable(name, params):
         try:
             key = (name, _frozen(params))
         except _Uncacheable:

@@ -80,3 +80,40 @@ def test_the_cache_is_bounded(monkeypatch):
     for i in range(7):
         render_component("select", {"name": "s", "id": "s", "label": {"text": f"Choice {i}"}, "items": []})
     assert 1 <= len(govuk._RENDERED) <= 3
+
+
+def test_empty_boxes_are_kept_and_served_identically():
+    govuk._RENDERED.clear()
+    params = {"name": "q", "id": "q", "label": {"text": "Search"}, "value": ""}
+    first = render_component("input", params)
+    date = {
+        "id": "raised_from",
+        "fieldset": {"legend": {"text": "Raised from"}},
+        "items": [{"name": "day", "value": ""}, {"name": "month", "value": None}, {"name": "year"}],
+    }
+    render_component("date-input", date)
+    assert len(govuk._RENDERED) == 2
+    assert render_component("input", dict(params)) == first == uncached("input", params)
+
+
+def test_a_typed_date_part_or_any_error_message_is_never_kept():
+    govuk._RENDERED.clear()
+    render_component(
+        "date-input",
+        {"id": "d", "items": [{"name": "day", "value": "12"}, {"name": "month", "value": ""}]},
+    )
+    render_component(
+        "input",
+        {"name": "q", "id": "q", "label": {"text": "Search"}, "errorMessage": {"text": "Alice is too long"}},
+    )
+    render_component(
+        "select",
+        {
+            "name": "agency",
+            "id": "agency",
+            "label": {"text": "Agency"},
+            "errorMessage": {"text": "Select a valid choice. Alice is not one of the available choices."},
+            "items": [],
+        },
+    )
+    assert govuk._RENDERED == {}
