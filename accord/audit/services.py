@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accord.partnership.selectors import roles_by_partnership
+
 from .models import AuditEvent, Verb
 
 GENESIS_HASH = "0" * 64
@@ -77,7 +79,8 @@ def audit_record(
     roles = ""
     agency = ""
     if real_actor is not None:
-        roles = ",".join(sorted({ra.role for ra in real_actor.role_assignments.all()}))
+        # Their roles in every partnership: read once a request and kept on the user.
+        roles = ",".join(sorted(set().union(*roles_by_partnership(real_actor).values())))
         agency = str(real_actor.agency) if real_actor.agency_id else ""
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -21,5 +21,9 @@ class AccordOIDCBackend(OIDCAuthenticationBackend):
             return self.UserModel.objects.none()
         return self.UserModel.objects.filter(email__iexact=email, is_active=True)
 
+    def get_user(self, user_id):
+        """The signed-in person with their agency, in one query (as ``AccordModelBackend``)."""
+        return self.UserModel.objects.select_related("agency").filter(pk=user_id).first()
+
     def create_user(self, claims: dict):  # pragma: no cover - guarded by OIDC_CREATE_USER = False
         return None

@@ -17,7 +17,7 @@ from accord.audit.models import AuditEvent
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
 from accord.partnership.models import Role
-from accord.partnership.selectors import partnerships_for
+from accord.partnership.selectors import partnerships_for, roles_by_partnership
 
 from .forms import LoginForm
 from .middleware import SESSION_KEY
@@ -67,7 +67,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["recent_audit"] = list(
             AuditEvent.objects.filter(partnership_id__in=[partnership.pk, None]).order_by("-id")[:20]
         )
-    context["partnerships"] = list(partnerships_for(request.user))
+    # The partnership switcher, for someone who works in more than one.
+    several = len(roles_by_partnership(request.user)) > 1
+    context["partnerships"] = list(partnerships_for(request.user)) if several else [partnership]
     return render(request, "core/home.html", context)
 
 

@@ -154,7 +154,7 @@ AUTH_USER_MODEL = "partnership.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accord.core.backends.AccordModelBackend",
 ]
 
 # Optional single sign-on through OpenID Connect (accord/core/oidc.py).

@@ -118,3 +118,23 @@ def test_repeated_failures_lock_the_account_out(client, world):
         reverse("login"), {"username": world.practitioner_social.username, "password": PASSWORD}
     )
     assert other.status_code == 302
+
+
+def test_who_is_signed_in_is_read_once_a_request_with_their_agency_and_roles(client, world):
+    """The person, their agency and their roles are read once, however many parts of the
+    page (the caption, the audit entry, the navigation) use them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = world.practitioner_health
+    password_login(client, user)
+    for url in ("/", "/escalations/"):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        assert not [sql for sql in sqls if 'WHERE "partnership_agency"."id" =' in sql], url
+        assert len([sql for sql in sqls if 'FROM "partnership_roleassignment"' in sql]) == 1, url
+    audit = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED).latest("id")
+    assert audit.actor_agency == str(user.agency)
+    assert audit.actor_roles == "practitioner"
