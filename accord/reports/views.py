@@ -213,13 +213,14 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     tables = _tables(figures, full)
     can_drill_down = bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR})
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
+    in_window = urlencode(window)  # once, not once a link (the page has hundreds)
     if can_drill_down:
         # Drill-down to the escalations behind a figure (the list shows only what rule 7 allows).
         tables["sections"] = [
             (
                 title,
                 [
-                    (label, value, urlencode({**drill, **window}) if drill else None)
+                    (label, value, f"{urlencode(drill)}&{in_window}" if drill else None)
                     for label, value, drill in rows
                 ],
                 kind,
@@ -257,7 +258,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
         ids = figures.agency_ids
         if not can_drill_down or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
             return None
-        return urlencode({"raised_by_agency": ids[raiser], "received_by_agency": ids[receiver], **window})
+        return f"raised_by_agency={ids[raiser]}&received_by_agency={ids[receiver]}&{in_window}"
 
     matrix_rows = [
         (
