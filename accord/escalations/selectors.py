@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -216,6 +218,56 @@ class EitherEndPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         return self._get_page(page_rows(self.object_list, bottom, top, self.count, self.capped), number, self)
+
+    def get_page(self, number):
+        """Django's ``get_page``; with ``count_limit``, a page that exists is found together
+        with the count in one statement (``first_rows``) instead of a count and then a walk
+        to the page, each over the same rows."""
+        if self.count_limit is not None and not self.orphans and "count" not in self.__dict__:
+            try:
+                wanted = int(number)
+            except (TypeError, ValueError):
+                wanted = 0
+            if wanted >= 1:
+                bottom = (wanted - 1) * self.per_page
+                keys, found = first_rows(
+                    self.object_list,
+                    bottom,
+                    min(bottom + self.per_page, self.count_limit),
+                    self.count_limit + 1,
+                )
+                if found is not None:
+                    self.__dict__["count"] = min(found, self.count_limit)
+                    self.capped = found > self.count_limit
+                    rows = self.object_list.in_bulk(keys)
+                    return self._get_page([rows[k] for k in keys if k in rows], wanted, self)
+        # Not a number, before the first page, past the last or an empty list: as Django does.
+        return super().get_page(number)
+
+
+def first_rows(qs: QuerySet, start: int, stop: int, within: int) -> tuple[list, int | None]:
+    """The keys of ``qs[start:stop]`` among its first ``within`` rows, and how many rows
+    those first ``within`` are (``None`` when the slice is empty), in one statement.
+
+    The rows are numbered in the queryset's order as they are read, at most ``within`` of
+    them; the count and the slice are then taken over those numbered rows."""
+    order = [
+        (F(item[1:]).desc() if item.startswith("-") else F(item).asc()) if isinstance(item, str) else item
+        for item in (qs.query.order_by or qs.model._meta.ordering)
+    ]
+    numbered = qs.annotate(row_key=F("pk"), position=Window(RowNumber(), order_by=order)).values_list(
+        "row_key", "position"
+    )[:within]
+    sql, params = numbered.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT row_key, found FROM ("  # noqa: S608 - the ORM's own SQL, with its parameters
+            f"SELECT row_key, position, COUNT(*) OVER () AS found FROM ({sql}) AS numbered"
+            ") AS counted WHERE position > %s AND position <= %s ORDER BY position",
+            [*params, start, stop],
+        )
+        rows = cursor.fetchall()
+    return [key for key, _found in rows], (rows[0][1] if rows else None)
 
 
 def page_rows(qs: QuerySet, start: int, stop: int, count: int, capped: bool = False) -> list:

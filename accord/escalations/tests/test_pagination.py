@@ -93,3 +93,35 @@ def test_the_list_page_says_when_more_escalations_match_than_it_counts(client, w
     text = response.content.decode()
     assert "More than 3 escalations" in text and "use the filters" in text
     assert len(response.context["page"].object_list) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [3, 5, 7, 8, 20])
+def test_get_page_finds_the_page_and_the_count_together_exactly_as_counting_first_would(world, limit):
+    """``get_page`` of a capped list reads the page and the count in one statement; every
+    page, the pages past the end and page numbers that are not numbers give what
+    Django's counting-first paginator gives."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accord.escalations.selectors import EitherEndPaginator
+
+    for i in range(7):
+        world.raised(summary=f"Number {i}")
+    qs = Escalation.objects.visible_to(world.practitioner_health).order_by("-raised_at", "-id")
+    for number in [1, 2, 3, 4, 5, 9, 0, -1, "2", "x", None, ""]:
+        together = EitherEndPaginator(qs, 2, count_limit=limit)
+        with CaptureQueriesContext(connection) as ctx:
+            page = together.get_page(number)
+        first = EitherEndPaginator(qs, 2, count_limit=limit)
+        assert first.count >= 0  # counted first, the way Django's get_page does
+        expected = first.get_page(number)
+        assert [e.pk for e in page] == [e.pk for e in expected], (limit, number)
+        assert (page.number, together.count, together.capped, together.num_pages) == (
+            expected.number,
+            first.count,
+            first.capped,
+            first.num_pages,
+        ), (limit, number)
+        if str(number) == str(expected.number):  # a page that exists: its keys and the count, then its rows
+            assert len(ctx.captured_queries) == 2, (limit, number)
