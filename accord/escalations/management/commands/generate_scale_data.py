@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accord.core.crypto import encrypt_text, lookup_hash
@@ -110,7 +111,15 @@ class Command(BaseCommand):
         )
         self._escalations(rng, partnership, agency_ids, people, bench, escalations, years, batch, started)
         load_run_users()
-        tally_rows = tallies.rebuild(partnership.pk)
+        # The tallies are counted by joins over the tables just filled: without statistics
+        # PostgreSQL may plan them as nested loops over every pair of rows (a count that
+        # takes minutes instead of seconds, unless autovacuum happened to analyse first).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        # Counting the tallies writes thousands of batch inserts too: with DEBUG on their SQL
+        # would fill Django's query log as above (a further 116 MB at 1,000,000).
+        with override_settings(DEBUG=False):
+            tally_rows = tallies.rebuild(partnership.pk)
         self.stdout.write(f"{tally_rows} daily tallies counted ({time.monotonic() - started:.0f}s)")
         # Bulk inserts leave the planner without statistics until autovacuum comes round;
         # without them PostgreSQL picks nested loops over millions of rows. VACUUM also
