@@ -228,8 +228,8 @@ class EitherEndPaginator(Paginator):
                 wanted = int(number)
             except (TypeError, ValueError):
                 wanted = 0
-            if wanted >= 1:
-                bottom = (wanted - 1) * self.per_page
+            bottom = (wanted - 1) * self.per_page
+            if wanted >= 1 and bottom < self.count_limit:  # (a page past the limit cannot exist)
                 keys, found = first_rows(
                     self.object_list,
                     bottom,
