@@ -426,6 +426,9 @@ class DocumentForm(VersionedForm):
     description = forms.CharField(label=_("What is it? (optional)"), required=False, max_length=200)
 
 
+LARGEST_ID = 2**63 - 1  # the largest key PostgreSQL's bigint and SQLite's integer hold
+
+
 class ListFilterForm(forms.Form):
     q = forms.CharField(label=_("Reference or summary"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
@@ -451,8 +454,13 @@ class ListFilterForm(forms.Form):
     origin = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
     area = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     theme = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
-    raised_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    received_by_agency = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # (An id no database could hold is refused here, before it reaches a query.)
+    raised_by_agency = forms.IntegerField(
+        required=False, min_value=1, max_value=LARGEST_ID, widget=forms.HiddenInput
+    )
+    received_by_agency = forms.IntegerField(
+        required=False, min_value=1, max_value=LARGEST_ID, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, partnership, stages, **kwargs):
         super().__init__(*args, **kwargs)

@@ -381,6 +381,18 @@ def test_a_wrong_date_in_the_list_filters_is_explained_not_an_error(client, worl
     assert client.get(url, {"raised_from": "not-a-date"}).status_code == 200
 
 
+def test_any_number_in_the_list_s_address_is_answered_never_an_error(client, world):
+    """Page and filter numbers as large or as odd as anyone can type: larger than either
+    database can store, negative, not numbers."""
+    world.raised()
+    login(client, world.manager_health)
+    url = reverse("escalations:list")
+    huge = "9" * 25
+    for name in ["page", "stage", "agency", "raised_by_agency", "received_by_agency", "reached"]:
+        for value in [huge, f"-{huge}", "0", "1e309", "1.5", "x"]:
+            assert client.get(url, {name: value}).status_code == 200, (name, value)
+
+
 def _queries(client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
