@@ -19,16 +19,6 @@ GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 74_737_001  # PostgreSQL advisory lock for the chain
 
 
-def _database_now() -> dt.datetime:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT statement_timestamp()")
-            return cursor.fetchone()[0]
-        cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
-        value = dt.datetime.fromisoformat(cursor.fetchone()[0])
-        return value.replace(tzinfo=dt.UTC)
-
-
 def entry_hash(event: AuditEvent) -> str:
     body = json.dumps(
         {
@@ -86,9 +76,18 @@ def audit_record(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+                # The chain's last entry and the database's clock in one round trip, while
+                # the lock that every audited request waits for is held.
+                cursor.execute(
+                    f"SELECT (SELECT entry_hash FROM {AuditEvent._meta.db_table} ORDER BY id DESC LIMIT 1),"  # noqa: S608 - the model's own table name
+                    " statement_timestamp()"
+                )
+                last, at = cursor.fetchone()
+        else:
+            last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+            at = timezone.now()
         event = AuditEvent(
-            at=_database_now() if connection.vendor == "postgresql" else timezone.now(),
+            at=at,
             actor=real_actor,
             actor_label=(real_actor.username if real_actor else (actor_label or "system")),
             actor_agency=agency,
