@@ -186,7 +186,7 @@ def _range_sums(
     for i, dimension, key, n in rows:
         if n:
             counts = result[i].setdefault(_plain(dimension), {})
-            counts[key] = counts.get(key, 0) + n
+            counts[key] = counts.get(key, 0) + int(n)  # (a database may sum to a decimal)
     return result
 
 
