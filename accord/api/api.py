@@ -384,7 +384,7 @@ def taxonomies(request, partnership: str | None = None):
 # ------------------------------------------------------------------ escalations
 
 
-class ListQuery(s.Schema):
+class ListQuery(s.InSchema):
     status: s.Status | None = None
     stage: int | None = s.Field(None, ge=1, le=9)
     kind: s.Kind | None = None
@@ -637,7 +637,7 @@ api.add_router("", router)
 # ------------------------------------------------------------------ reports
 
 
-class PdgReportQuery(s.Schema):
+class PdgReportQuery(s.InSchema):
     from_: s.dt.date | None = s.Field(None, alias="from")
     to: s.dt.date | None = None
     partnership: str | None = s.Field(None, max_length=50)

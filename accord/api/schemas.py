@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 Kind = Literal["case", "theme"]
 Urgency = Literal["routine", "urgent"]
@@ -24,6 +25,27 @@ PdgActionCode = Literal[
     "note",
 ]
 ChildCentred = Literal["yes", "partly", "no"]
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+class InSchema(Schema):
+    """Every shape the API reads (bodies and query strings): text may not hold the NUL character, which no database
+    text column can store, so it is refused as invalid input rather than failing later."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if _holds_nul(value):
+            raise ValueError("must not contain the NUL character")
+        return value
+
 
 Text = Field(..., max_length=20000)
 OptionalText = Field("", max_length=20000)
@@ -53,7 +75,7 @@ class TaxonomiesOut(Schema):
     themes: list[Term]
 
 
-class ChildIn(Schema):
+class ChildIn(InSchema):
     name: str = Field(..., min_length=1, max_length=200)
     date_of_birth: dt.date | None = None
     agency_reference: str = Field("", max_length=100)
@@ -65,7 +87,7 @@ class ChildOut(Schema):
     agency_reference: str
 
 
-class EscalationIn(Schema):
+class EscalationIn(InSchema):
     kind: Kind
     immediate_danger: bool
     with_agency: int
@@ -177,7 +199,7 @@ class EventOut(Schema):
     summary: str
 
 
-class DiscussionIn(Schema):
+class DiscussionIn(InSchema):
     note: str = Field(..., max_length=20000)
     held_on: dt.date
     with_manager: bool = False
@@ -185,26 +207,26 @@ class DiscussionIn(Schema):
     agreed: bool | None = None
 
 
-class EscalateIn(Schema):
+class EscalateIn(InSchema):
     reason: str = Field(..., max_length=20000)
     efforts_to_resolve: str = OptionalText
     to_stage: int | None = Field(None, ge=1, le=9)
     skip_reason: str = OptionalText
 
 
-class PdgActionIn(Schema):
+class PdgActionIn(InSchema):
     action: PdgActionCode
     facilitator: str | None = Field(None, max_length=150)
     note: str = OptionalText
 
 
-class ActionIn(Schema):
+class ActionIn(InSchema):
     description: str = Field(..., min_length=1, max_length=2000)
     owner_agency: int
     due_date: dt.date
 
 
-class ResolveIn(Schema):
+class ResolveIn(InSchema):
     outcome: OutcomeCode
     agreed_way_forward: str = Field(..., max_length=20000)
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
@@ -213,5 +235,5 @@ class ResolveIn(Schema):
     referred_to: str = Field("", max_length=200)
 
 
-class ReasonIn(Schema):
+class ReasonIn(InSchema):
     reason: str = Field(..., max_length=20000)

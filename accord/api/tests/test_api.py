@@ -353,3 +353,27 @@ def test_the_list_makes_the_same_number_of_queries_whatever_the_data(client, wor
             raiser=world.practitioner_social, with_agency=world.health, with_practitioner_username=""
         )
     assert count() == small
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"area_of_disagreement": "levels\x00of-risk"},
+        {"summary": "Threshold\x00not agreed"},
+        {"themes": ["neglect", "neg\x00lect"]},
+        {"children": [{"name": "Pere\x00grine", "date_of_birth": "2019-03-04"}]},
+        {"with_practitioner": "\x00"},
+    ],
+)
+def test_text_holding_the_nul_character_is_refused_as_bad_input(client, world, overrides):
+    """No database text column can store NUL: the API says which field is wrong instead
+    of failing (a 500) when the text reaches the database."""
+    r = Api(client, world.practitioner_health).post("/escalations", raise_body(world, **overrides))
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert "NUL" in json.dumps(r.json()["errors"])
+    assert Escalation.objects.count() == 0
+
+
+def test_a_query_string_holding_the_nul_character_is_refused(client, world):
+    r = Api(client, world.manager_health).get("/escalations", partnership="test\x00shire")
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
