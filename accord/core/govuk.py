@@ -81,19 +81,34 @@ class _Uncacheable(Exception):
     pass
 
 
-def _frozen(value: Any) -> Any:
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _frozen(value: Any, blocked: frozenset[str] = frozenset()) -> Any:
     """A hashable key for a component's parameters that tells apart everything the macro
-    does: markup from plain text (escaped or not), ``True`` from ``1``, a list from a dict."""
-    if isinstance(value, dict):
-        return ("dict", tuple((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return ("list", tuple(_frozen(v) for v in value))
+    does: markup from plain text (escaped or not), ``True`` from ``1``, a list from a dict.
+    Raises ``_Uncacheable`` for a value it cannot key, or if any of ``blocked``, at any
+    depth, has a non-empty value. (One walk; a select lists every agency.)"""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is dict:
+        pairs = []
+        for k, v in value.items():
+            if k in blocked and v not in (None, "", [], {}):
+                raise _Uncacheable
+            pairs.append((k, (type(v), v) if type(v) in _PLAIN else _frozen(v, blocked)))
+        return (dict, tuple(pairs))
+    if kind is list or kind is tuple:
+        return (list, tuple((type(v), v) if type(v) in _PLAIN else _frozen(v, blocked) for v in value))
     if hasattr(value, "__html__"):
         return ("html", str(value))
     if isinstance(value, Promise):
-        return ("str", str(value))  # a lazy translation, in the language active now
-    if value is None or isinstance(value, str | int | float | bool):
-        return (type(value).__name__, value)
+        return (str, str(value))  # a lazy translation, in the language active now
+    if isinstance(value, dict | list | tuple):
+        return _frozen(dict(value) if isinstance(value, dict) else list(value), blocked)
+    if isinstance(value, str | int | float | bool):
+        return (kind, value)
     raise _Uncacheable
 
 
@@ -109,33 +124,29 @@ _RENDERED: dict[tuple, SafeString] = {}
 RENDERED_LIMIT = 512
 
 
-def _holds(value: Any, keys: frozenset[str]) -> bool:
-    """Whether any of ``keys``, at any depth of the parameters, has a non-empty value."""
-    if isinstance(value, dict):
-        return any((k in keys and v not in (None, "", [], {})) or _holds(v, keys) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds(v, keys) for v in value)
-    return False
-
-
 _ERRORS = frozenset({"errorMessage"})
 _TYPED = frozenset({"value", "errorMessage"})
 
 
-def _cacheable(name: str, params: dict[str, Any]) -> bool:
+def _cache_key(name: str, params: dict[str, Any]) -> tuple | None:
+    """The key a component is kept under, or ``None`` if it may not be kept: a component
+    that chooses from a list unless it shows an error message, a box only while nothing
+    is typed in it and it shows no error."""
     if name in CACHED_COMPONENTS:
-        return not _holds(params, _ERRORS)
-    return name in CACHED_WHEN_EMPTY and not _holds(params, _TYPED)
+        blocked = _ERRORS
+    elif name in CACHED_WHEN_EMPTY:
+        blocked = _TYPED
+    else:
+        return None
+    try:
+        return (name, _frozen(params, blocked))
+    except _Uncacheable:
+        return None
 
 
 def render_component(name: str, params: dict[str, Any]) -> SafeString:
     """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does)."""
-    key = None
-    if _cacheable(name, params):
-        try:
-            key = (name, _frozen(params))
-        except _Uncacheable:
-            key = None
+    key = _cache_key(name, params)
     if key is not None and (html := _RENDERED.get(key)) is not None:
         return html
     html = mark_safe(_macro_template(name).render(data=_without_none(params)))  # noqa: S308 - the macro escapes

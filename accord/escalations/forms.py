@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.govuk import DateInputField
@@ -429,6 +430,17 @@ class DocumentForm(VersionedForm):
 LARGEST_ID = 2**63 - 1  # the largest key PostgreSQL's bigint and SQLite's integer hold
 
 
+class _Listed(BaseChoiceIterator):
+    """Choices already in (value, label) pairs, handed to a field as they are: Django
+    checks and rebuilds a plain list of choices each time it is set or read."""
+
+    def __init__(self, choices: list[tuple]) -> None:
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
 class ListFilterForm(forms.Form):
     q = forms.CharField(label=_("Reference or summary"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
@@ -474,9 +486,10 @@ class ListFilterForm(forms.Form):
             (Urgency.ROUTINE, _("Routine")),
             (Urgency.URGENT, _("Urgent")),
         ]
-        self.fields["agency"].choices = any_ + [
-            (a.pk, a.name) for a in partnership_agencies(partnership, active_only=False)
-        ]
+        # Every agency of the partnership (200 at national scale), read as pairs rather
+        # than records, and handed over as an iterator so the field need not re-check each.
+        agencies = any_ + list(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
+        self.fields["agency"].choices = _Listed(agencies)
 
     def clean(self):
         data = super().clean()
