@@ -227,7 +227,7 @@ class EitherEndPaginator(Paginator):
             try:
                 wanted = int(number)
             except (TypeError, ValueError):
-                wanted = 0
+                wanted = 1  # no page number, or not a number: the first page, as Django gives
             bottom = (wanted - 1) * self.per_page
             if wanted >= 1 and bottom < self.count_limit:  # (a page past the limit cannot exist)
                 keys, found = first_rows(

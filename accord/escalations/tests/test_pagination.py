@@ -123,5 +123,7 @@ def test_get_page_finds_the_page_and_the_count_together_exactly_as_counting_firs
             first.capped,
             first.num_pages,
         ), (limit, number)
-        if str(number) == str(expected.number):  # a page that exists: its keys and the count, then its rows
+        # A page that exists, or no page number or not a number (the first page): its keys
+        # and the count, then its rows.
+        if str(number) == str(expected.number) or number in ("x", None, ""):
             assert len(ctx.captured_queries) == 2, (limit, number)
