@@ -40,21 +40,27 @@ def overdue_q(today: dt.date | None = None) -> Q:
 
 def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> Escalation:
     """The escalation for this user, or ``NotFound`` whether it is missing or hidden (rule 7)."""
+    from accord.partnership.models import User
+
     qs = Escalation.objects.visible_to(user)
     if partnership is not None:
         qs = qs.filter(partnership=partnership)
     try:
-        return qs.select_related(
-            "partnership",
-            "raising_agency",
-            "with_agency",
-            "raised_by",
-            "raised_by__line_manager",
-            "with_practitioner",
-            "area_of_disagreement",
+        escalation = qs.select_related(
+            "partnership", "raising_agency", "with_agency", "area_of_disagreement"
         ).get(pk=pk)
     except (Escalation.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+    # The people (the raiser and their line manager, the named practitioner) in a second,
+    # small query: joining all seven records in one statement cost PostgreSQL more to plan
+    # (2-4 ms) than the two statements together take.
+    people = User.objects.select_related("line_manager").in_bulk(
+        [pk for pk in (escalation.raised_by_id, escalation.with_practitioner_id) if pk is not None]
+    )
+    escalation.raised_by = people[escalation.raised_by_id]
+    if escalation.with_practitioner_id is not None:
+        escalation.with_practitioner = people[escalation.with_practitioner_id]
+    return escalation
 
 
 def awaiting_q(user, partnership: Partnership) -> Q:
