@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         from .middleware import renew_on_sign_in
 
         user_logged_in.connect(renew_on_sign_in, dispatch_uid="accord-session-renewal")
+
+        from .i18n import prune_at_first_request
+
+        prune_at_first_request()
