@@ -196,9 +196,10 @@ class Escalation(models.Model):
                 name="escalation_raised_visibility",
             ),
             # Lists and counts by status answered from the index alone (PostgreSQL): it
-            # carries every column the visibility rule (rule 7) reads.
+            # carries every column the visibility rule (rule 7) reads, and the key by which
+            # a page's rows are found and ordered (raised_at, id).
             models.Index(
-                fields=["partnership", "status", "raised_at"],
+                fields=["partnership", "status", "raised_at", "id"],
                 include=[
                     "raising_agency",
                     "with_agency",
