@@ -138,3 +138,43 @@ def test_who_is_signed_in_is_read_once_a_request_with_their_agency_and_roles(cli
     audit = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED).latest("id")
     assert audit.actor_agency == str(user.agency)
     assert audit.actor_roles == "practitioner"
+
+
+def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(world):
+    """``has_device`` answers as django-otp's ``user_has_device`` does, for each kind of
+    device, confirmed or not, in one statement."""
+    import django_otp
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from accord.core.mfa import has_device
+
+    user = world.practitioner_health
+
+    def check(expected):
+        with CaptureQueriesContext(connection) as ctx:
+            answer = has_device(user)
+        assert answer is expected == django_otp.user_has_device(user, confirmed=True)
+        assert len(ctx.captured_queries) == 1
+
+    check(False)
+    totp = TOTPDevice.objects.create(user=user, name="phone", confirmed=False)
+    check(False)  # not yet confirmed
+    totp.confirmed = True
+    totp.save()
+    check(True)
+    totp.delete()
+    StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+    check(True)
+    StaticDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(user=world.practitioner_social, name="someone else's", confirmed=True)
+    check(False)
+
+
+def test_no_one_signed_out_has_a_device():
+    from django.contrib.auth.models import AnonymousUser
+
+    from accord.core.mfa import has_device
+
+    assert has_device(AnonymousUser()) is False
