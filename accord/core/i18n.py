@@ -3,8 +3,8 @@
 For British English, Python's gettext finds both the ``en_GB`` and the ``en`` catalogue of
 each of Django's own apps, and Django chains every ``en`` one behind the merged catalogue.
 They hold nothing but their header, yet every message that is not translated (in English,
-most of them) is looked up in each in turn: about 8 microseconds a message, a thousand
-messages on a busy page. ``prune_empty_fallbacks`` takes them out of the chain; since they
+most of them) is looked up in each in turn: about 10 microseconds a message (4 without
+them), hundreds of messages on a busy page. ``prune_empty_fallbacks`` takes them out of the chain; since they
 hold no messages, no translation changes.
 """
 
