@@ -434,3 +434,25 @@ def test_a_document_missing_from_storage_is_not_found_not_an_error(client, world
     doc.file.storage.delete(doc.file.name)
     login(client, world.practitioner_health)
     assert client.get(reverse("escalations:document", args=[e.pk, doc.pk])).status_code == 404
+
+
+def test_the_agency_filter_offers_every_agency_and_lists_only_their_escalations(client, world):
+    """The agency select's choices are handed to the form as read (not re-checked by
+    Django): a listed agency still filters, and one not in the partnership is refused."""
+    with_social = world.raised()
+    with_other = world.raised(with_agency=world.other)
+    login(client, world.manager_health)
+    url = reverse("escalations:list")
+    page = client.get(url, {"agency": world.other.pk})
+    assert page.status_code == 200 and page.context["form"].is_valid()
+    assert [e.pk for e in page.context["page"].object_list] == [with_other.pk]
+    import html
+    import re
+
+    option = (
+        rf'<option value="{world.social.pk}"[^>]*>\s*{re.escape(html.escape(world.social.name))}\s*</option>'
+    )
+    assert re.search(option, page.content.decode().replace("&#39;", "&#x27;")), "the agency is offered"
+    unknown = client.get(url, {"agency": 999_999})
+    assert unknown.status_code == 200 and "agency" in unknown.context["form"].errors
+    assert {e.pk for e in unknown.context["page"].object_list} == {with_social.pk, with_other.pk}
