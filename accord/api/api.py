@@ -39,6 +39,7 @@ from accord.escalations.models import Escalation, Event
 from accord.escalations.policies import allowed_actions
 from accord.escalations.selectors import (
     ListFilters,
+    escalation_count,
     escalation_get,
     escalation_list,
     is_overdue,
@@ -404,7 +405,7 @@ def list_escalations(request, q: Query[ListQuery]):
         status=q.status or "", stage=q.stage, kind=q.kind or "", agency=q.agency, overdue=bool(q.overdue)
     )
     qs = escalation_list(user=request.user, partnership=p, filters=filters).select_related("partnership")
-    count = qs.count()
+    count = escalation_count(user=request.user, partnership=p, filters=filters, qs=qs)
     start = (q.page - 1) * q.page_size
     rows = page_rows(qs, start, start + q.page_size, count)
     audit_record(

@@ -469,3 +469,24 @@ class EscalationCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["partnership", "year"], name="counter_unique")]
+
+
+class Visibility(models.Model):
+    """Who may see which escalation (DOMAIN.md rule 7), one row for each pair, so that how
+    many someone may see is counted from one index instead of by testing rule 7 on every
+    escalation of the partnership.
+
+    Only counts read it: the rows a page or the API shows still come from rule 7's own
+    query (``visibility_filter``). ``visibility.py`` keeps it in the same transaction as
+    every change that moves what someone sees, and ``rebuild_visibility --check`` compares
+    it with rule 7."""
+
+    pk = models.CompositePrimaryKey("user_id", "partnership_id", "escalation_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+", db_index=False)
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "visibility"

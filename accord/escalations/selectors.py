@@ -17,6 +17,7 @@ from accord.core.errors import NotFound
 from accord.partnership.models import Partnership, Role
 from accord.partnership.selectors import user_roles
 
+from . import visibility
 from .models import ACCOUNT_FIELDS, OPEN_STATUSES, Escalation, PdgAction, Status
 
 
@@ -176,6 +177,15 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
         end = filters.raised_to + dt.timedelta(days=1)
         qs = qs.filter(raised_at__lt=timezone.make_aware(dt.datetime.combine(end, dt.time.min)))
     return qs.order_by("-raised_at", "-id")
+
+
+def escalation_count(*, user, partnership: Partnership, filters: ListFilters, qs: QuerySet) -> int:
+    """How many escalations ``escalation_list`` gives (``qs``), exactly. Unfiltered, it is
+    how many the user may see, read from the table of who may see which (one index range,
+    however many there are); filtered, rule 7 is tested with the filters on the rows."""
+    if filters == ListFilters():
+        return visibility.count_visible(user, partnership.pk)
+    return qs.count()
 
 
 def rows_between(qs: QuerySet, start: int, stop: int, count: int) -> list:

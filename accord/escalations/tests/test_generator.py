@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accord.escalations import visibility
 from accord.escalations.models import Child, Escalation, Event
 from accord.partnership.models import Partnership, User
 
@@ -31,6 +32,14 @@ def test_it_generates_a_realistic_spread(settings):
     assert max(by_agency.values()) > 3 * min(by_agency.values())  # a few agencies raise most
     assert Event.objects.count() >= 3 * 300
     assert Child.objects.exists() and User.objects.filter(username="bench.manager").exists()
+    # Its bulk inserts pass by what keeps the table of who may see which: it is counted at the end.
+    assert visibility.differences() == (0, 0)
+    manager = User.objects.get(username="bench.manager")
+    assert (
+        visibility.count_visible(manager, manager.role_assignments.get().partnership_id)
+        == (Escalation.objects.visible_to(manager).count())
+        > 0
+    )
 
 
 def test_it_is_deterministic_for_a_seed(settings):

@@ -19,6 +19,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accord.core.crypto import encrypt_text, lookup_hash
+from accord.escalations import visibility
 from accord.escalations.models import (
     Child,
     Discussion,
@@ -121,6 +122,9 @@ class Command(BaseCommand):
         with override_settings(DEBUG=False):
             tally_rows = tallies.rebuild(partnership.pk)
         self.stdout.write(f"{tally_rows} daily tallies counted ({time.monotonic() - started:.0f}s)")
+        # Bulk inserts bypass what keeps the table of who may see which escalation: count it.
+        seen = visibility.rebuild()
+        self.stdout.write(f"{seen} pairs of who may see which escalation ({time.monotonic() - started:.0f}s)")
         # Bulk inserts leave the planner without statistics until autovacuum comes round;
         # without them PostgreSQL picks nested loops over millions of rows. VACUUM also
         # marks the pages all-visible, so counts can be answered from indexes alone.

@@ -1,0 +1,33 @@
+"""Recount who may see which escalation (rule 7) into the table that counts read: after a
+restore or a bulk load, or to check it (``--check`` reports any difference and changes
+nothing)."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accord.escalations import visibility
+
+
+class Command(BaseCommand):
+    help = "Recount the table of who may see which escalation, or check it against rule 7."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Report differences; change nothing.")
+
+    def handle(self, *args, check: bool, **options):
+        started = time.monotonic()
+        if check:
+            missing, extra = visibility.differences()
+            self.stdout.write(
+                f"{missing} pairs rule 7 allows are missing, {extra} it does not allow are held "
+                f"({time.monotonic() - started:.1f}s)"
+            )
+            if missing or extra:
+                raise CommandError("The visibility table differs from rule 7: run rebuild_visibility.")
+            return
+        written = visibility.rebuild()
+        if options["verbosity"]:
+            self.stdout.write(
+                f"{written} pairs of who may see which escalation ({time.monotonic() - started:.1f}s)"
+            )

@@ -1,0 +1,275 @@
+"""The table of who may see which escalation (``Visibility``), kept exact.
+
+Rule 7 read the other way round: for an escalation, everyone who may see it. It is
+written here once, as one SQL statement in parts (``_ARMS``), and every change to the
+table goes through it, for the escalations or the people a change touches:
+
+- an escalation saved with a change to who it involves, its highest stage or whether it
+  is formal, and a facilitator appointed or removed: that escalation (``for_escalations``);
+- a person's roles, agency or whether their account is active: that person
+  (``for_people``);
+- a person's line manager: the escalations they raised or are named in, which their old
+  and new line manager see through them (``for_escalations_involving``).
+
+The signals below call these inside the transaction of the change, so the table is never
+behind what it describes; the services, the admin and the demo loader all save through
+the ORM. A bulk load (the generator) calls ``rebuild`` at its end. ``differences``
+compares the table with a fresh recount (``rebuild_visibility --check``), and the tests
+compare it with ``visibility_filter``, the statement of rule 7 that lists use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from accord.partnership.models import Role, RoleAssignment, User
+
+from .models import Escalation, PdgAction, Visibility
+
+# An escalation's fields that rule 7 reads; a save that changes none of them moves nothing.
+ESCALATION_FIELDS = frozenset(
+    {
+        "partnership",
+        "raised_by",
+        "with_practitioner",
+        "raising_agency",
+        "with_agency",
+        "highest_stage",
+        "formal_at",
+    }
+)
+# A person's fields that rule 7 reads about the viewer.
+VIEWER_FIELDS = frozenset({"agency", "is_active"})
+
+
+def _tables() -> dict[str, str]:
+    q = connection.ops.quote_name
+    return {
+        "esc": q(Escalation._meta.db_table),
+        "user": q(User._meta.db_table),
+        "role": q(RoleAssignment._meta.db_table),
+        "pdg": q(PdgAction._meta.db_table),
+        "vis": q(Visibility._meta.db_table),
+    }
+
+
+# Each part of rule 7, read from the escalation (alias ``e``): the viewer it lets in, the
+# joins it needs and its condition.
+_ARMS: tuple[tuple[str, str, str], ...] = (
+    # A party: the raiser, the named practitioner, and the raiser's line manager.
+    ("e.raised_by_id", "", "1 = 1"),
+    ("e.with_practitioner_id", "", "e.with_practitioner_id IS NOT NULL"),
+    ("r.line_manager_id", "JOIN {user} r ON r.id = e.raised_by_id", "r.line_manager_id IS NOT NULL"),
+    # A manager of a party's agency: from stage 2; before, if they line-manage the named
+    # practitioner, or if the escalation is with their agency and names nobody.
+    (
+        "m.id",
+        "JOIN {user} m ON m.agency_id IN (e.raising_agency_id, e.with_agency_id) "
+        "JOIN {role} mr ON mr.user_id = m.id AND mr.partnership_id = e.partnership_id "
+        f"AND mr.role = '{Role.MANAGER.value}' "
+        "LEFT JOIN {user} w ON w.id = e.with_practitioner_id",
+        "(e.highest_stage >= 2 OR w.line_manager_id = m.id "
+        "OR (e.with_practitioner_id IS NULL AND e.with_agency_id = m.agency_id))",
+    ),
+    # A senior leader of a party's agency, from stage 3.
+    (
+        "s.id",
+        "JOIN {user} s ON s.agency_id IN (e.raising_agency_id, e.with_agency_id) "
+        "JOIN {role} sr ON sr.user_id = s.id AND sr.partnership_id = e.partnership_id "
+        f"AND sr.role = '{Role.SENIOR_LEADER.value}'",
+        "e.highest_stage >= 3",
+    ),
+    # The PDG, once formal.
+    (
+        "p.user_id",
+        "JOIN {role} p ON p.partnership_id = e.partnership_id "
+        f"AND p.role IN ('{Role.PDG_MEMBER.value}', '{Role.PDG_CHAIR.value}')",
+        "e.formal_at IS NOT NULL",
+    ),
+    # The assigned facilitator.
+    (
+        "f.facilitator_id",
+        "JOIN {pdg} f ON f.escalation_id = e.id "
+        "JOIN {role} fr ON fr.user_id = f.facilitator_id AND fr.partnership_id = e.partnership_id "
+        f"AND fr.role = '{Role.FACILITATOR.value}'",
+        "f.facilitator_id IS NOT NULL",
+    ),
+)
+
+
+def _audience(*, escalations: str | None = None, viewers: str | None = None) -> str:
+    """Rule 7 as (viewer, partnership, escalation) rows, for the escalations matching the
+    SQL condition ``escalations`` (on ``e``) or the viewers in ``viewers`` (a list of
+    placeholders), or for everything. A viewer must be active and hold a role in the
+    escalation's partnership, as ``visibility_filter`` requires."""
+    t = _tables()
+    parts = []
+    for viewer, joins, condition in _ARMS:
+        where = condition
+        if escalations:
+            where += f" AND ({escalations})"
+        if viewers:
+            where += f" AND {viewer} IN ({viewers})"
+        parts.append(
+            f"SELECT {viewer} AS viewer_id, e.partnership_id AS partnership_id, e.id AS escalation_id "  # noqa: S608
+            f"FROM {t['esc']} e {joins.format(**t)} WHERE {where}"
+        )
+    union = " UNION ".join(parts)
+    return (
+        "SELECT a.viewer_id, a.partnership_id, a.escalation_id "  # noqa: S608 - no user input
+        f"FROM ({union}) a JOIN {t['user']} v ON v.id = a.viewer_id "
+        f"WHERE v.is_active AND EXISTS (SELECT 1 FROM {t['role']} vr "
+        "WHERE vr.user_id = a.viewer_id AND vr.partnership_id = a.partnership_id)"
+    )
+
+
+def _placeholders(values: Sequence) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _replace(delete: str, insert: str, params: Sequence, repeat: int) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(delete, list(params))
+        cursor.execute(insert, list(params) * repeat)
+
+
+def _insert(select: str) -> str:
+    vis = _tables()["vis"]
+    return f"INSERT INTO {vis} (user_id, partnership_id, escalation_id) {select}"
+
+
+def _recount(ids: Iterable[int], *, column: str) -> None:
+    """Recount the rows of these escalations (``column`` "escalation_id") or of these
+    viewers ("user_id")."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    marks = _placeholders(ids)
+    if column == "escalation_id":
+        audience = _audience(escalations=f"e.id IN ({marks})")
+    else:
+        audience = _audience(viewers=marks)
+    vis = _tables()["vis"]
+    delete = f"DELETE FROM {vis} WHERE {column} IN ({marks})"  # noqa: S608 - values are parameters
+    _replace(delete, _insert(audience), ids, len(_ARMS))
+
+
+def for_escalations(ids: Iterable[int]) -> None:
+    """Recount who may see these escalations."""
+    _recount(ids, column="escalation_id")
+
+
+def for_people(ids: Iterable[int]) -> None:
+    """Recount what these people may see (after a change to their roles, agency or account)."""
+    _recount(ids, column="user_id")
+
+
+def for_escalations_involving(person_id: int) -> None:
+    """Recount who may see the escalations this person raised or is named in (their line
+    manager sees those through them)."""
+    t = _tables()
+    involving = "e.raised_by_id = %s OR e.with_practitioner_id = %s"
+    _replace(
+        f"DELETE FROM {t['vis']} WHERE escalation_id IN (SELECT e.id FROM {t['esc']} e WHERE {involving})",  # noqa: S608
+        _insert(_audience(escalations=involving)),
+        [person_id, person_id],
+        len(_ARMS),
+    )
+
+
+def rebuild() -> int:
+    """Recount the whole table (after a bulk load or a restore). Returns the rows written."""
+    vis = _tables()["vis"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {vis}")  # noqa: S608
+        cursor.execute(_insert(_audience()))
+        return cursor.rowcount
+
+
+def differences() -> tuple[int, int]:
+    """How many pairs rule 7 allows that the table lacks, and how many it holds that rule 7
+    does not allow. Both are 0 when the table is exact."""
+    vis = _tables()["vis"]
+    kept = f"SELECT user_id, partnership_id, escalation_id FROM {vis}"  # noqa: S608
+    counted = _audience()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({counted} EXCEPT {kept}) missing")  # noqa: S608
+        missing = cursor.fetchone()[0]
+        cursor.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {counted}) extra")  # noqa: S608
+        extra = cursor.fetchone()[0]
+    return missing, extra
+
+
+def count_visible(user, partnership_id: int) -> int:
+    """How many escalations of the partnership this user may see (rule 7), from the table."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return 0
+    return Visibility.objects.filter(user_id=user.pk, partnership_id=partnership_id).count()
+
+
+# --------------------------------------------------------------------------- keeping it
+
+
+def _escalation_saved(sender, instance: Escalation, created: bool, update_fields=None, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    if created or update_fields is None or ESCALATION_FIELDS & set(update_fields):
+        for_escalations([instance.pk])
+
+
+def _own_deletion(sender, kwargs) -> bool:
+    """Whether a deletion began with this kind of record, not by cascading from the
+    escalation, person or partnership it belongs to (whose rows go with it)."""
+    origin = kwargs.get("origin")
+    model = getattr(origin, "model", type(origin))
+    return model is sender
+
+
+def _pdg_action_changed(sender, instance: PdgAction, **kwargs) -> None:
+    if kwargs.get("raw") or ("origin" in kwargs and not _own_deletion(sender, kwargs)):
+        return
+    if instance.facilitator_id is not None or not kwargs.get("created", True):
+        for_escalations([instance.escalation_id])
+
+
+def _person_saving(sender, instance: User, update_fields=None, **kwargs) -> None:
+    """Notes what the person was before the save, for ``_person_saved``."""
+    instance._accord_before = None
+    if kwargs.get("raw") or instance.pk is None:
+        return
+    if update_fields is not None and not (VIEWER_FIELDS | {"line_manager"}) & set(update_fields):
+        return
+    instance._accord_before = (
+        User.objects.filter(pk=instance.pk).values_list("agency_id", "is_active", "line_manager_id").first()
+    )
+
+
+def _person_saved(sender, instance: User, created: bool, **kwargs) -> None:
+    before = getattr(instance, "_accord_before", None)
+    instance._accord_before = None
+    if created or before is None:
+        return
+    agency_id, is_active, line_manager_id = before
+    if (agency_id, is_active) != (instance.agency_id, instance.is_active):
+        for_people([instance.pk])
+    if line_manager_id != instance.line_manager_id:
+        for_escalations_involving(instance.pk)
+
+
+def _role_changed(sender, instance: RoleAssignment, **kwargs) -> None:
+    if kwargs.get("raw") or ("origin" in kwargs and not _own_deletion(sender, kwargs)):
+        return
+    for_people([instance.user_id])
+
+
+def connect() -> None:
+    post_save.connect(_escalation_saved, sender=Escalation, dispatch_uid="visibility-escalation")
+    post_save.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-saved")
+    post_delete.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-deleted")
+    pre_save.connect(_person_saving, sender=User, dispatch_uid="visibility-person-saving")
+    post_save.connect(_person_saved, sender=User, dispatch_uid="visibility-person-saved")
+    post_save.connect(_role_changed, sender=RoleAssignment, dispatch_uid="visibility-role-saved")
+    post_delete.connect(_role_changed, sender=RoleAssignment, dispatch_uid="visibility-role-deleted")
