@@ -60,3 +60,18 @@ def test_it_refuses_without_debug_or_twice(settings):
     _generate(settings, 1)
     with pytest.raises(CommandError):
         call_command("generate_scale_data", escalations=10)
+
+
+def test_the_benchmark_times_the_pages_asked_for(settings):
+    import io
+
+    _generate(settings, 5)
+    out = io.StringIO()
+    call_command("benchmark", requests=2, skip_pdf=True, only="api/v1", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Database: ") and "300 escalations; 2 warm requests each" in lines[0]
+    timed = [line.split()[0] for line in lines[2:]]
+    assert timed == ["GET"]  # only the API's list, out of a dozen pages
+    name, median, p95, queries = lines[2].rsplit(None, 3)
+    assert float(p95) >= float(median)
+    assert name == "GET /api/v1/escalations" and float(median) > 0 and int(queries) > 0

@@ -29,8 +29,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=30)
         parser.add_argument("--skip-pdf", action="store_true")
+        parser.add_argument("--only", default="", help="Time only the pages whose name contains this.")
 
-    def handle(self, *args, requests: int, skip_pdf: bool, **options):
+    def handle(self, *args, requests: int, skip_pdf: bool, only: str, **options):
         partnership = Partnership.objects.filter(slug="benchmark").first()
         if partnership is None:
             raise CommandError("Run generate_scale_data first.")
@@ -116,6 +117,7 @@ class Command(BaseCommand):
         ]
         if not skip_pdf:
             cases.append(("annual report PDF", lambda: as_pdg.get("/reports/annual.pdf")))
+        cases = [(name, call) for name, call in cases if only.lower() in name.lower()]
         gc.freeze()  # as config/wsgi.py does once the application is loaded
         self.stdout.write(f"Database: {connection.vendor}; {size} escalations; {requests} warm requests each")
         self.stdout.write(f"{'page or endpoint':36} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
