@@ -490,3 +490,30 @@ class Visibility(models.Model):
 
     class Meta:
         verbose_name_plural = "visibility"
+
+
+class VisibilityCount(models.Model):
+    """How many escalations of a partnership someone may see, as last folded together from
+    ``VisibilityChange`` (``visibility.count_visible`` adds the changes since)."""
+
+    pk = models.CompositePrimaryKey("user_id", "partnership_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+", db_index=False)
+    n = models.IntegerField(default=0)
+
+
+class VisibilityChange(models.Model):
+    """A change to how many escalations someone may see, written in the transaction that
+    changed ``Visibility``: only ever inserted, so concurrent changes never wait on each
+    other; folded into ``VisibilityCount`` when a person's changes pile up."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+", db_index=False)
+    delta = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "partnership"], name="visibility_change_person")]

@@ -20,14 +20,16 @@ compare it with ``visibility_filter``, the statement of rule 7 that lists use.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from accord.partnership.models import Role, RoleAssignment, User
 
-from .models import Escalation, PdgAction, Visibility
+from .models import Escalation, PdgAction, Visibility, VisibilityChange, VisibilityCount
 
 # An escalation's fields that rule 7 reads; a save that changes none of them moves nothing.
 ESCALATION_FIELDS = frozenset(
@@ -53,6 +55,8 @@ def _tables() -> dict[str, str]:
         "role": q(RoleAssignment._meta.db_table),
         "pdg": q(PdgAction._meta.db_table),
         "vis": q(Visibility._meta.db_table),
+        "counts": q(VisibilityCount._meta.db_table),
+        "changes": q(VisibilityChange._meta.db_table),
     }
 
 
@@ -64,23 +68,18 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
     ("e.with_practitioner_id", "", "e.with_practitioner_id IS NOT NULL"),
     ("r.line_manager_id", "JOIN {user} r ON r.id = e.raised_by_id", "r.line_manager_id IS NOT NULL"),
     # A manager of a party's agency: from stage 2; before, if they line-manage the named
-    # practitioner, or if the escalation is with their agency and names nobody.
+    # practitioner, or if the escalation is with their agency and names nobody. A senior
+    # leader of a party's agency: from stage 3. (One part, read from the partnership's few
+    # role holders rather than from everyone in the two agencies.)
     (
         "m.id",
-        "JOIN {user} m ON m.agency_id IN (e.raising_agency_id, e.with_agency_id) "
-        "JOIN {role} mr ON mr.user_id = m.id AND mr.partnership_id = e.partnership_id "
-        f"AND mr.role = '{Role.MANAGER.value}' "
+        "JOIN {role} mr ON mr.partnership_id = e.partnership_id "
+        f"AND mr.role IN ('{Role.MANAGER.value}', '{Role.SENIOR_LEADER.value}') "
+        "JOIN {user} m ON m.id = mr.user_id AND m.agency_id IN (e.raising_agency_id, e.with_agency_id) "
         "LEFT JOIN {user} w ON w.id = e.with_practitioner_id",
-        "(e.highest_stage >= 2 OR w.line_manager_id = m.id "
-        "OR (e.with_practitioner_id IS NULL AND e.with_agency_id = m.agency_id))",
-    ),
-    # A senior leader of a party's agency, from stage 3.
-    (
-        "s.id",
-        "JOIN {user} s ON s.agency_id IN (e.raising_agency_id, e.with_agency_id) "
-        "JOIN {role} sr ON sr.user_id = s.id AND sr.partnership_id = e.partnership_id "
-        f"AND sr.role = '{Role.SENIOR_LEADER.value}'",
-        "e.highest_stage >= 3",
+        f"((mr.role = '{Role.MANAGER.value}' AND (e.highest_stage >= 2 OR w.line_manager_id = m.id "
+        "OR (e.with_practitioner_id IS NULL AND e.with_agency_id = m.agency_id))) "
+        f"OR (mr.role = '{Role.SENIOR_LEADER.value}' AND e.highest_stage >= 3))",
     ),
     # The PDG, once formal.
     (
@@ -101,25 +100,28 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
 
 
 def _audience(*, escalations: str | None = None, viewers: str | None = None) -> str:
-    """Rule 7 as (viewer, partnership, escalation) rows, for the escalations matching the
-    SQL condition ``escalations`` (on ``e``) or the viewers in ``viewers`` (a list of
-    placeholders), or for everything. A viewer must be active and hold a role in the
-    escalation's partnership, as ``visibility_filter`` requires."""
+    """Rule 7 as (viewer, partnership, escalation) rows: for the escalations matching the
+    SQL condition ``escalations`` (on ``e``; its parameters are given once), for the
+    viewers in ``viewers`` (placeholders, repeated in each of the ``_ARMS``), or for
+    everything. A viewer must be active and hold a role in the escalation's partnership,
+    as ``visibility_filter`` requires."""
     t = _tables()
+    source, prefix = f"{t['esc']} e", ""
+    if escalations:
+        # The few escalations read once, so that each part is planned over them and not
+        # over the whole table (planning the parts cost more than running them).
+        prefix = f"WITH chosen AS MATERIALIZED (SELECT * FROM {t['esc']} e WHERE {escalations}) "  # noqa: S608
+        source = "chosen e"
     parts = []
     for viewer, joins, condition in _ARMS:
-        where = condition
-        if escalations:
-            where += f" AND ({escalations})"
-        if viewers:
-            where += f" AND {viewer} IN ({viewers})"
+        where = f"{condition} AND {viewer} IN ({viewers})" if viewers else condition
         parts.append(
             f"SELECT {viewer} AS viewer_id, e.partnership_id AS partnership_id, e.id AS escalation_id "  # noqa: S608
-            f"FROM {t['esc']} e {joins.format(**t)} WHERE {where}"
+            f"FROM {source} {joins.format(**t)} WHERE {where}"
         )
     union = " UNION ".join(parts)
     return (
-        "SELECT a.viewer_id, a.partnership_id, a.escalation_id "  # noqa: S608 - no user input
+        f"{prefix}SELECT a.viewer_id, a.partnership_id, a.escalation_id "  # noqa: S608 - no user input
         f"FROM ({union}) a JOIN {t['user']} v ON v.id = a.viewer_id "
         f"WHERE v.is_active AND EXISTS (SELECT 1 FROM {t['role']} vr "
         "WHERE vr.user_id = a.viewer_id AND vr.partnership_id = a.partnership_id)"
@@ -130,10 +132,36 @@ def _placeholders(values: Sequence) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _replace(delete: str, insert: str, params: Sequence, repeat: int) -> None:
+# The key of the lock that orders recounts on PostgreSQL (SQLite lets one writer in at a time).
+LOCK_KEY = 7_170_717
+
+
+def _lock(cursor, *, exclusive: bool) -> None:
+    """Recounts of escalations share this lock; recounts of people (an administrator's
+    change, rare and wide) take it alone. Without it, a recount of a person could miss a row
+    that a concurrent recount of an escalation wrote from a snapshot taken before the
+    person's change, and leave it behind. Held to the end of the whole transaction."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [LOCK_KEY])
+
+
+def _replace(delete: str, insert: str, params: Sequence, repeat: int, *, exclusive: bool) -> None:
+    """Deletes rows and inserts their recount, and notes what that changed in each person's
+    count (``VisibilityChange``), all in one transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(delete, list(params))
-        cursor.execute(insert, list(params) * repeat)
+        _lock(cursor, exclusive=exclusive)
+        cursor.execute(f"{delete} RETURNING user_id, partnership_id", list(params))
+        change = Counter(cursor.fetchall())
+        cursor.execute(f"{insert} RETURNING user_id, partnership_id", list(params) * repeat)
+        change.subtract(Counter(cursor.fetchall()))
+    _note_changes({key: -n for key, n in change.items() if n})
+
+
+def _note_changes(changes: dict[tuple[int, int], int]) -> None:
+    VisibilityChange.objects.bulk_create(
+        [VisibilityChange(user_id=u, partnership_id=p, delta=d) for (u, p), d in sorted(changes.items())],
+        batch_size=1000,
+    )
 
 
 def _insert(select: str) -> str:
@@ -154,7 +182,8 @@ def _recount(ids: Iterable[int], *, column: str) -> None:
         audience = _audience(viewers=marks)
     vis = _tables()["vis"]
     delete = f"DELETE FROM {vis} WHERE {column} IN ({marks})"  # noqa: S608 - values are parameters
-    _replace(delete, _insert(audience), ids, len(_ARMS))
+    by_escalation = column == "escalation_id"
+    _replace(delete, _insert(audience), ids, 1 if by_escalation else len(_ARMS), exclusive=not by_escalation)
 
 
 def for_escalations(ids: Iterable[int]) -> None:
@@ -176,38 +205,104 @@ def for_escalations_involving(person_id: int) -> None:
         f"DELETE FROM {t['vis']} WHERE escalation_id IN (SELECT e.id FROM {t['esc']} e WHERE {involving})",  # noqa: S608
         _insert(_audience(escalations=involving)),
         [person_id, person_id],
-        len(_ARMS),
+        1,
+        exclusive=True,
     )
 
 
 def rebuild() -> int:
-    """Recount the whole table (after a bulk load or a restore). Returns the rows written."""
-    vis = _tables()["vis"]
+    """Recount the whole table and everyone's counts (after a bulk load or a restore).
+    Returns the pairs written."""
+    t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {vis}")  # noqa: S608
+        _lock(cursor, exclusive=True)
+        cursor.execute(f"DELETE FROM {t['vis']}")  # noqa: S608
         cursor.execute(_insert(_audience()))
-        return cursor.rowcount
+        written = cursor.rowcount
+        cursor.execute(f"DELETE FROM {t['changes']}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {t['counts']}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {t['counts']} (user_id, partnership_id, n) "  # noqa: S608
+            f"SELECT user_id, partnership_id, COUNT(*) FROM {t['vis']} GROUP BY user_id, partnership_id"
+        )
+    return written
 
 
-def differences() -> tuple[int, int]:
-    """How many pairs rule 7 allows that the table lacks, and how many it holds that rule 7
-    does not allow. Both are 0 when the table is exact."""
-    vis = _tables()["vis"]
-    kept = f"SELECT user_id, partnership_id, escalation_id FROM {vis}"  # noqa: S608
+class Differences(NamedTuple):
+    missing: int  # pairs rule 7 allows that the table lacks
+    extra: int  # pairs the table holds that rule 7 does not allow
+    miscounted: int  # people whose count is not the number of their pairs
+
+
+def differences() -> Differences:
+    """How the table and the counts differ from a recount by rule 7: all 0 when exact."""
+    t = _tables()
+    kept = f"SELECT user_id, partnership_id, escalation_id FROM {t['vis']}"  # noqa: S608
     counted = _audience()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({counted} EXCEPT {kept}) missing")  # noqa: S608
         missing = cursor.fetchone()[0]
         cursor.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {counted}) extra")  # noqa: S608
         extra = cursor.fetchone()[0]
-    return missing, extra
+        pairs = (
+            f"SELECT user_id, partnership_id, COUNT(*) AS n FROM {t['vis']} GROUP BY user_id, partnership_id"  # noqa: S608
+        )
+        totals = (
+            f"SELECT user_id, partnership_id, SUM(n) AS n FROM (SELECT user_id, partnership_id, n "  # noqa: S608
+            f"FROM {t['counts']} UNION ALL SELECT user_id, partnership_id, delta FROM {t['changes']}) "
+            "parts GROUP BY user_id, partnership_id HAVING SUM(n) <> 0"
+        )
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT * FROM ({pairs}) a EXCEPT SELECT * FROM ({totals}) b) x"  # noqa: S608
+        )
+        miscounted = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT * FROM ({totals}) b EXCEPT SELECT * FROM ({pairs}) a) x"  # noqa: S608
+        )
+        miscounted += cursor.fetchone()[0]
+    return Differences(missing, extra, miscounted)
+
+
+# A person's changes are folded into their count once this many have piled up, so reading
+# a count reads at most about this many rows besides it.
+FOLD_AFTER = 500
 
 
 def count_visible(user, partnership_id: int) -> int:
-    """How many escalations of the partnership this user may see (rule 7), from the table."""
+    """How many escalations of the partnership this user may see (rule 7): their count as
+    last folded plus the changes since, in one statement (so one consistent snapshot)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return 0
-    return Visibility.objects.filter(user_id=user.pk, partnership_id=partnership_id).count()
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT n FROM {t['counts']} WHERE user_id = %s AND partnership_id = %s), "  # noqa: S608
+            f"SUM(delta), COUNT(*) FROM {t['changes']} WHERE user_id = %s AND partnership_id = %s",
+            [user.pk, partnership_id, user.pk, partnership_id],
+        )
+        folded, since, changes = cursor.fetchone()
+    if changes >= FOLD_AFTER:
+        fold(user.pk, partnership_id)
+    return (folded or 0) + (since or 0)
+
+
+def fold(user_id: int, partnership_id: int) -> None:
+    """Folds a person's changes into their count. The changes are deleted and added in one
+    transaction, so a concurrent count sees either both before or both after; a change
+    written meanwhile is not deleted (it was not there to be read) and stays for next time."""
+    t = _tables()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {t['changes']} WHERE user_id = %s AND partnership_id = %s RETURNING delta",  # noqa: S608
+            [user_id, partnership_id],
+        )
+        total = sum(delta for (delta,) in cursor.fetchall())
+        cursor.execute(
+            f"INSERT INTO {t['counts']} (user_id, partnership_id, n) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (user_id, partnership_id) DO UPDATE SET n = "
+            f"{t['counts']}.n + EXCLUDED.n",
+            [user_id, partnership_id, total],
+        )
 
 
 # --------------------------------------------------------------------------- keeping it
@@ -226,6 +321,19 @@ def _own_deletion(sender, kwargs) -> bool:
     origin = kwargs.get("origin")
     model = getattr(origin, "model", type(origin))
     return model is sender
+
+
+def _escalation_deleting(sender, instance: Escalation, **kwargs) -> None:
+    """Takes the escalation's rows out, noting the change to each viewer's count, before
+    the deletion would cascade to them without it."""
+    vis = _tables()["vis"]
+    with connection.cursor() as cursor:
+        _lock(cursor, exclusive=False)
+        cursor.execute(
+            f"DELETE FROM {vis} WHERE escalation_id = %s RETURNING user_id, partnership_id",  # noqa: S608
+            [instance.pk],
+        )
+        _note_changes({key: -1 for key in cursor.fetchall()})
 
 
 def _pdg_action_changed(sender, instance: PdgAction, **kwargs) -> None:
@@ -267,6 +375,7 @@ def _role_changed(sender, instance: RoleAssignment, **kwargs) -> None:
 
 def connect() -> None:
     post_save.connect(_escalation_saved, sender=Escalation, dispatch_uid="visibility-escalation")
+    pre_delete.connect(_escalation_deleting, sender=Escalation, dispatch_uid="visibility-escalation-deleting")
     post_save.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-saved")
     post_delete.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-deleted")
     pre_save.connect(_person_saving, sender=User, dispatch_uid="visibility-person-saving")

@@ -5,14 +5,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def fill(apps, schema_editor):
-    # Counted by the same statement that keeps the table afterwards, so that a database
-    # already holding escalations starts exact (rebuild_visibility --check confirms it).
-    from accord.escalations import visibility
-
-    visibility.rebuild()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,5 +26,4 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'visibility',
             },
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
     ]

@@ -76,3 +76,33 @@ def test_resolve_and_escalate_at_once_leave_one_consistent_history(world):
     assert e.status == "resolved"  # resolving is allowed whichever went first
     assert e.stage_periods.filter(ended_on__isnull=True).count() == 0
     assert e.resolutions.count() == 1
+
+
+def test_a_role_taken_away_while_an_escalation_is_recounted_leaves_the_visibility_table_exact(world):
+    """An escalation's recount (in a transaction not yet committed) and a person's recount
+    at the same moment: the person's waits, so it cannot miss a row the other wrote."""
+    import time
+
+    from django.db import transaction
+
+    from accord.escalations import visibility
+    from accord.partnership.models import RoleAssignment
+
+    e = world.at_stage_2()  # the social manager sees it as a manager of a party's agency
+    role = RoleAssignment.objects.get(user=world.manager_social, role="manager")
+    recounted = threading.Event()
+
+    def escalation_side():
+        with transaction.atomic():
+            visibility.for_escalations([e.pk])
+            recounted.set()
+            time.sleep(1)  # the rest of a long transaction
+
+    def person_side():
+        assert recounted.wait(timeout=10)
+        RoleAssignment.objects.filter(pk=role.pk).delete()
+
+    results = _race(escalation_side, person_side)
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    assert not visibility.Visibility.objects.filter(user=world.manager_social, escalation=e).exists()
+    assert visibility.differences() == (0, 0, 0)

@@ -33,7 +33,7 @@ def test_it_generates_a_realistic_spread(settings):
     assert Event.objects.count() >= 3 * 300
     assert Child.objects.exists() and User.objects.filter(username="bench.manager").exists()
     # Its bulk inserts pass by what keeps the table of who may see which: it is counted at the end.
-    assert visibility.differences() == (0, 0)
+    assert visibility.differences() == (0, 0, 0)
     manager = User.objects.get(username="bench.manager")
     assert (
         visibility.count_visible(manager, manager.role_assignments.get().partnership_id)

@@ -18,12 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool, **options):
         started = time.monotonic()
         if check:
-            missing, extra = visibility.differences()
+            missing, extra, miscounted = visibility.differences()
             self.stdout.write(
-                f"{missing} pairs rule 7 allows are missing, {extra} it does not allow are held "
-                f"({time.monotonic() - started:.1f}s)"
+                f"{missing} pairs rule 7 allows are missing, {extra} it does not allow are held, "
+                f"{miscounted} people's counts are wrong ({time.monotonic() - started:.1f}s)"
             )
-            if missing or extra:
+            if missing or extra or miscounted:
                 raise CommandError("The visibility table differs from rule 7: run rebuild_visibility.")
             return
         written = visibility.rebuild()
