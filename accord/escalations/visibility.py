@@ -145,16 +145,19 @@ def _lock(cursor, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [LOCK_KEY])
 
 
-def _replace(delete: str, insert: str, params: Sequence, repeat: int, *, exclusive: bool) -> None:
-    """Deletes rows and inserts their recount, and notes what that changed in each person's
-    count (``VisibilityChange``), all in one transaction."""
-    with transaction.atomic(), connection.cursor() as cursor:
+def _replace(delete: str | None, insert: str, params: Sequence, repeat: int, *, exclusive: bool) -> None:
+    """Deletes rows (unless there can be none) and inserts their recount, and notes what
+    that changed in each person's count (``VisibilityChange``), all in one transaction (the
+    caller's, when there is one: an error here undoes the change that called it)."""
+    change: Counter = Counter()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         _lock(cursor, exclusive=exclusive)
-        cursor.execute(f"{delete} RETURNING user_id, partnership_id", list(params))
-        change = Counter(cursor.fetchall())
+        if delete:
+            cursor.execute(f"{delete} RETURNING user_id, partnership_id", list(params))
+            change.update(cursor.fetchall())
         cursor.execute(f"{insert} RETURNING user_id, partnership_id", list(params) * repeat)
         change.subtract(Counter(cursor.fetchall()))
-    _note_changes({key: -n for key, n in change.items() if n})
+        _note_changes({key: -n for key, n in change.items() if n})
 
 
 def _note_changes(changes: dict[tuple[int, int], int]) -> None:
@@ -169,9 +172,9 @@ def _insert(select: str) -> str:
     return f"INSERT INTO {vis} (user_id, partnership_id, escalation_id) {select}"
 
 
-def _recount(ids: Iterable[int], *, column: str) -> None:
+def _recount(ids: Iterable[int], *, column: str, new: bool = False) -> None:
     """Recount the rows of these escalations (``column`` "escalation_id") or of these
-    viewers ("user_id")."""
+    viewers ("user_id"); ``new`` escalations have none to delete."""
     ids = sorted(set(ids))
     if not ids:
         return
@@ -181,14 +184,14 @@ def _recount(ids: Iterable[int], *, column: str) -> None:
     else:
         audience = _audience(viewers=marks)
     vis = _tables()["vis"]
-    delete = f"DELETE FROM {vis} WHERE {column} IN ({marks})"  # noqa: S608 - values are parameters
+    delete = None if new else f"DELETE FROM {vis} WHERE {column} IN ({marks})"  # noqa: S608
     by_escalation = column == "escalation_id"
     _replace(delete, _insert(audience), ids, 1 if by_escalation else len(_ARMS), exclusive=not by_escalation)
 
 
-def for_escalations(ids: Iterable[int]) -> None:
-    """Recount who may see these escalations."""
-    _recount(ids, column="escalation_id")
+def for_escalations(ids: Iterable[int], *, new: bool = False) -> None:
+    """Recount who may see these escalations (``new``: just created)."""
+    _recount(ids, column="escalation_id", new=new)
 
 
 def for_people(ids: Iterable[int]) -> None:
@@ -214,7 +217,7 @@ def rebuild() -> int:
     """Recount the whole table and everyone's counts (after a bulk load or a restore).
     Returns the pairs written."""
     t = _tables()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         _lock(cursor, exclusive=True)
         cursor.execute(f"DELETE FROM {t['vis']}")  # noqa: S608
         cursor.execute(_insert(_audience()))
@@ -312,7 +315,7 @@ def _escalation_saved(sender, instance: Escalation, created: bool, update_fields
     if kwargs.get("raw"):
         return
     if created or update_fields is None or ESCALATION_FIELDS & set(update_fields):
-        for_escalations([instance.pk])
+        for_escalations([instance.pk], new=created)
 
 
 def _own_deletion(sender, kwargs) -> bool:
