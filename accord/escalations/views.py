@@ -394,12 +394,17 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    # Past the pages' limit, the exact number when it is cheap to know (unfiltered: kept).
+    total = None
+    if page.paginator.capped and filters == ListFilters():
+        total = selectors.escalation_count(user=request.user, partnership=partnership, filters=filters, qs=qs)
     return render(
         request,
         "escalations/list.html",
         {
             "form": form,
             "page": page,
+            "total": total,
             "query": query.urlencode(),
             "overdue_ids": {e.pk for e in page if is_overdue(e)},
         },
