@@ -9,10 +9,13 @@ table goes through it, for the escalations or the people a change touches:
 - a person's roles, agency or whether their account is active: that person
   (``for_people``);
 - a person's line manager: the escalations they raised or are named in, which their old
-  and new line manager see through them (``for_escalations_involving``).
+  and new line manager see through them (``for_escalations_involving``);
+- an escalation deleted: its rows, before the deletion cascades to them.
 
-The signals below call these inside the transaction of the change, so the table is never
-behind what it describes; the services, the admin and the demo loader all save through
+Each recount also notes how it changed each person's count (``VisibilityChange``), which
+``count_visible`` adds to their folded total (``VisibilityCount``). The signals below call
+these inside the transaction of the change, so neither the table nor the counts are ever
+behind what they describe; the services, the admin and the demo loader all save through
 the ORM. A bulk load (the generator) calls ``rebuild`` at its end. ``differences``
 compares the table with a fresh recount (``rebuild_visibility --check``), and the tests
 compare it with ``visibility_filter``, the statement of rule 7 that lists use.
