@@ -109,14 +109,14 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
     overdue = format_html('<strong class="govuk-tag govuk-tag--red">{}</strong>', gettext("Overdue"))
     headers = format_html_join(
         "\n      ",
-        '<th scope="col" class="govuk-table__header">{}</th>',
+        '<th scope="col" class="govuk-table__header{}">{}</th>',
         (
-            (gettext("Reference"),),
-            (gettext("Summary"),),
-            (gettext("With"),),
-            (gettext("Stage"),),
-            (gettext("Due"),),
-            (gettext("Status"),),
+            ("", gettext("Reference")),
+            ("", gettext("Summary")),
+            (" govuk-!-width-one-third", gettext("With")),
+            ("", gettext("Stage")),
+            ("", gettext("Due")),
+            ("", gettext("Status")),
         ),
     )
 
@@ -127,11 +127,11 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
     rows = format_html_join(
         "\n  ",
         '<tr class="govuk-table__row">'
-        '<td class="govuk-table__cell"><a class="govuk-link" href="{}">{}</a></td>'
+        '<td class="govuk-table__cell accord-nowrap"><a class="govuk-link" href="{}">{}</a></td>'
         '<td class="govuk-table__cell">{}{}</td>'
         '<td class="govuk-table__cell">{} → {}</td>'
         '<td class="govuk-table__cell">{}</td>'
-        '<td class="govuk-table__cell">{} {}</td>'
+        '<td class="govuk-table__cell"><span class="accord-nowrap">{}</span> {}</td>'
         '<td class="govuk-table__cell">{}</td>'
         "</tr>",
         (
@@ -151,7 +151,7 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
         ),
     )
     return format_html(
-        '<table class="govuk-table">\n'
+        '<table class="govuk-table govuk-!-font-size-16">\n'
         '  <caption class="govuk-table__caption govuk-table__caption--m">{}</caption>\n'
         '  <thead class="govuk-table__head">\n    <tr class="govuk-table__row">\n      {}\n    </tr>\n  </thead>\n'
         '  <tbody class="govuk-table__body">\n  {}\n  </tbody>\n</table>\n',

@@ -53,6 +53,10 @@ def test_the_escalation_table_links_each_row_and_escapes_what_people_wrote():
     assert "Threshold &lt;not&gt; agreed" in html and "<not>" not in html
     assert "Health &amp; Care → Children&#x27;s Services" in html
     assert "9 Mar 2026" in html and "–" in html  # a due date, and none
+    # A reference and a date are never broken across lines; the agencies' names get the room.
+    assert '<td class="govuk-table__cell accord-nowrap"><a class="govuk-link"' in html
+    assert '<span class="accord-nowrap">9 Mar 2026</span>' in html
+    assert '<th scope="col" class="govuk-table__header govuk-!-width-one-third">With</th>' in html
     first, second = html.split("TST-12")
     assert "Overdue" in first and "Overdue" not in second  # only the overdue row
     assert "Urgent" in second and "Urgent" not in first
