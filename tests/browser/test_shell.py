@@ -93,3 +93,29 @@ def test_the_list_filters_by_date_and_is_accessible(page, demo_users):
     assert "raised_from-year=2020" in page.url
     screenshot(page, "shell-08-list-dates")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/", "/escalations/"])
+def test_escalation_tables_reflow_on_a_phone_and_keep_their_references_whole_on_a_desktop(
+    page, demo_users, path
+):
+    """WCAG 2.2 1.4.10: at 320 CSS pixels the page never scrolls sideways (a wide table
+    scrolls within its own region, which the keyboard can reach); at desktop width a
+    reference sits on one line."""
+    from accord.partnership.demo import load_caseload
+
+    load_caseload(*demo_users)
+    log_in(page, "manager.social")
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(path)
+    region = page.locator("div.accord-table-scroll[role=region]").first
+    expect(region).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label")
+    screenshot(page, f"shell-08-table-phone{path.replace('/', '-').rstrip('-')}")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path)
+    link = page.locator("div.accord-table-scroll td a.govuk-link").first
+    line_height = float(link.evaluate("a => getComputedStyle(a).lineHeight").removesuffix("px"))
+    assert link.bounding_box()["height"] < 1.5 * line_height  # one line, not broken up

@@ -150,11 +150,15 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
             for e in items
         ),
     )
+    # On a narrow screen the table scrolls within its own region (which the keyboard can
+    # reach and scroll), so the page itself never scrolls sideways.
     return format_html(
+        '<div class="accord-table-scroll" role="region" aria-label="{}" tabindex="0">\n'
         '<table class="govuk-table govuk-!-font-size-16">\n'
         '  <caption class="govuk-table__caption govuk-table__caption--m">{}</caption>\n'
         '  <thead class="govuk-table__head">\n    <tr class="govuk-table__row">\n      {}\n    </tr>\n  </thead>\n'
-        '  <tbody class="govuk-table__body">\n  {}\n  </tbody>\n</table>\n',
+        '  <tbody class="govuk-table__body">\n  {}\n  </tbody>\n</table>\n</div>\n',
+        caption,
         caption,
         headers,
         rows,

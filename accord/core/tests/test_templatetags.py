@@ -57,6 +57,8 @@ def test_the_escalation_table_links_each_row_and_escapes_what_people_wrote():
     assert '<td class="govuk-table__cell accord-nowrap"><a class="govuk-link"' in html
     assert '<span class="accord-nowrap">9 Mar 2026</span>' in html
     assert '<th scope="col" class="govuk-table__header govuk-!-width-one-third">With</th>' in html
+    # On a phone the table scrolls in its own region, which the keyboard can reach.
+    assert html.startswith('<div class="accord-table-scroll" role="region" aria-label="Yours" tabindex="0">')
     first, second = html.split("TST-12")
     assert "Overdue" in first and "Overdue" not in second  # only the overdue row
     assert "Urgent" in second and "Urgent" not in first
