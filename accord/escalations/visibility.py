@@ -102,6 +102,19 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# The escalation's columns that the parts read.
+_COLUMNS = (
+    "id",
+    "partnership_id",
+    "raised_by_id",
+    "with_practitioner_id",
+    "raising_agency_id",
+    "with_agency_id",
+    "highest_stage",
+    "formal_at",
+)
+
+
 def _audience(*, escalations: str | None = None, viewers: str | None = None) -> str:
     """Rule 7 as (viewer, partnership, escalation) rows: for the escalations matching the
     SQL condition ``escalations`` (on ``e``; its parameters are given once), for the
@@ -113,7 +126,8 @@ def _audience(*, escalations: str | None = None, viewers: str | None = None) -> 
     if escalations:
         # The few escalations read once, so that each part is planned over them and not
         # over the whole table (planning the parts cost more than running them).
-        prefix = f"WITH chosen AS MATERIALIZED (SELECT * FROM {t['esc']} e WHERE {escalations}) "  # noqa: S608
+        columns = ", ".join(f"e.{c}" for c in _COLUMNS)
+        prefix = f"WITH chosen AS MATERIALIZED (SELECT {columns} FROM {t['esc']} e WHERE {escalations}) "  # noqa: S608
         source = "chosen e"
     parts = []
     for viewer, joins, condition in _ARMS:

@@ -282,3 +282,10 @@ def test_a_persons_changes_are_folded_into_their_count_once_they_pile_up(world, 
     assert not mine.exists() and VisibilityCount.objects.get(user=me, partnership_id=p).n == 6
     assert visibility.count_visible(me, p) == 6
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_a_save_recounts_exactly_when_it_touches_a_column_the_recount_reads():
+    """The fields whose change triggers a recount are the columns the recount reads."""
+    read = {c.removesuffix("_id") for c in visibility._COLUMNS if c != "id"}
+    assert read == visibility.ESCALATION_FIELDS
+    assert all(c in {f.attname for f in Escalation._meta.concrete_fields} for c in visibility._COLUMNS)
