@@ -307,22 +307,38 @@ def count_visible(user, partnership_id: int) -> int:
 
 
 def fold(user_id: int, partnership_id: int) -> None:
-    """Folds a person's changes into their count. The changes are deleted and added in one
-    transaction, so a concurrent count sees either both before or both after; a change
-    written meanwhile is not deleted (it was not there to be read) and stays for next time."""
+    """Folds a person's changes into their count."""
+    _fold("user_id = %s AND partnership_id = %s", [user_id, partnership_id])
+
+
+def fold_all() -> int:
+    """Folds everyone's changes into their counts, so that the changes of people who never
+    read a count do not pile up (the worker does this on each reminder sweep). Returns how
+    many people's counts changed."""
+    return _fold("1 = 1", [])
+
+
+def _fold(where: str, params: list) -> int:
+    """The changes are deleted and added to the counts in one transaction, so a concurrent
+    count sees either both before or both after; a change written meanwhile is not deleted
+    (it was not there to be read) and stays for next time."""
     t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {t['changes']} WHERE user_id = %s AND partnership_id = %s RETURNING delta",  # noqa: S608
-            [user_id, partnership_id],
+            f"DELETE FROM {t['changes']} WHERE {where} RETURNING user_id, partnership_id, delta",  # noqa: S608
+            params,
         )
-        total = sum(delta for (delta,) in cursor.fetchall())
-        cursor.execute(
-            f"INSERT INTO {t['counts']} (user_id, partnership_id, n) VALUES (%s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (user_id, partnership_id) DO UPDATE SET n = "
-            f"{t['counts']}.n + EXCLUDED.n",
-            [user_id, partnership_id, total],
-        )
+        totals: Counter = Counter()
+        for user_id, partnership_id, delta in cursor.fetchall():
+            totals[(user_id, partnership_id)] += delta
+        if totals:
+            cursor.executemany(
+                f"INSERT INTO {t['counts']} (user_id, partnership_id, n) VALUES (%s, %s, %s) "  # noqa: S608
+                "ON CONFLICT (user_id, partnership_id) DO UPDATE SET n = "
+                f"{t['counts']}.n + EXCLUDED.n",
+                [(u, p, n) for (u, p), n in sorted(totals.items())],
+            )
+    return len(totals)
 
 
 # --------------------------------------------------------------------------- keeping it

@@ -289,3 +289,32 @@ def test_a_save_recounts_exactly_when_it_touches_a_column_the_recount_reads():
     read = {c.removesuffix("_id") for c in visibility._COLUMNS if c != "id"}
     assert read == visibility.ESCALATION_FIELDS
     assert all(c in {f.attname for f in Escalation._meta.concrete_fields} for c in visibility._COLUMNS)
+
+
+@pytest.mark.parametrize("how", ["fold_all", "command", "worker"])
+def test_everyones_changes_are_folded_by_the_worker_and_the_command(world, how, monkeypatch):
+    """People who never read a count would otherwise gather changes for ever: the worker's
+    sweep (and ``rebuild_visibility --fold``, for cron) folds them all, counts unchanged."""
+    from accord.escalations.models import VisibilityChange, VisibilityCount
+
+    world.raised()
+    world.at_stage_3()
+    people = set(VisibilityChange.objects.values_list("user_id", flat=True))
+    assert len(people) >= 6
+    before = {u.pk: visibility.count_visible(u, world.partnership.pk) for u in User.objects.all()}
+    if how == "fold_all":
+        assert visibility.fold_all() == len(people)
+    elif how == "command":
+        call_command("rebuild_visibility", "--fold", stdout=io.StringIO())
+    else:
+        from accord.notifications.management.commands import run_worker
+
+        # (The worker closes stale connections between passes; the test's transaction needs its own.)
+        monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)
+        call_command("run_worker", "--once", stdout=io.StringIO())
+    assert not VisibilityChange.objects.exists()
+    assert set(VisibilityCount.objects.values_list("user_id", flat=True)) == people
+    assert {u.pk: visibility.count_visible(u, world.partnership.pk) for u in User.objects.all()} == before
+    assert visibility.differences() == (0, 0, 0)
+    world.raised()  # new changes after a fold add to the folded counts
+    assert visibility.fold_all() > 0 and visibility.differences() == (0, 0, 0)

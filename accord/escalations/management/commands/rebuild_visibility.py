@@ -14,9 +14,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Report differences; change nothing.")
+        parser.add_argument(
+            "--fold",
+            action="store_true",
+            help="Only fold everyone's count changes into their counts (what the worker does; for cron).",
+        )
 
-    def handle(self, *args, check: bool, **options):
+    def handle(self, *args, check: bool, fold: bool, **options):
         started = time.monotonic()
+        if fold:
+            folded = visibility.fold_all()
+            if options["verbosity"]:
+                self.stdout.write(f"{folded} people's counts folded ({time.monotonic() - started:.1f}s)")
+            return
         if check:
             missing, extra, miscounted = visibility.differences()
             self.stdout.write(

@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from accord.escalations import visibility
 from accord.notifications.services import deliver_pending, send_digests, send_due_reminders
 
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             try:
                 if time.monotonic() - last_sweep >= reminder_every:
                     send_due_reminders()
+                    visibility.fold_all()  # keeps the changes to people's counts few
                     last_sweep = time.monotonic()
                 sent = deliver_pending()
                 send_digests()
