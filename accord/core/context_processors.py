@@ -18,9 +18,13 @@ def accord(request: HttpRequest) -> dict:
     unread = 0
     user = getattr(request, "user", None)
     if partnership is not None and user is not None and user.is_authenticated:
-        from accord.notifications.models import Notification
+        # Counted with the user at the start of the request when they came from the
+        # session (accord.core.backends); counted afresh otherwise.
+        unread = getattr(user, "_accord_unread", None)
+        if unread is None:
+            from accord.notifications.models import Notification
 
-        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+            unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
         "unread_notifications": unread,
         "partnership": partnership,

@@ -70,7 +70,10 @@ class TwoStepRequiredMiddleware:
             and not request.path.startswith(OPEN_PATHS)
             and not request.path.startswith(("/account/two-step/",))
         ):
-            if has_device(user):
+            # Read with the user at the start of this request when they came from the
+            # session (accord.core.backends); asked afresh otherwise.
+            found = getattr(user, "_accord_has_device", None)
+            if found if found is not None else has_device(user):
                 return redirect(f"{reverse('mfa_verify')}?next={request.get_full_path()}")
             if mfa_required(user):
                 return redirect("mfa_setup")

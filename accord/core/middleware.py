@@ -13,8 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from accord.core.crypto import decrypt_text, encrypt_text
-from accord.partnership.models import Partnership
-from accord.partnership.selectors import roles_by_partnership
+from accord.partnership.selectors import partnership_of, roles_by_partnership
 
 SESSION_KEY = "accord_partnership_id"
 
@@ -78,7 +77,7 @@ class CurrentPartnershipMiddleware:
             if chosen not in by_partnership:
                 chosen = min(by_partnership) if by_partnership else None
             if chosen is not None:
-                request.partnership = Partnership.objects.filter(pk=chosen).first()
+                request.partnership = partnership_of(user, chosen)
                 request.roles = by_partnership.get(chosen, frozenset())
         return self.get_response(request)
 

@@ -39,5 +39,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     items = list(Notification.objects.filter(recipient=user).select_related("escalation")[:100])
     unread = [n.pk for n in items if n.read_at is None]
     if unread:
-        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+        marked = Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+        if getattr(user, "_accord_unread", None) is not None:  # counted as the request began
+            user._accord_unread = max(0, user._accord_unread - marked)
     return render(request, "notifications/list.html", {"items": items, "unread": set(unread), "form": form})

@@ -13,14 +13,26 @@ def roles_by_partnership(user) -> dict[int, frozenset[str]]:
         return {}
     cached = getattr(user, "_accord_roles", None)
     if cached is None:
-        found: dict[int, set[str]] = {}
-        for partnership_id, role in RoleAssignment.objects.filter(user_id=user.pk).values_list(
-            "partnership_id", "role"
-        ):
-            found.setdefault(partnership_id, set()).add(role)
-        cached = {pid: frozenset(roles) for pid, roles in found.items()}
-        user._accord_roles = cached
+        _load_roles(user)
+        cached = user._accord_roles
     return cached
+
+
+def partnership_of(user, partnership_id: int) -> Partnership | None:
+    """One of the partnerships the user works in, read with their roles (no query of its
+    own: every page needs both)."""
+    roles_by_partnership(user)
+    return getattr(user, "_accord_partnerships", {}).get(partnership_id)
+
+
+def _load_roles(user) -> None:
+    found: dict[int, set[str]] = {}
+    partnerships: dict[int, Partnership] = {}
+    for assignment in RoleAssignment.objects.filter(user_id=user.pk).select_related("partnership"):
+        found.setdefault(assignment.partnership_id, set()).add(assignment.role)
+        partnerships[assignment.partnership_id] = assignment.partnership
+    user._accord_roles = {pid: frozenset(roles) for pid, roles in found.items()}
+    user._accord_partnerships = partnerships
 
 
 def user_roles(user, partnership_id: int | None) -> frozenset[str]:

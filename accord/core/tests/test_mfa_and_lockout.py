@@ -135,9 +135,29 @@ def test_who_is_signed_in_is_read_once_a_request_with_their_agency_and_roles(cli
         sqls = [q["sql"] for q in ctx.captured_queries]
         assert not [sql for sql in sqls if 'WHERE "partnership_agency"."id" =' in sql], url
         assert len([sql for sql in sqls if 'FROM "partnership_roleassignment"' in sql]) == 1, url
+        # The partnership they work in comes with their roles; whether they have a two-step
+        # device and how many notifications they have unread come with the person.
+        assert not [sql for sql in sqls if sql.startswith('SELECT "partnership_partnership"')], url
+        assert not [sql for sql in sqls if sql.lstrip("(").startswith('SELECT 1 AS "a" FROM "otp_')], url
+        assert not [
+            sql for sql in sqls if sql.startswith('SELECT COUNT(*) AS "__count" FROM "notifications_')
+        ], url
     audit = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED).latest("id")
     assert audit.actor_agency == str(user.agency)
     assert audit.actor_roles == "practitioner"
+
+
+def test_a_device_confirmed_elsewhere_is_asked_for_on_the_next_page(client, world):
+    """Whether someone has a device is read afresh with them on every request: one set up
+    from another browser after this one signed in sends this one to verify too."""
+    user = world.practitioner_health
+    password_login(client, user)
+    assert client.get("/").status_code == 200
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=False)
+    assert client.get("/").status_code == 200  # not yet confirmed
+    TOTPDevice.objects.filter(user=user).update(confirmed=True)
+    response = client.get("/escalations/")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("mfa_verify"))
 
 
 def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(world):

@@ -287,6 +287,7 @@ def test_the_notification_list_marks_items_read(world, client):
     assert "Notifications (1)" in home
     page = client.get("/notifications/").content.decode()
     assert "An escalation was raised with you" in page
+    assert "Notifications (1)" not in page  # read now, on this page too
     assert "Notifications (1)" not in client.get("/").content.decode()
     client.post("/notifications/", {"frequency": "digest"})
     world.practitioner_social.refresh_from_db()
