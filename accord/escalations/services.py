@@ -518,8 +518,12 @@ def escalation_record_discussion(
     return discussion
 
 
-def manager_consulted(escalation: Escalation) -> bool:
-    """Rule 2: a recorded discussion with the raiser's own manager or safeguarding lead."""
+def manager_consulted(escalation: Escalation, discussions: Iterable[Discussion] | None = None) -> bool:
+    """Rule 2: a recorded discussion with the raiser's own manager or safeguarding lead.
+    ``discussions``, when the caller has already read all of the escalation's, are looked
+    through instead of asking the database again."""
+    if discussions is not None:
+        return any(d.with_manager and d.escalation_id == escalation.pk for d in discussions)
     return escalation.discussions.filter(with_manager=True).exists()
 
 

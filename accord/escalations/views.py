@@ -429,6 +429,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     stages = services.ladder(escalation.partnership)
     current = next((s for s in stages if s.number == escalation.stage), None)
     next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
+    discussions = list(escalation.discussions.select_related("recorded_by"))
     return {
         "escalation": escalation,
         "actions": actions,
@@ -439,12 +440,12 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "children": list(escalation.children.all()),
         "themes": list(escalation.themes.all()),
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
-        "discussions": list(escalation.discussions.select_related("recorded_by")),
+        "discussions": discussions,
         "documents": list(escalation.documents.all()),
         "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
         "resolution": escalation.resolutions.select_related("resolved_by").order_by("-resolved_at").first(),
         "agreed_actions": list(escalation.agreed_actions.select_related("owner_agency")),
-        "consulted": services.manager_consulted(escalation),
+        "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
     }
 

@@ -158,10 +158,20 @@ def test_the_other_partys_manager_consultation_does_not_count(world):
             with_manager=True,
         )
     assert not services.manager_consulted(e)
+    assert not services.manager_consulted(e, list(e.discussions.all()))
 
 
 def test_the_raisers_line_manager_can_record_the_consultation(world):
     e = world.raised()
+    services.escalation_record_discussion(
+        actor=world.practitioner_health,
+        escalation=e,
+        held_on=clock.today(),
+        note="Spoke to the other practitioner",
+        with_manager=False,
+    )
+    assert not services.manager_consulted(e)
+    assert not services.manager_consulted(e, list(e.discussions.all()))
     services.escalation_record_discussion(
         actor=world.manager_health,
         escalation=e,
@@ -170,6 +180,10 @@ def test_the_raisers_line_manager_can_record_the_consultation(world):
         with_manager=True,
     )
     assert services.manager_consulted(e)
+    # Rule 2 answers the same from discussions already read (the escalation's page).
+    assert services.manager_consulted(e, list(e.discussions.all()))
+    other = world.raised()
+    assert not services.manager_consulted(other, list(e.discussions.all()))
 
 
 # ---------------------------------------------------------------- rule 3: evidence before formal escalation
