@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import django_otp
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import BooleanField, IntegerField
+from django.db.models.expressions import RawSQL
 
 
 class AccordModelBackend(ModelBackend):
@@ -18,30 +21,41 @@ class AccordModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         User = get_user_model()
-        devices = {
-            f"_accord_device_{i}": Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True))
-            for i, model in enumerate(django_otp.device_classes())
-        }
+        has_device, unread = _person_extras()  # written from model names only, no input
         try:
             user = (
                 User._default_manager.select_related("agency")
-                .annotate(**devices, _accord_unread=_unread_count())
+                .annotate(
+                    _accord_has_device=RawSQL(has_device, [], output_field=BooleanField()),  # noqa: S611
+                    _accord_unread=RawSQL(unread, [], output_field=IntegerField()),  # noqa: S611
+                )
                 .get(pk=user_id)
             )
         except User.DoesNotExist:
             return None
-        user._accord_has_device = any(getattr(user, name) for name in devices)
+        user._accord_has_device = bool(user._accord_has_device)
         return user if self.user_can_authenticate(user) else None
 
 
-def _unread_count() -> Coalesce:
+@cache
+def _person_extras() -> tuple[str, str]:
+    """The two subqueries, written once: built through the ORM on every request they cost
+    more CPU (about a millisecond) than the statements they replace. Tested against
+    ``has_device`` and the notifications' own count."""
     from accord.notifications.models import Notification
 
-    unread = (
-        Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
-        .order_by()
-        .values("recipient")
-        .annotate(n=Count("pk"))
-        .values("n")
+    q = connection.ops.quote_name
+    person = f"{q(get_user_model()._meta.db_table)}.{q('id')}"
+    has_device = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {q(model._meta.db_table)} d"  # noqa: S608
+        f" WHERE d.{q(model._meta.get_field('user').column)} = {person}"
+        f" AND d.{q(model._meta.get_field('confirmed').column)})"
+        for model in django_otp.device_classes()
     )
-    return Coalesce(Subquery(unread), 0)
+    notifications = q(Notification._meta.db_table)
+    unread = (
+        f"SELECT COUNT(*) FROM {notifications} n"  # noqa: S608
+        f" WHERE n.{q(Notification._meta.get_field('recipient').column)} = {person}"
+        f" AND n.{q(Notification._meta.get_field('read_at').column)} IS NULL"
+    )
+    return f"({has_device or 'FALSE'})", unread

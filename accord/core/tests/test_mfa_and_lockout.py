@@ -5,6 +5,7 @@ import re
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -168,6 +169,7 @@ def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(w
     from django.test.utils import CaptureQueriesContext
     from django_otp.plugins.otp_static.models import StaticDevice
 
+    from accord.core.backends import AccordModelBackend
     from accord.core.mfa import has_device
 
     user = world.practitioner_health
@@ -177,6 +179,8 @@ def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(w
             answer = has_device(user)
         assert answer is expected == django_otp.user_has_device(user, confirmed=True)
         assert len(ctx.captured_queries) == 1
+        # The signed-in person, read with the answer for the pages' check, agrees.
+        assert AccordModelBackend().get_user(user.pk)._accord_has_device is expected
 
     check(False)
     totp = TOTPDevice.objects.create(user=user, name="phone", confirmed=False)
@@ -190,6 +194,27 @@ def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(w
     StaticDevice.objects.filter(user=user).delete()
     TOTPDevice.objects.create(user=world.practitioner_social, name="someone else's", confirmed=True)
     check(False)
+
+
+def test_the_signed_in_person_comes_with_their_unread_notifications_counted(world):
+    from accord.core.backends import AccordModelBackend
+    from accord.notifications.models import Notification
+
+    def unread(person):
+        return AccordModelBackend().get_user(person.pk)._accord_unread
+
+    user = world.practitioner_social
+    assert unread(user) == 0
+    world.raised()  # raised with the social worker: they are told
+    world.raised()
+    mine = Notification.objects.filter(recipient=user)
+    assert unread(user) == mine.count() == 2
+    mine.filter(pk=mine.first().pk).update(read_at=timezone.now())
+    assert unread(user) == mine.filter(read_at__isnull=True).count() == 1
+    assert (
+        unread(world.practitioner_health)
+        == Notification.objects.filter(recipient=world.practitioner_health, read_at__isnull=True).count()
+    )
 
 
 def test_no_one_signed_out_has_a_device():
