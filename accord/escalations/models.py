@@ -96,9 +96,9 @@ class PdgActionKind(models.TextChoices):
 class EscalationQuerySet(models.QuerySet):
     def visible_to(self, user) -> EscalationQuerySet:
         """Every escalation ``user`` may see (DOMAIN.md rule 7). The one place it is decided."""
-        from .policies import visibility_filter
+        from .policies import VisibleTo
 
-        return self.filter(visibility_filter(user))
+        return self.filter(VisibleTo(user, using=self.db))
 
     def open(self) -> EscalationQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -1,6 +1,8 @@
 """Rule 7: who sees an escalation, in the queryset and in the single-record predicate alike."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accord.escalations import services
 from accord.escalations.models import Escalation, PdgActionKind
@@ -193,3 +195,91 @@ def test_my_work_counts_and_lists_the_agencys_open_escalations_it_may_see(world)
     )
     assert work.agency_total == plain.count() == 3
     assert {e.pk for e in work.agency} == {raised_by_health.pk, with_health_unnamed.pk, within_health.pk}
+
+
+def _fresh(user):
+    """The person as the next request reads them (their roles are cached on the object)."""
+    from accord.partnership.models import User
+
+    return User.objects.select_related("agency").get(pk=user.pk)
+
+
+def test_rule_7_is_compiled_once_for_the_same_inputs_and_again_when_any_changes(world, monkeypatch):
+    """Lists reuse rule 7's SQL for the same person, agency, roles and team; a change to
+    any of them, read with the next request, compiles it afresh and changes the answer."""
+    from accord.escalations import policies
+    from accord.partnership.models import Role, RoleAssignment
+
+    policies._COMPILED.clear()
+    compiled = []
+    real = policies._compile_where
+    monkeypatch.setattr(policies, "_compile_where", lambda *a: compiled.append(a) or real(*a))
+
+    def sees(user, e):
+        return Escalation.objects.visible_to(_fresh(user)).filter(pk=e.pk).exists()
+
+    e = world.at_stage_3()  # raised by Health with Social
+    person = world.practitioner_other  # a practitioner in Probation: not a party
+    assert not sees(person, e)
+    n = len(compiled)
+    assert not sees(person, e)
+    assert len(compiled) == n  # the same inputs: the first compile reused
+
+    # Roles: made a PDG member, they see a formal escalation and not this one (stage 3).
+    formal = world.formal()
+    assert not sees(person, formal)
+    RoleAssignment.objects.create(user=person, partnership=world.partnership, role=Role.PDG_MEMBER)
+    assert sees(person, formal) and not sees(person, e)
+
+    # Agency: a senior leader moved from Probation to Children's Services sees stage 3 at once.
+    RoleAssignment.objects.create(user=person, partnership=world.partnership, role=Role.SENIOR_LEADER)
+    assert not sees(person, e)
+    person.agency = world.social
+    person.save()
+    assert sees(person, e)
+
+    # Team: a line manager sees at once what their new report raised, at stage 1.
+    e1 = world.raised()  # raised by practitioner_health
+    assert not sees(world.manager_other, e1)
+    world.practitioner_health.line_manager = world.manager_other
+    world.practitioner_health.save()
+    assert sees(world.manager_other, e1)
+
+    # Made inactive: sees nothing, and the database is not asked.
+    person.is_active = False
+    person.save()
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(Escalation.objects.visible_to(_fresh(person))) == []
+    assert len(ctx.captured_queries) == 1  # reading the person; the list itself is not run
+
+
+def test_rule_7_compiled_reads_the_same_inside_another_query(world):
+    """The compiled condition names the escalation table by the alias of the query it is
+    put in (a subquery's ``U0``), as Django's own condition would."""
+    from django.db.models import Exists, OuterRef
+
+    from accord.escalations.policies import visibility_filter
+
+    for state in ("stage1", "formal"):
+        _build(world, state)
+    for name in ROLES:
+        user = _fresh(getattr(world, name))
+        ours = Escalation.objects.filter(
+            Exists(Escalation.objects.visible_to(user).filter(pk=OuterRef("pk")))
+        ).order_by("pk")
+        django_own = Escalation.objects.filter(
+            Exists(Escalation.objects.filter(visibility_filter(user)).filter(pk=OuterRef("pk")))
+        ).order_by("pk")
+        assert list(ours) == list(django_own) == list(Escalation.objects.visible_to(user).order_by("pk")), (
+            name
+        )
+
+
+def test_the_compiled_rules_kept_are_bounded(world, monkeypatch):
+    from accord.escalations import policies
+
+    policies._COMPILED.clear()
+    monkeypatch.setattr(policies, "COMPILED_LIMIT", 2)
+    for name in ("practitioner_health", "manager_health", "senior_health", "pdg_member"):
+        list(Escalation.objects.visible_to(_fresh(getattr(world, name))))
+    assert len(policies._COMPILED) == 2
