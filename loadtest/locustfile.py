@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import os
 import random
 import re
@@ -68,7 +69,7 @@ class Person(FastHttpUser):
             response = self._post_form("/login/verify/", {"code": totp(TOTP_SECRET)}, "/login/verify/")
         if response.status_code != 302 or "/login/" in (response.headers.get("Location") or "/login/"):
             raise RuntimeError(f"{self.username} could not sign in")
-        self.escalations: list[str] = []
+        self.escalations: list[str] | None = None  # not yet listed
 
     def page(self, path: str, name: str):
         """A page that must be the page asked for: a redirect (to sign in) is a failure."""
@@ -78,16 +79,31 @@ class Person(FastHttpUser):
             return response
 
     def open_an_escalation(self):
-        if not self.escalations:
-            listing = self.page("/escalations/?status=open", name="/escalations/?status=open")
-            self.escalations = ESCALATION_LINK.findall(listing.text or "")
+        """One of the escalations they may see, open ones first (listed once a session)."""
+        if self.escalations is None:
+            for path in ("/escalations/?status=open", "/escalations/"):
+                listing = self.page(path, name=path)
+                self.escalations = ESCALATION_LINK.findall(listing.text or "")
+                if self.escalations:
+                    break
         if self.escalations:
             self.page(f"/escalations/{random.choice(self.escalations)}/", name="/escalations/[id]/")
 
 
+def _people(variable: str, worst_case: str) -> itertools.cycle:
+    """The accounts a kind of person signs in as, in turn: the worst case first, then the
+    sample ``bin/load`` passes (``generate_scale_data.load_run_people``)."""
+    names = [name for name in os.environ.get(variable, "").split(",") if name] or [worst_case]
+    return itertools.cycle(names)
+
+
 class Practitioner(Person):
     weight = 6
-    username = "bench.practitioner"
+    _accounts = _people("ACCORD_LOAD_PRACTITIONERS", "bench.practitioner")
+
+    def on_start(self):
+        self.username = next(self._accounts)
+        super().on_start()
 
     @task(4)
     def my_work(self):
@@ -108,7 +124,11 @@ class Practitioner(Person):
 
 class Manager(Person):
     weight = 3
-    username = "bench.manager"
+    _accounts = _people("ACCORD_LOAD_MANAGERS", "bench.manager")
+
+    def on_start(self):
+        self.username = next(self._accounts)
+        super().on_start()
 
     @task(3)
     def my_work(self):

@@ -75,3 +75,42 @@ def test_the_benchmark_times_the_pages_asked_for(settings):
     name, median, p95, queries = lines[2].rsplit(None, 3)
     assert float(p95) >= float(median)
     assert name == "GET /api/v1/escalations" and float(median) > 0 and int(queries) > 0
+
+
+def test_a_load_run_signs_in_as_the_busiest_people_and_a_sample_doing_ordinary_work(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accord.escalations.management.commands.generate_scale_data import (
+        BENCH_PASSWORD,
+        load_run_people,
+    )
+    from accord.escalations.models import OPEN_STATUSES
+
+    _generate(settings, 2)
+    people = load_run_people()
+    assert people == load_run_people()  # the same sample from the same data
+    practitioners, managers = people["practitioners"], people["managers"]
+    assert practitioners[0] == "bench.practitioner" and managers[0] == "bench.manager"
+    assert len(practitioners) > 1 and len(managers) > 1 and len(set(practitioners)) == len(practitioners)
+    year_ago = timezone.now() - dt.timedelta(days=365)
+    for name in practitioners + managers:
+        user = User.objects.get(username=name)
+        assert user.check_password(BENCH_PASSWORD), name
+    for name in practitioners[1:]:
+        user = User.objects.get(username=name)
+        assert user.role_assignments.get().role == "practitioner"
+        assert Escalation.objects.filter(raised_by=user, raised_at__gte=year_ago).exists(), name
+    for name in managers[1:]:
+        user = User.objects.get(username=name)
+        assert user.role_assignments.get().role == "manager"
+        assert Escalation.objects.filter(raising_agency=user.agency, status__in=OPEN_STATUSES).exists()
+    # Nobody else was given a password.
+    assert not [
+        u.username
+        for u in User.objects.filter(username__startswith="bench.user").exclude(
+            username__in=practitioners + managers
+        )
+        if u.has_usable_password()
+    ]

@@ -15,12 +15,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
+from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from accord.core.crypto import encrypt_text, lookup_hash
 from accord.escalations import visibility
 from accord.escalations.models import (
+    OPEN_STATUSES,
     Child,
     Discussion,
     Escalation,
@@ -50,6 +52,11 @@ BENCH_PASSWORD = "bench-password"
 # The two-step key of the benchmark's PDG users, so that a load run can sign them in.
 BENCH_TOTP_SECRET = "BENCHTWOSTEPSECRETKEYFORLOADRUNS"
 LOAD_RUN_PDG_USERS = 4
+# The other people a load run signs in as, beside the busiest practitioner and manager:
+# practitioners who raised an escalation in the last year, and managers of agencies with
+# open escalations, drawn with a fixed seed.
+LOAD_RUN_PRACTITIONERS = 40
+LOAD_RUN_MANAGERS = 10
 KINDS = [k for k in AgencyKind.values if k != AgencyKind.PARTNERSHIP_BUSINESS_UNIT]
 STAGE_WEIGHTS = [70, 18, 8, 4]  # most settle at stage 1, few reach the PDG
 OUTCOMES = list(Outcome.values)
@@ -83,6 +90,51 @@ def load_run_users() -> list[str]:
             defaults={"key": base64.b32decode(BENCH_TOTP_SECRET).hex(), "confirmed": True},
         )
     return names
+
+
+def load_run_people() -> dict[str, list[str]]:
+    """Who a load run's practitioners and managers sign in as: the busiest of each (the
+    worst case: ``bench.practitioner`` raised 30% of the busiest agency's escalations,
+    ``bench.manager`` manages that agency) first, then a sample of the generated people
+    doing ordinary work, given the benchmark password. The same database gives the same
+    sample. Idempotent."""
+    partnership = Partnership.objects.get(slug="benchmark")
+    bench_practitioner = User.objects.get(username="bench.practitioner")
+    year_ago = timezone.now() - dt.timedelta(days=365)
+    practitioners = sorted(
+        User.objects.filter(
+            username__startswith="bench.user",
+            role_assignments__partnership=partnership,
+            role_assignments__role=Role.PRACTITIONER,
+        )
+        .filter(
+            Exists(Escalation.objects.filter(raised_by=OuterRef("pk"), raised_at__gte=year_ago)),
+        )
+        .values_list("username", flat=True)
+    )
+    managers = sorted(
+        User.objects.filter(
+            username__startswith="bench.user",
+            role_assignments__partnership=partnership,
+            role_assignments__role=Role.MANAGER,
+        )
+        .filter(
+            Exists(Escalation.objects.filter(raising_agency=OuterRef("agency"), status__in=OPEN_STATUSES)),
+        )
+        .values_list("username", flat=True)
+    )
+    rng = random.Random(1)
+    chosen = {
+        "practitioners": rng.sample(practitioners, min(LOAD_RUN_PRACTITIONERS, len(practitioners))),
+        "managers": rng.sample(managers, min(LOAD_RUN_MANAGERS, len(managers))),
+    }
+    User.objects.filter(username__in=chosen["practitioners"] + chosen["managers"]).update(
+        password=bench_practitioner.password
+    )
+    return {
+        "practitioners": ["bench.practitioner", *chosen["practitioners"]],
+        "managers": ["bench.manager", *chosen["managers"]],
+    }
 
 
 class Command(BaseCommand):
