@@ -164,19 +164,28 @@ def period_due_date(period: StagePeriod, partnership: Partnership) -> dt.date | 
     return calendar_for(partnership).add_working_days(period.started_on, period.working_days, pauses=pauses)
 
 
+def _new_period_due(
+    partnership: Partnership, stage: Stage, urgency: str
+) -> tuple[dt.date, int, dt.date | None]:
+    """A stage period starting today: its start, its working days and its due date (a new
+    period has no pauses, so ``period_due_date`` would give the same)."""
+    started_on = today()
+    working_days = stage.working_days(urgent=urgency == Urgency.URGENT)
+    return started_on, working_days, calendar_for(partnership).add_working_days(started_on, working_days)
+
+
 def _open_period(
     escalation: Escalation, partnership: Partnership, stage: Stage, skip_reason: str = ""
 ) -> StagePeriod:
-    period = StagePeriod.objects.create(
+    started_on, working_days, due_date = _new_period_due(partnership, stage, escalation.urgency)
+    return StagePeriod.objects.create(
         escalation=escalation,
         stage=stage.number,
-        started_on=today(),
-        working_days=stage.working_days(urgent=escalation.urgency == Urgency.URGENT),
+        started_on=started_on,
+        working_days=working_days,
+        due_date=due_date,
         skip_reason=skip_reason,
     )
-    period.due_date = period_due_date(period, partnership)
-    period.save(update_fields=["due_date"])
-    return period
 
 
 def _end_period(period: StagePeriod, partnership: Partnership) -> None:
@@ -410,6 +419,9 @@ def escalation_raise(
             reflection=details.reflection.strip(),
             raised_at=now,
             stage_started_on=today(),
+            # Written with the row rather than after it: a second write of a new
+            # escalation costs PostgreSQL every one of its indexes again.
+            due_date=_new_period_due(partnership, start, details.urgency)[2],
         )
         # Field values are checked here; the related records were just read and the
         # reference just issued, and the database enforces the check constraints, so
@@ -436,8 +448,9 @@ def escalation_raise(
             ]
         )
         period = _open_period(escalation, partnership, start, skip_reason=details.start_stage_reason.strip())
-        escalation.due_date = period.due_date
-        escalation.save(update_fields=["due_date"])
+        if period.due_date != escalation.due_date:  # raised as midnight passed
+            escalation.due_date = period.due_date
+            escalation.save(update_fields=["due_date"])
         _event(escalation, actor, EventType.RAISED, escalation.summary)
         audit_record(
             actor=actor,

@@ -66,6 +66,27 @@ def test_raising_records_everything_and_starts_the_stage_1_clock(world):
     assert audit.target_id == str(e.pk) and audit.actor == world.practitioner_health
 
 
+def test_a_new_escalation_and_its_first_stage_are_written_once_each_with_the_due_date(world):
+    """The due date is worked out before the rows are written (a second write of a new
+    escalation costs PostgreSQL all its indexes again), and agrees with the period's own
+    reckoning; so does the next stage's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        e = world.raised(at=at(2026, 12, 18))
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [
+        sql for sql in writes if '"escalations_escalation"' in sql or '"escalations_stageperiod"' in sql
+    ]
+    period = e.stage_periods.get()
+    assert e.due_date == period.due_date == services.period_due_date(period, world.partnership)
+    assert e.due_date == dt.date(2026, 12, 29)
+    e = world.at_stage_2()
+    period = e.stage_periods.get(ended_on__isnull=True)
+    assert e.due_date == period.due_date == services.period_due_date(period, world.partnership)
+
+
 def test_references_are_sequential_per_partnership_and_year(world, other_world):
     a = world.raised()
     b = world.raised()
