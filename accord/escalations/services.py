@@ -209,9 +209,10 @@ def _next_reference(partnership: Partnership) -> str:
     counter, _created = EscalationCounter.objects.select_for_update().get_or_create(
         partnership=partnership, year=year
     )
-    EscalationCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    counter.refresh_from_db()
-    return f"{partnership.reference_prefix}-{year}-{counter.last:05d}"
+    # The row is locked until this transaction ends: the number read is the one to follow.
+    issued = counter.last + 1
+    EscalationCounter.objects.filter(pk=counter.pk).update(last=issued)
+    return f"{partnership.reference_prefix}-{year}-{issued:05d}"
 
 
 def _blank(value: str | None) -> bool:

@@ -106,3 +106,14 @@ def test_a_role_taken_away_while_an_escalation_is_recounted_leaves_the_visibilit
     assert [r[0] for r in results] == ["ok", "ok"], results
     assert not visibility.Visibility.objects.filter(user=world.manager_social, escalation=e).exists()
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_escalations_raised_at_the_same_moment_get_consecutive_references(world):
+    """The year's counter row is locked while a reference is issued: people raising at
+    once each get the next number, none twice and none skipped."""
+    first = world.raised()
+    results = _race(*[world.raised for _ in range(4)])
+    assert [outcome for outcome, _ in results] == ["ok"] * 4
+    prefix, year, number = first.reference.rsplit("-", 2)
+    expected = {f"{prefix}-{year}-{int(number) + i:05d}" for i in range(1, 5)}
+    assert {e.reference for _, e in results} == expected
