@@ -39,6 +39,7 @@ from accord.escalations.models import Escalation, Event
 from accord.escalations.policies import allowed_actions
 from accord.escalations.selectors import (
     ListFilters,
+    VisibleMostRecentFirst,
     escalation_count,
     escalation_get,
     escalation_list,
@@ -407,7 +408,11 @@ def list_escalations(request, q: Query[ListQuery]):
     qs = escalation_list(user=request.user, partnership=p, filters=filters).select_related("partnership")
     count = escalation_count(user=request.user, partnership=p, filters=filters, qs=qs)
     start = (q.page - 1) * q.page_size
-    rows = page_rows(qs, start, start + q.page_size, count)
+    if filters == ListFilters():  # found in the table of who may see which, as the list page
+        everything = VisibleMostRecentFirst(qs, user=request.user, partnership=p, limit=count, kept=count)
+        rows = everything[start : start + q.page_size]
+    else:
+        rows = page_rows(qs, start, start + q.page_size, count)
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_LISTED,

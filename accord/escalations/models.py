@@ -476,10 +476,11 @@ class Visibility(models.Model):
     many someone may see is counted from one index instead of by testing rule 7 on every
     escalation of the partnership.
 
-    Only counts read it: the rows a page or the API shows still come from rule 7's own
-    query (``visibility_filter``). ``visibility.py`` keeps it in the same transaction as
-    every change that moves what someone sees, and ``rebuild_visibility --check`` compares
-    it with rule 7."""
+    Counts read it, and the unfiltered list finds which escalations make up a page from it
+    (most recent first, by the escalation's ``raised_at`` kept here); the rows shown are
+    still read through rule 7's own query (``visibility_filter``). ``visibility.py`` keeps
+    it in the same transaction as every change that moves what someone sees, and
+    ``rebuild_visibility --check`` compares it with rule 7."""
 
     pk = models.CompositePrimaryKey("user_id", "partnership_id", "escalation_id")
     user = models.ForeignKey(
@@ -487,9 +488,16 @@ class Visibility(models.Model):
     )
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+", db_index=False)
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="+")
+    raised_at = models.DateTimeField()
 
     class Meta:
         verbose_name_plural = "visibility"
+        # Someone's escalations, most recent first: a page of the unfiltered list.
+        indexes = [
+            models.Index(
+                fields=["user", "partnership", "-raised_at", "-escalation"], name="visibility_recent"
+            )
+        ]
 
 
 class VisibilityCount(models.Model):

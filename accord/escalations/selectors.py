@@ -18,7 +18,7 @@ from accord.partnership.models import Partnership, Role
 from accord.partnership.selectors import user_roles
 
 from . import visibility
-from .models import ACCOUNT_FIELDS, OPEN_STATUSES, Escalation, PdgAction, Status
+from .models import ACCOUNT_FIELDS, OPEN_STATUSES, Escalation, PdgAction, Status, Visibility
 
 
 def _today() -> dt.date:
@@ -259,6 +259,76 @@ class EitherEndPaginator(Paginator):
                     return self._get_page([rows[k] for k in keys if k in rows], wanted, self)
         # Not a number, before the first page, past the last or an empty list: as Django does.
         return super().get_page(number)
+
+
+class VisibleMostRecentFirst:
+    """The unfiltered list (``qs``: rule 7 for ``user`` in ``partnership``, most recent
+    first) as Django's paginator reads it: counted from the person's kept count, and each
+    page's escalations found in the table of who may see which, from its index of
+    someone's escalations most recent first (decision 5). Finding a page this way costs
+    the same for someone who may see a few thousand escalations spread over a million as
+    for someone who may see most of them; testing rule 7 row by row in date order cost
+    the first of those a walk through a third of the table (120 ms at 1,000,000).
+
+    The page's rows are then read through ``qs`` itself, so rule 7 still decides what is
+    shown. Up to ``limit`` of the most recent, as the filtered lists (decision 4)."""
+
+    def __init__(
+        self, qs: QuerySet, *, user, partnership: Partnership, limit: int, kept: int | None = None
+    ) -> None:
+        self.qs, self.user, self.partnership, self.limit = qs, user, partnership, limit
+        self.kept = kept  # the person's kept count, when the caller has read it
+        self.capped = kept is not None and kept > limit
+
+    def count(self) -> int:
+        if self.kept is None:
+            self.kept = visibility.count_visible(self.user, self.partnership.pk)
+        self.capped = self.kept > self.limit
+        return min(self.kept, self.limit)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Escalation]:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("a page is a slice")
+        keys_in_order = (
+            Visibility.objects.filter(user_id=self.user.pk, partnership_id=self.partnership.pk)
+            .order_by("-raised_at", "-escalation_id")
+            .values_list("escalation_id", flat=True)
+        )
+        if self.kept is not None and not self.capped:  # all of them: from the nearer end
+            keys = rows_between(keys_in_order, index.start or 0, index.stop, self.kept)
+        else:
+            keys = list(keys_in_order[index])
+        found = self.qs.in_bulk(keys)
+        return [found[key] for key in keys if key in found]
+
+
+class KeptCountPaginator(Paginator):
+    """Django's paginator over ``VisibleMostRecentFirst``, telling the page whether the
+    count stopped at the limit (as ``EitherEndPaginator`` does)."""
+
+    @property
+    def capped(self) -> bool:
+        self.count  # noqa: B018 - counting sets it
+        return self.object_list.capped
+
+    @property
+    def total(self) -> int:
+        """How many the person may see, past the pages' limit too."""
+        self.count  # noqa: B018 - counting sets it
+        return self.object_list.kept
+
+
+def list_paginator(qs: QuerySet, *, user, partnership: Partnership, filters: ListFilters) -> Paginator:
+    """The paginator for ``escalation_list``: unfiltered, pages found from the table of who
+    may see which; filtered, rule 7 tested with the filters on the rows."""
+    if filters == ListFilters():
+        return KeptCountPaginator(
+            VisibleMostRecentFirst(qs, user=user, partnership=partnership, limit=LIST_COUNT_LIMIT), 25
+        )
+    return EitherEndPaginator(qs, 25, count_limit=LIST_COUNT_LIMIT)
 
 
 def first_rows(qs: QuerySet, start: int, stop: int, within: int) -> tuple[list, int | None]:

@@ -29,7 +29,7 @@ from . import forms as f
 from . import selectors, services
 from .models import Draft, Escalation, Kind
 from .policies import allowed_actions, can_raise_in
-from .selectors import EitherEndPaginator, ListFilters, escalation_get, escalation_list, is_overdue
+from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
 
 logger = logging.getLogger("accord.escalations")
 
@@ -383,7 +383,7 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             raised_to=cd["raised_to"],
         )
     qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
-    page = EitherEndPaginator(qs, 25, count_limit=selectors.LIST_COUNT_LIMIT).get_page(
+    page = selectors.list_paginator(qs, user=request.user, partnership=partnership, filters=filters).get_page(
         request.GET.get("page")
     )
     audit_record(
@@ -394,10 +394,8 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    # Past the pages' limit, the exact number when it is cheap to know (unfiltered: kept).
-    total = None
-    if page.paginator.capped and filters == ListFilters():
-        total = selectors.escalation_count(user=request.user, partnership=partnership, filters=filters, qs=qs)
+    # Past the pages' limit, the exact number when it is known (unfiltered: kept).
+    total = getattr(page.paginator, "total", None) if page.paginator.capped else None
     return render(
         request,
         "escalations/list.html",

@@ -44,6 +44,7 @@ ESCALATION_FIELDS = frozenset(
         "with_agency",
         "highest_stage",
         "formal_at",
+        "raised_at",  # kept with each pair, for the unfiltered list's order
     }
 )
 # A person's fields that rule 7 reads about the viewer.
@@ -112,11 +113,12 @@ _COLUMNS = (
     "with_agency_id",
     "highest_stage",
     "formal_at",
+    "raised_at",
 )
 
 
 def _audience(*, escalations: str | None = None, viewers: str | None = None) -> str:
-    """Rule 7 as (viewer, partnership, escalation) rows: for the escalations matching the
+    """Rule 7 as (viewer, partnership, escalation, when it was raised) rows: for the escalations matching the
     SQL condition ``escalations`` (on ``e``; its parameters are given once), for the
     viewers in ``viewers`` (placeholders, repeated in each of the ``_ARMS``), or for
     everything. A viewer must be active and hold a role in the escalation's partnership,
@@ -133,12 +135,13 @@ def _audience(*, escalations: str | None = None, viewers: str | None = None) -> 
     for viewer, joins, condition in _ARMS:
         where = f"{condition} AND {viewer} IN ({viewers})" if viewers else condition
         parts.append(
-            f"SELECT {viewer} AS viewer_id, e.partnership_id AS partnership_id, e.id AS escalation_id "  # noqa: S608
+            f"SELECT {viewer} AS viewer_id, e.partnership_id AS partnership_id, e.id AS escalation_id, "  # noqa: S608
+            "e.raised_at AS raised_at "
             f"FROM {source} {joins.format(**t)} WHERE {where}"
         )
     union = " UNION ".join(parts)
     return (
-        f"{prefix}SELECT a.viewer_id, a.partnership_id, a.escalation_id "  # noqa: S608 - no user input
+        f"{prefix}SELECT a.viewer_id, a.partnership_id, a.escalation_id, a.raised_at "  # noqa: S608 - no user input
         f"FROM ({union}) a JOIN {t['user']} v ON v.id = a.viewer_id "
         f"WHERE v.is_active AND EXISTS (SELECT 1 FROM {t['role']} vr "
         "WHERE vr.user_id = a.viewer_id AND vr.partnership_id = a.partnership_id)"
@@ -186,7 +189,7 @@ def _note_changes(changes: dict[tuple[int, int], int]) -> None:
 
 def _insert(select: str) -> str:
     vis = _tables()["vis"]
-    return f"INSERT INTO {vis} (user_id, partnership_id, escalation_id) {select}"
+    return f"INSERT INTO {vis} (user_id, partnership_id, escalation_id, raised_at) {select}"
 
 
 def _recount(ids: Iterable[int], *, column: str, new: bool = False) -> None:
@@ -257,7 +260,7 @@ class Differences(NamedTuple):
 def differences() -> Differences:
     """How the table and the counts differ from a recount by rule 7: all 0 when exact."""
     t = _tables()
-    kept = f"SELECT user_id, partnership_id, escalation_id FROM {t['vis']}"  # noqa: S608
+    kept = f"SELECT user_id, partnership_id, escalation_id, raised_at FROM {t['vis']}"  # noqa: S608
     counted = _audience()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({counted} EXCEPT {kept}) missing")  # noqa: S608

@@ -133,3 +133,82 @@ def test_get_page_finds_the_page_and_the_count_together_exactly_as_counting_firs
         # and the count, then its rows.
         if str(number) == str(expected.number) or number in ("x", None, ""):
             assert len(ctx.captured_queries) == 2, (limit, number)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [3, 8, 20])
+def test_the_unfiltered_list_found_from_the_kept_table_pages_exactly_as_rule_7_does(world, limit):
+    """Unfiltered, a page's escalations are found in the table of who may see which, most
+    recent first (ties by the later id first), counted from the kept count: for everyone,
+    every page is what testing rule 7 row by row gives."""
+    import datetime as dt
+
+    from accord.core import clock
+    from accord.escalations.models import Visibility
+    from accord.escalations.selectors import EitherEndPaginator, KeptCountPaginator, VisibleMostRecentFirst
+    from accord.testing.factories import WORLD_ROLES
+
+    moment = clock.now() - dt.timedelta(days=3)
+    for i in range(5):
+        world.raised(summary=f"Number {i}", at=moment - dt.timedelta(hours=i % 3))  # ties in time
+    world.at_stage_3()
+    world.formal()
+    world.raised(raiser=world.practitioner_social, with_agency=world.other, at=moment)
+    for name in WORLD_ROLES:
+        user = getattr(world, name)
+        qs = (
+            Escalation.objects.visible_to(user)
+            .filter(partnership=world.partnership)
+            .order_by("-raised_at", "-id")
+        )
+        for number in [1, 2, 3, 4, 9, 0, "x", None]:
+            kept = KeptCountPaginator(
+                VisibleMostRecentFirst(qs, user=user, partnership=world.partnership, limit=limit), 2
+            )
+            counted = EitherEndPaginator(qs, 2, count_limit=limit)
+            page, expected = kept.get_page(number), counted.get_page(number)
+            assert [e.pk for e in page] == [e.pk for e in expected], (name, number)
+            assert (kept.count, kept.capped, kept.num_pages) == (
+                counted.count,
+                counted.capped,
+                counted.num_pages,
+            )
+            assert kept.total == qs.count()
+        # All of them (the API's unfiltered list): any slice, read from the nearer end.
+        n = qs.count()
+        everything = [e.pk for e in qs]
+        for start in range(n + 2):
+            for size in (1, 2, 3, 50):
+                whole = VisibleMostRecentFirst(qs, user=user, partnership=world.partnership, limit=n, kept=n)
+                assert [e.pk for e in whole[start : start + size]] == everything[start : start + size]
+
+    # A pair in the table that rule 7 does not allow is still not shown: the rows are read
+    # through rule 7's own query.
+    hidden = Escalation.objects.exclude(
+        pk__in=Escalation.objects.visible_to(world.practitioner_other).values("pk")
+    ).first()
+    Visibility.objects.create(
+        user=world.practitioner_other, partnership=world.partnership, escalation=hidden, raised_at=clock.now()
+    )
+    qs = Escalation.objects.visible_to(world.practitioner_other).filter(partnership=world.partnership)
+    kept = KeptCountPaginator(
+        VisibleMostRecentFirst(qs, user=world.practitioner_other, partnership=world.partnership, limit=limit),
+        25,
+    )
+    assert hidden.pk not in [e.pk for e in kept.get_page(1)]
+
+
+@pytest.mark.django_db
+def test_the_unfiltered_list_page_finds_its_escalations_in_the_kept_table(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(3):
+        world.raised(summary=f"Number {i}")
+    sign_in(client, world.manager_health)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/escalations/").context["page"]
+    assert len(page) == 3
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert [sql for sql in sqls if 'FROM "escalations_visibility"' in sql and "ORDER BY" in sql]
+    assert not [sql for sql in sqls if "ROW_NUMBER()" in sql]  # rule 7 is not walked row by row

@@ -1,6 +1,7 @@
 """The table of who may see which escalation stays exactly what rule 7 allows, whatever
 happens to the escalations and the people, and the API's count reads it."""
 
+import datetime as dt
 import io
 from itertools import product
 
@@ -232,8 +233,9 @@ def test_rebuild_visibility_checks_and_corrects_the_table(world):
     world.at_stage_3()
     call_command("rebuild_visibility", "--check", stdout=io.StringIO())
     Visibility.objects.filter(user=world.senior_social).delete()
+    e = Escalation.objects.get()
     Visibility.objects.create(
-        user=world.auditor, partnership=world.partnership, escalation=Escalation.objects.get()
+        user=world.auditor, partnership=world.partnership, escalation=e, raised_at=e.raised_at
     )
     with pytest.raises(CommandError, match="differs from rule 7"):
         call_command("rebuild_visibility", "--check", stdout=io.StringIO())
@@ -241,6 +243,11 @@ def test_rebuild_visibility_checks_and_corrects_the_table(world):
     call_command("rebuild_visibility", stdout=io.StringIO())
     assert visibility.differences() == (0, 0, 0)
     assert held() == allowed()
+    # When it was raised (the unfiltered list's order) is checked too.
+    Visibility.objects.filter(user=world.practitioner_health).update(
+        raised_at=e.raised_at - dt.timedelta(days=1)
+    )
+    assert visibility.differences() == (1, 1, 0)
 
 
 def test_the_apis_unfiltered_count_is_read_from_the_table_and_filtered_counts_by_rule_7(world, client):
