@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 
 from accord.core import clock
 from accord.core.errors import NotFound
-from accord.partnership.models import Partnership, Role
+from accord.partnership.models import Agency, Partnership, Role
 from accord.partnership.selectors import user_roles
 
 from . import visibility
@@ -93,7 +93,11 @@ class MyWork:
 
 
 def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
-    base = escalations_visible(user=user, partnership=partnership)
+    # The agencies are read once for the three lists afterwards: joined in, PostgreSQL
+    # looks them up for every candidate row before it sorts and keeps the first 25 (for a
+    # manager whose agency has 1,700 open escalations, 3,400 lookups and about a third of
+    # the statement's time).
+    base = escalations_visible(user=user, partnership=partnership).select_related(None)
     open_ = base.filter(status__in=OPEN_STATUSES)
     awaiting = list(open_.filter(awaiting_q(user, partnership)).order_by("due_date", "raised_at")[:limit])
     today = _today()
@@ -115,7 +119,19 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
             + open_.filter(with_agency_id=user.agency_id).exclude(raising_agency_id=user.agency_id).count()
         )
         agency = list(agency_qs.order_by("due_date")[:limit])
+    _attach_agencies([*awaiting, *raised, *agency])
     return MyWork(awaiting=awaiting, raised_by_me=raised, agency=agency, agency_total=agency_total)
+
+
+def _attach_agencies(rows: list[Escalation]) -> None:
+    """Each escalation's two agencies, read in one statement for all of them."""
+    ids = {e.raising_agency_id for e in rows} | {e.with_agency_id for e in rows}
+    if not ids:
+        return
+    found = Agency.objects.in_bulk(ids)
+    for e in rows:
+        e.raising_agency = found[e.raising_agency_id]
+        e.with_agency = found[e.with_agency_id]
 
 
 @dataclass

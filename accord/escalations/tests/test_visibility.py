@@ -283,3 +283,24 @@ def test_the_compiled_rules_kept_are_bounded(world, monkeypatch):
     for name in ("practitioner_health", "manager_health", "senior_health", "pdg_member"):
         list(Escalation.objects.visible_to(_fresh(getattr(world, name))))
     assert len(policies._COMPILED) == 2
+
+
+def test_my_work_brings_each_escalations_agencies_in_one_statement(world):
+    """The three lists' agencies are read together after the lists (not joined into each
+    list's statement), and are the escalations' own."""
+    from accord.escalations.selectors import my_work
+
+    for _ in range(3):
+        world.raised()
+    world.raised(raiser=world.practitioner_social, with_agency=world.health)
+    work = my_work(user=world.manager_health, partnership=world.partnership)
+    rows = [*work.awaiting, *work.raised_by_me, *work.agency]
+    assert len(work.agency) == 4
+    with CaptureQueriesContext(connection) as ctx:
+        shown = [(e.raising_agency.name, e.with_agency.name) for e in rows]
+    assert len(ctx.captured_queries) == 0
+    fresh = Escalation.objects.select_related("raising_agency", "with_agency").in_bulk([e.pk for e in rows])
+    assert shown == [(fresh[e.pk].raising_agency.name, fresh[e.pk].with_agency.name) for e in rows]
+    with CaptureQueriesContext(connection) as ctx:
+        my_work(user=world.manager_health, partnership=world.partnership)
+    assert len([q for q in ctx.captured_queries if 'FROM "partnership_agency"' in q["sql"]]) == 1
