@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accord.partnership.models import Role
@@ -29,7 +31,28 @@ class NavItem:
 
 
 def navigation_for(roles: frozenset[str], path: str, unread: int = 0) -> list[dict]:
-    items = [
+    items = _items(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    visible = [item for item in items if roles & item.roles]
+    # The current item is the one whose address is the longest match for the page's.
+    matches = [i for i in visible if (path == i.url if i.url == "/" else path.startswith(i.url))]
+    current = max(matches, key=lambda i: len(i.url), default=None)
+    notifications = items[-1].url
+    return [
+        {
+            "text": f"{i.label} ({unread})" if unread and i.url == notifications else str(i.label),
+            "href": i.url,
+            "active": i is current,
+        }
+        for i in visible
+    ]
+
+
+@lru_cache(maxsize=16)
+def _items(script_prefix: str, urlconf: str) -> tuple[NavItem, ...]:
+    """The items with their addresses, reversed once for each address prefix and URL
+    configuration Accord is served under (the labels stay lazy, so each page shows them
+    in its own language)."""
+    return (
         NavItem(_("Home"), reverse("home"), frozenset(Role.values)),
         NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
@@ -45,14 +68,5 @@ def navigation_for(roles: frozenset[str], path: str, unread: int = 0) -> list[di
             reverse("reports:annual"),
             frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
         ),
-        NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),
-    ]
-    visible = [item for item in items if roles & item.roles]
-    # The current item is the one whose address is the longest match for the page's.
-    matches = [i for i in visible if (path == i.url if i.url == "/" else path.startswith(i.url))]
-    current = max(matches, key=lambda i: len(i.url), default=None)
-    items = [{"text": str(i.label), "href": i.url, "active": i is current} for i in visible]
-    for item in items:
-        if item["href"] == reverse("notifications") and unread:
-            item["text"] = f"{item['text']} ({unread})"
-    return items
+        NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),  # last
+    )
