@@ -262,6 +262,8 @@ def test_rule_7_compiled_reads_the_same_inside_another_query(world):
 
     for state in ("stage1", "formal"):
         _build(world, state)
+    world.raised(raiser=world.practitioner_social, with_agency=world.other)
+    world.raised(raiser=world.practitioner_other, with_agency=world.health)
     for name in ROLES:
         user = _fresh(getattr(world, name))
         ours = Escalation.objects.filter(
@@ -273,6 +275,19 @@ def test_rule_7_compiled_reads_the_same_inside_another_query(world):
         assert list(ours) == list(django_own) == list(Escalation.objects.visible_to(user).order_by("pk")), (
             name
         )
+        # Correlated by something other than the key: a condition left naming the outer
+        # table would test the outer row instead of the inner one.
+        ours = Escalation.objects.filter(
+            Exists(Escalation.objects.visible_to(user).filter(raising_agency=OuterRef("with_agency")))
+        ).order_by("pk")
+        django_own = Escalation.objects.filter(
+            Exists(
+                Escalation.objects.filter(visibility_filter(user)).filter(
+                    raising_agency=OuterRef("with_agency")
+                )
+            )
+        ).order_by("pk")
+        assert list(ours) == list(django_own), name
 
 
 def test_the_compiled_rules_kept_are_bounded(world, monkeypatch):
