@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from accord.partnership.models import Partnership
 
+from .mfa import second_step_due
 from .navigation import navigation_for
 
 
@@ -17,7 +18,13 @@ def accord(request: HttpRequest) -> dict:
         emergency_partnership = only[0] if len(only) == 1 else None
     unread = 0
     user = getattr(request, "user", None)
-    if partnership is not None and user is not None and user.is_authenticated:
+    # Someone who has given their password but not yet their second step sees the
+    # two-step pages and "Sign out", and nothing of what their roles will open (not even
+    # how many notifications wait for them).
+    signed_in = user is not None and user.is_authenticated and second_step_due(user) is None
+    if not signed_in:
+        roles = frozenset()
+    if partnership is not None and signed_in:
         # Counted with the user at the start of the request when they came from the
         # session (accord.core.backends); counted afresh otherwise.
         unread = getattr(user, "_accord_unread", None)
@@ -30,5 +37,6 @@ def accord(request: HttpRequest) -> dict:
         "partnership": partnership,
         "emergency_partnership": emergency_partnership,
         "roles": roles,
-        "navigation": navigation_for(roles, request.path, unread=unread) if partnership else [],
+        "signed_in": signed_in,
+        "navigation": navigation_for(roles, request.path, unread=unread) if partnership and signed_in else [],
     }

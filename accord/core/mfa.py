@@ -57,25 +57,35 @@ def has_device(user) -> bool:
     return (first.union(*rest, all=True) if rest else first).exists()
 
 
+def second_step_due(user) -> str | None:
+    """What a signed-in ``user`` must do before reaching anything but the two-step pages:
+    ``"verify"`` (they have a device and have not used it this session), ``"setup"``
+    (their roles require a device and they have none), or ``None``."""
+    if user is None or not user.is_authenticated:
+        return None
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None or is_verified():
+        return None
+    # Read with the user at the start of this request when they came from the session
+    # (accord.core.backends); asked afresh otherwise.
+    found = getattr(user, "_accord_has_device", None)
+    if found if found is not None else has_device(user):
+        return "verify"
+    if mfa_required(user):
+        return "setup"
+    return None
+
+
 class TwoStepRequiredMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not user.is_verified()
-            and not request.path.startswith(OPEN_PATHS)
-            and not request.path.startswith(("/account/two-step/",))
-        ):
-            # Read with the user at the start of this request when they came from the
-            # session (accord.core.backends); asked afresh otherwise.
-            found = getattr(user, "_accord_has_device", None)
-            if found if found is not None else has_device(user):
+        if not request.path.startswith(OPEN_PATHS) and not request.path.startswith(("/account/two-step/",)):
+            due = second_step_due(getattr(request, "user", None))
+            if due == "verify":
                 return redirect(f"{reverse('mfa_verify')}?next={request.get_full_path()}")
-            if mfa_required(user):
+            if due == "setup":
                 return redirect("mfa_setup")
         return self.get_response(request)
 

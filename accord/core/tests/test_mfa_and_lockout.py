@@ -223,3 +223,40 @@ def test_no_one_signed_out_has_a_device():
     from accord.core.mfa import has_device
 
     assert has_device(AnonymousUser()) is False
+
+
+def _navigation(html: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Main".*?</nav>', html, re.S)
+    return (
+        re.findall(r'class="govuk-service-navigation__link[^"]*"[^>]*>\s*([^<]+?)\s*<', nav.group(0))
+        if nav
+        else []
+    )
+
+
+def test_before_the_second_step_the_page_shows_nothing_their_roles_open(client, world):
+    """Someone who has given only their password sees the two-step page and "Sign out":
+    not the navigation their roles will open, not how many notifications wait for them,
+    not the account pages."""
+    user = world.practitioner_social
+    world.raised()
+    world.raised()  # raised with the social worker: two unread notifications
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    password_login(client, user)
+    html = client.get(reverse("mfa_verify")).content.decode()
+    assert _navigation(html) == ["Sign out"]
+    assert "Notifications" not in html and "Email preferences" not in html and "API tokens" not in html
+
+    ok = client.post(reverse("mfa_verify"), {"code": current_code(device)})
+    assert ok.status_code == 302
+    html = client.get("/").content.decode()
+    assert "Notifications (2)" in _navigation(html) and "Escalations" in _navigation(html)
+    assert _navigation(html)[-1] == "Sign out"
+    assert "Email preferences" in html
+
+    # A role that needs a device, before setting one up: the set-up page, and "Sign out".
+    client.logout()
+    password_login(client, world.pdg_member)
+    html = client.get(reverse("mfa_setup")).content.decode()
+    assert _navigation(html) == ["Sign out"]
+    assert "PDG report" not in html and "Email preferences" not in html
