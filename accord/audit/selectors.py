@@ -27,13 +27,26 @@ class AuditFilters:
     date_to: dt.date | None = None
 
 
+def _about(partnership_ids: list[int]) -> QuerySet[AuditEvent]:
+    """Entries about these partnerships, and the log-in events (which belong to no
+    partnership) of the people who work in them."""
+    people = RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values("user_id")
+    return AuditEvent.objects.filter(
+        Q(partnership_id__in=partnership_ids) | Q(partnership_id__isnull=True, actor_id__in=people)
+    )
+
+
+def recent_entries(*, user, partnership_id: int, limit: int = 20) -> list[AuditEvent]:
+    """The newest entries about one partnership, for its auditor's home page (none for
+    anyone who does not audit it)."""
+    if partnership_id not in audited_partnerships(user):
+        return []
+    return list(_about([partnership_id]).order_by("-id")[:limit])
+
+
 def audit_search(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """Entries about the auditor's partnerships, and log-in events of their people."""
-    mine = audited_partnerships(user)
-    people = RoleAssignment.objects.filter(partnership_id__in=mine).values("user_id")
-    qs = AuditEvent.objects.filter(
-        Q(partnership_id__in=mine) | Q(partnership_id__isnull=True, actor_id__in=people)
-    )
+    qs = _about(audited_partnerships(user))
     if filters.person:
         qs = qs.filter(actor_label__iexact=filters.person.strip())
     if filters.escalation:

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accord.audit.models import AuditEvent
+from accord.audit.selectors import recent_entries
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
 from accord.partnership.models import Role
@@ -64,9 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
             partnership=partnership, status__in=CLOSED_STATUSES
         ).count()
     if Role.AUDITOR in roles:
-        context["recent_audit"] = list(
-            AuditEvent.objects.filter(partnership_id__in=[partnership.pk, None]).order_by("-id")[:20]
-        )
+        context["recent_audit"] = recent_entries(user=request.user, partnership_id=partnership.pk)
     # The partnership switcher, for someone who works in more than one.
     several = len(roles_by_partnership(request.user)) > 1
     context["partnerships"] = list(partnerships_for(request.user)) if several else [partnership]

@@ -134,3 +134,20 @@ def test_auditors_search_and_export_their_partnerships_trail(world, other_world,
     client.logout()
     sign_in(client, world.practitioner_health)
     assert client.get("/audit/").status_code == 403
+
+
+def test_an_auditors_home_shows_their_partnerships_newest_entries_and_their_peoples_log_ins(
+    world, other_world, client
+):
+    from accord.audit.services import audit_record
+
+    e = world.raised()
+    other = other_world.raised()
+    audit_record(actor=world.practitioner_social, verb=Verb.LOGIN)  # log-ins belong to no partnership
+    audit_record(actor=other_world.practitioner_health, verb=Verb.LOGIN)
+    sign_in(client, world.auditor)
+    html = client.get("/").content.decode()
+    assert "Recent audit trail entries" in html
+    assert e.reference in html  # named by reference, as the search names it
+    assert f"{world.practitioner_social.username} (" in html and "Logged in" in html
+    assert other.reference not in html and other_world.practitioner_health.username not in html
