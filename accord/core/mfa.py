@@ -177,6 +177,9 @@ def setup(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "secret": secret,
+            # In groups of four, as authenticator apps show and accept it, and so that it
+            # wraps on a narrow screen rather than running off it.
+            "secret_groups": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - an SVG we generate from our own URI
             "required": mfa_required(user),
         },

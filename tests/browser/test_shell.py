@@ -119,3 +119,35 @@ def test_escalation_tables_reflow_on_a_phone_and_keep_their_references_whole_on_
     link = page.locator("div.accord-table-scroll td a.govuk-link").first
     line_height = float(link.evaluate("a => getComputedStyle(a).lineHeight").removesuffix("px"))
     assert link.bounding_box()["height"] < 1.5 * line_height  # one line, not broken up
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        ("pdg.chair", "/reports/pdg/"),
+        ("pdg.chair", "/reports/annual/"),
+        ("auditor", "/audit/"),
+        ("practitioner.health", "/account/two-step/"),
+    ],
+)
+def test_report_audit_and_two_step_pages_reflow_on_a_phone(page, demo_users, username, path):
+    """WCAG 2.2 1.4.10 on the pages with wide tables or a long key: at 320 CSS pixels the
+    page never scrolls sideways; a table that needs more room scrolls in its own labelled
+    region, which the keyboard can reach."""
+    from accord.partnership.demo import load_caseload
+
+    load_caseload(*demo_users)
+    log_in(page, username)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    for region in page.locator("div.accord-table-scroll").all():
+        wide = region.evaluate("r => r.scrollWidth > r.clientWidth")
+        has_link = region.locator("a").count() > 0
+        if wide and not has_link:
+            assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label")
+    if path == "/account/two-step/":
+        key = page.get_by_test_id("totp-secret").inner_text()
+        assert all(len(group) == 4 for group in key.split()[:-1])  # in groups of four
+    screenshot(page, f"shell-09-phone{path.replace('/', '-').rstrip('-')}")
+    assert_accessible(page)
