@@ -176,7 +176,6 @@ def setup(request: HttpRequest) -> HttpResponse:
         "registration/mfa_setup.html",
         {
             "form": form,
-            "secret": secret,
             # In groups of four, as authenticator apps show and accept it, and so that it
             # wraps on a narrow screen rather than running off it.
             "secret_groups": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
