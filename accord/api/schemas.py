@@ -99,8 +99,8 @@ class EscalationIn(InSchema):
     evidence: str = Text
     professional_curiosity: str = OptionalText
     child_voice: str = OptionalText
-    family_view: str = OptionalText
-    family_aware: FamilyAware = ""
+    family_view: str = Field("", max_length=20000, description="A case only: leave empty for a theme.")
+    family_aware: FamilyAware = Field("", description="A case only: leave empty for a theme.")
     tried_so_far: str = Text
     desired_outcome: str = Text
     urgency: Urgency

@@ -3,6 +3,8 @@ services; these forms check shape and map the services' errors back onto fields.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.choices import BaseChoiceIterator
@@ -220,6 +222,19 @@ class ChildVoiceForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select whether the family knows of the challenge")},
     )
+
+    def __init__(self, *args: Any, theme: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if theme:
+            # A pattern across children: no one family to ask about, but the children's
+            # voices still matter.
+            del self.fields["family_view"]
+            del self.fields["family_aware"]
+            self.fields["child_voice"].label = _("Children's voices and lived experience")
+            self.fields["child_voice"].help_text = _(
+                "What children and young people affected by the pattern have said or shown, "
+                "and what it means for their daily lives."
+            )
 
 
 class OutcomeWantedForm(forms.Form):

@@ -324,8 +324,17 @@ def escalation_validate_details(
                 fail("children", _("Enter the name or initials of each child"))
             if child.date_of_birth and child.date_of_birth > today():
                 fail("children", _("A child's date of birth must be in the past"))
-    elif details.kind == Kind.THEME and details.children:
-        fail("children", _("A thematic escalation is not about an individual child: remove the children"))
+    elif details.kind == Kind.THEME:
+        if details.children:
+            fail("children", _("A thematic escalation is not about an individual child: remove the children"))
+        if not _blank(details.family_view) or details.family_aware:
+            fail(
+                "family_aware",
+                _(
+                    "A thematic escalation is not about one family: leave out the family's view "
+                    "and whether the family knows"
+                ),
+            )
 
     if details.family_aware and details.family_aware not in FamilyAware.values:
         fail("family_aware", _("Select whether the family knows of the challenge"))

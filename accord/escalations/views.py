@@ -27,7 +27,7 @@ from accord.partnership.models import Role
 
 from . import forms as f
 from . import selectors, services
-from .models import Draft, Escalation, Kind
+from .models import Draft, Escalation, FamilyAware, Kind, Origin
 from .policies import allowed_actions, can_raise_in
 from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
 
@@ -91,7 +91,11 @@ def _draft(request: HttpRequest, draft_id: int) -> Draft:
 def _steps_for(draft: Draft) -> list[tuple[str, Any, str]]:
     steps = list(f.STEPS)
     if draft.data.get("kind") == Kind.THEME:
-        steps = [s for s in steps if s[0] != "children"]
+        steps = [
+            (name, form, _("Children's voices") if name == "child-voice" else title)
+            for name, form, title in steps
+            if name != "children"
+        ]
     return steps
 
 
@@ -104,6 +108,8 @@ def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
         kwargs.update(partnership=draft.partnership, user=request.user)
     if form_class is f.OutcomeWantedForm:
         kwargs["partnership"] = draft.partnership
+    if form_class is f.ChildVoiceForm:
+        kwargs["theme"] = draft.data.get("kind") == Kind.THEME
     stored = {k: v for k, v in draft.data.items() if not k.startswith("_")}
     if data is None:
         form = form_class(initial=_initial(stored), **kwargs)
@@ -238,6 +244,7 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
     themes = d.get("themes") or []
     if isinstance(themes, str):
         themes = [themes]
+    theme = d.get("kind") == Kind.THEME
     return services.RaiseDetails(
         kind=d.get("kind") or "",
         origin=d.get("origin") or "",
@@ -250,8 +257,10 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         evidence=d.get("evidence") or "",
         professional_curiosity=d.get("professional_curiosity") or "",
         child_voice=d.get("child_voice") or "",
-        family_view=d.get("family_view") or "",
-        family_aware=d.get("family_aware") or "",
+        # A theme has no one family: what was typed for a case before the kind changed is
+        # not sent with it.
+        family_view="" if theme else d.get("family_view") or "",
+        family_aware="" if theme else d.get("family_aware") or "",
         tried_so_far=d.get("tried_so_far") or "",
         desired_outcome=d.get("desired_outcome") or "",
         urgency=d.get("urgency") or "",
@@ -337,6 +346,8 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
             "found": found,
             "errors": errors,
             "steps": dict((s[0], s[2]) for s in _steps_for(draft_obj)),
+            "origin_label": dict(Origin.choices).get(details.origin, ""),
+            "family_aware_label": dict(FamilyAware.choices).get(details.family_aware, ""),
         },
     )
 

@@ -189,6 +189,32 @@ def _at(days_ago: int, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
+# What each demo escalation says. A case is about one child and their family; a theme is a
+# pattern across children, so it has no one family to ask about.
+CASE_ACCOUNT = {
+    "decision_challenged": "The decision to close the case after the single assessment, with no follow-up plan.",
+    "concern": "Repeated missed health appointments and poor home conditions suggest the child's needs are not being met.",
+    "evidence": "Three missed appointments since the summer; observed home conditions on two visits; nursery attendance at 62%.",
+    "professional_curiosity": "Asked about the new adult in the household; the account given did not match what neighbours described.",
+    "child_voice": "The child said they are often hungry at the weekend and that they 'look after' their younger sibling.",
+    "family_view": "The parent feels the family is managing and does not want more services.",
+    "family_aware": "yes",
+    "tried_so_far": "Discussed with the allocated worker twice and shared the chronology.",
+    "desired_outcome": "A strategy discussion and a child and family assessment that includes the new adult.",
+}
+THEME_ACCOUNT = {
+    "decision_challenged": "Referrals about young people drawn into exploitation are assessed one at a time and closed; none has gone to a strategy discussion.",
+    "concern": "Several schools see older young people and adults drawing pupils into going missing and carrying drugs, and each referral is treated as a single-agency matter.",
+    "evidence": "Eleven referrals from four schools since September; six of the young people went missing at least once afterwards.",
+    "professional_curiosity": "Compared the referrals across schools: the same adults and the same two addresses recur.",
+    "child_voice": "Young people told staff they feel safer with the older group than at home, and that nothing happens when they report it.",
+    "family_view": "",
+    "family_aware": "",
+    "tried_so_far": "Raised with the locality team and at two head teachers' forums; each referral was discussed on its own.",
+    "desired_outcome": "A multi-agency review of the referrals and a contextual safeguarding response to the places and adults involved.",
+}
+
+
 def load_caseload(partnership: Partnership, users: dict[str, User]) -> int:
     """Escalations at every stage, some overdue, an urgent one, a thematic one, one from a
     conference, a paused one, and a year of resolved history. Only if none exist yet."""
@@ -216,20 +242,13 @@ def load_caseload(partnership: Partnership, users: dict[str, User]) -> int:
         themes=("neglect",),
         children=None,
     ):
+        account = THEME_ACCOUNT if kind == Kind.THEME else CASE_ACCOUNT
         details = s.RaiseDetails(
             kind=kind,
             with_agency_id=agency[with_agency].pk,
             with_practitioner_username=with_practitioner,
             summary=summary,
-            decision_challenged="The decision to close the case after the single assessment, with no follow-up plan.",
-            concern="Repeated missed health appointments and poor home conditions suggest the child's needs are not being met.",
-            evidence="Three missed appointments since the summer; observed home conditions on two visits; nursery attendance at 62%.",
-            professional_curiosity="Asked about the new adult in the household; the account given did not match what neighbours described.",
-            child_voice="The child said they are often hungry at the weekend and that they 'look after' their younger sibling.",
-            family_view="The parent feels the family is managing and does not want more services.",
-            family_aware="yes",
-            tried_so_far="Discussed with the allocated worker twice and shared the chronology.",
-            desired_outcome="A strategy discussion and a child and family assessment that includes the new adult.",
+            **account,
             urgency=urgency,
             origin=origin,
             area_of_disagreement_code=area,

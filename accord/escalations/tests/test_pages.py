@@ -107,6 +107,58 @@ def test_a_theme_skips_the_children_step(client, world):
     assert escalation.kind == "theme" and escalation.children.count() == 0
 
 
+def test_the_check_page_shows_every_answer_with_its_label(client, world):
+    login(client, world.practitioner_health)
+    draft = _walk(client, world)
+    client.post(
+        reverse("escalations:step", args=[draft.pk, "difference"]),
+        {
+            "summary": "Threshold",
+            "decision_challenged": "Closed",
+            "concern": "Unmet needs",
+            "evidence": "Missed appointments",
+            "professional_curiosity": "Asked about the new adult",
+        },
+    )
+    client.post(
+        reverse("escalations:step", args=[draft.pk, "child-voice"]),
+        {"child_voice": "Says hungry", "family_view": "Managing", "family_aware": "not_safe"},
+    )
+    html = client.get(reverse("escalations:check", args=[draft.pk])).content.decode()
+    assert "A practitioner&#x27;s own concern" in html  # where it came from
+    assert "No, it would not be safe to tell them" in html  # whether the family knows
+    assert "Asked about the new adult" in html and "Managing" in html
+    assert "The family's view" in html and "Family knows of the challenge" in html
+
+
+def test_a_theme_asks_for_childrens_voices_and_nothing_of_one_family(client, world):
+    """A theme is a pattern across children (no one child, so no one family): its step
+    asks for the children's voices only, and the check page shows no family answers."""
+    login(client, world.practitioner_health)
+    draft = _walk(client, world, kind="theme")
+    # As if it had started as a case, with the family's answers given, before the kind changed.
+    draft.refresh_from_db()
+    draft.data.update({"family_view": "Managing", "family_aware": "yes"})
+    draft.save()
+    page = client.get(reverse("escalations:step", args=[draft.pk, "child-voice"])).content.decode()
+    assert "Children&#x27;s voices" in page
+    assert 'name="family_aware"' not in page and 'name="family_view"' not in page
+    response = client.post(
+        reverse("escalations:step", args=[draft.pk, "child-voice"]), {"child_voice": "Feel safer"}
+    )
+    assert response.status_code == 302  # nothing of a family required
+    check = client.get(reverse("escalations:check", args=[draft.pk])).content.decode()
+    assert "Family knows of the challenge" not in check and "The family's view" not in check
+    assert "Feel safer" in check
+    client.post(reverse("escalations:check", args=[draft.pk]))
+    escalation = Escalation.objects.get()
+    assert escalation.kind == "theme" and escalation.family_aware == "" and escalation.family_view == ""
+    assert (
+        "Children's voices and lived experience"
+        in client.get(reverse("escalations:detail", args=[escalation.pk])).content.decode()
+    )
+
+
 def test_a_step_with_errors_keeps_what_was_typed(client, world):
     login(client, world.practitioner_health)
     client.post(reverse("escalations:danger"), {"immediate_danger": "no"})

@@ -112,6 +112,14 @@ def test_a_case_needs_a_child_and_a_theme_has_none(world):
     assert theme.children.count() == 0
 
 
+@pytest.mark.parametrize("family", [{"family_aware": "yes"}, {"family_view": "The parents disagree"}])
+def test_a_theme_has_no_one_family_to_ask_about(world, family):
+    with pytest.raises(ValidationError) as raised:
+        world.raised(kind=Kind.THEME, **family)
+    assert "family_aware" in raised.value.message_dict
+    assert world.raised(kind=Kind.THEME, child_voice="Young people say it happens").family_aware == ""
+
+
 def test_raising_checks_the_partnerships_own_data(world, other_world):
     with pytest.raises(ValidationError) as foreign_agency:
         world.raised(with_agency=other_world.social, with_practitioner_username="")
