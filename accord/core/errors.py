@@ -1,6 +1,6 @@
 """The errors Accord's domain services raise, shared by pages, the API and commands."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class DomainError(Exception):
@@ -13,6 +13,10 @@ class NotAllowed(DomainError):
 
 class IllegalTransition(NotAllowed):
     """The user could take this action, but not from the escalation's current state."""
+
+
+class Refused(PermissionDenied):
+    """A page's 403 whose message is written for the person refused (shown on the page)."""
 
 
 class NotFound(DomainError):

@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from accord.partnership.models import Role
 from accord.partnership.selectors import roles_by_partnership, user_roles
@@ -299,6 +300,20 @@ def state_allows(action: str, user, escalation) -> bool:
 def user_may(action: str, user, escalation) -> bool:
     """Whether this user could take the action, whatever state the escalation is in."""
     return ACTION_RULES[action][1].test(user, escalation)
+
+
+# Rule 4's actions: the decision belongs to the agencies, never to the PDG or a facilitator.
+AGENCIES_DECIDE = {"resolve", "withdraw", "reopen"}
+
+
+def refusal_reason(action: str, user, escalation) -> str:
+    """Why this user may not take the action, in words for them (pages and the API)."""
+    if action in AGENCIES_DECIDE and is_pdg_or_facilitator_role.test(user, escalation):
+        return _(
+            "The PDG and restorative facilitators help the agencies find a way forward but "
+            "never decide it: the agencies' own managers and leaders record the outcome."
+        )
+    return _("Your role does not allow you to do that on this escalation.")
 
 
 def allowed_actions(user, escalation) -> set[str]:

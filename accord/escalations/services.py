@@ -25,6 +25,7 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.crypto import encrypt_bytes, lookup_hash
 from accord.core.errors import (
+    DomainError,
     IllegalTransition,
     ImmediateDanger,
     NotAllowed,
@@ -66,7 +67,7 @@ from .models import (
     Status,
     Urgency,
 )
-from .policies import RAISING_ROLES, user_may
+from .policies import RAISING_ROLES, refusal_reason, user_may
 
 # --------------------------------------------------------------------------- helpers
 
@@ -75,19 +76,26 @@ def today() -> dt.date:
     return clock.today()
 
 
-def _require(actor: User, permission: str, escalation: Escalation) -> None:
-    """Not found if the actor may not see it; not allowed for this user (403) or not
+def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError | None:
+    """Why ``actor`` may not take this action now, or None if they may: not found if they
+    may not see it; not allowed for them (403, saying why where a rule does); or not
     allowed from the escalation's current state (an illegal transition, 409)."""
     if not actor.has_perm("escalations.view", escalation):
-        raise NotFound()
+        return NotFound()
     if actor.has_perm(f"escalations.{permission}", escalation):
-        return
+        return None
     if not user_may(permission, actor, escalation):
-        raise NotAllowed(_("Your role does not allow you to do that on this escalation."))
-    raise IllegalTransition(
+        return NotAllowed(refusal_reason(permission, actor, escalation))
+    return IllegalTransition(
         _("That cannot be done while the escalation is %(status)s at stage %(stage)s.")
         % {"status": escalation.get_status_display().lower(), "stage": escalation.stage}
     )
+
+
+def _require(actor: User, permission: str, escalation: Escalation) -> None:
+    problem = refusal(actor, permission, escalation)
+    if problem is not None:
+        raise problem
 
 
 def _locked(escalation: Escalation | int, expected_version: int | None) -> Escalation:

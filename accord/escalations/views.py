@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.crypto import decrypt_bytes
-from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, RuleViolation, StaleVersion
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
 from accord.core.navigation import CASEWORK_ROLES
 from accord.partnership.models import Role
@@ -514,7 +514,7 @@ def _action(
 ) -> HttpResponse:
     escalation = _get(request, pk)
     if not request.user.has_perm(f"escalations.{permission}", escalation):
-        raise PermissionDenied
+        raise Refused(str(services.refusal(request.user, permission, escalation) or ""))
     status = 200
     stale = False
     if request.method == "POST":

@@ -590,3 +590,49 @@ def test_a_calendar_change_recomputes_open_due_dates(world):
     assert services.escalations_recompute_due_dates(partnership=world.partnership) == 1
     e.refresh_from_db()
     assert e.due_date == dt.date(2027, 1, 8)
+
+
+def test_a_refusal_under_rule_4_says_why_on_the_page_and_in_the_api(world, client):
+    """The PDG and facilitators are told that the agencies decide, not just that their
+    role does not allow it; anyone else refused still gets the plain refusal."""
+    import json
+
+    from accord.api.services import api_token_create
+    from accord.testing.auth import sign_in
+
+    e = world.formal()
+    why = "never decide it: the agencies"
+    with pytest.raises(NotAllowed) as refused:
+        services.escalation_resolve(
+            actor=world.pdg_chair,
+            escalation=e,
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="x",
+            child_centred_outcome_achieved="yes",
+        )
+    assert why in str(refused.value)
+
+    sign_in(client, world.pdg_chair)
+    page = client.get(f"/escalations/{e.pk}/resolve/")
+    assert page.status_code == 403 and why in page.content.decode()
+    client.logout()
+
+    _, token = api_token_create(actor=None, user=world.pdg_member)
+    answer = client.post(
+        f"/api/v1/escalations/{e.pk}/resolve",
+        json.dumps(
+            {
+                "outcome": "agreed_way_forward",
+                "agreed_way_forward": "x",
+                "child_centred_outcome_achieved": "yes",
+            }
+        ),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 403 and why in answer.json()["detail"]
+
+    # A practitioner who is a party, but not a leader, is refused plainly.
+    sign_in(client, world.practitioner_health)
+    plain = client.get(f"/escalations/{e.pk}/resolve/").content.decode()
+    assert why not in plain and "does not allow" in plain
