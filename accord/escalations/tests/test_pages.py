@@ -12,7 +12,7 @@ from django.utils import timezone
 from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.escalations import services
-from accord.escalations.models import Draft, Escalation, Status
+from accord.escalations.models import Draft, Escalation, Kind, Status
 from accord.testing.auth import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -329,6 +329,16 @@ def test_reading_an_escalation_is_audited(client, world):
     client.get(reverse("escalations:list"))
     verbs = set(AuditEvent.objects.filter(actor=world.practitioner_social).values_list("verb", flat=True))
     assert {Verb.ESCALATION_VIEWED, Verb.ESCALATION_PRINTED, Verb.ESCALATION_LISTED} <= verbs
+
+
+def test_the_printed_record_speaks_of_the_child_for_a_case_and_not_for_a_theme(client, world):
+    case, theme = world.raised(), world.raised(kind=Kind.THEME)
+    login(client, world.practitioner_social)
+    assert (
+        "own file on the child" in client.get(reverse("escalations:record", args=[case.pk])).content.decode()
+    )
+    printed = client.get(reverse("escalations:record", args=[theme.pk])).content.decode()
+    assert "own records of this theme" in printed and "on the child" not in printed
 
 
 def test_the_reflection_is_shown_only_to_raiser_and_line_manager(client, world):
