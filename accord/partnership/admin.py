@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import Q
 from django.http import HttpRequest
 
@@ -103,14 +104,45 @@ class ScopedAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
 
-class StageInline(admin.TabularInline):
+class ScopedInline(admin.TabularInline):
+    """An inline the business unit can use. Its people hold no Django model permissions
+    (their role is Accord's, per partnership), so without these an inline is silently left
+    off the page. The parent page is already scoped to their partnerships."""
+
+    can_delete_rows = True
+
+    def _allowed(self, request) -> bool:
+        return bool(business_unit_partnership_ids(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.can_delete_rows and self._allowed(request)
+
+
+class StageInline(ScopedInline):
+    """The ladder: names, owners and timescales can change; a stage is never removed here,
+    since escalations stand at it."""
+
     model = Stage
     extra = 0
+    can_delete_rows = False
 
 
-class PartnershipAgencyInline(admin.TabularInline):
+class PartnershipAgencyInline(ScopedInline):
+    """The partner agencies. An agency that leaves is marked inactive on its own page, so
+    its escalations keep their history."""
+
     model = PartnershipAgency
     extra = 0
+    can_delete_rows = False
 
 
 @admin.register(Partnership, site=site)
@@ -143,9 +175,21 @@ class AgencyAdmin(ScopedAdmin):
     partnership_path = "partnerships"
     list_display = ["name", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """A new agency joins the partnership it is added from (the business unit's only
+        one, or the one they are working in), so that it is listed and can be chosen."""
+        super().save_model(request, obj, form, change)
+        if not change:
+            ids = self._ids(request)
+            current = getattr(getattr(request, "partnership", None), "pk", None)
+            joined = current if current in ids else (ids[0] if ids else None)
+            if joined is not None:
+                PartnershipAgency.objects.get_or_create(partnership_id=joined, agency=obj)
 
 
 @admin.register(AreaOfDisagreement, site=site)
@@ -158,7 +202,7 @@ class ThemeAdmin(ScopedAdmin):
     list_display = ["label", "code", "is_active", "position"]
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(ScopedInline):
     model = RoleAssignment
     extra = 1
 
@@ -175,6 +219,17 @@ class RoleAssignmentInline(admin.TabularInline):
         )
 
 
+class PersonCreationForm(AdminUserCreationForm):
+    """Adding a person: who they are and which agency they work for, with the password.
+    The agency is required: it places them in the business unit's partnership (so their
+    page can be found again) and scopes their roles."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "agency" in self.fields:
+            self.fields["agency"].required = True
+
+
 @admin.register(User, site=site)
 class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     list_display = ["username", "first_name", "last_name", "agency", "is_active"]
@@ -185,7 +240,15 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
         ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
     )
+    add_form = PersonCreationForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
+    )
     readonly_fields = ["last_login", "date_joined"]
+    # Chosen by search among the business unit's own people and agencies, not from a list
+    # of everyone (tens of thousands, and other partnerships' among them).
+    autocomplete_fields = ["agency", "line_manager"]
 
     def get_queryset(self, request):
         ids = business_unit_partnership_ids(request.user)

@@ -27,7 +27,11 @@ class Partnership(models.Model):
     )
     emergency_wording = models.TextField(
         _("emergency wording"),
-        help_text=_("Shown on every page: what to do if a child is in immediate danger."),
+        blank=True,
+        help_text=_(
+            "Optional. Added to the notice on every page, which already says to call 999 and the "
+            "front door if a child is in immediate danger."
+        ),
     )
     holiday_country = models.CharField(
         _("bank holiday country"), max_length=2, default="GB", help_text=_("ISO country code.")
@@ -172,6 +176,7 @@ class AreaOfDisagreement(TaxonomyTerm):
 
     class Meta(TaxonomyTerm.Meta):
         verbose_name = _("area of disagreement")
+        verbose_name_plural = _("areas of disagreement")
         constraints = [models.UniqueConstraint(fields=["partnership", "code"], name="area_code_unique")]
 
 

@@ -1,0 +1,160 @@
+"""The business unit's settings pages, used as the business unit uses them: its people hold
+Accord's role, not Django's model permissions, so every part of a page must work for them."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from accord.audit.models import AuditEvent, Verb
+from accord.partnership.models import Agency, PartnershipAgency, Role, RoleAssignment, Stage, User
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+ADMIN = "/business-unit/admin/partnership"
+
+
+class _Form(HTMLParser):
+    """What a browser would send for the page's form, as it stands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.data.setdefault(name, []).append(
+                a.get("value") or ("on" if a.get("type") == "checkbox" else "")
+            )
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] = [self.data[self._textarea][0] + data]
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def _errors(response) -> str:
+    import re
+
+    html = response.content.decode()
+    return (
+        " | ".join(re.findall(r"<ul class=\"errorlist[^\"]*\"[^>]*>(.*?</ul>.{0,300})", html, re.S))
+        or html[:500]
+    )
+
+
+def form_of(response) -> dict[str, list[str]]:
+    assert response.status_code == 200
+    parser = _Form()
+    parser.feed(response.content.decode())
+    data = parser.data
+    data.pop("csrfmiddlewaretoken", None)
+    return data
+
+
+def test_the_business_unit_gives_and_takes_away_a_role_on_a_persons_page(client, world):
+    person = world.practitioner_social
+    sign_in(client, world.admin)
+    page = client.get(f"{ADMIN}/user/{person.pk}/change/")
+    html = page.content.decode()
+    assert "role_assignments-TOTAL_FORMS" in html  # the roles are on the page
+    data = form_of(page)
+    total = int(data["role_assignments-TOTAL_FORMS"][0])
+    new = total - 1  # the empty row for a new role
+    data[f"role_assignments-{new}-partnership"] = [str(world.partnership.pk)]
+    data[f"role_assignments-{new}-role"] = [Role.MANAGER]
+    response = client.post(f"{ADMIN}/user/{person.pk}/change/", data)
+    assert response.status_code == 302, _errors(response)
+    assert set(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)) == {
+        Role.PRACTITIONER,
+        Role.MANAGER,
+    }
+    assert AuditEvent.objects.filter(
+        verb=Verb.CONFIGURATION_CHANGED, payload__action="roles_changed"
+    ).exists()
+
+    data = form_of(client.get(f"{ADMIN}/user/{person.pk}/change/"))
+    for i in range(int(data["role_assignments-TOTAL_FORMS"][0])):
+        if data.get(f"role_assignments-{i}-role") == [Role.MANAGER]:
+            data[f"role_assignments-{i}-DELETE"] = ["on"]
+    assert client.post(f"{ADMIN}/user/{person.pk}/change/", data).status_code == 302
+    assert list(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)) == [
+        Role.PRACTITIONER
+    ]
+
+
+def test_a_persons_page_offers_only_the_business_units_own_people_and_agencies(client, world, other_world):
+    sign_in(client, world.admin)
+    html = client.get(f"{ADMIN}/user/{world.practitioner_health.pk}/change/").content.decode()
+    assert other_world.practitioner_health.get_full_name() not in html
+    assert str(other_world.health) not in html or other_world.health == world.health
+    found = client.get(
+        "/business-unit/admin/autocomplete/",
+        {"app_label": "partnership", "model_name": "user", "field_name": "line_manager", "term": ""},
+    )
+    names = {r["text"] for r in found.json()["results"]}
+    assert world.manager_health.username in " ".join(names) or str(world.manager_health) in names
+    assert not any(other_world.manager_health.username in n for n in names)
+
+
+def test_the_business_unit_changes_the_ladder_on_the_partnerships_page(client, world):
+    sign_in(client, world.admin)
+    page = client.get(f"{ADMIN}/partnership/{world.partnership.pk}/change/")
+    assert "stages-TOTAL_FORMS" in page.content.decode()
+    data = form_of(page)
+    first = next(i for i in range(int(data["stages-TOTAL_FORMS"][0])) if data[f"stages-{i}-number"] == ["1"])
+    data[f"stages-{first}-routine_working_days"] = ["7"]
+    assert "stages-0-DELETE" not in data  # a stage is never removed here
+    response = client.post(f"{ADMIN}/partnership/{world.partnership.pk}/change/", data)
+    assert response.status_code == 302, _errors(response)
+    assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 7
+
+
+def test_an_agency_added_by_the_business_unit_joins_its_partnership(client, world, other_world):
+    sign_in(client, world.admin)
+    data = form_of(client.get(f"{ADMIN}/agency/add/"))
+    data["name"] = ["Testshire Youth Justice Service"]
+    data["kind"] = [Agency._meta.get_field("kind").choices[0][0]]
+    response = client.post(f"{ADMIN}/agency/add/", data)
+    assert response.status_code == 302, _errors(response)
+    agency = Agency.objects.get(name="Testshire Youth Justice Service")
+    assert list(PartnershipAgency.objects.filter(agency=agency).values_list("partnership", flat=True)) == [
+        world.partnership.pk
+    ]
+    assert "Testshire Youth Justice Service" in client.get(f"{ADMIN}/agency/").content.decode()
+
+
+def test_a_person_added_by_the_business_unit_can_be_found_again(client, world):
+    sign_in(client, world.admin)
+    data = form_of(client.get(f"{ADMIN}/user/add/"))
+    data.update(
+        {
+            "username": ["new.practitioner"],
+            "password1": ["a-long-enough-password-123"],
+            "password2": ["a-long-enough-password-123"],
+            "agency": [str(world.health.pk)],
+        }
+    )
+    response = client.post(f"{ADMIN}/user/add/", data)
+    assert response.status_code == 302, _errors(response)
+    person = User.objects.get(username="new.practitioner")
+    assert person.agency == world.health
+    assert client.get(response["Location"]).status_code == 200  # its page, to carry on
