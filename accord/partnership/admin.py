@@ -251,9 +251,14 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     autocomplete_fields = ["agency", "line_manager"]
 
     def get_queryset(self, request):
+        """The people who work in the business unit's partnerships: those with a role in
+        one, and those of its agencies with no role anywhere yet (just added). Someone
+        whose agency is shared with another partnership, and who works only there, is
+        that partnership's to manage."""
         ids = business_unit_partnership_ids(request.user)
         return User.objects.filter(
-            Q(agency__partnerships__in=ids) | Q(role_assignments__partnership__in=ids)
+            Q(role_assignments__partnership__in=ids)
+            | (Q(agency__partnerships__in=ids) & ~Q(pk__in=RoleAssignment.objects.values("user_id")))
         ).distinct()
 
     def has_delete_permission(self, request, obj=None):

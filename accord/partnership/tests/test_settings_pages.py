@@ -158,3 +158,28 @@ def test_a_person_added_by_the_business_unit_can_be_found_again(client, world):
     person = User.objects.get(username="new.practitioner")
     assert person.agency == world.health
     assert client.get(response["Location"]).status_code == 200  # its page, to carry on
+
+
+def test_someone_who_works_only_in_another_partnership_is_not_the_business_units(client, world, other_world):
+    """An agency can belong to two partnerships (a police force covering both): its people
+    who hold roles only in the other one are not on this business unit's pages."""
+    from accord.testing.factories import UserFactory
+
+    PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.health)
+    theirs = UserFactory(
+        username="shared.agency.other.only",
+        agency=world.health,
+        roles=[(other_world.partnership, Role.MANAGER)],
+    )
+    both = UserFactory(
+        username="shared.agency.both",
+        agency=world.health,
+        roles=[(other_world.partnership, Role.MANAGER), (world.partnership, Role.PRACTITIONER)],
+    )
+    newcomer = UserFactory(username="shared.agency.newcomer", agency=world.health, roles=[])
+    sign_in(client, world.admin)
+    listing = client.get(f"{ADMIN}/user/?q=shared.agency").content.decode()
+    assert both.username in listing and newcomer.username in listing
+    assert theirs.username not in listing
+    assert client.get(f"{ADMIN}/user/{theirs.pk}/change/").status_code in (302, 404)
+    assert client.get(f"{ADMIN}/user/{both.pk}/change/").status_code == 200
