@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from accord.audit.models import Verb
@@ -24,6 +26,7 @@ from .models import (
     Role,
     RoleAssignment,
     Stage,
+    StageOwner,
     User,
 )
 
@@ -127,11 +130,33 @@ class ScopedInline(admin.TabularInline):
         return self.can_delete_rows and self._allowed(request)
 
 
+class LadderFormSet(BaseInlineFormSet):
+    """A ladder Accord can run: stages numbered 1, 2, 3 … with no gap, the top one (and only
+    it) formal, going to the PDG."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        numbers = sorted(row["number"] for row in rows)
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValidationError("Number the stages 1, 2, 3 and so on, with no gaps.")
+        if len(numbers) < 2:
+            raise ValidationError("A ladder needs at least two stages.")
+        formal = [row for row in rows if row.get("is_formal")]
+        if len(formal) != 1 or formal[0]["number"] != numbers[-1]:
+            raise ValidationError("Mark the top stage, and only the top stage, as formal.")
+        if formal[0]["owner"] != StageOwner.PDG:
+            raise ValidationError("The formal stage is worked by the Practice Development Group.")
+
+
 class StageInline(ScopedInline):
     """The ladder: names, owners and timescales can change; a stage is never removed here,
     since escalations stand at it."""
 
     model = Stage
+    formset = LadderFormSet
     extra = 0
     can_delete_rows = False
 

@@ -183,3 +183,36 @@ def test_someone_who_works_only_in_another_partnership_is_not_the_business_units
     assert theirs.username not in listing
     assert client.get(f"{ADMIN}/user/{theirs.pk}/change/").status_code in (302, 404)
     assert client.get(f"{ADMIN}/user/{both.pk}/change/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"number": {"2": "5"}}, "no gaps"),
+        ({"is_formal": {"2": "on"}}, "only the top stage"),
+        ({"is_formal": {"top": ""}}, "only the top stage"),
+        ({"owner": {"top": "managers"}}, "Practice Development Group"),
+    ],
+)
+def test_the_ladder_stays_one_accord_can_run(client, world, change, message):
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    data = form_of(client.get(url))
+    rows = {data[f"stages-{i}-number"][0]: i for i in range(int(data["stages-TOTAL_FORMS"][0]))}
+    top = max(rows, key=int)
+    for field, values in change.items():
+        for number, value in values.items():
+            i = rows[top if number == "top" else number]
+            if value:
+                data[f"stages-{i}-{field}"] = [value]
+            else:
+                data.pop(f"stages-{i}-{field}", None)
+    before = list(
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "owner")
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200 and message in response.content.decode()
+    after = list(
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "owner")
+    )
+    assert after == before  # nothing saved
