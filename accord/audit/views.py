@@ -123,9 +123,12 @@ def subject_access_request(request: HttpRequest) -> HttpResponse:
 
     form = SubjectAccessForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data, _count = subject_access(
-            actor=request.user, agency_reference=form.cleaned_data["agency_reference"]
-        )
+        reference = form.cleaned_data["agency_reference"]
+        data, count = subject_access(actor=request.user, agency_reference=reference)
+        if count == 0:
+            # Nothing to send: say so on the page rather than hand over an empty file. The
+            # search itself is in the audit trail all the same.
+            return render(request, "audit/subject_access.html", {"form": form, "none_found": reference})
         response = HttpResponse(data, content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="subject-access.zip"'
         return response

@@ -112,6 +112,17 @@ def test_subject_access_gathers_everything_about_one_child(world, client):
     assert client.post("/audit/subject-access/", {"agency_reference": "SA-42"}).status_code == 403
 
 
+def test_a_subject_access_search_that_finds_nothing_says_so_and_is_still_recorded(world, client):
+    world.raised(children=[services.ChildDetails(name="A", agency_reference="SA-42")])
+    sign_in(client, world.auditor)
+    before = AuditEvent.objects.filter(verb=Verb.SUBJECT_ACCESS).count()
+    response = client.post("/audit/subject-access/", {"agency_reference": "NO-SUCH-REF"})
+    html = response.content.decode()
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert "No escalation names a child with the case reference <strong>NO-SUCH-REF</strong>" in html
+    assert AuditEvent.objects.filter(verb=Verb.SUBJECT_ACCESS).count() == before + 1
+
+
 def test_the_subject_access_command_writes_a_file(world, tmp_path):
     world.raised(children=[services.ChildDetails(name="A", agency_reference="CMD-1")])
     target = tmp_path / "out.zip"
