@@ -138,7 +138,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = data["tables"][-1][2]
     if months:
-        values = [v if isinstance(v, int) else 0 for _label, v in months]
+        values = [v if isinstance(v, int) else None for _label, v in months]  # None: hidden, 1-4
         labels = [label for label, _value in months]
         chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
         charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves

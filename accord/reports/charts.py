@@ -15,6 +15,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from django.utils.translation import gettext as _
+
 BLUE = "#1d70b8"
 LINE_COLOURS = ("#1d70b8", "#d4351c", "#00703c")
 LINE_DASHES = ("", "8 4", "2 3")
@@ -87,13 +89,17 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int | str]) ->
     return _svg(title, height, body)
 
 
-def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int]]) -> str:
-    """Lines over labelled periods (one line a series), on an axis from zero."""
+def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int | None]]) -> str:
+    """Lines over labelled periods (one line a series), on an axis from zero.
+
+    ``None`` is a count hidden because it is small (1 to 4): it is not drawn as any value.
+    The line breaks there, and "<5" is written above the axis in its place, as the table
+    beside the chart writes "fewer than 5"."""
     title = str(title)
     left, right, top, bottom = 56, WIDTH - 16, 62, 250
     height = bottom + 70
     count = len(labels)
-    peak = max((v for values in series.values() for v in values), default=0)
+    peak = max((v for values in series.values() for v in values if v is not None), default=0)
     axis_top, step = nice_scale(peak)
 
     def x(i: int) -> float:
@@ -115,18 +121,40 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
                 f'<text x="{x(i)}" y="{bottom + 14}" font-size="12" text-anchor="end" fill="{TEXT}" '
                 f'transform="rotate(-30 {x(i)} {bottom + 14})">{_text(_short(str(label), 16))}</text>'
             )
+    hidden = False
     for n, (name, values) in enumerate(series.items()):
         colour, dash = LINE_COLOURS[n % 3], LINE_DASHES[n % 3]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        points = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values))
-        body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"{dashed}/>')
+        run: list[str] = []
+        for i, v in enumerate([*values, None]):  # a None at the end closes the last run
+            if v is not None:
+                run.append(f"{x(i)},{y(v)}")
+                continue
+            if len(run) > 1:
+                body.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2.5"{dashed}/>'
+                )
+            run = []
         marker = _marker(n, colour)
-        body.extend(marker(x(i), y(v)) for i, v in enumerate(values))
+        for i, v in enumerate(values):
+            if v is None:
+                hidden = True
+                body.append(
+                    f'<text x="{x(i)}" y="{bottom - 6 - 14 * n}" font-size="11" text-anchor="middle" '
+                    f'fill="{colour}">&lt;5</text>'
+                )
+            else:
+                body.append(marker(x(i), y(v)))
         key_x = left + n * 190
         body.append(
             f'<line x1="{key_x}" y1="36" x2="{key_x + 28}" y2="36" stroke="{colour}" stroke-width="2.5"{dashed}/>'
             + marker(key_x + 14, 36)
             + f'<text x="{key_x + 34}" y="40" font-size="13" fill="{TEXT}">{_text(_short(str(name), 24))}</text>'
+        )
+    if hidden:
+        body.append(
+            f'<text x="{right}" y="40" font-size="12" text-anchor="end" fill="{TEXT}">'
+            f"{_text(str(_('<5: fewer than 5, not shown')))}</text>"
         )
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{TEXT}"/>')
     return _svg(title, height, body)

@@ -86,3 +86,20 @@ def test_nice_scale_covers_the_peak_in_round_steps(peak):
     assert top // step <= 10
     digits = str(step).rstrip("0")
     assert digits in {"1", "2", "5"}
+
+
+def test_a_hidden_count_on_a_line_is_written_not_drawn_as_a_value():
+    """A month whose count is hidden (1 to 4) is not drawn as zero or as any value: the
+    line breaks there and "<5" is written in its place, with a key to say what it means."""
+    root = parse(line_chart("Monthly", ["a", "b", "c", "d", "e"], {"Raised": [6, None, 8, 9, None]}))
+    runs = [line.get("points").split() for line in root.iter(f"{SVG}polyline")]
+    assert [len(r) for r in runs] == [2]  # c-d; a stands alone, b and e are hidden
+    xs = {float(p.split(",")[0]) for r in runs for p in r}
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts.count("<5") == 2 and any("fewer than 5" in (t or "") for t in texts)
+    markers = list(root.iter(f"{SVG}circle"))
+    assert len(markers) == 3 + 1  # the three shown values, and the key's
+    assert len(xs) == 2
+    # Nothing hidden: no key for it.
+    plain = [t.text for t in parse(line_chart("Monthly", ["a", "b"], {"Raised": [1, 2]})).iter(f"{SVG}text")]
+    assert "<5" not in plain and not any("fewer than 5" in (t or "") for t in plain)
