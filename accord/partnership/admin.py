@@ -205,6 +205,14 @@ class AgencyAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        """An agency shared with a partnership this business unit does not run (a police
+        force covering two areas) is shown, not changed here: its name is theirs too."""
+        if obj is None or not super().has_change_permission(request, obj):
+            return super().has_change_permission(request, obj)
+        ids = set(self._ids(request))
+        return set(obj.partnerships.values_list("pk", flat=True)) <= ids
+
     def save_model(self, request, obj, form, change):
         """A new agency joins the partnership it is added from (the business unit's only
         one, or the one they are working in), so that it is listed and can be chosen."""

@@ -216,3 +216,23 @@ def test_the_ladder_stays_one_accord_can_run(client, world, change, message):
         Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "owner")
     )
     assert after == before  # nothing saved
+
+
+def test_an_agency_shared_with_another_partnership_is_shown_but_not_changed(client, world, other_world):
+    PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.health)
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/agency/{world.health.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="name"' not in page.content.decode()  # read-only
+    response = client.post(
+        url, {"name": "Renamed for everyone", "kind": world.health.kind, "is_active": "on"}
+    )
+    assert response.status_code == 403
+    world.health.refresh_from_db()
+    assert world.health.name != "Renamed for everyone"
+    # Its own agencies it changes as before.
+    own = form_of(client.get(f"{ADMIN}/agency/{world.social.pk}/change/"))
+    own["name"] = ["Testshire Children's Services (renamed)"]
+    assert client.post(f"{ADMIN}/agency/{world.social.pk}/change/", own).status_code == 302
+    world.social.refresh_from_db()
+    assert world.social.name == "Testshire Children's Services (renamed)"
