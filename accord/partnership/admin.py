@@ -149,6 +149,33 @@ class LadderFormSet(BaseInlineFormSet):
             raise ValidationError("Mark the top stage, and only the top stage, as formal.")
         if formal[0]["owner"] != StageOwner.PDG:
             raise ValidationError("The formal stage is worked by the Practice Development Group.")
+        # A stage keeps its number (escalations and their history refer to it; to reorder
+        # the ladder, rename the stages), and one that escalations stand at keeps whether it
+        # is formal: they would otherwise become formal, or stop being so, unbidden.
+        if any(f.instance.pk and "number" in f.changed_data for f in self.forms):
+            raise ValidationError("A stage's number cannot change: change its name and timescales instead.")
+        from accord.escalations.models import OPEN_STATUSES, Escalation
+
+        switched = [
+            f.initial["number"] for f in self.forms if f.instance.pk and "is_formal" in f.changed_data
+        ]
+        standing = (
+            sorted(
+                set(
+                    Escalation.objects.filter(
+                        partnership=self.instance, status__in=OPEN_STATUSES, stage__in=switched
+                    ).values_list("stage", flat=True)
+                )
+            )
+            if switched
+            else []
+        )
+        if standing:
+            raise ValidationError(
+                "Open escalations stand at stage %(stages)s: whether it is formal cannot change "
+                "until they have moved on or closed.",
+                params={"stages": ", ".join(map(str, standing))},
+            )
 
 
 class StageInline(ScopedInline):

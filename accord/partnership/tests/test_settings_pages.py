@@ -236,3 +236,45 @@ def test_an_agency_shared_with_another_partnership_is_shown_but_not_changed(clie
     assert client.post(f"{ADMIN}/agency/{world.social.pk}/change/", own).status_code == 302
     world.social.refresh_from_db()
     assert world.social.name == "Testshire Children's Services (renamed)"
+
+
+def test_a_stage_keeps_its_number_and_one_escalations_stand_at_keeps_its_formality(client, world):
+    world.formal()  # open at the formal top stage
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    data = form_of(client.get(url))
+    rows = {data[f"stages-{i}-number"][0]: i for i in range(int(data["stages-TOTAL_FORMS"][0]))}
+    top = max(rows, key=int)
+    ladder = list(
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "name", "is_formal")
+    )
+
+    swapped = dict(data)
+    swapped[f"stages-{rows['1']}-number"], swapped[f"stages-{rows['2']}-number"] = ["2"], ["1"]
+    response = client.post(url, swapped)  # a swap: refused with a message, never a database error
+    assert response.status_code == 200 and "number cannot change" in response.content.decode()
+
+    # A new top stage, formal, with the old top no longer formal: escalations stand at it.
+    moved = dict(data)
+    n = int(moved["stages-TOTAL_FORMS"][0])
+    moved.pop(f"stages-{rows[top]}-is_formal")
+    moved.update(
+        {
+            "stages-TOTAL_FORMS": [str(n + 1)],
+            f"stages-{n}-number": [str(int(top) + 1)],
+            f"stages-{n}-name": ["A new top"],
+            f"stages-{n}-owner": ["pdg"],
+            f"stages-{n}-routine_working_days": ["10"],
+            f"stages-{n}-urgent_working_days": ["1"],
+            f"stages-{n}-is_formal": ["on"],
+            f"stages-{n}-partnership": [str(world.partnership.pk)],
+        }
+    )
+    response = client.post(url, moved)
+    assert (
+        response.status_code == 200 and f"Open escalations stand at stage {top}" in response.content.decode()
+    )
+    after = list(
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "name", "is_formal")
+    )
+    assert after == ladder
