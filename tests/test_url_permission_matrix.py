@@ -58,6 +58,7 @@ MATRIX = {
     "mfa_setup": (lambda s: reverse("mfa_setup"), lambda r: 200),
     "api_tokens": (lambda s: reverse("api_tokens"), lambda r: 200),
     "api_token_revoke": (lambda s: reverse("api_token_revoke", args=[1]), lambda r: 405),
+    "stay_signed_in": (lambda s: reverse("stay_signed_in"), lambda r: 405),
     "healthz": (lambda s: reverse("healthz"), lambda r: 200),
     "notifications": (lambda s: reverse("notifications"), lambda r: 200),
     "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.http import HttpRequest
 
 from accord.partnership.models import Partnership
 
 from .mfa import second_step_due
+from .middleware import RENEWED_KEY
 from .navigation import navigation_for
 
 
@@ -32,7 +36,14 @@ def accord(request: HttpRequest) -> dict:
             from accord.notifications.models import Notification
 
             unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    session_left = None
+    if signed_in and hasattr(request, "session"):
+        # How long until the idle limit signs them out, for the page's warning.
+        renewed = request.session.get(RENEWED_KEY) or int(time.time())
+        session_left = max(0, renewed + settings.SESSION_COOKIE_AGE - int(time.time()))
     return {
+        "session_seconds_left": session_left,
+        "session_warn_seconds": settings.SESSION_WARN_SECONDS,
         "unread_notifications": unread,
         "partnership": partnership,
         "emergency_partnership": emergency_partnership,

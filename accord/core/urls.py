@@ -16,4 +16,5 @@ urlpatterns = [
     path("account/api-tokens/", api_views.tokens, name="api_tokens"),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
+    path("account/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -21,7 +24,7 @@ from accord.partnership.models import Role
 from accord.partnership.selectors import partnerships_for, roles_by_partnership
 
 from .forms import LoginForm
-from .middleware import SESSION_KEY
+from .middleware import RENEWED_KEY, SESSION_KEY
 from .navigation import CASEWORK_ROLES
 
 
@@ -113,3 +116,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
     template = loader.get_template("500.html")
     return HttpResponse(template.render({}), status=500)
+
+
+@require_POST
+def stay_signed_in(request: HttpRequest) -> HttpResponse:
+    """Restart the idle limit now (the page's "you will be signed out soon" warning). The
+    page asks without leaving itself and is told how long it now has; without JavaScript
+    the warning never shows, but the form still works and returns to the page."""
+    request.session[RENEWED_KEY] = int(time.time())  # modified: saved with a new expiry
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE})
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

@@ -211,6 +211,9 @@ LOGOUT_REDIRECT_URL = "login"
 # every request: the idle limit is met to within that minute, never exceeded.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_RENEW_SECONDS = 60
+# WCAG 2.2.1: the page warns this long before the idle limit signs someone out, and offers
+# to keep them signed in.
+SESSION_WARN_SECONDS = int(os.environ.get("SESSION_WARN_SECONDS", "120"))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

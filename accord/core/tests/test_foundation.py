@@ -1,11 +1,13 @@
 """The shell: settings, log-in, home pages by role, health check, error pages, the demo."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -303,3 +305,34 @@ def test_an_idle_session_ends_and_activity_renews_it_at_most_once_a_minute(clien
         clock.shift(idle + dt.timedelta(seconds=1))
         response = client.get("/")
         assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_staying_signed_in_restarts_the_idle_limit(client, demo):
+    """WCAG 2.2.1: the page's warning before the idle limit offers to stay signed in; the
+    request restarts the limit and says how long the page now has."""
+    import time
+
+    from accord.core.middleware import RENEWED_KEY
+
+    client.login(username="practitioner.health", password=DEMO_PASSWORD)
+    session = client.session
+    session[RENEWED_KEY] = int(time.time()) - 30  # renewed half a minute ago: not renewed again yet
+    session.save()
+    html = client.get("/").content.decode()
+    left = int(re.search(r'data-seconds-left="(\d+)"', html).group(1))
+    assert settings.SESSION_COOKIE_AGE - 35 <= left <= settings.SESSION_COOKIE_AGE - 30
+    assert 'id="accord-timeout"' in html and "Stay signed in" in html
+
+    answer = client.post(reverse("stay_signed_in"), {"next": "/escalations/"}, HTTP_X_REQUESTED_WITH="fetch")
+    assert answer.json() == {"seconds_left": settings.SESSION_COOKIE_AGE}
+    assert int(time.time()) - client.session[RENEWED_KEY] <= 2
+    # Without JavaScript the form returns to the page, and only to one of Accord's.
+    assert client.post(reverse("stay_signed_in"), {"next": "/escalations/"})["Location"] == "/escalations/"
+    assert client.post(reverse("stay_signed_in"), {"next": "https://evil.example/"})["Location"] == "/"
+
+
+def test_no_signed_out_warning_before_signing_in_or_before_the_second_step(client, demo):
+    assert 'id="accord-timeout"' not in client.get("/login/").content.decode()
+    client.login(username="pdg.chair", password=DEMO_PASSWORD)
+    assert 'id="accord-timeout"' not in client.get("/login/verify/").content.decode()
+    assert client.post(reverse("stay_signed_in")).status_code == 302  # sent to verify first
