@@ -929,6 +929,13 @@ def escalation_withdraw(
     return escalation
 
 
+def reopen_window_open(escalation: Escalation) -> bool:
+    """Whether a closed escalation may still be reopened: within the partnership's number of
+    days of closing (after that the difference is raised afresh)."""
+    limit = escalation.partnership.reopen_within_days
+    return not escalation.closed_at or clock.now() - escalation.closed_at <= dt.timedelta(days=limit)
+
+
 def escalation_reopen(
     *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
 ) -> Escalation:
@@ -938,7 +945,7 @@ def escalation_reopen(
         if _blank(reason):
             raise ValidationError({"reason": _("Enter why the escalation is reopened")})
         limit = escalation.partnership.reopen_within_days
-        if escalation.closed_at and clock.now() - escalation.closed_at > dt.timedelta(days=limit):
+        if not reopen_window_open(escalation):
             raise RuleViolation(
                 {
                     "reason": _(

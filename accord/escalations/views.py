@@ -435,6 +435,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
     actions = allowed_actions(request.user, escalation)
+    reopen_too_late = "reopen" in actions and not services.reopen_window_open(escalation)
+    if reopen_too_late:
+        actions.discard("reopen")  # offered only while it can be done
     stages = services.ladder(escalation.partnership)
     current = next((s for s in stages if s.number == escalation.stage), None)
     next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
@@ -456,6 +459,8 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "agreed_actions": list(escalation.agreed_actions.select_related("owner_agency")),
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
+        "reopen_too_late": reopen_too_late,
+        "reopen_days": escalation.partnership.reopen_within_days,
     }
 
 
@@ -509,7 +514,7 @@ def _action(
     template: str,
     perform: Callable[[Escalation, dict[str, Any], int | None], Any],
     success: str,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | Callable[[Escalation], dict[str, Any]] | None = None,
     initial: Callable[[Escalation], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     escalation = _get(request, pk)
@@ -550,7 +555,8 @@ def _action(
             None,
             initial={"version": escalation.version, **(initial(escalation) if initial else {})},
         )
-    context = {"escalation": escalation, "form": form, "stale": stale, **(extra or {})}
+    more = extra(escalation) if callable(extra) else extra
+    context = {"escalation": escalation, "form": form, "stale": stale, **(more or {})}
     return render(request, template, context, status=status)
 
 
@@ -682,6 +688,10 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
         template="escalations/actions/reopen.html",
         perform=perform,
         success=_("Escalation reopened"),
+        extra=lambda e: {
+            "window_open": services.reopen_window_open(e),
+            "reopen_days": e.partnership.reopen_within_days,
+        },
     )
 
 

@@ -459,6 +459,30 @@ def test_reopening_after_the_window_is_refused(world):
         services.escalation_reopen(actor=world.manager_health, escalation=e, reason="late")
 
 
+def test_after_the_window_reopening_is_not_offered_and_its_page_says_why(world, client):
+    from accord.testing.auth import sign_in
+
+    e = world.at_stage_2(at=at(2026, 1, 5))
+    with clock.set_to(at(2026, 1, 6)):
+        services.escalation_resolve(
+            actor=world.manager_health,
+            escalation=e,
+            outcome=Outcome.DECISION_UPHELD,
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+        )
+    sign_in(client, world.manager_health)
+    with clock.set_to(at(2026, 1, 10)):  # within the window: offered, with its form
+        assert "Reopen the escalation" in client.get(f"/escalations/{e.pk}/").content.decode()
+        assert 'name="reason"' in client.get(f"/escalations/{e.pk}/reopen/").content.decode()
+    with clock.set_to(at(2026, 3, 1)):
+        detail = client.get(f"/escalations/{e.pk}/").content.decode()
+        assert "Reopen the escalation" not in detail and "can no longer be reopened" in detail
+        page = client.get(f"/escalations/{e.pk}/reopen/").content.decode()
+        assert 'name="reason"' not in page and "closed on 6 January 2026" in page
+        assert "raise a new escalation" in page
+
+
 def test_pausing_stops_the_clock_and_resuming_recomputes_it(world):
     e = world.raised(at=at(2026, 11, 2))  # Monday; due Monday 9th
     assert e.due_date == dt.date(2026, 11, 9)
