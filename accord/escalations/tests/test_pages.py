@@ -277,6 +277,9 @@ def test_rule_2_through_the_page(client, world):
     assert "Record a discussion with the raiser" in response.content.decode()
     e.refresh_from_db()
     assert e.stage == 1
+    # The page says so before anything is typed, and leads to where the discussion is recorded.
+    page = client.get(reverse("escalations:escalate", args=[e.pk])).content.decode()
+    assert f'href="{reverse("escalations:discuss", args=[e.pk])}">Record that discussion' in page
 
 
 def test_rule_3_through_the_page_with_efforts_prefilled(client, world):
