@@ -40,12 +40,14 @@ from accord.partnership.models import (
     PracticeTheme,
     Role,
     Stage,
+    StageOwner,
     User,
 )
 from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
 from accord.reports import tallies
 
 from .models import (
+    OPEN_STATUSES,
     AgreedAction,
     Child,
     ChildCentredOutcome,
@@ -150,6 +152,55 @@ def _audit(actor: User, escalation: Escalation, action: str, **payload: Any) -> 
 
 def ladder(partnership: Partnership) -> list[Stage]:
     return list(Stage.objects.filter(partnership=partnership).order_by("number"))
+
+
+@dataclass(frozen=True)
+class ProposedStage:
+    """A stage as a change to the ladder would leave it: ``was_number`` and ``was_formal``
+    are what it is now (``None`` for a stage being added)."""
+
+    number: int
+    is_formal: bool
+    owner: str
+    was_number: int | None = None
+    was_formal: bool | None = None
+
+
+def ladder_validate(*, partnership: Partnership, stages: list[ProposedStage]) -> None:
+    """Refuse (``ValidationError``) a ladder Accord cannot run: stages numbered 1, 2, 3 …
+    with no gap, at least two, the top one alone formal and worked by the PDG. A stage keeps
+    its number (escalations and their history refer to it; to reorder, rename), and one
+    that open escalations stand at keeps whether it is formal, or they would become formal,
+    or stop being so, with nobody acting."""
+    numbers = sorted(s.number for s in stages)
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValidationError(_("Number the stages 1, 2, 3 and so on, with no gaps."))
+    if len(numbers) < 2:
+        raise ValidationError(_("A ladder needs at least two stages."))
+    formal = [s for s in stages if s.is_formal]
+    if len(formal) != 1 or formal[0].number != numbers[-1]:
+        raise ValidationError(_("Mark the top stage, and only the top stage, as formal."))
+    if formal[0].owner != StageOwner.PDG:
+        raise ValidationError(_("The formal stage is worked by the Practice Development Group."))
+    if any(s.was_number is not None and s.number != s.was_number for s in stages):
+        raise ValidationError(_("A stage's number cannot change: change its name and timescales instead."))
+    switched = [s.number for s in stages if s.was_formal is not None and s.is_formal != s.was_formal]
+    if switched:
+        standing = sorted(
+            set(
+                Escalation.objects.filter(
+                    partnership=partnership, status__in=OPEN_STATUSES, stage__in=switched
+                ).values_list("stage", flat=True)
+            )
+        )
+        if standing:
+            raise ValidationError(
+                _(
+                    "Open escalations stand at stage %(stages)s: whether it is formal cannot change "
+                    "until they have moved on or closed."
+                )
+                % {"stages": ", ".join(map(str, standing))}
+            )
 
 
 def _stage(partnership: Partnership, number: int) -> Stage:

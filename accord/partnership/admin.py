@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -26,7 +25,6 @@ from .models import (
     Role,
     RoleAssignment,
     Stage,
-    StageOwner,
     User,
 )
 
@@ -131,51 +129,26 @@ class ScopedInline(admin.TabularInline):
 
 
 class LadderFormSet(BaseInlineFormSet):
-    """A ladder Accord can run: stages numbered 1, 2, 3 … with no gap, the top one (and only
-    it) formal, going to the PDG."""
+    """The ladder as the page would leave it, checked by the services' one rule for it."""
 
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
             return
-        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        numbers = sorted(row["number"] for row in rows)
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ValidationError("Number the stages 1, 2, 3 and so on, with no gaps.")
-        if len(numbers) < 2:
-            raise ValidationError("A ladder needs at least two stages.")
-        formal = [row for row in rows if row.get("is_formal")]
-        if len(formal) != 1 or formal[0]["number"] != numbers[-1]:
-            raise ValidationError("Mark the top stage, and only the top stage, as formal.")
-        if formal[0]["owner"] != StageOwner.PDG:
-            raise ValidationError("The formal stage is worked by the Practice Development Group.")
-        # A stage keeps its number (escalations and their history refer to it; to reorder
-        # the ladder, rename the stages), and one that escalations stand at keeps whether it
-        # is formal: they would otherwise become formal, or stop being so, unbidden.
-        if any(f.instance.pk and "number" in f.changed_data for f in self.forms):
-            raise ValidationError("A stage's number cannot change: change its name and timescales instead.")
-        from accord.escalations.models import OPEN_STATUSES, Escalation
+        from accord.escalations.services import ProposedStage, ladder_validate
 
-        switched = [
-            f.initial["number"] for f in self.forms if f.instance.pk and "is_formal" in f.changed_data
+        stages = [
+            ProposedStage(
+                number=f.cleaned_data["number"],
+                is_formal=bool(f.cleaned_data.get("is_formal")),
+                owner=f.cleaned_data["owner"],
+                was_number=f.initial.get("number") if f.instance.pk else None,
+                was_formal=bool(f.initial.get("is_formal")) if f.instance.pk else None,
+            )
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
-        standing = (
-            sorted(
-                set(
-                    Escalation.objects.filter(
-                        partnership=self.instance, status__in=OPEN_STATUSES, stage__in=switched
-                    ).values_list("stage", flat=True)
-                )
-            )
-            if switched
-            else []
-        )
-        if standing:
-            raise ValidationError(
-                "Open escalations stand at stage %(stages)s: whether it is formal cannot change "
-                "until they have moved on or closed.",
-                params={"stages": ", ".join(map(str, standing))},
-            )
+        ladder_validate(partnership=self.instance, stages=stages)
 
 
 class StageInline(ScopedInline):

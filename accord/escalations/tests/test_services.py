@@ -660,3 +660,47 @@ def test_a_refusal_under_rule_4_says_why_on_the_page_and_in_the_api(world, clien
     sign_in(client, world.practitioner_health)
     plain = client.get(f"/escalations/{e.pk}/resolve/").content.decode()
     assert why not in plain and "does not allow" in plain
+
+
+def test_the_ladder_rule_answers_for_any_caller(world):
+    """The settings page is one caller of the ladder's rule; the rule itself is here."""
+    P = services.ProposedStage
+    now = [
+        P(number=n, is_formal=n == 4, owner="pdg" if n == 4 else "managers", was_number=n, was_formal=n == 4)
+        for n in (1, 2, 3, 4)
+    ]
+    services.ladder_validate(partnership=world.partnership, stages=now)  # as it is: fine
+    services.ladder_validate(  # a new stage 5 may take over as formal while nothing stands at 4
+        partnership=world.partnership,
+        stages=[
+            *now[:3],
+            P(number=4, is_formal=False, owner="senior_leaders", was_number=4, was_formal=True),
+            P(number=5, is_formal=True, owner="pdg"),
+        ],
+    )
+    refused = [
+        [now[0], now[1], now[3]],  # a gap
+        [P(number=1, is_formal=True, owner="pdg")],  # one stage
+        [
+            *now[:3],
+            P(number=4, is_formal=True, owner="managers", was_number=4, was_formal=True),
+        ],  # not the PDG
+        [
+            P(number=2, is_formal=False, owner="managers", was_number=1, was_formal=False),
+            P(number=1, is_formal=False, owner="managers", was_number=2, was_formal=False),
+            *now[2:],
+        ],
+    ]
+    for stages in refused:
+        with pytest.raises(ValidationError):
+            services.ladder_validate(partnership=world.partnership, stages=stages)
+    world.formal()  # now an escalation stands at the formal stage 4
+    with pytest.raises(ValidationError, match="Open escalations stand at stage 4"):
+        services.ladder_validate(
+            partnership=world.partnership,
+            stages=[
+                *now[:3],
+                P(number=4, is_formal=False, owner="senior_leaders", was_number=4, was_formal=True),
+                P(number=5, is_formal=True, owner="pdg"),
+            ],
+        )
