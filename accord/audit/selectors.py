@@ -44,9 +44,14 @@ def recent_entries(*, user, partnership_id: int, limit: int = 20) -> list[AuditE
     return list(_about([partnership_id]).order_by("-id")[:limit])
 
 
-def audit_search(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    """Entries about the auditor's partnerships, and log-in events of their people."""
-    qs = _about(audited_partnerships(user))
+def audit_search(*, user, partnership_id: int, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """Entries about the one partnership the auditor is working in, and the log-in events
+    of its people (nothing for anyone who does not audit it). An auditor of two
+    partnerships searches each from within it, so one partnership's trail is never read
+    or exported from another."""
+    if partnership_id not in audited_partnerships(user):
+        return AuditEvent.objects.none()
+    qs = _about([partnership_id])
     if filters.person:
         qs = qs.filter(actor_label__iexact=filters.person.strip())
     if filters.escalation:

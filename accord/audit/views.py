@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
 
 from .models import Verb
@@ -26,9 +25,12 @@ class AuditSearchForm(forms.Form):
     date_to = DateInputField(label=_("To"), subject=_("the end date"), required=False)
 
 
-def _require_auditor(request: HttpRequest) -> None:
-    if not audited_partnerships(request.user):
+def _require_auditor(request: HttpRequest) -> int:
+    """The partnership the auditor is working in: its trail and its data only."""
+    partnership = request.partnership
+    if partnership is None or partnership.pk not in audited_partnerships(request.user):
         raise PermissionDenied
+    return partnership.pk
 
 
 def _filters(form: AuditSearchForm) -> AuditFilters:
@@ -38,13 +40,16 @@ def _filters(form: AuditSearchForm) -> AuditFilters:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    _require_auditor(request)
+    partnership_id = _require_auditor(request)
     form = AuditSearchForm(request.GET or None)
     filters = _filters(form)
-    page = Paginator(audit_search(user=request.user, filters=filters), 50).get_page(request.GET.get("page"))
+    page = Paginator(
+        audit_search(user=request.user, partnership_id=partnership_id, filters=filters), 50
+    ).get_page(request.GET.get("page"))
     audit_record(
         actor=request.user,
         verb=Verb.AUDIT_SEARCHED,
+        partnership_id=partnership_id,
         payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}},
         request=request,
     )
@@ -59,16 +64,17 @@ class _Echo:
 
 
 def export(request: HttpRequest) -> StreamingHttpResponse:
-    _require_auditor(request)
+    partnership_id = _require_auditor(request)
     filters = _filters(AuditSearchForm(request.GET or None))
-    rows = audit_search(user=request.user, filters=filters).order_by("id")
+    rows = audit_search(user=request.user, partnership_id=partnership_id, filters=filters).order_by("id")
     audit_record(
         actor=request.user,
         verb=Verb.AUDIT_EXPORTED,
+        partnership_id=partnership_id,
         payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}},
         request=request,
     )
-    writer = csv.writer(_Echo())
+    writer = SafeCsvWriter(_Echo())
 
     def stream():
         yield writer.writerow(
@@ -124,7 +130,9 @@ def subject_access_request(request: HttpRequest) -> HttpResponse:
     form = SubjectAccessForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         reference = form.cleaned_data["agency_reference"]
-        data, count = subject_access(actor=request.user, agency_reference=reference)
+        data, count = subject_access(
+            actor=request.user, partnership=request.partnership, agency_reference=reference
+        )
         if count == 0:
             # Nothing to send: say so on the page rather than hand over an empty file. The
             # search itself is in the audit trail all the same.

@@ -230,8 +230,23 @@ class DateInputField(forms.Field):
             raise ValidationError(_("Year must include 4 numbers"), code="invalid_year")
         return parsed
 
+    # Dates Accord can do arithmetic on: a search "to 31 December 9999" would otherwise
+    # overflow the day after it. No date Accord asks for lies outside these years.
+    EARLIEST_YEAR = 1900
+    LATEST_YEAR = 2099
+
     def validate(self, value: Any) -> None:
         super().validate(value)
+        if value and not self.EARLIEST_YEAR <= value.year <= self.LATEST_YEAR:
+            raise ValidationError(
+                _("%(subject)s must be between %(earliest)s and %(latest)s")
+                % {
+                    "subject": self.subject.capitalize(),
+                    "earliest": self.EARLIEST_YEAR,
+                    "latest": self.LATEST_YEAR,
+                },
+                code="out_of_range",
+            )
         if value and not self.allow_future and value > clock.today():
             raise ValidationError(
                 _("%(subject)s must be today or in the past") % {"subject": self.subject.capitalize()},

@@ -13,16 +13,18 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.crypto import decrypt_bytes, lookup_hash
+from accord.partnership.models import Partnership
 
 from .models import (
     ACCOUNT_FIELDS,
@@ -43,10 +45,6 @@ FREE_TEXT = [*ACCOUNT_FIELDS, "with_people"]
 
 def escalations_past_retention(now: dt.datetime | None = None) -> QuerySet[Escalation]:
     """Closed escalations older than their own partnership's retention period."""
-    from django.db.models import Q
-
-    from accord.partnership.models import Partnership
-
     now = now or clock.now()
     past = Q(pk__in=[])
     for partnership_id, days in Partnership.objects.values_list("pk", "retention_days_after_closure"):
@@ -64,15 +62,19 @@ class RetentionResult:
 
 
 def apply_retention(*, dry_run: bool = False, now: dt.datetime | None = None) -> RetentionResult:
-    due = list(escalations_past_retention(now).values_list("pk", "reference"))
-    ids = [pk for pk, _ in due]
+    due = list(escalations_past_retention(now).values_list("pk", "reference", "partnership_id"))
+    ids = [pk for pk, _, _ in due]
     children = Child.objects.filter(escalation_id__in=ids).count()
     documents = Document.objects.filter(escalation_id__in=ids)
     result = RetentionResult(
-        escalations=[ref for _, ref in due], children=children, documents=documents.count()
+        escalations=[ref for _, ref, _ in due], children=children, documents=documents.count()
     )
     if dry_run or not ids:
         return result
+    children_by = Counter(
+        Child.objects.filter(escalation_id__in=ids).values_list("escalation__partnership_id", flat=True)
+    )
+    documents_by = Counter(documents.values_list("escalation__partnership_id", flat=True))
     with transaction.atomic():
         for document in documents:
             document.file.delete(save=False)
@@ -88,15 +90,21 @@ def apply_retention(*, dry_run: bool = False, now: dt.datetime | None = None) ->
             agreed_way_forward="", learning="", referred_to=""
         )
         AgreedAction.objects.filter(escalation_id__in=ids).update(description="")
-        audit_record(
-            actor=None,
-            verb=Verb.RETENTION_APPLIED,
-            payload={
-                "references": result.escalations,
-                "children": result.children,
-                "documents": result.documents,
-            },
-        )
+        # One entry for each partnership, so that each partnership's auditors see what
+        # was removed from their own escalations and nothing of another's.
+        for partnership_id in sorted({p for _, _, p in due}):
+            mine = [pk for pk, _, p in due if p == partnership_id]
+            audit_record(
+                actor=None,
+                verb=Verb.RETENTION_APPLIED,
+                partnership_id=partnership_id,
+                payload={
+                    "references": [ref for _, ref, p in due if p == partnership_id],
+                    "children": children_by[partnership_id],
+                    "documents": documents_by[partnership_id],
+                    "escalations": len(mine),
+                },
+            )
     return result
 
 
@@ -139,14 +147,18 @@ def _escalation_record(e: Escalation, reference_hash: str) -> dict[str, Any]:
     }
 
 
-def subject_access(*, actor, agency_reference: str) -> tuple[bytes, int]:
-    """A ZIP of everything held about the child with this agency reference, and how many
-    escalations it covers. The private reflections are the raisers' own and are excluded;
-    the officer decides on them separately."""
+def subject_access(*, actor, partnership: Partnership, agency_reference: str) -> tuple[bytes, int]:
+    """A ZIP of everything one partnership holds about the child with this agency
+    reference, and how many escalations it covers. Only that partnership's escalations are
+    searched, whoever asks (a data protection officer answers for their own partnership;
+    an agency shared with another partnership makes the same reference findable there, by
+    that partnership's officer alone), and the audit entry names the partnership, so its
+    own auditors see the search. The private reflections are the raisers' own and are
+    excluded; the officer decides on them separately."""
     reference_hash = lookup_hash(agency_reference)
     escalations = (
         (
-            Escalation.objects.filter(children__agency_reference_hash=reference_hash)
+            Escalation.objects.filter(partnership=partnership, children__agency_reference_hash=reference_hash)
             .distinct()
             .select_related("partnership", "raising_agency", "with_agency", "raised_by")
             .prefetch_related("children", "discussions", "events", "resolutions", "documents")
@@ -173,6 +185,9 @@ def subject_access(*, actor, agency_reference: str) -> tuple[bytes, int]:
             ),
         )
     audit_record(
-        actor=actor, verb=Verb.SUBJECT_ACCESS, payload={"escalations": [r["reference"] for r in records]}
+        actor=actor,
+        verb=Verb.SUBJECT_ACCESS,
+        partnership_id=partnership.pk,
+        payload={"escalations": [r["reference"] for r in records]},
     )
     return buffer.getvalue(), len(records)

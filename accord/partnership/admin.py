@@ -263,10 +263,28 @@ class PersonCreationForm(AdminUserCreationForm):
             self.fields["agency"].required = True
 
 
+class PartnershipAgencyFilter(admin.SimpleListFilter):
+    """The people list filtered by agency: the business unit's own partnerships' agencies
+    only, never every agency of the deployment."""
+
+    title = "agency"
+    parameter_name = "agency__id__exact"
+
+    def lookups(self, request, model_admin):
+        ids = business_unit_partnership_ids(request.user)
+        agencies = Agency.objects.filter(partnerships__in=ids).distinct().order_by("name")
+        return [(str(a.pk), a.name) for a in agencies]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(agency_id=self.value())
+        return queryset
+
+
 @admin.register(User, site=site)
 class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     list_display = ["username", "first_name", "last_name", "agency", "is_active"]
-    list_filter = ["is_active", "agency"]
+    list_filter = ["is_active", PartnershipAgencyFilter]
     inlines = [RoleAssignmentInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),

@@ -6,7 +6,6 @@ escalation references anywhere in it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
+from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.partnership.models import Role
 
 from .charts import bar_chart, line_chart
@@ -250,7 +250,7 @@ def annual_report_csv(request: HttpRequest) -> HttpResponse:
     data = annual_tables(partnership, year)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.csv"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(["table", "item", "count"])
     for row in _rows(data):
         writer.writerow(row)
@@ -273,16 +273,18 @@ def annual_report_xlsx(request: HttpRequest) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = "Summary"
-    sheet.append([_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]])
+    xlsx_append(
+        sheet, [_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]]
+    )
     for key, title, rows in data["tables"]:
         ws = book.create_sheet(key[:31])
-        ws.append([str(title), _("Count")])
+        xlsx_append(ws, [str(title), _("Count")])
         for label, value in rows:
-            ws.append([label, value])
+            xlsx_append(ws, [label, value])
     ws = book.create_sheet("timeliness")
-    ws.append([_("Stage"), _("Finished"), _("Median working days"), _("Within timescale")])
+    xlsx_append(ws, [_("Stage"), _("Finished"), _("Median working days"), _("Within timescale")])
     for row in data["timeliness"]:
-        ws.append(list(row))
+        xlsx_append(ws, list(row))
     buffer = io.BytesIO()
     book.save(buffer)
     audit_record(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
+from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
 from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status, Urgency
 from accord.partnership.models import Role
@@ -312,7 +312,7 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.csv"'
     )
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(["section", "item", "count"])
     writer.writerow(["Escalations raised", f"{period.start} to {period.end}", tables["total"]])
     for title, rows, _kind in tables["sections"]:

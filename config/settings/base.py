@@ -55,8 +55,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # the lookup hashes. Required when DEBUG is off; derived from SECRET_KEY in development.
 ACCORD_ENCRYPTION_KEYS = env_list("ACCORD_ENCRYPTION_KEYS")
 ACCORD_LOOKUP_KEY = os.environ.get("ACCORD_LOOKUP_KEY", "")
+# Whether a key was derived from SECRET_KEY (development only: `check --deploy` refuses it).
+ACCORD_KEYS_DERIVED = False
 if not ACCORD_ENCRYPTION_KEYS or not ACCORD_LOOKUP_KEY:
     if DEBUG or os.environ.get("ACCORD_DERIVE_DEV_KEYS") == "1":
+        ACCORD_KEYS_DERIVED = True
         import base64
         import hashlib
 

@@ -72,6 +72,23 @@ def test_production_settings_pass_the_deployment_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [{"ACCORD_DERIVE_DEV_KEYS": "1"}, {"ACCORD_LOOKUP_KEY": "abc", "ACCORD_ENCRYPTION_KEYS": "derive-me"}],
+    ids=["derived", "short-lookup-key"],
+)
+def test_production_with_development_keys_fails_the_deployment_check(keys):
+    from cryptography.fernet import Fernet
+
+    env = {"SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5, "ALLOWED_HOSTS": "a.example"}
+    env.update(keys)
+    if env.get("ACCORD_ENCRYPTION_KEYS") == "derive-me":
+        env["ACCORD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    result = _run(env, "check", "--deploy")
+    assert result.returncode != 0
+    assert ("accord.E001" if "ACCORD_DERIVE_DEV_KEYS" in keys else "accord.E002") in result.stderr
+
+
 def test_without_debug_encryption_keys_are_required():
     result = _run({"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "accord.example.org"}, "check")
     assert result.returncode != 0
@@ -336,3 +353,21 @@ def test_no_signed_out_warning_before_signing_in_or_before_the_second_step(clien
     client.login(username="pdg.chair", password=DEMO_PASSWORD)
     assert 'id="accord-timeout"' not in client.get("/login/verify/").content.decode()
     assert client.post(reverse("stay_signed_in")).status_code == 302  # sent to verify first
+
+
+def test_check_deploy_refuses_derived_keys_and_a_short_lookup_key(settings):
+    from accord.core.checks import encryption_keys
+
+    settings.ACCORD_KEYS_DERIVED = True
+    settings.ACCORD_LOOKUP_KEY = "abc"
+    assert {e.id for e in encryption_keys()} == {"accord.E001", "accord.E002"}
+    settings.ACCORD_KEYS_DERIVED = False
+    settings.ACCORD_LOOKUP_KEY = "k" * 32
+    assert encryption_keys() == []
+
+
+def test_check_deploy_runs_accords_checks():
+    from django.core.checks import run_checks
+
+    ids = {e.id for e in run_checks(include_deployment_checks=True)}
+    assert "accord.E001" in ids  # the test settings derive their keys

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from django.utils.safestring import mark_safe
 
 from accord.core import govuk
@@ -117,3 +118,38 @@ def test_a_typed_date_part_or_any_error_message_is_never_kept():
         },
     )
     assert govuk._RENDERED == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "url", "params"),
+    [
+        ("auditor", "/audit/", {"date_to": "9999-12-31"}),
+        ("auditor", "/audit/", {"date_from-day": "1", "date_from-month": "1", "date_from-year": "0001"}),
+        ("auditor", "/audit/export.csv", {"date_to": "9999-12-31"}),
+        ("manager_health", "/escalations/", {"raised_to": "9999-12-31"}),
+        ("manager_health", "/escalations/", {"raised_from": "0001-01-01"}),
+        ("pdg_chair", "/reports/pdg/", {"end-day": "31", "end-month": "12", "end-year": "9999"}),
+    ],
+)
+def test_a_date_at_the_ends_of_the_calendar_is_refused_not_a_server_error(world, client, who, url, params):
+    from accord.testing.auth import sign_in
+
+    sign_in(client, getattr(world, who))
+    response = client.get(url, params)
+    assert response.status_code == 200
+    if response["Content-Type"].startswith("text/html"):
+        assert "must be between 1900 and 2099" in response.content.decode()
+
+
+def test_the_calendar_bounds_are_the_fields_own():
+    from django.core.exceptions import ValidationError
+
+    from accord.core.govuk import DateInputField
+
+    field = DateInputField(subject="the date", required=False)
+    assert field.clean("2099-12-31") == dt.date(2099, 12, 31)
+    with pytest.raises(ValidationError, match="between 1900 and 2099"):
+        field.clean("2100-01-01")
+    with pytest.raises(ValidationError, match="between 1900 and 2099"):
+        field.clean(["1", "1", "1899"])

@@ -90,7 +90,9 @@ def test_subject_access_gathers_everything_about_one_child(world, client):
         upload=SimpleUploadedFile("chronology.txt", b"Chronology text"),
     )
     world.raised(children=[services.ChildDetails(name="Someone Else", agency_reference="SA-43")])
-    data, count = subject_access(actor=world.auditor, agency_reference=" sa-42 ")
+    data, count = subject_access(
+        actor=world.auditor, partnership=world.partnership, agency_reference=" sa-42 "
+    )
     assert count == 1
     archive = zipfile.ZipFile(io.BytesIO(data))
     record = json.loads(archive.read("subject-access.json"))
@@ -128,6 +130,120 @@ def test_the_subject_access_command_writes_a_file(world, tmp_path):
     target = tmp_path / "out.zip"
     call_command("subject_access", "--agency-reference", "CMD-1", "--output", str(target))
     assert zipfile.ZipFile(target).read("subject-access.json")
+
+
+def raised_in_other_partnership_through_a_shared_agency(world, other_world, reference):
+    """The other partnership shares world's health trust, and a health practitioner who
+    works in both raises there about a child with this case reference."""
+    from accord.partnership.models import PartnershipAgency, Role
+    from accord.testing.factories import UserFactory, raise_details
+
+    PartnershipAgency.objects.get_or_create(partnership=other_world.partnership, agency=world.health)
+    both = UserFactory(
+        username="both.practitioner",
+        agency=world.health,
+        roles=[(world.partnership, Role.PRACTITIONER), (other_world.partnership, Role.PRACTITIONER)],
+    )
+    details = raise_details(
+        with_agency=other_world.social,
+        with_practitioner_username=other_world.practitioner_social.username,
+        children=[services.ChildDetails(name="Perpetua Honeysett", agency_reference=reference)],
+    )
+    return services.escalation_raise(
+        actor=both, partnership=other_world.partnership, details=details, immediate_danger=False
+    )
+
+
+def test_subject_access_never_crosses_partnerships(world, other_world, client, tmp_path):
+    from accord.partnership.models import Role, RoleAssignment
+
+    theirs = raised_in_other_partnership_through_a_shared_agency(world, other_world, "SHARED-9")
+    # Searched from world, the reference is found nowhere: world holds nothing about the child.
+    data, count = subject_access(
+        actor=world.auditor, partnership=world.partnership, agency_reference="SHARED-9"
+    )
+    assert (
+        count == 0
+        and "Perpetua" not in zipfile.ZipFile(io.BytesIO(data)).read("subject-access.json").decode()
+    )
+    sign_in(client, world.auditor)
+    response = client.post("/audit/subject-access/", {"agency_reference": "SHARED-9"})
+    assert response["Content-Type"].startswith("text/html") and b"Perpetua" not in response.content
+    client.logout()
+    # Each search is recorded against the partnership searched, for its own auditors.
+    searches = AuditEvent.objects.filter(verb=Verb.SUBJECT_ACCESS)
+    assert set(searches.values_list("partnership_id", flat=True)) == {world.partnership.pk}
+
+    # An officer of both partnerships finds it only while working in the other one.
+    RoleAssignment.objects.create(user=world.auditor, partnership=other_world.partnership, role=Role.AUDITOR)
+    sign_in(client, world.auditor)
+    response = client.post("/audit/subject-access/", {"agency_reference": "SHARED-9"})
+    assert response["Content-Type"].startswith("text/html")  # still working in world
+    session = client.session
+    session["accord_partnership_id"] = other_world.partnership.pk
+    session.save()
+    response = client.post("/audit/subject-access/", {"agency_reference": "SHARED-9"})
+    assert response["Content-Type"] == "application/zip"
+    record = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("subject-access.json"))
+    assert [r["reference"] for r in record["escalations"]] == [theirs.reference]
+    assert searches.filter(partnership_id=other_world.partnership.pk).count() == 1
+
+    # The other partnership's own officer sees the search in their trail; world's does not.
+    client.logout()
+    sign_in(client, other_world.auditor)
+    html = client.get("/audit/").content.decode()
+    assert "Gathered a subject access request" in html
+
+    # The command needs to be told which partnership once there are several.
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--partnership"):
+        call_command("subject_access", "--agency-reference", "SHARED-9", "--output", str(tmp_path / "a.zip"))
+    call_command(
+        "subject_access",
+        "--agency-reference",
+        "SHARED-9",
+        "--partnership",
+        world.partnership.slug,
+        "--output",
+        str(tmp_path / "b.zip"),
+    )
+    assert "Perpetua" not in zipfile.ZipFile(tmp_path / "b.zip").read("subject-access.json").decode()
+
+
+def test_an_auditor_of_two_partnerships_searches_and_exports_only_the_one_they_work_in(
+    world, other_world, client
+):
+    from accord.partnership.models import Role, RoleAssignment
+
+    mine = world.raised()
+    theirs = other_world.raised()
+    RoleAssignment.objects.create(user=world.auditor, partnership=other_world.partnership, role=Role.AUDITOR)
+    sign_in(client, world.auditor)
+    assert mine.reference in client.get("/audit/", {"escalation": mine.reference}).content.decode()
+    found = client.get("/audit/", {"escalation": theirs.reference}).context["page"]
+    assert list(found) == []
+    body = b"".join(client.get("/audit/export.csv").streaming_content).decode()
+    assert mine.reference in body and theirs.reference not in body
+    assert set(
+        AuditEvent.objects.filter(verb__in=[Verb.AUDIT_SEARCHED, Verb.AUDIT_EXPORTED]).values_list(
+            "partnership_id", flat=True
+        )
+    ) == {world.partnership.pk}
+
+
+def test_retention_is_recorded_in_each_partnerships_own_trail(world, other_world):
+    for w in (world, other_world):
+        w.partnership.retention_days_after_closure = 365
+        w.partnership.save()
+    mine = closed_long_ago(world, 500)
+    theirs = closed_long_ago(other_world, 500)
+    apply_retention()
+    entries = {
+        e.partnership_id: e.payload["references"]
+        for e in AuditEvent.objects.filter(verb=Verb.RETENTION_APPLIED)
+    }
+    assert entries == {world.partnership.pk: [mine.reference], other_world.partnership.pk: [theirs.reference]}
 
 
 def test_auditors_search_and_export_their_partnerships_trail(world, other_world, client):

@@ -286,3 +286,16 @@ def test_a_stage_keeps_its_number_and_one_escalations_stand_at_keeps_its_formali
         Stage.objects.filter(partnership=world.partnership).values_list("number", "name", "is_formal")
     )
     assert after == ladder
+
+
+def test_the_people_list_filters_by_the_business_units_own_agencies_only(client, world, other_world):
+    sign_in(client, world.admin)
+    import html as html_lib
+
+    html = html_lib.unescape(client.get(f"{ADMIN}/user/").content.decode())
+    assert world.health.name in html and world.social.name in html
+    assert other_world.health.name not in html and other_world.social.name not in html
+    filtered = client.get(f"{ADMIN}/user/", {"agency__id__exact": world.health.pk})
+    assert filtered.status_code == 200
+    shown = {u.username for u in filtered.context["cl"].result_list}
+    assert world.practitioner_health.username in shown and world.practitioner_social.username not in shown
