@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core.govuk import DateInputField
 from accord.partnership.models import Role
+from accord.partnership.protocol import Ladder
 from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
 
 from .models import (
@@ -72,21 +73,25 @@ class KindForm(forms.Form):
         error_messages={"required": _("Select where the concern came from")},
     )
 
-    def __init__(self, *args, is_chair: bool = False, **kwargs):
+    def __init__(self, *args, is_chair: bool = False, ladder: Ladder | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if not is_chair:
             self.fields["origin"].choices = [
                 (Origin.PRACTITIONER, Origin.PRACTITIONER.label),
                 (Origin.CHILD_OR_FAMILY, Origin.CHILD_OR_FAMILY.label),
             ]
-        else:
+        elif ladder is not None and ladder.conference_chair_starts():
+            starts = [1, *ladder.conference_chair_starts()]
             self.fields["start_stage"] = forms.TypedChoiceField(
                 label=_("Which stage should it start at?"),
-                help_text=_("From a conference or review you may start at stage 2 or 3."),
+                help_text=_("From a conference or review you may start at stage %(stages)s.")
+                % {"stages": ", ".join(map(str, starts[1:]))},
                 choices=[
-                    ("1", _("Stage 1: practitioners")),
-                    ("2", _("Stage 2: line management")),
-                    ("3", _("Stage 3: senior leaders")),
+                    (
+                        str(n),
+                        _("Stage %(n)s: %(name)s") % {"n": n, "name": ladder.stage(n).name},
+                    )
+                    for n in starts
                 ],
                 coerce=int,
                 widget=forms.RadioSelect,

@@ -63,6 +63,10 @@ class Origin(models.TextChoices):
     CARE_REVIEW = "care_review", _("A children-in-care review")
 
 
+# The origins the Independent Reviewing Unit reports on (and a conference chair raises from).
+IRU_ORIGINS = (Origin.CONFERENCE, Origin.CARE_REVIEW)
+
+
 class FamilyAware(models.TextChoices):
     YES = "yes", _("Yes")
     NO = "no", _("No")

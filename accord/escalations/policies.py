@@ -15,16 +15,29 @@ from collections import OrderedDict
 import rules
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from accord.partnership.models import Role
-from accord.partnership.selectors import roles_by_partnership, user_roles
+from accord.partnership.models import Role, Stage, WorkedBy
+from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, RAISING_ROLES, Ladder, ladder_of
+from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
-PDG_ROLES = {Role.PDG_MEMBER, Role.PDG_CHAIR}
-LEADER_ROLES = {Role.MANAGER, Role.SENIOR_LEADER}
-RAISING_ROLES = {Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR}
+from .models import CLOSED_STATUSES, OPEN_STATUSES, PdgAction, Status
+
+PDG_ROLES = FORMAL_BODY_ROLES
+__all__ = ["LEADER_ROLES", "PDG_ROLES", "RAISING_ROLES"]
+
+
+def _sees_from(partnership_id: int, tier: str):
+    """The first stage of the partnership's ladder that involves ``tier``, as a scalar
+    subquery the database answers once (NULL where none does: then never)."""
+    stages = Stage.objects.filter(partnership_id=partnership_id)
+    if tier == WorkedBy.FORMAL_BODY:
+        stages = stages.filter(is_formal=True)
+    else:
+        stages = stages.filter(worked_by=tier)
+    return Subquery(stages.order_by("number").values("number")[:1])
 
 
 def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
@@ -37,8 +50,6 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
     from using the indexes on who raised an escalation and who it is with (a scan of
     every escalation to find a practitioner's few).
     """
-    from .models import PdgAction
-
     nothing = Q(pk__in=[])
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return nothing
@@ -53,13 +64,15 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
             if Role.MANAGER in roles:
                 # (Raised by their team is already allowed above, as a party.)
                 allowed |= of_agency & (
-                    Q(highest_stage__gte=2)
+                    Q(highest_stage__gte=_sees_from(partnership_id, WorkedBy.MANAGERS))
                     | Q(with_practitioner_id__in=team)
                     # Raised with the agency and no named practitioner: its managers receive it.
                     | Q(with_agency_id=user.agency_id, with_practitioner__isnull=True)
                 )
             if Role.SENIOR_LEADER in roles:
-                allowed |= of_agency & Q(highest_stage__gte=3)
+                allowed |= of_agency & Q(
+                    highest_stage__gte=_sees_from(partnership_id, WorkedBy.SENIOR_LEADERS)
+                )
         if roles & PDG_ROLES:
             allowed |= Q(formal_at__isnull=False)
         if Role.FACILITATOR in roles:
@@ -157,6 +170,18 @@ def _roles(user, escalation) -> frozenset[str]:
     return user_roles(user, escalation.partnership_id)
 
 
+def ladder_for(user, escalation) -> Ladder:
+    """The escalation's ladder, read once a request through the user's own partnership
+    (no query for the partnership itself)."""
+    partnership = partnership_of(user, escalation.partnership_id) or escalation.partnership
+    return ladder_of(partnership)
+
+
+def _reached(user, escalation, tier: str) -> bool:
+    first = ladder_for(user, escalation).sees_from(tier)
+    return first is not None and escalation.highest_stage >= first
+
+
 def _is_line_manager_of(user, other) -> bool:
     return other is not None and other.line_manager_id == user.pk
 
@@ -189,7 +214,7 @@ def is_party_manager(user, escalation) -> bool:
     if Role.MANAGER not in _roles(user, escalation) or not is_party_agency_member(user, escalation):
         return False
     return (
-        escalation.highest_stage >= 2
+        _reached(user, escalation, WorkedBy.MANAGERS)
         or _is_line_manager_of(user, escalation.raised_by)
         or _is_line_manager_of(user, escalation.with_practitioner)
         or (escalation.with_practitioner_id is None and user.agency_id == escalation.with_agency_id)
@@ -201,7 +226,7 @@ def is_party_senior_leader(user, escalation) -> bool:
     return (
         Role.SENIOR_LEADER in _roles(user, escalation)
         and is_party_agency_member(user, escalation)
-        and escalation.highest_stage >= 3
+        and _reached(user, escalation, WorkedBy.SENIOR_LEADERS)
     )
 
 
@@ -234,22 +259,28 @@ def works_in_partnership(user, escalation) -> bool:
 
 @rules.predicate
 def is_open(user, escalation) -> bool:
-    return escalation.status in ("open", "paused")
+    return escalation.status in OPEN_STATUSES
 
 
 @rules.predicate
 def is_running(user, escalation) -> bool:
-    return escalation.status == "open"
+    return escalation.status == Status.OPEN
 
 
 @rules.predicate
 def is_paused(user, escalation) -> bool:
-    return escalation.status == "paused"
+    return escalation.status == Status.PAUSED
 
 
 @rules.predicate
 def is_closed(user, escalation) -> bool:
-    return escalation.status in ("resolved", "withdrawn")
+    return escalation.status in CLOSED_STATUSES
+
+
+@rules.predicate
+def formal_body_decides_here(user, escalation) -> bool:
+    """Where the protocol lets the formal body direct next steps, at a stage it works."""
+    return ladder_for(user, escalation).decides_at(escalation.stage)
 
 
 @rules.predicate
@@ -277,8 +308,13 @@ ACTION_RULES = {
     "pause": (is_running, is_party_leader),
     "resume": (is_paused, is_party_leader),
     # Rule 4: the PDG facilitates; it never decides. Nobody holding a PDG or facilitator
-    # role in the partnership records a case's resolution, whatever else they hold.
-    "resolve": (is_open, is_party_leader & ~is_pdg_or_facilitator_role),
+    # role in the partnership records a case's resolution, whatever else they hold, unless
+    # the partnership's protocol gives its formal body the authority to direct next steps,
+    # and then only its members, at a stage the formal body works.
+    "resolve": (
+        is_open,
+        (is_party_leader & ~is_pdg_or_facilitator_role) | (is_pdg & is_formal & formal_body_decides_here),
+    ),
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
     "reopen": (is_closed, is_party_leader & ~is_pdg_or_facilitator_role),
     "pdg_act": (is_open & is_formal, is_pdg),
@@ -309,6 +345,15 @@ AGENCIES_DECIDE = {"resolve", "withdraw", "reopen"}
 def refusal_reason(action: str, user, escalation) -> str:
     """Why this user may not take the action, in words for them (pages and the API)."""
     if action in AGENCIES_DECIDE and is_pdg_or_facilitator_role.test(user, escalation):
+        if (
+            action == "resolve"
+            and is_pdg.test(user, escalation)
+            and ladder_for(user, escalation).formal_body_directs
+        ):
+            return _(
+                "The partnership's formal body records the outcome only at a stage it works: "
+                "until then the agencies' own managers and leaders do."
+            )
         return _(
             "The PDG and restorative facilitators help the agencies find a way forward but "
             "never decide it: the agencies' own managers and leaders record the outcome."

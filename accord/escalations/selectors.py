@@ -14,7 +14,8 @@ from django.utils.functional import cached_property
 
 from accord.core import clock
 from accord.core.errors import NotFound
-from accord.partnership.models import Agency, Partnership, Role
+from accord.partnership.models import Agency, Partnership, Role, WorkedBy
+from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, ladder_of
 from accord.partnership.selectors import user_roles
 
 from . import visibility
@@ -67,18 +68,21 @@ def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> 
 def awaiting_q(user, partnership: Partnership) -> Q:
     """What is waiting on this user now: their stage of an open escalation they take part in."""
     roles = user_roles(user, partnership.pk)
-    q = Q(stage=1) & (Q(raised_by=user) | Q(with_practitioner=user))
+    ladder = ladder_of(partnership)
+    practitioners = ladder.stages_worked_by(WorkedBy.PRACTITIONERS)
+    q = Q(stage__in=practitioners) & (Q(raised_by=user) | Q(with_practitioner=user))
     if user.agency_id:
         of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
         if Role.MANAGER in roles:
-            q |= of_agency & Q(stage=2)
-            q |= Q(stage=1, with_agency_id=user.agency_id, with_practitioner__isnull=True)
+            q |= of_agency & Q(stage__in=ladder.stages_worked_by(WorkedBy.MANAGERS))
+            # Raised with the agency and no named practitioner: its managers receive it.
+            q |= Q(stage__in=practitioners, with_agency_id=user.agency_id, with_practitioner__isnull=True)
         if Role.SENIOR_LEADER in roles:
-            q |= of_agency & Q(stage=3)
+            q |= of_agency & Q(stage__in=ladder.stages_worked_by(WorkedBy.SENIOR_LEADERS))
     if Role.CONFERENCE_CHAIR in roles:
         q |= Q(raised_by=user)
-    if roles & {Role.PDG_MEMBER, Role.PDG_CHAIR}:
-        q |= Q(formal_at__isnull=False, stage__gte=4)
+    if roles & FORMAL_BODY_ROLES:
+        q |= Q(formal_at__isnull=False, stage__in=ladder.stages_worked_by(WorkedBy.FORMAL_BODY))
     if Role.FACILITATOR in roles:
         q |= Q(pk__in=PdgAction.objects.filter(facilitator_id=user.pk).values("escalation_id"))
     return q
@@ -110,7 +114,7 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
     raised = list(base.filter(raised_by=user).order_by("-raised_at")[:limit])
     agency: list[Escalation] = []
     agency_total = 0
-    if user_roles(user, partnership.pk) & {Role.MANAGER, Role.SENIOR_LEADER} and user.agency_id:
+    if user_roles(user, partnership.pk) & LEADER_ROLES and user.agency_id:
         agency_qs = open_.filter(Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id))
         # Counted as two disjoint parts (raised by the agency; with it and raised by another),
         # each answered from its own index, rather than one OR that no index answers.

@@ -40,13 +40,14 @@ from accord.partnership.models import (
     PracticeTheme,
     Role,
     Stage,
-    StageOwner,
     User,
 )
+from accord.partnership.protocol import ProposedStage, ladder_of, ladder_shape_errors
 from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
 from accord.reports import tallies
 
 from .models import (
+    IRU_ORIGINS,
     OPEN_STATUSES,
     AgreedAction,
     Child,
@@ -154,52 +155,47 @@ def ladder(partnership: Partnership) -> list[Stage]:
     return list(Stage.objects.filter(partnership=partnership).order_by("number"))
 
 
-@dataclass(frozen=True)
-class ProposedStage:
-    """A stage as a change to the ladder would leave it: ``was_number`` and ``was_formal``
-    are what it is now (``None`` for a stage being added)."""
-
-    number: int
-    is_formal: bool
-    owner: str
-    was_number: int | None = None
-    was_formal: bool | None = None
-
-
 def ladder_validate(*, partnership: Partnership, stages: list[ProposedStage]) -> None:
-    """Refuse (``ValidationError``) a ladder Accord cannot run: stages numbered 1, 2, 3 …
-    with no gap, at least two, the top one alone formal and worked by the PDG. A stage keeps
-    its number (escalations and their history refer to it; to reorder, rename), and one
-    that open escalations stand at keeps whether it is formal, or they would become formal,
-    or stop being so, with nobody acting."""
-    numbers = sorted(s.number for s in stages)
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise ValidationError(_("Number the stages 1, 2, 3 and so on, with no gaps."))
-    if len(numbers) < 2:
-        raise ValidationError(_("A ladder needs at least two stages."))
-    formal = [s for s in stages if s.is_formal]
-    if len(formal) != 1 or formal[0].number != numbers[-1]:
-        raise ValidationError(_("Mark the top stage, and only the top stage, as formal."))
-    if formal[0].owner != StageOwner.PDG:
-        raise ValidationError(_("The formal stage is worked by the Practice Development Group."))
-    if any(s.was_number is not None and s.number != s.was_number for s in stages):
+    """Refuse (``ValidationError``) a ladder Accord cannot run (``ladder_shape_errors``),
+    or a change that would strand open escalations: a stage keeps its number (escalations
+    and their history refer to it; to reorder, rename), a stage open escalations stand at
+    is not removed, and keeps whether it is formal, or they would become formal, or stop
+    being so, with nobody acting."""
+    errors = ladder_shape_errors(stages)
+    numbered = sorted(s.number for s in stages) == list(range(1, len(stages) + 1))
+    if numbered and any(s.was_number is not None and s.number != s.was_number for s in stages):
         raise ValidationError(_("A stage's number cannot change: change its name and timescales instead."))
+    if errors:
+        raise ValidationError(errors)
+    numbers = {s.number for s in stages}
+    stranded = list(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES)
+        .exclude(stage__in=numbers)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+    if stranded:
+        raise ValidationError(
+            _("Open escalations stand at a stage this would remove: %(references)s.")
+            % {"references": ", ".join(stranded)}
+        )
     switched = [s.number for s in stages if s.was_formal is not None and s.is_formal != s.was_formal]
     if switched:
-        standing = sorted(
-            set(
-                Escalation.objects.filter(
-                    partnership=partnership, status__in=OPEN_STATUSES, stage__in=switched
-                ).values_list("stage", flat=True)
-            )
+        standing = list(
+            Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage__in=switched)
+            .order_by("stage", "reference")
+            .values_list("stage", "reference")
         )
         if standing:
             raise ValidationError(
                 _(
                     "Open escalations stand at stage %(stages)s: whether it is formal cannot change "
-                    "until they have moved on or closed."
+                    "until they have moved on or closed (%(references)s)."
                 )
-                % {"stages": ", ".join(map(str, standing))}
+                % {
+                    "stages": ", ".join(str(n) for n in sorted({n for n, _r in standing})),
+                    "references": ", ".join(r for _n, r in standing),
+                }
             )
 
 
@@ -276,6 +272,12 @@ def _next_reference(partnership: Partnership) -> str:
 
 def _blank(value: str | None) -> bool:
     return not (value or "").strip()
+
+
+def _or_list(numbers: Sequence[int]) -> str:
+    """1, 2 or 3"""
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " " + _("or") + " " + words[-1]
 
 
 # --------------------------------------------------------------------------- raising
@@ -398,9 +400,9 @@ def escalation_validate_details(
     if details.family_aware and details.family_aware not in FamilyAware.values:
         fail("family_aware", _("Select whether the family knows of the challenge"))
 
-    top = _top_stage(partnership)
     if details.start_stage != 1:
-        from_review = details.origin in (Origin.CONFERENCE, Origin.CARE_REVIEW)
+        from_review = details.origin in IRU_ORIGINS
+        starts = ladder_of(partnership).conference_chair_starts()
         if not (user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR) and from_review):
             fail(
                 "start_stage",
@@ -408,13 +410,15 @@ def escalation_validate_details(
                     "Only a conference chair or IRO raising from a conference or review can start above stage 1"
                 ),
             )
-        elif details.start_stage not in (2, 3) or details.start_stage >= top:
-            fail("start_stage", _("A conference chair or IRO can start at stage 2 or 3"))
+        elif details.start_stage not in starts:
+            fail(
+                "start_stage",
+                _("A conference chair or IRO can start at stage %(stages)s")
+                % {"stages": _or_list([1, *starts])},
+            )
         elif _blank(details.start_stage_reason):
             fail("start_stage_reason", _("Enter why this starts above stage 1"))
-    if details.origin in (Origin.CONFERENCE, Origin.CARE_REVIEW) and not user_has_role(
-        actor, partnership.pk, Role.CONFERENCE_CHAIR
-    ):
+    if details.origin in IRU_ORIGINS and not user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR):
         fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
 
     if errors:
@@ -487,6 +491,10 @@ def escalation_raise(
             area_of_disagreement=found["area"],
             reflection=details.reflection.strip(),
             raised_at=now,
+            # A conference chair or IRO starting at a formal stage (where the ladder allows
+            # it) escalates formally at once, for the reason they gave for starting there.
+            formal_at=now if start.is_formal else None,
+            formal_reason=details.start_stage_reason.strip() if start.is_formal else "",
             stage_started_on=today(),
             # Written with the row rather than after it: a second write of a new
             # escalation costs PostgreSQL every one of its indexes again.
@@ -663,7 +671,7 @@ def escalation_escalate(
         if errors:
             raise ValidationError(errors)
         target = _stage(partnership, target_number)
-        if target_number >= 2 and not manager_consulted(escalation):
+        if target_number > 1 and not manager_consulted(escalation):
             raise RuleViolation(
                 {
                     "reason": _(
@@ -673,7 +681,10 @@ def escalation_escalate(
                 },
                 code="consult_first",
             )
-        if target.is_formal:
+        # Rule 3 is for entering the formal part of the ladder; a move between formal
+        # stages (several at the top) needs only its reason.
+        entering_formal = target.is_formal and escalation.formal_at is None
+        if entering_formal:
             formal_errors = {}
             if _blank(efforts_to_resolve):
                 formal_errors["efforts_to_resolve"] = _(
@@ -691,7 +702,7 @@ def escalation_escalate(
         escalation.stage_started_on = period.started_on
         escalation.due_date = period.due_date
         fields = ["stage", "highest_stage", "stage_started_on", "due_date"]
-        if target.is_formal:
+        if entering_formal:
             escalation.formal_at = clock.now()
             escalation.formal_reason = reason.strip()
             escalation.efforts_to_resolve = efforts_to_resolve.strip()

@@ -24,6 +24,7 @@ from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, Refused, R
 from accord.core.middleware import pending_post
 from accord.core.navigation import CASEWORK_ROLES
 from accord.partnership.models import Role
+from accord.partnership.protocol import ladder_of
 
 from . import forms as f
 from . import selectors, services
@@ -104,6 +105,7 @@ def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
     kwargs: dict[str, Any] = {}
     if form_class is f.KindForm:
         kwargs["is_chair"] = Role.CONFERENCE_CHAIR in request.roles
+        kwargs["ladder"] = ladder_of(draft.partnership)
     if form_class is f.WithForm:
         kwargs.update(partnership=draft.partnership, user=request.user)
     if form_class is f.OutcomeWantedForm:

@@ -30,7 +30,8 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from accord.partnership.models import Role, RoleAssignment, User
+from accord.partnership.models import Role, RoleAssignment, User, WorkedBy
+from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, TIER_ROLES, sees_from_sql
 
 from .models import Escalation, PdgAction, Visibility, VisibilityChange, VisibilityCount
 
@@ -64,6 +65,16 @@ def _tables() -> dict[str, str]:
     }
 
 
+def _in(roles) -> str:
+    return ", ".join(f"'{r}'" for r in sorted(roles))
+
+
+_MANAGER = next(iter(TIER_ROLES[WorkedBy.MANAGERS]))
+_SENIOR = next(iter(TIER_ROLES[WorkedBy.SENIOR_LEADERS]))
+# The first stage that involves each tier, read from the escalation's own ladder.
+_MANAGERS_FROM = sees_from_sql(WorkedBy.MANAGERS, "e.partnership_id")
+_SENIORS_FROM = sees_from_sql(WorkedBy.SENIOR_LEADERS, "e.partnership_id")
+
 # Each part of rule 7, read from the escalation (alias ``e``): the viewer it lets in, the
 # joins it needs and its condition.
 _ARMS: tuple[tuple[str, str, str], ...] = (
@@ -71,25 +82,25 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
     ("e.raised_by_id", "", "1 = 1"),
     ("e.with_practitioner_id", "", "e.with_practitioner_id IS NOT NULL"),
     ("r.line_manager_id", "JOIN {user} r ON r.id = e.raised_by_id", "r.line_manager_id IS NOT NULL"),
-    # A manager of a party's agency: from stage 2; before, if they line-manage the named
-    # practitioner, or if the escalation is with their agency and names nobody. A senior
-    # leader of a party's agency: from stage 3. (One part, read from the partnership's few
-    # role holders rather than from everyone in the two agencies.)
+    # A manager of a party's agency: from the first stage managers work; before, if they
+    # line-manage the named practitioner, or if the escalation is with their agency and
+    # names nobody. A senior leader of a party's agency: from the first stage senior
+    # leaders work. (One part, read from the partnership's few role holders rather than
+    # from everyone in the two agencies.)
     (
         "m.id",
         "JOIN {role} mr ON mr.partnership_id = e.partnership_id "
-        f"AND mr.role IN ('{Role.MANAGER.value}', '{Role.SENIOR_LEADER.value}') "
+        f"AND mr.role IN ({_in(LEADER_ROLES)}) "
         "JOIN {user} m ON m.id = mr.user_id AND m.agency_id IN (e.raising_agency_id, e.with_agency_id) "
         "LEFT JOIN {user} w ON w.id = e.with_practitioner_id",
-        f"((mr.role = '{Role.MANAGER.value}' AND (e.highest_stage >= 2 OR w.line_manager_id = m.id "
+        f"((mr.role = '{_MANAGER}' AND (e.highest_stage >= {_MANAGERS_FROM} OR w.line_manager_id = m.id "
         "OR (e.with_practitioner_id IS NULL AND e.with_agency_id = m.agency_id))) "
-        f"OR (mr.role = '{Role.SENIOR_LEADER.value}' AND e.highest_stage >= 3))",
+        f"OR (mr.role = '{_SENIOR}' AND e.highest_stage >= {_SENIORS_FROM}))",
     ),
-    # The PDG, once formal.
+    # The formal body, once formal.
     (
         "p.user_id",
-        "JOIN {role} p ON p.partnership_id = e.partnership_id "
-        f"AND p.role IN ('{Role.PDG_MEMBER.value}', '{Role.PDG_CHAIR.value}')",
+        f"JOIN {{role}} p ON p.partnership_id = e.partnership_id AND p.role IN ({_in(FORMAL_BODY_ROLES)})",
         "e.formal_at IS NOT NULL",
     ),
     # The assigned facilitator.

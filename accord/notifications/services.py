@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accord.core import clock
 from accord.partnership.calendar import calendar_for
-from accord.partnership.models import Partnership, Role, StageOwner, User
+from accord.partnership.models import Partnership, Role, User, WorkedBy
+from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES
 
 from .models import EmailState, Kind, Notification
 
@@ -31,8 +32,8 @@ REMINDER_BATCH = 500  # notifications checked and inserted per query
 # ------------------------------------------------------------------ recipients
 
 
-LEADING_ROLES = (Role.MANAGER, Role.SENIOR_LEADER, Role.PDG_MEMBER, Role.PDG_CHAIR)
-PDG_ROLES = (Role.PDG_MEMBER, Role.PDG_CHAIR)
+LEADING_ROLES = tuple(sorted(LEADER_ROLES | FORMAL_BODY_ROLES))
+PDG_ROLES = tuple(sorted(FORMAL_BODY_ROLES))
 
 
 class Directory:
@@ -54,9 +55,9 @@ class Directory:
             from accord.partnership.models import Stage
 
             self._stage_owners = dict(
-                Stage.objects.filter(partnership_id=self.partnership_id).values_list("number", "owner")
+                Stage.objects.filter(partnership_id=self.partnership_id).values_list("number", "worked_by")
             )
-        return self._stage_owners.get(number, StageOwner.PRACTITIONERS)
+        return self._stage_owners.get(number, WorkedBy.PRACTITIONERS)
 
     def holders(self, role: str, agency_ids: Iterable[int] = ()) -> list[User]:
         """Active holders of ``role`` in the partnership: in these agencies, or anywhere for the PDG."""
@@ -106,13 +107,13 @@ def stage_owners(
     directory = _directory(escalation, directory)
     owner = directory.stage_owner(stage_number or escalation.stage)
     agencies = [escalation.raising_agency_id, escalation.with_agency_id]
-    if owner == StageOwner.PRACTITIONERS:
+    if owner == WorkedBy.PRACTITIONERS:
         return parties(escalation, directory)
-    if owner == StageOwner.MANAGERS:
+    if owner == WorkedBy.MANAGERS:
         return directory.holders(Role.MANAGER, agencies)
-    if owner == StageOwner.SENIOR_LEADERS:
+    if owner == WorkedBy.SENIOR_LEADERS:
         return directory.holders(Role.SENIOR_LEADER, agencies)
-    return directory.holders(Role.PDG_MEMBER) + directory.holders(Role.PDG_CHAIR)
+    return [u for role in PDG_ROLES for u in directory.holders(role)]
 
 
 def _unique(users: Iterable[User], *, exclude: User | None = None) -> list[User]:

@@ -141,7 +141,7 @@ class LadderFormSet(BaseInlineFormSet):
             ProposedStage(
                 number=f.cleaned_data["number"],
                 is_formal=bool(f.cleaned_data.get("is_formal")),
-                owner=f.cleaned_data["owner"],
+                worked_by=f.cleaned_data["worked_by"],
                 was_number=f.initial.get("number") if f.instance.pk else None,
                 was_formal=bool(f.initial.get("is_formal")) if f.instance.pk else None,
             )
@@ -183,9 +183,14 @@ class PartnershipAdmin(ScopedAdmin):
         return False
 
     def save_related(self, request, form, formsets, change):
-        """A new bank-holiday calendar or ladder moves the open stages' due dates with it."""
-        super().save_related(request, form, formsets, change)
+        """A new bank-holiday calendar or ladder moves the open stages' due dates with it,
+        and a change to who works a stage recounts who sees the escalations past it."""
+        from accord.escalations.protocol import ladder_firsts, recount_after_ladder_change
         from accord.escalations.services import escalations_recompute_due_dates
+
+        was_first = ladder_firsts(form.instance)
+        super().save_related(request, form, formsets, change)
+        recount_after_ladder_change(form.instance, was_first)
 
         stages_changed = any(fs.has_changed() for fs in formsets if fs.model is Stage)
         if stages_changed or {"holiday_country", "holiday_subdivision"} & set(form.changed_data):

@@ -5,15 +5,7 @@ Everything here is data loaded into a partnership; any partnership can change it
 
 from __future__ import annotations
 
-from .models import AgencyKind, StageOwner
-
-LADDER = [
-    # number, name, owner, routine working days, urgent working days, formal
-    (1, "Practitioners", StageOwner.PRACTITIONERS, 5, 1, False),
-    (2, "Line management", StageOwner.MANAGERS, 5, 1, False),
-    (3, "Senior leaders", StageOwner.SENIOR_LEADERS, 10, 1, False),
-    (4, "Formal: Practice Development Group", StageOwner.PDG, 20, 1, True),
-]
+from .models import AgencyKind
 
 AREAS_OF_DISAGREEMENT = [
     ("levels-of-risk", "Levels of risk, need or threshold"),
@@ -56,21 +48,11 @@ DEVON_AGENCIES = [
 
 
 def install_defaults(partnership) -> None:
-    """Give a partnership Devon's ladder and taxonomies where it has none."""
-    from .models import AreaOfDisagreement, PracticeTheme, Stage
+    """Give a partnership Devon's ladder (the default preset) and taxonomies."""
+    from .models import AreaOfDisagreement, PracticeTheme
+    from .protocol import DEFAULT_PRESET, install_ladder, preset
 
-    for number, name, owner, routine, urgent, formal in LADDER:
-        Stage.objects.update_or_create(
-            partnership=partnership,
-            number=number,
-            defaults={
-                "name": name,
-                "owner": owner,
-                "routine_working_days": routine,
-                "urgent_working_days": urgent,
-                "is_formal": formal,
-            },
-        )
+    install_ladder(partnership, preset(DEFAULT_PRESET))
     for position, (code, label) in enumerate(AREAS_OF_DISAGREEMENT):
         AreaOfDisagreement.objects.update_or_create(
             partnership=partnership, code=code, defaults={"label": label, "position": position}

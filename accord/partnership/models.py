@@ -10,6 +10,23 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class WorkedBy(models.TextChoices):
+    """Who works a stage of the ladder (``accord.partnership.protocol`` says what follows)."""
+
+    PRACTITIONERS = "practitioners", _("Practitioners")
+    MANAGERS = "managers", _("Managers and safeguarding leads")
+    SENIOR_LEADERS = "senior_leaders", _("Senior leaders")
+    FORMAL_BODY = "formal_body", _("The formal body (for example the Practice Development Group)")
+
+
+class FormalBodyAuthority(models.TextChoices):
+    FACILITATES = "facilitates", _("Facilitates: it never records the outcome; the agencies decide")
+    DIRECTS_NEXT_STEPS = (
+        "directs_next_steps",
+        _("Directs next steps: it may record the outcome at a stage it works"),
+    )
+
+
 class Partnership(models.Model):
     """A local safeguarding children partnership hosted in this deployment."""
 
@@ -56,12 +73,33 @@ class Partnership(models.Model):
         default=6 * 365,
         validators=[MinValueValidator(30)],
     )
+    formal_body_name = models.CharField(
+        _("name of the formal body"),
+        max_length=100,
+        default="Practice Development Group",
+        help_text=_("Who receives formal escalations: a practice development group, a panel, a chair."),
+    )
+    formal_body_authority = models.CharField(
+        _("authority of the formal body"),
+        max_length=20,
+        choices=FormalBodyAuthority.choices,
+        default=FormalBodyAuthority.FACILITATES,
+    )
+    protocol_source = models.CharField(
+        _("the published procedure the ladder follows"), max_length=300, blank=True
+    )
     agencies = models.ManyToManyField(
         "Agency", through="PartnershipAgency", related_name="partnerships", blank=True
     )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(formal_body_authority__in=FormalBodyAuthority.values),
+                name="partnership_authority_valid",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -114,13 +152,6 @@ class PartnershipAgency(models.Model):
         return f"{self.agency} in {self.partnership}"
 
 
-class StageOwner(models.TextChoices):
-    PRACTITIONERS = "practitioners", _("Practitioners")
-    MANAGERS = "managers", _("Managers and safeguarding leads")
-    SENIOR_LEADERS = "senior_leaders", _("Senior leaders")
-    PDG = "pdg", _("Practice Development Group")
-
-
 class Stage(models.Model):
     """One rung of a partnership's ladder, with its working-day timescales."""
 
@@ -129,7 +160,7 @@ class Stage(models.Model):
         _("stage"), validators=[MinValueValidator(1), MaxValueValidator(9)]
     )
     name = models.CharField(_("name"), max_length=100)
-    owner = models.CharField(_("who works it"), max_length=20, choices=StageOwner.choices)
+    worked_by = models.CharField(_("who works it"), max_length=20, choices=WorkedBy.choices)
     routine_working_days = models.PositiveSmallIntegerField(
         _("working days to resolve (routine)"), validators=[MinValueValidator(1)]
     )
@@ -137,7 +168,15 @@ class Stage(models.Model):
         _("working days to resolve (urgent)"), validators=[MinValueValidator(1)]
     )
     is_formal = models.BooleanField(
-        _("formal (goes to the PDG)"), default=False, help_text=_("Only the top stage is formal.")
+        _("formal"),
+        default=False,
+        help_text=_(
+            "Formal stages are the top ones: from the first, the formal body sees the escalation and "
+            "the evidence of efforts to resolve is required."
+        ),
+    )
+    conference_chair_may_start = models.BooleanField(
+        _("a conference chair or IRO may start here"), default=False
     )
     description = models.TextField(_("description"), blank=True)
 
@@ -145,7 +184,7 @@ class Stage(models.Model):
         ordering = ["partnership", "number"]
         constraints = [
             models.UniqueConstraint(fields=["partnership", "number"], name="stage_number_unique"),
-            models.CheckConstraint(condition=Q(owner__in=StageOwner.values), name="stage_owner_valid"),
+            models.CheckConstraint(condition=Q(worked_by__in=WorkedBy.values), name="stage_worked_by_valid"),
         ]
 
     def __str__(self) -> str:

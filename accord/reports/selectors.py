@@ -26,6 +26,7 @@ from accord.escalations.models import (
     Status,
 )
 from accord.partnership.models import Partnership
+from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
 
 from . import tallies
@@ -293,15 +294,18 @@ def low_challenge(
 def trend(
     partnership: Partnership, period: Period, buckets: list[dict[str, dict[str, int]]] | None = None
 ) -> list[dict[str, Any]]:
-    """Raised, reached the PDG and resolved, for this period and the four before it, oldest first."""
+    """Raised, reached the formal stages and resolved, for this period and the four before it, oldest first."""
     if buckets is None:
         buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
+    formal_from = ladder_of(partnership).formal_from or 0
     return [
         {
             "start": p.start,
             "end": p.end,
             "raised": b.get("total", {}).get("all", 0),
-            "formal": sum(n for stage, n in b.get("stage", {}).items() if int(stage) >= 4),
+            "formal": sum(
+                n for stage, n in b.get("stage", {}).items() if formal_from and int(stage) >= formal_from
+            ),
             "resolved": b.get("status", {}).get(Status.RESOLVED, 0),
         }
         for p, b in reversed(list(zip(_periods(period), buckets, strict=True)))

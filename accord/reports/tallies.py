@@ -23,9 +23,10 @@ from django.db.models import CharField, Count, F, Sum, Value
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
+from accord.escalations.models import IRU_ORIGINS
+
 from .models import DailyTally
 
-IRU_ORIGINS = ("conference", "care_review")
 DIMENSIONS = (
     "total",
     "kind",

@@ -7,13 +7,16 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    # Counted by the same statements that keep the tables afterwards, so that a database
-    # already holding escalations starts exact (rebuild_visibility --check confirms it).
-    # Those statements are today's code: a later migration that changes the table's
-    # columns must move this recount after its own change, as this one did from 0013.
-    from accord.escalations import visibility
-
-    visibility.rebuild()
+    # Each pair takes its escalation's date here; the recount by today's rule 7 (which
+    # reads the ladder's columns as they are now) runs once every table it reads has its
+    # present shape, in 0016.
+    Visibility = apps.get_model("escalations", "Visibility")
+    Escalation = apps.get_model("escalations", "Escalation")
+    Visibility.objects.update(
+        raised_at=models.Subquery(
+            Escalation.objects.filter(pk=models.OuterRef("escalation_id")).values("raised_at")[:1]
+        )
+    )
 
 
 class Migration(migrations.Migration):

@@ -665,8 +665,9 @@ def test_a_refusal_under_rule_4_says_why_on_the_page_and_in_the_api(world, clien
 def test_the_ladder_rule_answers_for_any_caller(world):
     """The settings page is one caller of the ladder's rule; the rule itself is here."""
     P = services.ProposedStage
+    tiers = {1: "practitioners", 2: "managers", 3: "senior_leaders", 4: "formal_body"}
     now = [
-        P(number=n, is_formal=n == 4, owner="pdg" if n == 4 else "managers", was_number=n, was_formal=n == 4)
+        P(number=n, is_formal=n == 4, worked_by=tiers[n], was_number=n, was_formal=n == 4)
         for n in (1, 2, 3, 4)
     ]
     services.ladder_validate(partnership=world.partnership, stages=now)  # as it is: fine
@@ -674,33 +675,52 @@ def test_the_ladder_rule_answers_for_any_caller(world):
         partnership=world.partnership,
         stages=[
             *now[:3],
-            P(number=4, is_formal=False, owner="senior_leaders", was_number=4, was_formal=True),
-            P(number=5, is_formal=True, owner="pdg"),
+            P(number=4, is_formal=False, worked_by="senior_leaders", was_number=4, was_formal=True),
+            P(number=5, is_formal=True, worked_by="formal_body"),
         ],
     )
-    refused = [
-        [now[0], now[1], now[3]],  # a gap
-        [P(number=1, is_formal=True, owner="pdg")],  # one stage
-        [
-            *now[:3],
-            P(number=4, is_formal=True, owner="managers", was_number=4, was_formal=True),
-        ],  # not the PDG
-        [
-            P(number=2, is_formal=False, owner="managers", was_number=1, was_formal=False),
-            P(number=1, is_formal=False, owner="managers", was_number=2, was_formal=False),
+    services.ladder_validate(  # several formal stages at the top (Croydon's shape)
+        partnership=world.partnership,
+        stages=[
+            *now[:2],
+            P(number=3, is_formal=True, worked_by="senior_leaders", was_number=3, was_formal=False),
+            P(number=4, is_formal=True, worked_by="senior_leaders", was_number=4, was_formal=True),
+            P(number=5, is_formal=True, worked_by="formal_body"),
+        ],
+    )
+    refused = {
+        "gap": [now[0], now[1], now[3]],
+        "one stage": [P(number=1, is_formal=True, worked_by="formal_body")],
+        "nothing formal": [*now[:3], P(number=4, is_formal=False, worked_by="formal_body", was_number=4)],
+        "formal not at the top": [
+            now[0],
+            P(number=2, is_formal=True, worked_by="managers"),
+            P(number=3, is_formal=False, worked_by="senior_leaders"),
+            now[3],
+        ],
+        "more junior above": [now[0], now[2], P(number=3, is_formal=False, worked_by="managers"), now[3]],
+        "stage 1 not practitioners'": [P(number=1, is_formal=False, worked_by="managers"), *now[1:]],
+        "renumbered": [
+            P(number=2, is_formal=False, worked_by="practitioners", was_number=1, was_formal=False),
+            P(number=1, is_formal=False, worked_by="practitioners", was_number=2, was_formal=False),
             *now[2:],
         ],
-    ]
-    for stages in refused:
+    }
+    for case, stages in refused.items():
         with pytest.raises(ValidationError):
             services.ladder_validate(partnership=world.partnership, stages=stages)
-    world.formal()  # now an escalation stands at the formal stage 4
-    with pytest.raises(ValidationError, match="Open escalations stand at stage 4"):
+            pytest.fail(case)
+    formal = world.formal()  # now an escalation stands at the formal stage 4
+    with pytest.raises(ValidationError, match=f"Open escalations stand at stage 4.*{formal.reference}"):
         services.ladder_validate(
             partnership=world.partnership,
             stages=[
                 *now[:3],
-                P(number=4, is_formal=False, owner="senior_leaders", was_number=4, was_formal=True),
-                P(number=5, is_formal=True, owner="pdg"),
+                P(number=4, is_formal=False, worked_by="senior_leaders", was_number=4, was_formal=True),
+                P(number=5, is_formal=True, worked_by="formal_body"),
             ],
         )
+    with pytest.raises(ValidationError, match=f"would remove: {formal.reference}"):
+        services.ladder_validate(partnership=world.partnership, stages=now[:3][:2] + [
+            P(number=3, is_formal=True, worked_by="formal_body", was_number=3, was_formal=False)
+        ])  # fmt: skip

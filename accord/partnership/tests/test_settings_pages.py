@@ -197,9 +197,9 @@ def test_someone_who_works_only_in_another_partnership_is_not_the_business_units
     ("change", "message"),
     [
         ({"number": {"2": "5"}}, "no gaps"),
-        ({"is_formal": {"2": "on"}}, "only the top stage"),
-        ({"is_formal": {"top": ""}}, "only the top stage"),
-        ({"owner": {"top": "managers"}}, "Practice Development Group"),
+        ({"is_formal": {"2": "on"}}, "Formal stages are the top ones"),
+        ({"is_formal": {"top": ""}}, "Mark at least the top stage as formal"),
+        ({"worked_by": {"top": "managers"}}, "more senior ones"),
     ],
 )
 def test_the_ladder_stays_one_accord_can_run(client, world, change, message):
@@ -216,12 +216,12 @@ def test_the_ladder_stays_one_accord_can_run(client, world, change, message):
             else:
                 data.pop(f"stages-{i}-{field}", None)
     before = list(
-        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "owner")
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "worked_by")
     )
     response = client.post(url, data)
     assert response.status_code == 200 and message in response.content.decode()
     after = list(
-        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "owner")
+        Stage.objects.filter(partnership=world.partnership).values_list("number", "is_formal", "worked_by")
     )
     assert after == before  # nothing saved
 
@@ -266,12 +266,13 @@ def test_a_stage_keeps_its_number_and_one_escalations_stand_at_keeps_its_formali
     moved = dict(data)
     n = int(moved["stages-TOTAL_FORMS"][0])
     moved.pop(f"stages-{rows[top]}-is_formal")
+    moved[f"stages-{rows[top]}-worked_by"] = ["senior_leaders"]
     moved.update(
         {
             "stages-TOTAL_FORMS": [str(n + 1)],
             f"stages-{n}-number": [str(int(top) + 1)],
             f"stages-{n}-name": ["A new top"],
-            f"stages-{n}-owner": ["pdg"],
+            f"stages-{n}-worked_by": ["formal_body"],
             f"stages-{n}-routine_working_days": ["10"],
             f"stages-{n}-urgent_working_days": ["1"],
             f"stages-{n}-is_formal": ["on"],

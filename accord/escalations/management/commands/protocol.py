@@ -1,0 +1,73 @@
+"""manage.py protocol export --partnership SLUG
+manage.py protocol import --partnership SLUG FILE [--dry-run]"""
+
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accord.escalations.protocol import protocol_apply
+from accord.partnership.models import Partnership
+from accord.partnership.protocol import document_of
+
+
+def _partnership(slug: str) -> Partnership:
+    found = Partnership.objects.filter(slug=slug).first()
+    if found is None:
+        raise CommandError(f"No partnership has the short name {slug!r}.")
+    return found
+
+
+def read_document(path: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{path} is not JSON: {error.msg} (line {error.lineno}).") from None
+
+
+def refusal(error: ValidationError) -> CommandError:
+    return CommandError("The protocol was not applied:\n" + "\n".join(f"- {m}" for m in error.messages))
+
+
+class Command(BaseCommand):
+    help = "Export a partnership's protocol (its ladder and formal body) as JSON, or import one."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export", help="Print the partnership's protocol as JSON.")
+        export.add_argument("--partnership", required=True)
+        load = sub.add_parser("import", help="Check a protocol document and apply it.")
+        load.add_argument("--partnership", required=True)
+        load.add_argument("file")
+        load.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check it and list the open escalations whose due dates would move; change nothing.",
+        )
+
+    def handle(self, *args, action: str, partnership: str, **options):
+        found = _partnership(partnership)
+        if action == "export":
+            self.stdout.write(json.dumps(document_of(found), indent=2, ensure_ascii=False))
+            return
+        document = read_document(options["file"])
+        try:
+            change = protocol_apply(
+                actor=None, partnership=found, document=document, dry_run=options["dry_run"]
+            )
+        except ValidationError as error:
+            raise refusal(error) from None
+        verb = "would move" if options["dry_run"] else "moved"
+        self.stdout.write(
+            (
+                "The protocol can be applied."
+                if options["dry_run"]
+                else f"Applied the protocol to {found.name}."
+            )
+            + f" Due dates {verb}: {len(change.moved)}."
+        )
+        for m in change.moved:
+            self.stdout.write(f"  {m.reference} (stage {m.stage}): {m.was} -> {m.becomes}")

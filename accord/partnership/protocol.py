@@ -1,0 +1,421 @@
+"""A partnership's protocol as data, and the one statement of who works and sees each stage.
+
+The ladder is a list of stages, each worked by one tier of people (``WorkedBy``):
+practitioners, managers and safeguarding leads, senior leaders, or the formal body (Devon's
+Practice Development Group, another partnership's panel or independent chair). Any number
+of stages at the top may be formal; from the first formal stage on, the formal body sees
+the escalation and rule 3's evidence is required to enter it. The formal body either
+facilitates (Devon: it never records the outcome, rule 4) or directs next steps (it may
+record the outcome at a stage it works).
+
+Everything else asks this module, never a stage number or a role name of its own:
+
+- ``TIER_ROLES`` says which roles belong to which tier;
+- ``Ladder.sees_from(tier)`` is the first stage that involves a tier: a party agency's
+  managers and senior leaders see an escalation once it has reached the first stage their
+  tier works (rule 7's "at a stage that involves them"), and keep seeing it after;
+- ``Ladder.formal_from`` is the first formal stage (the formal body sees from there);
+- ``Ladder.worked_by(number)`` is who works a stage, which is who is told it has reached
+  them and whose "awaiting you" list it joins;
+- ``Ladder.decides_at(number)``: whether the formal body may record the outcome there.
+
+The rule 7 filter, its predicates, the visibility table's SQL, notifications, "my work",
+the raising pages and the reports all read these.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import FormalBodyAuthority, Role, WorkedBy
+
+# The tiers of people who work stages, lowest first, and the roles that belong to each.
+TIERS = (WorkedBy.PRACTITIONERS, WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS, WorkedBy.FORMAL_BODY)
+TIER_ROLES: dict[str, frozenset[str]] = {
+    WorkedBy.PRACTITIONERS: frozenset({Role.PRACTITIONER}),
+    WorkedBy.MANAGERS: frozenset({Role.MANAGER}),
+    WorkedBy.SENIOR_LEADERS: frozenset({Role.SENIOR_LEADER}),
+    WorkedBy.FORMAL_BODY: frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR}),
+}
+# The agencies' own leaders: those who may record a case's resolution (rule 4).
+LEADER_ROLES = TIER_ROLES[WorkedBy.MANAGERS] | TIER_ROLES[WorkedBy.SENIOR_LEADERS]
+FORMAL_BODY_ROLES = TIER_ROLES[WorkedBy.FORMAL_BODY]
+# Who may raise an escalation.
+RAISING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR})
+# The tier of a leader role, for the rules that depend on it.
+ROLE_TIER = {role: tier for tier, roles in TIER_ROLES.items() for role in roles}
+
+
+@dataclass(frozen=True)
+class StageRule:
+    number: int
+    name: str
+    worked_by: str
+    formal: bool
+    routine_working_days: int
+    urgent_working_days: int
+    conference_chair_may_start: bool = False
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A partnership's ladder and formal body, read once (``ladder_of``)."""
+
+    stages: tuple[StageRule, ...]
+    formal_body_name: str = "Practice Development Group"
+    authority: str = FormalBodyAuthority.FACILITATES
+
+    @property
+    def numbers(self) -> list[int]:
+        return [s.number for s in self.stages]
+
+    @property
+    def top(self) -> int:
+        return max(self.numbers, default=1)
+
+    def stage(self, number: int) -> StageRule | None:
+        return next((s for s in self.stages if s.number == number), None)
+
+    def worked_by(self, number: int) -> str:
+        found = self.stage(number)
+        return found.worked_by if found else WorkedBy.PRACTITIONERS
+
+    def stages_worked_by(self, tier: str) -> list[int]:
+        return [s.number for s in self.stages if s.worked_by == tier]
+
+    def sees_from(self, tier: str) -> int | None:
+        """The first stage that involves this tier (None: no stage does)."""
+        if tier == WorkedBy.FORMAL_BODY:
+            return self.formal_from
+        worked = self.stages_worked_by(tier)
+        return min(worked) if worked else None
+
+    @property
+    def formal_from(self) -> int | None:
+        formal = [s.number for s in self.stages if s.formal]
+        return min(formal) if formal else None
+
+    def is_formal(self, number: int) -> bool:
+        found = self.stage(number)
+        return bool(found and found.formal)
+
+    @property
+    def formal_body_directs(self) -> bool:
+        return self.authority == FormalBodyAuthority.DIRECTS_NEXT_STEPS
+
+    def decides_at(self, number: int) -> bool:
+        """Whether the formal body may record the outcome at this stage: only where the
+        protocol gives it the authority to direct next steps, and at a stage it works."""
+        return self.formal_body_directs and self.worked_by(number) == WorkedBy.FORMAL_BODY
+
+    def conference_chair_starts(self) -> list[int]:
+        """The stages above 1 a conference chair or IRO may start at."""
+        return [s.number for s in self.stages if s.conference_chair_may_start and s.number > 1]
+
+    def tiers_seeing_at(self, highest_stage: int) -> set[str]:
+        return {t for t in TIERS if (n := self.sees_from(t)) is not None and highest_stage >= n}
+
+
+def ladder_of(partnership) -> Ladder:
+    """The partnership's ladder, read once for the partnership object it is asked of."""
+    cached = getattr(partnership, "_accord_ladder", None)
+    if cached is None:
+        from .models import Stage
+
+        rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
+        cached = Ladder(
+            stages=tuple(
+                StageRule(
+                    number=s.number,
+                    name=s.name,
+                    worked_by=s.worked_by,
+                    formal=s.is_formal,
+                    routine_working_days=s.routine_working_days,
+                    urgent_working_days=s.urgent_working_days,
+                    conference_chair_may_start=s.conference_chair_may_start,
+                )
+                for s in rows
+            ),
+            formal_body_name=partnership.formal_body_name,
+            authority=partnership.formal_body_authority,
+        )
+        partnership._accord_ladder = cached
+    return cached
+
+
+def forget_ladder(partnership) -> None:
+    partnership.__dict__.pop("_accord_ladder", None)
+
+
+# ------------------------------------------------------------------ a ladder Accord can run
+
+
+@dataclass(frozen=True)
+class ProposedStage:
+    """A stage as a change to the ladder would leave it: ``was_number`` and ``was_formal``
+    are what it is now (``None`` for a stage being added)."""
+
+    number: int
+    is_formal: bool
+    worked_by: str
+    was_number: int | None = None
+    was_formal: bool | None = None
+
+
+def ladder_shape_errors(stages: list[ProposedStage]) -> list[str]:
+    """What makes a ladder one Accord cannot run, in words for the business unit (none if
+    it can): stages numbered 1, 2, 3 … with no gap, at least two; the first worked by
+    practitioners and informal; each stage worked by the same tier as the one below it or a
+    higher one; at least one formal stage, the formal stages contiguous at the top; the
+    formal body working formal stages only."""
+    numbers = sorted(s.number for s in stages)
+    if numbers != list(range(1, len(numbers) + 1)):
+        return [str(_("Number the stages 1, 2, 3 and so on, with no gaps."))]
+    if len(numbers) < 2:
+        return [str(_("A ladder needs at least two stages."))]
+    errors = []
+    ordered = sorted(stages, key=lambda s: s.number)
+    if any(s.worked_by not in TIERS for s in ordered):
+        errors.append(str(_("Choose who works each stage.")))
+        return errors
+    first = ordered[0]
+    if first.worked_by != WorkedBy.PRACTITIONERS or first.is_formal:
+        errors.append(str(_("Stage 1 is the practitioners' own, and informal.")))
+    rank = [TIERS.index(s.worked_by) for s in ordered]
+    if rank != sorted(rank):
+        errors.append(
+            str(_("Each stage is worked by the same people as the stage below it, or more senior ones."))
+        )
+    formal = [s.number for s in ordered if s.is_formal]
+    if not formal:
+        errors.append(str(_("Mark at least the top stage as formal.")))
+    elif formal != list(range(formal[0], numbers[-1] + 1)):
+        errors.append(str(_("Formal stages are the top ones: every stage above a formal stage is formal.")))
+    body = [s.number for s in ordered if s.worked_by == WorkedBy.FORMAL_BODY and not s.is_formal]
+    if body:
+        errors.append(
+            str(_("The formal body works formal stages only (stage %(stages)s is not formal)."))
+            % {"stages": ", ".join(map(str, body))}
+        )
+    return errors
+
+
+# ------------------------------------------------------------------ in SQL
+
+
+def sees_from_sql(tier: str, partnership_column: str) -> str:
+    """The first stage involving ``tier`` in the partnership named by ``partnership_column``,
+    as a SQL scalar (NULL where no stage does, so that a comparison with it is never true).
+    Read from the ladder by the database itself, so a compiled rule 7 can never outlive a
+    change to the ladder."""
+    from .models import Stage
+
+    table = Stage._meta.db_table
+    if tier == WorkedBy.FORMAL_BODY:
+        condition = "s.is_formal"
+    else:
+        condition = f"s.worked_by = '{WorkedBy(tier).value}'"
+    return (
+        f'(SELECT MIN(s.number) FROM "{table}" s '  # noqa: S608 - no user input
+        f"WHERE s.partnership_id = {partnership_column} AND {condition})"
+    )
+
+
+# ------------------------------------------------------------------ presets and documents
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+DEFAULT_PRESET = "devon"
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.json"))
+
+
+def preset(name: str) -> dict[str, Any]:
+    path = PRESETS_DIR / f"{name}.json"
+    if name not in preset_names():
+        raise KeyError(name)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def tier_label(tier: str) -> str:
+    return str(WorkedBy(tier).label)
+
+
+TIER_HELP = _("Who works the stage: practitioners, managers, senior leaders or the formal body.")
+
+
+# The keys of a protocol document (``manage.py protocol export`` / ``import``; docs/protocol.md).
+STAGE_KEYS = (
+    "number",
+    "name",
+    "worked_by",
+    "formal",
+    "routine_working_days",
+    "urgent_working_days",
+    "conference_chair_may_start",
+)
+
+
+@dataclass(frozen=True)
+class ProtocolDocument:
+    """A protocol read from its JSON document and checked for shape."""
+
+    formal_body_name: str
+    authority: str
+    stages: tuple[StageRule, ...]
+    source: str = ""
+
+    def proposed(self) -> list[ProposedStage]:
+        return [
+            ProposedStage(number=s.number, is_formal=s.formal, worked_by=s.worked_by) for s in self.stages
+        ]
+
+
+def _whole(value: Any, *, minimum: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        return None
+    return value
+
+
+def parse_document(document: Any) -> ProtocolDocument:
+    """The protocol in ``document`` (parsed JSON), or ``ValidationError`` naming every
+    problem found (nothing is changed by reading one)."""
+    from django.core.exceptions import ValidationError
+
+    errors: list[str] = []
+    if not isinstance(document, dict):
+        raise ValidationError(_("The protocol must be a JSON object with formal_body and stages."))
+    body = document.get("formal_body")
+    if not isinstance(body, dict):
+        errors.append(str(_('Give "formal_body" as {"name": ..., "authority": ...}.')))
+        body = {}
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+        errors.append(str(_("Give the formal body a name of up to 100 characters.")))
+        name = ""
+    authority = body.get("authority")
+    if authority not in FormalBodyAuthority.values:
+        errors.append(
+            str(_('The formal body\'s authority is "facilitates" or "directs_next_steps", not %(value)r.'))
+            % {"value": authority}
+        )
+    rows = document.get("stages")
+    stages: list[StageRule] = []
+    if not isinstance(rows, list) or not rows:
+        errors.append(str(_('Give "stages" as a list of stages.')))
+        rows = []
+    for position, row in enumerate(rows, start=1):
+        where = str(_("Stage %(n)s")) % {
+            "n": row.get("number", position) if isinstance(row, dict) else position
+        }
+        if not isinstance(row, dict):
+            errors.append(f"{where}: " + str(_("each stage is a JSON object.")))
+            continue
+        unknown = sorted(set(row) - set(STAGE_KEYS))
+        if unknown:
+            errors.append(f"{where}: " + str(_("unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
+        number = _whole(row.get("number"), minimum=1)
+        routine = _whole(row.get("routine_working_days"), minimum=1)
+        urgent = _whole(row.get("urgent_working_days"), minimum=1)
+        stage_name = row.get("name")
+        problems = []
+        if number is None or number > 9:
+            problems.append(str(_("number is a whole number from 1 to 9")))
+        if not isinstance(stage_name, str) or not stage_name.strip() or len(stage_name.strip()) > 100:
+            problems.append(str(_("name is text of up to 100 characters")))
+        if row.get("worked_by") not in WorkedBy.values:
+            problems.append(str(_("worked_by is one of %(values)s")) % {"values": ", ".join(WorkedBy.values)})
+        if not isinstance(row.get("formal"), bool):
+            problems.append(str(_("formal is true or false")))
+        if routine is None or urgent is None or routine > 250 or urgent > 250:
+            problems.append(
+                str(_("routine_working_days and urgent_working_days are whole numbers from 1 to 250"))
+            )
+        if not isinstance(row.get("conference_chair_may_start", False), bool):
+            problems.append(str(_("conference_chair_may_start is true or false")))
+        if problems:
+            errors.append(f"{where}: " + "; ".join(problems) + ".")
+            continue
+        stages.append(
+            StageRule(
+                number=number,
+                name=stage_name.strip(),
+                worked_by=row["worked_by"],
+                formal=row["formal"],
+                routine_working_days=routine,
+                urgent_working_days=urgent,
+                conference_chair_may_start=row.get("conference_chair_may_start", False),
+            )
+        )
+    if not errors:
+        if len({s.number for s in stages}) != len(stages):
+            errors.append(str(_("Each stage has its own number.")))
+        else:
+            errors += ladder_shape_errors(
+                [ProposedStage(number=s.number, is_formal=s.formal, worked_by=s.worked_by) for s in stages]
+            )
+    if errors:
+        raise ValidationError(errors)
+    source = document.get("source", "")
+    return ProtocolDocument(
+        formal_body_name=name.strip(),
+        authority=authority,
+        stages=tuple(sorted(stages, key=lambda s: s.number)),
+        source=source.strip()[:300] if isinstance(source, str) else "",
+    )
+
+
+def document_of(partnership) -> dict[str, Any]:
+    """The partnership's protocol as a JSON-ready document (``protocol export``)."""
+    forget_ladder(partnership)
+    ladder = ladder_of(partnership)
+    return {
+        "source": partnership.protocol_source,
+        "formal_body": {"name": ladder.formal_body_name, "authority": ladder.authority},
+        "stages": [
+            {
+                "number": s.number,
+                "name": s.name,
+                "worked_by": s.worked_by,
+                "formal": s.formal,
+                "routine_working_days": s.routine_working_days,
+                "urgent_working_days": s.urgent_working_days,
+                "conference_chair_may_start": s.conference_chair_may_start,
+            }
+            for s in ladder.stages
+        ],
+    }
+
+
+def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> None:
+    """Writes a checked protocol onto the partnership: its formal body and its stages (by
+    number; stages above the new top are removed). The caller has checked that no open
+    escalation is stranded (``escalations.services.protocol_apply`` does, for a live one)."""
+    from .models import Stage
+
+    protocol = document if isinstance(document, ProtocolDocument) else parse_document(document)
+    partnership.formal_body_name = protocol.formal_body_name
+    partnership.formal_body_authority = protocol.authority
+    partnership.protocol_source = protocol.source
+    partnership.save(update_fields=["formal_body_name", "formal_body_authority", "protocol_source"])
+    for s in protocol.stages:
+        Stage.objects.update_or_create(
+            partnership=partnership,
+            number=s.number,
+            defaults={
+                "name": s.name,
+                "worked_by": s.worked_by,
+                "is_formal": s.formal,
+                "routine_working_days": s.routine_working_days,
+                "urgent_working_days": s.urgent_working_days,
+                "conference_chair_may_start": s.conference_chair_may_start,
+            },
+        )
+    Stage.objects.filter(partnership=partnership, number__gt=max(s.number for s in protocol.stages)).delete()
+    forget_ladder(partnership)
