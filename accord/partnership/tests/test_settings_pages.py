@@ -300,3 +300,20 @@ def test_the_people_list_filters_by_the_business_units_own_agencies_only(client,
     assert filtered.status_code == 200
     shown = {u.username for u in filtered.context["cl"].result_list}
     assert world.practitioner_health.username in shown and world.practitioner_social.username not in shown
+
+
+def test_changing_who_works_a_stage_on_the_settings_page_changes_who_sees_escalations_past_it(client, world):
+    from accord.escalations import visibility
+    from accord.escalations.models import Escalation
+
+    e = world.at_stage_3()
+    assert Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    data = form_of(client.get(url))
+    rows = {data[f"stages-{i}-number"][0]: i for i in range(int(data["stages-TOTAL_FORMS"][0]))}
+    data[f"stages-{rows['3']}-worked_by"] = ["managers"]
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert not Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
+    assert visibility.differences() == (0, 0, 0)
