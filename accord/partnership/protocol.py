@@ -243,13 +243,6 @@ def preset(name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def tier_label(tier: str) -> str:
-    return str(WorkedBy(tier).label)
-
-
-TIER_HELP = _("Who works the stage: practitioners, managers, senior leaders or the formal body.")
-
-
 # The keys of a protocol document (``manage.py protocol export`` / ``import``; docs/protocol.md).
 STAGE_KEYS = (
     "number",

@@ -99,7 +99,8 @@ def test_each_preset_is_walked_up_its_whole_ladder_by_the_right_people(name):
             efforts_to_resolve="Practitioners and managers met twice." if entering_formal else "",
         )
         assert e.stage == stage.number
-        assert (e.formal_at is not None) == ladder.is_formal(stage.number) or e.formal_at is not None
+        # Formal from the ladder's first formal stage on, and only then.
+        assert (e.formal_at is not None) == (stage.number >= ladder.formal_from)
         assert viewers(world, e) == expected_viewers(ladder, stage.number), stage
         workers = WORKERS[stage.worked_by]
         if stage.worked_by != WorkedBy.PRACTITIONERS:
