@@ -9,6 +9,7 @@ action rules. Both are tested against each other.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 
@@ -19,6 +20,7 @@ from django.db.models import BooleanField, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
+from accord.core import clock
 from accord.partnership.models import Role, Stage, WorkedBy
 from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, RAISING_ROLES, Ladder, ladder_of
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
@@ -277,6 +279,18 @@ def is_closed(user, escalation) -> bool:
     return escalation.status in CLOSED_STATUSES
 
 
+def reopen_window_open(escalation) -> bool:
+    """Whether a closed escalation may still be reopened: within the partnership's number of
+    days of closing (after that the difference is raised afresh)."""
+    limit = escalation.partnership.reopen_within_days
+    return not escalation.closed_at or clock.now() - escalation.closed_at <= dt.timedelta(days=limit)
+
+
+@rules.predicate
+def within_reopen_window(user, escalation) -> bool:
+    return reopen_window_open(escalation)
+
+
 @rules.predicate
 def formal_body_decides_here(user, escalation) -> bool:
     """Where the protocol lets the formal body direct next steps, at a stage it works."""
@@ -316,7 +330,8 @@ ACTION_RULES = {
         (is_party_leader & ~is_pdg_or_facilitator_role) | (is_pdg & is_formal & formal_body_decides_here),
     ),
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
-    "reopen": (is_closed, is_party_leader & ~is_pdg_or_facilitator_role),
+    # Reopening is offered (pages and API alike) only within the partnership's window.
+    "reopen": (is_closed & within_reopen_window, is_party_leader & ~is_pdg_or_facilitator_role),
     "pdg_act": (is_open & is_formal, is_pdg),
     "add_document": (is_open, is_party_side),
     "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
@@ -359,6 +374,16 @@ def refusal_reason(action: str, user, escalation) -> str:
             "never decide it: the agencies' own managers and leaders record the outcome."
         )
     return _("Your role does not allow you to do that on this escalation.")
+
+
+def reopen_too_late(user, escalation) -> bool:
+    """Whether this closed escalation would be the user's to reopen but its window has passed
+    (the pages say so; the services refuse it as a rule, not as a role)."""
+    return (
+        is_closed.test(user, escalation)
+        and not reopen_window_open(escalation)
+        and user_may("reopen", user, escalation)
+    )
 
 
 def allowed_actions(user, escalation) -> set[str]:

@@ -70,7 +70,7 @@ from .models import (
     Status,
     Urgency,
 )
-from .policies import RAISING_ROLES, refusal_reason, user_may
+from .policies import RAISING_ROLES, refusal_reason, reopen_too_late, user_may
 
 # --------------------------------------------------------------------------- helpers
 
@@ -87,6 +87,16 @@ def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError
         return NotFound()
     if actor.has_perm(f"escalations.{permission}", escalation):
         return None
+    if permission == "reopen" and reopen_too_late(actor, escalation):
+        return RuleViolation(
+            {
+                "reason": _(
+                    "An escalation can only be reopened within %(days)s days of closing; raise a new one"
+                )
+                % {"days": escalation.partnership.reopen_within_days}
+            },
+            code="reopen_window",
+        )
     if not user_may(permission, actor, escalation):
         return NotAllowed(refusal_reason(permission, actor, escalation))
     return IllegalTransition(
@@ -991,13 +1001,6 @@ def escalation_withdraw(
     return escalation
 
 
-def reopen_window_open(escalation: Escalation) -> bool:
-    """Whether a closed escalation may still be reopened: within the partnership's number of
-    days of closing (after that the difference is raised afresh)."""
-    limit = escalation.partnership.reopen_within_days
-    return not escalation.closed_at or clock.now() - escalation.closed_at <= dt.timedelta(days=limit)
-
-
 def escalation_reopen(
     *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
 ) -> Escalation:
@@ -1006,17 +1009,6 @@ def escalation_reopen(
         _require(actor, "reopen", escalation)
         if _blank(reason):
             raise ValidationError({"reason": _("Enter why the escalation is reopened")})
-        limit = escalation.partnership.reopen_within_days
-        if not reopen_window_open(escalation):
-            raise RuleViolation(
-                {
-                    "reason": _(
-                        "An escalation can only be reopened within %(days)s days of closing; raise a new one"
-                    )
-                    % {"days": limit}
-                },
-                code="reopen_window",
-            )
         stage = _stage(escalation.partnership, escalation.stage)
         period = _open_period(escalation, escalation.partnership, stage)
         escalation.status = Status.OPEN

@@ -29,7 +29,7 @@ from accord.partnership.protocol import ladder_of
 from . import forms as f
 from . import selectors, services
 from .models import Draft, Escalation, FamilyAware, Kind, Origin
-from .policies import allowed_actions, can_raise_in
+from .policies import allowed_actions, can_raise_in, reopen_too_late, reopen_window_open
 from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
 
 logger = logging.getLogger("accord.escalations")
@@ -437,9 +437,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
     actions = allowed_actions(request.user, escalation)
-    reopen_too_late = "reopen" in actions and not services.reopen_window_open(escalation)
-    if reopen_too_late:
-        actions.discard("reopen")  # offered only while it can be done
+    # The policies offer reopening only within the window; say why to those it would be theirs.
+    too_late = reopen_too_late(request.user, escalation)
     stages = services.ladder(escalation.partnership)
     current = next((s for s in stages if s.number == escalation.stage), None)
     next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
@@ -461,7 +460,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "agreed_actions": list(escalation.agreed_actions.select_related("owner_agency")),
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
-        "reopen_too_late": reopen_too_late,
+        "reopen_too_late": too_late,
         "reopen_days": escalation.partnership.reopen_within_days,
     }
 
@@ -677,6 +676,13 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    if reopen_too_late(request.user, escalation):  # the page says why, with no form
+        context = {"escalation": escalation, "window_open": False, "form": f.ReasonForm()}
+        context["reopen_days"] = escalation.partnership.reopen_within_days
+        status = 422 if request.method == "POST" else 200
+        return render(request, "escalations/actions/reopen.html", context, status=status)
+
     def perform(e, cd, version):
         services.escalation_reopen(
             actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
@@ -691,7 +697,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
         perform=perform,
         success=_("Escalation reopened"),
         extra=lambda e: {
-            "window_open": services.reopen_window_open(e),
+            "window_open": reopen_window_open(e),
             "reopen_days": e.partnership.reopen_within_days,
         },
     )

@@ -20,9 +20,9 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accord.escalations.models import (
+    IRU_ORIGINS,
     AgreedAction,
     Escalation,
-    Origin,
     Status,
 )
 from accord.partnership.models import Partnership
@@ -354,14 +354,23 @@ def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: in
 
 
 def pdg_figures(
-    partnership: Partnership, period: Period, *, with_trend: bool = True, matrix_top: int | None = None
+    partnership: Partnership,
+    period: Period,
+    *,
+    viewer: Any = None,
+    with_trend: bool = True,
+    matrix_top: int | None = None,
 ) -> Figures:
     """The standing item's figures: sums of the daily tallies (a few queries whatever the
     data), with the thematic escalations themselves read from the records.
 
     With ``matrix_top``, the agency matrix holds the pairs among the agencies most involved
     and one "all other agencies" row and column (what the page shows); without it, every pair
-    (what the downloads and the API give)."""
+    (what the downloads and the API give).
+
+    The thematic escalations are listed by reference and summary only to a ``viewer`` who
+    may see each of them (rule 7: a theme settled below the formal stages is not the formal
+    body's to read); the count covers them all. Without a viewer none is listed."""
     sums = tally_sums(partnership, period, pairs=matrix_top is None)
     if matrix_top is not None:
         sums["pair"] = _grouped_pairs(partnership, period, sums, matrix_top)
@@ -384,11 +393,11 @@ def pdg_figures(
     for key, n in sums.get("pair", {}).items():
         raising, receiving = key.split(":")
         matrix[(agency(raising), agency(receiving))] = n
-    iru_origins = {
-        k: v for k, v in sums.get("origin", {}).items() if k in (Origin.CONFERENCE, Origin.CARE_REVIEW)
-    }
-    themes = raised_in(partnership, period).filter(kind="theme")
-    listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
+    iru_origins = {k: v for k, v in sums.get("origin", {}).items() if k in IRU_ORIGINS}
+    listed = []
+    if viewer is not None:
+        themes = raised_in(partnership, period).filter(kind="theme").visible_to(viewer)
+        listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
     action_counts = {
         r["escalation_id"]: r
         for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])

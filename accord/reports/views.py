@@ -209,7 +209,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     full = _require(request)
     partnership = request.partnership
     period, form = period_from(request, partnership)
-    figures = pdg_figures(partnership, period, matrix_top=MATRIX_AGENCIES)
+    figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
     can_drill_down = bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR})
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}

@@ -455,8 +455,37 @@ def test_reopening_after_the_window_is_refused(world):
             agreed_way_forward="ok",
             child_centred_outcome_achieved="yes",
         )
-    with clock.set_to(at(2026, 3, 1)), pytest.raises(RuleViolation):
+    with clock.set_to(at(2026, 3, 1)), pytest.raises(RuleViolation) as refused:
         services.escalation_reopen(actor=world.manager_health, escalation=e, reason="late")
+    assert refused.value.rule == "reopen_window"
+    e.refresh_from_db()
+    assert e.status == Status.RESOLVED
+
+
+def test_the_reopening_window_is_in_the_policies_so_pages_and_api_offer_the_same(world, client):
+    from accord.api.tests.test_api import Api
+    from accord.escalations.policies import allowed_actions
+
+    e = world.at_stage_2(at=at(2026, 1, 5))
+    with clock.set_to(at(2026, 1, 6)):
+        services.escalation_resolve(
+            actor=world.manager_health,
+            escalation=e,
+            outcome=Outcome.DECISION_UPHELD,
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+        )
+    e.refresh_from_db()
+    api = Api(client, world.manager_health)
+    with clock.set_to(at(2026, 1, 10)):
+        assert "reopen" in allowed_actions(world.manager_health, e)
+        assert "reopen" in api.get(f"/escalations/{e.pk}").json()["allowed_actions"]
+    with clock.set_to(at(2026, 3, 1)):
+        assert "reopen" not in allowed_actions(world.manager_health, e)
+        assert "reopen" not in api.get(f"/escalations/{e.pk}").json()["allowed_actions"]
+        # Someone it would never be for is refused as before, not told of the window.
+        with pytest.raises(NotAllowed):
+            services.escalation_reopen(actor=world.practitioner_social, escalation=e, reason="x")
 
 
 def test_after_the_window_reopening_is_not_offered_and_its_page_says_why(world, client):

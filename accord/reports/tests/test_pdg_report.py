@@ -351,3 +351,26 @@ def test_the_folded_matrix_equals_folding_every_pair(world, scene, top):
     assert len(shown) == top
     assert folded == grouped_matrix(full, sorted(shown))
     assert sum(folded.values()) == sum(full.values()) == 5
+
+
+def test_the_standing_item_lists_only_the_thematic_escalations_its_reader_may_see(world, client):
+    """Rule 7 holds in the report's list too: a theme still at stage 1 is counted but its
+    reference and summary are not shown to the PDG (it is not formal) nor to the business
+    unit (which sees no escalation); a formal one is listed to the PDG."""
+    with clock.set_to(at(2026, 11, 2)):
+        low = world.raised(kind="theme", summary="Stage one theme only the agencies see")
+        high = world.formal(kind="theme", summary="Formal theme the PDG works")
+    for user, shown, hidden in (
+        (world.pdg_member, [high], [low]),
+        (world.admin, [], [low, high]),
+    ):
+        figures = pdg_figures(world.partnership, PERIOD, viewer=user)
+        assert figures.themes_total == 2
+        assert [t["reference"] for t in figures.themes_response] == [e.reference for e in shown]
+        sign_in(client, user)
+        page = client.get("/reports/pdg/", Q4_FORM).content.decode()
+        for e in hidden:
+            assert e.reference not in page and e.summary not in page
+        for e in shown:
+            assert e.reference in page
+        client.logout()
