@@ -52,10 +52,20 @@ def _person_extras() -> tuple[str, str]:
         f" AND d.{q(model._meta.get_field('confirmed').column)})"
         for model in django_otp.device_classes()
     )
+    from accord.partnership.models import RoleAssignment
+
     notifications = q(Notification._meta.db_table)
+    roles = q(RoleAssignment._meta.db_table)
+    n_partnership = q(Notification._meta.get_field("partnership").column)
+    r_partnership = q(RoleAssignment._meta.get_field("partnership").column)
+    # Only partnerships the person still works in: the count of someone in one partnership
+    # (most people) is then that partnership's; for someone in several the page counts the
+    # current partnership's on its own (accord.core.context_processors).
     unread = (
         f"SELECT COUNT(*) FROM {notifications} n"  # noqa: S608
         f" WHERE n.{q(Notification._meta.get_field('recipient').column)} = {person}"
         f" AND n.{q(Notification._meta.get_field('read_at').column)} IS NULL"
+        f" AND n.{n_partnership} IN (SELECT r.{r_partnership} FROM {roles} r"
+        f" WHERE r.{q(RoleAssignment._meta.get_field('user').column)} = {person})"
     )
     return f"({has_device or 'FALSE'})", unread

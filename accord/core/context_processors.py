@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accord.partnership.models import Partnership
+from accord.partnership.selectors import roles_by_partnership
 
 from .mfa import second_step_due
 from .middleware import RENEWED_KEY
@@ -32,10 +33,12 @@ def accord(request: HttpRequest) -> dict:
         # Counted with the user at the start of the request when they came from the
         # session (accord.core.backends); counted afresh otherwise.
         unread = getattr(user, "_accord_unread", None)
-        if unread is None:
+        if unread is None or len(roles_by_partnership(user)) > 1:
             from accord.notifications.models import Notification
 
-            unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+            unread = Notification.objects.filter(
+                recipient=user, partnership=partnership, read_at__isnull=True
+            ).count()
     session_left = None
     if signed_in and hasattr(request, "session"):
         # How long until the idle limit signs them out, for the page's warning.

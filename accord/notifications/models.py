@@ -39,6 +39,9 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    # The partnership it belongs to: a person working in several sees, counts and is emailed
+    # about each partnership's notifications apart (the one they are working in).
+    partnership = models.ForeignKey("partnership.Partnership", on_delete=models.CASCADE, related_name="+")
     escalation = models.ForeignKey("escalations.Escalation", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     stage = models.PositiveSmallIntegerField()
@@ -55,7 +58,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["email_state", "next_attempt_at"]),
-            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "partnership", "read_at"], name="notification_unread_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="notification_kind_valid"),

@@ -21,6 +21,7 @@ from accord.core import clock
 from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Partnership, Role, User, WorkedBy
 from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES
+from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
 from .models import EmailState, Kind, Notification
 
@@ -139,6 +140,7 @@ def _rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> lis
         Notification(
             key=f"{key}:{user.pk}"[:200],
             recipient=user,
+            partnership_id=escalation.partnership_id,
             escalation=escalation,
             kind=kind,
             stage=escalation.stage,
@@ -222,8 +224,11 @@ def notify_for_event(event) -> None:
 # ------------------------------------------------------------------ delivering email
 
 
-def _link(escalation_id: int) -> str:
-    return f"{settings.ACCORD_BASE_URL.rstrip('/')}/escalations/{escalation_id}/"
+def _link(n: Notification) -> str:
+    """The escalation's page, naming its partnership: following the link switches someone who
+    works in several to it (``CurrentPartnershipMiddleware``)."""
+    base = settings.ACCORD_BASE_URL.rstrip("/")
+    return f"{base}/escalations/{n.escalation_id}/?{PARTNERSHIP_PARAMETER}={n.partnership.slug}"
 
 
 def render_email(notification: Notification) -> tuple[str, str]:
@@ -231,8 +236,8 @@ def render_email(notification: Notification) -> tuple[str, str]:
         "n": notification,
         "reference": notification.escalation.reference,
         "kind": Kind(notification.kind).label,
-        "link": _link(notification.escalation_id),
-        "partnership": notification.escalation.partnership.name,
+        "link": _link(notification),
+        "partnership": notification.partnership.name,
     }
     subject = render_to_string("notifications/email_subject.txt", context).strip()
     body = render_to_string("notifications/email_body.txt", context)
@@ -251,7 +256,7 @@ def deliver_pending(*, batch: int = 100) -> int:
         qs = (
             Notification.objects.filter(email_state=EmailState.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .select_related("recipient", "escalation", "escalation__partnership")
+            .select_related("recipient", "escalation", "partnership")
             .order_by("id")
         )
         if connection.vendor == "postgresql":
@@ -303,45 +308,43 @@ def _failed(n: Notification, exc: Exception, now: dt.datetime) -> None:
 
 
 def send_digests() -> int:
-    """One email a day for people who chose a digest, after the digest hour on working days."""
+    """One email a day for people who chose a digest, after the digest hour on working days:
+    one for each partnership they have updates in, naming it, so that nothing of one
+    partnership is sent under another's name."""
     now = clock.now()
     local = timezone.localtime(now)
     if local.hour < settings.NOTIFY_DIGEST_HOUR:
         return 0
     sent = 0
-    recipients = (
+    waiting = (
         Notification.objects.filter(email_state=EmailState.DIGEST)
-        .values_list("recipient_id", flat=True)
+        .values_list("recipient_id", "partnership_id")
         .distinct()
     )
-    for recipient_id in list(recipients):
+    for recipient_id, partnership_id in list(waiting):
         with transaction.atomic():
             qs = Notification.objects.filter(
-                recipient_id=recipient_id, email_state=EmailState.DIGEST
-            ).select_related("recipient", "escalation")
+                recipient_id=recipient_id, partnership_id=partnership_id, email_state=EmailState.DIGEST
+            ).select_related("recipient", "escalation", "partnership")
             if connection.vendor == "postgresql":
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             items = list(qs.order_by("id"))
             if not items:
                 continue
+            partnership = items[0].partnership
             body = render_to_string(
                 "notifications/digest_body.txt",
                 {
+                    "partnership": partnership.name,
                     "items": [
-                        (
-                            Kind(n.kind).label,
-                            n.escalation.reference,
-                            n.stage,
-                            n.due_date,
-                            _link(n.escalation_id),
-                        )
+                        (Kind(n.kind).label, n.escalation.reference, n.stage, n.due_date, _link(n))
                         for n in items
-                    ]
+                    ],
                 },
             )
             try:
                 EmailMessage(
-                    f"Accord: {len(items)} updates",
+                    f"Accord: {len(items)} updates in {partnership.name}",
                     body,
                     settings.DEFAULT_FROM_EMAIL,
                     [items[0].recipient.email],

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+
+from accord.partnership.selectors import partnerships_for
 
 from .models import Notification
 
@@ -36,10 +39,26 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             return redirect("notifications")
     else:
         form = PreferenceForm(initial={"frequency": "digest" if user.email_digest else "immediate"})
-    items = list(Notification.objects.filter(recipient=user).select_related("escalation")[:100])
+    partnership = request.partnership
+    mine = Notification.objects.filter(recipient=user, partnership=partnership)
+    items = list(mine.select_related("escalation")[:100])
     unread = [n.pk for n in items if n.read_at is None]
     if unread:
         marked = Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
         if getattr(user, "_accord_unread", None) is not None:  # counted as the request began
             user._accord_unread = max(0, user._accord_unread - marked)
-    return render(request, "notifications/list.html", {"items": items, "unread": set(unread), "form": form})
+    # Elsewhere: how many wait in each other partnership the user works in (no references).
+    others = [p for p in partnerships_for(user) if p.pk != partnership.pk]
+    waiting = (
+        dict(
+            Notification.objects.filter(recipient=user, partnership__in=others, read_at__isnull=True)
+            .values_list("partnership")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        if others
+        else {}
+    )
+    elsewhere = [(p, waiting[p.pk]) for p in others if waiting.get(p.pk)]
+    context = {"items": items, "unread": set(unread), "form": form, "elsewhere": elsewhere}
+    return render(request, "notifications/list.html", context)

@@ -145,8 +145,12 @@ def load_partnership() -> Partnership:
 
 
 def load_users(partnership: Partnership) -> dict[str, User]:
+    return _load_people(partnership, DEMO_USERS)
+
+
+def _load_people(partnership: Partnership, people) -> dict[str, User]:
     users: dict[str, User] = {}
-    for username, first, last, agency_name, roles, manager, title in DEMO_USERS:
+    for username, first, last, agency_name, roles, manager, title in people:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(username=username)
@@ -553,9 +557,178 @@ def load_caseload(partnership: Partnership, users: dict[str, User]) -> int:
     return count
 
 
+# ------------------------------------------------------------------ a second partnership
+#
+# Torbay: a small second partnership in the same deployment, on a five-stage ladder (the
+# top three formal), sharing Devon & Cornwall Police and the ICB with Devon. Devon's police
+# practitioner and its auditor also hold roles in it, so that the separation of the two can
+# be seen: everything a person sees is of the partnership they are working in.
+
+TORBAY_SOCIAL = "Torbay Council Children's Services"
+TORBAY_HEALTH = "Torbay and South Devon NHS Foundation Trust"
+TORBAY_UNIT = "Torbay Safeguarding Children Partnership Business Unit"
+TORBAY_PRESET = "croydon"
+TORBAY_AGENCIES = [
+    (TORBAY_SOCIAL, "childrens_social_care"),
+    (TORBAY_HEALTH, "health_provider"),
+    (TORBAY_UNIT, "partnership_business_unit"),
+]
+TORBAY_SHARED = [POLICE, ICB]
+# username, first name, last name, agency, roles, line manager, job title
+TORBAY_USERS = [
+    (
+        "torbay.senior",
+        "Tom",
+        "Penrose",
+        TORBAY_SOCIAL,
+        [Role.SENIOR_LEADER],
+        None,
+        "Head of Children's Social Care",
+    ),
+    ("torbay.manager", "Tessa", "Rowe", TORBAY_SOCIAL, [Role.MANAGER], "torbay.senior", "Team Manager"),
+    ("torbay.social", "Toby", "Hart", TORBAY_SOCIAL, [Role.PRACTITIONER], "torbay.manager", "Social Worker"),
+    ("torbay.health", "Tara", "Nkemelu", TORBAY_HEALTH, [Role.PRACTITIONER], None, "School Nurse"),
+    ("torbay.panel", "Theo", "Barnes", ICB, [Role.PDG_MEMBER], None, "Designated Doctor, Torbay"),
+    ("torbay.admin", "Tina", "Lowe", TORBAY_UNIT, [Role.BUSINESS_UNIT], None, "Partnership Business Manager"),
+]
+# Devon's demo users who also work in Torbay, with their role there.
+TORBAY_ALSO = [("practitioner.police", Role.PRACTITIONER), ("auditor", Role.AUDITOR)]
+
+
+def load_torbay() -> Partnership:
+    from .protocol import install_ladder, preset
+
+    partnership, created = Partnership.objects.get_or_create(
+        slug="torbay",
+        defaults={
+            "name": "Torbay Safeguarding Children Partnership",
+            "reference_prefix": "TOR",
+            "front_door_phone": "01803 208100",
+            "front_door_name": "Torbay children's services front door",
+        },
+    )
+    if created:  # the business unit may have changed its ladder since: leave it
+        install_defaults(partnership)
+        install_ladder(partnership, preset(TORBAY_PRESET))
+    for name, kind in TORBAY_AGENCIES:
+        agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind})
+        PartnershipAgency.objects.get_or_create(partnership=partnership, agency=agency)
+    for name in TORBAY_SHARED:
+        PartnershipAgency.objects.get_or_create(partnership=partnership, agency=Agency.objects.get(name=name))
+    return partnership
+
+
+def load_torbay_users(partnership: Partnership) -> dict[str, User]:
+    users = _load_people(partnership, TORBAY_USERS)
+    for username, role in TORBAY_ALSO:
+        user = User.objects.get(username=username)
+        RoleAssignment.objects.get_or_create(user=user, partnership=partnership, role=role)
+        users[username] = user
+    return users
+
+
+def load_torbay_caseload(partnership: Partnership, users: dict[str, User]) -> int:
+    """Four escalations of Torbay's own: one the police raised (stage 1), one raised with
+    the police (stage 2), one formal (stage 3, heads of service) and one settled."""
+    from accord.escalations import services as s
+    from accord.escalations.models import Escalation, Outcome
+
+    if Escalation.objects.filter(partnership=partnership).exists():
+        return 0
+    agency = {a.name: a for a in Agency.objects.filter(name__in=[TORBAY_SOCIAL, TORBAY_HEALTH, POLICE])}
+    u = users
+
+    def raise_(actor, with_agency, summary, days_ago, with_practitioner="", child="T.R."):
+        details = s.RaiseDetails(
+            kind="case",
+            with_agency_id=agency[with_agency].pk,
+            with_practitioner_username=with_practitioner,
+            summary=summary,
+            **CASE_ACCOUNT,
+            urgency="routine",
+            area_of_disagreement_code="levels-of-risk",
+            theme_codes=["neglect"],
+            children=[
+                s.ChildDetails(
+                    name=child, date_of_birth=dt.date(2017, 6, 14), agency_reference=f"TB-{days_ago:05d}"
+                )
+            ],
+        )
+        with clock.set_to(_at(days_ago)):
+            return s.escalation_raise(
+                actor=actor, partnership=partnership, details=details, immediate_danger=False
+            )
+
+    def consult(actor, e, days_ago):
+        with clock.set_to(_at(days_ago, 14)):
+            s.escalation_record_discussion(
+                actor=actor,
+                escalation=e,
+                held_on=clock.today(),
+                note="Talked it through with my manager.",
+                with_manager=True,
+            )
+        e.refresh_from_db()
+        return e
+
+    def escalate(actor, e, days_ago, reason, efforts=""):
+        with clock.set_to(_at(days_ago, 16)):
+            return s.escalation_escalate(actor=actor, escalation=e, reason=reason, efforts_to_resolve=efforts)
+
+    raise_(
+        u["practitioner.police"],
+        TORBAY_SOCIAL,
+        "Torbay: no strategy discussion after a police referral",
+        days_ago=2,
+        with_practitioner="torbay.social",
+        child="K.L.",
+    )
+    e = raise_(
+        u["torbay.social"],
+        POLICE,
+        "Torbay: police information not shared before the conference",
+        days_ago=12,
+        with_practitioner="practitioner.police",
+        child="M.N.",
+    )
+    escalate(u["torbay.social"], consult(u["torbay.social"], e, 10), 9, "Not settled between practitioners.")
+    e = raise_(
+        u["torbay.health"],
+        TORBAY_SOCIAL,
+        "Torbay: threshold for a child and family assessment",
+        days_ago=25,
+        child="P.Q.",
+    )
+    e = escalate(
+        u["torbay.health"], consult(u["torbay.health"], e, 24), 23, "Not settled between practitioners."
+    )
+    escalate(
+        u["torbay.manager"],
+        e,
+        16,
+        "Managers could not agree.",
+        efforts="The practitioners met twice and the managers spoke on 3 and 5 of the month.",
+    )
+    e = raise_(
+        u["torbay.social"], TORBAY_HEALTH, "Torbay: missed health assessments", days_ago=60, child="R.S."
+    )
+    with clock.set_to(_at(57, 15)):
+        s.escalation_resolve(
+            actor=u["torbay.manager"],
+            escalation=e,
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="The school nurse books the assessments with the foster carer.",
+            child_centred_outcome_achieved="yes",
+        )
+    return 4
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     partnership = load_partnership()
     users = load_users(partnership)
     created = load_caseload(partnership, users)
-    return {"users": len(users), "escalations": created}
+    torbay = load_torbay()
+    torbay_users = load_torbay_users(torbay)
+    created += load_torbay_caseload(torbay, torbay_users)
+    return {"users": len(users) + len(TORBAY_USERS), "escalations": created}

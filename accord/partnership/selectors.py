@@ -60,3 +60,8 @@ def partnership_users_with_role(partnership: Partnership, role: Role | str) -> Q
     return User.objects.filter(
         is_active=True, role_assignments__partnership=partnership, role_assignments__role=role
     ).distinct()
+
+
+# A link naming one of the user's partnerships (``?partnership=devon``) switches them to it,
+# as an email about another partnership's escalation does (``CurrentPartnershipMiddleware``).
+PARTNERSHIP_PARAMETER = "partnership"

@@ -100,6 +100,7 @@ def test_no_notification_carries_personal_data(world, client):
     for kind in Kind.values:  # every template, for every kind
         n = Notification(
             escalation=e,
+            partnership=e.partnership,
             kind=kind,
             stage=2,
             due_date=dt.date(2026, 12, 1),

@@ -7,7 +7,10 @@ from accord.partnership.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo partnership (Devon): agencies, a user for every role and a living caseload. Idempotent."
+    help = (
+        "Load the demo: Devon's partnership (agencies, a user for every role, a living caseload) and a "
+        "small second partnership, Torbay, sharing the police and the ICB with it. Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
@@ -22,7 +25,7 @@ class Command(BaseCommand):
         audit_record(actor=None, verb=Verb.DEMO_LOADED, payload=result)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo partnership ready: {result['users']} demo users (password: {DEMO_PASSWORD}), "
+                f"Demo partnerships (Devon and Torbay) ready: {result['users']} demo users (password: {DEMO_PASSWORD}), "
                 f"{result['escalations']} new escalations. Two-step verification key for the PDG, "
                 f"business unit, executive and auditor demo users: {DEMO_TOTP_SECRET}"
             )
