@@ -47,6 +47,7 @@ from accord.escalations.selectors import (
     page_rows,
 )
 from accord.partnership.models import Partnership
+from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies, partnerships_for
 
 from . import schemas as s
@@ -371,7 +372,7 @@ def list_agencies(request, partnership: str | None = None):
 @router.get(
     "/taxonomies",
     response={200: s.TaxonomiesOut, **STANDARD_ERRORS},
-    summary="Areas of disagreement and practice themes",
+    summary="Areas of disagreement, practice themes and priority tiers",
 )
 def taxonomies(request, partnership: str | None = None):
     p = _partnership(request, partnership)
@@ -380,6 +381,7 @@ def taxonomies(request, partnership: str | None = None):
             {"code": t.code, "label": t.label} for t in p.areas_of_disagreement.filter(is_active=True)
         ],
         "themes": [{"code": t.code, "label": t.label} for t in p.practice_themes.filter(is_active=True)],
+        "priorities": [{"code": t.code, "label": t.label} for t in ladder_of(p).priorities],
     }
 
 

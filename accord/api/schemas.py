@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
 
 Kind = Literal["case", "theme"]
-Urgency = Literal["routine", "urgent"]
+# A priority tier's code: "routine", "urgent" or one the partnership added (GET
+# /taxonomies lists the partnership's; another code is refused with 422).
+Urgency = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Origin = Literal["practitioner", "child_or_family", "conference", "care_review"]
 FamilyAware = Literal["yes", "no", "not_yet", "not_safe", ""]
 Status = Literal["open", "paused", "resolved", "withdrawn"]
@@ -73,6 +75,7 @@ class Term(Schema):
 class TaxonomiesOut(Schema):
     areas_of_disagreement: list[Term]
     themes: list[Term]
+    priorities: list[Term]
 
 
 class ChildIn(InSchema):

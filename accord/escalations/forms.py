@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core.govuk import DateInputField
 from accord.partnership.models import Role
-from accord.partnership.protocol import Ladder
+from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
 
 from .models import (
@@ -22,7 +22,6 @@ from .models import (
     Origin,
     Outcome,
     PdgActionKind,
-    Urgency,
 )
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -251,9 +250,8 @@ class OutcomeWantedForm(forms.Form):
     )
     urgency = forms.ChoiceField(
         label=_("How urgent is it?"),
-        choices=Urgency.choices,
         widget=forms.RadioSelect,
-        help_text=_("Urgent escalations run on a shorter timescale at every stage."),
+        help_text=_("An urgent escalation runs on a shorter timescale at every stage."),
         error_messages={"required": _("Select how urgent this is")},
     )
     area_of_disagreement = forms.ChoiceField(
@@ -269,6 +267,12 @@ class OutcomeWantedForm(forms.Form):
 
     def __init__(self, *args, partnership, **kwargs):
         super().__init__(*args, **kwargs)
+        # The partnership's priority tiers (routine and urgent, and any it added), each
+        # with when to choose it.
+        self.fields["urgency"].choices = [
+            (p.code, f"{p.label}: {p.description}" if p.description else p.label)
+            for p in ladder_of(partnership).priorities
+        ]
         self.fields["area_of_disagreement"].choices = [
             (a.code, a.label) for a in partnership.areas_of_disagreement.filter(is_active=True)
         ]
@@ -502,10 +506,7 @@ class ListFilterForm(forms.Form):
         self.fields["status"].choices = any_ + list(Status.choices)
         self.fields["stage"].choices = any_ + [(s.number, f"{s.number}: {s.name}") for s in stages]
         self.fields["kind"].choices = any_ + [(Kind.CASE, _("Case")), (Kind.THEME, _("Theme"))]
-        self.fields["urgency"].choices = any_ + [
-            (Urgency.ROUTINE, _("Routine")),
-            (Urgency.URGENT, _("Urgent")),
-        ]
+        self.fields["urgency"].choices = any_ + [(p.code, p.label) for p in ladder_of(partnership).priorities]
         # Every agency of the partnership (200 at national scale), read as pairs rather
         # than records, and handed over as an iterator so the field need not re-check each.
         agencies = any_ + list(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
-from accord.partnership.models import Agency, AreaOfDisagreement, Partnership, PracticeTheme
+from accord.partnership.models import Agency, AreaOfDisagreement, Origin, Partnership, PracticeTheme
 
 
 class Kind(models.TextChoices):
@@ -52,16 +52,14 @@ ACCOUNT_FIELDS = (
 
 
 class Urgency(models.TextChoices):
+    """The two priority tiers every partnership has; its ``PriorityTier`` rows name them
+    and any it adds (an escalation's ``urgency`` holds the tier's code)."""
+
     ROUTINE = "routine", _("Routine")
     URGENT = "urgent", _("Urgent: the child's safety cannot wait a working week")
 
 
-class Origin(models.TextChoices):
-    PRACTITIONER = "practitioner", _("A practitioner's own concern")
-    CHILD_OR_FAMILY = "child_or_family", _("A concern voiced by the child or family")
-    CONFERENCE = "conference", _("A child protection conference")
-    CARE_REVIEW = "care_review", _("A children-in-care review")
-
+# (``Origin`` is defined with the partnership's protocol, which gives origins their routes.)
 
 # The origins the Independent Reviewing Unit reports on (and a conference chair raises from).
 IRU_ORIGINS = (Origin.CONFERENCE, Origin.CARE_REVIEW)
@@ -116,7 +114,9 @@ class Escalation(models.Model):
     stage = models.PositiveSmallIntegerField(_("stage"), default=1)
     highest_stage = models.PositiveSmallIntegerField(_("highest stage reached"), default=1)
     formal_at = models.DateTimeField(_("formally escalated"), null=True, blank=True)
-    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    # A priority tier of the partnership's (``PriorityTier.code``: routine, urgent or its own),
+    # checked against the partnership's tiers by the services.
+    urgency = models.CharField(_("priority"), max_length=30, default=Urgency.ROUTINE)
     origin = models.CharField(
         _("where it came from"), max_length=20, choices=Origin.choices, default=Origin.PRACTITIONER
     )
@@ -171,7 +171,7 @@ class Escalation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="escalation_kind_valid"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="escalation_status_valid"),
-            models.CheckConstraint(condition=Q(urgency__in=Urgency.values), name="escalation_urgency_valid"),
+            models.CheckConstraint(condition=~Q(urgency=""), name="escalation_priority_given"),
             models.CheckConstraint(condition=Q(origin__in=Origin.values), name="escalation_origin_valid"),
             models.CheckConstraint(
                 condition=Q(stage__gte=1) & Q(highest_stage__gte=models.F("stage")),
@@ -271,6 +271,12 @@ class Escalation(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.urgency == Urgency.URGENT
+
+    def get_urgency_display(self) -> str:
+        """The priority tier's label in the escalation's partnership."""
+        from accord.partnership.protocol import ladder_of
+
+        return ladder_of(self.partnership).priority_label(self.urgency)
 
     @property
     def is_formal(self) -> bool:

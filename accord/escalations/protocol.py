@@ -16,14 +16,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Partnership, WorkedBy
 from accord.partnership.protocol import (
     TIERS,
+    Ladder,
     ProposedStage,
     document_of,
     forget_ladder,
@@ -33,8 +35,8 @@ from accord.partnership.protocol import (
 )
 
 from . import visibility
-from .models import OPEN_STATUSES, Escalation, StagePeriod, Urgency
-from .services import escalations_recompute_due_dates, ladder_validate
+from .models import OPEN_STATUSES, Escalation
+from .services import escalations_recompute_due_dates, ladder_validate, open_periods_under
 
 
 @dataclass(frozen=True)
@@ -51,32 +53,20 @@ class ProtocolChange:
     applied: bool = False
 
 
-def _moved_due_dates(partnership: Partnership, new_days: dict[int, tuple[int, int]]) -> list[MovedDueDate]:
-    """The open stages whose due dates the new timescales would move."""
-    calendar = calendar_for(partnership)
-    moved = []
-    periods = (
-        StagePeriod.objects.filter(
-            escalation__partnership=partnership,
-            escalation__status__in=OPEN_STATUSES,
-            ended_on__isnull=True,
-        )
-        .select_related("escalation")
-        .prefetch_related("pauses")
-        .order_by("escalation__reference")
-    )
-    for period in periods:
-        if period.stage not in new_days:
-            continue
-        routine, urgent = new_days[period.stage]
-        days = urgent if period.escalation.urgency == Urgency.URGENT else routine
-        if days == period.working_days:
-            continue
-        pauses = [(p.paused_on, p.resumed_on) for p in period.pauses.all()]
-        due = calendar.add_working_days(period.started_on, days, pauses=pauses)
-        if due != period.due_date:
-            moved.append(MovedDueDate(period.escalation.reference, period.stage, period.due_date, due))
-    return moved
+def _moved_due_dates(partnership: Partnership, ladder: Ladder) -> list[MovedDueDate]:
+    """The open stages whose due dates the ladder would move (worked out as the change
+    itself will: ``open_periods_under``)."""
+    return [
+        MovedDueDate(u.period.escalation.reference, u.period.stage, u.period.due_date, u.due_date)
+        for u in open_periods_under(partnership, ladder)
+        if u.due_date != u.period.due_date
+    ]
+
+
+def moved_due_dates(partnership: Partnership, document: Any) -> list[MovedDueDate]:
+    """The open escalations whose due dates a protocol document would move (the settings
+    pages show them before a change is saved)."""
+    return _moved_due_dates(partnership, parse_document(document).ladder())
 
 
 def _first_stages(ladder_stages) -> dict[str, int | None]:
@@ -135,12 +125,18 @@ def protocol_apply(
                 for s in protocol.stages
             ],
         )
-        change = ProtocolChange(
-            moved=_moved_due_dates(
-                locked,
-                {s.number: (s.routine_working_days, s.urgent_working_days) for s in protocol.stages},
-            )
+        dropped = set(ladder_of(locked).priority_codes) - {p.code for p in protocol.priorities}
+        holding = list(
+            Escalation.objects.filter(partnership=locked, status__in=OPEN_STATUSES, urgency__in=dropped)
+            .order_by("reference")
+            .values_list("reference", flat=True)
         )
+        if holding:
+            raise ValidationError(
+                _("Open escalations have a priority this would remove: %(references)s.")
+                % {"references": ", ".join(holding)}
+            )
+        change = ProtocolChange(moved=_moved_due_dates(locked, protocol.ladder()))
         if dry_run:
             return change
         before = document_of(locked)

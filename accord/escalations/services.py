@@ -42,7 +42,7 @@ from accord.partnership.models import (
     Stage,
     User,
 )
-from accord.partnership.protocol import ProposedStage, ladder_of, ladder_shape_errors
+from accord.partnership.protocol import Ladder, ProposedStage, forget_ladder, ladder_of, ladder_shape_errors
 from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
 from accord.reports import tallies
 
@@ -229,20 +229,44 @@ def period_due_date(period: StagePeriod, partnership: Partnership) -> dt.date | 
     return calendar_for(partnership).add_working_days(period.started_on, period.working_days, pauses=pauses)
 
 
+def period_allowance(
+    ladder: Ladder, *, stage: int, priority: str, origin: str, earlier: Iterable[StagePeriod] = ()
+) -> int:
+    """The working days a period at ``stage`` gets: the stage's timescale for the priority,
+    cut to what is left of any budget over the stage (a run of stages' total, or an
+    origin's cap on the whole dispute) after the ``earlier`` periods of the escalation. The
+    one place it is worked out: raising, escalating, reopening, a change of the ladder and
+    its preview all ask it."""
+    budgets = ladder.budgets_at(stage, origin)
+    if not budgets:
+        return ladder.working_days(stage, priority)
+    ended = [p for p in earlier if p.ended_on is not None]
+    used = {b: sum(p.working_days_taken or 0 for p in ended if b.covers(p.stage)) for b in budgets}
+    return ladder.allowance(stage, priority, origin, used)
+
+
 def _new_period_due(
-    partnership: Partnership, stage: Stage, urgency: str
+    partnership: Partnership, stage: Stage, priority: str, origin: str, escalation: Escalation | None = None
 ) -> tuple[dt.date, int, dt.date | None]:
     """A stage period starting today: its start, its working days and its due date (a new
     period has no pauses, so ``period_due_date`` would give the same)."""
     started_on = today()
-    working_days = stage.working_days(urgent=urgency == Urgency.URGENT)
+    ladder = ladder_of(partnership)
+    earlier: list[StagePeriod] = []
+    if escalation is not None and escalation.pk and ladder.budgets_at(stage.number, origin):
+        earlier = list(escalation.stage_periods.filter(ended_on__isnull=False))
+    working_days = period_allowance(
+        ladder, stage=stage.number, priority=priority, origin=origin, earlier=earlier
+    )
     return started_on, working_days, calendar_for(partnership).add_working_days(started_on, working_days)
 
 
 def _open_period(
     escalation: Escalation, partnership: Partnership, stage: Stage, skip_reason: str = ""
 ) -> StagePeriod:
-    started_on, working_days, due_date = _new_period_due(partnership, stage, escalation.urgency)
+    started_on, working_days, due_date = _new_period_due(
+        partnership, stage, escalation.urgency, escalation.origin, escalation
+    )
     return StagePeriod.objects.create(
         escalation=escalation,
         stage=stage.number,
@@ -352,7 +376,7 @@ def escalation_validate_details(
 
     if details.kind not in Kind.values:
         fail("kind", _("Select whether this is about a child or a theme"))
-    if details.urgency not in Urgency.values:
+    if details.urgency not in ladder_of(partnership).priority_codes:
         fail("urgency", _("Select how urgent this is"))
     if details.origin not in Origin.values:
         fail("origin", _("Select where the concern came from"))
@@ -508,7 +532,7 @@ def escalation_raise(
             stage_started_on=today(),
             # Written with the row rather than after it: a second write of a new
             # escalation costs PostgreSQL every one of its indexes again.
-            due_date=_new_period_due(partnership, start, details.urgency)[2],
+            due_date=_new_period_due(partnership, start, details.urgency, details.origin)[2],
         )
         # Field values are checked here; the related records were just read and the
         # reference just issued, and the database enforces the check constraints, so
@@ -766,32 +790,80 @@ def escalation_resume(
     return escalation
 
 
+@dataclass(frozen=True)
+class OpenPeriodUnder:
+    """An open stage period and what it would have under a ladder."""
+
+    period: StagePeriod
+    working_days: int
+    due_date: dt.date | None
+
+
+def open_periods_under(
+    partnership: Partnership, ladder: Ladder, *, refresh_timescales: bool = True
+) -> list[OpenPeriodUnder]:
+    """Every open stage period of the partnership, with the working days and due date it
+    would have under ``ladder`` (the current one, or one a change proposes). Without
+    ``refresh_timescales`` a period keeps its working days and only its due date is
+    worked out again (after a change of the bank holidays)."""
+    periods = list(
+        StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
+        .select_related("escalation")
+        .prefetch_related("pauses")
+        .order_by("escalation__reference")
+    )
+    earlier: dict[int, list[StagePeriod]] = {}
+    if refresh_timescales and ladder.budgets:
+        for p in StagePeriod.objects.filter(
+            escalation_id__in=[p.escalation_id for p in periods], ended_on__isnull=False
+        ).only("escalation_id", "stage", "ended_on", "working_days_taken"):
+            earlier.setdefault(p.escalation_id, []).append(p)
+    calendar = calendar_for(partnership)
+    numbers = set(ladder.numbers)
+    found = []
+    for period in periods:
+        days = period.working_days
+        if refresh_timescales and period.stage in numbers:
+            e = period.escalation
+            days = period_allowance(
+                ladder,
+                stage=period.stage,
+                priority=e.urgency,
+                origin=e.origin,
+                earlier=earlier.get(e.pk, ()),
+            )
+        pauses = [(p.paused_on, p.resumed_on) for p in period.pauses.all()]
+        found.append(
+            OpenPeriodUnder(period, days, calendar.add_working_days(period.started_on, days, pauses=pauses))
+        )
+    return found
+
+
 def escalations_recompute_due_dates(*, partnership: Partnership, refresh_timescales: bool = False) -> int:
     """Recompute every open stage's due date from its history (after a calendar or ladder change).
 
-    With ``refresh_timescales`` the open stages also take the ladder's current number of
-    working days (routine or urgent).
+    With ``refresh_timescales`` the open stages also take the ladder's current timescales
+    (for their priority, within any budget).
     """
     changed = 0
-    stages = {s.number: s for s in Stage.objects.filter(partnership=partnership)}
+    forget_ladder(partnership)  # read as it is now, not as it was when this object first asked
     with transaction.atomic():
-        periods = (
-            StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
-            .select_related("escalation")
-            .prefetch_related("pauses")
-        )
-        for period in periods:
-            if refresh_timescales and period.stage in stages:
-                days = stages[period.stage].working_days(urgent=period.escalation.urgency == Urgency.URGENT)
-                if days != period.working_days:
-                    period.working_days = days
-                    period.save(update_fields=["working_days"])
-            due = period_due_date(period, partnership)
-            if due != period.due_date:
-                period.due_date = due
-                period.save(update_fields=["due_date"])
+        for under in open_periods_under(
+            partnership, ladder_of(partnership), refresh_timescales=refresh_timescales
+        ):
+            period = under.period
+            fields = []
+            if under.working_days != period.working_days:
+                period.working_days = under.working_days
+                fields.append("working_days")
+            if under.due_date != period.due_date:
+                period.due_date = under.due_date
+                fields.append("due_date")
+            if fields:
+                period.save(update_fields=fields)
+            if "due_date" in fields:
                 Escalation.objects.filter(pk=period.escalation_id).update(
-                    due_date=due, version=F("version") + 1
+                    due_date=under.due_date, version=F("version") + 1
                 )
                 changed += 1
     return changed

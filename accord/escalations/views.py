@@ -350,6 +350,9 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
             "steps": dict((s[0], s[2]) for s in _steps_for(draft_obj)),
             "origin_label": dict(Origin.choices).get(details.origin, ""),
             "family_aware_label": dict(FamilyAware.choices).get(details.family_aware, ""),
+            "priority_label": ladder_of(partnership).priority_label(details.urgency)
+            if details.urgency
+            else "",
         },
     )
 

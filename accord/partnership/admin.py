@@ -6,9 +6,11 @@ role in, and every change is written to the audit trail.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -22,9 +24,11 @@ from .models import (
     Partnership,
     PartnershipAgency,
     PracticeTheme,
+    PriorityTier,
     Role,
     RoleAssignment,
     Stage,
+    TimescaleBudget,
     User,
 )
 
@@ -128,11 +132,56 @@ class ScopedInline(admin.TabularInline):
         return self.can_delete_rows and self._allowed(request)
 
 
-class LadderFormSet(BaseInlineFormSet):
-    """The ladder as the page would leave it, checked by the services' one rule for it."""
+CONFIRM_MOVES = "confirm_moved_due_dates"
+
+
+class ProtocolFormSet(BaseInlineFormSet):
+    """A part of the protocol (its stages, priorities or budgets) as the page would leave
+    it, checked by the one service that checks a protocol (``protocol_apply`` as a dry
+    run): a ladder Accord can run, nothing stranded, no priority an open escalation has
+    removed. The open escalations whose due dates it would move are listed before it is
+    saved, and it is saved only once the business unit has ticked that it means to move
+    them."""
+
+    part = ""
+
+    def rows(self) -> list[dict]:
+        return [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+    def proposed(self, document: dict) -> None:
+        raise NotImplementedError
 
     def clean(self) -> None:
         super().clean()
+        if any(self.errors) or not self.has_changed():
+            return
+        from accord.escalations.protocol import protocol_apply
+
+        from .protocol import document_of
+
+        document = document_of(self.instance)
+        self.proposed(document)
+        change = protocol_apply(actor=None, partnership=self.instance, document=document, dry_run=True)
+        if change.moved and self.data.get(CONFIRM_MOVES) not in ("on", "true", "1"):
+            listed = "; ".join(
+                f"{m.reference} (stage {m.stage}): due {_day(m.was)}, would be due {_day(m.becomes)}"
+                for m in change.moved
+            )
+            raise ValidationError(
+                f"This change moves the due dates of {len(change.moved)} open escalations: {listed}. "
+                "Nothing has been saved. To go on, tick “Save, moving the due dates listed” and save again."
+            )
+
+
+def _day(value) -> str:
+    return value.strftime("%-d %B %Y") if value else "none (paused)"
+
+
+class LadderFormSet(ProtocolFormSet):
+    """The ladder: a stage keeps its number (``ladder_validate``) and what it is formal."""
+
+    def clean(self) -> None:
+        BaseInlineFormSet.clean(self)
         if any(self.errors):
             return
         from accord.escalations.services import ProposedStage, ladder_validate
@@ -149,6 +198,44 @@ class LadderFormSet(BaseInlineFormSet):
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         ladder_validate(partnership=self.instance, stages=stages)
+        super().clean()
+
+    def proposed(self, document: dict) -> None:
+        document["stages"] = [
+            {
+                "number": row["number"],
+                "name": row["name"],
+                "worked_by": row["worked_by"],
+                "formal": bool(row.get("is_formal")),
+                "routine_working_days": row["routine_working_days"],
+                "urgent_working_days": row["urgent_working_days"],
+                "conference_chair_may_start": bool(row.get("conference_chair_may_start")),
+                "other_working_days": row.get("other_working_days") or {},
+            }
+            for row in self.rows()
+        ]
+
+
+class PriorityFormSet(ProtocolFormSet):
+    def proposed(self, document: dict) -> None:
+        ordered = sorted(self.rows(), key=lambda row: (row.get("position") or 0, row["code"]))
+        document["priorities"] = [
+            {"code": row["code"], "label": row["label"], "description": row.get("description") or ""}
+            for row in ordered
+        ]
+
+
+class BudgetFormSet(ProtocolFormSet):
+    def proposed(self, document: dict) -> None:
+        document["budgets"] = [
+            {
+                "first_stage": row["first_stage"],
+                "last_stage": row.get("last_stage"),
+                "working_days": row["working_days"],
+                "origin": row.get("origin") or "",
+            }
+            for row in self.rows()
+        ]
 
 
 class StageInline(ScopedInline):
@@ -159,6 +246,37 @@ class StageInline(ScopedInline):
     formset = LadderFormSet
     extra = 0
     can_delete_rows = False
+
+
+class PriorityInline(ScopedInline):
+    """The priority tiers: routine and urgent always, and any the partnership adds (each
+    stage may give an added tier its own timescale; otherwise it takes the routine one)."""
+
+    model = PriorityTier
+    formset = PriorityFormSet
+    extra = 0
+
+
+class BudgetInline(ScopedInline):
+    """Limits on the working days a run of stages may take in all, or an origin's cap on
+    the whole dispute."""
+
+    model = TimescaleBudget
+    formset = BudgetFormSet
+    extra = 0
+
+
+class PartnershipForm(forms.ModelForm):
+    confirm_moved_due_dates = forms.BooleanField(
+        label="Save, moving the due dates listed",
+        required=False,
+        help_text="A change to the timescales, priorities or budgets that moves open escalations' due "
+        "dates lists them first; tick this and save again to go on.",
+    )
+
+    class Meta:
+        model = Partnership
+        fields = [f.name for f in Partnership._meta.concrete_fields if f.editable and not f.primary_key]
 
 
 class PartnershipAgencyInline(ScopedInline):
@@ -174,7 +292,8 @@ class PartnershipAgencyInline(ScopedInline):
 class PartnershipAdmin(ScopedAdmin):
     partnership_path = "pk"
     list_display = ["name", "reference_prefix", "front_door_phone"]
-    inlines = [StageInline, PartnershipAgencyInline]
+    form = PartnershipForm
+    inlines = [StageInline, PriorityInline, BudgetInline, PartnershipAgencyInline]
 
     def has_add_permission(self, request):
         return False
@@ -192,7 +311,8 @@ class PartnershipAdmin(ScopedAdmin):
         super().save_related(request, form, formsets, change)
         recount_after_ladder_change(form.instance, was_first)
 
-        stages_changed = any(fs.has_changed() for fs in formsets if fs.model is Stage)
+        timescales = (Stage, PriorityTier, TimescaleBudget)
+        stages_changed = any(fs.has_changed() for fs in formsets if fs.model in timescales)
         if stages_changed or {"holiday_country", "holiday_subdivision"} & set(form.changed_data):
             changed = escalations_recompute_due_dates(
                 partnership=form.instance, refresh_timescales=stages_changed

@@ -27,6 +27,21 @@ class FormalBodyAuthority(models.TextChoices):
     )
 
 
+class Origin(models.TextChoices):
+    """Where an escalation came from (the protocol may give an origin its own route: the
+    stages it may start at and a cap on the whole dispute)."""
+
+    PRACTITIONER = "practitioner", _("A practitioner's own concern")
+    CHILD_OR_FAMILY = "child_or_family", _("A concern voiced by the child or family")
+    CONFERENCE = "conference", _("A child protection conference")
+    CARE_REVIEW = "care_review", _("A children-in-care review")
+
+
+# The two priority tiers every partnership has (it may add more, ``PriorityTier``).
+ROUTINE = "routine"
+URGENT = "urgent"
+
+
 class Partnership(models.Model):
     """A local safeguarding children partnership hosted in this deployment."""
 
@@ -178,6 +193,9 @@ class Stage(models.Model):
     conference_chair_may_start = models.BooleanField(
         _("a conference chair or IRO may start here"), default=False
     )
+    # Working days for the partnership's added priority tiers ({"high": 3}); a tier not
+    # named here takes the routine timescale at this stage.
+    other_working_days = models.JSONField(_("working days for other priorities"), default=dict, blank=True)
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -190,8 +208,71 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return f"{self.number}: {self.name}"
 
-    def working_days(self, *, urgent: bool) -> int:
-        return self.urgent_working_days if urgent else self.routine_working_days
+    def working_days(self, priority: str) -> int:
+        """The stage's timescale for an escalation of this priority tier."""
+        if priority == URGENT:
+            return self.urgent_working_days
+        if priority != ROUTINE and priority in (self.other_working_days or {}):
+            return int(self.other_working_days[priority])
+        return self.routine_working_days
+
+
+class PriorityTier(models.Model):
+    """A priority an escalation may be given (``routine`` and ``urgent`` always; a
+    partnership may add its own, each with its own timescale at every stage)."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="priorities")
+    code = models.SlugField(_("code"), max_length=30)
+    label = models.CharField(_("label"), max_length=100)
+    description = models.CharField(_("when to choose it"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["partnership", "position", "code"]
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+        constraints = [models.UniqueConstraint(fields=["partnership", "code"], name="priority_code_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TimescaleBudget(models.Model):
+    """A limit on the working days a run of stages may take in all (West Yorkshire: steps 1
+    to 5 within five working days), or, for an origin, on the whole dispute (the IRO
+    Handbook: twenty working days). Each stage in the run gets at most what is left."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="budgets")
+    first_stage = models.PositiveSmallIntegerField(_("from stage"), validators=[MinValueValidator(1)])
+    last_stage = models.PositiveSmallIntegerField(
+        _("to stage"), null=True, blank=True, help_text=_("Empty: to the top of the ladder.")
+    )
+    working_days = models.PositiveSmallIntegerField(
+        _("working days in all"), validators=[MinValueValidator(1)]
+    )
+    origin = models.CharField(
+        _("only for escalations from"),
+        max_length=20,
+        choices=Origin.choices,
+        blank=True,
+        help_text=_("Empty: for every escalation."),
+    )
+
+    class Meta:
+        ordering = ["partnership", "first_stage", "origin"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(origin="") | Q(origin__in=Origin.values), name="budget_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(last_stage__isnull=True) | Q(last_stage__gte=models.F("first_stage")),
+                name="budget_run_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        run = f"{self.first_stage}-{self.last_stage or 'top'}"
+        return f"{run}: {self.working_days} working days" + (f" ({self.origin})" if self.origin else "")
 
 
 class TaxonomyTerm(models.Model):

@@ -26,13 +26,15 @@ the raising pages and the reports all read these.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import FormalBodyAuthority, Role, WorkedBy
+from .models import ROUTINE, URGENT, FormalBodyAuthority, Origin, Role, WorkedBy
 
 # The tiers of people who work stages, lowest first, and the roles that belong to each.
 TIERS = (WorkedBy.PRACTITIONERS, WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS, WorkedBy.FORMAL_BODY)
@@ -60,15 +62,102 @@ class StageRule:
     routine_working_days: int
     urgent_working_days: int
     conference_chair_may_start: bool = False
+    # (priority code, working days) for the partnership's added priority tiers.
+    other_working_days: tuple[tuple[str, int], ...] = ()
+
+    def working_days(self, priority: str) -> int:
+        if priority == URGENT:
+            return self.urgent_working_days
+        return dict(self.other_working_days).get(priority, self.routine_working_days)
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    code: str
+    label: str
+    description: str = ""
+
+
+DEFAULT_PRIORITIES = (
+    PriorityRule(ROUTINE, "Routine"),
+    PriorityRule(URGENT, "Urgent", "the child's safety cannot wait a working week"),
+)
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """At most ``working_days`` in all over stages ``first_stage`` to ``last_stage`` (None:
+    to the top), for escalations from ``origin`` (empty: every escalation)."""
+
+    first_stage: int
+    last_stage: int | None
+    working_days: int
+    origin: str = ""
+
+    def covers(self, number: int) -> bool:
+        return number >= self.first_stage and (self.last_stage is None or number <= self.last_stage)
+
+    def applies(self, number: int, origin: str) -> bool:
+        return self.covers(number) and self.origin in ("", origin)
 
 
 @dataclass(frozen=True)
 class Ladder:
-    """A partnership's ladder and formal body, read once (``ladder_of``)."""
+    """A partnership's ladder and formal body, read once (``ladder_of``). Its priority
+    tiers and budgets are read when first asked for (most pages need neither)."""
 
     stages: tuple[StageRule, ...]
     formal_body_name: str = "Practice Development Group"
     authority: str = FormalBodyAuthority.FACILITATES
+    given_priorities: tuple[PriorityRule, ...] | None = None
+    given_budgets: tuple[BudgetRule, ...] | None = None
+    partnership_id: int | None = None
+
+    @cached_property
+    def priorities(self) -> tuple[PriorityRule, ...]:
+        if self.given_priorities is not None:
+            return self.given_priorities
+        from .models import PriorityTier
+
+        rows = PriorityTier.objects.filter(partnership_id=self.partnership_id).order_by("position", "code")
+        found = tuple(PriorityRule(r.code, r.label, r.description) for r in rows)
+        return found or DEFAULT_PRIORITIES
+
+    @cached_property
+    def budgets(self) -> tuple[BudgetRule, ...]:
+        if self.given_budgets is not None:
+            return self.given_budgets
+        from .models import TimescaleBudget
+
+        rows = TimescaleBudget.objects.filter(partnership_id=self.partnership_id)
+        return tuple(
+            BudgetRule(r.first_stage, r.last_stage, r.working_days, r.origin)
+            for r in rows.order_by("first_stage", "origin", "id")
+        )
+
+    @property
+    def priority_codes(self) -> list[str]:
+        return [p.code for p in self.priorities]
+
+    def priority_label(self, code: str) -> str:
+        return next((p.label for p in self.priorities if p.code == code), code)
+
+    def working_days(self, number: int, priority: str) -> int:
+        """The stage's own timescale for this priority (before any budget)."""
+        found = self.stage(number)
+        return found.working_days(priority) if found else 0
+
+    def budgets_at(self, number: int, origin: str) -> list[BudgetRule]:
+        return [b for b in self.budgets if b.applies(number, origin)]
+
+    def allowance(self, number: int, priority: str, origin: str, used: dict[BudgetRule, int]) -> int:
+        """The working days a stage period gets: the stage's timescale for the priority,
+        cut to what is left of every budget over the stage (``used``: the working days
+        already taken within each budget's run)."""
+        days = self.working_days(number, priority)
+        for budget in self.budgets_at(number, origin):
+            days = min(days, max(0, budget.working_days - used.get(budget, 0)))
+        return days
 
     @property
     def numbers(self) -> list[int]:
@@ -138,11 +227,13 @@ def ladder_of(partnership) -> Ladder:
                     routine_working_days=s.routine_working_days,
                     urgent_working_days=s.urgent_working_days,
                     conference_chair_may_start=s.conference_chair_may_start,
+                    other_working_days=tuple(sorted((s.other_working_days or {}).items())),
                 )
                 for s in rows
             ),
             formal_body_name=partnership.formal_body_name,
             authority=partnership.formal_body_authority,
+            partnership_id=partnership.pk,
         )
         partnership._accord_ladder = cached
     return cached
@@ -252,7 +343,12 @@ STAGE_KEYS = (
     "routine_working_days",
     "urgent_working_days",
     "conference_chair_may_start",
+    "other_working_days",
 )
+DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
+BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
+PRIORITY_KEYS = ("code", "label", "description")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 
 
 @dataclass(frozen=True)
@@ -263,11 +359,106 @@ class ProtocolDocument:
     authority: str
     stages: tuple[StageRule, ...]
     source: str = ""
+    priorities: tuple[PriorityRule, ...] = DEFAULT_PRIORITIES
+    budgets: tuple[BudgetRule, ...] = ()
 
     def proposed(self) -> list[ProposedStage]:
         return [
             ProposedStage(number=s.number, is_formal=s.formal, worked_by=s.worked_by) for s in self.stages
         ]
+
+    def ladder(self) -> Ladder:
+        """The ladder this document describes (to work out what it would change)."""
+        return Ladder(
+            stages=self.stages,
+            formal_body_name=self.formal_body_name,
+            authority=self.authority,
+            given_priorities=self.priorities,
+            given_budgets=self.budgets,
+        )
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
+        return None
+    return value.strip()
+
+
+def _parse_priorities(rows: Any, errors: list[str]) -> tuple[PriorityRule, ...]:
+    if rows is None:
+        return DEFAULT_PRIORITIES
+    if not isinstance(rows, list):
+        errors.append(str(_('Give "priorities" as a list of {"code": ..., "label": ...}.')))
+        return DEFAULT_PRIORITIES
+    found: list[PriorityRule] = []
+    for position, row in enumerate(rows, start=1):
+        where = str(_("Priority %(n)s")) % {"n": position}
+        if not isinstance(row, dict):
+            errors.append(f"{where}: " + str(_("each priority is a JSON object.")))
+            continue
+        unknown = sorted(set(row) - set(PRIORITY_KEYS))
+        code, label = row.get("code"), _text(row.get("label"), 100)
+        description = row.get("description", "")
+        problems = []
+        if unknown:
+            problems.append(str(_("unknown keys %(keys)s")) % {"keys": ", ".join(unknown)})
+        if not isinstance(code, str) or not _CODE.match(code):
+            problems.append(str(_("code is up to 30 lower-case letters, digits, - or _")))
+        if label is None:
+            problems.append(str(_("label is text of up to 100 characters")))
+        if not isinstance(description, str) or len(description) > 300:
+            problems.append(str(_("description is text of up to 300 characters")))
+        if problems:
+            errors.append(f"{where}: " + "; ".join(problems) + ".")
+            continue
+        found.append(PriorityRule(code, label, description.strip()))
+    codes = [p.code for p in found]
+    if len(set(codes)) != len(codes):
+        errors.append(str(_("Each priority has its own code.")))
+    if found and not {ROUTINE, URGENT} <= set(codes):
+        errors.append(
+            str(_('The priorities include "routine" and "urgent" (every stage has their timescales).'))
+        )
+    return tuple(found) or DEFAULT_PRIORITIES
+
+
+def _parse_budgets(rows: Any, numbers: set[int], errors: list[str]) -> tuple[BudgetRule, ...]:
+    if rows is None:
+        return ()
+    if not isinstance(rows, list):
+        errors.append(str(_('Give "budgets" as a list.')))
+        return ()
+    found: list[BudgetRule] = []
+    for position, row in enumerate(rows, start=1):
+        where = str(_("Budget %(n)s")) % {"n": position}
+        if not isinstance(row, dict):
+            errors.append(f"{where}: " + str(_("each budget is a JSON object.")))
+            continue
+        unknown = sorted(set(row) - set(BUDGET_KEYS))
+        first = _whole(row.get("first_stage"), minimum=1)
+        last = row.get("last_stage")
+        days = _whole(row.get("working_days"), minimum=1)
+        origin = row.get("origin", "")
+        problems = []
+        if unknown:
+            problems.append(str(_("unknown keys %(keys)s")) % {"keys": ", ".join(unknown)})
+        if first is None or first not in numbers:
+            problems.append(str(_("first_stage is a stage of the ladder")))
+        if last is not None and (_whole(last, minimum=1) is None or last not in numbers):
+            problems.append(str(_("last_stage is a stage of the ladder, or null for the top")))
+        elif first is not None and last is not None and last < first:
+            problems.append(str(_("last_stage is not below first_stage")))
+        if days is None or days > 250:
+            problems.append(str(_("working_days is a whole number from 1 to 250")))
+        if origin not in ("", *Origin.values):
+            problems.append(
+                str(_("origin is empty or one of %(values)s")) % {"values": ", ".join(Origin.values)}
+            )
+        if problems:
+            errors.append(f"{where}: " + "; ".join(problems) + ".")
+            continue
+        found.append(BudgetRule(first, last, days, origin))
+    return tuple(found)
 
 
 def _whole(value: Any, *, minimum: int) -> int | None:
@@ -332,6 +523,12 @@ def parse_document(document: Any) -> ProtocolDocument:
             )
         if not isinstance(row.get("conference_chair_may_start", False), bool):
             problems.append(str(_("conference_chair_may_start is true or false")))
+        other = row.get("other_working_days", {})
+        if not isinstance(other, dict) or any(
+            not isinstance(k, str) or _whole(v, minimum=1) is None or v > 250 for k, v in other.items()
+        ):
+            problems.append(str(_("other_working_days maps a priority's code to 1 to 250 working days")))
+            other = {}
         if problems:
             errors.append(f"{where}: " + "; ".join(problems) + ".")
             continue
@@ -344,8 +541,22 @@ def parse_document(document: Any) -> ProtocolDocument:
                 routine_working_days=routine,
                 urgent_working_days=urgent,
                 conference_chair_may_start=row.get("conference_chair_may_start", False),
+                other_working_days=tuple(sorted(other.items())),
             )
         )
+    unknown = sorted(set(document) - set(DOCUMENT_KEYS))
+    if unknown:
+        errors.append(str(_("Unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
+    priorities = _parse_priorities(document.get("priorities"), errors)
+    budgets = _parse_budgets(document.get("budgets"), {s.number for s in stages}, errors)
+    added = {p.code for p in priorities} - {ROUTINE, URGENT}
+    for s in stages:
+        strays = sorted({code for code, _days in s.other_working_days} - added)
+        if strays:
+            errors.append(
+                str(_("Stage %(n)s: other_working_days names %(codes)s, not an added priority."))
+                % {"n": s.number, "codes": ", ".join(strays)}
+            )
     if not errors:
         if len({s.number for s in stages}) != len(stages):
             errors.append(str(_("Each stage has its own number.")))
@@ -361,6 +572,8 @@ def parse_document(document: Any) -> ProtocolDocument:
         authority=authority,
         stages=tuple(sorted(stages, key=lambda s: s.number)),
         source=source.strip()[:300] if isinstance(source, str) else "",
+        priorities=priorities,
+        budgets=budgets,
     )
 
 
@@ -371,6 +584,9 @@ def document_of(partnership) -> dict[str, Any]:
     return {
         "source": partnership.protocol_source,
         "formal_body": {"name": ladder.formal_body_name, "authority": ladder.authority},
+        "priorities": [
+            {"code": p.code, "label": p.label, "description": p.description} for p in ladder.priorities
+        ],
         "stages": [
             {
                 "number": s.number,
@@ -380,8 +596,18 @@ def document_of(partnership) -> dict[str, Any]:
                 "routine_working_days": s.routine_working_days,
                 "urgent_working_days": s.urgent_working_days,
                 "conference_chair_may_start": s.conference_chair_may_start,
+                "other_working_days": dict(s.other_working_days),
             }
             for s in ladder.stages
+        ],
+        "budgets": [
+            {
+                "first_stage": b.first_stage,
+                "last_stage": b.last_stage,
+                "working_days": b.working_days,
+                "origin": b.origin,
+            }
+            for b in ladder.budgets
         ],
     }
 
@@ -390,7 +616,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     """Writes a checked protocol onto the partnership: its formal body and its stages (by
     number; stages above the new top are removed). The caller has checked that no open
     escalation is stranded (``escalations.services.protocol_apply`` does, for a live one)."""
-    from .models import Stage
+    from .models import PriorityTier, Stage, TimescaleBudget
 
     protocol = document if isinstance(document, ProtocolDocument) else parse_document(document)
     partnership.formal_body_name = protocol.formal_body_name
@@ -408,7 +634,29 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
                 "routine_working_days": s.routine_working_days,
                 "urgent_working_days": s.urgent_working_days,
                 "conference_chair_may_start": s.conference_chair_may_start,
+                "other_working_days": dict(s.other_working_days),
             },
         )
     Stage.objects.filter(partnership=partnership, number__gt=max(s.number for s in protocol.stages)).delete()
+    for position, p in enumerate(protocol.priorities):
+        PriorityTier.objects.update_or_create(
+            partnership=partnership,
+            code=p.code,
+            defaults={"label": p.label, "description": p.description, "position": position},
+        )
+    # (``protocol_apply`` refuses to drop a tier an open escalation has.)
+    PriorityTier.objects.filter(partnership=partnership).exclude(
+        code__in=[p.code for p in protocol.priorities]
+    ).delete()
+    TimescaleBudget.objects.filter(partnership=partnership).delete()
+    TimescaleBudget.objects.bulk_create(
+        TimescaleBudget(
+            partnership=partnership,
+            first_stage=b.first_stage,
+            last_stage=b.last_stage,
+            working_days=b.working_days,
+            origin=b.origin,
+        )
+        for b in protocol.budgets
+    )
     forget_ladder(partnership)

@@ -126,6 +126,8 @@ class Figures:
     # For drill-down links: labels and names back to the codes and ids the list filters on.
     area_codes: dict[str, str] = field(default_factory=dict)
     theme_codes: dict[str, str] = field(default_factory=dict)
+    # The partnership's priority tiers, code to label (its own tiers are data).
+    priority_labels: dict[str, str] = field(default_factory=dict)
     agency_ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -443,6 +445,7 @@ def pdg_figures(
     )
     figures.area_codes = dict(partnership.areas_of_disagreement.values_list("label", "code"))
     figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
+    figures.priority_labels = {p.code: p.label for p in ladder_of(partnership).priorities}
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     if with_trend:
         figures.trend = trend(partnership, period, history)

@@ -18,7 +18,7 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
-from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status, Urgency
+from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status
 from accord.partnership.models import Role
 
 from .models import PdgMeeting
@@ -29,7 +29,6 @@ REPORT_ROLES = FULL_VIEW_ROLES | {Role.EXECUTIVE}
 
 LABELS = {
     "kind": dict(Kind.choices),
-    "urgency": dict(Urgency.choices),
     "origin": dict(Origin.choices),
     "status": dict(Status.choices),
     "outcome": dict(Outcome.choices),
@@ -109,7 +108,10 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         ),
         (
             _("Urgency"),
-            [(str(LABELS["urgency"].get(k, k)), v, {"urgency": k}) for k, v in data["by_urgency"].items()],
+            [
+                (str(figures.priority_labels.get(k, k)), v, {"urgency": k})
+                for k, v in data["by_urgency"].items()
+            ],
             None,
         ),
         (

@@ -317,3 +317,91 @@ def test_changing_who_works_a_stage_on_the_settings_page_changes_who_sees_escala
     assert response.status_code == 302
     assert not Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_a_change_that_moves_due_dates_lists_them_before_it_is_saved(client, world):
+    """The settings page shows which open escalations' due dates a change of timescale,
+    priority or budget moves, and saves only once the business unit says to move them."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accord.core import clock
+    from accord.partnership.models import TimescaleBudget
+
+    monday = timezone.make_aware(dt.datetime(2026, 11, 2, 10))
+    e = world.raised(at=monday)
+    assert e.due_date == dt.date(2026, 11, 9)
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    with clock.set_to(monday):
+        data = form_of(client.get(url))
+        first = next(i for i in range(int(data["stages-TOTAL_FORMS"][0])) if data[f"stages-{i}-number"] == ["1"])
+        data[f"stages-{first}-routine_working_days"] = ["3"]
+        refused = client.post(url, data)
+        html = refused.content.decode()
+        assert refused.status_code == 200
+        assert e.reference in html and "9 November 2026" in html and "5 November 2026" in html
+        assert "Nothing has been saved" in html and 'name="confirm_moved_due_dates"' in html
+        assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 5
+        e.refresh_from_db()
+        assert e.due_date == dt.date(2026, 11, 9)
+        data["confirm_moved_due_dates"] = ["on"]
+        saved = client.post(url, data)
+        assert saved.status_code == 302, _errors(saved)
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 5)
+    # A budget over stages 1 and 2, added on the same page, is previewed the same way.
+    with clock.set_to(monday):
+        data = form_of(client.get(url))
+        data.pop("confirm_moved_due_dates", None)
+        data.update(
+            {
+                "budgets-0-first_stage": ["1"],
+                "budgets-0-last_stage": ["2"],
+                "budgets-0-working_days": ["2"],
+                "budgets-0-origin": [""],
+                "budgets-TOTAL_FORMS": ["1"],
+            }
+        )
+        refused = client.post(url, data)
+        assert refused.status_code == 200 and "4 November 2026" in refused.content.decode(), _errors(refused)
+        assert not TimescaleBudget.objects.exists()
+        data["confirm_moved_due_dates"] = ["on"]
+        assert client.post(url, data).status_code == 302
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 4)
+    assert TimescaleBudget.objects.get().working_days == 2
+
+
+def test_the_business_unit_adds_a_priority_and_cannot_drop_routine_or_urgent(client, world):
+    from accord.partnership.models import PriorityTier
+    from accord.partnership.protocol import ladder_of
+
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    data = form_of(client.get(url))
+    count = int(data["priorities-TOTAL_FORMS"][0])
+    assert count == 2
+    data.update(
+        {
+            f"priorities-{count}-code": ["high"],
+            f"priorities-{count}-label": ["High"],
+            f"priorities-{count}-description": ["significant harm is likely"],
+            f"priorities-{count}-position": ["1"],
+            "priorities-TOTAL_FORMS": [str(count + 1)],
+        }
+    )
+    saved = client.post(url, data)
+    assert saved.status_code == 302, _errors(saved)
+    assert ladder_of(type(world.partnership).objects.get(pk=world.partnership.pk)).priority_codes == [
+        "routine",
+        "high",
+        "urgent",
+    ]
+    data = form_of(client.get(url))
+    urgent = next(i for i in range(3) if data[f"priorities-{i}-code"] == ["urgent"])
+    data[f"priorities-{urgent}-DELETE"] = ["on"]
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and '"routine" and "urgent"' in refused.content.decode().replace("&quot;", '"')
+    assert PriorityTier.objects.filter(partnership=world.partnership, code="urgent").exists()

@@ -302,7 +302,7 @@ class Command(BaseCommand):
                         else rng.choice([Origin.CONFERENCE, Origin.CARE_REVIEW])
                     )
                     stage_start = (raised_at + dt.timedelta(days=3 * (highest - 1))).date()
-                    days = stages[highest].working_days(urgent=urgent)
+                    days = stages[highest].working_days(Urgency.URGENT if urgent else Urgency.ROUTINE)
                     due = calendar.add_working_days(stage_start, days) if status == Status.OPEN else None
                     closed = (
                         raised_at + dt.timedelta(days=rng.randint(2, 40))

@@ -1,0 +1,170 @@
+"""Timescales as data: priority tiers the partnership adds (each with its own timescale at a
+stage), a budget over a run of stages (West Yorkshire: steps 1 to 5 within five working
+days in all) and an origin's cap on the whole formal dispute (the IRO Handbook: twenty
+working days). Due dates follow them when raising, escalating and when the ladder changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accord.api.tests.test_api import Api, raise_body
+from accord.core import clock
+from accord.escalations import services
+from accord.escalations.protocol import moved_due_dates, protocol_apply
+from accord.partnership.protocol import document_of, install_ladder, ladder_of, parse_document, preset
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def at(y, m, d, h=10):
+    return timezone.make_aware(dt.datetime(y, m, d, h))
+
+
+def with_high_priority(world) -> dict:
+    """Devon's ladder with a third tier, "high", whose stage-2 timescale is two working days."""
+    document = preset("devon")
+    document["priorities"] = [
+        {"code": "routine", "label": "Routine", "description": ""},
+        {"code": "high", "label": "High", "description": "the child is at risk of significant harm"},
+        {"code": "urgent", "label": "Urgent", "description": "the child's safety cannot wait a working week"},
+    ]
+    document["stages"][1]["other_working_days"] = {"high": 2}
+    install_ladder(world.partnership, document)
+    return document
+
+
+def escalate(actor, e, when, **kwargs):
+    with clock.set_to(when):
+        return services.escalation_escalate(actor=actor, escalation=e, reason="Not settled.", **kwargs)
+
+
+def test_an_added_priority_has_its_own_timescale_at_a_stage_and_the_routine_one_elsewhere(world):
+    with_high_priority(world)
+    e = world.consulted(world.raised(at=at(2026, 11, 2), urgency="high"), at=at(2026, 11, 2))
+    assert e.due_date == dt.date(2026, 11, 9)  # stage 1 names no "high" timescale: routine's 5 days
+    e = escalate(world.practitioner_health, e, at(2026, 11, 3))
+    assert e.due_date == dt.date(2026, 11, 5)  # stage 2 gives "high" two working days
+    assert e.get_urgency_display() == "High"
+    with pytest.raises(ValidationError) as refused:
+        world.raised(urgency="someday")
+    assert "urgency" in refused.value.message_dict
+
+
+def test_the_raising_page_offers_the_partnerships_priorities_and_the_api_takes_and_lists_them(world, client):
+    with_high_priority(world)
+    sign_in(client, world.practitioner_health)
+    from accord.escalations.forms import OutcomeWantedForm
+
+    choices = dict(OutcomeWantedForm(partnership=world.partnership).fields["urgency"].choices)
+    assert choices["high"] == "High: the child is at risk of significant harm"
+    assert list(choices) == ["routine", "high", "urgent"]
+    api = Api(client, world.practitioner_health)
+    listed = api.get("/taxonomies").json()["priorities"]
+    assert [p["code"] for p in listed] == ["routine", "high", "urgent"]
+    made = api.post("/escalations", raise_body(world, urgency="high"))
+    assert made.status_code == 201, made.content
+    assert made.json()["urgency"] == "high"
+    refused = api.post("/escalations", raise_body(world, urgency="whenever"))
+    assert refused.status_code in (400, 422) and "urgency" in refused.content.decode()
+
+
+def test_a_budget_over_a_run_of_stages_gives_each_stage_what_is_left_of_it(world):
+    install_ladder(world.partnership, preset("west-yorkshire"))  # steps 1-5 within 5 days in all
+    e = world.consulted(world.raised(at=at(2026, 11, 2)), at=at(2026, 11, 2))  # Monday
+    assert e.due_date == dt.date(2026, 11, 9)  # 5 of the budget's 5 days
+    e = escalate(world.practitioner_health, e, at(2026, 11, 5))  # 3 working days taken
+    assert e.due_date == dt.date(2026, 11, 9)  # 2 left: Thursday + 2 working days
+    e = escalate(world.manager_health, e, at(2026, 11, 9))  # 2 more taken: the budget is spent
+    assert e.due_date == dt.date(2026, 11, 9)  # due the day it arrives
+    for when in (at(2026, 11, 9, 11), at(2026, 11, 9, 12)):
+        e = escalate(world.manager_health if e.stage < 4 else world.senior_health, e, when)
+    assert e.stage == 5 and e.due_date == dt.date(2026, 11, 9)
+    e = escalate(
+        world.senior_health, e, at(2026, 11, 10), efforts_to_resolve="Every step met and could not agree."
+    )
+    assert e.stage == 6 and e.due_date == dt.date(2026, 11, 30)  # outside the run: its own 14 days
+
+
+def test_an_origins_cap_limits_the_whole_formal_dispute_and_others_are_not_capped(world):
+    install_ladder(world.partnership, preset("iro-handbook"))  # formal from 2; 20 days for IRO origins
+    review = world.raised(
+        at=at(2026, 11, 2),
+        raiser=world.chair,
+        with_agency=world.health,
+        with_practitioner_username="",
+        origin="care_review",
+        start_stage=2,
+        start_stage_reason="Raised at the review: the plan is not being followed.",
+    )
+    assert review.due_date == dt.date(2026, 11, 9)  # stage 2's own 5 days
+    review = world.consulted(review, at=at(2026, 11, 3))
+    review = escalate(world.chair, review, at(2026, 11, 18))  # 12 working days at stage 2 (late)
+    assert review.due_date == dt.date(2026, 11, 25)  # stage 3's 5 days fit in the 8 left
+    review = escalate(world.chair, review, at(2026, 12, 2))  # 10 more: 22 of 20 taken
+    assert review.stage == 4 and review.due_date == dt.date(2026, 12, 2)  # none left: due at once
+    # A practitioner's own escalation on the same ladder has no cap.
+    own = world.consulted(world.raised(at=at(2026, 11, 2)), at=at(2026, 11, 2))
+    own = escalate(world.practitioner_health, own, at(2026, 11, 18), efforts_to_resolve="We met twice.")
+    own = escalate(world.manager_health, own, at(2026, 12, 2))
+    assert own.stage == 3 and own.due_date == dt.date(2026, 12, 9)
+
+
+def test_a_document_with_priorities_and_budgets_round_trips_and_a_bad_one_names_each_problem(world):
+    with_high_priority(world)
+    document = document_of(world.partnership)
+    document["budgets"] = [{"first_stage": 1, "last_stage": 3, "working_days": 12, "origin": ""}]
+    protocol_apply(actor=None, partnership=world.partnership, document=document)
+    again = document_of(world.partnership)
+    assert again == json.loads(json.dumps(document))
+    broken = json.loads(json.dumps(document))
+    broken["priorities"] = [{"code": "High!", "label": ""}]
+    broken["budgets"] = [{"first_stage": 3, "last_stage": 2, "working_days": 0, "origin": "gossip"}]
+    broken["stages"][2]["other_working_days"] = {"someday": 3}
+    with pytest.raises(ValidationError) as refused:
+        parse_document(broken)
+    text = " ".join(refused.value.messages)
+    for words in (
+        "code is up to 30",
+        "label is text",
+        "last_stage is not below first_stage",
+        "working_days is a whole number",
+        "origin is empty or one of",
+        "names someday, not an added priority",
+    ):
+        assert words in text, words
+    broken["priorities"] = [{"code": "routine", "label": "Routine"}]
+    with pytest.raises(ValidationError) as refused:
+        parse_document(broken)
+    assert '"routine" and "urgent"' in " ".join(refused.value.messages)
+    assert document_of(world.partnership) == again  # nothing changed
+
+
+def test_a_priority_an_open_escalation_has_cannot_be_removed(world):
+    document = with_high_priority(world)
+    e = world.raised(urgency="high")
+    document["priorities"] = [p for p in document["priorities"] if p["code"] != "high"]
+    document["stages"][1]["other_working_days"] = {}
+    with pytest.raises(ValidationError) as refused:
+        protocol_apply(actor=None, partnership=world.partnership, document=document)
+    assert e.reference in " ".join(refused.value.messages)
+    assert "high" in ladder_of(world.partnership).priority_codes
+
+
+def test_the_preview_of_a_new_budget_lists_the_due_dates_it_moves_and_applying_moves_them(world):
+    with clock.set_to(at(2026, 11, 2)):
+        e = world.at_stage_2(at=at(2026, 11, 2))
+    document = document_of(world.partnership)
+    document["budgets"] = [{"first_stage": 1, "last_stage": 2, "working_days": 2, "origin": ""}]
+    with clock.set_to(at(2026, 11, 2, 12)):
+        moved = moved_due_dates(world.partnership, document)
+        assert [(m.reference, m.stage, m.becomes) for m in moved] == [(e.reference, 2, dt.date(2026, 11, 4))]
+        change = protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert change.applied and [m.reference for m in change.moved] == [e.reference]
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 4)
