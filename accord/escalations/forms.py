@@ -336,7 +336,7 @@ class EscalateForm(VersionedForm):
         required=False,
         rows=8,
         hint=_(
-            "Required for formal escalation to the PDG. We have filled this in from the recorded discussions: check and add to it."
+            "Required to escalate formally. We have filled this in from the recorded discussions: check and add to it."
         ),
     )
     to_stage = forms.TypedChoiceField(label=_("Escalate to"), coerce=int, widget=forms.RadioSelect)
@@ -357,10 +357,10 @@ class ReasonForm(VersionedForm):
 
 class PdgActionForm(VersionedForm):
     action = forms.ChoiceField(
-        label=_("What is the PDG offering or doing?"),
+        label=_("What is being offered or done?"),
         choices=PdgActionKind.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Select what the PDG is offering")},
+        error_messages={"required": _("Select what is being offered or done")},
     )
     facilitator = forms.ChoiceField(label=_("Restorative facilitator to appoint (if any)"), required=False)
     note = _text(_("Note"), required=False, rows=4)
@@ -393,7 +393,7 @@ class ResolveForm(VersionedForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select whether the child-centred outcome was achieved")},
     )
-    learning = _text(_("Learning for the PDG (optional)"), required=False, rows=4)
+    learning = _text(_("Learning for the partnership (optional)"), required=False, rows=4)
     ACTION_ROWS = 3
 
     def __init__(self, *args, partnership, **kwargs):

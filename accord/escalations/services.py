@@ -883,7 +883,7 @@ def escalation_pdg_action(
 ) -> PdgAction:
     """Record what the PDG offers or does. It never sets the outcome (rule 4)."""
     if action not in PdgActionKind.values:
-        raise ValidationError({"action": _("Select what the PDG is offering")})
+        raise ValidationError({"action": _("Select what is being offered or done")})
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "pdg_act", escalation)

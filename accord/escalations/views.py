@@ -63,7 +63,12 @@ def _require_raiser(request: HttpRequest):
 def start(request: HttpRequest) -> HttpResponse:
     partnership = _require_raiser(request)
     drafts = Draft.objects.filter(owner=request.user, partnership=partnership)[:5]
-    return render(request, "escalations/raise/start.html", {"drafts": drafts})
+    context = {
+        "drafts": drafts,
+        "stages": services.ladder(partnership),
+        "formal_body_directs": ladder_of(partnership).formal_body_directs,
+    }
+    return render(request, "escalations/raise/start.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -464,6 +469,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
         "reopen_too_late": too_late,
+        "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
         "reopen_days": escalation.partnership.reopen_within_days,
     }
 
@@ -727,7 +733,8 @@ def pdg_action(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         template="escalations/actions/pdg_action.html",
         perform=perform,
-        success=_("PDG action recorded"),
+        success=_("Recorded"),
+        extra=lambda e: {"formal_body_decides": ladder_of(e.partnership).decides_at(e.stage)},
     )
 
 

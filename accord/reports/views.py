@@ -246,7 +246,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             labels,
             {
                 str(_("Raised")): [t["raised"] for t in figures.trend],
-                str(_("Reached the PDG")): [t["formal"] for t in figures.trend],
+                str(_("Reached the formal stages")): [t["formal"] for t in figures.trend],
                 str(_("Resolved")): [t["resolved"] for t in figures.trend],
             },
         )

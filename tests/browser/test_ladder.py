@@ -146,7 +146,9 @@ def test_the_whole_ladder(page, demo_users):
 
     log_in(page, "senior.health")
     page.goto(f"/escalations/{escalation.pk}/")
-    page.get_by_role("link", name="Escalate formally to the Practice Development Group").click()
+    page.get_by_role(
+        "link", name="Escalate formally to stage 4 (the Practice Development Group sees it from here)"
+    ).click()
     assert (
         "Talked it through with Priya" in page.locator("#id_efforts_to_resolve").input_value()
     )  # pre-filled
@@ -166,7 +168,7 @@ def test_the_whole_ladder(page, demo_users):
     assert page.get_by_role("link", name="Record the resolution").count() == 0
     assert page.goto(f"/escalations/{escalation.pk}/resolve/").status == 403
     page.goto(f"/escalations/{escalation.pk}/")
-    page.get_by_role("link", name="Record a PDG offer or action").click()
+    page.get_by_role("link", name="Record an offer or action of the Practice Development Group").click()
     page.get_by_label("Offer a restorative facilitator").check()
     page.get_by_label("Restorative facilitator to appoint (if any)").select_option(value="facilitator")
     page.fill("#id_note", "A restorative meeting of both agencies' leaders.")
