@@ -9,6 +9,16 @@ import pytest
 from accord.testing.factories import World
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: row ids are reused after a test's rollback, so
+    a count kept under one (the API's rate limit, per token) must not carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def world(db) -> World:
     return World()

@@ -17,11 +17,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router
+from ninja import File, Form, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from accord.audit.models import Verb
@@ -637,6 +639,105 @@ def withdraw(request, escalation_id: int, payload: s.ReasonIn):
             actor=request.user, escalation=e, reason=payload.reason, expected_version=v
         ),
     )
+
+
+@router.post(
+    "/escalations/{escalation_id}/pause",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Pause the stage's clock, with the reason (the parties' managers and leaders)",
+)
+def pause(request, escalation_id: int, payload: s.ReasonIn):
+    return _action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_pause(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/resume",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Restart the stage's clock (its due date moves by the working days paused)",
+)
+def resume(request, escalation_id: int):
+    return _action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_resume(actor=request.user, escalation=e, expected_version=v),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/reopen",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Reopen a closed escalation within the partnership's window, with the reason",
+)
+def reopen(request, escalation_id: int, payload: s.ReasonIn):
+    return _action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_reopen(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.get(
+    "/escalations/{escalation_id}/documents",
+    response={200: list[s.DocumentOut], **STANDARD_ERRORS},
+    summary="The escalation's evidence documents",
+)
+def list_documents(request, escalation_id: int):
+    e = _get(request, escalation_id)
+    return [
+        {
+            "id": d.pk,
+            "filename": d.filename,
+            "content_type": d.content_type,
+            "size": d.size,
+            "description": d.description,
+            "uploaded_by": d.uploaded_by.username,
+            "uploaded_at": d.uploaded_at,
+        }
+        for d in e.documents.select_related("uploaded_by")
+    ]
+
+
+@router.post(
+    "/escalations/{escalation_id}/documents",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Attach an evidence document (multipart: file, and an optional description)",
+)
+def add_document(request, escalation_id: int, file: File[UploadedFile], description: Form[str] = ""):
+    return _action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_add_document(
+            actor=request.user, escalation=e, upload=file, description=description[:200], expected_version=v
+        ),
+    )
+
+
+@router.get(
+    "/escalations/{escalation_id}/documents/{document_id}",
+    response={200: None, **STANDARD_ERRORS},
+    summary="Download an evidence document (audited)",
+)
+def get_document(request, escalation_id: int, document_id: int):
+    e = _get(request, escalation_id)
+    doc, content = services.escalation_document_read(
+        actor=request.user, escalation=e, document_id=document_id
+    )
+    response = HttpResponse(content, content_type=doc.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=doc.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 api.add_router("", router)

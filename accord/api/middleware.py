@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -12,6 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 PREFIX = "/api/v1"
+# An evidence document's upload may be as large as the pages allow, and no more.
+DOCUMENTS = re.compile(r"^/api/v1/escalations/\d+/documents$")
+FORM_OVERHEAD = 64 * 1024
 PROBLEM = "application/problem+json"
 logger = logging.getLogger("accord.api")
 
@@ -39,8 +43,12 @@ class ApiProblemMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return _problem(400, "Content-Length is not a number.")
-        if length > settings.API_MAX_BODY_BYTES:
-            return _problem(413, f"The request body must be at most {settings.API_MAX_BODY_BYTES} bytes.")
+        limit = settings.API_MAX_BODY_BYTES
+        if request.method == "POST" and DOCUMENTS.match(request.path):
+            limit = settings.EVIDENCE_MAX_BYTES + FORM_OVERHEAD
+        if length > limit:
+            # Refused from its declared length, before a byte of it is read.
+            return _problem(413, f"The request body must be at most {limit} bytes.")
         response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(PROBLEM):
             detail = ""

@@ -238,5 +238,15 @@ class ResolveIn(InSchema):
     referred_to: str = Field("", max_length=200)
 
 
+class DocumentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    description: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
 class ReasonIn(InSchema):
     reason: str = Field(..., max_length=20000)

@@ -57,6 +57,29 @@ def pending_post(request: HttpRequest) -> dict | None:
     return None
 
 
+class DeclaredLengthMiddleware:
+    """A page's request declaring a body larger than any page takes (an evidence document
+    and its form) is refused from that declaration, before a byte of it is read (the API
+    answers its own, ``accord.api.middleware``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = settings.EVIDENCE_MAX_BYTES + 64 * 1024
+            if length > limit:
+                from django.shortcuts import render
+
+                context = {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+                return render(request, "413.html", context, status=413)
+        return self.get_response(request)
+
+
 class CurrentPartnershipMiddleware:
     """Sets ``request.partnership``: the partnership the user is working in now.
 

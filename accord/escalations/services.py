@@ -10,6 +10,8 @@ writes an escalation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +73,8 @@ from .models import (
     Urgency,
 )
 from .policies import RAISING_ROLES, refusal_reason, reopen_too_late, user_may
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1103,22 +1107,58 @@ SNIFFERS: list[tuple[bytes, str]] = [
 ]
 
 
+_MARKUP = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<\s*[!?a-zA-Z/]")
+# What a Word document (an archive) may hold, opened: at most this many entries and
+# this many bytes in all once expanded, and no entry expanding more than 200 times.
+DOCX_MAX_ENTRIES = 2000
+DOCX_MAX_EXPANDED = 100 * 1024 * 1024
+DOCX_MAX_RATIO = 200
+
+
 def sniff_content_type(head: bytes) -> str | None:
-    """The type of a file from its first bytes, never its name."""
+    """The type of a file from its first bytes, never its name. Text that opens as markup
+    (a web page, SVG or XML) is not plain text: a browser could run it."""
     for magic, content_type in SNIFFERS:
         if head.startswith(magic):
             return content_type
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
-        return None
-    if "\x00" in text:
+        # The first bytes may end inside a character: judge them without the last three.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if "\x00" in text or _MARKUP.match(head):
         return None
     return "text/plain"
 
 
+def docx_problem(content: bytes) -> str | None:
+    """Why an archive named a Word document is not one Accord keeps (None if it is): it
+    must open, hold a Word document's parts, and expand to a bounded size."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+            names = {e.filename for e in entries}
+            if len(entries) > DOCX_MAX_ENTRIES:
+                return _("The selected Word document holds too many parts")
+            if not {"[Content_Types].xml", "word/document.xml"} <= names:
+                return _("The selected file must be a PDF, Word document, PNG, JPEG or plain text file")
+            expanded = sum(e.file_size for e in entries)
+            if expanded > DOCX_MAX_EXPANDED or any(
+                e.file_size > DOCX_MAX_RATIO * max(e.compress_size, 1) for e in entries
+            ):
+                return _("The selected Word document expands to more than Accord keeps: save it as a PDF")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return _("The selected file must be a PDF, Word document, PNG, JPEG or plain text file")
+    return None
+
+
 def safe_filename(name: str) -> str:
-    import re
     import unicodedata
 
     base = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -1170,6 +1210,11 @@ def escalation_add_document(
         raise ValidationError(
             {"file": _("The selected file must be a PDF, Word document, PNG, JPEG or plain text file")}
         )
+    content = b"".join(upload.chunks())
+    if content_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+        problem = docx_problem(content)
+        if problem:
+            raise ValidationError({"file": problem})
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "add_document", escalation)
@@ -1184,7 +1229,6 @@ def escalation_add_document(
         )
         from django.core.files.base import ContentFile
 
-        content = b"".join(upload.chunks())
         _virus_check(content)
         encrypted = encrypt_bytes(content)
         document.file.save(
@@ -1201,3 +1245,32 @@ def escalation_add_document(
             payload={"reference": escalation.reference, "size": upload.size, "content_type": content_type},
         )
     return document
+
+
+def escalation_document_read(
+    *, actor: User, escalation: Escalation, document_id: int
+) -> tuple[Document, bytes]:
+    """An evidence document of an escalation the actor may see, decrypted, with the read
+    audited (``NotFound`` for one that is not this escalation's, or is missing from
+    storage). The pages and the API both read documents through this."""
+    from accord.core.crypto import decrypt_bytes
+
+    if not actor.has_perm("escalations.view", escalation):
+        raise NotFound()
+    document = escalation.documents.filter(pk=document_id).first()
+    if document is None:
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        verb=Verb.DOCUMENT_DOWNLOADED,
+        target=document,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    try:
+        with document.file.open("rb") as stored:
+            content = decrypt_bytes(stored.read())
+    except OSError:
+        logger.exception("Evidence document %s is missing from storage", document.pk)
+        raise NotFound() from None
+    return document, content

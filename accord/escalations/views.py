@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.core.crypto import decrypt_bytes
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
 from accord.core.navigation import CASEWORK_ROLES
@@ -491,19 +490,11 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
 
 def document_download(request: HttpRequest, pk: int, document: int) -> HttpResponse:
     escalation = _get(request, pk)
-    doc = get_object_or_404(escalation.documents, pk=document)
-    audit_record(
-        actor=request.user,
-        verb=Verb.DOCUMENT_DOWNLOADED,
-        target=doc,
-        partnership_id=escalation.partnership_id,
-        payload={"reference": escalation.reference},
-    )
     try:
-        with doc.file.open("rb") as stored:
-            content = decrypt_bytes(stored.read())
-    except OSError:
-        logger.exception("Evidence document %s is missing from storage", doc.pk)
+        doc, content = services.escalation_document_read(
+            actor=request.user, escalation=escalation, document_id=document
+        )
+    except NotFound:
         raise Http404 from None
     response = FileResponse(
         io.BytesIO(content), as_attachment=True, filename=doc.filename, content_type=doc.content_type

@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # (Before any middleware reads the body: the CSRF check does, in its process_view.)
+    "accord.core.middleware.DeclaredLengthMiddleware",
     "accord.core.middleware.SessionRenewalMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

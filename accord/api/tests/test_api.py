@@ -377,3 +377,66 @@ def test_text_holding_the_nul_character_is_refused_as_bad_input(client, world, o
 def test_a_query_string_holding_the_nul_character_is_refused(client, world):
     r = Api(client, world.manager_health).get("/escalations", partnership="test\x00shire")
     assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+
+
+def test_pause_resume_reopen_and_documents_through_the_api_with_the_pages_refusals(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accord.core import clock
+
+    e = world.at_stage_2()
+    manager = Api(client, world.manager_health)
+    practitioner = Api(client, world.practitioner_health)
+    assert practitioner.post(f"/escalations/{e.pk}/pause", {"reason": "x"}).status_code == 403
+    assert manager.post(f"/escalations/{e.pk}/pause", {"reason": " "}).status_code in (400, 422)
+    paused = manager.post(f"/escalations/{e.pk}/pause", {"reason": "Waiting for the conference"})
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    assert "resume" in paused.json()["allowed_actions"] and "pause" not in paused.json()["allowed_actions"]
+    assert manager.post(f"/escalations/{e.pk}/pause", {"reason": "again"}).status_code == 409
+    resumed = manager.post(f"/escalations/{e.pk}/resume", {})
+    assert resumed.status_code == 200 and resumed.json()["status"] == "open" and resumed.json()["due_date"]
+
+    # Documents: listed, attached (refused with a reason when not a permitted type) and read, audited.
+    upload = SimpleUploadedFile("page.html", b"<html><script>x</script></html>", content_type="text/html")
+    refused = client.post(
+        f"/api/v1/escalations/{e.pk}/documents",
+        {"file": upload},
+        HTTP_AUTHORIZATION=f"Bearer {practitioner.token}",
+    )
+    assert refused.status_code in (400, 422) and "file" in refused.json()["errors"]
+    added = client.post(
+        f"/api/v1/escalations/{e.pk}/documents",
+        {"file": SimpleUploadedFile("chronology.txt", b"3 March: missed visit"), "description": "Chronology"},
+        HTTP_AUTHORIZATION=f"Bearer {practitioner.token}",
+    )
+    assert added.status_code == 201, added.content
+    listed = practitioner.get(f"/escalations/{e.pk}/documents").json()
+    assert [(d["filename"], d["description"]) for d in listed] == [("chronology.txt", "Chronology")]
+    read = manager.get(f"/escalations/{e.pk}/documents/{listed[0]['id']}")
+    assert read.status_code == 200 and read.content == b"3 March: missed visit"
+    assert AuditEvent.objects.filter(verb=Verb.DOCUMENT_DOWNLOADED, actor=world.manager_health).exists()
+    assert Api(client, world.practitioner_other).get(f"/escalations/{e.pk}/documents").status_code == 404
+    assert manager.get(f"/escalations/{e.pk}/documents/999999").status_code == 404
+
+    # Reopen: within the window, then not after it (422, naming the rule), as on the page.
+    resolved = manager.post(
+        f"/escalations/{e.pk}/resolve",
+        {
+            "outcome": "decision_upheld",
+            "agreed_way_forward": "Joint visit",
+            "child_centred_outcome_achieved": "yes",
+        },
+    )
+    assert resolved.status_code == 200
+    assert manager.post(f"/escalations/{e.pk}/reopen", {"reason": "It came back"}).status_code == 200
+    manager.post(
+        f"/escalations/{e.pk}/resolve",
+        {
+            "outcome": "decision_upheld",
+            "agreed_way_forward": "Joint visit",
+            "child_centred_outcome_achieved": "yes",
+        },
+    )
+    with clock.set_to(clock.now() + dt.timedelta(days=60)):
+        late = manager.post(f"/escalations/{e.pk}/reopen", {"reason": "Again"})
+    assert late.status_code == 422 and "reopened" in late.content.decode()

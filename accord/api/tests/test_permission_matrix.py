@@ -4,9 +4,11 @@ practitioner with the named social care practitioner (consultation recorded)."""
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accord.api.services import api_token_create
+from accord.escalations import services
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +29,9 @@ def body_for(endpoint, world):
             "child_centred_outcome_achieved": "yes",
         },
         "withdraw": {"reason": "r"},
+        "pause": {"reason": "Waiting for the strategy discussion"},
+        "resume": {},
+        "reopen": {"reason": "r"},
     }[endpoint]
 
 
@@ -43,7 +48,17 @@ def expected(role, endpoint):
         "pdg-actions": 403,
         "resolve": 200 if role in {"manager_health", "manager_social"} else 403,
         "withdraw": 200 if role in {"practitioner_health", "manager_health"} else 403,
+        "pause": 200 if role in MANAGERS else 403,
+        # Not paused, not closed: the managers may, but not now (409); for the rest it is not theirs.
+        "resume": 409 if role in MANAGERS else 403,
+        "reopen": 409 if role in MANAGERS else 403,
+        "documents": 200,
+        "documents-add": 201,
+        "document": 200,
     }[endpoint]
+
+
+MANAGERS = {"manager_health", "manager_social"}
 
 
 ENDPOINTS = [
@@ -57,6 +72,12 @@ ENDPOINTS = [
     "pdg-actions",
     "resolve",
     "withdraw",
+    "pause",
+    "resume",
+    "reopen",
+    "documents",
+    "documents-add",
+    "document",
 ]
 
 
@@ -78,6 +99,20 @@ def test_api_permission_matrix(client, world, role, endpoint):
         response = client.get(base, **auth)
     elif endpoint == "timeline":
         response = client.get(base + "/timeline", **auth)
+    elif endpoint == "documents":
+        response = client.get(base + "/documents", **auth)
+    elif endpoint == "document":
+        doc = services.escalation_add_document(
+            actor=world.practitioner_health,
+            escalation=escalation,
+            upload=SimpleUploadedFile("a.txt", b"evidence"),
+        )
+        response = client.get(f"{base}/documents/{doc.pk}", **auth)
+        if response.status_code == 200:
+            assert response.content == b"evidence" and "attachment" in response["Content-Disposition"]
+    elif endpoint == "documents-add":
+        upload = SimpleUploadedFile("notes.txt", b"what was said", content_type="text/plain")
+        response = client.post(f"{base}/documents", {"file": upload, "description": "notes"}, **auth)
     else:
         response = client.post(
             f"{base}/{endpoint}",

@@ -336,7 +336,9 @@ def test_a_change_that_moves_due_dates_lists_them_before_it_is_saved(client, wor
     url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
     with clock.set_to(monday):
         data = form_of(client.get(url))
-        first = next(i for i in range(int(data["stages-TOTAL_FORMS"][0])) if data[f"stages-{i}-number"] == ["1"])
+        first = next(
+            i for i in range(int(data["stages-TOTAL_FORMS"][0])) if data[f"stages-{i}-number"] == ["1"]
+        )
         data[f"stages-{first}-routine_working_days"] = ["3"]
         refused = client.post(url, data)
         html = refused.content.decode()
@@ -403,5 +405,7 @@ def test_the_business_unit_adds_a_priority_and_cannot_drop_routine_or_urgent(cli
     urgent = next(i for i in range(3) if data[f"priorities-{i}-code"] == ["urgent"])
     data[f"priorities-{urgent}-DELETE"] = ["on"]
     refused = client.post(url, data)
-    assert refused.status_code == 200 and '"routine" and "urgent"' in refused.content.decode().replace("&quot;", '"')
+    assert refused.status_code == 200 and '"routine" and "urgent"' in refused.content.decode().replace(
+        "&quot;", '"'
+    )
     assert PriorityTier.objects.filter(partnership=world.partnership, code="urgent").exists()
