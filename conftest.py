@@ -11,11 +11,15 @@ from accord.testing.factories import World
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache: row ids are reused after a test's rollback, so
-    a count kept under one (the API's rate limit, per token) must not carry over."""
+    """Each test starts with empty caches: row ids are reused after a test's rollback, so
+    what is kept under one (the API's rate limit, per token; the ladders each process
+    keeps, per partnership) must not carry over."""
     from django.core.cache import cache
 
+    from accord.partnership import protocol
+
     cache.clear()
+    protocol._LADDERS.clear()  # kept by partnership id and version, both reused after a rollback
     yield
 
 

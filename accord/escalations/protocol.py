@@ -56,11 +56,12 @@ class ProtocolChange:
 def _moved_due_dates(partnership: Partnership, ladder: Ladder) -> list[MovedDueDate]:
     """The open stages whose due dates the ladder would move (worked out as the change
     itself will: ``open_periods_under``)."""
-    return [
+    moved = [
         MovedDueDate(u.period.escalation.reference, u.period.stage, u.period.due_date, u.due_date)
         for u in open_periods_under(partnership, ladder)
         if u.due_date != u.period.due_date
     ]
+    return sorted(moved, key=lambda m: m.reference)
 
 
 def moved_due_dates(partnership: Partnership, document: Any) -> list[MovedDueDate]:
@@ -98,8 +99,18 @@ def recount_after_ladder_change(partnership: Partnership, was_first: dict[str, i
         if was_first[t] != now_first[t]
     ]
     if changed_from:
-        ids = Escalation.objects.filter(partnership=partnership, highest_stage__gte=min(changed_from))
-        visibility.for_escalations(list(ids.values_list("pk", flat=True)))
+        ids = list(
+            Escalation.objects.filter(partnership=partnership, highest_stage__gte=min(changed_from))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # A chunk at a time, each in its own transaction when the caller holds none: the
+        # table's rows for a chunk are locked only while it is recounted.
+        for start in range(0, len(ids), RECOUNT_CHUNK):
+            visibility.for_escalations(ids[start : start + RECOUNT_CHUNK])
+
+
+RECOUNT_CHUNK = 1000
 
 
 def protocol_apply(
@@ -142,8 +153,6 @@ def protocol_apply(
         before = document_of(locked)
         was_first = _first_stages(ladder_of(locked).stages)
         install_ladder(locked, protocol)
-        escalations_recompute_due_dates(partnership=locked, refresh_timescales=True)
-        recount_after_ladder_change(locked, was_first)
         audit_record(
             actor=actor,
             verb=Verb.CONFIGURATION_CHANGED,
@@ -156,6 +165,18 @@ def protocol_apply(
                 "due_dates_moved": [m.reference for m in change.moved],
             },
         )
-        change.applied = True
-        forget_ladder(partnership)
-        return change
+    # The ladder is in place; the open escalations follow it a batch at a time (each batch
+    # locks only its own rows), and who may see them is recounted where it moved.
+    follow_ladder_change(locked, was_first)
+    change.applied = True
+    forget_ladder(partnership)
+    return change
+
+
+def follow_ladder_change(partnership: Partnership, was_first: dict[str, int | None]) -> int:
+    """After a change to the ladder, its priorities or its budgets: the open stages take the
+    new timescales and who may see the escalations past a stage whose workers changed is
+    recounted. Answers how many due dates moved."""
+    moved = escalations_recompute_due_dates(partnership=partnership, refresh_timescales=True)
+    recount_after_ladder_change(partnership, was_first)
+    return moved

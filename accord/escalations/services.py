@@ -44,7 +44,14 @@ from accord.partnership.models import (
     Stage,
     User,
 )
-from accord.partnership.protocol import Ladder, ProposedStage, forget_ladder, ladder_of, ladder_shape_errors
+from accord.partnership.protocol import (
+    Ladder,
+    ProposedStage,
+    StageRule,
+    forget_ladder,
+    ladder_of,
+    ladder_shape_errors,
+)
 from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
 from accord.reports import tallies
 
@@ -165,8 +172,9 @@ def _audit(actor: User, escalation: Escalation, action: str, **payload: Any) -> 
     )
 
 
-def ladder(partnership: Partnership) -> list[Stage]:
-    return list(Stage.objects.filter(partnership=partnership).order_by("number"))
+def ladder(partnership: Partnership) -> list[StageRule]:
+    """The partnership's stages, lowest first (as this process keeps them: no query)."""
+    return list(ladder_of(partnership).stages)
 
 
 def ladder_validate(*, partnership: Partnership, stages: list[ProposedStage]) -> None:
@@ -804,17 +812,34 @@ class OpenPeriodUnder:
 
 
 def open_periods_under(
-    partnership: Partnership, ladder: Ladder, *, refresh_timescales: bool = True
+    partnership: Partnership,
+    ladder: Ladder,
+    *,
+    refresh_timescales: bool = True,
+    escalation_ids: Sequence[int] | None = None,
 ) -> list[OpenPeriodUnder]:
-    """Every open stage period of the partnership, with the working days and due date it
-    would have under ``ladder`` (the current one, or one a change proposes). Without
-    ``refresh_timescales`` a period keeps its working days and only its due date is
-    worked out again (after a change of the bank holidays)."""
+    """Every open stage period of the partnership (or of these of its escalations), with the
+    working days and due date it would have under ``ladder`` (the current one, or one a
+    change proposes). Without ``refresh_timescales`` a period keeps its working days and
+    only its due date is worked out again (after a change of the bank holidays)."""
+    periods_qs = StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
+    if escalation_ids is not None:
+        periods_qs = periods_qs.filter(escalation_id__in=list(escalation_ids))
     periods = list(
-        StagePeriod.objects.filter(escalation__partnership=partnership, ended_on__isnull=True)
-        .select_related("escalation")
+        periods_qs.select_related("escalation")
+        .only(
+            "id",
+            "escalation_id",
+            "stage",
+            "started_on",
+            "working_days",
+            "due_date",
+            "escalation__reference",
+            "escalation__urgency",
+            "escalation__origin",
+        )
         .prefetch_related("pauses")
-        .order_by("escalation__reference")
+        .order_by("escalation_id")
     )
     earlier: dict[int, list[StagePeriod]] = {}
     if refresh_timescales and ladder.budgets:
@@ -843,34 +868,61 @@ def open_periods_under(
     return found
 
 
-def escalations_recompute_due_dates(*, partnership: Partnership, refresh_timescales: bool = False) -> int:
+# Open escalations moved to a new ladder or calendar in one transaction: each batch locks
+# its rows for a few milliseconds, so that nobody working one waits for the whole change.
+RECOMPUTE_BATCH = 500
+
+
+def escalations_recompute_due_dates(
+    *, partnership: Partnership, refresh_timescales: bool = False, batch: int = RECOMPUTE_BATCH
+) -> int:
     """Recompute every open stage's due date from its history (after a calendar or ladder change).
 
     With ``refresh_timescales`` the open stages also take the ladder's current timescales
-    (for their priority, within any budget).
+    (for their priority, within any budget). The open escalations are taken a batch at a
+    time, each batch in its own transaction (when the caller holds none) with its rows
+    locked, so a change at national scale never stops others working for long.
     """
     changed = 0
     forget_ladder(partnership)  # read as it is now, not as it was when this object first asked
-    with transaction.atomic():
-        for under in open_periods_under(
-            partnership, ladder_of(partnership), refresh_timescales=refresh_timescales
-        ):
-            period = under.period
-            fields = []
-            if under.working_days != period.working_days:
-                period.working_days = under.working_days
-                fields.append("working_days")
-            if under.due_date != period.due_date:
-                period.due_date = under.due_date
-                fields.append("due_date")
-            if fields:
-                period.save(update_fields=fields)
-            if "due_date" in fields:
-                Escalation.objects.filter(pk=period.escalation_id).update(
-                    due_date=under.due_date, version=F("version") + 1
+    ladder = ladder_of(partnership)
+    last = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            # Lock the batch (in id order) so that nobody moves one of them on meanwhile.
+            list(Escalation.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk"))
+            changed += _write_due_dates(
+                open_periods_under(
+                    partnership, ladder, refresh_timescales=refresh_timescales, escalation_ids=ids
                 )
-                changed += 1
+            )
+        last = ids[-1]
     return changed
+
+
+def _write_due_dates(unders: list[OpenPeriodUnder]) -> int:
+    periods = []
+    by_due: dict[dt.date | None, list[int]] = {}
+    for under in unders:
+        period = under.period
+        if (under.working_days, under.due_date) == (period.working_days, period.due_date):
+            continue
+        moved = under.due_date != period.due_date
+        period.working_days, period.due_date = under.working_days, under.due_date
+        periods.append(period)
+        if moved:
+            by_due.setdefault(under.due_date, []).append(period.escalation_id)
+    StagePeriod.objects.bulk_update(periods, ["working_days", "due_date"], batch_size=500)
+    for due, ids in by_due.items():
+        Escalation.objects.filter(pk__in=ids).update(due_date=due, version=F("version") + 1)
+    return sum(len(ids) for ids in by_due.values())
 
 
 # --------------------------------------------------------------------------- the PDG

@@ -303,21 +303,39 @@ class PartnershipAdmin(ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         """A new bank-holiday calendar or ladder moves the open stages' due dates with it,
-        and a change to who works a stage recounts who sees the escalations past it."""
-        from accord.escalations.protocol import ladder_firsts, recount_after_ladder_change
+        and a change to who works a stage recounts who sees the escalations past it: once
+        the change is saved (``changeform_view``), a batch at a time, so that nobody
+        working an escalation waits for the whole of it."""
+        from accord.escalations.protocol import follow_ladder_change, ladder_firsts
         from accord.escalations.services import escalations_recompute_due_dates
 
         was_first = ladder_firsts(form.instance)
         super().save_related(request, form, formsets, change)
-        recount_after_ladder_change(form.instance, was_first)
-
         timescales = (Stage, PriorityTier, TimescaleBudget)
         stages_changed = any(fs.has_changed() for fs in formsets if fs.model in timescales)
-        if stages_changed or {"holiday_country", "holiday_subdivision"} & set(form.changed_data):
-            changed = escalations_recompute_due_dates(
-                partnership=form.instance, refresh_timescales=stages_changed
-            )
-            self.message_user(request, f"Due dates recomputed for {changed} open stages.")
+        calendar_changed = bool({"holiday_country", "holiday_subdivision"} & set(form.changed_data))
+        partnership = form.instance
+
+        def follow_up() -> None:
+            if stages_changed:
+                moved = follow_ladder_change(partnership, was_first)
+            else:
+                from accord.escalations.protocol import recount_after_ladder_change
+
+                recount_after_ladder_change(partnership, was_first)
+                moved = escalations_recompute_due_dates(partnership=partnership) if calendar_changed else None
+            if moved is not None:
+                self.message_user(request, f"Due dates recomputed for {moved} open stages.")
+
+        request._accord_follow_up = follow_up
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        follow_up = getattr(request, "_accord_follow_up", None)
+        if follow_up is not None:  # the change is saved (committed, outside a test)
+            request._accord_follow_up = None
+            follow_up()
+        return response
 
 
 @admin.register(Agency, site=site)

@@ -103,6 +103,10 @@ class Partnership(models.Model):
     protocol_source = models.CharField(
         _("the published procedure the ladder follows"), max_length=300, blank=True
     )
+    # Bumped by every change to the ladder, its priorities or its budgets: each process
+    # keeps the ladder it read under this number (``protocol.ladder_of``), so that a page
+    # reads it from the database only after it has changed, on any machine.
+    protocol_version = models.PositiveIntegerField(default=1, editable=False)
     agencies = models.ManyToManyField(
         "Agency", through="PartnershipAgency", related_name="partnerships", blank=True
     )

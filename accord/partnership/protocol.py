@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +65,14 @@ class StageRule:
     conference_chair_may_start: bool = False
     # (priority code, working days) for the partnership's added priority tiers.
     other_working_days: tuple[tuple[str, int], ...] = ()
+
+    # Read by the templates as they read a ``Stage``.
+    @property
+    def is_formal(self) -> bool:
+        return self.formal
+
+    def get_worked_by_display(self) -> str:
+        return str(WorkedBy(self.worked_by).label)
 
     def working_days(self, priority: str) -> int:
         if priority == URGENT:
@@ -210,37 +219,88 @@ class Ladder:
         return {t for t in TIERS if (n := self.sees_from(t)) is not None and highest_stage >= n}
 
 
-def ladder_of(partnership) -> Ladder:
-    """The partnership's ladder, read once for the partnership object it is asked of."""
-    cached = getattr(partnership, "_accord_ladder", None)
-    if cached is None:
-        from .models import Stage
+# The ladders this process has read, by partnership and protocol version (a ladder that
+# changed has a new version, so an entry is never stale; old versions are dropped).
+_LADDERS: dict[tuple[int, int], Ladder] = {}
+_LADDERS_LOCK = threading.Lock()
 
-        rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
-        cached = Ladder(
-            stages=tuple(
-                StageRule(
-                    number=s.number,
-                    name=s.name,
-                    worked_by=s.worked_by,
-                    formal=s.is_formal,
-                    routine_working_days=s.routine_working_days,
-                    urgent_working_days=s.urgent_working_days,
-                    conference_chair_may_start=s.conference_chair_may_start,
-                    other_working_days=tuple(sorted((s.other_working_days or {}).items())),
-                )
-                for s in rows
-            ),
-            formal_body_name=partnership.formal_body_name,
-            authority=partnership.formal_body_authority,
-            partnership_id=partnership.pk,
-        )
-        partnership._accord_ladder = cached
+
+def ladder_of(partnership) -> Ladder:
+    """The partnership's ladder: kept on the partnership object it is asked of, and by this
+    process under the partnership's ``protocol_version``, read from the database once per
+    version."""
+    cached = getattr(partnership, "_accord_ladder", None)
+    if cached is not None:
+        return cached
+    key = (partnership.pk, getattr(partnership, "protocol_version", 0))
+    cached = _LADDERS.get(key)
+    if cached is None:
+        cached = _read_ladder(partnership)
+        cached.priorities, cached.budgets  # noqa: B018 - read now, so the kept ladder is complete
+        with _LADDERS_LOCK:
+            for old in [k for k in _LADDERS if k[0] == key[0]]:
+                del _LADDERS[old]
+            _LADDERS[key] = cached
+    partnership._accord_ladder = cached
     return cached
 
 
+def _read_ladder(partnership) -> Ladder:
+    from .models import Stage
+
+    rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
+    return Ladder(
+        stages=tuple(
+            StageRule(
+                number=s.number,
+                name=s.name,
+                worked_by=s.worked_by,
+                formal=s.is_formal,
+                routine_working_days=s.routine_working_days,
+                urgent_working_days=s.urgent_working_days,
+                conference_chair_may_start=s.conference_chair_may_start,
+                other_working_days=tuple(sorted((s.other_working_days or {}).items())),
+            )
+            for s in rows
+        ),
+        formal_body_name=partnership.formal_body_name,
+        authority=partnership.formal_body_authority,
+        partnership_id=partnership.pk,
+    )
+
+
 def forget_ladder(partnership) -> None:
+    """After a change: read the partnership's ladder afresh (its version from the database,
+    and nothing this process kept of it)."""
     partnership.__dict__.pop("_accord_ladder", None)
+    with _LADDERS_LOCK:
+        for old in [k for k in _LADDERS if k[0] == partnership.pk]:
+            del _LADDERS[old]
+    if partnership.pk is not None:
+        from .models import Partnership
+
+        fresh = (
+            Partnership.objects.filter(pk=partnership.pk)
+            .values_list("protocol_version", "formal_body_name", "formal_body_authority")
+            .first()
+        )
+        if fresh is not None:
+            partnership.protocol_version, partnership.formal_body_name, partnership.formal_body_authority = (
+                fresh
+            )
+
+
+def protocol_changed(partnership_id: int) -> None:
+    """Note that a partnership's ladder, priorities or budgets changed (every process then
+    reads them afresh). Called for every save and delete of those rows."""
+    from django.db.models import F
+
+    from .models import Partnership
+
+    Partnership.objects.filter(pk=partnership_id).update(protocol_version=F("protocol_version") + 1)
+    with _LADDERS_LOCK:
+        for old in [k for k in _LADDERS if k[0] == partnership_id]:
+            del _LADDERS[old]
 
 
 # ------------------------------------------------------------------ a ladder Accord can run
@@ -623,6 +683,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     partnership.formal_body_authority = protocol.authority
     partnership.protocol_source = protocol.source
     partnership.save(update_fields=["formal_body_name", "formal_body_authority", "protocol_source"])
+    protocol_changed(partnership.pk)
     for s in protocol.stages:
         Stage.objects.update_or_create(
             partnership=partnership,

@@ -168,3 +168,36 @@ def test_the_preview_of_a_new_budget_lists_the_due_dates_it_moves_and_applying_m
     assert change.applied and [m.reference for m in change.moved] == [e.reference]
     e.refresh_from_db()
     assert e.due_date == dt.date(2026, 11, 4)
+
+
+def test_due_dates_move_a_batch_at_a_time_and_all_of_them_move(world):
+    escalations = [world.raised(at=at(2026, 11, 2)) for _ in range(5)]
+    world.partnership.stages.filter(number=1).update(routine_working_days=3)
+    assert (
+        services.escalations_recompute_due_dates(
+            partnership=world.partnership, refresh_timescales=True, batch=2
+        )
+        == 5
+    )
+    for e in escalations:
+        e.refresh_from_db()
+        assert e.due_date == dt.date(2026, 11, 5) and e.version == 2
+
+
+def test_each_process_reads_a_ladder_once_per_version_and_a_change_anywhere_is_seen(
+    world, django_assert_num_queries
+):
+    from accord.partnership.models import Partnership, Stage
+
+    first = Partnership.objects.get(pk=world.partnership.pk)
+    assert ladder_of(first).stage(1).routine_working_days == 5
+    again = Partnership.objects.get(pk=world.partnership.pk)  # the next request's copy
+    with django_assert_num_queries(0):
+        assert ladder_of(again).stage(1).routine_working_days == 5
+        assert ladder_of(again).priority_codes == ["routine", "urgent"]
+    stage = Stage.objects.get(partnership=world.partnership, number=1)
+    stage.routine_working_days = 4
+    stage.save()  # as the settings page saves it, in any process
+    later = Partnership.objects.get(pk=world.partnership.pk)
+    assert later.protocol_version > again.protocol_version
+    assert ladder_of(later).stage(1).routine_working_days == 4
