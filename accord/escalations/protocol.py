@@ -110,7 +110,7 @@ def recount_after_ladder_change(partnership: Partnership, was_first: dict[str, i
             visibility.for_escalations(ids[start : start + RECOUNT_CHUNK])
 
 
-RECOUNT_CHUNK = 1000
+RECOUNT_CHUNK = 250
 
 
 def protocol_apply(
@@ -121,7 +121,9 @@ def protocol_apply(
     changes nothing) when it cannot be run."""
     protocol = parse_document(document)
     with transaction.atomic():
-        locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+        # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
+        # from adding rows that refer to the partnership, an escalation or a notification.)
+        locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
         current = {s.number: s for s in ladder_of(locked).stages}
         ladder_validate(
             partnership=locked,

@@ -870,7 +870,7 @@ def open_periods_under(
 
 # Open escalations moved to a new ladder or calendar in one transaction: each batch locks
 # its rows for a few milliseconds, so that nobody working one waits for the whole change.
-RECOMPUTE_BATCH = 500
+RECOMPUTE_BATCH = 100
 
 
 def escalations_recompute_due_dates(

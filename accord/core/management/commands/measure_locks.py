@@ -34,8 +34,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--only", default="", help="Measure only the changes whose name contains this.")
 
-    def handle(self, *args, seed: int, **options):
+    def handle(self, *args, seed: int, only: str, **options):
         if connection.vendor != "postgresql":
             raise CommandError("Locks are measured on PostgreSQL (SQLite lets one writer in at a time).")
         partnership = Partnership.objects.filter(slug="benchmark").first()
@@ -93,6 +94,7 @@ class Command(BaseCommand):
         )
 
         changes: list[tuple[str, Callable[[], None]]] = [
+            ("nothing (the same actions for 30 seconds, for comparison)", lambda: time.sleep(30)),
             (
                 "every stage's timescale (due dates of every open escalation move)",
                 lambda: protocol_apply(actor=admin, partnership=partnership, document=longer),
@@ -128,6 +130,8 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"{'change':<70} {'took':>8} {'others: max':>12} {'p95':>8} {'n':>4}")
         for name, change in changes:
+            if only and only not in name:
+                continue
             took, waits = _measure(change, act)
             p95 = statistics.quantiles(waits, n=20)[-1] if len(waits) >= 20 else max(waits, default=0)
             self.stdout.write(
