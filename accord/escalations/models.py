@@ -489,7 +489,7 @@ class Visibility(models.Model):
     Counts read it, and the unfiltered list finds which escalations make up a page from it
     (most recent first, by the escalation's ``raised_at`` kept here); the rows shown are
     still read through rule 7's own query (``visibility_filter``). ``visibility.py`` keeps
-    it in the same transaction as every change that moves what someone sees, and
+    it with every change that moves what someone sees (a change of people once committed), and
     ``rebuild_visibility --check`` compares it with rule 7."""
 
     pk = models.CompositePrimaryKey("user_id", "partnership_id", "escalation_id")

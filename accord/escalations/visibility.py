@@ -14,9 +14,11 @@ table goes through it, for the escalations or the people a change touches:
 
 Each recount also notes how it changed each person's count (``VisibilityChange``), which
 ``count_visible`` adds to their folded total (``VisibilityCount``). The signals below call
-these inside the transaction of the change, so neither the table nor the counts are ever
-behind what they describe; the services, the admin and the demo loader all save through
-the ORM. A bulk load (the generator) calls ``rebuild`` at its end. ``differences``
+the escalations' recounts inside the transaction of the change; a change of people (which
+may move hundreds of thousands of rows) is recounted once it is committed, in chunks,
+beside everyone else's work ("after a change of people" below), so a busy manager's count
+may lag by seconds while no one waits for it. The services, the admin and the demo loader
+all save through the ORM. A bulk load (the generator) calls ``rebuild`` at its end. ``differences``
 compares the table with a fresh recount (``rebuild_visibility --check``), and the tests
 compare it with ``visibility_filter``, the statement of rule 7 that lists use.
 """
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from accord.partnership.models import Role, RoleAssignment, User, WorkedBy
@@ -176,17 +179,28 @@ def _lock(cursor, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [LOCK_KEY])
 
 
-def _replace(delete: str | None, insert: str, params: Sequence, repeat: int, *, exclusive: bool) -> None:
+def _replace(
+    delete: str | None,
+    insert: str,
+    params: Sequence,
+    repeat: int,
+    *,
+    exclusive: bool,
+    insert_params: Sequence | None = None,
+) -> None:
     """Deletes rows (unless there can be none) and inserts their recount, and notes what
     that changed in each person's count (``VisibilityChange``), all in one transaction (the
-    caller's, when there is one: an error here undoes the change that called it)."""
+    caller's, when there is one: an error here undoes the change that called it). A row
+    another recount wrote meanwhile is left as it is (the insert ignores it, and only the
+    rows it wrote are counted)."""
     change: Counter = Counter()
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         _lock(cursor, exclusive=exclusive)
         if delete:
             cursor.execute(f"{delete} RETURNING user_id, partnership_id", list(params))
             change.update(cursor.fetchall())
-        cursor.execute(f"{insert} RETURNING user_id, partnership_id", list(params) * repeat)
+        values = list(insert_params) if insert_params is not None else list(params) * repeat
+        cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING user_id, partnership_id", values)
         change.subtract(Counter(cursor.fetchall()))
         _note_changes({key: -n for key, n in change.items() if n})
 
@@ -242,6 +256,81 @@ def for_escalations_involving(person_id: int) -> None:
         1,
         exclusive=True,
     )
+
+
+# ---------------------------------------------------------------- after a change of people
+#
+# A change to a person (roles, agency, account) or to a line manager moves what may be a
+# great many rows: everything a busy manager sees (218,579 at national scale). Recounted
+# in the change's own transaction, under the exclusive lock, every escalation written
+# meanwhile waited for all of it (14-19 s). So, unless ``ACCORD_RECOUNT_AFTER_COMMIT`` is
+# off (the test suite's transactions never commit), the recount runs once the change is
+# committed: it first takes the exclusive lock and lets it go (waiting only for recounts
+# already running, whose snapshots may predate the change: every recount after it reads
+# the change), then recounts in chunks, each its own short transaction under the shared
+# lock, beside everyone else's. The list reads its rows through rule 7 itself, so a count
+# that lags for those seconds never shows anyone an escalation they may not see.
+
+PEOPLE_CHUNK = 5000  # escalations a person's recount covers in one transaction
+INVOLVING_CHUNK = 250
+
+
+def _after_commit(now, later) -> None:
+    from django.conf import settings
+
+    if getattr(settings, "ACCORD_RECOUNT_AFTER_COMMIT", True):
+        transaction.on_commit(later)  # at once, outside a transaction
+    else:
+        now()
+
+
+def _barrier() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor, exclusive=True)
+
+
+def recount_people(ids: Iterable[int]) -> None:
+    """Recount what these people may see, a chunk of escalations at a time (after their
+    change is committed)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    _barrier()
+    marks = _placeholders(ids)
+    vis = _tables()["vis"]
+    top = Escalation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for low in range(1, top + 1, PEOPLE_CHUNK):
+        high = low + PEOPLE_CHUNK - 1
+        _replace(
+            f"DELETE FROM {vis} WHERE user_id IN ({marks}) AND escalation_id BETWEEN %s AND %s",  # noqa: S608
+            _insert(_audience(escalations="e.id BETWEEN %s AND %s", viewers=marks)),
+            [*ids, low, high],
+            1,
+            exclusive=False,
+            insert_params=[low, high, *(ids * len(_ARMS))],
+        )
+
+
+def recount_involving(person_id: int) -> None:
+    """Recount who may see the escalations this person raised or is named in, a chunk at
+    a time (after a change of their line manager is committed)."""
+    _barrier()
+    involved = list(
+        Escalation.objects.filter(Q(raised_by_id=person_id) | Q(with_practitioner_id=person_id))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(involved), INVOLVING_CHUNK):
+        for_escalations(involved[start : start + INVOLVING_CHUNK])
+
+
+def people_changed(ids: Iterable[int]) -> None:
+    ids = sorted(set(ids))
+    _after_commit(lambda: for_people(ids), lambda: recount_people(ids))
+
+
+def line_manager_changed(person_id: int) -> None:
+    _after_commit(lambda: for_escalations_involving(person_id), lambda: recount_involving(person_id))
 
 
 def rebuild() -> int:
@@ -412,15 +501,15 @@ def _person_saved(sender, instance: User, created: bool, **kwargs) -> None:
         return
     agency_id, is_active, line_manager_id = before
     if (agency_id, is_active) != (instance.agency_id, instance.is_active):
-        for_people([instance.pk])
+        people_changed([instance.pk])
     if line_manager_id != instance.line_manager_id:
-        for_escalations_involving(instance.pk)
+        line_manager_changed(instance.pk)
 
 
 def _role_changed(sender, instance: RoleAssignment, **kwargs) -> None:
     if kwargs.get("raw") or ("origin" in kwargs and not _own_deletion(sender, kwargs)):
         return
-    for_people([instance.user_id])
+    people_changed([instance.user_id])
 
 
 def connect() -> None:

@@ -325,3 +325,77 @@ def test_everyones_changes_are_folded_by_the_worker_and_the_command(world, how, 
     assert visibility.differences() == (0, 0, 0)
     world.raised()  # new changes after a fold add to the folded counts
     assert visibility.fold_all() > 0 and visibility.differences() == (0, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_committed_change_of_people_the_chunked_recount_leaves_the_table_exact(settings, monkeypatch):
+    """As in production: a change of roles, agency, account or line manager is committed
+    first and then recounted in chunks of escalations (a chunk of 2 here), beside
+    everyone else; afterwards the table and the counts are exactly rule 7's."""
+    from accord.testing.factories import World
+
+    settings.ACCORD_RECOUNT_AFTER_COMMIT = True
+    monkeypatch.setattr(visibility, "PEOPLE_CHUNK", 2)
+    monkeypatch.setattr(visibility, "INVOLVING_CHUNK", 2)
+    calls = []
+    for name in ("recount_people", "recount_involving"):
+        real = getattr(visibility, name)
+        monkeypatch.setattr(
+            visibility, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a)
+        )
+    world = World()
+    escalations = [world.at_stage_2(), world.raised(), world.at_stage_3(), world.formal()]
+    assert held() == allowed()
+    RoleAssignment.objects.filter(user=world.manager_health, role=Role.MANAGER).delete()
+    RoleAssignment.objects.create(
+        user=world.manager_health, partnership=world.partnership, role=Role.SENIOR_LEADER
+    )
+    world.manager_social.agency = world.other
+    world.manager_social.save()
+    world.practitioner_health.line_manager = world.manager_other
+    world.practitioner_health.save()
+    world.senior_social.is_active = False
+    world.senior_social.save(update_fields=["is_active"])
+    assert held() == allowed()
+    assert visibility.differences() == (0, 0, 0)
+    assert all(e.pk for e in escalations)
+    assert {"recount_people", "recount_involving"} <= set(calls)  # the committed, chunked way
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_of_people_beside_escalations_being_raised_leaves_the_table_exact(settings, monkeypatch):
+    """The chunked recount of a person runs beside escalations raised and moved on at the
+    same moment (each recounting its own rows under the shared lock): nothing is left
+    behind and nothing counted twice."""
+    import threading
+
+    from django.db import close_old_connections
+
+    from accord.testing.factories import World
+
+    settings.ACCORD_RECOUNT_AFTER_COMMIT = True
+    monkeypatch.setattr(visibility, "PEOPLE_CHUNK", 3)
+    world = World()
+    for _ in range(6):
+        world.at_stage_2()
+    errors = []
+
+    def others():
+        try:
+            for _ in range(6):
+                world.consulted(world.raised())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=others)
+    thread.start()
+    for role in (Role.SENIOR_LEADER, Role.MANAGER):
+        RoleAssignment.objects.filter(user=world.manager_health).delete()
+        RoleAssignment.objects.create(user=world.manager_health, partnership=world.partnership, role=role)
+    thread.join(timeout=60)
+    assert not errors
+    assert held() == allowed()
+    assert visibility.differences() == (0, 0, 0)

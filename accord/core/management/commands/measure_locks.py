@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection, connections
+from django.db.models import Count
 
 from accord.core import clock
 from accord.escalations import services
@@ -86,7 +87,8 @@ class Command(BaseCommand):
         busiest_raiser = (
             User.objects.filter(escalations_raised__partnership=partnership)
             .exclude(line_manager__isnull=True)
-            .order_by("-pk")
+            .annotate(raised=Count("escalations_raised"))
+            .order_by("-raised")
             .first()
         )
         other_manager = (
@@ -124,7 +126,7 @@ class Command(BaseCommand):
                 ).delete(),
             ),
             (
-                "a new line manager for a practitioner",
+                f"a new line manager for the busiest raiser ({busiest_raiser.raised:,} raised)",
                 lambda: _set_line_manager(busiest_raiser, other_manager),
             ),
         ]
