@@ -59,7 +59,9 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
         team = team_ids(user)
     condition = nothing
     for partnership_id, roles in roles_by_partnership(user).items():
-        party = Q(raised_by_id=user.pk) | Q(with_practitioner_id=user.pk) | Q(raised_by_id__in=team)
+        party = Q(raised_by_id=user.pk) | Q(with_practitioner_id=user.pk)
+        if roles & LEADER_ROLES:  # a line manager sees their team's only while they lead
+            party |= Q(raised_by_id__in=team)
         allowed = party
         if user.agency_id:
             of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
@@ -195,7 +197,9 @@ def is_raiser(user, escalation) -> bool:
 
 @rules.predicate
 def is_raisers_line_manager(user, escalation) -> bool:
-    return _is_line_manager_of(user, escalation.raised_by)
+    """The raiser's line manager, while they hold a manager's or senior leader's role in
+    the partnership: the access the link gives ends with the role that gave it."""
+    return bool(_roles(user, escalation) & LEADER_ROLES) and _is_line_manager_of(user, escalation.raised_by)
 
 
 @rules.predicate

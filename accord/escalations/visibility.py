@@ -84,7 +84,13 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
     # A party: the raiser, the named practitioner, and the raiser's line manager.
     ("e.raised_by_id", "", "1 = 1"),
     ("e.with_practitioner_id", "", "e.with_practitioner_id IS NOT NULL"),
-    ("r.line_manager_id", "JOIN {user} r ON r.id = e.raised_by_id", "r.line_manager_id IS NOT NULL"),
+    # (The line manager while they hold a manager's or senior leader's role there.)
+    (
+        "r.line_manager_id",
+        "JOIN {user} r ON r.id = e.raised_by_id",
+        "r.line_manager_id IS NOT NULL AND EXISTS (SELECT 1 FROM {role} lr WHERE lr.user_id = r.line_manager_id "  # noqa: S608 - no user input
+        f"AND lr.partnership_id = e.partnership_id AND lr.role IN ({_in(LEADER_ROLES)}))",
+    ),
     # A manager of a party's agency: from the first stage managers work; before, if they
     # line-manage the named practitioner, or if the escalation is with their agency and
     # names nobody. A senior leader of a party's agency: from the first stage senior
@@ -147,6 +153,7 @@ def _audience(*, escalations: str | None = None, viewers: str | None = None) -> 
         source = "chosen e"
     parts = []
     for viewer, joins, condition in _ARMS:
+        condition = condition.format(**t)
         where = f"{condition} AND {viewer} IN ({viewers})" if viewers else condition
         parts.append(
             f"SELECT {viewer} AS viewer_id, e.partnership_id AS partnership_id, e.id AS escalation_id, "  # noqa: S608

@@ -319,3 +319,30 @@ def test_my_work_brings_each_escalations_agencies_in_one_statement(world):
     with CaptureQueriesContext(connection) as ctx:
         my_work(user=world.manager_health, partnership=world.partnership)
     assert len([q for q in ctx.captured_queries if 'FROM "partnership_agency"' in q["sql"]]) == 1
+
+
+def test_access_through_a_line_manager_link_ends_with_the_role_that_gave_it(world):
+    """A manager demoted to practitioner, with the line-manager link left in place, no
+    longer reads the team's escalations or their private reflections (rule 7: the
+    raiser's line manager is a party as their manager)."""
+    from accord.escalations import visibility
+    from accord.partnership.models import Role, RoleAssignment, User
+
+    e = world.raised()  # by practitioner_health, line-managed by manager_health
+    manager = world.manager_health
+    assert manager.has_perm("escalations.read_reflection", e)
+    RoleAssignment.objects.filter(user=manager, role=Role.MANAGER).delete()
+    RoleAssignment.objects.create(user=manager, partnership=world.partnership, role=Role.PRACTITIONER)
+    demoted = User.objects.get(pk=manager.pk)
+    assert world.practitioner_health.line_manager_id == manager.pk  # the link is left in place
+    assert not Escalation.objects.visible_to(demoted).filter(pk=e.pk).exists()
+    fresh = Escalation.objects.get(pk=e.pk)
+    assert not demoted.has_perm("escalations.view", fresh)
+    assert not demoted.has_perm("escalations.read_reflection", fresh)
+    assert visibility.differences() == (0, 0, 0)
+    # Promoted again, the link gives the access back.
+    RoleAssignment.objects.create(user=manager, partnership=world.partnership, role=Role.SENIOR_LEADER)
+    again = User.objects.get(pk=manager.pk)
+    assert Escalation.objects.visible_to(again).filter(pk=e.pk).exists()
+    assert again.has_perm("escalations.read_reflection", Escalation.objects.get(pk=e.pk))
+    assert visibility.differences() == (0, 0, 0)
