@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accord.core.clientip import client_ip as _client_ip
+from accord.core.clientip import current_client_ip
 from accord.partnership.selectors import roles_by_partnership
 
 from .models import AuditEvent, Verb
@@ -43,9 +45,9 @@ def entry_hash(event: AuditEvent) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The request's client address (``accord.core.clientip``); without a request, that of
+    the request being served, if any."""
+    return _client_ip(request) if request is not None else current_client_ip()
 
 
 def audit_record(

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accord.core.clientip.CurrentClientMiddleware",
     "accord.api.middleware.ApiProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,6 +207,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# How many proxies in front of Accord append to X-Forwarded-For (0: none, the connection's
+# address is the client's). The lock-out and the audit trail read the client the same way.
+ACCORD_TRUSTED_PROXIES = int(os.environ.get("ACCORD_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "accord.core.clientip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

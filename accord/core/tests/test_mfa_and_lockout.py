@@ -263,3 +263,47 @@ def test_before_the_second_step_the_page_shows_nothing_their_roles_open(client, 
     html = client.get(reverse("mfa_setup")).content.decode()
     assert _navigation(html) == ["Sign out"]
     assert "PDG report" not in html and "Email preferences" not in html
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3, ACCORD_TRUSTED_PROXIES=1)
+def test_behind_the_trusted_proxy_the_lock_out_and_the_audit_see_the_real_client(client, world):
+    """Behind one proxy that appends the address it was sent from, failures from one
+    client lock that client out of the account and nobody else (every request reaching
+    Accord comes from the proxy's address), and the audit trail records the client; an
+    address the client wrote itself further left is ignored."""
+    user = world.practitioner_health
+    attacker = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(3):
+        client.post(reverse("login"), {"username": user.username, "password": "wrong"}, **attacker)
+    locked = client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, **attacker)
+    assert locked.status_code in (403, 429)
+    failed = AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED).order_by("-id").first()
+    assert failed is not None and failed.ip_address == "203.0.113.9"
+    # The real user, at another address behind the same proxy, is not locked out.
+    real = client.post(
+        reverse("login"),
+        {"username": user.username, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.44",
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert real.status_code == 302
+    # An escalation read (a service's own audit entry, handed no request) records them too.
+    e = world.raised()
+    client.get(f"/escalations/{e.pk}/", HTTP_X_FORWARDED_FOR="192.0.2.44", REMOTE_ADDR="10.0.0.2")
+    viewed = AuditEvent.objects.filter(verb=Verb.ESCALATION_VIEWED).order_by("-id").first()
+    assert viewed.ip_address == "192.0.2.44"
+
+
+def test_the_client_address_reads_only_what_the_trusted_proxies_appended(settings, rf):
+    from accord.core.clientip import client_ip
+
+    def ip(forwarded, proxies, remote="10.0.0.2"):
+        settings.ACCORD_TRUSTED_PROXIES = proxies
+        return client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote))
+
+    assert ip("203.0.113.9", 0) == "10.0.0.2"  # no proxy trusted: the header is the client's claim
+    assert ip("1.2.3.4, 203.0.113.9", 1) == "203.0.113.9"
+    assert ip("1.2.3.4, 203.0.113.9, 10.0.0.1", 2) == "203.0.113.9"
+    assert ip("203.0.113.9", 2) == "10.0.0.2"  # shorter than the proxies: not through them
+    assert ip("not-an-address", 1) == "10.0.0.2"
+    assert ip("2001:db8::1", 1) == "2001:db8::1"
