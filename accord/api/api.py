@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -54,7 +53,7 @@ from accord.partnership.selectors import partnership_agencies, partnerships_for
 
 from . import schemas as s
 from .models import IdempotencyRecord
-from .services import api_token_authenticate
+from .services import api_rate_count, api_token_authenticate
 
 PROBLEM = "application/problem+json"
 
@@ -79,14 +78,7 @@ class TokenAuth(HttpBearer):
         if user is None:
             return None
         limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
-        key = f"accord-api-rate:{user.api_token_id}"
-        cache.add(key, 0, timeout=60)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=60)
-            count = 1
-        if count > limit:
+        if api_rate_count(user.api_token_id) > limit:
             raise RateLimited()
         request.user = user
         return user

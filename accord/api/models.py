@@ -43,3 +43,16 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+
+class RateCount(models.Model):
+    """How many requests a token made in one minute, counted in the database so that every
+    worker on every machine counts the same requests (a per-process count let four workers
+    answer four times the limit)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField()  # minutes since the epoch
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "minute"], name="rate_count_unique")]
