@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accord.partnership.models import Role, RoleAssignment
 from accord.partnership.selectors import roles_by_partnership
 
-from .models import AuditEvent
+from .models import AuditEvent, Verb
 
 
 def audited_partnerships(user) -> list[int]:
@@ -28,11 +29,22 @@ class AuditFilters:
 
 
 def _about(partnership_ids: list[int]) -> QuerySet[AuditEvent]:
-    """Entries about these partnerships, and the log-in events (which belong to no
-    partnership) of the people who work in them."""
+    """Entries about these partnerships, and the sign-in events (which belong to no
+    partnership) of the people who work in them: their log-ins and log-outs, and the
+    failed sign-ins and lock-outs of their accounts."""
     people = RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values("user_id")
+    accounts = RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values(
+        as_text=Cast("user_id", output_field=CharField())
+    )
     return AuditEvent.objects.filter(
-        Q(partnership_id__in=partnership_ids) | Q(partnership_id__isnull=True, actor_id__in=people)
+        Q(partnership_id__in=partnership_ids)
+        | Q(partnership_id__isnull=True, actor_id__in=people)
+        | Q(
+            partnership_id__isnull=True,
+            verb__in=[Verb.LOGIN_FAILED, Verb.LOCKED_OUT],
+            target_type="user",
+            target_id__in=accounts,
+        )
     )
 
 

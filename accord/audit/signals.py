@@ -18,18 +18,34 @@ def _logged_out(sender, request, user, **kwargs):
         audit_record(actor=user, verb=Verb.LOGOUT, target=user, request=request)
 
 
+def _account(username: str):
+    """The account a failed sign-in tried (its entry is then shown to the auditors of every
+    partnership the account works in), or None for a name that is no one's."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    audit_record(actor=None, verb=Verb.LOGIN_FAILED, payload={"username": username}, request=request)
+    audit_record(
+        actor=None,
+        verb=Verb.LOGIN_FAILED,
+        target=_account(username),
+        payload={"username": username},
+        request=request,
+    )
 
 
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    username = str(username or "")[:150]
     audit_record(
         actor=None,
         actor_label="anonymous",
         verb=Verb.LOCKED_OUT,
-        payload={"username": str(username or "")[:150]},
+        target=_account(username),
+        payload={"username": username},
         request=request,
     )
 

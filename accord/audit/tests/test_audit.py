@@ -73,3 +73,32 @@ def test_entries_record_who_with_their_agency_and_roles(world):
     assert event.actor_roles == "manager"
     system = audit_record(actor=None, verb=Verb.DEMO_LOADED)
     assert system.actor is None and system.actor_label == "system"
+
+
+def test_failed_sign_ins_and_lock_outs_reach_the_auditors_of_the_accounts_partnerships(
+    client, world, other_world
+):
+    """A failed sign-in or a lock-out belongs to no partnership: it is shown to the
+    auditor of every partnership the account works in, and to no one else's."""
+    from django.test import override_settings
+    from django.urls import reverse
+
+    from accord.testing.auth import sign_in
+
+    with override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=2):
+        for _ in range(3):
+            client.post(
+                reverse("login"), {"username": world.practitioner_health.username, "password": "wrong"}
+            )
+        client.post(reverse("login"), {"username": "nobody.at.all", "password": "wrong"})
+    failed = AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED, target_id=str(world.practitioner_health.pk))
+    assert failed.exists() and AuditEvent.objects.filter(verb=Verb.LOCKED_OUT).exists()
+    client.logout()
+    sign_in(client, world.auditor)
+    ours = client.get("/audit/").content.decode()
+    assert f"account {world.practitioner_health.username}" in ours and "nobody.at.all" not in ours
+    assert "Locked out after failed log-ins" in ours
+    client.logout()
+    sign_in(client, other_world.auditor)
+    theirs = client.get("/audit/").content.decode()
+    assert world.practitioner_health.username not in theirs
