@@ -16,6 +16,8 @@ PREFIX = "/api/v1"
 # An evidence document's upload may be as large as the pages allow, and no more.
 DOCUMENTS = re.compile(r"^/api/v1/escalations/\d+/documents$")
 FORM_OVERHEAD = 64 * 1024
+# A refusal here (a hidden escalation's 404, a report's 403) is audited, as on the pages.
+AUDITED = ("/api/v1/escalations", "/api/v1/reports")
 PROBLEM = "application/problem+json"
 logger = logging.getLogger("accord.api")
 
@@ -50,6 +52,10 @@ class ApiProblemMiddleware:
             # Refused from its declared length, before a byte of it is read.
             return _problem(413, f"The request body must be at most {limit} bytes.")
         response = self.get_response(request)
+        if response.status_code in (403, 404) and request.path.startswith(AUDITED):
+            from accord.core.views import audit_refusal
+
+            audit_refusal(request, response.status_code, prefixes=AUDITED)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(PROBLEM):
             detail = ""
             if response.get("Content-Type", "").startswith("application/json"):

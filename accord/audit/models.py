@@ -35,6 +35,7 @@ class Verb(models.TextChoices):
     RETENTION_APPLIED = "data.retention_applied", _("Removed data past its retention period")
     REPORT_VIEWED = "report.viewed", _("Viewed a report")
     REPORT_DOWNLOADED = "report.downloaded", _("Downloaded a report")
+    ACCESS_REFUSED = "access.refused", _("Was refused a page, an escalation or a report")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -16,7 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
+from accord.audit.services import audit_record
 from accord.core.errors import Refused
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
@@ -52,9 +54,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles & CASEWORK_ROLES:
         work = my_work(user=request.user, partnership=partnership)
         context["work"] = work
-        context["overdue_ids"] = {
-            e.pk for e in [*work.awaiting, *work.raised_by_me, *work.agency] if is_overdue(e)
-        }
+        shown = [*work.awaiting, *work.raised_by_me, *work.agency]
+        context["overdue_ids"] = {e.pk for e in shown if is_overdue(e)}
+        # "My work" shows escalations' references and summaries: a read, audited as the list is.
+        audit_record(
+            actor=request.user,
+            verb=Verb.ESCALATION_LISTED,
+            partnership_id=partnership.pk,
+            payload={"page": "my work", "references": sorted({e.reference for e in shown})[:200]},
+            request=request,
+        )
     if roles & {Role.EXECUTIVE, Role.BUSINESS_UNIT}:
         # Aggregates only: counts by stage and status, never an escalation's details.
         open_by_stage = (
@@ -100,13 +109,36 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+# The parts of Accord whose refusals are audited: escalations (hidden ones answer 404, as
+# missing ones do), reports, the audit trail and the settings pages.
+AUDITED_REFUSALS = ("/escalations/", "/reports/", "/audit/", "/business-unit/")
+
+
+def audit_refusal(request: HttpRequest, status: int, *, prefixes: tuple[str, ...] = AUDITED_REFUSALS) -> None:
+    """Record that a signed-in person was refused (403) or not found (404) something in a
+    part of Accord that holds children's records or the partnership's figures."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not request.path.startswith(prefixes):
+        return
+    partnership = getattr(request, "partnership", None)
+    audit_record(
+        actor=user,
+        verb=Verb.ACCESS_REFUSED,
+        partnership_id=partnership.pk if partnership is not None else None,
+        payload={"path": request.path[:300], "method": request.method, "status": status},
+        request=request,
+    )
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # Only a refusal written for the person is shown; any other 403's text stays internal.
     reason = str(exception) if isinstance(exception, Refused) else ""
+    audit_refusal(request, 403)
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    audit_refusal(request, 404)
     return render(request, "404.html", status=404)
 
 

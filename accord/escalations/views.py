@@ -363,7 +363,19 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
 
 def raised(request: HttpRequest, pk: int) -> HttpResponse:
     escalation = _get(request, pk)
+    _audit_read(request, escalation, "raised")
     return render(request, "escalations/raise/raised.html", {"escalation": escalation})
+
+
+def _audit_read(request: HttpRequest, escalation: Escalation, page: str) -> None:
+    """A page that shows an escalation's summary or discussions is a read of it."""
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference, "page": page},
+    )
 
 
 @require_http_methods(["POST"])
@@ -521,6 +533,8 @@ def _action(
     escalation = _get(request, pk)
     if not request.user.has_perm(f"escalations.{permission}", escalation):
         raise Refused(str(services.refusal(request.user, permission, escalation) or ""))
+    if request.method == "GET":
+        _audit_read(request, escalation, permission)
     status = 200
     stale = False
     if request.method == "POST":
@@ -678,6 +692,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     escalation = _get(request, pk)
     if reopen_too_late(request.user, escalation):  # the page says why, with no form
+        _audit_read(request, escalation, "reopen")
         context = {"escalation": escalation, "window_open": False, "form": f.ReasonForm()}
         context["reopen_days"] = escalation.partnership.reopen_within_days
         status = 422 if request.method == "POST" else 200

@@ -102,3 +102,42 @@ def test_failed_sign_ins_and_lock_outs_reach_the_auditors_of_the_accounts_partne
     sign_in(client, other_world.auditor)
     theirs = client.get("/audit/").content.decode()
     assert world.practitioner_health.username not in theirs
+
+
+def test_pages_that_show_an_escalation_are_audited_reads_and_refusals_are_audited(client, world):
+    from accord.api.tests.test_api import Api
+    from accord.testing.auth import sign_in
+
+    e = world.consulted(world.raised())
+    sign_in(client, world.practitioner_health)
+    for page in ("escalate", "discussions", "withdraw", "documents", "raised"):
+        assert client.get(f"/escalations/{e.pk}/{page}/").status_code == 200
+    pages = set(
+        AuditEvent.objects.filter(verb=Verb.ESCALATION_VIEWED, actor=world.practitioner_health).values_list(
+            "payload__page", flat=True
+        )
+    )
+    assert {"escalate", "record_discussion", "withdraw", "add_document", "raised"} <= pages
+    client.get("/")
+    mine = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED, actor=world.practitioner_health).last()
+    assert mine.payload["page"] == "my work" and e.reference in mine.payload["references"]
+    assert mine.ip_address == "127.0.0.1"
+    client.logout()
+
+    sign_in(client, world.practitioner_other)  # not a party: the escalation is not found
+    assert client.get(f"/escalations/{e.pk}/").status_code == 404
+    assert client.get("/reports/pdg/").status_code == 403
+    assert client.get("/audit/").status_code == 403
+    assert Api(client, world.practitioner_other).get(f"/escalations/{e.pk}").status_code == 404
+    refused = list(
+        AuditEvent.objects.filter(verb=Verb.ACCESS_REFUSED, actor=world.practitioner_other).values_list(
+            "payload__path", "payload__status"
+        )
+    )
+    assert (f"/escalations/{e.pk}/", 404) in refused
+    assert ("/reports/pdg/", 403) in refused and ("/audit/", 403) in refused
+    assert (f"/api/v1/escalations/{e.pk}", 404) in refused
+    assert all(
+        entry.partnership_id == world.partnership.pk
+        for entry in AuditEvent.objects.filter(verb=Verb.ACCESS_REFUSED)
+    )
