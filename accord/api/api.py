@@ -37,7 +37,7 @@ from accord.core.errors import (
 )
 from accord.escalations import services
 from accord.escalations.models import Escalation, Event
-from accord.escalations.policies import allowed_actions
+from accord.escalations.policies import allowed_actions, sees_children
 from accord.escalations.selectors import (
     ListFilters,
     VisibleMostRecentFirst,
@@ -276,9 +276,10 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         desired_outcome=e.desired_outcome,
         area_of_disagreement=e.area_of_disagreement.code,
         themes=sorted(e.themes.values_list("code", flat=True)),
+        # (Withheld from a facilitator unless the partnership turns that on: ``sees_children``.)
         children=[
             {"name": c.name, "date_of_birth": c.date_of_birth, "agency_reference": c.agency_reference}
-            for c in e.children.all()
+            for c in (e.children.all() if sees_children(request.user, e) else [])
         ],
         reflection=e.reflection if "read_reflection" in actions else None,
         formal_at=e.formal_at,

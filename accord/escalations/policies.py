@@ -390,6 +390,17 @@ def reopen_too_late(user, escalation) -> bool:
     )
 
 
+def sees_children(user, escalation) -> bool:
+    """Whether the user may see who the children are (names, dates of birth, references):
+    the parties and the formal body may; a facilitator whose only access is the
+    appointment, only where the partnership turns that on."""
+    if not user.has_perm("escalations.view", escalation):
+        return False
+    if (is_party_side | (is_pdg & is_formal)).test(user, escalation):
+        return True
+    return escalation.partnership.facilitators_see_children
+
+
 def allowed_actions(user, escalation) -> set[str]:
     return {action for action in ACTIONS if user.has_perm(f"escalations.{action}", escalation)}
 

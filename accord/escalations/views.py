@@ -28,7 +28,7 @@ from accord.partnership.protocol import ladder_of
 from . import forms as f
 from . import selectors, services
 from .models import Draft, Escalation, FamilyAware, Kind, Origin
-from .policies import allowed_actions, can_raise_in, reopen_too_late, reopen_window_open
+from .policies import allowed_actions, can_raise_in, reopen_too_late, reopen_window_open, sees_children
 from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
 
 logger = logging.getLogger("accord.escalations")
@@ -469,7 +469,8 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "current_stage": current,
         "next_stage": next_stage,
         "overdue": is_overdue(escalation),
-        "children": list(escalation.children.all()),
+        "children": list(escalation.children.all()) if sees_children(request.user, escalation) else [],
+        "children_withheld": not sees_children(request.user, escalation),
         "themes": list(escalation.themes.all()),
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
         "discussions": discussions,

@@ -103,6 +103,14 @@ class Partnership(models.Model):
     protocol_source = models.CharField(
         _("the published procedure the ladder follows"), max_length=300, blank=True
     )
+    facilitators_see_children = models.BooleanField(
+        _("restorative facilitators see the children's names, dates of birth and references"),
+        default=False,
+        help_text=_(
+            "Off: a facilitator appointed to an escalation sees the difference but not who the "
+            "children are (the brief gives those to the parties and the formal body)."
+        ),
+    )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
     # keeps the ladder it read under this number (``protocol.ladder_of``), so that a page
     # reads it from the database only after it has changed, on any machine.

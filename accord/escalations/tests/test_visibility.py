@@ -346,3 +346,31 @@ def test_access_through_a_line_manager_link_ends_with_the_role_that_gave_it(worl
     assert Escalation.objects.visible_to(again).filter(pk=e.pk).exists()
     assert again.has_perm("escalations.read_reflection", Escalation.objects.get(pk=e.pk))
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_a_facilitator_sees_the_children_only_where_the_partnership_turns_that_on(world, client):
+    from accord.api.tests.test_api import Api
+    from accord.escalations.models import PdgActionKind
+    from accord.testing.auth import sign_in
+
+    e = world.formal()
+    services.escalation_pdg_action(
+        actor=world.pdg_chair,
+        escalation=e,
+        action=PdgActionKind.RESTORATIVE_FACILITATOR,
+        note="Offered a restorative meeting",
+        facilitator_username=world.facilitator.username,
+    )
+    child = e.children.get().name
+    sign_in(client, world.facilitator)
+    page = client.get(f"/escalations/{e.pk}/").content.decode()
+    assert e.reference in page and child not in page and "Not shown to restorative facilitators" in page
+    assert child not in client.get(f"/escalations/{e.pk}/record/").content.decode()
+    assert Api(client, world.facilitator).get(f"/escalations/{e.pk}").json()["children"] == []
+    sign_in(client, world.pdg_member)  # the formal body holds them
+    assert child in client.get(f"/escalations/{e.pk}/").content.decode()
+    world.partnership.facilitators_see_children = True
+    world.partnership.save()
+    sign_in(client, world.facilitator)
+    assert child in client.get(f"/escalations/{e.pk}/").content.decode()
+    assert Api(client, world.facilitator).get(f"/escalations/{e.pk}").json()["children"][0]["name"] == child
