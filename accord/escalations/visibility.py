@@ -286,7 +286,9 @@ def _after_commit(now, later) -> None:
     from django.conf import settings
 
     if getattr(settings, "ACCORD_RECOUNT_AFTER_COMMIT", True):
-        transaction.on_commit(later)  # at once, outside a transaction
+        # At once, outside a transaction. The change is saved whatever happens to its
+        # recount: a failure is logged (``manage.py rebuild_visibility`` puts it right).
+        transaction.on_commit(later, robust=True)
     else:
         now()
 

@@ -246,9 +246,17 @@ def ladder_of(partnership) -> Ladder:
 
 
 def _read_ladder(partnership) -> Ladder:
-    from .models import Stage
+    """The ladder as saved (the formal body's name and authority from the database too, not
+    from an object that may hold a change not yet saved: what is kept must be what is)."""
+    from .models import Partnership, Stage
 
     rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
+    saved = (
+        Partnership.objects.filter(pk=partnership.pk)
+        .values_list("formal_body_name", "formal_body_authority")
+        .first()
+    )
+    body_name, authority = saved or (partnership.formal_body_name, partnership.formal_body_authority)
     return Ladder(
         stages=tuple(
             StageRule(
@@ -263,15 +271,16 @@ def _read_ladder(partnership) -> Ladder:
             )
             for s in rows
         ),
-        formal_body_name=partnership.formal_body_name,
-        authority=partnership.formal_body_authority,
+        formal_body_name=body_name,
+        authority=authority,
         partnership_id=partnership.pk,
     )
 
 
 def forget_ladder(partnership) -> None:
     """After a change: read the partnership's ladder afresh (its version from the database,
-    and nothing this process kept of it)."""
+    and nothing this process kept of it; the formal body's name and authority from the
+    object as it stands, which may hold a change not yet saved)."""
     partnership.__dict__.pop("_accord_ladder", None)
     with _LADDERS_LOCK:
         for old in [k for k in _LADDERS if k[0] == partnership.pk]:
@@ -280,14 +289,10 @@ def forget_ladder(partnership) -> None:
         from .models import Partnership
 
         fresh = (
-            Partnership.objects.filter(pk=partnership.pk)
-            .values_list("protocol_version", "formal_body_name", "formal_body_authority")
-            .first()
+            Partnership.objects.filter(pk=partnership.pk).values_list("protocol_version", flat=True).first()
         )
         if fresh is not None:
-            partnership.protocol_version, partnership.formal_body_name, partnership.formal_body_authority = (
-                fresh
-            )
+            partnership.protocol_version = fresh
 
 
 def protocol_changed(partnership_id: int) -> None:

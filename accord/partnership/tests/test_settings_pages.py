@@ -409,3 +409,17 @@ def test_the_business_unit_adds_a_priority_and_cannot_drop_routine_or_urgent(cli
         "&quot;", '"'
     )
     assert PriorityTier.objects.filter(partnership=world.partnership, code="urgent").exists()
+
+
+def test_the_formal_bodys_name_and_a_timescale_changed_in_one_save_are_both_kept(client, world):
+    sign_in(client, world.admin)
+    url = f"{ADMIN}/partnership/{world.partnership.pk}/change/"
+    data = form_of(client.get(url))
+    first = next(i for i in range(int(data["stages-TOTAL_FORMS"][0])) if data[f"stages-{i}-number"] == ["1"])
+    data[f"stages-{first}-routine_working_days"] = ["6"]
+    data["formal_body_name"] = ["Safeguarding Practice Panel"]
+    saved = client.post(url, data)
+    assert saved.status_code == 302, _errors(saved)
+    world.partnership.refresh_from_db()
+    assert world.partnership.formal_body_name == "Safeguarding Practice Panel"
+    assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 6
