@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, NinjaAPI, Query, Router
@@ -320,6 +321,26 @@ def _respond(request: HttpRequest, status: int, escalation_id: int):
     return response
 
 
+def _fingerprint(request: HttpRequest) -> str:
+    """What identifies the request: its method, path and body. A multipart body (an
+    evidence document) has been read into its fields and files by then: those, with each
+    file's name, size and content hash, stand for it."""
+    digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
+    try:
+        digest.update(request.body)
+    except RawPostDataException:
+        for key in sorted(request.POST):
+            digest.update(f"{key}={request.POST.getlist(key)}\n".encode())
+        for key in sorted(request.FILES):
+            for upload in request.FILES.getlist(key):
+                content = hashlib.sha256()
+                for chunk in upload.chunks():
+                    content.update(chunk)
+                upload.seek(0)
+                digest.update(f"{key}:{upload.name}:{upload.size}:{content.hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
 def _idempotent(request: HttpRequest, status: int, write: Callable[[], int]):
     """Run ``write`` (which answers an escalation id) at most once per Idempotency-Key."""
     key = request.headers.get("Idempotency-Key")
@@ -327,9 +348,7 @@ def _idempotent(request: HttpRequest, status: int, write: Callable[[], int]):
         return _respond(request, status, write())
     if not 1 <= len(key) <= 200:
         raise HttpError(400, "Idempotency-Key must be 1 to 200 characters.")
-    fingerprint = hashlib.sha256(
-        request.method.encode() + request.path.encode() + b"\n" + request.body
-    ).hexdigest()
+    fingerprint = _fingerprint(request)
     existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
     if existing is not None:
         if existing.fingerprint != fingerprint:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accord.partnership.selectors import partnerships_for
+from accord.partnership.selectors import partnerships_for, roles_by_partnership
 
 from .models import Notification
 
@@ -48,7 +48,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         if getattr(user, "_accord_unread", None) is not None:  # counted as the request began
             user._accord_unread = max(0, user._accord_unread - marked)
     # Elsewhere: how many wait in each other partnership the user works in (no references).
-    others = [p for p in partnerships_for(user) if p.pk != partnership.pk]
+    several = len(roles_by_partnership(user)) > 1  # (most people work in one: no query)
+    others = [p for p in partnerships_for(user) if p.pk != partnership.pk] if several else []
     waiting = (
         dict(
             Notification.objects.filter(recipient=user, partnership__in=others, read_at__isnull=True)

@@ -445,3 +445,26 @@ def test_pause_resume_reopen_and_documents_through_the_api_with_the_pages_refusa
     with clock.set_to(clock.now() + dt.timedelta(days=60)):
         late = manager.post(f"/escalations/{e.pk}/reopen", {"reason": "Again"})
     assert late.status_code == 422 and "reopened" in late.content.decode()
+
+
+def test_an_idempotency_key_on_a_document_upload_attaches_it_once(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accord.escalations.models import Document
+
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+
+    def upload(content):
+        return client.post(
+            f"/api/v1/escalations/{e.pk}/documents",
+            {"file": SimpleUploadedFile("notes.txt", content), "description": "Notes"},
+            HTTP_AUTHORIZATION=f"Bearer {api.token}",
+            HTTP_IDEMPOTENCY_KEY="upload-1",
+        )
+
+    assert upload(b"what was said").status_code == 201
+    assert upload(b"what was said").status_code == 201  # answered again, not attached again
+    assert Document.objects.filter(escalation=e).count() == 1
+    assert upload(b"something else").status_code == 422  # the same key for another file
+    assert Document.objects.filter(escalation=e).count() == 1
