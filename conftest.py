@@ -33,6 +33,13 @@ def other_world(db) -> World:
     return World(name="Otherton", prefix="OTH")
 
 
+@pytest.fixture
+def neighbour(world) -> World:
+    """A second partnership sharing ``world``'s health agency: its health people work for
+    the same trust but hold roles only in the neighbouring partnership."""
+    return World(name="Neighbourton", prefix="NBR", shares_health_with=world)
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = (os.environ.get("DATABASE_URL") or "").startswith(("postgres", "postgresql"))
     for item in items:

@@ -4,12 +4,15 @@ A URL that is not in the matrix fails the test, so a new page cannot ship withou
 stating who may use it. (The partner API has its own matrix in accord/api/tests.)
 """
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accord.escalations import services
-from accord.escalations.models import Draft
+from accord.escalations.models import Draft, Escalation
 from accord.testing.auth import sign_in
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
@@ -101,6 +104,11 @@ MATRIX = {
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
         party_action(set()),
     ),
+    # At stage 1 nobody is appointed, and the PDG does not see it yet.
+    "escalations:end_facilitation": (
+        lambda s: reverse("escalations:end_facilitation", args=[s["e"]]),
+        party_action(set()),
+    ),
     "escalations:resolve": (
         lambda s: reverse("escalations:resolve", args=[s["e"]]),
         party_action({"manager_health", "manager_social"}),
@@ -157,8 +165,7 @@ def test_every_url_is_in_the_matrix():
     assert not missing, f"add these URLs to the permission matrix: {sorted(missing)}"
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_url_permission_matrix(client, world, role):
+def make_scene(world) -> dict:
     e = world.consulted(world.raised())
     doc = services.escalation_add_document(
         actor=world.practitioner_health, escalation=e, upload=SimpleUploadedFile("a.txt", b"evidence")
@@ -166,7 +173,19 @@ def test_url_permission_matrix(client, world, role):
     draft = Draft.objects.create(
         owner=world.practitioner_health, partnership=world.partnership, data={"immediate_danger": "no"}
     )
-    scene = {"e": e.pk, "doc": doc.pk, "draft": draft.pk}
+    return {"e": e.pk, "doc": doc.pk, "draft": draft.pk, "reference": e.reference}
+
+
+def names_of(key: str) -> set[str]:
+    """The URLs that name the scene's escalation (or its draft): those whose address moves
+    when that object does."""
+    base = {"e": 1, "doc": 1, "draft": 1}
+    return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_url_permission_matrix(client, world, role):
+    scene = make_scene(world)
     sign_in(client, getattr(world, role))
     answers = {}
     for name, (url, expected) in MATRIX.items():
@@ -174,3 +193,51 @@ def test_url_permission_matrix(client, world, role):
         answers[name] = (response.status_code, expected(role))
     wrong = {name: got for name, got in answers.items() if got[0] != got[1]}
     assert not wrong, f"{role}: (got, expected) {wrong}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, world, neighbour, role):
+    """Everyone of a second partnership, the health people among them working for the same
+    trust as the escalation's raiser: every escalation page and download is not found,
+    another's draft is not theirs, every other page answers as in their own partnership,
+    and no page or download shows anything of the first partnership's escalation."""
+    scene = make_scene(world)
+    escalation_pages, draft_pages = names_of("e"), names_of("draft")
+    person = getattr(neighbour, role)
+    sign_in(client, person)
+    secrets = [scene["reference"], "Zebedee Quartermaine", "ZQ-778812", world.practitioner_health.username]
+    wrong, leaks = {}, {}
+    for name, (url, expected) in MATRIX.items():
+        response = client.get(url(scene))
+        if expected(role) == 405:
+            want = 405  # a form's target: posted to below
+        elif name in escalation_pages:
+            want = 404
+        elif name in draft_pages:
+            want = 404 if role in RAISERS else 403
+        else:
+            want = expected(role)
+        if response.status_code != want:
+            wrong[name] = (response.status_code, want)
+        if response.status_code == 200:
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            text = body.decode("utf-8", errors="replace")
+            shown = [secret for secret in secrets if secret in text]
+            if shown:
+                leaks[name] = shown
+            if name == "reports:pdg_csv":  # the shared trust's escalation is not counted here
+                assert next(csv.reader(io.StringIO(text.splitlines()[1])))[2] == "0", text[:300]
+    # Posting to any of them changes nothing: not found, or not theirs.
+    before = (Escalation.objects.get(pk=scene["e"]).version, Draft.objects.filter(pk=scene["draft"]).count())
+    for name in sorted(escalation_pages | draft_pages):
+        response = client.post(MATRIX[name][0](scene), {"reason": "x", "note": "x", "version": 1})
+        # Deleting a draft looks only among one's own drafts: anyone else's is not found.
+        want = 404 if name in escalation_pages or role in RAISERS or name.endswith("draft_delete") else 403
+        if response.status_code != want:
+            wrong[f"POST {name}"] = (response.status_code, want)
+    assert (
+        Escalation.objects.get(pk=scene["e"]).version,
+        Draft.objects.filter(pk=scene["draft"]).count(),
+    ) == before
+    assert not wrong, f"{role} of the neighbouring partnership: (got, expected) {wrong}"
+    assert not leaks, f"{role} of the neighbouring partnership was shown {leaks}"

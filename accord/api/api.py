@@ -654,6 +654,22 @@ def withdraw(request, escalation_id: int, payload: s.ReasonIn):
 
 
 @router.post(
+    "/escalations/{escalation_id}/end-facilitation",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="End the restorative facilitator's appointment (the PDG): their access ends with it",
+)
+def end_facilitation(request, escalation_id: int, payload: s.OptionalReasonIn):
+    return _action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_end_facilitation(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
     "/escalations/{escalation_id}/pause",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="Pause the stage's clock, with the reason (the parties' managers and leaders)",

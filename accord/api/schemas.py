@@ -250,3 +250,7 @@ class DocumentOut(Schema):
 
 class ReasonIn(InSchema):
     reason: str = Field(..., max_length=20000)
+
+
+class OptionalReasonIn(InSchema):
+    reason: str = Field("", max_length=20000)

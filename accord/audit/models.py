@@ -15,7 +15,18 @@ class Verb(models.TextChoices):
     ESCALATION_VIEWED = "escalation.viewed", _("Viewed an escalation")
     ESCALATION_LISTED = "escalation.listed", _("Listed escalations")
     ESCALATION_RAISED = "escalation.raised", _("Raised an escalation")
+    # Entries written before each action had its own verb.
     ESCALATION_CHANGED = "escalation.changed", _("Changed an escalation")
+    DISCUSSION_RECORDED = "escalation.discussion_recorded", _("Recorded a discussion")
+    ESCALATED = "escalation.escalated", _("Escalated to a higher stage")
+    PAUSED = "escalation.paused", _("Paused an escalation")
+    RESUMED = "escalation.resumed", _("Resumed an escalation")
+    PDG_ACTION = "escalation.pdg_action", _("Recorded an offer or action of the formal body")
+    FACILITATION_ENDED = "escalation.facilitation_ended", _("Ended a restorative facilitator's appointment")
+    RESPONSE_COMMISSIONED = "escalation.response_commissioned", _("Commissioned a multi-agency response")
+    RESOLVED = "escalation.resolved", _("Recorded an escalation's resolution")
+    WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")
+    REOPENED = "escalation.reopened", _("Reopened an escalation")
     ESCALATION_PRINTED = "escalation.printed", _("Printed the record for the agency's file")
     DOCUMENT_UPLOADED = "document.uploaded", _("Attached an evidence document")
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
@@ -69,6 +80,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # How entry_hash was made: 1, a plain SHA-256 (entries written before the chain was
+    # keyed); 2, an HMAC-SHA256 under ACCORD_AUDIT_KEY, which is not in the database.
+    scheme = models.PositiveSmallIntegerField(default=2)
 
     objects = AuditEventQuerySet.as_manager()
 

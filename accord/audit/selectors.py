@@ -24,6 +24,7 @@ class AuditFilters:
     person: str = ""
     escalation: str = ""
     agency: str = ""
+    verb: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
@@ -74,6 +75,8 @@ def audit_search(*, user, partnership_id: int, filters: AuditFilters) -> QuerySe
         qs = qs.filter(by_reference)
     if filters.agency:
         qs = qs.filter(actor_agency__icontains=filters.agency.strip())
+    if filters.verb:
+        qs = qs.filter(verb=filters.verb)
     if filters.date_from:
         qs = qs.filter(at__gte=timezone.make_aware(dt.datetime.combine(filters.date_from, dt.time.min)))
     if filters.date_to:

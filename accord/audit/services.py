@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,7 +23,14 @@ GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 74_737_001  # PostgreSQL advisory lock for the chain
 
 
+KEYED = 2  # AuditEvent.scheme of an entry chained under ACCORD_AUDIT_KEY
+PLAIN = 1  # AuditEvent.scheme of an entry written before the chain was keyed
+
+
 def entry_hash(event: AuditEvent) -> str:
+    """The entry's hash: an HMAC-SHA256 of its content and the previous entry's hash under
+    ``ACCORD_AUDIT_KEY`` (which is not in the database), or for an entry written before the
+    chain was keyed, the plain SHA-256 it was written with."""
     body = json.dumps(
         {
             "previous": event.previous_hash,
@@ -41,7 +50,9 @@ def entry_hash(event: AuditEvent) -> str:
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    if event.scheme == PLAIN:
+        return hashlib.sha256(body.encode()).hexdigest()
+    return hmac.new(settings.ACCORD_AUDIT_KEY.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -101,6 +112,7 @@ def audit_record(
             payload=payload or {},
             ip_address=client_ip(request),
             previous_hash=last or GENESIS_HASH,
+            scheme=KEYED,
         )
         event.entry_hash = entry_hash(event)
         event.save()
@@ -108,10 +120,22 @@ def audit_record(
 
 
 def audit_verify() -> tuple[bool, AuditEvent | None]:
-    """Walk the chain; answer (True, None) or (False, first broken entry)."""
+    """Walk the chain; answer (True, None) or (False, first broken entry).
+
+    An entry is broken when it does not name the entry before it, when its hash does not
+    match its content (under the key, for a keyed entry), or when it is a plain entry
+    after a keyed one (a rewrite without the key). Checkpoints (``audit.checkpoints``)
+    check what this cannot: that no entry is missing after the last one here.
+    """
     previous = GENESIS_HASH
+    keyed = False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if event.previous_hash != previous or entry_hash(event) != event.entry_hash:
+        keyed = keyed or event.scheme == KEYED
+        if (
+            event.previous_hash != previous
+            or (keyed and event.scheme != KEYED)
+            or not hmac.compare_digest(entry_hash(event), event.entry_hash)
+        ):
             return False, event
         previous = event.entry_hash
     return True, None

@@ -21,6 +21,12 @@ class AuditSearchForm(forms.Form):
     person = forms.CharField(label=_("Username"), required=False, max_length=150)
     escalation = forms.CharField(label=_("Escalation reference or number"), required=False, max_length=40)
     agency = forms.CharField(label=_("Agency"), required=False, max_length=200)
+    verb = forms.ChoiceField(
+        label=_("What was done"),
+        required=False,
+        choices=[("", _("Anything"))] + sorted(Verb.choices, key=lambda choice: str(choice[1])),
+        error_messages={"invalid_choice": _("Select what was done from the list")},
+    )
     date_from = DateInputField(label=_("From"), subject=_("the start date"), required=False)
     date_to = DateInputField(label=_("To"), subject=_("the end date"), required=False)
 

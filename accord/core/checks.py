@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError, connection
 
-# The lookup hashes' key must be at least as long as the hash it keys (HMAC-SHA256).
+# A key of a keyed hash must be at least as long as the hash it keys (HMAC-SHA256).
 LOOKUP_KEY_MIN_BYTES = 32
 
 
@@ -15,9 +16,9 @@ def encryption_keys(app_configs=None, **kwargs) -> list[Error]:
     if getattr(settings, "ACCORD_KEYS_DERIVED", False):
         errors.append(
             Error(
-                "The encryption or lookup key is derived from SECRET_KEY (ACCORD_DERIVE_DEV_KEYS=1 or "
+                "An encryption, lookup or audit key is derived from SECRET_KEY (ACCORD_DERIVE_DEV_KEYS=1 or "
                 "DEBUG), which is for development only.",
-                hint="Set ACCORD_ENCRYPTION_KEYS and ACCORD_LOOKUP_KEY (README, Configuration).",
+                hint="Set ACCORD_ENCRYPTION_KEYS, ACCORD_LOOKUP_KEY and ACCORD_AUDIT_KEY (README, Configuration).",
                 id="accord.E001",
             )
         )
@@ -30,4 +31,41 @@ def encryption_keys(app_configs=None, **kwargs) -> list[Error]:
                 id="accord.E002",
             )
         )
+    if len(settings.ACCORD_AUDIT_KEY.encode()) < LOOKUP_KEY_MIN_BYTES:
+        errors.append(
+            Error(
+                f"ACCORD_AUDIT_KEY is shorter than {LOOKUP_KEY_MIN_BYTES} bytes: the audit trail's chain "
+                "could be rewritten by guessing it.",
+                hint='Generate one with: python -c "import secrets; print(secrets.token_hex(32))"',
+                id="accord.E003",
+            )
+        )
     return errors
+
+
+@register(Tags.database, deploy=True)
+def audit_table_owner(app_configs=None, databases=None, **kwargs) -> list[Warning]:
+    """On PostgreSQL, the role Accord runs as should not own the audit table: its owner can
+    switch off the triggers that keep the trail append-only. A database check, so run by
+    `check --deploy --database default` (and by migrate)."""
+    if connection.vendor != "postgresql" or not databases or "default" not in databases:
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = 'audit_auditevent'::regclass"
+            )
+            row = cursor.fetchone()
+    except DatabaseError:
+        return []  # no database yet (or not migrated): nothing to say of its owner
+    if row and row[0]:
+        return [
+            Warning(
+                "Accord is connected to PostgreSQL as the owner of the audit table, which can switch off the "
+                "triggers that refuse changes to it.",
+                hint="Run Accord as a role that does not own its tables (README, 'A database role that cannot "
+                "rewrite the audit trail').",
+                id="accord.W001",
+            )
+        ]
+    return []

@@ -355,6 +355,10 @@ class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), message=_("Enter a reason"), rows=4)
 
 
+class EndFacilitationForm(VersionedForm):
+    reason = _text(_("Why is the appointment ending? (optional)"), required=False, rows=3)
+
+
 class PdgActionForm(VersionedForm):
     action = forms.ChoiceField(
         label=_("What is being offered or done?"),

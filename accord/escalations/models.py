@@ -373,12 +373,22 @@ class PdgAction(models.Model):
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # A facilitator's appointment ends when the PDG ends it or appoints another; their
+    # access to the escalation ends with it (rule 7).
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=PdgActionKind.values), name="pdg_action_valid")
         ]
+
+    @property
+    def is_current_appointment(self) -> bool:
+        return self.facilitator_id is not None and self.ended_at is None
 
 
 class Resolution(models.Model):
@@ -423,6 +433,7 @@ class EventType(models.TextChoices):
     RESUMED = "resumed", _("Resumed")
     PDG_ACTION = "pdg_action", _("Offer or action of the formal body recorded")
     FACILITATOR_APPOINTED = "facilitator_appointed", _("Restorative facilitator appointed")
+    FACILITATOR_ENDED = "facilitator_ended", _("Restorative facilitator's appointment ended")
     DOCUMENT_ADDED = "document_added", _("Evidence document attached")
     RESOLVED = "resolved", _("Resolved")
     WITHDRAWN = "withdrawn", _("Withdrawn")

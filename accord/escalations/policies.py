@@ -80,7 +80,11 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
         if roles & PDG_ROLES:
             allowed |= Q(formal_at__isnull=False)
         if Role.FACILITATOR in roles:
-            allowed |= Q(pk__in=PdgAction.objects.filter(facilitator_id=user.pk).values("escalation_id"))
+            allowed |= Q(
+                pk__in=PdgAction.objects.filter(facilitator_id=user.pk, ended_at__isnull=True).values(
+                    "escalation_id"
+                )
+            )
         condition |= Q(partnership_id=partnership_id) & allowed
     return condition
 
@@ -255,7 +259,12 @@ def is_formal(user, escalation) -> bool:
 def is_assigned_facilitator(user, escalation) -> bool:
     if Role.FACILITATOR not in _roles(user, escalation):
         return False
-    return escalation.pdg_actions.filter(facilitator_id=user.pk).exists()
+    return escalation.pdg_actions.filter(facilitator_id=user.pk, ended_at__isnull=True).exists()
+
+
+@rules.predicate
+def has_current_facilitator(user, escalation) -> bool:
+    return escalation.pdg_actions.filter(facilitator__isnull=False, ended_at__isnull=True).exists()
 
 
 @rules.predicate
@@ -337,6 +346,8 @@ ACTION_RULES = {
     # Reopening is offered (pages and API alike) only within the partnership's window.
     "reopen": (is_closed & within_reopen_window, is_party_leader & ~is_pdg_or_facilitator_role),
     "pdg_act": (is_open & is_formal, is_pdg),
+    # An appointment can be ended whatever the escalation's state: the access goes with it.
+    "end_facilitation": (has_current_facilitator, is_pdg),
     "add_document": (is_open, is_party_side),
     "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
 }

@@ -84,7 +84,11 @@ def awaiting_q(user, partnership: Partnership) -> Q:
     if roles & FORMAL_BODY_ROLES:
         q |= Q(formal_at__isnull=False, stage__in=ladder.stages_worked_by(WorkedBy.FORMAL_BODY))
     if Role.FACILITATOR in roles:
-        q |= Q(pk__in=PdgAction.objects.filter(facilitator_id=user.pk).values("escalation_id"))
+        q |= Q(
+            pk__in=PdgAction.objects.filter(facilitator_id=user.pk, ended_at__isnull=True).values(
+                "escalation_id"
+            )
+        )
     return q
 
 

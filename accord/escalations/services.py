@@ -110,6 +110,10 @@ def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError
         )
     if not user_may(permission, actor, escalation):
         return NotAllowed(refusal_reason(permission, actor, escalation))
+    if permission == "end_facilitation":
+        return IllegalTransition(
+            _("No restorative facilitator is appointed to this escalation: there is nothing to end.")
+        )
     return IllegalTransition(
         _("That cannot be done while the escalation is %(status)s at stage %(stage)s.")
         % {"status": escalation.get_status_display().lower(), "stage": escalation.stage}
@@ -162,10 +166,25 @@ def _event(escalation: Escalation, actor: User, type_: EventType, summary: str =
     return event
 
 
+# Each action on an escalation is audited under its own verb.
+ACTION_VERBS = {
+    "record_discussion": Verb.DISCUSSION_RECORDED,
+    "escalate": Verb.ESCALATED,
+    "pause": Verb.PAUSED,
+    "resume": Verb.RESUMED,
+    "pdg_action": Verb.PDG_ACTION,
+    "end_facilitation": Verb.FACILITATION_ENDED,
+    "commission_response": Verb.RESPONSE_COMMISSIONED,
+    "resolve": Verb.RESOLVED,
+    "withdraw": Verb.WITHDRAWN,
+    "reopen": Verb.REOPENED,
+}
+
+
 def _audit(actor: User, escalation: Escalation, action: str, **payload: Any) -> None:
     audit_record(
         actor=actor,
-        verb=Verb.ESCALATION_CHANGED,
+        verb=ACTION_VERBS[action],
         target=escalation,
         partnership_id=escalation.partnership_id,
         payload={"action": action, "reference": escalation.reference, **payload},
@@ -954,6 +973,9 @@ def escalation_pdg_action(
                 )
         elif action == PdgActionKind.RESTORATIVE_FACILITATOR:
             raise ValidationError({"facilitator": _("Select the restorative facilitator to appoint")})
+        if facilitator is not None:
+            # One facilitator at a time: a new appointment ends the one before (and its access).
+            _end_appointments(actor, escalation, keep=facilitator)
         pdg_action = PdgAction.objects.create(
             escalation=escalation,
             action=action,
@@ -976,6 +998,45 @@ def escalation_pdg_action(
         _touch(escalation)
         _audit(actor, escalation, "pdg_action", pdg_action=action, facilitator=facilitator_username or None)
     return pdg_action
+
+
+def _end_appointments(
+    actor: User, escalation: Escalation, *, keep: User | None = None, reason: str = ""
+) -> list[str]:
+    """End the escalation's current facilitator appointments; name whose ended. Saved one by
+    one, so that each person's access is recounted (``visibility``)."""
+    ended = []
+    now = clock.now()
+    for appointment in escalation.pdg_actions.filter(
+        facilitator__isnull=False, ended_at__isnull=True
+    ).select_related("facilitator"):
+        appointment.ended_at, appointment.ended_by = now, actor
+        appointment.save(update_fields=["ended_at", "ended_by"])
+        if keep is not None and appointment.facilitator_id == keep.pk:
+            continue  # appointed again: the new appointment carries on
+        person = appointment.facilitator
+        summary = _("%(name)s's appointment as restorative facilitator ended") % {
+            "name": person.get_full_name() or person.username
+        }
+        if reason.strip():
+            summary += f": {reason.strip()}"
+        _event(escalation, actor, EventType.FACILITATOR_ENDED, summary)
+        ended.append(person.username)
+    return ended
+
+
+def escalation_end_facilitation(
+    *, actor: User, escalation: Escalation, reason: str = "", expected_version: int | None = None
+) -> Escalation:
+    """End the restorative facilitator's appointment (the PDG, whatever the escalation's state):
+    the facilitator no longer sees the escalation."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "end_facilitation", escalation)
+        ended = _end_appointments(actor, escalation, reason=reason)
+        _touch(escalation)
+        _audit(actor, escalation, "end_facilitation", facilitators=ended)
+    return escalation
 
 
 @dataclass

@@ -745,6 +745,32 @@ def pdg_action(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+def end_facilitation(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_end_facilitation(
+            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="end_facilitation",
+        form_factory=lambda e, data, files, initial=None: f.EndFacilitationForm(data, initial=initial),
+        template="escalations/actions/end_facilitation.html",
+        perform=perform,
+        success=_("Appointment ended: the facilitator no longer sees this escalation"),
+        extra=lambda e: {
+            "submit_label": _("End the appointment"),
+            "appointments": list(
+                e.pdg_actions.filter(facilitator__isnull=False, ended_at__isnull=True).select_related(
+                    "facilitator"
+                )
+            )
+        },
+    )
+
+
 def _actions_from(cd: dict[str, Any], rows: int) -> list[services.ActionDetails]:
     found = []
     for i in range(1, rows + 1):

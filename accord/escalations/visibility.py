@@ -118,7 +118,7 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
         "JOIN {pdg} f ON f.escalation_id = e.id "
         "JOIN {role} fr ON fr.user_id = f.facilitator_id AND fr.partnership_id = e.partnership_id "
         f"AND fr.role = '{Role.FACILITATOR.value}'",
-        "f.facilitator_id IS NOT NULL",
+        "f.facilitator_id IS NOT NULL AND f.ended_at IS NULL",
     ),
 )
 

@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     REACHED_YOUR_STAGE = "reached_your_stage", _("An escalation reached your stage")
     ESCALATED = "escalated", _("An escalation moved to the next stage")
     FACILITATOR_APPOINTED = "facilitator_appointed", _("A restorative facilitator was appointed")
+    FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
     RESOLVED = "resolved", _("An escalation was resolved")
     WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
     REOPENED = "reopened", _("An escalation was reopened")

@@ -212,6 +212,22 @@ def notify_for_event(event) -> None:
             recipients=_unique(facilitator + parties(e, directory), exclude=actor),
             key=key,
         )
+    elif event.type == EventType.FACILITATOR_ENDED:
+        # The facilitator learns that their appointment (and their access) ended.
+        ended = (
+            e.pdg_actions.filter(ended_at__isnull=False)
+            .exclude(facilitator=None)
+            .order_by("-ended_at", "-id")
+            .select_related("facilitator")
+            .first()
+        )
+        facilitator = [ended.facilitator] if ended else []
+        notify(
+            escalation=e,
+            kind=Kind.FACILITATOR_ENDED,
+            recipients=_unique(facilitator + parties(e, directory), exclude=actor),
+            key=key,
+        )
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
         kind = {
             EventType.RESOLVED: Kind.RESOLVED,

@@ -129,14 +129,23 @@ class World:
     """A partnership with two agencies, a full set of people in each role, and helpers
     that walk an escalation up the ladder through the services."""
 
-    def __init__(self, name: str = "Testshire", prefix: str = "TST") -> None:
+    def __init__(
+        self, name: str = "Testshire", prefix: str = "TST", *, shares_health_with: World | None = None
+    ) -> None:
+        """``shares_health_with``: the health agency is that world's, working in both
+        partnerships (as a police force or an NHS trust works with several); this world's
+        health people belong to it but hold roles only here."""
         self.partnership = PartnershipFactory(
             name=f"{name} Safeguarding Children Partnership", slug=name.lower(), reference_prefix=prefix
         )
         p = self.partnership
-        self.health = AgencyFactory(
-            name=f"{name} Health Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p]
-        )
+        if shares_health_with is not None:
+            self.health = shares_health_with.health
+            PartnershipAgency.objects.get_or_create(partnership=p, agency=self.health)
+        else:
+            self.health = AgencyFactory(
+                name=f"{name} Health Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p]
+            )
         self.social = AgencyFactory(
             name=f"{name} Children's Services", kind=AgencyKind.CHILDRENS_SOCIAL_CARE, partnerships=[p]
         )

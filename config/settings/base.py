@@ -55,9 +55,16 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # the lookup hashes. Required when DEBUG is off; derived from SECRET_KEY in development.
 ACCORD_ENCRYPTION_KEYS = env_list("ACCORD_ENCRYPTION_KEYS")
 ACCORD_LOOKUP_KEY = os.environ.get("ACCORD_LOOKUP_KEY", "")
+# The key of the audit trail's chain (accord/audit/chain.py). It is never stored in the
+# database, so an entry cannot be rewritten there and re-chained without it.
+ACCORD_AUDIT_KEY = os.environ.get("ACCORD_AUDIT_KEY", "")
+# Where `manage.py audit_checkpoint` records the trail's newest entry, outside the database.
+ACCORD_AUDIT_CHECKPOINT_DIR = os.environ.get(
+    "ACCORD_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints")
+)
 # Whether a key was derived from SECRET_KEY (development only: `check --deploy` refuses it).
 ACCORD_KEYS_DERIVED = False
-if not ACCORD_ENCRYPTION_KEYS or not ACCORD_LOOKUP_KEY:
+if not ACCORD_ENCRYPTION_KEYS or not ACCORD_LOOKUP_KEY or not ACCORD_AUDIT_KEY:
     if DEBUG or os.environ.get("ACCORD_DERIVE_DEV_KEYS") == "1":
         ACCORD_KEYS_DERIVED = True
         import base64
@@ -67,9 +74,10 @@ if not ACCORD_ENCRYPTION_KEYS or not ACCORD_LOOKUP_KEY:
             base64.urlsafe_b64encode(hashlib.sha256(b"encryption:" + SECRET_KEY.encode()).digest()).decode()
         ]
         ACCORD_LOOKUP_KEY = ACCORD_LOOKUP_KEY or hashlib.sha256(b"lookup:" + SECRET_KEY.encode()).hexdigest()
+        ACCORD_AUDIT_KEY = ACCORD_AUDIT_KEY or hashlib.sha256(b"audit:" + SECRET_KEY.encode()).hexdigest()
     else:
         raise ImproperlyConfigured(
-            "ACCORD_ENCRYPTION_KEYS and ACCORD_LOOKUP_KEY must be set when DEBUG is off: "
+            "ACCORD_ENCRYPTION_KEYS, ACCORD_LOOKUP_KEY and ACCORD_AUDIT_KEY must be set when DEBUG is off: "
             "see the README's Configuration section."
         )
 

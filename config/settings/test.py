@@ -17,6 +17,10 @@ os.environ.setdefault("OIDC_PROVIDER_NAME", "Testshire ID")
 from .base import *
 
 DEBUG = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a flush between transactional tests that passes the audit
+    # trail's TRUNCATE trigger (accord/testing/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "accord.testing.postgresql"
 # A test's transaction never commits, so recounts that wait for a commit would never run:
 # the suite recounts in the change's own transaction (a test with a real commit checks
 # the other way, accord/escalations/tests/test_visibility_table.py).
@@ -30,6 +34,7 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+ACCORD_AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="accord-test-audit-checkpoints-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Most tests sign in with the test client, which axes cannot see; the lock-out tests switch it on.

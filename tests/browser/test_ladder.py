@@ -201,3 +201,17 @@ def test_the_whole_ladder(page, demo_users):
     assert escalation.highest_stage == 4
     page.get_by_role("link", name="Print the record for your agency's file").click()
     check_page(page, "ladder-21-record")
+    log_out(page)
+
+    # ---- 6. once it is settled, the PDG ends the facilitator's appointment, and their access
+    # (a PDG member: the chair's two-step code of a minute ago may not be used twice)
+    log_in(page, "pdg.member")
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="End the restorative facilitator's appointment").click()
+    page.fill("#id_reason", "The restorative meeting has taken place.")
+    check_page(page, "ladder-22-end-facilitation")
+    submit(page, "End the appointment")
+    expect(page.get_by_text("the facilitator no longer sees this escalation")).to_be_visible()
+    log_out(page)
+    log_in(page, "facilitator")
+    assert page.goto(f"/escalations/{escalation.pk}/").status == 404

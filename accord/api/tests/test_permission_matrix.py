@@ -32,6 +32,7 @@ def body_for(endpoint, world):
         "pause": {"reason": "Waiting for the strategy discussion"},
         "resume": {},
         "reopen": {"reason": "r"},
+        "end-facilitation": {"reason": "r"},
     }[endpoint]
 
 
@@ -52,6 +53,7 @@ def expected(role, endpoint):
         # Not paused, not closed: the managers may, but not now (409); for the rest it is not theirs.
         "resume": 409 if role in MANAGERS else 403,
         "reopen": 409 if role in MANAGERS else 403,
+        "end-facilitation": 403,  # the PDG's, who do not see stage 1
         "documents": 200,
         "documents-add": 201,
         "document": 200,
@@ -75,18 +77,15 @@ ENDPOINTS = [
     "pause",
     "resume",
     "reopen",
+    "end-facilitation",
     "documents",
     "documents-add",
     "document",
 ]
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize("role", ROLES)
-def test_api_permission_matrix(client, world, role, endpoint):
-    escalation = world.consulted(world.raised())
-    _, token = api_token_create(actor=None, user=getattr(world, role))
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+def call(client, world, escalation, auth, endpoint):
+    """One call of the endpoint on the escalation, as the token's holder."""
     base = f"/api/v1/escalations/{escalation.pk}"
     if endpoint in ("list", "agencies", "taxonomies"):
         path = {
@@ -108,8 +107,6 @@ def test_api_permission_matrix(client, world, role, endpoint):
             upload=SimpleUploadedFile("a.txt", b"evidence"),
         )
         response = client.get(f"{base}/documents/{doc.pk}", **auth)
-        if response.status_code == 200:
-            assert response.content == b"evidence" and "attachment" in response["Content-Disposition"]
     elif endpoint == "documents-add":
         upload = SimpleUploadedFile("notes.txt", b"what was said", content_type="text/plain")
         response = client.post(f"{base}/documents", {"file": upload, "description": "notes"}, **auth)
@@ -120,7 +117,49 @@ def test_api_permission_matrix(client, world, role, endpoint):
             content_type="application/json",
             **auth,
         )
+    return response
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_api_permission_matrix(client, world, role, endpoint):
+    escalation = world.consulted(world.raised())
+    _, token = api_token_create(actor=None, user=getattr(world, role))
+    response = call(client, world, escalation, {"HTTP_AUTHORIZATION": f"Bearer {token}"}, endpoint)
+    if endpoint == "document" and response.status_code == 200:
+        assert response.content == b"evidence" and "attachment" in response["Content-Disposition"]
     assert response.status_code == expected(role, endpoint), response.content[:300]
     if endpoint == "list":
         count = response.json()["count"]
         assert count == (1 if role in PARTIES else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_permission_matrix_from_a_partnership_sharing_an_agency(client, world, neighbour, role):
+    """Every API call by everyone of a second partnership (its health people work for the
+    same trust as the raiser): the first partnership's escalation is not found by any call,
+    is in no list, and nothing of it changes; their own partnership's lists still answer."""
+    escalation = world.consulted(world.raised())
+    _, token = api_token_create(actor=None, user=getattr(neighbour, role))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    answers = {}
+    for endpoint in ENDPOINTS:
+        response = call(client, world, escalation, auth, endpoint)
+        answers[endpoint] = response.status_code
+        if endpoint == "list":
+            assert response.json()["count"] == 0
+        if endpoint == "agencies":
+            names = {a["name"] for a in response.json()}
+            assert world.health.name in names and world.social.name not in names
+        text = response.content.decode("utf-8", errors="replace")
+        assert escalation.reference not in text and "Zebedee" not in text, endpoint
+    own = {"list": 200, "agencies": 200, "taxonomies": 200}
+    assert answers == {endpoint: own.get(endpoint, 404) for endpoint in ENDPOINTS}
+    report = client.get("/api/v1/reports/pdg", **auth)
+    assert report.status_code == (200 if role in {"pdg_member", "pdg_chair", "admin", "executive"} else 403)
+    assert escalation.reference not in report.content.decode()
+    person = getattr(neighbour, role)
+    fresh = type(escalation).objects.get(pk=escalation.pk)
+    assert (fresh.status, fresh.stage) == (escalation.status, escalation.stage)
+    assert not fresh.events.filter(actor=person).exists()
+    assert not fresh.documents.filter(uploaded_by=person).exists()

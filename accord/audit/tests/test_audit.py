@@ -20,6 +20,7 @@ def test_entries_are_chained(world):
     for before, after in itertools.pairwise(entries):
         assert after.previous_hash == before.entry_hash
     assert audit_verify() == (True, None)
+    call_command("audit_checkpoint")
     call_command("verify_audit")
 
 
@@ -141,3 +142,221 @@ def test_pages_that_show_an_escalation_are_audited_reads_and_refusals_are_audite
         entry.partnership_id == world.partnership.pk
         for entry in AuditEvent.objects.filter(verb=Verb.ACCESS_REFUSED)
     )
+
+
+# The chain is keyed, and checkpoints outside the database find entries cut from its end.
+
+
+def _behind_accords_back(sql: str, params: list | None = None) -> None:
+    """Run SQL as a database superuser would, with the trail's triggers off for the session."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params or [])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _entries(world, count: int) -> list[AuditEvent]:
+    return [
+        audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED, payload={"n": n}) for n in range(count)
+    ]
+
+
+def test_the_chain_is_keyed_so_a_rewrite_rehashed_without_the_key_is_found(world, settings):
+    from accord.audit.services import KEYED, entry_hash
+
+    entries = _entries(world, 5)
+    assert {e.scheme for e in entries} == {KEYED}
+    # The key is not in the database: the same entry under another key has another hash.
+    deployments = settings.ACCORD_AUDIT_KEY
+    settings.ACCORD_AUDIT_KEY = "another-key-" + "x" * 32
+    assert entry_hash(entries[0]) != entries[0].entry_hash
+    assert audit_verify()[0] is False  # any key but the deployment's fails
+    settings.ACCORD_AUDIT_KEY = deployments
+    assert audit_verify() == (True, None)
+
+    # Delete the middle entry and re-chain the rest with the plain SHA-256 an attacker can
+    # compute (or with a key they guessed): both are found.
+    for attempt in ("plain", "guessed"):
+        _behind_accords_back("DELETE FROM audit_auditevent WHERE id = %s", [entries[2].pk])
+        previous = entries[1].entry_hash
+        for victim in entries[3:]:
+            victim.previous_hash = previous
+            victim.scheme = 1 if attempt == "plain" else KEYED
+            settings.ACCORD_AUDIT_KEY = "guessed-" + "g" * 32
+            victim.entry_hash = entry_hash(victim)
+            settings.ACCORD_AUDIT_KEY = deployments
+            _behind_accords_back(
+                "UPDATE audit_auditevent SET previous_hash = %s, entry_hash = %s, scheme = %s WHERE id = %s",
+                [victim.previous_hash, victim.entry_hash, victim.scheme, victim.pk],
+            )
+            previous = victim.entry_hash
+        ok, broken = audit_verify()
+        assert not ok and broken.pk == entries[3].pk, attempt
+
+
+def test_entries_cut_from_the_end_after_a_checkpoint_are_found(world, tmp_path, settings):
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    entries = _entries(world, 12)
+    call_command("audit_checkpoint")
+    call_command("verify_audit")  # intact, against the checkpoint
+    assert (tmp_path / "audit-checkpoints.jsonl").read_text().count("\n") == 1
+
+    _behind_accords_back("DELETE FROM audit_auditevent WHERE id >= %s", [entries[2].pk])
+    assert audit_verify() == (True, None)  # the chain alone cannot tell
+    with pytest.raises(
+        CommandError, match=f"Entries are missing from the end of the trail.*entry {entries[-1].pk}"
+    ):
+        call_command("verify_audit")
+    # The next checkpoint refuses to seal the cut trail.
+    with pytest.raises(CommandError, match=f"Entry {entries[-1].pk}.*is no longer in the audit trail"):
+        call_command("audit_checkpoint")
+
+
+def test_an_emptied_trail_does_not_verify(world, tmp_path, settings):
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    _entries(world, 3)
+    call_command("audit_checkpoint")
+    _behind_accords_back("DELETE FROM audit_auditevent")
+    with pytest.raises(CommandError, match="Entries are missing from the end of the trail"):
+        call_command("verify_audit")
+    with pytest.raises(CommandError, match="The audit trail is empty"):
+        call_command("audit_checkpoint")
+
+
+def test_without_a_checkpoint_verify_says_it_cannot_see_the_end(world, tmp_path, settings):
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path / "none-yet")
+    _entries(world, 2)
+    with pytest.raises(CommandError, match="No checkpoint is recorded"):
+        call_command("verify_audit")
+    call_command("verify_audit", "--chain-only")
+
+
+def test_a_checkpoint_not_sealed_with_the_key_is_refused(world, tmp_path, settings):
+    import json
+
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    entries = _entries(world, 3)
+    call_command("audit_checkpoint")
+    # Someone with the folder but not the key writes a checkpoint of their own.
+    forged = {"recorded_at": "2026-12-01T00:00:00+00:00", "entry": entries[0].pk, "entry_hash": "f" * 64}
+    with (tmp_path / "audit-checkpoints.jsonl").open("a") as lines:
+        lines.write(json.dumps({**forged, "seal": "0" * 64}) + "\n")
+    with pytest.raises(CommandError, match="not sealed with Accord's audit key"):
+        call_command("verify_audit")
+
+
+def test_a_rewritten_checkpointed_entry_is_found(world, tmp_path, settings):
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    entries = _entries(world, 3)
+    call_command("audit_checkpoint")
+    _behind_accords_back(
+        "UPDATE audit_auditevent SET entry_hash = %s WHERE id = %s", ["e" * 64, entries[-1].pk]
+    )
+    with pytest.raises(CommandError, match=f"Entry {entries[-1].pk} does not match the checkpoint"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's pass manages its own connection
+def test_the_worker_records_a_checkpoint_on_its_sweep(world, tmp_path, settings):
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    newest = _entries(world, 1)[0]
+    call_command("run_worker", "--once")
+    line = (tmp_path / "audit-checkpoints.jsonl").read_text()
+    assert f'"entry": {newest.pk}' in line and newest.entry_hash in line
+
+
+@pytest.mark.postgres_only
+def test_postgresql_refuses_truncate(world):
+    audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as outside a test's transaction
+        cursor.execute("TRUNCATE audit_auditevent")
+
+
+@pytest.mark.postgres_only
+def test_a_role_that_does_not_own_the_trail_cannot_rewrite_it(world):
+    """The grants the README gives: Accord works as that role, and it can neither change,
+    delete nor empty the trail, nor switch off its triggers."""
+    from pathlib import Path
+
+    from accord.core.checks import audit_table_owner
+
+    assert [w.id for w in audit_table_owner(databases=["default"])] == [
+        "accord.W001"
+    ]  # the suite runs as the owner
+    grants = (Path(__file__).resolve().parents[3] / "deploy" / "postgresql-app-role.sql").read_text()
+    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE accord_app_check NOLOGIN")
+        cursor.execute(grants.replace("accord_app", "accord_app_check"))
+        cursor.execute("SET ROLE accord_app_check")
+    try:
+        assert audit_table_owner(databases=["default"]) == []
+        written = audit_record(actor=world.auditor, verb=Verb.ESCALATION_VIEWED)  # appending works
+        assert written.previous_hash == event.entry_hash
+        world.raised()  # and so does Accord's ordinary work
+        for sql in (
+            "UPDATE audit_auditevent SET verb = 'auth.login'",
+            "DELETE FROM audit_auditevent",
+            "TRUNCATE audit_auditevent",
+            "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_append_only",
+            "SET session_replication_role = replica",
+        ):
+            with (
+                pytest.raises(Exception, match=r"permission denied|must be owner|append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def test_each_action_on_an_escalation_has_its_own_verb_and_the_search_filters_by_it(client, world):
+    from accord.escalations import services
+    from accord.escalations.models import PdgActionKind
+    from accord.testing.auth import sign_in
+
+    e = world.formal()  # raised, discussed, escalated (ordinary and formal) by the world's helpers
+    e = services.escalation_pause(actor=world.senior_social, escalation=e, reason="Conference")
+    e = services.escalation_resume(actor=world.senior_social, escalation=e)
+    services.escalation_pdg_action(
+        actor=world.pdg_chair,
+        escalation=e,
+        action=PdgActionKind.RESTORATIVE_FACILITATOR,
+        facilitator_username=world.facilitator.username,
+    )
+    e = services.escalation_end_facilitation(actor=world.pdg_chair, escalation=e)
+    services.escalation_withdraw(actor=world.practitioner_health, escalation=e, reason="Settled")
+    e = services.escalation_reopen(actor=world.senior_social, escalation=e, reason="Not settled after all")
+    services.escalation_resolve(
+        actor=world.senior_social,
+        escalation=e,
+        outcome="agreed_way_forward",
+        agreed_way_forward="Joint plan",
+        child_centred_outcome_achieved="yes",
+    )
+    verbs = set(AuditEvent.objects.filter(target_id=str(e.pk)).values_list("verb", flat=True))
+    assert {
+        Verb.ESCALATION_RAISED,
+        Verb.DISCUSSION_RECORDED,
+        Verb.ESCALATED,
+        Verb.PAUSED,
+        Verb.RESUMED,
+        Verb.PDG_ACTION,
+        Verb.FACILITATION_ENDED,
+        Verb.WITHDRAWN,
+        Verb.REOPENED,
+        Verb.RESOLVED,
+    } <= verbs
+    assert Verb.ESCALATION_CHANGED not in verbs  # the old catch-all is only for older entries
+
+    sign_in(client, world.auditor)
+    page = client.get("/audit/", {"verb": Verb.PAUSED.value}).content.decode()
+    assert "Paused an escalation" in page and "1 entry" in page
+    assert "Resumed an escalation" not in page.split("<table", 1)[1]
+    refused = client.get("/audit/", {"verb": "escalation.deleted"})
+    assert refused.status_code == 200 and "Select what was done from the list" in refused.content.decode()

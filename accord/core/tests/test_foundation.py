@@ -34,6 +34,8 @@ def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
             "ACCORD_DERIVE_DEV_KEYS",
             "ACCORD_ENCRYPTION_KEYS",
             "ACCORD_LOOKUP_KEY",
+            "ACCORD_AUDIT_KEY",
+            "DATABASE_URL",  # the checks here are of settings: the embedded database will do
         }
     }
     clean.update(env)
@@ -63,6 +65,7 @@ def test_production_settings_pass_the_deployment_check():
             "ALLOWED_HOSTS": "accord.example.org",
             "ACCORD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "ACCORD_LOOKUP_KEY": "lookup-" + "q" * 40,
+            "ACCORD_AUDIT_KEY": "audit-" + "w" * 40,
         },
         "check",
         "--deploy",
@@ -73,11 +76,21 @@ def test_production_settings_pass_the_deployment_check():
 
 
 @pytest.mark.parametrize(
-    "keys",
-    [{"ACCORD_DERIVE_DEV_KEYS": "1"}, {"ACCORD_LOOKUP_KEY": "abc", "ACCORD_ENCRYPTION_KEYS": "derive-me"}],
-    ids=["derived", "short-lookup-key"],
+    ("keys", "error"),
+    [
+        ({"ACCORD_DERIVE_DEV_KEYS": "1"}, "accord.E001"),
+        (
+            {"ACCORD_LOOKUP_KEY": "abc", "ACCORD_AUDIT_KEY": "a" * 32, "ACCORD_ENCRYPTION_KEYS": "derive-me"},
+            "accord.E002",
+        ),
+        (
+            {"ACCORD_LOOKUP_KEY": "l" * 32, "ACCORD_AUDIT_KEY": "abc", "ACCORD_ENCRYPTION_KEYS": "derive-me"},
+            "accord.E003",
+        ),
+    ],
+    ids=["derived", "short-lookup-key", "short-audit-key"],
 )
-def test_production_with_development_keys_fails_the_deployment_check(keys):
+def test_production_with_development_keys_fails_the_deployment_check(keys, error):
     from cryptography.fernet import Fernet
 
     env = {"SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5, "ALLOWED_HOSTS": "a.example"}
@@ -86,13 +99,13 @@ def test_production_with_development_keys_fails_the_deployment_check(keys):
         env["ACCORD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
     result = _run(env, "check", "--deploy")
     assert result.returncode != 0
-    assert ("accord.E001" if "ACCORD_DERIVE_DEV_KEYS" in keys else "accord.E002") in result.stderr
+    assert error in result.stderr
 
 
 def test_without_debug_encryption_keys_are_required():
     result = _run({"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "accord.example.org"}, "check")
     assert result.returncode != 0
-    assert "ACCORD_ENCRYPTION_KEYS and ACCORD_LOOKUP_KEY must be set" in result.stderr
+    assert "ACCORD_ENCRYPTION_KEYS, ACCORD_LOOKUP_KEY and ACCORD_AUDIT_KEY must be set" in result.stderr
 
 
 def test_argon2_is_the_password_hasher_outside_tests():
@@ -360,9 +373,11 @@ def test_check_deploy_refuses_derived_keys_and_a_short_lookup_key(settings):
 
     settings.ACCORD_KEYS_DERIVED = True
     settings.ACCORD_LOOKUP_KEY = "abc"
-    assert {e.id for e in encryption_keys()} == {"accord.E001", "accord.E002"}
+    settings.ACCORD_AUDIT_KEY = "short"
+    assert {e.id for e in encryption_keys()} == {"accord.E001", "accord.E002", "accord.E003"}
     settings.ACCORD_KEYS_DERIVED = False
     settings.ACCORD_LOOKUP_KEY = "k" * 32
+    settings.ACCORD_AUDIT_KEY = "a" * 32
     assert encryption_keys() == []
 
 

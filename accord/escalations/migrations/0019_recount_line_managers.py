@@ -1,14 +1,8 @@
-"""Recounts the table of who may see which escalation: a raiser's line manager now sees
-through the link only while they hold a manager's or senior leader's role in the
-partnership (rows kept for a line manager since demoted go)."""
+"""Once recounted the table of who may see which escalation (a raiser's line manager sees
+through the link only while they hold a manager's or senior leader's role). The recount
+now runs in ``0020_facilitator_appointment_ends``, after the last column rule 7 reads."""
 
 from django.db import migrations
-
-
-def recount(apps, schema_editor):
-    from accord.escalations import visibility
-
-    visibility.rebuild()
 
 
 class Migration(migrations.Migration):
@@ -17,4 +11,4 @@ class Migration(migrations.Migration):
         ("partnership", "0008_protocol_version"),
     ]
 
-    operations = [migrations.RunPython(recount, migrations.RunPython.noop, elidable=True)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop, elidable=True)]
