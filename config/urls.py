@@ -3,20 +3,28 @@ from django.urls import include, path
 
 from accord.api.api import api
 from accord.api.middleware import PREFIX as API_PREFIX
-from accord.core import views as core_views
-from accord.partnership.admin import site as settings_site
+from accord.audit import urls as audit_urls
+from accord.escalations import data_protection_views
+from accord.web import views as web_views
+from accord.web.admin import site as settings_site
 
-handler403 = "accord.core.views.permission_denied"
-handler404 = "accord.core.views.page_not_found"
-handler500 = "accord.core.views.server_error"
+handler403 = "accord.web.views.permission_denied"
+handler404 = "accord.web.views.page_not_found"
+handler500 = "accord.web.views.server_error"
+
+# The auditor's pages: the trail's own, and the subject access page that gathers a child's escalations.
+audit_pages = [
+    *audit_urls.urlpatterns,
+    path("subject-access/", data_protection_views.subject_access_request, name="subject_access"),
+]
 
 urlpatterns = [
-    path("", include("accord.core.urls")),
+    path("", include("accord.web.urls")),
     path("escalations/", include("accord.escalations.urls")),
-    path("audit/", include("accord.audit.urls")),
+    path("audit/", include((audit_pages, audit_urls.app_name))),
     path("reports/", include("accord.reports.urls")),
     path("business-unit/admin/", settings_site.urls),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", web_views.healthz, name="healthz"),
     path(API_PREFIX.lstrip("/") + "/", api.urls),
 ]
 

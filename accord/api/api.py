@@ -50,7 +50,10 @@ from accord.escalations.selectors import (
 )
 from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
-from accord.partnership.selectors import partnership_agencies, partnerships_for
+from accord.partnership.roles import FULL_REPORT_ROLES, REPORT_ROLES
+from accord.partnership.selectors import partnership_agencies, partnerships_for, user_roles
+from accord.reports.selectors import Period, pdg_figures, suppressed
+from accord.reports.views import default_period
 
 from . import schemas as s
 from .models import IdempotencyRecord
@@ -786,10 +789,6 @@ class PdgReportQuery(s.InSchema):
     summary="The PDG standing-item figures (aggregates only)",
 )
 def pdg_report(request, q: Query[PdgReportQuery]):
-    from accord.partnership.selectors import user_roles
-    from accord.reports.selectors import Period, pdg_figures, suppressed
-    from accord.reports.views import FULL_VIEW_ROLES, REPORT_ROLES, default_period
-
     p = _partnership(request, q.partnership)
     roles = user_roles(request.user, p.pk)
     if not roles & REPORT_ROLES:
@@ -807,7 +806,7 @@ def pdg_report(request, q: Query[PdgReportQuery]):
         partnership_id=p.pk,
         payload={"report": "pdg", "api": True, "from": str(period.start), "to": str(period.end)},
     )
-    if roles & FULL_VIEW_ROLES:
+    if roles & FULL_REPORT_ROLES:
         body: dict[str, Any] = {
             "total": figures.total,
             "by_stage_reached": figures.by_stage_reached,

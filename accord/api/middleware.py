@@ -12,6 +12,8 @@ from http import HTTPStatus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from accord.audit.services import audit_refusal
+
 PREFIX = "/api/v1"
 # An evidence document's upload may be as large as the pages allow, and no more.
 DOCUMENTS = re.compile(r"^/api/v1/escalations/\d+/documents$")
@@ -53,8 +55,6 @@ class ApiProblemMiddleware:
             return _problem(413, f"The request body must be at most {limit} bytes.")
         response = self.get_response(request)
         if response.status_code in (403, 404) and request.path.startswith(AUDITED):
-            from accord.core.views import audit_refusal
-
             audit_refusal(request, response.status_code, prefixes=AUDITED)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(PROBLEM):
             detail = ""

@@ -15,7 +15,7 @@ from accord.core.errors import NotAllowed
 from accord.partnership.models import Role
 from accord.partnership.selectors import roles_by_partnership
 
-from .models import ApiToken
+from .models import ApiToken, RateCount
 
 TOKEN_PREFIX = "acc_"
 DEFAULT_EXPIRY_DAYS = 90
@@ -92,8 +92,6 @@ def api_rate_count(token_id: int) -> int:
     import time
 
     from django.db import connection
-
-    from .models import RateCount
 
     minute = int(time.time() // 60)
     table = connection.ops.quote_name(RateCount._meta.db_table)

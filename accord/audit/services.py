@@ -139,3 +139,24 @@ def audit_verify() -> tuple[bool, AuditEvent | None]:
             return False, event
         previous = event.entry_hash
     return True, None
+
+
+# The parts of Accord whose refusals are audited: escalations (hidden ones answer 404, as
+# missing ones do), reports, the audit trail and the settings pages.
+AUDITED_REFUSALS = ("/escalations/", "/reports/", "/audit/", "/business-unit/")
+
+
+def audit_refusal(request: HttpRequest, status: int, *, prefixes: tuple[str, ...] = AUDITED_REFUSALS) -> None:
+    """Record that a signed-in person was refused (403) or not found (404) something in a
+    part of Accord that holds children's records or the partnership's figures."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not request.path.startswith(prefixes):
+        return
+    partnership = getattr(request, "partnership", None)
+    audit_record(
+        actor=user,
+        verb=Verb.ACCESS_REFUSED,
+        partnership_id=partnership.pk if partnership is not None else None,
+        payload={"path": request.path[:300], "method": request.method, "status": status},
+        request=request,
+    )

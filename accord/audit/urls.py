@@ -4,8 +4,9 @@ from . import views
 
 app_name = "audit"
 
+# The subject access page (``audit:subject_access``) is the escalations app's: config/urls.py
+# adds it to these.
 urlpatterns = [
     path("", views.search, name="search"),
     path("export.csv", views.export, name="export"),
-    path("subject-access/", views.subject_access_request, name="subject_access"),
 ]

@@ -1,4 +1,5 @@
-"""The auditor's pages: search the trail, export it, and subject access requests."""
+"""The auditor's pages: search the trail and export it (the subject access page, which
+gathers a child's escalations, is ``accord.escalations.data_protection_views``)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class AuditSearchForm(forms.Form):
     date_to = DateInputField(label=_("To"), subject=_("the end date"), required=False)
 
 
-def _require_auditor(request: HttpRequest) -> int:
+def require_auditor(request: HttpRequest) -> int:
     """The partnership the auditor is working in: its trail and its data only."""
     partnership = request.partnership
     if partnership is None or partnership.pk not in audited_partnerships(request.user):
@@ -46,7 +47,7 @@ def _filters(form: AuditSearchForm) -> AuditFilters:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    partnership_id = _require_auditor(request)
+    partnership_id = require_auditor(request)
     form = AuditSearchForm(request.GET or None)
     filters = _filters(form)
     page = Paginator(
@@ -70,7 +71,7 @@ class _Echo:
 
 
 def export(request: HttpRequest) -> StreamingHttpResponse:
-    partnership_id = _require_auditor(request)
+    partnership_id = require_auditor(request)
     filters = _filters(AuditSearchForm(request.GET or None))
     rows = audit_search(user=request.user, partnership_id=partnership_id, filters=filters).order_by("id")
     audit_record(
@@ -118,32 +119,3 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="accord-audit-trail.csv"'
     return response
-
-
-class SubjectAccessForm(forms.Form):
-    agency_reference = forms.CharField(
-        label=_("The child's case reference in an agency's records"),
-        max_length=100,
-        error_messages={"required": _("Enter the case reference")},
-    )
-
-
-def subject_access_request(request: HttpRequest) -> HttpResponse:
-    """The data protection officer gathers everything held about a child into one file."""
-    _require_auditor(request)
-    from accord.escalations.data_protection import subject_access
-
-    form = SubjectAccessForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        reference = form.cleaned_data["agency_reference"]
-        data, count = subject_access(
-            actor=request.user, partnership=request.partnership, agency_reference=reference
-        )
-        if count == 0:
-            # Nothing to send: say so on the page rather than hand over an empty file. The
-            # search itself is in the audit trail all the same.
-            return render(request, "audit/subject_access.html", {"form": form, "none_found": reference})
-        response = HttpResponse(data, content_type="application/zip")
-        response["Content-Disposition"] = 'attachment; filename="subject-access.zip"'
-        return response
-    return render(request, "audit/subject_access.html", {"form": form})

@@ -22,6 +22,7 @@ from .models import (
     Origin,
     Outcome,
     PdgActionKind,
+    Status,
 )
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -504,7 +505,6 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, *args, partnership, stages, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import Status
 
         any_ = [("", _("Any"))]
         self.fields["status"].choices = any_ + list(Status.choices)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core.crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
 from accord.partnership.models import Agency, AreaOfDisagreement, Origin, Partnership, PracticeTheme
+from accord.partnership.protocol import ladder_of
 
 
 class Kind(models.TextChoices):
@@ -274,8 +275,6 @@ class Escalation(models.Model):
 
     def get_urgency_display(self) -> str:
         """The priority tier's label in the escalation's partnership."""
-        from accord.partnership.protocol import ladder_of
-
         return ladder_of(self.partnership).priority_label(self.urgency)
 
     @property
@@ -546,3 +545,38 @@ class VisibilityChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "partnership"], name="visibility_change_person")]
+
+
+class DailyTally(models.Model):
+    """How many escalations there were on one day, by one dimension: the pre-aggregated figures
+    the PDG standing item and the annual report read instead of scanning every escalation.
+
+    A read model of the escalations, kept exact by their services in the same transaction
+    as each change (see ``accord.escalations.tallies``), and rebuildable from the records at any time
+    (``manage.py rebuild_tallies``). Escalations count on the day they were raised;
+    outcomes on the day of the resolution; stage timeliness on the day the stage ended.
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    dimension = models.CharField(max_length=20)
+    key = models.CharField(max_length=40)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "reports_dailytally"  # where it was first made; the reports read it
+        constraints = [
+            # Its index also finds chosen keys (agency pairs) without reading the others.
+            models.UniqueConstraint(
+                fields=["partnership", "dimension", "key", "day"], name="daily_tally_unique"
+            )
+        ]
+        # A period's sums of some dimensions answered from the index alone (PostgreSQL).
+        indexes = [
+            models.Index(
+                fields=["partnership", "dimension", "day"], include=["key", "n"], name="daily_tally_covering"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.key}: {self.n}"

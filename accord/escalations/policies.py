@@ -21,14 +21,12 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from accord.core import clock
-from accord.partnership.models import Role, Stage, WorkedBy
-from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, RAISING_ROLES, Ladder, ladder_of
+from accord.partnership.models import Role, Stage, User, WorkedBy
+from accord.partnership.protocol import Ladder, ladder_of
+from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
-from .models import CLOSED_STATUSES, OPEN_STATUSES, PdgAction, Status
-
-PDG_ROLES = FORMAL_BODY_ROLES
-__all__ = ["LEADER_ROLES", "PDG_ROLES", "RAISING_ROLES"]
+from .models import CLOSED_STATUSES, OPEN_STATUSES, Escalation, PdgAction, Status
 
 
 def _sees_from(partnership_id: int, tier: str):
@@ -149,8 +147,6 @@ _QUOTED_TABLE = f'"{_TABLE}"'
 
 def _compile_where(condition: Q, using: str) -> tuple[str, tuple] | None:
     """The SQL of ``condition`` on the escalations table, or None if it matches nothing."""
-    from .models import Escalation
-
     query = Escalation.objects.filter(condition).query
     compiler = query.get_compiler(using=using)
     try:
@@ -167,8 +163,6 @@ TEAM_INLINE_LIMIT = 50
 
 def team_ids(user) -> list[int] | QuerySet:
     """The people this user line-manages: their ids, or a subquery for a large team."""
-    from accord.partnership.models import User
-
     team = User.objects.filter(line_manager_id=user.pk)
     ids = list(team.order_by("pk").values_list("pk", flat=True)[: TEAM_INLINE_LIMIT + 1])
     return ids if len(ids) <= TEAM_INLINE_LIMIT else team.values("pk")

@@ -14,8 +14,9 @@ from django.utils.functional import cached_property
 
 from accord.core import clock
 from accord.core.errors import NotFound
-from accord.partnership.models import Agency, Partnership, Role, WorkedBy
-from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, ladder_of
+from accord.partnership.models import Agency, Partnership, Role, User, WorkedBy
+from accord.partnership.protocol import ladder_of
+from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 from accord.partnership.selectors import user_roles
 
 from . import visibility
@@ -42,8 +43,6 @@ def overdue_q(today: dt.date | None = None) -> Q:
 
 def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> Escalation:
     """The escalation for this user, or ``NotFound`` whether it is missing or hidden (rule 7)."""
-    from accord.partnership.models import User
-
     qs = Escalation.objects.visible_to(user)
     if partnership is not None:
         qs = qs.filter(partnership=partnership)

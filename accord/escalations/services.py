@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.core import clock
-from accord.core.crypto import encrypt_bytes, lookup_hash
+from accord.core import antivirus, clock
+from accord.core.crypto import decrypt_bytes, encrypt_bytes, lookup_hash
 from accord.core.errors import (
     DomainError,
     IllegalTransition,
@@ -52,9 +52,9 @@ from accord.partnership.protocol import (
     ladder_of,
     ladder_shape_errors,
 )
-from accord.partnership.selectors import partnership_agencies, user_has_role, user_roles
-from accord.reports import tallies
+from accord.partnership.selectors import partnership_agencies, user_has_role
 
+from . import tallies
 from .models import (
     IRU_ORIGINS,
     OPEN_STATUSES,
@@ -79,7 +79,8 @@ from .models import (
     Status,
     Urgency,
 )
-from .policies import RAISING_ROLES, refusal_reason, reopen_too_late, user_may
+from .notices import notify_for_event
+from .policies import can_raise_in, refusal_reason, reopen_too_late, user_may
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +153,6 @@ def _touch(escalation: Escalation, *fields: str) -> None:
 
 def _event(escalation: Escalation, actor: User, type_: EventType, summary: str = "") -> Event:
     """Append to the timeline, and write the notifications it causes in the same transaction."""
-    from accord.notifications.services import notify_for_event
-
     event = Event.objects.create(
         escalation=escalation,
         type=type_,
@@ -522,7 +521,7 @@ def escalation_raise(
             )
             % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
         )
-    if not (user_roles(actor, partnership.pk) & RAISING_ROLES) or actor.agency_id is None:
+    if not can_raise_in(actor, partnership.pk) or actor.agency_id is None:
         raise NotAllowed(_("You cannot raise escalations in this partnership."))
     found = escalation_validate_details(actor=actor, partnership=partnership, details=details)
 
@@ -1281,8 +1280,6 @@ def safe_filename(name: str) -> str:
 
 
 def _virus_check(content: bytes) -> None:
-    from accord.core import antivirus
-
     if not antivirus.enabled():
         return
     try:
@@ -1366,8 +1363,6 @@ def escalation_document_read(
     """An evidence document of an escalation the actor may see, decrypted, with the read
     audited (``NotFound`` for one that is not this escalation's, or is missing from
     storage). The pages and the API both read documents through this."""
-    from accord.core.crypto import decrypt_bytes
-
     if not actor.has_perm("escalations.view", escalation):
         raise NotFound()
     document = escalation.documents.filter(pk=document_id).first()

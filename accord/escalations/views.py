@@ -21,9 +21,9 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
-from accord.core.navigation import CASEWORK_ROLES
 from accord.partnership.models import Role
 from accord.partnership.protocol import ladder_of
+from accord.partnership.roles import CASEWORK_ROLES
 
 from . import forms as f
 from . import selectors, services
@@ -766,7 +766,7 @@ def end_facilitation(request: HttpRequest, pk: int) -> HttpResponse:
                 e.pdg_actions.filter(facilitator__isnull=False, ended_at__isnull=True).select_related(
                     "facilitator"
                 )
-            )
+            ),
         },
     )
 

@@ -34,7 +34,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from accord.partnership.models import Role, RoleAssignment, User, WorkedBy
-from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES, TIER_ROLES, sees_from_sql
+from accord.partnership.protocol import sees_from_sql
+from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES, TIER_ROLES
 
 from .models import Escalation, PdgAction, Visibility, VisibilityChange, VisibilityCount
 

@@ -1,7 +1,10 @@
-"""Who is told what, and when; delivering email from the outbox; reminders.
+"""The outbox: writing notifications (in the transaction of the change that causes them)
+and delivering them by email, one by one or as a daily digest.
 
-Notifications carry an escalation's reference, stage, due date and a link, and
-never a child's name, date of birth, agency reference or any free text.
+Who is told what about an escalation, and the due and overdue reminders, are the
+escalations app's (``accord.escalations.notices``). Notifications carry an escalation's
+reference, stage, due date and a link, and never a child's name, date of birth, agency
+reference or any free text.
 """
 
 from __future__ import annotations
@@ -18,106 +21,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accord.core import clock
-from accord.partnership.calendar import calendar_for
-from accord.partnership.models import Partnership, Role, User, WorkedBy
-from accord.partnership.protocol import FORMAL_BODY_ROLES, LEADER_ROLES
+from accord.partnership.models import User
 from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
 from .models import EmailState, Kind, Notification
 
 logger = logging.getLogger("accord.notifications")
-_REMINDER_LOCK = 74_737_002
-REMINDER_BATCH = 500  # notifications checked and inserted per query
 
 
-# ------------------------------------------------------------------ recipients
-
-
-LEADING_ROLES = tuple(sorted(LEADER_ROLES | FORMAL_BODY_ROLES))
-PDG_ROLES = tuple(sorted(FORMAL_BODY_ROLES))
-
-
-class Directory:
-    """Who holds the roles that own stages, and who owns each stage, read once.
-
-    For one event it reads the role holders of the escalation's two agencies and the
-    PDG; for a reminder sweep, those of the whole partnership. Either way the number of
-    queries does not grow with the number of escalations or recipients.
-    """
-
-    def __init__(self, partnership_id: int, agency_ids: Iterable[int] | None = None):
-        self.partnership_id = partnership_id
-        self.agency_ids = None if agency_ids is None else sorted({a for a in agency_ids if a})
-        self._holders: dict[tuple[str, int | None], list[User]] | None = None
-        self._stage_owners: dict[int, str] | None = None
-
-    def stage_owner(self, number: int) -> str:
-        if self._stage_owners is None:
-            from accord.partnership.models import Stage
-
-            self._stage_owners = dict(
-                Stage.objects.filter(partnership_id=self.partnership_id).values_list("number", "worked_by")
-            )
-        return self._stage_owners.get(number, WorkedBy.PRACTITIONERS)
-
-    def holders(self, role: str, agency_ids: Iterable[int] = ()) -> list[User]:
-        """Active holders of ``role`` in the partnership: in these agencies, or anywhere for the PDG."""
-        if self._holders is None:
-            from accord.partnership.models import RoleAssignment
-
-            holders = RoleAssignment.objects.filter(
-                partnership_id=self.partnership_id, user__is_active=True
-            ).select_related("user")
-            if self.agency_ids is None:
-                found = list(holders.filter(role__in=LEADING_ROLES).order_by("user_id"))
-            else:
-                # Two plain queries: with an OR across the two tables the planner reads every user.
-                leaders = [r for r in LEADING_ROLES if r not in PDG_ROLES]
-                of_agencies = holders.filter(role__in=leaders, user__agency_id__in=self.agency_ids)
-                found = list(of_agencies.order_by("user_id")) + list(
-                    holders.filter(role__in=PDG_ROLES).order_by("user_id")
-                )
-            self._holders = {}
-            for a in found:
-                key = (a.role, None if a.role in PDG_ROLES else a.user.agency_id)
-                self._holders.setdefault(key, []).append(a.user)
-        if role in PDG_ROLES:
-            return list(self._holders.get((role, None), []))
-        return [u for agency in dict.fromkeys(agency_ids) for u in self._holders.get((role, agency), [])]
-
-
-def _directory(escalation, directory: Directory | None) -> Directory:
-    return directory or Directory(
-        escalation.partnership_id, [escalation.raising_agency_id, escalation.with_agency_id]
-    )
-
-
-def parties(escalation, directory: Directory | None = None) -> list[User]:
-    people = [escalation.raised_by]
-    if escalation.with_practitioner_id:
-        people.append(escalation.with_practitioner)
-    else:
-        # Raised with an agency and no named practitioner: its managers receive it.
-        people += _directory(escalation, directory).holders(Role.MANAGER, [escalation.with_agency_id])
-    return people
-
-
-def stage_owners(
-    escalation, stage_number: int | None = None, directory: Directory | None = None
-) -> list[User]:
-    directory = _directory(escalation, directory)
-    owner = directory.stage_owner(stage_number or escalation.stage)
-    agencies = [escalation.raising_agency_id, escalation.with_agency_id]
-    if owner == WorkedBy.PRACTITIONERS:
-        return parties(escalation, directory)
-    if owner == WorkedBy.MANAGERS:
-        return directory.holders(Role.MANAGER, agencies)
-    if owner == WorkedBy.SENIOR_LEADERS:
-        return directory.holders(Role.SENIOR_LEADER, agencies)
-    return [u for role in PDG_ROLES for u in directory.holders(role)]
-
-
-def _unique(users: Iterable[User], *, exclude: User | None = None) -> list[User]:
+def unique_recipients(users: Iterable[User], *, exclude: User | None = None) -> list[User]:
     seen: dict[int, User] = {}
     for user in users:
         if user is not None and user.is_active and (exclude is None or user.pk != exclude.pk):
@@ -134,7 +46,7 @@ def _state_for(user: User) -> str:
     return EmailState.DIGEST if user.email_digest else EmailState.PENDING
 
 
-def _rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
+def notification_rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
     now = clock.now()
     return [
         Notification(
@@ -152,7 +64,7 @@ def _rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> lis
     ]
 
 
-def _save(rows: list[Notification]) -> int:
+def save_notifications(rows: list[Notification]) -> int:
     """Insert the rows whose keys are new, in two queries however many there are."""
     if not rows:
         return 0
@@ -165,76 +77,9 @@ def _save(rows: list[Notification]) -> int:
 
 def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> int:
     """Write one notification per recipient (in the caller's transaction). A key already used is skipped."""
-    return _save(_rows(escalation=escalation, kind=kind, recipients=recipients, key=key))
-
-
-def notify_for_event(event) -> None:
-    """Called by the escalation services for every timeline event, in the same transaction."""
-    from accord.escalations.models import EventType
-
-    e = event.escalation
-    actor = event.actor
-    key = f"event:{event.pk}"
-    directory = _directory(e, None)
-    everyone = parties(e, directory) + stage_owners(e, directory=directory)
-    if event.type == EventType.RAISED:
-        notify(
-            escalation=e,
-            kind=Kind.RAISED_WITH_YOU,
-            recipients=_unique(parties(e, directory)[1:], exclude=actor),
-            key=key,
-        )
-        if e.stage > 1:
-            notify(
-                escalation=e,
-                kind=Kind.REACHED_YOUR_STAGE,
-                recipients=_unique(stage_owners(e, directory=directory), exclude=actor),
-                key=key + ":stage",
-            )
-    elif event.type == EventType.DISCUSSION:
-        notify(escalation=e, kind=Kind.DISCUSSION, recipients=_unique(everyone, exclude=actor), key=key)
-    elif event.type in (EventType.ESCALATED, EventType.FORMALLY_ESCALATED):
-        owners = _unique(stage_owners(e, directory=directory), exclude=actor)
-        notify(escalation=e, kind=Kind.REACHED_YOUR_STAGE, recipients=owners, key=key + ":stage")
-        owner_ids = {u.pk for u in owners}
-        notify(
-            escalation=e,
-            kind=Kind.ESCALATED,
-            recipients=[u for u in _unique(parties(e, directory), exclude=actor) if u.pk not in owner_ids],
-            key=key,
-        )
-    elif event.type == EventType.FACILITATOR_APPOINTED:
-        latest = e.pdg_actions.exclude(facilitator=None).order_by("-id").select_related("facilitator").first()
-        facilitator = [latest.facilitator] if latest else []
-        notify(
-            escalation=e,
-            kind=Kind.FACILITATOR_APPOINTED,
-            recipients=_unique(facilitator + parties(e, directory), exclude=actor),
-            key=key,
-        )
-    elif event.type == EventType.FACILITATOR_ENDED:
-        # The facilitator learns that their appointment (and their access) ended.
-        ended = (
-            e.pdg_actions.filter(ended_at__isnull=False)
-            .exclude(facilitator=None)
-            .order_by("-ended_at", "-id")
-            .select_related("facilitator")
-            .first()
-        )
-        facilitator = [ended.facilitator] if ended else []
-        notify(
-            escalation=e,
-            kind=Kind.FACILITATOR_ENDED,
-            recipients=_unique(facilitator + parties(e, directory), exclude=actor),
-            key=key,
-        )
-    elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
-        kind = {
-            EventType.RESOLVED: Kind.RESOLVED,
-            EventType.WITHDRAWN: Kind.WITHDRAWN,
-            EventType.REOPENED: Kind.REOPENED,
-        }[event.type]
-        notify(escalation=e, kind=kind, recipients=_unique(everyone, exclude=actor), key=key)
+    return save_notifications(
+        notification_rows(escalation=escalation, kind=kind, recipients=recipients, key=key)
+    )
 
 
 # ------------------------------------------------------------------ delivering email
@@ -376,57 +221,3 @@ def send_digests() -> int:
 
 
 # ------------------------------------------------------------------ reminders
-
-
-def _within_working_hours(partnership: Partnership, now: dt.datetime) -> bool:
-    local = timezone.localtime(now)
-    start, end = settings.NOTIFY_WORKING_HOURS
-    return calendar_for(partnership).is_working_day(local.date()) and start <= local.hour < end
-
-
-def send_due_reminders() -> int:
-    """Due-tomorrow and overdue reminders, once each (and again every few working days while
-    overdue), only in working hours on working days. Safe to run in several copies at once,
-    and after downtime it catches up without sending anything twice."""
-    from accord.escalations.models import Escalation, Status
-
-    now = clock.now()
-    created = 0
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_REMINDER_LOCK])
-                if not cursor.fetchone()[0]:
-                    return 0  # another copy is sending reminders now
-        for partnership in Partnership.objects.all():
-            if not _within_working_hours(partnership, now):
-                continue
-            calendar = calendar_for(partnership)
-            today = timezone.localtime(now).date()
-            tomorrow = calendar.next_working_day(today)
-            open_ = Escalation.objects.filter(partnership=partnership, status=Status.OPEN).select_related(
-                "raised_by", "with_practitioner", "partnership"
-            )
-            # Role holders and stage owners for the whole partnership, read once for the sweep.
-            directory = Directory(partnership.pk)
-            rows: list[Notification] = []
-            for e in open_.filter(due_date=tomorrow):
-                key = f"due_soon:{e.pk}:{e.stage}:{e.stage_started_on}"
-                owners = _unique(stage_owners(e, directory=directory))
-                rows += _rows(escalation=e, kind=Kind.DUE_SOON, recipients=owners, key=key)
-            overdue = list(open_.filter(due_date__lt=today))
-            owners_of = {e.pk: _unique(stage_owners(e, directory=directory)) for e in overdue}
-            manager_ids = {
-                u.line_manager_id for owners in owners_of.values() for u in owners if u.line_manager_id
-            }
-            line_managers = User.objects.in_bulk(manager_ids)
-            for e in overdue:
-                late = calendar.working_days_between(e.due_date, today)
-                interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
-                owners = owners_of[e.pk]
-                managers = [line_managers.get(u.line_manager_id) for u in owners if u.line_manager_id]
-                key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}:{interval}"
-                rows += _rows(escalation=e, kind=Kind.OVERDUE, recipients=_unique(owners + managers), key=key)
-            for start in range(0, len(rows), REMINDER_BATCH):
-                created += _save(rows[start : start + REMINDER_BATCH])
-    return created

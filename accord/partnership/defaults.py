@@ -5,7 +5,8 @@ Everything here is data loaded into a partnership; any partnership can change it
 
 from __future__ import annotations
 
-from .models import AgencyKind
+from .models import AgencyKind, AreaOfDisagreement, PracticeTheme
+from .protocol import DEFAULT_PRESET, install_ladder, preset
 
 AREAS_OF_DISAGREEMENT = [
     ("levels-of-risk", "Levels of risk, need or threshold"),
@@ -49,8 +50,6 @@ DEVON_AGENCIES = [
 
 def install_defaults(partnership) -> None:
     """Give a partnership Devon's ladder (the default preset) and taxonomies."""
-    from .models import AreaOfDisagreement, PracticeTheme
-    from .protocol import DEFAULT_PRESET, install_ladder, preset
 
     install_ladder(partnership, preset(DEFAULT_PRESET))
     for position, (code, label) in enumerate(AREAS_OF_DISAGREEMENT):

@@ -35,23 +35,18 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import ROUTINE, URGENT, FormalBodyAuthority, Origin, Role, WorkedBy
-
-# The tiers of people who work stages, lowest first, and the roles that belong to each.
-TIERS = (WorkedBy.PRACTITIONERS, WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS, WorkedBy.FORMAL_BODY)
-TIER_ROLES: dict[str, frozenset[str]] = {
-    WorkedBy.PRACTITIONERS: frozenset({Role.PRACTITIONER}),
-    WorkedBy.MANAGERS: frozenset({Role.MANAGER}),
-    WorkedBy.SENIOR_LEADERS: frozenset({Role.SENIOR_LEADER}),
-    WorkedBy.FORMAL_BODY: frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR}),
-}
-# The agencies' own leaders: those who may record a case's resolution (rule 4).
-LEADER_ROLES = TIER_ROLES[WorkedBy.MANAGERS] | TIER_ROLES[WorkedBy.SENIOR_LEADERS]
-FORMAL_BODY_ROLES = TIER_ROLES[WorkedBy.FORMAL_BODY]
-# Who may raise an escalation.
-RAISING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR})
-# The tier of a leader role, for the rules that depend on it.
-ROLE_TIER = {role: tier for tier, roles in TIER_ROLES.items() for role in roles}
+from .models import (
+    ROUTINE,
+    URGENT,
+    FormalBodyAuthority,
+    Origin,
+    Partnership,
+    PriorityTier,
+    Stage,
+    TimescaleBudget,
+    WorkedBy,
+)
+from .roles import TIERS
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,6 @@ class Ladder:
     def priorities(self) -> tuple[PriorityRule, ...]:
         if self.given_priorities is not None:
             return self.given_priorities
-        from .models import PriorityTier
 
         rows = PriorityTier.objects.filter(partnership_id=self.partnership_id).order_by("position", "code")
         found = tuple(PriorityRule(r.code, r.label, r.description) for r in rows)
@@ -136,7 +130,6 @@ class Ladder:
     def budgets(self) -> tuple[BudgetRule, ...]:
         if self.given_budgets is not None:
             return self.given_budgets
-        from .models import TimescaleBudget
 
         rows = TimescaleBudget.objects.filter(partnership_id=self.partnership_id)
         return tuple(
@@ -248,7 +241,6 @@ def ladder_of(partnership) -> Ladder:
 def _read_ladder(partnership) -> Ladder:
     """The ladder as saved (the formal body's name and authority from the database too, not
     from an object that may hold a change not yet saved: what is kept must be what is)."""
-    from .models import Partnership, Stage
 
     rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
     saved = (
@@ -286,8 +278,6 @@ def forget_ladder(partnership) -> None:
         for old in [k for k in _LADDERS if k[0] == partnership.pk]:
             del _LADDERS[old]
     if partnership.pk is not None:
-        from .models import Partnership
-
         fresh = (
             Partnership.objects.filter(pk=partnership.pk).values_list("protocol_version", flat=True).first()
         )
@@ -299,8 +289,6 @@ def protocol_changed(partnership_id: int) -> None:
     """Note that a partnership's ladder, priorities or budgets changed (every process then
     reads them afresh). Called for every save and delete of those rows."""
     from django.db.models import F
-
-    from .models import Partnership
 
     Partnership.objects.filter(pk=partnership_id).update(protocol_version=F("protocol_version") + 1)
     with _LADDERS_LOCK:
@@ -369,7 +357,6 @@ def sees_from_sql(tier: str, partnership_column: str) -> str:
     as a SQL scalar (NULL where no stage does, so that a comparison with it is never true).
     Read from the ladder by the database itself, so a compiled rule 7 can never outlive a
     change to the ladder."""
-    from .models import Stage
 
     table = Stage._meta.db_table
     if tier == WorkedBy.FORMAL_BODY:
@@ -681,7 +668,6 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     """Writes a checked protocol onto the partnership: its formal body and its stages (by
     number; stages above the new top are removed). The caller has checked that no open
     escalation is stranded (``escalations.services.protocol_apply`` does, for a live one)."""
-    from .models import PriorityTier, Stage, TimescaleBudget
 
     protocol = document if isinstance(document, ProtocolDocument) else parse_document(document)
     partnership.formal_body_name = protocol.formal_body_name

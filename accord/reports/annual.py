@@ -25,10 +25,11 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.downloads import SafeCsvWriter, xlsx_append
+from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
 
 from .charts import bar_chart, line_chart
-from .models import AnnualNarrative, DailyTally
+from .models import AnnualNarrative
 from .selectors import Period, pdg_figures, suppress_counts, suppressed
 from .views import LABELS, REPORT_ROLES
 

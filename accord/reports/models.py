@@ -36,37 +36,3 @@ class AnnualNarrative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership} {self.year}"
-
-
-class DailyTally(models.Model):
-    """How many escalations there were on one day, by one dimension: the pre-aggregated figures
-    the PDG standing item and the annual report read instead of scanning every escalation.
-
-    Kept exact by the escalation services in the same transaction as each change (see
-    ``accord.reports.tallies``), and rebuildable from the records at any time
-    (``manage.py rebuild_tallies``). Escalations count on the day they were raised;
-    outcomes on the day of the resolution; stage timeliness on the day the stage ended.
-    """
-
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    dimension = models.CharField(max_length=20)
-    key = models.CharField(max_length=40)
-    n = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            # Its index also finds chosen keys (agency pairs) without reading the others.
-            models.UniqueConstraint(
-                fields=["partnership", "dimension", "key", "day"], name="daily_tally_unique"
-            )
-        ]
-        # A period's sums of some dimensions answered from the index alone (PostgreSQL).
-        indexes = [
-            models.Index(
-                fields=["partnership", "dimension", "day"], include=["key", "n"], name="daily_tally_covering"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.dimension}={self.key}: {self.n}"

@@ -1,5 +1,5 @@
 """The PDG standing item's figures, shared by the page, the downloads, the annual report
-and the API. They are sums of the daily tallies (``accord.reports.tallies``), grouped in
+and the API. They are sums of the daily tallies (``accord.escalations.tallies``), grouped in
 the database, so a report makes the same few queries however many escalations there are.
 
 Counts are of escalations raised in the period (DOMAIN.md rule 5: every escalation
@@ -19,18 +19,17 @@ from django.db import connection
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
+from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
     AgreedAction,
+    DailyTally,
     Escalation,
     Status,
 )
 from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
-
-from . import tallies
-from .models import DailyTally
 
 SMALL = 5  # counts from 1 to SMALL - 1 are suppressed in the executive's view and the annual report
 SUPPRESSED = "fewer than 5"

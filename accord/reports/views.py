@@ -19,13 +19,11 @@ from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
 from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status
-from accord.partnership.models import Role
+from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, REPORT_ROLES
 
+from .charts import line_chart
 from .models import PdgMeeting
-from .selectors import OTHERS, Figures, Period, pdg_figures, suppressed
-
-FULL_VIEW_ROLES = {Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT}
-REPORT_ROLES = FULL_VIEW_ROLES | {Role.EXECUTIVE}
+from .selectors import OTHERS, Figures, Period, pdg_figures, suppress_counts, suppressed
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -73,7 +71,7 @@ def _require(request: HttpRequest) -> bool:
     """Answer whether the user sees the full figures (True) or the suppressed executive view."""
     if request.partnership is None or not request.roles & REPORT_ROLES:
         raise PermissionDenied
-    return bool(request.roles & FULL_VIEW_ROLES)
+    return bool(request.roles & FULL_REPORT_ROLES)
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
@@ -195,8 +193,6 @@ def matrix_for_display(matrix: dict, display_values: dict) -> tuple[list[str], d
     shown = sorted(ranked[:MATRIX_AGENCIES])
     values: dict = grouped_matrix(matrix, shown)
     if any(isinstance(v, str) for v in display_values.values()):
-        from .selectors import suppress_counts
-
         values = suppress_counts(values)
     return [*shown, OTHERS], values
 
@@ -213,7 +209,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
-    can_drill_down = bool(request.roles & {Role.PDG_MEMBER, Role.PDG_CHAIR})
+    can_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
     in_window = urlencode(window)  # once, not once a link (the page has hundreds)
     if can_drill_down:
@@ -237,8 +233,6 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
     trend_chart = None
     if full and figures.trend:
         from django.utils.safestring import mark_safe
-
-        from .charts import line_chart
 
         labels = [f"{t['start']:%b %Y}" for t in figures.trend]
         svg = line_chart(

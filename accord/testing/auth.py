@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accord.core.mfa import mfa_required
+from accord.web.mfa import mfa_required
 
 
 def sign_in(client, user):

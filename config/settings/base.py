@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "accord.api",
     "accord.notifications",
     "accord.reports",
+    "accord.web",
+    "accord.performance",
 ]
 
 MIDDLEWARE = [
@@ -124,8 +126,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accord.core.middleware.LoginRequiredMiddleware",
-    "accord.core.middleware.CurrentPartnershipMiddleware",
-    "accord.core.mfa.TwoStepRequiredMiddleware",
+    "accord.web.middleware.CurrentPartnershipMiddleware",
+    "accord.web.mfa.TwoStepRequiredMiddleware",
     "accord.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,7 +145,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accord.core.context_processors.accord",
+                "accord.web.context_processors.accord",
             ],
         },
     },
@@ -168,14 +170,14 @@ AUTH_USER_MODEL = "partnership.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "accord.core.backends.AccordModelBackend",
+    "accord.web.backends.AccordModelBackend",
 ]
 
-# Optional single sign-on through OpenID Connect (accord/core/oidc.py).
+# Optional single sign-on through OpenID Connect (accord/web/oidc.py).
 OIDC_ENABLED = bool(os.environ.get("OIDC_RP_CLIENT_ID"))
 if OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS.append("accord.core.oidc.AccordOIDCBackend")
+    AUTHENTICATION_BACKENDS.append("accord.web.oidc.AccordOIDCBackend")
     OIDC_RP_CLIENT_ID = os.environ["OIDC_RP_CLIENT_ID"]
     OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
     OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")

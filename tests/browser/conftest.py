@@ -58,14 +58,14 @@ def page(browser, live_server):
 
 @pytest.fixture
 def demo_users(transactional_db):
-    from accord.partnership.demo import load_partnership, load_users
+    from accord.web.demo import load_partnership, load_users
 
     partnership = load_partnership()
     return partnership, load_users(partnership)
 
 
 def log_in(page, username: str, password: str | None = None) -> None:
-    from accord.partnership.demo import DEMO_PASSWORD
+    from accord.web.demo import DEMO_PASSWORD
 
     page.goto("/login/")
     page.fill("#id_username", username)
@@ -73,7 +73,7 @@ def log_in(page, username: str, password: str | None = None) -> None:
     page.click("button:has-text('Sign in')")
     page.wait_for_url(lambda url: url.rstrip("/").endswith("/login") is False and "/login/?" not in url)
     if "/login/verify/" in page.url:
-        from accord.partnership.demo import demo_totp_code
+        from accord.web.demo import demo_totp_code
 
         page.fill("#id_code", demo_totp_code())
         page.click("button:has-text('Continue')")

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def demo_caseload(demo_users):
-    from accord.partnership.demo import load_caseload
+    from accord.web.demo import load_caseload
 
     partnership, users = demo_users
     load_caseload(partnership, users)

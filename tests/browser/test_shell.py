@@ -57,7 +57,7 @@ def test_error_pages_are_accessible(page, demo_users):
 
 
 def test_two_step_verification_page_is_accessible(page, demo_users):
-    from accord.partnership.demo import DEMO_PASSWORD, demo_totp_code
+    from accord.web.demo import DEMO_PASSWORD, demo_totp_code
 
     page.goto("/login/")
     page.fill("#id_username", "pdg.chair")
@@ -102,7 +102,7 @@ def test_escalation_tables_reflow_on_a_phone_and_keep_their_references_whole_on_
     """WCAG 2.2 1.4.10: at 320 CSS pixels the page never scrolls sideways (a wide table
     scrolls within its own region, which the keyboard can reach); at desktop width a
     reference sits on one line."""
-    from accord.partnership.demo import load_caseload
+    from accord.web.demo import load_caseload
 
     load_caseload(*demo_users)
     log_in(page, "manager.social")
@@ -134,7 +134,7 @@ def test_report_audit_and_two_step_pages_reflow_on_a_phone(page, demo_users, use
     """WCAG 2.2 1.4.10 on the pages with wide tables or a long key: at 320 CSS pixels the
     page never scrolls sideways; a table that needs more room scrolls in its own labelled
     region, which the keyboard can reach."""
-    from accord.partnership.demo import load_caseload
+    from accord.web.demo import load_caseload
 
     load_caseload(*demo_users)
     log_in(page, username)

@@ -14,8 +14,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accord.audit.models import AuditEvent, Verb
-from accord.partnership.demo import DEMO_PASSWORD, DEMO_USERS, demo_totp_code
 from accord.partnership.models import Partnership, User
+from accord.web.demo import DEMO_PASSWORD, DEMO_USERS, demo_totp_code
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -149,7 +149,7 @@ def test_every_page_needs_a_log_in(client, url):
 
 @pytest.fixture
 def demo(db):
-    from accord.partnership.demo import load_partnership, load_users
+    from accord.web.demo import load_partnership, load_users
 
     partnership = load_partnership()
     return partnership, load_users(partnership)
@@ -249,7 +249,7 @@ def test_the_404_page_is_accessible_and_helpful(client, demo):
 
 @override_settings(DEBUG=False)
 def test_the_500_page_renders_without_context(rf):
-    from accord.core.views import server_error
+    from accord.web.views import server_error
 
     response = server_error(rf.get("/"))
     assert response.status_code == 500

@@ -82,11 +82,11 @@ def test_a_load_run_signs_in_as_the_busiest_people_and_a_sample_doing_ordinary_w
 
     from django.utils import timezone
 
-    from accord.escalations.management.commands.generate_scale_data import (
+    from accord.escalations.models import OPEN_STATUSES
+    from accord.performance.management.commands.generate_scale_data import (
         BENCH_PASSWORD,
         load_run_people,
     )
-    from accord.escalations.models import OPEN_STATUSES
 
     _generate(settings, 2)
     people = load_run_people()

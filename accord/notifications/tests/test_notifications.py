@@ -12,8 +12,9 @@ from django.utils import timezone
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Outcome, PdgActionKind
+from accord.escalations.notices import send_due_reminders
 from accord.notifications.models import EmailState, Kind, Notification
-from accord.notifications.services import deliver_pending, render_email, send_digests, send_due_reminders
+from accord.notifications.services import deliver_pending, render_email, send_digests
 from accord.testing.auth import sign_in
 
 pytestmark = pytest.mark.django_db

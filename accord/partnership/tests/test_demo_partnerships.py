@@ -15,11 +15,11 @@ from accord.core import clock
 from accord.escalations.models import Escalation
 from accord.notifications.models import Notification
 from accord.notifications.services import deliver_pending, send_digests
-from accord.partnership.demo import DEMO_USERS, TORBAY_ALSO, TORBAY_USERS, load_demo
 from accord.partnership.models import Partnership, RoleAssignment, User
 from accord.partnership.protocol import ladder_of
 from accord.reports.selectors import Period, pdg_figures
 from accord.testing.auth import sign_in
+from accord.web.demo import DEMO_USERS, TORBAY_ALSO, TORBAY_USERS, load_demo
 
 pytestmark = pytest.mark.django_db
 REFERENCE = re.compile(r"\b(DEV|TOR)-\d{4}-\d{5}\b")

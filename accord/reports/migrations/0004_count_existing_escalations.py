@@ -3,7 +3,7 @@ from django.db import migrations
 
 def count_existing(apps, schema_editor):
     """Fill the new daily tallies from the escalations already recorded."""
-    from accord.reports import tallies
+    from accord.escalations import tallies
 
     Partnership = apps.get_model("partnership", "Partnership")
     for pk in Partnership.objects.values_list("pk", flat=True):

@@ -292,8 +292,8 @@ def test_percentiles_from_a_histogram_are_percentile_cont(sample):
 
 
 def test_timeliness_from_stages_recorded_outside_the_services_after_a_rebuild(world):
+    from accord.escalations import tallies
     from accord.escalations.models import StagePeriod
-    from accord.reports import tallies
     from accord.reports.selectors import timeliness
 
     sample = [*range(37, 0, -3), 0, 0, 60]

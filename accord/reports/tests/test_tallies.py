@@ -6,10 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accord.core import clock
-from accord.escalations import services
-from accord.escalations.models import Outcome
-from accord.reports import tallies
-from accord.reports.models import DailyTally
+from accord.escalations import services, tallies
+from accord.escalations.models import DailyTally, Outcome
 
 pytestmark = pytest.mark.django_db
 

@@ -67,7 +67,7 @@ def second_step_due(user) -> str | None:
     if is_verified is None or is_verified():
         return None
     # Read with the user at the start of this request when they came from the session
-    # (accord.core.backends); asked afresh otherwise.
+    # (accord.web.backends); asked afresh otherwise.
     found = getattr(user, "_accord_has_device", None)
     if found if found is not None else has_device(user):
         return "verify"

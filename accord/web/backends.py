@@ -11,6 +11,9 @@ from django.db import connection
 from django.db.models import BooleanField, IntegerField
 from django.db.models.expressions import RawSQL
 
+from accord.notifications.models import Notification
+from accord.partnership.models import RoleAssignment
+
 
 class AccordModelBackend(ModelBackend):
     """Django's username-and-password backend, reading the signed-in person with their
@@ -42,8 +45,6 @@ def _person_extras() -> tuple[str, str]:
     """The two subqueries, written once: built through the ORM on every request they cost
     more CPU (about a millisecond) than the statements they replace. Tested against
     ``has_device`` and the notifications' own count."""
-    from accord.notifications.models import Notification
-
     q = connection.ops.quote_name
     person = f"{q(get_user_model()._meta.db_table)}.{q('id')}"
     has_device = " OR ".join(
@@ -52,7 +53,6 @@ def _person_extras() -> tuple[str, str]:
         f" AND d.{q(model._meta.get_field('confirmed').column)})"
         for model in django_otp.device_classes()
     )
-    from accord.partnership.models import RoleAssignment
 
     notifications = q(Notification._meta.db_table)
     roles = q(RoleAssignment._meta.db_table)
@@ -60,7 +60,7 @@ def _person_extras() -> tuple[str, str]:
     r_partnership = q(RoleAssignment._meta.get_field("partnership").column)
     # Only partnerships the person still works in: the count of someone in one partnership
     # (most people) is then that partnership's; for someone in several the page counts the
-    # current partnership's on its own (accord.core.context_processors).
+    # current partnership's on its own (accord.web.context_processors).
     unread = (
         f"SELECT COUNT(*) FROM {notifications} n"  # noqa: S608
         f" WHERE n.{q(Notification._meta.get_field('recipient').column)} = {person}"

@@ -4,9 +4,9 @@ check them (``--check`` reports any difference and changes nothing)."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accord.escalations import tallies
+from accord.escalations.models import DailyTally
 from accord.partnership.models import Partnership
-from accord.reports import tallies
-from accord.reports.models import DailyTally
 
 
 def _snapshot(partnership_id: int) -> dict:

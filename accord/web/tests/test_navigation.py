@@ -2,8 +2,8 @@
 
 from django.urls import set_script_prefix
 
-from accord.core.navigation import navigation_for
 from accord.partnership.models import Role
+from accord.web.navigation import navigation_for
 
 
 def _texts(items):

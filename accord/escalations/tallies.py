@@ -23,9 +23,7 @@ from django.db.models import CharField, Count, F, Sum, Value
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from accord.escalations.models import IRU_ORIGINS
-
-from .models import DailyTally
+from .models import IRU_ORIGINS, DailyTally, Escalation, Resolution, StagePeriod
 
 DIMENSIONS = (
     "total",
@@ -159,7 +157,6 @@ def _text(expression):
 
 def _sources(partnership_id: int):
     """(dimension, queryset of rows with day, key and n) for every dimension."""
-    from accord.escalations.models import Escalation, Resolution, StagePeriod
 
     escalations = Escalation.objects.filter(partnership_id=partnership_id).annotate(
         day=TruncDate("raised_at")

@@ -13,11 +13,15 @@ import random
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.core import clock
-
-from .defaults import DEVON_AGENCIES, install_defaults
-from .models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
+from accord.escalations import services as s
+from accord.escalations.models import Escalation, Kind, Origin, Outcome, PdgActionKind, Urgency
+from accord.partnership.defaults import DEVON_AGENCIES, install_defaults
+from accord.partnership.models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
+from accord.partnership.protocol import install_ladder, preset
 
 DEMO_PASSWORD = "accord-demo-password"
 # Demo users whose role needs two-step verification share this authenticator key (base32).
@@ -171,8 +175,6 @@ def _load_people(partnership: Partnership, people) -> dict[str, User]:
 def _give_demo_device(user: User) -> None:
     import base64
 
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     key = base64.b32decode(DEMO_TOTP_SECRET).hex()
     TOTPDevice.objects.update_or_create(
         user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
@@ -182,8 +184,6 @@ def _give_demo_device(user: User) -> None:
 def demo_totp_code() -> str:
     """The current code for the demo key, as an authenticator app would show it."""
     import base64
-
-    from django_otp.oath import TOTP
 
     return f"{TOTP(base64.b32decode(DEMO_TOTP_SECRET)).token():06d}"
 
@@ -222,8 +222,6 @@ THEME_ACCOUNT = {
 def load_caseload(partnership: Partnership, users: dict[str, User]) -> int:
     """Escalations at every stage, some overdue, an urgent one, a thematic one, one from a
     conference, a paused one, and a year of resolved history. Only if none exist yet."""
-    from accord.escalations import services as s
-    from accord.escalations.models import Escalation, Kind, Origin, Outcome, PdgActionKind, Urgency
 
     if Escalation.objects.filter(partnership=partnership).exists():
         return 0
@@ -596,7 +594,6 @@ TORBAY_ALSO = [("practitioner.police", Role.PRACTITIONER), ("auditor", Role.AUDI
 
 
 def load_torbay() -> Partnership:
-    from .protocol import install_ladder, preset
 
     partnership, created = Partnership.objects.get_or_create(
         slug="torbay",
@@ -630,8 +627,6 @@ def load_torbay_users(partnership: Partnership) -> dict[str, User]:
 def load_torbay_caseload(partnership: Partnership, users: dict[str, User]) -> int:
     """Four escalations of Torbay's own: one the police raised (stage 1), one raised with
     the police (stage 2), one formal (stage 3, heads of service) and one settled."""
-    from accord.escalations import services as s
-    from accord.escalations.models import Escalation, Outcome
 
     if Escalation.objects.filter(partnership=partnership).exists():
         return 0

@@ -7,7 +7,8 @@ from django.db import close_old_connections
 
 from accord.audit.checkpoints import CheckpointError, record_checkpoint
 from accord.escalations import visibility
-from accord.notifications.services import deliver_pending, send_digests, send_due_reminders
+from accord.escalations.notices import send_due_reminders
+from accord.notifications.services import deliver_pending, send_digests
 
 logger = logging.getLogger("accord.audit.checkpoint")
 

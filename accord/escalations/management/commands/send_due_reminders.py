@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from accord.notifications.services import deliver_pending, send_digests, send_due_reminders
+from accord.escalations.notices import send_due_reminders
+from accord.notifications.services import deliver_pending, send_digests
 
 
 class Command(BaseCommand):

@@ -6,6 +6,7 @@ from django import forms, template
 from django.utils.safestring import SafeString
 
 from accord.core import govuk
+from accord.escalations.models import Status
 
 register = template.Library()
 
@@ -36,8 +37,6 @@ def status_tag(escalation: Any) -> SafeString:
     """The escalation's status as a coloured GOV.UK tag (a tag rather than an included
     template: lists draw one a row)."""
     from django.utils.html import format_html
-
-    from accord.escalations.models import Status
 
     status = escalation.status if escalation.status in _STATUS_TAGS else Status.WITHDRAWN
     return format_html(

@@ -18,16 +18,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
-from accord.audit.services import audit_record
+from accord.audit.services import audit_record, audit_refusal
 from accord.core.errors import Refused
+from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
 from accord.partnership.models import Role
+from accord.partnership.roles import CASEWORK_ROLES
 from accord.partnership.selectors import partnerships_for, roles_by_partnership
 
 from .forms import LoginForm
-from .middleware import RENEWED_KEY, SESSION_KEY
-from .navigation import CASEWORK_ROLES
+from .middleware import SESSION_KEY
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -107,27 +108,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
-
-
-# The parts of Accord whose refusals are audited: escalations (hidden ones answer 404, as
-# missing ones do), reports, the audit trail and the settings pages.
-AUDITED_REFUSALS = ("/escalations/", "/reports/", "/audit/", "/business-unit/")
-
-
-def audit_refusal(request: HttpRequest, status: int, *, prefixes: tuple[str, ...] = AUDITED_REFUSALS) -> None:
-    """Record that a signed-in person was refused (403) or not found (404) something in a
-    part of Accord that holds children's records or the partnership's figures."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not request.path.startswith(prefixes):
-        return
-    partnership = getattr(request, "partnership", None)
-    audit_record(
-        actor=user,
-        verb=Verb.ACCESS_REFUSED,
-        partnership_id=partnership.pk if partnership is not None else None,
-        payload={"path": request.path[:300], "method": request.method, "status": status},
-        request=request,
-    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.crypto import fernet, rotate_text
+from accord.escalations.models import Document
 
 # (table, primary key column, encrypted text columns)
 ENCRYPTED_COLUMNS = [
@@ -35,7 +36,6 @@ class Command(BaseCommand):
                     with connection.cursor() as cursor:
                         cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*values, row[0]])  # noqa: S608
                 counts[table] = len(rows)
-            from accord.escalations.models import Document
 
             documents = 0
             for document in Document.objects.all():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accord.core.oidc import AccordOIDCBackend
+from accord.web.oidc import AccordOIDCBackend
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,12 @@ import time
 from django.conf import settings
 from django.http import HttpRequest
 
+from accord.core.middleware import RENEWED_KEY
+from accord.notifications.models import Notification
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import roles_by_partnership
 
 from .mfa import second_step_due
-from .middleware import RENEWED_KEY
 from .navigation import navigation_for
 
 
@@ -31,11 +32,9 @@ def accord(request: HttpRequest) -> dict:
         roles = frozenset()
     if partnership is not None and signed_in:
         # Counted with the user at the start of the request when they came from the
-        # session (accord.core.backends); counted afresh otherwise.
+        # session (accord.web.backends); counted afresh otherwise.
         unread = getattr(user, "_accord_unread", None)
         if unread is None or len(roles_by_partnership(user)) > 1:
-            from accord.notifications.models import Notification
-
             unread = Notification.objects.filter(
                 recipient=user, partnership=partnership, read_at__isnull=True
             ).count()

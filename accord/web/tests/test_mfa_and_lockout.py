@@ -173,8 +173,8 @@ def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(w
     from django.test.utils import CaptureQueriesContext
     from django_otp.plugins.otp_static.models import StaticDevice
 
-    from accord.core.backends import AccordModelBackend
-    from accord.core.mfa import has_device
+    from accord.web.backends import AccordModelBackend
+    from accord.web.mfa import has_device
 
     user = world.practitioner_health
 
@@ -201,8 +201,8 @@ def test_whether_someone_has_a_device_is_asked_in_one_statement_for_every_kind(w
 
 
 def test_the_signed_in_person_comes_with_their_unread_notifications_counted(world):
-    from accord.core.backends import AccordModelBackend
     from accord.notifications.models import Notification
+    from accord.web.backends import AccordModelBackend
 
     def unread(person):
         return AccordModelBackend().get_user(person.pk)._accord_unread
@@ -224,7 +224,7 @@ def test_the_signed_in_person_comes_with_their_unread_notifications_counted(worl
 def test_no_one_signed_out_has_a_device():
     from django.contrib.auth.models import AnonymousUser
 
-    from accord.core.mfa import has_device
+    from accord.web.mfa import has_device
 
     assert has_device(AnonymousUser()) is False
 

@@ -10,17 +10,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accord.partnership.models import Role
-
-CASEWORK_ROLES = {
-    Role.PRACTITIONER,
-    Role.MANAGER,
-    Role.SENIOR_LEADER,
-    Role.CONFERENCE_CHAIR,
-    Role.PDG_MEMBER,
-    Role.PDG_CHAIR,
-    Role.FACILITATOR,
-}
-RAISING_ROLES = {Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR}
+from accord.partnership.roles import AUDIT_ROLES, CASEWORK_ROLES, RAISING_ROLES, REPORT_ROLES, SETTINGS_ROLES
 
 
 @dataclass(frozen=True)
@@ -56,17 +46,17 @@ def _items(script_prefix: str, urlconf: str) -> tuple[NavItem, ...]:
         NavItem(_("Home"), reverse("home"), frozenset(Role.values)),
         NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
-        NavItem(_("Partnership settings"), reverse("admin:index"), frozenset({Role.BUSINESS_UNIT})),
-        NavItem(_("Audit trail"), reverse("audit:search"), frozenset({Role.AUDITOR})),
+        NavItem(_("Partnership settings"), reverse("admin:index"), SETTINGS_ROLES),
+        NavItem(_("Audit trail"), reverse("audit:search"), AUDIT_ROLES),
         NavItem(
             _("PDG report"),
             reverse("reports:pdg"),
-            frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
+            REPORT_ROLES,
         ),
         NavItem(
             _("Annual report"),
             reverse("reports:annual"),
-            frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR, Role.BUSINESS_UNIT, Role.EXECUTIVE}),
+            REPORT_ROLES,
         ),
         NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),  # last
     )

@@ -20,7 +20,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accord.core.crypto import encrypt_text, lookup_hash
-from accord.escalations import visibility
+from accord.escalations import tallies, visibility
 from accord.escalations.models import (
     OPEN_STATUSES,
     Child,
@@ -46,7 +46,6 @@ from accord.partnership.models import (
     RoleAssignment,
     User,
 )
-from accord.reports import tallies
 
 BENCH_PASSWORD = "bench-password"
 # The two-step key of the benchmark's PDG users, so that a load run can sign them in.

@@ -10,15 +10,24 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from accord.api.models import ApiToken
+from accord.api.services import api_token_revoke
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-
-from .models import (
+from accord.escalations.protocol import (
+    follow_ladder_change,
+    ladder_firsts,
+    protocol_apply,
+    recount_after_ladder_change,
+)
+from accord.escalations.services import ProposedStage, escalations_recompute_due_dates, ladder_validate
+from accord.partnership.models import (
     Agency,
     AreaOfDisagreement,
     Partnership,
@@ -31,11 +40,12 @@ from .models import (
     TimescaleBudget,
     User,
 )
+from accord.partnership.protocol import document_of
+from accord.partnership.selectors import roles_by_partnership
+from accord.reports.models import AnnualNarrative, PdgMeeting
 
 
 def business_unit_partnership_ids(user) -> list[int]:
-    from .selectors import roles_by_partnership
-
     return [pid for pid, roles in roles_by_partnership(user).items() if Role.BUSINESS_UNIT in roles]
 
 
@@ -46,9 +56,6 @@ class BusinessUnitAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context=None):
         """One log-in page for Accord: the admin's own is not used."""
-        from django.contrib.auth.views import redirect_to_login
-        from django.core.exceptions import PermissionDenied
-
         if request.user.is_authenticated:
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next", "/business-unit/admin/"))
@@ -155,10 +162,6 @@ class ProtocolFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors) or not self.has_changed():
             return
-        from accord.escalations.protocol import protocol_apply
-
-        from .protocol import document_of
-
         document = document_of(self.instance)
         self.proposed(document)
         change = protocol_apply(actor=None, partnership=self.instance, document=document, dry_run=True)
@@ -184,8 +187,6 @@ class LadderFormSet(ProtocolFormSet):
         BaseInlineFormSet.clean(self)
         if any(self.errors):
             return
-        from accord.escalations.services import ProposedStage, ladder_validate
-
         stages = [
             ProposedStage(
                 number=f.cleaned_data["number"],
@@ -306,9 +307,6 @@ class PartnershipAdmin(ScopedAdmin):
         and a change to who works a stage recounts who sees the escalations past it: once
         the change is saved (``changeform_view``), a batch at a time, so that nobody
         working an escalation waits for the whole of it."""
-        from accord.escalations.protocol import follow_ladder_change, ladder_firsts
-        from accord.escalations.services import escalations_recompute_due_dates
-
         was_first = ladder_firsts(form.instance)
         super().save_related(request, form, formsets, change)
         timescales = (Stage, PriorityTier, TimescaleBudget)
@@ -320,8 +318,6 @@ class PartnershipAdmin(ScopedAdmin):
             if stages_changed:
                 moved = follow_ladder_change(partnership, was_first)
             else:
-                from accord.escalations.protocol import recount_after_ladder_change
-
                 recount_after_ladder_change(partnership, was_first)
                 moved = escalations_recompute_due_dates(partnership=partnership) if calendar_changed else None
             if moved is not None:
@@ -471,10 +467,6 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
                 )
 
 
-from accord.api.models import ApiToken  # noqa: E402
-from accord.api.services import api_token_revoke  # noqa: E402
-
-
 @admin.register(ApiToken, site=site)
 class ApiTokenAdmin(ScopedAdmin):
     """The business unit sees and revokes the API tokens of its partnership's people."""
@@ -495,9 +487,6 @@ class ApiTokenAdmin(ScopedAdmin):
     def revoke_selected(self, request, queryset):
         for token in queryset:
             api_token_revoke(actor=request.user, token=token)
-
-
-from accord.reports.models import AnnualNarrative, PdgMeeting  # noqa: E402
 
 
 @admin.register(PdgMeeting, site=site)

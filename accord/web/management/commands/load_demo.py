@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.partnership.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
+from accord.web.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
 
 class Command(BaseCommand):

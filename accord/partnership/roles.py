@@ -1,0 +1,40 @@
+"""The groups of roles Accord's rules speak of, each defined here and nowhere else.
+
+Who sees and works an escalation at each stage is the ladder's (``partnership.protocol``,
+read through the escalation policies); these say which roles make up each tier, who may
+raise, who does casework, who reads the reports and who audits.
+"""
+
+from __future__ import annotations
+
+from .models import Role, WorkedBy
+
+# The tiers of people who work stages, lowest first, and the roles that belong to each.
+TIERS = (WorkedBy.PRACTITIONERS, WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS, WorkedBy.FORMAL_BODY)
+TIER_ROLES: dict[str, frozenset[str]] = {
+    WorkedBy.PRACTITIONERS: frozenset({Role.PRACTITIONER}),
+    WorkedBy.MANAGERS: frozenset({Role.MANAGER}),
+    WorkedBy.SENIOR_LEADERS: frozenset({Role.SENIOR_LEADER}),
+    WorkedBy.FORMAL_BODY: frozenset({Role.PDG_MEMBER, Role.PDG_CHAIR}),
+}
+# The tier of a role that works stages.
+ROLE_TIER = {role: tier for tier, roles in TIER_ROLES.items() for role in roles}
+
+# The agencies' own leaders: those who may record a case's resolution (rule 4).
+LEADER_ROLES = TIER_ROLES[WorkedBy.MANAGERS] | TIER_ROLES[WorkedBy.SENIOR_LEADERS]
+# The partnership's formal body (the PDG in Devon): it sees formal escalations and offers
+# support; it decides only where the protocol gives it that authority.
+FORMAL_BODY_ROLES = TIER_ROLES[WorkedBy.FORMAL_BODY]
+PDG_ROLES = FORMAL_BODY_ROLES
+# Who may raise an escalation.
+RAISING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR})
+# Who works escalations: the list, the notifications.
+CASEWORK_ROLES = RAISING_ROLES | PDG_ROLES | {Role.FACILITATOR}
+# Who reads the PDG standing item and the annual report; of them, who sees every figure
+# (the executive sees the small ones suppressed) and who may drill down to the escalations.
+REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT, Role.EXECUTIVE}
+FULL_REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT}
+DRILL_DOWN_ROLES = PDG_ROLES
+# The partnership's settings, and its audit trail.
+SETTINGS_ROLES = frozenset({Role.BUSINESS_UNIT})
+AUDIT_ROLES = frozenset({Role.AUDITOR})
