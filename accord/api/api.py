@@ -52,6 +52,8 @@ from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import FULL_REPORT_ROLES, REPORT_ROLES
 from accord.partnership.selectors import partnership_agencies, partnerships_for, user_roles
+from accord.reports.disclosure import WITHHELD_SYMBOL, small
+from accord.reports.disclosure import key as disclosure_key
 from accord.reports.selectors import Period, pdg_figures, suppressed
 from accord.reports.views import default_period
 
@@ -828,5 +830,13 @@ def pdg_report(request, q: Query[PdgReportQuery]):
     else:
         body = suppressed(figures)
         body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
+        # What a count shown as text means: "fewer than N" is a count from 1 to N - 1, "[c]" a
+        # count withheld to protect another (``reports.disclosure``).
+        body["disclosure"] = {
+            "threshold": figures.threshold,
+            "small": str(small(figures.threshold)),
+            "withheld": WITHHELD_SYMBOL,
+            "key": disclosure_key(figures.threshold),
+        }
     body["from"], body["to"] = period.start, period.end
     return JsonResponse(json.loads(json.dumps(body, default=str)))

@@ -111,6 +111,15 @@ class Partnership(models.Model):
             "children are (the brief gives those to the parties and the formal body)."
         ),
     )
+    suppression_threshold = models.PositiveSmallIntegerField(
+        _("smallest count the executive's reports show"),
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text=_(
+            "Counts from 1 to one less than this are shown as “fewer than …” in the executive's view "
+            "of the PDG report and in the annual report, so that no child can be identified."
+        ),
+    )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
     # keeps the ladder it read under this number (``protocol.ladder_of``), so that a page
     # reads it from the database only after it has changed, on any machine.
@@ -168,6 +177,15 @@ class Agency(models.Model):
 class PartnershipAgency(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT)
+    takes_part_in_raising = models.BooleanField(
+        _("raises and receives escalations"),
+        default=True,
+        help_text=_(
+            "Off for an agency that takes no part in raising them here (the business unit, the formal "
+            "body's own members, a facilitators' organisation): the PDG report then never lists it as "
+            "raising or receiving fewer than expected."
+        ),
+    )
 
     class Meta:
         constraints = [

@@ -29,8 +29,10 @@ from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
 
 from .charts import bar_chart, line_chart
+from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
+from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
-from .selectors import Period, pdg_figures, suppress_counts, suppressed
+from .selectors import Period, pdg_figures, suppressed
 from .views import LABELS, REPORT_ROLES
 
 
@@ -60,10 +62,14 @@ def _year(request: HttpRequest, partnership) -> int:
     return min(max(year, 2000), current_reporting_year(partnership))
 
 
-def annual_tables(partnership, year: int) -> dict[str, Any]:
-    """Every table of the report, suppressed, as (title, [(label, value)]) lists."""
+def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
+    """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
+    report is published (``full`` gives the same tables unsuppressed, to check them by)."""
     period = reporting_year(partnership, year)
     figures = pdg_figures(partnership, period, with_trend=False, matrix_top=12)  # no matrix in it
+    threshold = figures.threshold
+    if full:
+        figures.threshold = 0  # nothing is below 0: every count shown
     s = suppressed(figures)
 
     def labelled(counts, labels):
@@ -80,17 +86,21 @@ def annual_tables(partnership, year: int) -> dict[str, Any]:
         .annotate(n=Sum("n"))
         .order_by()
     }
+    # The months of the year reached so far: one not yet begun has no count, not a count of 0.
     cursor = period.start
-    while cursor <= period.end:
+    last = min(period.end, clock.today())
+    while cursor <= last:
         months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
         cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    monthly = suppress_counts(dict(months))
+    monthly = suppress_counts(dict(months), figures.threshold)
+    # A stage's median and share within its timescale are shown only where enough stages
+    # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
     timeliness = [
         (
             f"Stage {stage}",
-            row["completed"] if row["completed"] >= 5 else "fewer than 5",
-            row["median_working_days"] if row["completed"] >= 5 else "–",
-            f"{row['within_timescale_percent']}%" if row["completed"] >= 5 else "–",
+            suppress_count(row["completed"], figures.threshold),
+            row["median_working_days"] if row["completed"] >= figures.threshold else None,
+            row["within_timescale_percent"] if row["completed"] >= figures.threshold else None,
         )
         for stage, row in figures.timeliness.items()
     ]
@@ -113,6 +123,8 @@ def annual_tables(partnership, year: int) -> dict[str, Any]:
         "iru_total": s["iru_total"],
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
         "monthly_raw": months,
+        "key": disclosure_key(threshold),
+        "threshold": threshold,
     }
 
 
@@ -139,7 +151,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = data["tables"][-1][2]
     if months:
-        values = [v if isinstance(v, int) else None for _label, v in months]  # None: hidden, 1-4
+        values = [v for _label, v in months]  # a hidden count is drawn as its symbol, not as a value
         labels = [label for label, _value in months]
         chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
         charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
@@ -233,16 +245,23 @@ def annual_report_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(data: dict[str, Any]):
-    yield [_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]]
+    """Every figure as (table, item, number, note): a number is a number, and a hidden one is
+    left empty with what it means in the note, so a sum or a pivot table never mixes text in."""
+    n = data["threshold"]
+
+    def row(table, item, value):
+        number, note = as_number_and_note(value, n)
+        return [str(table), item, number, note]
+
+    yield row(_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"])
     for _key, title, rows in data["tables"]:
         for label, value in rows:
-            yield [str(title), label, value]
+            yield row(title, label, value)
+    not_shown = too_few_finished(n)
     for stage, completed, median, within in data["timeliness"]:
-        yield [
-            _("Timeliness"),
-            stage,
-            f"{completed} finished; median {median} working days; {within} within timescale",
-        ]
+        yield row(_("Timeliness"), f"{stage}: finished", completed)
+        for label, value in ((_("median working days"), median), (_("per cent within timescale"), within)):
+            yield [str(_("Timeliness")), f"{stage}: {label}", value, "" if value is not None else not_shown]
 
 
 def annual_report_csv(request: HttpRequest) -> HttpResponse:
@@ -252,7 +271,7 @@ def annual_report_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.csv"'
     writer = SafeCsvWriter(response)
-    writer.writerow(["table", "item", "count"])
+    writer.writerow(["table", "item", "count", "note"])
     for row in _rows(data):
         writer.writerow(row)
     audit_record(
@@ -273,19 +292,13 @@ def annual_report_xlsx(request: HttpRequest) -> HttpResponse:
     data = annual_tables(partnership, year)
     book = Workbook()
     sheet = book.active
-    sheet.title = "Summary"
-    xlsx_append(
-        sheet, [_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"]]
-    )
-    for key, title, rows in data["tables"]:
-        ws = book.create_sheet(key[:31])
-        xlsx_append(ws, [str(title), _("Count")])
-        for label, value in rows:
-            xlsx_append(ws, [label, value])
-    ws = book.create_sheet("timeliness")
-    xlsx_append(ws, [_("Stage"), _("Finished"), _("Median working days"), _("Within timescale")])
-    for row in data["timeliness"]:
-        xlsx_append(ws, list(row))
+    sheet.title = "Figures"
+    # One table of numbers: the count column holds only numbers (empty where hidden), so
+    # sums and pivot tables work; the note says what an empty count means.
+    xlsx_append(sheet, [_("Table"), _("Item"), _("Count"), _("Note")])
+    for row in _rows(data):
+        xlsx_append(sheet, row)
+    xlsx_append(book.create_sheet("Key"), [data["key"]])
     buffer = io.BytesIO()
     book.save(buffer)
     audit_record(

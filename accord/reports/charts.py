@@ -89,17 +89,18 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int | str]) ->
     return _svg(title, height, body)
 
 
-def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int | None]]) -> str:
+def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int | str | None]]) -> str:
     """Lines over labelled periods (one line a series), on an axis from zero.
 
-    ``None`` is a count hidden because it is small (1 to 4): it is not drawn as any value.
-    The line breaks there, and "<5" is written above the axis in its place, as the table
-    beside the chart writes "fewer than 5"."""
+    A value that is not a number is a count hidden by disclosure control (``disclosure``):
+    it is not drawn as any value. The line breaks there, and its short form (the threshold after "<", or
+    "[c]" where it is withheld to protect another) is written above the axis in its place,
+    as the table beside the chart writes it in full."""
     title = str(title)
     left, right, top, bottom = 56, WIDTH - 16, 62, 250
     height = bottom + 70
     count = len(labels)
-    peak = max((v for values in series.values() for v in values if v is not None), default=0)
+    peak = max((v for values in series.values() for v in values if isinstance(v, int)), default=0)
     axis_top, step = nice_scale(peak)
 
     def x(i: int) -> float:
@@ -121,13 +122,13 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
                 f'<text x="{x(i)}" y="{bottom + 14}" font-size="12" text-anchor="end" fill="{TEXT}" '
                 f'transform="rotate(-30 {x(i)} {bottom + 14})">{_text(_short(str(label), 16))}</text>'
             )
-    hidden = False
+    hidden: dict[str, str] = {}  # each short form drawn, with what it stands for
     for n, (name, values) in enumerate(series.items()):
         colour, dash = LINE_COLOURS[n % 3], LINE_DASHES[n % 3]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         run: list[str] = []
         for i, v in enumerate([*values, None]):  # a None at the end closes the last run
-            if v is not None:
+            if isinstance(v, int):
                 run.append(f"{x(i)},{y(v)}")
                 continue
             if len(run) > 1:
@@ -137,11 +138,12 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
             run = []
         marker = _marker(n, colour)
         for i, v in enumerate(values):
-            if v is None:
-                hidden = True
+            if not isinstance(v, int):
+                short = getattr(v, "short", "")
+                hidden.setdefault(short, str(v))
                 body.append(
                     f'<text x="{x(i)}" y="{bottom - 6 - 14 * n}" font-size="11" text-anchor="middle" '
-                    f'fill="{colour}">&lt;5</text>'
+                    f'fill="{colour}">{_text(short)}</text>'
                 )
             else:
                 body.append(marker(x(i), y(v)))
@@ -152,9 +154,12 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
             + f'<text x="{key_x + 34}" y="40" font-size="13" fill="{TEXT}">{_text(_short(str(name), 24))}</text>'
         )
     if hidden:
+        meaning = "; ".join(
+            f"{short}: {_('withheld') if short == '[c]' else full}, {_('not shown')}"
+            for short, full in hidden.items()
+        )
         body.append(
-            f'<text x="{right}" y="40" font-size="12" text-anchor="end" fill="{TEXT}">'
-            f"{_text(str(_('<5: fewer than 5, not shown')))}</text>"
+            f'<text x="{right}" y="40" font-size="12" text-anchor="end" fill="{TEXT}">{_text(meaning)}</text>'
         )
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{TEXT}"/>')
     return _svg(title, height, body)

@@ -31,8 +31,8 @@ from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
 
-SMALL = 5  # counts from 1 to SMALL - 1 are suppressed in the executive's view and the annual report
-SUPPRESSED = "fewer than 5"
+from .disclosure import DEFAULT_THRESHOLD, suppress_count, suppress_counts
+
 LOW_CHALLENGE_P = 0.05
 HISTORY_PERIODS = 4
 
@@ -128,6 +128,8 @@ class Figures:
     # The partnership's priority tiers, code to label (its own tiers are data).
     priority_labels: dict[str, str] = field(default_factory=dict)
     agency_ids: dict[str, int] = field(default_factory=dict)
+    # The partnership's disclosure threshold: counts below it are hidden from the executive.
+    threshold: int = DEFAULT_THRESHOLD
 
 
 def period_ranges(period: Period, dimensions: Iterable[str]) -> list[Q]:
@@ -266,11 +268,16 @@ def low_challenge(
 
     Expected: the agency's own average over the previous four periods of the same
     length; where it has no history, the partnership's average per agency in this
-    period. Flagged when a count this low would happen less than 5% of the time by
-    chance (a Poisson lower tail), and always when the count is zero.
+    period. Flagged only where something was expected, when a count this low would
+    happen less than 5% of the time by chance (a Poisson lower tail): an agency that
+    raised none where none was expected is not a shortfall. Agencies the business unit
+    marks as taking no part in raising (and the business unit itself) are left out.
     """
     agencies = list(
-        partnership_agencies(partnership).exclude(kind="partnership_business_unit").values_list("pk", "name")
+        partnership_agencies(partnership)
+        .exclude(kind="partnership_business_unit")
+        .filter(partnershipagency__partnership=partnership, partnershipagency__takes_part_in_raising=True)
+        .values_list("pk", "name")
     )
     if not agencies:
         return []
@@ -287,7 +294,7 @@ def low_challenge(
             expected = sum(p.get(pk, 0) for p in past) / HISTORY_PERIODS if any_history else partnership_rate
             # At or above what was expected a count is not low (the tail is then over a half).
             probability = poisson_cdf(seen, expected) if seen < expected or seen == 0 else 1.0
-            if seen == 0 or (expected > 0 and probability < LOW_CHALLENGE_P):
+            if expected > 0 and probability < LOW_CHALLENGE_P:
                 signals.append(AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3)))
     return signals
 
@@ -446,6 +453,7 @@ def pdg_figures(
     figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
     figures.priority_labels = {p.code: p.label for p in ladder_of(partnership).priorities}
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
+    figures.threshold = partnership.suppression_threshold
     if with_trend:
         figures.trend = trend(partnership, period, history)
     return figures
@@ -454,38 +462,24 @@ def pdg_figures(
 # ---------------------------------------------------------------- small-number suppression
 
 
-def suppress_counts(counts: dict[Any, int]) -> dict[Any, int | str]:
-    """Counts of 1 to 4 become "fewer than 5". If that leaves exactly one cell hidden, the next
-    smallest is hidden too, so a shown total cannot be used to work a hidden cell out."""
-    shown: dict[Any, int | str] = {k: (SUPPRESSED if 0 < v < SMALL else v) for k, v in counts.items()}
-    hidden = [k for k, v in shown.items() if v == SUPPRESSED]
-    if len(hidden) == 1:
-        candidates = sorted((v, str(k), k) for k, v in counts.items() if k not in hidden and v > 0)
-        if candidates:
-            shown[candidates[0][2]] = SUPPRESSED
-    return shown
-
-
-def suppress_total(total: int) -> int | str:
-    return SUPPRESSED if 0 < total < SMALL else total
-
-
 def suppressed(figures: Figures) -> dict[str, Any]:
-    """The figures as the executive and the annual report show them: small counts hidden, no
-    escalation references or summaries."""
+    """The figures as the executive and the annual report show them (``disclosure``): small
+    counts hidden as such, a count hidden only to protect another withheld, no escalation
+    references or summaries."""
+    n = figures.threshold
     return {
-        "total": suppress_total(figures.total),
-        "by_stage_reached": suppress_counts(figures.by_stage_reached),
-        "by_kind": suppress_counts(figures.by_kind),
-        "by_urgency": suppress_counts(figures.by_urgency),
-        "by_origin": suppress_counts(figures.by_origin),
-        "by_status": suppress_counts(figures.by_status),
-        "by_area": suppress_counts(figures.by_area),
-        "by_theme": suppress_counts(figures.by_theme),
-        "by_raising_agency": suppress_counts(figures.by_raising_agency),
-        "by_receiving_agency": suppress_counts(figures.by_receiving_agency),
-        "matrix": suppress_counts(figures.matrix),
-        "outcomes": suppress_counts(figures.outcomes),
-        "iru_total": suppress_total(figures.iru["total"]),
-        "iru_outcomes": suppress_counts(figures.iru["outcomes"]),
+        "total": suppress_count(figures.total, n),
+        "by_stage_reached": suppress_counts(figures.by_stage_reached, n),
+        "by_kind": suppress_counts(figures.by_kind, n),
+        "by_urgency": suppress_counts(figures.by_urgency, n),
+        "by_origin": suppress_counts(figures.by_origin, n),
+        "by_status": suppress_counts(figures.by_status, n),
+        "by_area": suppress_counts(figures.by_area, n),
+        "by_theme": suppress_counts(figures.by_theme, n),
+        "by_raising_agency": suppress_counts(figures.by_raising_agency, n),
+        "by_receiving_agency": suppress_counts(figures.by_receiving_agency, n),
+        "matrix": suppress_counts(figures.matrix, n),
+        "outcomes": suppress_counts(figures.outcomes, n),
+        "iru_total": suppress_count(figures.iru["total"], n),
+        "iru_outcomes": suppress_counts(figures.iru["outcomes"], n),
     }

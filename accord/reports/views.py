@@ -22,8 +22,9 @@ from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome
 from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
+from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts
 from .models import PdgMeeting
-from .selectors import OTHERS, Figures, Period, pdg_figures, suppress_counts, suppressed
+from .selectors import OTHERS, Figures, Period, pdg_figures, suppressed
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -158,12 +159,20 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], kind)
         for title, rows, kind in sections
     ]
+    # The trend: each period's figures on their own (no total to back one out of).
+    shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
+    trend = [
+        {**t, "raised": shown(t["raised"]), "formal": shown(t["formal"]), "resolved": shown(t["resolved"])}
+        for t in figures.trend
+    ]
     return {
         "total": data["total"],
         "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
+        "trend": trend,
+        "key": key(figures.threshold),
     }
 
 
@@ -179,7 +188,7 @@ def grouped_matrix(matrix: dict[tuple[str, str], int], shown: list[str]) -> dict
     return grouped
 
 
-def matrix_for_display(matrix: dict, display_values: dict) -> tuple[list[str], dict]:
+def matrix_for_display(matrix: dict, display_values: dict, threshold: int) -> tuple[list[str], dict]:
     """The heat map shows the agencies most involved in disputes (the CSV has them all)."""
     involvement: dict[str, int] = {}
     for (raiser, receiver), n in matrix.items():
@@ -192,8 +201,8 @@ def matrix_for_display(matrix: dict, display_values: dict) -> tuple[list[str], d
         return sorted(ranked), display_values
     shown = sorted(ranked[:MATRIX_AGENCIES])
     values: dict = grouped_matrix(matrix, shown)
-    if any(isinstance(v, str) for v in display_values.values()):
-        values = suppress_counts(values)
+    if any(is_hidden(v) for v in display_values.values()):
+        values = suppress_counts(values, threshold)
     return [*shown, OTHERS], values
 
 
@@ -245,7 +254,7 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             },
         )
         trend_chart = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
-    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"])
+    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"], figures.threshold)
     raw = grouped_matrix(figures.matrix, matrix_agencies)
     peak = max([v for v in raw.values()] or [0])
 
@@ -309,13 +318,19 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.csv"'
     )
     writer = SafeCsvWriter(response)
-    writer.writerow(["section", "item", "count"])
-    writer.writerow(["Escalations raised", f"{period.start} to {period.end}", tables["total"]])
+    # Numbers as numbers: a hidden count is left empty, and its note says what it stands for.
+
+    def row(section, item, value):
+        number, note = as_number_and_note(value, figures.threshold)
+        return [str(section), item, number, note]
+
+    writer.writerow(["section", "item", "count", "note"])
+    writer.writerow(row("Escalations raised", f"{period.start} to {period.end}", tables["total"]))
     for title, rows, _kind in tables["sections"]:
         for label, value, _drill in rows:
-            writer.writerow([str(title), label, value])
+            writer.writerow(row(title, label, value))
     for (raiser, receiver), value in tables["matrix"].items():
-        writer.writerow(["Raised by → with", f"{raiser} → {receiver}", value])
+        writer.writerow(row("Raised by → with", f"{raiser} → {receiver}", value))
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_DOWNLOADED,

@@ -144,7 +144,10 @@ def load_partnership() -> Partnership:
     install_defaults(partnership)
     for name, kind in DEVON_AGENCIES:
         agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind})
-        PartnershipAgency.objects.get_or_create(partnership=partnership, agency=agency)
+        # The facilitators' charity takes no part in raising: the PDG report leaves it out.
+        PartnershipAgency.objects.get_or_create(
+            partnership=partnership, agency=agency, defaults={"takes_part_in_raising": name != VOLUNTARY}
+        )
     return partnership
 
 

@@ -91,7 +91,9 @@ def test_nice_scale_covers_the_peak_in_round_steps(peak):
 def test_a_hidden_count_on_a_line_is_written_not_drawn_as_a_value():
     """A month whose count is hidden (1 to 4) is not drawn as zero or as any value: the
     line breaks there and "<5" is written in its place, with a key to say what it means."""
-    root = parse(line_chart("Monthly", ["a", "b", "c", "d", "e"], {"Raised": [6, None, 8, 9, None]}))
+    from accord.reports.disclosure import small
+
+    root = parse(line_chart("Monthly", ["a", "b", "c", "d", "e"], {"Raised": [6, small(), 8, 9, small()]}))
     runs = [line.get("points").split() for line in root.iter(f"{SVG}polyline")]
     assert [len(r) for r in runs] == [2]  # c-d; a stands alone, b and e are hidden
     xs = {float(p.split(",")[0]) for r in runs for p in r}
@@ -103,3 +105,13 @@ def test_a_hidden_count_on_a_line_is_written_not_drawn_as_a_value():
     # Nothing hidden: no key for it.
     plain = [t.text for t in parse(line_chart("Monthly", ["a", "b"], {"Raised": [1, 2]})).iter(f"{SVG}text")]
     assert "<5" not in plain and not any("fewer than 5" in (t or "") for t in plain)
+
+
+def test_a_withheld_count_on_a_line_is_marked_withheld_not_small():
+    from accord.reports.disclosure import small, withheld
+
+    root = parse(line_chart("Monthly", ["a", "b", "c"], {"Raised": [withheld(), small(), 9]}))
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    assert texts.count("[c]") == 1 and texts.count("<5") == 1
+    key = next(t for t in texts if "not shown" in t)
+    assert "[c]: withheld" in key and "<5: fewer than 5" in key

@@ -14,10 +14,12 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Outcome
-from accord.reports.selectors import SUPPRESSED, Period, pdg_figures, poisson_cdf, suppress_counts
+from accord.reports.disclosure import WITHHELD_SYMBOL, suppress_counts
+from accord.reports.selectors import Period, pdg_figures, poisson_cdf
 from accord.testing.auth import sign_in
 from accord.testing.factories import AgencyFactory
 
+SUPPRESSED = "fewer than 5"
 pytestmark = pytest.mark.django_db
 PERIOD = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
 Q4_FORM = {
@@ -116,13 +118,34 @@ def test_timeliness_in_working_days(world, scene):
 
 
 def test_the_low_challenge_flag_on_a_constructed_case(world, scene):
+    """Housing raised 4 escalations in each of the four quarters before, and none now: listed
+    (4 expected; none happens by chance 1.8% of the time). A charity that never raised any is
+    not listed (nothing was expected of it), nor an agency the business unit marks as taking
+    no part in raising, however much it raised before."""
+    from accord.partnership.models import PartnershipAgency, Role
+    from accord.testing.factories import UserFactory
+
     quiet = AgencyFactory(name="Quiet Housing", partnerships=[world.partnership])
+    silent = AgencyFactory(name="Silent Charity", partnerships=[world.partnership])
+    retired = AgencyFactory(name="Panel Secretariat", partnerships=[world.partnership])
+    for agency in (quiet, retired):
+        person = UserFactory(agency=agency, roles=[(world.partnership, Role.PRACTITIONER)])
+        for quarter_start in ((2025, 11), (2026, 2), (2026, 5), (2026, 8)):
+            for day in (3, 4, 5, 6):
+                world.raised(at=at(*quarter_start, day), raiser=person)
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=retired).update(
+        takes_part_in_raising=False
+    )
     f = pdg_figures(world.partnership, PERIOD)
-    flagged = {(s.agency, s.direction) for s in f.low_challenge}
-    assert (quiet.name, "raised") in flagged and (quiet.name, "received") in flagged
+    flagged = {(s.agency, s.direction): s for s in f.low_challenge}
+    assert (quiet.name, "raised") in flagged
+    assert flagged[(quiet.name, "raised")].expected == 4.0 and flagged[(quiet.name, "raised")].observed == 0
+    assert (quiet.name, "received") not in flagged  # it never received any: nothing expected
+    assert silent.name not in {s.agency for s in f.low_challenge}
+    assert retired.name not in {s.agency for s in f.low_challenge}
     assert (world.health.name, "raised") not in flagged
-    # Every agency with no escalations is listed; the business unit is not an agency that raises.
-    assert all(s.observed == 0 or s.probability < 0.05 for s in f.low_challenge)
+    # Nothing is listed where nothing was expected, and the business unit never.
+    assert all(s.expected > 0 and s.probability < 0.05 for s in f.low_challenge)
     assert world.unit.name not in {s.agency for s in f.low_challenge}
 
 
@@ -145,9 +168,17 @@ def test_poisson_cdf_matches_the_direct_sum(k, lam):
 
 def test_small_number_suppression_cannot_be_backed_out():
     assert suppress_counts({"a": 4, "b": 3}) == {"a": SUPPRESSED, "b": SUPPRESSED}
-    # One small cell alone would be revealed by the total: the next smallest is hidden too.
-    assert suppress_counts({"a": 5, "b": 2, "c": 9}) == {"a": SUPPRESSED, "b": SUPPRESSED, "c": 9}
+    # One small cell alone would be revealed by the total: the next smallest is withheld too,
+    # and marked as withheld, never as "fewer than 5" (it is 5).
+    assert suppress_counts({"a": 5, "b": 2, "c": 9}) == {"a": WITHHELD_SYMBOL, "b": SUPPRESSED, "c": 9}
+    assert suppress_counts({"a": 24, "b": 1}) == {"a": WITHHELD_SYMBOL, "b": SUPPRESSED}
     assert suppress_counts({"a": 0, "b": 12}) == {"a": 0, "b": 12}
+    # The threshold is the partnership's.
+    assert suppress_counts({"a": 7, "b": 9, "c": 30}, threshold=10) == {
+        "a": "fewer than 10",
+        "b": "fewer than 10",
+        "c": 30,
+    }
 
 
 def test_the_page_for_the_pdg_and_the_suppressed_view_for_the_executive(client, world, scene):

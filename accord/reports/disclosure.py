@@ -1,0 +1,95 @@
+"""Disclosure control: which counts a report may show, and how it says what it hides.
+
+One rule for every page, download, chart and API answer, as the UK statistical system
+states it:
+
+- a count from 1 to one less than the partnership's threshold (5 unless it sets another)
+  is *primary-suppressed*: it reads "fewer than 5", which is true of it;
+- where a single hidden cell could be worked out from the others and a total, the next
+  smallest count is hidden too: it is *withheld* ("[c]", confidential), never labelled
+  "fewer than 5", since it is not;
+- 0 is shown as 0, and a count at or above the threshold as itself.
+
+A hidden cell is a ``Hidden`` (a string, so a page prints it as it is, and never an
+``int``, so nothing adds it up or draws it as a bar). Downloads write numbers as numbers:
+a hidden cell is left empty, with its symbol and meaning in a note column beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+DEFAULT_THRESHOLD = 5
+SMALL = "small"  # primary suppression: the count is from 1 to threshold - 1
+WITHHELD = "withheld"  # secondary suppression: hidden to protect another cell
+WITHHELD_SYMBOL = "[c]"
+
+
+class Hidden(str):
+    """A count a report does not show, as the words or symbol it shows instead."""
+
+    reason: str
+    short: str  # for a chart's narrow space: "<5" or "[c]"
+
+    def __new__(cls, text: str, reason: str, short: str) -> Hidden:
+        made = super().__new__(cls, text)
+        made.reason = reason
+        made.short = short
+        return made
+
+
+def small(threshold: int = DEFAULT_THRESHOLD) -> Hidden:
+    return Hidden(_("fewer than %(n)s") % {"n": threshold}, SMALL, f"<{threshold}")
+
+
+def withheld() -> Hidden:
+    return Hidden(WITHHELD_SYMBOL, WITHHELD, WITHHELD_SYMBOL)
+
+
+def is_hidden(value: Any) -> bool:
+    return isinstance(value, Hidden)
+
+
+def key(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The sentence every report shows with its figures, explaining what it hides."""
+    return _(
+        "Counts from 1 to %(below)s are shown as “fewer than %(n)s” so that no child can be "
+        "identified. Where that would let a hidden count be worked out from a total, the next "
+        "smallest count is withheld too and shown as “%(symbol)s”: it is not necessarily small."
+    ) % {"below": threshold - 1, "n": threshold, "symbol": WITHHELD_SYMBOL}
+
+
+def suppress_count(value: int, threshold: int = DEFAULT_THRESHOLD) -> int | Hidden:
+    """One count on its own (a total, a period's figure): hidden only if it is small."""
+    return small(threshold) if 0 < value < threshold else value
+
+
+def suppress_counts(counts: dict[Any, int], threshold: int = DEFAULT_THRESHOLD) -> dict[Any, int | Hidden]:
+    """A breakdown whose cells add up to a shown total: the small ones hidden as such, and if
+    that leaves exactly one hidden, the next smallest withheld so that it cannot be worked
+    out by subtraction."""
+    shown: dict[Any, int | Hidden] = {k: suppress_count(v, threshold) for k, v in counts.items()}
+    hidden = [k for k, v in shown.items() if is_hidden(v)]
+    if len(hidden) == 1:
+        candidates = sorted((v, str(k), k) for k, v in counts.items() if k not in hidden and v > 0)
+        if candidates:
+            shown[candidates[0][2]] = withheld()
+    return shown
+
+
+def as_number_and_note(value: Any, threshold: int = DEFAULT_THRESHOLD) -> tuple[Any, str]:
+    """A cell for a download: the number itself, or nothing with a note saying why."""
+    if isinstance(value, Hidden):
+        if value.reason == SMALL:
+            return None, _("fewer than %(n)s: hidden so that no child can be identified") % {"n": threshold}
+        return None, _("%(symbol)s: withheld so that a smaller hidden count cannot be worked out") % {
+            "symbol": WITHHELD_SYMBOL
+        }
+    return value, ""
+
+
+def too_few_finished(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """Why a stage's median and share within its timescale are not shown."""
+    return _("not shown: fewer than %(n)s stages finished") % {"n": threshold}
