@@ -231,7 +231,9 @@ def annual_report_pdf(request: HttpRequest) -> HttpResponse:
     html = render_to_string(
         "reports/annual_pdf.html", _context(request, partnership, year, pdf=True), request=request
     )
-    pdf = HTML(string=html).write_pdf()
+    # Tagged (PDF/UA-1): a structure tree with headings and table headers, the document's
+    # language and title, so that a screen reader reads it as the page is read.
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_DOWNLOADED,

@@ -82,3 +82,33 @@ def test_the_business_unit_writes_the_narrative(client, world, year_of_escalatio
     sign_in(client, world.executive)
     assert "More challenge from schools." in client.get("/reports/annual/", {"year": 2025}).content.decode()
     assert client.post("/reports/annual/?year=2025", {"culture": "x"}).status_code == 403
+
+
+def test_the_annual_report_pdf_is_tagged_for_screen_readers(client, world, year_of_escalations):
+    """PDF/UA: a structure tree, marked content, the document's language and its title
+    (what ``pdfinfo`` reports as "Tagged: yes")."""
+    sign_in(client, world.executive)
+    pdf = PdfReader(io.BytesIO(client.get("/reports/annual.pdf", {"year": 2025}).content))
+    catalog = pdf.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert catalog["/Lang"] == "en-GB"
+    assert "Annual report 2025" in (pdf.metadata.title or "")
+    kinds, alts = set(), []
+
+    def walk(node):
+        node = node.get_object()
+        if not hasattr(node, "get"):
+            return
+        if node.get("/S"):
+            kinds.add(str(node["/S"]))
+            if node["/S"] == "/Figure":
+                alts.append(node.get("/Alt"))
+        children = node.get("/K")
+        for child in children if isinstance(children, list) else [children] if children is not None else []:
+            walk(child)
+
+    walk(catalog["/StructTreeRoot"])
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD"} <= kinds, kinds
+    assert kinds & {"/Figure"}, "the charts are figures"
+    assert alts and all(alts), alts  # each chart has its text alternative (its title; its table follows)
