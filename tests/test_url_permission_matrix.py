@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accord.escalations import services
-from accord.escalations.models import Draft, Escalation
+from accord.escalations.models import AgreedAction, Draft, Escalation
 from accord.testing.auth import sign_in
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
@@ -104,6 +104,11 @@ MATRIX = {
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
         party_action(set()),
     ),
+    # Children's social care owns the agreed action: its people and the parties' managers mark it done.
+    "escalations:complete_action": (
+        lambda s: reverse("escalations:complete_action", args=[s["e"], s["action"]]),
+        party_action({"practitioner_social", "manager_social", "manager_health"}),
+    ),
     # At stage 1 nobody is appointed, and the PDG does not see it yet.
     "escalations:end_facilitation": (
         lambda s: reverse("escalations:end_facilitation", args=[s["e"]]),
@@ -173,13 +178,20 @@ def make_scene(world) -> dict:
     draft = Draft.objects.create(
         owner=world.practitioner_health, partnership=world.partnership, data={"immediate_danger": "no"}
     )
-    return {"e": e.pk, "doc": doc.pk, "draft": draft.pk, "reference": e.reference}
+    action = AgreedAction.objects.create(
+        escalation=e,
+        description="Share the assessment",
+        owner_agency=world.social,
+        due_date=e.due_date,
+        recorded_by=world.manager_social,
+    )
+    return {"e": e.pk, "doc": doc.pk, "draft": draft.pk, "action": action.pk, "reference": e.reference}
 
 
 def names_of(key: str) -> set[str]:
     """The URLs that name the scene's escalation (or its draft): those whose address moves
     when that object does."""
-    base = {"e": 1, "doc": 1, "draft": 1}
+    base = {"e": 1, "doc": 1, "draft": 1, "action": 1}
     return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
 
 

@@ -307,10 +307,12 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         },
         agreed_actions=[
             {
+                "id": a.pk,
                 "description": a.description,
                 "owner_agency": a.owner_agency_id,
                 "due_date": a.due_date,
                 "completed_on": a.completed_on,
+                "completion_note": a.completion_note,
             }
             for a in e.agreed_actions.all()
         ],
@@ -670,6 +672,22 @@ def end_facilitation(request, escalation_id: int, payload: s.OptionalReasonIn):
         200,
         lambda e, v: services.escalation_end_facilitation(
             actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/actions/{action_id}/done",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Mark an agreed action done (its agency, the parties' managers and leaders, or the formal body)",
+)
+def complete_action(request, escalation_id: int, action_id: int, payload: s.NoteIn):
+    return _action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.agreed_action_complete(
+            actor=request.user, escalation=e, action_id=action_id, note=payload.note, expected_version=v
         ),
     )
 

@@ -136,10 +136,12 @@ class ResolutionOut(Schema):
 
 
 class AgreedActionOut(Schema):
+    id: int
     description: str
     owner_agency: int
     due_date: dt.date
     completed_on: dt.date | None
+    completion_note: str
 
 
 class EscalationSummary(Schema):
@@ -254,3 +256,7 @@ class ReasonIn(InSchema):
 
 class OptionalReasonIn(InSchema):
     reason: str = Field("", max_length=20000)
+
+
+class NoteIn(InSchema):
+    note: str = Field("", max_length=20000)

@@ -24,6 +24,7 @@ class Verb(models.TextChoices):
     PDG_ACTION = "escalation.pdg_action", _("Recorded an offer or action of the formal body")
     FACILITATION_ENDED = "escalation.facilitation_ended", _("Ended a restorative facilitator's appointment")
     RESPONSE_COMMISSIONED = "escalation.response_commissioned", _("Commissioned a multi-agency response")
+    ACTION_COMPLETED = "escalation.action_completed", _("Marked an agreed action done")
     RESOLVED = "escalation.resolved", _("Recorded an escalation's resolution")
     WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")
     REOPENED = "escalation.reopened", _("Reopened an escalation")

@@ -356,6 +356,10 @@ class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), message=_("Enter a reason"), rows=4)
 
 
+class CompleteActionForm(VersionedForm):
+    note = _text(_("What was done (optional)"), required=False, rows=4)
+
+
 class EndFacilitationForm(VersionedForm):
     reason = _text(_("Why is the appointment ending? (optional)"), required=False, rows=3)
 

@@ -417,10 +417,18 @@ class AgreedAction(models.Model):
     owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     due_date = models.DateField()
     completed_on = models.DateField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completion_note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["due_date", "id"]
+        # The reminder sweep finds the overdue ones without reading the done ones.
+        indexes = [
+            models.Index(fields=["due_date"], condition=Q(completed_on__isnull=True), name="action_open_due")
+        ]
 
 
 class EventType(models.TextChoices):
@@ -433,6 +441,7 @@ class EventType(models.TextChoices):
     PDG_ACTION = "pdg_action", _("Offer or action of the formal body recorded")
     FACILITATOR_APPOINTED = "facilitator_appointed", _("Restorative facilitator appointed")
     FACILITATOR_ENDED = "facilitator_ended", _("Restorative facilitator's appointment ended")
+    ACTION_COMPLETED = "action_completed", _("Agreed action done")
     DOCUMENT_ADDED = "document_added", _("Evidence document attached")
     RESOLVED = "resolved", _("Resolved")
     WITHDRAWN = "withdrawn", _("Withdrawn")

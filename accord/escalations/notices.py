@@ -18,7 +18,7 @@ from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
-from .models import Escalation, EventType, Status
+from .models import AgreedAction, Escalation, EventType, Status
 
 _REMINDER_LOCK = 74_737_002
 REMINDER_BATCH = 500  # notifications checked and inserted per query
@@ -223,6 +223,24 @@ def send_due_reminders() -> int:
                 key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}:{interval}"
                 rows += notification_rows(
                     escalation=e, kind=Kind.OVERDUE, recipients=unique_recipients(owners + managers), key=key
+                )
+            # Agreed actions past their due date and not done: their agency's managers and
+            # senior leaders are told, again every few working days while it stays so.
+            overdue_actions = AgreedAction.objects.filter(
+                escalation__partnership=partnership, completed_on__isnull=True, due_date__lt=today
+            ).select_related("escalation")
+            for action in overdue_actions:
+                late = calendar.working_days_between(action.due_date, today)
+                interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
+                owners = directory.holders(Role.MANAGER, [action.owner_agency_id]) + directory.holders(
+                    Role.SENIOR_LEADER, [action.owner_agency_id]
+                )
+                rows += notification_rows(
+                    escalation=action.escalation,
+                    kind=Kind.ACTION_OVERDUE,
+                    recipients=unique_recipients(owners),
+                    key=f"action_overdue:{action.pk}:{interval}",
+                    due_date=action.due_date,
                 )
             for start in range(0, len(rows), REMINDER_BATCH):
                 created += save_notifications(rows[start : start + REMINDER_BATCH])

@@ -395,6 +395,26 @@ def reopen_too_late(user, escalation) -> bool:
     )
 
 
+def completable_actions(user, escalation, actions) -> set[int]:
+    """Which of the escalation's agreed actions the user may mark done: whoever sees the
+    escalation and works for the agency that owns the action, the parties' own managers and
+    leaders, or the formal body (which commissions the response to a theme). A done action
+    stays done. The person's standing is read once, however many actions there are."""
+    if not user.has_perm("escalations.view", escalation):
+        return set()
+    leads = (is_party_leader | is_pdg).test(user, escalation)
+    works = bool(_roles(user, escalation) & (RAISING_ROLES | LEADER_ROLES))
+    return {
+        a.pk
+        for a in actions
+        if a.completed_on is None and (leads or (works and user.agency_id == a.owner_agency_id))
+    }
+
+
+def may_complete_action(user, action) -> bool:
+    return action.pk in completable_actions(user, action.escalation, [action])
+
+
 def sees_children(user, escalation) -> bool:
     """Whether the user may see who the children are (names, dates of birth, references):
     the parties and the formal body may; a facilitator whose only access is the

@@ -80,7 +80,7 @@ from .models import (
     Urgency,
 )
 from .notices import notify_for_event
-from .policies import can_raise_in, refusal_reason, reopen_too_late, user_may
+from .policies import can_raise_in, may_complete_action, refusal_reason, reopen_too_late, user_may
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ ACTION_VERBS = {
     "pdg_action": Verb.PDG_ACTION,
     "end_facilitation": Verb.FACILITATION_ENDED,
     "commission_response": Verb.RESPONSE_COMMISSIONED,
+    "complete_action": Verb.ACTION_COMPLETED,
     "resolve": Verb.RESOLVED,
     "withdraw": Verb.WITHDRAWN,
     "reopen": Verb.REOPENED,
@@ -1056,6 +1057,47 @@ def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]
         if action.due_date is None:
             raise ValidationError({"actions": _("Enter a due date for each agreed action")})
     return actions
+
+
+def agreed_action_complete(
+    *,
+    actor: User,
+    escalation: Escalation,
+    action_id: int,
+    note: str = "",
+    expected_version: int | None = None,
+) -> AgreedAction:
+    """Mark an agreed action done, with what was done (``policies.may_complete_action``):
+    its owning agency's people, the parties' managers and leaders, or the formal body."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        if not actor.has_perm("escalations.view", escalation):
+            raise NotFound()
+        action = escalation.agreed_actions.filter(pk=action_id).select_related("owner_agency").first()
+        if action is None:
+            raise NotFound()
+        action.escalation = escalation
+        if action.completed_on is not None:
+            raise IllegalTransition(_("That action was already marked done."))
+        if not may_complete_action(actor, action):
+            raise NotAllowed(
+                _(
+                    "An agreed action is marked done by its agency, the parties' managers and leaders, or the %(body)s."
+                )
+                % {"body": escalation.partnership.formal_body_name}
+            )
+        action.completed_on, action.completed_by, action.completion_note = today(), actor, note.strip()
+        action.save(update_fields=["completed_on", "completed_by", "completion_note"])
+        _event(
+            escalation,
+            actor,
+            EventType.ACTION_COMPLETED,
+            _("Done (%(agency)s): %(action)s") % {"agency": action.owner_agency, "action": action.description}
+            + (f". {note.strip()}" if note.strip() else ""),
+        )
+        _touch(escalation)
+        _audit(actor, escalation, "complete_action", agreed_action=action.pk)
+    return action
 
 
 def escalation_commission_response(

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/pdg-actions/", views.pdg_action, name="pdg_action"),
     path("<int:pk>/end-facilitation/", views.end_facilitation, name="end_facilitation"),
+    path("<int:pk>/actions/<int:action>/done/", views.complete_action, name="complete_action"),
     path("<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/documents/", views.add_document, name="add_document"),
     path("<int:pk>/documents/<int:document>/", views.document_download, name="document"),

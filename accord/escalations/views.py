@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core import clock
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role
@@ -27,8 +28,16 @@ from accord.partnership.roles import CASEWORK_ROLES
 
 from . import forms as f
 from . import selectors, services
-from .models import Draft, Escalation, FamilyAware, Kind, Origin
-from .policies import allowed_actions, can_raise_in, reopen_too_late, reopen_window_open, sees_children
+from .models import AgreedAction, Draft, Escalation, FamilyAware, Kind, Origin
+from .policies import (
+    allowed_actions,
+    can_raise_in,
+    completable_actions,
+    may_complete_action,
+    reopen_too_late,
+    reopen_window_open,
+    sees_children,
+)
 from .selectors import ListFilters, escalation_get, escalation_list, is_overdue
 
 logger = logging.getLogger("accord.escalations")
@@ -462,6 +471,11 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     current = next((s for s in stages if s.number == escalation.stage), None)
     next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
     discussions = list(escalation.discussions.select_related("recorded_by"))
+    agreed = list(escalation.agreed_actions.select_related("owner_agency"))
+    completable = completable_actions(request.user, escalation, agreed)
+    for a in agreed:
+        a.can_complete = a.pk in completable
+        a.overdue = a.completed_on is None and a.due_date < clock.today()
     return {
         "escalation": escalation,
         "actions": actions,
@@ -477,7 +491,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "documents": list(escalation.documents.all()),
         "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
         "resolution": escalation.resolutions.select_related("resolved_by").order_by("-resolved_at").first(),
-        "agreed_actions": list(escalation.agreed_actions.select_related("owner_agency")),
+        "agreed_actions": agreed,
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
         "reopen_too_late": too_late,
@@ -530,9 +544,16 @@ def _action(
     success: str,
     extra: dict[str, Any] | Callable[[Escalation], dict[str, Any]] | None = None,
     initial: Callable[[Escalation], dict[str, Any]] | None = None,
+    may: Callable[[Escalation], bool] | None = None,
+    refused: str = "",
 ) -> HttpResponse:
+    """An action's page: the form on GET, the service on POST. ``may`` decides who for an
+    action on a part of the escalation (an agreed action) rather than the escalation itself."""
     escalation = _get(request, pk)
-    if not request.user.has_perm(f"escalations.{permission}", escalation):
+    if may is not None:
+        if not may(escalation):
+            raise Refused(refused)
+    elif not request.user.has_perm(f"escalations.{permission}", escalation):
         raise Refused(str(services.refusal(request.user, permission, escalation) or ""))
     if request.method == "GET":
         _audit_read(request, escalation, permission)
@@ -768,6 +789,36 @@ def end_facilitation(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def complete_action(request: HttpRequest, pk: int, action: int) -> HttpResponse:
+    def agreed(e: Escalation) -> AgreedAction:
+        found = e.agreed_actions.select_related("owner_agency", "completed_by").filter(pk=action).first()
+        if found is None:
+            raise Http404
+        found.escalation = e
+        return found
+
+    def perform(e, cd, version):
+        services.agreed_action_complete(
+            actor=request.user, escalation=e, action_id=action, note=cd["note"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="complete_action",
+        may=lambda e: may_complete_action(request.user, agreed(e)),
+        refused=str(
+            _("An agreed action is marked done by its agency, or by the parties' managers and leaders.")
+        ),
+        form_factory=lambda e, data, files, initial=None: f.CompleteActionForm(data, initial=initial),
+        template="escalations/actions/complete_action.html",
+        perform=perform,
+        success=_("Action marked done"),
+        extra=lambda e: {"action": agreed(e), "submit_label": _("Mark as done")},
     )
 
 

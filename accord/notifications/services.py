@@ -46,7 +46,10 @@ def _state_for(user: User) -> str:
     return EmailState.DIGEST if user.email_digest else EmailState.PENDING
 
 
-def notification_rows(*, escalation, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
+def notification_rows(
+    *, escalation, kind: str, recipients: Iterable[User], key: str, due_date: dt.date | None = None
+) -> list[Notification]:
+    """One unsaved notification a recipient (``due_date``: what is due, if not the escalation's stage)."""
     now = clock.now()
     return [
         Notification(
@@ -56,7 +59,7 @@ def notification_rows(*, escalation, kind: str, recipients: Iterable[User], key:
             escalation=escalation,
             kind=kind,
             stage=escalation.stage,
-            due_date=escalation.due_date,
+            due_date=due_date or escalation.due_date,
             email_state=_state_for(user),
             next_attempt_at=now,
         )

@@ -203,13 +203,23 @@ def test_the_whole_ladder(page, demo_users):
     check_page(page, "ladder-21-record")
     log_out(page)
 
-    # ---- 6. once it is settled, the PDG ends the facilitator's appointment, and their access
+    # ---- 6. social care's manager marks the agreed action done
+    log_in(page, "manager.social")
+    page.goto(f"/escalations/{escalation.pk}/")
+    page.get_by_role("link", name="Mark as done").first.click()
+    page.fill("#id_note", "The assessment was reopened with the health visitor's input.")
+    check_page(page, "ladder-22-action-done")
+    submit(page, "Mark as done")
+    expect(page.get_by_text("Action marked done")).to_be_visible()
+    log_out(page)
+
+    # ---- 7. once it is settled, the PDG ends the facilitator's appointment, and their access
     # (a PDG member: the chair's two-step code of a minute ago may not be used twice)
     log_in(page, "pdg.member")
     page.goto(f"/escalations/{escalation.pk}/")
     page.get_by_role("link", name="End the restorative facilitator's appointment").click()
     page.fill("#id_reason", "The restorative meeting has taken place.")
-    check_page(page, "ladder-22-end-facilitation")
+    check_page(page, "ladder-23-end-facilitation")
     submit(page, "End the appointment")
     expect(page.get_by_text("the facilitator no longer sees this escalation")).to_be_visible()
     log_out(page)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accord.api.services import api_token_create
 from accord.escalations import services
+from accord.escalations.models import AgreedAction
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,7 @@ def body_for(endpoint, world):
         "resume": {},
         "reopen": {"reason": "r"},
         "end-facilitation": {"reason": "r"},
+        "action-done": {"note": "n"},
     }[endpoint]
 
 
@@ -54,6 +56,8 @@ def expected(role, endpoint):
         "resume": 409 if role in MANAGERS else 403,
         "reopen": 409 if role in MANAGERS else 403,
         "end-facilitation": 403,  # the PDG's, who do not see stage 1
+        # Children's social care owns the action: its people and the parties' managers.
+        "action-done": 200 if role in {"practitioner_social", "manager_social", "manager_health"} else 403,
         "documents": 200,
         "documents-add": 201,
         "document": 200,
@@ -78,6 +82,7 @@ ENDPOINTS = [
     "resume",
     "reopen",
     "end-facilitation",
+    "action-done",
     "documents",
     "documents-add",
     "document",
@@ -107,6 +112,20 @@ def call(client, world, escalation, auth, endpoint):
             upload=SimpleUploadedFile("a.txt", b"evidence"),
         )
         response = client.get(f"{base}/documents/{doc.pk}", **auth)
+    elif endpoint == "action-done":
+        action = AgreedAction.objects.create(
+            escalation=escalation,
+            description="Share the assessment",
+            owner_agency=world.social,
+            due_date=escalation.due_date,
+            recorded_by=world.manager_social,
+        )
+        response = client.post(
+            f"{base}/actions/{action.pk}/done",
+            json.dumps(body_for(endpoint, world)),
+            content_type="application/json",
+            **auth,
+        )
     elif endpoint == "documents-add":
         upload = SimpleUploadedFile("notes.txt", b"what was said", content_type="text/plain")
         response = client.post(f"{base}/documents", {"file": upload, "description": "notes"}, **auth)
