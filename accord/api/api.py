@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from ninja import File, Form, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -455,11 +454,6 @@ def list_escalations(request, q: Query[ListQuery]):
 )
 def raise_escalation(request, payload: s.EscalationIn):
     p = _partnership(request, payload.partnership)
-    if payload.kind == "theme" and payload.children:
-        raise RuleViolation(
-            {"children": [_("A thematic escalation is not about an individual child: send no children")]},
-            code="theme_without_children",
-        )
     details = services.RaiseDetails(
         kind=payload.kind,
         with_agency_id=payload.with_agency,

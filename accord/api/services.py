@@ -87,8 +87,8 @@ def _is_business_unit_for(actor, user) -> bool:
 def api_rate_count(token_id: int) -> int:
     """Count one more request by this token in the current minute, and answer how many it
     has made in it: one statement, atomic in the database whatever the number of workers
-    and machines. Now and then the minutes gone by are cleared away."""
-    import random
+    and machines. A token's first request in a minute clears its minutes gone by (so the
+    queries a request makes do not depend on chance)."""
     import time
 
     from django.db import connection
@@ -102,6 +102,6 @@ def api_rate_count(token_id: int) -> int:
             [token_id, minute],
         )
         (count,) = cursor.fetchone()
-    if random.random() < 0.01:
-        RateCount.objects.filter(minute__lt=minute - 1).delete()
+    if count == 1:
+        RateCount.objects.filter(token_id=token_id, minute__lt=minute).delete()
     return count

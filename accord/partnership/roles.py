@@ -35,6 +35,8 @@ CASEWORK_ROLES = RAISING_ROLES | PDG_ROLES | {Role.FACILITATOR}
 REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT, Role.EXECUTIVE}
 FULL_REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT}
 DRILL_DOWN_ROLES = PDG_ROLES
+# Who sees the partnership's open escalations counted by stage on their home page.
+OVERVIEW_ROLES = frozenset({Role.EXECUTIVE, Role.BUSINESS_UNIT})
 # The partnership's settings, and its audit trail.
 SETTINGS_ROLES = frozenset({Role.BUSINESS_UNIT})
 AUDIT_ROLES = frozenset({Role.AUDITOR})

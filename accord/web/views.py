@@ -23,8 +23,14 @@ from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
 from accord.escalations.selectors import is_overdue, my_work
-from accord.partnership.models import Role
-from accord.partnership.roles import CASEWORK_ROLES
+from accord.partnership.roles import (
+    AUDIT_ROLES,
+    CASEWORK_ROLES,
+    LEADER_ROLES,
+    OVERVIEW_ROLES,
+    RAISING_ROLES,
+    SETTINGS_ROLES,
+)
 from accord.partnership.selectors import partnerships_for, roles_by_partnership
 
 from .forms import LoginForm
@@ -49,7 +55,13 @@ class LoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     partnership = request.partnership
     roles = request.roles
-    context: dict = {"roles": roles}
+    context: dict = {
+        "roles": roles,
+        # What the page offers, from the role groups (partnership/roles.py), never from role names.
+        "can_raise": bool(roles & RAISING_ROLES),
+        "leads_agency": bool(roles & LEADER_ROLES),
+        "manages_settings": bool(roles & SETTINGS_ROLES),
+    }
     if partnership is None:
         return render(request, "core/no_partnership.html", status=403)
     if roles & CASEWORK_ROLES:
@@ -65,7 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
             payload={"page": "my work", "references": sorted({e.reference for e in shown})[:200]},
             request=request,
         )
-    if roles & {Role.EXECUTIVE, Role.BUSINESS_UNIT}:
+    if roles & OVERVIEW_ROLES:
         # Aggregates only: counts by stage and status, never an escalation's details.
         open_by_stage = (
             Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES)
@@ -77,7 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["closed_total"] = Escalation.objects.filter(
             partnership=partnership, status__in=CLOSED_STATUSES
         ).count()
-    if Role.AUDITOR in roles:
+    if roles & AUDIT_ROLES:
         context["recent_audit"] = recent_entries(user=request.user, partnership_id=partnership.pk)
     # The partnership switcher, for someone who works in more than one.
     several = len(roles_by_partnership(request.user)) > 1

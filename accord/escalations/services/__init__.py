@@ -1,0 +1,79 @@
+"""Every change to an escalation, as one service per transition of the ladder.
+
+Each service takes ``actor=`` explicitly, checks permission and the protocol's rules,
+locks the escalation row, changes it, stamps who and when, appends the timeline event and
+the audit entry in the same transaction, and bumps the escalation's version. Pages, the API
+and commands all call these; nothing else writes an escalation. By family:
+
+- ``raising``: raising an escalation, and checking its details;
+- ``discussions``: recording discussions (and the manager's consultation);
+- ``moves``: escalating, pausing and resuming;
+- ``timescales``: the stages' clocks, and following a change of ladder or calendar;
+- ``pdg``: the formal body's offers, a facilitator's appointment and the themes' responses;
+- ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening;
+- ``documents``: evidence documents;
+- ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
+"""
+
+from accord.partnership.protocol import ProposedStage, StageRule
+
+from ._base import ACTION_VERBS, refusal, today
+from .closing import (
+    ActionDetails,
+    agreed_action_complete,
+    escalation_reopen,
+    escalation_resolve,
+    escalation_withdraw,
+)
+from .discussions import efforts_from_history, escalation_record_discussion, manager_consulted
+from .documents import escalation_add_document, escalation_document_read
+from .moves import escalation_escalate, escalation_pause, escalation_resume
+from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
+from .raising import REQUIRED_TEXT, ChildDetails, RaiseDetails, escalation_raise, escalation_validate_details
+from .timescales import (
+    RECOMPUTE_BATCH,
+    OpenPeriodUnder,
+    escalations_recompute_due_dates,
+    ladder,
+    ladder_validate,
+    open_periods_under,
+    period_allowance,
+    period_due_date,
+)
+
+__all__ = [
+    "ACTION_VERBS",
+    "RECOMPUTE_BATCH",
+    "REQUIRED_TEXT",
+    "ActionDetails",
+    "ChildDetails",
+    "OpenPeriodUnder",
+    "ProposedStage",
+    "RaiseDetails",
+    "StageRule",
+    "agreed_action_complete",
+    "efforts_from_history",
+    "escalation_add_document",
+    "escalation_commission_response",
+    "escalation_document_read",
+    "escalation_end_facilitation",
+    "escalation_escalate",
+    "escalation_pause",
+    "escalation_pdg_action",
+    "escalation_raise",
+    "escalation_record_discussion",
+    "escalation_reopen",
+    "escalation_resolve",
+    "escalation_resume",
+    "escalation_validate_details",
+    "escalation_withdraw",
+    "escalations_recompute_due_dates",
+    "ladder",
+    "ladder_validate",
+    "manager_consulted",
+    "open_periods_under",
+    "period_allowance",
+    "period_due_date",
+    "refusal",
+    "today",
+]

@@ -1,0 +1,195 @@
+"""Ending an escalation and what follows: its resolution with agreed actions (each marked done
+in time), withdrawal and reopening."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accord.core import clock
+from accord.core.errors import IllegalTransition, NotAllowed, NotFound
+from accord.partnership.models import Partnership, User
+from accord.partnership.selectors import partnership_agencies
+
+from .. import tallies
+from ..models import AgreedAction, ChildCentredOutcome, Escalation, EventType, Outcome, Resolution, Status
+from ..policies import may_complete_action
+from ._base import _audit, _blank, _event, _locked, _require, _touch, today
+from .timescales import _current_period, _end_period, _open_period, _stage
+
+
+@dataclass
+class ActionDetails:
+    description: str
+    owner_agency_id: int
+    due_date: dt.date
+
+
+def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]) -> list[ActionDetails]:
+    actions = list(actions)
+    agencies = set(partnership_agencies(partnership).values_list("pk", flat=True))
+    for action in actions:
+        if _blank(action.description):
+            raise ValidationError({"actions": _("Enter a description for each agreed action")})
+        if action.owner_agency_id not in agencies:
+            raise ValidationError({"actions": _("Select an agency of this partnership to own each action")})
+        if action.due_date is None:
+            raise ValidationError({"actions": _("Enter a due date for each agreed action")})
+    return actions
+
+
+def agreed_action_complete(
+    *,
+    actor: User,
+    escalation: Escalation,
+    action_id: int,
+    note: str = "",
+    expected_version: int | None = None,
+) -> AgreedAction:
+    """Mark an agreed action done, with what was done (``policies.may_complete_action``):
+    its owning agency's people, the parties' managers and leaders, or the formal body."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        if not actor.has_perm("escalations.view", escalation):
+            raise NotFound()
+        action = escalation.agreed_actions.filter(pk=action_id).select_related("owner_agency").first()
+        if action is None:
+            raise NotFound()
+        action.escalation = escalation
+        if action.completed_on is not None:
+            raise IllegalTransition(_("That action was already marked done."))
+        if not may_complete_action(actor, action):
+            raise NotAllowed(
+                _(
+                    "An agreed action is marked done by its agency, the parties' managers and leaders, or the %(body)s."
+                )
+                % {"body": escalation.partnership.formal_body_name}
+            )
+        action.completed_on, action.completed_by, action.completion_note = today(), actor, note.strip()
+        action.save(update_fields=["completed_on", "completed_by", "completion_note"])
+        _event(
+            escalation,
+            actor,
+            EventType.ACTION_COMPLETED,
+            _("Done (%(agency)s): %(action)s") % {"agency": action.owner_agency, "action": action.description}
+            + (f". {note.strip()}" if note.strip() else ""),
+        )
+        _touch(escalation)
+        _audit(actor, escalation, "complete_action", agreed_action=action.pk)
+    return action
+
+
+# --------------------------------------------------------------------------- ending
+
+
+def escalation_resolve(
+    *,
+    actor: User,
+    escalation: Escalation,
+    outcome: str,
+    agreed_way_forward: str,
+    child_centred_outcome_achieved: str,
+    actions: Iterable[ActionDetails] = (),
+    learning: str = "",
+    referred_to: str = "",
+    expected_version: int | None = None,
+) -> Resolution:
+    """Record the resolution. Only the parties' own managers and leaders can (rule 4)."""
+    errors: dict[str, str] = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = _("Select the outcome")
+    if _blank(agreed_way_forward):
+        errors["agreed_way_forward"] = _("Enter the agreed way forward")
+    if child_centred_outcome_achieved not in ChildCentredOutcome.values:
+        errors["child_centred_outcome_achieved"] = _("Select whether the child-centred outcome was achieved")
+    if outcome == Outcome.REFERRED_ON and _blank(referred_to):
+        errors["referred_to"] = _("Enter the process it was referred on to")
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "resolve", escalation)
+        if errors:
+            raise ValidationError(errors)
+        actions = _validate_actions(escalation.partnership, actions)
+        now = clock.now()
+        resolution = Resolution.objects.create(
+            escalation=escalation,
+            outcome=outcome,
+            agreed_way_forward=agreed_way_forward.strip(),
+            child_centred_outcome_achieved=child_centred_outcome_achieved,
+            learning=learning.strip(),
+            referred_to=referred_to.strip(),
+            stage=escalation.stage,
+            resolved_by=actor,
+            resolved_at=now,
+        )
+        tallies.resolution_recorded(resolution, escalation)
+        AgreedAction.objects.bulk_create(
+            [
+                AgreedAction(
+                    escalation=escalation,
+                    description=a.description.strip(),
+                    owner_agency_id=a.owner_agency_id,
+                    due_date=a.due_date,
+                    recorded_by=actor,
+                )
+                for a in actions
+            ]
+        )
+        _close(escalation, Status.RESOLVED, now)
+        _event(
+            escalation, actor, EventType.RESOLVED, f"{Outcome(outcome).label}: {agreed_way_forward.strip()}"
+        )
+        _touch(escalation, "status", "closed_at", "due_date")
+        _audit(actor, escalation, "resolve", outcome=outcome)
+    return resolution
+
+
+def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
+    period = _current_period(escalation)
+    if period is not None:
+        period.pauses.filter(resumed_on__isnull=True).update(resumed_on=today())
+        _end_period(period, escalation.partnership)
+    escalation.status = status
+    escalation.closed_at = now
+    escalation.due_date = None
+
+
+def escalation_withdraw(
+    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+) -> Escalation:
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "withdraw", escalation)
+        if _blank(reason):
+            raise ValidationError({"reason": _("Enter why the escalation is withdrawn")})
+        escalation.closing_reason = reason.strip()
+        _close(escalation, Status.WITHDRAWN, clock.now())
+        _event(escalation, actor, EventType.WITHDRAWN, reason.strip())
+        _touch(escalation, "status", "closed_at", "due_date", "closing_reason")
+        _audit(actor, escalation, "withdraw")
+    return escalation
+
+
+def escalation_reopen(
+    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+) -> Escalation:
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "reopen", escalation)
+        if _blank(reason):
+            raise ValidationError({"reason": _("Enter why the escalation is reopened")})
+        stage = _stage(escalation.partnership, escalation.stage)
+        period = _open_period(escalation, escalation.partnership, stage)
+        escalation.status = Status.OPEN
+        escalation.closed_at = None
+        escalation.stage_started_on = period.started_on
+        escalation.due_date = period.due_date
+        _event(escalation, actor, EventType.REOPENED, reason.strip())
+        _touch(escalation, "status", "closed_at", "stage_started_on", "due_date")
+        _audit(actor, escalation, "reopen")
+    return escalation

@@ -1,0 +1,312 @@
+"""Raising an escalation: its details checked as the protocol asks, its reference, its first stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.crypto import lookup_hash
+from accord.core.errors import ImmediateDanger, NotAllowed, RuleViolation
+from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, Role, User
+from accord.partnership.protocol import ladder_of
+from accord.partnership.selectors import partnership_agencies, user_has_role
+
+from .. import tallies
+from ..models import (
+    IRU_ORIGINS,
+    Child,
+    Escalation,
+    EscalationCounter,
+    EventType,
+    FamilyAware,
+    Kind,
+    Origin,
+    Status,
+    Urgency,
+)
+from ..policies import can_raise_in
+from ._base import _blank, _event, _or_list, today
+from .timescales import _new_period_due, _open_period, _stage
+
+
+def _next_reference(partnership: Partnership) -> str:
+    year = today().year
+    counter, _created = EscalationCounter.objects.select_for_update().get_or_create(
+        partnership=partnership, year=year
+    )
+    # The row is locked until this transaction ends: the number read is the one to follow.
+    issued = counter.last + 1
+    EscalationCounter.objects.filter(pk=counter.pk).update(last=issued)
+    return f"{partnership.reference_prefix}-{year}-{issued:05d}"
+
+
+# --------------------------------------------------------------------------- raising
+
+
+@dataclass
+class ChildDetails:
+    name: str
+    date_of_birth: dt.date | None = None
+    agency_reference: str = ""
+
+
+@dataclass
+class RaiseDetails:
+    """Everything a raiser tells Accord (see DOMAIN.md 'The thing being tracked')."""
+
+    kind: str
+    with_agency_id: int
+    summary: str
+    decision_challenged: str
+    concern: str
+    evidence: str
+    tried_so_far: str
+    desired_outcome: str
+    area_of_disagreement_code: str
+    urgency: str = Urgency.ROUTINE
+    origin: str = Origin.PRACTITIONER
+    with_practitioner_username: str = ""
+    with_people: str = ""
+    professional_curiosity: str = ""
+    child_voice: str = ""
+    family_view: str = ""
+    family_aware: str = ""
+    theme_codes: Sequence[str] = ()
+    children: Sequence[ChildDetails] = field(default_factory=list)
+    reflection: str = ""
+    start_stage: int = 1
+    start_stage_reason: str = ""
+
+
+REQUIRED_TEXT = {
+    "summary": "Enter a short summary of the difference",
+    "decision_challenged": "Enter the decision or situation you are challenging",
+    "concern": "Enter your concern",
+    "evidence": "Enter the evidence for your concern",
+    "tried_so_far": "Enter what has been tried so far",
+    "desired_outcome": "Enter the child-centred outcome you want",
+}
+
+
+def escalation_validate_details(
+    *, actor: User, partnership: Partnership, details: RaiseDetails
+) -> dict[str, Any]:
+    """Check a raise request against the partnership's data and the protocol.
+
+    Answers the resolved objects; raises ``ValidationError`` with a message per field.
+    """
+    if details.kind == Kind.THEME and details.children:
+        # A rule of the protocol, not a slip in a field: refused as such (422), on its own.
+        raise RuleViolation(
+            {"children": [_("A thematic escalation is not about an individual child: remove the children")]},
+            code="theme_without_children",
+        )
+    errors: dict[str, list[str]] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if details.kind not in Kind.values:
+        fail("kind", _("Select whether this is about a child or a theme"))
+    if details.urgency not in ladder_of(partnership).priority_codes:
+        fail("urgency", _("Select how urgent this is"))
+    if details.origin not in Origin.values:
+        fail("origin", _("Select where the concern came from"))
+    for name, message in REQUIRED_TEXT.items():
+        if _blank(getattr(details, name)):
+            fail(name, _(message))
+    if len(details.summary or "") > 200:
+        fail("summary", _("Summary must be 200 characters or fewer"))
+
+    with_agency = partnership_agencies(partnership).filter(pk=details.with_agency_id).first()
+    if with_agency is None:
+        fail("with_agency", _("Select the agency the difference is with"))
+    elif with_agency.pk == actor.agency_id:
+        fail("with_agency", _("Select another agency: Accord is for differences between agencies"))
+
+    with_practitioner = None
+    if details.with_practitioner_username:
+        with_practitioner = User.objects.filter(
+            username=details.with_practitioner_username, is_active=True
+        ).first()
+        if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
+            fail("with_practitioner", _("Select a practitioner who works for that agency"))
+            with_practitioner = None
+
+    area = AreaOfDisagreement.objects.filter(
+        partnership=partnership, code=details.area_of_disagreement_code, is_active=True
+    ).first()
+    if area is None:
+        fail("area_of_disagreement", _("Select the area of disagreement"))
+    theme_codes = list(dict.fromkeys(details.theme_codes or []))
+    themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
+    if len(themes) != len(theme_codes):
+        fail("themes", _("Select practice themes from the list"))
+
+    if details.kind == Kind.CASE:
+        if not details.children:
+            fail("children", _("Enter the name or initials of at least one child"))
+        for child in details.children:
+            if _blank(child.name):
+                fail("children", _("Enter the name or initials of each child"))
+            if child.date_of_birth and child.date_of_birth > today():
+                fail("children", _("A child's date of birth must be in the past"))
+    elif details.kind == Kind.THEME:
+        if not _blank(details.family_view) or details.family_aware:
+            fail(
+                "family_aware",
+                _(
+                    "A thematic escalation is not about one family: leave out the family's view "
+                    "and whether the family knows"
+                ),
+            )
+
+    if details.family_aware and details.family_aware not in FamilyAware.values:
+        fail("family_aware", _("Select whether the family knows of the challenge"))
+
+    if details.start_stage != 1:
+        from_review = details.origin in IRU_ORIGINS
+        starts = ladder_of(partnership).conference_chair_starts()
+        if not (user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR) and from_review):
+            fail(
+                "start_stage",
+                _(
+                    "Only a conference chair or IRO raising from a conference or review can start above stage 1"
+                ),
+            )
+        elif details.start_stage not in starts:
+            fail(
+                "start_stage",
+                _("A conference chair or IRO can start at stage %(stages)s")
+                % {"stages": _or_list([1, *starts])},
+            )
+        elif _blank(details.start_stage_reason):
+            fail("start_stage_reason", _("Enter why this starts above stage 1"))
+    if details.origin in IRU_ORIGINS and not user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR):
+        fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
+
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "with_agency": with_agency,
+        "with_practitioner": with_practitioner,
+        "area": area,
+        "themes": themes,
+    }
+
+
+RELATED_ON_RAISE = (
+    "partnership",
+    "raised_by",
+    "raising_agency",
+    "with_agency",
+    "with_practitioner",
+    "area_of_disagreement",
+)
+
+
+def escalation_raise(
+    *,
+    actor: User,
+    partnership: Partnership,
+    details: RaiseDetails,
+    immediate_danger: bool,
+) -> Escalation:
+    """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing."""
+    if immediate_danger:
+        raise ImmediateDanger(
+            _(
+                "Accord is not for a child in immediate danger. Call 999 now, then the "
+                "%(front_door)s on %(phone)s."
+            )
+            % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
+        )
+    if not can_raise_in(actor, partnership.pk) or actor.agency_id is None:
+        raise NotAllowed(_("You cannot raise escalations in this partnership."))
+    found = escalation_validate_details(actor=actor, partnership=partnership, details=details)
+
+    with transaction.atomic():
+        start = _stage(partnership, details.start_stage)
+        now = clock.now()
+        escalation = Escalation(
+            partnership=partnership,
+            reference=_next_reference(partnership),
+            kind=details.kind,
+            status=Status.OPEN,
+            stage=start.number,
+            highest_stage=start.number,
+            urgency=details.urgency,
+            origin=details.origin,
+            raised_by=actor,
+            raising_agency_id=actor.agency_id,
+            with_agency=found["with_agency"],
+            with_practitioner=found["with_practitioner"],
+            with_people=details.with_people.strip(),
+            summary=details.summary.strip(),
+            decision_challenged=details.decision_challenged.strip(),
+            concern=details.concern.strip(),
+            evidence=details.evidence.strip(),
+            professional_curiosity=details.professional_curiosity.strip(),
+            child_voice=details.child_voice.strip(),
+            family_view=details.family_view.strip(),
+            family_aware=details.family_aware,
+            tried_so_far=details.tried_so_far.strip(),
+            desired_outcome=details.desired_outcome.strip(),
+            area_of_disagreement=found["area"],
+            reflection=details.reflection.strip(),
+            raised_at=now,
+            # A conference chair or IRO starting at a formal stage (where the ladder allows
+            # it) escalates formally at once, for the reason they gave for starting there.
+            formal_at=now if start.is_formal else None,
+            formal_reason=details.start_stage_reason.strip() if start.is_formal else "",
+            stage_started_on=today(),
+            # Written with the row rather than after it: a second write of a new
+            # escalation costs PostgreSQL every one of its indexes again.
+            due_date=_new_period_due(partnership, start, details.urgency, details.origin)[2],
+        )
+        # Field values are checked here; the related records were just read and the
+        # reference just issued, and the database enforces the check constraints, so
+        # asking again (about twenty queries) would prove nothing more.
+        escalation.full_clean(
+            exclude=["themes", *RELATED_ON_RAISE, "reference"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        escalation.save()
+        escalation.themes.set(found["themes"])
+        tallies.escalation_raised(escalation, [t.pk for t in found["themes"]])
+        tallies.remember(escalation)
+        Child.objects.bulk_create(
+            [
+                Child(
+                    escalation=escalation,
+                    name=child.name.strip(),
+                    date_of_birth=child.date_of_birth,
+                    agency_reference=child.agency_reference.strip(),
+                    agency_reference_hash=lookup_hash(child.agency_reference),
+                )
+                for child in details.children
+            ]
+        )
+        period = _open_period(escalation, partnership, start, skip_reason=details.start_stage_reason.strip())
+        if period.due_date != escalation.due_date:  # raised as midnight passed
+            escalation.due_date = period.due_date
+            escalation.save(update_fields=["due_date"])
+        _event(escalation, actor, EventType.RAISED, escalation.summary)
+        audit_record(
+            actor=actor,
+            verb=Verb.ESCALATION_RAISED,
+            target=escalation,
+            partnership_id=partnership.pk,
+            payload={"reference": escalation.reference, "stage": escalation.stage, "kind": escalation.kind},
+        )
+    return escalation
