@@ -43,6 +43,22 @@ def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]
     return actions
 
 
+def create_actions(escalation: Escalation, actor: User, actions: list[ActionDetails]) -> list[AgreedAction]:
+    """The agreed actions, validated already (``_validate_actions``), written at once."""
+    return AgreedAction.objects.bulk_create(
+        [
+            AgreedAction(
+                escalation=escalation,
+                description=a.description.strip(),
+                owner_agency_id=a.owner_agency_id,
+                due_date=a.due_date,
+                recorded_by=actor,
+            )
+            for a in actions
+        ]
+    )
+
+
 def agreed_action_complete(
     *,
     actor: User,
@@ -128,18 +144,7 @@ def escalation_resolve(
             resolved_at=now,
         )
         tallies.resolution_recorded(resolution, escalation)
-        AgreedAction.objects.bulk_create(
-            [
-                AgreedAction(
-                    escalation=escalation,
-                    description=a.description.strip(),
-                    owner_agency_id=a.owner_agency_id,
-                    due_date=a.due_date,
-                    recorded_by=actor,
-                )
-                for a in actions
-            ]
-        )
+        create_actions(escalation, actor, actions)
         _close(escalation, Status.RESOLVED, now)
         _event(
             escalation, actor, EventType.RESOLVED, f"{Outcome(outcome).label}: {agreed_way_forward.strip()}"

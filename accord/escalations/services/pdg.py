@@ -16,7 +16,7 @@ from accord.partnership.selectors import user_has_role
 
 from ..models import AgreedAction, Escalation, EventType, Kind, PdgAction, PdgActionKind
 from ._base import _audit, _event, _locked, _require, _touch
-from .closing import ActionDetails, _validate_actions
+from .closing import ActionDetails, _validate_actions, create_actions
 
 # --------------------------------------------------------------------------- the PDG
 
@@ -130,18 +130,7 @@ def escalation_commission_response(
         actions = _validate_actions(escalation.partnership, actions)
         if not actions:
             raise ValidationError({"actions": _("Enter at least one action")})
-        created = AgreedAction.objects.bulk_create(
-            [
-                AgreedAction(
-                    escalation=escalation,
-                    description=a.description.strip(),
-                    owner_agency_id=a.owner_agency_id,
-                    due_date=a.due_date,
-                    recorded_by=actor,
-                )
-                for a in actions
-            ]
-        )
+        created = create_actions(escalation, actor, actions)
         _event(
             escalation,
             actor,

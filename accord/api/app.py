@@ -1,0 +1,174 @@
+"""The API's set-up: the NinjaAPI, token authentication with the rate limit, and every
+domain error answered as application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from accord.core.errors import (
+    IllegalTransition,
+    ImmediateDanger,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    StaleVersion,
+)
+
+from . import schemas as s
+from .services import api_rate_count, api_token_authenticate
+
+PROBLEM = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str = "", errors: dict[str, list[str]] | None = None, **extra: Any
+) -> JsonResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return JsonResponse(body, status=status, content_type=PROBLEM)
+
+
+class RateLimited(Exception):
+    pass
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = api_token_authenticate(token)
+        if user is None:
+            return None
+        limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
+        if api_rate_count(user.api_token_id) > limit:
+            raise RateLimited()
+        request.user = user
+        return user
+
+
+class AccordApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Declare every error response as application/problem+json (RFC 9457)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content")
+                    if str(code).startswith(("4", "5")) and content and "application/json" in content:
+                        response["content"] = {PROBLEM: content.pop("application/json")}
+        return schema
+
+
+api = AccordApi(
+    title="Accord API",
+    version="1",
+    description=(
+        "Raise and follow escalations from a partner agency's own systems. Every request acts as "
+        "the token's user, with that user's permissions. Errors are application/problem+json."
+    ),
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+STANDARD_ERRORS = {
+    400: s.Problem,
+    401: s.Problem,
+    403: s.Problem,
+    404: s.Problem,
+    409: s.Problem,
+    413: s.Problem,
+    422: s.Problem,
+    429: s.Problem,
+}
+
+
+def messages_of(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            k: [str(m) for m in v.messages] if hasattr(v, "messages") else [str(x) for x in v]
+            for k, v in error.message_dict.items()
+        }
+    return {"__all__": [str(m) for m in error.messages]}
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors:
+        loc = [str(p) for p in e.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(loc) or "__all__", []).append(str(e.get("msg", "Invalid value")))
+    return problem(400, "The request is not valid", "Check the fields named in errors.", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = problem(
+        401,
+        "Authentication required",
+        "Send a valid, unexpired API token as 'Authorization: Bearer <token>'.",
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="accord"'
+    return response
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request, exc):
+    response = problem(429, "Too many requests", "Slow down and try again in a minute.")
+    response["Retry-After"] = "60"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    from http import HTTPStatus
+
+    return problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.message))
+
+
+@api.exception_handler(NotFound)
+def _not_found(request, exc):
+    return problem(404, "Not found", "There is no such escalation, or you may not see it.")
+
+
+@api.exception_handler(IllegalTransition)
+def _illegal(request, exc):
+    return problem(409, "Not allowed from the escalation's current state", str(exc))
+
+
+@api.exception_handler(NotAllowed)
+def _forbidden(request, exc):
+    return problem(403, "Forbidden", str(exc))
+
+
+@api.exception_handler(StaleVersion)
+def _stale(request, exc):
+    return problem(409, "The escalation has changed", str(exc))
+
+
+@api.exception_handler(ImmediateDanger)
+def _danger(request, exc):
+    return problem(
+        422, "Accord is not for a child in immediate danger", str(exc), {"immediate_danger": [str(exc)]}
+    )
+
+
+@api.exception_handler(RuleViolation)
+def _rule(request, exc: RuleViolation):
+    return problem(
+        422, "The protocol does not allow this", " ".join(exc.messages), messages_of(exc), rule=exc.rule
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_invalid(request, exc: DjangoValidationError):
+    return problem(400, "The request is not valid", "Check the fields named in errors.", messages_of(exc))

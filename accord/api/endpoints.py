@@ -1,0 +1,441 @@
+"""The escalation endpoints and the reference data: each calls the same selectors, policies and
+services as the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from ninja import File, Form, Query, Router
+from ninja.files import UploadedFile
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.escalations import services
+from accord.escalations.models import Escalation, Event
+from accord.escalations.selectors import (
+    ListFilters,
+    VisibleMostRecentFirst,
+    escalation_count,
+    escalation_list,
+    page_rows,
+)
+from accord.partnership.protocol import ladder_of
+from accord.partnership.selectors import partnership_agencies
+
+from . import schemas as s
+from .app import STANDARD_ERRORS
+from .common import if_match_version, named_partnership, visible_escalation
+from .idempotency import idempotent, respond
+from .serialisers import summary_out
+
+# ------------------------------------------------------------------ reference data
+
+router = Router()
+
+
+@router.get(
+    "/agencies", response={200: list[s.AgencyOut], **STANDARD_ERRORS}, summary="The partnership's agencies"
+)
+def list_agencies(request, partnership: str | None = None):
+    p = named_partnership(request, partnership)
+    return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in partnership_agencies(p)]
+
+
+@router.get(
+    "/taxonomies",
+    response={200: s.TaxonomiesOut, **STANDARD_ERRORS},
+    summary="Areas of disagreement, practice themes and priority tiers",
+)
+def taxonomies(request, partnership: str | None = None):
+    p = named_partnership(request, partnership)
+    return {
+        "areas_of_disagreement": [
+            {"code": t.code, "label": t.label} for t in p.areas_of_disagreement.filter(is_active=True)
+        ],
+        "themes": [{"code": t.code, "label": t.label} for t in p.practice_themes.filter(is_active=True)],
+        "priorities": [{"code": t.code, "label": t.label} for t in ladder_of(p).priorities],
+    }
+
+
+# ------------------------------------------------------------------ escalations
+
+
+class ListQuery(s.InSchema):
+    status: s.Status | None = None
+    stage: int | None = s.Field(None, ge=1, le=9)
+    kind: s.Kind | None = None
+    overdue: bool | None = None
+    agency: int | None = s.Field(None, ge=1, le=2**62)
+    partnership: str | None = s.Field(None, max_length=50)
+    page: int = s.Field(1, ge=1, le=100000)
+    page_size: int = s.Field(50, ge=1, le=200)
+
+
+@router.get(
+    "/escalations", response={200: s.EscalationPage, **STANDARD_ERRORS}, summary="Escalations you may see"
+)
+def list_escalations(request, q: Query[ListQuery]):
+    p = named_partnership(request, q.partnership)
+    filters = ListFilters(
+        status=q.status or "", stage=q.stage, kind=q.kind or "", agency=q.agency, overdue=bool(q.overdue)
+    )
+    qs = escalation_list(user=request.user, partnership=p, filters=filters).select_related("partnership")
+    count = escalation_count(user=request.user, partnership=p, filters=filters, qs=qs)
+    start = (q.page - 1) * q.page_size
+    if filters == ListFilters():  # found in the table of who may see which, as the list page
+        everything = VisibleMostRecentFirst(qs, user=request.user, partnership=p, limit=count, kept=count)
+        rows = everything[start : start + q.page_size]
+    else:
+        rows = page_rows(qs, start, start + q.page_size, count)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_LISTED,
+        partnership_id=p.pk,
+        payload={"api": True, "page": q.page},
+    )
+    return {
+        "count": count,
+        "page": q.page,
+        "page_size": q.page_size,
+        "results": [summary_out(e) for e in rows],
+    }
+
+
+def escalation_action(
+    request, escalation_id: int, status: int, perform: Callable[[Escalation, int | None], None]
+):
+    version = if_match_version(request)
+    e = visible_escalation(request, escalation_id)
+
+    def write() -> int:
+        perform(e, version)
+        return e.pk
+
+    return idempotent(request, status, write)
+
+
+@router.post(
+    "/escalations", response={201: s.EscalationOut, **STANDARD_ERRORS}, summary="Raise an escalation"
+)
+def raise_escalation(request, payload: s.EscalationIn):
+    p = named_partnership(request, payload.partnership)
+    details = services.RaiseDetails(
+        kind=payload.kind,
+        with_agency_id=payload.with_agency,
+        with_practitioner_username=payload.with_practitioner or "",
+        with_people=payload.with_people,
+        summary=payload.summary,
+        decision_challenged=payload.decision_challenged,
+        concern=payload.concern,
+        evidence=payload.evidence,
+        professional_curiosity=payload.professional_curiosity,
+        child_voice=payload.child_voice,
+        family_view=payload.family_view,
+        family_aware=payload.family_aware,
+        tried_so_far=payload.tried_so_far,
+        desired_outcome=payload.desired_outcome,
+        urgency=payload.urgency,
+        origin=payload.origin,
+        area_of_disagreement_code=payload.area_of_disagreement,
+        theme_codes=payload.themes,
+        children=[
+            services.ChildDetails(
+                name=c.name, date_of_birth=c.date_of_birth, agency_reference=c.agency_reference
+            )
+            for c in payload.children
+        ],
+        reflection=payload.reflection,
+        start_stage=payload.start_stage,
+        start_stage_reason=payload.start_stage_reason,
+    )
+
+    def write() -> int:
+        return services.escalation_raise(
+            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+@router.get(
+    "/escalations/{escalation_id}",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="One escalation",
+)
+def get_escalation(request, escalation_id: int):
+    e = visible_escalation(request, escalation_id)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=e,
+        partnership_id=e.partnership_id,
+        payload={"reference": e.reference, "api": True},
+    )
+    return respond(request, 200, e.pk)
+
+
+@router.get(
+    "/escalations/{escalation_id}/timeline",
+    response={200: list[s.EventOut], **STANDARD_ERRORS},
+    summary="The escalation's events, oldest first",
+)
+def timeline(request, escalation_id: int):
+    e = visible_escalation(request, escalation_id)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=e,
+        partnership_id=e.partnership_id,
+        payload={"reference": e.reference, "api": True, "part": "timeline"},
+    )
+    events = Event.objects.filter(escalation=e).select_related("actor").order_by("at", "id")
+    return [
+        {"type": ev.type, "at": ev.at, "actor": ev.actor.username, "stage": ev.stage, "summary": ev.summary}
+        for ev in events
+    ]
+
+
+@router.post(
+    "/escalations/{escalation_id}/discussions",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Record a discussion",
+)
+def add_discussion(request, escalation_id: int, payload: s.DiscussionIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_record_discussion(
+            actor=request.user,
+            escalation=e,
+            held_on=payload.held_on,
+            note=payload.note,
+            with_manager=payload.with_manager,
+            participants=payload.participants,
+            agreed=payload.agreed,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/escalate",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Move to the next stage (or skip, with a reason)",
+)
+def escalate(request, escalation_id: int, payload: s.EscalateIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_escalate(
+            actor=request.user,
+            escalation=e,
+            reason=payload.reason,
+            efforts_to_resolve=payload.efforts_to_resolve,
+            to_stage=payload.to_stage,
+            skip_reason=payload.skip_reason,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/pdg-actions",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Record a PDG offer or action",
+)
+def pdg_action(request, escalation_id: int, payload: s.PdgActionIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_pdg_action(
+            actor=request.user,
+            escalation=e,
+            action=payload.action,
+            note=payload.note,
+            facilitator_username=payload.facilitator or "",
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/resolve",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Record the resolution (the parties' managers and leaders only)",
+)
+def resolve(request, escalation_id: int, payload: s.ResolveIn):
+    achieved = payload.child_centred_outcome_achieved
+    if isinstance(achieved, bool):
+        achieved = "yes" if achieved else "no"
+    actions = [
+        services.ActionDetails(description=a.description, owner_agency_id=a.owner_agency, due_date=a.due_date)
+        for a in payload.actions
+    ]
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_resolve(
+            actor=request.user,
+            escalation=e,
+            outcome=payload.outcome,
+            agreed_way_forward=payload.agreed_way_forward,
+            child_centred_outcome_achieved=achieved,
+            actions=actions,
+            learning=payload.learning,
+            referred_to=payload.referred_to,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/withdraw",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Withdraw the escalation",
+)
+def withdraw(request, escalation_id: int, payload: s.ReasonIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_withdraw(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/end-facilitation",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="End the restorative facilitator's appointment (the PDG): their access ends with it",
+)
+def end_facilitation(request, escalation_id: int, payload: s.OptionalReasonIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_end_facilitation(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/actions/{action_id}/done",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Mark an agreed action done (its agency, the parties' managers and leaders, or the formal body)",
+)
+def complete_action(request, escalation_id: int, action_id: int, payload: s.NoteIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.agreed_action_complete(
+            actor=request.user, escalation=e, action_id=action_id, note=payload.note, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/pause",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Pause the stage's clock, with the reason (the parties' managers and leaders)",
+)
+def pause(request, escalation_id: int, payload: s.ReasonIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_pause(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/resume",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Restart the stage's clock (its due date moves by the working days paused)",
+)
+def resume(request, escalation_id: int):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_resume(actor=request.user, escalation=e, expected_version=v),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/reopen",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Reopen a closed escalation within the partnership's window, with the reason",
+)
+def reopen(request, escalation_id: int, payload: s.ReasonIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_reopen(
+            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+        ),
+    )
+
+
+@router.get(
+    "/escalations/{escalation_id}/documents",
+    response={200: list[s.DocumentOut], **STANDARD_ERRORS},
+    summary="The escalation's evidence documents",
+)
+def list_documents(request, escalation_id: int):
+    e = visible_escalation(request, escalation_id)
+    return [
+        {
+            "id": d.pk,
+            "filename": d.filename,
+            "content_type": d.content_type,
+            "size": d.size,
+            "description": d.description,
+            "uploaded_by": d.uploaded_by.username,
+            "uploaded_at": d.uploaded_at,
+        }
+        for d in e.documents.select_related("uploaded_by")
+    ]
+
+
+@router.post(
+    "/escalations/{escalation_id}/documents",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Attach an evidence document (multipart: file, and an optional description)",
+)
+def add_document(request, escalation_id: int, file: File[UploadedFile], description: Form[str] = ""):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_add_document(
+            actor=request.user, escalation=e, upload=file, description=description[:200], expected_version=v
+        ),
+    )
+
+
+@router.get(
+    "/escalations/{escalation_id}/documents/{document_id}",
+    response={200: None, **STANDARD_ERRORS},
+    summary="Download an evidence document (audited)",
+)
+def get_document(request, escalation_id: int, document_id: int):
+    e = visible_escalation(request, escalation_id)
+    doc, content = services.escalation_document_read(
+        actor=request.user, escalation=e, document_id=document_id
+    )
+    response = HttpResponse(content, content_type=doc.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=doc.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

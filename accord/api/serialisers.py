@@ -1,0 +1,95 @@
+"""An escalation as the API shows it: its summary in lists, and the whole of it on its own,
+within what the reader may see (children's details only where ``sees_children``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from accord.escalations.models import Escalation
+from accord.escalations.policies import allowed_actions, sees_children
+from accord.escalations.selectors import (
+    is_overdue,
+)
+
+from .common import visible_escalation
+
+
+def summary_out(e: Escalation) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "reference": e.reference,
+        "partnership": e.partnership.slug,
+        "kind": e.kind,
+        "status": e.status,
+        "stage": e.stage,
+        "highest_stage": e.highest_stage,
+        "urgency": e.urgency,
+        "origin": e.origin,
+        "due_date": e.due_date,
+        "overdue": is_overdue(e),
+        "raised_at": e.raised_at,
+        "raising_agency": {"id": e.raising_agency_id, "name": e.raising_agency.name},
+        "with_agency": {"id": e.with_agency_id, "name": e.with_agency.name},
+        "summary": e.summary,
+        "version": e.version,
+    }
+
+
+def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
+    e = visible_escalation(request, escalation_id)
+    actions = allowed_actions(request.user, e)
+    resolution = e.resolutions.select_related("resolved_by").order_by("-resolved_at").first()
+    data = summary_out(e)
+    data.update(
+        with_practitioner=e.with_practitioner.username if e.with_practitioner else None,
+        with_people=e.with_people,
+        raised_by=e.raised_by.username,
+        decision_challenged=e.decision_challenged,
+        concern=e.concern,
+        evidence=e.evidence,
+        professional_curiosity=e.professional_curiosity,
+        child_voice=e.child_voice,
+        family_view=e.family_view,
+        family_aware=e.family_aware,
+        tried_so_far=e.tried_so_far,
+        desired_outcome=e.desired_outcome,
+        area_of_disagreement=e.area_of_disagreement.code,
+        themes=sorted(e.themes.values_list("code", flat=True)),
+        # (Withheld from a facilitator unless the partnership turns that on: ``sees_children``.)
+        children=[
+            {"name": c.name, "date_of_birth": c.date_of_birth, "agency_reference": c.agency_reference}
+            for c in (e.children.all() if sees_children(request.user, e) else [])
+        ],
+        reflection=e.reflection if "read_reflection" in actions else None,
+        formal_at=e.formal_at,
+        formal_reason=e.formal_reason,
+        efforts_to_resolve=e.efforts_to_resolve,
+        closed_at=e.closed_at,
+        allowed_actions=sorted(a for a in actions if a != "read_reflection"),
+        resolution=None
+        if resolution is None
+        else {
+            "outcome": resolution.outcome,
+            "agreed_way_forward": resolution.agreed_way_forward,
+            "child_centred_outcome_achieved": resolution.child_centred_outcome_achieved,
+            "learning": resolution.learning,
+            "referred_to": resolution.referred_to,
+            "stage": resolution.stage,
+            "resolved_by": resolution.resolved_by.username,
+            "resolved_at": resolution.resolved_at,
+        },
+        agreed_actions=[
+            {
+                "id": a.pk,
+                "description": a.description,
+                "owner_agency": a.owner_agency_id,
+                "due_date": a.due_date,
+                "completed_on": a.completed_on,
+                "completion_note": a.completion_note,
+            }
+            for a in e.agreed_actions.all()
+        ],
+    )
+    return data

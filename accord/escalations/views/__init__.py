@@ -1,0 +1,44 @@
+"""The escalation pages, by family: ``raising`` (the wizard), ``pages`` (the list, an
+escalation's page, its record and documents), ``actions`` (each action's page), and the
+steps they share (``_common``)."""
+
+from .actions import (
+    add_document,
+    complete_action,
+    discuss,
+    end_facilitation,
+    escalate,
+    pause,
+    pdg_action,
+    reopen,
+    resolve,
+    resume,
+    withdraw,
+)
+from .pages import detail, document_download, escalation_list_view, record
+from .raising import check, danger, draft_delete, emergency, raised, start, step
+
+__all__ = [
+    "add_document",
+    "check",
+    "complete_action",
+    "danger",
+    "detail",
+    "discuss",
+    "document_download",
+    "draft_delete",
+    "emergency",
+    "end_facilitation",
+    "escalate",
+    "escalation_list_view",
+    "pause",
+    "pdg_action",
+    "raised",
+    "record",
+    "reopen",
+    "resolve",
+    "resume",
+    "start",
+    "step",
+    "withdraw",
+]

@@ -1,0 +1,167 @@
+"""The list of escalations, an escalation's page, its printed record and its documents."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.errors import NotFound
+from accord.partnership.protocol import ladder_of
+from accord.partnership.roles import CASEWORK_ROLES
+
+from .. import forms as f
+from .. import selectors, services
+from ..models import Escalation
+from ..policies import (
+    allowed_actions,
+    completable_actions,
+    reopen_too_late,
+    sees_children,
+)
+from ..selectors import ListFilters, escalation_list, is_overdue
+from ._common import _get, _partnership
+
+logger = logging.getLogger("accord.escalations")
+
+# --------------------------------------------------------------------------- list and detail
+
+
+def escalation_list_view(request: HttpRequest) -> HttpResponse:
+    partnership = _partnership(request)
+    if not request.roles & CASEWORK_ROLES:
+        raise PermissionDenied  # the executive, auditors and the business unit see aggregates only
+    stages = services.ladder(partnership)
+    form = f.ListFilterForm(request.GET or None, partnership=partnership, stages=stages)
+    filters = ListFilters()
+    if form.is_bound and form.is_valid():
+        cd = form.cleaned_data
+        filters = ListFilters(
+            q=cd["q"].strip(),
+            status=cd["status"],
+            stage=cd["stage"],
+            kind=cd["kind"],
+            agency=cd["agency"],
+            overdue=cd["overdue"],
+            urgency=cd["urgency"],
+            reached=cd["reached"],
+            origin=cd["origin"],
+            area=cd["area"],
+            theme=cd["theme"],
+            raised_by_agency=cd["raised_by_agency"],
+            received_by_agency=cd["received_by_agency"],
+            raised_from=cd["raised_from"],
+            raised_to=cd["raised_to"],
+        )
+    qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
+    page = selectors.list_paginator(qs, user=request.user, partnership=partnership, filters=filters).get_page(
+        request.GET.get("page")
+    )
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_LISTED,
+        partnership_id=partnership.pk,
+        payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}, "page": page.number},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    # Past the pages' limit, the exact number when it is known (unfiltered: kept).
+    total = getattr(page.paginator, "total", None) if page.paginator.capped else None
+    return render(
+        request,
+        "escalations/list.html",
+        {
+            "form": form,
+            "page": page,
+            "total": total,
+            "query": query.urlencode(),
+            "overdue_ids": {e.pk for e in page if is_overdue(e)},
+        },
+    )
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    context = _detail_context(request, escalation)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    return render(request, "escalations/detail.html", context)
+
+
+def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+    actions = allowed_actions(request.user, escalation)
+    # The policies offer reopening only within the window; say why to those it would be theirs.
+    too_late = reopen_too_late(request.user, escalation)
+    stages = services.ladder(escalation.partnership)
+    current = next((s for s in stages if s.number == escalation.stage), None)
+    next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
+    discussions = list(escalation.discussions.select_related("recorded_by"))
+    agreed = list(escalation.agreed_actions.select_related("owner_agency"))
+    completable = completable_actions(request.user, escalation, agreed)
+    for a in agreed:
+        a.can_complete = a.pk in completable
+        a.overdue = a.completed_on is None and a.due_date < clock.today()
+    return {
+        "escalation": escalation,
+        "actions": actions,
+        "stages": stages,
+        "current_stage": current,
+        "next_stage": next_stage,
+        "overdue": is_overdue(escalation),
+        "children": list(escalation.children.all()) if sees_children(request.user, escalation) else [],
+        "children_withheld": not sees_children(request.user, escalation),
+        "themes": list(escalation.themes.all()),
+        "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
+        "discussions": discussions,
+        "documents": list(escalation.documents.all()),
+        "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
+        "resolution": escalation.resolutions.select_related("resolved_by").order_by("-resolved_at").first(),
+        "agreed_actions": agreed,
+        "consulted": services.manager_consulted(escalation, discussions),
+        "can_read_reflection": "read_reflection" in actions,
+        "reopen_too_late": too_late,
+        "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
+        "reopen_days": escalation.partnership.reopen_within_days,
+    }
+
+
+def record(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable record of the escalation and its outcome, for each agency's own file."""
+    escalation = _get(request, pk)
+    context = _detail_context(request, escalation)
+    context["events"] = list(reversed(context["events"]))
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_PRINTED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference},
+    )
+    return render(request, "escalations/record.html", context)
+
+
+def document_download(request: HttpRequest, pk: int, document: int) -> HttpResponse:
+    escalation = _get(request, pk)
+    try:
+        doc, content = services.escalation_document_read(
+            actor=request.user, escalation=escalation, document_id=document
+        )
+    except NotFound:
+        raise Http404 from None
+    response = FileResponse(
+        io.BytesIO(content), as_attachment=True, filename=doc.filename, content_type=doc.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
