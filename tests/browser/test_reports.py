@@ -1,6 +1,9 @@
 """The PDG standing item in the browser, on the demo caseload: screenshot and axe."""
 
+import io
+
 import pytest
+from pypdf import PdfReader
 
 from .conftest import assert_accessible, log_in, log_out, screenshot
 
@@ -26,6 +29,14 @@ def test_pdg_report_and_the_executive_view(page, demo_caseload):
     assert "escalations raised in the period" in page.locator("main").inner_text()
     screenshot(page, "reports-01-pdg")
     assert_accessible(page)
+    # Printed for the meeting: the figures, and none of the drill-down addresses after them.
+    assert page.locator(".accord-report a[href*='/escalations/?']").count() > 0  # on screen, they link
+    page.emulate_media(media="print")
+    printed = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    text = " ".join(p.extract_text() for p in printed.pages)
+    assert "escalations raised in the period" in " ".join(text.split())
+    assert "/escalations/?" not in text and "raised_from=" not in text
+    page.emulate_media(media="screen")
     log_out(page)
     log_in(page, "executive")
     page.goto("/reports/pdg/")
