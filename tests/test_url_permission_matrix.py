@@ -65,6 +65,8 @@ MATRIX = {
     "healthz": (lambda s: reverse("healthz"), lambda r: 200),
     "notifications": (lambda s: reverse("notifications"), lambda r: 200),
     "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),
+    "escalations:export_csv": (lambda s: reverse("escalations:export_csv"), only(CASEWORK, 200, 403)),
+    "escalations:export_xlsx": (lambda s: reverse("escalations:export_xlsx"), only(CASEWORK, 200, 403)),
     "escalations:start": (lambda s: reverse("escalations:start"), only(RAISERS, 200, 403)),
     "escalations:danger": (lambda s: reverse("escalations:danger"), only(RAISERS, 200, 403)),
     "escalations:emergency": (lambda s: reverse("escalations:emergency"), lambda r: 200),

@@ -14,6 +14,7 @@ class Verb(models.TextChoices):
     LOGOUT = "auth.logout", _("Logged out")
     ESCALATION_VIEWED = "escalation.viewed", _("Viewed an escalation")
     ESCALATION_LISTED = "escalation.listed", _("Listed escalations")
+    ESCALATIONS_EXPORTED = "escalation.exported", _("Downloaded a list of escalations")
     ESCALATION_RAISED = "escalation.raised", _("Raised an escalation")
     # Entries written before each action had its own verb.
     ESCALATION_CHANGED = "escalation.changed", _("Changed an escalation")

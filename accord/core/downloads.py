@@ -49,3 +49,16 @@ def xlsx_append(sheet: Any, row: Iterable[Any]) -> None:
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"
+
+
+def xlsx_append_stream(sheet: Any, row: Iterable[Any]) -> None:
+    """As ``xlsx_append``, for a write-only worksheet (a download too long to hold twice)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in safe_row(row):
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)

@@ -6,6 +6,8 @@ app_name = "escalations"
 
 urlpatterns = [
     path("", views.escalation_list_view, name="list"),
+    path("export.csv", views.escalation_list_export, {"fmt": "csv"}, name="export_csv"),
+    path("export.xlsx", views.escalation_list_export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("raise/", views.start, name="start"),
     path("raise/danger/", views.danger, name="danger"),
     path("raise/emergency/", views.emergency, name="emergency"),

@@ -15,7 +15,7 @@ from .actions import (
     resume,
     withdraw,
 )
-from .pages import detail, document_download, escalation_list_view, record
+from .pages import detail, document_download, escalation_list_export, escalation_list_view, record
 from .raising import check, danger, draft_delete, emergency, raised, start, step
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "emergency",
     "end_facilitation",
     "escalate",
+    "escalation_list_export",
     "escalation_list_view",
     "pause",
     "pdg_action",

@@ -7,12 +7,15 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from openpyxl import Workbook
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
+from accord.core.downloads import SafeCsvWriter, xlsx_append_stream
 from accord.core.errors import NotFound
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import CASEWORK_ROLES
@@ -34,10 +37,8 @@ logger = logging.getLogger("accord.escalations")
 # --------------------------------------------------------------------------- list and detail
 
 
-def escalation_list_view(request: HttpRequest) -> HttpResponse:
-    partnership = _partnership(request)
-    if not request.roles & CASEWORK_ROLES:
-        raise PermissionDenied  # the executive, auditors and the business unit see aggregates only
+def _list_filters(request: HttpRequest, partnership) -> tuple[Any, ListFilters]:
+    """The list's filters as the person chose them (the page and its downloads alike)."""
     stages = services.ladder(partnership)
     form = f.ListFilterForm(request.GET or None, partnership=partnership, stages=stages)
     filters = ListFilters()
@@ -60,6 +61,14 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             raised_from=cd["raised_from"],
             raised_to=cd["raised_to"],
         )
+    return form, filters
+
+
+def escalation_list_view(request: HttpRequest) -> HttpResponse:
+    partnership = _partnership(request)
+    if not request.roles & CASEWORK_ROLES:
+        raise PermissionDenied  # the executive, auditors and the business unit see aggregates only
+    form, filters = _list_filters(request, partnership)
     qs = escalation_list(user=request.user, partnership=partnership, filters=filters)
     page = selectors.list_paginator(qs, user=request.user, partnership=partnership, filters=filters).get_page(
         request.GET.get("page")
@@ -85,6 +94,91 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
             "overdue_ids": {e.pk for e in page if is_overdue(e)},
         },
     )
+
+
+EXPORT_COLUMNS = (
+    "reference",
+    "kind",
+    "status",
+    "stage",
+    "highest stage reached",
+    "priority",
+    "raised on",
+    "due",
+    "raising agency",
+    "with agency",
+    "summary",
+)
+XLSX_EXPORT_LIMIT = 100_000  # rows in one XLSX download; the CSV has no limit
+
+
+def _export_rows(request: HttpRequest, filters: ListFilters, partnership):
+    """The list's escalations, as filtered and within rule 7, one row each (no child's details)."""
+    labels = {p.code: p.label for p in ladder_of(partnership).priorities}
+    qs = escalation_list(user=request.user, partnership=partnership, filters=filters).select_related(
+        "raising_agency", "with_agency"
+    )
+    for e in qs.order_by("-raised_at", "-pk").iterator(chunk_size=2000):
+        yield [
+            e.reference,
+            e.get_kind_display(),
+            e.get_status_display(),
+            e.stage,
+            e.highest_stage,
+            str(labels.get(e.urgency, e.urgency)),
+            timezone.localtime(e.raised_at).date(),
+            e.due_date,
+            str(e.raising_agency),
+            str(e.with_agency),
+            e.summary,
+        ]
+
+
+def escalation_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list as a CSV or XLSX download: what the page lists, as filtered, audited."""
+    partnership = _partnership(request)
+    if not request.roles & CASEWORK_ROLES:
+        raise PermissionDenied
+    _form, filters = _list_filters(request, partnership)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATIONS_EXPORTED,
+        partnership_id=partnership.pk,
+        payload={"format": fmt, "filters": {k: str(v) for k, v in filters.__dict__.items() if v}},
+    )
+    name = f"accord-escalations-{clock.today()}.{fmt}"
+    if fmt == "csv":
+
+        def stream():
+            buffer = io.StringIO()
+            writer = SafeCsvWriter(buffer)
+            writer.writerow(EXPORT_COLUMNS)
+            yield buffer.getvalue()
+            for row in _export_rows(request, filters, partnership):
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow(row)
+                yield buffer.getvalue()
+
+        response = StreamingHttpResponse(stream(), content_type="text/csv")
+    else:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Escalations")
+        xlsx_append_stream(sheet, EXPORT_COLUMNS)
+        for n, row in enumerate(_export_rows(request, filters, partnership)):
+            if n >= XLSX_EXPORT_LIMIT:
+                xlsx_append_stream(
+                    sheet, [f"… the first {XLSX_EXPORT_LIMIT:,} only: download the CSV for them all"]
+                )
+                break
+            xlsx_append_stream(sheet, row)
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
