@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/", include("accord.reports.urls")),
     path("business-unit/admin/", settings_site.urls),
     path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", web_views.readyz, name="readyz"),
     path(API_PREFIX.lstrip("/") + "/", api.urls),
 ]
 

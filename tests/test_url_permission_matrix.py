@@ -63,6 +63,7 @@ MATRIX = {
     "api_token_revoke": (lambda s: reverse("api_token_revoke", args=[1]), lambda r: 405),
     "stay_signed_in": (lambda s: reverse("stay_signed_in"), lambda r: 405),
     "healthz": (lambda s: reverse("healthz"), lambda r: 200),
+    "readyz": (lambda s: reverse("readyz"), lambda r: 200),
     "notifications": (lambda s: reverse("notifications"), lambda r: 200),
     "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),
     "escalations:export_csv": (lambda s: reverse("escalations:export_csv"), only(CASEWORK, 200, 403)),

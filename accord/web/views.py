@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -120,6 +121,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Whether this node should be sent requests (a load balancer's readiness check): the
+    database answers and every migration this code needs has been applied. ``/healthz`` is
+    the liveness check (the process and its database)."""
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    if pending:
+        return JsonResponse(
+            {"status": "unavailable", "database": "ok", "migrations": len(pending)}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "migrations": 0})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
