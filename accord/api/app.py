@@ -3,11 +3,13 @@ domain error answered as application/problem+json (RFC 9457)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -21,8 +23,10 @@ from accord.core.errors import (
     RuleViolation,
     StaleVersion,
 )
+from accord.escalations import services
 
 from . import schemas as s
+from .common import named_partnership
 from .services import api_rate_count, api_token_authenticate
 
 PROBLEM = "application/problem+json"
@@ -101,8 +105,25 @@ def messages_of(error: DjangoValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(m) for m in error.messages]}
 
 
+def _says_immediate_danger(request: HttpRequest) -> bool:
+    """Whether a raise that failed validation says a child may be in immediate danger:
+    then the safety answer comes first, whatever else is wrong with it (rule 1)."""
+    if request.method != "POST" or not request.path.rstrip("/").endswith("/escalations"):
+        return False
+    try:
+        return json.loads(request.body or b"{}").get("immediate_danger") is True
+    except (ValueError, AttributeError, RawPostDataException):
+        return False
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid(request, exc: NinjaValidationError):
+    if _says_immediate_danger(request):
+        try:
+            partnership = named_partnership(request, json.loads(request.body).get("partnership"))
+        except (HttpError, ValueError, AttributeError):
+            partnership = None
+        return _danger(request, ImmediateDanger(services.immediate_danger_guidance(partnership)))
     errors: dict[str, list[str]] = {}
     for e in exc.errors:
         loc = [str(p) for p in e.get("loc", []) if p not in ("body", "payload", "query", "path")]

@@ -371,7 +371,11 @@ class PdgActionForm(VersionedForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select what is being offered or done")},
     )
-    facilitator = forms.ChoiceField(label=_("Restorative facilitator to appoint (if any)"), required=False)
+    facilitator = forms.ChoiceField(
+        label=_("Restorative facilitator to appoint"),
+        help_text=_("Needed when offering a restorative facilitator; otherwise leave it as “Nobody”."),
+        required=False,
+    )
     note = _text(_("Note"), required=False, rows=4)
 
     def __init__(self, *args, partnership, **kwargs):

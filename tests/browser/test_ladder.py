@@ -170,7 +170,7 @@ def test_the_whole_ladder(page, demo_users):
     page.goto(f"/escalations/{escalation.pk}/")
     page.get_by_role("link", name="Record an offer or action of the Practice Development Group").click()
     page.get_by_label("Offer a restorative facilitator").check()
-    page.get_by_label("Restorative facilitator to appoint (if any)").select_option(value="facilitator")
+    page.get_by_label("Restorative facilitator to appoint").select_option(value="facilitator")
     page.fill("#id_note", "A restorative meeting of both agencies' leaders.")
     check_page(page, "ladder-18-pdg-action")
     submit(page)

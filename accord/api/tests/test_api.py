@@ -151,6 +151,19 @@ def test_immediate_danger_is_refused_with_the_guidance(client, world):
     assert Escalation.objects.count() == 0 and Child.objects.count() == 0
 
 
+def test_the_safety_answer_comes_first_whatever_else_is_wrong(client, world):
+    """A raise that says a child may be in immediate danger gets the 999 guidance, even when
+    its other fields are missing or wrong, and nothing is stored."""
+    api = Api(client, world.practitioner_health)
+    for body in ({"immediate_danger": True}, {"immediate_danger": True, "kind": "nonsense", "summary": 7}):
+        r = api.post("/escalations", body)
+        assert r.status_code == 422, r.content
+        assert "999" in r.json()["detail"] and world.partnership.front_door_phone in r.json()["detail"]
+    # Without it, an incomplete raise is answered with its fields.
+    assert api.post("/escalations", {"immediate_danger": False}).status_code == 400
+    assert Escalation.objects.count() == 0
+
+
 def test_children_are_required_for_a_case_and_forbidden_for_a_theme(client, world):
     api = Api(client, world.practitioner_health)
     assert api.post("/escalations", raise_body(world, children=[])).status_code == 400

@@ -29,7 +29,14 @@ from .discussions import efforts_from_history, escalation_record_discussion, man
 from .documents import escalation_add_document, escalation_document_read
 from .moves import escalation_escalate, escalation_pause, escalation_resume
 from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
-from .raising import REQUIRED_TEXT, ChildDetails, RaiseDetails, escalation_raise, escalation_validate_details
+from .raising import (
+    REQUIRED_TEXT,
+    ChildDetails,
+    RaiseDetails,
+    escalation_raise,
+    escalation_validate_details,
+    immediate_danger_guidance,
+)
 from .timescales import (
     RECOMPUTE_BATCH,
     OpenPeriodUnder,
@@ -68,6 +75,7 @@ __all__ = [
     "escalation_validate_details",
     "escalation_withdraw",
     "escalations_recompute_due_dates",
+    "immediate_danger_guidance",
     "ladder",
     "ladder_validate",
     "manager_consulted",

@@ -40,6 +40,10 @@ def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]
             raise ValidationError({"actions": _("Select an agency of this partnership to own each action")})
         if action.due_date is None:
             raise ValidationError({"actions": _("Enter a due date for each agreed action")})
+        if action.due_date < today():
+            raise ValidationError(
+                {"actions": _("An agreed action's due date must be today or in the future")}
+            )
     return actions
 
 

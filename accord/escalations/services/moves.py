@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -48,9 +48,10 @@ def escalation_escalate(
             raise ValidationError(errors)
         target = _stage(partnership, target_number)
         if target_number > 1 and not manager_consulted(escalation):
+            # Not a slip in the reason given: shown above the form, not under a field.
             raise RuleViolation(
                 {
-                    "reason": _(
+                    NON_FIELD_ERRORS: _(
                         "Record a discussion with the raiser's own manager or safeguarding "
                         "lead before escalating beyond stage 1"
                     )

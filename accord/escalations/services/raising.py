@@ -87,6 +87,14 @@ class RaiseDetails:
     start_stage_reason: str = ""
 
 
+OLDEST_CHILD_YEARS = 25  # care leavers are supported to 25
+
+
+def _years_ago(years: int) -> dt.date:
+    now = today()
+    return dt.date(now.year - years, now.month, min(now.day, 28))
+
+
 REQUIRED_TEXT = {
     "summary": "Enter a short summary of the difference",
     "decision_challenged": "Enter the decision or situation you are challenging",
@@ -160,6 +168,15 @@ def escalation_validate_details(
                 fail("children", _("Enter the name or initials of each child"))
             if child.date_of_birth and child.date_of_birth > today():
                 fail("children", _("A child's date of birth must be in the past"))
+            elif child.date_of_birth and child.date_of_birth < today().replace(
+                year=today().year - OLDEST_CHILD_YEARS
+            ):
+                # Children's services can work with care leavers to 25; an older date is a slip.
+                fail(
+                    "children",
+                    _("A child's date of birth must be within the last %(n)s years")
+                    % {"n": OLDEST_CHILD_YEARS},
+                )
     elif details.kind == Kind.THEME:
         if not _blank(details.family_view) or details.family_aware:
             fail(
@@ -214,6 +231,17 @@ RELATED_ON_RAISE = (
 )
 
 
+def immediate_danger_guidance(partnership: Partnership | None) -> str:
+    """What to do instead, for a child who may be in immediate danger (rule 1)."""
+    if partnership is None:
+        return _(
+            "Accord is not for a child in immediate danger. Call 999 now, then your local children's services."
+        )
+    return _(
+        "Accord is not for a child in immediate danger. Call 999 now, then the %(front_door)s on %(phone)s."
+    ) % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
+
+
 def escalation_raise(
     *,
     actor: User,
@@ -223,13 +251,7 @@ def escalation_raise(
 ) -> Escalation:
     """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing."""
     if immediate_danger:
-        raise ImmediateDanger(
-            _(
-                "Accord is not for a child in immediate danger. Call 999 now, then the "
-                "%(front_door)s on %(phone)s."
-            )
-            % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
-        )
+        raise ImmediateDanger(immediate_danger_guidance(partnership))
     if not can_raise_in(actor, partnership.pk) or actor.agency_id is None:
         raise NotAllowed(_("You cannot raise escalations in this partnership."))
     found = escalation_validate_details(actor=actor, partnership=partnership, details=details)

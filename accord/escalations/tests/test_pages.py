@@ -521,3 +521,20 @@ def test_the_agency_filter_offers_every_agency_and_lists_only_their_escalations(
     unknown = client.get(url, {"agency": 999_999})
     assert unknown.status_code == 200 and "agency" in unknown.context["form"].errors
     assert {e.pk for e in unknown.context["page"].object_list} == {with_social.pk, with_other.pk}
+
+
+def test_escalating_before_the_managers_consultation_says_so_above_the_form(client, world):
+    """The missing consultation is not a slip in "Why are you escalating?": the page says
+    so in the error summary, and the reason typed is kept."""
+    e = world.raised()
+    sign_in(client, world.practitioner_health)
+    response = client.post(
+        f"/escalations/{e.pk}/escalate/",
+        {"reason": "Still no agreement", "version": e.version, "to_stage": 2},
+    )
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert "reason" not in form.errors
+    assert any("safeguarding lead before escalating" in m for m in form.non_field_errors())
+    html = response.content.decode()
+    assert "govuk-error-summary" in html and "Still no agreement" in html

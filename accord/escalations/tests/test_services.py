@@ -753,3 +753,39 @@ def test_the_ladder_rule_answers_for_any_caller(world):
         services.ladder_validate(partnership=world.partnership, stages=now[:3][:2] + [
             P(number=3, is_formal=True, worked_by="formal_body", was_number=3, was_formal=False)
         ])  # fmt: skip
+
+
+def test_dates_that_cannot_be_right_are_refused(world):
+    """A child born more than 25 years ago, and an agreed action already overdue when it is agreed."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from accord.testing.factories import raise_details
+
+    details = raise_details(
+        with_agency=world.social,
+        with_practitioner_username=world.practitioner_social.username,
+        children=[services.ChildDetails(name="A", date_of_birth=dt.date(1900, 1, 1))],
+    )
+    with pytest.raises(ValidationError, match="within the last 25 years"):
+        services.escalation_raise(
+            actor=world.practitioner_health,
+            partnership=world.partnership,
+            details=details,
+            immediate_danger=False,
+        )
+    e = world.at_stage_2()
+    with pytest.raises(ValidationError, match="today or in the future"):
+        services.escalation_resolve(
+            actor=world.manager_social,
+            escalation=e,
+            outcome="agreed_way_forward",
+            agreed_way_forward="ok",
+            child_centred_outcome_achieved="yes",
+            actions=[
+                services.ActionDetails(
+                    description="Visit", owner_agency_id=world.social.pk, due_date=dt.date(2020, 1, 1)
+                )
+            ],
+        )
