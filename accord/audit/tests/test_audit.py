@@ -360,3 +360,26 @@ def test_each_action_on_an_escalation_has_its_own_verb_and_the_search_filters_by
     assert "Resumed an escalation" not in page.split("<table", 1)[1]
     refused = client.get("/audit/", {"verb": "escalation.deleted"})
     assert refused.status_code == 200 and "Select what was done from the list" in refused.content.decode()
+
+
+def test_many_checkpoints_are_checked_a_chunk_at_a_time(world, tmp_path, settings, monkeypatch):
+    """A year of checkpoints (one every five minutes) names more entries than a database takes
+    in one query: they are read a chunk at a time, and a rewritten one is still found."""
+    from django.test.utils import CaptureQueriesContext
+
+    from accord.audit import checkpoints
+
+    monkeypatch.setattr(checkpoints, "CHECK_CHUNK", 2)
+    settings.ACCORD_AUDIT_CHECKPOINT_DIR = str(tmp_path)
+    entries = _entries(world, 5)
+    for _ in range(5):
+        audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+        call_command("audit_checkpoint")
+    with CaptureQueriesContext(connection) as ctx:
+        report = checkpoints.verify_trail()
+    assert report.intact and report.checkpoints == 5
+    assert sum("IN (" in q["sql"] for q in ctx.captured_queries) == 3  # 5 entries, 2 at a time
+    _behind_accords_back(
+        "UPDATE audit_auditevent SET entry_hash = %s WHERE id = %s", ["d" * 64, entries[-1].pk + 3]
+    )
+    assert any("does not match the checkpoint" in p for p in checkpoints.verify_trail().problems)
