@@ -35,6 +35,9 @@ CASEWORK_ROLES = RAISING_ROLES | PDG_ROLES | {Role.FACILITATOR}
 REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT, Role.EXECUTIVE}
 FULL_REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT}
 DRILL_DOWN_ROLES = PDG_ROLES
+# The Independent Reviewing Unit's section (conferences and children-in-care reviews): the
+# report readers, and the conference chairs for their own unit's part of the work.
+IRU_REPORT_ROLES = REPORT_ROLES | {Role.CONFERENCE_CHAIR}
 # Who sees the partnership's open escalations counted by stage on their home page.
 OVERVIEW_ROLES = frozenset({Role.EXECUTIVE, Role.BUSINESS_UNIT})
 # The partnership's settings, and its audit trail.

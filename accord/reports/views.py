@@ -19,7 +19,7 @@ from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
 from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status
-from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, REPORT_ROLES
+from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts
@@ -344,3 +344,43 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     return response
+
+
+def iru_section(request: HttpRequest) -> HttpResponse:
+    """The Independent Reviewing Unit's section of the standing item on its own: escalations
+    that arose in child protection conferences and children-in-care reviews, by where they
+    arose, where they stand and how they ended. The conference chairs see it for their own
+    unit's work (small counts hidden, as for the executive); the PDG and the business unit
+    see every figure."""
+    partnership = request.partnership
+    if partnership is None or not request.roles & IRU_REPORT_ROLES:
+        raise PermissionDenied
+    full = bool(request.roles & FULL_REPORT_ROLES)
+    period, form = period_from(request, partnership)
+    figures = pdg_figures(partnership, period, with_trend=False)
+    iru, n = figures.iru, figures.threshold
+    shown = (lambda counts: counts) if full else (lambda counts: suppress_counts(counts, n))
+    sections = [
+        (_("Where they arose"), _labelled(shown(iru["by_origin"]), LABELS["origin"])),
+        (_("Where they stand now"), _labelled(shown(iru["by_status"]), LABELS["status"])),
+        (_("Outcomes of those resolved in the period"), _labelled(shown(iru["outcomes"]), LABELS["outcome"])),
+    ]
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_VIEWED,
+        partnership_id=partnership.pk,
+        payload={"report": "iru", "from": str(period.start), "to": str(period.end), "suppressed": not full},
+        request=request,
+    )
+    return render(
+        request,
+        "reports/iru.html",
+        {
+            "form": form,
+            "period": period,
+            "total": iru["total"] if full else suppress_count(iru["total"], n),
+            "sections": sections,
+            "full": full,
+            "key": key(n),
+        },
+    )

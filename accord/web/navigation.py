@@ -53,6 +53,7 @@ def _items(script_prefix: str, urlconf: str) -> tuple[NavItem, ...]:
             reverse("reports:pdg"),
             REPORT_ROLES,
         ),
+        NavItem(_("IRU report"), reverse("reports:iru"), frozenset({Role.CONFERENCE_CHAIR})),
         NavItem(
             _("Annual report"),
             reverse("reports:annual"),

@@ -51,3 +51,15 @@ def test_annual_report_page_is_accessible(page, demo_caseload):
     assert page.locator("svg[role=img]").count() >= 3
     screenshot(page, "reports-03-annual")
     assert_accessible(page)
+
+
+def test_the_iru_chair_finds_their_units_section(page, demo_caseload):
+    log_in(page, "chair.iru")
+    page.get_by_role("link", name="IRU report").click()
+    page.fill("#id_start-day", "1")
+    page.fill("#id_start-month", "1")
+    page.fill("#id_start-year", "2025")
+    page.locator("main").get_by_role("button", name="Show").click()
+    assert "escalations arose in child protection conferences" in page.locator("main").inner_text()
+    screenshot(page, "reports-04-iru")
+    assert_accessible(page)
