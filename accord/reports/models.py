@@ -9,6 +9,14 @@ class PdgMeeting(models.Model):
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="pdg_meetings")
     held_on = models.DateField(_("date of the meeting"))
+    # The meeting's own record (the PDG's, not any case's: no child's details here).
+    discussed = models.TextField(_("what the meeting discussed"), blank=True)
+    decided = models.TextField(_("what it decided"), blank=True)
+    asked_for = models.TextField(
+        _("what it asked for, of whom and by when"),
+        blank=True,
+        help_text=_("Shown with the next standing item, so the next meeting can follow it up."),
+    )
 
     class Meta:
         ordering = ["-held_on"]

@@ -301,7 +301,13 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             "trend_chart": trend_chart,
             "can_drill_down": can_drill_down,
             "themes_link": urlencode({"kind": "theme", **window}),
-            "meetings": PdgMeeting.objects.filter(partnership=partnership)[:6],
+            # What the last meeting before the period's end decided and asked for: the
+            # standing item follows it up (the PDG's and the business unit's view only).
+            "last_meeting": PdgMeeting.objects.filter(
+                partnership=partnership, held_on__lte=period.end
+            ).first()
+            if full
+            else None,
             "list_url": reverse("escalations:list"),  # once, not once a drill-down link
         },
     )

@@ -405,3 +405,22 @@ def test_the_standing_item_lists_only_the_thematic_escalations_its_reader_may_se
         for e in shown:
             assert e.reference in page
         client.logout()
+
+
+def test_the_standing_item_follows_up_what_the_last_meeting_decided_and_asked_for(client, world):
+    from accord.reports.models import PdgMeeting
+
+    PdgMeeting.objects.create(
+        partnership=world.partnership,
+        held_on=dt.date(2026, 11, 10),
+        discussed="The quarter's figures.",
+        decided="Offer restorative supervision to both agencies' leads.",
+        asked_for="The police to report their low challenge by January.",
+    )
+    sign_in(client, world.pdg_chair)
+    html = client.get("/reports/pdg/").content.decode()
+    assert "Following up the meeting of 10 November 2026" in html
+    assert "Offer restorative supervision" in html and "report their low challenge" in html
+    client.logout()
+    sign_in(client, world.executive)  # the meeting's record is the PDG's working note
+    assert "Following up the meeting" not in client.get("/reports/pdg/").content.decode()
