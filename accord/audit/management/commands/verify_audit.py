@@ -35,9 +35,9 @@ class Command(BaseCommand):
             )
         if failures:
             raise CommandError("\n".join(failures))
-        checked = f"{report.entries} entries checked"
+        checked = f"{report.entries} {'entry' if report.entries == 1 else 'entries'} checked"
         if report.checkpoints:
-            checked += f" against {report.checkpoints} checkpoints"
+            checked += f" against {report.checkpoints} checkpoint{'' if report.checkpoints == 1 else 's'}"
         else:
             checked += " (the chain only: no checkpoint yet)"
         self.stdout.write(self.style.SUCCESS(f"The audit trail is intact: {checked}."))
