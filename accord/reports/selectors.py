@@ -16,17 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
+    OPEN_STATUSES,
     AgreedAction,
     DailyTally,
     Escalation,
+    PdgAction,
     Status,
 )
+from accord.escalations.selectors import is_overdue, overdue_q
 from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
@@ -483,3 +486,64 @@ def suppressed(figures: Figures) -> dict[str, Any]:
         "iru_total": suppress_count(figures.iru["total"], n),
         "iru_outcomes": suppress_counts(figures.iru["outcomes"], n),
     }
+
+
+# ---------------------------------------------------------------- the escalations before the PDG now
+
+
+FORMAL_OPEN_SHOWN = 25  # the standing item lists this many; the list has them all
+
+
+@dataclass
+class FormalOpen:
+    """An open formal escalation as the standing item lists it for the formal body."""
+
+    pk: int
+    reference: str
+    stage: int
+    due_date: dt.date | None
+    overdue: bool
+    offer: str  # the latest offer or action of the formal body, if any
+    facilitator: str  # the restorative facilitator appointed now, if any
+
+
+def formal_open(
+    partnership: Partnership, viewer: Any, *, limit: int = FORMAL_OPEN_SHOWN
+) -> tuple[list[FormalOpen], int]:
+    """The formal escalations open now that the viewer may see (rule 7), soonest due first,
+    with the formal body's latest offer and the facilitator appointed now; and how many
+    there are. Three queries however many."""
+    qs = Escalation.objects.visible_to(viewer).filter(
+        partnership=partnership, formal_at__isnull=False, status__in=OPEN_STATUSES
+    )
+    total = qs.count()
+    actions = PdgAction.objects.select_related("facilitator").order_by("id")
+    rows = []
+    for e in qs.order_by("due_date", "pk").prefetch_related(Prefetch("pdg_actions", queryset=actions))[
+        :limit
+    ]:
+        done = list(e.pdg_actions.all())
+        current = [a.facilitator for a in done if a.is_current_appointment]
+        rows.append(
+            FormalOpen(
+                pk=e.pk,
+                reference=e.reference,
+                stage=e.stage,
+                due_date=e.due_date,
+                overdue=is_overdue(e),
+                offer=str(done[-1].get_action_display()) if done else "",
+                facilitator=(current[-1].get_full_name() or current[-1].username) if current else "",
+            )
+        )
+    return rows, total
+
+
+def overdue_by_stage(partnership: Partnership) -> dict[int, int]:
+    """How many escalations are past their stage's due date now, by stage (a figure)."""
+    return dict(
+        Escalation.objects.filter(overdue_q(), partnership=partnership)
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .order_by("stage")
+        .values_list("stage", "n")
+    )

@@ -24,7 +24,7 @@ from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_RE
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts
 from .models import PdgMeeting
-from .selectors import OTHERS, Figures, Period, pdg_figures, suppressed
+from .selectors import OTHERS, Figures, Period, formal_open, overdue_by_stage, pdg_figures, suppressed
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -308,6 +308,15 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
             ).first()
             if full
             else None,
+            # Before the formal body now: its open formal escalations (for those who see them),
+            # and what is overdue, as figures (small ones hidden from the executive).
+            "formal_open": formal_open(partnership, request.user) if can_drill_down else None,
+            "overdue": _labelled(
+                overdue_by_stage(partnership)
+                if full
+                else suppress_counts(overdue_by_stage(partnership), figures.threshold),
+                {n: f"Stage {n}" for n in range(1, 10)},
+            ),
             "list_url": reverse("escalations:list"),  # once, not once a drill-down link
         },
     )

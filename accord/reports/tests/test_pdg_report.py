@@ -424,3 +424,47 @@ def test_the_standing_item_follows_up_what_the_last_meeting_decided_and_asked_fo
     client.logout()
     sign_in(client, world.executive)  # the meeting's record is the PDG's working note
     assert "Following up the meeting" not in client.get("/reports/pdg/").content.decode()
+
+
+def test_the_standing_item_lists_what_is_before_the_pdg_and_what_is_overdue(client, world):
+    """The PDG sees its open formal escalations, soonest due first, with its latest offer and
+    the facilitator appointed now; everyone who reads the report sees the overdue figures
+    (small ones hidden from the executive); the page's queries do not grow with them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accord.escalations.models import PdgActionKind
+
+    formal = world.formal()
+    services.escalation_pdg_action(
+        actor=world.pdg_chair,
+        escalation=formal,
+        action=PdgActionKind.RESTORATIVE_FACILITATOR,
+        facilitator_username=world.facilitator.username,
+    )
+    with clock.set_to(at(2026, 11, 2)):
+        world.raised()  # stage 1, overdue by today
+    sign_in(client, world.pdg_chair)
+    page = client.get("/reports/pdg/")
+    rows, total = page.context["formal_open"]
+    assert total == 1 and rows[0].reference == formal.reference
+    assert rows[0].offer == "Offer a restorative facilitator"
+    assert rows[0].facilitator == world.facilitator.get_full_name()
+    assert dict(page.context["overdue"]) == {"Stage 1": 1}
+    html = page.content.decode()
+    assert formal.reference in html and "Overdue now" in html
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/reports/pdg/").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for _ in range(3):
+        world.formal()
+    assert queries() == before
+    client.logout()
+    sign_in(client, world.executive)
+    shown = client.get("/reports/pdg/")
+    assert shown.context["formal_open"] is None  # the executive sees no escalation
+    assert dict(shown.context["overdue"]) == {"Stage 1": "fewer than 5"}
