@@ -16,7 +16,7 @@ from accord.partnership.roles import FULL_REPORT_ROLES, REPORT_ROLES
 from accord.partnership.selectors import user_roles
 from accord.reports.disclosure import WITHHELD_SYMBOL, small
 from accord.reports.disclosure import key as disclosure_key
-from accord.reports.selectors import Period, pdg_figures, suppressed
+from accord.reports.selectors import Period, pdg_figures, shown_figures
 from accord.reports.views import default_period
 
 from . import schemas as s
@@ -57,28 +57,17 @@ def pdg_report(request, q: Query[PdgReportQuery]):
         partnership_id=p.pk,
         payload={"report": "pdg", "api": True, "from": str(period.start), "to": str(period.end)},
     )
-    if roles & FULL_REPORT_ROLES:
-        body: dict[str, Any] = {
-            "total": figures.total,
-            "by_stage_reached": figures.by_stage_reached,
-            "by_kind": figures.by_kind,
-            "by_urgency": figures.by_urgency,
-            "by_origin": figures.by_origin,
-            "by_status": figures.by_status,
-            "by_area": figures.by_area,
-            "by_theme": figures.by_theme,
-            "by_raising_agency": figures.by_raising_agency,
-            "by_receiving_agency": figures.by_receiving_agency,
-            "outcomes": figures.outcomes,
-            "matrix": {f"{a} -> {b}": n for (a, b), n in figures.matrix.items()},
-            "timeliness": figures.timeliness,
-            "low_challenge": [vars(sig) for sig in figures.low_challenge],
-            "iru": figures.iru,
-            "trend": figures.trend,
-        }
+    full = bool(roles & FULL_REPORT_ROLES)
+    body: dict[str, Any] = shown_figures(figures, full=full)
+    body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
+    if full:
+        body.update(
+            timeliness=figures.timeliness,
+            low_challenge=[vars(sig) for sig in figures.low_challenge],
+            iru=figures.iru,
+            trend=figures.trend,
+        )
     else:
-        body = suppressed(figures)
-        body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
         # What a count shown as text means: "fewer than N" is a count from 1 to N - 1, "[c]" a
         # count withheld to protect another (``reports.disclosure``).
         body["disclosure"] = {

@@ -465,6 +465,34 @@ def pdg_figures(
 # ---------------------------------------------------------------- small-number suppression
 
 
+BREAKDOWNS = (
+    "by_stage_reached",
+    "by_kind",
+    "by_urgency",
+    "by_origin",
+    "by_status",
+    "by_area",
+    "by_theme",
+    "by_raising_agency",
+    "by_receiving_agency",
+    "matrix",
+    "outcomes",
+)
+
+
+def shown_figures(figures: Figures, *, full: bool) -> dict[str, Any]:
+    """The total and the breakdowns as a reader is shown them (the page, its CSV and the API
+    alike): every figure for those who see them all, else as ``suppressed`` hides them."""
+    if not full:
+        return suppressed(figures)
+    return {
+        "total": figures.total,
+        **{name: getattr(figures, name) for name in BREAKDOWNS},
+        "iru_total": figures.iru["total"],
+        "iru_outcomes": figures.iru["outcomes"],
+    }
+
+
 def suppressed(figures: Figures) -> dict[str, Any]:
     """The figures as the executive and the annual report show them (``disclosure``): small
     counts hidden as such, a count hidden only to protect another withheld, no escalation
@@ -472,17 +500,7 @@ def suppressed(figures: Figures) -> dict[str, Any]:
     n = figures.threshold
     return {
         "total": suppress_count(figures.total, n),
-        "by_stage_reached": suppress_counts(figures.by_stage_reached, n),
-        "by_kind": suppress_counts(figures.by_kind, n),
-        "by_urgency": suppress_counts(figures.by_urgency, n),
-        "by_origin": suppress_counts(figures.by_origin, n),
-        "by_status": suppress_counts(figures.by_status, n),
-        "by_area": suppress_counts(figures.by_area, n),
-        "by_theme": suppress_counts(figures.by_theme, n),
-        "by_raising_agency": suppress_counts(figures.by_raising_agency, n),
-        "by_receiving_agency": suppress_counts(figures.by_receiving_agency, n),
-        "matrix": suppress_counts(figures.matrix, n),
-        "outcomes": suppress_counts(figures.outcomes, n),
+        **{name: suppress_counts(getattr(figures, name), n) for name in BREAKDOWNS},
         "iru_total": suppress_count(figures.iru["total"], n),
         "iru_outcomes": suppress_counts(figures.iru["outcomes"], n),
     }

@@ -24,7 +24,7 @@ from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_RE
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts
 from .models import PdgMeeting
-from .selectors import OTHERS, Figures, Period, formal_open, overdue_by_stage, pdg_figures, suppressed
+from .selectors import OTHERS, Figures, Period, formal_open, overdue_by_stage, pdg_figures, shown_figures
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -76,24 +76,7 @@ def _require(request: HttpRequest) -> bool:
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
-    data = {
-        "total": figures.total,
-        "by_stage_reached": figures.by_stage_reached,
-        "by_kind": figures.by_kind,
-        "by_urgency": figures.by_urgency,
-        "by_origin": figures.by_origin,
-        "by_status": figures.by_status,
-        "by_area": figures.by_area,
-        "by_theme": figures.by_theme,
-        "by_raising_agency": figures.by_raising_agency,
-        "by_receiving_agency": figures.by_receiving_agency,
-        "matrix": figures.matrix,
-        "outcomes": figures.outcomes,
-        "iru_total": figures.iru["total"],
-        "iru_outcomes": figures.iru["outcomes"],
-    }
-    if not full:
-        data = suppressed(figures)
+    data = shown_figures(figures, full=full)
     sections = [
         (
             _("Stage reached"),
