@@ -117,6 +117,16 @@ MATRIX = {
         lambda s: reverse("escalations:end_facilitation", args=[s["e"]]),
         party_action(set()),
     ),
+    # Any party may bring another agency in while it is open.
+    "escalations:add_party": (
+        lambda s: reverse("escalations:add_party", args=[s["e"]]),
+        party_action(PARTIES),
+    ),
+    # The scene's escalation is with one agency: there is no other to take out, for anyone.
+    "escalations:remove_party": (
+        lambda s: reverse("escalations:remove_party", args=[s["e"], s["other_agency"]]),
+        lambda r: 404,
+    ),
     "escalations:resolve": (
         lambda s: reverse("escalations:resolve", args=[s["e"]]),
         party_action({"manager_health", "manager_social"}),
@@ -192,13 +202,20 @@ def make_scene(world) -> dict:
         due_date=e.due_date,
         recorded_by=world.manager_social,
     )
-    return {"e": e.pk, "doc": doc.pk, "draft": draft.pk, "action": action.pk, "reference": e.reference}
+    return {
+        "e": e.pk,
+        "doc": doc.pk,
+        "draft": draft.pk,
+        "action": action.pk,
+        "reference": e.reference,
+        "other_agency": world.other.pk,
+    }
 
 
 def names_of(key: str) -> set[str]:
     """The URLs that name the scene's escalation (or its draft): those whose address moves
     when that object does."""
-    base = {"e": 1, "doc": 1, "draft": 1, "action": 1}
+    base = {"e": 1, "doc": 1, "draft": 1, "action": 1, "other_agency": 1}
     return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
 
 

@@ -28,7 +28,7 @@ from . import schemas as s
 from .app import STANDARD_ERRORS
 from .common import if_match_version, named_partnership, visible_escalation
 from .idempotency import idempotent, respond
-from .serialisers import summary_out
+from .serialisers import attach_people, summary_out
 
 # ------------------------------------------------------------------ reference data
 
@@ -95,6 +95,8 @@ def list_escalations(request, q: Query[ListQuery]):
         partnership_id=p.pk,
         payload={"api": True, "page": q.page},
     )
+    rows = list(rows)
+    attach_people(rows)
     return {
         "count": count,
         "page": q.page,
@@ -126,6 +128,10 @@ def raise_escalation(request, payload: s.EscalationIn):
         with_agency_id=payload.with_agency,
         with_practitioner_username=payload.with_practitioner or "",
         with_people=payload.with_people,
+        other_parties=[
+            services.PartyDetails(agency_id=o.agency, practitioner_username=o.practitioner or "")
+            for o in payload.other_parties
+        ],
         summary=payload.summary,
         decision_challenged=payload.decision_challenged,
         concern=payload.concern,
@@ -216,6 +222,43 @@ def add_discussion(request, escalation_id: int, payload: s.DiscussionIn):
             participants=payload.participants,
             agreed=payload.agreed,
             expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/parties",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Bring another agency into the difference (the parties, or the formal body once formal)",
+)
+def add_party(request, escalation_id: int, payload: s.AddPartyIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_add_party(
+            actor=request.user,
+            escalation=e,
+            agency_id=payload.agency,
+            practitioner_username=payload.practitioner or "",
+            reason=payload.reason,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/parties/{agency_id}/remove",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Take out an agency brought in beside the first, with the reason",
+)
+def remove_party(request, escalation_id: int, agency_id: int, payload: s.RemovePartyIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_remove_party(
+            actor=request.user, escalation=e, agency_id=agency_id, reason=payload.reason, expected_version=v
         ),
     )
 

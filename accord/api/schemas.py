@@ -90,12 +90,41 @@ class ChildOut(Schema):
     agency_reference: str
 
 
+class PartyIn(InSchema):
+    agency: int = Field(..., description="One of the partnership's agencies (see /agencies).")
+    practitioner: str | None = Field(
+        None,
+        max_length=150,
+        description="A practitioner of that agency, by username; or null: its managers receive it.",
+    )
+
+
+class PartyOut(Schema):
+    agency: int
+    agency_name: str
+    practitioner: str | None
+    side: Literal["raising", "other"]
+
+
+class AddPartyIn(PartyIn):
+    reason: str = Field(..., min_length=1, max_length=20000)
+
+
+class RemovePartyIn(InSchema):
+    reason: str = Field(..., min_length=1, max_length=20000)
+
+
 class EscalationIn(InSchema):
     kind: Kind
     immediate_danger: bool
     with_agency: int
     with_practitioner: str | None = Field(None, max_length=150)
     with_people: str = Field("", max_length=300)
+    other_parties: list[PartyIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The agencies beyond the first (with_agency) that the difference is with.",
+    )
     summary: str = Field(..., max_length=200)
     decision_challenged: str = Text
     concern: str = Text
@@ -159,6 +188,10 @@ class EscalationSummary(Schema):
     raised_at: dt.datetime
     raising_agency: AgencyRef
     with_agency: AgencyRef
+    parties: list[PartyOut] = Field(
+        ...,
+        description="The raising agency, then every agency the difference is with, and who is named in each.",
+    )
     summary: str
     version: int
 

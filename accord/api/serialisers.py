@@ -9,11 +9,55 @@ from django.http import HttpRequest
 
 from accord.escalations.models import Escalation
 from accord.escalations.policies import allowed_actions, sees_children
-from accord.escalations.selectors import (
-    is_overdue,
-)
+from accord.escalations.selectors import attach_others, is_overdue
+from accord.partnership.models import User
 
 from .common import visible_escalation
+
+
+def parties_out(e: Escalation) -> list[dict[str, Any]]:
+    """The raising agency (with the raiser), then each agency the difference is with, and
+    the practitioner named there, if any."""
+
+    def username(person) -> str | None:
+        return person.username if person is not None else None
+
+    parties = [
+        {
+            "agency": e.raising_agency_id,
+            "agency_name": e.raising_agency.name,
+            "practitioner": e.raised_by.username,
+            "side": "raising",
+        },
+        {
+            "agency": e.with_agency_id,
+            "agency_name": e.with_agency.name,
+            "practitioner": username(e.with_practitioner) if e.with_practitioner_id else None,
+            "side": "other",
+        },
+    ]
+    parties += [
+        {
+            "agency": o.agency_id,
+            "agency_name": o.agency.name,
+            "practitioner": username(o.practitioner),
+            "side": "other",
+        }
+        for o in e.others()
+    ]
+    return parties
+
+
+def attach_people(rows: list[Escalation]) -> None:
+    """The raisers and named practitioners of a page of escalations, and their other
+    parties, read in two statements for the whole page."""
+    attach_others(rows)
+    ids = {e.raised_by_id for e in rows} | {e.with_practitioner_id for e in rows if e.with_practitioner_id}
+    people = User.objects.in_bulk(ids) if ids else {}
+    for e in rows:
+        e.raised_by = people[e.raised_by_id]
+        if e.with_practitioner_id:
+            e.with_practitioner = people[e.with_practitioner_id]
 
 
 def summary_out(e: Escalation) -> dict[str, Any]:
@@ -32,6 +76,7 @@ def summary_out(e: Escalation) -> dict[str, Any]:
         "raised_at": e.raised_at,
         "raising_agency": {"id": e.raising_agency_id, "name": e.raising_agency.name},
         "with_agency": {"id": e.with_agency_id, "name": e.with_agency.name},
+        "parties": parties_out(e),
         "summary": e.summary,
         "version": e.version,
     }

@@ -26,6 +26,8 @@ class Verb(models.TextChoices):
     FACILITATION_ENDED = "escalation.facilitation_ended", _("Ended a restorative facilitator's appointment")
     RESPONSE_COMMISSIONED = "escalation.response_commissioned", _("Commissioned a multi-agency response")
     ACTION_COMPLETED = "escalation.action_completed", _("Marked an agreed action done")
+    PARTY_ADDED = "escalation.party_added", _("Added an agency to a difference")
+    PARTY_REMOVED = "escalation.party_removed", _("Removed an agency from a difference")
     RESOLVED = "escalation.resolved", _("Recorded an escalation's resolution")
     WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")
     REOPENED = "escalation.reopened", _("Reopened an escalation")

@@ -335,7 +335,9 @@ def render_field(
         }
         return render_component("date-input", params)
 
-    if isinstance(widget, forms.RadioSelect):
+    # (CheckboxSelectMultiple is a kind of RadioSelect in Django: several answers are
+    # checkboxes, so it is asked first.)
+    if isinstance(widget, forms.RadioSelect) and not isinstance(widget, forms.CheckboxSelectMultiple):
         selected = _selected(bound)
         items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(bound) if v != ""]
         params = {
@@ -373,13 +375,20 @@ def render_field(
 
     if isinstance(widget, forms.Select):
         selected = _selected(bound)
-        items = [{"value": v, "text": t, "selected": v in selected} for v, t in _choices(bound)]
+        # A field may give its options attributes (``option_attributes``: value -> attributes),
+        # and its select some of its own (the widget's attributes).
+        per_option = getattr(bound.field, "option_attributes", None) or {}
+        items = [
+            {"value": v, "text": t, "selected": v in selected, "attributes": per_option.get(v)}
+            for v, t in _choices(bound)
+        ]
         params = {
             "id": field_id,
             "name": bound.html_name,
             "label": label,
             "items": items,
             "classes": classes,
+            "attributes": attrs or None,
             **common,
         }
         return render_component("select", params)

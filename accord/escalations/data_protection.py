@@ -28,6 +28,7 @@ from accord.partnership.models import Partnership
 
 from .models import (
     ACCOUNT_FIELDS,
+    OTHER_PARTIES,
     AgreedAction,
     Child,
     Discussion,
@@ -119,6 +120,7 @@ def _escalation_record(e: Escalation, reference_hash: str) -> dict[str, Any]:
         "raised_by": str(e.raised_by),
         "raising_agency": e.raising_agency.name,
         "with_agency": e.with_agency.name,
+        "also_with": [o.agency.name for o in e.others()],
         "summary": e.summary,
         **{name: getattr(e, name) for name in FREE_TEXT if name != "reflection"},
         "children": [
@@ -161,7 +163,7 @@ def subject_access(*, actor, partnership: Partnership, agency_reference: str) ->
             Escalation.objects.filter(partnership=partnership, children__agency_reference_hash=reference_hash)
             .distinct()
             .select_related("partnership", "raising_agency", "with_agency", "raised_by")
-            .prefetch_related("children", "discussions", "events", "resolutions", "documents")
+            .prefetch_related("children", "discussions", "events", "resolutions", "documents", OTHER_PARTIES)
         )
         if reference_hash
         else Escalation.objects.none()

@@ -16,6 +16,7 @@ from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
 
 from .models import (
+    IRU_ORIGINS,
     ChildCentredOutcome,
     FamilyAware,
     Kind,
@@ -24,6 +25,7 @@ from .models import (
     PdgActionKind,
     Status,
 )
+from .services import PartyDetails, practitioner_in, validate_other_parties
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -104,8 +106,27 @@ class KindForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
 
+    def clean(self):
+        data = super().clean()
+        start = data.get("start_stage")
+        if start and start != 1:
+            if data.get("origin") and data["origin"] not in IRU_ORIGINS:
+                self.add_error(
+                    "start_stage",
+                    _("Only an escalation from a conference or review can start above stage 1"),
+                )
+            elif not (data.get("start_stage_reason") or "").strip():
+                self.add_error("start_stage_reason", _("Enter why this starts above stage 1"))
+        return data
+
 
 class WithForm(forms.Form):
+    """The agencies the difference is with: the first, and up to ``OTHER_ROWS`` more, each
+    with the practitioner there if known. Checked here, on the page where it is asked, by
+    the same service checks that raising applies."""
+
+    OTHER_ROWS = 3
+
     with_agency = forms.TypedChoiceField(
         label=_("Which agency is the difference with?"),
         coerce=int,
@@ -117,12 +138,17 @@ class WithForm(forms.Form):
         required=False,
     )
     with_people = forms.CharField(
-        label=_("Anyone else the difference is with (optional)"), required=False, max_length=300
+        label=_("Anyone else the difference is with (optional)"),
+        help_text=_("People outside the partnership's agencies, such as a carer or an independent provider."),
+        required=False,
+        max_length=300,
     )
 
     def __init__(self, *args, partnership, user, **kwargs):
         super().__init__(*args, **kwargs)
-        agencies = partnership_agencies(partnership).exclude(pk=user.agency_id)
+        self.partnership = partnership
+        self.user = user
+        agencies = list(partnership_agencies(partnership).exclude(pk=user.agency_id))
         self.fields["with_agency"].choices = [("", _("Select an agency"))] + [
             (a.pk, a.name) for a in agencies
         ]
@@ -132,9 +158,73 @@ class WithForm(forms.Form):
             .select_related("agency")
             .order_by("agency__name", "last_name")
         )
-        self.fields["with_practitioner"].choices = [("", _("I do not know / nobody named"))] + [
-            (u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners
+        practitioners = list(practitioners)
+        people = [(u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners]
+        # Each practitioner's agency, for the page to offer only those of the agency chosen.
+        of_agency = {u.username: {"data-agency": str(u.agency_id)} for u in practitioners}
+        self.fields["with_practitioner"].choices = [("", _("I do not know / nobody named"))] + people
+        self.fields["with_practitioner"].option_attributes = of_agency
+        self.fields["with_practitioner"].widget.attrs["data-agency-from"] = "id_with_agency"
+        for i in range(1, self.OTHER_ROWS + 1):
+            self.fields[f"other_{i}_agency"] = forms.TypedChoiceField(
+                label=_("Other agency %(n)s (optional)") % {"n": i},
+                coerce=int,
+                empty_value=None,
+                required=False,
+                choices=[("", _("None"))] + [(a.pk, a.name) for a in agencies],
+            )
+            self.fields[f"other_{i}_practitioner"] = forms.ChoiceField(
+                label=_("Practitioner in other agency %(n)s, if you know") % {"n": i},
+                required=False,
+                choices=[("", _("I do not know / nobody named"))] + people,
+                widget=forms.Select(attrs={"data-agency-from": f"id_other_{i}_agency"}),
+            )
+            self.fields[f"other_{i}_practitioner"].option_attributes = of_agency
+
+    def others(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (str(i), self[f"other_{i}_agency"], self[f"other_{i}_practitioner"])
+            for i in range(1, self.OTHER_ROWS + 1)
         ]
+
+    def clean(self):
+        data = super().clean()
+        first = data.get("with_agency")
+        agencies = partnership_agencies(self.partnership).in_bulk()
+        if first and data.get("with_practitioner"):
+            try:
+                practitioner_in(agencies.get(first), data["with_practitioner"])
+            except LookupError:
+                self.add_error("with_practitioner", _("Select a practitioner who works for that agency"))
+        for i in range(1, self.OTHER_ROWS + 1):
+            agency, person = data.get(f"other_{i}_agency"), data.get(f"other_{i}_practitioner")
+            if person and not agency:
+                self.add_error(f"other_{i}_agency", _("Select the agency this practitioner works for"))
+                continue
+            if not agency:
+                continue
+            earlier = [data.get(f"other_{j}_agency") for j in range(1, i)]
+            try:
+                validate_other_parties(
+                    partnership=self.partnership,
+                    raising_agency_id=self.user.agency_id,
+                    first_agency_id=first,
+                    others=[PartyDetails(agency)],
+                    already=[a for a in earlier if a],
+                    field=f"other_{i}_agency",
+                )
+            except ValidationError as e:
+                add_service_errors(self, e)
+                continue
+            try:
+                practitioner_in(agencies.get(agency), person or "")
+            except LookupError:
+                self.add_error(
+                    f"other_{i}_practitioner",
+                    _("Select a practitioner who works for %(agency)s, or nobody")
+                    % {"agency": agencies[agency].name},
+                )
+        return data
 
 
 class ChildrenForm(forms.Form):
@@ -295,11 +385,25 @@ class ReflectionForm(forms.Form):
     )
 
 
+class EvidenceForm(forms.Form):
+    """Evidence attached while raising (optional): one file at a time, as often as needed."""
+
+    file = forms.FileField(
+        label=_("Attach an evidence document (optional)"),
+        help_text=_(
+            "PDF, Word, PNG, JPEG or plain text, up to 10 MB. You can attach several, one at a time."
+        ),
+        required=False,
+    )
+    description = forms.CharField(label=_("What is it? (optional)"), required=False, max_length=200)
+
+
 STEPS = [
     ("kind", KindForm, _("What the difference is about")),
     ("with", WithForm, _("Who the difference is with")),
     ("children", ChildrenForm, _("The children")),
     ("difference", DifferenceForm, _("The difference and the evidence")),
+    ("evidence", EvidenceForm, _("Evidence documents")),
     ("child-voice", ChildVoiceForm, _("The child's voice and the family")),
     ("outcome", OutcomeWantedForm, _("What has been tried and the outcome wanted")),
     ("reflection", ReflectionForm, _("Your private reflection")),
@@ -362,6 +466,62 @@ class CompleteActionForm(VersionedForm):
 
 class EndFacilitationForm(VersionedForm):
     reason = _text(_("Why is the appointment ending? (optional)"), required=False, rows=3)
+
+
+class AddPartyForm(VersionedForm):
+    agency = forms.TypedChoiceField(
+        label=_("Which agency should be brought in?"),
+        coerce=int,
+        error_messages={"required": _("Select the agency to bring in")},
+    )
+    practitioner = forms.ChoiceField(
+        label=_("Which practitioner in that agency, if you know?"),
+        help_text=_("If you do not name one, the agency's managers receive it."),
+        required=False,
+    )
+    reason = _text(
+        _("Why is this agency part of the difference?"),
+        message=_("Enter why this agency is being brought in"),
+        rows=4,
+    )
+
+    def __init__(self, *args, escalation, **kwargs):
+        super().__init__(*args, **kwargs)
+        partnership = escalation.partnership
+        taken = set(escalation.party_agency_ids())
+        self.agencies = {a.pk: a for a in partnership_agencies(partnership) if a.pk not in taken}
+        self.fields["agency"].choices = [("", _("Select an agency"))] + [
+            (a.pk, a.name) for a in self.agencies.values()
+        ]
+        practitioners = (
+            partnership_users_with_role(partnership, Role.PRACTITIONER)
+            .filter(agency_id__in=list(self.agencies))
+            .select_related("agency")
+            .order_by("agency__name", "last_name")
+        )
+        self.fields["practitioner"].choices = [("", _("I do not know / nobody named"))] + [
+            (u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners
+        ]
+
+    def clean(self):
+        data = super().clean()
+        agency, person = data.get("agency"), data.get("practitioner")
+        if agency and person:
+            try:
+                practitioner_in(self.agencies.get(agency), person)
+            except LookupError:
+                self.add_error(
+                    "practitioner", _("Select a practitioner who works for that agency, or nobody")
+                )
+        return data
+
+
+class RemovePartyForm(VersionedForm):
+    reason = _text(
+        _("Why is this agency no longer part of the difference?"),
+        message=_("Enter why this agency is no longer part of the difference"),
+        rows=4,
+    )
 
 
 class PdgActionForm(VersionedForm):

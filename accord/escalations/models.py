@@ -281,6 +281,90 @@ class Escalation(models.Model):
     def is_formal(self) -> bool:
         return self.formal_at is not None
 
+    # -- the parties: the raising agency, the agency it is with, and any others --------
+
+    def others(self) -> list[OtherParty]:
+        """The agencies beyond the first that the difference is with, each with its named
+        practitioner if any, in the order they were added: read once (or from a prefetch)."""
+        found = self.__dict__.get("_accord_others")
+        if found is None:
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("other_parties")
+            if prefetched is not None:
+                found = list(prefetched)
+            elif self.pk is None:
+                found = []
+            else:
+                found = list(self.other_parties.select_related("agency", "practitioner"))
+            self.__dict__["_accord_others"] = found
+        return found
+
+    def forget_others(self) -> None:
+        """After a party is added or removed: the next ``others()`` reads them afresh."""
+        self.__dict__.pop("_accord_others", None)
+        getattr(self, "_prefetched_objects_cache", {}).pop("other_parties", None)
+
+    def receiving_agency_ids(self) -> list[int]:
+        """Every agency the difference is with: the first, then the others."""
+        return [self.with_agency_id, *(o.agency_id for o in self.others())]
+
+    def receiving_label(self) -> str:
+        """Every agency the difference is with, in words: "A", "A and B", "A, B and C"."""
+        names = [str(self.with_agency), *(str(o.agency) for o in self.others())]
+        if len(names) == 1:
+            return names[0]
+        return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+    def party_agency_ids(self) -> list[int]:
+        """The raising agency and every agency the difference is with."""
+        return [self.raising_agency_id, *self.receiving_agency_ids()]
+
+    def named_practitioner_ids(self) -> set[int]:
+        """The practitioners named on the receiving side, in any of its agencies."""
+        named = {o.practitioner_id for o in self.others() if o.practitioner_id is not None}
+        if self.with_practitioner_id is not None:
+            named.add(self.with_practitioner_id)
+        return named
+
+
+class OtherParty(models.Model):
+    """An agency beyond the first that the difference is with (the network of section 3.2),
+    with the practitioner there it is with, if named: otherwise its managers receive it.
+    Its practitioners, managers and senior leaders are parties at the stages the ladder
+    gives them, as the first agency's are (rule 7)."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="other_parties")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations_received_as_other",
+    )
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "agency"], name="other_party_agency_once")
+        ]
+        indexes = [
+            # Rule 7 read for a person: the escalations with their agency, or naming them.
+            models.Index(fields=["agency", "escalation"], name="other_party_agency"),
+            models.Index(fields=["practitioner", "escalation"], name="other_party_practitioner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} ({self.practitioner or '-'})"
+
+
+# Prefetch an escalation's other parties with their agencies and practitioners (``others()``
+# reads it): one query for a whole list or sweep.
+OTHER_PARTIES = models.Prefetch(
+    "other_parties", queryset=OtherParty.objects.select_related("agency", "practitioner")
+)
+
 
 class Child(models.Model):
     """Minimal identifiers of a child in a case escalation."""
@@ -443,6 +527,8 @@ class EventType(models.TextChoices):
     FACILITATOR_ENDED = "facilitator_ended", _("Restorative facilitator's appointment ended")
     ACTION_COMPLETED = "action_completed", _("Agreed action done")
     DOCUMENT_ADDED = "document_added", _("Evidence document attached")
+    PARTY_ADDED = "party_added", _("Agency added to the difference")
+    PARTY_REMOVED = "party_removed", _("Agency removed from the difference")
     RESOLVED = "resolved", _("Resolved")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
@@ -487,6 +573,22 @@ class Draft(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
+
+
+class DraftDocument(models.Model):
+    """An evidence document attached while raising, kept with the draft (encrypted, as an
+    escalation's are) until the escalation is raised: then it becomes one of its documents."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="drafts/%Y/%m/", help_text="Encrypted at rest.")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
 
 
 class EscalationCounter(models.Model):

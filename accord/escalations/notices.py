@@ -18,7 +18,7 @@ from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
-from .models import AgreedAction, Escalation, EventType, Status
+from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, Status
 
 _REMINDER_LOCK = 74_737_002
 REMINDER_BATCH = 500  # notifications checked and inserted per query
@@ -74,18 +74,28 @@ class Directory:
 
 
 def _directory(escalation, directory: Directory | None) -> Directory:
-    return directory or Directory(
-        escalation.partnership_id, [escalation.raising_agency_id, escalation.with_agency_id]
-    )
+    return directory or Directory(escalation.partnership_id, escalation.party_agency_ids())
+
+
+def receivers(escalation, agency_id: int, practitioner, directory: Directory | None = None) -> list[User]:
+    """Who receives the difference in one agency it is with: the practitioner named there,
+    or, naming nobody, the agency's managers."""
+    if practitioner is not None:
+        return [practitioner]
+    return _directory(escalation, directory).holders(Role.MANAGER, [agency_id])
 
 
 def parties(escalation, directory: Directory | None = None) -> list[User]:
+    """The raiser first, then who receives it in each agency it is with."""
     people = [escalation.raised_by]
-    if escalation.with_practitioner_id:
-        people.append(escalation.with_practitioner)
-    else:
-        # Raised with an agency and no named practitioner: its managers receive it.
-        people += _directory(escalation, directory).holders(Role.MANAGER, [escalation.with_agency_id])
+    people += receivers(
+        escalation,
+        escalation.with_agency_id,
+        escalation.with_practitioner if escalation.with_practitioner_id else None,
+        directory,
+    )
+    for other in escalation.others():
+        people += receivers(escalation, other.agency_id, other.practitioner, directory)
     return people
 
 
@@ -94,7 +104,7 @@ def stage_owners(
 ) -> list[User]:
     directory = _directory(escalation, directory)
     owner = directory.stage_owner(stage_number or escalation.stage)
-    agencies = [escalation.raising_agency_id, escalation.with_agency_id]
+    agencies = escalation.party_agency_ids()
     if owner == WorkedBy.PRACTITIONERS:
         return parties(escalation, directory)
     if owner == WorkedBy.MANAGERS:
@@ -102,6 +112,12 @@ def stage_owners(
     if owner == WorkedBy.SENIOR_LEADERS:
         return directory.holders(Role.SENIOR_LEADER, agencies)
     return [u for role in PDG_ROLES for u in directory.holders(role)]
+
+
+def escalation_party_added(escalation):
+    """The agency most recently brought into the difference."""
+    others = escalation.others()
+    return max(others, key=lambda o: (o.added_at, o.pk)) if others else None
 
 
 def notify_for_event(event) -> None:
@@ -166,6 +182,30 @@ def notify_for_event(event) -> None:
             recipients=unique_recipients(facilitator + parties(e, directory), exclude=actor),
             key=key,
         )
+    elif event.type == EventType.PARTY_ADDED:
+        # The agency brought in receives it as the first did; everyone else hears of it.
+        added = escalation_party_added(e)
+        newcomers = receivers(e, added.agency_id, added.practitioner, directory) if added else []
+        notify(
+            escalation=e,
+            kind=Kind.RAISED_WITH_YOU,
+            recipients=unique_recipients(newcomers, exclude=actor),
+            key=key,
+        )
+        newcomer_ids = {u.pk for u in newcomers}
+        notify(
+            escalation=e,
+            kind=Kind.PARTIES_CHANGED,
+            recipients=[u for u in unique_recipients(everyone, exclude=actor) if u.pk not in newcomer_ids],
+            key=key + ":parties",
+        )
+    elif event.type == EventType.PARTY_REMOVED:
+        notify(
+            escalation=e,
+            kind=Kind.PARTIES_CHANGED,
+            recipients=unique_recipients(everyone, exclude=actor),
+            key=key,
+        )
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
         kind = {
             EventType.RESOLVED: Kind.RESOLVED,
@@ -199,8 +239,10 @@ def send_due_reminders() -> int:
             calendar = calendar_for(partnership)
             today = timezone.localtime(now).date()
             tomorrow = calendar.next_working_day(today)
-            open_ = Escalation.objects.filter(partnership=partnership, status=Status.OPEN).select_related(
-                "raised_by", "with_practitioner", "partnership"
+            open_ = (
+                Escalation.objects.filter(partnership=partnership, status=Status.OPEN)
+                .select_related("raised_by", "with_practitioner", "partnership")
+                .prefetch_related(OTHER_PARTIES)
             )
             # Role holders and stage owners for the whole partnership, read once for the sweep.
             directory = Directory(partnership.pk)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import rules
 from django.core.exceptions import EmptyResultSet
@@ -26,7 +27,7 @@ from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
-from .models import CLOSED_STATUSES, OPEN_STATUSES, Escalation, PdgAction, Status
+from .models import CLOSED_STATUSES, OPEN_STATUSES, Escalation, OtherParty, PdgAction, Status
 
 
 def _sees_from(partnership_id: int, tier: str):
@@ -40,7 +41,7 @@ def _sees_from(partnership_id: int, tier: str):
     return Subquery(stages.order_by("number").values("number")[:1])
 
 
-def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
+def visibility_filter(user, team: list[int] | QuerySet | None = None, others: OthersOf | None = None) -> Q:
     """Rule 7 as a query: a party; a manager or senior leader of a party's agency at a
     stage that involves them; the PDG once formal; the assigned facilitator.
 
@@ -55,26 +56,30 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None) -> Q:
         return nothing
     if team is None:
         team = team_ids(user)
+    if others is None:
+        others = others_for(user)
     condition = nothing
     for partnership_id, roles in roles_by_partnership(user).items():
-        party = Q(raised_by_id=user.pk) | Q(with_practitioner_id=user.pk)
+        party = Q(raised_by_id=user.pk) | Q(with_practitioner_id=user.pk) | Q(pk__in=others.named)
         if roles & LEADER_ROLES:  # a line manager sees their team's only while they lead
             party |= Q(raised_by_id__in=team)
         allowed = party
         if user.agency_id:
             of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
             if Role.MANAGER in roles:
+                managers_from = Q(highest_stage__gte=_sees_from(partnership_id, WorkedBy.MANAGERS))
                 # (Raised by their team is already allowed above, as a party.)
                 allowed |= of_agency & (
-                    Q(highest_stage__gte=_sees_from(partnership_id, WorkedBy.MANAGERS))
+                    managers_from
                     | Q(with_practitioner_id__in=team)
                     # Raised with the agency and no named practitioner: its managers receive it.
                     | Q(with_agency_id=user.agency_id, with_practitioner__isnull=True)
                 )
+                # The same for an agency among the others the difference is with.
+                allowed |= (Q(pk__in=others.agency) & managers_from) | Q(pk__in=others.unnamed_or_team)
             if Role.SENIOR_LEADER in roles:
-                allowed |= of_agency & Q(
-                    highest_stage__gte=_sees_from(partnership_id, WorkedBy.SENIOR_LEADERS)
-                )
+                seniors_from = Q(highest_stage__gte=_sees_from(partnership_id, WorkedBy.SENIOR_LEADERS))
+                allowed |= (of_agency | Q(pk__in=others.agency)) & seniors_from
         if roles & PDG_ROLES:
             allowed |= Q(formal_at__isnull=False)
         if Role.FACILITATOR in roles:
@@ -103,6 +108,7 @@ class VisibleTo(RawSQL):
             sql, params = None, ()
         else:
             team = team_ids(user)
+            others = others_for(user)
             key = (
                 connections[using].vendor,
                 user.pk,
@@ -111,13 +117,14 @@ class VisibleTo(RawSQL):
                     sorted((pid, tuple(sorted(roles))) for pid, roles in roles_by_partnership(user).items())
                 ),
                 tuple(team) if isinstance(team, list) else "subquery",
+                others.key(),
             )
             with _COMPILED_LOCK:
                 found = _COMPILED.get(key, _MISSING)
                 if found is not _MISSING:
                     _COMPILED.move_to_end(key)
             if found is _MISSING:
-                found = _compile_where(visibility_filter(user, team=team), using)
+                found = _compile_where(visibility_filter(user, team=team, others=others), using)
                 with _COMPILED_LOCK:
                     _COMPILED[key] = found
                     while len(_COMPILED) > COMPILED_LIMIT:
@@ -168,6 +175,60 @@ def team_ids(user) -> list[int] | QuerySet:
     return ids if len(ids) <= TEAM_INLINE_LIMIT else team.values("pk")
 
 
+# Up to this many of a person's places among the other parties are written into rule 7's
+# query as lists of escalation ids; beyond it, as subqueries.
+OTHERS_INLINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class OthersOf:
+    """Where a person stands among the escalations' other parties (the agencies beyond the
+    first): the escalations that name them, those with their agency, and those with their
+    agency that name nobody or someone they line-manage. Lists of ids, or subqueries."""
+
+    named: list[int] | QuerySet
+    agency: list[int] | QuerySet
+    unnamed: list[int] | QuerySet
+    unnamed_or_team: list[int] | QuerySet
+
+    def key(self) -> tuple:
+        return tuple(
+            tuple(v) if isinstance(v, list) else "subquery"
+            for v in (self.named, self.agency, self.unnamed, self.unnamed_or_team)
+        )
+
+
+def others_for(user) -> OthersOf:
+    """Read in one statement (and in almost every case a short one: most differences are
+    between two agencies)."""
+    mine = Q(practitioner_id=user.pk)
+    of_agency = Q(agency_id=user.agency_id) if user.agency_id else Q(pk__in=[])
+    rows = list(
+        OtherParty.objects.filter(mine | of_agency)
+        .order_by("escalation_id")
+        .values_list("escalation_id", "agency_id", "practitioner_id", "practitioner__line_manager_id")[
+            : OTHERS_INLINE_LIMIT + 1
+        ]
+    )
+    if len(rows) > OTHERS_INLINE_LIMIT:
+        parties = OtherParty.objects.values("escalation_id")
+        agency = parties.filter(of_agency)
+        return OthersOf(
+            named=parties.filter(mine),
+            agency=agency,
+            unnamed=agency.filter(practitioner__isnull=True),
+            unnamed_or_team=agency.filter(
+                Q(practitioner__isnull=True) | Q(practitioner__line_manager_id=user.pk)
+            ),
+        )
+    return OthersOf(
+        named=[e for e, _a, p, _lm in rows if p == user.pk],
+        agency=[e for e, a, _p, _lm in rows if a == user.agency_id],
+        unnamed=[e for e, a, p, _lm in rows if a == user.agency_id and p is None],
+        unnamed_or_team=[e for e, a, p, lm in rows if a == user.agency_id and (p is None or lm == user.pk)],
+    )
+
+
 def _roles(user, escalation) -> frozenset[str]:
     return user_roles(user, escalation.partnership_id)
 
@@ -202,26 +263,33 @@ def is_raisers_line_manager(user, escalation) -> bool:
 
 @rules.predicate
 def is_named_practitioner(user, escalation) -> bool:
-    return escalation.with_practitioner_id is not None and escalation.with_practitioner_id == user.pk
+    """Named on the receiving side, by the first agency or by any other."""
+    return user.pk in escalation.named_practitioner_ids()
 
 
 @rules.predicate
 def is_party_agency_member(user, escalation) -> bool:
-    return user.agency_id is not None and user.agency_id in (
-        escalation.raising_agency_id,
-        escalation.with_agency_id,
-    )
+    return user.agency_id is not None and user.agency_id in escalation.party_agency_ids()
 
 
 @rules.predicate
 def is_party_manager(user, escalation) -> bool:
+    """A manager of a party's agency: from the first stage managers work; before that, if
+    they line-manage the raiser or the practitioner named in their agency, or if their
+    agency is on the receiving side naming nobody (its managers receive it)."""
     if Role.MANAGER not in _roles(user, escalation) or not is_party_agency_member(user, escalation):
         return False
-    return (
-        _reached(user, escalation, WorkedBy.MANAGERS)
-        or _is_line_manager_of(user, escalation.raised_by)
-        or _is_line_manager_of(user, escalation.with_practitioner)
+    if _reached(user, escalation, WorkedBy.MANAGERS) or _is_line_manager_of(user, escalation.raised_by):
+        return True
+    if user.agency_id in (escalation.raising_agency_id, escalation.with_agency_id) and (
+        _is_line_manager_of(user, escalation.with_practitioner)
         or (escalation.with_practitioner_id is None and user.agency_id == escalation.with_agency_id)
+    ):
+        return True
+    return any(
+        other.agency_id == user.agency_id
+        and (other.practitioner_id is None or _is_line_manager_of(user, other.practitioner))
+        for other in escalation.others()
     )
 
 
@@ -343,6 +411,9 @@ ACTION_RULES = {
     # An appointment can be ended whatever the escalation's state: the access goes with it.
     "end_facilitation": (has_current_facilitator, is_pdg),
     "add_document": (is_open, is_party_side),
+    # Bringing another agency into the difference, or taking one out that was added: the
+    # parties working it, or the formal body once it is formal; never once it is closed.
+    "change_parties": (is_open, is_party_side | (is_pdg & is_formal)),
     "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
 }
 

@@ -20,7 +20,17 @@ from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 from accord.partnership.selectors import user_roles
 
 from . import visibility
-from .models import ACCOUNT_FIELDS, OPEN_STATUSES, Escalation, PdgAction, Status, Visibility
+from .models import (
+    ACCOUNT_FIELDS,
+    OPEN_STATUSES,
+    Draft,
+    Escalation,
+    OtherParty,
+    PdgAction,
+    Status,
+    Visibility,
+)
+from .policies import OthersOf, others_for
 
 
 def _today() -> dt.date:
@@ -35,6 +45,23 @@ def escalations_visible(*, user, partnership: Partnership) -> QuerySet[Escalatio
         .select_related("raising_agency", "with_agency")
         .defer(*ACCOUNT_FIELDS)  # lists never show the long accounts
     )
+
+
+def attach_others(rows: list[Escalation]) -> None:
+    """Each escalation's other parties, read in one statement for a whole list."""
+    rows = [e for e in rows if "_accord_others" not in e.__dict__]
+    if not rows:
+        return
+    found: dict[int, list[OtherParty]] = {e.pk: [] for e in rows}
+    for other in OtherParty.objects.filter(escalation_id__in=found).select_related("agency", "practitioner"):
+        found[other.escalation_id].append(other)
+    for e in rows:
+        e.__dict__["_accord_others"] = found[e.pk]
+
+
+def drafts_of(*, user, partnership: Partnership, limit: int = 5) -> list:
+    """The user's own unfinished raises in this partnership, most recently saved first."""
+    return list(Draft.objects.filter(owner=user, partnership=partnership)[:limit])
 
 
 def overdue_q(today: dt.date | None = None) -> Q:
@@ -61,21 +88,31 @@ def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> 
     escalation.raised_by = people[escalation.raised_by_id]
     if escalation.with_practitioner_id is not None:
         escalation.with_practitioner = people[escalation.with_practitioner_id]
+    # The other agencies it is with, and who is named there (rule 7 reads them too).
+    escalation.__dict__["_accord_others"] = list(
+        OtherParty.objects.filter(escalation_id=escalation.pk).select_related(
+            "agency", "practitioner__line_manager"
+        )
+    )
     return escalation
 
 
-def awaiting_q(user, partnership: Partnership) -> Q:
+def awaiting_q(user, partnership: Partnership, others: OthersOf | None = None) -> Q:
     """What is waiting on this user now: their stage of an open escalation they take part in."""
     roles = user_roles(user, partnership.pk)
     ladder = ladder_of(partnership)
     practitioners = ladder.stages_worked_by(WorkedBy.PRACTITIONERS)
-    q = Q(stage__in=practitioners) & (Q(raised_by=user) | Q(with_practitioner=user))
+    others = others or others_for(user)
+    q = Q(stage__in=practitioners) & (Q(raised_by=user) | Q(with_practitioner=user) | Q(pk__in=others.named))
     if user.agency_id:
-        of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
+        of_agency = (
+            Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id) | Q(pk__in=others.agency)
+        )
         if Role.MANAGER in roles:
             q |= of_agency & Q(stage__in=ladder.stages_worked_by(WorkedBy.MANAGERS))
             # Raised with the agency and no named practitioner: its managers receive it.
             q |= Q(stage__in=practitioners, with_agency_id=user.agency_id, with_practitioner__isnull=True)
+            q |= Q(stage__in=practitioners, pk__in=others.unnamed)
         if Role.SENIOR_LEADER in roles:
             q |= of_agency & Q(stage__in=ladder.stages_worked_by(WorkedBy.SENIOR_LEADERS))
     if Role.CONFERENCE_CHAIR in roles:
@@ -106,7 +143,10 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
     # the statement's time).
     base = escalations_visible(user=user, partnership=partnership).select_related(None)
     open_ = base.filter(status__in=OPEN_STATUSES)
-    awaiting = list(open_.filter(awaiting_q(user, partnership)).order_by("due_date", "raised_at")[:limit])
+    others = others_for(user)
+    awaiting = list(
+        open_.filter(awaiting_q(user, partnership, others)).order_by("due_date", "raised_at")[:limit]
+    )
     today = _today()
     awaiting.sort(
         key=lambda e: (
@@ -118,20 +158,27 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
     agency: list[Escalation] = []
     agency_total = 0
     if user_roles(user, partnership.pk) & LEADER_ROLES and user.agency_id:
-        agency_qs = open_.filter(Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id))
-        # Counted as two disjoint parts (raised by the agency; with it and raised by another),
-        # each answered from its own index, rather than one OR that no index answers.
+        agency_qs = open_.filter(
+            Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id) | Q(pk__in=others.agency)
+        )
+        # Counted as disjoint parts (raised by the agency; with it first and raised by
+        # another; with it among the others, which is never the raising agency or the
+        # first), each answered from its own index, rather than one OR that no index answers.
         agency_total = (
             open_.filter(raising_agency_id=user.agency_id).count()
             + open_.filter(with_agency_id=user.agency_id).exclude(raising_agency_id=user.agency_id).count()
         )
+        if not isinstance(others.agency, list) or others.agency:
+            agency_total += open_.filter(pk__in=others.agency).count()
         agency = list(agency_qs.order_by("due_date")[:limit])
     _attach_agencies([*awaiting, *raised, *agency])
     return MyWork(awaiting=awaiting, raised_by_me=raised, agency=agency, agency_total=agency_total)
 
 
 def _attach_agencies(rows: list[Escalation]) -> None:
-    """Each escalation's two agencies, read in one statement for all of them."""
+    """Each escalation's agencies, read in one statement for all of them, and its other
+    parties in one more (only when any of them has some)."""
+    attach_others(rows)
     ids = {e.raising_agency_id for e in rows} | {e.with_agency_id for e in rows}
     if not ids:
         return
@@ -171,7 +218,11 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.agency:
-        qs = qs.filter(Q(raising_agency_id=filters.agency) | Q(with_agency_id=filters.agency))
+        qs = qs.filter(
+            Q(raising_agency_id=filters.agency)
+            | Q(with_agency_id=filters.agency)
+            | Q(pk__in=OtherParty.objects.filter(agency_id=filters.agency).values("escalation_id"))
+        )
     if filters.overdue:
         qs = qs.filter(overdue_q())
     if filters.urgency:
@@ -191,7 +242,12 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
     if filters.raised_by_agency:
         qs = qs.filter(raising_agency_id=filters.raised_by_agency)
     if filters.received_by_agency:
-        qs = qs.filter(with_agency_id=filters.received_by_agency)
+        qs = qs.filter(
+            Q(with_agency_id=filters.received_by_agency)
+            | Q(
+                pk__in=OtherParty.objects.filter(agency_id=filters.received_by_agency).values("escalation_id")
+            )
+        )
     if filters.raised_from:
         qs = qs.filter(
             raised_at__gte=timezone.make_aware(dt.datetime.combine(filters.raised_from, dt.time.min))

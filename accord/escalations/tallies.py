@@ -3,7 +3,8 @@ every change the escalation services make, and rebuildable from the records.
 
 Dimensions counted on the day an escalation was raised (local date):
 ``total``, ``stage`` (highest stage reached), ``kind``, ``urgency``, ``origin``,
-``status``, ``area``, ``theme``, ``raising``, ``receiving``, ``pair`` ("raising:receiving"),
+``status``, ``area``, ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
+once for each agency the difference is with),
 ``iru_status`` (conference and review escalations only) and ``iru_outcome``.
 On the day of a resolution: ``outcome``. On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
@@ -23,7 +24,7 @@ from django.db.models import CharField, Count, F, Sum, Value
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from .models import IRU_ORIGINS, DailyTally, Escalation, Resolution, StagePeriod
+from .models import IRU_ORIGINS, DailyTally, Escalation, OtherParty, Resolution, StagePeriod
 
 DIMENSIONS = (
     "total",
@@ -58,9 +59,10 @@ def fixed_keys(escalation, theme_ids: Iterable[int]) -> list[Key]:
         ("urgency", escalation.urgency),
         ("origin", escalation.origin),
         ("raising", str(escalation.raising_agency_id)),
-        ("receiving", str(escalation.with_agency_id)),
-        ("pair", f"{escalation.raising_agency_id}:{escalation.with_agency_id}"),
     ]
+    # One receiving count and one pair for each agency the difference is with.
+    for agency_id in escalation.receiving_agency_ids():
+        keys += [("receiving", str(agency_id)), ("pair", f"{escalation.raising_agency_id}:{agency_id}")]
     if escalation.area_of_disagreement_id:
         keys.append(("area", str(escalation.area_of_disagreement_id)))
     keys += [("theme", str(pk)) for pk in theme_ids]
@@ -82,7 +84,7 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> None:
+def apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> None:
     """Add each delta to its day's tally and to its month's roll-up."""
     both: Counter = Counter()
     for (day, dim, key), n in deltas.items():
@@ -106,7 +108,7 @@ def _apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> No
 def escalation_raised(escalation, theme_ids: Iterable[int]) -> None:
     day = _day(escalation.raised_at)
     keys = fixed_keys(escalation, theme_ids) + changing_keys(escalation)
-    _apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
+    apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
 
 
 def remember(escalation) -> None:
@@ -128,7 +130,7 @@ def escalation_changed(escalation) -> None:
         deltas[(day, dim, key)] -= 1
     for dim, key in after:
         deltas[(day, dim, key)] += 1
-    _apply(escalation.partnership_id, deltas)
+    apply(escalation.partnership_id, deltas)
     escalation._tally_keys = after
 
 
@@ -136,7 +138,7 @@ def resolution_recorded(resolution, escalation) -> None:
     deltas = Counter({(_day(resolution.resolved_at), "outcome", resolution.outcome): 1})
     if escalation.origin in IRU_ORIGINS:
         deltas[(_day(escalation.raised_at), "iru_outcome", resolution.outcome)] += 1
-    _apply(escalation.partnership_id, deltas)
+    apply(escalation.partnership_id, deltas)
 
 
 def stage_ended(period, partnership_id: int) -> None:
@@ -145,7 +147,7 @@ def stage_ended(period, partnership_id: int) -> None:
     deltas = Counter({(period.ended_on, f"taken{period.stage}", str(period.working_days_taken)): 1})
     if period.on_time:
         deltas[(period.ended_on, "ontime", str(period.stage))] += 1
-    _apply(partnership_id, deltas)
+    apply(partnership_id, deltas)
 
 
 # ------------------------------------------------------------------ rebuilding from the records
@@ -176,6 +178,21 @@ def _sources(partnership_id: int):
     }
     for dimension, expression in columns.items():
         yield dimension, escalations.annotate(k=expression)
+    others = OtherParty.objects.filter(escalation__partnership_id=partnership_id).annotate(
+        day=TruncDate("escalation__raised_at")
+    )
+    yield "receiving", others.annotate(k=_text(F("agency_id")))
+    yield (
+        "pair",
+        others.annotate(
+            k=Concat(
+                _text(F("escalation__raising_agency_id")),
+                Value(":"),
+                _text(F("agency_id")),
+                output_field=CharField(),
+            )
+        ),
+    )
     yield (
         "area",
         escalations.filter(area_of_disagreement__isnull=False).annotate(
@@ -216,19 +233,37 @@ def _write(rows: Iterable[DailyTally], batch: int) -> int:
     return written + len(pending)
 
 
+MERGED = frozenset({"receiving", "pair"})
+
+
 def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
     """Recount every tally of the partnership from its records, then its monthly roll-ups."""
     written = 0
     with transaction.atomic():
         DailyTally.objects.filter(partnership_id=partnership_id).delete()
+        # A dimension counted from more than one source (the first agency and the others
+        # a difference is with) is added up before it is written: one row a day and key.
+        merged: dict[str, Counter] = {}
         for dimension, qs in _sources(partnership_id):
             counts = qs.values("day", "k").annotate(n=Count("id")).order_by().iterator(chunk_size=batch)
+            if dimension in MERGED:
+                for r in counts:
+                    merged.setdefault(dimension, Counter())[(r["day"], r["k"])] += r["n"]
+                continue
             written += _write(
                 (
                     DailyTally(
                         partnership_id=partnership_id, day=r["day"], dimension=dimension, key=r["k"], n=r["n"]
                     )
                     for r in counts
+                ),
+                batch,
+            )
+        for dimension, counts in merged.items():
+            written += _write(
+                (
+                    DailyTally(partnership_id=partnership_id, day=day, dimension=dimension, key=key, n=n)
+                    for (day, key), n in sorted(counts.items())
                 ),
                 batch,
             )

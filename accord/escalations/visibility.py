@@ -5,7 +5,8 @@ written here once, as one SQL statement in parts (``_ARMS``), and every change t
 table goes through it, for the escalations or the people a change touches:
 
 - an escalation saved with a change to who it involves, its highest stage or whether it
-  is formal, and a facilitator appointed or removed: that escalation (``for_escalations``);
+  is formal, another agency added to it or removed, and a facilitator appointed or
+  removed: that escalation (``for_escalations``);
 - a person's roles, agency or whether their account is active: that person
   (``for_people``);
 - a person's line manager: the escalations they raised or are named in, which their old
@@ -37,7 +38,7 @@ from accord.partnership.models import Role, RoleAssignment, User, WorkedBy
 from accord.partnership.protocol import sees_from_sql
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES, TIER_ROLES
 
-from .models import Escalation, PdgAction, Visibility, VisibilityChange, VisibilityCount
+from .models import Escalation, OtherParty, PdgAction, Visibility, VisibilityChange, VisibilityCount
 
 # An escalation's fields that rule 7 reads; a save that changes none of them moves nothing.
 ESCALATION_FIELDS = frozenset(
@@ -63,6 +64,7 @@ def _tables() -> dict[str, str]:
         "user": q(User._meta.db_table),
         "role": q(RoleAssignment._meta.db_table),
         "pdg": q(PdgAction._meta.db_table),
+        "party": q(OtherParty._meta.db_table),
         "vis": q(Visibility._meta.db_table),
         "counts": q(VisibilityCount._meta.db_table),
         "changes": q(VisibilityChange._meta.db_table),
@@ -105,6 +107,21 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
         "LEFT JOIN {user} w ON w.id = e.with_practitioner_id",
         f"((mr.role = '{_MANAGER}' AND (e.highest_stage >= {_MANAGERS_FROM} OR w.line_manager_id = m.id "
         "OR (e.with_practitioner_id IS NULL AND e.with_agency_id = m.agency_id))) "
+        f"OR (mr.role = '{_SENIOR}' AND e.highest_stage >= {_SENIORS_FROM}))",
+    ),
+    # The same for each other agency the difference is with: the practitioner it names,
+    # and its managers and senior leaders (a manager before their stage if they
+    # line-manage that practitioner, or if it names nobody).
+    ("o.practitioner_id", "JOIN {party} o ON o.escalation_id = e.id", "o.practitioner_id IS NOT NULL"),
+    (
+        "m.id",
+        "JOIN {party} o ON o.escalation_id = e.id "
+        "JOIN {role} mr ON mr.partnership_id = e.partnership_id "
+        f"AND mr.role IN ({_in(LEADER_ROLES)}) "
+        "JOIN {user} m ON m.id = mr.user_id AND m.agency_id = o.agency_id "
+        "LEFT JOIN {user} w ON w.id = o.practitioner_id",
+        f"((mr.role = '{_MANAGER}' AND (e.highest_stage >= {_MANAGERS_FROM} OR w.line_manager_id = m.id "
+        "OR o.practitioner_id IS NULL)) "
         f"OR (mr.role = '{_SENIOR}' AND e.highest_stage >= {_SENIORS_FROM}))",
     ),
     # The formal body, once formal.
@@ -256,11 +273,12 @@ def for_escalations_involving(person_id: int) -> None:
     """Recount who may see the escalations this person raised or is named in (their line
     manager sees those through them)."""
     t = _tables()
-    involving = "e.raised_by_id = %s OR e.with_practitioner_id = %s"
+    party = f"SELECT o.escalation_id FROM {t['party']} o WHERE o.practitioner_id = %s"  # noqa: S608 - no user input
+    involving = f"e.raised_by_id = %s OR e.with_practitioner_id = %s OR e.id IN ({party})"
     _replace(
         f"DELETE FROM {t['vis']} WHERE escalation_id IN (SELECT e.id FROM {t['esc']} e WHERE {involving})",  # noqa: S608
         _insert(_audience(escalations=involving)),
-        [person_id, person_id],
+        [person_id, person_id, person_id],
         1,
         exclusive=True,
     )
@@ -326,7 +344,11 @@ def recount_involving(person_id: int) -> None:
     a time (after a change of their line manager is committed)."""
     _barrier()
     involved = list(
-        Escalation.objects.filter(Q(raised_by_id=person_id) | Q(with_practitioner_id=person_id))
+        Escalation.objects.filter(
+            Q(raised_by_id=person_id)
+            | Q(with_practitioner_id=person_id)
+            | Q(pk__in=OtherParty.objects.filter(practitioner_id=person_id).values("escalation_id"))
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -492,6 +514,12 @@ def _pdg_action_changed(sender, instance: PdgAction, **kwargs) -> None:
         for_escalations([instance.escalation_id])
 
 
+def _other_party_changed(sender, instance: OtherParty, **kwargs) -> None:
+    if kwargs.get("raw") or ("origin" in kwargs and not _own_deletion(sender, kwargs)):
+        return
+    for_escalations([instance.escalation_id])
+
+
 def _person_saving(sender, instance: User, update_fields=None, **kwargs) -> None:
     """Notes what the person was before the save, for ``_person_saved``."""
     instance._accord_before = None
@@ -527,6 +555,8 @@ def connect() -> None:
     pre_delete.connect(_escalation_deleting, sender=Escalation, dispatch_uid="visibility-escalation-deleting")
     post_save.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-saved")
     post_delete.connect(_pdg_action_changed, sender=PdgAction, dispatch_uid="visibility-pdg-deleted")
+    post_save.connect(_other_party_changed, sender=OtherParty, dispatch_uid="visibility-party-saved")
+    post_delete.connect(_other_party_changed, sender=OtherParty, dispatch_uid="visibility-party-deleted")
     pre_save.connect(_person_saving, sender=User, dispatch_uid="visibility-person-saving")
     post_save.connect(_person_saved, sender=User, dispatch_uid="visibility-person-saved")
     post_save.connect(_role_changed, sender=RoleAssignment, dispatch_uid="visibility-role-saved")

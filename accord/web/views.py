@@ -23,7 +23,7 @@ from accord.audit.services import audit_record, audit_refusal
 from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
-from accord.escalations.selectors import is_overdue, my_work
+from accord.escalations.selectors import drafts_of, is_overdue, my_work
 from accord.partnership.roles import (
     AUDIT_ROLES,
     CASEWORK_ROLES,
@@ -68,6 +68,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles & CASEWORK_ROLES:
         work = my_work(user=request.user, partnership=partnership)
         context["work"] = work
+        if roles & RAISING_ROLES:
+            context["drafts"] = drafts_of(user=request.user, partnership=partnership)
         shown = [*work.awaiting, *work.raised_by_me, *work.agency]
         context["overdue_ids"] = {e.pk for e in shown if is_overdue(e)}
         # "My work" shows escalations' references and summaries: a read, audited as the list is.

@@ -103,6 +103,8 @@ def test_raise_an_escalation_with_the_keyboard_alone(browser, live_server, demo_
     type_into(page, "#id_evidence", "Missed appointments.")
     press_button(page, "Continue")
 
+    press_button(page, "Continue")  # no evidence documents to attach
+
     choose(page, "family_aware", "no")
     press_button(page, "Continue")
 

@@ -35,6 +35,8 @@ def body_for(endpoint, world):
         "reopen": {"reason": "r"},
         "end-facilitation": {"reason": "r"},
         "action-done": {"note": "n"},
+        "parties": {"agency": world.other.pk, "practitioner": None, "reason": "r"},
+        "parties-remove": {"reason": "r"},
     }[endpoint]
 
 
@@ -58,6 +60,9 @@ def expected(role, endpoint):
         "end-facilitation": 403,  # the PDG's, who do not see stage 1
         # Children's social care owns the action: its people and the parties' managers.
         "action-done": 200 if role in {"practitioner_social", "manager_social", "manager_health"} else 403,
+        # Any party may bring another agency in; there is none to take out yet (the first stays).
+        "parties": 201,
+        "parties-remove": 422,
         "documents": 200,
         "documents-add": 201,
         "document": 200,
@@ -83,6 +88,8 @@ ENDPOINTS = [
     "reopen",
     "end-facilitation",
     "action-done",
+    "parties",
+    "parties-remove",
     "documents",
     "documents-add",
     "document",
@@ -122,6 +129,13 @@ def call(client, world, escalation, auth, endpoint):
         )
         response = client.post(
             f"{base}/actions/{action.pk}/done",
+            json.dumps(body_for(endpoint, world)),
+            content_type="application/json",
+            **auth,
+        )
+    elif endpoint == "parties-remove":
+        response = client.post(
+            f"{base}/parties/{world.social.pk}/remove",
             json.dumps(body_for(endpoint, world)),
             content_type="application/json",
             **auth,

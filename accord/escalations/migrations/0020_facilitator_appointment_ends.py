@@ -1,18 +1,10 @@
-"""A facilitator's appointment can end (``PdgAction.ended_at``), and their access with it;
-then the table of who may see which escalation is recounted with today's rule 7, by the
-statements that keep it afterwards. A later migration that changes a column these
-statements read must move this recount after its own change (as this one moved 0016's
-and 0019's)."""
+"""A facilitator's appointment can end (``PdgAction.ended_at``), and their access with it.
+(The recount of who may see which escalation that followed it is in 0023, after the
+other parties' table that rule 7's statements now read.)"""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-
-
-def recount(apps, schema_editor):
-    from accord.escalations import visibility
-
-    visibility.rebuild()
 
 
 class Migration(migrations.Migration):
@@ -39,5 +31,4 @@ class Migration(migrations.Migration):
             name='type',
             field=models.CharField(choices=[('raised', 'Escalation raised'), ('discussion', 'Discussion recorded'), ('escalated', 'Moved to the next stage'), ('formally_escalated', 'Formally escalated'), ('paused', 'Paused'), ('resumed', 'Resumed'), ('pdg_action', 'Offer or action of the formal body recorded'), ('facilitator_appointed', 'Restorative facilitator appointed'), ('facilitator_ended', "Restorative facilitator's appointment ended"), ('document_added', 'Evidence document attached'), ('resolved', 'Resolved'), ('withdrawn', 'Withdrawn'), ('reopened', 'Reopened')], max_length=30),
         ),
-        migrations.RunPython(recount, migrations.RunPython.noop, elidable=True),
     ]

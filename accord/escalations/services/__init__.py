@@ -12,6 +12,7 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``pdg``: the formal body's offers, a facilitator's appointment and the themes' responses;
 - ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening;
 - ``documents``: evidence documents;
+- ``parties``: the agencies a difference is with, checked on raising, added and taken out;
 - ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
 """
 
@@ -26,8 +27,24 @@ from .closing import (
     escalation_withdraw,
 )
 from .discussions import efforts_from_history, escalation_record_discussion, manager_consulted
-from .documents import escalation_add_document, escalation_document_read
+from .documents import (
+    MOST_DRAFT_DOCUMENTS,
+    checked_upload,
+    draft_add_document,
+    draft_discard,
+    draft_remove_document,
+    escalation_add_document,
+    escalation_document_read,
+)
 from .moves import escalation_escalate, escalation_pause, escalation_resume
+from .parties import (
+    MOST_OTHER_PARTIES,
+    PartyDetails,
+    escalation_add_party,
+    escalation_remove_party,
+    practitioner_in,
+    validate_other_parties,
+)
 from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
 from .raising import (
     REQUIRED_TEXT,
@@ -50,17 +67,25 @@ from .timescales import (
 
 __all__ = [
     "ACTION_VERBS",
+    "MOST_DRAFT_DOCUMENTS",
+    "MOST_OTHER_PARTIES",
     "RECOMPUTE_BATCH",
     "REQUIRED_TEXT",
     "ActionDetails",
     "ChildDetails",
     "OpenPeriodUnder",
+    "PartyDetails",
     "ProposedStage",
     "RaiseDetails",
     "StageRule",
     "agreed_action_complete",
+    "checked_upload",
+    "draft_add_document",
+    "draft_discard",
+    "draft_remove_document",
     "efforts_from_history",
     "escalation_add_document",
+    "escalation_add_party",
     "escalation_commission_response",
     "escalation_document_read",
     "escalation_end_facilitation",
@@ -69,6 +94,7 @@ __all__ = [
     "escalation_pdg_action",
     "escalation_raise",
     "escalation_record_discussion",
+    "escalation_remove_party",
     "escalation_reopen",
     "escalation_resolve",
     "escalation_resume",
@@ -82,6 +108,8 @@ __all__ = [
     "open_periods_under",
     "period_allowance",
     "period_due_date",
+    "practitioner_in",
     "refusal",
     "today",
+    "validate_other_parties",
 ]

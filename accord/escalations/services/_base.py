@@ -118,6 +118,8 @@ ACTION_VERBS = {
     "end_facilitation": Verb.FACILITATION_ENDED,
     "commission_response": Verb.RESPONSE_COMMISSIONED,
     "complete_action": Verb.ACTION_COMPLETED,
+    "add_party": Verb.PARTY_ADDED,
+    "remove_party": Verb.PARTY_REMOVED,
     "resolve": Verb.RESOLVED,
     "withdraw": Verb.WITHDRAWN,
     "reopen": Verb.REOPENED,

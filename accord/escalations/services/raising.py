@@ -20,10 +20,11 @@ from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeT
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies, user_has_role
 
-from .. import tallies
+from .. import tallies, visibility
 from ..models import (
     IRU_ORIGINS,
     Child,
+    Draft,
     Escalation,
     EscalationCounter,
     EventType,
@@ -35,6 +36,8 @@ from ..models import (
 )
 from ..policies import can_raise_in
 from ._base import _blank, _event, _or_list, today
+from .documents import documents_from_draft
+from .parties import PartyDetails, create_other_parties, validate_other_parties
 from .timescales import _new_period_due, _open_period, _stage
 
 
@@ -85,6 +88,8 @@ class RaiseDetails:
     reflection: str = ""
     start_stage: int = 1
     start_stage_reason: str = ""
+    # The agencies beyond the first the difference is with (the network of section 3.2).
+    other_parties: Sequence[PartyDetails] = ()
 
 
 OLDEST_CHILD_YEARS = 25  # care leavers are supported to 25
@@ -149,6 +154,20 @@ def escalation_validate_details(
         if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
             fail("with_practitioner", _("Select a practitioner who works for that agency"))
             with_practitioner = None
+
+    other_parties: list = []
+    if details.other_parties:
+        try:
+            other_parties = validate_other_parties(
+                partnership=partnership,
+                raising_agency_id=actor.agency_id,
+                first_agency_id=with_agency.pk if with_agency else None,
+                others=details.other_parties,
+            )
+        except ValidationError as e:
+            for name, messages in e.message_dict.items():
+                for message in messages:
+                    fail(name, message)
 
     area = AreaOfDisagreement.objects.filter(
         partnership=partnership, code=details.area_of_disagreement_code, is_active=True
@@ -218,6 +237,7 @@ def escalation_validate_details(
         "with_practitioner": with_practitioner,
         "area": area,
         "themes": themes,
+        "other_parties": other_parties,
     }
 
 
@@ -248,13 +268,17 @@ def escalation_raise(
     partnership: Partnership,
     details: RaiseDetails,
     immediate_danger: bool,
+    draft: Draft | None = None,
 ) -> Escalation:
-    """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing."""
+    """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing.
+    Raised from the actor's ``draft``, the evidence attached to it becomes the escalation's."""
     if immediate_danger:
         raise ImmediateDanger(immediate_danger_guidance(partnership))
     if not can_raise_in(actor, partnership.pk) or actor.agency_id is None:
         raise NotAllowed(_("You cannot raise escalations in this partnership."))
     found = escalation_validate_details(actor=actor, partnership=partnership, details=details)
+    if draft is not None and (draft.owner_id != actor.pk or draft.partnership_id != partnership.pk):
+        raise NotAllowed(_("That draft is not yours to raise."))
 
     with transaction.atomic():
         start = _stage(partnership, details.start_stage)
@@ -305,6 +329,11 @@ def escalation_raise(
         )
         escalation.save()
         escalation.themes.set(found["themes"])
+        if found["other_parties"]:
+            create_other_parties(escalation, actor, found["other_parties"])
+            visibility.for_escalations([escalation.pk])
+        else:
+            escalation.__dict__["_accord_others"] = []
         tallies.escalation_raised(escalation, [t.pk for t in found["themes"]])
         tallies.remember(escalation)
         Child.objects.bulk_create(
@@ -324,11 +353,18 @@ def escalation_raise(
             escalation.due_date = period.due_date
             escalation.save(update_fields=["due_date"])
         _event(escalation, actor, EventType.RAISED, escalation.summary)
+        if draft is not None:
+            documents_from_draft(escalation, actor, draft)
         audit_record(
             actor=actor,
             verb=Verb.ESCALATION_RAISED,
             target=escalation,
             partnership_id=partnership.pk,
-            payload={"reference": escalation.reference, "stage": escalation.stage, "kind": escalation.kind},
+            payload={
+                "reference": escalation.reference,
+                "stage": escalation.stage,
+                "kind": escalation.kind,
+                "with": escalation.receiving_agency_ids(),
+            },
         )
     return escalation

@@ -14,8 +14,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.escalations import visibility
-from accord.escalations.models import Escalation, PdgAction, PdgActionKind, Visibility
+from accord.escalations import services, visibility
+from accord.escalations.models import Escalation, OtherParty, PdgAction, PdgActionKind, Visibility
 from accord.partnership.models import Role, RoleAssignment, User
 from accord.testing.factories import WORLD_ROLES
 
@@ -50,6 +50,10 @@ def _history(world, other_world):
         world.at_stage_3(),
         world.formal(),
         other_world.at_stage_3(),
+        # With a third agency, naming its practitioner.
+        world.raised(
+            other_parties=[services.PartyDetails(world.other.pk, world.practitioner_other.username)]
+        ),
     ]
     people = [getattr(world, name) for name in WORLD_ROLES] + [
         other_world.practitioner_health,
@@ -62,7 +66,16 @@ def _history(world, other_world):
 def _apply(world, op, escalation_ids, people_ids) -> None:
     kind, *args = op
     agencies = [getattr(world, name) for name in AGENCIES]
-    if kind in {"stage", "with", "raiser", "facilitate", "unfacilitate", "delete"}:
+    if kind in {
+        "stage",
+        "with",
+        "raiser",
+        "facilitate",
+        "unfacilitate",
+        "delete",
+        "add_other",
+        "remove_other",
+    }:
         e = Escalation.objects.filter(pk=escalation_ids[args[0]]).first()
         if e is None:
             return  # deleted earlier in this history
@@ -88,6 +101,19 @@ def _apply(world, op, escalation_ids, people_ids) -> None:
         )
     elif kind == "unfacilitate":
         PdgAction.objects.filter(escalation=e, facilitator__isnull=False).delete()
+    elif kind == "add_other":  # another agency it is with, naming someone or nobody
+        OtherParty.objects.get_or_create(
+            escalation=e,
+            agency=agencies[args[1]],
+            defaults={
+                "practitioner_id": None if args[2] is None else people_ids[args[2]],
+                "added_at": timezone.now(),
+                "added_by": world.pdg_chair,
+            },
+        )
+    elif kind == "remove_other":
+        for party in OtherParty.objects.filter(escalation=e):
+            party.delete()
     elif kind == "delete":
         e.delete()
     elif kind == "fold":
@@ -124,6 +150,8 @@ def _operations(n_escalations: int, n_people: int):
         st.tuples(st.just("raiser"), e, p),
         st.tuples(st.just("facilitate"), e, p),
         st.tuples(st.just("unfacilitate"), e),
+        st.tuples(st.just("add_other"), e, agency, maybe_p),
+        st.tuples(st.just("remove_other"), e),
         st.tuples(st.just("delete"), e),
         st.tuples(st.just("note"), e),
         st.tuples(st.just("line_manager"), p, maybe_p),
@@ -136,7 +164,7 @@ def _operations(n_escalations: int, n_people: int):
 
 
 def test_the_table_is_exactly_rule_7_after_any_history(world, other_world, monkeypatch):
-    """Random changes to escalations (stage, parties, facilitators, deletion) and to
+    """Random changes to escalations (stage, parties, other agencies, facilitators, deletion) and to
     people (line manager, agency, account, roles), each saved as the services and the
     admin save them: afterwards the table holds exactly the pairs rule 7's query allows,
     and everyone's count is the number of their pairs (folded as they pile up, or not)."""

@@ -4,12 +4,14 @@ steps they share (``_common``)."""
 
 from .actions import (
     add_document,
+    add_party,
     complete_action,
     discuss,
     end_facilitation,
     escalate,
     pause,
     pdg_action,
+    remove_party,
     reopen,
     resolve,
     resume,
@@ -20,6 +22,7 @@ from .raising import check, danger, draft_delete, emergency, raised, start, step
 
 __all__ = [
     "add_document",
+    "add_party",
     "check",
     "complete_action",
     "danger",
@@ -36,6 +39,7 @@ __all__ = [
     "pdg_action",
     "raised",
     "record",
+    "remove_party",
     "reopen",
     "resolve",
     "resume",

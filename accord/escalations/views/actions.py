@@ -292,6 +292,55 @@ def end_facilitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def add_party(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_add_party(
+            actor=request.user,
+            escalation=e,
+            agency_id=cd["agency"],
+            practitioner_username=cd["practitioner"],
+            reason=cd["reason"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="change_parties",
+        form_factory=lambda e, data, files, initial=None: f.AddPartyForm(data, escalation=e, initial=initial),
+        template="escalations/actions/add_party.html",
+        perform=perform,
+        success=_("Agency brought in: whoever receives it there has been told"),
+        extra={"submit_label": _("Bring the agency in")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def remove_party(request: HttpRequest, pk: int, agency: int) -> HttpResponse:
+    def party(e: Escalation):
+        found = next((o for o in e.others() if o.agency_id == agency), None)
+        if found is None:
+            raise Http404
+        return found
+
+    def perform(e, cd, version):
+        services.escalation_remove_party(
+            actor=request.user, escalation=e, agency_id=agency, reason=cd["reason"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="change_parties",
+        form_factory=lambda e, data, files, initial=None: f.RemovePartyForm(data, initial=initial),
+        template="escalations/actions/remove_party.html",
+        perform=perform,
+        success=_("Agency taken out of the difference"),
+        extra=lambda e: {"party": party(e), "submit_label": _("Take the agency out")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def complete_action(request: HttpRequest, pk: int, action: int) -> HttpResponse:
     def agreed(e: Escalation) -> AgreedAction:
         found = e.agreed_actions.select_related("owner_agency", "completed_by").filter(pk=action).first()

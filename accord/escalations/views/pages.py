@@ -22,7 +22,7 @@ from accord.partnership.roles import CASEWORK_ROLES
 
 from .. import forms as f
 from .. import selectors, services
-from ..models import Escalation
+from ..models import OTHER_PARTIES, Escalation
 from ..policies import (
     allowed_actions,
     completable_actions,
@@ -79,6 +79,7 @@ def escalation_list_view(request: HttpRequest) -> HttpResponse:
         partnership_id=partnership.pk,
         payload={"filters": {k: str(v) for k, v in filters.__dict__.items() if v}, "page": page.number},
     )
+    selectors.attach_others(list(page.object_list))  # the other agencies each is with
     query = request.GET.copy()
     query.pop("page", None)
     # Past the pages' limit, the exact number when it is known (unfiltered: kept).
@@ -107,6 +108,7 @@ EXPORT_COLUMNS = (
     "due",
     "raising agency",
     "with agency",
+    "also with",
     "summary",
 )
 XLSX_EXPORT_LIMIT = 100_000  # rows in one XLSX download; the CSV has no limit
@@ -115,8 +117,10 @@ XLSX_EXPORT_LIMIT = 100_000  # rows in one XLSX download; the CSV has no limit
 def _export_rows(request: HttpRequest, filters: ListFilters, partnership):
     """The list's escalations, as filtered and within rule 7, one row each (no child's details)."""
     labels = {p.code: p.label for p in ladder_of(partnership).priorities}
-    qs = escalation_list(user=request.user, partnership=partnership, filters=filters).select_related(
-        "raising_agency", "with_agency"
+    qs = (
+        escalation_list(user=request.user, partnership=partnership, filters=filters)
+        .select_related("raising_agency", "with_agency")
+        .prefetch_related(OTHER_PARTIES)
     )
     for e in qs.order_by("-raised_at", "-pk").iterator(chunk_size=2000):
         yield [
@@ -130,6 +134,7 @@ def _export_rows(request: HttpRequest, filters: ListFilters, partnership):
             e.due_date,
             str(e.raising_agency),
             str(e.with_agency),
+            "; ".join(str(o.agency) for o in e.others()),
             e.summary,
         ]
 

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.core.errors import ImmediateDanger, NotAllowed
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound
 from accord.core.middleware import pending_post
-from accord.partnership.models import Role
+from accord.partnership.models import Role, User
 from accord.partnership.protocol import ladder_of
+from accord.partnership.selectors import partnership_agencies
 
 from .. import forms as f
 from .. import services
@@ -133,6 +134,8 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
     if step not in names:
         raise Http404
     index = names.index(step)
+    if step == "evidence":
+        return _evidence_step(request, draft_obj, names, index, steps[index][2])
     if request.method == "POST":
         form = _form_for(step, request, draft_obj, request.POST)
         valid = form.is_valid()
@@ -193,6 +196,63 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
     )
 
 
+def _evidence_step(
+    request: HttpRequest, draft: Draft, names: list[str], index: int, title: str
+) -> HttpResponse:
+    """Evidence attached while raising: each file checked and kept with the draft, encrypted,
+    as it is chosen; the page lists what is attached, each removable."""
+    form = f.EvidenceForm()
+    if request.method == "POST":
+        form = f.EvidenceForm(request.POST, request.FILES)
+        if "remove" in request.POST:
+            try:
+                services.draft_remove_document(
+                    actor=request.user, draft=draft, document_id=int(request.POST["remove"])
+                )
+            except (ValueError, NotFound):
+                raise Http404 from None
+            messages.success(request, _("Document removed."))
+            return redirect("escalations:step", draft=draft.pk, step="evidence")
+        if form.is_valid():
+            upload = form.cleaned_data.get("file")
+            if upload is not None:
+                try:
+                    services.draft_add_document(
+                        actor=request.user,
+                        draft=draft,
+                        upload=upload,
+                        description=form.cleaned_data.get("description") or "",
+                    )
+                except ValidationError as e:
+                    f.add_service_errors(form, e)
+            if not form.errors:
+                if "save_and_exit" in request.POST:
+                    messages.success(
+                        request, _("Your draft is saved. You can come back to it from your home page.")
+                    )
+                    return redirect("home")
+                if "attach" in request.POST:
+                    messages.success(request, _("Document attached. Attach another, or continue."))
+                    return redirect("escalations:step", draft=draft.pk, step="evidence")
+                if request.GET.get("change") or index + 1 >= len(names):
+                    return redirect("escalations:check", draft=draft.pk)
+                return redirect("escalations:step", draft=draft.pk, step=names[index + 1])
+    back = reverse("escalations:step", args=[draft.pk, names[index - 1]])
+    return render(
+        request,
+        "escalations/raise/step_evidence.html",
+        {
+            "form": form,
+            "draft": draft,
+            "documents": list(draft.documents.all()),
+            "title": title,
+            "back": back,
+            "step_number": index + 1,
+            "step_total": len(names),
+        },
+    )
+
+
 def _details_from_draft(draft: Draft) -> services.RaiseDetails:
     d = draft.data
     children = []
@@ -224,12 +284,25 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
     if isinstance(themes, str):
         themes = [themes]
     theme = d.get("kind") == Kind.THEME
+    others = []
+    for i in range(1, f.WithForm.OTHER_ROWS + 1):
+        try:
+            agency = int(d.get(f"other_{i}_agency") or 0)
+        except (TypeError, ValueError):
+            agency = 0
+        if agency:
+            others.append(
+                services.PartyDetails(
+                    agency_id=agency, practitioner_username=d.get(f"other_{i}_practitioner") or ""
+                )
+            )
     return services.RaiseDetails(
         kind=d.get("kind") or "",
         origin=d.get("origin") or "",
         with_agency_id=with_agency,
         with_practitioner_username=d.get("with_practitioner") or "",
         with_people=d.get("with_people") or "",
+        other_parties=others,
         summary=d.get("summary") or "",
         decision_challenged=d.get("decision_challenged") or "",
         concern=d.get("concern") or "",
@@ -260,6 +333,7 @@ STEP_OF_FIELD = {
     "with_agency": "with",
     "with_practitioner": "with",
     "with_people": "with",
+    "other_parties": "with",
     "children": "children",
     "summary": "difference",
     "decision_challenged": "difference",
@@ -276,6 +350,33 @@ STEP_OF_FIELD = {
     "themes": "outcome",
     "reflection": "reflection",
 }
+
+
+def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
+    """Every saved answer in words, whether or not the draft is valid yet: the check page
+    always shows what was chosen (an answer that is not right is named in the errors)."""
+    agencies = partnership_agencies(partnership).in_bulk(
+        [details.with_agency_id, *(o.agency_id for o in details.other_parties)]
+    )
+    names = [details.with_practitioner_username, *(o.practitioner_username for o in details.other_parties)]
+    people = {u.username: u for u in User.objects.filter(username__in=[n for n in names if n])}
+
+    def line(agency_id: int, username: str) -> dict[str, str]:
+        agency = agencies.get(agency_id)
+        person = people.get(username)
+        return {
+            "agency": agency.name if agency else "",
+            "practitioner": (person.get_full_name() or person.username) if person else username,
+        }
+
+    area = partnership.areas_of_disagreement.filter(code=details.area_of_disagreement_code).first()
+    themes = dict(partnership.practice_themes.values_list("code", "label"))
+    return {
+        "with": [line(details.with_agency_id, details.with_practitioner_username)]
+        + [line(o.agency_id, o.practitioner_username) for o in details.other_parties],
+        "area": area.label if area else "",
+        "themes": [themes.get(code, code) for code in details.theme_codes],
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -306,6 +407,7 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
                 partnership=partnership,
                 details=details,
                 immediate_danger=draft_obj.data.get("immediate_danger") != "no",
+                draft=draft_obj,
             )
         except ImmediateDanger:
             return redirect("escalations:emergency")
@@ -323,6 +425,8 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
             "draft": draft_obj,
             "details": details,
             "found": found,
+            "answers": _answers(partnership, details),
+            "documents": list(draft_obj.documents.all()),
             "errors": errors,
             "steps": dict((s[0], s[2]) for s in _steps_for(draft_obj)),
             "origin_label": dict(Origin.choices).get(details.origin, ""),
@@ -342,6 +446,6 @@ def raised(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
-    _draft(request, draft).delete()
+    services.draft_discard(actor=request.user, draft=_draft(request, draft))
     messages.success(request, _("Draft deleted."))
     return redirect("escalations:start")

@@ -119,6 +119,11 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
         ),
     )
 
+    def receiving_label(e: Any) -> str:
+        # Every agency it is with, where the list read them (``attach_others``).
+        others = e.__dict__.get("_accord_others") or ()
+        return ", ".join([str(e.with_agency), *(str(o.agency) for o in others)])
+
     def due(e: Any) -> str:
         d = e.due_date
         return f"{d.day} {MONTHS_3[d.month].title()} {d.year}" if d else "–"
@@ -140,7 +145,7 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
                 e.summary,
                 urgent if e.urgency == "urgent" else "",
                 e.raising_agency,
-                e.with_agency,
+                receiving_label(e),
                 e.stage,
                 due(e),
                 overdue if e.pk in overdue_ids else "",
