@@ -90,7 +90,12 @@ def apply(partnership_id: int, deltas: Counter[tuple[dt.date, str, str]]) -> Non
     for (day, dim, key), n in deltas.items():
         both[(day, dim, key)] += n
         both[(month_of(day), MONTHLY + dim, key)] += n
-    rows = [(partnership_id, day.isoformat(), dim, key, n) for (day, dim, key), n in both.items() if n]
+    _add(partnership_id, both)
+
+
+def _add(partnership_id: int, counts: Counter[tuple[dt.date, str, str]]) -> None:
+    """Add these counts to the tallies, in one statement (each key once)."""
+    rows = [(partnership_id, day.isoformat(), dim, key, n) for (day, dim, key), n in counts.items() if n]
     if not rows:
         return
     # One statement for every row (each key appears once, as ON CONFLICT requires): row by
@@ -233,7 +238,7 @@ def _write(rows: Iterable[DailyTally], batch: int) -> int:
     return written + len(pending)
 
 
-MERGED = frozenset({"receiving", "pair"})
+ADD_BATCH = 1000  # counts added to tallies already written, in one statement
 
 
 def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
@@ -241,29 +246,28 @@ def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
     written = 0
     with transaction.atomic():
         DailyTally.objects.filter(partnership_id=partnership_id).delete()
-        # A dimension counted from more than one source (the first agency and the others
-        # a difference is with) is added up before it is written: one row a day and key.
-        merged: dict[str, Counter] = {}
+        # A dimension counted from more than one source (the first agency and the others a
+        # difference is with) is written from the first and added to from the rest (one
+        # row a day and key), a batch at a time: memory does not grow with the data.
+        seen: set[str] = set()
         for dimension, qs in _sources(partnership_id):
             counts = qs.values("day", "k").annotate(n=Count("id")).order_by().iterator(chunk_size=batch)
-            if dimension in MERGED:
+            if dimension in seen:
+                pending: Counter = Counter()
                 for r in counts:
-                    merged.setdefault(dimension, Counter())[(r["day"], r["k"])] += r["n"]
+                    pending[(r["day"], dimension, r["k"])] += r["n"]
+                    if len(pending) >= ADD_BATCH:
+                        _add(partnership_id, pending)
+                        pending = Counter()
+                _add(partnership_id, pending)
                 continue
+            seen.add(dimension)
             written += _write(
                 (
                     DailyTally(
                         partnership_id=partnership_id, day=r["day"], dimension=dimension, key=r["k"], n=r["n"]
                     )
                     for r in counts
-                ),
-                batch,
-            )
-        for dimension, counts in merged.items():
-            written += _write(
-                (
-                    DailyTally(partnership_id=partnership_id, day=day, dimension=dimension, key=key, n=n)
-                    for (day, key), n in sorted(counts.items())
                 ),
                 batch,
             )

@@ -573,3 +573,30 @@ def test_the_practitioner_lists_say_whose_agency_each_is_for_the_page_to_follow_
     assert 'data-agency-from="id_with_agency"' in page and 'data-agency-from="id_other_1_agency"' in page
     compact = " ".join(page.split())
     assert f'value="{world.practitioner_social.username}" data-agency="{world.social.pk}"' in compact
+
+
+def test_a_rebuild_adds_an_agencys_first_and_other_places_on_the_same_day(world):
+    """Probation is the first agency of one difference and another agency of a second,
+    both raised the same day: one receiving count of 2, kept and rebuilt alike."""
+    with clock.set_to(dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)):
+        world.raised(with_agency=world.other)
+        three_agencies(world)
+
+    def receiving_other():
+        return DailyTally.objects.get(
+            partnership=world.partnership,
+            dimension="receiving",
+            key=str(world.other.pk),
+            day=dt.date(2026, 3, 2),
+        ).n
+
+    assert receiving_other() == 2
+    rebuild(world.partnership.pk)
+    assert receiving_other() == 2
+    monthly = DailyTally.objects.get(
+        partnership=world.partnership,
+        dimension="m:receiving",
+        key=str(world.other.pk),
+        day=dt.date(2026, 3, 1),
+    )
+    assert monthly.n == 2
