@@ -248,6 +248,10 @@ def _recount(ids: Iterable[int], *, column: str, new: bool = False) -> None:
     ids = sorted(set(ids))
     if not ids:
         return
+    if column == "user_id" and not Escalation.objects.exists():
+        # No escalation yet (a partnership setting up its people): no pair to delete or
+        # write, and planning rule 7's statement would cost more than the answer.
+        return
     marks = _placeholders(ids)
     if column == "escalation_id":
         audience = _audience(escalations=f"e.id IN ({marks})")
