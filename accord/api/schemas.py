@@ -91,7 +91,9 @@ class ChildOut(Schema):
 
 
 class PartyIn(InSchema):
-    agency: int = Field(..., description="One of the partnership's agencies (see /agencies).")
+    agency: int = Field(
+        ..., ge=1, le=2**63 - 1, description="One of the partnership's agencies (see /agencies)."
+    )
     practitioner: str | None = Field(
         None,
         max_length=150,

@@ -124,3 +124,21 @@ def test_an_agency_brought_in_and_taken_out_over_the_api(client, world):
     assert Api(client, world.manager_other).get(f"/escalations/{e.pk}").status_code == 404
     no_reason = manager.post(f"/escalations/{e.pk}/parties", {"agency": world.other.pk, "reason": ""})
     assert no_reason.status_code == 400
+
+
+def test_an_agency_id_no_database_can_hold_is_refused_as_a_field_never_an_error(client, world):
+    api = Api(client, world.practitioner_health)
+    huge = 93329346293688086945167572992
+    r = api.post("/escalations", raise_body(world, other_parties=[{"agency": huge}]))
+    assert r.status_code == 400
+    r = api.post("/escalations", raise_body(world, with_agency=huge))
+    assert r.status_code == 400 and "with_agency" in r.json()["errors"]
+    from django.core.exceptions import ValidationError
+
+    from accord.escalations import services
+
+    e = world.raised()
+    with pytest.raises(ValidationError) as refused:
+        services.escalation_add_party(actor=world.manager_health, escalation=e, agency_id=huge, reason="r")
+    assert "agency" in refused.value.message_dict
+    assert not Escalation.objects.exclude(pk=e.pk).exists()

@@ -24,6 +24,7 @@ from ..models import Escalation, EventType, OtherParty
 from ..notices import receivers
 from ._base import _audit, _blank, _event, _locked, _require, _touch
 
+LARGEST_KEY = 2**63 - 1  # the largest key PostgreSQL's bigint and SQLite's integer hold
 # A network in dispute is a few agencies, not the partnership: more is a slip.
 MOST_OTHER_PARTIES = 8
 
@@ -64,7 +65,11 @@ def validate_other_parties(
         errors.append(
             _("A difference can be with at most %(n)s agencies besides the first") % {"n": MOST_OTHER_PARTIES}
         )
-    found = partnership_agencies(partnership).in_bulk([o.agency_id for o in others])
+    # An id no database key can hold is no agency of the partnership's (asked for, it
+    # would overflow SQLite's integer rather than find nothing).
+    found = partnership_agencies(partnership).in_bulk(
+        [o.agency_id for o in others if 1 <= o.agency_id <= LARGEST_KEY]
+    )
     seen = Counter([*already, raising_agency_id, first_agency_id])
     chosen: list[tuple[Agency, User | None]] = []
     for other in others:

@@ -37,7 +37,7 @@ from ..models import (
 from ..policies import can_raise_in
 from ._base import _blank, _event, _or_list, today
 from .documents import documents_from_draft
-from .parties import PartyDetails, create_other_parties, validate_other_parties
+from .parties import LARGEST_KEY, PartyDetails, create_other_parties, validate_other_parties
 from .timescales import _new_period_due, _open_period, _stage
 
 
@@ -140,7 +140,11 @@ def escalation_validate_details(
     if len(details.summary or "") > 200:
         fail("summary", _("Summary must be 200 characters or fewer"))
 
-    with_agency = partnership_agencies(partnership).filter(pk=details.with_agency_id).first()
+    with_agency = (
+        partnership_agencies(partnership).filter(pk=details.with_agency_id).first()
+        if 1 <= details.with_agency_id <= LARGEST_KEY
+        else None
+    )
     if with_agency is None:
         fail("with_agency", _("Select the agency the difference is with"))
     elif with_agency.pk == actor.agency_id:
