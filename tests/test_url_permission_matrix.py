@@ -142,6 +142,10 @@ MATRIX = {
         lambda s: reverse("reports:pdg_csv"),
         only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
     ),
+    "reports:pdg_pdf": (
+        lambda s: reverse("reports:pdg_pdf"),
+        only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
     "reports:iru": (
         lambda s: reverse("reports:iru"),
         only({"pdg_member", "pdg_chair", "admin", "executive", "chair"}, 200, 403),

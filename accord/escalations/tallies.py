@@ -5,7 +5,8 @@ Dimensions counted on the day an escalation was raised (local date):
 ``total``, ``stage`` (highest stage reached), ``kind``, ``urgency``, ``origin``,
 ``status``, ``area``, ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
 once for each agency the difference is with),
-``iru_status`` (conference and review escalations only) and ``iru_outcome``.
+``iru_status`` and ``iru_stage`` (conference and review escalations only: where they stand,
+the highest stage they reached) and ``iru_outcome``.
 On the day of a resolution: ``outcome``. On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
 
@@ -39,6 +40,7 @@ DIMENSIONS = (
     "status",
     "stage",
     "iru_status",
+    "iru_stage",
     "iru_outcome",
     "outcome",
     "ontime",
@@ -73,7 +75,7 @@ def changing_keys(escalation) -> list[Key]:
     """What the lifecycle changes: where the escalation stands and the highest stage it reached."""
     keys = [("status", escalation.status), ("stage", str(escalation.highest_stage))]
     if escalation.origin in IRU_ORIGINS:
-        keys.append(("iru_status", escalation.status))
+        keys += [("iru_status", escalation.status), ("iru_stage", str(escalation.highest_stage))]
     return keys
 
 
@@ -207,6 +209,7 @@ def _sources(partnership_id: int):
     yield "theme", escalations.filter(themes__isnull=False).annotate(k=_text(F("themes__id")))
     iru = escalations.filter(origin__in=IRU_ORIGINS)
     yield "iru_status", iru.annotate(k=F("status"))
+    yield "iru_stage", iru.annotate(k=_text(F("highest_stage")))
     resolutions = Resolution.objects.filter(escalation__partnership_id=partnership_id)
     yield "outcome", resolutions.annotate(day=TruncDate("resolved_at"), k=F("outcome"))
     yield (

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
@@ -27,12 +28,22 @@ from accord.core import clock
 from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
+from accord.partnership.protocol import ladder_of
 
 from .charts import bar_chart, line_chart
 from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
-from .selectors import Period, pdg_figures, suppressed
+from .pdf import pango_missing, render_pdf
+from .selectors import (
+    OTHERS,
+    Period,
+    first_recorded_day,
+    learning_counts,
+    pdg_figures,
+    suppressed,
+    tally_sums,
+)
 from .views import LABELS, REPORT_ROLES
 
 
@@ -62,6 +73,39 @@ def _year(request: HttpRequest, partnership) -> int:
     return min(max(year, 2000), current_reporting_year(partnership))
 
 
+YEARS_COMPARED = 2  # the report compares its year with this many before it
+COMPARED_ROWS = (
+    (gettext_lazy("Raised"), "raised"),
+    (gettext_lazy("Case escalations"), "case"),
+    (gettext_lazy("Thematic escalations"), "theme"),
+    (gettext_lazy("Reached the formal stages"), "formal"),
+    (gettext_lazy("Resolved"), "resolved"),
+)
+
+
+def year_headlines(partnership, year: int, threshold: int, first: dt.date | None) -> dict[str, Any] | None:
+    """A reporting year's headline figures, each shown as disclosure allows (the two kinds as
+    a breakdown of the total); None for a year that ended before the partnership's records
+    begin, whose figures Accord does not know (never 0)."""
+    period = reporting_year(partnership, year)
+    if first is None or period.end < first:
+        return None
+    sums = tally_sums(partnership, period, pairs=False)
+    formal_from = ladder_of(partnership).formal_from or 0
+    kinds = suppress_counts({k: sums.get("kind", {}).get(k, 0) for k in ("case", "theme")}, threshold)
+    return {
+        "raised": suppress_count(sums.get("total", {}).get("all", 0), threshold),
+        "case": kinds["case"],
+        "theme": kinds["theme"],
+        "formal": suppress_count(
+            sum(n for stage, n in sums.get("stage", {}).items() if formal_from and int(stage) >= formal_from),
+            threshold,
+        ),
+        "resolved": suppress_count(sums.get("status", {}).get("resolved", 0), threshold),
+        "partial": period.start < first or period.end > clock.today(),
+    }
+
+
 def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
     report is published (``full`` gives the same tables unsuppressed, to check them by)."""
@@ -86,8 +130,10 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         .annotate(n=Sum("n"))
         .order_by()
     }
-    # The months of the year reached so far: one not yet begun has no count, not a count of 0.
-    cursor = period.start
+    # The months of the year reached so far, from the first the partnership's records reach:
+    # one not yet begun, or before the records begin, has no count, not a count of 0.
+    first = first_recorded_day(partnership)
+    cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
     last = min(period.end, clock.today())
     while cursor <= last:
         months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
@@ -104,6 +150,19 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         )
         for stage, row in figures.timeliness.items()
     ]
+    # Who raised escalations with whom: the agencies most involved, the rest as one row and
+    # column; each row and column protected as ``disclosure.suppress_table`` says.
+    named = sorted({a for pair in s["matrix"] for a in pair} - {OTHERS})
+    matrix_agencies = [*named, OTHERS] if any(OTHERS in pair for pair in s["matrix"]) else named
+    matrix = [
+        (raiser, [s["matrix"].get((raiser, receiver), 0) for receiver in matrix_agencies])
+        for raiser in matrix_agencies
+    ]
+    learned, learned_by_theme = learning_counts(partnership, period)
+    compared = [
+        (y, year_headlines(partnership, y, figures.threshold, first))
+        for y in range(year - YEARS_COMPARED, year + 1)
+    ]
     return {
         "period": period,
         "total": s["total"],
@@ -117,10 +176,23 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
             ("themes", _("Practice themes"), list(s["by_theme"].items())),
             ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),
             ("receiving", _("Receiving agency"), list(s["by_receiving_agency"].items())),
+            (
+                "learning",
+                _("Practice themes of the resolutions that recorded learning"),
+                list(suppress_counts(learned_by_theme, figures.threshold).items()),
+            ),
             ("months", _("Escalations raised each month"), list(monthly.items())),
         ],
+        "matrix_agencies": matrix_agencies,
+        "matrix": matrix,
+        "learning_total": suppress_count(learned, figures.threshold),
+        "compared": compared,
         "timeliness": timeliness,
         "iru_total": s["iru_total"],
+        "iru_by_stage": [
+            (f"Stage {k}", v)
+            for k, v in suppress_counts(figures.iru["by_stage_reached"], figures.threshold).items()
+        ],
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
         "monthly_raw": months,
         "key": disclosure_key(threshold),
@@ -149,7 +221,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         drawn = chart_rows(rows)
         chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn])
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
-    months = data["tables"][-1][2]
+    months = next(rows for key, _title, rows in data["tables"] if key == "months")
     if months:
         values = [v for _label, v in months]  # a hidden count is drawn as its symbol, not as a value
         labels = [label for label, _value in months]
@@ -176,6 +248,10 @@ def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]
         "narrative": narrative,
         "pdf": pdf,
         "partnership": partnership,
+        "compared_rows": [
+            (label, [(y, None if h is None else h[name], h and h["partial"]) for y, h in data["compared"]])
+            for label, name in COMPARED_ROWS
+        ],
     }
 
 
@@ -220,20 +296,12 @@ def annual_report(request: HttpRequest) -> HttpResponse:
 def annual_report_pdf(request: HttpRequest) -> HttpResponse:
     partnership = _require(request)
     year = _year(request, partnership)
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError):  # pragma: no cover - WeasyPrint needs Pango from the system
-        return HttpResponse(
-            _("The PDF needs the Pango library installed on the server (Debian: libpango-1.0-0)."),
-            status=503,
-            content_type="text/plain",
-        )
     html = render_to_string(
         "reports/annual_pdf.html", _context(request, partnership, year, pdf=True), request=request
     )
-    # Tagged (PDF/UA-1): a structure tree with headings and table headers, the document's
-    # language and title, so that a screen reader reads it as the page is read.
-    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    pdf = render_pdf(html)
+    if pdf is None:
+        return pango_missing()
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_DOWNLOADED,
@@ -259,6 +327,18 @@ def _rows(data: dict[str, Any]):
     for _key, title, rows in data["tables"]:
         for label, value in rows:
             yield row(title, label, value)
+    yield row(_("Resolutions that recorded learning"), str(_("all")), data["learning_total"])
+    for label, value in data["iru_by_stage"]:
+        yield row(_("Conferences and reviews: highest stage reached"), label, value)
+    for raiser, cells in data["matrix"]:
+        for receiver, value in zip(data["matrix_agencies"], cells, strict=True):
+            yield row(_("Raised by → with"), f"{raiser} → {receiver}", value)
+    for y, headline in data["compared"]:
+        for label, name in COMPARED_ROWS:
+            if headline is None:
+                yield [str(_("Compared with earlier years")), f"{y}: {label}", None, str(_("no record"))]
+            else:
+                yield row(_("Compared with earlier years"), f"{y}: {label}", headline[name])
     not_shown = too_few_finished(n)
     for stage, completed, median, within in data["timeliness"]:
         yield row(_("Timeliness"), f"{stage}: finished", completed)

@@ -23,16 +23,46 @@ LINE_DASHES = ("", "8 4", "2 3")
 TEXT = "#0b0c0c"
 GRID = "#b1b4b6"
 FONT = 'font-family="arial, sans-serif"'
-WIDTH = 640
-LABEL_CHARS = 45
+# Drawn at the size they are shown on a wide screen (the page gives a chart the main
+# column's width, up to this), so that every label is at least the body text's size
+# (19 pixels) at 100 % zoom; a narrow screen scales the whole chart down with the text.
+WIDTH = 760
+TEXT_SIZE = 19
+CHAR_WIDTH = 10.5  # an average character of Arial at TEXT_SIZE, for laying labels out
+LABEL_CHARS = 28  # a bar's label is wrapped onto at most two lines of this many characters
+LABEL_CHARS_TOTAL = 2 * LABEL_CHARS
 
 
 def _text(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _short(label: str, limit: int = LABEL_CHARS) -> str:
+def _short(label: str, limit: int = LABEL_CHARS_TOTAL) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def wrapped(label: str, width: int = LABEL_CHARS, lines: int = 2) -> list[str]:
+    """The label on at most ``lines`` lines of at most ``width`` characters, broken at
+    spaces where it can be, the last line shortened with "…" if the label is longer."""
+    words, out, line = label.split(), [], ""
+    for word in words:
+        while len(word) > width:  # a word longer than a line is broken
+            if line:
+                out.append(line)
+                line = ""
+            out.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append(line)
+    if len(out) > lines:
+        last = " ".join(out[lines - 1 :])
+        out = [*out[: lines - 1], last[: width - 1].rstrip() + "…"]
+    return out or [""]
 
 
 def _svg(title: str, height: int, body: list[str]) -> str:
@@ -40,7 +70,7 @@ def _svg(title: str, height: int, body: list[str]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_text(title)}" '
         f'focusable="false" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" {FONT}>'
         f"<title>{_text(title)}</title>"
-        f'<text x="0" y="18" font-size="16" font-weight="bold" fill="{TEXT}">{_text(title)}</text>'
+        f'<text x="0" y="22" font-size="{TEXT_SIZE}" font-weight="bold" fill="{TEXT}">{_text(_short(title, 64))}</text>'
         + "".join(body)
         + "</svg>"
     )
@@ -62,30 +92,36 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int | str]) ->
     """A horizontal bar chart, one bar a label, its value written at the bar's end. A value
     that is not a number (a suppressed small count) is written in place of a bar."""
     title = str(title)
-    shown = [_short(str(label)) for label in labels]
-    row, top = 26, 34
-    # Room for the longest label (about 7 pixels a character at this size).
-    label_width = min(340, 16 + 7 * max((len(label) for label in shown), default=0))
-    bar_space = WIDTH - label_width - 70
+    shown = [wrapped(str(label)) for label in labels]
+    line_height, top = TEXT_SIZE + 5, 40
+    # Room for the longest line of any label.
+    longest = max((len(line) for lines in shown for line in lines), default=0)
+    label_width = min(round(16 + CHAR_WIDTH * LABEL_CHARS), round(16 + CHAR_WIDTH * longest))
+    bar_space = WIDTH - label_width - 90
     numbers = [v for v in values if isinstance(v, int)]
     peak = max(numbers, default=0) or 1
     body = []
-    for i, (label, value) in enumerate(zip(shown, values, strict=True)):
-        y = top + i * row
-        body.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" font-size="13" text-anchor="end" fill="{TEXT}">'
-            f"{_text(label)}</text>"
-        )
+    y = top
+    for lines, value in zip(shown, values, strict=True):
+        row = len(lines) * line_height + 10
+        first = y + 5 + (row - len(lines) * line_height) / 2 + TEXT_SIZE - 3
+        for n, line in enumerate(lines):
+            body.append(
+                f'<text x="{label_width - 8}" y="{round(first + n * line_height, 1)}" font-size="{TEXT_SIZE}" '
+                f'text-anchor="end" fill="{TEXT}">{_text(line)}</text>'
+            )
         length = round(bar_space * value / peak, 1) if isinstance(value, int) and value > 0 else 0
         if length:
             body.append(
-                f'<rect x="{label_width}" y="{y + 3}" width="{length}" height="{row - 6}" fill="{BLUE}"/>'
+                f'<rect x="{label_width}" y="{y + 4}" width="{length}" height="{row - 8}" fill="{BLUE}"/>'
             )
         body.append(
-            f'<text x="{label_width + length + 6}" y="{y + 17}" font-size="13" fill="{TEXT}">{_text(f"{value:,}" if isinstance(value, int) else value)}</text>'
+            f'<text x="{label_width + length + 6}" y="{round(y + row / 2 + TEXT_SIZE / 2 - 3, 1)}" '
+            f'font-size="{TEXT_SIZE}" fill="{TEXT}">{_text(f"{value:,}" if isinstance(value, int) else value)}</text>'
         )
-    height = top + len(values) * row + 6
-    body.append(f'<line x1="{label_width}" y1="{top}" x2="{label_width}" y2="{height - 6}" stroke="{TEXT}"/>')
+        y += row
+    height = y + 6
+    body.append(f'<line x1="{label_width}" y1="{top}" x2="{label_width}" y2="{y}" stroke="{TEXT}"/>')
     return _svg(title, height, body)
 
 
@@ -97,8 +133,8 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
     "[c]" where it is withheld to protect another) is written above the axis in its place,
     as the table beside the chart writes it in full."""
     title = str(title)
-    left, right, top, bottom = 56, WIDTH - 16, 62, 250
-    height = bottom + 70
+    left, right, top, bottom = 70, WIDTH - 16, 100, 310
+    height = bottom + 116
     count = len(labels)
     peak = max((v for values in series.values() for v in values if isinstance(v, int)), default=0)
     axis_top, step = nice_scale(peak)
@@ -113,14 +149,14 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
     for tick in range(0, axis_top + 1, step):
         body.append(f'<line x1="{left}" y1="{y(tick)}" x2="{right}" y2="{y(tick)}" stroke="{GRID}"/>')
         body.append(
-            f'<text x="{left - 6}" y="{y(tick) + 4}" font-size="12" text-anchor="end" fill="{TEXT}">{tick:,}</text>'
+            f'<text x="{left - 8}" y="{y(tick) + 6}" font-size="{TEXT_SIZE}" text-anchor="end" fill="{TEXT}">{tick:,}</text>'
         )
-    every = max(1, math.ceil(count / 12))
+    every = max(1, math.ceil(count / 10))
     for i, label in enumerate(labels):
         if i % every == 0:
             body.append(
-                f'<text x="{x(i)}" y="{bottom + 14}" font-size="12" text-anchor="end" fill="{TEXT}" '
-                f'transform="rotate(-30 {x(i)} {bottom + 14})">{_text(_short(str(label), 16))}</text>'
+                f'<text x="{x(i)}" y="{bottom + 22}" font-size="{TEXT_SIZE}" text-anchor="end" fill="{TEXT}" '
+                f'transform="rotate(-30 {x(i)} {bottom + 22})">{_text(_short(str(label), 12))}</text>'
             )
     hidden: dict[str, str] = {}  # each short form drawn, with what it stands for
     for n, (name, values) in enumerate(series.items()):
@@ -142,16 +178,16 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
                 short = getattr(v, "short", "")
                 hidden.setdefault(short, str(v))
                 body.append(
-                    f'<text x="{x(i)}" y="{bottom - 6 - 14 * n}" font-size="11" text-anchor="middle" '
+                    f'<text x="{x(i)}" y="{bottom - 8 - 22 * n}" font-size="{TEXT_SIZE}" text-anchor="middle" '
                     f'fill="{colour}">{_text(short)}</text>'
                 )
             else:
                 body.append(marker(x(i), y(v)))
-        key_x = left + n * 190
+        key_x, key_y = (n % 2) * (WIDTH // 2), 44 + (n // 2) * 24
         body.append(
-            f'<line x1="{key_x}" y1="36" x2="{key_x + 28}" y2="36" stroke="{colour}" stroke-width="2.5"{dashed}/>'
-            + marker(key_x + 14, 36)
-            + f'<text x="{key_x + 34}" y="40" font-size="13" fill="{TEXT}">{_text(_short(str(name), 24))}</text>'
+            f'<line x1="{key_x}" y1="{key_y}" x2="{key_x + 28}" y2="{key_y}" stroke="{colour}" stroke-width="2.5"{dashed}/>'
+            + marker(key_x + 14, key_y)
+            + f'<text x="{key_x + 36}" y="{key_y + 6}" font-size="{TEXT_SIZE}" fill="{TEXT}">{_text(_short(str(name), 30))}</text>'
         )
     if hidden:
         meaning = "; ".join(
@@ -159,7 +195,7 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
             for short, full in hidden.items()
         )
         body.append(
-            f'<text x="{right}" y="40" font-size="12" text-anchor="end" fill="{TEXT}">{_text(meaning)}</text>'
+            f'<text x="0" y="{height - 8}" font-size="{TEXT_SIZE}" fill="{TEXT}">{_text(meaning)}</text>'
         )
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{TEXT}"/>')
     return _svg(title, height, body)

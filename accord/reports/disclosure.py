@@ -79,6 +79,35 @@ def suppress_counts(counts: dict[Any, int], threshold: int = DEFAULT_THRESHOLD) 
     return shown
 
 
+def suppress_table(
+    cells: dict[tuple[Any, Any], int], threshold: int = DEFAULT_THRESHOLD
+) -> dict[tuple[Any, Any], int | Hidden]:
+    """A two-way table (the agency matrix: raising × receiving) whose rows and columns add up
+    to totals shown elsewhere: the small cells hidden as such, then, as long as some row or
+    column holds exactly one hidden cell and another count above 0, its next smallest count
+    withheld, so that no hidden cell can be worked out from its row's or its column's total
+    (nor, with them, from the grand total)."""
+    shown: dict[tuple[Any, Any], int | Hidden] = {k: suppress_count(v, threshold) for k, v in cells.items()}
+    lines: dict[tuple[int, Any], list[tuple[Any, Any]]] = {}
+    for key in cells:
+        lines.setdefault((0, key[0]), []).append(key)
+        lines.setdefault((1, key[1]), []).append(key)
+    changed = True
+    while changed:  # each pass withholds at least one more cell, so this ends
+        changed = False
+        for members in lines.values():
+            hidden = [k for k in members if is_hidden(shown[k])]
+            if len(hidden) != 1:
+                continue
+            candidates = sorted(
+                (cells[k], str(k), k) for k in members if not is_hidden(shown[k]) and cells[k] > 0
+            )
+            if candidates:
+                shown[candidates[0][2]] = withheld()
+                changed = True
+    return shown
+
+
 def as_number_and_note(value: Any, threshold: int = DEFAULT_THRESHOLD) -> tuple[Any, str]:
     """A cell for a download: the number itself, or nothing with a note saying why."""
     if isinstance(value, Hidden):

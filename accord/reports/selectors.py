@@ -27,6 +27,7 @@ from accord.escalations.models import (
     DailyTally,
     Escalation,
     PdgAction,
+    Resolution,
     Status,
 )
 from accord.escalations.selectors import is_overdue, overdue_q
@@ -34,7 +35,7 @@ from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
 
-from .disclosure import DEFAULT_THRESHOLD, suppress_count, suppress_counts
+from .disclosure import DEFAULT_THRESHOLD, suppress_count, suppress_counts, suppress_table
 
 LOW_CHALLENGE_P = 0.05
 HISTORY_PERIODS = 4
@@ -264,13 +265,34 @@ def _bucketed(
 HISTORY_DIMENSIONS = ["total", "stage", "status", "raising", "receiving"]
 
 
+def first_recorded_day(partnership: Partnership) -> dt.date | None:
+    """The first day anything was counted for the partnership (raised in Accord or brought
+    in from its old log): before it Accord knows nothing, so it reports nothing, never 0."""
+    first = (
+        DailyTally.objects.filter(partnership=partnership, dimension="total")
+        .order_by("day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    return first
+
+
+def _recorded(periods: list[Period], first: dt.date | None) -> list[bool]:
+    """Whether each period holds any day of the partnership's records."""
+    return [first is not None and p.end >= first for p in periods]
+
+
 def low_challenge(
-    partnership: Partnership, period: Period, buckets: list[dict[str, dict[str, int]]] | None = None
+    partnership: Partnership,
+    period: Period,
+    buckets: list[dict[str, dict[str, int]]] | None = None,
+    first: dt.date | None = None,
 ) -> list[AgencySignal]:
     """Agencies that raised (or received) markedly fewer escalations than expected.
 
     Expected: the agency's own average over the previous four periods of the same
-    length; where it has no history, the partnership's average per agency in this
+    length (those the partnership's records reach: a period before they begin is not a
+    period of none); where it has no history, the partnership's average per agency in this
     period. Flagged only where something was expected, when a count this low would
     happen less than 5% of the time by chance (a Poisson lower tail): an agency that
     raised none where none was expected is not a shortfall. Agencies the business unit
@@ -286,15 +308,18 @@ def low_challenge(
         return []
     if buckets is None:
         buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
+        first = first_recorded_day(partnership)
+    recorded = _recorded(_periods(period), first)
     signals = []
     for direction, dimension in (("raised", "raising"), ("received", "receiving")):
         counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
-        observed, past = counts[0], counts[1:]
+        observed = counts[0]
+        past = [c for c, known in zip(counts[1:], recorded[1:], strict=True) if known]
         any_history = any(sum(p.values()) for p in past)
         partnership_rate = sum(observed.values()) / len(agencies)
         for pk, name in agencies:
             seen = observed.get(pk, 0)
-            expected = sum(p.get(pk, 0) for p in past) / HISTORY_PERIODS if any_history else partnership_rate
+            expected = sum(p.get(pk, 0) for p in past) / len(past) if any_history else partnership_rate
             # At or above what was expected a count is not low (the tail is then over a half).
             probability = poisson_cdf(seen, expected) if seen < expected or seen == 0 else 1.0
             if expected > 0 and probability < LOW_CHALLENGE_P:
@@ -303,11 +328,19 @@ def low_challenge(
 
 
 def trend(
-    partnership: Partnership, period: Period, buckets: list[dict[str, dict[str, int]]] | None = None
+    partnership: Partnership,
+    period: Period,
+    buckets: list[dict[str, dict[str, int]]] | None = None,
+    first: dt.date | None = None,
 ) -> list[dict[str, Any]]:
-    """Raised, reached the formal stages and resolved, for this period and the four before it, oldest first."""
+    """Raised, reached the formal stages and resolved, for this period and the four before it
+    that the partnership's records reach, oldest first (an earlier period is absent: Accord
+    does not know its figures, which were not 0)."""
     if buckets is None:
         buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
+        first = first_recorded_day(partnership)
+    recorded = _recorded(_periods(period), first)
+    recorded[0] = True  # the period asked for is always shown
     formal_from = ladder_of(partnership).formal_from or 0
     return [
         {
@@ -319,7 +352,8 @@ def trend(
             ),
             "resolved": b.get("status", {}).get(Status.RESOLVED, 0),
         }
-        for p, b in reversed(list(zip(_periods(period), buckets, strict=True)))
+        for p, b, known in reversed(list(zip(_periods(period), buckets, recorded, strict=True)))
+        if known
     ]
 
 
@@ -387,6 +421,7 @@ def pdg_figures(
         sums["pair"] = _grouped_pairs(partnership, period, sums, matrix_top)
     # This period and the four before it, for the low-challenge signals and the trend.
     history = _bucketed(partnership, period, HISTORY_DIMENSIONS)
+    first = first_recorded_day(partnership)
     agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
     areas = dict(partnership.areas_of_disagreement.values_list("pk", "label"))
     theme_labels = dict(partnership.practice_themes.values_list("pk", "label"))
@@ -432,11 +467,12 @@ def pdg_figures(
         agencies=sorted({a for pair in matrix for a in pair}),
         outcomes=dict(sorted(sums.get("outcome", {}).items())),
         timeliness=timeliness(partnership, period, sums),
-        low_challenge=low_challenge(partnership, period, history),
+        low_challenge=low_challenge(partnership, period, history, first),
         iru={
             "total": sum(iru_origins.values()),
             "by_origin": dict(sorted(iru_origins.items())),
             "by_status": dict(sorted(sums.get("iru_status", {}).items())),
+            "by_stage_reached": _as_ints(sums.get("iru_stage", {})),
             "outcomes": dict(sorted(sums.get("iru_outcome", {}).items())),
         },
         themes_response=[
@@ -458,7 +494,7 @@ def pdg_figures(
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     figures.threshold = partnership.suppression_threshold
     if with_trend:
-        figures.trend = trend(partnership, period, history)
+        figures.trend = trend(partnership, period, history, first)
     return figures
 
 
@@ -500,7 +536,8 @@ def suppressed(figures: Figures) -> dict[str, Any]:
     n = figures.threshold
     return {
         "total": suppress_count(figures.total, n),
-        **{name: suppress_counts(getattr(figures, name), n) for name in BREAKDOWNS},
+        **{name: suppress_counts(getattr(figures, name), n) for name in BREAKDOWNS if name != "matrix"},
+        "matrix": suppress_table(figures.matrix, n),
         "iru_total": suppress_count(figures.iru["total"], n),
         "iru_outcomes": suppress_counts(figures.iru["outcomes"], n),
     }
@@ -565,3 +602,70 @@ def overdue_by_stage(partnership: Partnership) -> dict[int, int]:
         .order_by("stage")
         .values_list("stage", "n")
     )
+
+
+# ---------------------------------------------------------------- learning recorded at resolution
+
+
+LEARNING_LISTED = 25  # the standing item lists this many; the count covers them all
+
+
+@dataclass
+class LearningRecorded:
+    """What one resolution in the period recorded as learning, for the formal body's meeting."""
+
+    pk: int
+    reference: str
+    stage: int
+    outcome: str
+    resolved_on: dt.date
+    learning: str
+
+
+def _learning_in(partnership: Partnership, period: Period) -> QuerySet[Resolution]:
+    start, end = day_bounds(period)
+    return Resolution.objects.filter(
+        escalation__partnership=partnership, resolved_at__gte=start, resolved_at__lt=end
+    ).exclude(learning="")
+
+
+def learning_counts(partnership: Partnership, period: Period) -> tuple[int, dict[str, int]]:
+    """How many resolutions in the period recorded learning, and how many of them had each
+    practice theme (an escalation may have several, so the themes do not add up to the
+    count). Two queries whatever the data."""
+    resolutions = _learning_in(partnership, period)
+    labels = dict(partnership.practice_themes.values_list("pk", "label"))
+    by_theme = (
+        resolutions.filter(escalation__themes__isnull=False)
+        .values_list("escalation__themes")
+        .annotate(n=Count("id", distinct=True))
+        .order_by()
+    )
+    counts = {labels.get(pk, "?"): n for pk, n in by_theme}
+    return resolutions.count(), dict(sorted(counts.items()))
+
+
+def learning_listed(
+    partnership: Partnership, period: Period, viewer: Any, *, limit: int = LEARNING_LISTED
+) -> list[LearningRecorded]:
+    """The learning itself, most recent first, from the resolutions of escalations the viewer
+    may see (rule 7: the formal body reads the learning of what reached it; the rest is
+    counted, not shown). One query."""
+    visible = Escalation.objects.visible_to(viewer).filter(partnership=partnership).values("pk")
+    rows = (
+        _learning_in(partnership, period)
+        .filter(escalation__in=visible)
+        .select_related("escalation")
+        .order_by("-resolved_at", "-id")[:limit]
+    )
+    return [
+        LearningRecorded(
+            pk=r.escalation_id,
+            reference=r.escalation.reference,
+            stage=r.stage,
+            outcome=r.get_outcome_display(),
+            resolved_on=timezone.localdate(r.resolved_at),
+            learning=r.learning,
+        )
+        for r in rows
+    ]

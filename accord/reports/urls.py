@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("pdg/", views.pdg_standing_item, name="pdg"),
     path("pdg.csv", views.pdg_standing_item_csv, name="pdg_csv"),
+    path("pdg.pdf", views.pdg_standing_item_pdf, name="pdg_pdf"),
     path("iru/", views.iru_section, name="iru"),
     path("annual/", annual.annual_report, name="annual"),
     path("annual.pdf", annual.annual_report_pdf, name="annual_pdf"),

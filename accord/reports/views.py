@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +23,20 @@ from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome
 from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
-from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts
+from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
 from .models import PdgMeeting
-from .selectors import OTHERS, Figures, Period, formal_open, overdue_by_stage, pdg_figures, shown_figures
+from .pdf import pango_missing, render_pdf
+from .selectors import (
+    OTHERS,
+    Figures,
+    Period,
+    formal_open,
+    learning_counts,
+    learning_listed,
+    overdue_by_stage,
+    pdg_figures,
+    shown_figures,
+)
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -153,6 +165,14 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
+        "iru_stages": [
+            (f"Stage {k}", v)
+            for k, v in (
+                figures.iru["by_stage_reached"]
+                if full
+                else suppress_counts(figures.iru["by_stage_reached"], figures.threshold)
+            ).items()
+        ],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
         "trend": trend,
         "key": key(figures.threshold),
@@ -185,7 +205,7 @@ def matrix_for_display(matrix: dict, display_values: dict, threshold: int) -> tu
     shown = sorted(ranked[:MATRIX_AGENCIES])
     values: dict = grouped_matrix(matrix, shown)
     if any(is_hidden(v) for v in display_values.values()):
-        values = suppress_counts(values, threshold)
+        values = suppress_table(values, threshold)
     return [*shown, OTHERS], values
 
 
@@ -195,13 +215,18 @@ def _heat(value: Any, peak: int) -> int:
     return min(5, 1 + (4 * value) // peak)
 
 
-def pdg_standing_item(request: HttpRequest) -> HttpResponse:
+def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]:
+    """Everything the standing item shows, for the page and its PDF alike (the PDF with no
+    link: it is read on paper or on a screen away from Accord)."""
     full = _require(request)
     partnership = request.partnership
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
-    can_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
+    may_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
+    can_drill_down = may_drill_down and not pdf
+    learned, _by_theme = learning_counts(partnership, period)
+    tables["learning_total"] = learned if full else suppress_count(learned, figures.threshold)
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
     in_window = urlencode(window)  # once, not once a link (the page has hundreds)
     if can_drill_down:
@@ -263,46 +288,74 @@ def pdg_standing_item(request: HttpRequest) -> HttpResponse:
         )
         for raiser in matrix_agencies
     ]
+    return {
+        "form": form,
+        "period": period,
+        "figures": figures,
+        "tables": tables,
+        "full": full,
+        "matrix_rows": matrix_rows,
+        "matrix_agencies": matrix_agencies,
+        "trend_chart": trend_chart,
+        "can_drill_down": can_drill_down,
+        "themes_link": urlencode({"kind": "theme", **window}),
+        # What the last meeting before the period's end decided and asked for: the
+        # standing item follows it up (the PDG's and the business unit's view only).
+        "last_meeting": PdgMeeting.objects.filter(partnership=partnership, held_on__lte=period.end).first()
+        if full
+        else None,
+        # Before the formal body now: its open formal escalations (for those who see them),
+        # and what is overdue, as figures (small ones hidden from the executive).
+        "formal_open": formal_open(partnership, request.user) if may_drill_down else None,
+        # The learning recorded at resolution: counted for all, read where rule 7 allows.
+        "learning": learning_listed(partnership, period, request.user) if may_drill_down else [],
+        "pdf": pdf,
+        "overdue": _labelled(
+            overdue_by_stage(partnership)
+            if full
+            else suppress_counts(overdue_by_stage(partnership), figures.threshold),
+            {n: f"Stage {n}" for n in range(1, 10)},
+        ),
+        "list_url": reverse("escalations:list"),  # once, not once a drill-down link
+    }
+
+
+def _audit_standing_item(request: HttpRequest, context: dict[str, Any], verb: str, report: str) -> None:
+    period = context["period"]
     audit_record(
         actor=request.user,
-        verb=Verb.REPORT_VIEWED,
-        partnership_id=partnership.pk,
-        payload={"report": "pdg", "from": str(period.start), "to": str(period.end), "suppressed": not full},
+        verb=verb,
+        partnership_id=request.partnership.pk,
+        payload={
+            "report": report,
+            "from": str(period.start),
+            "to": str(period.end),
+            "suppressed": not context["full"],
+        },
         request=request,
     )
-    return render(
-        request,
-        "reports/pdg.html",
-        {
-            "form": form,
-            "period": period,
-            "figures": figures,
-            "tables": tables,
-            "full": full,
-            "matrix_rows": matrix_rows,
-            "matrix_agencies": matrix_agencies,
-            "trend_chart": trend_chart,
-            "can_drill_down": can_drill_down,
-            "themes_link": urlencode({"kind": "theme", **window}),
-            # What the last meeting before the period's end decided and asked for: the
-            # standing item follows it up (the PDG's and the business unit's view only).
-            "last_meeting": PdgMeeting.objects.filter(
-                partnership=partnership, held_on__lte=period.end
-            ).first()
-            if full
-            else None,
-            # Before the formal body now: its open formal escalations (for those who see them),
-            # and what is overdue, as figures (small ones hidden from the executive).
-            "formal_open": formal_open(partnership, request.user) if can_drill_down else None,
-            "overdue": _labelled(
-                overdue_by_stage(partnership)
-                if full
-                else suppress_counts(overdue_by_stage(partnership), figures.threshold),
-                {n: f"Stage {n}" for n in range(1, 10)},
-            ),
-            "list_url": reverse("escalations:list"),  # once, not once a drill-down link
-        },
+
+
+def pdg_standing_item(request: HttpRequest) -> HttpResponse:
+    context = _standing_item(request)
+    _audit_standing_item(request, context, Verb.REPORT_VIEWED, "pdg")
+    return render(request, "reports/pdg.html", context)
+
+
+def pdg_standing_item_pdf(request: HttpRequest) -> HttpResponse:
+    """The meeting pack: the standing item as a tagged PDF (PDF/UA-1), the same figures as the
+    page for the same period and reader, with no address in it."""
+    context = _standing_item(request, pdf=True)
+    pdf = render_pdf(render_to_string("reports/pdg_pdf.html", context, request=request))
+    if pdf is None:
+        return pango_missing()
+    _audit_standing_item(request, context, Verb.REPORT_DOWNLOADED, "pdg.pdf")
+    period = context["period"]
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.pdf"'
     )
+    return response
 
 
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
@@ -361,6 +414,10 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     sections = [
         (_("Where they arose"), _labelled(shown(iru["by_origin"]), LABELS["origin"])),
         (_("Where they stand now"), _labelled(shown(iru["by_status"]), LABELS["status"])),
+        (
+            _("Highest stage reached"),
+            [(f"Stage {k}", v) for k, v in shown(iru["by_stage_reached"]).items()],
+        ),
         (_("Outcomes of those resolved in the period"), _labelled(shown(iru["outcomes"]), LABELS["outcome"])),
     ]
     audit_record(

@@ -223,6 +223,19 @@ class World:
                 actor=raiser, partnership=self.partnership, details=details, immediate_danger=False
             )
 
+    def from_conference(self, *, at: dt.datetime | None = None):
+        """The conference chair's escalation with health, from a child protection conference,
+        starting at stage 2 (the core group had tried)."""
+        return self.raised(
+            at=at,
+            raiser=self.chair,
+            with_agency=self.health,
+            with_practitioner_username="",
+            origin="conference",
+            start_stage=2,
+            start_stage_reason="core group",
+        )
+
     def consulted(self, escalation, *, at=None):
         with clock.set_to(at or clock.now()):
             services.escalation_record_discussion(

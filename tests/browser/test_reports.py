@@ -37,6 +37,13 @@ def test_pdg_report_and_the_executive_view(page, demo_caseload):
     assert "escalations raised in the period" in " ".join(text.split())
     assert "/escalations/?" not in text and "raised_from=" not in text
     page.emulate_media(media="screen")
+    # The meeting pack: one click, a PDF.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the meeting pack (PDF)").click()
+    pack = PdfReader(download.value.path())
+    assert "escalations raised in the period" in " ".join(
+        " ".join(p.extract_text() for p in pack.pages).split()
+    )
     log_out(page)
     log_in(page, "executive")
     page.goto("/reports/pdg/")
@@ -51,6 +58,21 @@ def test_annual_report_page_is_accessible(page, demo_caseload):
     assert page.locator("svg[role=img]").count() >= 3
     screenshot(page, "reports-03-annual")
     assert_accessible(page)
+    # Every chart label at least the body text's size at 100 % zoom, and within its chart.
+    sizes = page.evaluate(
+        """() => {
+        const body = parseFloat(getComputedStyle(document.querySelector('main .govuk-body')).fontSize);
+        const texts = [...document.querySelectorAll('svg[role=img] text')].map(t => {
+          const box = t.getBoundingClientRect(), svg = t.ownerSVGElement.getBoundingClientRect();
+          const m = t.getScreenCTM();  // its scale, whether or not the label is turned
+          return {size: parseFloat(t.getAttribute('font-size')) * Math.hypot(m.a, m.b),
+                  inside: box.left >= svg.left - 1 && box.right <= svg.right + 1};
+        });
+        return {body, smallest: Math.min(...texts.map(t => t.size)), outside: texts.filter(t => !t.inside).length};
+    }"""
+    )
+    assert sizes["smallest"] >= sizes["body"] - 0.5, sizes
+    assert sizes["outside"] == 0, sizes
 
 
 def test_the_iru_chair_finds_their_units_section(page, demo_caseload):

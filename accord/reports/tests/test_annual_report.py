@@ -112,3 +112,39 @@ def test_the_annual_report_pdf_is_tagged_for_screen_readers(client, world, year_
     assert {"/H1", "/H2", "/Table", "/TH", "/TD"} <= kinds, kinds
     assert kinds & {"/Figure"}, "the charts are figures"
     assert alts and all(alts), alts  # each chart has its text alternative (its title; its table follows)
+
+
+def test_years_and_months_before_the_records_begin_are_no_record_not_zero(world):
+    """Records begin in June 2025: the year 2023 and 2024 read "no record", the year 2025 is
+    marked as only partly recorded, and its months start in June."""
+    from accord.reports.annual import annual_tables
+
+    for month in (6, 7):
+        world.raised(at=timezone.make_aware(dt.datetime(2025, month, 10, 10)))
+    data = annual_tables(world.partnership, 2025)
+    compared = dict(data["compared"])
+    assert compared[2023] is None and compared[2024] is None
+    assert compared[2025]["raised"] == "fewer than 5"
+    assert compared[2025]["partial"] is True
+    months = [label for label, _n in next(rows for key, _t, rows in data["tables"] if key == "months")]
+    assert months[0] == "Jun 2025" and "May 2025" not in months
+    full = annual_tables(world.partnership, 2025, full=True)
+    assert dict(full["compared"])[2025]["raised"] == 2
+
+
+def test_the_annual_report_compares_with_the_two_previous_years_and_shows_the_matrix(client, world):
+    from accord.reports.annual import annual_tables
+
+    for year in (2023, 2024, 2025):
+        for i in range(year - 2017):  # 6, 7 and 8 a year
+            world.raised(at=timezone.make_aware(dt.datetime(year, 5, 1 + i, 10)))
+    data = annual_tables(world.partnership, 2025)
+    assert [(y, h["raised"]) for y, h in data["compared"]] == [(2023, 6), (2024, 7), (2025, 8)]
+    assert dict(data["compared"])[2024]["partial"] is False
+    matrix = {r: dict(zip(data["matrix_agencies"], cells, strict=True)) for r, cells in data["matrix"]}
+    assert matrix[world.health.name][world.social.name] == 8
+    sign_in(client, world.executive)
+    html = client.get("/reports/annual/", {"year": 2025}).content.decode()
+    assert "Compared with the two previous years" in html and "Who raised escalations with whom" in html
+    rows = client.get("/reports/annual.csv", {"year": 2025}).content.decode()
+    assert "2023: Raised,6" in rows and f"{world.health.name} → {world.social.name},8" in rows

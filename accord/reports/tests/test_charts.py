@@ -46,10 +46,29 @@ def test_text_is_escaped():
     parse(line_chart(hostile, [hostile], {hostile: [1]}))
 
 
-def test_long_labels_are_shortened():
-    root = parse(bar_chart("Agencies", ["x" * 200], [4]))
-    label = next(t.text for t in root.iter(f"{SVG}text") if t.text.startswith("x"))
-    assert len(label) <= 45 and label.endswith("…")
+def test_long_labels_are_wrapped_onto_two_lines_then_shortened():
+    name = "Royal Devon University Healthcare NHS Foundation Trust (Northern services)"
+    root = parse(bar_chart("Agencies", [name, "x" * 200], [4, 6]))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "Royal Devon University" in texts  # broken at a space, not cut mid-word
+    lines = [t for t in texts if t.startswith(("Royal", "Healthcare", "xx"))]
+    assert all(len(t) <= 28 for t in lines)
+    assert len([t for t in texts if t.startswith("x")]) == 2 and texts[texts.index("x" * 28) + 1].endswith(
+        "…"
+    )
+
+
+def test_every_label_is_at_least_the_body_text_size():
+    """Drawn at the size shown (the page never stretches a chart wider than it is drawn), so
+    every piece of text is at least 19 pixels, GOV.UK's body text on a wide screen."""
+    from accord.reports.disclosure import small, withheld
+
+    for svg in (
+        bar_chart("Kind", ["Case", "Theme"], [12, small()]),
+        line_chart("Trend", ["Apr 2025", "May 2025"], {"Raised": [3, withheld()], "Resolved": [1, 2]}),
+    ):
+        sizes = [float(t.get("font-size")) for t in parse(svg).iter(f"{SVG}text")]
+        assert sizes and min(sizes) >= 19
 
 
 def test_line_chart_has_a_line_and_a_point_per_value_for_each_series():

@@ -15,14 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def from_conference(world, n):
     for _ in range(n):
-        world.raised(
-            raiser=world.chair,
-            with_agency=world.health,
-            with_practitioner_username="",
-            origin="conference",
-            start_stage=2,
-            start_stage_reason="core group",
-        )
+        world.from_conference()
 
 
 def test_the_chair_sees_their_units_section_and_the_pdg_every_figure(client, world):

@@ -69,15 +69,7 @@ def scene(world):
         with_agency=world.health,
         with_practitioner_username="",
     )
-    world.raised(
-        at=at(2026, 12, 3),
-        raiser=world.chair,
-        with_agency=world.health,
-        with_practitioner_username="",
-        origin="conference",
-        start_stage=2,
-        start_stage_reason="core group",
-    )
+    world.from_conference(at=at(2026, 12, 3))
     world.raised(at=at(2026, 9, 1))  # outside the period
     return {"formal": formal}
 
@@ -368,6 +360,22 @@ def test_low_challenge_and_trend_use_the_agencys_own_history(world):
     assert social == []  # one raised against a history of none: not low
     assert [t["raised"] for t in f.trend] == [4, 4, 4, 4, 1]
     assert [t["start"] for t in f.trend] == [PERIOD.previous(n).start for n in (4, 3, 2, 1, 0)]
+
+
+def test_periods_before_the_records_begin_are_not_periods_of_none(world):
+    """Records begin in the quarter before PERIOD: health raised 4 there and none in PERIOD.
+    Expected is 4 (its one recorded quarter), not 1 (4 spread over four quarters, three of them
+    before Accord held anything), so it is flagged; the trend shows only the two quarters
+    Accord knows, never 0 for the three before."""
+    earlier = PERIOD.previous(1)
+    for day in range(4):
+        d = earlier.start + dt.timedelta(days=1 + day)
+        world.raised(at=at(d.year, d.month, d.day))
+    world.raised(at=at(2026, 10, 6), raiser=world.practitioner_social, with_agency=world.health)
+    f = pdg_figures(world.partnership, PERIOD)
+    health = next(s for s in f.low_challenge if s.agency == world.health.name and s.direction == "raised")
+    assert health.expected == 4.0 and health.observed == 0
+    assert [(t["start"], t["raised"]) for t in f.trend] == [(earlier.start, 4), (PERIOD.start, 1)]
 
 
 @pytest.mark.parametrize("top", [1, 2, 3])

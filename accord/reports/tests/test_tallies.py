@@ -25,14 +25,7 @@ def test_what_the_services_keep_is_what_a_rebuild_counts(world):
     with clock.set_to(timezone.make_aware(dt.datetime(2026, 11, 2, 10))):
         settled = world.raised()
         formal = world.formal()
-        conference = world.raised(
-            raiser=world.chair,
-            with_agency=world.health,
-            with_practitioner_username="",
-            origin="conference",
-            start_stage=2,
-            start_stage_reason="core group",
-        )
+        conference = world.from_conference()
     with clock.set_to(timezone.make_aware(dt.datetime(2026, 11, 5, 10))):
         at_3 = world.at_stage_3()
         services.escalation_pause(
