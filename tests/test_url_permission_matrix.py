@@ -5,6 +5,7 @@ stating who may use it. (The partner API has its own matrix in accord/api/tests.
 """
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accord.escalations import services
 from accord.escalations.models import AgreedAction, Draft, Escalation
+from accord.reports.models import MeetingAction, PdgMeeting
 from accord.testing.auth import sign_in
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
 
@@ -103,6 +105,7 @@ MATRIX = {
         party_action({"practitioner_health", "manager_health"}),
     ),
     "escalations:reopen": (lambda s: reverse("escalations:reopen", args=[s["e"]]), party_action(set())),
+    "escalations:follow_up": (lambda s: reverse("escalations:follow_up", args=[s["e"]]), party_action(set())),
     "escalations:pdg_action": (
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
         party_action(set()),
@@ -145,6 +148,14 @@ MATRIX = {
     "reports:pdg_pdf": (
         lambda s: reverse("reports:pdg_pdf"),
         only({"pdg_member", "pdg_chair", "admin", "executive"}, 200, 403),
+    ),
+    # What a PDG meeting asked of the health manager: theirs, their line manager's, the PDG's
+    # and the business unit's; not found for anyone else.
+    "reports:meeting_action": (
+        lambda s: reverse("reports:meeting_action", args=[s["meeting_action"]]),
+        lambda r: (
+            200 if r in {"manager_health", "senior_health", "pdg_member", "pdg_chair", "admin"} else 404
+        ),
     ),
     "reports:iru": (
         lambda s: reverse("reports:iru"),
@@ -206,11 +217,19 @@ def make_scene(world) -> dict:
         due_date=e.due_date,
         recorded_by=world.manager_social,
     )
+    meeting = PdgMeeting.objects.create(partnership=world.partnership, held_on=dt.date(2026, 11, 3))
+    asked = MeetingAction.objects.create(
+        meeting=meeting,
+        description="Brief the team",
+        owner=world.manager_health,
+        due_on=dt.date(2026, 11, 13),
+    )
     return {
         "e": e.pk,
         "doc": doc.pk,
         "draft": draft.pk,
         "action": action.pk,
+        "meeting_action": asked.pk,
         "reference": e.reference,
         "other_agency": world.other.pk,
     }
@@ -219,7 +238,7 @@ def make_scene(world) -> dict:
 def names_of(key: str) -> set[str]:
     """The URLs that name the scene's escalation (or its draft): those whose address moves
     when that object does."""
-    base = {"e": 1, "doc": 1, "draft": 1, "action": 1, "other_agency": 1}
+    base = {"e": 1, "doc": 1, "draft": 1, "action": 1, "other_agency": 1, "meeting_action": 1}
     return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
 
 
@@ -242,7 +261,8 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     another's draft is not theirs, every other page answers as in their own partnership,
     and no page or download shows anything of the first partnership's escalation."""
     scene = make_scene(world)
-    escalation_pages, draft_pages = names_of("e"), names_of("draft")
+    # (What one of its meetings asked for is as much the partnership's own as an escalation.)
+    escalation_pages, draft_pages = names_of("e") | names_of("meeting_action"), names_of("draft")
     person = getattr(neighbour, role)
     sign_in(client, person)
     secrets = [scene["reference"], "Zebedee Quartermaine", "ZQ-778812", world.practitioner_health.username]

@@ -386,6 +386,26 @@ def complete_action(request, escalation_id: int, action_id: int, payload: s.Note
 
 
 @router.post(
+    "/escalations/{escalation_id}/follow-up",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Say, once it is due some weeks after the resolution, whether the agreed way forward held and what changed for the child (the parties)",
+)
+def follow_up(request, escalation_id: int, payload: s.FollowUpIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_follow_up(
+            actor=request.user,
+            escalation=e,
+            held=payload.held,
+            what_changed=payload.what_changed,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
     "/escalations/{escalation_id}/pause",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="Pause the stage's clock, with the reason (the parties' managers and leaders)",

@@ -27,6 +27,7 @@ PdgActionCode = Literal[
     "note",
 ]
 ChildCentred = Literal["yes", "partly", "no"]
+HeldCode = Literal["held", "partly", "not_held"]
 
 
 def _holds_nul(value: object) -> bool:
@@ -155,6 +156,15 @@ class AgencyRef(Schema):
     name: str
 
 
+class FollowUpOut(Schema):
+    due_on: dt.date
+    asked_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    answered_by: str | None
+    held: HeldCode | None
+    what_changed: str
+
+
 class ResolutionOut(Schema):
     outcome: str
     agreed_way_forward: str
@@ -164,6 +174,7 @@ class ResolutionOut(Schema):
     stage: int
     resolved_by: str
     resolved_at: dt.datetime
+    follow_up: FollowUpOut | None
 
 
 class AgreedActionOut(Schema):
@@ -287,6 +298,11 @@ class DocumentOut(Schema):
 
 class ReasonIn(InSchema):
     reason: str = Field(..., max_length=20000)
+
+
+class FollowUpIn(InSchema):
+    held: HeldCode
+    what_changed: str = Field(..., max_length=20000)
 
 
 class OptionalReasonIn(InSchema):

@@ -85,7 +85,10 @@ def summary_out(e: Escalation) -> dict[str, Any]:
 def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
     e = visible_escalation(request, escalation_id)
     actions = allowed_actions(request.user, e)
-    resolution = e.resolutions.select_related("resolved_by").order_by("-resolved_at").first()
+    resolution = (
+        e.resolutions.select_related("resolved_by", "follow_up__answered_by").order_by("-resolved_at").first()
+    )
+    follow_up = getattr(resolution, "follow_up", None) if resolution is not None else None
     data = summary_out(e)
     data.update(
         with_practitioner=e.with_practitioner.username if e.with_practitioner else None,
@@ -124,6 +127,16 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
             "stage": resolution.stage,
             "resolved_by": resolution.resolved_by.username,
             "resolved_at": resolution.resolved_at,
+            "follow_up": None
+            if follow_up is None
+            else {
+                "due_on": follow_up.due_on,
+                "asked_at": follow_up.asked_at,
+                "answered_at": follow_up.answered_at,
+                "answered_by": follow_up.answered_by.username if follow_up.answered_by else None,
+                "held": follow_up.held or None,
+                "what_changed": follow_up.what_changed,
+            },
         },
         agreed_actions=[
             {

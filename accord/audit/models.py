@@ -29,6 +29,7 @@ class Verb(models.TextChoices):
     PARTY_ADDED = "escalation.party_added", _("Added an agency to a difference")
     PARTY_REMOVED = "escalation.party_removed", _("Removed an agency from a difference")
     RESOLVED = "escalation.resolved", _("Recorded an escalation's resolution")
+    FOLLOWED_UP = "escalation.followed_up", _("Said whether an agreed way forward held")
     WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")
     REOPENED = "escalation.reopened", _("Reopened an escalation")
     ESCALATION_PRINTED = "escalation.printed", _("Printed the record for the agency's file")
@@ -50,6 +51,7 @@ class Verb(models.TextChoices):
     RETENTION_APPLIED = "data.retention_applied", _("Removed data past its retention period")
     REPORT_VIEWED = "report.viewed", _("Viewed a report")
     REPORT_DOWNLOADED = "report.downloaded", _("Downloaded a report")
+    MEETING_ACTION_DONE = "meeting.action_done", _("Marked an action a PDG meeting asked for done")
     ACCESS_REFUSED = "access.refused", _("Was refused a page, an escalation or a report")
 
 

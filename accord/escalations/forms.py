@@ -19,6 +19,7 @@ from .models import (
     IRU_ORIGINS,
     ChildCentredOutcome,
     FamilyAware,
+    Held,
     Kind,
     Origin,
     Outcome,
@@ -462,6 +463,21 @@ class ReasonForm(VersionedForm):
 
 class CompleteActionForm(VersionedForm):
     note = _text(_("What was done (optional)"), required=False, rows=4)
+
+
+class FollowUpForm(VersionedForm):
+    held = forms.ChoiceField(
+        label=_("Did the agreed way forward hold?"),
+        choices=Held.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether the agreed way forward held")},
+    )
+    what_changed = _text(
+        _("What changed for the child?"),
+        message=_("Enter what changed for the child"),
+        rows=5,
+        hint=_("What is different for the child since the resolution, and what did not change."),
+    )
 
 
 class EndFacilitationForm(VersionedForm):

@@ -492,6 +492,49 @@ class Resolution(models.Model):
         # The outcomes report selects resolutions made in a period.
         indexes = [models.Index(fields=["resolved_at"])]
 
+    @property
+    def follow_up_or_none(self) -> FollowUp | None:
+        """Its follow-up, if the partnership asks for one (a page reads it without a try)."""
+        try:
+            return self.follow_up
+        except FollowUp.DoesNotExist:
+            return None
+
+
+class Held(models.TextChoices):
+    """Whether the agreed way forward held, asked some weeks after the resolution."""
+
+    HELD = "held", _("Yes, it held")
+    PARTLY = "partly", _("Partly")
+    NOT_HELD = "not_held", _("No, it did not hold")
+
+
+class FollowUp(models.Model):
+    """The question some weeks after a resolution (the partnership's ``follow_up_weeks``):
+    did the agreed way forward hold, and what changed for the child? Asked of the parties
+    once; answered once, by one of them."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="follow_ups")
+    resolution = models.OneToOneField(Resolution, on_delete=models.CASCADE, related_name="follow_up")
+    due_on = models.DateField()
+    asked_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    held = models.CharField(max_length=10, choices=Held.choices, blank=True)
+    # About the child: encrypted at rest, as the reflection is.
+    what_changed = EncryptedTextField(_("what changed for the child"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(held__in=["", *Held.values]), name="follow_up_held_valid")
+        ]
+        # The reminder sweep finds the ones to ask without reading the rest.
+        indexes = [
+            models.Index(fields=["due_on"], condition=Q(asked_at__isnull=True), name="follow_up_to_ask")
+        ]
+
 
 class AgreedAction(models.Model):
     """An action agreed at resolution, or commissioned by the PDG for a theme."""
@@ -530,6 +573,7 @@ class EventType(models.TextChoices):
     PARTY_ADDED = "party_added", _("Agency added to the difference")
     PARTY_REMOVED = "party_removed", _("Agency removed from the difference")
     RESOLVED = "resolved", _("Resolved")
+    FOLLOWED_UP = "followed_up", _("Followed up: did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
 

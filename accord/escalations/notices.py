@@ -14,11 +14,11 @@ from django.utils import timezone
 from accord.core import clock
 from accord.notifications.models import Kind, Notification
 from accord.notifications.services import notification_rows, notify, save_notifications, unique_recipients
-from accord.partnership.calendar import calendar_for
+from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
-from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, Status
+from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Status
 
 _REMINDER_LOCK = 74_737_002
 REMINDER_BATCH = 500  # notifications checked and inserted per query
@@ -215,12 +215,6 @@ def notify_for_event(event) -> None:
         notify(escalation=e, kind=kind, recipients=unique_recipients(everyone, exclude=actor), key=key)
 
 
-def _within_working_hours(partnership: Partnership, now: dt.datetime) -> bool:
-    local = timezone.localtime(now)
-    start, end = settings.NOTIFY_WORKING_HOURS
-    return calendar_for(partnership).is_working_day(local.date()) and start <= local.hour < end
-
-
 def send_due_reminders() -> int:
     """Due-tomorrow and overdue reminders, once each (and again every few working days while
     overdue), only in working hours on working days. Safe to run in several copies at once,
@@ -234,7 +228,7 @@ def send_due_reminders() -> int:
                 if not cursor.fetchone()[0]:
                     return 0  # another copy is sending reminders now
         for partnership in Partnership.objects.all():
-            if not _within_working_hours(partnership, now):
+            if not within_working_hours(partnership, now):
                 continue
             calendar = calendar_for(partnership)
             today = timezone.localtime(now).date()
@@ -284,6 +278,37 @@ def send_due_reminders() -> int:
                     key=f"action_overdue:{action.pk}:{interval}",
                     due_date=action.due_date,
                 )
+            rows += _follow_ups_to_ask(partnership, today, now, directory)
             for start in range(0, len(rows), REMINDER_BATCH):
                 created += save_notifications(rows[start : start + REMINDER_BATCH])
     return created
+
+
+def _follow_ups_to_ask(partnership: Partnership, today: dt.date, now: dt.datetime, directory) -> list:
+    """Some weeks after a resolution, the parties and whoever recorded it are asked whether
+    the agreed way forward held (once: the follow-up is marked asked, and its key is unique).
+    An escalation reopened since is not asked: its follow-up went with the reopening."""
+    due = list(
+        FollowUp.objects.filter(
+            escalation__partnership=partnership,
+            asked_at__isnull=True,
+            due_on__lte=today,
+            escalation__status=Status.RESOLVED,
+        ).select_related("resolution__resolved_by")
+    )
+    if not due:
+        return []
+    escalations = (
+        Escalation.objects.select_related("raised_by", "with_practitioner", "partnership")
+        .prefetch_related(OTHER_PARTIES)
+        .in_bulk([f.escalation_id for f in due])
+    )
+    rows = []
+    for follow_up in due:
+        e = escalations[follow_up.escalation_id]
+        asked = unique_recipients([*parties(e, directory=directory), follow_up.resolution.resolved_by])
+        rows += notification_rows(
+            escalation=e, kind=Kind.FOLLOW_UP, recipients=asked, key=f"follow_up:{follow_up.pk}"
+        )
+    FollowUp.objects.filter(pk__in=[f.pk for f in due]).update(asked_at=now)
+    return rows

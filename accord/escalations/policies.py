@@ -354,6 +354,18 @@ def is_closed(user, escalation) -> bool:
     return escalation.status in CLOSED_STATUSES
 
 
+@rules.predicate
+def follow_up_due(user, escalation) -> bool:
+    """Resolved, with its follow-up due and not yet answered (read once per escalation)."""
+    if escalation.status != Status.RESOLVED:
+        return False
+    if "_accord_follow_up_due" not in escalation.__dict__:
+        escalation.__dict__["_accord_follow_up_due"] = escalation.follow_ups.filter(
+            answered_at__isnull=True, due_on__lte=clock.today()
+        ).exists()
+    return escalation.__dict__["_accord_follow_up_due"]
+
+
 def reopen_window_open(escalation) -> bool:
     """Whether a closed escalation may still be reopened: within the partnership's number of
     days of closing (after that the difference is raised afresh)."""
@@ -407,6 +419,8 @@ ACTION_RULES = {
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
     # Reopening is offered (pages and API alike) only within the partnership's window.
     "reopen": (is_closed & within_reopen_window, is_party_leader & ~is_pdg_or_facilitator_role),
+    # Some weeks after the resolution, whether the agreed way forward held: the parties'.
+    "follow_up": (follow_up_due, is_party_side),
     "pdg_act": (is_open & is_formal, is_pdg),
     # An appointment can be ended whatever the escalation's state: the access goes with it.
     "end_facilitation": (has_current_facilitator, is_pdg),

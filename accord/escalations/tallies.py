@@ -7,7 +7,8 @@ Dimensions counted on the day an escalation was raised (local date):
 once for each agency the difference is with),
 ``iru_status`` and ``iru_stage`` (conference and review escalations only: where they stand,
 the highest stage they reached) and ``iru_outcome``.
-On the day of a resolution: ``outcome``. On the day a stage ended: ``taken<stage>`` (a
+On the day of a resolution: ``outcome``. On the day a follow-up is answered: ``held``
+(whether the agreed way forward held). On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
 
 Each is also rolled up by month (dimension ``m:<name>``, dated the first of the month), so a
@@ -25,7 +26,7 @@ from django.db.models import CharField, Count, F, Sum, Value
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from .models import IRU_ORIGINS, DailyTally, Escalation, OtherParty, Resolution, StagePeriod
+from .models import IRU_ORIGINS, DailyTally, Escalation, FollowUp, OtherParty, Resolution, StagePeriod
 
 DIMENSIONS = (
     "total",
@@ -43,6 +44,7 @@ DIMENSIONS = (
     "iru_stage",
     "iru_outcome",
     "outcome",
+    "held",
     "ontime",
     *(f"taken{n}" for n in range(1, 10)),
 )
@@ -148,6 +150,10 @@ def resolution_recorded(resolution, escalation) -> None:
     apply(escalation.partnership_id, deltas)
 
 
+def follow_up_answered(follow_up, partnership_id: int) -> None:
+    apply(partnership_id, Counter({(_day(follow_up.answered_at), "held", follow_up.held): 1}))
+
+
 def stage_ended(period, partnership_id: int) -> None:
     if period.ended_on is None or period.working_days_taken is None:
         return
@@ -218,6 +224,8 @@ def _sources(partnership_id: int):
             day=TruncDate("escalation__raised_at"), k=F("outcome")
         ),
     )
+    answered = FollowUp.objects.filter(escalation__partnership_id=partnership_id, answered_at__isnull=False)
+    yield "held", answered.annotate(day=TruncDate("answered_at"), k=F("held"))
     periods = StagePeriod.objects.filter(
         escalation__partnership_id=partnership_id, ended_on__isnull=False, working_days_taken__isnull=False
     )

@@ -24,8 +24,10 @@ class Kind(models.TextChoices):
     PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
     ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
     RESOLVED = "resolved", _("An escalation was resolved")
+    FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
     REOPENED = "reopened", _("An escalation was reopened")
+    MEETING_ACTION_OVERDUE = "meeting_action_overdue", _("An action a PDG meeting asked of you is overdue")
     DUE_SOON = "due_soon", _("A stage is due in one working day")
     OVERDUE = "overdue", _("A stage is overdue")
 
@@ -45,9 +47,16 @@ class Notification(models.Model):
     # The partnership it belongs to: a person working in several sees, counts and is emailed
     # about each partnership's notifications apart (the one they are working in).
     partnership = models.ForeignKey("partnership.Partnership", on_delete=models.CASCADE, related_name="+")
-    escalation = models.ForeignKey("escalations.Escalation", on_delete=models.CASCADE, related_name="+")
+    # What it is about and where in Accord to see it: an escalation's reference and page, or
+    # any other thing of Accord's (a PDG meeting's action). Never a child's details.
+    subject = models.CharField(max_length=120, default="")
+    path = models.CharField(max_length=300, default="")
+    # The escalation it is about, if any (its notifications go with it).
+    escalation = models.ForeignKey(
+        "escalations.Escalation", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    stage = models.PositiveSmallIntegerField()
+    stage = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

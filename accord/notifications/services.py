@@ -49,17 +49,47 @@ def _state_for(user: User) -> str:
 def notification_rows(
     *, escalation, kind: str, recipients: Iterable[User], key: str, due_date: dt.date | None = None
 ) -> list[Notification]:
-    """One unsaved notification a recipient (``due_date``: what is due, if not the escalation's stage)."""
+    """One unsaved notification a recipient about an escalation (``due_date``: what is due,
+    if not the escalation's stage)."""
+    return outbox_rows(
+        partnership_id=escalation.partnership_id,
+        subject=escalation.reference,
+        path=f"/escalations/{escalation.pk}/",
+        kind=kind,
+        recipients=recipients,
+        key=key,
+        due_date=due_date or escalation.due_date,
+        escalation=escalation,
+        stage=escalation.stage,
+    )
+
+
+def outbox_rows(
+    *,
+    partnership_id: int,
+    subject: str,
+    path: str,
+    kind: str,
+    recipients: Iterable[User],
+    key: str,
+    due_date: dt.date | None = None,
+    escalation=None,
+    stage: int | None = None,
+) -> list[Notification]:
+    """One unsaved notification a recipient about anything of Accord's: what it is about
+    (never a child's details) and the path of the page to see it on."""
     now = clock.now()
     return [
         Notification(
             key=f"{key}:{user.pk}"[:200],
             recipient=user,
-            partnership_id=escalation.partnership_id,
+            partnership_id=partnership_id,
+            subject=subject[:120],
+            path=path,
             escalation=escalation,
             kind=kind,
-            stage=escalation.stage,
-            due_date=due_date or escalation.due_date,
+            stage=stage,
+            due_date=due_date,
             email_state=_state_for(user),
             next_attempt_at=now,
         )
@@ -89,16 +119,16 @@ def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> in
 
 
 def _link(n: Notification) -> str:
-    """The escalation's page, naming its partnership: following the link switches someone who
+    """The page it is about, naming its partnership: following the link switches someone who
     works in several to it (``CurrentPartnershipMiddleware``)."""
     base = settings.ACCORD_BASE_URL.rstrip("/")
-    return f"{base}/escalations/{n.escalation_id}/?{PARTNERSHIP_PARAMETER}={n.partnership.slug}"
+    return f"{base}{n.path}?{PARTNERSHIP_PARAMETER}={n.partnership.slug}"
 
 
 def render_email(notification: Notification) -> tuple[str, str]:
     context = {
         "n": notification,
-        "reference": notification.escalation.reference,
+        "reference": notification.subject,
         "kind": Kind(notification.kind).label,
         "link": _link(notification),
         "partnership": notification.partnership.name,
@@ -120,7 +150,7 @@ def deliver_pending(*, batch: int = 100) -> int:
         qs = (
             Notification.objects.filter(email_state=EmailState.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .select_related("recipient", "escalation", "partnership")
+            .select_related("recipient", "partnership")
             .order_by("id")
         )
         if connection.vendor == "postgresql":
@@ -189,7 +219,7 @@ def send_digests() -> int:
         with transaction.atomic():
             qs = Notification.objects.filter(
                 recipient_id=recipient_id, partnership_id=partnership_id, email_state=EmailState.DIGEST
-            ).select_related("recipient", "escalation", "partnership")
+            ).select_related("recipient", "partnership")
             if connection.vendor == "postgresql":
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             items = list(qs.order_by("id"))
@@ -200,10 +230,7 @@ def send_digests() -> int:
                 "notifications/digest_body.txt",
                 {
                     "partnership": partnership.name,
-                    "items": [
-                        (Kind(n.kind).label, n.escalation.reference, n.stage, n.due_date, _link(n))
-                        for n in items
-                    ],
+                    "items": [(Kind(n.kind).label, n.subject, n.stage, n.due_date, _link(n)) for n in items],
                 },
             )
             try:

@@ -41,7 +41,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         form = PreferenceForm(initial={"frequency": "digest" if user.email_digest else "immediate"})
     partnership = request.partnership
     mine = Notification.objects.filter(recipient=user, partnership=partnership)
-    items = list(mine.select_related("escalation")[:100])
+    items = list(mine[:100])
     unread = [n.pk for n in items if n.read_at is None]
     if unread:
         marked = Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())

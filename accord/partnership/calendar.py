@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import holidays
+from django.conf import settings
+from django.utils import timezone
 
 Pause = tuple[dt.date, dt.date | None]
 
@@ -81,3 +83,11 @@ def calendar_for(partnership: object) -> WorkingCalendar:
         country=getattr(partnership, "holiday_country", "GB"),
         subdivision=getattr(partnership, "holiday_subdivision", "ENG"),
     )
+
+
+def within_working_hours(partnership: object, now: dt.datetime) -> bool:
+    """Whether reminders may go now: a working day of the partnership's calendar, within the
+    working hours (``NOTIFY_WORKING_HOURS``, local time)."""
+    local = timezone.localtime(now)
+    start, end = settings.NOTIFY_WORKING_HOURS
+    return calendar_for(partnership).is_working_day(local.date()) and start <= local.hour < end

@@ -120,6 +120,15 @@ class Partnership(models.Model):
             "of the PDG report and in the annual report, so that no child can be identified."
         ),
     )
+    follow_up_weeks = models.PositiveSmallIntegerField(
+        _("weeks after a resolution to ask whether the agreed way forward held"),
+        default=6,
+        validators=[MaxValueValidator(52)],
+        help_text=_(
+            "The parties are asked then whether what was agreed held and what changed for the "
+            "child; the PDG and annual reports count the answers. 0: never ask."
+        ),
+    )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
     # keeps the ladder it read under this number (``protocol.ladder_of``), so that a page
     # reads it from the database only after it has changed, on any machine.

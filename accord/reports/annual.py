@@ -172,6 +172,11 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
             ("origin", _("Where escalations came from"), labelled(s["by_origin"], LABELS["origin"])),
             ("status", _("Where they stand now"), labelled(s["by_status"], LABELS["status"])),
             ("outcomes", _("Outcomes"), labelled(s["outcomes"], LABELS["outcome"])),
+            (
+                "held",
+                _("Did the agreed way forward hold? Follow-ups answered in the year"),
+                labelled(s["follow_ups"], LABELS["held"]),
+            ),
             ("areas", _("Area of disagreement"), list(s["by_area"].items())),
             ("themes", _("Practice themes"), list(s["by_theme"].items())),
             ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accord.partnership.models import Partnership
@@ -25,6 +27,43 @@ class PdgMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership}: {self.held_on:%d %B %Y}"
+
+
+class MeetingAction(models.Model):
+    """What a PDG meeting asked of someone, by when: followed up at the next meeting, marked
+    done by its owner (or their line manager, the business unit or the PDG) with a note, and
+    chased to the owner and their line manager while it is overdue."""
+
+    meeting = models.ForeignKey(PdgMeeting, on_delete=models.CASCADE, related_name="actions")
+    description = models.TextField(_("what was asked"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("who it was asked of"),
+    )
+    due_on = models.DateField(_("by when"))
+    done_on = models.DateField(null=True, blank=True, editable=False)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    done_note = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("action the meeting asked for")
+        # The reminder sweep finds the overdue ones without reading the done ones.
+        indexes = [
+            models.Index(fields=["due_on"], condition=Q(done_on__isnull=True), name="meeting_action_open_due")
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:80]
 
 
 class AnnualNarrative(models.Model):

@@ -26,6 +26,7 @@ from accord.escalations.models import (
     AgreedAction,
     DailyTally,
     Escalation,
+    Held,
     PdgAction,
     Resolution,
     Status,
@@ -120,6 +121,8 @@ class Figures:
     matrix: dict[tuple[str, str], int]
     agencies: list[str]
     outcomes: dict[str, int]
+    # Follow-ups answered in the period: did the agreed way forward hold?
+    follow_ups: dict[str, int]
     timeliness: dict[int, dict[str, Any]]
     low_challenge: list[AgencySignal]
     iru: dict[str, Any]
@@ -466,6 +469,7 @@ def pdg_figures(
         matrix=matrix,
         agencies=sorted({a for pair in matrix for a in pair}),
         outcomes=dict(sorted(sums.get("outcome", {}).items())),
+        follow_ups={k: sums.get("held", {}).get(k, 0) for k in Held.values if sums.get("held", {}).get(k)},
         timeliness=timeliness(partnership, period, sums),
         low_challenge=low_challenge(partnership, period, history, first),
         iru={
@@ -513,6 +517,7 @@ BREAKDOWNS = (
     "by_receiving_agency",
     "matrix",
     "outcomes",
+    "follow_ups",
 )
 
 

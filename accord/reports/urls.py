@@ -9,6 +9,7 @@ urlpatterns = [
     path("pdg.csv", views.pdg_standing_item_csv, name="pdg_csv"),
     path("pdg.pdf", views.pdg_standing_item_pdf, name="pdg_pdf"),
     path("iru/", views.iru_section, name="iru"),
+    path("meetings/actions/<int:pk>/", views.meeting_action, name="meeting_action"),
     path("annual/", annual.annual_report, name="annual"),
     path("annual.pdf", annual.annual_report_pdf, name="annual_pdf"),
     path("annual.csv", annual.annual_report_csv, name="annual_csv"),

@@ -7,25 +7,29 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
+from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
-from accord.escalations.models import ChildCentredOutcome, Kind, Origin, Outcome, Status
+from accord.escalations.models import ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
 from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
-from .models import PdgMeeting
+from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
+from .policies import may_see_meeting_action
 from .selectors import (
     OTHERS,
     Figures,
@@ -37,6 +41,7 @@ from .selectors import (
     pdg_figures,
     shown_figures,
 )
+from .services import meeting_action_done
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -44,6 +49,7 @@ LABELS = {
     "status": dict(Status.choices),
     "outcome": dict(Outcome.choices),
     "child_centred": dict(ChildCentredOutcome.choices),
+    "held": dict(Held.choices),
 }
 
 
@@ -149,6 +155,11 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
             _labelled(data["outcomes"], LABELS["outcome"]),
             None,
         ),
+        (
+            _("Did the agreed way forward hold? Follow-ups answered in the period"),
+            _labelled(data["follow_ups"], LABELS["held"]),
+            None,
+        ),
     ]
     sections = [
         (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], kind)
@@ -226,6 +237,9 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     may_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
     can_drill_down = may_drill_down and not pdf
     learned, _by_theme = learning_counts(partnership, period)
+    last_meeting = (
+        PdgMeeting.objects.filter(partnership=partnership, held_on__lte=period.end).first() if full else None
+    )
     tables["learning_total"] = learned if full else suppress_count(learned, figures.threshold)
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
     in_window = urlencode(window)  # once, not once a link (the page has hundreds)
@@ -301,15 +315,17 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
         "themes_link": urlencode({"kind": "theme", **window}),
         # What the last meeting before the period's end decided and asked for: the
         # standing item follows it up (the PDG's and the business unit's view only).
-        "last_meeting": PdgMeeting.objects.filter(partnership=partnership, held_on__lte=period.end).first()
-        if full
-        else None,
+        "last_meeting": last_meeting,
+        "last_meeting_actions": list(
+            last_meeting.actions.select_related("owner", "done_by") if last_meeting else []
+        ),
         # Before the formal body now: its open formal escalations (for those who see them),
         # and what is overdue, as figures (small ones hidden from the executive).
         "formal_open": formal_open(partnership, request.user) if may_drill_down else None,
         # The learning recorded at resolution: counted for all, read where rule 7 allows.
         "learning": learning_listed(partnership, period, request.user) if may_drill_down else [],
         "pdf": pdf,
+        "today": clock.today(),
         "overdue": _labelled(
             overdue_by_stage(partnership)
             if full
@@ -356,6 +372,33 @@ def pdg_standing_item_pdf(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.pdf"'
     )
     return response
+
+
+class MeetingActionDoneForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was done (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a PDG meeting asked of someone: its owner (or their line manager, the PDG or the
+    business unit) marks it done with what was done."""
+    action = MeetingAction.objects.select_related("owner", "meeting", "done_by").filter(pk=pk).first()
+    if action is None or not may_see_meeting_action(request.user, action):
+        raise Http404
+    form = MeetingActionDoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting_action_done(actor=request.user, action_id=action.pk, note=form.cleaned_data["note"])
+        except IllegalTransition as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("Marked done"))
+            return redirect("reports:meeting_action", pk=action.pk)
+    return render(
+        request, "reports/meeting_action.html", {"action": action, "form": form, "today": clock.today()}
+    )
 
 
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:

@@ -42,7 +42,7 @@ from accord.partnership.models import (
 )
 from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
-from accord.reports.models import AnnualNarrative, PdgMeeting
+from accord.reports.models import AnnualNarrative, MeetingAction, PdgMeeting
 
 
 def business_unit_partnership_ids(user) -> list[int]:
@@ -489,9 +489,49 @@ class ApiTokenAdmin(ScopedAdmin):
             api_token_revoke(actor=request.user, token=token)
 
 
+class MeetingActionInline(ScopedInline):
+    """What the meeting asked for, of whom and by when: followed up at the next meeting,
+    marked done by its owner, and chased while overdue."""
+
+    model = MeetingAction
+    extra = 1
+    fields = ["description", "owner", "due_on", "done_on", "done_by", "done_note"]
+    readonly_fields = ["done_on", "done_by", "done_note"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":  # the people of the business unit's own partnerships
+            kwargs["queryset"] = (
+                User.objects.filter(
+                    is_active=True,
+                    role_assignments__partnership__in=business_unit_partnership_ids(request.user),
+                )
+                .distinct()
+                .order_by("first_name", "last_name")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(PdgMeeting, site=site)
 class PdgMeetingAdmin(ScopedAdmin):
     list_display = ["held_on", "partnership"]
+    inlines = [MeetingActionInline]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.new_objects or formset.changed_objects or formset.deleted_objects:
+            audit_record(
+                actor=request.user,
+                verb=Verb.CONFIGURATION_CHANGED,
+                target=form.instance,
+                payload={
+                    "meeting_actions": {
+                        "added": [a.pk for a in formset.new_objects],
+                        "changed": [a.pk for a, _fields in formset.changed_objects],
+                        "deleted": len(formset.deleted_objects),
+                    }
+                },
+                request=request,
+            )
 
 
 @admin.register(AnnualNarrative, site=site)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
 from accord.audit.services import audit_record, audit_refusal
+from accord.core import clock
 from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
@@ -33,6 +34,7 @@ from accord.partnership.roles import (
     SETTINGS_ROLES,
 )
 from accord.partnership.selectors import partnerships_for, roles_by_partnership
+from accord.reports.models import MeetingAction
 
 from .forms import LoginForm
 from .middleware import SESSION_KEY
@@ -80,6 +82,13 @@ def home(request: HttpRequest) -> HttpResponse:
             payload={"page": "my work", "references": sorted({e.reference for e in shown})[:200]},
             request=request,
         )
+    # What a PDG meeting asked of this person and is not yet done (one query; most have none).
+    context["meeting_actions"] = list(
+        MeetingAction.objects.filter(
+            owner=request.user, meeting__partnership=partnership, done_on__isnull=True
+        ).select_related("meeting")[:20]
+    )
+    context["today"] = clock.today()
     if roles & OVERVIEW_ROLES:
         # Aggregates only: counts by stage and status, never an escalation's details.
         open_by_stage = (

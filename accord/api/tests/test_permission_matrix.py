@@ -33,6 +33,7 @@ def body_for(endpoint, world):
         "pause": {"reason": "Waiting for the strategy discussion"},
         "resume": {},
         "reopen": {"reason": "r"},
+        "follow-up": {"held": "held", "what_changed": "w"},
         "end-facilitation": {"reason": "r"},
         "action-done": {"note": "n"},
         "parties": {"agency": world.other.pk, "practitioner": None, "reason": "r"},
@@ -57,6 +58,8 @@ def expected(role, endpoint):
         # Not paused, not closed: the managers may, but not now (409); for the rest it is not theirs.
         "resume": 409 if role in MANAGERS else 403,
         "reopen": 409 if role in MANAGERS else 403,
+        # Every party's, some weeks after a resolution: open, there is none to answer.
+        "follow-up": 409,
         "end-facilitation": 403,  # the PDG's, who do not see stage 1
         # Children's social care owns the action: its people and the parties' managers.
         "action-done": 200 if role in {"practitioner_social", "manager_social", "manager_health"} else 403,
@@ -86,6 +89,7 @@ ENDPOINTS = [
     "pause",
     "resume",
     "reopen",
+    "follow-up",
     "end-facilitation",
     "action-done",
     "parties",

@@ -10,7 +10,8 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``moves``: escalating, pausing and resuming;
 - ``timescales``: the stages' clocks, and following a change of ladder or calendar;
 - ``pdg``: the formal body's offers, a facilitator's appointment and the themes' responses;
-- ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening;
+- ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening,
+  and the follow-up some weeks later (did the agreed way forward hold?);
 - ``documents``: evidence documents;
 - ``parties``: the agencies a difference is with, checked on raising, added and taken out;
 - ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
@@ -22,6 +23,8 @@ from ._base import ACTION_VERBS, refusal, today
 from .closing import (
     ActionDetails,
     agreed_action_complete,
+    due_follow_up,
+    escalation_follow_up,
     escalation_reopen,
     escalation_resolve,
     escalation_withdraw,
@@ -83,6 +86,7 @@ __all__ = [
     "draft_add_document",
     "draft_discard",
     "draft_remove_document",
+    "due_follow_up",
     "efforts_from_history",
     "escalation_add_document",
     "escalation_add_party",
@@ -90,6 +94,7 @@ __all__ = [
     "escalation_document_read",
     "escalation_end_facilitation",
     "escalation_escalate",
+    "escalation_follow_up",
     "escalation_pause",
     "escalation_pdg_action",
     "escalation_raise",

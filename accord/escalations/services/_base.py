@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import F
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
@@ -23,7 +24,7 @@ from accord.core.errors import (
 from accord.partnership.models import User
 
 from .. import tallies
-from ..models import Escalation, Event, EventType
+from ..models import Escalation, Event, EventType, Status
 from ..notices import notify_for_event
 from ..policies import refusal_reason, reopen_too_late, user_may
 
@@ -54,6 +55,16 @@ def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError
         )
     if not user_may(permission, actor, escalation):
         return NotAllowed(refusal_reason(permission, actor, escalation))
+    if permission == "follow_up":
+        pending = escalation.follow_ups.filter(answered_at__isnull=True).order_by("due_on").first()
+        if pending is not None and escalation.status == Status.RESOLVED:
+            return IllegalTransition(
+                _("The follow-up is asked on %(date)s, some weeks after the resolution: not before.")
+                % {"date": date_format(pending.due_on, "j F Y")}
+            )
+        return IllegalTransition(
+            _("There is no follow-up to answer: it is asked once, some weeks after a resolution.")
+        )
     if permission == "end_facilitation":
         return IllegalTransition(
             _("No restorative facilitator is appointed to this escalation: there is nothing to end.")
@@ -121,6 +132,7 @@ ACTION_VERBS = {
     "add_party": Verb.PARTY_ADDED,
     "remove_party": Verb.PARTY_REMOVED,
     "resolve": Verb.RESOLVED,
+    "follow_up": Verb.FOLLOWED_UP,
     "withdraw": Verb.WITHDRAWN,
     "reopen": Verb.REOPENED,
 }

@@ -17,7 +17,17 @@ from accord.partnership.models import Partnership, User
 from accord.partnership.selectors import partnership_agencies
 
 from .. import tallies
-from ..models import AgreedAction, ChildCentredOutcome, Escalation, EventType, Outcome, Resolution, Status
+from ..models import (
+    AgreedAction,
+    ChildCentredOutcome,
+    Escalation,
+    EventType,
+    FollowUp,
+    Held,
+    Outcome,
+    Resolution,
+    Status,
+)
 from ..policies import may_complete_action
 from ._base import _audit, _blank, _event, _locked, _require, _touch, today
 from .timescales import _current_period, _end_period, _open_period, _stage
@@ -149,6 +159,11 @@ def escalation_resolve(
         )
         tallies.resolution_recorded(resolution, escalation)
         create_actions(escalation, actor, actions)
+        weeks = escalation.partnership.follow_up_weeks
+        if weeks:
+            FollowUp.objects.create(
+                escalation=escalation, resolution=resolution, due_on=today() + dt.timedelta(weeks=weeks)
+            )
         _close(escalation, Status.RESOLVED, now)
         _event(
             escalation, actor, EventType.RESOLVED, f"{Outcome(outcome).label}: {agreed_way_forward.strip()}"
@@ -194,6 +209,8 @@ def escalation_reopen(
             raise ValidationError({"reason": _("Enter why the escalation is reopened")})
         stage = _stage(escalation.partnership, escalation.stage)
         period = _open_period(escalation, escalation.partnership, stage)
+        # What was agreed is being reopened: its follow-up, unanswered, is not asked.
+        escalation.follow_ups.filter(answered_at__isnull=True).delete()
         escalation.status = Status.OPEN
         escalation.closed_at = None
         escalation.stage_started_on = period.started_on
@@ -202,3 +219,43 @@ def escalation_reopen(
         _touch(escalation, "status", "closed_at", "stage_started_on", "due_date")
         _audit(actor, escalation, "reopen")
     return escalation
+
+
+# --------------------------------------------------------------------------- following up
+
+
+def escalation_follow_up(
+    *,
+    actor: User,
+    escalation: Escalation,
+    held: str,
+    what_changed: str,
+    expected_version: int | None = None,
+) -> FollowUp:
+    """Say, some weeks after the resolution, whether the agreed way forward held and what
+    changed for the child: once, by a party or a party's manager or leader, once it is due."""
+    errors: dict[str, str] = {}
+    if held not in Held.values:
+        errors["held"] = _("Select whether the agreed way forward held")
+    if _blank(what_changed):
+        errors["what_changed"] = _("Enter what changed for the child")
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "follow_up", escalation)
+        if errors:
+            raise ValidationError(errors)
+        follow_up = due_follow_up(escalation)
+        now = clock.now()
+        follow_up.held, follow_up.what_changed = held, what_changed.strip()
+        follow_up.answered_at, follow_up.answered_by = now, actor
+        follow_up.save(update_fields=["held", "what_changed", "answered_at", "answered_by"])
+        tallies.follow_up_answered(follow_up, escalation.partnership_id)
+        _event(escalation, actor, EventType.FOLLOWED_UP, str(Held(held).label))
+        _touch(escalation)
+        _audit(actor, escalation, "follow_up", held=held)
+    return follow_up
+
+
+def due_follow_up(escalation: Escalation) -> FollowUp:
+    """The escalation's follow-up that is due and not yet answered (the policies checked one is)."""
+    return escalation.follow_ups.filter(answered_at__isnull=True, due_on__lte=today()).get()

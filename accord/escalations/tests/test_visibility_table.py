@@ -342,7 +342,7 @@ def test_everyones_changes_are_folded_by_the_worker_and_the_command(world, how, 
     elif how == "command":
         call_command("rebuild_visibility", "--fold", stdout=io.StringIO())
     else:
-        from accord.escalations.management.commands import run_worker
+        from accord.web.management.commands import run_worker
 
         # (The worker closes stale connections between passes; the test's transaction needs its own.)
         monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)

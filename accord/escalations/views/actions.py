@@ -240,6 +240,31 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Some weeks after the resolution: did the agreed way forward hold, what changed?"""
+
+    def perform(e, cd, version):
+        services.escalation_follow_up(
+            actor=request.user,
+            escalation=e,
+            held=cd["held"],
+            what_changed=cd["what_changed"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="follow_up",
+        form_factory=lambda e, data, files, initial=None: f.FollowUpForm(data, initial=initial),
+        template="escalations/actions/follow_up.html",
+        perform=perform,
+        success=_("Thank you: what happened since is recorded"),
+        extra=lambda e: {"resolution": e.resolutions.order_by("-resolved_at").first()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def pdg_action(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(e, cd, version):
         services.escalation_pdg_action(

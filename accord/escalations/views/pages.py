@@ -226,7 +226,9 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "discussions": discussions,
         "documents": list(escalation.documents.all()),
         "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
-        "resolution": escalation.resolutions.select_related("resolved_by").order_by("-resolved_at").first(),
+        "resolution": escalation.resolutions.select_related("resolved_by", "follow_up__answered_by")
+        .order_by("-resolved_at")
+        .first(),
         "agreed_actions": agreed,
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,

@@ -9,6 +9,7 @@ from accord.audit.checkpoints import CheckpointError, record_checkpoint
 from accord.escalations import visibility
 from accord.escalations.notices import send_due_reminders
 from accord.notifications.services import deliver_pending, send_digests
+from accord.reports.services import chase_meeting_actions
 
 logger = logging.getLogger("accord.audit.checkpoint")
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             try:
                 if last_sweep is None or time.monotonic() - last_sweep >= reminder_every:
                     send_due_reminders()
+                    chase_meeting_actions()
                     visibility.fold_all()  # keeps the changes to people's counts few
                     last_sweep = time.monotonic()
                     try:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from accord.escalations.notices import send_due_reminders
 from accord.notifications.services import deliver_pending, send_digests
+from accord.reports.services import chase_meeting_actions
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        reminders = send_due_reminders()
+        reminders = send_due_reminders() + chase_meeting_actions()
         sent = deliver_pending()
         digests = send_digests()
         self.stdout.write(f"{reminders} reminders written, {sent} emails sent, {digests} digests sent.")
