@@ -195,6 +195,15 @@ class PartnershipAgency(models.Model):
             "raising or receiving fewer than expected."
         ),
     )
+    staff = models.PositiveIntegerField(
+        _("how many of its people work with children here (about)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. Where it is recorded for agencies of the same kind, an agency with no history "
+            "of its own is expected to raise and receive in proportion to its size."
+        ),
+    )
 
     class Meta:
         constraints = [

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accord.escalations import tallies
 from accord.escalations.models import (
@@ -103,6 +104,49 @@ class AgencySignal:
     observed: int
     expected: float
     probability: float
+    basis: str = "history"  # what "expected" rests on: one of BASES
+
+    @property
+    def basis_text(self) -> str:
+        return str(BASES[self.basis])
+
+    @property
+    def chance_percent(self) -> float:
+        """The chance of a count this low if the expectation held, as a percentage."""
+        return round(100 * self.probability, 1)
+
+
+# What an agency's expected count rests on, best first.
+BASES = {
+    "history": gettext_lazy("its own earlier periods"),
+    "kind_by_size": gettext_lazy("agencies of the same kind this period, in proportion to their size"),
+    "kind": gettext_lazy("agencies of the same kind this period"),
+    "partnership": gettext_lazy("the partnership's average per agency this period"),
+}
+
+
+def expectation(
+    pk: int,
+    observed: dict[int, int],
+    past: list[dict[int, int]],
+    kinds: dict[int, str],
+    sizes: dict[int, int | None],
+) -> tuple[float, str]:
+    """What an agency might have been expected to raise (or receive) this period, and on what
+    basis: its own average over the earlier periods the records reach, if it has any history;
+    else the other agencies of its kind, per head where their sizes and its own are recorded,
+    else their average; else the partnership's average per agency."""
+    own = [p.get(pk, 0) for p in past]
+    if any(own):
+        return sum(own) / len(own), "history"
+    peers = [a for a in kinds if a != pk and kinds[a] == kinds[pk]]
+    if peers:
+        sized = [a for a in peers if sizes.get(a)]
+        if sizes.get(pk) and sized:
+            rate = sum(observed.get(a, 0) for a in sized) / sum(sizes[a] for a in sized)
+            return rate * sizes[pk], "kind_by_size"
+        return sum(observed.get(a, 0) for a in peers) / len(peers), "kind"
+    return sum(observed.values()) / len(kinds), "partnership"
 
 
 @dataclass
@@ -293,10 +337,10 @@ def low_challenge(
 ) -> list[AgencySignal]:
     """Agencies that raised (or received) markedly fewer escalations than expected.
 
-    Expected: the agency's own average over the previous four periods of the same
-    length (those the partnership's records reach: a period before they begin is not a
-    period of none); where it has no history, the partnership's average per agency in this
-    period. Flagged only where something was expected, when a count this low would
+    Expected (``expectation``): the agency's own average over the previous four periods of
+    the same length (those the partnership's records reach: a period before they begin is
+    not a period of none); where it has no history, the agencies of the same kind this
+    period (per head, where sizes are recorded), else the partnership's average per agency. Flagged only where something was expected, when a count this low would
     happen less than 5% of the time by chance (a Poisson lower tail): an agency that
     raised none where none was expected is not a shortfall. Agencies the business unit
     marks as taking no part in raising (and the business unit itself) are left out.
@@ -305,7 +349,7 @@ def low_challenge(
         partnership_agencies(partnership)
         .exclude(kind="partnership_business_unit")
         .filter(partnershipagency__partnership=partnership, partnershipagency__takes_part_in_raising=True)
-        .values_list("pk", "name")
+        .values_list("pk", "name", "kind", "partnershipagency__staff")
     )
     if not agencies:
         return []
@@ -313,20 +357,22 @@ def low_challenge(
         buckets = _bucketed(partnership, period, HISTORY_DIMENSIONS)
         first = first_recorded_day(partnership)
     recorded = _recorded(_periods(period), first)
+    kinds = {pk: kind for pk, _name, kind, _staff in agencies}
+    sizes = {pk: staff for pk, _name, _kind, staff in agencies}
     signals = []
     for direction, dimension in (("raised", "raising"), ("received", "receiving")):
         counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
-        observed = counts[0]
+        observed = {pk: n for pk, n in counts[0].items() if pk in kinds}
         past = [c for c, known in zip(counts[1:], recorded[1:], strict=True) if known]
-        any_history = any(sum(p.values()) for p in past)
-        partnership_rate = sum(observed.values()) / len(agencies)
-        for pk, name in agencies:
+        for pk, name, _kind, _staff in agencies:
             seen = observed.get(pk, 0)
-            expected = sum(p.get(pk, 0) for p in past) / len(past) if any_history else partnership_rate
+            expected, basis = expectation(pk, observed, past, kinds, sizes)
             # At or above what was expected a count is not low (the tail is then over a half).
             probability = poisson_cdf(seen, expected) if seen < expected or seen == 0 else 1.0
             if expected > 0 and probability < LOW_CHALLENGE_P:
-                signals.append(AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3)))
+                signals.append(
+                    AgencySignal(name, direction, seen, round(expected, 1), round(probability, 3), basis)
+                )
     return signals
 
 

@@ -18,10 +18,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.core import clock
 from accord.escalations import services as s
-from accord.escalations.models import Escalation, Kind, Origin, Outcome, PdgActionKind, Urgency
+from accord.escalations.models import Escalation, FollowUp, Kind, Origin, Outcome, PdgActionKind, Urgency
 from accord.partnership.defaults import DEVON_AGENCIES, install_defaults
 from accord.partnership.models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.protocol import install_ladder, preset
+from accord.reports.models import MeetingAction, PdgMeeting
+from accord.reports.services import meeting_action_done
 
 DEMO_PASSWORD = "accord-demo-password"
 # Demo users whose role needs two-step verification share this authenticator key (base32).
@@ -555,6 +557,41 @@ def load_caseload(partnership: Partnership, users: dict[str, User]) -> int:
         else:
             resolve(resolver, e, start - rng.randint(2, 6), outcomes[i % len(outcomes)])
         count += 1
+    # Some weeks on, the raisers said whether the agreed way forward held.
+    answers = ["held", "held", "partly", "not_held"]
+    due = FollowUp.objects.filter(
+        escalation__partnership=partnership, due_on__lte=clock.today(), answered_at__isnull=True
+    ).select_related("escalation__raised_by")
+    for n, follow_up in enumerate(due.order_by("due_on")[:12]):
+        with clock.set_to(timezone.make_aware(dt.datetime.combine(follow_up.due_on, dt.time(11, 0)))):
+            s.escalation_follow_up(
+                actor=follow_up.escalation.raised_by,
+                escalation=follow_up.escalation,
+                held=answers[n % len(answers)],
+                what_changed="The plan agreed at resolution is being followed; the child is seen weekly.",
+            )
+    # The PDG's last meeting, with what it asked for: one done, one overdue.
+    meeting = PdgMeeting.objects.create(
+        partnership=partnership,
+        held_on=timezone.localdate() - dt.timedelta(days=30),
+        discussed="The standing item; the exploitation theme; timeliness at stage 2.",
+        decided="Ask the health trusts to brief their practitioners on the escalation protocol.",
+        asked_for="A briefing for practitioners, and a note on stage 2 delays, by the next meeting.",
+    )
+    MeetingAction.objects.create(
+        meeting=meeting,
+        description="Brief health practitioners on the escalation protocol.",
+        owner=u["manager.health"],
+        due_on=timezone.localdate() - dt.timedelta(days=5),
+    )
+    note = MeetingAction.objects.create(
+        meeting=meeting,
+        description="A note on the delays at stage 2 for the next meeting.",
+        owner=u["manager.social"],
+        due_on=timezone.localdate() - dt.timedelta(days=10),
+    )
+    with clock.set_to(_at(12)):
+        meeting_action_done(actor=u["manager.social"], action_id=note.pk, note="Circulated to the PDG.")
     return count
 
 

@@ -476,3 +476,37 @@ def test_the_standing_item_lists_what_is_before_the_pdg_and_what_is_overdue(clie
     shown = client.get("/reports/pdg/")
     assert shown.context["formal_open"] is None  # the executive sees no escalation
     assert dict(shown.context["overdue"]) == {"Stage 1": "fewer than 5"}
+
+
+def test_an_agency_with_no_history_is_compared_with_its_own_kind_by_size(world):
+    """Two more health trusts join: one large (300 staff) that raised 12 in PERIOD, one small
+    (100 staff) that raised none. Health's own trust has a history; the small one has none, so
+    it is expected to raise as its kind does per head: 12 / (300) × 100 = 4, and 0 against 4
+    happens by chance 1.8 % of the time: flagged, saying on what basis. Without sizes it is
+    compared with its kind's average, and a kind of one is compared with the partnership."""
+    from accord.partnership.models import AgencyKind, PartnershipAgency
+    from accord.testing.factories import UserFactory
+
+    p = world.partnership
+    large = AgencyFactory(name="Large Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p])
+    small = AgencyFactory(name="Small Trust", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p])
+    PartnershipAgency.objects.filter(partnership=p, agency=large).update(staff=300)
+    PartnershipAgency.objects.filter(partnership=p, agency=small).update(staff=100)
+    from accord.partnership.models import Role
+
+    raiser = UserFactory(username="large.practitioner", agency=large, roles=[(p, Role.PRACTITIONER)])
+    for day in range(12):
+        world.raised(at=at(2026, 10, 5 + day), raiser=raiser)
+    f = pdg_figures(p, PERIOD)
+    flagged = next(s for s in f.low_challenge if s.agency == "Small Trust" and s.direction == "raised")
+    assert (flagged.expected, flagged.basis, flagged.observed) == (4.0, "kind_by_size", 0)
+    assert flagged.probability == pytest.approx(0.018, abs=1e-3)
+    assert "in proportion to their size" in flagged.basis_text
+    # Without its size, it is compared with its kind's average: (12 + 0) / 2 others = 6.
+    PartnershipAgency.objects.filter(partnership=p, agency=small).update(staff=None)
+    flagged = next(
+        s
+        for s in pdg_figures(p, PERIOD).low_challenge
+        if s.agency == "Small Trust" and s.direction == "raised"
+    )
+    assert (flagged.expected, flagged.basis) == (6.0, "kind")
