@@ -37,6 +37,7 @@ class Verb(models.TextChoices):
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
+    PEOPLE_IMPORTED = "people.imported", _("Imported people from a spreadsheet")
     DEMO_LOADED = "demo.loaded", _("Loaded the demo partnership")
     API_TOKEN_CREATED = "api_token.created", _("Created an API token")
     API_TOKEN_REVOKED = "api_token.revoked", _("Revoked an API token")

@@ -417,3 +417,53 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} ({self.partnership})"
+
+
+class Compliance(models.TextChoices):
+    FULL = "full", _("fully compliant")
+    PARTIAL = "partial", _("partially compliant")
+    NOT = "not", _("not compliant")
+
+
+class PublicStatement(models.Model):
+    """What a public body publishes about Accord for its partnership: the accessibility
+    statement (in the form of GOV.UK's sample statement) and the privacy notice, kept by the
+    business unit, shown to anyone (signed in or not) and linked from every page's footer."""
+
+    partnership = models.OneToOneField(Partnership, on_delete=models.CASCADE, related_name="statement")
+    contact_email = models.EmailField(_("email for accessibility problems and other formats"), blank=True)
+    contact_phone = models.CharField(_("telephone for the same"), max_length=40, blank=True)
+    compliance = models.CharField(
+        _("compliance with WCAG 2.2 AA"),
+        max_length=10,
+        choices=Compliance.choices,
+        default=Compliance.PARTIAL,
+    )
+    known_issues = models.TextField(
+        _("content that is not accessible, and why"),
+        blank=True,
+        help_text=_("One issue a paragraph: what it is, who it affects, and when it will be fixed."),
+    )
+    last_tested = models.DateField(_("when Accord was last tested for accessibility"), null=True, blank=True)
+    last_reviewed = models.DateField(_("when this statement was last reviewed"), null=True, blank=True)
+    privacy_notice = models.TextField(
+        _("privacy notice"),
+        blank=True,
+        help_text=_(
+            "Who the controller is, why the partnership processes this information and on what lawful "
+            "basis, who it is shared with, how long it is kept, people's rights and how to complain. "
+            "One paragraph a blank line."
+        ),
+    )
+    data_protection_contact = models.EmailField(_("data protection officer's email"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(compliance__in=Compliance.values), name="statement_compliance_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership}: accessibility statement and privacy notice"

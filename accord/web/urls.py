@@ -4,7 +4,7 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import mfa, views
+from . import mfa, settings_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +17,8 @@ urlpatterns = [
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
     path("account/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
+    path("business-unit/people/import/", settings_views.people_import, name="people_import"),
+    path("business-unit/statements/", settings_views.edit_statement, name="edit_statement"),
+    path("accessibility/", settings_views.accessibility_statement, name="accessibility"),
+    path("privacy/", settings_views.privacy_notice, name="privacy"),
 ]

@@ -1,10 +1,11 @@
-"""The migrations: one initial migration for each of Accord's apps (the history before the
-first release was folded into it), and a fresh database, on the engine the suite runs on
+"""The migrations: each of Accord's apps starts from one initial migration (the history before
+the first release was folded into it), and a fresh database, on the engine the suite runs on
 (CI runs it on SQLite and on PostgreSQL), migrates from nothing with the trail's triggers
 and the search's trigram indexes in place."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -19,10 +20,16 @@ ROOT = Path(__file__).resolve().parents[3]
 APPS = ["api", "audit", "escalations", "notifications", "partnership", "reports"]
 
 
-def test_each_app_has_one_initial_migration():
+def test_each_apps_history_starts_from_one_initial_migration_in_one_line():
+    """The history before the first release was folded into each app's ``0001_initial``;
+    what follows it is one line of migrations, each after the one before (no branches to merge)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     for app in APPS:
-        assert sorted(name for label, name in loader.disk_migrations if label == app) == ["0001_initial"], app
+        names = sorted(name for label, name in loader.disk_migrations if label == app)
+        assert names[0] == "0001_initial", app
+        for before, after in itertools.pairwise(names):
+            assert (app, before) in loader.disk_migrations[(app, after)].dependencies, (app, after)
+        assert len(loader.graph.leaf_nodes(app)) == 1, app
 
 
 def manage(*args: str, database_url: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,146 @@
+"""People in bulk from a spreadsheet: every row checked in plain words first, nothing applied
+if any row is refused, a known email updated never duplicated, the same file again changing
+nothing; the page and ``manage.py import_people`` alike, audited as one import."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from openpyxl import Workbook
+
+from accord.audit.models import AuditEvent, Verb
+from accord.partnership.models import RoleAssignment, User
+from accord.testing.auth import sign_in
+from accord.web.people_import import apply_import, plan_import
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "name,email,agency,roles,line_manager_email\n"
+
+
+def sheet(world, *rows: str) -> bytes:
+    return (
+        HEADER
+        + "".join(row.format(health=world.health.name, social=world.social.name) + "\n" for row in rows)
+    ).encode()
+
+
+def good(world) -> bytes:
+    return sheet(
+        world,
+        "Hana Lead,hana.lead@health.example,{health},manager;senior_leader,",
+        # the manager named on an earlier row
+        "Ivo Worker,Ivo.Worker@health.example,{health},practitioner,hana.lead@health.example",
+        # someone already known, by email (case aside): updated, not duplicated
+        f"Sam Social,{world.practitioner_social.email.upper()},{{social}},practitioner;manager,",
+    )
+
+
+def test_a_dry_run_then_apply_then_the_same_file_changes_nothing(world, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(good(world))
+    before = User.objects.count()
+    out = io.StringIO()
+    call_command("import_people", "--partnership", world.partnership.slug, str(path), "--dry-run", stdout=out)
+    assert "2 to add, 1 to update" in out.getvalue() and User.objects.count() == before
+    call_command("import_people", "--partnership", world.partnership.slug, str(path), stdout=out)
+    assert User.objects.count() == before + 2
+    ivo = User.objects.get(email="ivo.worker@health.example")
+    assert ivo.line_manager.email == "hana.lead@health.example" and ivo.agency == world.health
+    assert not ivo.has_usable_password()  # nobody types another person's password
+    assert set(
+        RoleAssignment.objects.filter(
+            user=world.practitioner_social, partnership=world.partnership
+        ).values_list("role", flat=True)
+    ) == {"practitioner", "manager"}
+    world.practitioner_social.refresh_from_db()
+    assert world.practitioner_social.get_full_name() == "Sam Social"
+    entry = AuditEvent.objects.get(verb=Verb.PEOPLE_IMPORTED)
+    assert entry.payload["create"] == 2 and len(entry.payload["file_sha256"]) == 64
+    again = plan_import(world.partnership, good(world), "people.csv")
+    assert again.count("unchanged") == 3 and again.count("create") == again.count("update") == 0
+
+
+def test_any_refused_row_means_nothing_is_applied_and_a_non_zero_exit(world, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        sheet(
+            world,
+            "Hana Lead,hana.lead@health.example,{health},manager,",
+            ",not-an-email,Nowhere Trust,wizard,",
+            "Ivo Worker,ivo@health.example,{health},practitioner,later@health.example",
+            "Later Person,later@health.example,{health},manager,",
+            "Hana Again,hana.lead@health.example,{health},manager,",
+        )
+    )
+    before = User.objects.count()
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as stopped:
+        call_command("import_people", "--partnership", world.partnership.slug, str(path), stderr=err)
+    assert stopped.value.code == 1 and User.objects.count() == before
+    said = err.getvalue()
+    assert "Row 3" in said and "Enter the person's name" in said and "correct format" in said
+    assert "“Nowhere Trust” is not an agency of" in said and "Unknown role wizard" in said
+    assert "Row 4" in said and "earlier row" in said  # a line manager further down the file
+    assert "Row 6" in said and "also on row 2" in said
+    assert not AuditEvent.objects.filter(verb=Verb.PEOPLE_IMPORTED).exists()
+
+
+def test_an_xlsx_file_reads_the_same(world):
+    book = Workbook()
+    for line in good(world).decode().splitlines():
+        book.active.append(line.split(","))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plan = plan_import(world.partnership, buffer.getvalue(), "people.xlsx")
+    assert plan.ok and (plan.count("create"), plan.count("update")) == (2, 1)
+
+
+def test_a_file_without_the_columns_is_refused_as_a_whole(world):
+    from accord.web.people_import import ImportFileError
+
+    with pytest.raises(ImportFileError, match="missing: roles, line_manager_email"):
+        plan_import(world.partnership, b"name,email,agency\nA,a@example.org,X\n", "people.csv")
+    with pytest.raises(ImportFileError, match="UTF-8"):
+        plan_import(
+            world.partnership,
+            HEADER.encode() + "Zoë,z@example.org,X,practitioner,\n".encode("latin-1"),
+            "p.csv",
+        )
+
+
+def test_the_business_units_page_checks_then_imports(client, world):
+    sign_in(client, world.admin)
+    assert client.get("/business-unit/people/import/").status_code == 200
+    checked = client.post(
+        "/business-unit/people/import/", {"file": SimpleUploadedFile("people.csv", good(world))}
+    )
+    html = checked.content.decode()
+    assert (
+        "Import these people" in html and User.objects.filter(email="hana.lead@health.example").count() == 0
+    )
+    plan_hash = checked.context["plan"].file_hash
+    done = client.post("/business-unit/people/import/", {"apply": plan_hash})
+    assert done.status_code == 302 and User.objects.filter(email="hana.lead@health.example").count() == 1
+    refused = client.post(
+        "/business-unit/people/import/",
+        {"file": SimpleUploadedFile("people.csv", sheet(world, "X,bad,{health},practitioner,"))},
+    )
+    assert (
+        "nothing has been imported" in refused.content.decode()
+        and "Import these people" not in refused.content.decode()
+    )
+    client.logout()
+    sign_in(client, world.manager_health)
+    assert client.get("/business-unit/people/import/").status_code == 403
+
+
+def test_applying_a_plan_with_a_refused_row_is_refused(world):
+    from django.core.exceptions import ValidationError
+
+    plan = plan_import(world.partnership, sheet(world, "X,bad,{health},practitioner,"), "p.csv")
+    with pytest.raises(ValidationError):
+        apply_import(actor=world.admin, plan=plan)
