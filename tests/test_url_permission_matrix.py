@@ -109,6 +109,10 @@ MATRIX = {
         party_action({"practitioner_health", "manager_health"}),
     ),
     "escalations:reopen": (lambda s: reverse("escalations:reopen", args=[s["e"]]), party_action(set())),
+    "escalations:reassign": (
+        lambda s: reverse("escalations:reassign", args=[s["e"]]),
+        party_action({"manager_health", "manager_social"}),
+    ),
     "escalations:follow_up": (lambda s: reverse("escalations:follow_up", args=[s["e"]]), party_action(set())),
     "escalations:pdg_action": (
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),

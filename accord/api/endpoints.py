@@ -386,6 +386,27 @@ def complete_action(request, escalation_id: int, action_id: int, payload: s.Note
 
 
 @router.post(
+    "/escalations/{escalation_id}/reassign",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Hand the raiser's or an agency's named practitioner's part to someone else in the same agency (its managers and leaders)",
+)
+def reassign(request, escalation_id: int, payload: s.ReassignIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_reassign(
+            actor=request.user,
+            escalation=e,
+            holder=str(payload.holder),
+            to_username=payload.to or "",
+            reason=payload.reason,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
     "/escalations/{escalation_id}/follow-up",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="Say, once it is due some weeks after the resolution, whether the agreed way forward held and what changed for the child (the parties)",

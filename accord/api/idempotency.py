@@ -7,9 +7,11 @@ import hashlib
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from ninja.errors import HttpError
+
+from accord.core.errors import NotFound
 
 from . import schemas as s
 from .app import problem
@@ -18,7 +20,14 @@ from .serialisers import escalation_out
 
 
 def respond(request: HttpRequest, status: int, escalation_id: int):
-    data = escalation_out(request, escalation_id)
+    """The escalation as it is now; or, where the change ended the caller's part in it (rule
+    7: a reassignment, an agency taken out), 204 with its address and nothing of it."""
+    try:
+        data = escalation_out(request, escalation_id)
+    except NotFound:
+        gone = HttpResponse(status=204)
+        gone["Location"] = f"/api/v1/escalations/{escalation_id}"
+        return gone
     response = JsonResponse(s.EscalationOut(**data).model_dump(mode="json"), status=status)
     response["ETag"] = f'"{data["version"]}"'
     response["Location"] = f"/api/v1/escalations/{escalation_id}"

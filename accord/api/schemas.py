@@ -300,6 +300,14 @@ class ReasonIn(InSchema):
     reason: str = Field(..., max_length=20000)
 
 
+class ReassignIn(InSchema):
+    holder: Literal["raiser"] | int = Field(
+        ..., description='"raiser", or the id of an agency the difference is with'
+    )
+    to: str | None = Field(None, max_length=150, description="the username; null for nobody named")
+    reason: str = Field(..., max_length=20000)
+
+
 class FollowUpIn(InSchema):
     held: HeldCode
     what_changed: str = Field(..., max_length=20000)

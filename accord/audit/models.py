@@ -28,6 +28,7 @@ class Verb(models.TextChoices):
     ACTION_COMPLETED = "escalation.action_completed", _("Marked an agreed action done")
     PARTY_ADDED = "escalation.party_added", _("Added an agency to a difference")
     PARTY_REMOVED = "escalation.party_removed", _("Removed an agency from a difference")
+    REASSIGNED = "escalation.reassigned", _("Reassigned an escalation's raiser or named practitioner")
     RESOLVED = "escalation.resolved", _("Recorded an escalation's resolution")
     FOLLOWED_UP = "escalation.followed_up", _("Said whether an agreed way forward held")
     WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")

@@ -11,7 +11,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.govuk import DateInputField
-from accord.partnership.models import Role
+from accord.partnership.models import Role, User
 from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
 
@@ -482,6 +482,48 @@ class FollowUpForm(VersionedForm):
 
 class EndFacilitationForm(VersionedForm):
     reason = _text(_("Why is the appointment ending? (optional)"), required=False, rows=3)
+
+
+class ReassignForm(VersionedForm):
+    holder = forms.ChoiceField(
+        label=_("Whose part is being handed on?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whose part is being reassigned")},
+    )
+    to = forms.ChoiceField(
+        label=_("Who holds it now?"),
+        help_text=_(
+            "Someone in the same agency. For a named practitioner, choose nobody and the agency's "
+            "managers receive it."
+        ),
+        required=False,
+    )
+    reason = _text(_("Why is it being reassigned?"), message=_("Enter why it is being reassigned"), rows=3)
+
+    def __init__(self, *args, escalation, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = {a.pk: a.name for a in partnership_agencies(escalation.partnership)}
+        holders = [
+            ("raiser", _("The raiser (%(agency)s)") % {"agency": names.get(escalation.raising_agency_id, "")})
+        ]
+        holders += [
+            (str(pk), _("The practitioner named at %(agency)s") % {"agency": names.get(pk, "")})
+            for pk in escalation.receiving_agency_ids()
+        ]
+        self.fields["holder"].choices = holders
+        people = (
+            User.objects.filter(
+                is_active=True,
+                agency_id__in=escalation.party_agency_ids(),
+                role_assignments__partnership=escalation.partnership,
+            )
+            .distinct()
+            .select_related("agency")
+            .order_by("agency__name", "last_name", "first_name")
+        )
+        self.fields["to"].choices = [("", _("Nobody named: the agency's managers"))] + [
+            (u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in people
+        ]
 
 
 class AddPartyForm(VersionedForm):

@@ -572,6 +572,7 @@ class EventType(models.TextChoices):
     DOCUMENT_ADDED = "document_added", _("Evidence document attached")
     PARTY_ADDED = "party_added", _("Agency added to the difference")
     PARTY_REMOVED = "party_removed", _("Agency removed from the difference")
+    REASSIGNED = "reassigned", _("Raiser or named practitioner reassigned")
     RESOLVED = "resolved", _("Resolved")
     FOLLOWED_UP = "followed_up", _("Followed up: did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -428,6 +428,9 @@ ACTION_RULES = {
     # Bringing another agency into the difference, or taking one out that was added: the
     # parties working it, or the formal body once it is formal; never once it is closed.
     "change_parties": (is_open, is_party_side | (is_pdg & is_formal)),
+    # Handing the raiser's or a named practitioner's part to someone else in the same agency
+    # (which agency's leader may, the service checks): the parties' managers and leaders.
+    "reassign": (is_open, (is_party_leader | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
     "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
 }
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<int:pk>/parties/<int:agency>/remove/", views.remove_party, name="remove_party"),
     path("<int:pk>/actions/<int:action>/done/", views.complete_action, name="complete_action"),
     path("<int:pk>/follow-up/", views.follow_up, name="follow_up"),
+    path("<int:pk>/reassign/", views.reassign, name="reassign"),
     path("<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/documents/", views.add_document, name="add_document"),
     path("<int:pk>/documents/<int:document>/", views.document_download, name="document"),

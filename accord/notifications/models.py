@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     ESCALATED = "escalated", _("An escalation moved to the next stage")
     FACILITATOR_APPOINTED = "facilitator_appointed", _("A restorative facilitator was appointed")
     FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
+    REASSIGNED_TO_YOU = "reassigned_to_you", _("An escalation was reassigned to you")
     PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
     ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
     RESOLVED = "resolved", _("An escalation was resolved")

@@ -7,11 +7,12 @@ role in, and every change is written to the audit trail.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -26,7 +27,12 @@ from accord.escalations.protocol import (
     protocol_apply,
     recount_after_ladder_change,
 )
-from accord.escalations.services import ProposedStage, escalations_recompute_due_dates, ladder_validate
+from accord.escalations.services import (
+    ProposedStage,
+    escalations_recompute_due_dates,
+    ladder_validate,
+    person_left,
+)
 from accord.partnership.models import (
     Agency,
     AreaOfDisagreement,
@@ -453,6 +459,20 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # people are deactivated, never deleted, so the record keeps its history
+
+    def save_model(self, request, obj, form, change):
+        """Deactivating someone hands their open work on (``escalations.services.person_left``):
+        what they raised to their line manager, what they were named on to their agency's
+        managers, each on the escalation's timeline, in the same transaction."""
+        leaving = change and "is_active" in form.changed_data and not obj.is_active
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if leaving:
+                handed = person_left(actor=request.user, person=obj)
+                if handed:
+                    messages.info(
+                        request, f"{handed} open escalations of theirs were handed on (see each timeline)."
+                    )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

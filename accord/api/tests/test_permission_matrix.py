@@ -34,6 +34,7 @@ def body_for(endpoint, world):
         "resume": {},
         "reopen": {"reason": "r"},
         "follow-up": {"held": "held", "what_changed": "w"},
+        "reassign": {"holder": "raiser", "to": world.practitioner_health.username, "reason": "r"},
         "end-facilitation": {"reason": "r"},
         "action-done": {"note": "n"},
         "parties": {"agency": world.other.pk, "practitioner": None, "reason": "r"},
@@ -60,6 +61,9 @@ def expected(role, endpoint):
         "reopen": 409 if role in MANAGERS else 403,
         # Every party's, some weeks after a resolution: open, there is none to answer.
         "follow-up": 409,
+        # The raiser's part is the raising agency's leaders' to hand on (here to whoever holds
+        # it already: refused as a field); not the other agency's, nor a practitioner's.
+        "reassign": 400 if role == "manager_health" else 403,
         "end-facilitation": 403,  # the PDG's, who do not see stage 1
         # Children's social care owns the action: its people and the parties' managers.
         "action-done": 200 if role in {"practitioner_social", "manager_social", "manager_health"} else 403,
@@ -90,6 +94,7 @@ ENDPOINTS = [
     "resume",
     "reopen",
     "follow-up",
+    "reassign",
     "end-facilitation",
     "action-done",
     "parties",

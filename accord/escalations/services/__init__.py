@@ -13,6 +13,7 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening,
   and the follow-up some weeks later (did the agreed way forward hold?);
 - ``documents``: evidence documents;
+- ``people``: the raiser or a named practitioner reassigned, and a leaver's work handed on;
 - ``parties``: the agencies a difference is with, checked on raising, added and taken out;
 - ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
 """
@@ -49,6 +50,7 @@ from .parties import (
     validate_other_parties,
 )
 from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
+from .people import RAISER, escalation_reassign, person_left
 from .raising import (
     REQUIRED_TEXT,
     ChildDetails,
@@ -72,6 +74,7 @@ __all__ = [
     "ACTION_VERBS",
     "MOST_DRAFT_DOCUMENTS",
     "MOST_OTHER_PARTIES",
+    "RAISER",
     "RECOMPUTE_BATCH",
     "REQUIRED_TEXT",
     "ActionDetails",
@@ -98,6 +101,7 @@ __all__ = [
     "escalation_pause",
     "escalation_pdg_action",
     "escalation_raise",
+    "escalation_reassign",
     "escalation_record_discussion",
     "escalation_remove_party",
     "escalation_reopen",
@@ -113,6 +117,7 @@ __all__ = [
     "open_periods_under",
     "period_allowance",
     "period_due_date",
+    "person_left",
     "practitioner_in",
     "refusal",
     "today",

@@ -131,6 +131,7 @@ ACTION_VERBS = {
     "complete_action": Verb.ACTION_COMPLETED,
     "add_party": Verb.PARTY_ADDED,
     "remove_party": Verb.PARTY_REMOVED,
+    "reassign": Verb.REASSIGNED,
     "resolve": Verb.RESOLVED,
     "follow_up": Verb.FOLLOWED_UP,
     "withdraw": Verb.WITHDRAWN,

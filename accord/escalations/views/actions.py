@@ -83,6 +83,12 @@ def _action(
                 raise Http404 from None
             else:
                 messages.success(request, success)
+                if not Escalation.objects.visible_to(request.user).filter(pk=pk).exists():
+                    # The change ended this person's part in it (rule 7): say so, not "not found".
+                    messages.info(
+                        request, _("You no longer take part in this escalation, so it is not listed for you.")
+                    )
+                    return redirect("home")
                 return redirect("escalations:detail", pk=pk)
     else:
         form = form_factory(
@@ -261,6 +267,32 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         perform=perform,
         success=_("Thank you: what happened since is recorded"),
         extra=lambda e: {"resolution": e.resolutions.order_by("-resolved_at").first()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand the raiser's or a named practitioner's part to someone else in the same agency."""
+
+    def perform(e, cd, version):
+        services.escalation_reassign(
+            actor=request.user,
+            escalation=e,
+            holder=cd["holder"],
+            to_username=cd["to"],
+            reason=cd["reason"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="reassign",
+        form_factory=lambda e, data, files, initial=None: f.ReassignForm(data, escalation=e, initial=initial),
+        template="escalations/actions/reassign.html",
+        perform=perform,
+        success=_("Reassigned: whoever holds it now has been told"),
+        extra={"submit_label": _("Reassign")},
     )
 
 
