@@ -69,6 +69,8 @@ MATRIX = {
     "edit_statement": (lambda s: reverse("edit_statement"), only({"admin"}, 200, 403)),
     "accessibility": (lambda s: reverse("accessibility"), lambda r: 200),
     "privacy": (lambda s: reverse("privacy"), lambda r: 200),
+    # A link that is not (or no longer) an invitation says so, to anyone.
+    "set_password": (lambda s: reverse("set_password", args=["MQ", "not-a-token"]), lambda r: 200),
     "readyz": (lambda s: reverse("readyz"), lambda r: 200),
     "notifications": (lambda s: reverse("notifications"), lambda r: 200),
     "escalations:list": (lambda s: reverse("escalations:list"), only(CASEWORK, 200, 403)),

@@ -387,6 +387,9 @@ class User(AbstractUser):
         verbose_name=_("line manager"),
     )
 
+    # When the last invitation to set a password was sent (none pending: empty).
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True, editable=False)
+
     email_digest = models.BooleanField(
         _("one daily email instead of an email for each update"), default=False
     )

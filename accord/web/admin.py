@@ -9,7 +9,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -49,6 +48,8 @@ from accord.partnership.models import (
 from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
 from accord.reports.models import AnnualNarrative, MeetingAction, PdgMeeting
+
+from .invitations import invite, revoke_invitation
 
 
 def business_unit_partnership_ids(user) -> list[int]:
@@ -397,15 +398,26 @@ class RoleAssignmentInline(ScopedInline):
         )
 
 
-class PersonCreationForm(AdminUserCreationForm):
-    """Adding a person: who they are and which agency they work for, with the password.
-    The agency is required: it places them in the business unit's partnership (so their
-    page can be found again) and scopes their roles."""
+class PersonCreationForm(forms.ModelForm):
+    """Adding a person: who they are and which agency they work for, never their password
+    (they are sent an invitation to set it, or sign in through their agency). The agency is
+    required: it places them in the business unit's partnership (so their page can be found
+    again) and scopes their roles."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "job_title", "agency", "line_manager"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if "agency" in self.fields:
-            self.fields["agency"].required = True
+        self.fields["agency"].required = True
+
+    def save(self, commit=True):
+        person = super().save(commit=False)
+        person.set_unusable_password()
+        if commit:
+            person.save()
+        return person
 
 
 class PartnershipAgencyFilter(admin.SimpleListFilter):
@@ -428,20 +440,21 @@ class PartnershipAgencyFilter(admin.SimpleListFilter):
 
 @admin.register(User, site=site)
 class UserAdmin(DjangoUserAdmin, ScopedAdmin):
-    list_display = ["username", "first_name", "last_name", "agency", "is_active"]
+    list_display = ["username", "first_name", "last_name", "agency", "is_active", "invited_at"]
     list_filter = ["is_active", PartnershipAgencyFilter]
     inlines = [RoleAssignmentInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
-        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        ("Status", {"fields": ("is_active", "invited_at", "last_login", "date_joined")}),
     )
     add_form = PersonCreationForm
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("username",)}),
         ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
     )
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "invited_at"]
+    actions = ["send_invitations", "revoke_invitations"]
     # Chosen by search among the business unit's own people and agencies, not from a list
     # of everyone (tens of thousands, and other partnerships' among them).
     autocomplete_fields = ["agency", "line_manager"]
@@ -467,12 +480,33 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
         leaving = change and "is_active" in form.changed_data and not obj.is_active
         with transaction.atomic():
             super().save_model(request, obj, form, change)
+            if not change and obj.email and request.partnership is not None:
+                self._invite(request, [obj])
             if leaving:
                 handed = person_left(actor=request.user, person=obj)
                 if handed:
                     messages.info(
                         request, f"{handed} open escalations of theirs were handed on (see each timeline)."
                     )
+
+    def _invite(self, request, people) -> None:
+        for person in people:
+            try:
+                invite(actor=request.user, person=person, partnership=request.partnership)
+            except ValidationError as refused:
+                messages.warning(request, " ".join(refused.messages))
+            else:
+                messages.success(request, f"An invitation to set a password was sent to {person.email}.")
+
+    @admin.action(description="Send an invitation to set a password (again: the earlier link stops working)")
+    def send_invitations(self, request, queryset):
+        self._invite(request, queryset)
+
+    @admin.action(description="Revoke their invitations (the links sent stop working)")
+    def revoke_invitations(self, request, queryset):
+        for person in queryset.filter(invited_at__isnull=False):
+            revoke_invitation(actor=request.user, person=person, partnership=request.partnership)
+            messages.success(request, f"The invitation sent to {person.email} no longer works.")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

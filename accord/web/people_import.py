@@ -7,7 +7,7 @@ partnership), ``roles`` (role codes separated by ``;``, as the API names them) a
 ``line_manager_email`` (empty, someone already known, or someone earlier in the file).
 A person already known by email is updated, never duplicated; the same file again changes
 nothing. Nobody's password is set here: a new person signs in through single sign-on or is
-given a first password on the settings pages.
+sent an invitation to set their own (``invitations``).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class ImportPlan:
     partnership: Partnership
     rows: list[PersonRow]
     file_hash: str
+    created: list[User] = field(default_factory=list)  # once applied: the people added
 
     @property
     def refused(self) -> list[PersonRow]:
@@ -248,8 +249,9 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
                 person = User(
                     username=row.email, email=row.email, first_name=first, last_name=last, agency_id=agency_id
                 )
-                person.set_unusable_password()  # single sign-on, or a first password set by the business unit
+                person.set_unusable_password()  # single sign-on, or an invitation to set one
                 person.save()
+                plan.created.append(person)
             else:
                 person = User.objects.annotate(lowered=Lower("email")).get(lowered=row.email)
                 if row.action == UPDATE:

@@ -7,11 +7,14 @@ import base64
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -22,6 +25,7 @@ from accord.core.govuk import DateInputField
 from accord.partnership.models import Partnership, PublicStatement, Role
 from accord.partnership.roles import SETTINGS_ROLES
 
+from .invitations import invite
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
 
 SESSION_KEY = "accord_people_import"
@@ -58,6 +62,12 @@ def people_import(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             pass  # the rows' problems are shown below, as in the dry run
         else:
+            if request.POST.get("invite"):
+                for person in plan.created:
+                    try:
+                        invite(actor=request.user, person=person, partnership=partnership)
+                    except ValidationError as refused:
+                        messages.warning(request, " ".join(refused.messages))
             del request.session[SESSION_KEY]
             messages.success(
                 request,
@@ -192,3 +202,32 @@ def edit_statement(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The accessibility statement and privacy notice are saved"))
         return redirect("edit_statement")
     return render(request, "core/edit_statement.html", {"form": form, "partnership": partnership})
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+class GovukSetPasswordForm(SetPasswordForm):
+    """Django's form for choosing a password, in GOV.UK's words."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = gettext_lazy("Choose a password")
+        self.fields["new_password2"].label = gettext_lazy("Type it again")
+
+
+@method_decorator(login_not_required, name="dispatch")
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The invitation's link: choose a password, once. A used, revoked or expired link says so."""
+
+    template_name = "registration/set_password.html"
+    form_class = GovukSetPasswordForm
+    success_url = "/login/?password_set=1"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(
+            actor=form.user, verb=Verb.PASSWORD_SET, target=form.user, payload={}, request=self.request
+        )
+        messages.success(self.request, _("Your password is set: sign in with it now"))
+        return response

@@ -21,4 +21,9 @@ urlpatterns = [
     path("business-unit/statements/", settings_views.edit_statement, name="edit_statement"),
     path("accessibility/", settings_views.accessibility_statement, name="accessibility"),
     path("privacy/", settings_views.privacy_notice, name="privacy"),
+    path(
+        "account/set-password/<uidb64>/<token>/",
+        settings_views.SetPasswordView.as_view(),
+        name="set_password",
+    ),
 ]

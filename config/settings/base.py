@@ -275,6 +275,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # Links in notifications point here.
 ACCORD_BASE_URL = os.environ.get("ACCORD_BASE_URL", "http://127.0.0.1:8000")
+# An invitation's link to set a password works once, for this many days.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("ACCORD_INVITATION_DAYS", "7")) * 86400
 # Reminders go only between these hours (local time) on the partnership's working days.
 NOTIFY_WORKING_HOURS = tuple(int(h) for h in os.environ.get("NOTIFY_WORKING_HOURS", "8,18").split(","))
 NOTIFY_OVERDUE_REPEAT_WORKING_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_WORKING_DAYS", "5"))

@@ -1,8 +1,10 @@
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accord.partnership.models import Partnership
+from accord.web.invitations import invite as send_invitation
 from accord.web.people_import import ImportFileError, apply_import, plan_import
 
 
@@ -18,8 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("--partnership", required=True, help="The partnership's slug.")
         parser.add_argument("file", help="The CSV or XLSX file.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row; change nothing.")
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Email each person added an invitation to set their password.",
+        )
 
-    def handle(self, *args, partnership: str, file: str, dry_run: bool, **options):
+    def handle(self, *args, partnership: str, file: str, dry_run: bool, invite: bool = False, **options):
         found = Partnership.objects.filter(slug=partnership).first()
         if found is None:
             raise CommandError(f"No partnership has the slug {partnership!r}.")
@@ -45,3 +52,10 @@ class Command(BaseCommand):
             return
         apply_import(actor=None, plan=plan, actor_label="manage.py import_people")
         self.stdout.write(f"Imported. {summary}")
+        if invite:
+            for person in plan.created:
+                try:
+                    send_invitation(actor=None, person=person, partnership=found)
+                except ValidationError as refused:
+                    self.stderr.write(" ".join(refused.messages))
+            self.stdout.write(f"Invitations sent to {len(plan.created)} people added.")

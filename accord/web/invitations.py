@@ -1,0 +1,89 @@
+"""Invitations: nobody types another person's password. A new person is emailed a single-use
+link, valid for ``ACCORD_INVITATION_DAYS``, to set their own; the business unit can send it
+again (the earlier link then stops working) or revoke it.
+
+The link is Django's password-reset token for the person: it is worth nothing once a password
+has been set with it (the token covers the password's hash) or once it is revoked (a new
+unusable password changes that hash), and it is never stored."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.partnership.models import Partnership, User
+
+
+def invitation_link(person: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    token = default_token_generator.make_token(person)
+    path = reverse("set_password", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.ACCORD_BASE_URL.rstrip('/')}{path}"
+
+
+def invite(*, actor: User | None, person: User, partnership: Partnership) -> None:
+    """Email the person a link to set their password. Sent again, the earlier link dies."""
+    if not person.is_active:
+        raise ValidationError(_("%(name)s's account is not active") % {"name": person})
+    if not person.email:
+        raise ValidationError(_("%(name)s has no email address to send the invitation to") % {"name": person})
+    if person.has_usable_password() and person.last_login:
+        raise ValidationError(
+            _("%(name)s already signs in: they can reset their own password") % {"name": person}
+        )
+    with transaction.atomic():
+        person.set_unusable_password()  # any earlier link stops working
+        person.invited_at = timezone.now()
+        person.save(update_fields=["password", "invited_at"])
+        days = settings.PASSWORD_RESET_TIMEOUT // 86400
+        send_mail(
+            _("Accord: set your password for %(partnership)s") % {"partnership": partnership.name},
+            _(
+                "You have been given an account in Accord, which %(partnership)s uses to settle "
+                "professional differences about children's safety.\n\n"
+                "Your sign-in name is %(username)s. Set your password here (the link works once, "
+                "for %(days)s days):\n%(link)s\n\n"
+                "If you did not expect this, tell the partnership's business unit. Do not reply to this email."
+            )
+            % {
+                "partnership": partnership.name,
+                "username": person.username,
+                "days": days,
+                "link": invitation_link(person),
+            },
+            settings.DEFAULT_FROM_EMAIL,
+            [person.email],
+        )
+        audit_record(
+            actor=actor,
+            verb=Verb.INVITATION_SENT,
+            target=person,
+            partnership_id=partnership.pk,
+            payload={"person": person.username},
+            actor_label=None if actor else "manage.py",
+        )
+
+
+def revoke_invitation(*, actor: User, person: User, partnership: Partnership) -> None:
+    """The link sent stops working; the person cannot sign in with a password until invited again."""
+    with transaction.atomic():
+        person.set_unusable_password()
+        person.invited_at = None
+        person.save(update_fields=["password", "invited_at"])
+        audit_record(
+            actor=actor,
+            verb=Verb.INVITATION_REVOKED,
+            target=person,
+            partnership_id=partnership.pk,
+            payload={"person": person.username},
+        )
