@@ -154,6 +154,12 @@ class Escalation(models.Model):
     area_of_disagreement = models.ForeignKey(AreaOfDisagreement, on_delete=models.PROTECT, related_name="+")
     themes = models.ManyToManyField(PracticeTheme, blank=True, related_name="+")
     reflection = EncryptedTextField(_("private reflection"), blank=True)
+    # Who may read the reflection beside the raiser: the raiser's line manager when it was
+    # written, not a later one (a raiser who moves agency takes no old reflection to a new
+    # manager elsewhere).
+    reflection_reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     formal_reason = models.TextField(_("reasons for escalating formally"), blank=True)
     efforts_to_resolve = models.TextField(_("evidence of efforts to resolve"), blank=True)
     closing_reason = models.TextField(_("reason for withdrawal"), blank=True)

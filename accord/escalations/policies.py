@@ -262,6 +262,13 @@ def is_raisers_line_manager(user, escalation) -> bool:
 
 
 @rules.predicate
+def is_reflection_reader(user, escalation) -> bool:
+    """The raiser's line manager when the reflection was written, while they still manage the
+    raiser and lead in the partnership: not a later manager, nor one whose link has ended."""
+    return escalation.reflection_reader_id == user.pk and is_raisers_line_manager(user, escalation)
+
+
+@rules.predicate
 def is_named_practitioner(user, escalation) -> bool:
     """Named on the receiving side, by the first agency or by any other."""
     return user.pk in escalation.named_practitioner_ids()
@@ -431,7 +438,7 @@ ACTION_RULES = {
     # Handing the raiser's or a named practitioner's part to someone else in the same agency
     # (which agency's leader may, the service checks): the parties' managers and leaders.
     "reassign": (is_open, (is_party_leader | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
-    "read_reflection": (rules.always_true, is_raiser | is_raisers_line_manager),
+    "read_reflection": (rules.always_true, is_raiser | is_reflection_reader),
 }
 
 rules.add_perm("escalations.view", can_view)

@@ -31,6 +31,7 @@ from accord.escalations.services import (
     escalations_recompute_due_dates,
     ladder_validate,
     person_left,
+    person_moved,
 )
 from accord.partnership.models import (
     Agency,
@@ -478,12 +479,13 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
         what they raised to their line manager, what they were named on to their agency's
         managers, each on the escalation's timeline, in the same transaction."""
         leaving = change and "is_active" in form.changed_data and not obj.is_active
+        moving = change and "agency" in form.changed_data and obj.is_active
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if not change and obj.email and request.partnership is not None:
                 self._invite(request, [obj])
-            if leaving:
-                handed = person_left(actor=request.user, person=obj)
+            if leaving or moving:
+                handed = (person_left if leaving else person_moved)(actor=request.user, person=obj)
                 if handed:
                     messages.info(
                         request, f"{handed} open escalations of theirs were handed on (see each timeline)."

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.escalations.services import person_moved
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
 
@@ -255,8 +256,11 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
             else:
                 person = User.objects.annotate(lowered=Lower("email")).get(lowered=row.email)
                 if row.action == UPDATE:
+                    moved = person.agency_id != agency_id
                     person.first_name, person.last_name, person.agency_id = first, last, agency_id
                     person.save(update_fields=["first_name", "last_name", "agency"])
+                    if moved and actor is not None:  # what they were named on for the old agency
+                        person_moved(actor=actor, person=person)
             by_email[row.email] = person
             if row.action != UNCHANGED:
                 held = set(

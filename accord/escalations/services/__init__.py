@@ -50,7 +50,7 @@ from .parties import (
     validate_other_parties,
 )
 from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
-from .people import RAISER, escalation_reassign, person_left
+from .people import RAISER, escalation_reassign, person_left, person_moved
 from .raising import (
     REQUIRED_TEXT,
     ChildDetails,
@@ -118,6 +118,7 @@ __all__ = [
     "period_allowance",
     "period_due_date",
     "person_left",
+    "person_moved",
     "practitioner_in",
     "refusal",
     "today",

@@ -144,17 +144,36 @@ def person_left(*, actor: User, person: User) -> int:
         ):
             _hand_on(actor, escalation, RAISER, manager, person)
             handed += 1
+    return handed + _named_parts_handed_on(actor, person, leaving=True)
+
+
+def person_moved(*, actor: User, person: User) -> int:
+    """Someone now works for another agency: each open escalation they were named on for
+    their old agency goes to that agency's managers (on its timeline). What they raised stays
+    theirs, as its raiser. Answer how many were handed on."""
+    return _named_parts_handed_on(actor, person, leaving=False)
+
+
+def _named_parts_handed_on(actor: User, person: User, *, leaving: bool) -> int:
+    handed = 0
     named = Escalation.objects.filter(with_practitioner=person, status__in=OPEN_STATUSES)
+    if not leaving:
+        named = named.exclude(with_agency_id=person.agency_id)
     for escalation in named:
-        _hand_on(actor, escalation, str(escalation.with_agency_id), None, person)
+        _hand_on(actor, escalation, str(escalation.with_agency_id), None, person, leaving=leaving)
         handed += 1
-    for party in OtherParty.objects.filter(practitioner=person, escalation__status__in=OPEN_STATUSES):
-        _hand_on(actor, party.escalation, str(party.agency_id), None, person)
+    parties = OtherParty.objects.filter(practitioner=person, escalation__status__in=OPEN_STATUSES)
+    if not leaving:
+        parties = parties.exclude(agency_id=person.agency_id)
+    for party in parties.select_related("escalation"):
+        _hand_on(actor, party.escalation, str(party.agency_id), None, person, leaving=leaving)
         handed += 1
     return handed
 
 
-def _hand_on(actor: User, escalation: Escalation, holder: str, to: User | None, leaver: User) -> None:
+def _hand_on(
+    actor: User, escalation: Escalation, holder: str, to: User | None, leaver: User, *, leaving: bool = True
+) -> None:
     with transaction.atomic():
         escalation = _locked(escalation, None)
         if holder == RAISER:
@@ -173,7 +192,11 @@ def _hand_on(actor: User, escalation: Escalation, holder: str, to: User | None, 
             escalation,
             actor,
             EventType.REASSIGNED,
-            _("%(leaver)s has left: %(part)s now held by %(who)s")
+            (
+                _("%(leaver)s has left: %(part)s now held by %(who)s")
+                if leaving
+                else _("%(leaver)s has moved to another agency: %(part)s now held by %(who)s")
+            )
             % {
                 "leaver": leaver.get_full_name() or leaver.username,
                 "part": _("raiser") if holder == RAISER else _("named practitioner"),

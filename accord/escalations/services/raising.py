@@ -313,6 +313,7 @@ def escalation_raise(
             desired_outcome=details.desired_outcome.strip(),
             area_of_disagreement=found["area"],
             reflection=details.reflection.strip(),
+            reflection_reader_id=actor.line_manager_id,
             raised_at=now,
             # A conference chair or IRO starting at a formal stage (where the ladder allows
             # it) escalates formally at once, for the reason they gave for starting there.

@@ -177,3 +177,28 @@ def test_the_api_and_the_page_reassign_with_the_same_refusals(client, world, col
         f"/escalations/{e.pk}/reassign", {**body, "to": stranger.username}
     )
     assert ended.status_code == 204 and ended.content == b"" and ended["Location"].endswith(f"/{e.pk}")
+
+
+def test_the_reflection_stays_with_the_line_manager_who_managed_the_raiser_when_it_was_written(world):
+    e = world.raised(reflection="I may be too close to this family.")  # line-managed by manager_health
+    assert e.reflection and e.reflection_reader == world.manager_health
+    assert world.manager_health.has_perm("escalations.read_reflection", e)
+    # The raiser moves to social care, managed there: the new manager may not read it.
+    raiser = world.practitioner_health
+    raiser.agency, raiser.line_manager = world.social, world.manager_social
+    raiser.save()
+    fresh = Escalation.objects.get(pk=e.pk)
+    assert not world.manager_social.has_perm("escalations.read_reflection", fresh)
+    assert raiser.has_perm("escalations.read_reflection", fresh)  # still theirs, as its raiser
+
+
+def test_a_mover_hands_on_what_they_were_named_on_for_the_old_agency(world, colleague):
+    e = world.raised()  # named: practitioner_social
+    mover = world.practitioner_social
+    mover.agency = world.other
+    mover.save()
+    assert services.person_moved(actor=world.admin, person=mover) == 1
+    e.refresh_from_db()
+    assert e.with_practitioner is None and sees(world.manager_social, e) and not sees(mover, e)
+    assert "moved to another agency" in e.events.get(type=EventType.REASSIGNED).summary
+    assert visibility.differences() == (0, 0, 0)
