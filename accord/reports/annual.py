@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
+from accord.core.db import on_replica
 from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
@@ -106,6 +107,7 @@ def year_headlines(partnership, year: int, threshold: int, first: dt.date | None
     }
 
 
+@on_replica
 def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
     report is published (``full`` gives the same tables unsuppressed, to check them by)."""

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accord.core.db import on_replica, reports_alias
 from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
@@ -231,7 +232,7 @@ def _range_sums(
         for part in period_ranges(period, dimensions)
     ]
     sql, params = reads[0].union(*reads[1:], all=True).query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[reports_alias()].cursor() as cursor:
         cursor.execute(
             f"SELECT period, dimension, key, SUM(n) FROM ({sql}) AS ranges GROUP BY period, dimension, key",  # noqa: S608 - the ORM's own SQL, with its parameters
             params,
@@ -447,6 +448,7 @@ def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: in
     return {k: n for k, n in grouped.items() if n}
 
 
+@on_replica
 def pdg_figures(
     partnership: Partnership,
     period: Period,
@@ -644,6 +646,7 @@ def formal_open(
     return rows, total
 
 
+@on_replica
 def overdue_by_stage(partnership: Partnership) -> dict[int, int]:
     """How many escalations are past their stage's due date now, by stage (a figure)."""
     return dict(
@@ -680,6 +683,7 @@ def _learning_in(partnership: Partnership, period: Period) -> QuerySet[Resolutio
     ).exclude(learning="")
 
 
+@on_replica
 def learning_counts(partnership: Partnership, period: Period) -> tuple[int, dict[str, int]]:
     """How many resolutions in the period recorded learning, and how many of them had each
     practice theme (an escalation may have several, so the themes do not add up to the
