@@ -276,6 +276,31 @@ STORAGES = {
     },
 }
 
+
+def object_storage(bucket: str) -> dict:
+    """Evidence in an S3-compatible object store (AWS, MinIO, Ceph, Azure through an S3
+    gateway), for several machines: private (no public address, no signed link handed out:
+    files are read back only through the view that checks permission), encrypted by Accord
+    before they leave it, never overwritten."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("ACCORD_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("ACCORD_S3_REGION") or None,
+            "access_key": os.environ.get("ACCORD_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("ACCORD_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("ACCORD_S3_PREFIX", "accord"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+
+if os.environ.get("ACCORD_S3_BUCKET"):
+    STORAGES["default"] = object_storage(os.environ["ACCORD_S3_BUCKET"])
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
