@@ -213,6 +213,11 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
             row.action = CREATE
             continue
         person = people[0]
+        if person.pk not in roles_now and person.agency_id not in agencies.values():
+            row.errors.append(
+                _("This person works in another partnership: their own business unit keeps their details")
+            )
+            continue
         agency_id = agencies[row.agency.casefold()]
         manager_now = person.line_manager.email.lower() if person.line_manager_id else ""
         changes = []

@@ -144,3 +144,15 @@ def test_applying_a_plan_with_a_refused_row_is_refused(world):
     plan = plan_import(world.partnership, sheet(world, "X,bad,{health},practitioner,"), "p.csv")
     with pytest.raises(ValidationError):
         apply_import(actor=world.admin, plan=plan)
+
+
+def test_a_person_of_another_partnership_is_not_this_business_units_to_change(world, other_world):
+    """Known by email but working only in a neighbouring partnership (their agency not one of
+    this partnership's, no role in it): refused, and nothing of theirs changes."""
+    theirs = other_world.practitioner_health
+    plan = plan_import(
+        world.partnership,
+        sheet(world, f"Someone Else,{theirs.email},{{health}},practitioner,"),
+        "p.csv",
+    )
+    assert not plan.ok and "another partnership" in plan.refused[0].errors[0]
