@@ -46,24 +46,13 @@ def invite(*, actor: User | None, person: User, partnership: Partnership) -> Non
         person.invited_at = timezone.now()
         person.save(update_fields=["password", "invited_at"])
         days = settings.PASSWORD_RESET_TIMEOUT // 86400
-        send_mail(
-            _("Accord: set your password for %(partnership)s") % {"partnership": partnership.name},
-            _(
-                "You have been given an account in Accord, which %(partnership)s uses to settle "
-                "professional differences about children's safety.\n\n"
-                "Your sign-in name is %(username)s. Set your password here (the link works once, "
-                "for %(days)s days):\n%(link)s\n\n"
-                "If you did not expect this, tell the partnership's business unit. Do not reply to this email."
-            )
-            % {
-                "partnership": partnership.name,
-                "username": person.username,
-                "days": days,
-                "link": invitation_link(person),
-            },
-            settings.DEFAULT_FROM_EMAIL,
-            [person.email],
-        )
+        try:
+            _send(person, partnership, days)
+        except OSError as exc:  # the mail server down or refusing (smtplib's errors are OSErrors)
+            raise ValidationError(
+                _("The invitation to %(email)s could not be sent now: try again later")
+                % {"email": person.email}
+            ) from exc
         audit_record(
             actor=actor,
             verb=Verb.INVITATION_SENT,
@@ -72,6 +61,27 @@ def invite(*, actor: User | None, person: User, partnership: Partnership) -> Non
             payload={"person": person.username},
             actor_label=None if actor else "manage.py",
         )
+
+
+def _send(person: User, partnership: Partnership, days: int) -> None:
+    send_mail(
+        _("Accord: set your password for %(partnership)s") % {"partnership": partnership.name},
+        _(
+            "You have been given an account in Accord, which %(partnership)s uses to settle "
+            "professional differences about children's safety.\n\n"
+            "Your sign-in name is %(username)s. Set your password here (the link works once, "
+            "for %(days)s days):\n%(link)s\n\n"
+            "If you did not expect this, tell the partnership's business unit. Do not reply to this email."
+        )
+        % {
+            "partnership": partnership.name,
+            "username": person.username,
+            "days": days,
+            "link": invitation_link(person),
+        },
+        settings.DEFAULT_FROM_EMAIL,
+        [person.email],
+    )
 
 
 def revoke_invitation(*, actor: User, person: User, partnership: Partnership) -> None:

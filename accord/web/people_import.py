@@ -32,6 +32,8 @@ from accord.partnership.selectors import partnership_agencies
 COLUMNS = ("name", "email", "agency", "roles", "line_manager_email")
 MOST_ROWS = 5000
 MOST_BYTES = 5 * 1024 * 1024
+EMAIL_MOST = 150  # it is also the sign-in name, which holds 150
+NAME_MOST = 150
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
@@ -106,7 +108,16 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
             raise ImportFileError(
                 _("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
             ) from exc
-        cells = [[v.strip() for v in row] for row in csv.reader(io.StringIO(text))]
+        try:
+            cells = [[v.strip() for v in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise ImportFileError(
+                _("The file could not be read as CSV: %(problem)s") % {"problem": exc}
+            ) from exc
+    if any("\x00" in value for row in cells for value in row):
+        raise ImportFileError(
+            _("The file holds a NUL character, which no name or address may: save it again as CSV or XLSX.")
+        )
     cells = [row for row in cells if any(row)]
     if not cells:
         raise ImportFileError(_("The file is empty."))
@@ -160,10 +171,22 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
         partnership=partnership, user__in=[u for users in known.values() for u in users]
     ).values_list("user_id", "role"):
         roles_now.setdefault(user_id, set()).add(role)
+    # Whose details this business unit keeps (as its settings pages say): those with a role in
+    # the partnership, and those of its agencies with no role anywhere yet. Someone of an
+    # agency shared with another partnership who works only there is that one's to keep.
+    with_roles_anywhere = set(
+        RoleAssignment.objects.filter(user__in=[u for users in known.values() for u in users]).values_list(
+            "user_id", flat=True
+        )
+    )
     seen: dict[str, int] = {}
     for row in rows:
         if not row.name:
             row.errors.append(_("Enter the person's name"))
+        elif len(row.name) > NAME_MOST:
+            row.errors.append(_("The name must be %(n)s characters or fewer") % {"n": NAME_MOST})
+        if len(row.email) > EMAIL_MOST:
+            row.errors.append(_("The email address must be %(n)s characters or fewer") % {"n": EMAIL_MOST})
         try:
             validate_email(row.email)
         except ValidationError:
@@ -213,7 +236,10 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
             row.action = CREATE
             continue
         person = people[0]
-        if person.pk not in roles_now and person.agency_id not in agencies.values():
+        ours = person.pk in roles_now or (
+            person.agency_id in agencies.values() and person.pk not in with_roles_anywhere
+        )
+        if not ours:
             row.errors.append(
                 _("This person works in another partnership: their own business unit keeps their details")
             )
@@ -276,13 +302,9 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
                 RoleAssignment.objects.filter(user=person, partnership=partnership).exclude(
                     role__in=row.roles
                 ).delete()
-                RoleAssignment.objects.bulk_create(
-                    [
-                        RoleAssignment(user=person, partnership=partnership, role=r)
-                        for r in row.roles
-                        if r not in held
-                    ]
-                )
+                for role in row.roles:  # one by one: each keeps the visibility table (its signal)
+                    if role not in held:
+                        RoleAssignment.objects.create(user=person, partnership=partnership, role=role)
         for row in plan.rows:  # line managers once everyone exists (one may be later in the file)
             if row.action == UNCHANGED:
                 continue

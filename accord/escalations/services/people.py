@@ -76,12 +76,9 @@ def escalation_reassign(
             raise ValidationError({"to": _("Select who raises it now")})
         if person is not None and person.agency_id != agency_id:
             raise ValidationError({"to": _("Select someone who works for the same agency")})
-        if (
-            holder == RAISER
-            and person is not None
-            and not user_roles(person, escalation.partnership_id) & RAISING_ROLES
-        ):
-            raise ValidationError({"to": _("Select someone who may raise escalations in this partnership")})
+        if person is not None and not user_roles(person, escalation.partnership_id) & RAISING_ROLES:
+            # (An agency shared with another partnership has people who work only there.)
+            raise ValidationError({"to": _("Select someone who works on escalations in this partnership")})
         if (person.pk if person else None) == (before.pk if before else None):
             raise ValidationError({"to": _("Select someone other than who holds it now")})
         if holder == RAISER:

@@ -202,3 +202,22 @@ def test_a_mover_hands_on_what_they_were_named_on_for_the_old_agency(world, coll
     assert e.with_practitioner is None and sees(world.manager_social, e) and not sees(mover, e)
     assert "moved to another agency" in e.events.get(type=EventType.REASSIGNED).summary
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_not_to_someone_of_a_shared_agency_who_works_only_in_the_other_partnership(world, other_world):
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.social)
+    elsewhere = UserFactory(
+        username="social.elsewhere", agency=world.social, roles=[(other_world.partnership, Role.PRACTITIONER)]
+    )
+    e = world.raised()
+    with pytest.raises(ValidationError, match="works on escalations in this partnership"):
+        services.escalation_reassign(
+            actor=world.manager_social,
+            escalation=e,
+            holder=str(world.social.pk),
+            to_username=elsewhere.username,
+            reason="Moved team.",
+        )
+    assert Escalation.objects.get(pk=e.pk).with_practitioner == world.practitioner_social

@@ -98,3 +98,17 @@ def test_people_imported_are_invited_when_asked(client, world):
         "/business-unit/people/import/", {"apply": checked.context["plan"].file_hash, "invite": "yes"}
     )
     assert [m.to for m in mail.outbox] == [["rae.new@health.example"]]
+
+
+def test_a_mail_server_that_refuses_is_said_plainly_and_nothing_is_kept(world, newcomer, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr("accord.web.invitations.send_mail", refuse)
+    with pytest.raises(ValidationError, match="could not be sent now"):
+        invite(actor=world.admin, person=newcomer, partnership=world.partnership)
+    newcomer.refresh_from_db()
+    assert newcomer.invited_at is None
+    assert not AuditEvent.objects.filter(verb=Verb.INVITATION_SENT).exists()

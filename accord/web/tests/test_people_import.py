@@ -156,3 +156,55 @@ def test_a_person_of_another_partnership_is_not_this_business_units_to_change(wo
         "p.csv",
     )
     assert not plan.ok and "another partnership" in plan.refused[0].errors[0]
+
+
+def test_a_nul_character_and_values_too_long_are_said_plainly(world):
+    from accord.web.people_import import ImportFileError
+
+    with pytest.raises(ImportFileError, match="NUL character"):
+        plan_import(world.partnership, HEADER.encode() + b"A\x00B,a@example.org,X,practitioner,\n", "p.csv")
+    long_email = "x" * 140 + "@health.example"
+    plan = plan_import(
+        world.partnership, sheet(world, f"{'N' * 151},{long_email},{{health}},practitioner,"), "p.csv"
+    )
+    assert not plan.ok
+    assert any("150 characters or fewer" in e for e in plan.refused[0].errors)
+    assert len([e for e in plan.refused[0].errors if "150 characters" in e]) == 2
+
+
+def test_roles_given_by_an_import_keep_the_visibility_table_exact(world):
+    """An imported PDG member sees the formal escalations at once: the kept table (which the
+    API's counts read) agrees with rule 7's query."""
+    from accord.escalations import visibility
+
+    world.formal()
+    plan = plan_import(
+        world.partnership, sheet(world, "Pat Pdg,pat.pdg@health.example,{health},pdg_member,"), "p.csv"
+    )
+    apply_import(actor=world.admin, plan=plan)
+    assert visibility.differences() == (0, 0, 0)
+    pat = User.objects.get(email="pat.pdg@health.example")
+    assert visibility.count_visible(pat, world.partnership.pk) == 1
+
+
+def test_someone_of_a_shared_agency_who_works_only_in_the_other_partnership_is_not_changed(
+    world, other_world
+):
+    """A police force in both partnerships: its officer with a role only in the other one is
+    that partnership's to keep, as on the settings pages."""
+    from accord.partnership.models import PartnershipAgency, Role
+    from accord.testing.factories import UserFactory
+
+    PartnershipAgency.objects.create(partnership=other_world.partnership, agency=world.health)
+    theirs = UserFactory(
+        username="shared.only.there",
+        email="shared.only.there@health.example",
+        agency=world.health,
+        roles=[(other_world.partnership, Role.MANAGER)],
+    )
+    plan = plan_import(
+        world.partnership, sheet(world, f"New Name,{theirs.email},{{health}},practitioner,"), "p.csv"
+    )
+    assert not plan.ok and "another partnership" in plan.refused[0].errors[0]
+    theirs.refresh_from_db()
+    assert theirs.get_full_name() != "New Name"
