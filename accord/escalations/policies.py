@@ -61,8 +61,11 @@ def visibility_filter(user, team: list[int] | QuerySet | None = None, others: Ot
     condition = nothing
     for partnership_id, roles in roles_by_partnership(user).items():
         party = Q(raised_by_id=user.pk) | Q(with_practitioner_id=user.pk) | Q(pk__in=others.named)
-        if roles & LEADER_ROLES:  # a line manager sees their team's only while they lead
-            party |= Q(raised_by_id__in=team)
+        if roles & LEADER_ROLES and user.agency_id:
+            # A line manager sees what their team raised only while they lead, and only
+            # what was raised from their own agency: not what someone who moved to them
+            # raised in another agency before.
+            party |= Q(raised_by_id__in=team, raising_agency_id=user.agency_id)
         allowed = party
         if user.agency_id:
             of_agency = Q(raising_agency_id=user.agency_id) | Q(with_agency_id=user.agency_id)
@@ -249,6 +252,16 @@ def _is_line_manager_of(user, other) -> bool:
     return other is not None and other.line_manager_id == user.pk
 
 
+def _manages_raiser(user, escalation) -> bool:
+    """The raiser's line manager, of the agency the escalation was raised from (a later
+    manager in another agency, after the raiser moved, is not)."""
+    return (
+        user.agency_id is not None
+        and user.agency_id == escalation.raising_agency_id
+        and _is_line_manager_of(user, escalation.raised_by)
+    )
+
+
 @rules.predicate
 def is_raiser(user, escalation) -> bool:
     return escalation.raised_by_id == user.pk
@@ -258,7 +271,7 @@ def is_raiser(user, escalation) -> bool:
 def is_raisers_line_manager(user, escalation) -> bool:
     """The raiser's line manager, while they hold a manager's or senior leader's role in
     the partnership: the access the link gives ends with the role that gave it."""
-    return bool(_roles(user, escalation) & LEADER_ROLES) and _is_line_manager_of(user, escalation.raised_by)
+    return bool(_roles(user, escalation) & LEADER_ROLES) and _manages_raiser(user, escalation)
 
 
 @rules.predicate
@@ -286,7 +299,7 @@ def is_party_manager(user, escalation) -> bool:
     agency is on the receiving side naming nobody (its managers receive it)."""
     if Role.MANAGER not in _roles(user, escalation) or not is_party_agency_member(user, escalation):
         return False
-    if _reached(user, escalation, WorkedBy.MANAGERS) or _is_line_manager_of(user, escalation.raised_by):
+    if _reached(user, escalation, WorkedBy.MANAGERS) or _manages_raiser(user, escalation):
         return True
     if user.agency_id in (escalation.raising_agency_id, escalation.with_agency_id) and (
         _is_line_manager_of(user, escalation.with_practitioner)

@@ -87,10 +87,12 @@ _ARMS: tuple[tuple[str, str, str], ...] = (
     # A party: the raiser, the named practitioner, and the raiser's line manager.
     ("e.raised_by_id", "", "1 = 1"),
     ("e.with_practitioner_id", "", "e.with_practitioner_id IS NOT NULL"),
-    # (The line manager while they hold a manager's or senior leader's role there.)
+    # (The line manager while they hold a manager's or senior leader's role there, and
+    # only of the agency it was raised from: not a later one after the raiser moved.)
     (
         "r.line_manager_id",
-        "JOIN {user} r ON r.id = e.raised_by_id",
+        "JOIN {user} r ON r.id = e.raised_by_id "
+        "JOIN {user} lm ON lm.id = r.line_manager_id AND lm.agency_id = e.raising_agency_id",
         "r.line_manager_id IS NOT NULL AND EXISTS (SELECT 1 FROM {role} lr WHERE lr.user_id = r.line_manager_id "  # noqa: S608 - no user input
         f"AND lr.partnership_id = e.partnership_id AND lr.role IN ({_in(LEADER_ROLES)}))",
     ),

@@ -221,3 +221,24 @@ def test_not_to_someone_of_a_shared_agency_who_works_only_in_the_other_partnersh
             reason="Moved team.",
         )
     assert Escalation.objects.get(pk=e.pk).with_practitioner == world.practitioner_social
+
+
+def test_a_raiser_who_moves_agency_keeps_what_they_raised_and_their_new_manager_gains_none_of_it(world):
+    e = world.raised()  # raised from health by practitioner_health, line-managed by manager_health
+    raiser = world.practitioner_health
+    assert sees(world.manager_health, e)
+    raiser.agency, raiser.line_manager = world.other, world.manager_other
+    raiser.save()
+    fresh = Escalation.objects.get(pk=e.pk)
+    assert sees(raiser, fresh) and raiser.has_perm("escalations.view", fresh)
+    # Their new manager, in probation, manages them now but not what was raised from health:
+    # not in the list, not by the permission, not in the kept table.
+    assert not sees(world.manager_other, fresh)
+    assert not world.manager_other.has_perm("escalations.view", fresh)
+    assert not world.manager_other.has_perm("escalations.withdraw", fresh)
+    assert visibility.differences() == (0, 0, 0)
+    assert visibility.count_visible(world.manager_other, world.partnership.pk) == 0
+    # A new escalation they raise from probation is their new manager's to see.
+    later = world.raised(raiser=raiser, with_agency=world.social)
+    assert sees(world.manager_other, later) and world.manager_other.has_perm("escalations.view", later)
+    assert visibility.differences() == (0, 0, 0)

@@ -239,11 +239,16 @@ def test_rule_7_is_compiled_once_for_the_same_inputs_and_again_when_any_changes(
     assert sees(person, e)
 
     # Team: a line manager sees at once what their new report raised, at stage 1.
+    from accord.testing.factories import UserFactory
+
     e1 = world.raised()  # raised by practitioner_health
-    assert not sees(world.manager_other, e1)
-    world.practitioner_health.line_manager = world.manager_other
+    new_manager = UserFactory(
+        username="second.health.manager", agency=world.health, roles=[(world.partnership, Role.MANAGER)]
+    )
+    assert not sees(new_manager, e1)
+    world.practitioner_health.line_manager = new_manager
     world.practitioner_health.save()
-    assert sees(world.manager_other, e1)
+    assert sees(new_manager, e1)
 
     # Made inactive: sees nothing, and the database is not asked.
     person.is_active = False

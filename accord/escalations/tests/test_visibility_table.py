@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from accord.escalations import services, visibility
 from accord.escalations.models import Escalation, OtherParty, PdgAction, PdgActionKind, Visibility
 from accord.partnership.models import Role, RoleAssignment, User
-from accord.testing.factories import WORLD_ROLES
+from accord.testing.factories import WORLD_ROLES, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -192,11 +192,20 @@ def test_the_table_is_exactly_rule_7_after_any_history(world, other_world, monke
 
 def test_a_new_line_manager_sees_what_their_report_raised_and_the_old_one_no_longer_does(world):
     e = world.raised()  # by practitioner_health, line-managed by manager_health
-    assert (world.manager_other.pk, world.partnership.pk, e.pk) not in held()
+    new_manager = UserFactory(
+        username="second.health.manager", agency=world.health, roles=[(world.partnership, Role.MANAGER)]
+    )
+    assert (new_manager.pk, world.partnership.pk, e.pk) not in held()
+    world.practitioner_health.line_manager = new_manager
+    world.practitioner_health.save()
+    assert (new_manager.pk, world.partnership.pk, e.pk) in held()
+    assert (world.manager_health.pk, world.partnership.pk, e.pk) not in held()
+    assert held() == allowed()
+    # A line manager in another agency (the report moved, or a slip) gains nothing raised
+    # from health through them.
     world.practitioner_health.line_manager = world.manager_other
     world.practitioner_health.save()
-    assert (world.manager_other.pk, world.partnership.pk, e.pk) in held()
-    assert (world.manager_health.pk, world.partnership.pk, e.pk) not in held()
+    assert (world.manager_other.pk, world.partnership.pk, e.pk) not in held()
     assert held() == allowed()
 
 
