@@ -222,7 +222,9 @@ class EscalationOut(EscalationSummary):
     family_aware: str
     tried_so_far: str
     desired_outcome: str
-    area_of_disagreement: str
+    area_of_disagreement: str | None = Field(
+        description="The area's code; null only for an escalation brought in from an earlier log that did not say."
+    )
     themes: list[str]
     children: list[ChildOut]
     reflection: str | None = Field(None, description="Only for the raiser and the raiser's line manager.")
@@ -231,6 +233,10 @@ class EscalationOut(EscalationSummary):
     efforts_to_resolve: str
     closed_at: dt.datetime | None
     allowed_actions: list[str]
+    imported_reference: str | None = Field(
+        None,
+        description="For an escalation brought in from the partnership's earlier log: that log's reference.",
+    )
     resolution: ResolutionOut | None
     agreed_actions: list[AgreedActionOut]
 

@@ -103,7 +103,7 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         family_aware=e.family_aware,
         tried_so_far=e.tried_so_far,
         desired_outcome=e.desired_outcome,
-        area_of_disagreement=e.area_of_disagreement.code,
+        area_of_disagreement=e.area_of_disagreement.code if e.area_of_disagreement_id else None,
         themes=sorted(e.themes.values_list("code", flat=True)),
         # (Withheld from a facilitator unless the partnership turns that on: ``sees_children``.)
         children=[
@@ -116,6 +116,7 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         efforts_to_resolve=e.efforts_to_resolve,
         closed_at=e.closed_at,
         allowed_actions=sorted(a for a in actions if a != "read_reflection"),
+        imported_reference=(e.imported_reference or "") if e.imported_in_id else None,
         resolution=None
         if resolution is None
         else {

@@ -39,6 +39,11 @@ class Verb(models.TextChoices):
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
     PEOPLE_IMPORTED = "people.imported", _("Imported people from a spreadsheet")
+    ESCALATIONS_IMPORTED = "escalations.imported", _("Brought in escalations from an earlier log")
+    ESCALATION_IMPORT_REMOVED = (
+        "escalations.import_removed",
+        _("Removed escalations brought in from an earlier log"),
+    )
     INVITATION_SENT = "invitation.sent", _("Sent an invitation to set a password")
     INVITATION_REVOKED = "invitation.revoked", _("Revoked an invitation")
     PASSWORD_SET = "auth.password_set", _("Set their password from an invitation")

@@ -151,7 +151,10 @@ class Escalation(models.Model):
     )
     tried_so_far = models.TextField(_("what has been tried so far"))
     desired_outcome = models.TextField(_("the child-centred outcome wanted"))
-    area_of_disagreement = models.ForeignKey(AreaOfDisagreement, on_delete=models.PROTECT, related_name="+")
+    # Required when raised in Accord; an escalation brought in from an old log may not say.
+    area_of_disagreement = models.ForeignKey(
+        AreaOfDisagreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     themes = models.ManyToManyField(PracticeTheme, blank=True, related_name="+")
     reflection = EncryptedTextField(_("private reflection"), blank=True)
     # Who may read the reflection beside the raiser: the raiser's line manager when it was
@@ -170,6 +173,12 @@ class Escalation(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     redacted_at = models.DateTimeField(_("personal data removed under retention"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Brought in from the partnership's earlier log (``EscalationImport``), with that log's
+    # own reference: a record of the past, counted in the reports, never worked in Accord.
+    imported_in = models.ForeignKey(
+        "EscalationImport", on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
+    )
+    imported_reference = models.CharField(_("reference in the earlier log"), max_length=60, blank=True)
 
     objects = EscalationQuerySet.as_manager()
 
@@ -183,6 +192,10 @@ class Escalation(models.Model):
             models.CheckConstraint(
                 condition=Q(stage__gte=1) & Q(highest_stage__gte=models.F("stage")),
                 name="escalation_stage_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(area_of_disagreement__isnull=False) | Q(imported_in__isnull=False),
+                name="escalation_area_given_unless_imported",
             ),
         ]
         indexes = [
@@ -330,6 +343,39 @@ class Escalation(models.Model):
         if self.with_practitioner_id is not None:
             named.add(self.with_practitioner_id)
         return named
+
+
+class EscalationImport(models.Model):
+    """One file of a partnership's earlier log (its "challenge log") brought in at once: what
+    was read, by whom, and the file's hash. Its escalations are removed together."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=200)
+    file_sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Removed as a batch: its escalations deleted, this row kept as the record that it was.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at"]
+        constraints = [
+            # The same file is brought in once (until that import is removed).
+            models.UniqueConstraint(
+                fields=["partnership", "file_sha256"],
+                condition=Q(removed_at__isnull=True),
+                name="escalation_import_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class OtherParty(models.Model):
@@ -583,6 +629,7 @@ class EventType(models.TextChoices):
     FOLLOWED_UP = "followed_up", _("Followed up: did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
+    IMPORTED = "imported", _("Brought in from the partnership's earlier log")
 
 
 class Event(models.Model):

@@ -399,6 +399,13 @@ def within_reopen_window(user, escalation) -> bool:
 
 
 @rules.predicate
+def is_imported(user, escalation) -> bool:
+    """Brought in from the partnership's earlier log: a record of the past, counted in the
+    reports and seen as rule 7 allows, but never worked in Accord (no stage ran here)."""
+    return escalation.imported_in_id is not None
+
+
+@rules.predicate
 def formal_body_decides_here(user, escalation) -> bool:
     """Where the protocol lets the formal body direct next steps, at a stage it works."""
     return ladder_for(user, escalation).decides_at(escalation.stage)
@@ -438,7 +445,11 @@ ACTION_RULES = {
     ),
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
     # Reopening is offered (pages and API alike) only within the partnership's window.
-    "reopen": (is_closed & within_reopen_window, is_party_leader & ~is_pdg_or_facilitator_role),
+    # Never one brought in from the earlier log: it had no stage in Accord to return to.
+    "reopen": (
+        is_closed & within_reopen_window & ~is_imported,
+        is_party_leader & ~is_pdg_or_facilitator_role,
+    ),
     # Some weeks after the resolution, whether the agreed way forward held: the parties'.
     "follow_up": (follow_up_due, is_party_side),
     "pdg_act": (is_open & is_formal, is_pdg),
@@ -498,6 +509,7 @@ def reopen_too_late(user, escalation) -> bool:
     (the pages say so; the services refuse it as a rule, not as a role)."""
     return (
         is_closed.test(user, escalation)
+        and not is_imported.test(user, escalation)
         and not reopen_window_open(escalation)
         and user_may("reopen", user, escalation)
     )

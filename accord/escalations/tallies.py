@@ -120,6 +120,19 @@ def escalation_raised(escalation, theme_ids: Iterable[int]) -> None:
     apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
 
 
+def escalation_removed(escalation, theme_ids: Iterable[int], resolutions: Iterable) -> None:
+    """Take back everything an escalation counted (when an imported one is removed): what it
+    was raised as, where it stood and its outcomes. (It had no stages timed in Accord.)"""
+    day = _day(escalation.raised_at)
+    keys = fixed_keys(escalation, theme_ids) + changing_keys(escalation)
+    deltas = Counter({(day, dim, key): -1 for dim, key in keys})
+    for resolution in resolutions:
+        deltas[(_day(resolution.resolved_at), "outcome", resolution.outcome)] -= 1
+        if escalation.origin in IRU_ORIGINS:
+            deltas[(day, "iru_outcome", resolution.outcome)] -= 1
+    apply(escalation.partnership_id, deltas)
+
+
 def remember(escalation) -> None:
     """Note what the escalation counts as now, before a service changes it."""
     escalation._tally_keys = changing_keys(escalation)

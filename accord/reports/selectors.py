@@ -317,7 +317,8 @@ def first_recorded_day(partnership: Partnership) -> dt.date | None:
     """The first day anything was counted for the partnership (raised in Accord or brought
     in from its old log): before it Accord knows nothing, so it reports nothing, never 0."""
     first = (
-        DailyTally.objects.filter(partnership=partnership, dimension="total")
+        # (n > 0: the days of an import since removed count for nothing.)
+        DailyTally.objects.filter(partnership=partnership, dimension="total", n__gt=0)
         .order_by("day")
         .values_list("day", flat=True)
         .first()

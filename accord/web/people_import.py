@@ -12,9 +12,7 @@ sent an invitation to set their own (``invitations``).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -25,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.spreadsheets import SpreadsheetError, read_table
 from accord.escalations.services import person_moved
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
@@ -38,7 +37,7 @@ NAME_MOST = 150
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
 
-class ImportFileError(ValueError):
+class ImportFileError(SpreadsheetError):
     """The file as a whole cannot be read (not CSV or XLSX, no header, wrong columns)."""
 
 
@@ -87,40 +86,12 @@ class ImportPlan:
 
 
 def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
-    """The file's rows as dictionaries of its named columns: CSV (UTF-8, with or without a byte
-    order mark) or XLSX (the first sheet), read by the standard library's csv and openpyxl."""
-    if len(content) > MOST_BYTES:
-        raise ImportFileError(_("The file is larger than 5 MB: split it into smaller files."))
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook  # (openpyxl is a few megabytes: only when a workbook comes)
-
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:
-            raise ImportFileError(_("The file could not be read as an Excel workbook (XLSX).")) from exc
-        cells = [
-            ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                _("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
-            ) from exc
-        try:
-            cells = [[v.strip() for v in row] for row in csv.reader(io.StringIO(text))]
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("The file could not be read as CSV: %(problem)s") % {"problem": exc}
-            ) from exc
-    if any("\x00" in value for row in cells for value in row):
-        raise ImportFileError(
-            _("The file holds a NUL character, which no name or address may: save it again as CSV or XLSX.")
-        )
-    cells = [row for row in cells if any(row)]
-    if not cells:
-        raise ImportFileError(_("The file is empty."))
+    """The file's rows as dictionaries of its named columns (``spreadsheets.read_table``)."""
+    try:
+        head, body = read_table(content, filename, most_bytes=MOST_BYTES)
+    except SpreadsheetError as problem:
+        raise ImportFileError(str(problem)) from problem
+    cells = [head, *body]
     header = [h.strip().lower() for h in cells[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -18,6 +18,12 @@ urlpatterns = [
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
     path("account/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     path("business-unit/people/import/", settings_views.people_import, name="people_import"),
+    path("business-unit/escalations/import/", settings_views.log_import, name="log_import"),
+    path(
+        "business-unit/escalations/import/<int:pk>/remove/",
+        settings_views.log_import_remove,
+        name="log_import_remove",
+    ),
     path("business-unit/statements/", settings_views.edit_statement, name="edit_statement"),
     path("accessibility/", settings_views.accessibility_statement, name="accessibility"),
     path("privacy/", settings_views.privacy_notice, name="privacy"),

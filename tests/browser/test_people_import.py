@@ -41,3 +41,60 @@ def test_the_business_unit_checks_then_imports_people(page, demo_users, tmp_path
     assert "2 people added" in page.locator(".govuk-notification-banner, main").first.inner_text()
     assert User.objects.get(email="tom.lead@health.example").line_manager.email == "rae.new@health.example"
     assert_accessible(page)
+
+
+def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path):
+    from accord.escalations.models import Escalation
+    from accord.web.demo import HEALTH, SOCIAL
+
+    log = tmp_path / "challenge-log.csv"
+    log.write_text(
+        "Reference,Raised by,Raised with,Date raised,Date closed,Stage reached,Outcome,Kind\n"
+        f'CL-1,"{HEALTH}","{SOCIAL}",03/02/2025,20/02/2025,2,Decision changed,case\n'
+        f'CL-2,"{SOCIAL}","{HEALTH}",10/03/2025,,1,withdrawn,case\n'
+    )
+    log_in(page, "admin")
+    page.get_by_role("link", name="Bring in the earlier log of escalations").click()
+    assert_accessible(page)
+    page.get_by_label("Upload the earlier log").set_input_files(str(log))
+    page.get_by_role("button", name="Upload and choose the columns").click()
+    # The columns named like Accord's fields are chosen already.
+    assert page.get_by_label("Date raised").input_value() == "Date raised"
+    page.get_by_label("Highest stage reached").select_option("Stage reached")
+    page.get_by_label("Agency that raised it").select_option("Raised by")
+    page.get_by_label("Agency it was with").select_option("Raised with")
+    page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
+    assert_accessible(page)
+    page.get_by_role("button", name="Check every row").click()
+    assert "a difference still open is raised in Accord" in page.get_by_test_id("refused").inner_text()
+    assert page.get_by_role("button", name="Bring in these escalations").count() == 0
+    assert_accessible(page)
+
+    log.write_text(
+        "Reference,Raised by,Raised with,Date raised,Date closed,Stage reached,Outcome,Kind\n"
+        f'CL-1,"{HEALTH}","{SOCIAL}",03/02/2025,20/02/2025,2,Decision changed,case\n'
+        f'CL-2,"{SOCIAL}","{HEALTH}",10/03/2025,02/04/2025,1,withdrawn,case\n'
+    )
+    page.get_by_label("Upload the earlier log").set_input_files(str(log))
+    page.get_by_role("button", name="Upload and choose the columns").click()
+    page.get_by_label("Highest stage reached").select_option("Stage reached")
+    page.get_by_label("Agency that raised it").select_option("Raised by")
+    page.get_by_label("Agency it was with").select_option("Raised with")
+    page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
+    page.get_by_role("button", name="Check every row").click()
+    assert "2 escalations to bring in" in page.get_by_test_id("planned").inner_text()
+    screenshot(page, "settings-02-earlier-log-dry-run")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Bring in these escalations").click()
+    assert "2 escalations brought in" in page.locator("main").inner_text()
+    assert Escalation.objects.filter(imported_in__isnull=False).count() == 2
+    assert_accessible(page)
+    page.get_by_role("link", name="Remove import").first.click()
+    assert_accessible(page)
+    screenshot(page, "settings-03-earlier-log-remove")
+    page.get_by_role("button", name="Remove them").click()
+    assert Escalation.objects.filter(imported_in__isnull=False).count() == 0
+    assert "Removed on" in page.get_by_test_id("imports").inner_text()

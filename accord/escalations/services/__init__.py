@@ -15,6 +15,8 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``documents``: evidence documents;
 - ``people``: the raiser or a named practitioner reassigned, and a leaver's work handed on;
 - ``parties``: the agencies a difference is with, checked on raising, added and taken out;
+- ``importing``: a partnership's earlier log brought in (closed escalations of the past),
+  and removed as a batch;
 - ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
 """
 

@@ -43,6 +43,13 @@ def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError
         return NotFound()
     if actor.has_perm(f"escalations.{permission}", escalation):
         return None
+    if permission == "reopen" and escalation.imported_in_id is not None:
+        return IllegalTransition(
+            _(
+                "This escalation was brought in from the partnership's earlier log and cannot be "
+                "reopened: raise a new one."
+            )
+        )
     if permission == "reopen" and reopen_too_late(actor, escalation):
         return RuleViolation(
             {

@@ -1,0 +1,355 @@
+"""A partnership's earlier log brought in: every row checked in plain words with nothing
+changed, then all of it or none; imported escalations are closed records of the past that
+count in the reports' trends exactly as a recount from the records does, are seen as rule 7
+says (by the stage they reached, on every preset), send nothing, cannot be reopened, are
+audited as one import with the file's hash, and are removed together, taking back all they
+counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accord.audit.models import AuditEvent, Verb
+from accord.core.errors import IllegalTransition
+from accord.escalations import services, tallies, visibility
+from accord.escalations.models import (
+    DailyTally,
+    Escalation,
+    EscalationImport,
+    FollowUp,
+    Resolution,
+    Status,
+)
+from accord.escalations.services.importing import (
+    Mapping,
+    MappingError,
+    apply_log_import,
+    plan_log_import,
+    read_mapping,
+    remove_log_import,
+)
+from accord.notifications.models import Notification
+from accord.partnership.models import AreaOfDisagreement, PracticeTheme, WorkedBy
+from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
+from accord.reports.selectors import Period, first_recorded_day, trend
+from accord.testing.factories import WORLD_ROLES, World
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Ref,Raised by,Raised with,Date raised,Date closed,Stage,Outcome,Type,Area,Themes,Summary"
+MAPPING = Mapping(
+    columns={
+        "reference": "Ref",
+        "raising_agency": "Raised by",
+        "with_agency": "Raised with",
+        "raised_on": "Date raised",
+        "closed_on": "Date closed",
+        "stage_reached": "Stage",
+        "outcome": "Outcome",
+        "kind": "Type",
+        "area": "Area",
+        "themes": "Themes",
+        "summary": "Summary",
+    },
+    values={"agency": {"NHS": "", "CSC": ""}, "outcome": {"Sorted": "agreed_way_forward"}},
+)
+
+
+def mapping_for(world) -> Mapping:
+    m = MAPPING.model_copy(deep=True)
+    m.values["agency"] = {"NHS": world.health.name, "CSC": world.social.name}
+    return m
+
+
+def log(*rows: str) -> bytes:
+    return ("\n".join([HEADER, *rows]) + "\n").encode()
+
+
+def good_rows(world) -> list[str]:
+    area = AreaOfDisagreement.objects.filter(partnership=world.partnership).first()
+    theme = PracticeTheme.objects.filter(partnership=world.partnership).first()
+    return [
+        f'CL-1,NHS,CSC,03/02/2025,20/02/2025,1,Sorted,Case,"{area.label}","{theme.label}",Threshold for a strategy meeting',
+        f"CL-2,CSC,NHS,2025-04-10,2025-06-01,2,decision_upheld,case,{area.code},,",
+        f"CL-3,{world.social.name},{world.other.name},15/05/2025,30/05/2025,1,Withdrawn,Theme,,,",
+    ]
+
+
+def snapshot(partnership):
+    return {
+        (t.day, t.dimension, t.key): t.n for t in DailyTally.objects.filter(partnership=partnership) if t.n
+    }
+
+
+def test_a_clean_log_is_brought_in_whole_and_counts_as_a_recount_does(world):
+    before_first = first_recorded_day(world.partnership)
+    world.raised()  # one raised in Accord today
+    content = log(*good_rows(world))
+    plan = plan_log_import(world.partnership, content, "challenge-log.csv", mapping_for(world))
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows] + plan.problems
+    assert Escalation.objects.count() == 1  # the dry run changed nothing
+    assert "stage 1" in plan.rows[0].described and world.health.name in plan.rows[0].described
+
+    batch = apply_log_import(actor=world.admin, plan=plan)
+    imported = Escalation.objects.filter(imported_in=batch).order_by("imported_reference")
+    assert [e.imported_reference for e in imported] == ["CL-1", "CL-2", "CL-3"]
+    first, second, third = imported
+    assert (first.status, first.highest_stage, first.raising_agency, first.with_agency) == (
+        Status.RESOLVED,
+        1,
+        world.health,
+        world.social,
+    )
+    assert first.summary == "Threshold for a strategy meeting" and first.themes.count() == 1
+    assert first.raised_at.date() == dt.date(2025, 2, 3) and first.closed_at.date() == dt.date(2025, 2, 20)
+    assert Resolution.objects.get(escalation=first).outcome == "agreed_way_forward"
+    assert second.area_of_disagreement is not None and second.highest_stage == 2
+    assert third.status == Status.WITHDRAWN and third.kind == "theme" and third.area_of_disagreement is None
+    assert not Resolution.objects.filter(escalation=third).exists()
+
+    # The tallies are exactly what a recount from the records gives, and the reports now
+    # begin with the log's first day.
+    kept = snapshot(world.partnership)
+    tallies.rebuild(world.partnership.pk)
+    assert snapshot(world.partnership) == kept
+    assert first_recorded_day(world.partnership) == dt.date(2025, 2, 3) != before_first
+    spring = trend(world.partnership, Period(dt.date(2025, 4, 1), dt.date(2025, 6, 30)))
+    assert spring[-1]["raised"] == 2 and spring[-1]["resolved"] == 1
+
+    # Sends nothing, asks no follow-up, sets no reminder; audited once with the file's hash.
+    assert not Notification.objects.filter(escalation__in=imported).exists()
+    assert not FollowUp.objects.filter(escalation__in=imported).exists()
+    assert all(e.due_date is None for e in imported)
+    entry = AuditEvent.objects.get(verb=Verb.ESCALATIONS_IMPORTED)
+    assert entry.payload["rows"] == 3 and len(entry.payload["file_sha256"]) == 64
+    assert entry.payload["import"] == batch.pk
+
+    # The same file again is refused as a whole.
+    again = plan_log_import(world.partnership, content, "challenge-log.csv", mapping_for(world))
+    assert not again.ok and "was brought in on" in again.problems[0]
+
+
+def test_each_rows_problems_are_said_in_plain_words_and_nothing_is_brought_in(world):
+    rows = good_rows(world) + [
+        "CL-4,Nowhere Trust,CSC,03/02/2025,20/02/2025,1,Sorted,Case,,,",
+        "CL-5,NHS,CSC,31/02/2025,20/03/2025,1,Sorted,Case,,,",
+        "CL-6,NHS,CSC,03/03/2025,,2,Sorted,Case,,,",
+        "CL-7,NHS,CSC,03/03/2025,01/03/2025,2,Sorted,Case,,,",
+        "CL-8,NHS,CSC,03/03/2025,04/03/2025,9,Sorted,Case,,,",
+        "CL-9,NHS,NHS,03/03/2025,04/03/2025,1,Sorted,Case,,,",
+        "CL-1,NHS,CSC,03/03/2025,04/03/2025,1,Shrugged,Case,,,",
+        "CL-11,NHS,CSC,03/03/2025,04/03/2025,1,Sorted,Case,,Not a theme,",
+    ]
+    plan = plan_log_import(world.partnership, log(*rows), "log.csv", mapping_for(world))
+    problems = {r.reference: " ".join(r.errors) for r in plan.refused}
+    assert "“Nowhere Trust” is not an agency of" in problems["CL-4"]
+    assert "“31/02/2025” is not a date" in problems["CL-5"]
+    assert "a difference still open is raised in Accord" in problems["CL-6"]
+    assert "closed before it was raised" in problems["CL-7"]
+    assert f"use 1 to {ladder_of(world.partnership).top}" in problems["CL-8"]
+    assert "differences between agencies" in problems["CL-9"]
+    assert "also on row 2" in problems["CL-1"] and "“Shrugged” is not an outcome" in problems["CL-1"]
+    assert "“Not a theme” is not one of the partnership's practice themes" in problems["CL-11"]
+    assert not plan.ok
+    with pytest.raises(ValidationError):
+        apply_log_import(actor=world.admin, plan=plan)
+    assert not Escalation.objects.exists() and not EscalationImport.objects.exists()
+
+
+def test_a_mapping_that_names_no_such_column_or_leaves_out_a_required_field_is_refused(world):
+    m = mapping_for(world)
+    m.columns["raised_on"] = "When"
+    del m.columns["outcome"]
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "log.csv", m)
+    assert any("no column “When”" in p for p in plan.problems)
+    assert any("holds outcome" in p for p in plan.problems)
+    with pytest.raises(MappingError, match="columns"):
+        read_mapping('{"columns": {"colour": "Colour"}}')
+    with pytest.raises(MappingError):
+        read_mapping("not json")
+
+
+def test_a_workbook_with_dates_typed_as_dates_reads_the_same(world):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(
+        ["X-1", "NHS", "CSC", dt.datetime(2025, 3, 3), dt.datetime(2025, 3, 20), 2, "Sorted", "Case"]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plan = plan_log_import(world.partnership, buffer.getvalue(), "log.xlsx", mapping_for(world))
+    assert plan.ok, [r.errors for r in plan.rows]
+    assert plan.rows[0].raised_on == dt.date(2025, 3, 3) and plan.rows[0].stage == 2
+
+
+def test_removing_an_import_takes_back_everything_it_counted(world):
+    world.raised()
+    before = snapshot(world.partnership)
+    first_before = first_recorded_day(world.partnership)
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "log.csv", mapping_for(world))
+    batch = apply_log_import(actor=world.admin, plan=plan)
+    assert remove_log_import(actor=world.admin, batch=batch) == 3
+    assert not Escalation.objects.filter(imported_in=batch).exists()
+    assert snapshot(world.partnership) == before
+    assert first_recorded_day(world.partnership) == first_before
+    assert visibility.differences() == (0, 0, 0)
+    assert AuditEvent.objects.get(verb=Verb.ESCALATION_IMPORT_REMOVED).payload["rows"] == 3
+    with pytest.raises(ValidationError, match="already been removed"):
+        remove_log_import(actor=world.admin, batch=batch)
+    # Once removed, the same file may be brought in again.
+    assert plan_log_import(world.partnership, log(*good_rows(world)), "log.csv", mapping_for(world)).ok
+
+
+def test_an_imported_escalation_is_never_worked_in_accord(world):
+    plan = plan_log_import(
+        world.partnership,
+        log(f"R-1,NHS,CSC,{dt.date.today():%d/%m/%Y},{dt.date.today():%d/%m/%Y},2,Sorted,Case,,,"),
+        "log.csv",
+        mapping_for(world),
+    )
+    apply_log_import(actor=world.admin, plan=plan)
+    e = Escalation.objects.get(imported_reference="R-1")
+    # Closed today, so inside any reopening window: still not reopened.
+    assert not world.manager_social.has_perm("escalations.reopen", e)
+    with pytest.raises(IllegalTransition, match="earlier log"):
+        services.escalation_reopen(actor=world.manager_social, escalation=e, reason="Try again")
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_who_sees_an_imported_escalation_is_rule_7_by_the_stage_it_reached_on_every_preset(name):
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    ladder = ladder_of(world.partnership)
+    rows = [f"S-{n},NHS,CSC,03/02/2025,20/02/2025,{n},Sorted,Case,,," for n in ladder.numbers]
+    apply_log_import(
+        actor=world.admin, plan=plan_log_import(world.partnership, log(*rows), "log.csv", mapping_for(world))
+    )
+    for n in ladder.numbers:
+        e = Escalation.objects.get(imported_reference=f"S-{n}")
+        assert (e.formal_at is not None) == (ladder.formal_from is not None and n >= ladder.formal_from)
+        seen = {
+            role
+            for role in WORLD_ROLES
+            if Escalation.objects.visible_to(getattr(world, role)).filter(pk=e.pk).exists()
+        }
+        by_rule = {
+            role
+            for role in WORLD_ROLES
+            if type(getattr(world, role))
+            .objects.get(pk=getattr(world, role).pk)
+            .has_perm("escalations.view", e)
+        }
+        assert seen == by_rule
+        # No raiser and no named practitioner: the practitioners are not parties.
+        assert not seen & {"practitioner_health", "practitioner_social", "admin"}
+        # The receiving agency's managers, as for any escalation naming nobody there.
+        assert "manager_social" in seen
+        seniors = ladder.sees_from(WorkedBy.SENIOR_LEADERS)
+        assert ("senior_health" in seen) == (seniors is not None and n >= seniors)
+        assert ("pdg_member" in seen) == (e.formal_at is not None)
+    assert visibility.differences() == (0, 0, 0)
+
+
+def test_one_partnerships_import_knows_only_its_own_agencies_and_counts_only_there(world, neighbour):
+    """The neighbouring partnership shares world's health trust, not its social care."""
+    m = mapping_for(world)
+    m.values["agency"] = {"NHS": neighbour.health.name, "CSC": world.social.name}
+    plan = plan_log_import(
+        neighbour.partnership, log("N-1,NHS,CSC,03/02/2025,20/02/2025,1,Sorted,Case,,,"), "l.csv", m
+    )
+    assert not plan.ok and "is not an agency of" in " ".join(plan.rows[0].errors)
+    m.values["agency"]["CSC"] = neighbour.social.name
+    plan = plan_log_import(
+        neighbour.partnership, log("N-1,NHS,CSC,03/02/2025,20/02/2025,1,Sorted,Case,,,"), "l.csv", m
+    )
+    apply_log_import(actor=neighbour.admin, plan=plan)
+    assert first_recorded_day(world.partnership) is None
+    assert first_recorded_day(neighbour.partnership) == dt.date(2025, 2, 3)
+    e = Escalation.objects.get(imported_reference="N-1")
+    # The shared trust's manager who works only in world's partnership does not see it.
+    assert not Escalation.objects.visible_to(world.manager_health).filter(pk=e.pk).exists()
+    assert Escalation.objects.visible_to(neighbour.manager_social).filter(pk=e.pk).exists()
+
+
+def test_the_command_runs_dry_refuses_with_a_non_zero_status_and_applies(world, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(log(*good_rows(world)))
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(mapping_for(world).model_dump_json())
+    out = io.StringIO()
+    call_command(
+        "import_escalations",
+        "--partnership",
+        world.partnership.slug,
+        str(path),
+        "--mapping",
+        str(mapping),
+        "--dry-run",
+        stdout=out,
+    )
+    assert "3 rows would be brought in" in out.getvalue() and not Escalation.objects.exists()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(log(*good_rows(world), "B-1,Nowhere,CSC,03/02/2025,20/02/2025,1,Sorted,Case,,,"))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 row has a problem"):
+        call_command(
+            "import_escalations",
+            "--partnership",
+            world.partnership.slug,
+            str(bad),
+            "--mapping",
+            str(mapping),
+            stderr=err,
+        )
+    assert "Row 5 (B-1)" in err.getvalue() and not Escalation.objects.exists()
+
+    call_command(
+        "import_escalations",
+        "--partnership",
+        world.partnership.slug,
+        str(path),
+        "--mapping",
+        str(mapping),
+        stdout=out,
+    )
+    assert Escalation.objects.filter(imported_in__isnull=False).count() == 3
+    assert AuditEvent.objects.get(verb=Verb.ESCALATIONS_IMPORTED).actor_label
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"columns": {"nonsense": "X"}}))
+    with pytest.raises(CommandError, match="mapping could not be read"):
+        call_command(
+            "import_escalations", "--partnership", world.partnership.slug, str(path), "--mapping", str(broken)
+        )
+    with pytest.raises(CommandError, match="No partnership"):
+        call_command("import_escalations", "--partnership", "nowhere", str(path), "--mapping", str(mapping))
+
+
+def test_the_api_shows_an_imported_escalation_as_rule_7_allows_with_nothing_to_do(client, world):
+    from accord.api.tests.test_api import Api
+
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "log.csv", mapping_for(world))
+    apply_log_import(actor=world.admin, plan=plan)
+    e = Escalation.objects.get(imported_reference="CL-3")  # a theme, withdrawn, no area
+    # Stage 1, from social care with probation, naming nobody: probation's managers receive it;
+    # social care's do not see it at stage 1 (nobody there raised it).
+    assert Api(client, world.manager_social).get(f"/escalations/{e.pk}").status_code == 404
+    got = Api(client, world.manager_other).get(f"/escalations/{e.pk}")
+    assert got.status_code == 200, got.content
+    body = got.json()
+    assert body["imported_reference"] == "CL-3" and body["area_of_disagreement"] is None
+    assert body["allowed_actions"] == []
+    reopen = Api(client, world.manager_other).post(f"/escalations/{e.pk}/reopen", {"reason": "Again"})
+    assert reopen.status_code == 409
+    assert Api(client, world.practitioner_health).get(f"/escalations/{e.pk}").status_code == 404
