@@ -69,6 +69,7 @@ MATRIX = {
     "people_import": (lambda s: reverse("people_import"), only({"admin"}, 200, 403)),
     "edit_statement": (lambda s: reverse("edit_statement"), only({"admin"}, 200, 403)),
     "log_import": (lambda s: reverse("log_import"), only({"admin"}, 200, 403)),
+    "agency_merge": (lambda s: reverse("agency_merge"), only({"admin"}, 200, 403)),
     "log_import_remove": (
         lambda s: reverse("log_import_remove", args=[s["log_batch"]]),
         only({"admin"}, 200, 403),

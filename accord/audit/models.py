@@ -39,6 +39,7 @@ class Verb(models.TextChoices):
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
     PEOPLE_IMPORTED = "people.imported", _("Imported people from a spreadsheet")
+    AGENCIES_MERGED = "agency.merged", _("Merged one agency into another")
     ESCALATIONS_IMPORTED = "escalations.imported", _("Brought in escalations from an earlier log")
     ESCALATION_IMPORT_REMOVED = (
         "escalations.import_removed",

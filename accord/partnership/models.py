@@ -171,6 +171,12 @@ class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=40, choices=AgencyKind.choices)
     is_active = models.BooleanField(_("active"), default=True)
+    # Merged into another agency (its people, escalations and history moved there): kept,
+    # inactive, so that what was written under its name still reads.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged", editable=False
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

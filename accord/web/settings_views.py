@@ -21,9 +21,11 @@ from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
 from accord.core.govuk import DateInputField
 from accord.core.spreadsheets import SpreadsheetError
 from accord.escalations.models import EscalationImport
+from accord.escalations.services.agencies import agency_merge, agency_merge_plan
 from accord.escalations.services.importing import (
     FIELD_LABELS,
     FIELDS,
@@ -40,6 +42,7 @@ from accord.escalations.services.importing import (
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
 from accord.partnership.models import Partnership, PublicStatement, Role
 from accord.partnership.roles import SETTINGS_ROLES
+from accord.partnership.selectors import partnership_agencies
 
 from .invitations import invite
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
@@ -319,6 +322,70 @@ def log_import_remove(request: HttpRequest, pk: int) -> HttpResponse:
         "core/log_import_remove.html",
         {"batch": batch, "count": batch.escalations.count(), "partnership": partnership},
     )
+
+
+# --------------------------------------------------------------------------- merging two agencies
+
+
+class MergeForm(forms.Form):
+    source = forms.ChoiceField(
+        label=gettext_lazy("The agency to merge"),
+        help_text=gettext_lazy("Its people, escalations and history move; it is then kept, inactive."),
+        error_messages={"required": gettext_lazy("Select the agency to merge")},
+    )
+    into = forms.ChoiceField(
+        label=gettext_lazy("The agency it becomes part of"),
+        error_messages={"required": gettext_lazy("Select the agency it becomes part of")},
+    )
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "")] + [(str(a.pk), a.name) for a in partnership_agencies(partnership)]
+        self.fields["source"].choices = choices
+        self.fields["into"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") and data.get("source") == data.get("into"):
+            self.add_error("into", _("Choose another agency to merge it into"))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+def agency_merge_page(request: HttpRequest) -> HttpResponse:
+    """Choose two agencies, see what would move (and anything in the way), then merge."""
+    partnership = _require_business_unit(request)
+    form, plan = MergeForm(partnership=partnership), None
+    if request.method == "POST":
+        form = MergeForm(request.POST, partnership=partnership)
+        if form.is_valid():
+            agencies = partnership_agencies(partnership).in_bulk(
+                [int(form.cleaned_data["source"]), int(form.cleaned_data["into"])]
+            )
+            source, into = (
+                agencies[int(form.cleaned_data["source"])],
+                agencies[int(form.cleaned_data["into"])],
+            )
+            try:
+                if request.POST.get("confirm") == "yes":
+                    done = agency_merge(actor=request.user, partnership=partnership, source=source, into=into)
+                    messages.success(
+                        request,
+                        _("%(source)s is now part of %(into)s: %(people)s people and %(n)s escalations moved")
+                        % {"source": source, "into": into, "people": done.people, "n": done.escalations},
+                    )
+                    return redirect("home")
+                plan = agency_merge_plan(
+                    actor=request.user, partnership=partnership, source=source, into=into
+                )
+            except ValidationError as refused:
+                for field, errors in refused.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                plan = None
+            except NotAllowed as refused:
+                form.add_error("source", str(refused))
+    return render(request, "core/agency_merge.html", {"form": form, "plan": plan, "partnership": partnership})
 
 
 # --------------------------------------------------------------------------- what a public body publishes

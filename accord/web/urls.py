@@ -24,6 +24,7 @@ urlpatterns = [
         settings_views.log_import_remove,
         name="log_import_remove",
     ),
+    path("business-unit/agencies/merge/", settings_views.agency_merge_page, name="agency_merge"),
     path("business-unit/statements/", settings_views.edit_statement, name="edit_statement"),
     path("accessibility/", settings_views.accessibility_statement, name="accessibility"),
     path("privacy/", settings_views.privacy_notice, name="privacy"),

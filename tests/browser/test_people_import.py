@@ -98,3 +98,23 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_role("button", name="Remove them").click()
     assert Escalation.objects.filter(imported_in__isnull=False).count() == 0
     assert "Removed on" in page.get_by_test_id("imports").inner_text()
+
+
+def test_the_business_unit_merges_two_agencies(page, demo_users):
+    from accord.partnership.models import Agency
+    from accord.web.demo import PROBATION, VOLUNTARY
+
+    log_in(page, "admin")
+    page.get_by_role("link", name="Merge two agencies").click()
+    assert_accessible(page)
+    page.get_by_label("The agency to merge").select_option(label=VOLUNTARY)
+    page.get_by_label("The agency it becomes part of").select_option(label=PROBATION)
+    page.get_by_role("button", name="Check what would move").click()
+    assert_accessible(page)
+    screenshot(page, "settings-04-agency-merge")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Merge them").click()
+    assert "is now part of" in page.locator("main").inner_text()
+    assert Agency.objects.get(name=VOLUNTARY).merged_into.name == PROBATION
