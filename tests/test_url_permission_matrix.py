@@ -70,6 +70,15 @@ MATRIX = {
     "edit_statement": (lambda s: reverse("edit_statement"), only({"admin"}, 200, 403)),
     "log_import": (lambda s: reverse("log_import"), only({"admin"}, 200, 403)),
     "agency_merge": (lambda s: reverse("agency_merge"), only({"admin"}, 200, 403)),
+    "sign_in_providers": (lambda s: reverse("sign_in_providers"), only({"admin"}, 200, 403)),
+    # No provider in the scene: not found for the business unit, not theirs for anyone else.
+    "sign_in_provider_edit": (
+        lambda s: reverse("sign_in_provider_edit", args=[1]),
+        only({"admin"}, 404, 403),
+    ),
+    # Starting a sign-in through a provider that does not exist; a callback with nothing.
+    "agency_sign_in": (lambda s: reverse("agency_sign_in", args=[1]), lambda r: 404),
+    "agency_sign_in_callback": (lambda s: reverse("agency_sign_in_callback"), lambda r: 302),
     "log_import_remove": (
         lambda s: reverse("log_import_remove", args=[s["log_batch"]]),
         only({"admin"}, 200, 403),

@@ -48,6 +48,7 @@ class Verb(models.TextChoices):
     INVITATION_SENT = "invitation.sent", _("Sent an invitation to set a password")
     INVITATION_REVOKED = "invitation.revoked", _("Revoked an invitation")
     PASSWORD_SET = "auth.password_set", _("Set their password from an invitation")
+    SIGNED_IN_ADDED = "auth.added_by_sign_in", _("Added by signing in through their agency's provider")
     DEMO_LOADED = "demo.loaded", _("Loaded the demo partnership")
     API_TOKEN_CREATED = "api_token.created", _("Created an API token")
     API_TOKEN_REVOKED = "api_token.revoked", _("Revoked an API token")

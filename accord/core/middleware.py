@@ -31,7 +31,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path.startswith("/api/"):
             return None  # the API authenticates every request with a bearer token
-        if request.path.startswith("/oidc/"):
+        if request.path.startswith(("/oidc/", "/sign-in/")):
             return None  # single sign-on: the provider's redirects come back before log-in
         return super().process_view(request, view_func, view_args, view_kwargs)
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.crypto import EncryptedTextField
+
 
 class WorkedBy(models.TextChoices):
     """Who works a stage of the ladder (``accord.partnership.protocol`` says what follows)."""
@@ -221,6 +223,68 @@ class PartnershipAgency(models.Model):
         return f"{self.agency} in {self.partnership}"
 
 
+class SignInProvider(models.Model):
+    """An agency's own single sign-on (its Microsoft Entra tenant, say): an OpenID Connect
+    provider the business unit adds, through which that agency's people sign in. A person
+    is matched by email among the agency's own; one not yet known may be created with no
+    role, for the business unit to approve. The endpoints are read from the issuer's
+    discovery document when it is saved (``accord.web.sign_in``)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="sign_in_providers")
+    name = models.CharField(
+        _("what the sign-in button names"),
+        max_length=100,
+        help_text=_("For example: Royal Devon staff account"),
+    )
+    issuer = models.URLField(
+        _("issuer"),
+        max_length=300,
+        help_text=_("The provider's issuer URL, as its discovery document gives it."),
+    )
+    client_id = models.CharField(_("client ID"), max_length=200)
+    client_secret = EncryptedTextField(_("client secret"))
+    accepted_issuers = models.TextField(
+        _("issuers accepted"),
+        blank=True,
+        help_text=_(
+            "One a line, when sign-ins come from more than the issuer above (a multi-tenant app). Empty: the issuer only."
+        ),
+    )
+    creates_people = models.BooleanField(
+        _(
+            "someone of the agency not yet in Accord is added on signing in, with no role, for the business unit to approve"
+        ),
+        default=False,
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+    # From the issuer's discovery document.
+    authorization_endpoint = models.URLField(max_length=300, blank=True, editable=False)
+    token_endpoint = models.URLField(max_length=300, blank=True, editable=False)
+    userinfo_endpoint = models.URLField(max_length=300, blank=True, editable=False)
+    jwks_uri = models.URLField(max_length=300, blank=True, editable=False)
+    signing_algorithm = models.CharField(max_length=10, default="RS256", editable=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "client_id"], name="sign_in_provider_unique"),
+            models.CheckConstraint(
+                condition=Q(
+                    signing_algorithm__in=["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"]
+                ),
+                name="sign_in_provider_algorithm_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def issuers(self) -> set[str]:
+        lines = [line.strip().rstrip("/") for line in self.accepted_issuers.splitlines() if line.strip()]
+        return {self.issuer.rstrip("/"), *lines}
+
+
 class Stage(models.Model):
     """One rung of a partnership's ladder, with its working-day timescales."""
 
@@ -393,6 +457,9 @@ class User(AbstractUser):
         verbose_name=_("line manager"),
     )
 
+    # Added by signing in through their agency's provider, with no role: the business unit
+    # approves them by giving roles.
+    added_by_sign_in_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the last invitation to set a password was sent (none pending: empty).
     invited_at = models.DateTimeField(_("invited"), null=True, blank=True, editable=False)
 

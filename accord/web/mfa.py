@@ -32,7 +32,7 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.partnership.selectors import roles_by_partnership
 
-OPEN_PATHS = ("/login/", "/logout/", "/healthz", "/readyz", "/static/", "/api/", "/oidc/")
+OPEN_PATHS = ("/login/", "/logout/", "/healthz", "/readyz", "/static/", "/api/", "/oidc/", "/sign-in/")
 RECOVERY_CODES = 10
 
 

@@ -12,6 +12,11 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 
 class AccordOIDCBackend(OIDCAuthenticationBackend):
+    def authenticate(self, request, **kwargs):
+        if getattr(request, "accord_agency_sign_in", False):
+            return None  # a sign-in through an agency's own provider (``sign_in``), not this one's
+        return super().authenticate(request, **kwargs)
+
     def verify_claims(self, claims: dict) -> bool:
         return bool(claims.get("email")) and claims.get("email_verified", True) is not False
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,12 +41,13 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
-from accord.partnership.models import Partnership, PublicStatement, Role
+from accord.partnership.models import Partnership, PublicStatement, Role, SignInProvider
 from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
 
 from .invitations import invite
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
+from .sign_in import awaiting_approval, discover
 
 SESSION_KEY = "accord_people_import"
 
@@ -386,6 +388,131 @@ def agency_merge_page(request: HttpRequest) -> HttpResponse:
             except NotAllowed as refused:
                 form.add_error("source", str(refused))
     return render(request, "core/agency_merge.html", {"form": form, "plan": plan, "partnership": partnership})
+
+
+# --------------------------------------------------------------------------- each agency's own sign-in
+
+
+class SignInProviderForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        label=gettext_lazy("Client secret"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=gettext_lazy("Kept encrypted and never shown again. Leave empty to keep the one saved."),
+    )
+
+    class Meta:
+        model = SignInProvider
+        fields = [
+            "agency",
+            "name",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "accepted_issuers",
+            "creates_people",
+            "is_active",
+        ]
+        widgets = {"accepted_issuers": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = partnership_agencies(partnership)
+        self.fields["agency"].label = _("The agency whose people sign in through it")
+        self.fields["agency"].error_messages["required"] = _("Select the agency")
+        self.fields["name"].error_messages["required"] = _("Enter what the sign-in button names")
+        self.fields["issuer"].error_messages["required"] = _("Enter the provider's issuer URL")
+        self.fields["issuer"].error_messages["invalid"] = _(
+            "Enter the issuer as a URL, like https://login.example.org/tenant/v2.0"
+        )
+        self.fields["client_id"].error_messages["required"] = _("Enter the client ID Accord was given")
+        if self.instance.pk is None:
+            self.fields.pop("is_active")
+
+    def clean_client_secret(self) -> str:
+        secret = self.cleaned_data.get("client_secret") or ""
+        if not secret and self.instance.pk is None:
+            raise ValidationError(_("Enter the client secret Accord was given"))
+        return secret or self.instance.client_secret
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            for name, value in data.items():
+                if name != "client_secret":
+                    setattr(self.instance, name, value)
+            try:
+                discover(self.instance)  # the endpoints, from the issuer's own document
+            except ValidationError as refused:
+                for field, errors in refused.message_dict.items():
+                    for error in errors:
+                        self.add_error(field, error)
+        return data
+
+
+def _save_provider(request, form: SignInProviderForm, partnership) -> SignInProvider:
+    with transaction.atomic():
+        provider = form.save()
+        audit_record(
+            actor=request.user,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=provider,
+            partnership_id=partnership.pk,
+            # Which fields changed; never the secret itself.
+            payload={
+                "sign_in_provider": provider.pk,
+                "agency": provider.agency.name,
+                "fields": sorted(form.changed_data),
+            },
+            request=request,
+        )
+    return provider
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_providers(request: HttpRequest) -> HttpResponse:
+    """The partnership's agencies' own sign-in providers, a new one added, and the people
+    who signed in and are waiting for a role."""
+    partnership = _require_business_unit(request)
+    form = SignInProviderForm(request.POST or None, partnership=partnership)
+    if request.method == "POST" and form.is_valid():
+        provider = _save_provider(request, form, partnership)
+        messages.success(
+            request, _("%(name)s is added: its people can sign in through it") % {"name": provider.name}
+        )
+        return redirect("sign_in_providers")
+    providers = SignInProvider.objects.filter(agency__in=partnership_agencies(partnership)).select_related(
+        "agency"
+    )
+    return render(
+        request,
+        "core/sign_in_providers.html",
+        {
+            "form": form,
+            "providers": providers,
+            "waiting": awaiting_approval(partnership),
+            "partnership": partnership,
+            "callback": request.build_absolute_uri(reverse("agency_sign_in_callback")),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _require_business_unit(request)
+    provider = SignInProvider.objects.filter(pk=pk, agency__in=partnership_agencies(partnership)).first()
+    if provider is None:
+        raise Http404
+    form = SignInProviderForm(request.POST or None, instance=provider, partnership=partnership)
+    if request.method == "POST" and form.is_valid():
+        _save_provider(request, form, partnership)
+        messages.success(request, _("%(name)s is saved") % {"name": provider.name})
+        return redirect("sign_in_providers")
+    return render(
+        request,
+        "core/sign_in_provider_edit.html",
+        {"form": form, "provider": provider, "partnership": partnership},
+    )
 
 
 # --------------------------------------------------------------------------- what a public body publishes

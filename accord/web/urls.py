@@ -4,12 +4,18 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import mfa, settings_views, views
+from . import mfa, settings_views, sign_in, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/<int:pk>/", sign_in.StartView.as_view(), name="agency_sign_in"),
+    path("sign-in/callback/", sign_in.CallbackView.as_view(), name="agency_sign_in_callback"),
+    path("business-unit/sign-in/", settings_views.sign_in_providers, name="sign_in_providers"),
+    path(
+        "business-unit/sign-in/<int:pk>/", settings_views.sign_in_provider_edit, name="sign_in_provider_edit"
+    ),
     path("partnership/", views.switch_partnership, name="switch_partnership"),
     path("login/verify/", mfa.verify, name="mfa_verify"),
     path("account/two-step/", mfa.setup, name="mfa_setup"),

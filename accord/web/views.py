@@ -38,6 +38,7 @@ from accord.reports.models import MeetingAction
 
 from .forms import LoginForm
 from .middleware import SESSION_KEY
+from .sign_in import providers_for_sign_in
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -52,6 +53,7 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["oidc_enabled"] = settings.OIDC_ENABLED
         context["oidc_provider"] = getattr(settings, "OIDC_PROVIDER_NAME", "")
+        context["agency_providers"] = list(providers_for_sign_in().order_by("name"))
         return context
 
 

@@ -181,6 +181,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "accord.web.backends.AccordModelBackend",
+    # Each agency's own OpenID Connect provider, kept in the database (accord/web/sign_in.py).
+    "accord.web.sign_in.AgencyOIDCBackend",
 ]
 
 # Optional single sign-on through OpenID Connect (accord/web/oidc.py).

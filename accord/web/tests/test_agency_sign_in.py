@@ -1,0 +1,166 @@
+"""Each agency's own sign-in, against a real OpenID Connect provider the tests start
+(panva's oidc-provider): the business unit adds it (its endpoints read from the issuer's
+discovery document, the secret kept encrypted and never shown); a person of that agency
+signs in by their verified email; someone of another agency with that email does not; a
+person not yet known is added with no role only where the business unit said so, and waits
+for its approval; a token from an issuer not accepted, or for another client, is refused."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import SuspiciousOperation
+
+from accord.audit.models import AuditEvent, Verb
+from accord.partnership.models import SignInProvider, User
+from accord.testing.auth import sign_in
+from accord.testing.oidc import local_provider, sign_in_at_provider
+from accord.web.sign_in import AgencyOIDCBackend
+
+pytestmark = pytest.mark.django_db
+
+CALLBACK = "http://testserver/sign-in/callback/"
+CLIENT = {"client_id": "accord-health", "client_secret": "health-secret", "redirect_uris": [CALLBACK]}
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    with local_provider([CLIENT]) as url:
+        yield url
+
+
+@pytest.fixture
+def provider(client, world, issuer) -> SignInProvider:
+    """Added by the business unit on its page, as it would be."""
+    sign_in(client, world.admin)
+    added = client.post(
+        "/business-unit/sign-in/",
+        {
+            "agency": world.health.pk,
+            "name": "Health staff account",
+            "issuer": issuer,
+            "client_id": CLIENT["client_id"],
+            "client_secret": CLIENT["client_secret"],
+            "accepted_issuers": "",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    client.logout()
+    return SignInProvider.objects.get()
+
+
+def through(client, provider, email: str):
+    """Start on Accord's sign-in page's button, sign in at the provider, come back."""
+    started = client.get(f"/sign-in/{provider.pk}/")
+    assert started.status_code == 302 and started["Location"].startswith(provider.authorization_endpoint)
+    back = sign_in_at_provider(started["Location"], email)
+    return client.get(back.removeprefix("http://testserver"))
+
+
+def test_the_business_unit_adds_a_provider_read_from_its_discovery_document(client, world, provider, issuer):
+    assert provider.token_endpoint.startswith(issuer) and provider.jwks_uri.startswith(issuer)
+    assert provider.client_secret == CLIENT["client_secret"]  # kept (encrypted in the database)
+    entry = AuditEvent.objects.get(verb=Verb.CONFIGURATION_CHANGED, payload__sign_in_provider=provider.pk)
+    assert "health-secret" not in str(entry.payload)
+    sign_in(client, world.admin)
+    page = client.get("/business-unit/sign-in/").content.decode()
+    assert "Health staff account" in page and "health-secret" not in page and CALLBACK in page
+    # Saved again with the secret left empty: the one saved is kept.
+    edited = client.post(
+        f"/business-unit/sign-in/{provider.pk}/",
+        {
+            "agency": world.health.pk,
+            "name": "Health account",
+            "issuer": issuer,
+            "client_id": CLIENT["client_id"],
+            "is_active": "on",
+        },
+    )
+    assert edited.status_code == 302
+    assert SignInProvider.objects.get().client_secret == CLIENT["client_secret"]
+    # An issuer Accord cannot read is said plainly, and nothing is kept.
+    refused = client.post(
+        "/business-unit/sign-in/",
+        {
+            "agency": world.social.pk,
+            "name": "Social",
+            "issuer": "http://127.0.0.1:9/nowhere",
+            "client_id": "x",
+            "client_secret": "y",
+        },
+    )
+    assert "could not read the provider" in refused.content.decode()
+    assert SignInProvider.objects.count() == 1
+    sign_in(client, world.manager_health)
+    assert client.get("/business-unit/sign-in/").status_code == 403
+
+
+def test_a_person_of_the_agency_signs_in_by_their_verified_email(client, world, provider):
+    html = client.get("/login/").content.decode()
+    assert "Sign in with Health staff account" in html
+    world.practitioner_health.email = "Sam.Health@Health.example"
+    world.practitioner_health.save()
+    done = through(client, provider, "sam.health@health.example")
+    assert done.status_code == 302 and not done["Location"].startswith("/login/")
+    assert client.session["_auth_user_id"] == str(world.practitioner_health.pk)
+    assert AuditEvent.objects.filter(verb=Verb.LOGIN, actor=world.practitioner_health).exists()
+
+
+def test_someone_of_another_agency_with_that_email_is_not_signed_in_through_it(client, world, provider):
+    world.practitioner_social.email = "pat.social@social.example"
+    world.practitioner_social.save()
+    done = through(client, provider, "pat.social@social.example")
+    assert done["Location"] == "/login/?sso=failed" and "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED, payload__sign_in="Health staff account").exists()
+    assert not User.objects.filter(email="pat.social@social.example", agency=world.health).exists()
+
+
+def test_a_person_not_yet_known_is_added_with_no_role_only_where_the_business_unit_said_so(
+    client, world, provider
+):
+    refused = through(client, provider, "new.nurse@health.example")
+    assert refused["Location"] == "/login/?sso=failed"
+    assert not User.objects.filter(email="new.nurse@health.example").exists()
+    SignInProvider.objects.filter(pk=provider.pk).update(creates_people=True)
+    done = through(client, provider, "new.nurse@health.example")
+    assert done.status_code == 302 and done["Location"] != "/login/?sso=failed"
+    person = User.objects.get(email="new.nurse@health.example")
+    assert (
+        person.agency == world.health and person.added_by_sign_in_at and not person.role_assignments.exists()
+    )
+    assert not person.has_usable_password()
+    assert "business unit sees that you are waiting" in client.get("/").content.decode()
+    assert AuditEvent.objects.filter(verb=Verb.SIGNED_IN_ADDED, target_id=str(person.pk)).exists()
+    client.logout()
+    sign_in(client, world.admin)
+    waiting = client.get("/business-unit/sign-in/").content.decode()
+    assert "new.nurse@health.example" in waiting and "Give a role" in waiting
+
+
+def test_a_token_from_an_issuer_not_accepted_is_refused(client, world, provider):
+    SignInProvider.objects.filter(pk=provider.pk).update(
+        issuer="https://login.example.invalid/other-tenant/v2.0"
+    )
+    done = through(client, provider, world.practitioner_health.email)
+    assert done["Location"] == "/login/?sso=failed" and "_auth_user_id" not in client.session
+    failures = AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED)
+    assert any("not accepted" in e.payload.get("why", "") for e in failures)
+
+
+def test_a_token_for_another_client_is_refused(world, provider, monkeypatch):
+    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+    backend = AgencyOIDCBackend()
+    backend.provider = provider
+    monkeypatch.setattr(
+        OIDCAuthenticationBackend,
+        "verify_token",
+        lambda self, token, **kw: {"iss": provider.issuer, "aud": "someone-else"},
+    )
+    with pytest.raises(SuspiciousOperation, match="another client"):
+        backend.verify_token("token", nonce="n")
+    monkeypatch.setattr(
+        OIDCAuthenticationBackend,
+        "verify_token",
+        lambda self, token, **kw: {"iss": provider.issuer, "aud": [CLIENT["client_id"], "other"]},
+    )
+    assert backend.verify_token("token", nonce="n")["aud"][0] == CLIENT["client_id"]
