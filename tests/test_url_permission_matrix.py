@@ -70,6 +70,10 @@ MATRIX = {
     "edit_statement": (lambda s: reverse("edit_statement"), only({"admin"}, 200, 403)),
     "log_import": (lambda s: reverse("log_import"), only({"admin"}, 200, 403)),
     "agency_merge": (lambda s: reverse("agency_merge"), only({"admin"}, 200, 403)),
+    "agencies": (lambda s: reverse("agencies"), only({"admin"}, 200, 403)),
+    # The deployment's administrators' (superusers) alone: no partnership role is one.
+    "deployment_home": (lambda s: reverse("deployment_home"), lambda r: 403),
+    "partnership_new": (lambda s: reverse("partnership_new"), lambda r: 403),
     "sign_in_providers": (lambda s: reverse("sign_in_providers"), only({"admin"}, 200, 403)),
     # No provider in the scene: not found for the business unit, not theirs for anyone else.
     "sign_in_provider_edit": (

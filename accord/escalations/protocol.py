@@ -13,6 +13,7 @@ changed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.partnership.defaults import install_defaults
 from accord.partnership.models import Partnership, WorkedBy
 from accord.partnership.protocol import (
     TIERS,
@@ -182,3 +184,60 @@ def follow_ladder_change(partnership: Partnership, was_first: dict[str, int | No
     moved = escalations_recompute_due_dates(partnership=partnership, refresh_timescales=True)
     recount_after_ladder_change(partnership, was_first)
     return moved
+
+
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,49}"
+
+
+def partnership_create(
+    *,
+    actor,
+    name: str,
+    slug: str,
+    document: Any,
+    prefix: str = "",
+    front_door_phone: str = "",
+    preset_name: str = "",
+    actor_label: str | None = None,
+) -> Partnership:
+    """A new partnership with its ladder (a preset's or a protocol document's), the default
+    taxonomies and the bank-holiday calendar: for the deployment's administrators, from the
+    page or ``manage.py create_partnership``. Raises ``ValidationError`` by field."""
+    name, slug = " ".join((name or "").split()), (slug or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Enter the partnership's name")
+    elif Partnership.objects.filter(name=name).exists():
+        errors["name"] = _("A partnership has that name already")
+    if not re.fullmatch(SLUG_PATTERN, slug):
+        errors["slug"] = _("Enter a short name of lower-case letters, digits and hyphens, up to 50")
+    elif Partnership.objects.filter(slug=slug).exists():
+        errors["slug"] = _("A partnership has that short name already")
+    prefix = (prefix.strip() or re.sub(r"[^A-Z0-9]", "", slug.upper())[:3]).upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,10}", prefix):
+        errors["prefix"] = _("Enter a reference prefix of 2 to 10 capital letters or digits")
+    elif Partnership.objects.filter(reference_prefix=prefix).exists():
+        errors["prefix"] = _("Another partnership's references begin %(prefix)s: choose another") % {
+            "prefix": prefix
+        }
+    try:
+        protocol = parse_document(document)
+    except ValidationError as error:
+        errors["protocol"] = " ".join(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        partnership = Partnership.objects.create(
+            name=name, slug=slug, reference_prefix=prefix, front_door_phone=front_door_phone or "not yet set"
+        )
+        install_defaults(partnership)
+        install_ladder(partnership, protocol)
+        audit_record(
+            actor=actor,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=partnership,
+            partnership_id=partnership.pk,
+            payload={"action": "partnership_created", "preset": preset_name, "slug": slug},
+            actor_label=actor_label,
+        )
+    return partnership

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from accord.core.errors import NotAllowed
 from accord.core.govuk import DateInputField
 from accord.core.spreadsheets import SpreadsheetError
 from accord.escalations.models import EscalationImport
+from accord.escalations.protocol import partnership_create
 from accord.escalations.services.agencies import agency_merge, agency_merge_plan
 from accord.escalations.services.importing import (
     FIELD_LABELS,
@@ -41,7 +43,18 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
-from accord.partnership.models import Partnership, PublicStatement, Role, SignInProvider
+from accord.partnership.models import (
+    Agency,
+    AgencyKind,
+    Partnership,
+    PartnershipAgency,
+    PublicStatement,
+    Role,
+    RoleAssignment,
+    SignInProvider,
+    User,
+)
+from accord.partnership.protocol import preset, preset_names
 from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
 
@@ -513,6 +526,223 @@ def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "core/sign_in_provider_edit.html",
         {"form": form, "provider": provider, "partnership": partnership},
     )
+
+
+# --------------------------------------------------------------------------- the deployment's administrators
+
+
+def _require_deployment_admin(request: HttpRequest) -> None:
+    if not (request.user.is_authenticated and request.user.is_superuser):
+        raise PermissionDenied
+
+
+def _preset_choices() -> list[tuple[str, str]]:
+    """Each preset in words: its name, how many stages, where it turns formal, its body."""
+    choices = []
+    for name in preset_names():
+        document = preset(name)
+        stages = document["stages"]
+        formal_from = min((i + 1 for i, st in enumerate(stages) if st.get("formal")), default=None)
+        choices.append(
+            (
+                name,
+                _("%(preset)s (%(name)s): %(n)s stages, formal from stage %(formal)s, with the %(body)s")
+                % {
+                    "preset": name,
+                    "name": document["name"],
+                    "n": len(stages),
+                    "formal": formal_from,
+                    "body": document["formal_body"]["name"],
+                },
+            )
+        )
+    return choices
+
+
+class NewPartnershipForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("The partnership's name"), max_length=200)
+    slug = forms.CharField(
+        label=gettext_lazy("Short name"),
+        max_length=50,
+        help_text=gettext_lazy("Lower-case letters, digits and hyphens, as in addresses: for example wessex"),
+    )
+    prefix = forms.CharField(
+        label=gettext_lazy("Reference prefix (optional)"),
+        max_length=10,
+        required=False,
+        help_text=gettext_lazy("Escalations' references begin with it. Empty: from the short name."),
+    )
+    preset = forms.ChoiceField(label=gettext_lazy("The protocol to start from"), widget=forms.RadioSelect)
+    front_door_phone = forms.CharField(
+        label=gettext_lazy("The children's services front door number"), max_length=40
+    )
+    officer_name = forms.CharField(
+        label=gettext_lazy("The business unit's first officer: name"), max_length=150
+    )
+    officer_email = forms.EmailField(
+        label=gettext_lazy("Their email address"),
+        help_text=gettext_lazy("They are sent an invitation to set their password."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = _preset_choices()
+        for field in self.fields.values():
+            field.error_messages.setdefault(
+                "required", _("Enter %(what)s") % {"what": str(field.label).lower()}
+            )
+        self.fields["preset"].error_messages["required"] = _("Select the protocol to start from")
+
+    def clean_officer_email(self) -> str:
+        email = self.cleaned_data["officer_email"].strip().lower()
+        if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+            raise ValidationError(
+                _("Someone in Accord has that email: choose another, or give them the role afterwards")
+            )
+        return email
+
+
+@require_http_methods(["GET"])
+def deployment_home(request: HttpRequest) -> HttpResponse:
+    _require_deployment_admin(request)
+    partnerships = Partnership.objects.order_by("name")
+    return render(request, "core/deployment.html", {"partnerships": partnerships})
+
+
+@require_http_methods(["GET", "POST"])
+def partnership_new(request: HttpRequest) -> HttpResponse:
+    """A new partnership from a preset protocol, with its business unit's first officer
+    invited: the deployment's administrators' day one for a partnership."""
+    _require_deployment_admin(request)
+    form = NewPartnershipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                partnership = partnership_create(
+                    actor=request.user,
+                    name=data["name"],
+                    slug=data["slug"],
+                    prefix=data["prefix"],
+                    document=preset(data["preset"]),
+                    preset_name=data["preset"],
+                    front_door_phone=data["front_door_phone"],
+                )
+                unit, _created = Agency.objects.get_or_create(
+                    name=f"{partnership.name} Business Unit"[:200],
+                    defaults={"kind": AgencyKind.PARTNERSHIP_BUSINESS_UNIT},
+                )
+                PartnershipAgency.objects.create(
+                    partnership=partnership, agency=unit, takes_part_in_raising=False
+                )
+                first, _sep, last = data["officer_name"].strip().rpartition(" ")
+                officer = User(
+                    username=data["officer_email"],
+                    email=data["officer_email"],
+                    first_name=first or last,
+                    last_name=last if first else "",
+                    agency=unit,
+                )
+                officer.set_unusable_password()
+                officer.save()
+                RoleAssignment.objects.create(user=officer, partnership=partnership, role=Role.BUSINESS_UNIT)
+        except ValidationError as refused:
+            for field, errors in refused.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            try:
+                invite(actor=request.user, person=officer, partnership=partnership)
+            except ValidationError as refused:
+                messages.warning(request, " ".join(refused.messages))
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is set up; %(email)s has been sent an invitation")
+                    % {"name": partnership.name, "email": officer.email},
+                )
+            return redirect("deployment_home")
+    return render(request, "core/partnership_new.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- the partnership's agencies
+
+
+class AgencyForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("The agency's name"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "An agency already in Accord for another partnership joins this one under its name."
+        ),
+        error_messages={"required": gettext_lazy("Enter the agency's name")},
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What kind of agency it is"),
+        choices=[("", "")] + list(AgencyKind.choices),
+        error_messages={"required": gettext_lazy("Select what kind of agency it is")},
+    )
+    takes_part_in_raising = forms.BooleanField(
+        label=gettext_lazy("It raises and receives escalations here"), required=False, initial=True
+    )
+    staff = forms.IntegerField(
+        label=gettext_lazy("How many of its people work with children here (about, optional)"),
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agencies(request: HttpRequest) -> HttpResponse:
+    """The partnership's agencies, and one added (new, or one another partnership has)."""
+    partnership = _require_business_unit(request)
+    form = AgencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        name = " ".join(data["name"].split())
+        existing = Agency.objects.filter(name__iexact=name).first()
+        if existing is not None and existing.merged_into_id:
+            form.add_error(
+                "name",
+                _("%(name)s was merged into %(into)s: add that instead")
+                % {"name": existing, "into": existing.merged_into},
+            )
+        elif (
+            existing is not None
+            and PartnershipAgency.objects.filter(partnership=partnership, agency=existing).exists()
+        ):
+            form.add_error(
+                "name", _("%(name)s is already one of the partnership's agencies") % {"name": existing}
+            )
+        else:
+            with transaction.atomic():
+                agency = existing or Agency.objects.create(name=name, kind=data["kind"])
+                PartnershipAgency.objects.create(
+                    partnership=partnership,
+                    agency=agency,
+                    takes_part_in_raising=data["takes_part_in_raising"],
+                    staff=data["staff"],
+                )
+                audit_record(
+                    actor=request.user,
+                    verb=Verb.CONFIGURATION_CHANGED,
+                    target=agency,
+                    partnership_id=partnership.pk,
+                    payload={"agency_added": agency.name, "shared": existing is not None},
+                    request=request,
+                )
+            messages.success(
+                request, _("%(name)s is one of the partnership's agencies now") % {"name": agency.name}
+            )
+            return redirect("agencies")
+    links = (
+        PartnershipAgency.objects.filter(partnership=partnership, agency__is_active=True)
+        .select_related("agency")
+        .annotate(people=Count("agency__people", filter=Q(agency__people__is_active=True)))
+        .order_by("agency__name")
+    )
+    return render(request, "core/agencies.html", {"form": form, "links": links, "partnership": partnership})
 
 
 # --------------------------------------------------------------------------- what a public body publishes

@@ -68,6 +68,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "manages_settings": bool(roles & SETTINGS_ROLES),
     }
     if partnership is None:
+        if request.user.is_superuser:  # the deployment's administrators: its partnerships
+            return redirect("deployment_home")
         return render(request, "core/no_partnership.html", status=403)
     if roles & CASEWORK_ROLES:
         work = my_work(user=request.user, partnership=partnership)

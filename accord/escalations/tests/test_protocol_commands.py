@@ -91,7 +91,7 @@ def test_an_import_that_cannot_run_is_refused_naming_the_problem_and_changes_not
 
 
 def test_create_partnership_refuses_a_taken_name_and_a_bad_file(world, tmp_path):
-    with pytest.raises(CommandError, match="already exists"):
+    with pytest.raises(CommandError, match="has that short name already"):
         call_command("create_partnership", world.partnership.slug, "--name", "New")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
