@@ -90,3 +90,40 @@ def test_keys_rotate(world, settings):
 
     with document.file.open("rb") as stored:
         assert decrypt_bytes(stored.read()) == b"Rotated words"
+
+
+def test_key_rotation_covers_every_encrypted_field():
+    """A new encrypted field that the rotation does not re-encrypt would be unreadable once
+    the old key is removed: every one is in its list."""
+    from accord.core.crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
+    from accord.escalations.management.commands.rotate_encryption_keys import ENCRYPTED_COLUMNS
+
+    listed = {(table, column) for table, _pk, columns in ENCRYPTED_COLUMNS for column in columns}
+    found = {
+        (model._meta.db_table, field.column)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField | EncryptedJSONField | EncryptedDateField)
+    }
+    assert found == listed
+
+
+def test_a_sign_in_providers_secret_is_encrypted_and_rotates(world, settings):
+    from accord.partnership.models import SignInProvider
+
+    provider = SignInProvider.objects.create(
+        agency=world.health,
+        name="Health",
+        issuer="https://id.example/",
+        client_id="c",
+        client_secret="s3cret-value",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT client_secret FROM partnership_signinprovider WHERE id = %s", [provider.pk])
+        assert "s3cret-value" not in cursor.fetchone()[0]
+    old = list(settings.ACCORD_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    settings.ACCORD_ENCRYPTION_KEYS = [new_key, *old]
+    call_command("rotate_encryption_keys")
+    settings.ACCORD_ENCRYPTION_KEYS = [new_key]
+    assert SignInProvider.objects.get(pk=provider.pk).client_secret == "s3cret-value"

@@ -12,6 +12,7 @@ ENCRYPTED_COLUMNS = [
     ("escalations_child", "id", ["name", "date_of_birth", "agency_reference"]),
     ("escalations_escalation", "id", ["reflection"]),
     ("escalations_draft", "id", ["data"]),
+    ("escalations_followup", "id", ["what_changed"]),
     ("partnership_signinprovider", "id", ["client_secret"]),
 ]
 
