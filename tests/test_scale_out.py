@@ -6,11 +6,16 @@ once send each email once; and the audit chain verifies after."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -92,10 +97,10 @@ def multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-@pytest.fixture
-def deployment(tmp_path):
-    db = settings.DATABASES["default"]
-    server = f"postgresql://{db['USER']}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+@contextlib.contextmanager
+def deployed(server: str, tmp_path: Path):
+    """A fresh database on ``server`` with the demo loaded, moto's S3 server, and two gunicorn
+    nodes of two workers each; yields their URLs, the environment and the demo's tokens."""
     name = f"accord_scale_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -143,35 +148,43 @@ def deployment(tmp_path):
             )
         )
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    for url in urls:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=10) as ready:
-                    if ready.status == 200:
-                        break
-            except OSError:  # not listening yet, or still starting (URLError is one)
-                time.sleep(0.25)
-        else:
-            pytest.fail(f"{url} never became ready")
-    yield {"urls": urls, "env": env, **made}
-    for node in nodes:
-        node.terminate()
-        node.wait(timeout=30)
-    s3.stop()
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        for url in urls:
+            for _ in range(120):
+                try:
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=10) as ready:
+                        if ready.status == 200:
+                            break
+                except OSError:  # not listening yet, or still starting (URLError is one)
+                    time.sleep(0.25)
+            else:
+                pytest.fail(f"{url} never became ready")
+        yield {"urls": urls, "env": env, **made}
+    finally:
+        for node in nodes:
+            node.terminate()
+            node.wait(timeout=30)
+        s3.stop()
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_two_nodes_and_two_workers_share_everything_and_lose_and_duplicate_nothing(deployment):
-    a, b = deployment["urls"]
-    token = deployment["token"]
-    body = json.dumps(
+@pytest.fixture
+def deployment(tmp_path):
+    db = settings.DATABASES["default"]
+    server = f"postgresql://{db['USER']}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    with deployed(server, tmp_path) as running:
+        yield running
+
+
+def raise_body(social: int, summary: str) -> bytes:
+    return json.dumps(
         {
             "kind": "case",
             "immediate_danger": False,
-            "with_agency": deployment["social"],
+            "with_agency": social,
             "with_practitioner": "practitioner.social",
-            "summary": "Raised through two nodes",
+            "summary": summary,
             "decision_challenged": "Closed after assessment",
             "concern": "Needs unmet",
             "evidence": "Missed appointments",
@@ -184,6 +197,12 @@ def test_two_nodes_and_two_workers_share_everything_and_lose_and_duplicate_nothi
             "children": [{"name": "R. S.", "date_of_birth": "2018-05-06", "agency_reference": ""}],
         }
     ).encode()
+
+
+def test_two_nodes_and_two_workers_share_everything_and_lose_and_duplicate_nothing(deployment):
+    a, b = deployment["urls"]
+    token = deployment["token"]
+    body = raise_body(deployment["social"], "Raised through two nodes")
     key = {"Idempotency-Key": f"scale-{uuid.uuid4().hex}"}
     first_status, first = call(
         f"{a}/api/v1/escalations", token=token, body=body, headers=key, content_type="application/json"
@@ -228,3 +247,127 @@ def test_two_nodes_and_two_workers_share_everything_and_lose_and_duplicate_nothi
     assert counts["sent"] == len(ids) == len(set(ids)) > 0  # (each a Message-ID of its own)
     # The audit chain, written by both nodes and the workers, verifies.
     assert "the audit trail is intact" in manage(env, "verify_audit").lower()
+
+
+# ------------------------------------------------------------------ PostgreSQL restarted under load
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+RESTART_COUNTS = """
+import json
+from accord.escalations import tallies, visibility
+from accord.escalations.models import DailyTally, Escalation
+from accord.api.models import IdempotencyRecord
+kept = {(t.partnership_id, t.day, t.dimension, t.key): t.n for t in DailyTally.objects.all() if t.n}
+raised = list(Escalation.objects.filter(summary__startswith="Under restart ").values_list("summary", flat=True))
+for p in {t[0] for t in kept}:
+    tallies.rebuild(p)
+again = {(t.partnership_id, t.day, t.dimension, t.key): t.n for t in DailyTally.objects.all() if t.n}
+print(json.dumps({
+    "raised": len(raised),
+    "distinct": len(set(raised)),
+    "keys": IdempotencyRecord.objects.filter(key__startswith="restart-").count(),
+    "visibility": list(visibility.differences()),
+    "tallies_exact": kept == again,
+}))
+"""
+
+
+@pytest.fixture
+def own_postgresql():
+    """A PostgreSQL server of the test's own (initdb in a temporary folder, on a free port),
+    so that restarting it touches nothing else on the machine, the suite's own database
+    included. Run as the ``postgres`` account when the tests run as root (initdb refuses root)."""
+    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    if not initdb.exists():
+        pytest.fail(f"PostgreSQL's server programs are needed at {PG_BIN} (Debian's postgresql package)")
+    # In /tmp itself: the postgres account must reach it (pytest's own folders are root's alone).
+    data = Path(tempfile.mkdtemp(prefix="accord-pg-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres", str(data)], check=True)
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*as_owner, *args], check=True, capture_output=True, text=True, timeout=120)
+
+    run(str(initdb), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    run(str(pg_ctl), "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start")
+
+    def restart() -> None:
+        # (-l: the server's output to its log, not to this run's pipes, which it would hold open.)
+        run(
+            str(pg_ctl),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        )
+
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}", restart
+    finally:
+        run(str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_a_bounded_load_across_both_nodes_while_postgresql_restarts_loses_and_duplicates_nothing(
+    own_postgresql, tmp_path
+):
+    server, restart = own_postgresql
+    with deployed(server, tmp_path) as running:
+        a, b = running["urls"]
+        token, social = running["token"], running["social"]
+        n = 40
+        halfway = threading.Event()
+        answers: dict[int, tuple[int, int]] = {}
+
+        def raise_one(i: int) -> None:
+            """As a partner system would: retry with the same key until it is answered."""
+            body = raise_body(social, f"Under restart {i}")
+            key = {"Idempotency-Key": f"restart-{i}"}
+            tries, deadline = 0, time.monotonic() + 90
+            while time.monotonic() < deadline:
+                tries += 1
+                try:
+                    status, answer = call(
+                        f"{(a, b)[(i + tries) % 2]}/api/v1/escalations",
+                        token=token,
+                        body=body,
+                        headers=key,
+                        content_type="application/json",
+                    )
+                except OSError:  # the node could not answer at all
+                    status, answer = 0, b""
+                if i == n // 2:
+                    halfway.set()
+                if status == 201:
+                    answers[i] = (json.loads(answer)["id"], tries)
+                    return
+                time.sleep(0.2)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+            futures = [pool.submit(raise_one, i) for i in range(n)]
+            halfway.wait(timeout=60)
+            restart()  # in the middle of the load: the connections every node holds are cut
+            for future in futures:
+                future.result()
+        # Every raise was answered (some after retrying), each with an escalation of its own.
+        assert sorted(answers) == list(range(n))
+        assert len({escalation for escalation, _tries in answers.values()}) == n
+        counts = json.loads(manage(running["env"], "shell", "-c", RESTART_COUNTS).strip().splitlines()[-1])
+        assert counts["raised"] == counts["distinct"] == counts["keys"] == n  # none lost, none twice
+        assert counts["visibility"] == [0, 0, 0] and counts["tallies_exact"]
+        # The restart was felt: some raises were answered only on a later try.
+        retried = sum(1 for _escalation, tries in answers.values() if tries > 1)
+        print(f"raises retried after the restart: {retried} of {n}")
+        assert retried > 0
+        manage(running["env"], "audit_checkpoint")
+        assert "the audit trail is intact" in manage(running["env"], "verify_audit").lower()
