@@ -18,6 +18,7 @@ from accord.core.clientip import current_client_ip
 from accord.partnership.selectors import roles_by_partnership
 
 from .models import AuditEvent, Verb
+from .payloads import check_payload
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 74_737_001  # PostgreSQL advisory lock for the chain
@@ -78,6 +79,7 @@ def audit_record(
     """
     # Who did it is read before the chain is locked, so the lock (which every audited
     # request in every worker waits for) is held only to read the last entry and append.
+    check_payload(verb, payload or {})
     real_actor = actor if getattr(actor, "is_authenticated", False) else None
     roles = ""
     agency = ""

@@ -25,6 +25,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # the suite recounts in the change's own transaction (a test with a real commit checks
 # the other way, accord/escalations/tests/test_visibility_table.py).
 ACCORD_RECOUNT_AFTER_COMMIT = False
+# An audit payload that does not fit its verb's schema fails the test that wrote it.
+ACCORD_AUDIT_STRICT = True
 # Argon2 is the production hasher (tested); tests use a fast one.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

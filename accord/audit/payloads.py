@@ -1,0 +1,321 @@
+"""What each verb's audit entry records beside who, when, where and what (its payload): one
+schema a verb, so that an entry's payload means the same thing wherever it was written and a
+reader of the trail (the auditor's search and export, a subject access request) knows what
+to find. A payload that does not fit its verb's schema is a programming error: the test
+suite refuses it (``ACCORD_AUDIT_STRICT``); a running deployment still writes the entry (the
+trail must not lose an action) and logs the mismatch.
+
+No schema holds a child's name or any account of the difference: references, codes, counts
+and the names of the fields that changed, never their values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .models import Verb
+
+logger = logging.getLogger("accord.audit")
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Nothing(Payload):
+    """The entry says all there is (who signed in, out, or was verified)."""
+
+
+class LoginFailed(Payload):
+    username: str | None = None
+    sign_in: str | None = None  # an agency's own provider's name
+    why: str | None = None
+
+
+class LockedOut(Payload):
+    username: str
+
+
+class Device(Payload):
+    device: str | None = None
+
+
+class EscalationSeen(Payload):
+    reference: str
+    api: bool | None = None
+    page: str | int | None = None
+    part: str | None = None
+
+
+class Listed(Payload):
+    filters: dict[str, Any] | None = None
+    page: int | str | None = None
+    api: bool | None = None
+    n: int | None = None
+    references: list[str] | None = None
+
+
+class Exported(Payload):
+    filters: dict[str, Any]
+    format: str
+
+
+class Raised(Payload):
+    reference: str
+    kind: str
+    stage: int
+    with_: int | str | list[Any] | None = Field(None, alias="with")  # the agency (or agencies) it is with
+
+
+class Changed(Payload):
+    """Every change to an escalation: its reference and the action's name."""
+
+    reference: str
+    action: str
+
+
+class Discussion(Changed):
+    with_manager: bool
+
+
+class Escalated(Changed):
+    to_stage: int
+
+
+class PdgAction(Changed):
+    pdg_action: str
+    facilitator: str | None = None
+
+
+class FacilitationEnded(Changed):
+    facilitators: list[str]
+
+
+class ResponseCommissioned(Changed):
+    actions: int | list[Any]
+
+
+class ActionCompleted(Changed):
+    agreed_action: int
+
+
+class Party(Changed):
+    agency: int | str
+    practitioner: str | None = None
+    reason: str | None = None
+
+
+class Reassigned(Changed):
+    holder: str
+    before: str | None = None
+    after: str | None = None
+    reason: str | None = None
+
+
+class Resolved(Changed):
+    outcome: str
+
+
+class FollowedUp(Changed):
+    held: str
+
+
+class Printed(Payload):
+    reference: str
+
+
+class DocumentUploaded(Payload):
+    content_type: str
+    size: int
+    reference: str | None = None
+    draft: int | None = None
+
+
+class DocumentDownloaded(Payload):
+    reference: str
+
+
+class ConfigurationChanged(Payload):
+    """A partnership's settings: what kind of change and the fields it touched (no values
+    beyond codes, and never a secret)."""
+
+    action: str | None = None
+    fields: list[str] | None = None
+    before: Any = None
+    after: Any = None
+    due_dates_moved: list[str] | None = None  # the references whose due dates moved
+    preset: str | None = None
+    slug: str | None = None
+    statement: bool | None = None
+    annual_narrative: int | str | None = None
+    sign_in_provider: int | None = None
+    agency: str | None = None
+    agency_added: str | None = None
+    shared: bool | None = None
+
+
+class FileImported(Payload):
+    file_sha256: str
+    rows: int
+    import_: int | None = Field(None, alias="import")  # the import's number
+    create: int | None = None
+    update: int | None = None
+    unchanged: int | None = None
+
+
+class AgenciesMerged(Payload):
+    merged: int
+    merged_name: str
+    into: int
+    into_name: str
+    people: int
+    escalations: int
+    actions: int
+
+
+class Person(Payload):
+    person: str
+
+
+class SignedInAdded(Payload):
+    sign_in: str
+    agency: str
+
+
+class DemoLoaded(Payload):
+    escalations: int | None = None
+    users: int | None = None
+
+
+class TokenCreated(Payload):
+    user: str
+    expires_days: int | None = None
+
+
+class TokenRevoked(Payload):
+    user: str
+
+
+class KeysRotated(Payload):
+    """How many values of each table, and documents, were re-encrypted."""
+
+    model_config = ConfigDict(extra="allow")  # one count a table the rotation covers
+    documents: int
+
+
+class AuditSearched(Payload):
+    filters: dict[str, Any]
+
+
+class SubjectAccess(Payload):
+    escalations: int | list[Any]
+
+
+class RetentionApplied(Payload):
+    escalations: int
+    children: int
+    documents: int
+    references: list[str] | int
+
+
+class Report(Payload):
+    report: str
+    api: bool | None = None
+    year: int | None = None
+    suppressed: bool | int | list[Any] | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+
+
+class MeetingActionDone(Payload):
+    action: int
+    meeting: str  # the meeting's date
+
+
+class AccessRefused(Payload):
+    method: str
+    path: str
+    status: int
+
+
+SCHEMAS: dict[str, type[Payload]] = {
+    Verb.LOGIN: Nothing,
+    Verb.LOGOUT: Nothing,
+    Verb.PASSWORD_SET: Nothing,
+    Verb.DRAFT_SAVED: Nothing,
+    Verb.MFA_ENROLLED: Nothing,
+    Verb.MFA_FAILED: Nothing,
+    Verb.MFA_VERIFIED: Device,
+    Verb.LOGIN_FAILED: LoginFailed,
+    Verb.LOCKED_OUT: LockedOut,
+    Verb.ESCALATION_VIEWED: EscalationSeen,
+    Verb.ESCALATION_LISTED: Listed,
+    Verb.ESCALATIONS_EXPORTED: Exported,
+    Verb.ESCALATION_RAISED: Raised,
+    Verb.ESCALATION_CHANGED: Changed,
+    Verb.DISCUSSION_RECORDED: Discussion,
+    Verb.ESCALATED: Escalated,
+    Verb.PAUSED: Changed,
+    Verb.RESUMED: Changed,
+    Verb.PDG_ACTION: PdgAction,
+    Verb.FACILITATION_ENDED: FacilitationEnded,
+    Verb.RESPONSE_COMMISSIONED: ResponseCommissioned,
+    Verb.ACTION_COMPLETED: ActionCompleted,
+    Verb.PARTY_ADDED: Party,
+    Verb.PARTY_REMOVED: Party,
+    Verb.REASSIGNED: Reassigned,
+    Verb.RESOLVED: Resolved,
+    Verb.FOLLOWED_UP: FollowedUp,
+    Verb.WITHDRAWN: Changed,
+    Verb.REOPENED: Changed,
+    Verb.ESCALATION_PRINTED: Printed,
+    Verb.DOCUMENT_UPLOADED: DocumentUploaded,
+    Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,
+    Verb.CONFIGURATION_CHANGED: ConfigurationChanged,
+    Verb.PEOPLE_IMPORTED: FileImported,
+    Verb.AGENCIES_MERGED: AgenciesMerged,
+    Verb.ESCALATIONS_IMPORTED: FileImported,
+    Verb.ESCALATION_IMPORT_REMOVED: FileImported,
+    Verb.INVITATION_SENT: Person,
+    Verb.INVITATION_REVOKED: Person,
+    Verb.SIGNED_IN_ADDED: SignedInAdded,
+    Verb.DEMO_LOADED: DemoLoaded,
+    Verb.API_TOKEN_CREATED: TokenCreated,
+    Verb.API_TOKEN_REVOKED: TokenRevoked,
+    Verb.KEYS_ROTATED: KeysRotated,
+    Verb.AUDIT_SEARCHED: AuditSearched,
+    Verb.AUDIT_EXPORTED: AuditSearched,
+    Verb.SUBJECT_ACCESS: SubjectAccess,
+    Verb.RETENTION_APPLIED: RetentionApplied,
+    Verb.REPORT_VIEWED: Report,
+    Verb.REPORT_DOWNLOADED: Report,
+    Verb.MEETING_ACTION_DONE: MeetingActionDone,
+    Verb.ACCESS_REFUSED: AccessRefused,
+}
+
+
+class PayloadMismatch(ValueError):
+    """A payload that does not fit its verb's schema (a programming error)."""
+
+
+def check_payload(verb: str, payload: dict[str, Any]) -> None:
+    """Refuse (under ``ACCORD_AUDIT_STRICT``, as in the tests) or log a payload that does not
+    fit its verb's schema."""
+    schema = SCHEMAS.get(verb)
+    problem = None
+    if schema is None:
+        problem = f"no payload schema for the verb {verb!r}"
+    else:
+        try:
+            schema.model_validate(payload)
+        except ValidationError as exc:
+            problem = f"the payload of {verb!r} does not fit its schema: {exc.errors()[:3]}"
+    if problem is None:
+        return
+    if getattr(settings, "ACCORD_AUDIT_STRICT", False):
+        raise PayloadMismatch(problem)
+    logger.error("audit: %s", problem)
