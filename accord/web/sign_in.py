@@ -62,6 +62,12 @@ def flow_setting(attr: str, *default):
 def discover(provider: SignInProvider) -> None:
     """Fill the provider's endpoints from its issuer's discovery document (the issuer it
     names must be the one given). Raises ``ValidationError`` in plain words."""
+    if not provider.issuer.startswith("https://") and not getattr(
+        settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False
+    ):
+        # Tokens and secrets go to it: never in the clear (and no reaching into plain-HTTP
+        # services inside the hosting network by naming one as an issuer).
+        raise ValidationError({"issuer": _("Enter the issuer's https:// address")})
     url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         response = requests.get(url, timeout=DISCOVERY_TIMEOUT)
@@ -85,6 +91,12 @@ def discover(provider: SignInProvider) -> None:
             {"issuer": _("The provider's configuration lacks %(names)s") % {"names": ", ".join(missing)}}
         )
     for name in needed:
+        if not str(document[name]).startswith("https://") and not getattr(
+            settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False
+        ):
+            raise ValidationError(
+                {"issuer": _("The provider's configuration names an address that is not https://")}
+            )
         setattr(provider, name, document[name])
     offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
     provider.signing_algorithm = next((a for a in ALGORITHMS if a in offered), "")

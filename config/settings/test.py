@@ -27,6 +27,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 ACCORD_RECOUNT_AFTER_COMMIT = False
 # An audit payload that does not fit its verb's schema fails the test that wrote it.
 ACCORD_AUDIT_STRICT = True
+# The tests' own OpenID Connect provider listens on plain HTTP on 127.0.0.1.
+ACCORD_SIGN_IN_ALLOW_HTTP = True
 # Argon2 is the production hasher (tested); tests use a fast one.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

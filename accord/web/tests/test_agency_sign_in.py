@@ -164,3 +164,19 @@ def test_a_token_for_another_client_is_refused(world, provider, monkeypatch):
         lambda self, token, **kw: {"iss": provider.issuer, "aud": [CLIENT["client_id"], "other"]},
     )
     assert backend.verify_token("token", nonce="n")["aud"][0] == CLIENT["client_id"]
+
+
+def test_an_issuer_not_on_https_is_refused_outside_the_tests(client, world, settings):
+    settings.ACCORD_SIGN_IN_ALLOW_HTTP = False
+    sign_in(client, world.admin)
+    refused = client.post(
+        "/business-unit/sign-in/",
+        {
+            "agency": world.health.pk,
+            "name": "Health",
+            "issuer": "http://10.0.0.5/",
+            "client_id": "x",
+            "client_secret": "y",
+        },
+    )
+    assert "Enter the issuer" in refused.content.decode() and not SignInProvider.objects.exists()
