@@ -294,7 +294,9 @@ def test_a_role_that_does_not_own_the_trail_cannot_rewrite_it(world):
         cursor.execute("SET ROLE accord_app_check")
     try:
         assert audit_table_owner(databases=["default"]) == []
-        written = audit_record(actor=world.auditor, verb=Verb.ESCALATION_VIEWED)  # appending works
+        written = audit_record(
+            actor=world.auditor, verb=Verb.ESCALATION_VIEWED, payload={"reference": "TST-2026-00001"}
+        )  # appending works
         assert written.previous_hash == event.entry_hash
         world.raised()  # and so does Accord's ordinary work
         for sql in (
