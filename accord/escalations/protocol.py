@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
 from accord.partnership.defaults import install_defaults
 from accord.partnership.models import Partnership, WorkedBy
 from accord.partnership.protocol import (
@@ -203,6 +204,8 @@ def partnership_create(
     """A new partnership with its ladder (a preset's or a protocol document's), the default
     taxonomies and the bank-holiday calendar: for the deployment's administrators, from the
     page or ``manage.py create_partnership``. Raises ``ValidationError`` by field."""
+    if actor is not None and not actor.is_superuser:
+        raise NotAllowed(_("Only the deployment's administrators set up partnerships."))
     name, slug = " ".join((name or "").split()), (slug or "").strip()
     errors: dict[str, str] = {}
     if not name:

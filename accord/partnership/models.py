@@ -268,7 +268,11 @@ class SignInProvider(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["issuer", "client_id"], name="sign_in_provider_unique"),
+            models.UniqueConstraint(
+                fields=["issuer", "client_id"],
+                name="sign_in_provider_unique",
+                violation_error_message=_("Accord already has a provider with this issuer and client ID"),
+            ),
             models.CheckConstraint(
                 condition=Q(
                     signing_algorithm__in=["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"]

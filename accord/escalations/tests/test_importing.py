@@ -353,3 +353,19 @@ def test_the_api_shows_an_imported_escalation_as_rule_7_allows_with_nothing_to_d
     reopen = Api(client, world.manager_other).post(f"/escalations/{e.pk}/reopen", {"reason": "Again"})
     assert reopen.status_code == 409
     assert Api(client, world.practitioner_health).get(f"/escalations/{e.pk}").status_code == 404
+
+
+def test_only_the_partnerships_business_unit_brings_in_or_removes_its_log(world, neighbour):
+    """Refused by the service itself, whatever calls it: another role, or the business unit
+    of a partnership sharing an agency."""
+    from accord.core.errors import NotAllowed
+
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "log.csv", mapping_for(world))
+    for someone in (world.manager_health, world.pdg_chair, neighbour.admin):
+        with pytest.raises(NotAllowed):
+            apply_log_import(actor=someone, plan=plan)
+    assert not EscalationImport.objects.exists()
+    batch = apply_log_import(actor=world.admin, plan=plan)
+    with pytest.raises(NotAllowed):
+        remove_log_import(actor=neighbour.admin, batch=batch)
+    assert Escalation.objects.filter(imported_in=batch).count() == 3

@@ -180,3 +180,20 @@ def test_an_issuer_not_on_https_is_refused_outside_the_tests(client, world, sett
         },
     )
     assert "Enter the issuer" in refused.content.decode() and not SignInProvider.objects.exists()
+
+
+def test_the_same_provider_twice_is_said_plainly(client, world, provider, issuer):
+    sign_in(client, world.admin)
+    again = client.post(
+        "/business-unit/sign-in/",
+        {
+            "agency": world.health.pk,
+            "name": "Again",
+            "issuer": issuer,
+            "client_id": CLIENT["client_id"],
+            "client_secret": "x",
+        },
+    )
+    assert again.status_code == 200
+    assert "Accord already has a provider with this issuer and client ID" in again.content.decode()
+    assert SignInProvider.objects.count() == 1

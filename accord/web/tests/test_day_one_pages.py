@@ -98,3 +98,12 @@ def test_the_business_unit_adds_a_new_agency_and_one_another_partnership_has(cli
     ).exists()
     sign_in(client, world.manager_health)
     assert client.get("/business-unit/agencies/").status_code == 403
+
+
+def test_the_service_itself_refuses_anyone_but_the_deployments_administrators(world):
+    from accord.core.errors import NotAllowed
+    from accord.escalations.protocol import partnership_create
+
+    with pytest.raises(NotAllowed):
+        partnership_create(actor=world.admin, name="Elsewhere", slug="elsewhere", document=preset("devon"))
+    assert not Partnership.objects.filter(slug="elsewhere").exists()
