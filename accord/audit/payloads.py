@@ -156,6 +156,10 @@ class ConfigurationChanged(Payload):
     agency: str | None = None
     agency_added: str | None = None
     shared: bool | None = None
+    term: str | None = None  # a taxonomy term's code
+    roles: list[str] | None = None  # a person's role codes in the partnership, after the change
+    handed_on: int | None = None  # how many open escalations a leaver's or mover's change handed on
+    part: str | None = None  # the part of the protocol a settings page changed
 
 
 class FileImported(Payload):

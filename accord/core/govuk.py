@@ -292,7 +292,9 @@ def render_field(
     inline: bool = False,
     **extra: Any,
 ) -> SafeString:
-    """Render one bound field as its GOV.UK component."""
+    """Render one bound field as its GOV.UK component (a field may name its own width,
+    ``govuk_classes``, for example ``govuk-input--width-3`` for a number of days)."""
+    classes = classes or getattr(bound.field, "govuk_classes", None)
     widget = bound.field.widget
     field_id = _field_id(bound)
     label_text = str(bound.label)

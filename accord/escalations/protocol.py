@@ -40,6 +40,7 @@ from accord.partnership.protocol import (
 from . import visibility
 from .models import OPEN_STATUSES, Escalation
 from .services import escalations_recompute_due_dates, ladder_validate, open_periods_under
+from .services.settings import require_business_unit
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,14 @@ RECOUNT_CHUNK = 250
 
 
 def protocol_apply(
-    *, actor: Any, partnership: Partnership, document: Any, dry_run: bool = False
+    *, actor: Any, partnership: Partnership, document: Any, dry_run: bool = False, part: str = ""
 ) -> ProtocolChange:
     """Check a protocol document against the partnership and its open escalations and,
     unless ``dry_run``, apply it. Raises ``ValidationError`` naming what is wrong (and
-    changes nothing) when it cannot be run."""
+    changes nothing) when it cannot be run; ``NotAllowed`` for anyone but the partnership's
+    business unit (``actor=None``: the command line). ``part`` names what a settings page
+    changed (a stage, the priorities, a budget), for the audit entry."""
+    require_business_unit(actor, partnership)
     protocol = parse_document(document)
     with transaction.atomic():
         # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
@@ -164,7 +168,8 @@ def protocol_apply(
             target=locked,
             partnership_id=locked.pk,
             payload={
-                "action": "protocol_imported",
+                "action": "protocol_changed" if part else "protocol_imported",
+                **({"part": part} if part else {}),
                 "before": before,
                 "after": document_of(locked),
                 "due_dates_moved": [m.reference for m in change.moved],

@@ -91,3 +91,18 @@ def within_working_hours(partnership: object, now: dt.datetime) -> bool:
     local = timezone.localtime(now)
     start, end = settings.NOTIFY_WORKING_HOURS
     return calendar_for(partnership).is_working_day(local.date()) and start <= local.hour < end
+
+
+def calendar_problem(country: str, subdivision: str) -> dict[str, str] | None:
+    """Why a bank-holiday calendar cannot be used (by field), or None when it can."""
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return {"holiday_country": "Enter a country code the bank-holiday calendar knows, like GB"}
+    if subdivision and subdivision not in supported[country]:
+        return {
+            "holiday_subdivision": "Enter one of "
+            + ", ".join(supported[country][:20])
+            + (" …" if len(supported[country]) > 20 else "")
+            + ", or leave it empty"
+        }
+    return None

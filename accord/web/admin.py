@@ -1,7 +1,9 @@
-"""The business unit's settings pages (Django admin, restricted to that role).
+"""Django's admin, for the deployment's own administrators (superusers).
 
-Each business-unit user sees and edits only the partnerships they hold the
-role in, and every change is written to the audit trail.
+The business unit keeps its partnership on Accord's own settings pages
+(``settings_pages``, ``people_pages`` and ``settings_views``); of this site it still
+uses only the PDG meetings' record and the API tokens of its people, each scoped to
+the partnerships they hold the role in. Every change is written to the audit trail.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from .invitations import invite, revoke_invitation
 
 
 def business_unit_partnership_ids(user) -> list[int]:
+    if user.is_superuser:
+        return list(Partnership.objects.values_list("pk", flat=True))
     return [pid for pid, roles in roles_by_partnership(user).items() if Role.BUSINESS_UNIT in roles]
 
 
@@ -77,11 +81,16 @@ site = BusinessUnitAdminSite(name="admin")
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Full access for the business unit, to its own partnerships' records only."""
+    """Full access for the business unit, to its own partnerships' records only; with
+    ``superusers_only``, for the deployment's administrators alone (the business unit has
+    Accord's own page for it)."""
 
     partnership_path = "partnership"
+    superusers_only = True
 
     def _ids(self, request):
+        if self.superusers_only and not request.user.is_superuser:
+            return []
         return business_unit_partnership_ids(request.user)
 
     def has_module_permission(self, request):
@@ -131,7 +140,11 @@ class ScopedInline(admin.TabularInline):
 
     can_delete_rows = True
 
+    superusers_only = True
+
     def _allowed(self, request) -> bool:
+        if self.superusers_only and not request.user.is_superuser:
+            return False
         return bool(business_unit_partnership_ids(request.user))
 
     def has_view_permission(self, request, obj=None):
@@ -527,6 +540,8 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
 class ApiTokenAdmin(ScopedAdmin):
     """The business unit sees and revokes the API tokens of its partnership's people."""
 
+    superusers_only = False
+
     partnership_path = "user__role_assignments__partnership"
     list_display = ["prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
     readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
@@ -551,6 +566,7 @@ class MeetingActionInline(ScopedInline):
 
     model = MeetingAction
     extra = 1
+    superusers_only = False
     fields = ["description", "owner", "due_on", "done_on", "done_by", "done_note"]
     readonly_fields = ["done_on", "done_by", "done_note"]
 
@@ -569,6 +585,7 @@ class MeetingActionInline(ScopedInline):
 
 @admin.register(PdgMeeting, site=site)
 class PdgMeetingAdmin(ScopedAdmin):
+    superusers_only = False
     list_display = ["held_on", "partnership"]
     inlines = [MeetingActionInline]
 
@@ -592,4 +609,5 @@ class PdgMeetingAdmin(ScopedAdmin):
 
 @admin.register(AnnualNarrative, site=site)
 class AnnualNarrativeAdmin(ScopedAdmin):
+    superusers_only = False
     list_display = ["year", "partnership", "updated_at"]

@@ -46,7 +46,7 @@ def _items(script_prefix: str, urlconf: str) -> tuple[NavItem, ...]:
         NavItem(_("Home"), reverse("home"), frozenset(Role.values)),
         NavItem(_("Raise an escalation"), reverse("escalations:start"), frozenset(RAISING_ROLES)),
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
-        NavItem(_("Partnership settings"), reverse("admin:index"), SETTINGS_ROLES),
+        NavItem(_("Partnership settings"), reverse("settings_home"), SETTINGS_ROLES),
         NavItem(_("Audit trail"), reverse("audit:search"), AUDIT_ROLES),
         NavItem(
             _("PDG report"),

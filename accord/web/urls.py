@@ -4,7 +4,7 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import mfa, settings_views, sign_in, views
+from . import mfa, people_pages, settings_pages, settings_views, sign_in, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +31,71 @@ urlpatterns = [
         name="log_import_remove",
     ),
     path("business-unit/agencies/", settings_views.agencies, name="agencies"),
+    path("business-unit/agencies/<int:pk>/", people_pages.agency_edit, name="agency_edit"),
+    path("business-unit/settings/", settings_pages.settings_home, name="settings_home"),
+    path(
+        "business-unit/settings/partnership/",
+        settings_pages.settings_partnership,
+        name="settings_partnership",
+    ),
+    path("business-unit/settings/protocol/", settings_pages.settings_protocol, name="settings_protocol"),
+    path(
+        "business-unit/settings/protocol/formal-body/",
+        settings_pages.settings_formal_body,
+        name="settings_formal_body",
+    ),
+    path(
+        "business-unit/settings/protocol/stages/new/",
+        settings_pages.settings_stage,
+        name="settings_stage_new",
+    ),
+    path(
+        "business-unit/settings/protocol/stages/<int:number>/",
+        settings_pages.settings_stage,
+        name="settings_stage",
+    ),
+    path(
+        "business-unit/settings/protocol/stages/<int:number>/remove/",
+        settings_pages.settings_stage_remove,
+        name="settings_stage_remove",
+    ),
+    path(
+        "business-unit/settings/protocol/priorities/new/",
+        settings_pages.settings_priority,
+        name="settings_priority_new",
+    ),
+    path(
+        "business-unit/settings/protocol/priorities/<slug:code>/",
+        settings_pages.settings_priority,
+        name="settings_priority",
+    ),
+    path(
+        "business-unit/settings/protocol/priorities/<slug:code>/remove/",
+        settings_pages.settings_priority_remove,
+        name="settings_priority_remove",
+    ),
+    path(
+        "business-unit/settings/protocol/budgets/new/",
+        settings_pages.settings_budget,
+        name="settings_budget_new",
+    ),
+    path(
+        "business-unit/settings/protocol/budgets/<int:index>/",
+        settings_pages.settings_budget,
+        name="settings_budget",
+    ),
+    path(
+        "business-unit/settings/protocol/budgets/<int:index>/remove/",
+        settings_pages.settings_budget_remove,
+        name="settings_budget_remove",
+    ),
+    path("business-unit/people/", people_pages.people, name="people"),
+    path("business-unit/people/new/", people_pages.person_edit, name="person_new"),
+    path("business-unit/people/<int:pk>/", people_pages.person_edit, name="person_edit"),
+    path("business-unit/people/<int:pk>/invitation/", people_pages.person_invite, name="person_invite"),
+    path("business-unit/taxonomies/", people_pages.taxonomies, name="taxonomies"),
+    path("business-unit/taxonomies/<str:taxonomy>/new/", people_pages.term_edit, name="term_new"),
+    path("business-unit/taxonomies/<str:taxonomy>/<int:pk>/", people_pages.term_edit, name="term_edit"),
     path("deployment/", settings_views.deployment_home, name="deployment_home"),
     path("deployment/partnerships/new/", settings_views.partnership_new, name="partnership_new"),
     path("business-unit/agencies/merge/", settings_views.agency_merge_page, name="agency_merge"),

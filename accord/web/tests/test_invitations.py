@@ -73,19 +73,31 @@ def test_someone_who_already_signs_in_is_not_invited(world):
 
 
 def test_a_person_added_on_the_settings_pages_is_invited_not_given_a_password(client, world):
-    from accord.partnership.tests.test_settings_pages import ADMIN, form_of
-
     sign_in(client, world.admin)
-    data = form_of(client.get(f"{ADMIN}/user/add/"))
-    assert "password1" not in data  # nobody types another person's password
-    data.update(
-        {"username": ["rae.new"], "email": ["rae.new@health.example"], "agency": [str(world.health.pk)]}
+    page = client.get("/business-unit/people/new/").content.decode()
+    assert 'type="password"' not in page  # nobody types another person's password
+    response = client.post(
+        "/business-unit/people/new/",
+        {
+            "first_name": "Rae",
+            "last_name": "New",
+            "email": "rae.new@health.example",
+            "agency": world.health.pk,
+            "roles": ["practitioner"],
+            "invite": "on",
+        },
     )
-    response = client.post(f"{ADMIN}/user/add/", data)
     assert response.status_code == 302
-    person = User.objects.get(username="rae.new")
+    person = User.objects.get(email="rae.new@health.example")
     assert not person.has_usable_password() and person.invited_at is not None
     assert mail.outbox[0].to == ["rae.new@health.example"]
+    # Sent again from their page (the earlier link stops working), then revoked.
+    assert client.post(f"/business-unit/people/{person.pk}/invitation/").status_code == 302
+    assert len(mail.outbox) == 2
+    assert client.post(f"/business-unit/people/{person.pk}/invitation/", {"revoke": "1"}).status_code == 302
+    person.refresh_from_db()
+    assert person.invited_at is None
+    assert AuditEvent.objects.filter(verb=Verb.INVITATION_REVOKED, actor=world.admin).exists()
 
 
 def test_people_imported_are_invited_when_asked(client, world):

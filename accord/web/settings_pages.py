@@ -1,0 +1,685 @@
+"""The business unit's settings pages in Accord's own look: the settings' home, the
+partnership's own settings, and its protocol (the formal body, each stage of the ladder, the
+priority tiers and the budgets), a part at a time.
+
+Every page is one caller of the services (``escalations.services.settings`` and
+``escalations.protocol.protocol_apply``), which hold the rules and write the audit. A change
+to the protocol is checked as the whole protocol it would make, and a change that would move
+open escalations' due dates lists them (each with its date now and after) and is saved only
+once the business unit ticks that it means to move them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods
+
+from accord.core.errors import NotAllowed, Refused
+from accord.escalations.protocol import protocol_apply
+from accord.escalations.services.settings import PARTNERSHIP_FIELDS, partnership_update
+from accord.partnership.models import (
+    ROUTINE,
+    URGENT,
+    FormalBodyAuthority,
+    Origin,
+    Partnership,
+    WorkedBy,
+)
+from accord.partnership.protocol import document_of
+from accord.partnership.roles import SETTINGS_ROLES
+
+CONFIRM = "confirm_moved_due_dates"
+
+
+def business_unit_partnership(request: HttpRequest) -> Partnership:
+    """The partnership whose settings the signed-in business unit keeps (the one they are
+    working in); anyone else is refused."""
+    if request.partnership is None or not request.roles & SETTINGS_ROLES:
+        raise Refused(_("Only the partnership's business unit keeps its settings."))
+    return request.partnership
+
+
+def add_errors(form: forms.Form, refused: ValidationError | NotAllowed) -> None:
+    """A service's refusal shown on the form: by field where it names one of the form's."""
+    if isinstance(refused, NotAllowed):
+        form.add_error(None, str(refused))
+        return
+    if hasattr(refused, "error_dict"):
+        for name, errors in refused.message_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in refused.messages:
+            form.add_error(None, error)
+
+
+def _page(request, template: str, context: dict[str, Any]) -> HttpResponse:
+    return render(request, f"core/settings/{template}", {"partnership": request.partnership, **context})
+
+
+# --------------------------------------------------------------------------- the settings' home
+
+
+@require_http_methods(["GET"])
+def settings_home(request: HttpRequest) -> HttpResponse:
+    """Everything the business unit keeps, each with where to change it."""
+    partnership = business_unit_partnership(request)
+    return _page(
+        request,
+        "home.html",
+        {"document": document_of(partnership), "settings": partnership_summary(partnership)},
+    )
+
+
+def partnership_summary(partnership: Partnership) -> list[tuple[str, str]]:
+    """The partnership's own settings in words, for the summary list."""
+    rows = []
+    for name in PARTNERSHIP_FIELDS:
+        model_field = Partnership._meta.get_field(name)
+        value = getattr(partnership, name)
+        if isinstance(value, bool):
+            shown = _("Yes") if value else _("No")
+        elif name == "reporting_year_start_month":
+            shown = MONTHS[value - 1][1]
+        else:
+            shown = str(value) if value not in ("", None) else _("Not set")
+        rows.append((str(model_field.verbose_name).capitalize(), shown))
+    return rows
+
+
+# --------------------------------------------------------------------------- the partnership's own settings
+
+MONTHS = [
+    (1, gettext_lazy("January")),
+    (2, gettext_lazy("February")),
+    (3, gettext_lazy("March")),
+    (4, gettext_lazy("April")),
+    (5, gettext_lazy("May")),
+    (6, gettext_lazy("June")),
+    (7, gettext_lazy("July")),
+    (8, gettext_lazy("August")),
+    (9, gettext_lazy("September")),
+    (10, gettext_lazy("October")),
+    (11, gettext_lazy("November")),
+    (12, gettext_lazy("December")),
+]
+
+
+class PartnershipSettingsForm(forms.ModelForm):
+    reporting_year_start_month = forms.TypedChoiceField(
+        label=gettext_lazy("First month of the reporting year"), choices=MONTHS, coerce=int
+    )
+
+    class Meta:
+        model = Partnership
+        fields = list(PARTNERSHIP_FIELDS)
+        widgets = {"emergency_wording": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "front_door_name": gettext_lazy("What the children's services front door is called"),
+            "front_door_phone": gettext_lazy("The front door's phone number"),
+            "holiday_country": gettext_lazy("Bank holidays: country code"),
+            "holiday_subdivision": gettext_lazy("Bank holidays: part of the country"),
+            "reopen_within_days": gettext_lazy(
+                "An escalation may be reopened within this many days of closing"
+            ),
+            "retention_days_after_closure": gettext_lazy(
+                "Keep the children's details for this many days after an escalation closes"
+            ),
+            "suppression_threshold": gettext_lazy("Smallest count the executive's reports show"),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["holiday_subdivision"].help_text = _(
+            "For England and Wales: ENG. Scotland: SCT. Northern Ireland: NIR. Changing the calendar "
+            "moves open escalations' due dates with it."
+        )
+        self.fields["retention_days_after_closure"].help_text = _(
+            "At least 30. After this the children's names, dates of birth and references are removed; "
+            "the counts in the reports stay."
+        )
+        for name, field in self.fields.items():
+            field.error_messages.setdefault(
+                "required", _("Enter %(what)s") % {"what": str(field.label).lower()}
+            )
+            if isinstance(field, forms.IntegerField):
+                field.widget.attrs.setdefault("inputmode", "numeric")
+                field.govuk_classes = "govuk-input--width-5"
+            if name == "front_door_phone":
+                field.widget.attrs["autocomplete"] = "tel"
+
+
+@require_http_methods(["GET", "POST"])
+def settings_partnership(request: HttpRequest) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    form = PartnershipSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=Partnership.objects.get(pk=partnership.pk),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in PARTNERSHIP_FIELDS}
+        try:
+            changed = partnership_update(actor=request.user, partnership=partnership, data=data)
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            messages.success(
+                request,
+                _("The partnership's settings are saved")
+                if changed
+                else _("Nothing was changed: the settings were already so"),
+            )
+            return redirect("settings_home")
+    return _page(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": _("The partnership's settings"),
+            "button": _("Save the settings"),
+            "back": "settings_home",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- the protocol, a part at a time
+
+
+class ProtocolForm(forms.Form):
+    """A part of the protocol; the tick to go on when the change moves due dates."""
+
+    confirm_moved_due_dates = forms.BooleanField(
+        label=gettext_lazy("Save, moving the due dates listed"), required=False
+    )
+
+    def visible_without_confirm(self):
+        return [f for f in self.visible_fields() if f.name != CONFIRM]
+
+
+def _protocol_change(
+    request: HttpRequest,
+    form: ProtocolForm,
+    change: Callable[[dict[str, Any], dict[str, Any]], None],
+    *,
+    part: str,
+    title: str,
+    button: str,
+    intro: str = "",
+    done: str | None = None,
+) -> HttpResponse:
+    """Show a part of the protocol's form; on a valid post, make the whole protocol it would
+    leave (``change`` edits a copy of the document), check it as ``protocol_apply`` does
+    without saving, list the due dates it would move (then ask for the tick), and save."""
+    partnership = business_unit_partnership(request)
+    moved = None
+    if request.method == "POST" and form.is_valid():
+        document = copy.deepcopy(document_of(partnership))
+        try:
+            change(document, form.cleaned_data)
+            preview = protocol_apply(
+                actor=request.user, partnership=partnership, document=document, dry_run=True
+            )
+            if preview.moved and not form.cleaned_data.get(CONFIRM):
+                moved = preview.moved
+                form.add_error(
+                    CONFIRM,
+                    ngettext(
+                        "This change moves the due date of %(n)s open escalation, listed below. ",
+                        "This change moves the due dates of %(n)s open escalations, listed below. ",
+                        len(preview.moved),
+                    )
+                    % {"n": len(preview.moved)}
+                    + _(
+                        "Nothing has been saved. To go on, tick “Save, moving the due dates listed” "
+                        "and save again."
+                    ),
+                )
+            else:
+                applied = protocol_apply(
+                    actor=request.user, partnership=partnership, document=document, part=part
+                )
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            if moved is None:
+                messages.success(
+                    request,
+                    (done or _("The protocol is saved"))
+                    + (
+                        ngettext(
+                            ": the due date of %(n)s open escalation moved",
+                            ": the due dates of %(n)s open escalations moved",
+                            len(applied.moved),
+                        )
+                        % {"n": len(applied.moved)}
+                        if applied.moved
+                        else ""
+                    ),
+                )
+                return redirect("settings_protocol")
+    return _page(
+        request,
+        "protocol_form.html",
+        {"form": form, "moved": moved, "title": title, "button": button, "intro": intro},
+    )
+
+
+@require_http_methods(["GET"])
+def settings_protocol(request: HttpRequest) -> HttpResponse:
+    """The protocol as it stands: the formal body, the ladder, the priorities and budgets."""
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    labels = {p["code"]: p["label"] for p in document["priorities"]}
+    stages = []
+    top = max(s["number"] for s in document["stages"])
+    for s in document["stages"]:
+        others = [(labels.get(code, code), days) for code, days in s["other_working_days"].items()]
+        stages.append(
+            {
+                **s,
+                "worked_by_label": WorkedBy(s["worked_by"]).label,
+                "others": others,
+                "is_top": s["number"] == top,
+            }
+        )
+    origins = dict(Origin.choices)
+    budgets = [
+        {**b, "index": i, "origin_label": origins.get(b["origin"], _("every escalation"))}
+        for i, b in enumerate(document["budgets"])
+    ]
+    priorities = [{**p, "fixed": p["code"] in (ROUTINE, URGENT)} for p in document["priorities"]]
+    return _page(
+        request,
+        "protocol.html",
+        {
+            "document": document,
+            "stages": stages,
+            "priorities": priorities,
+            "budgets": budgets,
+            "authority": FormalBodyAuthority(document["formal_body"]["authority"]).label,
+            "may_add_stage": top < 9,
+        },
+    )
+
+
+class FormalBodyForm(ProtocolForm):
+    name = forms.CharField(
+        label=gettext_lazy("The formal body's name"),
+        max_length=100,
+        help_text=gettext_lazy(
+            "Who receives formal escalations: a practice development group, a panel, a chair."
+        ),
+        error_messages={"required": gettext_lazy("Enter the formal body's name")},
+    )
+    authority = forms.ChoiceField(
+        label=gettext_lazy("What the formal body may do"),
+        choices=FormalBodyAuthority.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Select what the formal body may do")},
+    )
+    source = forms.CharField(
+        label=gettext_lazy("The published procedure the ladder follows (optional)"),
+        max_length=300,
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_formal_body(request: HttpRequest) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    initial = {**document["formal_body"], "source": document["source"]}
+    form = FormalBodyForm(request.POST if request.method == "POST" else None, initial=initial)
+
+    def change(doc, data):
+        doc["formal_body"] = {"name": data["name"], "authority": data["authority"]}
+        doc["source"] = data["source"]
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part="formal_body",
+        title=_("The formal body"),
+        button=_("Save the formal body"),
+        done=_("The formal body is saved"),
+    )
+
+
+def _days(label, required: bool = True) -> forms.IntegerField:
+    field = forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=250,
+        required=required,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": _("Enter %(what)s") % {"what": str(label).lower()},
+            "invalid": _("Enter a whole number of working days from 1 to 250"),
+            "min_value": _("Enter a whole number of working days from 1 to 250"),
+            "max_value": _("Enter a whole number of working days from 1 to 250"),
+        },
+    )
+    field.govuk_classes = "govuk-input--width-3"
+    return field
+
+
+class StageForm(ProtocolForm):
+    name = forms.CharField(
+        label=gettext_lazy("The stage's name"),
+        max_length=100,
+        error_messages={"required": gettext_lazy("Enter the stage's name")},
+    )
+    worked_by = forms.ChoiceField(
+        label=gettext_lazy("Who works it"),
+        choices=WorkedBy.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Select who works it")},
+    )
+    formal = forms.BooleanField(
+        label=gettext_lazy("It is a formal stage (from the first, the formal body sees the escalation)"),
+        required=False,
+    )
+    routine_working_days = _days(gettext_lazy("Working days to resolve it: routine"))
+    urgent_working_days = _days(gettext_lazy("Working days to resolve it: urgent"))
+    conference_chair_may_start = forms.BooleanField(
+        label=gettext_lazy("A conference chair or IRO may start an escalation here"), required=False
+    )
+
+    def __init__(self, *args, priorities: list[dict], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.added = [p for p in priorities if p["code"] not in (ROUTINE, URGENT)]
+        confirm = self.fields.pop(CONFIRM)
+        for p in self.added:
+            field = _days(
+                _("Working days to resolve it: %(label)s (optional)") % {"label": p["label"]}, False
+            )
+            field.help_text = _("Empty: the routine timescale.")
+            self.fields[f"days_{p['code']}"] = field
+        self.fields[CONFIRM] = confirm
+
+    def stage(self, number: int) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "number": number,
+            "name": data["name"],
+            "worked_by": data["worked_by"],
+            "formal": bool(data["formal"]),
+            "routine_working_days": data["routine_working_days"],
+            "urgent_working_days": data["urgent_working_days"],
+            "conference_chair_may_start": bool(data["conference_chair_may_start"]),
+            "other_working_days": {
+                p["code"]: data[f"days_{p['code']}"] for p in self.added if data.get(f"days_{p['code']}")
+            },
+        }
+
+
+@require_http_methods(["GET", "POST"])
+def settings_stage(request: HttpRequest, number: int | None = None) -> HttpResponse:
+    """A stage of the ladder changed (its number never changes), or a new top stage added."""
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    stages = {s["number"]: s for s in document["stages"]}
+    if number is not None and number not in stages:
+        raise Http404
+    if number is None and max(stages) >= 9:
+        raise Http404
+    initial: dict[str, Any] = {}
+    if number is not None:
+        s = stages[number]
+        initial = {**s, **{f"days_{code}": days for code, days in s["other_working_days"].items()}}
+    else:
+        initial = {"worked_by": WorkedBy.FORMAL_BODY, "formal": True}
+    form = StageForm(
+        request.POST if request.method == "POST" else None, initial=initial, priorities=document["priorities"]
+    )
+    at = number if number is not None else max(stages) + 1
+
+    def change(doc, data):
+        new = form.stage(at)
+        doc["stages"] = [s for s in doc["stages"] if s["number"] != at] + [new]
+        doc["stages"].sort(key=lambda s: s["number"])
+
+    title = (
+        _("Stage %(n)s: %(name)s") % {"n": number, "name": stages[number]["name"]}
+        if number is not None
+        else _("Add stage %(n)s at the top of the ladder") % {"n": at}
+    )
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part=f"stage {at}",
+        title=title,
+        button=_("Save the stage") if number is not None else _("Add the stage"),
+        intro=_(
+            "The ladder must stay one Accord can run: each stage worked by the same people as the one "
+            "below or more senior ones, the formal stages at the top, the formal body at formal stages only."
+        ),
+        done=_("Stage %(n)s is saved") % {"n": at},
+    )
+
+
+class ConfirmForm(ProtocolForm):
+    pass
+
+
+@require_http_methods(["GET", "POST"])
+def settings_stage_remove(request: HttpRequest, number: int) -> HttpResponse:
+    """The top stage removed (only the top: the others keep their numbers)."""
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    if number != max(s["number"] for s in document["stages"]):
+        raise Http404
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+
+    def change(doc, data):
+        doc["stages"] = [s for s in doc["stages"] if s["number"] != number]
+        doc["budgets"] = [
+            {**b, "last_stage": None if b["last_stage"] == number else b["last_stage"]}
+            for b in doc["budgets"]
+            if b["first_stage"] != number
+        ]
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part=f"stage {number} removed",
+        title=_("Remove stage %(n)s from the top of the ladder") % {"n": number},
+        button=_("Remove the stage"),
+        intro=_(
+            "A stage open escalations stand at cannot be removed. The stage below becomes the top, "
+            "and must then be formal."
+        ),
+        done=_("Stage %(n)s is removed") % {"n": number},
+    )
+
+
+class PriorityForm(ProtocolForm):
+    code = forms.SlugField(
+        label=gettext_lazy("Code"),
+        max_length=30,
+        help_text=gettext_lazy("Lower-case letters, digits, - or _: how the API and reports name it."),
+        error_messages={
+            "required": gettext_lazy("Enter the priority's code"),
+            "invalid": gettext_lazy("Enter a code of lower-case letters, digits, - or _"),
+        },
+    )
+    label = forms.CharField(
+        label=gettext_lazy("Label"),
+        max_length=100,
+        error_messages={"required": gettext_lazy("Enter the priority's label")},
+    )
+    description = forms.CharField(
+        label=gettext_lazy("When to choose it (optional)"), max_length=300, required=False
+    )
+    after = forms.TypedChoiceField(label=gettext_lazy("Where the raising page offers it"), coerce=int)
+
+    def __init__(self, *args, priorities: list[dict], editing: str | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        others = [p for p in priorities if p["code"] != editing]
+        self.fields["after"].choices = [(0, _("First"))] + [
+            (i, _("After %(label)s") % {"label": p["label"]}) for i, p in enumerate(others, start=1)
+        ]
+        if editing is not None:
+            del self.fields["code"]
+
+
+@require_http_methods(["GET", "POST"])
+def settings_priority(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """A priority tier added, or one's label, description and place changed."""
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    tiers = document["priorities"]
+    codes = [p["code"] for p in tiers]
+    if code is not None and code not in codes:
+        raise Http404
+    if code is not None:
+        index = codes.index(code)
+        initial = {**tiers[index], "after": index}
+    else:
+        initial = {"after": max(len(tiers) - 1, 0)}
+    form = PriorityForm(
+        request.POST if request.method == "POST" else None, initial=initial, priorities=tiers, editing=code
+    )
+
+    def change(doc, data):
+        tier_code = code or data["code"]
+        if code is None and tier_code in codes:
+            raise ValidationError({"code": _("Another priority has that code")})
+        others = [p for p in doc["priorities"] if p["code"] != tier_code]
+        tier = {"code": tier_code, "label": data["label"], "description": data["description"]}
+        doc["priorities"] = others[: data["after"]] + [tier] + others[data["after"] :]
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part=f"priority {code or 'added'}",
+        title=_("Priority: %(label)s") % {"label": tiers[codes.index(code)]["label"]}
+        if code
+        else _("Add a priority"),
+        button=_("Save the priority") if code else _("Add the priority"),
+        intro=_(
+            "Each stage may give an added priority its own timescale (on the stage's page); otherwise it "
+            "takes the routine one."
+        ),
+        done=_("The priorities are saved"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_priority_remove(request: HttpRequest, code: str) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    tiers = {p["code"]: p for p in document["priorities"]}
+    if code not in tiers or code in (ROUTINE, URGENT):
+        raise Http404
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+
+    def change(doc, data):
+        doc["priorities"] = [p for p in doc["priorities"] if p["code"] != code]
+        for s in doc["stages"]:
+            s["other_working_days"].pop(code, None)
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part=f"priority {code} removed",
+        title=_("Remove the priority %(label)s") % {"label": tiers[code]["label"]},
+        button=_("Remove the priority"),
+        intro=_("A priority open escalations have cannot be removed."),
+        done=_("The priority is removed"),
+    )
+
+
+class BudgetForm(ProtocolForm):
+    first_stage = forms.TypedChoiceField(label=gettext_lazy("From stage"), coerce=int)
+    last_stage = forms.TypedChoiceField(
+        label=gettext_lazy("To stage"), coerce=int, empty_value=None, required=False
+    )
+    working_days = _days(gettext_lazy("Working days in all"))
+    origin = forms.ChoiceField(
+        label=gettext_lazy("For escalations from"),
+        choices=[("", gettext_lazy("Every escalation"))] + list(Origin.choices),
+        required=False,
+    )
+
+    def __init__(self, *args, stages: list[dict], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(s["number"], f"{s['number']}: {s['name']}") for s in stages]
+        self.fields["first_stage"].choices = choices
+        self.fields["last_stage"].choices = [("", _("The top of the ladder"))] + choices
+
+
+@require_http_methods(["GET", "POST"])
+def settings_budget(request: HttpRequest, index: int | None = None) -> HttpResponse:
+    """A limit on the working days a run of stages takes in all, added or changed."""
+    partnership = business_unit_partnership(request)
+    document = document_of(partnership)
+    budgets = document["budgets"]
+    if index is not None and not 0 <= index < len(budgets):
+        raise Http404
+    initial = budgets[index] if index is not None else {}
+    form = BudgetForm(
+        request.POST if request.method == "POST" else None, initial=initial, stages=document["stages"]
+    )
+
+    def change(doc, data):
+        row = {
+            "first_stage": data["first_stage"],
+            "last_stage": data["last_stage"],
+            "working_days": data["working_days"],
+            "origin": data["origin"],
+        }
+        if index is None:
+            doc["budgets"].append(row)
+        else:
+            doc["budgets"][index] = row
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part="budget",
+        title=_("Change a limit on working days") if index is not None else _("Add a limit on working days"),
+        button=_("Save the limit"),
+        intro=_(
+            "Each stage in the run gets at most what is left of the limit once the earlier stages in it "
+            "have taken their days (pauses do not count)."
+        ),
+        done=_("The limits on working days are saved"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_budget_remove(request: HttpRequest, index: int) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    if not 0 <= index < len(document_of(partnership)["budgets"]):
+        raise Http404
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+
+    def change(doc, data):
+        del doc["budgets"][index]
+
+    return _protocol_change(
+        request,
+        form,
+        change,
+        part="budget removed",
+        title=_("Remove a limit on working days"),
+        button=_("Remove the limit"),
+        done=_("The limit is removed"),
+    )

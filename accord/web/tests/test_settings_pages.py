@@ -1,0 +1,485 @@
+"""The business unit's settings pages in Accord's own look: the partnership's settings and its
+protocol a part at a time, its agencies, people and taxonomies. The rules are the services'
+(``escalations.services.settings``, ``protocol_apply``): a page is one caller of them, and
+these tests use the pages as the business unit does."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accord.audit.models import AuditEvent
+from accord.core import clock
+from accord.core.errors import NotAllowed
+from accord.escalations import visibility
+from accord.escalations.models import Escalation
+from accord.escalations.protocol import protocol_apply
+from accord.escalations.services.settings import partnership_update
+from accord.partnership.models import (
+    AreaOfDisagreement,
+    PartnershipAgency,
+    PracticeTheme,
+    PriorityTier,
+    Role,
+    RoleAssignment,
+    Stage,
+    TimescaleBudget,
+    User,
+)
+from accord.partnership.protocol import document_of, ladder_of
+from accord.testing.auth import sign_in
+from accord.testing.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+SETTINGS = "/business-unit/settings"
+
+
+def stage_data(world, number: int, **changes) -> dict:
+    s = Stage.objects.get(partnership=world.partnership, number=number)
+    data = {
+        "name": s.name,
+        "worked_by": s.worked_by,
+        "routine_working_days": s.routine_working_days,
+        "urgent_working_days": s.urgent_working_days,
+    }
+    if s.is_formal:
+        data["formal"] = "on"
+    if s.conference_chair_may_start:
+        data["conference_chair_may_start"] = "on"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def ladder(world) -> list[tuple]:
+    return list(
+        Stage.objects.filter(partnership=world.partnership).values_list(
+            "number", "name", "is_formal", "worked_by", "routine_working_days"
+        )
+    )
+
+
+def test_only_the_business_unit_reaches_the_settings_pages(client, world):
+    for person in (world.manager_health, world.pdg_chair, world.executive):
+        sign_in(client, person)
+        assert client.get(f"{SETTINGS}/").status_code == 403
+        assert client.post(f"{SETTINGS}/protocol/stages/1/", stage_data(world, 1)).status_code == 403
+    sign_in(client, world.admin)
+    home = client.get(f"{SETTINGS}/")
+    assert home.status_code == 200
+    assert world.partnership.front_door_phone in home.content.decode()
+
+
+def test_the_services_refuse_anyone_but_the_business_unit(world, neighbour):
+    """The page is one caller: the rule is the service's, whoever calls it."""
+    with pytest.raises(NotAllowed):
+        partnership_update(
+            actor=world.manager_health, partnership=world.partnership, data={"follow_up_weeks": 2}
+        )
+    with pytest.raises(NotAllowed):  # another partnership's business unit, sharing an agency
+        partnership_update(actor=neighbour.admin, partnership=world.partnership, data={"follow_up_weeks": 2})
+    with pytest.raises(NotAllowed):
+        protocol_apply(
+            actor=neighbour.admin, partnership=world.partnership, document=document_of(world.partnership)
+        )
+    world.partnership.refresh_from_db()
+    assert world.partnership.follow_up_weeks != 2
+
+
+def test_the_partnerships_settings_are_changed_and_audited_by_field(client, world):
+    sign_in(client, world.admin)
+    page = client.get(f"{SETTINGS}/partnership/")
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, False)}
+    data["facilitators_see_children"] = "on" if world.partnership.facilitators_see_children else ""
+    data.update({"suppression_threshold": "7", "front_door_phone": "01234 567890"})
+    data = {k: v for k, v in data.items() if v != ""}
+    response = client.post(f"{SETTINGS}/partnership/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    world.partnership.refresh_from_db()
+    assert world.partnership.suppression_threshold == 7
+    assert world.partnership.front_door_phone == "01234 567890"
+    entry = AuditEvent.objects.filter(payload__action="partnership_settings_changed").get()
+    assert entry.payload["fields"] == ["front_door_phone", "suppression_threshold"]
+    assert "01234" not in str(entry.payload)  # the names of the fields, never their values
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"suppression_threshold": "1"}, "greater than or equal to 2"),
+        ({"retention_days_after_closure": "10"}, "greater than or equal to 30"),
+        ({"holiday_country": "XX"}, "country code the bank-holiday calendar knows"),
+        ({"holiday_subdivision": "ZZZ"}, "Enter one of ENG"),
+    ],
+)
+def test_a_setting_out_of_bounds_is_refused_in_plain_words(client, world, change, message):
+    sign_in(client, world.admin)
+    form = client.get(f"{SETTINGS}/partnership/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, False, "")} | change
+    response = client.post(f"{SETTINGS}/partnership/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not AuditEvent.objects.filter(payload__action="partnership_settings_changed").exists()
+
+
+def test_a_new_calendar_moves_the_open_stages_due_dates(world):
+    wednesday = timezone.make_aware(dt.datetime(2026, 12, 30, 10))
+    e = world.raised(at=wednesday)  # five working days over the new year in England
+    with clock.set_to(wednesday):
+        assert e.due_date == dt.date(2027, 1, 7)
+        partnership_update(
+            actor=world.admin, partnership=world.partnership, data={"holiday_subdivision": "SCT"}
+        )
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2027, 1, 8)  # Scotland also keeps 2 January (on Monday 4th)
+
+
+def test_the_business_unit_changes_a_stage_on_its_page(client, world):
+    sign_in(client, world.admin)
+    assert client.get(f"{SETTINGS}/protocol/").status_code == 200
+    response = client.post(f"{SETTINGS}/protocol/stages/1/", stage_data(world, 1, routine_working_days=7))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 7
+    entry = AuditEvent.objects.filter(payload__action="protocol_changed").get()
+    assert entry.payload["part"] == "stage 1" and entry.actor_id == world.admin.pk
+
+
+@pytest.mark.parametrize(
+    ("number", "change", "message"),
+    [
+        (2, {"formal": "on"}, "Formal stages are the top ones"),
+        ("top", {"formal": None}, "Mark at least the top stage as formal"),
+        ("top", {"worked_by": "managers", "formal": "on"}, "more senior ones"),
+    ],
+)
+def test_the_ladder_stays_one_accord_can_run(client, world, number, change, message):
+    sign_in(client, world.admin)
+    top = max(Stage.objects.filter(partnership=world.partnership).values_list("number", flat=True))
+    n = top if number == "top" else number
+    before = ladder(world)
+    response = client.post(f"{SETTINGS}/protocol/stages/{n}/", stage_data(world, n, **change))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert ladder(world) == before  # nothing saved
+
+
+def test_a_stage_escalations_stand_at_keeps_its_formality_and_is_not_removed(client, world):
+    world.formal()  # open at the formal top stage
+    sign_in(client, world.admin)
+    top = max(Stage.objects.filter(partnership=world.partnership).values_list("number", flat=True))
+    before = ladder(world)
+    new_top = client.post(
+        f"{SETTINGS}/protocol/stages/new/",
+        {
+            "name": "A new top",
+            "worked_by": "formal_body",
+            "formal": "on",
+            "routine_working_days": "10",
+            "urgent_working_days": "1",
+        },
+    )
+    assert new_top.status_code == 302  # a formal stage added above is fine
+    refused = client.post(
+        f"{SETTINGS}/protocol/stages/{top}/", stage_data(world, top, formal=None, worked_by="senior_leaders")
+    )
+    assert refused.status_code == 200 and f"Open escalations stand at stage {top}" in refused.content.decode()
+    removed = client.post(f"{SETTINGS}/protocol/stages/{top + 1}/remove/")
+    assert removed.status_code == 302
+    assert ladder(world) == before
+    # The stage the escalation stands at is the top again: removing it is refused.
+    refused = client.post(f"{SETTINGS}/protocol/stages/{top}/remove/")
+    assert refused.status_code == 200 and "govuk-error-summary" in refused.content.decode()
+    assert ladder(world) == before
+    # Only the top stage is offered for removal: the others keep their numbers.
+    assert client.get(f"{SETTINGS}/protocol/stages/1/remove/").status_code == 404
+
+
+def test_changing_who_works_a_stage_changes_who_sees_escalations_past_it(client, world):
+    e = world.at_stage_3()
+    assert Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
+    sign_in(client, world.admin)
+    response = client.post(f"{SETTINGS}/protocol/stages/3/", stage_data(world, 3, worked_by="managers"))
+    assert response.status_code == 302
+    assert not Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
+    assert visibility.differences() == (0, 0, 0)
+
+
+def test_a_change_that_moves_due_dates_lists_them_before_it_is_saved(client, world):
+    monday = timezone.make_aware(dt.datetime(2026, 11, 2, 10))
+    e = world.raised(at=monday)
+    assert e.due_date == dt.date(2026, 11, 9)
+    sign_in(client, world.admin)
+    url = f"{SETTINGS}/protocol/stages/1/"
+    with clock.set_to(monday):
+        data = stage_data(world, 1, routine_working_days=3)
+        refused = client.post(url, data)
+        html = refused.content.decode()
+        assert refused.status_code == 200
+        assert e.reference in html and "9 November 2026" in html and "5 November 2026" in html
+        assert "Nothing has been saved" in html and 'name="confirm_moved_due_dates"' in html
+        assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 5
+        saved = client.post(url, data | {"confirm_moved_due_dates": "on"})
+        assert saved.status_code == 302
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 5)
+    # A limit over stages 1 and 2 is previewed the same way.
+    with clock.set_to(monday):
+        budget = {"first_stage": "1", "last_stage": "2", "working_days": "2", "origin": ""}
+        refused = client.post(f"{SETTINGS}/protocol/budgets/new/", budget)
+        assert refused.status_code == 200 and "4 November 2026" in refused.content.decode()
+        assert not TimescaleBudget.objects.exists()
+        saved = client.post(f"{SETTINGS}/protocol/budgets/new/", budget | {"confirm_moved_due_dates": "on"})
+        assert saved.status_code == 302
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 4)
+    assert TimescaleBudget.objects.get().working_days == 2
+    assert "Stages 1 to 2" in client.get(f"{SETTINGS}/protocol/").content.decode()
+
+
+def test_the_business_unit_adds_a_priority_and_cannot_drop_routine_or_urgent(client, world):
+    sign_in(client, world.admin)
+    added = client.post(
+        f"{SETTINGS}/protocol/priorities/new/",
+        {"code": "high", "label": "High", "description": "significant harm is likely", "after": "1"},
+    )
+    assert added.status_code == 302
+    assert ladder_of(type(world.partnership).objects.get(pk=world.partnership.pk)).priority_codes == [
+        "routine",
+        "high",
+        "urgent",
+    ]
+    # A stage gives the added priority its own timescale.
+    response = client.post(f"{SETTINGS}/protocol/stages/2/", stage_data(world, 2, days_high="2"))
+    assert response.status_code == 302
+    assert Stage.objects.get(partnership=world.partnership, number=2).other_working_days == {"high": 2}
+    # Routine and urgent are never offered for removal; an added one is, and takes its timescales.
+    assert client.get(f"{SETTINGS}/protocol/priorities/urgent/remove/").status_code == 404
+    assert client.post(f"{SETTINGS}/protocol/priorities/high/remove/").status_code == 302
+    assert not PriorityTier.objects.filter(partnership=world.partnership, code="high").exists()
+    assert Stage.objects.get(partnership=world.partnership, number=2).other_working_days == {}
+
+
+def test_the_formal_bodys_name_and_authority_are_changed(client, world):
+    sign_in(client, world.admin)
+    response = client.post(
+        f"{SETTINGS}/protocol/formal-body/",
+        {"name": "Safeguarding Practice Panel", "authority": "directs_next_steps", "source": "Our procedure"},
+    )
+    assert response.status_code == 302
+    world.partnership.refresh_from_db()
+    assert world.partnership.formal_body_name == "Safeguarding Practice Panel"
+    assert world.partnership.formal_body_authority == "directs_next_steps"
+    assert world.partnership.protocol_source == "Our procedure"
+
+
+def test_the_business_unit_adds_a_person_who_is_invited_and_can_be_found_again(client, world, mailoutbox):
+    sign_in(client, world.admin)
+    response = client.post(
+        "/business-unit/people/new/",
+        {
+            "first_name": "Nia",
+            "last_name": "Newcombe",
+            "email": "Nia.Newcombe@example.org",
+            "agency": world.health.pk,
+            "line_manager_email": world.manager_health.email,
+            "roles": [Role.PRACTITIONER],
+            "invite": "on",
+        },
+    )
+    assert response.status_code == 302
+    person = User.objects.get(email="nia.newcombe@example.org")
+    assert person.agency == world.health and person.line_manager == world.manager_health
+    assert not person.has_usable_password()  # nobody typed their password
+    assert person.invited_at is not None and mailoutbox[-1].to == [person.email]
+    assert list(person.role_assignments.values_list("role", flat=True)) == [Role.PRACTITIONER]
+    found = client.get("/business-unit/people/", {"q": "newcombe"})
+    assert [p.pk for p in found.context["page"].object_list] == [person.pk]
+    assert AuditEvent.objects.filter(payload__action="person_added", target_id=str(person.pk)).exists()
+
+
+def test_a_persons_roles_are_given_and_taken_away_and_line_management_cannot_loop(client, world):
+    person = world.practitioner_social
+    sign_in(client, world.admin)
+    base = {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "agency": person.agency_id,
+        "line_manager_email": world.manager_social.email,
+        "is_active": "on",
+    }
+    url = f"/business-unit/people/{person.pk}/"
+    assert client.post(url, base | {"roles": [Role.PRACTITIONER, Role.MANAGER]}).status_code == 302
+    assert set(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)) == {
+        Role.PRACTITIONER,
+        Role.MANAGER,
+    }
+    assert client.post(url, base | {"roles": [Role.PRACTITIONER]}).status_code == 302
+    assert list(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)) == [
+        Role.PRACTITIONER
+    ]
+    # Their manager cannot be made their report.
+    manager = world.manager_social
+    looped = client.post(
+        f"/business-unit/people/{manager.pk}/",
+        {
+            "first_name": manager.first_name,
+            "last_name": manager.last_name,
+            "email": manager.email,
+            "agency": manager.agency_id,
+            "line_manager_email": person.email,
+            "roles": [Role.MANAGER],
+            "is_active": "on",
+        },
+    )
+    assert looped.status_code == 200 and "a line cannot go round" in looped.content.decode()
+
+
+def test_deactivating_someone_hands_their_open_work_to_their_line_manager(client, world):
+    e = world.raised()
+    person = world.practitioner_health
+    sign_in(client, world.admin)
+    response = client.post(
+        f"/business-unit/people/{person.pk}/",
+        {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email": person.email,
+            "agency": person.agency_id,
+            "line_manager_email": person.line_manager.email,
+            "roles": [Role.PRACTITIONER],
+        },  # "is_active" unticked
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    e.refresh_from_db()
+    assert not person.is_active and e.raised_by == world.manager_health
+    assert AuditEvent.objects.filter(payload__action="person_changed", payload__handed_on=1).exists()
+
+
+def test_a_business_unit_keeps_only_its_own_people(client, world, neighbour):
+    """Someone of an agency shared with another partnership who works only there is that
+    partnership's to keep: not listed, not found, not changed."""
+    theirs = neighbour.practitioner_health  # the shared trust, neighbour's roles only
+    both = UserFactory(
+        username="shared.both",
+        agency=world.health,
+        roles=[(neighbour.partnership, Role.MANAGER), (world.partnership, Role.PRACTITIONER)],
+    )
+    newcomer = UserFactory(username="shared.newcomer", agency=world.health, roles=[])
+    sign_in(client, world.admin)
+    listed = {p.pk for p in client.get("/business-unit/people/", {"agency": world.health.pk}).context["page"]}
+    assert both.pk in listed and newcomer.pk in listed and theirs.pk not in listed
+    assert client.get(f"/business-unit/people/{theirs.pk}/").status_code == 404
+    assert client.post(f"/business-unit/people/{theirs.pk}/", {"first_name": "X"}).status_code == 404
+    # Giving `both` roles here leaves their roles in the other partnership alone.
+    response = client.post(
+        f"/business-unit/people/{both.pk}/",
+        {
+            "first_name": "Both",
+            "last_name": "Places",
+            "email": both.email,
+            "agency": world.health.pk,
+            "roles": [Role.MANAGER],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert set(both.role_assignments.values_list("partnership_id", "role")) == {
+        (neighbour.partnership.pk, Role.MANAGER),
+        (world.partnership.pk, Role.MANAGER),
+    }
+    # A line manager is someone of this partnership, never another's.
+    refused = client.post(
+        f"/business-unit/people/{both.pk}/",
+        {
+            "first_name": "Both",
+            "last_name": "Places",
+            "email": both.email,
+            "agency": world.health.pk,
+            "roles": [Role.MANAGER],
+            "line_manager_email": neighbour.manager_social.email,
+            "is_active": "on",
+        },
+    )
+    assert refused.status_code == 200 and "works in this partnership now" in refused.content.decode()
+
+
+def test_an_agency_is_changed_and_one_shared_with_another_partnership_only_in_how_it_takes_part(
+    client, world, neighbour
+):
+    sign_in(client, world.admin)
+    own = client.post(
+        f"/business-unit/agencies/{world.social.pk}/",
+        {
+            "name": "Testshire Children's Services (renamed)",
+            "kind": world.social.kind,
+            "is_active": "on",
+            "takes_part_in_raising": "on",
+            "staff": "120",
+        },
+    )
+    assert own.status_code == 302
+    world.social.refresh_from_db()
+    assert world.social.name == "Testshire Children's Services (renamed)"
+    assert PartnershipAgency.objects.get(partnership=world.partnership, agency=world.social).staff == 120
+    shared = client.get(f"/business-unit/agencies/{world.health.pk}/")
+    assert shared.status_code == 200 and 'name="name"' not in shared.content.decode()
+    was = world.health.name
+    response = client.post(
+        f"/business-unit/agencies/{world.health.pk}/", {"name": "Renamed for everyone", "staff": "900"}
+    )
+    assert response.status_code == 302
+    world.health.refresh_from_db()
+    assert world.health.name == was  # its name is the other partnership's too
+    assert PartnershipAgency.objects.get(partnership=world.partnership, agency=world.health).staff == 900
+    assert PartnershipAgency.objects.get(partnership=neighbour.partnership, agency=world.health).staff is None
+    # Another partnership's agency is not found here.
+    assert client.get(f"/business-unit/agencies/{neighbour.social.pk}/").status_code == 404
+
+
+def test_taxonomy_terms_are_added_and_retired_never_removed(client, world):
+    sign_in(client, world.admin)
+    added = client.post(
+        "/business-unit/taxonomies/themes/new/",
+        {"label": "Neglect of older children", "code": "neglect-new", "position": "3", "is_active": "on"},
+    )
+    assert added.status_code == 302
+    theme = PracticeTheme.objects.get(partnership=world.partnership, code="neglect-new")
+    retired = client.post(
+        f"/business-unit/taxonomies/themes/{theme.pk}/",
+        {"label": "Neglect of older children", "position": "3"},
+    )
+    assert retired.status_code == 302
+    theme.refresh_from_db()
+    assert not theme.is_active and theme.code == "neglect-new"
+    area = AreaOfDisagreement.objects.filter(partnership=world.partnership).first()
+    duplicate = client.post(
+        "/business-unit/taxonomies/areas/new/", {"label": area.label, "code": "another", "position": "0"}
+    )
+    assert duplicate.status_code == 200 and "Another term has that label" in duplicate.content.decode()
+    assert (
+        AuditEvent.objects.filter(payload__action="themes_term_saved", payload__term="neglect-new").count()
+        == 2
+    )
+
+
+def test_the_django_admin_is_the_deployment_administrators_alone(client, world):
+    sign_in(client, world.admin)
+    for path in ("partnership/partnership/", "partnership/user/", "partnership/agency/"):
+        assert client.get(f"/business-unit/admin/{path}").status_code == 403
+    superuser = UserFactory(username="deployment.admin", is_superuser=True, is_staff=True, roles=[])
+    sign_in(client, superuser)
+    assert client.get("/business-unit/admin/partnership/user/").status_code == 200
+
+
+def test_the_people_list_costs_the_same_queries_however_many_people(
+    client, world, django_assert_max_num_queries
+):
+    sign_in(client, world.admin)
+    client.get("/business-unit/people/")  # the session and roles, read once
+    for n in range(60):
+        UserFactory(username=f"many.{n}", agency=world.social, roles=[(world.partnership, Role.PRACTITIONER)])
+    with django_assert_max_num_queries(14):
+        assert client.get("/business-unit/people/").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get("/business-unit/people/", {"page": "2"}).status_code == 200
