@@ -241,7 +241,20 @@ MATRIX = {
     "oidc_authentication_init": (lambda s: reverse("oidc_authentication_init"), lambda r: 302),
     "oidc_authentication_callback": (lambda s: reverse("oidc_authentication_callback"), lambda r: 302),
     "oidc_logout": (lambda s: reverse("oidc_logout"), lambda r: 405),
-    "admin:index": (lambda s: reverse("admin:index"), only({"admin"}, 200, 302)),
+    # Django's admin is the deployment's administrators' (superusers) alone: to the sign-in.
+    "admin:index": (lambda s: reverse("admin:index"), lambda r: 302),
+    "partnership_api_tokens": (lambda s: reverse("partnership_api_tokens"), only({"admin"}, 200, 403)),
+    "partnership_api_token_revoke": (
+        lambda s: reverse("partnership_api_token_revoke", args=[1]),
+        lambda r: 405,
+    ),
+    # The PDG's meetings' record: the business unit's and the PDG chair's.
+    "reports:meetings": (lambda s: reverse("reports:meetings"), only({"admin", "pdg_chair"}, 200, 403)),
+    "reports:meeting_new": (lambda s: reverse("reports:meeting_new"), only({"admin", "pdg_chair"}, 200, 403)),
+    "reports:meeting": (
+        lambda s: reverse("reports:meeting", args=[s["meeting"]]),
+        only({"admin", "pdg_chair"}, 200, 403),
+    ),
 }
 
 
@@ -310,6 +323,7 @@ def make_scene(world) -> dict:
         "draft": draft.pk,
         "action": action.pk,
         "meeting_action": asked.pk,
+        "meeting": meeting.pk,
         "reference": e.reference,
         "other_agency": world.other.pk,
         "person": world.practitioner_social.pk,
@@ -334,6 +348,7 @@ def names_of(key: str) -> set[str]:
         "agency": 1,
         "term": 1,
         "top_stage": 1,
+        "meeting": 1,
     }
     return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
 
@@ -361,6 +376,7 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     escalation_pages, draft_pages = names_of("e") | names_of("meeting_action"), names_of("draft")
     # The first partnership's import, people, agency and terms: not found by this business unit.
     batch_pages = names_of("log_batch") | names_of("person") | names_of("agency") | names_of("term")
+    meeting_pages = names_of("meeting")  # the first partnership's meeting: not found by its recorders
     person = getattr(neighbour, role)
     sign_in(client, person)
     secrets = [scene["reference"], "Zebedee Quartermaine", "ZQ-778812", world.practitioner_health.username]
@@ -375,6 +391,8 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
             want = 404 if role in RAISERS else 403
         elif name in batch_pages and expected(role) != 405:  # the other business unit's: not found
             want = 404 if role == "admin" else 403
+        elif name in meeting_pages:
+            want = 404 if role in {"admin", "pdg_chair"} else 403
         else:
             want = expected(role)
         if response.status_code != want:

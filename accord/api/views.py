@@ -1,14 +1,20 @@
-"""Pages where a user manages their own API tokens."""
+"""Pages where a user manages their own API tokens, and the business unit those of its people."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accord.core.errors import NotAllowed, Refused
+from accord.partnership.models import RoleAssignment
+from accord.partnership.roles import SETTINGS_ROLES
 
 from .models import ApiToken
 from .services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
@@ -59,3 +65,38 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("Token revoked"))
     return redirect("api_tokens")
+
+
+def _business_unit_partnership(request: HttpRequest):
+    if request.partnership is None or not request.roles & SETTINGS_ROLES:
+        raise Refused(_("Only the partnership's business unit sees its people's API tokens."))
+    return request.partnership
+
+
+def _partnership_tokens(partnership):
+    return ApiToken.objects.filter(
+        user__in=RoleAssignment.objects.filter(partnership=partnership).values("user_id")
+    ).select_related("user", "user__agency")
+
+
+@require_http_methods(["GET"])
+def partnership_tokens(request: HttpRequest) -> HttpResponse:
+    """The API tokens of the partnership's people (those in use first), each revocable."""
+    partnership = _business_unit_partnership(request)
+    found = _partnership_tokens(partnership).order_by(F("revoked_at").asc(nulls_first=True), "-created_at")
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    return render(request, "api/partnership_tokens.html", {"page": page, "partnership": partnership})
+
+
+@require_POST
+def partnership_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _business_unit_partnership(request)
+    token = _partnership_tokens(partnership).filter(pk=pk).first()
+    if token is None:
+        raise Http404
+    try:
+        api_token_revoke(actor=request.user, token=token)
+    except NotAllowed as refused:
+        raise Refused(str(refused)) from refused
+    messages.success(request, _("The token %(prefix)s… is revoked") % {"prefix": token.prefix})
+    return redirect("partnership_api_tokens")

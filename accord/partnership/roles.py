@@ -42,4 +42,6 @@ IRU_REPORT_ROLES = REPORT_ROLES | {Role.CONFERENCE_CHAIR}
 OVERVIEW_ROLES = frozenset({Role.EXECUTIVE, Role.BUSINESS_UNIT})
 # The partnership's settings, and its audit trail.
 SETTINGS_ROLES = frozenset({Role.BUSINESS_UNIT})
+# Who keeps the record of the formal body's meetings and what they asked for.
+MEETING_RECORD_ROLES = SETTINGS_ROLES | {Role.PDG_CHAIR}
 AUDIT_ROLES = frozenset({Role.AUDITOR})

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -18,14 +20,104 @@ from accord.core.errors import IllegalTransition, NotAllowed, NotFound
 from accord.notifications.models import Kind
 from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
-from accord.partnership.models import Partnership, User
+from accord.partnership.models import Partnership, RoleAssignment, User
 
-from .models import MeetingAction
-from .policies import may_mark_meeting_action_done, may_see_meeting_action
+from .models import MeetingAction, PdgMeeting
+from .policies import may_mark_meeting_action_done, may_record_meetings, may_see_meeting_action
 
 
 def meeting_action_path(action: MeetingAction) -> str:
     return f"/reports/meetings/actions/{action.pk}/"
+
+
+def meeting_save(
+    *,
+    actor: User,
+    partnership: Partnership,
+    held_on: dt.date,
+    discussed: str = "",
+    decided: str = "",
+    asked_for: str = "",
+    meeting: PdgMeeting | None = None,
+) -> PdgMeeting:
+    """Record a meeting of the formal body (or change its record): when, what it discussed
+    and decided, and what it asked for in words. The business unit and the PDG's chair do it;
+    one meeting a day; audited by the fields changed."""
+    if not may_record_meetings(actor, partnership.pk):
+        raise NotAllowed(_("The business unit or the PDG's chair records the PDG's meetings."))
+    if meeting is not None and meeting.partnership_id != partnership.pk:
+        raise NotFound()
+    if held_on > clock.today():
+        raise ValidationError({"held_on": _("Enter the date of a meeting that has been held")})
+    clash = PdgMeeting.objects.filter(partnership=partnership, held_on=held_on)
+    if meeting is not None:
+        clash = clash.exclude(pk=meeting.pk)
+    if clash.exists():
+        raise ValidationError({"held_on": _("A meeting on that date is recorded already: change that one")})
+    wanted = {
+        "held_on": held_on,
+        "discussed": discussed.strip(),
+        "decided": decided.strip(),
+        "asked_for": asked_for.strip(),
+    }
+    with transaction.atomic():
+        if meeting is None:
+            meeting = PdgMeeting.objects.create(partnership=partnership, **wanted)
+            changed = sorted(wanted)
+        else:
+            changed = sorted(n for n, v in wanted.items() if getattr(meeting, n) != v)
+            for n in changed:
+                setattr(meeting, n, wanted[n])
+            if changed:
+                meeting.save(update_fields=changed)
+        if changed:
+            audit_record(
+                actor=actor,
+                verb=Verb.CONFIGURATION_CHANGED,
+                target=meeting,
+                partnership_id=partnership.pk,
+                payload={"action": "pdg_meeting_saved", "fields": changed},
+            )
+    return meeting
+
+
+def meeting_action_add(
+    *, actor: User, meeting: PdgMeeting, description: str, owner_email: str, due_on: dt.date
+) -> MeetingAction:
+    """What a meeting asked of someone of its partnership, by when: on their home page, chased
+    while overdue, marked done by them (``meeting_action_done``)."""
+    if not may_record_meetings(actor, meeting.partnership_id):
+        raise NotAllowed(_("The business unit or the PDG's chair records the PDG's meetings."))
+    errors = {}
+    if not description.strip():
+        errors["description"] = _("Enter what the meeting asked for")
+    owner = (
+        User.objects.annotate(lowered=Lower("email"))
+        .filter(
+            lowered=owner_email.strip().lower(),
+            is_active=True,
+            pk__in=RoleAssignment.objects.filter(partnership_id=meeting.partnership_id).values("user_id"),
+        )
+        .first()
+    )
+    if owner is None:
+        errors["owner_email"] = _("Enter the email of someone who works in this partnership now")
+    if due_on < meeting.held_on:
+        errors["due_on"] = _("Enter a date on or after the meeting")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        action = MeetingAction.objects.create(
+            meeting=meeting, description=description.strip(), owner=owner, due_on=due_on
+        )
+        audit_record(
+            actor=actor,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=meeting,
+            partnership_id=meeting.partnership_id,
+            payload={"action": "pdg_meeting_action_added", "meeting_action": action.pk},
+        )
+    return action
 
 
 def meeting_action_done(*, actor: User, action_id: int, note: str = "") -> MeetingAction:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import annual, views
+from . import annual, meetings, views
 
 app_name = "reports"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("pdg.pdf", views.pdg_standing_item_pdf, name="pdg_pdf"),
     path("iru/", views.iru_section, name="iru"),
     path("meetings/actions/<int:pk>/", views.meeting_action, name="meeting_action"),
+    path("meetings/", meetings.meetings, name="meetings"),
+    path("meetings/new/", meetings.meeting_edit, name="meeting_new"),
+    path("meetings/<int:pk>/", meetings.meeting_edit, name="meeting"),
     path("annual/", annual.annual_report, name="annual"),
     path("annual.pdf", annual.annual_report_pdf, name="annual_pdf"),
     path("annual.csv", annual.annual_report_csv, name="annual_csv"),

@@ -29,7 +29,7 @@ from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
 from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
-from .policies import may_see_meeting_action
+from .policies import may_record_meetings, may_see_meeting_action
 from .selectors import (
     OTHERS,
     Figures,
@@ -325,6 +325,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
         # The learning recorded at resolution: counted for all, read where rule 7 allows.
         "learning": learning_listed(partnership, period, request.user) if may_drill_down else [],
         "pdf": pdf,
+        "records_meetings": may_record_meetings(request.user, partnership.pk),
         "today": clock.today(),
         "overdue": _labelled(
             overdue_by_stage(partnership)

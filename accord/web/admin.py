@@ -1,9 +1,9 @@
 """Django's admin, for the deployment's own administrators (superusers).
 
-The business unit keeps its partnership on Accord's own settings pages
-(``settings_pages``, ``people_pages`` and ``settings_views``); of this site it still
-uses only the PDG meetings' record and the API tokens of its people, each scoped to
-the partnerships they hold the role in. Every change is written to the audit trail.
+The business unit keeps its partnership on Accord's own pages (``settings_pages``,
+``people_pages``, ``settings_views``, the PDG's meetings in ``reports.meetings`` and its
+people's API tokens in ``api.views``); this site is not theirs. Every change is written
+to the audit trail.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class BusinessUnitAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(user.is_active and user.is_authenticated and business_unit_partnership_ids(user))
+        return bool(user.is_active and user.is_authenticated and user.is_superuser)
 
 
 site = BusinessUnitAdminSite(name="admin")
@@ -538,9 +538,7 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
 
 @admin.register(ApiToken, site=site)
 class ApiTokenAdmin(ScopedAdmin):
-    """The business unit sees and revokes the API tokens of its partnership's people."""
-
-    superusers_only = False
+    """The API tokens of every partnership's people (the business unit has its own page)."""
 
     partnership_path = "user__role_assignments__partnership"
     list_display = ["prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
@@ -566,7 +564,6 @@ class MeetingActionInline(ScopedInline):
 
     model = MeetingAction
     extra = 1
-    superusers_only = False
     fields = ["description", "owner", "due_on", "done_on", "done_by", "done_note"]
     readonly_fields = ["done_on", "done_by", "done_note"]
 
@@ -585,7 +582,6 @@ class MeetingActionInline(ScopedInline):
 
 @admin.register(PdgMeeting, site=site)
 class PdgMeetingAdmin(ScopedAdmin):
-    superusers_only = False
     list_display = ["held_on", "partnership"]
     inlines = [MeetingActionInline]
 
@@ -609,5 +605,4 @@ class PdgMeetingAdmin(ScopedAdmin):
 
 @admin.register(AnnualNarrative, site=site)
 class AnnualNarrativeAdmin(ScopedAdmin):
-    superusers_only = False
     list_display = ["year", "partnership", "updated_at"]

@@ -22,6 +22,12 @@ urlpatterns = [
     path("account/api-tokens/", api_views.tokens, name="api_tokens"),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("account/api-tokens/<int:pk>/revoke/", api_views.revoke, name="api_token_revoke"),
+    path("business-unit/api-tokens/", api_views.partnership_tokens, name="partnership_api_tokens"),
+    path(
+        "business-unit/api-tokens/<int:pk>/revoke/",
+        api_views.partnership_token_revoke,
+        name="partnership_api_token_revoke",
+    ),
     path("account/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     path("business-unit/people/import/", settings_views.people_import, name="people_import"),
     path("business-unit/escalations/import/", settings_views.log_import, name="log_import"),

@@ -105,3 +105,43 @@ def test_every_settings_page_is_accessible_and_fits_a_phone(page, demo_users):
     expect(page.locator("main")).to_contain_text("is saved")
     theme.refresh_from_db()
     assert not theme.is_active
+
+
+def test_the_pdg_meetings_and_the_api_tokens_pages(page, demo_users):
+    from accord.api.services import api_token_create
+    from accord.partnership.models import User
+    from accord.reports.models import MeetingAction
+
+    _partnership, users = demo_users
+    api_token_create(
+        actor=users["practitioner.health"], user=users["practitioner.health"], name="Case system"
+    )
+    log_in(page, "admin")
+    page.goto("/business-unit/settings/")
+    page.get_by_role("link", name="The PDG's meetings and what they asked for").click()
+    check(page, "settings-25-meetings")
+    page.get_by_role("link", name="Record a meeting").click()
+    check(page, "settings-26-meeting-new")
+    page.get_by_label("Day").fill("3")
+    page.get_by_label("Month").fill("11")
+    page.get_by_label("Year").fill("2026")
+    page.get_by_label("What the meeting discussed (optional)").fill("The quarter's escalations")
+    page.get_by_role("button", name="Save the meeting's record").click()
+    expect(page.locator("main")).to_contain_text("The meeting's record is saved")
+    page.get_by_label("What the meeting asked for").fill("Brief the health teams")
+    page.get_by_label("The email of the person it was asked of").fill(
+        User.objects.get(username="manager.health").email
+    )
+    page.locator("#id_action-due_on").get_by_label("Day").fill("20")
+    page.locator("#id_action-due_on").get_by_label("Month").fill("12")
+    page.locator("#id_action-due_on").get_by_label("Year").fill("2026")
+    page.get_by_role("button", name="Add the action").click()
+    expect(page.get_by_test_id("actions")).to_contain_text("Brief the health teams")
+    assert MeetingAction.objects.filter(owner__username="manager.health").exists()
+    check(page, "settings-27-meeting")
+
+    page.goto("/business-unit/settings/")
+    page.get_by_role("link", name="The API tokens of the partnership's people").click()
+    check(page, "settings-28-api-tokens")
+    page.get_by_role("button", name="Revoke").first.click()
+    expect(page.locator("main")).to_contain_text("is revoked")

@@ -37,7 +37,13 @@ def current_code(device):
 def test_roles_that_need_mfa_must_set_it_up_before_anything_else(client, world, role):
     user = getattr(world, role)
     password_login(client, user)
-    for url in ("/", "/escalations/", "/business-unit/admin/", "/account/api-tokens/"):
+    for url in (
+        "/",
+        "/escalations/",
+        "/business-unit/settings/",
+        "/business-unit/admin/",
+        "/account/api-tokens/",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"] == reverse("mfa_setup"), url
 

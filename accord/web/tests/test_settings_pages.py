@@ -465,8 +465,8 @@ def test_taxonomy_terms_are_added_and_retired_never_removed(client, world):
 
 def test_the_django_admin_is_the_deployment_administrators_alone(client, world):
     sign_in(client, world.admin)
-    for path in ("partnership/partnership/", "partnership/user/", "partnership/agency/"):
-        assert client.get(f"/business-unit/admin/{path}").status_code == 403
+    for path in ("", "partnership/partnership/", "partnership/user/", "reports/pdgmeeting/"):
+        assert client.get(f"/business-unit/admin/{path}", follow=True).status_code == 403
     superuser = UserFactory(username="deployment.admin", is_superuser=True, is_staff=True, roles=[])
     sign_in(client, superuser)
     assert client.get("/business-unit/admin/partnership/user/").status_code == 200
