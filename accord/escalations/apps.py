@@ -6,6 +6,8 @@ class EscalationsConfig(AppConfig):
     label = "escalations"
 
     def ready(self) -> None:
-        from . import visibility
+        # The policies install rule 7's condition on the escalations' queryset as they load,
+        # and the notices register the kinds of notification the escalations send.
+        from . import notices, policies, visibility  # noqa: F401
 
         visibility.connect()

@@ -8,17 +8,72 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accord.core import clock
-from accord.notifications.models import Kind, Notification
-from accord.notifications.services import notification_rows, notify, save_notifications, unique_recipients
+from accord.notifications.models import Notification, register_kinds
+from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
 from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Status
+
+
+class NoticeKind(models.TextChoices):
+    """What people are told about an escalation."""
+
+    RAISED_WITH_YOU = "raised_with_you", _("An escalation was raised with you")
+    DISCUSSION = "discussion", _("A discussion or response was recorded")
+    REACHED_YOUR_STAGE = "reached_your_stage", _("An escalation reached your stage")
+    ESCALATED = "escalated", _("An escalation moved to the next stage")
+    FACILITATOR_APPOINTED = "facilitator_appointed", _("A restorative facilitator was appointed")
+    FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
+    REASSIGNED_TO_YOU = "reassigned_to_you", _("An escalation was reassigned to you")
+    PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
+    ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
+    RESOLVED = "resolved", _("An escalation was resolved")
+    FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
+    WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
+    REOPENED = "reopened", _("An escalation was reopened")
+    DUE_SOON = "due_soon", _("A stage is due in one working day")
+    OVERDUE = "overdue", _("A stage is overdue")
+
+
+register_kinds(NoticeKind)
+
+
+def notification_rows(
+    *,
+    escalation: Escalation,
+    kind: str,
+    recipients: Iterable[User],
+    key: str,
+    due_date: dt.date | None = None,
+) -> list[Notification]:
+    """One unsaved notification a recipient about an escalation: its reference, stage, due
+    date (``due_date``: what is due, if not the escalation's stage) and page."""
+    return outbox_rows(
+        partnership_id=escalation.partnership_id,
+        subject=escalation.reference,
+        path=f"/escalations/{escalation.pk}/",
+        kind=kind,
+        recipients=recipients,
+        key=key,
+        due_date=due_date or escalation.due_date,
+        escalation=escalation,
+        stage=escalation.stage,
+    )
+
+
+def notify(*, escalation: Escalation, kind: str, recipients: Iterable[User], key: str) -> int:
+    """Write one notification per recipient (in the caller's transaction). A key already used is skipped."""
+    return save_notifications(
+        notification_rows(escalation=escalation, kind=kind, recipients=recipients, key=key)
+    )
+
 
 _REMINDER_LOCK = 74_737_002
 REMINDER_BATCH = 500  # notifications checked and inserted per query
@@ -130,28 +185,31 @@ def notify_for_event(event) -> None:
     if event.type == EventType.RAISED:
         notify(
             escalation=e,
-            kind=Kind.RAISED_WITH_YOU,
+            kind=NoticeKind.RAISED_WITH_YOU,
             recipients=unique_recipients(parties(e, directory)[1:], exclude=actor),
             key=key,
         )
         if e.stage > 1:
             notify(
                 escalation=e,
-                kind=Kind.REACHED_YOUR_STAGE,
+                kind=NoticeKind.REACHED_YOUR_STAGE,
                 recipients=unique_recipients(stage_owners(e, directory=directory), exclude=actor),
                 key=key + ":stage",
             )
     elif event.type == EventType.DISCUSSION:
         notify(
-            escalation=e, kind=Kind.DISCUSSION, recipients=unique_recipients(everyone, exclude=actor), key=key
+            escalation=e,
+            kind=NoticeKind.DISCUSSION,
+            recipients=unique_recipients(everyone, exclude=actor),
+            key=key,
         )
     elif event.type in (EventType.ESCALATED, EventType.FORMALLY_ESCALATED):
         owners = unique_recipients(stage_owners(e, directory=directory), exclude=actor)
-        notify(escalation=e, kind=Kind.REACHED_YOUR_STAGE, recipients=owners, key=key + ":stage")
+        notify(escalation=e, kind=NoticeKind.REACHED_YOUR_STAGE, recipients=owners, key=key + ":stage")
         owner_ids = {u.pk for u in owners}
         notify(
             escalation=e,
-            kind=Kind.ESCALATED,
+            kind=NoticeKind.ESCALATED,
             recipients=[
                 u for u in unique_recipients(parties(e, directory), exclude=actor) if u.pk not in owner_ids
             ],
@@ -162,7 +220,7 @@ def notify_for_event(event) -> None:
         facilitator = [latest.facilitator] if latest else []
         notify(
             escalation=e,
-            kind=Kind.FACILITATOR_APPOINTED,
+            kind=NoticeKind.FACILITATOR_APPOINTED,
             recipients=unique_recipients(facilitator + parties(e, directory), exclude=actor),
             key=key,
         )
@@ -178,7 +236,7 @@ def notify_for_event(event) -> None:
         facilitator = [ended.facilitator] if ended else []
         notify(
             escalation=e,
-            kind=Kind.FACILITATOR_ENDED,
+            kind=NoticeKind.FACILITATOR_ENDED,
             recipients=unique_recipients(facilitator + parties(e, directory), exclude=actor),
             key=key,
         )
@@ -188,29 +246,29 @@ def notify_for_event(event) -> None:
         newcomers = receivers(e, added.agency_id, added.practitioner, directory) if added else []
         notify(
             escalation=e,
-            kind=Kind.RAISED_WITH_YOU,
+            kind=NoticeKind.RAISED_WITH_YOU,
             recipients=unique_recipients(newcomers, exclude=actor),
             key=key,
         )
         newcomer_ids = {u.pk for u in newcomers}
         notify(
             escalation=e,
-            kind=Kind.PARTIES_CHANGED,
+            kind=NoticeKind.PARTIES_CHANGED,
             recipients=[u for u in unique_recipients(everyone, exclude=actor) if u.pk not in newcomer_ids],
             key=key + ":parties",
         )
     elif event.type == EventType.PARTY_REMOVED:
         notify(
             escalation=e,
-            kind=Kind.PARTIES_CHANGED,
+            kind=NoticeKind.PARTIES_CHANGED,
             recipients=unique_recipients(everyone, exclude=actor),
             key=key,
         )
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
         kind = {
-            EventType.RESOLVED: Kind.RESOLVED,
-            EventType.WITHDRAWN: Kind.WITHDRAWN,
-            EventType.REOPENED: Kind.REOPENED,
+            EventType.RESOLVED: NoticeKind.RESOLVED,
+            EventType.WITHDRAWN: NoticeKind.WITHDRAWN,
+            EventType.REOPENED: NoticeKind.REOPENED,
         }[event.type]
         notify(escalation=e, kind=kind, recipients=unique_recipients(everyone, exclude=actor), key=key)
 
@@ -244,7 +302,7 @@ def send_due_reminders() -> int:
             for e in open_.filter(due_date=tomorrow):
                 key = f"due_soon:{e.pk}:{e.stage}:{e.stage_started_on}"
                 owners = unique_recipients(stage_owners(e, directory=directory))
-                rows += notification_rows(escalation=e, kind=Kind.DUE_SOON, recipients=owners, key=key)
+                rows += notification_rows(escalation=e, kind=NoticeKind.DUE_SOON, recipients=owners, key=key)
             overdue = list(open_.filter(due_date__lt=today))
             owners_of = {e.pk: unique_recipients(stage_owners(e, directory=directory)) for e in overdue}
             manager_ids = {
@@ -258,7 +316,10 @@ def send_due_reminders() -> int:
                 managers = [line_managers.get(u.line_manager_id) for u in owners if u.line_manager_id]
                 key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}:{interval}"
                 rows += notification_rows(
-                    escalation=e, kind=Kind.OVERDUE, recipients=unique_recipients(owners + managers), key=key
+                    escalation=e,
+                    kind=NoticeKind.OVERDUE,
+                    recipients=unique_recipients(owners + managers),
+                    key=key,
                 )
             # Agreed actions past their due date and not done: their agency's managers and
             # senior leaders are told, again every few working days while it stays so.
@@ -273,7 +334,7 @@ def send_due_reminders() -> int:
                 )
                 rows += notification_rows(
                     escalation=action.escalation,
-                    kind=Kind.ACTION_OVERDUE,
+                    kind=NoticeKind.ACTION_OVERDUE,
                     recipients=unique_recipients(owners),
                     key=f"action_overdue:{action.pk}:{interval}",
                     due_date=action.due_date,
@@ -308,7 +369,7 @@ def _follow_ups_to_ask(partnership: Partnership, today: dt.date, now: dt.datetim
         e = escalations[follow_up.escalation_id]
         asked = unique_recipients([*parties(e, directory=directory), follow_up.resolution.resolved_by])
         rows += notification_rows(
-            escalation=e, kind=Kind.FOLLOW_UP, recipients=asked, key=f"follow_up:{follow_up.pk}"
+            escalation=e, kind=NoticeKind.FOLLOW_UP, recipients=asked, key=f"follow_up:{follow_up.pk}"
         )
     FollowUp.objects.filter(pk__in=[f.pk for f in due]).update(asked_at=now)
     return rows

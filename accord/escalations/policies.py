@@ -27,7 +27,15 @@ from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
-from .models import CLOSED_STATUSES, OPEN_STATUSES, Escalation, OtherParty, PdgAction, Status
+from .models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Escalation,
+    EscalationQuerySet,
+    OtherParty,
+    PdgAction,
+    Status,
+)
 
 
 def _sees_from(partnership_id: int, tier: str):
@@ -552,3 +560,7 @@ def allowed_actions(user, escalation) -> set[str]:
 
 def can_raise_in(user, partnership_id: int) -> bool:
     return bool(user_roles(user, partnership_id) & RAISING_ROLES)
+
+
+# ``Escalation.objects.visible_to`` asks this condition (models cannot import the policies).
+EscalationQuerySet.visibility_condition = VisibleTo

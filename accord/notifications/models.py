@@ -8,29 +8,32 @@ reminder or event can never be notified twice to the same person.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# What a notification is about, by its code: each app that tells people things registers its
+# own kinds (``register_kinds``) with the words the list and the emails use. The outbox
+# knows none of them.
+_KINDS: dict[str, Any] = {}
 
-class Kind(models.TextChoices):
-    RAISED_WITH_YOU = "raised_with_you", _("An escalation was raised with you")
-    DISCUSSION = "discussion", _("A discussion or response was recorded")
-    REACHED_YOUR_STAGE = "reached_your_stage", _("An escalation reached your stage")
-    ESCALATED = "escalated", _("An escalation moved to the next stage")
-    FACILITATOR_APPOINTED = "facilitator_appointed", _("A restorative facilitator was appointed")
-    FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
-    REASSIGNED_TO_YOU = "reassigned_to_you", _("An escalation was reassigned to you")
-    PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
-    ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
-    RESOLVED = "resolved", _("An escalation was resolved")
-    FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
-    WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
-    REOPENED = "reopened", _("An escalation was reopened")
-    MEETING_ACTION_OVERDUE = "meeting_action_overdue", _("An action a PDG meeting asked of you is overdue")
-    DUE_SOON = "due_soon", _("A stage is due in one working day")
-    OVERDUE = "overdue", _("A stage is overdue")
+
+def register_kinds(choices: type[models.TextChoices]) -> None:
+    """Make an app's notification kinds known (its ``TextChoices``: code and words)."""
+    for value, label in choices.choices:
+        _KINDS[value] = label
+
+
+def kind_label(code: str) -> str:
+    """The words for a notification's kind (the code itself if no app registered it)."""
+    return str(_KINDS.get(code, code))
+
+
+def kind_codes() -> list[str]:
+    return sorted(_KINDS)
 
 
 class EmailState(models.TextChoices):
@@ -56,7 +59,7 @@ class Notification(models.Model):
     escalation = models.ForeignKey(
         "escalations.Escalation", on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30)  # a code some app registered (``register_kinds``)
     stage = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,7 +77,6 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "partnership", "read_at"], name="notification_unread_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="notification_kind_valid"),
             models.CheckConstraint(
                 condition=Q(email_state__in=EmailState.values), name="notification_state_valid"
             ),
@@ -82,3 +84,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.recipient_id}"
+
+    def get_kind_display(self) -> str:
+        return kind_label(self.kind)

@@ -1,10 +1,12 @@
 """The outbox: writing notifications (in the transaction of the change that causes them)
 and delivering them by email, one by one or as a daily digest.
 
-Who is told what about an escalation, and the due and overdue reminders, are the
-escalations app's (``accord.escalations.notices``). Notifications carry an escalation's
-reference, stage, due date and a link, and never a child's name, date of birth, agency
-reference or any free text.
+The outbox knows nothing of what it carries: each app registers its kinds of notification
+(``models.register_kinds``) and writes rows with what they are about and the path of the
+page to see it on (``outbox_rows``). Who is told what about an escalation, and the due and
+overdue reminders, are the escalations app's (``accord.escalations.notices``); a PDG
+meeting's overdue actions are the reports app's. Notifications never carry a child's name,
+date of birth, agency reference or any free text.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from accord.core import clock
 from accord.partnership.models import User
 from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
-from .models import EmailState, Kind, Notification
+from .models import EmailState, Notification, kind_label
 
 logger = logging.getLogger("accord.notifications")
 
@@ -44,24 +46,6 @@ def _state_for(user: User) -> str:
     if not user.email:
         return EmailState.NOT_SENT
     return EmailState.DIGEST if user.email_digest else EmailState.PENDING
-
-
-def notification_rows(
-    *, escalation, kind: str, recipients: Iterable[User], key: str, due_date: dt.date | None = None
-) -> list[Notification]:
-    """One unsaved notification a recipient about an escalation (``due_date``: what is due,
-    if not the escalation's stage)."""
-    return outbox_rows(
-        partnership_id=escalation.partnership_id,
-        subject=escalation.reference,
-        path=f"/escalations/{escalation.pk}/",
-        kind=kind,
-        recipients=recipients,
-        key=key,
-        due_date=due_date or escalation.due_date,
-        escalation=escalation,
-        stage=escalation.stage,
-    )
 
 
 def outbox_rows(
@@ -108,13 +92,6 @@ def save_notifications(rows: list[Notification]) -> int:
     return len(fresh)
 
 
-def notify(*, escalation, kind: str, recipients: Iterable[User], key: str) -> int:
-    """Write one notification per recipient (in the caller's transaction). A key already used is skipped."""
-    return save_notifications(
-        notification_rows(escalation=escalation, kind=kind, recipients=recipients, key=key)
-    )
-
-
 # ------------------------------------------------------------------ delivering email
 
 
@@ -129,7 +106,7 @@ def render_email(notification: Notification) -> tuple[str, str]:
     context = {
         "n": notification,
         "reference": notification.subject,
-        "kind": Kind(notification.kind).label,
+        "kind": kind_label(notification.kind),
         "link": _link(notification),
         "partnership": notification.partnership.name,
     }
@@ -230,7 +207,7 @@ def send_digests() -> int:
                 "notifications/digest_body.txt",
                 {
                     "partnership": partnership.name,
-                    "items": [(Kind(n.kind).label, n.subject, n.stage, n.due_date, _link(n)) for n in items],
+                    "items": [(kind_label(n.kind), n.subject, n.stage, n.due_date, _link(n)) for n in items],
                 },
             )
             try:

@@ -7,23 +7,37 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
-from accord.notifications.models import Kind
+from accord.core.records import apply_changes
+from accord.notifications.models import register_kinds
 from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, RoleAssignment, User
 
 from .models import MeetingAction, PdgMeeting
 from .policies import may_mark_meeting_action_done, may_record_meetings, may_see_meeting_action
+
+
+class MeetingNoticeKind(models.TextChoices):
+    """What people are told about the actions a PDG meeting asked of them."""
+
+    MEETING_ACTION_OVERDUE = (
+        "meeting_action_overdue",
+        gettext_lazy("An action a PDG meeting asked of you is overdue"),
+    )
+
+
+register_kinds(MeetingNoticeKind)
 
 
 def meeting_action_path(action: MeetingAction) -> str:
@@ -65,11 +79,7 @@ def meeting_save(
             meeting = PdgMeeting.objects.create(partnership=partnership, **wanted)
             changed = sorted(wanted)
         else:
-            changed = sorted(n for n, v in wanted.items() if getattr(meeting, n) != v)
-            for n in changed:
-                setattr(meeting, n, wanted[n])
-            if changed:
-                meeting.save(update_fields=changed)
+            changed = apply_changes(meeting, wanted)
         if changed:
             audit_record(
                 actor=actor,
@@ -170,7 +180,7 @@ def chase_meeting_actions(now: dt.datetime | None = None) -> int:
                 partnership_id=partnership.pk,
                 subject=_("PDG meeting of %(date)s") % {"date": date_format(action.meeting.held_on, "j F Y")},
                 path=meeting_action_path(action),
-                kind=Kind.MEETING_ACTION_OVERDUE,
+                kind=MeetingNoticeKind.MEETING_ACTION_OVERDUE,
                 recipients=unique_recipients(told),
                 key=f"meeting_action_overdue:{action.pk}:{interval}",
                 due_date=action.due_on,

@@ -37,7 +37,9 @@ def invite(*, actor: User | None, person: User, partnership: Partnership) -> Non
         raise ValidationError(_("%(name)s's account is not active") % {"name": person})
     if not person.email:
         raise ValidationError(_("%(name)s has no email address to send the invitation to") % {"name": person})
-    if person.has_usable_password() and person.last_login:
+    if person.last_login:
+        # (Whether with a password or through their agency's sign-in: a link to set a password
+        # would let whoever reads that mailbox sign in as them.)
         raise ValidationError(
             _("%(name)s already signs in: they can reset their own password") % {"name": person}
         )

@@ -14,14 +14,13 @@ from django.utils.translation import gettext as _
 
 from accord.core import clock
 from accord.core.errors import RuleViolation
-from accord.notifications.models import Kind as NoticeKind
-from accord.notifications.services import notify, unique_recipients
+from accord.notifications.services import unique_recipients
 from accord.partnership.models import Agency, Partnership, User
 from accord.partnership.selectors import partnership_agencies
 
 from .. import tallies
 from ..models import Escalation, EventType, OtherParty
-from ..notices import receivers
+from ..notices import NoticeKind, notify, receivers
 from ._base import _audit, _blank, _event, _locked, _require, _touch
 
 LARGEST_KEY = 2**63 - 1  # the largest key PostgreSQL's bigint and SQLite's integer hold

@@ -8,14 +8,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accord.core.errors import NotAllowed
-from accord.notifications.models import Kind as NoticeKind
-from accord.notifications.services import notify, unique_recipients
+from accord.notifications.services import unique_recipients
 from accord.partnership.models import User
 from accord.partnership.roles import LEADER_ROLES, RAISING_ROLES
 from accord.partnership.selectors import user_roles
 
 from .. import visibility
 from ..models import OPEN_STATUSES, Escalation, EventType, OtherParty
+from ..notices import NoticeKind, notify
 from ..policies import is_raisers_line_manager
 from ._base import _audit, _blank, _event, _locked, _require, _touch
 

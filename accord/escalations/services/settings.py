@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
+from accord.core.records import apply_changes
 from accord.partnership.calendar import calendar_problem
 from accord.partnership.models import (
     Agency,
@@ -179,17 +180,10 @@ def agency_update(
             raise ValidationError({"kind": _("Select what kind of agency it is")})
         if details.staff is not None and not 1 <= details.staff <= 1_000_000:
             raise ValidationError({"staff": _("Enter a number from 1 to 1,000,000, or leave it empty")})
-        for n in changed:
-            setattr(agency, n, own[n])
-        if changed:
-            agency.save(update_fields=changed)
-        here = {"takes_part_in_raising": details.takes_part_in_raising, "staff": details.staff}
-        link_changed = _changed(link, here, here)
-        for n in link_changed:
-            setattr(link, n, here[n])
-        if link_changed:
-            link.save(update_fields=link_changed)
-        changed += link_changed
+        apply_changes(agency, own)
+        changed += apply_changes(
+            link, {"takes_part_in_raising": details.takes_part_in_raising, "staff": details.staff}
+        )
         if changed:
             audit_record(
                 actor=actor,
@@ -263,12 +257,9 @@ def term_save(
             )
             changed = ["code", "label", "is_active", "position"]
         else:
-            wanted = {"label": label, "is_active": details.is_active, "position": details.position}
-            changed = _changed(term, wanted, wanted)
-            for n in changed:
-                setattr(term, n, wanted[n])
-            if changed:
-                term.save(update_fields=changed)
+            changed = apply_changes(
+                term, {"label": label, "is_active": details.is_active, "position": details.position}
+            )
         if changed:
             audit_record(
                 actor=actor,
@@ -334,6 +325,8 @@ def person_save(
     require_business_unit(actor, partnership)
     if person is not None and not people_of(partnership).filter(pk=person.pk).exists():
         raise NotAllowed(_("This person works in another partnership: their own business unit keeps them."))
+    if person is not None and person.is_superuser and not (actor is None or actor.is_superuser):
+        raise NotAllowed(_("This person is one of the deployment's administrators: only they change them."))
     errors: dict[str, str] = {}
     first, last = " ".join(details.first_name.split()), " ".join(details.last_name.split())
     email = (details.email or "").strip().lower()

@@ -16,8 +16,9 @@ from accord.core import clock
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
 from accord.escalations import services
 from accord.escalations.models import EventType
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.notices import send_due_reminders
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.testing.auth import sign_in
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,10 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import IllegalTransition, NotAllowed
 from accord.escalations import policies, services, visibility
 from accord.escalations.models import Escalation, EventType, PdgActionKind
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.selectors import my_work
 from accord.escalations.tests.test_presets import MOVER
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.auth import sign_in
 from accord.testing.factories import World

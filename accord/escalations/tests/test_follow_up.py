@@ -16,9 +16,10 @@ from accord.core import clock
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
 from accord.escalations import services, tallies
 from accord.escalations.models import DailyTally, EventType, FollowUp, Outcome
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.notices import send_due_reminders
 from accord.escalations.policies import allowed_actions
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.reports.selectors import Period, pdg_figures
 from accord.testing.auth import sign_in
 

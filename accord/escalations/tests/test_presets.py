@@ -10,8 +10,9 @@ import pytest
 from accord.core.errors import NotAllowed
 from accord.escalations import services, visibility
 from accord.escalations.models import Escalation, Outcome
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.selectors import awaiting_q
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.partnership.models import WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.factories import WORLD_ROLES, World

@@ -13,7 +13,8 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import NotAllowed, NotFound
 from accord.escalations import services, visibility
 from accord.escalations.models import Escalation, EventType
-from accord.notifications.models import Kind, Notification
+from accord.escalations.notices import NoticeKind as Kind
+from accord.notifications.models import Notification
 from accord.partnership.models import Role
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory

@@ -25,10 +25,11 @@ from accord.escalations.models import (
     PdgActionKind,
     Status,
 )
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.selectors import my_work
 from accord.escalations.tallies import rebuild
 from accord.escalations.tests.test_presets import MOVER, expected_viewers
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.partnership.models import Role, WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.factories import WORLD_ROLES, UserFactory, World

@@ -12,8 +12,9 @@ from django.utils import timezone
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Outcome, PdgActionKind
+from accord.escalations.notices import NoticeKind as Kind
 from accord.escalations.notices import send_due_reminders
-from accord.notifications.models import EmailState, Kind, Notification
+from accord.notifications.models import EmailState, Notification
 from accord.notifications.services import deliver_pending, render_email, send_digests
 from accord.testing.auth import sign_in
 
@@ -342,3 +343,19 @@ def test_raising_makes_the_same_number_of_queries_whoever_is_told(world):
     assert Notification.objects.filter(
         kind=Kind.RAISED_WITH_YOU, recipient__username="extra.manager0"
     ).exists()
+
+
+def test_the_outbox_knows_the_kinds_only_as_the_apps_register_them():
+    """A generic outbox: the escalations and the PDG's meetings register their own kinds (code
+    and words) as their apps load; the outbox's own code names none of them."""
+    from pathlib import Path
+
+    from accord.notifications import models as outbox
+    from accord.notifications import services as delivery
+    from accord.reports.services import MeetingNoticeKind
+
+    assert set(Kind.values) | set(MeetingNoticeKind.values) <= set(outbox.kind_codes())
+    assert outbox.kind_label(Kind.REACHED_YOUR_STAGE) == "An escalation reached your stage"
+    for module in (outbox, delivery):
+        source = Path(module.__file__).read_text()
+        assert "raised_with_you" not in source and "meeting_action" not in source

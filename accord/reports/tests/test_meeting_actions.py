@@ -13,9 +13,10 @@ from django.utils import timezone
 from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.core.errors import IllegalTransition, NotFound
-from accord.notifications.models import Kind, Notification
+from accord.notifications.models import Notification
 from accord.notifications.services import render_email
 from accord.reports.models import MeetingAction, PdgMeeting
+from accord.reports.services import MeetingNoticeKind as Kind
 from accord.reports.services import chase_meeting_actions, meeting_action_done
 from accord.testing.auth import sign_in
 

@@ -483,3 +483,37 @@ def test_the_people_list_costs_the_same_queries_however_many_people(
         assert client.get("/business-unit/people/").status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get("/business-unit/people/", {"page": "2"}).status_code == 200
+
+
+def test_a_deployment_administrator_is_not_the_business_units_to_change(client, world):
+    """A business unit could otherwise point an administrator's email at its own mailbox."""
+    superuser = UserFactory(
+        username="deployment.admin.too", is_superuser=True, roles=[(world.partnership, Role.EXECUTIVE)]
+    )
+    sign_in(client, world.admin)
+    response = client.post(
+        f"/business-unit/people/{superuser.pk}/",
+        {
+            "first_name": "X",
+            "last_name": "Y",
+            "email": "business.unit.mailbox@example.org",
+            "agency": world.unit.pk,
+            "roles": [Role.EXECUTIVE],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200 and "only they change them" in response.content.decode()
+    superuser.refresh_from_db()
+    assert superuser.email != "business.unit.mailbox@example.org"
+
+
+def test_someone_who_has_signed_in_through_their_agency_is_never_sent_a_password_link(
+    client, world, mailoutbox
+):
+    person = world.practitioner_health
+    person.set_unusable_password()
+    person.last_login = timezone.now()
+    person.save()
+    sign_in(client, world.admin)
+    client.post(f"/business-unit/people/{person.pk}/invitation/")
+    assert mailoutbox == []
