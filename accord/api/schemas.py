@@ -8,26 +8,21 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import field_validator
 
-Kind = Literal["case", "theme"]
+from accord.escalations import models
+from accord.partnership import models as partnership_models
+
+# The codes the API takes and gives are the models' own choices, named once there.
+Kind = Literal[tuple(models.Kind.values)]
 # A priority tier's code: "routine", "urgent" or one the partnership added (GET
 # /taxonomies lists the partnership's; another code is refused with 422).
 Urgency = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-Origin = Literal["practitioner", "child_or_family", "conference", "care_review"]
-FamilyAware = Literal["yes", "no", "not_yet", "not_safe", ""]
-Status = Literal["open", "paused", "resolved", "withdrawn"]
-OutcomeCode = Literal[
-    "agreed_way_forward", "decision_upheld", "decision_changed", "multi_agency_plan", "referred_on"
-]
-PdgActionCode = Literal[
-    "restorative_facilitator",
-    "mediation",
-    "reflective_circle",
-    "group_case_discussion",
-    "restorative_supervision",
-    "note",
-]
-ChildCentred = Literal["yes", "partly", "no"]
-HeldCode = Literal["held", "partly", "not_held"]
+Origin = Literal[tuple(partnership_models.Origin.values)]
+FamilyAware = Literal[(*models.FamilyAware.values, "")]  # "": not said
+Status = Literal[tuple(models.Status.values)]
+OutcomeCode = Literal[tuple(models.Outcome.values)]
+PdgActionCode = Literal[tuple(models.PdgActionKind.values)]
+ChildCentred = Literal[tuple(models.ChildCentredOutcome.values)]
+HeldCode = Literal[tuple(models.Held.values)]
 
 
 def _holds_nul(value: object) -> bool:

@@ -80,7 +80,7 @@ REMINDER_BATCH = 500  # notifications checked and inserted per query
 
 
 LEADING_ROLES = tuple(sorted(LEADER_ROLES | FORMAL_BODY_ROLES))
-PDG_ROLES = tuple(sorted(FORMAL_BODY_ROLES))
+FORMAL_BODY_ROLE_CODES = tuple(sorted(FORMAL_BODY_ROLES))  # (in a fixed order, for the queries)
 
 
 class Directory:
@@ -114,16 +114,16 @@ class Directory:
                 found = list(holders.filter(role__in=LEADING_ROLES).order_by("user_id"))
             else:
                 # Two plain queries: with an OR across the two tables the planner reads every user.
-                leaders = [r for r in LEADING_ROLES if r not in PDG_ROLES]
+                leaders = [r for r in LEADING_ROLES if r not in FORMAL_BODY_ROLE_CODES]
                 of_agencies = holders.filter(role__in=leaders, user__agency_id__in=self.agency_ids)
                 found = list(of_agencies.order_by("user_id")) + list(
-                    holders.filter(role__in=PDG_ROLES).order_by("user_id")
+                    holders.filter(role__in=FORMAL_BODY_ROLE_CODES).order_by("user_id")
                 )
             self._holders = {}
             for a in found:
-                key = (a.role, None if a.role in PDG_ROLES else a.user.agency_id)
+                key = (a.role, None if a.role in FORMAL_BODY_ROLE_CODES else a.user.agency_id)
                 self._holders.setdefault(key, []).append(a.user)
-        if role in PDG_ROLES:
+        if role in FORMAL_BODY_ROLE_CODES:
             return list(self._holders.get((role, None), []))
         return [u for agency in dict.fromkeys(agency_ids) for u in self._holders.get((role, agency), [])]
 
@@ -166,7 +166,7 @@ def stage_owners(
         return directory.holders(Role.MANAGER, agencies)
     if owner == WorkedBy.SENIOR_LEADERS:
         return directory.holders(Role.SENIOR_LEADER, agencies)
-    return [u for role in PDG_ROLES for u in directory.holders(role)]
+    return [u for role in FORMAL_BODY_ROLE_CODES for u in directory.holders(role)]
 
 
 def escalation_party_added(escalation):

@@ -81,7 +81,7 @@ def escalation_get(*, user, pk: int, partnership: Partnership | None = None) -> 
         raise NotFound() from None
     # The people (the raiser and their line manager, the named practitioner) in a second,
     # small query: joining all seven records in one statement cost PostgreSQL more to plan
-    # (2-5 ms) than the two statements together take.
+    # than the two statements together take.
     people = User.objects.select_related("line_manager").in_bulk(
         [key for key in (escalation.raised_by_id, escalation.with_practitioner_id) if key is not None]
     )
@@ -347,7 +347,7 @@ class VisibleMostRecentFirst:
     someone's escalations most recent first (decision 5). Finding a page this way costs
     the same for someone who may see a few thousand escalations spread over a million as
     for someone who may see most of them; testing rule 7 row by row in date order cost
-    the first of those a walk through a third of the table (120 ms at 1,000,000).
+    the first of those a walk through a third of the table (``docs/performance.md``).
 
     The page's rows are then read through ``qs`` itself, so rule 7 still decides what is
     shown. Up to ``limit`` of the most recent, as the filtered lists (decision 4)."""

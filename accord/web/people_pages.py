@@ -27,7 +27,7 @@ from accord.escalations.services.settings import (
     person_save,
     term_save,
 )
-from accord.partnership.models import AgencyKind, PartnershipAgency, Role, RoleAssignment, User
+from accord.partnership.models import Agency, AgencyKind, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
 
 from .invitations import invite, revoke_invitation
@@ -165,13 +165,12 @@ class PersonForm(forms.Form):
 
     def details(self) -> PersonDetails:
         data = self.cleaned_data
-        agency = PartnershipAgency.objects.filter(agency_id=data["agency"]).select_related("agency").first()
         return PersonDetails(
             first_name=data["first_name"],
             last_name=data["last_name"],
             email=data["email"],
             job_title=data["job_title"],
-            agency=agency.agency if agency else None,
+            agency=Agency.objects.filter(pk=data["agency"]).first(),  # the service checks it is ours
             line_manager_email=data["line_manager_email"],
             roles=list(data["roles"]),
             is_active=data.get("is_active", True),

@@ -43,6 +43,7 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
+from accord.escalations.services.settings import agency_add
 from accord.partnership.models import (
     Agency,
     AgencyKind,
@@ -700,38 +701,20 @@ def agencies(request: HttpRequest) -> HttpResponse:
     form = AgencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        name = " ".join(data["name"].split())
-        existing = Agency.objects.filter(name__iexact=name).first()
-        if existing is not None and existing.merged_into_id:
-            form.add_error(
-                "name",
-                _("%(name)s was merged into %(into)s: add that instead")
-                % {"name": existing, "into": existing.merged_into},
+        try:
+            agency, _shared = agency_add(
+                actor=request.user,
+                partnership=partnership,
+                name=data["name"],
+                kind=data["kind"],
+                takes_part_in_raising=data["takes_part_in_raising"],
+                staff=data["staff"],
             )
-        elif (
-            existing is not None
-            and PartnershipAgency.objects.filter(partnership=partnership, agency=existing).exists()
-        ):
-            form.add_error(
-                "name", _("%(name)s is already one of the partnership's agencies") % {"name": existing}
-            )
+        except ValidationError as refused:
+            for field, errors in refused.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
         else:
-            with transaction.atomic():
-                agency = existing or Agency.objects.create(name=name, kind=data["kind"])
-                PartnershipAgency.objects.create(
-                    partnership=partnership,
-                    agency=agency,
-                    takes_part_in_raising=data["takes_part_in_raising"],
-                    staff=data["staff"],
-                )
-                audit_record(
-                    actor=request.user,
-                    verb=Verb.CONFIGURATION_CHANGED,
-                    target=agency,
-                    partnership_id=partnership.pk,
-                    payload={"agency_added": agency.name, "shared": existing is not None},
-                    request=request,
-                )
             messages.success(
                 request, _("%(name)s is one of the partnership's agencies now") % {"name": agency.name}
             )

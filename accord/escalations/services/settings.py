@@ -134,6 +134,58 @@ class AgencyDetails:
     staff: int | None
 
 
+def agency_add(
+    *,
+    actor: User | None,
+    partnership: Partnership,
+    name: str,
+    kind: str,
+    takes_part_in_raising: bool = True,
+    staff: int | None = None,
+) -> tuple[Agency, bool]:
+    """An agency joins the partnership: a new one, or one already in Accord for another
+    partnership (a police force covering both), joined under its own name. Answers the
+    agency and whether it was shared. Raises ``ValidationError`` by field."""
+    require_business_unit(actor, partnership)
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise ValidationError({"name": _("Enter the agency's name, up to 200 characters")})
+    if "\x00" in name:
+        raise ValidationError({"name": _("Enter the name without control characters")})
+    existing = Agency.objects.filter(name__iexact=name).first()
+    if existing is None and kind not in AgencyKind.values:
+        raise ValidationError({"kind": _("Select what kind of agency it is")})
+    if staff is not None and not 1 <= staff <= 1_000_000:
+        raise ValidationError({"staff": _("Enter a number from 1 to 1,000,000, or leave it empty")})
+    if existing is not None and existing.merged_into_id:
+        raise ValidationError(
+            {
+                "name": _("%(name)s was merged into %(into)s: add that instead")
+                % {"name": existing, "into": existing.merged_into}
+            }
+        )
+    if (
+        existing is not None
+        and PartnershipAgency.objects.filter(partnership=partnership, agency=existing).exists()
+    ):
+        raise ValidationError(
+            {"name": _("%(name)s is already one of the partnership's agencies") % {"name": existing}}
+        )
+    with transaction.atomic():
+        agency = existing or Agency.objects.create(name=name, kind=kind)
+        PartnershipAgency.objects.create(
+            partnership=partnership, agency=agency, takes_part_in_raising=takes_part_in_raising, staff=staff
+        )
+        audit_record(
+            actor=actor,
+            verb=Verb.CONFIGURATION_CHANGED,
+            target=agency,
+            partnership_id=partnership.pk,
+            payload={"agency_added": agency.name, "shared": existing is not None},
+        )
+    return agency, existing is not None
+
+
 def agency_shared_elsewhere(agency: Agency, partnership: Partnership) -> bool:
     """The agency also works in another partnership (a police force covering two areas): its
     name, kind and whether it is active are theirs too, so not one business unit's to change."""

@@ -1,6 +1,7 @@
 """The PDG standing item's long tables, written here rather than by template loops: at
 national scale the page shows some 440 counts by breakdown and agency and a matrix of 169
-cells, most with a drill-down link, and a template loop spent about 45 ms a page on them.
+cells, most with a drill-down link, and a template loop was the page's slowest part
+(``docs/performance.md``).
 
 Every value is escaped by ``_text`` (what Django's ``conditional_escape`` does, without its
 per-call checks for lazy text); the tables' own markup is fixed."""

@@ -3,6 +3,7 @@ protocol a part at a time, its agencies, people and taxonomies. The rules are th
 (``escalations.services.settings``, ``protocol_apply``): a page is one caller of them, and
 these tests use the pages as the business unit does."""
 
+import copy
 import datetime as dt
 
 import pytest
@@ -13,8 +14,15 @@ from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import visibility
 from accord.escalations.models import Escalation
-from accord.escalations.protocol import protocol_apply
-from accord.escalations.services.settings import partnership_update
+from accord.escalations.protocol import partnership_create, protocol_apply
+from accord.escalations.services.settings import (
+    PersonDetails,
+    TermDetails,
+    agency_add,
+    partnership_update,
+    person_save,
+    term_save,
+)
 from accord.partnership.models import (
     AreaOfDisagreement,
     PartnershipAgency,
@@ -26,7 +34,7 @@ from accord.partnership.models import (
     TimescaleBudget,
     User,
 )
-from accord.partnership.protocol import document_of, ladder_of
+from accord.partnership.protocol import document_of, ladder_of, preset, preset_names
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
 
@@ -80,6 +88,25 @@ def test_the_services_refuse_anyone_but_the_business_unit(world, neighbour):
     with pytest.raises(NotAllowed):
         protocol_apply(
             actor=neighbour.admin, partnership=world.partnership, document=document_of(world.partnership)
+        )
+    with pytest.raises(NotAllowed):
+        agency_add(
+            actor=neighbour.admin, partnership=world.partnership, name="Wessex Housing", kind="housing"
+        )
+    with pytest.raises(NotAllowed):
+        term_save(
+            actor=world.pdg_chair,
+            partnership=world.partnership,
+            taxonomy="themes",
+            details=TermDetails(label="Anything", code="anything"),
+        )
+    with pytest.raises(NotAllowed):
+        person_save(
+            actor=neighbour.admin,
+            partnership=world.partnership,
+            details=PersonDetails(
+                first_name="A", last_name="B", email="a.b@example.org", agency=world.health
+            ),
         )
     world.partnership.refresh_from_db()
     assert world.partnership.follow_up_weeks != 2
@@ -517,3 +544,52 @@ def test_someone_who_has_signed_in_through_their_agency_is_never_sent_a_password
     sign_in(client, world.admin)
     client.post(f"/business-unit/people/{person.pk}/invitation/")
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_presets_protocol_survives_a_change_made_a_part_at_a_time(client, name):
+    """A stage renamed, a priority added and a limit on working days added on the pages
+    leave the rest of any preset's protocol as it was: its formal stages, who works each,
+    its other priorities' timescales, its budgets and caps, and its formal body's authority."""
+    partnership = partnership_create(
+        actor=None, name=f"{name} test", slug=f"{name}-test", document=preset(name)
+    )
+    unit = UserFactory(username=f"{name}.unit", roles=[(partnership, Role.BUSINESS_UNIT)])
+    before = document_of(partnership)
+    sign_in(client, unit)
+    assert client.get(f"{SETTINGS}/protocol/").status_code == 200
+    top = before["stages"][-1]
+    data = {
+        "name": "Renamed",
+        "worked_by": top["worked_by"],
+        "routine_working_days": top["routine_working_days"],
+        "urgent_working_days": top["urgent_working_days"],
+        **({"formal": "on"} if top["formal"] else {}),
+        **({"conference_chair_may_start": "on"} if top["conference_chair_may_start"] else {}),
+        **{f"days_{code}": days for code, days in top["other_working_days"].items()},
+    }
+    assert client.post(f"{SETTINGS}/protocol/stages/{top['number']}/", data).status_code == 302
+    assert (
+        client.post(
+            f"{SETTINGS}/protocol/priorities/new/",
+            {"code": "added-here", "label": "Added here", "after": "0"},
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"{SETTINGS}/protocol/budgets/new/",
+            {"first_stage": "1", "last_stage": "", "working_days": "200", "origin": "care_review"},
+        ).status_code
+        == 302
+    )
+    after = document_of(partnership)
+    expected = copy.deepcopy(before)
+    expected["stages"][-1]["name"] = "Renamed"
+    expected["priorities"].insert(0, {"code": "added-here", "label": "Added here", "description": ""})
+    expected["budgets"].append(
+        {"first_stage": 1, "last_stage": None, "working_days": 200, "origin": "care_review"}
+    )
+    expected["budgets"].sort(key=lambda b: (b["first_stage"], b["origin"]))  # as they are read
+    assert after == expected
+    assert AuditEvent.objects.filter(payload__action="protocol_changed").count() == 3
