@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
@@ -45,6 +44,7 @@ from .selectors import (
     suppressed,
     tally_sums,
 )
+from .services import annual_narrative_save
 from .views import LABELS, REPORT_ROLES
 
 
@@ -272,16 +272,9 @@ def annual_report(request: HttpRequest) -> HttpResponse:
         ).first() or AnnualNarrative(partnership=partnership, year=year)
         form = NarrativeForm(request.POST if request.method == "POST" else None, instance=narrative)
         if request.method == "POST" and form.is_valid():
-            with transaction.atomic():
-                form.save()
-                audit_record(
-                    actor=request.user,
-                    verb=Verb.CONFIGURATION_CHANGED,
-                    target=form.instance,
-                    partnership_id=partnership.pk,
-                    payload={"annual_narrative": year, "fields": form.changed_data},
-                    request=request,
-                )
+            annual_narrative_save(
+                actor=request.user, partnership=partnership, year=year, text=form.cleaned_data
+            )
             return redirect(f"{request.path}?year={year}")
     elif request.method == "POST":
         raise PermissionDenied

@@ -23,8 +23,10 @@ from accord.notifications.models import register_kinds
 from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, RoleAssignment, User
+from accord.partnership.roles import SETTINGS_ROLES
+from accord.partnership.selectors import user_roles
 
-from .models import MeetingAction, PdgMeeting
+from .models import AnnualNarrative, MeetingAction, PdgMeeting
 from .policies import may_mark_meeting_action_done, may_record_meetings, may_see_meeting_action
 
 
@@ -38,6 +40,35 @@ class MeetingNoticeKind(models.TextChoices):
 
 
 register_kinds(MeetingNoticeKind)
+
+
+NARRATIVE_FIELDS = ("culture", "learning", "next_year")
+
+
+def annual_narrative_save(
+    *, actor: User, partnership: Partnership, year: int, text: dict[str, str]
+) -> list[str]:
+    """What the business unit writes for a year's annual report (how the culture of
+    challenge developed, the learning, next year's actions): answers the fields changed,
+    audited by their names."""
+    if not user_roles(actor, partnership.pk) & SETTINGS_ROLES:
+        raise NotAllowed(_("The business unit writes the annual report's narrative."))
+    with transaction.atomic():
+        narrative, _created = AnnualNarrative.objects.select_for_update().get_or_create(
+            partnership=partnership, year=year
+        )
+        changed = apply_changes(
+            narrative, {name: (text.get(name) or "").strip() for name in NARRATIVE_FIELDS}
+        )
+        if changed:
+            audit_record(
+                actor=actor,
+                verb=Verb.CONFIGURATION_CHANGED,
+                target=narrative,
+                partnership_id=partnership.pk,
+                payload={"annual_narrative": year, "fields": changed},
+            )
+    return changed
 
 
 def meeting_action_path(action: MeetingAction) -> str:

@@ -43,7 +43,7 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
-from accord.escalations.services.settings import agency_add
+from accord.escalations.services.settings import agency_add, statement_save
 from accord.partnership.models import (
     Agency,
     AgencyKind,
@@ -61,6 +61,7 @@ from accord.partnership.selectors import partnership_agencies
 
 from .invitations import invite
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
+from .settings_pages import add_errors
 from .sign_in import awaiting_approval, discover
 
 SESSION_KEY = "accord_people_import"
@@ -812,18 +813,13 @@ def edit_statement(request: HttpRequest) -> HttpResponse:
     statement = _statement(partnership)
     form = StatementForm(request.POST or None, instance=statement)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            audit_record(
-                actor=request.user,
-                verb=Verb.CONFIGURATION_CHANGED,
-                target=form.instance,
-                partnership_id=partnership.pk,
-                payload={"statement": True, "fields": sorted(form.changed_data)},
-                request=request,
-            )
-        messages.success(request, _("The accessibility statement and privacy notice are saved"))
-        return redirect("edit_statement")
+        try:
+            statement_save(actor=request.user, partnership=partnership, data=form.cleaned_data)
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            messages.success(request, _("The accessibility statement and privacy notice are saved"))
+            return redirect("edit_statement")
     return render(request, "core/edit_statement.html", {"form": form, "partnership": partnership})
 
 

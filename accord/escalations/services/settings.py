@@ -36,6 +36,7 @@ from accord.partnership.models import (
     Partnership,
     PartnershipAgency,
     PracticeTheme,
+    PublicStatement,
     Role,
     RoleAssignment,
     User,
@@ -119,6 +120,46 @@ def partnership_update(*, actor: User | None, partnership: Partnership, data: di
         setattr(partnership, name, data[name])
     if CALENDAR_FIELDS & set(changed):
         escalations_recompute_due_dates(partnership=locked)
+    return changed
+
+
+STATEMENT_FIELDS = (
+    "compliance",
+    "known_issues",
+    "contact_email",
+    "contact_phone",
+    "last_tested",
+    "last_reviewed",
+    "privacy_notice",
+    "data_protection_contact",
+)
+
+
+def statement_save(*, actor: User | None, partnership: Partnership, data: dict[str, Any]) -> list[str]:
+    """What the partnership publishes about Accord: its accessibility statement (in GOV.UK's
+    sample form) and its privacy notice, open to anyone. Answers the fields changed."""
+    require_business_unit(actor, partnership)
+    with transaction.atomic():
+        statement, _created = PublicStatement.objects.select_for_update().get_or_create(
+            partnership=partnership
+        )
+        wanted = {name: data[name] for name in STATEMENT_FIELDS if name in data}
+        for name in wanted:
+            setattr(statement, name, wanted[name])
+        try:
+            statement.full_clean(exclude=["partnership"])
+        except ValidationError as error:
+            raise _by_field(error) from error
+        statement.refresh_from_db()
+        changed = apply_changes(statement, wanted)
+        if changed:
+            audit_record(
+                actor=actor,
+                verb=Verb.CONFIGURATION_CHANGED,
+                target=statement,
+                partnership_id=partnership.pk,
+                payload={"statement": True, "fields": changed},
+            )
     return changed
 
 

@@ -82,6 +82,21 @@ def test_the_business_unit_writes_the_narrative(client, world, year_of_escalatio
     sign_in(client, world.executive)
     assert "More challenge from schools." in client.get("/reports/annual/", {"year": 2025}).content.decode()
     assert client.post("/reports/annual/?year=2025", {"culture": "x"}).status_code == 403
+    entry = AuditEvent.objects.get(payload__annual_narrative=2025)
+    assert (
+        entry.payload["fields"] == ["culture", "learning", "next_year"] and entry.actor_id == world.admin.pk
+    )
+
+
+def test_only_the_business_unit_writes_the_narrative_whoever_calls(world, neighbour):
+    from accord.core.errors import NotAllowed
+    from accord.reports.services import annual_narrative_save
+
+    for someone in (world.executive, world.pdg_chair, neighbour.admin):
+        with pytest.raises(NotAllowed):
+            annual_narrative_save(
+                actor=someone, partnership=world.partnership, year=2025, text={"culture": "x"}
+            )
 
 
 def test_the_annual_report_pdf_is_tagged_for_screen_readers(client, world, year_of_escalations):
