@@ -152,10 +152,11 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args, partnership, person: User | None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        agencies = partnership_agencies(partnership)
-        if person is not None and person.agency_id and not agencies.filter(pk=person.agency_id).exists():
-            agencies = partnership_agencies(partnership, active_only=False)
-        self.fields["agency"].choices = [("", "")] + [(a.pk, a.name) for a in agencies]
+        choices = [(a.pk, a.name) for a in partnership_agencies(partnership)]
+        if person is not None and person.agency_id and person.agency_id not in {pk for pk, _name in choices}:
+            # Their agency as it is (inactive, or another partnership's where they also work).
+            choices.append((person.agency_id, person.agency.name))
+        self.fields["agency"].choices = [("", ""), *choices]
         if person is None:
             del self.fields["is_active"]
         else:

@@ -443,10 +443,11 @@ def person_save(
         if others.exists() or (person is None and taken.exists()):
             errors["email"] = _("Someone in Accord has that email already: find them in the list")
     agency = details.agency
-    if (
-        agency is None
-        or not PartnershipAgency.objects.filter(partnership=partnership, agency=agency).exists()
+    keeps_agency = person is not None and agency is not None and person.agency_id == agency.pk
+    if agency is None or not (
+        keeps_agency or PartnershipAgency.objects.filter(partnership=partnership, agency=agency).exists()
     ):
+        # (Someone who also works in another partnership may keep an agency of that one's.)
         errors["agency"] = _("Select one of the partnership's agencies")
     elif not agency.is_active and (person is None or person.agency_id != agency.pk):
         errors["agency"] = _("Select an agency that is still active")
@@ -455,7 +456,10 @@ def person_save(
         errors["roles"] = _("Unknown role %(codes)s") % {"codes": ", ".join(unknown)}
     manager = None
     manager_email = (details.line_manager_email or "").strip().lower()
-    if manager_email:
+    current_manager = person.line_manager if person is not None and person.line_manager_id else None
+    if current_manager is not None and manager_email == (current_manager.email or "").lower():
+        manager = current_manager  # kept as it is, wherever they work
+    elif manager_email:
         manager = (
             people_of(partnership)
             .annotate(lowered=Lower("email"))
@@ -472,6 +476,16 @@ def person_save(
             }
     if len(details.job_title or "") > 200:
         errors["job_title"] = _("The job title must be 200 characters or fewer")
+    if (
+        person is not None
+        and person.is_active
+        and not details.is_active
+        and RoleAssignment.objects.filter(user=person).exclude(partnership=partnership).exists()
+    ):
+        errors["is_active"] = _(
+            "They also work in another partnership: take away their roles here instead (that "
+            "partnership's business unit deactivates them when they leave)"
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

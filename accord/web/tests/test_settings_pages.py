@@ -593,3 +593,36 @@ def test_every_presets_protocol_survives_a_change_made_a_part_at_a_time(client, 
     expected["budgets"].sort(key=lambda b: (b["first_stage"], b["origin"]))  # as they are read
     assert after == expected
     assert AuditEvent.objects.filter(payload__action="protocol_changed").count() == 3
+
+
+def test_someone_who_also_works_in_another_partnership_keeps_what_is_that_ones(client, world, neighbour):
+    """The neighbour's business unit gives a role to someone of the first partnership: their
+    agency and line manager (the first partnership's) stay as they are, and they cannot be
+    deactivated from here, which would end their work in both."""
+    person = world.practitioner_social  # an agency and a line manager of the first partnership
+    RoleAssignment.objects.create(user=person, partnership=neighbour.partnership, role=Role.PRACTITIONER)
+    sign_in(client, neighbour.admin)
+    data = {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "agency": person.agency_id,
+        "line_manager_email": person.line_manager.email,
+        "roles": [Role.PRACTITIONER, Role.MANAGER],
+        "is_active": "on",
+    }
+    saved = client.post(f"/business-unit/people/{person.pk}/", data)
+    assert saved.status_code == 302
+    person.refresh_from_db()
+    assert person.agency == world.social and person.line_manager == world.manager_social
+    assert set(person.role_assignments.values_list("partnership_id", "role")) == {
+        (world.partnership.pk, Role.PRACTITIONER),
+        (neighbour.partnership.pk, Role.PRACTITIONER),
+        (neighbour.partnership.pk, Role.MANAGER),
+    }
+    refused = client.post(
+        f"/business-unit/people/{person.pk}/", {k: v for k, v in data.items() if k != "is_active"}
+    )
+    assert refused.status_code == 200 and "also work in another partnership" in refused.content.decode()
+    person.refresh_from_db()
+    assert person.is_active
