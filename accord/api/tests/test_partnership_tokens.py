@@ -33,3 +33,15 @@ def test_the_business_unit_revokes_a_token_of_its_people(client, world, neighbou
     sign_in(client, world.manager_health)
     assert client.get("/business-unit/api-tokens/").status_code == 403
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_the_tokens_page_costs_the_same_queries_however_many_tokens(
+    client, world, django_assert_max_num_queries
+):
+    sign_in(client, world.admin)
+    client.get("/business-unit/api-tokens/")
+    for person in (world.practitioner_health, world.manager_social, world.senior_health):
+        for n in range(10):
+            api_token_create(actor=person, user=person, name=f"System {n}")
+    with django_assert_max_num_queries(12):
+        assert client.get("/business-unit/api-tokens/").status_code == 200

@@ -90,3 +90,17 @@ def test_only_the_business_unit_and_the_pdg_chair_record_meetings(client, world,
         == 403
     )
     assert not PdgMeeting.objects.exists()
+
+
+def test_the_meetings_list_costs_the_same_queries_however_many_meetings(
+    client, world, django_assert_max_num_queries
+):
+    sign_in(client, world.admin)
+    client.get("/reports/meetings/")
+    for n in range(30):
+        meeting = PdgMeeting.objects.create(
+            partnership=world.partnership, held_on=DAY - dt.timedelta(days=7 * n)
+        )
+        MeetingAction.objects.create(meeting=meeting, description="x", owner=world.manager_health, due_on=DAY)
+    with django_assert_max_num_queries(12):
+        assert client.get("/reports/meetings/").status_code == 200

@@ -1,4 +1,6 @@
-"""Timescales as data: priority tiers the partnership adds (each with its own timescale at a
+"""The stages' clocks (services/timescales.py): due dates from the calendar and the ladder, recomputed when either changes.
+
+Timescales as data: priority tiers the partnership adds (each with its own timescale at a
 stage), a budget over a run of stages (West Yorkshire: steps 1 to 5 within five working
 days in all) and an origin's cap on the whole formal dispute (the IRO Handbook: twenty
 working days). Due dates follow them when raising, escalating and when the ladder changes."""
@@ -16,6 +18,7 @@ from accord.api.tests.test_api import Api, raise_body
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.protocol import moved_due_dates, protocol_apply
+from accord.escalations.selectors import is_overdue
 from accord.partnership.protocol import document_of, install_ladder, ladder_of, parse_document, preset
 from accord.testing.auth import sign_in
 
@@ -24,6 +27,118 @@ pytestmark = pytest.mark.django_db
 
 def at(y, m, d, h=10):
     return timezone.make_aware(dt.datetime(y, m, d, h))
+
+
+def test_overdue_is_derived_from_the_due_date_and_the_calendar(world):
+    e = world.raised(at=at(2026, 12, 18))
+    with clock.set_to(at(2026, 12, 29)):
+        assert not is_overdue(e)
+    with clock.set_to(at(2026, 12, 30)):
+        assert is_overdue(e)
+
+
+def test_each_stage_gets_its_own_due_date(world):
+    e = world.raised(at=at(2026, 11, 2))
+    with clock.set_to(at(2026, 11, 3)):
+        world.consulted(e)
+        e = services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="x")
+    assert e.stage_started_on == dt.date(2026, 11, 3)
+    assert e.due_date == dt.date(2026, 11, 10)
+    with clock.set_to(at(2026, 11, 4)):
+        e = services.escalation_escalate(actor=world.manager_health, escalation=e, reason="x")
+    assert e.due_date == dt.date(2026, 11, 18)  # 10 working days at stage 3
+    periods = list(e.stage_periods.order_by("stage").values_list("stage", "started_on", "ended_on"))
+    assert periods == [
+        (1, dt.date(2026, 11, 2), dt.date(2026, 11, 3)),
+        (2, dt.date(2026, 11, 3), dt.date(2026, 11, 4)),
+        (3, dt.date(2026, 11, 4), None),
+    ]
+
+
+def test_a_ladder_change_recomputes_open_due_dates(world):
+    e = world.raised(at=at(2026, 11, 2))
+    world.partnership.stages.filter(number=1).update(routine_working_days=3)
+    assert (
+        services.escalations_recompute_due_dates(partnership=world.partnership, refresh_timescales=True) == 1
+    )
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 5)
+
+
+def test_a_calendar_change_recomputes_open_due_dates(world):
+    # Raised Wednesday 30 Dec 2026, 5 working days. England: 1 Jan is a holiday -> due 7 Jan 2027.
+    e = world.raised(at=at(2026, 12, 30))
+    assert e.due_date == dt.date(2027, 1, 7)
+    # Scotland also keeps 2 January (a Saturday in 2027, so Monday 4 January is the substitute).
+    world.partnership.holiday_subdivision = "SCT"
+    world.partnership.save()
+    assert services.escalations_recompute_due_dates(partnership=world.partnership) == 1
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2027, 1, 8)
+
+
+def test_the_ladder_rule_answers_for_any_caller(world):
+    """The settings page is one caller of the ladder's rule; the rule itself is here."""
+    P = services.ProposedStage
+    tiers = {1: "practitioners", 2: "managers", 3: "senior_leaders", 4: "formal_body"}
+    now = [
+        P(number=n, is_formal=n == 4, worked_by=tiers[n], was_number=n, was_formal=n == 4)
+        for n in (1, 2, 3, 4)
+    ]
+    services.ladder_validate(partnership=world.partnership, stages=now)  # as it is: fine
+    services.ladder_validate(  # a new stage 5 may take over as formal while nothing stands at 4
+        partnership=world.partnership,
+        stages=[
+            *now[:3],
+            P(number=4, is_formal=False, worked_by="senior_leaders", was_number=4, was_formal=True),
+            P(number=5, is_formal=True, worked_by="formal_body"),
+        ],
+    )
+    services.ladder_validate(  # several formal stages at the top (Croydon's shape)
+        partnership=world.partnership,
+        stages=[
+            *now[:2],
+            P(number=3, is_formal=True, worked_by="senior_leaders", was_number=3, was_formal=False),
+            P(number=4, is_formal=True, worked_by="senior_leaders", was_number=4, was_formal=True),
+            P(number=5, is_formal=True, worked_by="formal_body"),
+        ],
+    )
+    refused = {
+        "gap": [now[0], now[1], now[3]],
+        "one stage": [P(number=1, is_formal=True, worked_by="formal_body")],
+        "nothing formal": [*now[:3], P(number=4, is_formal=False, worked_by="formal_body", was_number=4)],
+        "formal not at the top": [
+            now[0],
+            P(number=2, is_formal=True, worked_by="managers"),
+            P(number=3, is_formal=False, worked_by="senior_leaders"),
+            now[3],
+        ],
+        "more junior above": [now[0], now[2], P(number=3, is_formal=False, worked_by="managers"), now[3]],
+        "stage 1 not practitioners'": [P(number=1, is_formal=False, worked_by="managers"), *now[1:]],
+        "renumbered": [
+            P(number=2, is_formal=False, worked_by="practitioners", was_number=1, was_formal=False),
+            P(number=1, is_formal=False, worked_by="practitioners", was_number=2, was_formal=False),
+            *now[2:],
+        ],
+    }
+    for case, stages in refused.items():
+        with pytest.raises(ValidationError):
+            services.ladder_validate(partnership=world.partnership, stages=stages)
+            pytest.fail(case)
+    formal = world.formal()  # now an escalation stands at the formal stage 4
+    with pytest.raises(ValidationError, match=f"Open escalations stand at stage 4.*{formal.reference}"):
+        services.ladder_validate(
+            partnership=world.partnership,
+            stages=[
+                *now[:3],
+                P(number=4, is_formal=False, worked_by="senior_leaders", was_number=4, was_formal=True),
+                P(number=5, is_formal=True, worked_by="formal_body"),
+            ],
+        )
+    with pytest.raises(ValidationError, match=f"would remove: {formal.reference}"):
+        services.ladder_validate(partnership=world.partnership, stages=now[:3][:2] + [
+            P(number=3, is_formal=True, worked_by="formal_body", was_number=3, was_formal=False)
+        ])  # fmt: skip
 
 
 def with_high_priority(world) -> dict:
