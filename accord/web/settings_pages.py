@@ -82,18 +82,18 @@ def settings_home(request: HttpRequest) -> HttpResponse:
 
 
 def partnership_summary(partnership: Partnership) -> list[tuple[str, str]]:
-    """The partnership's own settings in words, for the summary list."""
+    """The partnership's own settings in words, labelled as the page that changes them."""
+    fields = PartnershipSettingsForm().fields
     rows = []
     for name in PARTNERSHIP_FIELDS:
-        model_field = Partnership._meta.get_field(name)
         value = getattr(partnership, name)
         if isinstance(value, bool):
             shown = _("Yes") if value else _("No")
         elif name == "reporting_year_start_month":
-            shown = MONTHS[value - 1][1]
+            shown = str(MONTHS[value - 1][1])
         else:
             shown = str(value) if value not in ("", None) else _("Not set")
-        rows.append((str(model_field.verbose_name).capitalize(), shown))
+        rows.append((str(fields[name].label), shown))
     return rows
 
 
