@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,15 @@ class NoticeKind(models.TextChoices):
 register_kinds(NoticeKind)
 
 
+def about(escalation_id: int) -> str:
+    """How an escalation's notifications name it (``Notification.about``)."""
+    return f"escalation:{escalation_id}"
+
+
+def notifications_about(escalation_ids) -> QuerySet[Notification]:
+    return Notification.objects.filter(about__in=[about(pk) for pk in escalation_ids])
+
+
 def notification_rows(
     *,
     escalation: Escalation,
@@ -63,7 +73,7 @@ def notification_rows(
         recipients=recipients,
         key=key,
         due_date=due_date or escalation.due_date,
-        escalation=escalation,
+        about=about(escalation.pk),
         stage=escalation.stage,
     )
 

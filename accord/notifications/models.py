@@ -55,10 +55,9 @@ class Notification(models.Model):
     # any other thing of Accord's (a PDG meeting's action). Never a child's details.
     subject = models.CharField(max_length=120, default="")
     path = models.CharField(max_length=300, default="")
-    # The escalation it is about, if any (its notifications go with it).
-    escalation = models.ForeignKey(
-        "escalations.Escalation", on_delete=models.CASCADE, related_name="+", null=True, blank=True
-    )
+    # The record it is about, as its app names it ("escalation:42"), so that the app can find
+    # its notifications (and remove them with the record); empty for none.
+    about = models.CharField(max_length=60, blank=True, db_index=True)
     kind = models.CharField(max_length=30)  # a code some app registered (``register_kinds``)
     stage = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
@@ -87,3 +86,9 @@ class Notification(models.Model):
 
     def get_kind_display(self) -> str:
         return kind_label(self.kind)
+
+    @property
+    def about_label(self) -> str:
+        """What kind of record it is about, in words ("Escalation"), or "About"."""
+        kind = self.about.partition(":")[0]
+        return kind.replace("_", " ").capitalize() if kind else "About"

@@ -57,7 +57,7 @@ def outbox_rows(
     recipients: Iterable[User],
     key: str,
     due_date: dt.date | None = None,
-    escalation=None,
+    about: str = "",
     stage: int | None = None,
 ) -> list[Notification]:
     """One unsaved notification a recipient about anything of Accord's: what it is about
@@ -70,7 +70,7 @@ def outbox_rows(
             partnership_id=partnership_id,
             subject=subject[:120],
             path=path,
-            escalation=escalation,
+            about=about[:60],
             kind=kind,
             stage=stage,
             due_date=due_date,

@@ -47,6 +47,7 @@ from accord.partnership.selectors import partnership_agencies, user_roles
 
 from .. import tallies
 from ..models import Escalation, EscalationImport, Event, EventType, Kind, Outcome, Resolution, Status
+from ..notices import notifications_about
 
 MOST_BYTES = 5 * 1024 * 1024
 MOST_ROWS = 5000
@@ -514,6 +515,7 @@ def remove_log_import(*, actor: User | None, batch: EscalationImport, actor_labe
             tallies.escalation_removed(
                 escalation, [t.pk for t in escalation.themes.all()], list(escalation.resolutions.all())
             )
+            notifications_about([escalation.pk]).delete()  # (none is sent for one brought in)
             escalation.delete()
             removed += 1
         batch.removed_at, batch.removed_by = clock.now(), actor

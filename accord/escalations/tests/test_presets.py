@@ -73,9 +73,9 @@ def awaiting(world, e) -> set[str]:
 
 def told_reached(world, e, stage: int) -> set[str]:
     ids = set(
-        Notification.objects.filter(escalation=e, kind=Kind.REACHED_YOUR_STAGE, stage=stage).values_list(
-            "recipient_id", flat=True
-        )
+        Notification.objects.filter(
+            about=f"escalation:{e.pk}", kind=Kind.REACHED_YOUR_STAGE, stage=stage
+        ).values_list("recipient_id", flat=True)
     )
     return {name for name in WORLD_ROLES if getattr(world, name).pk in ids}
 

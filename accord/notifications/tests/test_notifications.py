@@ -97,11 +97,11 @@ def test_no_notification_carries_personal_data(world, client):
     world.practitioner_social.email_digest = True
     world.practitioner_social.save()
     texts = []
-    for n in Notification.objects.select_related("escalation", "escalation__partnership"):
+    for n in Notification.objects.select_related("partnership"):
         texts.extend(render_email(n))
     for kind in Kind.values:  # every template, for every kind
         n = Notification(
-            escalation=e,
+            about=f"escalation:{e.pk}",
             partnership=e.partnership,
             kind=kind,
             stage=2,

@@ -57,7 +57,7 @@ def test_an_overdue_action_is_chased_to_its_owner_and_their_line_manager_once_an
     )
     assert told == {world.manager_health.pk, world.manager_health.line_manager_id}
     note = Notification.objects.filter(kind=Kind.MEETING_ACTION_OVERDUE).first()
-    assert note.escalation_id is None and note.path == f"/reports/meetings/actions/{asked.pk}/"
+    assert note.about == "" and note.path == f"/reports/meetings/actions/{asked.pk}/"
     subject, body = render_email(note)
     assert "PDG meeting of 3 November 2026" in subject and f"/reports/meetings/actions/{asked.pk}/" in body
     assert "thresholds" not in body  # a link, never the words

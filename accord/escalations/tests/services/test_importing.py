@@ -27,6 +27,7 @@ from accord.escalations.models import (
     Resolution,
     Status,
 )
+from accord.escalations.notices import notifications_about
 from accord.escalations.services.importing import (
     Mapping,
     MappingError,
@@ -35,7 +36,6 @@ from accord.escalations.services.importing import (
     read_mapping,
     remove_log_import,
 )
-from accord.notifications.models import Notification
 from accord.partnership.models import AreaOfDisagreement, PracticeTheme, WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.reports.selectors import Period, first_recorded_day, trend
@@ -124,7 +124,7 @@ def test_a_clean_log_is_brought_in_whole_and_counts_as_a_recount_does(world):
     assert spring[-1]["raised"] == 2 and spring[-1]["resolved"] == 1
 
     # Sends nothing, asks no follow-up, sets no reminder; audited once with the file's hash.
-    assert not Notification.objects.filter(escalation__in=imported).exists()
+    assert not notifications_about([e.pk for e in imported]).exists()
     assert not FollowUp.objects.filter(escalation__in=imported).exists()
     assert all(e.due_date is None for e in imported)
     entry = AuditEvent.objects.get(verb=Verb.ESCALATIONS_IMPORTED)

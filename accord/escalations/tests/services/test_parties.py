@@ -151,7 +151,7 @@ def test_on_every_preset_three_agencies_work_it_up_the_ladder_and_resolve_it(nam
             assert e.pk in [x.pk for x in awaiting], stage
             if stage.worked_by != WorkedBy.PRACTITIONERS:
                 assert Notification.objects.filter(
-                    recipient=third_worker, escalation=e, kind=Kind.REACHED_YOUR_STAGE
+                    recipient=third_worker, about=f"escalation:{e.pk}", kind=Kind.REACHED_YOUR_STAGE
                 ).exists(), stage
     # The third agency's own leader records the outcome at the top (where the agencies decide).
     leader = world.senior_other if "senior_other" in viewers(world, e) else world.manager_other
@@ -190,7 +190,7 @@ def _actions(user, e):
 def test_the_people_of_every_agency_it_is_with_are_told_it_was_raised(world):
     e = three_agencies(world, name_third=False)
     told = set(
-        Notification.objects.filter(escalation=e, kind=Kind.RAISED_WITH_YOU).values_list(
+        Notification.objects.filter(about=f"escalation:{e.pk}", kind=Kind.RAISED_WITH_YOU).values_list(
             "recipient__username", flat=True
         )
     )
