@@ -33,6 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -288,8 +290,6 @@ def forget_ladder(partnership) -> None:
 def protocol_changed(partnership_id: int) -> None:
     """Note that a partnership's ladder, priorities or budgets changed (every process then
     reads them afresh). Called for every save and delete of those rows."""
-    from django.db.models import F
-
     Partnership.objects.filter(pk=partnership_id).update(protocol_version=F("protocol_version") + 1)
     with _LADDERS_LOCK:
         for old in [k for k in _LADDERS if k[0] == partnership_id]:
@@ -522,8 +522,6 @@ def _whole(value: Any, *, minimum: int) -> int | None:
 def parse_document(document: Any) -> ProtocolDocument:
     """The protocol in ``document`` (parsed JSON), or ``ValidationError`` naming every
     problem found (nothing is changed by reading one)."""
-    from django.core.exceptions import ValidationError
-
     errors: list[str] = []
     if not isinstance(document, dict):
         raise ValidationError(_("The protocol must be a JSON object with formal_body and stages."))

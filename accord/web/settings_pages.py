@@ -196,11 +196,14 @@ def settings_partnership(request: HttpRequest) -> HttpResponse:
 
 
 class ProtocolForm(forms.Form):
-    """A part of the protocol; the tick to go on when the change moves due dates."""
+    """A part of the protocol; the tick to go on when the change moves due dates; and the
+    protocol's version when the page was opened, so that a change made meanwhile by someone
+    else is not undone unseen."""
 
     confirm_moved_due_dates = forms.BooleanField(
         label=gettext_lazy("Save, moving the due dates listed"), required=False
     )
+    protocol_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def visible_without_confirm(self):
         return [f for f in self.visible_fields() if f.name != CONFIRM]
@@ -221,8 +224,19 @@ def _protocol_change(
     leave (``change`` edits a copy of the document), check it as ``protocol_apply`` does
     without saving, list the due dates it would move (then ask for the tick), and save."""
     partnership = business_unit_partnership(request)
+    version_now = Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
     moved = None
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        form.initial["protocol_version"] = version_now
+    elif form.is_valid() and form.cleaned_data.get("protocol_version") not in (None, version_now):
+        form.add_error(
+            None,
+            _(
+                "Someone changed the protocol since you opened this page. Nothing has been saved: go "
+                "back to the protocol, see it as it stands now and make your change again."
+            ),
+        )
+    elif form.is_valid():
         document = copy.deepcopy(document_of(partnership))
         try:
             change(document, form.cleaned_data)

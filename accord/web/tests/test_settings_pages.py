@@ -626,3 +626,19 @@ def test_someone_who_also_works_in_another_partnership_keeps_what_is_that_ones(c
     assert refused.status_code == 200 and "also work in another partnership" in refused.content.decode()
     person.refresh_from_db()
     assert person.is_active
+
+
+def test_a_change_to_the_protocol_made_meanwhile_by_someone_else_is_not_undone_unseen(client, world):
+    sign_in(client, world.admin)
+    opened = client.get(f"{SETTINGS}/protocol/stages/1/").context["form"].initial["protocol_version"]
+    other = UserFactory(username="second.officer", roles=[(world.partnership, Role.BUSINESS_UNIT)])
+    doc = document_of(world.partnership)
+    doc["stages"][1]["routine_working_days"] = 9
+    protocol_apply(actor=other, partnership=world.partnership, document=doc)
+    stale = client.post(
+        f"{SETTINGS}/protocol/stages/1/",
+        stage_data(world, 1, routine_working_days=7, protocol_version=opened),
+    )
+    assert stale.status_code == 200 and "Someone changed the protocol" in stale.content.decode()
+    assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 5
+    assert Stage.objects.get(partnership=world.partnership, number=2).routine_working_days == 9
