@@ -317,7 +317,7 @@ class AgencyEditForm(forms.Form):
 def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = business_unit_partnership(request)
     link = (
-        PartnershipAgency.objects.filter(partnership=partnership, agency_id=pk, agency__merged_into=None)
+        PartnershipAgency.objects.filter(partnership=partnership, agency__pk=pk, agency__merged_into=None)
         .select_related("agency")
         .first()
     )

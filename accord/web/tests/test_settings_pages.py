@@ -642,3 +642,25 @@ def test_a_change_to_the_protocol_made_meanwhile_by_someone_else_is_not_undone_u
     assert stale.status_code == 200 and "Someone changed the protocol" in stale.content.decode()
     assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 5
     assert Stage.objects.get(partnership=world.partnership, number=2).routine_working_days == 9
+
+
+BEYOND_ANY_KEY = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/business-unit/people/{BEYOND_ANY_KEY}/",
+        f"/business-unit/agencies/{BEYOND_ANY_KEY}/",
+        f"/business-unit/taxonomies/areas/{BEYOND_ANY_KEY}/",
+        f"/reports/meetings/{BEYOND_ANY_KEY}/",
+        f"{SETTINGS}/protocol/stages/{BEYOND_ANY_KEY}/",
+        f"{SETTINGS}/protocol/budgets/{BEYOND_ANY_KEY}/",
+        f"/business-unit/people/?agency={BEYOND_ANY_KEY}&page={BEYOND_ANY_KEY}",
+    ],
+)
+def test_an_id_no_database_key_can_hold_is_not_found_never_an_error(client, world, url):
+    sign_in(client, world.admin)
+    assert client.get(url).status_code in (200, 404)
+    assert client.post(f"/business-unit/api-tokens/{BEYOND_ANY_KEY}/revoke/").status_code == 404
+    assert client.post(f"/business-unit/people/{BEYOND_ANY_KEY}/invitation/").status_code == 404
