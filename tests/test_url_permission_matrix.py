@@ -82,6 +82,11 @@ MATRIX = {
     "person_new": (lambda s: reverse("person_new"), only({"admin"}, 200, 403)),
     "taxonomies": (lambda s: reverse("taxonomies"), only({"admin"}, 200, 403)),
     "settings_stage": (lambda s: reverse("settings_stage", args=[1]), only({"admin"}, 200, 403)),
+    "settings_protocol_download": (
+        lambda s: reverse("settings_protocol_download"),
+        only({"admin"}, 200, 403),
+    ),
+    "settings_protocol_upload": (lambda s: reverse("settings_protocol_upload"), only({"admin"}, 200, 403)),
     # Only the top stage may be removed; the partnership has no added priority and no budget.
     "settings_stage_remove": (
         lambda s: reverse("settings_stage_remove", args=[s["top_stage"]]),

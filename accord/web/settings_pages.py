@@ -12,6 +12,8 @@ once the business unit ticks that it means to move them.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +37,7 @@ from accord.partnership.models import (
     Partnership,
     WorkedBy,
 )
-from accord.partnership.protocol import document_of
+from accord.partnership.protocol import document_of, parse_document
 from accord.partnership.roles import SETTINGS_ROLES
 
 CONFIRM = "confirm_moved_due_dates"
@@ -696,4 +698,118 @@ def settings_budget_remove(request: HttpRequest, index: int) -> HttpResponse:
         title=_("Remove a limit on working days"),
         button=_("Remove the limit"),
         done=_("The limit is removed"),
+    )
+
+
+# --------------------------------------------------------------------------- the whole protocol as a file
+
+PROTOCOL_SESSION_KEY = "accord_protocol_file"
+PROTOCOL_MOST_BYTES = 256 * 1024
+
+
+@require_http_methods(["GET"])
+def settings_protocol_download(request: HttpRequest) -> HttpResponse:
+    """The protocol as the JSON document ``manage.py protocol export`` prints (to review it,
+    keep it, or start another partnership's from it)."""
+    partnership = business_unit_partnership(request)
+    response = HttpResponse(
+        json.dumps(document_of(partnership), indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{partnership.slug}-protocol.json"'
+    return response
+
+
+class ProtocolFileForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Upload the protocol (JSON)"),
+        help_text=gettext_lazy(
+            "A document as “Download the protocol” gives it, edited for the year's review: up to 256 KB."
+        ),
+        error_messages={"required": gettext_lazy("Select the protocol's JSON file")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
+    """A whole protocol brought in at once (the annual review): checked as every change is,
+    with the due dates it would move listed, and used only once the business unit says so."""
+    partnership = business_unit_partnership(request)
+    form, preview, document = ProtocolFileForm(), None, None
+    confirm = ConfirmForm(request.POST if request.method == "POST" and request.POST.get("apply") else None)
+    kept = request.session.get(PROTOCOL_SESSION_KEY) or {}
+    if request.method == "POST" and request.POST.get("apply"):
+        if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
+            messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
+            return redirect("settings_protocol_upload")
+        document = kept["document"]
+        try:
+            preview = protocol_apply(
+                actor=request.user, partnership=partnership, document=document, dry_run=True
+            )
+            if preview.moved and not (confirm.is_valid() and confirm.cleaned_data.get(CONFIRM)):
+                confirm.add_error(
+                    CONFIRM,
+                    _(
+                        "Tick “Save, moving the due dates listed” to use this protocol: it moves open escalations' due dates."
+                    ),
+                )
+            else:
+                applied = protocol_apply(
+                    actor=request.user, partnership=partnership, document=document, part="the whole protocol"
+                )
+                del request.session[PROTOCOL_SESSION_KEY]
+                messages.success(
+                    request,
+                    ngettext(
+                        "The protocol is in use: the due date of %(n)s open escalation moved",
+                        "The protocol is in use: the due dates of %(n)s open escalations moved",
+                        len(applied.moved),
+                    )
+                    % {"n": len(applied.moved)},
+                )
+                return redirect("settings_protocol")
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+    elif request.method == "POST":
+        form = ProtocolFileForm(request.POST, request.FILES)
+        if form.is_valid():
+            content = form.cleaned_data["file"].read(PROTOCOL_MOST_BYTES + 1)
+            try:
+                if len(content) > PROTOCOL_MOST_BYTES:
+                    raise ValidationError(_("The file is larger than 256 KB: is it the protocol's JSON?"))
+                try:
+                    document = json.loads(content.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as problem:
+                    raise ValidationError(
+                        _("The file is not JSON (%(problem)s): upload the document as downloaded, edited.")
+                        % {"problem": str(problem)[:120]}
+                    ) from problem
+                preview = protocol_apply(
+                    actor=request.user, partnership=partnership, document=document, dry_run=True
+                )
+            except (ValidationError, NotAllowed) as refused:
+                document = None
+                if isinstance(refused, ValidationError):
+                    for message in refused.messages:
+                        form.add_error("file", message)
+                else:
+                    form.add_error(None, str(refused))
+            else:
+                request.session[PROTOCOL_SESSION_KEY] = {
+                    "partnership": partnership.pk,
+                    "hash": hashlib.sha256(content).hexdigest(),
+                    "document": document,
+                }
+                kept = request.session[PROTOCOL_SESSION_KEY]
+    checked = parse_document(document) if document is not None and not form.errors else None
+    return _page(
+        request,
+        "protocol_upload.html",
+        {
+            "form": form,
+            "confirm": confirm,
+            "preview": preview if checked else None,
+            "checked": checked,
+            "file_hash": kept.get("hash", ""),
+        },
     )

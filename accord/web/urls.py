@@ -46,6 +46,16 @@ urlpatterns = [
     ),
     path("business-unit/settings/protocol/", settings_pages.settings_protocol, name="settings_protocol"),
     path(
+        "business-unit/settings/protocol/download/",
+        settings_pages.settings_protocol_download,
+        name="settings_protocol_download",
+    ),
+    path(
+        "business-unit/settings/protocol/upload/",
+        settings_pages.settings_protocol_upload,
+        name="settings_protocol_upload",
+    ),
+    path(
         "business-unit/settings/protocol/formal-body/",
         settings_pages.settings_formal_body,
         name="settings_formal_body",

@@ -107,6 +107,32 @@ def test_every_settings_page_is_accessible_and_fits_a_phone(page, demo_users):
     assert not theme.is_active
 
 
+def test_a_whole_protocol_brought_in_for_the_years_review(page, demo_users, tmp_path):
+    import json
+
+    from accord.partnership.protocol import document_of
+    from accord.web.demo import load_caseload
+
+    partnership, users = demo_users
+    load_caseload(partnership, users)
+    document = document_of(partnership)
+    document["stages"][0]["routine_working_days"] = 4
+    edited = tmp_path / "protocol.json"
+    edited.write_text(json.dumps(document))
+    log_in(page, "admin")
+    page.goto("/business-unit/settings/protocol/")
+    page.get_by_role("link", name="Bring in a whole protocol").click()
+    check(page, "settings-29-protocol-upload")
+    page.get_by_label("Upload the protocol (JSON)").set_input_files(str(edited))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_test_id("checked")).to_be_visible()
+    expect(page.get_by_test_id("moved")).to_be_visible()
+    check(page, "settings-30-protocol-checked")
+    page.get_by_label("Save, moving the due dates listed").check()
+    page.get_by_role("button", name="Use this protocol").click()
+    expect(page.locator("main")).to_contain_text("The protocol is in use")
+
+
 def test_the_pdg_meetings_and_the_api_tokens_pages(page, demo_users):
     from accord.api.services import api_token_create
     from accord.partnership.models import User

@@ -5,6 +5,7 @@ these tests use the pages as the business unit does."""
 
 import copy
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -664,3 +665,39 @@ def test_an_id_no_database_key_can_hold_is_not_found_never_an_error(client, worl
     assert client.get(url).status_code in (200, 404)
     assert client.post(f"/business-unit/api-tokens/{BEYOND_ANY_KEY}/revoke/").status_code == 404
     assert client.post(f"/business-unit/people/{BEYOND_ANY_KEY}/invitation/").status_code == 404
+
+
+def test_the_whole_protocol_is_downloaded_and_brought_back_in_for_the_years_review(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    monday = timezone.make_aware(dt.datetime(2026, 11, 2, 10))
+    e = world.raised(at=monday)
+    sign_in(client, world.admin)
+    downloaded = client.get(f"{SETTINGS}/protocol/download/")
+    assert downloaded["Content-Type"] == "application/json"
+    document = json.loads(downloaded.content)
+    assert document == document_of(world.partnership)
+
+    def upload(content: bytes):
+        return client.post(f"{SETTINGS}/protocol/upload/", {"file": SimpleUploadedFile("p.json", content)})
+
+    assert "is not JSON" in upload(b"{not json").content.decode()
+    stranded = copy.deepcopy(document)
+    stranded["stages"] = stranded["stages"][:1]
+    assert "govuk-error-summary" in upload(json.dumps(stranded).encode()).content.decode()
+    document["stages"][0]["routine_working_days"] = 3
+    with clock.set_to(monday):
+        checked = upload(json.dumps(document).encode())
+        html = checked.content.decode()
+        assert e.reference in html and "5 November 2026" in html
+        file_hash = checked.context["file_hash"]
+        refused = client.post(f"{SETTINGS}/protocol/upload/", {"apply": file_hash})
+        assert refused.status_code == 200 and "to use this protocol" in refused.content.decode()
+        assert Stage.objects.get(partnership=world.partnership, number=1).routine_working_days == 5
+        used = client.post(
+            f"{SETTINGS}/protocol/upload/", {"apply": file_hash, "confirm_moved_due_dates": "on"}
+        )
+        assert used.status_code == 302
+    e.refresh_from_db()
+    assert e.due_date == dt.date(2026, 11, 5)
+    assert AuditEvent.objects.filter(payload__part="the whole protocol").count() == 1
