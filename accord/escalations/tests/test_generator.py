@@ -114,3 +114,14 @@ def test_a_load_run_signs_in_as_the_busiest_people_and_a_sample_doing_ordinary_w
         )
         if u.has_usable_password()
     ]
+
+
+def test_the_benchmark_times_the_business_units_settings_pages(settings):
+    import io
+
+    _generate(settings, 5)
+    out = io.StringIO()
+    call_command("benchmark", requests=2, skip_pdf=True, only="people", stdout=out)
+    timed = [line.rsplit(None, 3) for line in out.getvalue().splitlines()[2:]]
+    assert [name.split(",")[0] for name, *_ in timed] == ["people"] * 3
+    assert all(float(median) > 0 and int(queries) > 0 for _name, median, _p95, queries in timed)

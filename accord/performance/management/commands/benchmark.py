@@ -19,7 +19,7 @@ from django.utils import timezone
 from accord.api.services import api_token_create
 from accord.escalations.models import Escalation
 from accord.escalations.selectors import LIST_COUNT_LIMIT, EitherEndPaginator
-from accord.partnership.models import Partnership, User
+from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.testing.auth import sign_in
 
 
@@ -66,6 +66,11 @@ class Command(BaseCommand):
 
         anonymous = Client(SERVER_NAME="localhost")
         as_manager, as_pdg, as_practitioner = client_for(manager), client_for(pdg), client_for(practitioner)
+        # The business unit, for its settings pages over the partnership's generated people.
+        unit, _ = User.objects.get_or_create(username="bench.unit", defaults={"agency": manager.agency})
+        RoleAssignment.objects.get_or_create(user=unit, partnership=partnership, role=Role.BUSINESS_UNIT)
+        as_unit = client_for(unit)
+        people = User.objects.filter(role_assignments__partnership=partnership).distinct().count()
         raise_body = {
             "kind": "theme",
             "immediate_danger": False,
@@ -114,6 +119,16 @@ class Command(BaseCommand):
             ("PDG standing item, 1 year", lambda: as_pdg.get("/reports/pdg/", d(year_ago))),
             ("PDG standing item, 10 years", lambda: as_pdg.get("/reports/pdg/", d(ten_years))),
             ("GET /api/v1/escalations", lambda: as_manager.get("/api/v1/escalations", **api)),
+            (f"people, first page ({people} people)", lambda: as_unit.get("/business-unit/people/")),
+            (
+                "people, found by name and agency",
+                lambda: as_unit.get("/business-unit/people/", {"q": "smith", "agency": manager.agency_id}),
+            ),
+            (
+                "people, last page",
+                lambda: as_unit.get("/business-unit/people/", {"page": max(1, -(-people // 50))}),
+            ),
+            ("the protocol's settings page", lambda: as_unit.get("/business-unit/settings/protocol/")),
         ]
         if not skip_pdf:
             cases.append(("annual report PDF", lambda: as_pdg.get("/reports/annual.pdf")))
