@@ -71,7 +71,7 @@ def test_ending_an_appointment_ends_the_facilitators_access_on_every_preset(name
     ended = e.events.get(type=EventType.FACILITATOR_ENDED)
     assert "Offer declined" in ended.summary
     assert Notification.objects.filter(
-        escalation=e, kind=Kind.FACILITATOR_ENDED, recipient=world.facilitator
+        about=f"escalation:{e.pk}", kind=Kind.FACILITATOR_ENDED, recipient=world.facilitator
     ).exists()
     entry = AuditEvent.objects.filter(verb=Verb.FACILITATION_ENDED).get()
     assert entry.payload["facilitators"] == [world.facilitator.username]
