@@ -475,6 +475,9 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
+        # The business unit's people list walks this, a page at a time, instead of sorting
+        # every person of the partnership.
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="user_by_name")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
