@@ -22,6 +22,7 @@ from accord.api.models import ApiToken
 from accord.api.services import api_token_revoke
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
 from accord.escalations.protocol import (
     follow_ladder_change,
     ladder_firsts,
@@ -52,7 +53,7 @@ from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
 from accord.reports.models import AnnualNarrative, MeetingAction, PdgMeeting
 
-from .invitations import invite, revoke_invitation
+from .invitations import invite, refusal_words, revoke_invitation
 
 
 def business_unit_partnership_ids(user) -> list[int]:
@@ -508,8 +509,8 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
         for person in people:
             try:
                 invite(actor=request.user, person=person, partnership=request.partnership)
-            except ValidationError as refused:
-                messages.warning(request, " ".join(refused.messages))
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
             else:
                 messages.success(request, f"An invitation to set a password was sent to {person.email}.")
 

@@ -21,7 +21,22 @@ from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
+from accord.escalations.services.settings import people_of, require_business_unit
 from accord.partnership.models import Partnership, User
+
+
+def refusal_words(refused: ValidationError | NotAllowed) -> str:
+    """An invitation's refusal in the words shown to the business unit."""
+    return " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
+
+
+def _may_invite(actor: User | None, person: User, partnership: Partnership) -> None:
+    """The partnership's business unit (or the deployment's administrators, or the command
+    line) invites only the partnership's own people."""
+    require_business_unit(actor, partnership)
+    if not people_of(partnership).filter(pk=person.pk).exists():
+        raise NotAllowed(_("This person works in another partnership: their own business unit invites them."))
 
 
 def invitation_link(person: User) -> str:
@@ -33,6 +48,7 @@ def invitation_link(person: User) -> str:
 
 def invite(*, actor: User | None, person: User, partnership: Partnership) -> None:
     """Email the person a link to set their password. Sent again, the earlier link dies."""
+    _may_invite(actor, person, partnership)
     if not person.is_active:
         raise ValidationError(_("%(name)s's account is not active") % {"name": person})
     if not person.email:
@@ -87,7 +103,11 @@ def _send(person: User, partnership: Partnership, days: int) -> None:
 
 
 def revoke_invitation(*, actor: User, person: User, partnership: Partnership) -> None:
-    """The link sent stops working; the person cannot sign in with a password until invited again."""
+    """The link sent stops working; the person cannot sign in with a password until invited
+    again. Only a pending invitation is revoked: someone who has set their password keeps it."""
+    _may_invite(actor, person, partnership)
+    if person.invited_at is None:
+        return
     with transaction.atomic():
         person.set_unusable_password()
         person.invited_at = None

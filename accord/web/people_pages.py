@@ -30,7 +30,7 @@ from accord.escalations.services.settings import (
 from accord.partnership.models import Agency, AgencyKind, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
 
-from .invitations import invite, revoke_invitation
+from .invitations import invite, refusal_words, revoke_invitation
 from .settings_pages import _page, add_errors, business_unit_partnership
 
 PAGE_SIZE = 50
@@ -249,8 +249,8 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def _invite(request: HttpRequest, person: User, partnership) -> bool:
     try:
         invite(actor=request.user, person=person, partnership=partnership)
-    except ValidationError as refused:
-        messages.warning(request, " ".join(refused.messages))
+    except (ValidationError, NotAllowed) as refused:
+        messages.warning(request, refusal_words(refused))
         return False
     messages.success(
         request, _("An invitation to set a password was sent to %(email)s") % {"email": person.email}

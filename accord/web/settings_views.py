@@ -59,7 +59,7 @@ from accord.partnership.protocol import preset, preset_names
 from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
 
-from .invitations import invite
+from .invitations import invite, refusal_words
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
 from .settings_pages import add_errors
 from .sign_in import awaiting_approval, discover
@@ -102,8 +102,8 @@ def people_import(request: HttpRequest) -> HttpResponse:
                 for person in plan.created:
                     try:
                         invite(actor=request.user, person=person, partnership=partnership)
-                    except ValidationError as refused:
-                        messages.warning(request, " ".join(refused.messages))
+                    except (ValidationError, NotAllowed) as refused:
+                        messages.warning(request, refusal_words(refused))
             del request.session[SESSION_KEY]
             messages.success(
                 request,
@@ -655,8 +655,8 @@ def partnership_new(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 invite(actor=request.user, person=officer, partnership=partnership)
-            except ValidationError as refused:
-                messages.warning(request, " ".join(refused.messages))
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
             else:
                 messages.success(
                     request,

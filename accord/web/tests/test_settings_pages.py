@@ -543,8 +543,29 @@ def test_someone_who_has_signed_in_through_their_agency_is_never_sent_a_password
     person.last_login = timezone.now()
     person.save()
     sign_in(client, world.admin)
-    client.post(f"/business-unit/people/{person.pk}/invitation/")
+    page = client.post(f"/business-unit/people/{person.pk}/invitation/", follow=True)
+    assert "already signs in" in page.content.decode()
     assert mailoutbox == []
+    person.refresh_from_db()
+    assert person.invited_at is None
+
+
+def test_invitations_are_the_partnerships_own_business_units_whoever_calls(world, neighbour, mailoutbox):
+    """Another partnership's business unit (sharing an agency) neither invites nor revokes; and
+    revoking touches only a pending invitation, never a password someone has set."""
+    from accord.web.invitations import invite, revoke_invitation
+
+    person = world.practitioner_social
+    for call in (invite, revoke_invitation):
+        with pytest.raises(NotAllowed):
+            call(actor=neighbour.admin, person=person, partnership=world.partnership)
+        with pytest.raises(NotAllowed):  # not a person of the neighbour's either
+            call(actor=neighbour.admin, person=person, partnership=neighbour.partnership)
+    assert mailoutbox == []
+    assert person.has_usable_password()
+    revoke_invitation(actor=world.admin, person=person, partnership=world.partnership)
+    person.refresh_from_db()
+    assert person.has_usable_password()  # nothing pending: their password stays
 
 
 @pytest.mark.parametrize("name", preset_names())
