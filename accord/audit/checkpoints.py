@@ -127,12 +127,10 @@ def _check_since(last: Checkpoint | None) -> None:
                 f"Entry {last.entry} no longer matches the checkpoint of {last.recorded_at}: it was rewritten."
             )
         previous, start = held, last.entry
-    keyed = bool(start)  # every entry written after a checkpoint is keyed
     for event in AuditEvent.objects.filter(pk__gt=start).order_by("id").iterator(chunk_size=2000):
-        keyed = keyed or event.scheme == KEYED
         if (
             event.previous_hash != previous
-            or (keyed and event.scheme != KEYED)
+            or event.scheme != KEYED  # every entry is keyed: a plain one is a rewrite
             or not hmac.compare_digest(entry_hash(event), event.entry_hash)
         ):
             raise CheckpointError(

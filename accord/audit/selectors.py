@@ -9,14 +9,14 @@ from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accord.partnership.models import Role, RoleAssignment
-from accord.partnership.selectors import roles_by_partnership
+from accord.core.directory import directory
 
 from .models import AuditEvent, Verb
 
 
 def audited_partnerships(user) -> list[int]:
-    return [pid for pid, roles in roles_by_partnership(user).items() if Role.AUDITOR in roles]
+    """The partnerships whose trail the user reads (the partnership app says who audits)."""
+    return directory().audited_partnerships(user)
 
 
 @dataclass
@@ -33,10 +33,8 @@ def _about(partnership_ids: list[int]) -> QuerySet[AuditEvent]:
     """Entries about these partnerships, and the sign-in events (which belong to no
     partnership) of the people who work in them: their log-ins and log-outs, and the
     failed sign-ins and lock-outs of their accounts."""
-    people = RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values("user_id")
-    accounts = RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values(
-        as_text=Cast("user_id", output_field=CharField())
-    )
+    people = directory().people_in(partnership_ids)
+    accounts = people.values(as_text=Cast("user_id", output_field=CharField()))
     return AuditEvent.objects.filter(
         Q(partnership_id__in=partnership_ids)
         | Q(partnership_id__isnull=True, actor_id__in=people)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accord.core.clientip import client_ip as _client_ip
 from accord.core.clientip import current_client_ip
-from accord.partnership.selectors import roles_by_partnership
+from accord.core.directory import directory
 
 from .models import AuditEvent, Verb
 from .payloads import check_payload
@@ -85,7 +85,7 @@ def audit_record(
     agency = ""
     if real_actor is not None:
         # Their roles in every partnership: read once a request and kept on the user.
-        roles = ",".join(sorted(set().union(*roles_by_partnership(real_actor).values())))
+        roles = ",".join(sorted(directory().roles_of(real_actor)))
         agency = str(real_actor.agency) if real_actor.agency_id else ""
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -125,17 +125,16 @@ def audit_verify() -> tuple[bool, AuditEvent | None]:
     """Walk the chain; answer (True, None) or (False, first broken entry).
 
     An entry is broken when it does not name the entry before it, when its hash does not
-    match its content (under the key, for a keyed entry), or when it is a plain entry
-    after a keyed one (a rewrite without the key). Checkpoints (``audit.checkpoints``)
+    match its content under the key, or when it is not keyed at all: every entry of every
+    deployment was written under ``ACCORD_AUDIT_KEY``, so a plain one (whose SHA-256 anyone
+    can compute) is a rewrite, even where no checkpoint has been recorded yet. Checkpoints (``audit.checkpoints``)
     check what this cannot: that no entry is missing after the last one here.
     """
     previous = GENESIS_HASH
-    keyed = False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        keyed = keyed or event.scheme == KEYED
         if (
             event.previous_hash != previous
-            or (keyed and event.scheme != KEYED)
+            or event.scheme != KEYED  # no deployment holds a plain entry: one is a rewrite
             or not hmac.compare_digest(entry_hash(event), event.entry_hash)
         ):
             return False, event

@@ -8,6 +8,9 @@ class PartnershipConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from accord.core.directory import register_directory
+
+        from .directory import PartnershipDirectory
         from .models import Partnership, PriorityTier, Stage, TimescaleBudget
         from .protocol import protocol_changed
 
@@ -32,6 +35,7 @@ class PartnershipConfig(AppConfig):
             post_delete.connect(
                 part_changed, sender=model, weak=False, dispatch_uid=f"protocol-{model.__name__}-deleted"
             )
+        register_directory(PartnershipDirectory())
         post_save.connect(
             partnership_saved, sender=Partnership, weak=False, dispatch_uid="protocol-partnership-saved"
         )

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from accord.audit.models import AuditEvent, Verb
-from accord.audit.services import GENESIS_HASH, audit_record, audit_verify
+from accord.audit.services import GENESIS_HASH, audit_record, audit_verify, entry_hash
 
 pytestmark = pytest.mark.django_db
 
@@ -385,3 +385,22 @@ def test_many_checkpoints_are_checked_a_chunk_at_a_time(world, tmp_path, setting
         "UPDATE audit_auditevent SET entry_hash = %s WHERE id = %s", ["d" * 64, entries[-1].pk + 3]
     )
     assert any("does not match the checkpoint" in p for p in checkpoints.verify_trail().problems)
+
+
+def test_a_trail_rewritten_whole_without_the_key_is_found_even_before_any_checkpoint(world):
+    """No deployment holds an unkeyed entry: a trail rewritten from its first entry with the
+    plain SHA-256 anyone can compute is broken at that first entry."""
+    entries = _entries(world, 3)
+    previous = GENESIS_HASH
+    for victim in AuditEvent.objects.order_by("id"):
+        victim.previous_hash = previous
+        victim.scheme = 1
+        victim.entry_hash = entry_hash(victim)
+        _behind_accords_back(
+            "UPDATE audit_auditevent SET previous_hash = %s, entry_hash = %s, scheme = %s WHERE id = %s",
+            [victim.previous_hash, victim.entry_hash, victim.scheme, victim.pk],
+        )
+        previous = victim.entry_hash
+    ok, broken = audit_verify()
+    assert not ok and broken.pk == AuditEvent.objects.order_by("id").first().pk
+    assert entries
