@@ -109,6 +109,11 @@ MATRIX = {
     "term_edit": (lambda s: reverse("term_edit", args=["areas", s["term"]]), only({"admin"}, 200, 403)),
     # The deployment's administrators' (superusers) alone: no partnership role is one.
     "deployment_home": (lambda s: reverse("deployment_home"), lambda r: 403),
+    "deployment_sign_in_new": (lambda s: reverse("deployment_sign_in_new"), lambda r: 403),
+    "deployment_sign_in_provider": (
+        lambda s: reverse("deployment_sign_in_provider", args=[999]),
+        lambda r: 403,
+    ),
     "partnership_new": (lambda s: reverse("partnership_new"), lambda r: 403),
     "sign_in_providers": (lambda s: reverse("sign_in_providers"), only({"admin"}, 200, 403)),
     # No provider in the scene: not found for the business unit, not theirs for anyone else.

@@ -187,6 +187,31 @@ class Person(Payload):
     person: str
 
 
+class PersonChanged(Payload):
+    """A person's change: who (their sign-in name), the fields or codes it touched."""
+
+    person: str
+    fields: list[str] | None = None
+    agency: str | None = None  # the agency's name (after a move)
+    from_agency: str | None = None
+    roles: list[str] | None = None  # role codes in the partnership, after
+    before: list[str] | None = None  # role codes, before
+    handed_on: int | None = None  # open escalations handed on
+    sign_in: str | None = None  # the provider that added them
+
+
+class SharedChangeRefused(Payload):
+    attempted: str  # what was tried (field names, or an action)
+    by_partnership: int  # the partnership whose business unit tried it
+
+
+class SignInProviderChanged(Payload):
+    provider: str  # its name
+    agency: str
+    fields: list[str] | None = None  # never the secret's value
+    owner: int | None = None  # the partnership that keeps it; none: the deployment's
+
+
 class SignedInAdded(Payload):
     sign_in: str
     agency: str
@@ -289,6 +314,18 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.INVITATION_SENT: Person,
     Verb.INVITATION_REVOKED: Person,
     Verb.SIGNED_IN_ADDED: SignedInAdded,
+    Verb.PERSON_ADDED: PersonChanged,
+    Verb.PERSON_DETAILS_CHANGED: PersonChanged,
+    Verb.PERSON_EMAIL_CHANGED: PersonChanged,
+    Verb.PERSON_MOVED: PersonChanged,
+    Verb.PERSON_LINE_MANAGER_CHANGED: PersonChanged,
+    Verb.PERSON_ROLES_CHANGED: PersonChanged,
+    Verb.PERSON_DEACTIVATED: PersonChanged,
+    Verb.PERSON_REACTIVATED: PersonChanged,
+    Verb.SHARED_CHANGE_REFUSED: SharedChangeRefused,
+    Verb.SIGN_IN_PROVIDER_ADDED: SignInProviderChanged,
+    Verb.SIGN_IN_PROVIDER_CHANGED: SignInProviderChanged,
+    Verb.SIGN_IN_PROVIDER_CONFIRMED: SignInProviderChanged,
     Verb.DEMO_LOADED: DemoLoaded,
     Verb.API_TOKEN_CREATED: TokenCreated,
     Verb.API_TOKEN_REVOKED: TokenRevoked,

@@ -36,11 +36,11 @@ from accord.partnership.protocol import (
     ladder_of,
     parse_document,
 )
+from accord.partnership.services.common import require_business_unit
 
 from . import visibility
 from .models import OPEN_STATUSES, Escalation
 from .services import escalations_recompute_due_dates, ladder_validate, open_periods_under
-from .services.settings import require_business_unit
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,20 @@ class SignInProvider(models.Model):
         default=False,
     )
     is_active = models.BooleanField(_("in use"), default=True)
+    # Who keeps it: the business unit of the one partnership that keeps the agency, or (empty)
+    # the deployment's administrators, for an agency more than one partnership keeps. It
+    # signs in only people whose every partnership trusts it (``partnership.services.sign_in``).
+    partnership = models.ForeignKey(
+        "Partnership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sign_in_providers",
+        help_text=_("The partnership whose business unit keeps it; empty: the deployment's administrators."),
+    )
+    # Set where a business unit had registered it on an agency another partnership keeps too:
+    # it is off until the deployment's administrators confirm it.
+    awaiting_confirmation = models.BooleanField(default=False)
     # From the issuer's discovery document.
     authorization_endpoint = models.URLField(max_length=300, blank=True, editable=False)
     token_endpoint = models.URLField(max_length=300, blank=True, editable=False)

@@ -33,8 +33,6 @@ from accord.escalations.services import (
     ProposedStage,
     escalations_recompute_due_dates,
     ladder_validate,
-    person_left,
-    person_moved,
 )
 from accord.partnership.models import (
     Agency,
@@ -51,9 +49,17 @@ from accord.partnership.models import (
 )
 from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
+from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
+from accord.partnership.services.people import (
+    person_deactivate,
+    person_details_change,
+    person_email_change,
+    person_line_manager_set,
+    person_move,
+    person_reactivate,
+    person_roles_set,
+)
 from accord.reports.models import AnnualNarrative, MeetingAction, PdgMeeting
-
-from .invitations import invite, refusal_words, revoke_invitation
 
 
 def business_unit_partnership_ids(user) -> list[int]:
@@ -489,21 +495,58 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
         return False  # people are deactivated, never deleted, so the record keeps its history
 
     def save_model(self, request, obj, form, change):
-        """Deactivating someone hands their open work on (``escalations.services.person_left``):
-        what they raised to their line manager, what they were named on to their agency's
-        managers, each on the escalation's timeline, in the same transaction."""
-        leaving = change and "is_active" in form.changed_data and not obj.is_active
-        moving = change and "agency" in form.changed_data and obj.is_active
+        """A person's change goes through the people services, as from every other path: each
+        part its own audited action in every partnership's trail, and someone leaving or moving
+        agency hands their open work on, in the same transaction. (Adding someone here is the
+        deployment's administrators' way to add an account with no role yet.)"""
+        if not change:
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                if obj.email and request.partnership is not None:
+                    self._invite(request, [obj])
+            return
+        before = User.objects.select_related("agency").get(pk=obj.pk)
+        partnership = (
+            Partnership.objects.filter(partnershipagency__agency_id=obj.agency_id).order_by("pk").first()
+            if obj.agency_id
+            else None
+        ) or request.partnership
+        handed = 0
         with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            if not change and obj.email and request.partnership is not None:
-                self._invite(request, [obj])
-            if leaving or moving:
-                handed = (person_left if leaving else person_moved)(actor=request.user, person=obj)
-                if handed:
-                    messages.info(
-                        request, f"{handed} open escalations of theirs were handed on (see each timeline)."
-                    )
+            if partnership is None:
+                super().save_model(request, obj, form, change)
+                return
+            changed = set(form.changed_data)
+            if changed & {"first_name", "last_name", "job_title"}:
+                person_details_change(
+                    actor=request.user,
+                    partnership=partnership,
+                    person=before,
+                    first_name=obj.first_name,
+                    last_name=obj.last_name,
+                    job_title=obj.job_title,
+                )
+            if "email" in changed:
+                person_email_change(
+                    actor=request.user, partnership=partnership, person=before, email=obj.email
+                )
+            if "agency" in changed and obj.agency_id:
+                handed += person_move(
+                    actor=request.user, partnership=partnership, person=before, agency=obj.agency
+                )
+            if "line_manager" in changed:
+                person_line_manager_set(
+                    actor=request.user, partnership=partnership, person=before, manager=obj.line_manager
+                )
+            if "is_active" in changed:
+                if obj.is_active:
+                    person_reactivate(actor=request.user, partnership=partnership, person=before)
+                else:
+                    handed += person_deactivate(actor=request.user, partnership=partnership, person=before)
+            if "username" in changed:
+                User.objects.filter(pk=obj.pk).update(username=obj.username)
+        if handed:
+            messages.info(request, f"{handed} open escalations of theirs were handed on (see each timeline).")
 
     def _invite(self, request, people) -> None:
         for person in people:
@@ -525,16 +568,29 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
             messages.success(request, f"The invitation sent to {person.email} no longer works.")
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        """Roles, per partnership, through ``person_roles_set``: audited as on the pages."""
+        form.save_m2m()
+        person = form.instance
         for formset in formsets:
-            if formset.has_changed():
-                audit_record(
-                    actor=request.user,
-                    verb=Verb.CONFIGURATION_CHANGED,
-                    target=form.instance,
-                    payload={"action": "roles_changed"},
-                    request=request,
-                )
+            # (What the admin's change message reads: the services wrote the roles.)
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if not formset.has_changed():
+                continue
+            wanted: dict[int, set[str]] = {}
+            for row in formset.cleaned_data:
+                if row and not row.get("DELETE") and row.get("partnership") and row.get("role"):
+                    wanted.setdefault(row["partnership"].pk, set()).add(row["role"])
+            touched = {
+                row["partnership"].pk for row in formset.cleaned_data if row and row.get("partnership")
+            }
+            with transaction.atomic():
+                for partnership in Partnership.objects.filter(pk__in=touched):
+                    person_roles_set(
+                        actor=request.user,
+                        partnership=partnership,
+                        person=person,
+                        roles=wanted.get(partnership.pk, set()),
+                    )
 
 
 @admin.register(ApiToken, site=site)

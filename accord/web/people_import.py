@@ -24,9 +24,18 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.spreadsheets import SpreadsheetError, read_table
-from accord.escalations.services import person_moved
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.ownership import person_is_shared, shared_person_words
+from accord.partnership.services.people import (
+    PersonDetails,
+    check_email,
+    person_add,
+    person_details_change,
+    person_line_manager_set,
+    person_move,
+    person_roles_set,
+)
 
 COLUMNS = ("name", "email", "agency", "roles", "line_manager_email")
 MOST_ROWS = 5000
@@ -211,21 +220,26 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
             person.agency_id in agencies.values() and person.pk not in with_roles_anywhere
         )
         if not ours:
-            row.errors.append(
-                _("This person works in another partnership: their own business unit keeps their details")
-            )
+            # (Worded as for an address taken anywhere: it names no one and no partnership.)
+            row.errors.append(check_email(row.email) or _("That email is already in use in Accord"))
             continue
         agency_id = agencies[row.agency.casefold()]
         manager_now = person.line_manager.email.lower() if person.line_manager_id else ""
         changes = []
+        identity = []
         if person.get_full_name() != row.name:
-            changes.append(_("name"))
+            identity.append(_("name"))
         if person.agency_id != agency_id:
-            changes.append(_("agency"))
+            identity.append(_("agency"))
+        if manager_now != manager:
+            identity.append(_("line manager"))
+        if identity and person_is_shared(person, partnership):
+            # Theirs in every partnership they work in: only their roles here change here.
+            row.errors.append(shared_person_words(person))
+            continue
+        changes = identity
         if roles_now.get(person.pk, set()) != set(row.roles):
             changes.append(_("roles"))
-        if manager_now != manager:
-            changes.append(_("line manager"))
         row.action, row.changes = (UPDATE, changes) if changes else (UNCHANGED, [])
     return ImportPlan(partnership=partnership, rows=rows, file_hash=hashlib.sha256(content).hexdigest())
 
@@ -236,46 +250,43 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | None = None) -> dict[str, int]:
-    """Apply a plan with no refused row, all at once: nothing is applied if any row is refused."""
+    """Apply a plan with no refused row, all at once: nothing is applied if any row is refused.
+    Each person is written by the people services (``accord.partnership.services.people``),
+    as on the settings pages, with the same refusals and the same audit entries."""
     if not plan.ok:
         raise ValidationError(_("Nothing was imported: correct the rows with problems and try again."))
     partnership = plan.partnership
-    agencies = {
-        name.casefold(): pk for pk, name in partnership_agencies(partnership).values_list("pk", "name")
-    }
+    agencies = {agency.name.casefold(): agency for agency in partnership_agencies(partnership)}
     with transaction.atomic():
         by_email: dict[str, User] = {}
         for row in plan.rows:
             first, last = _split_name(row.name)
-            agency_id = agencies[row.agency.casefold()]
+            agency = agencies[row.agency.casefold()]
             if row.action == CREATE:
-                person = User(
-                    username=row.email, email=row.email, first_name=first, last_name=last, agency_id=agency_id
+                person = person_add(
+                    actor=actor,
+                    partnership=partnership,
+                    details=PersonDetails(
+                        first_name=first, last_name=last, email=row.email, agency=agency, roles=row.roles
+                    ),
                 )
-                person.set_unusable_password()  # single sign-on, or an invitation to set one
-                person.save()
                 plan.created.append(person)
             else:
                 person = User.objects.annotate(lowered=Lower("email")).get(lowered=row.email)
                 if row.action == UPDATE:
-                    moved = person.agency_id != agency_id
-                    person.first_name, person.last_name, person.agency_id = first, last, agency_id
-                    person.save(update_fields=["first_name", "last_name", "agency"])
-                    if moved and actor is not None:  # what they were named on for the old agency
-                        person_moved(actor=actor, person=person)
-            by_email[row.email] = person
-            if row.action != UNCHANGED:
-                held = set(
-                    RoleAssignment.objects.filter(user=person, partnership=partnership).values_list(
-                        "role", flat=True
+                    person_details_change(
+                        actor=actor,
+                        partnership=partnership,
+                        person=person,
+                        first_name=first,
+                        last_name=last,
+                        job_title=person.job_title,
                     )
-                )
-                RoleAssignment.objects.filter(user=person, partnership=partnership).exclude(
-                    role__in=row.roles
-                ).delete()
-                for role in row.roles:  # one by one: each keeps the visibility table (its signal)
-                    if role not in held:
-                        RoleAssignment.objects.create(user=person, partnership=partnership, role=role)
+                    person_move(actor=actor, partnership=partnership, person=person, agency=agency)
+                    person_roles_set(
+                        actor=actor, partnership=partnership, person=person, roles=set(row.roles)
+                    )
+            by_email[row.email] = person
         for row in plan.rows:  # line managers once everyone exists (one may be later in the file)
             if row.action == UNCHANGED:
                 continue
@@ -286,9 +297,7 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
                 if row.line_manager_email
                 else None
             )
-            if person.line_manager_id != (manager.pk if manager else None):
-                person.line_manager = manager
-                person.save(update_fields=["line_manager"])
+            person_line_manager_set(actor=actor, partnership=partnership, person=person, manager=manager)
         counts = {action: plan.count(action) for action in (CREATE, UPDATE, UNCHANGED)}
         audit_record(
             actor=actor,

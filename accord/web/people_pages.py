@@ -19,18 +19,17 @@ from accord.core.errors import NotAllowed
 from accord.escalations.services.settings import (
     TAXONOMIES,
     AgencyDetails,
-    PersonDetails,
     TermDetails,
     agency_shared_elsewhere,
     agency_update,
-    people_of,
-    person_save,
     term_save,
 )
 from accord.partnership.models import Agency, AgencyKind, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
+from accord.partnership.services.ownership import people_of, person_is_shared, shared_person_words
+from accord.partnership.services.people import PersonDetails, person_save
 
-from .invitations import invite, refusal_words, revoke_invitation
 from .settings_pages import _page, add_errors, business_unit_partnership
 
 PAGE_SIZE = 50
@@ -150,8 +149,12 @@ class PersonForm(forms.Form):
         label=gettext_lazy("Email them an invitation to set their password"), required=False, initial=True
     )
 
-    def __init__(self, *args, partnership, person: User | None, **kwargs) -> None:
+    # What is the person's in every partnership: shown, not asked, for someone shared.
+    IDENTITY = ("first_name", "last_name", "email", "job_title", "agency", "line_manager_email", "is_active")
+
+    def __init__(self, *args, partnership, person: User | None, shared: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.person = person
         choices = [(a.pk, a.name) for a in partnership_agencies(partnership)]
         if person is not None and person.agency_id and person.agency_id not in {pk for pk, _name in choices}:
             # Their agency as it is (inactive, or another partnership's where they also work).
@@ -163,9 +166,18 @@ class PersonForm(forms.Form):
             del self.fields["invite"]
         self.fields["email"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         self.fields["line_manager_email"].widget.attrs.update({"autocomplete": "off"})
+        self.shared = shared
+        if shared:
+            # Shown as they are, not asked; a value posted anyway goes to the service, which
+            # refuses it and records the attempt in every partnership's trail.
+            for name in self.IDENTITY:
+                self.fields[name].required = False
+                self.fields[name].widget = forms.HiddenInput()
 
     def details(self) -> PersonDetails:
-        data = self.cleaned_data
+        data = {**self.initial, **self.cleaned_data}
+        if self.shared:
+            data.update({n: self.initial.get(n) for n in self.IDENTITY if n not in self.data})
         return PersonDetails(
             first_name=data["first_name"],
             last_name=data["last_name"],
@@ -207,11 +219,13 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     partnership = business_unit_partnership(request)
     person = _person_of(request, partnership, pk) if pk is not None else None
     initial = _person_initial(person, partnership) if person is not None else {}
+    shared = person is not None and person_is_shared(person, partnership) and not request.user.is_superuser
     form = PersonForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         partnership=partnership,
         person=person,
+        shared=shared,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,6 +255,8 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         {
             "form": form,
             "person": person,
+            "shared": shared,
+            "shared_words": shared_person_words(person) if shared else "",
             "title": (person.get_full_name() or person.email) if person else _("Add a person"),
         },
     )

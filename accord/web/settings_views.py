@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -58,11 +58,18 @@ from accord.partnership.models import (
 from accord.partnership.protocol import preset, preset_names
 from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.invitations import invite, refusal_words
+from accord.partnership.services.sign_in import (
+    ProviderDetails,
+    providers_kept_by,
+    providers_seen_by,
+    sign_in_provider_confirm,
+    sign_in_provider_save,
+)
 
-from .invitations import invite, refusal_words
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
 from .settings_pages import add_errors
-from .sign_in import awaiting_approval, discover
+from .sign_in import awaiting_approval
 
 SESSION_KEY = "accord_people_import"
 
@@ -408,103 +415,125 @@ def agency_merge_page(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- each agency's own sign-in
 
 
-class SignInProviderForm(forms.ModelForm):
+class SignInProviderForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        label=gettext_lazy("The agency whose people sign in through it"),
+        error_messages={"required": gettext_lazy("Select the agency")},
+    )
+    name = forms.CharField(
+        label=gettext_lazy("What the sign-in button names"),
+        max_length=100,
+        help_text=gettext_lazy("For example: Royal Devon staff account"),
+        error_messages={"required": gettext_lazy("Enter what the sign-in button names")},
+    )
+    issuer = forms.URLField(
+        label=gettext_lazy("Issuer"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=gettext_lazy("The provider's issuer URL, as its discovery document gives it."),
+        error_messages={
+            "required": gettext_lazy("Enter the provider's issuer URL"),
+            "invalid": gettext_lazy("Enter the issuer as a URL, like https://login.example.org/tenant/v2.0"),
+        },
+    )
+    client_id = forms.CharField(
+        label=gettext_lazy("Client ID"),
+        max_length=200,
+        error_messages={"required": gettext_lazy("Enter the client ID Accord was given")},
+    )
     client_secret = forms.CharField(
         label=gettext_lazy("Client secret"),
         widget=forms.PasswordInput(render_value=False),
         required=False,
         help_text=gettext_lazy("Kept encrypted and never shown again. Leave empty to keep the one saved."),
     )
+    accepted_issuers = forms.CharField(
+        label=gettext_lazy("Issuers accepted"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "One a line, when sign-ins come from more than the issuer above (a multi-tenant app). "
+            "Empty: the issuer only."
+        ),
+    )
+    creates_people = forms.BooleanField(
+        label=gettext_lazy(
+            "Someone of the agency not yet in Accord is added on signing in, with no role, for the "
+            "business unit to approve"
+        ),
+        required=False,
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
 
-    class Meta:
-        model = SignInProvider
-        fields = [
-            "agency",
-            "name",
-            "issuer",
-            "client_id",
-            "client_secret",
-            "accepted_issuers",
-            "creates_people",
-            "is_active",
-        ]
-        widgets = {"accepted_issuers": forms.Textarea(attrs={"rows": 3})}
-
-    def __init__(self, *args, partnership, **kwargs):
+    def __init__(self, *args, agencies, editing: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = partnership_agencies(partnership)
-        self.fields["agency"].label = _("The agency whose people sign in through it")
-        self.fields["agency"].error_messages["required"] = _("Select the agency")
-        self.fields["name"].error_messages["required"] = _("Enter what the sign-in button names")
-        self.fields["issuer"].error_messages["required"] = _("Enter the provider's issuer URL")
-        self.fields["issuer"].error_messages["invalid"] = _(
-            "Enter the issuer as a URL, like https://login.example.org/tenant/v2.0"
-        )
-        self.fields["client_id"].error_messages["required"] = _("Enter the client ID Accord was given")
-        if self.instance.pk is None:
+        self.fields["agency"].queryset = agencies
+        if not editing:
             self.fields.pop("is_active")
 
-    def clean_client_secret(self) -> str:
-        secret = self.cleaned_data.get("client_secret") or ""
-        if not secret and self.instance.pk is None:
-            raise ValidationError(_("Enter the client secret Accord was given"))
-        return secret or self.instance.client_secret
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            for name, value in data.items():
-                if name != "client_secret":
-                    setattr(self.instance, name, value)
-            try:
-                discover(self.instance)  # the endpoints, from the issuer's own document
-            except ValidationError as refused:
-                for field, errors in refused.message_dict.items():
-                    for error in errors:
-                        self.add_error(field, error)
-        return data
-
-
-def _save_provider(request, form: SignInProviderForm, partnership) -> SignInProvider:
-    with transaction.atomic():
-        provider = form.save()
-        audit_record(
-            actor=request.user,
-            verb=Verb.CONFIGURATION_CHANGED,
-            target=provider,
-            partnership_id=partnership.pk,
-            # Which fields changed; never the secret itself.
-            payload={
-                "sign_in_provider": provider.pk,
-                "agency": provider.agency.name,
-                "fields": sorted(form.changed_data),
-            },
-            request=request,
+    def details(self) -> ProviderDetails:
+        data = self.cleaned_data
+        return ProviderDetails(
+            agency=data["agency"],
+            name=data["name"],
+            issuer=data["issuer"],
+            client_id=data["client_id"],
+            client_secret=data.get("client_secret") or "",
+            accepted_issuers=data.get("accepted_issuers") or "",
+            creates_people=data.get("creates_people", False),
+            is_active=data.get("is_active", True),
         )
-    return provider
+
+
+def _provider_initial(provider: SignInProvider) -> dict:
+    return {
+        "agency": provider.agency_id,
+        "name": provider.name,
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "accepted_issuers": provider.accepted_issuers,
+        "creates_people": provider.creates_people,
+        "is_active": provider.is_active,
+    }
+
+
+def _own_agencies(partnership):
+    """The agencies whose sign-in this business unit keeps: those no other partnership keeps."""
+    shared = PartnershipAgency.objects.exclude(partnership=partnership).values("agency_id")
+    return partnership_agencies(partnership).exclude(pk__in=shared)
+
+
+def _save_provider(request, form: SignInProviderForm, partnership, provider=None) -> SignInProvider | None:
+    try:
+        return sign_in_provider_save(
+            actor=request.user, partnership=partnership, details=form.details(), provider=provider
+        )
+    except (ValidationError, NotAllowed) as refused:
+        add_errors(form, refused)
+        return None
 
 
 @require_http_methods(["GET", "POST"])
 def sign_in_providers(request: HttpRequest) -> HttpResponse:
-    """The partnership's agencies' own sign-in providers, a new one added, and the people
-    who signed in and are waiting for a role."""
+    """The partnership's agencies' own sign-in providers (its own, and the deployment's on
+    agencies it shares with other partnerships, shown but not changed here), a new one
+    added, and the people who signed in and are waiting for a role."""
     partnership = _require_business_unit(request)
-    form = SignInProviderForm(request.POST or None, partnership=partnership)
+    form = SignInProviderForm(request.POST or None, agencies=_own_agencies(partnership), editing=False)
     if request.method == "POST" and form.is_valid():
         provider = _save_provider(request, form, partnership)
-        messages.success(
-            request, _("%(name)s is added: its people can sign in through it") % {"name": provider.name}
-        )
-        return redirect("sign_in_providers")
-    providers = SignInProvider.objects.filter(agency__in=partnership_agencies(partnership)).select_related(
-        "agency"
-    )
+        if provider is not None:
+            messages.success(
+                request, _("%(name)s is added: its people can sign in through it") % {"name": provider.name}
+            )
+            return redirect("sign_in_providers")
     return render(
         request,
         "core/sign_in_providers.html",
         {
             "form": form,
-            "providers": providers,
+            "providers": providers_seen_by(partnership),
             "waiting": awaiting_approval(partnership),
             "partnership": partnership,
             "callback": request.build_absolute_uri(reverse("agency_sign_in_callback")),
@@ -514,19 +543,24 @@ def sign_in_providers(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the partnership's own providers (another's, or the deployment's, is not found)."""
     partnership = _require_business_unit(request)
-    provider = SignInProvider.objects.filter(pk=pk, agency__in=partnership_agencies(partnership)).first()
+    provider = providers_kept_by(partnership).filter(pk=pk).first()
     if provider is None:
         raise Http404
-    form = SignInProviderForm(request.POST or None, instance=provider, partnership=partnership)
-    if request.method == "POST" and form.is_valid():
-        _save_provider(request, form, partnership)
+    form = SignInProviderForm(
+        request.POST or None,
+        initial=_provider_initial(provider),
+        agencies=_own_agencies(partnership) | Agency.objects.filter(pk=provider.agency_id),
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid() and _save_provider(request, form, partnership, provider):
         messages.success(request, _("%(name)s is saved") % {"name": provider.name})
         return redirect("sign_in_providers")
     return render(
         request,
         "core/sign_in_provider_edit.html",
-        {"form": form, "provider": provider, "partnership": partnership},
+        {"form": form, "provider": provider, "partnership": partnership, "back": "sign_in_providers"},
     )
 
 
@@ -608,7 +642,61 @@ class NewPartnershipForm(forms.Form):
 def deployment_home(request: HttpRequest) -> HttpResponse:
     _require_deployment_admin(request)
     partnerships = Partnership.objects.order_by("name")
-    return render(request, "core/deployment.html", {"partnerships": partnerships})
+    return render(
+        request,
+        "core/deployment.html",
+        {"partnerships": partnerships, "providers": _deployment_providers()},
+    )
+
+
+def _deployment_providers():
+    """The sign-in providers the deployment's administrators keep: those of agencies more than
+    one partnership keeps, and those waiting for them to confirm."""
+    return (
+        SignInProvider.objects.filter(Q(partnership__isnull=True) | Q(awaiting_confirmation=True))
+        .select_related("agency")
+        .order_by("-awaiting_confirmation", "name")
+    )
+
+
+def _shared_agencies():
+    shared = PartnershipAgency.objects.values("agency_id").annotate(n=Count("partnership_id")).filter(n__gt=1)
+    return Agency.objects.filter(pk__in=shared.values("agency_id"), is_active=True).order_by("name")
+
+
+@require_http_methods(["GET", "POST"])
+def deployment_sign_in_provider(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """A provider of an agency that more than one partnership keeps, added or changed by the
+    deployment's administrators (the only ones who may), or one waiting confirmed."""
+    _require_deployment_admin(request)
+    provider = get_object_or_404(_deployment_providers(), pk=pk) if pk is not None else None
+    if provider is not None and request.method == "POST" and request.POST.get("confirm"):
+        sign_in_provider_confirm(actor=request.user, provider=provider)
+        messages.success(request, _("%(name)s is confirmed and in use") % {"name": provider.name})
+        return redirect("deployment_home")
+    agencies = _shared_agencies()
+    if provider is not None:
+        agencies = agencies | Agency.objects.filter(pk=provider.agency_id)
+    form = SignInProviderForm(
+        request.POST or None,
+        initial=_provider_initial(provider) if provider else None,
+        agencies=agencies,
+        editing=provider is not None,
+    )
+    if request.method == "POST" and form.is_valid() and _save_provider(request, form, None, provider):
+        messages.success(request, _("%(name)s is saved") % {"name": form.cleaned_data["name"]})
+        return redirect("deployment_home")
+    return render(
+        request,
+        "core/sign_in_provider_edit.html",
+        {
+            "form": form,
+            "provider": provider,
+            "deployment": True,
+            "back": "deployment_home",
+            "callback": request.build_absolute_uri(reverse("agency_sign_in_callback")),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

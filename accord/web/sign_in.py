@@ -22,11 +22,10 @@ from urllib.parse import parse_qs, urlparse
 import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -34,13 +33,12 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
-from accord.core import clock
+from accord.core.errors import NotAllowed
 from accord.partnership.models import SignInProvider, User
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.sign_in import DISCOVERY_TIMEOUT, provider_trusted_by, sign_in_person_add
 
 SESSION_KEY = "accord_sign_in"  # state -> provider id, for the callback
-ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")
-DISCOVERY_TIMEOUT = 10
 
 # What the flow asks of mozilla-django-oidc's settings for these providers.
 FLOW_SETTINGS: dict[str, Any] = {
@@ -59,55 +57,12 @@ def flow_setting(attr: str, *default):
     return import_from_settings(attr, *default)
 
 
-def discover(provider: SignInProvider) -> None:
-    """Fill the provider's endpoints from its issuer's discovery document (the issuer it
-    names must be the one given). Raises ``ValidationError`` in plain words."""
-    if not provider.issuer.startswith("https://") and not getattr(
-        settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False
-    ):
-        # Tokens and secrets go to it: never in the clear (and no reaching into plain-HTTP
-        # services inside the hosting network by naming one as an issuer).
-        raise ValidationError({"issuer": _("Enter the issuer's https:// address")})
-    url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        response = requests.get(url, timeout=DISCOVERY_TIMEOUT)
-        response.raise_for_status()
-        document = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise ValidationError(
-            {"issuer": _("Accord could not read the provider's configuration at %(url)s") % {"url": url}}
-        ) from exc
-    if str(document.get("issuer", "")).rstrip("/") != provider.issuer.rstrip("/"):
-        raise ValidationError(
-            {
-                "issuer": _("The provider at that address names another issuer: %(other)s")
-                % {"other": document.get("issuer")}
-            }
-        )
-    needed = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
-    missing = [name for name in needed if not document.get(name)]
-    if missing:
-        raise ValidationError(
-            {"issuer": _("The provider's configuration lacks %(names)s") % {"names": ", ".join(missing)}}
-        )
-    for name in needed:
-        if not str(document[name]).startswith("https://") and not getattr(
-            settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False
-        ):
-            raise ValidationError(
-                {"issuer": _("The provider's configuration names an address that is not https://")}
-            )
-        setattr(provider, name, document[name])
-    offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
-    provider.signing_algorithm = next((a for a in ALGORITHMS if a in offered), "")
-    if not provider.signing_algorithm:
-        raise ValidationError(
-            {"issuer": _("The provider signs its tokens in no way Accord accepts (RS256 or ES256).")}
-        )
-
-
 def providers_for_sign_in():
-    return SignInProvider.objects.filter(is_active=True).exclude(token_endpoint="").select_related("agency")
+    return (
+        SignInProvider.objects.filter(is_active=True, awaiting_confirmation=False)
+        .exclude(token_endpoint="")
+        .select_related("agency")
+    )
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -146,10 +101,11 @@ class AgencyOIDCBackend(OIDCAuthenticationBackend):
     def __init__(self, *args, **kwargs):
         self.UserModel = User
         self.provider: SignInProvider | None = None
+        self.untrusted: User | None = None
 
     def get_settings(self, attr, *args):  # (an instance's: it reads the provider)
         if attr == "OIDC_CREATE_USER":
-            return bool(self.provider and self.provider.creates_people)
+            return bool(self.provider and self.provider.creates_people and self.untrusted is None)
         return flow_setting(attr, *args)
 
     def authenticate(self, request, **kwargs):
@@ -161,6 +117,7 @@ class AgencyOIDCBackend(OIDCAuthenticationBackend):
             return None
         request.session[SESSION_KEY] = started
         request.accord_agency_sign_in = True  # this callback is ours alone, whatever becomes of it
+        self.untrusted = None
         self.provider = providers_for_sign_in().filter(pk=pk).first()
         if self.provider is None:
             return None
@@ -176,14 +133,19 @@ class AgencyOIDCBackend(OIDCAuthenticationBackend):
         except (SuspiciousOperation, requests.RequestException) as exc:
             self._failed(request, str(exc))
             return None
-        if user is None:
+        if user is None and self.untrusted is not None:
+            self._failed(
+                request, "that person works where this provider is not trusted", target=self.untrusted
+            )
+        elif user is None:
             self._failed(request, "no one of the agency has that verified email")
         return user
 
-    def _failed(self, request, why: str) -> None:
+    def _failed(self, request, why: str, target: User | None = None) -> None:
         audit_record(
             actor=None,
             verb=Verb.LOGIN_FAILED,
+            target=target,  # their partnerships' auditors see it
             payload={"sign_in": self.provider.name if self.provider else "", "why": why[:200]},
             request=request,
             actor_label="anonymous",
@@ -205,42 +167,47 @@ class AgencyOIDCBackend(OIDCAuthenticationBackend):
         return bool(claims.get("email")) and claims.get("email_verified", True) is not False
 
     def filter_users_by_claims(self, claims: dict):
+        """The active person of the provider's agency with that email, where every partnership
+        they work in trusts the provider (``provider_trusted_by``): a provider one partnership
+        keeps never signs in someone who also works in another."""
         email = (claims.get("email") or "").strip()
         if not email or self.provider is None:
             return User.objects.none()
-        return User.objects.filter(email__iexact=email, agency_id=self.provider.agency_id, is_active=True)
+        found = list(
+            User.objects.filter(email__iexact=email, agency_id=self.provider.agency_id, is_active=True)
+        )
+        trusted = [person.pk for person in found if provider_trusted_by(self.provider, person)]
+        if found and not trusted:
+            # Known, so not added either: the sign-in fails, in the trails of their partnerships.
+            self.untrusted = found[0]
+        return User.objects.filter(pk__in=trusted)
 
     def create_user(self, claims: dict):
-        """Someone of the agency not yet in Accord: added with no role, to be approved."""
-        email = claims["email"].strip().lower()
-        if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        """Someone of the agency not yet in Accord: added with no role, to be approved (the
+        people services' rules, as for anyone added)."""
+        if User.objects.filter(
+            Q(email__iexact=claims["email"].strip()) | Q(username__iexact=claims["email"].strip())
+        ).exists():
             # Known in another agency, or inactive: not signed in, and not added twice.
             raise SuspiciousOperation("that email belongs to someone else in Accord")
         try:
-            with transaction.atomic():
-                person = User(
-                    username=email,
-                    email=email,
-                    first_name=(claims.get("given_name") or "")[:150],
-                    last_name=(claims.get("family_name") or "")[:150],
-                    agency_id=self.provider.agency_id,
-                    added_by_sign_in_at=clock.now(),
-                )
-                person.set_unusable_password()
-                person.save()
-                audit_record(
-                    actor=None,
-                    verb=Verb.SIGNED_IN_ADDED,
-                    target=person,
-                    payload={"sign_in": self.provider.name, "agency": self.provider.agency.name},
-                    actor_label="single sign-on",
-                )
-        except IntegrityError as exc:  # added by a second callback at the same moment
-            raise SuspiciousOperation("added meanwhile") from exc
-        return person
+            return sign_in_person_add(
+                provider=self.provider,
+                email=claims["email"],
+                first_name=claims.get("given_name") or "",
+                last_name=claims.get("family_name") or "",
+            )
+        except (
+            ValidationError,
+            NotAllowed,
+            IntegrityError,
+        ) as exc:  # (added meanwhile, by a second callback)
+            raise SuspiciousOperation(f"not added: {exc}") from exc
 
     def get_user(self, user_id):
-        return User.objects.select_related("agency").filter(pk=user_id).first()
+        """The signed-in person, while their account is active (a deactivated person's session
+        ends at their next request, as with a password)."""
+        return User.objects.select_related("agency").filter(pk=user_id, is_active=True).first()
 
 
 def awaiting_approval(partnership) -> list[User]:

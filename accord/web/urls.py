@@ -114,6 +114,14 @@ urlpatterns = [
     path("business-unit/taxonomies/<str:taxonomy>/<int:pk>/", people_pages.term_edit, name="term_edit"),
     path("deployment/", settings_views.deployment_home, name="deployment_home"),
     path("deployment/partnerships/new/", settings_views.partnership_new, name="partnership_new"),
+    path(
+        "deployment/sign-in/new/", settings_views.deployment_sign_in_provider, name="deployment_sign_in_new"
+    ),
+    path(
+        "deployment/sign-in/<int:pk>/",
+        settings_views.deployment_sign_in_provider,
+        name="deployment_sign_in_provider",
+    ),
     path("business-unit/agencies/merge/", settings_views.agency_merge_page, name="agency_merge"),
     path("business-unit/statements/", settings_views.edit_statement, name="edit_statement"),
     path("accessibility/", settings_views.accessibility_statement, name="accessibility"),

@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
-from accord.escalations.services.settings import people_of, require_business_unit
-from accord.partnership.models import Partnership, User
+
+from ..models import Partnership, User
+from .common import require_business_unit
+from .ownership import people_of, require_own_person
 
 
 def refusal_words(refused: ValidationError | NotAllowed) -> str:
@@ -35,8 +37,11 @@ def _may_invite(actor: User | None, person: User, partnership: Partnership) -> N
     """The partnership's business unit (or the deployment's administrators, or the command
     line) invites only the partnership's own people."""
     require_business_unit(actor, partnership)
-    if not people_of(partnership).filter(pk=person.pk).exists():
+    if not people_of(partnership).filter(pk=person.pk).exists() and not (actor is None or actor.is_superuser):
         raise NotAllowed(_("This person works in another partnership: their own business unit invites them."))
+    # A password is theirs in every partnership they work in: for someone shared, only the
+    # deployment's administrators send or revoke the link that sets it.
+    require_own_person(actor=actor, partnership=partnership, person=person, attempted="invitation")
 
 
 def invitation_link(person: User) -> str:

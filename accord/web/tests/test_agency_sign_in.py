@@ -8,11 +8,19 @@ for its approval; a token from an issuer not accepted, or for another client, is
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation, ValidationError
 
 from accord.audit.models import AuditEvent, Verb
-from accord.partnership.models import SignInProvider, User
+from accord.core.errors import NotAllowed
+from accord.partnership.models import Role, SignInProvider, User
+from accord.partnership.services.sign_in import (
+    ProviderDetails,
+    discover,
+    sign_in_provider_confirm,
+    sign_in_provider_save,
+)
 from accord.testing.auth import sign_in
+from accord.testing.factories import UserFactory, World
 from accord.testing.oidc import local_provider, sign_in_at_provider
 from accord.web.sign_in import AgencyOIDCBackend
 
@@ -59,7 +67,8 @@ def through(client, provider, email: str):
 def test_the_business_unit_adds_a_provider_read_from_its_discovery_document(client, world, provider, issuer):
     assert provider.token_endpoint.startswith(issuer) and provider.jwks_uri.startswith(issuer)
     assert provider.client_secret == CLIENT["client_secret"]  # kept (encrypted in the database)
-    entry = AuditEvent.objects.get(verb=Verb.CONFIGURATION_CHANGED, payload__sign_in_provider=provider.pk)
+    entry = AuditEvent.objects.get(verb=Verb.SIGN_IN_PROVIDER_ADDED, target_id=str(provider.pk))
+    assert entry.partnership_id == world.partnership.pk and provider.partnership == world.partnership
     assert "health-secret" not in str(entry.payload)
     sign_in(client, world.admin)
     page = client.get("/business-unit/sign-in/").content.decode()
@@ -197,3 +206,157 @@ def test_the_same_provider_twice_is_said_plainly(client, world, provider, issuer
     assert again.status_code == 200
     assert "Accord already has a provider with this issuer and client ID" in again.content.decode()
     assert SignInProvider.objects.count() == 1
+
+
+# --------------------------------------------------------------------------- what partnerships share
+
+
+def test_a_provider_one_partnership_keeps_signs_in_nobody_who_works_in_another(client, world, provider):
+    """The provider was Devon-like ``world``'s own; then a neighbouring partnership came to keep
+    the same trust. Its people, and anyone working in both, are not signed in through it:
+    only a partnership's own people are, and the neighbour's trail says each attempt failed."""
+    neighbour = World(name="Neighbourton", prefix="NBR", shares_health_with=world)
+    theirs = neighbour.practitioner_health  # the shared trust, the neighbour's roles only
+    refused = through(client, provider, theirs.email)
+    assert refused["Location"] == "/login/?sso=failed" and "_auth_user_id" not in client.session
+    both = UserFactory(
+        username="both.places",
+        email="both.places@health.example",
+        agency=world.health,
+        roles=[(world.partnership, Role.PRACTITIONER), (neighbour.partnership, Role.PRACTITIONER)],
+    )
+    assert through(client, provider, both.email)["Location"] == "/login/?sso=failed"
+    assert "_auth_user_id" not in client.session
+    failures = AuditEvent.objects.filter(verb=Verb.LOGIN_FAILED, payload__sign_in=provider.name)
+    assert failures.count() == 2 and all("not trusted" in e.payload["why"] for e in failures)
+    # Its own people still sign in through it.
+    done = through(client, provider, world.practitioner_health.email)
+    assert client.session["_auth_user_id"] == str(world.practitioner_health.pk), done
+    # And it no longer adds anyone: a newcomer would belong to both partnerships.
+    SignInProvider.objects.filter(pk=provider.pk).update(creates_people=True)
+    client.logout()
+    assert through(client, provider, "new.nurse@health.example")["Location"] == "/login/?sso=failed"
+    assert not User.objects.filter(email="new.nurse@health.example").exists()
+
+
+def test_a_business_unit_cannot_set_or_change_the_sign_in_of_an_agency_another_keeps(
+    client, world, neighbour, issuer
+):
+    """The trust is shared: only the deployment's administrators add its provider, and each
+    attempt by one business unit is in both partnerships' trails."""
+    sign_in(client, neighbour.admin)
+    page = client.post(
+        "/business-unit/sign-in/",
+        {
+            "agency": world.health.pk,
+            "name": "Trust account",
+            "issuer": issuer,
+            "client_id": CLIENT["client_id"],
+            "client_secret": "x",
+        },
+    )
+    assert page.status_code == 200 and not SignInProvider.objects.exists()
+    details = ProviderDetails(
+        agency=world.health,
+        name="Trust",
+        issuer=issuer,
+        client_id=CLIENT["client_id"],
+        client_secret=CLIENT["client_secret"],
+    )
+    with pytest.raises(NotAllowed, match="deployment's administrators"):
+        sign_in_provider_save(actor=neighbour.admin, partnership=neighbour.partnership, details=details)
+    refusals = AuditEvent.objects.filter(verb=Verb.SHARED_CHANGE_REFUSED, target_id=str(world.health.pk))
+    assert {e.partnership_id for e in refusals} == {world.partnership.pk, neighbour.partnership.pk}
+    # The deployment's administrators add it: every partnership keeping the trust sees it in
+    # its own trail, and it signs in people of both.
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True)
+    provider = sign_in_provider_save(actor=root, partnership=None, details=details)
+    assert provider.partnership is None
+    added = AuditEvent.objects.filter(verb=Verb.SIGN_IN_PROVIDER_ADDED, target_id=str(provider.pk))
+    assert {e.partnership_id for e in added} == {world.partnership.pk, neighbour.partnership.pk}
+    client.logout()
+    through(client, provider, neighbour.practitioner_health.email)
+    assert client.session["_auth_user_id"] == str(neighbour.practitioner_health.pk)
+    # Neither business unit may change it, on the page or through the service.
+    sign_in(client, world.admin)
+    assert client.get(f"/business-unit/sign-in/{provider.pk}/").status_code == 404
+    assert "Kept by the deployment" in client.get("/business-unit/sign-in/").content.decode()
+    with pytest.raises(NotAllowed):
+        sign_in_provider_save(
+            actor=world.admin, partnership=world.partnership, details=details, provider=provider
+        )
+
+
+def test_a_provider_set_on_a_shared_agency_before_ownership_waits_for_the_administrators(
+    world, neighbour, issuer
+):
+    """What the migration does to a provider one business unit had set on a shared agency: it
+    is off, and waits; the deployment's administrators confirm it, in every trail."""
+    provider = SignInProvider(
+        agency=world.health,
+        name="Set by one",
+        issuer=issuer,
+        client_id=CLIENT["client_id"],
+        client_secret="s",
+    )
+    discover(provider)
+    provider.is_active, provider.awaiting_confirmation = False, True
+    provider.save()
+    from accord.web.sign_in import providers_for_sign_in
+
+    assert not providers_for_sign_in().filter(pk=provider.pk).exists()
+    with pytest.raises(NotAllowed):
+        sign_in_provider_confirm(actor=world.admin, provider=provider)
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True)
+    sign_in_provider_confirm(actor=root, provider=provider)
+    assert providers_for_sign_in().filter(pk=provider.pk).exists()
+    confirmed = AuditEvent.objects.filter(verb=Verb.SIGN_IN_PROVIDER_CONFIRMED)
+    assert {e.partnership_id for e in confirmed} == {world.partnership.pk, neighbour.partnership.pk}
+
+
+def test_the_migration_holds_providers_of_shared_agencies_for_confirmation(world, neighbour, issuer):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    own = SignInProvider.objects.create(
+        agency=world.social, name="Own", issuer=issuer, client_id="a", client_secret="s"
+    )
+    shared = SignInProvider.objects.create(
+        agency=world.health, name="Shared", issuer=issuer, client_id="b", client_secret="s"
+    )
+    migration = import_module("accord.partnership.migrations.0003_sign_in_provider_owner")
+    migration.own_or_hold(apps, None)
+    own.refresh_from_db()
+    shared.refresh_from_db()
+    assert own.partnership == world.partnership and own.is_active and not own.awaiting_confirmation
+    assert shared.partnership is None and not shared.is_active and shared.awaiting_confirmation
+
+
+def test_a_deactivated_person_signed_in_through_their_agency_is_signed_out(client, world, provider):
+    through(client, provider, world.practitioner_health.email)
+    assert client.get("/").status_code == 200 and "_auth_user_id" in client.session
+    User.objects.filter(pk=world.practitioner_health.pk).update(is_active=False)
+    after = client.get("/escalations/")
+    assert after.status_code == 302 and after["Location"].startswith("/login/")
+
+
+def test_discovery_never_follows_a_redirect(world, monkeypatch):
+    """A discovery document that redirects (to plain HTTP, or into the hosting network) is
+    refused without following it."""
+    asked = {}
+
+    class Redirect:
+        status_code = 302
+        is_redirect = True
+        headers = {"Location": "http://169.254.169.254/latest/meta-data/"}
+
+    def get(url, **kwargs):
+        asked.update(kwargs)
+        return Redirect()
+
+    monkeypatch.setattr("accord.partnership.services.sign_in.requests.get", get)
+    provider = SignInProvider(agency=world.health, name="x", issuer="https://idp.example/", client_id="c")
+    with pytest.raises(ValidationError, match="sends Accord elsewhere"):
+        discover(provider)
+    assert asked["allow_redirects"] is False

@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.audit.models import AuditEvent, Verb
 from accord.partnership.models import User
+from accord.partnership.services.invitations import invite, revoke_invitation
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
-from accord.web.invitations import invite, revoke_invitation
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-and-new-password-2026"
@@ -118,7 +118,7 @@ def test_a_mail_server_that_refuses_is_said_plainly_and_nothing_is_kept(world, n
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr("accord.web.invitations.send_mail", refuse)
+    monkeypatch.setattr("accord.partnership.services.invitations.send_mail", refuse)
     with pytest.raises(ValidationError, match="could not be sent now"):
         invite(actor=world.admin, person=newcomer, partnership=world.partnership)
     newcomer.refresh_from_db()

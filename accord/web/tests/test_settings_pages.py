@@ -10,18 +10,16 @@ import json
 import pytest
 from django.utils import timezone
 
-from accord.audit.models import AuditEvent
+from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import visibility
 from accord.escalations.models import Escalation
 from accord.escalations.protocol import partnership_create, protocol_apply
 from accord.escalations.services.settings import (
-    PersonDetails,
     TermDetails,
     agency_add,
     partnership_update,
-    person_save,
     term_save,
 )
 from accord.partnership.models import (
@@ -36,6 +34,7 @@ from accord.partnership.models import (
     User,
 )
 from accord.partnership.protocol import document_of, ladder_of, preset, preset_names
+from accord.partnership.services.people import PersonDetails, person_save
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
 
@@ -321,7 +320,7 @@ def test_the_business_unit_adds_a_person_who_is_invited_and_can_be_found_again(c
     assert list(person.role_assignments.values_list("role", flat=True)) == [Role.PRACTITIONER]
     found = client.get("/business-unit/people/", {"q": "newcombe"})
     assert [p.pk for p in found.context["page"].object_list] == [person.pk]
-    assert AuditEvent.objects.filter(payload__action="person_added", target_id=str(person.pk)).exists()
+    assert AuditEvent.objects.filter(verb=Verb.PERSON_ADDED, target_id=str(person.pk)).exists()
 
 
 def test_a_persons_roles_are_given_and_taken_away_and_line_management_cannot_loop(client, world):
@@ -381,7 +380,7 @@ def test_deactivating_someone_hands_their_open_work_to_their_line_manager(client
     person.refresh_from_db()
     e.refresh_from_db()
     assert not person.is_active and e.raised_by == world.manager_health
-    assert AuditEvent.objects.filter(payload__action="person_changed", payload__handed_on=1).exists()
+    assert AuditEvent.objects.filter(verb=Verb.PERSON_DEACTIVATED, payload__handed_on=1).exists()
 
 
 def test_a_business_unit_keeps_only_its_own_people(client, world, neighbour):
@@ -403,8 +402,8 @@ def test_a_business_unit_keeps_only_its_own_people(client, world, neighbour):
     response = client.post(
         f"/business-unit/people/{both.pk}/",
         {
-            "first_name": "Both",
-            "last_name": "Places",
+            "first_name": both.first_name,
+            "last_name": both.last_name,
             "email": both.email,
             "agency": world.health.pk,
             "roles": [Role.MANAGER],
@@ -416,20 +415,20 @@ def test_a_business_unit_keeps_only_its_own_people(client, world, neighbour):
         (neighbour.partnership.pk, Role.MANAGER),
         (world.partnership.pk, Role.MANAGER),
     }
-    # A line manager is someone of this partnership, never another's.
+    # Their line manager is theirs in both partnerships: not asked here, and not changed.
+    page = client.get(f"/business-unit/people/{both.pk}/").content.decode()
+    assert "also works in another partnership" in page and 'name="line_manager_email"' not in page
     refused = client.post(
         f"/business-unit/people/{both.pk}/",
         {
-            "first_name": "Both",
-            "last_name": "Places",
-            "email": both.email,
-            "agency": world.health.pk,
             "roles": [Role.MANAGER],
             "line_manager_email": neighbour.manager_social.email,
-            "is_active": "on",
+            "email": "x@evil.example",
         },
     )
-    assert refused.status_code == 200 and "works in this partnership now" in refused.content.decode()
+    assert refused.status_code == 200 and "also works in another partnership" in refused.content.decode()
+    both.refresh_from_db()
+    assert both.line_manager_id is None and both.email == "shared.both@example.invalid"
 
 
 def test_an_agency_is_changed_and_one_shared_with_another_partnership_only_in_how_it_takes_part(
@@ -553,7 +552,7 @@ def test_someone_who_has_signed_in_through_their_agency_is_never_sent_a_password
 def test_invitations_are_the_partnerships_own_business_units_whoever_calls(world, neighbour, mailoutbox):
     """Another partnership's business unit (sharing an agency) neither invites nor revokes; and
     revoking touches only a pending invitation, never a password someone has set."""
-    from accord.web.invitations import invite, revoke_invitation
+    from accord.partnership.services.invitations import invite, revoke_invitation
 
     person = world.practitioner_social
     for call in (invite, revoke_invitation):
@@ -642,10 +641,25 @@ def test_someone_who_also_works_in_another_partnership_keeps_what_is_that_ones(c
         (neighbour.partnership.pk, Role.PRACTITIONER),
         (neighbour.partnership.pk, Role.MANAGER),
     }
-    refused = client.post(
-        f"/business-unit/people/{person.pk}/", {k: v for k, v in data.items() if k != "is_active"}
-    )
-    assert refused.status_code == 200 and "also work in another partnership" in refused.content.decode()
+    # Deactivating them would end their work in both: not offered here, and the service refuses.
+    client.post(f"/business-unit/people/{person.pk}/", {k: v for k, v in data.items() if k != "is_active"})
+    person.refresh_from_db()
+    assert person.is_active
+    with pytest.raises(NotAllowed, match="also works in another partnership"):
+        person_save(
+            actor=neighbour.admin,
+            partnership=neighbour.partnership,
+            person=person,
+            details=PersonDetails(
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=person.email,
+                agency=person.agency,
+                line_manager_email=person.line_manager.email,
+                roles=[Role.PRACTITIONER],
+                is_active=False,
+            ),
+        )
     person.refresh_from_db()
     assert person.is_active
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accord.partnership.models import Partnership
-from accord.web.invitations import invite as send_invitation
+from accord.partnership.services.invitations import invite as send_invitation
 from accord.web.people_import import ImportFileError, apply_import, plan_import
 
 

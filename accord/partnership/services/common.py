@@ -1,0 +1,54 @@
+"""What every partnership service shares: who keeps a partnership's settings, and writing an
+entry into the trail of each partnership a change touches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
+
+from ..models import Partnership, User
+from ..roles import SETTINGS_ROLES
+from ..selectors import user_roles
+
+
+def require_business_unit(actor: User | None, partnership: Partnership) -> None:
+    """Only the partnership's business unit (or the deployment's administrators) keeps its
+    settings; ``actor=None`` is the command line, run by those who hold the server."""
+    if actor is None or actor.is_superuser:
+        return
+    if not (actor.is_active and user_roles(actor, partnership.pk) & SETTINGS_ROLES):
+        raise NotAllowed(_("Only the partnership's business unit changes its settings."))
+
+
+def by_field(error: ValidationError) -> ValidationError:
+    """A model's own validation, as the fields' errors."""
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+def audit_in_trails(
+    *,
+    actor: User | None,
+    verb: Verb,
+    target: Any,
+    partnership_ids: Iterable[int],
+    payload: dict[str, Any],
+    actor_label: str | None = None,
+) -> None:
+    """One entry in the trail of each partnership the change touches (in the caller's
+    transaction): a shared person's or agency's auditors each see it in their own."""
+    for pid in sorted(set(partnership_ids)) or [None]:
+        audit_record(
+            actor=actor,
+            verb=verb,
+            target=target,
+            partnership_id=pid,
+            payload=payload,
+            actor_label=actor_label if actor is None else None,
+        )

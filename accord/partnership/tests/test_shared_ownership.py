@@ -1,0 +1,322 @@
+"""What partnerships share is no one partnership's to change (docs/decisions/0006).
+
+Two partnerships keep the same health trust; one person works in both. Each business unit in
+turn tries every way Accord offers to change that person's identity, or the trust's own
+details and sign-in — through the services and through the settings pages. Nothing of the
+other partnership changes, and the other partnership's auditor finds every attempt in its
+own trail. A partnership's own things (its roles for the person, how the trust takes part
+in it) stay its own to change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accord.audit.models import AuditEvent, Verb
+from accord.core.errors import NotAllowed
+from accord.escalations.services.settings import AgencyDetails, agency_update
+from accord.partnership.models import Agency, PartnershipAgency, Role, SignInProvider, User
+from accord.partnership.services import invitations, people
+from accord.partnership.services.people import PersonDetails
+from accord.partnership.services.sign_in import ProviderDetails, sign_in_provider_save
+from accord.testing.auth import sign_in
+from accord.testing.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene(world, neighbour):
+    shared = UserFactory(
+        username="both.places",
+        first_name="Bo",
+        last_name="Th",
+        agency=world.health,
+        line_manager=world.manager_health,
+        roles=[(world.partnership, Role.PRACTITIONER), (neighbour.partnership, Role.PRACTITIONER)],
+    )
+    return {"world": world, "neighbour": neighbour, "person": shared, "agency": world.health}
+
+
+def _identity(person: User) -> tuple:
+    person.refresh_from_db()
+    return (
+        person.first_name,
+        person.last_name,
+        person.email,
+        person.job_title,
+        person.agency_id,
+        person.line_manager_id,
+        person.is_active,
+        person.password,
+        person.invited_at,
+    )
+
+
+def _agency(agency: Agency) -> tuple:
+    agency.refresh_from_db()
+    return agency.name, agency.kind, agency.is_active, SignInProvider.objects.filter(agency=agency).count()
+
+
+def _details(person: User, **change) -> PersonDetails:
+    values = {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "agency": person.agency,
+        "job_title": person.job_title,
+        "line_manager_email": person.line_manager.email if person.line_manager_id else "",
+        "roles": [Role.PRACTITIONER],
+        "is_active": True,
+    }
+    return PersonDetails(**(values | change))
+
+
+# Each way to change what is shared, as a service call: (actor's world, other world, scene).
+ATTEMPTS: dict[str, Callable] = {
+    "person_save: name": lambda me, s: people.person_save(
+        actor=me.admin,
+        partnership=me.partnership,
+        person=s["person"],
+        details=_details(s["person"], last_name="X"),
+    ),
+    "person_save: email": lambda me, s: people.person_save(
+        actor=me.admin,
+        partnership=me.partnership,
+        person=s["person"],
+        details=_details(s["person"], email="taken.over@evil.example"),
+    ),
+    "person_save: agency": lambda me, s: people.person_save(
+        actor=me.admin,
+        partnership=me.partnership,
+        person=s["person"],
+        details=_details(s["person"], agency=me.social),
+    ),
+    "person_save: deactivate": lambda me, s: people.person_save(
+        actor=me.admin,
+        partnership=me.partnership,
+        person=s["person"],
+        details=_details(s["person"], is_active=False),
+    ),
+    "person_details_change": lambda me, s: people.person_details_change(
+        actor=me.admin,
+        partnership=me.partnership,
+        person=s["person"],
+        first_name="E",
+        last_name="V",
+        job_title="",
+    ),
+    "person_email_change": lambda me, s: people.person_email_change(
+        actor=me.admin, partnership=me.partnership, person=s["person"], email="taken.over@evil.example"
+    ),
+    "person_move": lambda me, s: people.person_move(
+        actor=me.admin, partnership=me.partnership, person=s["person"], agency=me.social
+    ),
+    "person_line_manager_set": lambda me, s: people.person_line_manager_set(
+        actor=me.admin, partnership=me.partnership, person=s["person"], manager=me.manager_social
+    ),
+    "person_deactivate": lambda me, s: people.person_deactivate(
+        actor=me.admin, partnership=me.partnership, person=s["person"]
+    ),
+    "invite": lambda me, s: invitations.invite(
+        actor=me.admin, person=s["person"], partnership=me.partnership
+    ),
+    "revoke_invitation": lambda me, s: invitations.revoke_invitation(
+        actor=me.admin, person=s["person"], partnership=me.partnership
+    ),
+    "agency_update": lambda me, s: agency_update(
+        actor=me.admin,
+        partnership=me.partnership,
+        agency=s["agency"],
+        details=AgencyDetails(
+            name="Renamed Trust",
+            kind=s["agency"].kind,
+            is_active=True,
+            takes_part_in_raising=True,
+            staff=None,
+        ),
+    ),
+    "sign_in_provider_save": lambda me, s: sign_in_provider_save(
+        actor=me.admin,
+        partnership=me.partnership,
+        details=ProviderDetails(
+            agency=s["agency"],
+            name="Evil",
+            issuer="https://idp.evil.example/",
+            client_id="c",
+            client_secret="s",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", list(ATTEMPTS))
+@pytest.mark.parametrize("side", ["world", "neighbour"])
+def test_no_business_unit_changes_what_it_shares_and_the_other_sees_each_attempt(scene, side, attempt):
+    me = scene[side]
+    other = scene["neighbour" if side == "world" else "world"]
+    person, agency = scene["person"], scene["agency"]
+    person.invited_at = None
+    before = (_identity(person), _agency(agency))
+    with pytest.raises((NotAllowed, ValidationError)) as refused:
+        ATTEMPTS[attempt](me, scene)
+    assert (_identity(person), _agency(agency)) == before
+    assert "deployment's administrators" in " ".join(getattr(refused.value, "messages", [str(refused.value)]))
+    seen = AuditEvent.objects.filter(verb=Verb.SHARED_CHANGE_REFUSED, partnership_id=other.partnership.pk)
+    assert seen.filter(payload__by_partnership=me.partnership.pk).exists()
+    assert AuditEvent.objects.filter(
+        verb=Verb.SHARED_CHANGE_REFUSED, partnership_id=me.partnership.pk
+    ).exists()
+
+
+# The same attempts through the settings pages, posted as a crafted request would be.
+PAGES: dict[str, Callable] = {
+    "person page: email": lambda me, s: (
+        f"/business-unit/people/{s['person'].pk}/",
+        {"roles": [Role.PRACTITIONER], "email": "taken.over@evil.example"},
+    ),
+    "person page: agency and line manager": lambda me, s: (
+        f"/business-unit/people/{s['person'].pk}/",
+        {"roles": [Role.PRACTITIONER], "agency": me.social.pk, "line_manager_email": me.manager_social.email},
+    ),
+    "invitation": lambda me, s: (f"/business-unit/people/{s['person'].pk}/invitation/", {}),
+    "sign-in provider": lambda me, s: (
+        "/business-unit/sign-in/",
+        {
+            "agency": s["agency"].pk,
+            "name": "Evil",
+            "issuer": "https://idp.evil.example/",
+            "client_id": "c",
+            "client_secret": "s",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("side", ["world", "neighbour"])
+def test_the_settings_pages_change_nothing_shared(client, scene, side, page):
+    me = scene[side]
+    person, agency = scene["person"], scene["agency"]
+    before = (_identity(person), _agency(agency))
+    sign_in(client, me.admin)
+    path, data = PAGES[page](me, scene)
+    response = client.post(path, data)
+    assert response.status_code in (200, 302)
+    assert (_identity(person), _agency(agency)) == before
+    if page != "sign-in provider":  # (the form offers only its own agencies: no attempt reaches a service)
+        other = scene["neighbour" if side == "world" else "world"]
+        assert AuditEvent.objects.filter(
+            verb=Verb.SHARED_CHANGE_REFUSED,
+            partnership_id=other.partnership.pk,
+            payload__by_partnership=me.partnership.pk,
+        ).exists()
+
+
+@pytest.mark.parametrize("side", ["world", "neighbour"])
+def test_what_is_a_partnerships_own_stays_its_own_to_change(scene, side):
+    """Its roles for the shared person, and how the shared trust takes part in it: changed,
+    and the change is in the trail of every partnership the person belongs to."""
+    me = scene[side]
+    other = scene["neighbour" if side == "world" else "world"]
+    person, agency = scene["person"], scene["agency"]
+    assert people.person_roles_set(
+        actor=me.admin, partnership=me.partnership, person=person, roles={Role.PRACTITIONER, Role.MANAGER}
+    )
+    assert set(
+        person.role_assignments.filter(partnership=other.partnership).values_list("role", flat=True)
+    ) == {Role.PRACTITIONER}
+    trails = set(
+        AuditEvent.objects.filter(verb=Verb.PERSON_ROLES_CHANGED).values_list("partnership_id", flat=True)
+    )
+    assert trails == {me.partnership.pk, other.partnership.pk}
+    agency_update(
+        actor=me.admin,
+        partnership=me.partnership,
+        agency=agency,
+        details=AgencyDetails(
+            name=agency.name, kind=agency.kind, is_active=True, takes_part_in_raising=False, staff=40
+        ),
+    )
+    mine = PartnershipAgency.objects.get(partnership=me.partnership, agency=agency)
+    theirs = PartnershipAgency.objects.get(partnership=other.partnership, agency=agency)
+    assert (mine.takes_part_in_raising, mine.staff) == (False, 40)
+    assert (theirs.takes_part_in_raising, theirs.staff) == (True, None)
+
+
+def test_the_deployments_administrators_change_a_shared_person_in_every_trail(scene):
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True)
+    world, neighbour, person = scene["world"], scene["neighbour"], scene["person"]
+    assert people.person_email_change(
+        actor=root, partnership=world.partnership, person=person, email="bo.th@health.example"
+    )
+    person.refresh_from_db()
+    assert person.email == "bo.th@health.example"
+    trails = set(
+        AuditEvent.objects.filter(verb=Verb.PERSON_EMAIL_CHANGED).values_list("partnership_id", flat=True)
+    )
+    assert trails == {world.partnership.pk, neighbour.partnership.pk}
+
+
+def test_someone_of_only_this_partnership_is_still_its_own_to_change(world, neighbour):
+    """The rule takes nothing from a business unit that is its own: a person who works only
+    here, even of the shared trust, is changed as before."""
+    person = world.practitioner_health  # the shared trust, this partnership's roles only
+    assert people.person_email_change(
+        actor=world.admin, partnership=world.partnership, person=person, email="jo.new@health.example"
+    )
+    assert set(
+        AuditEvent.objects.filter(verb=Verb.PERSON_EMAIL_CHANGED).values_list("partnership_id", flat=True)
+    ) == {world.partnership.pk}
+
+
+def test_djangos_admin_writes_a_person_through_the_same_services(client, scene):
+    """The deployment's administrators' admin: a shared person's email and roles changed there
+    are audited by the people services in both partnerships' trails; deactivating them hands
+    their open work on, as the settings pages do."""
+    world, neighbour, person = scene["world"], scene["neighbour"], scene["person"]
+    e = world.raised(raiser=person)
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    sign_in(client, root)
+    url = f"/business-unit/admin/partnership/user/{person.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    inline = client.get(url).context["inline_admin_formsets"][0].formset
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "last_login")}
+    data |= {
+        "email": "bo.th@health.example",
+        "agency": person.agency_id,
+        "line_manager": person.line_manager_id,
+        "is_active": "",
+        "date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+    }
+    prefix = inline.prefix
+    rows = list(person.role_assignments.filter(partnership=world.partnership))
+    data |= {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(rows)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data |= {
+            f"{prefix}-{i}-id": row.pk,
+            f"{prefix}-{i}-user": person.pk,
+            f"{prefix}-{i}-partnership": row.partnership_id,
+            f"{prefix}-{i}-role": Role.MANAGER,
+        }
+    saved = client.post(url, {k: v for k, v in data.items() if v != ""})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
+    person.refresh_from_db()
+    e.refresh_from_db()
+    assert person.email == "bo.th@health.example" and not person.is_active
+    assert e.raised_by_id != person.pk  # handed on to their line manager
+    for verb in (Verb.PERSON_EMAIL_CHANGED, Verb.PERSON_DEACTIVATED, Verb.PERSON_ROLES_CHANGED):
+        trails = set(AuditEvent.objects.filter(verb=verb).values_list("partnership_id", flat=True))
+        assert trails == {world.partnership.pk, neighbour.partnership.pk}, verb
+    assert set(person.role_assignments.values_list("partnership_id", "role")) == {
+        (world.partnership.pk, Role.MANAGER),
+        (neighbour.partnership.pk, Role.PRACTITIONER),
+    }
