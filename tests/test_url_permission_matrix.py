@@ -110,6 +110,7 @@ MATRIX = {
     # The deployment's administrators' (superusers) alone: no partnership role is one.
     "deployment_home": (lambda s: reverse("deployment_home"), lambda r: 403),
     "deployment_sign_in_new": (lambda s: reverse("deployment_sign_in_new"), lambda r: 403),
+    "deployment_share_agency": (lambda s: reverse("deployment_share_agency"), lambda r: 403),
     "deployment_sign_in_provider": (
         lambda s: reverse("deployment_sign_in_provider", args=[999]),
         lambda r: 403,

@@ -187,7 +187,9 @@ class EscalationSummary(Schema):
     partnership: str
     kind: str
     status: str
-    stage: int
+    stage: int  # its number on the ladder now (a review of the protocol may renumber it)
+    stage_name: str
+    stage_key: str  # the stage's key, which never changes
     highest_stage: int
     urgency: str
     origin: str

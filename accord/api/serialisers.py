@@ -11,6 +11,7 @@ from accord.escalations.models import Escalation
 from accord.escalations.policies import allowed_actions, sees_children
 from accord.escalations.selectors import attach_others, is_overdue
 from accord.partnership.models import User
+from accord.partnership.protocol import ladder_of
 
 from .common import visible_escalation
 
@@ -68,6 +69,8 @@ def summary_out(e: Escalation) -> dict[str, Any]:
         "kind": e.kind,
         "status": e.status,
         "stage": e.stage,
+        "stage_name": ladder_of(e.partnership).name_of(e.stage),
+        "stage_key": ladder_of(e.partnership).key_of(e.stage),
         "highest_stage": e.highest_stage,
         "urgency": e.urgency,
         "origin": e.origin,

@@ -446,10 +446,17 @@ class Child(models.Model):
 
 
 class StagePeriod(models.Model):
-    """The time an escalation spent at one stage: the source of due dates and timeliness."""
+    """The time an escalation spent at one stage: the source of due dates and timeliness.
+
+    ``stage`` is the stage's number on the ladder now (a review of the protocol renumbers it
+    with the ladder); ``stage_key``, ``stage_name`` and ``formal`` are the stage as it was
+    when the escalation entered it, and never change: what the escalation passed through."""
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="stage_periods")
     stage = models.PositiveSmallIntegerField()
+    stage_key = models.CharField(max_length=30, blank=True)
+    stage_name = models.CharField(max_length=100, blank=True)
+    formal = models.BooleanField(default=False)
     started_on = models.DateField()
     working_days = models.PositiveSmallIntegerField()
     due_date = models.DateField(null=True, blank=True)

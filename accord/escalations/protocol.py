@@ -19,28 +19,40 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, F, PositiveSmallIntegerField, Value, When
 from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.partnership.defaults import install_defaults
-from accord.partnership.models import Partnership, WorkedBy
+from accord.partnership.models import Partnership, RoleAssignment, Stage, WorkedBy
 from accord.partnership.protocol import (
     TIERS,
     Ladder,
-    ProposedStage,
     document_of,
     forget_ladder,
     install_ladder,
     ladder_of,
     parse_document,
 )
+from accord.partnership.roles import TIER_ROLES
 from accord.partnership.services.common import require_business_unit
 
-from . import visibility
-from .models import OPEN_STATUSES, Escalation
-from .services import escalations_recompute_due_dates, ladder_validate, open_periods_under
+from . import tallies, visibility
+from .models import (
+    OPEN_STATUSES,
+    Discussion,
+    Escalation,
+    Event,
+    EventType,
+    Resolution,
+    StagePeriod,
+    Visibility,
+)
+from .services import escalations_recompute_due_dates
+from .services.timescales import _end_period, _open_period
 
 
 @dataclass(frozen=True)
@@ -51,27 +63,59 @@ class MovedDueDate:
     becomes: dt.date | None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """An open escalation across a review: where it stands (by stage) and its due date now
+    and after, and who gains or loses sight of it or the right to act on it."""
+
+    reference: str
+    stage_now: str
+    stage_after: str
+    due_now: dt.date | None
+    due_after: dt.date | None
+    gains_sight: tuple[str, ...] = ()
+    loses_sight: tuple[str, ...] = ()
+    gains_action: tuple[str, ...] = ()
+    loses_action: tuple[str, ...] = ()
+
+    @property
+    def changes(self) -> bool:
+        return (
+            self.stage_now != self.stage_after
+            or self.due_now != self.due_after
+            or bool(self.gains_sight or self.loses_sight or self.gains_action or self.loses_action)
+        )
+
+
+@dataclass(frozen=True)
+class RemovedStage:
+    """A stage a review removes while open escalations stand at it: the business unit chooses
+    where they will stand (``moves``)."""
+
+    key: str
+    number: int
+    name: str
+    references: tuple[str, ...]
+    chosen: str = ""  # the stage's key chosen for them, on the pages
+
+
 @dataclass
 class ProtocolChange:
     moved: list[MovedDueDate] = field(default_factory=list)
+    standing: list[Standing] = field(default_factory=list)
+    removed: list[RemovedStage] = field(default_factory=list)
     applied: bool = False
 
-
-def _moved_due_dates(partnership: Partnership, ladder: Ladder) -> list[MovedDueDate]:
-    """The open stages whose due dates the ladder would move (worked out as the change
-    itself will: ``open_periods_under``)."""
-    moved = [
-        MovedDueDate(u.period.escalation.reference, u.period.stage, u.period.due_date, u.due_date)
-        for u in open_periods_under(partnership, ladder)
-        if u.due_date != u.period.due_date
-    ]
-    return sorted(moved, key=lambda m: m.reference)
+    @property
+    def affected(self) -> list[Standing]:
+        """The open escalations the change moves, re-dates, or whose sight or actors it changes."""
+        return [s for s in self.standing if s.changes]
 
 
 def moved_due_dates(partnership: Partnership, document: Any) -> list[MovedDueDate]:
     """The open escalations whose due dates a protocol document would move (the settings
     pages show them before a change is saved)."""
-    return _moved_due_dates(partnership, parse_document(document).ladder())
+    return protocol_apply(actor=None, partnership=partnership, document=document, dry_run=True).moved
 
 
 def _first_stages(ladder_stages) -> dict[str, int | None]:
@@ -92,16 +136,20 @@ def ladder_firsts(partnership: Partnership) -> dict[str, int | None]:
     return _first_stages(ladder_of(partnership).stages)
 
 
-def recount_after_ladder_change(partnership: Partnership, was_first: dict[str, int | None]) -> None:
+def recount_after_ladder_change(
+    partnership: Partnership, was_first: dict[str, int | None], *, renumbered: bool = False
+) -> None:
     """Who sees an escalation depends on where each tier first works: after a change to the
     ladder, recount the partnership's escalations that have reached the lowest stage at
-    which that moved (none if nothing moved)."""
+    which that moved (none if nothing moved; all of them when the stages were renumbered)."""
     now_first = ladder_firsts(partnership)
     changed_from = [
         min(n for n in (was_first[t], now_first[t]) if n is not None)
         for t in TIERS
         if was_first[t] != now_first[t]
     ]
+    if renumbered:
+        changed_from.append(1)
     if changed_from:
         ids = list(
             Escalation.objects.filter(partnership=partnership, highest_stage__gte=min(changed_from))
@@ -117,78 +165,309 @@ def recount_after_ladder_change(partnership: Partnership, was_first: dict[str, i
 RECOUNT_CHUNK = 250
 
 
+class _Preview(Exception):
+    def __init__(self, change: ProtocolChange) -> None:
+        self.change = change
+
+
 def protocol_apply(
-    *, actor: Any, partnership: Partnership, document: Any, dry_run: bool = False, part: str = ""
+    *,
+    actor: Any,
+    partnership: Partnership,
+    document: Any,
+    dry_run: bool = False,
+    part: str = "",
+    moves: dict[str, str] | None = None,
 ) -> ProtocolChange:
     """Check a protocol document against the partnership and its open escalations and,
-    unless ``dry_run``, apply it. Raises ``ValidationError`` naming what is wrong (and
-    changes nothing) when it cannot be run; ``NotAllowed`` for anyone but the partnership's
-    business unit (``actor=None``: the command line). ``part`` names what a settings page
-    changed (a stage, the priorities, a budget), for the audit entry."""
+    unless ``dry_run``, apply it: the year's review, made while escalations are open.
+
+    Stages are matched to the ladder's by key (``Stage.key``; a document without keys, by
+    number), so an open escalation stays on the stage it stood on, whatever its new number,
+    and what it passed through keeps its meaning. A stage removed while open escalations
+    stand at it needs ``moves`` (its key → the key of the stage they will stand at). The
+    change answers, for every open escalation, where it will stand, its due date now and
+    after and who gains or loses sight of it or the right to act (worked out by making the
+    change and undoing it). Raises ``ValidationError`` naming what is wrong (and changes
+    nothing); ``NotAllowed`` for anyone but the partnership's business unit (``actor=None``:
+    the command line). ``part`` names what a settings page changed, for the audit entry."""
     require_business_unit(actor, partnership)
     protocol = parse_document(document)
+    moves = dict(moves or {})
+    try:
+        with transaction.atomic():
+            change = _change(actor, partnership, protocol, moves, part, preview=True)
+            raise _Preview(change)
+    except _Preview as preview:
+        change = preview.change
+    forget_ladder(partnership)
+    if dry_run:
+        return change
     with transaction.atomic():
-        # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
-        # from adding rows that refer to the partnership, an escalation or a notification.)
-        locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
-        current = {s.number: s for s in ladder_of(locked).stages}
-        ladder_validate(
-            partnership=locked,
-            stages=[
-                ProposedStage(
-                    number=s.number,
-                    is_formal=s.formal,
-                    worked_by=s.worked_by,
-                    was_number=s.number if s.number in current else None,
-                    was_formal=current[s.number].formal if s.number in current else None,
-                )
-                for s in protocol.stages
-            ],
-        )
-        dropped = set(ladder_of(locked).priority_codes) - {p.code for p in protocol.priorities}
-        holding = list(
-            Escalation.objects.filter(partnership=locked, status__in=OPEN_STATUSES, urgency__in=dropped)
-            .order_by("reference")
-            .values_list("reference", flat=True)
-        )
-        if holding:
-            raise ValidationError(
-                _("Open escalations have a priority this would remove: %(references)s.")
-                % {"references": ", ".join(holding)}
-            )
-        change = ProtocolChange(moved=_moved_due_dates(locked, protocol.ladder()))
-        if dry_run:
-            return change
-        before = document_of(locked)
-        was_first = _first_stages(ladder_of(locked).stages)
-        install_ladder(locked, protocol)
-        audit_record(
-            actor=actor,
-            verb=Verb.CONFIGURATION_CHANGED,
-            target=locked,
-            partnership_id=locked.pk,
-            payload={
-                "action": "protocol_changed" if part else "protocol_imported",
-                **({"part": part} if part else {}),
-                "before": before,
-                "after": document_of(locked),
-                "due_dates_moved": [m.reference for m in change.moved],
-            },
-        )
+        applied = _change(actor, partnership, protocol, moves, part, preview=False)
     # The ladder is in place; the open escalations follow it a batch at a time (each batch
     # locks only its own rows), and who may see them is recounted where it moved.
-    follow_ladder_change(locked, was_first)
-    change.applied = True
+    follow_ladder_change(partnership, applied.was_first, renumbered=applied.renumbered)
     forget_ladder(partnership)
+    change.applied = True
     return change
 
 
-def follow_ladder_change(partnership: Partnership, was_first: dict[str, int | None]) -> int:
+@dataclass
+class _Applied:
+    was_first: dict[str, int | None]
+    renumbered: bool
+
+
+def _change(actor, partnership: Partnership, protocol, moves: dict[str, str], part: str, *, preview: bool):
+    """The change itself, in the caller's transaction. With ``preview`` it is followed all the
+    way (due dates, sight) and answered as a ``ProtocolChange`` for the caller to undo."""
+    # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
+    # from adding rows that refer to the partnership, an escalation or a notification.)
+    locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
+    forget_ladder(locked)
+    current = ladder_of(locked)
+    protocol = protocol.keyed_as(current)
+    new_numbers = {s.key: s.number for s in protocol.stages}
+    removed = _removed_stages(locked, current, new_numbers, moves)
+    _refuse_dropped_priorities(locked, current, protocol)
+    numbers = _number_map(current, new_numbers, moves)
+    before = document_of(locked) if not preview else None
+    open_before = _open_state(locked, current) if preview else {}
+    was_first = _first_stages(current.stages)
+    install_ladder(locked, protocol)
+    renumbered = any(old != new for old, new in numbers.items())
+    if renumbered:
+        _renumber(locked, numbers)
+    _move_stranded(actor, locked, current, moves)
+    if preview:
+        follow_ladder_change(locked, was_first, renumbered=renumbered)
+        forget_ladder(locked)
+        after = ladder_of(locked)
+        open_after = _open_state(locked, after)
+        standing = [_standing(ref, open_before[ref], open_after.get(ref)) for ref in sorted(open_before)]
+        return ProtocolChange(
+            moved=[
+                MovedDueDate(s.reference, open_after[s.reference].number, s.due_now, s.due_after)
+                for s in standing
+                if s.due_now != s.due_after and s.reference in open_after
+            ],
+            standing=standing,
+            removed=removed,
+        )
+    audit_record(
+        actor=actor,
+        verb=Verb.CONFIGURATION_CHANGED,
+        target=locked,
+        partnership_id=locked.pk,
+        payload={
+            "action": "protocol_changed" if part else "protocol_imported",
+            **({"part": part} if part else {}),
+            "before": before,
+            "after": document_of(locked),
+        },
+    )
+    return _Applied(was_first=was_first, renumbered=renumbered)
+
+
+def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]):
+    """The stages the change removes that open escalations stand at; refused unless each has
+    a stage of the new ladder chosen for them."""
+    found = []
+    problems = []
+    for stage in current.stages:
+        if stage.key in new_numbers:
+            continue
+        references = tuple(
+            Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage=stage.number)
+            .order_by("reference")
+            .values_list("reference", flat=True)
+        )
+        if not references:
+            continue
+        found.append(RemovedStage(stage.key, stage.number, stage.name, references))
+        target = moves.get(stage.key)
+        if target not in new_numbers:
+            problems.append(
+                _(
+                    "Open escalations stand at stage %(number)s, %(name)s, which this removes: choose "
+                    "the stage they will stand at (%(references)s)."
+                )
+                % {"number": stage.number, "name": stage.name, "references": ", ".join(references)}
+            )
+    if problems:
+        error = ValidationError(problems)
+        error.removed = found  # the pages offer a choice for each
+        raise error
+    return found
+
+
+def _refuse_dropped_priorities(partnership, current: Ladder, protocol) -> None:
+    dropped = set(current.priority_codes) - {p.code for p in protocol.priorities}
+    holding = list(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, urgency__in=dropped)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+    if holding:
+        raise ValidationError(
+            _("Open escalations have a priority this would remove: %(references)s.")
+            % {"references": ", ".join(holding)}
+        )
+
+
+def _number_map(current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]) -> dict[int, int]:
+    """Each stage number now → its number after: a kept stage's new number; a removed stage's
+    history goes with the stage chosen for its open escalations, else with the nearest kept
+    stage below it (or the first)."""
+    mapping: dict[int, int] = {}
+    kept_below = 1
+    for stage in current.stages:
+        if stage.key in new_numbers:
+            mapping[stage.number] = kept_below = new_numbers[stage.key]
+        elif moves.get(stage.key) in new_numbers:
+            mapping[stage.number] = new_numbers[moves[stage.key]]
+        else:
+            mapping[stage.number] = kept_below
+    return mapping
+
+
+def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
+    """Every stage number the partnership's escalations hold takes the stage's new number, so
+    each stands, and its history stays, on the same stage (its key and name at the time are
+    on its stage periods). The tallies by stage follow."""
+    changed = {old: new for old, new in numbers.items() if old != new}
+
+    def case(column: str) -> Case:
+        return Case(
+            *(When(**{column: old}, then=Value(new)) for old, new in changed.items()),
+            default=F(column),
+            output_field=PositiveSmallIntegerField(),
+        )
+
+    mine = Escalation.objects.filter(partnership=partnership)
+    mine.update(stage=case("stage"), highest_stage=case("highest_stage"))
+    mine.filter(highest_stage__lt=F("stage")).update(highest_stage=F("stage"))
+    for model in (StagePeriod, Discussion, Event, Resolution):
+        model.objects.filter(escalation__partnership=partnership).update(stage=case("stage"))
+    tallies.renumber_stages(partnership.pk, changed)
+
+
+def _move_stranded(actor, partnership: Partnership, was: Ladder, moves: dict[str, str]) -> None:
+    """Open escalations at a removed stage now stand at the stage chosen for them: the old
+    stage's period ends there, and a new one starts with the new stage's timescale."""
+    for key, target_key in moves.items():
+        old = was.stage_keyed(key)
+        if old is None:
+            continue
+        target = Stage.objects.filter(partnership=partnership, key=target_key).first()
+        if target is None:
+            continue
+        stranded = StagePeriod.objects.filter(
+            escalation__partnership=partnership,
+            escalation__status__in=OPEN_STATUSES,
+            ended_on__isnull=True,
+            stage_key=key,
+        ).select_related("escalation")
+        for period in stranded:
+            escalation = period.escalation
+            tallies.remember(escalation)
+            _end_period(period, partnership)
+            opened = _open_period(escalation, partnership, target)
+            escalation.stage = target.number
+            escalation.highest_stage = max(escalation.highest_stage, target.number)
+            escalation.stage_started_on, escalation.due_date = opened.started_on, opened.due_date
+            escalation.save(update_fields=["stage", "highest_stage", "stage_started_on", "due_date"])
+            tallies.escalation_changed(escalation)
+            if actor is not None:
+                Event.objects.create(
+                    escalation=escalation,
+                    type=EventType.ESCALATED if target.number > period.stage else EventType.REASSIGNED,
+                    at=clock.now(),
+                    actor=actor,
+                    stage=target.number,
+                    summary=_("The protocol's review removed %(old)s: it now stands at %(new)s")
+                    % {"old": old.name, "new": target.name},
+                )
+
+
+@dataclass(frozen=True)
+class _OpenState:
+    number: int
+    label: str
+    due: dt.date | None
+    seen_by: frozenset[str]
+    acted_by: frozenset[str]
+
+
+def _open_state(partnership: Partnership, ladder: Ladder) -> dict[str, _OpenState]:
+    """Each open escalation: its stage, due date, who may see it (the visibility table) and
+    who works its stage (who may act on it there)."""
+    escalations = list(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES).only(
+            "pk", "reference", "stage", "due_date"
+        )
+    )
+    seen: dict[int, set[str]] = {}
+    for escalation_id, name in Visibility.objects.filter(
+        escalation_id__in=[e.pk for e in escalations]
+    ).values_list("escalation_id", "user__username"):
+        seen.setdefault(escalation_id, set()).add(name)
+    found = {}
+    for e in escalations:
+        tier = ladder.worked_by(e.stage)
+        who = {name for name in seen.get(e.pk, set()) if _works(name, tier, partnership)}
+        found[e.reference] = _OpenState(
+            number=e.stage,
+            label=f"{e.stage}: {ladder.name_of(e.stage)}",
+            due=e.due_date,
+            seen_by=frozenset(seen.get(e.pk, set())),
+            acted_by=frozenset(who),
+        )
+    return found
+
+
+def _works(username: str, tier: str, partnership: Partnership) -> bool:
+    roles = _roles_of(partnership).get(username, frozenset())
+    return bool(roles & TIER_ROLES.get(tier, frozenset()))
+
+
+def _roles_of(partnership: Partnership) -> dict[str, frozenset[str]]:
+    cached = getattr(partnership, "_review_roles", None)
+    if cached is None:
+        held: dict[str, set[str]] = {}
+        for name, role in RoleAssignment.objects.filter(partnership=partnership).values_list(
+            "user__username", "role"
+        ):
+            held.setdefault(name, set()).add(role)
+        cached = {name: frozenset(roles) for name, roles in held.items()}
+        partnership._review_roles = cached
+    return cached
+
+
+def _standing(reference: str, now: _OpenState, after: _OpenState | None) -> Standing:
+    after = after or now
+    return Standing(
+        reference=reference,
+        stage_now=now.label,
+        stage_after=after.label,
+        due_now=now.due,
+        due_after=after.due,
+        gains_sight=tuple(sorted(after.seen_by - now.seen_by)),
+        loses_sight=tuple(sorted(now.seen_by - after.seen_by)),
+        gains_action=tuple(sorted(after.acted_by - now.acted_by)),
+        loses_action=tuple(sorted(now.acted_by - after.acted_by)),
+    )
+
+
+def follow_ladder_change(
+    partnership: Partnership, was_first: dict[str, int | None], *, renumbered: bool = False
+) -> int:
     """After a change to the ladder, its priorities or its budgets: the open stages take the
     new timescales and who may see the escalations past a stage whose workers changed is
     recounted. Answers how many due dates moved."""
     moved = escalations_recompute_due_dates(partnership=partnership, refresh_timescales=True)
-    recount_after_ladder_change(partnership, was_first)
+    recount_after_ladder_change(partnership, was_first, renumbered=renumbered)
     return moved
 
 

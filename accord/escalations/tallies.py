@@ -6,7 +6,9 @@ Dimensions counted on the day an escalation was raised (local date):
 ``status``, ``area``, ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
 once for each agency the difference is with),
 ``iru_status`` and ``iru_stage`` (conference and review escalations only: where they stand,
-the highest stage they reached) and ``iru_outcome``.
+the highest stage they reached) and ``iru_outcome``, and ``formal`` (``reached``: it entered a
+formal stage, formal as the ladder was then, so a later review that makes a stage formal or
+not leaves the past's count as it was).
 On the day of a resolution: ``outcome``. On the day a follow-up is answered: ``held``
 (whether the agreed way forward held). On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
@@ -40,6 +42,7 @@ DIMENSIONS = (
     "theme",
     "status",
     "stage",
+    "formal",
     "iru_status",
     "iru_stage",
     "iru_outcome",
@@ -76,6 +79,8 @@ def fixed_keys(escalation, theme_ids: Iterable[int]) -> list[Key]:
 def changing_keys(escalation) -> list[Key]:
     """What the lifecycle changes: where the escalation stands and the highest stage it reached."""
     keys = [("status", escalation.status), ("stage", str(escalation.highest_stage))]
+    if escalation.formal_at is not None:
+        keys.append(("formal", "reached"))
     if escalation.origin in IRU_ORIGINS:
         keys += [("iru_status", escalation.status), ("iru_stage", str(escalation.highest_stage))]
     return keys
@@ -156,6 +161,38 @@ def escalation_changed(escalation) -> None:
     escalation._tally_keys = after
 
 
+STAGE_KEYED = ("stage", "iru_stage", "ontime")
+
+
+def renumber_stages(partnership_id: int, changed: dict[int, int]) -> None:
+    """After a review renumbered the ladder's stages (``changed``: old number → new): the
+    counts by stage move with their stage, so each stage's figures stay its own. Two stages
+    folded into one (one removed, its history given to another) add up."""
+    if not changed:
+        return
+    dims = [*STAGE_KEYED, *(f"taken{n}" for n in range(1, 10))]
+    dims += [MONTHLY + d for d in dims]
+    rows = list(DailyTally.objects.filter(partnership_id=partnership_id, dimension__in=dims))
+    if not rows:
+        return
+    moved: Counter = Counter()
+    for row in rows:
+        base = row.dimension.removeprefix(MONTHLY)
+        prefix = MONTHLY if row.dimension.startswith(MONTHLY) else ""
+        if base.startswith("taken"):
+            number = int(base.removeprefix("taken"))
+            dimension, key = f"{prefix}taken{changed.get(number, number)}", row.key
+        else:
+            dimension, key = row.dimension, str(changed.get(int(row.key), int(row.key)))
+        moved[(row.day, dimension, key)] += row.n
+    DailyTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    DailyTally.objects.bulk_create(
+        DailyTally(partnership_id=partnership_id, day=day, dimension=dim, key=key, n=n)
+        for (day, dim, key), n in moved.items()
+        if n
+    )
+
+
 def resolution_recorded(resolution, escalation) -> None:
     deltas = Counter({(_day(resolution.resolved_at), "outcome", resolution.outcome): 1})
     if escalation.origin in IRU_ORIGINS:
@@ -226,6 +263,10 @@ def _sources(partnership_id: int):
         ),
     )
     yield "theme", escalations.filter(themes__isnull=False).annotate(k=_text(F("themes__id")))
+    yield (
+        "formal",
+        escalations.filter(formal_at__isnull=False).annotate(k=Value("reached", output_field=CharField())),
+    )
     iru = escalations.filter(origin__in=IRU_ORIGINS)
     yield "iru_status", iru.annotate(k=F("status"))
     yield "iru_stage", iru.annotate(k=_text(F("highest_stage")))

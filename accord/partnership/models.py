@@ -304,9 +304,19 @@ class SignInProvider(models.Model):
 
 
 class Stage(models.Model):
-    """One rung of a partnership's ladder, with its working-day timescales."""
+    """One rung of a partnership's ladder, with its working-day timescales.
+
+    A stage is known by its ``key``, which never changes: its number is its place on the
+    ladder now, and a review of the protocol may move it (a stage inserted below it). What
+    an escalation passed through is recorded by key, so it keeps its meaning across
+    reviews."""
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="stages")
+    key = models.SlugField(
+        _("key"),
+        max_length=30,
+        help_text=_("How Accord knows the stage across reviews of the protocol; it never changes."),
+    )
     number = models.PositiveSmallIntegerField(
         _("stage"), validators=[MinValueValidator(1), MaxValueValidator(9)]
     )
@@ -338,6 +348,7 @@ class Stage(models.Model):
         ordering = ["partnership", "number"]
         constraints = [
             models.UniqueConstraint(fields=["partnership", "number"], name="stage_number_unique"),
+            models.UniqueConstraint(fields=["partnership", "key"], name="stage_key_unique"),
             models.CheckConstraint(condition=Q(worked_by__in=WorkedBy.values), name="stage_worked_by_valid"),
         ]
 
@@ -465,6 +476,13 @@ class User(AbstractUser):
     """A person who uses Accord. Belongs to one agency; roles are per partnership."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="people")
+    # The partnership whose business unit added them (or that they first worked in): while
+    # they hold no role anywhere, they are that partnership's alone to keep, even in an
+    # agency other partnerships keep too (``partnership.services.ownership``). Empty for
+    # someone added by signing in, or by the deployment's administrators.
+    home_partnership = models.ForeignKey(
+        "Partnership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     job_title = models.CharField(_("job title"), max_length=200, blank=True)
     line_manager = models.ForeignKey(
         "self",

@@ -28,13 +28,14 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -62,6 +63,8 @@ class StageRule:
     conference_chair_may_start: bool = False
     # (priority code, working days) for the partnership's added priority tiers.
     other_working_days: tuple[tuple[str, int], ...] = ()
+    # How Accord knows the stage across reviews (``Stage.key``); a document may leave it out.
+    key: str = ""
 
     # Read by the templates as they read a ``Stage``.
     @property
@@ -174,6 +177,17 @@ class Ladder:
     def stage(self, number: int) -> StageRule | None:
         return next((s for s in self.stages if s.number == number), None)
 
+    def stage_keyed(self, key: str) -> StageRule | None:
+        return next((s for s in self.stages if s.key == key), None)
+
+    def key_of(self, number: int) -> str:
+        found = self.stage(number)
+        return found.key if found else ""
+
+    def name_of(self, number: int) -> str:
+        found = self.stage(number)
+        return found.name if found else ""
+
     def worked_by(self, number: int) -> str:
         found = self.stage(number)
         return found.worked_by if found else WorkedBy.PRACTITIONERS
@@ -262,6 +276,7 @@ def _read_ladder(partnership) -> Ladder:
                 urgent_working_days=s.urgent_working_days,
                 conference_chair_may_start=s.conference_chair_may_start,
                 other_working_days=tuple(sorted((s.other_working_days or {}).items())),
+                key=s.key,
             )
             for s in rows
         ),
@@ -388,6 +403,7 @@ def preset(name: str) -> dict[str, Any]:
 
 # The keys of a protocol document (``manage.py protocol export`` / ``import``; docs/protocol.md).
 STAGE_KEYS = (
+    "key",
     "number",
     "name",
     "worked_by",
@@ -401,6 +417,16 @@ DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stage
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
 PRIORITY_KEYS = ("code", "label", "description")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+_STAGE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+
+
+def stage_key_for(name: str, number: int, used: set[str]) -> str:
+    """A key for a stage that has none yet: from its name, unique among ``used``."""
+    base = slugify(name)[:26].strip("-") or f"stage-{number}"
+    key, n = base, 2
+    while key in used:
+        key, n = f"{base}-{n}", n + 1
+    return key
 
 
 @dataclass(frozen=True)
@@ -413,6 +439,22 @@ class ProtocolDocument:
     source: str = ""
     priorities: tuple[PriorityRule, ...] = DEFAULT_PRIORITIES
     budgets: tuple[BudgetRule, ...] = ()
+    # Whether the document named its stages' keys (an export does): a review matches its
+    # stages to the ladder's by key. One that names none (a preset, an older export) is
+    # matched by number, and its stages take the keys the ladder's stages have there.
+    keyed: bool = False
+
+    def keyed_as(self, ladder: Ladder) -> ProtocolDocument:
+        """This document's stages with the keys they take on ``ladder``."""
+        if self.keyed:
+            return self
+        used: set[str] = set()
+        stages = []
+        for s in self.stages:
+            key = ladder.key_of(s.number) or stage_key_for(s.name, s.number, used | set(ladder_keys(ladder)))
+            used.add(key)
+            stages.append(replace(s, key=key))
+        return replace(self, stages=tuple(stages), keyed=True)
 
     def proposed(self) -> list[ProposedStage]:
         return [
@@ -555,12 +597,15 @@ def parse_document(document: Any) -> ProtocolDocument:
         if unknown:
             errors.append(f"{where}: " + str(_("unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
         number = _whole(row.get("number"), minimum=1)
+        key = row.get("key", "")
         routine = _whole(row.get("routine_working_days"), minimum=1)
         urgent = _whole(row.get("urgent_working_days"), minimum=1)
         stage_name = row.get("name")
         problems = []
         if number is None or number > 9:
             problems.append(str(_("number is a whole number from 1 to 9")))
+        if key != "" and (not isinstance(key, str) or not _STAGE_KEY.match(key)):
+            problems.append(str(_("key is up to 30 lower-case letters, digits, - or _")))
         if not isinstance(stage_name, str) or not stage_name.strip() or len(stage_name.strip()) > 100:
             problems.append(str(_("name is text of up to 100 characters")))
         if row.get("worked_by") not in WorkedBy.values:
@@ -592,8 +637,14 @@ def parse_document(document: Any) -> ProtocolDocument:
                 urgent_working_days=urgent,
                 conference_chair_may_start=row.get("conference_chair_may_start", False),
                 other_working_days=tuple(sorted(other.items())),
+                key=key,
             )
         )
+    keyed = any(s.key for s in stages)
+    if keyed and not all(s.key for s in stages):
+        errors.append(str(_("Give every stage its key, or none (they are then matched by number).")))
+    elif keyed and len({s.key for s in stages}) != len(stages):
+        errors.append(str(_("Each stage has its own key.")))
     unknown = sorted(set(document) - set(DOCUMENT_KEYS))
     if unknown:
         errors.append(str(_("Unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
@@ -624,6 +675,7 @@ def parse_document(document: Any) -> ProtocolDocument:
         source=source.strip()[:300] if isinstance(source, str) else "",
         priorities=priorities,
         budgets=budgets,
+        keyed=keyed,
     )
 
 
@@ -639,6 +691,7 @@ def document_of(partnership) -> dict[str, Any]:
         ],
         "stages": [
             {
+                "key": s.key,
                 "number": s.number,
                 "name": s.name,
                 "worked_by": s.worked_by,
@@ -662,22 +715,35 @@ def document_of(partnership) -> dict[str, Any]:
     }
 
 
-def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> None:
-    """Writes a checked protocol onto the partnership: its formal body and its stages (by
-    number; stages above the new top are removed). The caller has checked that no open
-    escalation is stranded (``escalations.services.protocol_apply`` does, for a live one)."""
+def ladder_keys(ladder: Ladder) -> list[str]:
+    return [s.key for s in ladder.stages]
+
+
+def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> dict[str, int]:
+    """Writes a checked protocol onto the partnership: its formal body and its stages, each
+    matched to the ladder's by key (a document without keys, by number): a stage kept keeps
+    its key and takes its new number and settings, a new one is added, one no longer there
+    is removed. The caller has checked that no open escalation is stranded (``protocol_apply``
+    moves those first). Answers each kept stage's key with its new number."""
 
     protocol = document if isinstance(document, ProtocolDocument) else parse_document(document)
+    forget_ladder(partnership)
+    protocol = protocol.keyed_as(ladder_of(partnership))
     partnership.formal_body_name = protocol.formal_body_name
     partnership.formal_body_authority = protocol.authority
     partnership.protocol_source = protocol.source
     partnership.save(update_fields=["formal_body_name", "formal_body_authority", "protocol_source"])
     protocol_changed(partnership.pk)
+    wanted = {s.key for s in protocol.stages}
+    Stage.objects.filter(partnership=partnership).exclude(key__in=wanted).delete()
+    # Out of the way first, so that no two stages hold one number while they move.
+    Stage.objects.filter(partnership=partnership).update(number=F("number") + 10)
     for s in protocol.stages:
         Stage.objects.update_or_create(
             partnership=partnership,
-            number=s.number,
+            key=s.key,
             defaults={
+                "number": s.number,
                 "name": s.name,
                 "worked_by": s.worked_by,
                 "is_formal": s.formal,
@@ -687,7 +753,6 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
                 "other_working_days": dict(s.other_working_days),
             },
         )
-    Stage.objects.filter(partnership=partnership, number__gt=max(s.number for s in protocol.stages)).delete()
     for position, p in enumerate(protocol.priorities):
         PriorityTier.objects.update_or_create(
             partnership=partnership,
@@ -710,3 +775,4 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
         for b in protocol.budgets
     )
     forget_ladder(partnership)
+    return {s.key: s.number for s in protocol.stages}

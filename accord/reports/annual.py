@@ -28,7 +28,6 @@ from accord.core.db import on_replica
 from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
-from accord.partnership.protocol import ladder_of
 
 from .charts import bar_chart, line_chart
 from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
@@ -92,16 +91,13 @@ def year_headlines(partnership, year: int, threshold: int, first: dt.date | None
     if first is None or period.end < first:
         return None
     sums = tally_sums(partnership, period, pairs=False)
-    formal_from = ladder_of(partnership).formal_from or 0
     kinds = suppress_counts({k: sums.get("kind", {}).get(k, 0) for k in ("case", "theme")}, threshold)
     return {
         "raised": suppress_count(sums.get("total", {}).get("all", 0), threshold),
         "case": kinds["case"],
         "theme": kinds["theme"],
-        "formal": suppress_count(
-            sum(n for stage, n in sums.get("stage", {}).items() if formal_from and int(stage) >= formal_from),
-            threshold,
-        ),
+        # Escalations that became formal, formal as the ladder was when they did.
+        "formal": suppress_count(sums.get("formal", {}).get("reached", 0), threshold),
         "resolved": suppress_count(sums.get("status", {}).get("resolved", 0), threshold),
         "partial": period.start < first or period.end > clock.today(),
     }

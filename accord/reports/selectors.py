@@ -310,7 +310,7 @@ def _bucketed(
     return _range_sums(partnership, _periods(period), dimensions)
 
 
-HISTORY_DIMENSIONS = ["total", "stage", "status", "raising", "receiving"]
+HISTORY_DIMENSIONS = ["total", "stage", "formal", "status", "raising", "receiving"]
 
 
 def first_recorded_day(partnership: Partnership) -> dt.date | None:
@@ -392,15 +392,13 @@ def trend(
         first = first_recorded_day(partnership)
     recorded = _recorded(_periods(period), first)
     recorded[0] = True  # the period asked for is always shown
-    formal_from = ladder_of(partnership).formal_from or 0
     return [
         {
             "start": p.start,
             "end": p.end,
             "raised": b.get("total", {}).get("all", 0),
-            "formal": sum(
-                n for stage, n in b.get("stage", {}).items() if formal_from and int(stage) >= formal_from
-            ),
+            # Became formal, formal as the ladder was when they did (a review changes nothing).
+            "formal": b.get("formal", {}).get("reached", 0),
             "resolved": b.get("status", {}).get(Status.RESOLVED, 0),
         }
         for p, b, known in reversed(list(zip(_periods(period), buckets, recorded, strict=True)))

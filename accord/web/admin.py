@@ -49,8 +49,11 @@ from accord.partnership.models import (
 )
 from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
+from accord.partnership.services.common import audit_in_trails
 from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
+from accord.partnership.services.ownership import agency_partnership_ids
 from accord.partnership.services.people import (
+    check_email,
     person_deactivate,
     person_details_change,
     person_email_change,
@@ -432,6 +435,15 @@ class PersonCreationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["agency"].required = True
+        self.fields["email"].required = True
+
+    def clean_email(self) -> str:
+        """An email is one person's in the whole deployment (the people services' own check)."""
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        problem = check_email(email)
+        if problem:
+            raise ValidationError(problem)
+        return email
 
     def save(self, commit=True):
         person = super().save(commit=False)
@@ -465,7 +477,7 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     list_filter = ["is_active", PartnershipAgencyFilter]
     inlines = [RoleAssignmentInline]
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username",)}),
         ("Person", {"fields": ("first_name", "last_name", "email", "job_title", "agency", "line_manager")}),
         ("Status", {"fields": ("is_active", "invited_at", "last_login", "date_joined")}),
     )
@@ -494,14 +506,28 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # people are deactivated, never deleted, so the record keeps its history
 
+    def user_change_password(self, request, id, form_url=""):
+        """Nobody types another person's password, the deployment's administrators included:
+        they are sent an invitation to set their own."""
+        raise PermissionDenied
+
     def save_model(self, request, obj, form, change):
         """A person's change goes through the people services, as from every other path: each
         part its own audited action in every partnership's trail, and someone leaving or moving
         agency hands their open work on, in the same transaction. (Adding someone here is the
         deployment's administrators' way to add an account with no role yet.)"""
         if not change:
+            keepers = sorted(agency_partnership_ids(obj.agency_id))
             with transaction.atomic():
+                obj.home_partnership_id = keepers[0] if len(keepers) == 1 else None
                 super().save_model(request, obj, form, change)
+                audit_in_trails(
+                    actor=request.user,
+                    verb=Verb.PERSON_ADDED,
+                    target=obj,
+                    partnership_ids=keepers,
+                    payload={"person": obj.username, "agency": obj.agency.name if obj.agency_id else ""},
+                )
                 if obj.email and request.partnership is not None:
                     self._invite(request, [obj])
             return
@@ -564,8 +590,12 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
     @admin.action(description="Revoke their invitations (the links sent stop working)")
     def revoke_invitations(self, request, queryset):
         for person in queryset.filter(invited_at__isnull=False):
-            revoke_invitation(actor=request.user, person=person, partnership=request.partnership)
-            messages.success(request, f"The invitation sent to {person.email} no longer works.")
+            try:
+                revoke_invitation(actor=request.user, person=person, partnership=request.partnership)
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
+            else:
+                messages.success(request, f"The invitation sent to {person.email} no longer works.")
 
     def save_related(self, request, form, formsets, change):
         """Roles, per partnership, through ``person_roles_set``: audited as on the pages."""

@@ -26,7 +26,7 @@ from accord.audit.services import audit_record
 from accord.core.spreadsheets import SpreadsheetError, read_table
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
-from accord.partnership.services.ownership import person_is_shared, shared_person_words
+from accord.partnership.services.ownership import people_of, person_is_shared, shared_person_words
 from accord.partnership.services.people import (
     PersonDetails,
     check_email,
@@ -159,6 +159,14 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
             "user_id", flat=True
         )
     )
+    # A line manager is someone this partnership keeps (as on the person's page), never
+    # anyone else in the deployment.
+    ours_by_email = set(
+        people_of(partnership)
+        .annotate(lowered=Lower("email"))
+        .filter(lowered__in=wanted, is_active=True)
+        .values_list("lowered", flat=True)
+    )
     seen: dict[str, int] = {}
     for row in rows:
         if not row.name:
@@ -196,10 +204,15 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
         if manager:
             if manager == row.email:
                 row.errors.append(_("A person cannot be their own line manager"))
-            elif manager not in known and (manager not in seen or seen[manager] >= row.line):
+            elif (
+                manager not in ours_by_email
+                and manager != _manager_now(known.get(row.email, []))  # kept as it is
+                and (manager not in seen or seen[manager] >= row.line)
+            ):
                 row.errors.append(
                     _(
-                        "Line manager %(email)s is not known: name someone already in Accord or on an earlier row"
+                        "Line manager %(email)s is not known: name someone who works in this partnership "
+                        "now, or someone on an earlier row"
                     )
                     % {"email": manager}
                 )
@@ -244,6 +257,11 @@ def plan_import(partnership: Partnership, content: bytes, filename: str) -> Impo
     return ImportPlan(partnership=partnership, rows=rows, file_hash=hashlib.sha256(content).hexdigest())
 
 
+def _manager_now(people: list[User]) -> str:
+    person = people[0] if len(people) == 1 else None
+    return person.line_manager.email.lower() if person is not None and person.line_manager_id else ""
+
+
 def _split_name(name: str) -> tuple[str, str]:
     first, _sep, last = name.rpartition(" ")
     return (first, last) if first else (name, "")
@@ -274,14 +292,15 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
             else:
                 person = User.objects.annotate(lowered=Lower("email")).get(lowered=row.email)
                 if row.action == UPDATE:
-                    person_details_change(
-                        actor=actor,
-                        partnership=partnership,
-                        person=person,
-                        first_name=first,
-                        last_name=last,
-                        job_title=person.job_title,
-                    )
+                    if person.get_full_name() != row.name:  # ("Jan van Dyke" as kept stays so)
+                        person_details_change(
+                            actor=actor,
+                            partnership=partnership,
+                            person=person,
+                            first_name=first,
+                            last_name=last,
+                            job_title=person.job_title,
+                        )
                     person_move(actor=actor, partnership=partnership, person=person, agency=agency)
                     person_roles_set(
                         actor=actor, partnership=partnership, person=person, roles=set(row.roles)

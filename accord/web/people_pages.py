@@ -281,10 +281,14 @@ def person_invite(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_of(request, partnership, pk)
     if request.POST.get("revoke"):
         if person.invited_at is not None:
-            revoke_invitation(actor=request.user, person=person, partnership=partnership)
-            messages.success(
-                request, _("The invitation sent to %(email)s no longer works") % {"email": person.email}
-            )
+            try:
+                revoke_invitation(actor=request.user, person=person, partnership=partnership)
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
+            else:
+                messages.success(
+                    request, _("The invitation sent to %(email)s no longer works") % {"email": person.email}
+                )
     elif not person.is_active:
         messages.warning(request, _("Someone deactivated is not sent an invitation"))
     else:

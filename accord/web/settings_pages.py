@@ -15,6 +15,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -37,7 +38,7 @@ from accord.partnership.models import (
     Partnership,
     WorkedBy,
 )
-from accord.partnership.protocol import document_of, parse_document
+from accord.partnership.protocol import document_of, parse_document, stage_key_for
 from accord.partnership.roles import SETTINGS_ROLES
 
 CONFIRM = "confirm_moved_due_dates"
@@ -203,7 +204,7 @@ class ProtocolForm(forms.Form):
     else is not undone unseen."""
 
     confirm_moved_due_dates = forms.BooleanField(
-        label=gettext_lazy("Save, moving the due dates listed"), required=False
+        label=gettext_lazy("Save, with the changes to open escalations listed"), required=False
     )
     protocol_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -245,19 +246,19 @@ def _protocol_change(
             preview = protocol_apply(
                 actor=request.user, partnership=partnership, document=document, dry_run=True
             )
-            if preview.moved and not form.cleaned_data.get(CONFIRM):
-                moved = preview.moved
+            if preview.affected and not form.cleaned_data.get(CONFIRM):
+                moved = preview.affected
                 form.add_error(
                     CONFIRM,
                     ngettext(
-                        "This change moves the due date of %(n)s open escalation, listed below. ",
-                        "This change moves the due dates of %(n)s open escalations, listed below. ",
-                        len(preview.moved),
+                        "This change reaches %(n)s open escalation, listed below. ",
+                        "This change reaches %(n)s open escalations, listed below. ",
+                        len(preview.affected),
                     )
-                    % {"n": len(preview.moved)}
+                    % {"n": len(preview.affected)}
                     + _(
-                        "Nothing has been saved. To go on, tick “Save, moving the due dates listed” "
-                        "and save again."
+                        "Nothing has been saved. To go on, tick “Save, with the changes to open "
+                        "escalations listed” and save again."
                     ),
                 )
             else:
@@ -463,6 +464,9 @@ def settings_stage(request: HttpRequest, number: int | None = None) -> HttpRespo
 
     def change(doc, data):
         new = form.stage(at)
+        # The stage keeps its key (what Accord knows it by across reviews); a new one gets its own.
+        used = {s["key"] for s in doc["stages"] if s["number"] != at}
+        new["key"] = stages[at]["key"] if at in stages else stage_key_for(new["name"], at, used)
         doc["stages"] = [s for s in doc["stages"] if s["number"] != at] + [new]
         doc["stages"].sort(key=lambda s: s["number"])
 
@@ -734,9 +738,14 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
     """A whole protocol brought in at once (the annual review): checked as every change is,
     with the due dates it would move listed, and used only once the business unit says so."""
     partnership = business_unit_partnership(request)
-    form, preview, document = ProtocolFileForm(), None, None
+    form, preview, document, removed = ProtocolFileForm(), None, None, []
     confirm = ConfirmForm(request.POST if request.method == "POST" and request.POST.get("apply") else None)
     kept = request.session.get(PROTOCOL_SESSION_KEY) or {}
+    moves = {
+        name.removeprefix("move_"): value
+        for name, value in request.POST.items()
+        if name.startswith("move_") and isinstance(value, str)
+    }
     if request.method == "POST" and request.POST.get("apply"):
         if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
             messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
@@ -744,18 +753,28 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
         document = kept["document"]
         try:
             preview = protocol_apply(
-                actor=request.user, partnership=partnership, document=document, dry_run=True
+                actor=request.user, partnership=partnership, document=document, dry_run=True, moves=moves
             )
-            if preview.moved and not (confirm.is_valid() and confirm.cleaned_data.get(CONFIRM)):
+            removed = [replace(r, chosen=moves.get(r.key, "")) for r in preview.removed]
+            if preview.affected and not (
+                confirm.is_valid() and confirm.cleaned_data.get(CONFIRM) and kept.get("moves") == moves
+            ):
+                kept["moves"] = moves
+                request.session[PROTOCOL_SESSION_KEY] = kept
                 confirm.add_error(
                     CONFIRM,
                     _(
-                        "Tick “Save, moving the due dates listed” to use this protocol: it moves open escalations' due dates."
+                        "Check what it does to the open escalations listed, then tick “Save, with the "
+                        "changes to open escalations listed” to use this protocol."
                     ),
                 )
             else:
                 applied = protocol_apply(
-                    actor=request.user, partnership=partnership, document=document, part="the whole protocol"
+                    actor=request.user,
+                    partnership=partnership,
+                    document=document,
+                    part="the whole protocol",
+                    moves=moves,
                 )
                 del request.session[PROTOCOL_SESSION_KEY]
                 messages.success(
@@ -770,6 +789,7 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                 return redirect("settings_protocol")
         except (ValidationError, NotAllowed) as refused:
             add_errors(form, refused)
+            removed = [replace(r, chosen=moves.get(r.key, "")) for r in getattr(refused, "removed", [])]
     elif request.method == "POST":
         form = ProtocolFileForm(request.POST, request.FILES)
         if form.is_valid():
@@ -784,9 +804,14 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                         _("The file is not JSON (%(problem)s): upload the document as downloaded, edited.")
                         % {"problem": str(problem)[:120]}
                     ) from problem
-                preview = protocol_apply(
-                    actor=request.user, partnership=partnership, document=document, dry_run=True
-                )
+                try:
+                    preview = protocol_apply(
+                        actor=request.user, partnership=partnership, document=document, dry_run=True
+                    )
+                except ValidationError as choose:
+                    if not getattr(choose, "removed", None):
+                        raise
+                    removed = choose.removed  # a stage with open escalations removed: choose for them
             except (ValidationError, NotAllowed) as refused:
                 document = None
                 if isinstance(refused, ValidationError):
@@ -809,6 +834,7 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
             "form": form,
             "confirm": confirm,
             "preview": preview if checked else None,
+            "removed": removed if checked else [],
             "checked": checked,
             "file_hash": kept.get("hash", ""),
         },

@@ -104,6 +104,8 @@ def people_import(request: HttpRequest) -> HttpResponse:
             counts = apply_import(actor=request.user, plan=plan)
         except ValidationError:
             pass  # the rows' problems are shown below, as in the dry run
+        except NotAllowed as refused:  # someone changed meanwhile now belongs elsewhere too
+            messages.error(request, str(refused))
         else:
             if request.POST.get("invite"):
                 for person in plan.created:
@@ -551,7 +553,9 @@ def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignInProviderForm(
         request.POST or None,
         initial=_provider_initial(provider),
-        agencies=_own_agencies(partnership) | Agency.objects.filter(pk=provider.agency_id),
+        agencies=Agency.objects.filter(
+            Q(pk__in=_own_agencies(partnership).values("pk")) | Q(pk=provider.agency_id)
+        ).order_by("name"),
         editing=True,
     )
     if request.method == "POST" and form.is_valid() and _save_provider(request, form, partnership, provider):
@@ -652,8 +656,11 @@ def deployment_home(request: HttpRequest) -> HttpResponse:
 def _deployment_providers():
     """The sign-in providers the deployment's administrators keep: those of agencies more than
     one partnership keeps, and those waiting for them to confirm."""
+    shared = _shared_agencies().values("pk")
     return (
-        SignInProvider.objects.filter(Q(partnership__isnull=True) | Q(awaiting_confirmation=True))
+        SignInProvider.objects.filter(
+            Q(partnership__isnull=True) | Q(awaiting_confirmation=True) | Q(agency__in=shared)
+        )
         .select_related("agency")
         .order_by("-awaiting_confirmation", "name")
     )
@@ -676,7 +683,7 @@ def deployment_sign_in_provider(request: HttpRequest, pk: int | None = None) -> 
         return redirect("deployment_home")
     agencies = _shared_agencies()
     if provider is not None:
-        agencies = agencies | Agency.objects.filter(pk=provider.agency_id)
+        agencies = Agency.objects.filter(Q(pk__in=agencies.values("pk")) | Q(pk=provider.agency_id))
     form = SignInProviderForm(
         request.POST or None,
         initial=_provider_initial(provider) if provider else None,
@@ -763,7 +770,8 @@ class AgencyForm(forms.Form):
         label=gettext_lazy("The agency's name"),
         max_length=200,
         help_text=gettext_lazy(
-            "An agency already in Accord for another partnership joins this one under its name."
+            "An agency already in Accord for another partnership (a police force, say) joins this "
+            "one only through the deployment's administrators: ask them."
         ),
         error_messages={"required": gettext_lazy("Enter the agency's name")},
     )
@@ -799,10 +807,8 @@ def agencies(request: HttpRequest) -> HttpResponse:
                 takes_part_in_raising=data["takes_part_in_raising"],
                 staff=data["staff"],
             )
-        except ValidationError as refused:
-            for field, errors in refused.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
         else:
             messages.success(
                 request, _("%(name)s is one of the partnership's agencies now") % {"name": agency.name}
@@ -815,6 +821,61 @@ def agencies(request: HttpRequest) -> HttpResponse:
         .order_by("agency__name")
     )
     return render(request, "core/agencies.html", {"form": form, "links": links, "partnership": partnership})
+
+
+class ShareAgencyForm(forms.Form):
+    partnership = forms.ModelChoiceField(
+        queryset=Partnership.objects.order_by("name"),
+        label=gettext_lazy("The partnership it joins"),
+        error_messages={"required": gettext_lazy("Select the partnership")},
+    )
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.filter(is_active=True, merged_into=None).order_by("name"),
+        label=gettext_lazy("The agency, already in Accord for another partnership"),
+        error_messages={"required": gettext_lazy("Select the agency")},
+    )
+    takes_part_in_raising = forms.BooleanField(
+        label=gettext_lazy("It raises and receives escalations there"), required=False, initial=True
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def deployment_share_agency(request: HttpRequest) -> HttpResponse:
+    """An agency one partnership keeps joins another (a police force covering both): the
+    deployment's administrators' alone, since its people and sign-in become both
+    partnerships' business (recorded in each one's trail)."""
+    _require_deployment_admin(request)
+    form = ShareAgencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agency, _shared = agency_add(
+                actor=request.user,
+                partnership=data["partnership"],
+                name=data["agency"].name,
+                kind=data["agency"].kind,
+                takes_part_in_raising=data["takes_part_in_raising"],
+            )
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            messages.success(
+                request,
+                _("%(agency)s is one of %(partnership)s's agencies now")
+                % {"agency": agency.name, "partnership": data["partnership"].name},
+            )
+            return redirect("deployment_home")
+    return render(
+        request,
+        "core/settings/form.html",
+        {
+            "form": form,
+            "title": _("Share an agency with another partnership"),
+            "button": _("Add it to the partnership"),
+            "back": "deployment_home",
+            "partnership": _("This deployment"),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- what a public body publishes
@@ -933,6 +994,9 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The invitation is used: nothing is pending to revoke (revoking must never take away
+        # a password someone has set).
+        User.objects.filter(pk=form.user.pk).update(invited_at=None)
         audit_record(
             actor=form.user, verb=Verb.PASSWORD_SET, target=form.user, payload={}, request=self.request
         )

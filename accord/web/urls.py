@@ -115,6 +115,9 @@ urlpatterns = [
     path("deployment/", settings_views.deployment_home, name="deployment_home"),
     path("deployment/partnerships/new/", settings_views.partnership_new, name="partnership_new"),
     path(
+        "deployment/agencies/share/", settings_views.deployment_share_agency, name="deployment_share_agency"
+    ),
+    path(
         "deployment/sign-in/new/", settings_views.deployment_sign_in_provider, name="deployment_sign_in_new"
     ),
     path(

@@ -26,6 +26,7 @@ from accord.core.errors import NotAllowed
 from accord.partnership.models import Agency, Partnership, PartnershipAgency, User
 from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import user_roles
+from accord.partnership.services.ownership import person_is_shared, person_partnership_ids, refuse
 
 from .. import tallies, visibility
 from ..models import AgreedAction, Escalation, OtherParty
@@ -72,12 +73,32 @@ def _may_merge(actor: User, partnership: Partnership | None, source: Agency, int
     ):
         raise ValidationError({"source": _("Choose two agencies of this partnership")})
     if theirs - {partnership.pk}:
-        raise NotAllowed(
-            _(
+        raise refuse(
+            actor=actor,
+            partnership=partnership,
+            target=source,
+            partnership_ids=theirs,
+            attempted="agency_merge",
+            words=_(
                 "%(agency)s also works in another partnership: it is not this business unit's alone to "
                 "merge. Ask the deployment's administrators."
             )
-            % {"agency": source}
+            % {"agency": source},
+        )
+    shared_people = [p for p in User.objects.filter(agency=source) if person_is_shared(p, partnership)]
+    if shared_people:
+        # Their agency is theirs in every partnership they work in (docs/decisions/0006).
+        raise refuse(
+            actor=actor,
+            partnership=partnership,
+            target=shared_people[0],
+            partnership_ids=set().union(*(person_partnership_ids(p) for p in shared_people)),
+            attempted="agency_merge",
+            words=_(
+                "%(n)s of %(agency)s's people also work in another partnership, so their agency is not "
+                "this business unit's alone to change: ask the deployment's administrators to merge it."
+            )
+            % {"n": len(shared_people), "agency": source},
         )
 
 

@@ -37,7 +37,13 @@ from accord.partnership.models import (
     User,
 )
 from accord.partnership.services.common import by_field, require_business_unit
-from accord.partnership.services.ownership import agency_is_shared, require_own_agency
+from accord.partnership.services.ownership import (
+    agency_is_shared,
+    agency_partnership_ids,
+    keeps_identity,
+    refuse,
+    require_own_agency,
+)
 
 from .timescales import escalations_recompute_due_dates
 
@@ -192,18 +198,37 @@ def agency_add(
         raise ValidationError(
             {"name": _("%(name)s is already one of the partnership's agencies") % {"name": existing}}
         )
+    if existing is not None and not keeps_identity(actor):
+        # An agency another partnership keeps is shared only by the deployment's
+        # administrators: joining it makes its people and its sign-in the other partnership's
+        # business too (recorded in each keeper's trail).
+        keepers = agency_partnership_ids(existing.pk)
+        if keepers:
+            raise refuse(
+                actor=actor,
+                partnership=partnership,
+                target=existing,
+                partnership_ids=keepers,
+                attempted="agency_join",
+                words=_(
+                    "%(name)s already works in Accord for another partnership: ask the deployment's "
+                    "administrators to add it to this partnership too."
+                )
+                % {"name": existing},
+            )
     with transaction.atomic():
         agency = existing or Agency.objects.create(name=name, kind=kind)
         PartnershipAgency.objects.create(
             partnership=partnership, agency=agency, takes_part_in_raising=takes_part_in_raising, staff=staff
         )
-        audit_record(
-            actor=actor,
-            verb=Verb.CONFIGURATION_CHANGED,
-            target=agency,
-            partnership_id=partnership.pk,
-            payload={"agency_added": agency.name, "shared": existing is not None},
-        )
+        for pid in sorted(agency_partnership_ids(agency.pk)):  # each keeper's trail: it is shared now
+            audit_record(
+                actor=actor,
+                verb=Verb.CONFIGURATION_CHANGED,
+                target=agency,
+                partnership_id=pid,
+                payload={"agency_added": agency.name, "shared": existing is not None},
+            )
     return agency, existing is not None
 
 

@@ -139,6 +139,9 @@ def _open_period(
     return StagePeriod.objects.create(
         escalation=escalation,
         stage=stage.number,
+        stage_key=stage.key,
+        stage_name=stage.name,
+        formal=stage.is_formal,
         started_on=started_on,
         working_days=working_days,
         due_date=due_date,

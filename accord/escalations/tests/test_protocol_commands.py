@@ -67,7 +67,7 @@ def test_import_lists_moved_due_dates_in_a_dry_run_and_moves_them_when_applied(w
     [
         (
             lambda d: (d["stages"].pop(), d["stages"][2].update(formal=True, worked_by="formal_body")),
-            "would remove",
+            "which this removes",
         ),
         (lambda d: d["stages"][3].update(formal=False), "at least the top stage"),
         (lambda d: d["formal_body"].update(authority="decides"), "facilitates"),

@@ -39,6 +39,8 @@ def _may_invite(actor: User | None, person: User, partnership: Partnership) -> N
     require_business_unit(actor, partnership)
     if not people_of(partnership).filter(pk=person.pk).exists() and not (actor is None or actor.is_superuser):
         raise NotAllowed(_("This person works in another partnership: their own business unit invites them."))
+    if person.is_superuser and not (actor is None or actor.is_superuser):
+        raise NotAllowed(_("This person is one of the deployment's administrators: only they change them."))
     # A password is theirs in every partnership they work in: for someone shared, only the
     # deployment's administrators send or revoke the link that sets it.
     require_own_person(actor=actor, partnership=partnership, person=person, attempted="invitation")
@@ -111,7 +113,9 @@ def revoke_invitation(*, actor: User, person: User, partnership: Partnership) ->
     """The link sent stops working; the person cannot sign in with a password until invited
     again. Only a pending invitation is revoked: someone who has set their password keeps it."""
     _may_invite(actor, person, partnership)
-    if person.invited_at is None:
+    if person.invited_at is None or person.has_usable_password() or person.last_login:
+        # Nothing pending: a password set (or a first sign-in) used the invitation up, and
+        # revoking never takes away a password someone has set.
         return
     with transaction.atomic():
         person.set_unusable_password()

@@ -27,11 +27,16 @@ def agency_partnership_ids(agency_id: int | None) -> set[int]:
 
 
 def person_partnership_ids(person: User) -> set[int]:
-    """The partnerships a person belongs to: those they hold a role in; with no role anywhere
-    (just added, or added by signing in), every partnership that keeps their agency, since
-    each of those business units sees them and may give them a role."""
+    """The partnerships a person belongs to: those they hold a role in; with no role anywhere,
+    their home partnership (whose business unit added them, or where they last worked); with
+    neither (added by signing in, or by the deployment's administrators), every partnership
+    that keeps their agency, since each of those business units sees them to give a role."""
     held = set(RoleAssignment.objects.filter(user=person).values_list("partnership_id", flat=True))
-    return held or agency_partnership_ids(person.agency_id)
+    if held:
+        return held
+    if person.home_partnership_id is not None:
+        return {person.home_partnership_id}
+    return agency_partnership_ids(person.agency_id)
 
 
 def person_is_shared(person: User, partnership: Partnership) -> bool:
@@ -122,14 +127,23 @@ def require_own_agency(
 
 def people_of(partnership: Partnership):
     """The people whose details this business unit keeps: those with a role in the
-    partnership, and those of its agencies with no role anywhere yet (just added, or added by
-    signing in). Someone of an agency shared with another partnership who works only there
-    is that partnership's to keep. (Written as semi-joins, so that no row repeats and the
-    list needs no DISTINCT over every person.)"""
+    partnership, and those with no role anywhere whose home it is (it added them, or they
+    last worked here), or who have no home and are of one of its agencies (added by signing
+    in). Someone of an agency shared with another partnership who works only there, or was
+    added by it, is that partnership's to keep. (Written as semi-joins, so that no row
+    repeats and the list needs no DISTINCT over every person.)"""
     return User.objects.filter(
         Q(pk__in=RoleAssignment.objects.filter(partnership=partnership).values("user_id"))
         | (
-            Q(agency_id__in=PartnershipAgency.objects.filter(partnership=partnership).values("agency_id"))
-            & ~Q(pk__in=RoleAssignment.objects.values("user_id"))
+            ~Q(pk__in=RoleAssignment.objects.values("user_id"))
+            & (
+                Q(home_partnership=partnership)
+                | Q(
+                    home_partnership__isnull=True,
+                    agency_id__in=PartnershipAgency.objects.filter(partnership=partnership).values(
+                        "agency_id"
+                    ),
+                )
+            )
         )
     )

@@ -214,6 +214,9 @@ def person_add(
             line_manager=wanted.manager,
             is_active=wanted.is_active,
             added_by_sign_in_at=clock.now() if added_by_sign_in else None,
+            # Theirs alone while they hold no role (none for someone who signed in: every
+            # partnership keeping the agency may give them one).
+            home_partnership=None if added_by_sign_in else partnership,
         )
         person.set_unusable_password()
         person.full_clean(exclude=["password", "username"])
@@ -349,6 +352,11 @@ def person_roles_set(*, actor: User | None, partnership: Partnership, person: Us
         ).delete()
         for role in sorted(set(roles) - held):  # one by one: each keeps the visibility table
             RoleAssignment.objects.create(user=person, partnership=partnership, role=role)
+        if not RoleAssignment.objects.filter(user=person).exists() or person.home_partnership_id is None:
+            # With no role left anywhere they stay this partnership's (where they last worked);
+            # someone given a first role belongs here.
+            User.objects.filter(pk=person.pk).update(home_partnership=partnership)
+            person.home_partnership_id = partnership.pk
         audit_in_trails(
             actor=actor,
             verb=Verb.PERSON_ROLES_CHANGED,

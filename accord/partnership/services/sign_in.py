@@ -6,7 +6,10 @@ Every change to a provider is in the trail of each partnership that keeps its ag
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -37,6 +40,20 @@ def _https(url: str) -> bool:
     return url.startswith("https://") or bool(getattr(settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False))
 
 
+def _public(url: str) -> bool:
+    """The address is on the internet, not inside the hosting network (loopback, private,
+    link-local: a cloud's metadata service, say). Where plain HTTP is allowed (the tests'
+    own provider on this machine) any address is."""
+    if getattr(settings, "ACCORD_SIGN_IN_ALLOW_HTTP", False):
+        return True
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return True  # not resolved: the request fails on its own, plainly
+    return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
 def discover(provider: SignInProvider) -> None:
     """Fill the provider's endpoints from its issuer's discovery document (the issuer it
     names must be the one given). Every address is https, and a redirect is not followed (it
@@ -46,6 +63,8 @@ def discover(provider: SignInProvider) -> None:
         # services inside the hosting network by naming one as an issuer).
         raise ValidationError({"issuer": _("Enter the issuer's https:// address")})
     url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
+    if not _public(url):
+        raise ValidationError({"issuer": _("Enter the address of a provider on the internet")})
     try:
         response = requests.get(url, timeout=DISCOVERY_TIMEOUT, allow_redirects=False)
         if response.is_redirect or 300 <= response.status_code < 400:
@@ -63,8 +82,10 @@ def discover(provider: SignInProvider) -> None:
     if str(document.get("issuer", "")).rstrip("/") != provider.issuer.rstrip("/"):
         raise ValidationError(
             {
-                "issuer": _("The provider at that address names another issuer: %(other)s")
-                % {"other": str(document.get("issuer"))[:200]}
+                "issuer": _(
+                    "The provider at that address names another issuer: enter the issuer exactly as "
+                    "its discovery document gives it"
+                )
             }
         )
     needed = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
@@ -74,7 +95,7 @@ def discover(provider: SignInProvider) -> None:
             {"issuer": _("The provider's configuration lacks %(names)s") % {"names": ", ".join(missing)}}
         )
     for name in needed:
-        if not _https(str(document[name])):
+        if not _https(str(document[name])) or not _public(str(document[name])):
             raise ValidationError(
                 {"issuer": _("The provider's configuration names an address that is not https://")}
             )

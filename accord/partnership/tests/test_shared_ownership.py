@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import NotAllowed
@@ -320,3 +321,94 @@ def test_djangos_admin_writes_a_person_through_the_same_services(client, scene):
         (world.partnership.pk, Role.MANAGER),
         (neighbour.partnership.pk, Role.PRACTITIONER),
     }
+
+
+# ----------------------------------------------------------------- what an attack found
+
+
+def test_an_agency_another_partnership_keeps_is_joined_only_by_the_deployments_administrators(
+    world, other_world
+):
+    from accord.escalations.services.settings import agency_add
+
+    waiting = UserFactory(username="wendy.waiting", agency=other_world.social, roles=[])
+    waiting.home_partnership = other_world.partnership
+    waiting.save()
+    with pytest.raises(NotAllowed, match="deployment's administrators"):
+        agency_add(
+            actor=world.admin, partnership=world.partnership, name=other_world.social.name, kind="other"
+        )
+    assert not PartnershipAgency.objects.filter(
+        partnership=world.partnership, agency=other_world.social
+    ).exists()
+    assert AuditEvent.objects.filter(
+        verb=Verb.SHARED_CHANGE_REFUSED, partnership_id=other_world.partnership.pk
+    ).exists()
+    # Shared by the deployment's administrators, its roleless people stay their home's.
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    agency_add(actor=root, partnership=world.partnership, name=other_world.social.name, kind="other")
+    assert not people.people_of(world.partnership).filter(pk=waiting.pk).exists()
+    assert people.people_of(other_world.partnership).filter(pk=waiting.pk).exists()
+
+
+def test_someone_whose_roles_here_are_all_taken_away_stays_this_partnerships(scene):
+    world, neighbour = scene["world"], scene["neighbour"]
+    person = world.practitioner_social
+    people.person_roles_set(actor=world.admin, partnership=world.partnership, person=person, roles=set())
+    person.refresh_from_db()
+    assert person.home_partnership == world.partnership
+    assert not people.people_of(neighbour.partnership).filter(pk=person.pk).exists()
+
+
+def test_revoking_an_invitation_never_takes_a_password_someone_has_set(world, client):
+    person = world.practitioner_social
+    person.set_password("a-password-they-chose-1")
+    person.invited_at = timezone.now()
+    person.save()
+    invitations.revoke_invitation(actor=world.admin, person=person, partnership=world.partnership)
+    person.refresh_from_db()
+    assert person.check_password("a-password-they-chose-1")
+
+
+def test_a_merge_does_not_move_someone_who_also_works_in_another_partnership(scene):
+    from accord.escalations.services.agencies import agency_merge_plan
+
+    world, neighbour, person = scene["world"], scene["neighbour"], scene["person"]
+    person.agency = world.other
+    person.save()
+    with pytest.raises(NotAllowed, match="also work in another partnership"):
+        agency_merge_plan(
+            actor=world.admin, partnership=world.partnership, source=world.other, into=world.social
+        )
+    assert AuditEvent.objects.filter(
+        verb=Verb.SHARED_CHANGE_REFUSED, partnership_id=neighbour.partnership.pk
+    ).exists()
+
+
+def test_the_people_import_takes_a_line_manager_of_this_partnership_only_and_keeps_names(world, other_world):
+    from accord.web.people_import import apply_import, plan_import
+
+    person = world.practitioner_social
+    person.first_name, person.last_name = "Jan", "van Dyke"
+    person.save()
+    row = f'name,email,agency,roles,line_manager_email\nJan van Dyke,{person.email},"{world.social.name}",practitioner;manager,{other_world.manager_social.email}\n'
+    plan = plan_import(world.partnership, row.encode(), "people.csv")
+    assert not plan.ok and "works in this partnership now" in " ".join(plan.rows[0].errors)
+    row = row.replace(other_world.manager_social.email, world.manager_social.email)
+    plan = plan_import(world.partnership, row.encode(), "people.csv")
+    assert plan.ok, plan.rows[0].errors
+    apply_import(actor=world.admin, plan=plan)
+    person.refresh_from_db()
+    assert (person.first_name, person.last_name) == ("Jan", "van Dyke")
+
+
+def test_djangos_admin_sets_nobodys_password_and_adds_no_second_account_for_an_email(client, world):
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    sign_in(client, root)
+    person = world.practitioner_social
+    assert client.get(f"/business-unit/admin/partnership/user/{person.pk}/password/").status_code == 403
+    added = client.post(
+        "/business-unit/admin/partnership/user/add/",
+        {"username": "second.account", "email": person.email.upper(), "agency": world.social.pk},
+    )
+    assert added.status_code == 200 and not User.objects.filter(username="second.account").exists()

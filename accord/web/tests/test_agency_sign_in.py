@@ -360,3 +360,11 @@ def test_discovery_never_follows_a_redirect(world, monkeypatch):
     with pytest.raises(ValidationError, match="sends Accord elsewhere"):
         discover(provider)
     assert asked["allow_redirects"] is False
+
+
+def test_discovery_never_reaches_into_the_hosting_network(world, settings):
+    settings.ACCORD_SIGN_IN_ALLOW_HTTP = False
+    for issuer in ("https://127.0.0.1/", "https://10.1.2.3/tenant", "https://169.254.169.254/"):
+        provider = SignInProvider(agency=world.health, name="x", issuer=issuer, client_id="c")
+        with pytest.raises(ValidationError, match="on the internet"):
+            discover(provider)

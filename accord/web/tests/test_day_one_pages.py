@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 
 from accord.audit.models import AuditEvent, Verb
+from accord.escalations.services.settings import agency_add
 from accord.partnership.models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.protocol import ladder_of, preset, preset_names
 from accord.testing.auth import sign_in
@@ -83,11 +84,31 @@ def test_the_business_unit_adds_a_new_agency_and_one_another_partnership_has(cli
     assert added.status_code == 302
     link = PartnershipAgency.objects.get(partnership=world.partnership, agency__name="Wessex Housing")
     assert link.staff == 120 and link.takes_part_in_raising
-    shared = client.post(
+    # One another partnership keeps is shared only by the deployment's administrators: its
+    # people and sign-in would become this partnership's business too. The attempt is in the
+    # other partnership's trail.
+    refused = client.post(
         "/business-unit/agencies/", {"name": other_world.social.name.upper(), "kind": "police"}
     )
-    assert shared.status_code == 302
+    assert refused.status_code == 200 and "ask the deployment" in html.unescape(refused.content.decode())
+    assert not PartnershipAgency.objects.filter(
+        partnership=world.partnership, agency=other_world.social
+    ).exists()
+    assert AuditEvent.objects.filter(
+        verb=Verb.SHARED_CHANGE_REFUSED,
+        partnership_id=other_world.partnership.pk,
+        target_id=str(other_world.social.pk),
+    ).exists()
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    agency_add(actor=root, partnership=world.partnership, name=other_world.social.name, kind="police")
     assert PartnershipAgency.objects.filter(partnership=world.partnership, agency=other_world.social).exists()
+    assert {
+        e.partnership_id
+        for e in AuditEvent.objects.filter(
+            verb=Verb.CONFIGURATION_CHANGED, payload__agency_added=other_world.social.name
+        )
+    } == {world.partnership.pk, other_world.partnership.pk}
+    sign_in(client, world.admin)
     assert (
         Agency.objects.get(pk=other_world.social.pk).kind == other_world.social.kind
     )  # not changed by joining

@@ -189,11 +189,13 @@ def test_the_ladder_stays_one_accord_can_run(client, world, number, change, mess
     assert ladder(world) == before  # nothing saved
 
 
-def test_a_stage_escalations_stand_at_keeps_its_formality_and_is_not_removed(client, world):
-    world.formal()  # open at the formal top stage
+def test_a_stage_escalations_stand_at_changes_at_the_review_with_what_it_does_listed(client, world):
+    """The year's review with escalations open: a formal stage added above, the top stage made
+    informal while an escalation stands at it (listed with who loses sight, then saved once
+    ticked), and a stage with an open escalation removed only once a stage is chosen for it."""
+    formal = world.formal()  # open at the formal top stage
     sign_in(client, world.admin)
     top = max(Stage.objects.filter(partnership=world.partnership).values_list("number", flat=True))
-    before = ladder(world)
     new_top = client.post(
         f"{SETTINGS}/protocol/stages/new/",
         {
@@ -204,19 +206,23 @@ def test_a_stage_escalations_stand_at_keeps_its_formality_and_is_not_removed(cli
             "urgent_working_days": "1",
         },
     )
-    assert new_top.status_code == 302  # a formal stage added above is fine
-    refused = client.post(
-        f"{SETTINGS}/protocol/stages/{top}/", stage_data(world, top, formal=None, worked_by="senior_leaders")
-    )
-    assert refused.status_code == 200 and f"Open escalations stand at stage {top}" in refused.content.decode()
-    removed = client.post(f"{SETTINGS}/protocol/stages/{top + 1}/remove/")
-    assert removed.status_code == 302
-    assert ladder(world) == before
-    # The stage the escalation stands at is the top again: removing it is refused.
-    refused = client.post(f"{SETTINGS}/protocol/stages/{top}/remove/")
-    assert refused.status_code == 200 and "govuk-error-summary" in refused.content.decode()
-    assert ladder(world) == before
-    # Only the top stage is offered for removal: the others keep their numbers.
+    assert new_top.status_code == 302  # a formal stage added above: nothing open changes
+    data = stage_data(world, top, formal=None, worked_by="senior_leaders")
+    listed = client.post(f"{SETTINGS}/protocol/stages/{top}/", data)
+    html = listed.content.decode()
+    assert listed.status_code == 200 and formal.reference in html and "Nothing has been saved" in html
+    assert world.pdg_member.username in html  # the formal body loses sight of it
+    assert Stage.objects.get(partnership=world.partnership, number=top).is_formal
+    saved = client.post(f"{SETTINGS}/protocol/stages/{top}/", data | {"confirm_moved_due_dates": "on"})
+    assert saved.status_code == 302
+    assert not Stage.objects.get(partnership=world.partnership, number=top).is_formal
+    formal.refresh_from_db()
+    assert formal.stage == top and formal.formal_at is not None  # it became formal when it did
+    assert visibility.differences() == (0, 0, 0)
+    # The ladder stays one Accord can run: the new top, now its only formal stage, stays.
+    refused = client.post(f"{SETTINGS}/protocol/stages/{top + 1}/remove/")
+    assert refused.status_code == 200 and "at least the top stage" in refused.content.decode()
+    # Only the top stage is offered for removal: the others keep their places.
     assert client.get(f"{SETTINGS}/protocol/stages/1/remove/").status_code == 404
 
 
@@ -224,7 +230,10 @@ def test_changing_who_works_a_stage_changes_who_sees_escalations_past_it(client,
     e = world.at_stage_3()
     assert Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
     sign_in(client, world.admin)
-    response = client.post(f"{SETTINGS}/protocol/stages/3/", stage_data(world, 3, worked_by="managers"))
+    data = stage_data(world, 3, worked_by="managers")
+    listed = client.post(f"{SETTINGS}/protocol/stages/3/", data)
+    assert listed.status_code == 200 and world.senior_social.username in listed.content.decode()
+    response = client.post(f"{SETTINGS}/protocol/stages/3/", data | {"confirm_moved_due_dates": "on"})
     assert response.status_code == 302
     assert not Escalation.objects.visible_to(world.senior_social).filter(pk=e.pk).exists()
     assert visibility.differences() == (0, 0, 0)

@@ -1,5 +1,5 @@
 """manage.py protocol export --partnership SLUG
-manage.py protocol import --partnership SLUG FILE [--dry-run]"""
+manage.py protocol import --partnership SLUG FILE [--dry-run] [--move REMOVED=KEPT …]"""
 
 import json
 from pathlib import Path
@@ -45,7 +45,14 @@ class Command(BaseCommand):
         load.add_argument(
             "--dry-run",
             action="store_true",
-            help="Check it and list the open escalations whose due dates would move; change nothing.",
+            help="Check it and list what it does to the open escalations; change nothing.",
+        )
+        load.add_argument(
+            "--move",
+            action="append",
+            default=[],
+            metavar="REMOVED=KEPT",
+            help="Where the open escalations at a stage the file removes will stand (stage keys).",
         )
 
     def handle(self, *args, action: str, partnership: str, **options):
@@ -54,9 +61,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document_of(found), indent=2, ensure_ascii=False))
             return
         document = read_document(options["file"])
+        moves = dict(m.split("=", 1) for m in options["move"] if "=" in m)
         try:
             change = protocol_apply(
-                actor=None, partnership=found, document=document, dry_run=options["dry_run"]
+                actor=None, partnership=found, document=document, dry_run=options["dry_run"], moves=moves
             )
         except ValidationError as error:
             raise refusal(error) from None
@@ -71,3 +79,13 @@ class Command(BaseCommand):
         )
         for m in change.moved:
             self.stdout.write(f"  {m.reference} (stage {m.stage}): {m.was} -> {m.becomes}")
+        for s in change.affected:
+            self.stdout.write(f"  {s.reference}: stands at {s.stage_now} -> {s.stage_after}")
+            for label, names in (
+                ("gains sight", s.gains_sight),
+                ("loses sight", s.loses_sight),
+                ("may now act", s.gains_action),
+                ("may no longer act", s.loses_action),
+            ):
+                if names:
+                    self.stdout.write(f"    {label}: {', '.join(names)}")

@@ -1,0 +1,220 @@
+"""The year's review of the protocol, made while escalations are open (DOMAIN.md: a change
+makes a new version, stages keep their identity, open escalations stay on the stage they
+stood on unless the business unit moves them, and past figures keep the meaning they had).
+
+Stages are known by key, not number: a stage inserted below another renumbers it, and the
+escalations standing at it, and their history and the reports' counts, move with it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from accord.api.serialisers import summary_out
+from accord.core import clock
+from accord.escalations import services, visibility
+from accord.escalations.models import Escalation, Visibility
+from accord.escalations.protocol import protocol_apply
+from accord.partnership.models import WorkedBy
+from accord.partnership.protocol import document_of, install_ladder, ladder_of, preset, preset_names
+from accord.reports.selectors import Period, tally_sums
+from accord.testing.factories import World
+
+pytestmark = pytest.mark.django_db
+
+LAST_YEAR = Period(dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+
+
+def at(y, m, d):
+    return timezone.make_aware(dt.datetime(y, m, d, 10))
+
+
+def open_everywhere(world) -> dict[str, Escalation]:
+    """Devon's demo shape: escalations open at every stage, and a year of settled history."""
+    with clock.set_to(at(2025, 6, 2)):
+        past_formal = world.formal()
+        past_three = world.at_stage_3()
+    for e in (past_formal, past_three):
+        with clock.set_to(at(2025, 7, 1)):
+            services.escalation_withdraw(actor=e.raised_by, escalation=e, reason="Settled outside Accord.")
+    return {
+        "practitioners": world.raised(),
+        "line-management": world.at_stage_2(),
+        "senior-leaders": world.at_stage_3(),
+        "formal": world.formal(),
+    }
+
+
+def figures_by_name(partnership) -> dict:
+    """Last year's figures as a reader sees them: stage reached by the stage's name."""
+    ladder = ladder_of(partnership)
+    sums = tally_sums(partnership, LAST_YEAR)
+    return {
+        "raised": sums.get("total", {}).get("all", 0),
+        "formal": sums.get("formal", {}).get("reached", 0),
+        "stage": {ladder.name_of(int(n)): v for n, v in sums.get("stage", {}).items() if v},
+        "status": {k: v for k, v in sums.get("status", {}).items() if v},
+    }
+
+
+def standing(partnership) -> dict[str, str]:
+    ladder = ladder_of(partnership)
+    return {
+        e.reference: ladder.name_of(e.stage)
+        for e in Escalation.objects.filter(partnership=partnership, status__in=["open", "paused"])
+    }
+
+
+def seen(escalations) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for ref, name in Visibility.objects.filter(escalation__in=escalations).values_list(
+        "escalation__reference", "user__username"
+    ):
+        found.setdefault(ref, set()).add(name)
+    return found
+
+
+def with_stage_inserted_after_first(document: dict) -> dict:
+    doc = copy.deepcopy(document)
+    for s in doc["stages"]:
+        if s["number"] >= 2:
+            s["number"] += 1
+    doc["stages"].append(
+        {
+            "key": "team-talk",
+            "number": 2,
+            "name": "Team conversation",
+            "worked_by": WorkedBy.PRACTITIONERS,
+            "formal": False,
+            "routine_working_days": 3,
+            "urgent_working_days": 1,
+            "conference_chair_may_start": False,
+            "other_working_days": {},
+        }
+    )
+    for b in doc.get("budgets", []):
+        b["first_stage"] += b["first_stage"] >= 2
+        if b["last_stage"] is not None:
+            b["last_stage"] += b["last_stage"] >= 2
+    return doc
+
+
+def test_a_stage_inserted_after_the_first_keeps_every_open_escalation_where_it_stood(world):
+    opened = open_everywhere(world)
+    before_standing = standing(world.partnership)
+    before_figures = figures_by_name(world.partnership)
+    before_seen = seen(opened.values())
+    before_due = {e.reference: Escalation.objects.get(pk=e.pk).due_date for e in opened.values()}
+    document = with_stage_inserted_after_first(document_of(world.partnership))
+
+    preview = protocol_apply(
+        actor=world.admin, partnership=world.partnership, document=document, dry_run=True
+    )
+    assert standing(world.partnership) == before_standing  # a preview changes nothing
+    assert len(preview.standing) == len(opened)
+
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert standing(world.partnership) == before_standing  # the same stage, by name
+    senior = Escalation.objects.get(pk=opened["senior-leaders"].pk)
+    assert senior.stage == 4 and ladder_of(world.partnership).name_of(4) == "Senior leaders"
+    assert senior.due_date == before_due[senior.reference]  # its own clock, not the new stage 3's
+    api = summary_out(senior)
+    assert (api["stage"], api["stage_name"], api["stage_key"]) == (4, "Senior leaders", "senior-leaders")
+    assert figures_by_name(world.partnership) == before_figures  # the past keeps its meaning
+    after_seen = seen(opened.values())
+    for s in preview.standing:  # the preview said who gains and loses sight, exactly
+        assert set(s.gains_sight) == after_seen.get(s.reference, set()) - before_seen.get(s.reference, set())
+        assert set(s.loses_sight) == before_seen.get(s.reference, set()) - after_seen.get(s.reference, set())
+    assert visibility.differences() == (0, 0, 0)
+    periods = senior.stage_periods.order_by("id")
+    assert [p.stage_key for p in periods] == ["practitioners", "line-management", "senior-leaders"]
+    assert [p.stage for p in periods] == [1, 3, 4]  # renumbered with the ladder
+
+
+def test_a_stage_removed_moves_its_open_escalations_where_the_business_unit_chose(world):
+    opened = open_everywhere(world)
+    before_figures = figures_by_name(world.partnership)
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"] = [s for s in document["stages"] if s["key"] != "senior-leaders"]
+    document["stages"][-1]["number"] = 3
+    with pytest.raises(ValidationError, match="which this removes: choose"):
+        protocol_apply(actor=world.admin, partnership=world.partnership, document=document, dry_run=True)
+    moves = {"senior-leaders": "line-management"}
+    preview = protocol_apply(
+        actor=world.admin, partnership=world.partnership, document=document, dry_run=True, moves=moves
+    )
+    ref = opened["senior-leaders"].reference
+    moved = next(s for s in preview.affected if s.reference == ref)
+    assert moved.stage_now == "3: Senior leaders" and moved.stage_after == "2: Line management"
+    assert world.senior_social.username in moved.loses_action
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document, moves=moves)
+    e = Escalation.objects.get(reference=ref)
+    assert e.stage == 2 and e.status == "open" and e.due_date is not None
+    assert [p.stage_key for p in e.stage_periods.order_by("id")][-2:] == ["senior-leaders", "line-management"]
+    formal = Escalation.objects.get(pk=opened["formal"].pk)
+    assert formal.stage == 3 and ladder_of(world.partnership).is_formal(3)
+    assert figures_by_name(world.partnership)["formal"] == before_figures["formal"]
+    assert visibility.differences() == (0, 0, 0)
+
+
+def test_a_stage_made_formal_counts_only_what_became_formal_when_it_did(world):
+    """Senior leaders' stage made formal: last year's escalations that reached it did not
+    become formal then, and do not now; the one standing there becomes formal when it is
+    next escalated, with rule 3's evidence, and the formal body sees it from then (the
+    preview says nobody's sight changes today)."""
+    opened = open_everywhere(world)
+    before = figures_by_name(world.partnership)
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"][2]["formal"] = True  # senior leaders: formal from now on
+    preview = protocol_apply(
+        actor=world.admin, partnership=world.partnership, document=document, dry_run=True
+    )
+    ref = opened["senior-leaders"].reference
+    row = next(s for s in preview.standing if s.reference == ref)
+    assert not (row.gains_sight or row.loses_sight)
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert figures_by_name(world.partnership) == before  # last year's stage 3 did not become formal
+    e = Escalation.objects.get(reference=ref)
+    assert (
+        e.formal_at is None and not Escalation.objects.visible_to(world.pdg_member).filter(pk=e.pk).exists()
+    )
+    with pytest.raises(ValidationError):  # entering the formal part asks rule 3's evidence
+        services.escalation_escalate(actor=world.senior_health, escalation=e, reason="Still stuck.")
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_last_years_figures_are_the_same_after_a_review_on_every_preset(name):
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    with clock.set_to(at(2025, 9, 1)):
+        settled = world.consulted(world.raised())
+        formal = ladder_of(world.partnership).is_formal(2)
+        services.escalation_escalate(
+            actor=world.practitioner_health,
+            escalation=settled,
+            reason="Not settled.",
+            efforts_to_resolve="The practitioners met twice." if formal else "",
+        )
+        world.raised()
+    before = figures_by_name(world.partnership)
+    document = with_stage_inserted_after_first(document_of(world.partnership))
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert figures_by_name(world.partnership) == before
+    call_command("rebuild_tallies", "--partnership", world.partnership.slug, "--check")
+
+
+def test_an_export_without_keys_is_matched_by_number_as_before(world):
+    e = world.at_stage_2()
+    document = document_of(world.partnership)
+    for s in document["stages"]:
+        del s["key"]
+    document["stages"][1]["name"] = "Managers"
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert ladder_of(world.partnership).stage(2).key == "line-management"  # renamed, the same stage
+    e.refresh_from_db()
+    assert e.stage == 2
