@@ -30,6 +30,7 @@ from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
 from accord.partnership.protocol import ladder_of
 
+from . import views
 from .charts import bar_chart, line_chart
 from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
 from .disclosure import key as disclosure_key
@@ -45,7 +46,7 @@ from .selectors import (
     tally_sums,
 )
 from .services import annual_narrative_save
-from .views import LABELS, REPORT_ROLES
+from .views import LABELS, MATRIX_UNIT, REPORT_ROLES, UNITS
 
 
 def reporting_year(partnership, year: int) -> Period:
@@ -73,6 +74,22 @@ def _year(request: HttpRequest, partnership) -> int:
         year = current_reporting_year(partnership)
     return min(max(year, 2000), current_reporting_year(partnership))
 
+
+# What each table counts (``views.UNITS``), said in its column's heading.
+TABLE_UNITS = {
+    "stage": "escalations",
+    "kind": "escalations",
+    "origin": "escalations",
+    "status": "escalations",
+    "outcomes": "resolutions",
+    "held": "follow_ups",
+    "areas": "escalations",
+    "themes": "themed",
+    "raising": "escalations",
+    "receiving": "naming",
+    "learning": "learning",
+    "months": "escalations",
+}
 
 YEARS_COMPARED = 2  # the report compares its year with this many before it
 COMPARED_ROWS = (
@@ -112,7 +129,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
     report is published (``full`` gives the same tables unsuppressed, to check them by)."""
     period = reporting_year(partnership, year)
-    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=12)  # no matrix in it
+    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=views.MATRIX_AGENCIES)
     threshold = figures.threshold
     if full:
         figures.threshold = 0  # nothing is below 0: every count shown
@@ -180,9 +197,13 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
                 labelled(s["follow_ups"], LABELS["held"]),
             ),
             ("areas", _("Area of disagreement"), list(s["by_area"].items())),
-            ("themes", _("Practice themes"), list(s["by_theme"].items())),
+            ("themes", _("Practice themes (an escalation may have several)"), list(s["by_theme"].items())),
             ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),
-            ("receiving", _("Receiving agency"), list(s["by_receiving_agency"].items())),
+            (
+                "receiving",
+                _("Agencies the difference was with (an escalation naming several counts once for each)"),
+                list(s["by_receiving_agency"].items()),
+            ),
             (
                 "learning",
                 _("Practice themes of the resolutions that recorded learning"),
@@ -190,6 +211,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
             ),
             ("months", _("Escalations raised each month"), list(monthly.items())),
         ],
+        "units": {key: str(UNITS[unit]) for key, unit in TABLE_UNITS.items()},
         "matrix_agencies": matrix_agencies,
         "matrix": matrix,
         "learning_total": suppress_count(learned, figures.threshold),
@@ -250,7 +272,9 @@ def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]
     charts = _charts(data)
     return {
         "data": data,
-        "sections": [(key, title, rows, charts.get(key)) for key, title, rows in data["tables"]],
+        "sections": [
+            (key, title, rows, charts.get(key), data["units"][key]) for key, title, rows in data["tables"]
+        ],
         "year": year,
         "narrative": narrative,
         "pdf": pdf,
@@ -315,35 +339,58 @@ def annual_report_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(data: dict[str, Any]):
-    """Every figure as (table, item, number, note): a number is a number, and a hidden one is
-    left empty with what it means in the note, so a sum or a pivot table never mixes text in."""
+    """Every figure as (table, item, number, note, what it counts): a number is a number, and
+    a hidden one is left empty with what it means in the note, so a sum or a pivot table never
+    mixes text in; the last column says what the number counts, so that only figures of one
+    unit are added together."""
     n = data["threshold"]
+    units = data["units"]
+    escalations, stages = str(UNITS["escalations"]), str(_("Stages finished"))
 
-    def row(table, item, value):
+    def row(table, item, value, unit):
         number, note = as_number_and_note(value, n)
-        return [str(table), item, number, note]
+        return [str(table), item, number, note, str(unit)]
 
-    yield row(_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"])
-    for _key, title, rows in data["tables"]:
+    yield row(
+        _("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"], escalations
+    )
+    for key, title, rows in data["tables"]:
         for label, value in rows:
-            yield row(title, label, value)
-    yield row(_("Resolutions that recorded learning"), str(_("all")), data["learning_total"])
+            yield row(title, label, value, units[key])
+    yield row(
+        _("Resolutions that recorded learning"), str(_("all")), data["learning_total"], UNITS["resolutions"]
+    )
     for label, value in data["iru_by_stage"]:
-        yield row(_("Conferences and reviews: highest stage reached"), label, value)
+        yield row(_("Conferences and reviews: highest stage reached"), label, value, escalations)
     for raiser, cells in data["matrix"]:
         for receiver, value in zip(data["matrix_agencies"], cells, strict=True):
-            yield row(_("Raised by → with"), f"{raiser} → {receiver}", value)
+            yield row(_("Raised by → with"), f"{raiser} → {receiver}", value, MATRIX_UNIT)
     for y, headline in data["compared"]:
         for label, name in COMPARED_ROWS:
             if headline is None:
-                yield [str(_("Compared with earlier years")), f"{y}: {label}", None, str(_("no record"))]
+                yield [
+                    str(_("Compared with earlier years")),
+                    f"{y}: {label}",
+                    None,
+                    str(_("no record")),
+                    escalations,
+                ]
             else:
-                yield row(_("Compared with earlier years"), f"{y}: {label}", headline[name])
+                yield row(_("Compared with earlier years"), f"{y}: {label}", headline[name], escalations)
     not_shown = too_few_finished(n)
     for stage, completed, median, within in data["timeliness"]:
-        yield row(_("Timeliness"), f"{stage}: finished", completed)
-        for label, value in ((_("median working days"), median), (_("per cent within timescale"), within)):
-            yield [str(_("Timeliness")), f"{stage}: {label}", value, "" if value is not None else not_shown]
+        yield row(_("Timeliness"), f"{stage}: finished", completed, stages)
+        for label, value, unit in (
+            (_("median working days"), median, _("Working days")),
+            (_("per cent within timescale"), within, _("Per cent of stages finished")),
+        ):
+            yield [
+                str(_("Timeliness")),
+                f"{stage}: {label}",
+                value,
+                "" if value is not None else not_shown,
+                str(unit),
+            ]
 
 
 def annual_report_csv(request: HttpRequest) -> HttpResponse:
@@ -353,7 +400,7 @@ def annual_report_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.csv"'
     writer = SafeCsvWriter(response)
-    writer.writerow(["table", "item", "count", "note"])
+    writer.writerow(["table", "item", "count", "note", "counts"])
     for row in _rows(data):
         writer.writerow(row)
     audit_record(
@@ -377,7 +424,7 @@ def annual_report_xlsx(request: HttpRequest) -> HttpResponse:
     sheet.title = "Figures"
     # One table of numbers: the count column holds only numbers (empty where hidden), so
     # sums and pivot tables work; the note says what an empty count means.
-    xlsx_append(sheet, [_("Table"), _("Item"), _("Count"), _("Note")])
+    xlsx_append(sheet, [_("Table"), _("Item"), _("Count"), _("Note"), _("What it counts")])
     for row in _rows(data):
         xlsx_append(sheet, row)
     xlsx_append(book.create_sheet("Key"), [data["key"]])

@@ -420,31 +420,40 @@ OTHERS = "All other agencies"
 
 def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: int) -> dict[str, int]:
     """The agency pairs with every agency outside the ``top`` most involved folded into
-    "all other agencies": the pairs among the top agencies are summed in the database, and
-    the folded cells follow exactly from the raising and receiving totals."""
+    "all other agencies", in one query whatever the data.
+
+    A cell counts agencies' involvements: an escalation raised by A with B and C counts once
+    in A→B and once in A→C. So a row adds up to the involvements its agency raised, which is
+    more than the escalations it raised once an escalation names several agencies, and a row's
+    "all other agencies" cell is its involvements less its cells among the shown agencies
+    (never its escalations less them, which goes below 0). A column adds up to the agency's
+    receiving count, which is already a count of involvements (an escalation names an agency
+    once). Every folded cell is a sum of pairs, so none is ever negative."""
     raising = {int(k): n for k, n in sums.get("raising", {}).items()}
     receiving = {int(k): n for k, n in sums.get("receiving", {}).items()}
     involvement = {a: raising.get(a, 0) + receiving.get(a, 0) for a in raising.keys() | receiving.keys()}
     shown = sorted(involvement, key=lambda a: (-involvement[a], a))[:top]
-    keys = [f"{a}:{b}" for a in shown for b in shown if a != b]
+    if not shown:
+        return {}
+    pairs = DailyTally.objects.filter(period_filter(period, ["pair"]), partnership=partnership)
+    # The cells among the shown agencies (an agency with itself too, should a record name it
+    # so), read by key from the index; then each shown agency's row of involvements and all
+    # of them, summed in the database as one row.
+    keys = [f"{a}:{b}" for a in shown for b in shown]
     among = {
-        row["key"]: row["n"]
-        for row in DailyTally.objects.filter(
-            period_filter(period, ["pair"]), partnership=partnership, key__in=keys
-        )
-        .values("key")
-        .annotate(n=Sum("n"))
-        .order_by()
+        row["key"]: int(row["n"])
+        for row in pairs.filter(key__in=keys).values("key").annotate(n=Sum("n")).order_by()
         if row["n"]
     }
-    pair = {tuple(int(x) for x in k.split(":")): n for k, n in among.items()}
+    rows = {f"r{a}": Sum("n", filter=Q(key__startswith=f"{a}:")) for a in shown}
+    found = {k: int(v or 0) for k, v in pairs.aggregate(**rows, all=Sum("n")).items()}
+    pair = {(a, b): among.get(f"{a}:{b}", 0) for a in shown for b in shown}
     grouped: dict[str, int] = {f"{a}:{b}": n for (a, b), n in pair.items()}
     for a in shown:
-        grouped[f"{a}:others"] = raising.get(a, 0) - sum(pair.get((a, b), 0) for b in shown)
-        grouped[f"others:{a}"] = receiving.get(a, 0) - sum(pair.get((b, a), 0) for b in shown)
-    total = sums.get("total", {}).get("all", 0)
+        grouped[f"{a}:others"] = found[f"r{a}"] - sum(pair[(a, b)] for b in shown)
+        grouped[f"others:{a}"] = receiving.get(a, 0) - sum(pair[(b, a)] for b in shown)
     grouped["others:others"] = (
-        total - sum(raising.get(a, 0) for a in shown) - sum(grouped[f"others:{b}"] for b in shown)
+        found["all"] - sum(found[f"r{a}"] for a in shown) - sum(grouped[f"others:{b}"] for b in shown)
     )
     return {k: n for k, n in grouped.items() if n}
 

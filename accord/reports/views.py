@@ -43,6 +43,22 @@ from .selectors import (
 )
 from .services import meeting_action_done
 
+# What each table's figures count, said in its column's heading: escalations (each once), or
+# agencies' involvements in them (an escalation naming three agencies is three), or what was
+# resolved or answered in the period. A table's figures add up to a total of the same unit.
+UNITS = {
+    "escalations": _("Escalations"),
+    "themed": _("Escalations with the theme"),
+    "naming": _("Escalations naming it"),
+    "resolutions": _("Resolutions"),
+    "follow_ups": _("Follow-ups"),
+    "learning": _("Resolutions with the theme"),
+}
+
+# A cell of the agency matrix: an escalation raised by one agency naming another; its rows
+# and its "all other agencies" cells add up agencies' involvements.
+MATRIX_UNIT = _("Involvements: escalations raised by the first agency naming the second")
+
 LABELS = {
     "kind": dict(Kind.choices),
     "origin": dict(Origin.choices),
@@ -99,12 +115,12 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (
             _("Stage reached"),
             [(f"Stage {k}", v, {"reached": k}) for k, v in data["by_stage_reached"].items()],
-            "stage",
+            UNITS["escalations"],
         ),
         (
             _("Kind"),
             [(str(LABELS["kind"].get(k, k)), v, {"kind": k}) for k, v in data["by_kind"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Urgency"),
@@ -112,27 +128,27 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
                 (str(figures.priority_labels.get(k, k)), v, {"urgency": k})
                 for k, v in data["by_urgency"].items()
             ],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Where it came from"),
             [(str(LABELS["origin"].get(k, k)), v, {"origin": k}) for k, v in data["by_origin"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Where they stand now"),
             [(str(LABELS["status"].get(k, k)), v, {"status": k}) for k, v in data["by_status"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Area of disagreement"),
             [(k, v, {"area": figures.area_codes.get(k, "")}) for k, v in data["by_area"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
-            _("Practice theme"),
+            _("Practice theme (an escalation may have several)"),
             [(k, v, {"theme": figures.theme_codes.get(k, "")}) for k, v in data["by_theme"].items()],
-            None,
+            UNITS["themed"],
         ),
         (
             _("Raising agency"),
@@ -140,30 +156,30 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
                 (k, v, {"raised_by_agency": figures.agency_ids.get(k, "")})
                 for k, v in data["by_raising_agency"].items()
             ],
-            None,
+            UNITS["escalations"],
         ),
         (
-            _("Receiving agency"),
+            _("Agencies the difference was with (an escalation naming several counts once for each)"),
             [
                 (k, v, {"received_by_agency": figures.agency_ids.get(k, "")})
                 for k, v in data["by_receiving_agency"].items()
             ],
-            None,
+            UNITS["naming"],
         ),
         (
             _("Outcomes of escalations resolved in the period"),
             _labelled(data["outcomes"], LABELS["outcome"]),
-            None,
+            UNITS["resolutions"],
         ),
         (
             _("Did the agreed way forward hold? Follow-ups answered in the period"),
             _labelled(data["follow_ups"], LABELS["held"]),
-            None,
+            UNITS["follow_ups"],
         ),
     ]
     sections = [
-        (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], kind)
-        for title, rows, kind in sections
+        (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], unit)
+        for title, rows, unit in sections
     ]
     # The trend: each period's figures on their own (no total to back one out of).
     shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
@@ -415,17 +431,21 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     writer = SafeCsvWriter(response)
     # Numbers as numbers: a hidden count is left empty, and its note says what it stands for.
 
-    def row(section, item, value):
-        number, note = as_number_and_note(value, figures.threshold)
-        return [str(section), item, number, note]
+    # The last column says what each number counts (``UNITS``).
 
-    writer.writerow(["section", "item", "count", "note"])
-    writer.writerow(row("Escalations raised", f"{period.start} to {period.end}", tables["total"]))
-    for title, rows, _kind in tables["sections"]:
+    def row(section, item, value, unit):
+        number, note = as_number_and_note(value, figures.threshold)
+        return [str(section), item, number, note, str(unit)]
+
+    writer.writerow(["section", "item", "count", "note", "counts"])
+    writer.writerow(
+        row("Escalations raised", f"{period.start} to {period.end}", tables["total"], UNITS["escalations"])
+    )
+    for title, rows, unit in tables["sections"]:
         for label, value, _drill in rows:
-            writer.writerow(row(title, label, value))
+            writer.writerow(row(title, label, value, unit))
     for (raiser, receiver), value in tables["matrix"].items():
-        writer.writerow(row("Raised by → with", f"{raiser} → {receiver}", value))
+        writer.writerow(row("Raised by → with", f"{raiser} → {receiver}", value, MATRIX_UNIT))
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_DOWNLOADED,
