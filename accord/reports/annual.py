@@ -133,7 +133,6 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     threshold = figures.threshold
     if full:
         figures.threshold = 0  # nothing is below 0: every count shown
-    s = suppressed(figures)
 
     def labelled(counts, labels):
         return [(str(labels.get(k, k)), v) for k, v in counts.items()]
@@ -157,7 +156,10 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     while cursor <= last:
         months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
         cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    monthly = suppress_counts(dict(months), figures.threshold)
+    # Every table of the year protected together (``selectors.suppressed``): the months, the
+    # one-way tables, the agency matrix, the year's own column of the comparison and the IRU's.
+    s = suppressed(figures, months=dict(months))
+    monthly = s["months"]
     # A stage's median and share within its timescale are shown only where enough stages
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
     timeliness = [
@@ -170,7 +172,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         for stage, row in figures.timeliness.items()
     ]
     # Who raised escalations with whom: the agencies most involved, the rest as one row and
-    # column; each row and column protected as ``disclosure.suppress_table`` says.
+    # column; protected with the raising and receiving tables (``selectors.report_system``).
     named = sorted({a for pair in s["matrix"] for a in pair} - {OTHERS})
     matrix_agencies = [*named, OTHERS] if any(OTHERS in pair for pair in s["matrix"]) else named
     matrix = [
@@ -180,8 +182,18 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     learned, learned_by_theme = learning_counts(partnership, period)
     compared = [
         (y, year_headlines(partnership, y, figures.threshold, first))
-        for y in range(year - YEARS_COMPARED, year + 1)
+        for y in range(year - YEARS_COMPARED, year)
     ]
+    own = year_headlines(partnership, year, figures.threshold, first)
+    if own is not None:  # the year's own figures as its tables show them
+        own.update(
+            raised=s["total"],
+            case=s["by_kind"].get("case", 0),
+            theme=s["by_kind"].get("theme", 0),
+            formal=s["formal"],
+            resolved=s["by_status"].get("resolved", 0),
+        )
+    compared.append((year, own))
     return {
         "period": period,
         "total": s["total"],
@@ -218,11 +230,9 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "compared": compared,
         "timeliness": timeliness,
         "iru_total": s["iru_total"],
-        "iru_by_stage": [
-            (f"Stage {k}", v)
-            for k, v in suppress_counts(figures.iru["by_stage_reached"], figures.threshold).items()
-        ],
+        "iru_by_stage": [(f"Stage {k}", v) for k, v in s["iru_by_stage_reached"].items()],
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
+        "kind_silence": figures.kind_silence,
         "monthly_raw": months,
         "key": disclosure_key(threshold),
         "threshold": threshold,

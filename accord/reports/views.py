@@ -34,12 +34,12 @@ from .selectors import (
     OTHERS,
     Figures,
     Period,
+    every_figure_shown,
     formal_open,
     learning_counts,
     learning_listed,
     overdue_by_stage,
     pdg_figures,
-    shown_figures,
 )
 from .services import meeting_action_done
 
@@ -110,7 +110,7 @@ def _require(request: HttpRequest) -> bool:
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
-    data = shown_figures(figures, full=full)
+    data = every_figure_shown(figures, full=full)
     sections = [
         (
             _("Stage reached"),
@@ -181,10 +181,23 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], unit)
         for title, rows, unit in sections
     ]
-    # The trend: each period's figures on their own (no total to back one out of).
+    # The trend: each earlier period's figures on their own (no total to back one out of);
+    # the period's own row as the tables above show the same figures (protected with them).
     shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
+    own = {
+        "raised": data["total"],
+        "formal": data["formal"],
+        "resolved": data["by_status"].get(Status.RESOLVED, 0),
+    }
     trend = [
-        {**t, "raised": shown(t["raised"]), "formal": shown(t["formal"]), "resolved": shown(t["resolved"])}
+        {**t, **own}
+        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
+        else {
+            **t,
+            "raised": shown(t["raised"]),
+            "formal": shown(t["formal"]),
+            "resolved": shown(t["resolved"]),
+        }
         for t in figures.trend
     ]
     return {
@@ -192,14 +205,7 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
-        "iru_stages": [
-            (f"Stage {k}", v)
-            for k, v in (
-                figures.iru["by_stage_reached"]
-                if full
-                else suppress_counts(figures.iru["by_stage_reached"], figures.threshold)
-            ).items()
-        ],
+        "iru_stages": [(f"Stage {k}", v) for k, v in data["iru_by_stage_reached"].items()],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
         "trend": trend,
         "key": key(figures.threshold),
@@ -473,16 +479,17 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     full = bool(request.roles & FULL_REPORT_ROLES)
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, with_trend=False)
-    iru, n = figures.iru, figures.threshold
-    shown = (lambda counts: counts) if full else (lambda counts: suppress_counts(counts, n))
+    n = figures.threshold
+    # Protected together with the standing item's other tables, which its reader may set beside it.
+    shown = every_figure_shown(figures, full=full)
     sections = [
-        (_("Where they arose"), _labelled(shown(iru["by_origin"]), LABELS["origin"])),
-        (_("Where they stand now"), _labelled(shown(iru["by_status"]), LABELS["status"])),
+        (_("Where they arose"), _labelled(shown["iru_by_origin"], LABELS["origin"])),
+        (_("Where they stand now"), _labelled(shown["iru_by_status"], LABELS["status"])),
         (
             _("Highest stage reached"),
-            [(f"Stage {k}", v) for k, v in shown(iru["by_stage_reached"]).items()],
+            [(f"Stage {k}", v) for k, v in shown["iru_by_stage_reached"].items()],
         ),
-        (_("Outcomes of those resolved in the period"), _labelled(shown(iru["outcomes"]), LABELS["outcome"])),
+        (_("Outcomes of those resolved in the period"), _labelled(shown["iru_outcomes"], LABELS["outcome"])),
     ]
     audit_record(
         actor=request.user,
@@ -497,7 +504,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "period": period,
-            "total": iru["total"] if full else suppress_count(iru["total"], n),
+            "total": shown["iru_total"],
             "sections": sections,
             "full": full,
             "key": key(n),
