@@ -31,7 +31,7 @@ from accord.partnership.models import Role
 from accord.partnership.protocol import ladder_of
 
 from . import views
-from .charts import bar_chart, line_chart
+from .charts import bar_chart, described_bars, described_line, line_chart
 from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
@@ -54,6 +54,26 @@ def reporting_year(partnership, year: int) -> Period:
     start = dt.date(year, month, 1)
     end = dt.date(year + 1, month, 1) - dt.timedelta(days=1)
     return Period(start, end)
+
+
+def year_name(partnership, year: int) -> str:
+    """The reporting year as it is named: "2026/27" for a year from April, "2026" for a
+    calendar year."""
+    if partnership.reporting_year_start_month == 1:
+        return str(year)
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def quarter_name(period: Period, month: dt.date) -> str:
+    """The quarter of the reporting year a month falls in, by its months: "Apr–Jun 2026"."""
+    offset = (month.month - period.start.month) % 12 // 3
+    first = dt.date(
+        period.start.year + (period.start.month - 1 + 3 * offset) // 12,
+        (period.start.month - 1 + 3 * offset) % 12 + 1,
+        1,
+    )
+    last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
+    return f"{first:%b}–{last:%b %Y}"
 
 
 def current_reporting_year(partnership) -> int:
@@ -153,12 +173,15 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     first = first_recorded_day(partnership)
     cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
     last = min(period.end, clock.today())
+    quarters: dict[str, list[str]] = {}  # the year's quarters reached, for the chart
     while cursor <= last:
-        months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
+        label = cursor.strftime("%b %Y")
+        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
+        quarters.setdefault(quarter_name(period, cursor), []).append(label)
         cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     # Every table of the year protected together (``selectors.suppressed``): the months, the
     # one-way tables, the agency matrix, the year's own column of the comparison and the IRU's.
-    s = suppressed(figures, months=dict(months))
+    s = suppressed(figures, months=dict(months), quarters=quarters)
     monthly = s["months"]
     # A stage's median and share within its timescale are shown only where enough stages
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
@@ -234,6 +257,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
         "kind_silence": figures.kind_silence,
         "monthly_raw": months,
+        "quarters": list(s["quarters"].items()),
         "key": disclosure_key(threshold),
         "threshold": threshold,
     }
@@ -253,18 +277,36 @@ def chart_rows(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def _charts(data: dict[str, Any]) -> dict[str, str]:
+    """Each table's chart, under the section's heading (so not titled again), with a text
+    alternative that says what it shows; the monthly one by quarter where more of its months
+    are hidden than shown (the quarters protected with the months, ``report_system``)."""
     charts = {}
     for key, title, rows in data["tables"]:
         if key == "months" or not any(isinstance(v, int) and v > 0 for _label, v in rows):
             continue  # nothing to draw: every count is zero or hidden
         drawn = chart_rows(rows)
-        chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn])
+        labels, values = [r[0] for r in drawn], [r[1] for r in drawn]
+        chart = bar_chart(
+            str(title), labels, values, described=described_bars(title, labels, values), drawn=False
+        )
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = next(rows for key, _title, rows in data["tables"] if key == "months")
     if months:
+        hidden = sum(1 for _label, v in months if not isinstance(v, int))
+        title = _("Escalations raised each month")
+        by_quarter = hidden * 2 > len(months) and bool(data["quarters"])
+        if by_quarter:  # titled, since the section's heading says "each month"
+            title = _("Escalations raised each quarter (the months are too few to show)")
+            months = data["quarters"]
         values = [v for _label, v in months]  # a hidden count is drawn as its symbol, not as a value
         labels = [label for label, _value in months]
-        chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
+        chart = line_chart(
+            str(title),
+            labels,
+            {_("Raised"): values},
+            described=described_line(title, labels, values),
+            drawn=True,
+        )
         charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     return charts
 
@@ -286,6 +328,7 @@ def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]
             (key, title, rows, charts.get(key), data["units"][key]) for key, title, rows in data["tables"]
         ],
         "year": year,
+        "year_name": year_name(partnership, year),
         "narrative": narrative,
         "pdf": pdf,
         "partnership": partnership,

@@ -754,7 +754,7 @@ IRU_TOTAL = ("iru_total",)
 
 
 def report_system(
-    figures: Figures, months: dict[str, int] | None = None
+    figures: Figures, months: dict[str, int] | None = None, quarters: dict[str, list[str]] | None = None
 ) -> tuple[dict[tuple, int], list[dict[tuple, int]]]:
     """The report's figures as one system: every cell any of its tables publishes (a table's
     name and item), and the sums that join them. The raising agencies add up to the total, as
@@ -763,7 +763,8 @@ def report_system(
     a reader is assumed to know: more known hides more); each column to its receiving count;
     "reached the formal stages" is the sum of the formal stages' counts; the Independent
     Reviewing Unit's figures add up to its total, which is the conference and review origins'
-    sum. ``months`` (the annual report's) add up to the total too."""
+    sum. ``months`` (the annual report's) add up to the total too, and each of ``quarters``
+    (a label and its months, for the chart where months are small) to its months."""
     cells: dict[tuple, int] = {TOTAL: figures.total, FORMAL: figures.formal, IRU_TOTAL: figures.iru["total"]}
     equations: list[dict[tuple, int]] = []
 
@@ -778,6 +779,9 @@ def report_system(
         table(name, getattr(figures, name), TOTAL)
     if months is not None:
         table("months", months, TOTAL)
+        for quarter, its_months in (quarters or {}).items():
+            cells[("quarters", quarter)] = sum(months[m] for m in its_months)
+            equations.append({("quarters", quarter): -1, **{("months", m): 1 for m in its_months}})
     for name in ("by_origin", "by_status", "by_stage_reached"):
         table(f"iru_{name}", figures.iru[name], IRU_TOTAL)
     equations.append(
@@ -824,14 +828,16 @@ def report_system(
     return cells, equations
 
 
-def suppressed(figures: Figures, *, months: dict[str, int] | None = None) -> dict[str, Any]:
+def suppressed(
+    figures: Figures, *, months: dict[str, int] | None = None, quarters: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """The figures as the executive, the conference chairs and the annual report show them
     (``disclosure``): small counts hidden as such, and every table of the report protected
     together (``report_system``, ``disclosure.protect``), so that no hidden count can be
     worked out from the others, whichever tables are set beside each other; no escalation
     references or summaries."""
     n = figures.threshold
-    cells, equations = report_system(figures, months)
+    cells, equations = report_system(figures, months, quarters)
     shown = protect(cells, equations, n, last=[TOTAL])
 
     def part(name: str) -> dict:
@@ -852,6 +858,7 @@ def suppressed(figures: Figures, *, months: dict[str, int] | None = None) -> dic
     }
     if months is not None:
         result["months"] = part("months")
+        result["quarters"] = part("quarters")
     return result
 
 
