@@ -150,6 +150,25 @@ def determined(hidden: Iterable[Hashable], equations: Iterable[Equation]) -> set
     return {var for var, row in pivots.items() if len(row) == 1}
 
 
+def pinned(
+    cells: dict[Hashable, int], shown: dict[Hashable, Any], equations: list[Equation], threshold: int
+) -> set[Hashable]:
+    """Hidden cells fixed by the range "fewer than n" gives them: where every hidden cell of
+    a sum is small and the rest of it is shown, their sum is known, and a sum as low as one
+    each, or as high as n - 1 each, leaves each no other value."""
+    found: set[Hashable] = set()
+    for equation in equations:
+        hidden = [k for k in equation if k in shown and is_hidden(shown[k])]
+        if len(hidden) < 2 or any(shown[k].reason != SMALL for k in hidden):
+            continue
+        if len({equation[k] for k in hidden}) != 1:
+            continue
+        total = sum(cells[k] for k in hidden)
+        if total in (len(hidden), len(hidden) * (threshold - 1)):
+            found.update(hidden)
+    return found
+
+
 def protect(
     cells: dict[Hashable, int],
     equations: list[Equation],
@@ -173,7 +192,7 @@ def protect(
 
     while True:
         hidden = {k for k, v in shown.items() if is_hidden(v)}
-        exposed = determined(hidden, equations)
+        exposed = determined(hidden, equations) | pinned(cells, shown, equations, threshold)
         if not exposed:
             return shown
         beside = {

@@ -123,6 +123,16 @@ def check(shown_report: dict, full_report: dict) -> None:
         else:
             assert value == full[key], key
     assert recoverable(shown, equations) == []
+    # Nor from the range "fewer than 5" gives: small cells alone in a sum whose total is known
+    # never add up to 1 each or 4 each.
+    for eq in equations:
+        hidden = [k for k in eq if is_hidden(shown.get(k))]
+        if (
+            len(hidden) > 1
+            and all(shown[k].reason == "small" for k in hidden)
+            and len({eq[k] for k in hidden}) == 1
+        ):
+            assert sum(full[k] for k in hidden) not in (len(hidden), len(hidden) * (THRESHOLD - 1)), hidden
 
 
 # ---------------------------------------------------------------- over random histories
