@@ -29,7 +29,8 @@ from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
 from accord.partnership.models import Role
 
-from .charts import bar_chart, line_chart
+from . import views
+from .charts import bar_chart, described_bars, described_line, line_chart
 from .disclosure import as_number_and_note, suppress_count, suppress_counts, too_few_finished
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
@@ -44,7 +45,7 @@ from .selectors import (
     tally_sums,
 )
 from .services import annual_narrative_save
-from .views import LABELS, REPORT_ROLES
+from .views import LABELS, MATRIX_UNIT, REPORT_ROLES, UNITS
 
 
 def reporting_year(partnership, year: int) -> Period:
@@ -52,6 +53,26 @@ def reporting_year(partnership, year: int) -> Period:
     start = dt.date(year, month, 1)
     end = dt.date(year + 1, month, 1) - dt.timedelta(days=1)
     return Period(start, end)
+
+
+def year_name(partnership, year: int) -> str:
+    """The reporting year as it is named: "2026/27" for a year from April, "2026" for a
+    calendar year."""
+    if partnership.reporting_year_start_month == 1:
+        return str(year)
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def quarter_name(period: Period, month: dt.date) -> str:
+    """The quarter of the reporting year a month falls in, by its months: "Apr–Jun 2026"."""
+    offset = (month.month - period.start.month) % 12 // 3
+    first = dt.date(
+        period.start.year + (period.start.month - 1 + 3 * offset) // 12,
+        (period.start.month - 1 + 3 * offset) % 12 + 1,
+        1,
+    )
+    last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
+    return f"{first:%b}–{last:%b %Y}"
 
 
 def current_reporting_year(partnership) -> int:
@@ -72,6 +93,22 @@ def _year(request: HttpRequest, partnership) -> int:
         year = current_reporting_year(partnership)
     return min(max(year, 2000), current_reporting_year(partnership))
 
+
+# What each table counts (``views.UNITS``), said in its column's heading.
+TABLE_UNITS = {
+    "stage": "escalations",
+    "kind": "escalations",
+    "origin": "escalations",
+    "status": "escalations",
+    "outcomes": "resolutions",
+    "held": "follow_ups",
+    "areas": "escalations",
+    "themes": "themed",
+    "raising": "escalations",
+    "receiving": "naming",
+    "learning": "learning",
+    "months": "escalations",
+}
 
 YEARS_COMPARED = 2  # the report compares its year with this many before it
 COMPARED_ROWS = (
@@ -108,11 +145,10 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
     report is published (``full`` gives the same tables unsuppressed, to check them by)."""
     period = reporting_year(partnership, year)
-    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=12)  # no matrix in it
+    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=views.MATRIX_AGENCIES)
     threshold = figures.threshold
     if full:
         figures.threshold = 0  # nothing is below 0: every count shown
-    s = suppressed(figures)
 
     def labelled(counts, labels):
         return [(str(labels.get(k, k)), v) for k, v in counts.items()]
@@ -133,10 +169,16 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     first = first_recorded_day(partnership)
     cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
     last = min(period.end, clock.today())
+    quarters: dict[str, list[str]] = {}  # the year's quarters reached, for the chart
     while cursor <= last:
-        months.append((cursor.strftime("%b %Y"), by_month.get((cursor.year, cursor.month), 0)))
+        label = cursor.strftime("%b %Y")
+        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
+        quarters.setdefault(quarter_name(period, cursor), []).append(label)
         cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    monthly = suppress_counts(dict(months), figures.threshold)
+    # Every table of the year protected together (``selectors.suppressed``): the months, the
+    # one-way tables, the agency matrix, the year's own column of the comparison and the IRU's.
+    s = suppressed(figures, months=dict(months), quarters=quarters)
+    monthly = s["months"]
     # A stage's median and share within its timescale are shown only where enough stages
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
     timeliness = [
@@ -149,7 +191,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         for stage, row in figures.timeliness.items()
     ]
     # Who raised escalations with whom: the agencies most involved, the rest as one row and
-    # column; each row and column protected as ``disclosure.suppress_table`` says.
+    # column; protected with the raising and receiving tables (``selectors.report_system``).
     named = sorted({a for pair in s["matrix"] for a in pair} - {OTHERS})
     matrix_agencies = [*named, OTHERS] if any(OTHERS in pair for pair in s["matrix"]) else named
     matrix = [
@@ -159,8 +201,18 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     learned, learned_by_theme = learning_counts(partnership, period)
     compared = [
         (y, year_headlines(partnership, y, figures.threshold, first))
-        for y in range(year - YEARS_COMPARED, year + 1)
+        for y in range(year - YEARS_COMPARED, year)
     ]
+    own = year_headlines(partnership, year, figures.threshold, first)
+    if own is not None:  # the year's own figures as its tables show them
+        own.update(
+            raised=s["total"],
+            case=s["by_kind"].get("case", 0),
+            theme=s["by_kind"].get("theme", 0),
+            formal=s["formal"],
+            resolved=s["by_status"].get("resolved", 0),
+        )
+    compared.append((year, own))
     return {
         "period": period,
         "total": s["total"],
@@ -176,9 +228,13 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
                 labelled(s["follow_ups"], LABELS["held"]),
             ),
             ("areas", _("Area of disagreement"), list(s["by_area"].items())),
-            ("themes", _("Practice themes"), list(s["by_theme"].items())),
+            ("themes", _("Practice themes (an escalation may have several)"), list(s["by_theme"].items())),
             ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),
-            ("receiving", _("Receiving agency"), list(s["by_receiving_agency"].items())),
+            (
+                "receiving",
+                _("Agencies the difference was with (an escalation naming several counts once for each)"),
+                list(s["by_receiving_agency"].items()),
+            ),
             (
                 "learning",
                 _("Practice themes of the resolutions that recorded learning"),
@@ -186,18 +242,18 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
             ),
             ("months", _("Escalations raised each month"), list(monthly.items())),
         ],
+        "units": {key: str(UNITS[unit]) for key, unit in TABLE_UNITS.items()},
         "matrix_agencies": matrix_agencies,
         "matrix": matrix,
         "learning_total": suppress_count(learned, figures.threshold),
         "compared": compared,
         "timeliness": timeliness,
         "iru_total": s["iru_total"],
-        "iru_by_stage": [
-            (f"Stage {k}", v)
-            for k, v in suppress_counts(figures.iru["by_stage_reached"], figures.threshold).items()
-        ],
+        "iru_by_stage": [(f"Stage {k}", v) for k, v in s["iru_by_stage_reached"].items()],
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
+        "kind_silence": figures.kind_silence,
         "monthly_raw": months,
+        "quarters": list(s["quarters"].items()),
         "key": disclosure_key(threshold),
         "threshold": threshold,
     }
@@ -217,18 +273,36 @@ def chart_rows(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def _charts(data: dict[str, Any]) -> dict[str, str]:
+    """Each table's chart, under the section's heading (so not titled again), with a text
+    alternative that says what it shows; the monthly one by quarter where more of its months
+    are hidden than shown (the quarters protected with the months, ``report_system``)."""
     charts = {}
     for key, title, rows in data["tables"]:
         if key == "months" or not any(isinstance(v, int) and v > 0 for _label, v in rows):
             continue  # nothing to draw: every count is zero or hidden
         drawn = chart_rows(rows)
-        chart = bar_chart(str(title), [r[0] for r in drawn], [r[1] for r in drawn])
+        labels, values = [r[0] for r in drawn], [r[1] for r in drawn]
+        chart = bar_chart(
+            str(title), labels, values, described=described_bars(title, labels, values), drawn=False
+        )
         charts[key] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     months = next(rows for key, _title, rows in data["tables"] if key == "months")
     if months:
+        hidden = sum(1 for _label, v in months if not isinstance(v, int))
+        title = _("Escalations raised each month")
+        by_quarter = hidden * 2 > len(months) and bool(data["quarters"])
+        if by_quarter:  # titled, since the section's heading says "each month"
+            title = _("Escalations raised each quarter (the months are too few to show)")
+            months = data["quarters"]
         values = [v for _label, v in months]  # a hidden count is drawn as its symbol, not as a value
         labels = [label for label, _value in months]
-        chart = line_chart(_("Escalations raised each month"), labels, {_("Raised"): values})
+        chart = line_chart(
+            str(title),
+            labels,
+            {_("Raised"): values},
+            described=described_line(title, labels, values),
+            drawn=True,
+        )
         charts["months"] = mark_safe(chart)  # noqa: S308 - a chart we draw ourselves
     return charts
 
@@ -246,8 +320,11 @@ def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]
     charts = _charts(data)
     return {
         "data": data,
-        "sections": [(key, title, rows, charts.get(key)) for key, title, rows in data["tables"]],
+        "sections": [
+            (key, title, rows, charts.get(key), data["units"][key]) for key, title, rows in data["tables"]
+        ],
         "year": year,
+        "year_name": year_name(partnership, year),
         "narrative": narrative,
         "pdf": pdf,
         "partnership": partnership,
@@ -311,35 +388,58 @@ def annual_report_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(data: dict[str, Any]):
-    """Every figure as (table, item, number, note): a number is a number, and a hidden one is
-    left empty with what it means in the note, so a sum or a pivot table never mixes text in."""
+    """Every figure as (table, item, number, note, what it counts): a number is a number, and
+    a hidden one is left empty with what it means in the note, so a sum or a pivot table never
+    mixes text in; the last column says what the number counts, so that only figures of one
+    unit are added together."""
     n = data["threshold"]
+    units = data["units"]
+    escalations, stages = str(UNITS["escalations"]), str(_("Stages finished"))
 
-    def row(table, item, value):
+    def row(table, item, value, unit):
         number, note = as_number_and_note(value, n)
-        return [str(table), item, number, note]
+        return [str(table), item, number, note, str(unit)]
 
-    yield row(_("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"])
-    for _key, title, rows in data["tables"]:
+    yield row(
+        _("Escalations raised"), f"{data['period'].start} to {data['period'].end}", data["total"], escalations
+    )
+    for key, title, rows in data["tables"]:
         for label, value in rows:
-            yield row(title, label, value)
-    yield row(_("Resolutions that recorded learning"), str(_("all")), data["learning_total"])
+            yield row(title, label, value, units[key])
+    yield row(
+        _("Resolutions that recorded learning"), str(_("all")), data["learning_total"], UNITS["resolutions"]
+    )
     for label, value in data["iru_by_stage"]:
-        yield row(_("Conferences and reviews: highest stage reached"), label, value)
+        yield row(_("Conferences and reviews: highest stage reached"), label, value, escalations)
     for raiser, cells in data["matrix"]:
         for receiver, value in zip(data["matrix_agencies"], cells, strict=True):
-            yield row(_("Raised by → with"), f"{raiser} → {receiver}", value)
+            yield row(_("Raised by → with"), f"{raiser} → {receiver}", value, MATRIX_UNIT)
     for y, headline in data["compared"]:
         for label, name in COMPARED_ROWS:
             if headline is None:
-                yield [str(_("Compared with earlier years")), f"{y}: {label}", None, str(_("no record"))]
+                yield [
+                    str(_("Compared with earlier years")),
+                    f"{y}: {label}",
+                    None,
+                    str(_("no record")),
+                    escalations,
+                ]
             else:
-                yield row(_("Compared with earlier years"), f"{y}: {label}", headline[name])
+                yield row(_("Compared with earlier years"), f"{y}: {label}", headline[name], escalations)
     not_shown = too_few_finished(n)
     for stage, completed, median, within in data["timeliness"]:
-        yield row(_("Timeliness"), f"{stage}: finished", completed)
-        for label, value in ((_("median working days"), median), (_("per cent within timescale"), within)):
-            yield [str(_("Timeliness")), f"{stage}: {label}", value, "" if value is not None else not_shown]
+        yield row(_("Timeliness"), f"{stage}: finished", completed, stages)
+        for label, value, unit in (
+            (_("median working days"), median, _("Working days")),
+            (_("per cent within timescale"), within, _("Per cent of stages finished")),
+        ):
+            yield [
+                str(_("Timeliness")),
+                f"{stage}: {label}",
+                value,
+                "" if value is not None else not_shown,
+                str(unit),
+            ]
 
 
 def annual_report_csv(request: HttpRequest) -> HttpResponse:
@@ -349,7 +449,7 @@ def annual_report_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="accord-annual-report-{year}.csv"'
     writer = SafeCsvWriter(response)
-    writer.writerow(["table", "item", "count", "note"])
+    writer.writerow(["table", "item", "count", "note", "counts"])
     for row in _rows(data):
         writer.writerow(row)
     audit_record(
@@ -373,7 +473,7 @@ def annual_report_xlsx(request: HttpRequest) -> HttpResponse:
     sheet.title = "Figures"
     # One table of numbers: the count column holds only numbers (empty where hidden), so
     # sums and pivot tables work; the note says what an empty count means.
-    xlsx_append(sheet, [_("Table"), _("Item"), _("Count"), _("Note")])
+    xlsx_append(sheet, [_("Table"), _("Item"), _("Count"), _("Note"), _("What it counts")])
     for row in _rows(data):
         xlsx_append(sheet, row)
     xlsx_append(book.create_sheet("Key"), [data["key"]])

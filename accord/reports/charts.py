@@ -65,14 +65,20 @@ def wrapped(label: str, width: int = LABEL_CHARS, lines: int = 2) -> list[str]:
     return out or [""]
 
 
-def _svg(title: str, height: int, body: list[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_text(title)}" '
-        f'focusable="false" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" {FONT}>'
-        f"<title>{_text(title)}</title>"
+def _svg(title: str, height: int, body: list[str], *, described: str = "", drawn: bool = True) -> str:
+    """The chart as an image whose text alternative is ``described`` (what the chart shows, in
+    a sentence) or else its title; the title drawn at its top unless the page's heading above
+    the chart already says it (``drawn``)."""
+    label = described or title
+    heading = (
         f'<text x="0" y="22" font-size="{TEXT_SIZE}" font-weight="bold" fill="{TEXT}">{_text(_short(title, 64))}</text>'
-        + "".join(body)
-        + "</svg>"
+        if drawn
+        else ""
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_text(label)}" '
+        f'focusable="false" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" {FONT}>'
+        f"<title>{_text(label)}</title>" + heading + "".join(body) + "</svg>"
     )
 
 
@@ -88,12 +94,14 @@ def nice_scale(peak: int, steps: int = 5) -> tuple[int, int]:
     return step * math.ceil(peak / step), step
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[int | str]) -> str:
+def bar_chart(
+    title: str, labels: Sequence[str], values: Sequence[int | str], *, described: str = "", drawn: bool = True
+) -> str:
     """A horizontal bar chart, one bar a label, its value written at the bar's end. A value
     that is not a number (a suppressed small count) is written in place of a bar."""
     title = str(title)
     shown = [wrapped(str(label)) for label in labels]
-    line_height, top = TEXT_SIZE + 5, 40
+    line_height, top = TEXT_SIZE + 5, 40 if drawn else 6
     # Room for the longest line of any label.
     longest = max((len(line) for lines in shown for line in lines), default=0)
     label_width = min(round(16 + CHAR_WIDTH * LABEL_CHARS), round(16 + CHAR_WIDTH * longest))
@@ -122,10 +130,17 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int | str]) ->
         y += row
     height = y + 6
     body.append(f'<line x1="{label_width}" y1="{top}" x2="{label_width}" y2="{y}" stroke="{TEXT}"/>')
-    return _svg(title, height, body)
+    return _svg(title, height, body, described=described, drawn=drawn)
 
 
-def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int | str | None]]) -> str:
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: dict[str, Sequence[int | str | None]],
+    *,
+    described: str = "",
+    drawn: bool = True,
+) -> str:
     """Lines over labelled periods (one line a series), on an axis from zero.
 
     A value that is not a number is a count hidden by disclosure control (``disclosure``):
@@ -198,7 +213,7 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int
             f'<text x="0" y="{height - 8}" font-size="{TEXT_SIZE}" fill="{TEXT}">{_text(meaning)}</text>'
         )
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{TEXT}"/>')
-    return _svg(title, height, body)
+    return _svg(title, height, body, described=described, drawn=drawn)
 
 
 def _marker(n: int, colour: str):
@@ -213,3 +228,39 @@ def _marker(n: int, colour: str):
         f'<path d="M{cx} {round(cy - 5, 1)}L{round(cx + 5, 1)} {cy}L{cx} {round(cy + 5, 1)}'
         f'L{round(cx - 5, 1)} {cy}Z" fill="{colour}"/>'
     )
+
+
+def described_bars(title: str, labels: Sequence[str], values: Sequence[int | str]) -> str:
+    """What a bar chart shows, in a sentence, for its text alternative: the largest bar and
+    how many there are, and how many counts are hidden (the table beside it has every one)."""
+    counted = [(v, str(label)) for label, v in zip(labels, values, strict=True) if isinstance(v, int)]
+    hidden = len(values) - len(counted)
+    parts = [str(title)]
+    if counted:
+        top, label = max(counted, key=lambda c: (c[0], c[1]))
+        parts.append(_("largest: %(label)s, %(n)s") % {"label": label, "n": f"{top:,}"})
+    parts.append(_("%(n)s bars") % {"n": len(values)})
+    if hidden:
+        parts.append(_("%(n)s hidden as small or withheld") % {"n": hidden})
+    return "; ".join(parts) + "."
+
+
+def described_line(title: str, labels: Sequence[str], values: Sequence[int | str | None]) -> str:
+    """What a one-line chart shows, in a sentence: from its first value to its last, and its
+    highest point."""
+    points = [(str(label), v) for label, v in zip(labels, values, strict=True) if isinstance(v, int)]
+    if not points:
+        return _("%(title)s: every count is hidden as small or withheld.") % {"title": title}
+    (first_label, first), (last_label, last) = points[0], points[-1]
+    peak_label, peak = max(points, key=lambda p: p[1])
+    return _(
+        "%(title)s: %(first)s in %(first_label)s, %(last)s in %(last_label)s; highest %(peak)s in %(peak_label)s."
+    ) % {
+        "title": title,
+        "first": f"{first:,}",
+        "first_label": first_label,
+        "last": f"{last:,}",
+        "last_label": last_label,
+        "peak": f"{peak:,}",
+        "peak_label": peak_label,
+    }

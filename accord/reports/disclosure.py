@@ -17,6 +17,8 @@ a hidden cell is left empty, with its symbol and meaning in a note column beside
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -106,6 +108,111 @@ def suppress_table(
                 shown[candidates[0][2]] = withheld()
                 changed = True
     return shown
+
+
+# ---------------------------------------------------------------- a report as one system
+
+Equation = dict[Hashable, int]  # cell -> its coefficient: the cells' weighted sum is known
+
+
+def determined(hidden: Iterable[Hashable], equations: Iterable[Equation]) -> set[Hashable]:
+    """The hidden cells a reader could work out exactly from what is published: those whose
+    value the published cells and the known sums fix, whatever the other hidden cells are.
+
+    What is published fixes, for each equation, the weighted sum of its hidden cells; a
+    hidden cell is fixed exactly when it is a combination of those sums, i.e. when its row of
+    the fully reduced echelon form of the system (over the hidden cells, in exact fractions)
+    holds it alone."""
+    hidden = set(hidden)
+    pivots: dict[Hashable, dict[Hashable, Fraction]] = {}  # fully reduced: no other pivot in a row
+    order = {key: str(key) for key in hidden}
+    for equation in equations:
+        row = {k: Fraction(c) for k, c in equation.items() if k in hidden and c}
+        for var in [v for v in row if v in pivots]:
+            factor = row.get(var, 0)
+            if factor:
+                for k, c in pivots[var].items():
+                    row[k] = row.get(k, 0) - factor * c
+                row = {k: c for k, c in row.items() if c}
+        if not row:
+            continue
+        pivot = min(row, key=order.__getitem__)
+        scale = row[pivot]
+        row = {k: c / scale for k, c in row.items()}
+        for other in pivots.values():
+            factor = other.get(pivot, 0)
+            if factor:
+                for k, c in row.items():
+                    other[k] = other.get(k, 0) - factor * c
+                for k in [k for k, c in other.items() if not c]:
+                    del other[k]
+        pivots[pivot] = row
+    return {var for var, row in pivots.items() if len(row) == 1}
+
+
+def pinned(
+    cells: dict[Hashable, int], shown: dict[Hashable, Any], equations: list[Equation], threshold: int
+) -> set[Hashable]:
+    """Hidden cells fixed by the range "fewer than n" gives them: where every hidden cell of
+    a sum is small and the rest of it is shown, their sum is known, and a sum as low as one
+    each, or as high as n - 1 each, leaves each no other value."""
+    found: set[Hashable] = set()
+    for equation in equations:
+        hidden = [k for k in equation if k in shown and is_hidden(shown[k])]
+        if len(hidden) < 2 or any(shown[k].reason != SMALL for k in hidden):
+            continue
+        if len({equation[k] for k in hidden}) != 1:
+            continue
+        total = sum(cells[k] for k in hidden)
+        if total in (len(hidden), len(hidden) * (threshold - 1)):
+            found.update(hidden)
+    return found
+
+
+def protect(
+    cells: dict[Hashable, int],
+    equations: list[Equation],
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    last: Iterable[Hashable] = (),
+) -> dict[Hashable, int | Hidden]:
+    """Every table of one report protected together: the small cells hidden as such, then, as
+    long as any hidden cell could be worked out from what is published (``determined``: from
+    any of the report's tables and the sums that join them, a one-way table's total, a matrix
+    row's raising agency, a column's receiving agency), the smallest count above 0 beside one
+    of them in an equation is withheld too (a cell in ``last``, such as the grand total every
+    table adds up to, only where nothing else would do). Each pass withholds one more cell,
+    so this ends."""
+    shown: dict[Hashable, int | Hidden] = {k: suppress_count(v, threshold) for k, v in cells.items()}
+    equations = [eq for eq in equations if eq]
+    last = set(last)
+
+    def rank(key: Hashable) -> tuple:
+        return (key in last, cells[key], str(key))
+
+    while True:
+        hidden = {k for k, v in shown.items() if is_hidden(v)}
+        exposed = determined(hidden, equations) | pinned(cells, shown, equations, threshold)
+        if not exposed:
+            return shown
+        beside = {
+            k
+            for eq in equations
+            if exposed & eq.keys()
+            for k in eq
+            if k in cells and not is_hidden(shown[k]) and cells[k] > 0
+        }
+        if not beside:  # nothing beside them to withhold: the next smallest anywhere joined
+            beside = {
+                k
+                for eq in equations
+                if hidden & eq.keys()
+                for k in eq
+                if k in cells and not is_hidden(shown[k]) and cells[k] > 0
+            }
+            if not beside:
+                return shown
+        shown[min(beside, key=rank)] = withheld()
 
 
 def as_number_and_note(value: Any, threshold: int = DEFAULT_THRESHOLD) -> tuple[Any, str]:

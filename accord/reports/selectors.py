@@ -38,7 +38,7 @@ from accord.partnership.models import Partnership
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
 
-from .disclosure import DEFAULT_THRESHOLD, suppress_count, suppress_counts, suppress_table
+from .disclosure import DEFAULT_THRESHOLD, protect, suppress_counts
 
 LOW_CHALLENGE_P = 0.05
 HISTORY_PERIODS = 4
@@ -182,6 +182,17 @@ class Figures:
     agency_ids: dict[str, int] = field(default_factory=dict)
     # The partnership's disclosure threshold: counts below it are hidden from the executive.
     threshold: int = DEFAULT_THRESHOLD
+    # Whole kinds of agency markedly quiet (``kind_silence``).
+    kind_silence: list[KindSignal] = field(default_factory=list)
+    # The ladder's first formal stage (0: none), for "reached the formal stages".
+    formal_from: int = 0
+
+    @property
+    def formal(self) -> int:
+        """Escalations raised in the period that reached the formal stages."""
+        return sum(
+            n for stage, n in self.by_stage_reached.items() if self.formal_from and stage >= self.formal_from
+        )
 
 
 def period_ranges(period: Period, dimensions: Iterable[str]) -> list[Q]:
@@ -331,11 +342,129 @@ def _recorded(periods: list[Period], first: dt.date | None) -> list[bool]:
     return [first is not None and p.end >= first for p in periods]
 
 
+def raising_agencies(partnership: Partnership) -> list[tuple[int, str, str, int | None]]:
+    """The agencies expected to take part in raising (pk, name, kind, staff): not the business
+    unit, nor those it marks as taking no part."""
+    return list(
+        partnership_agencies(partnership)
+        .exclude(kind="partnership_business_unit")
+        .filter(partnershipagency__partnership=partnership, partnershipagency__takes_part_in_raising=True)
+        .values_list("pk", "name", "kind", "partnershipagency__staff")
+    )
+
+
+def poisson_interval(observed: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact (Garwood) interval for a Poisson mean given one count: the means under which
+    a count this low, or this high, would happen no more than (1 - level) / 2 of the time."""
+    tail = (1 - level) / 2
+
+    def solve(f, lo: float, hi: float) -> float:
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) else (lo, mid)
+        return round((lo + hi) / 2, 1)
+
+    top = 10.0 + 10 * observed
+    low = 0.0 if observed == 0 else solve(lambda m: 1 - poisson_cdf(observed - 1, m) < tail, 0.0, top)
+    high = solve(lambda m: poisson_cdf(observed, m) > tail, 0.0, top)
+    return low, high
+
+
+@dataclass
+class KindSignal:
+    """A whole kind of agency (all health providers, all schools) that raised or received
+    markedly fewer escalations than expected."""
+
+    kind: str  # its label
+    agencies: int
+    direction: str  # "raised" or "received"
+    observed: int
+    expected: float
+    probability: float
+    basis: str  # one of KIND_BASES
+    interval: tuple[float, float]  # 95 % interval for what the kind's count stands for
+
+    @property
+    def basis_text(self) -> str:
+        return str(KIND_BASES[self.basis])
+
+    @property
+    def chance_percent(self) -> float:
+        return round(100 * self.probability, 1)
+
+
+KIND_BASES = {
+    "others_by_size": gettext_lazy("the partnership's other kinds of agency this period, per head of staff"),
+    "others": gettext_lazy("the partnership's other kinds of agency this period, per agency"),
+    "history": gettext_lazy("its own earlier periods"),
+}
+
+
+def kind_silence(
+    agencies: list[tuple[int, str, str, int | None]],
+    buckets: list[dict[str, dict[str, int]]],
+    recorded: list[bool],
+) -> list[KindSignal]:
+    """Kinds of agency that raised (or received) markedly fewer escalations than expected,
+    where comparing each agency with its own kind cannot see it (the whole kind is silent).
+
+    Expected, for each kind, on two bases, each flagged on its own: the partnership's other
+    kinds this period, per head where every agency of the kind and some of the others have
+    their staff recorded (the others' escalations per head times the kind's staff), per
+    agency otherwise; and the kind's own average over the earlier periods the records reach.
+    Flagged where something was expected and a count this low would happen less than 5 % of
+    the time by chance (a Poisson lower tail); the 95 % interval says what the kind's count
+    may stand for. The expectation is itself an estimate, rough where few agencies make it."""
+    from accord.partnership.models import AgencyKind
+
+    labels = dict(AgencyKind.choices)
+    by_kind: dict[str, list[int]] = {}
+    for pk, _name, kind, _staff in agencies:
+        by_kind.setdefault(kind, []).append(pk)
+    sizes = {pk: staff for pk, _name, _kind, staff in agencies}
+    signals = []
+    for direction, dimension in (("raised", "raising"), ("received", "receiving")):
+        counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
+        now, past = counts[0], [c for c, known in zip(counts[1:], recorded[1:], strict=True) if known]
+        for kind, members in sorted(by_kind.items()):
+            others = [pk for pk in sizes if pk not in members]
+            observed = sum(now.get(pk, 0) for pk in members)
+            expectations = []
+            if others:
+                sized = [pk for pk in others if sizes.get(pk)]
+                if sized and all(sizes.get(pk) for pk in members):
+                    rate = sum(now.get(pk, 0) for pk in sized) / sum(sizes[pk] for pk in sized)
+                    expectations.append((rate * sum(sizes[pk] for pk in members), "others_by_size"))
+                else:
+                    rate = sum(now.get(pk, 0) for pk in others) / len(others)
+                    expectations.append((rate * len(members), "others"))
+            history = [sum(c.get(pk, 0) for pk in members) for c in past]
+            if any(history):
+                expectations.append((sum(history) / len(history), "history"))
+            for expected, basis in expectations:
+                probability = poisson_cdf(observed, expected) if observed < expected else 1.0
+                if expected > 0 and probability < LOW_CHALLENGE_P:
+                    signals.append(
+                        KindSignal(
+                            str(labels.get(kind, kind)),
+                            len(members),
+                            direction,
+                            observed,
+                            round(expected, 1),
+                            round(probability, 3),
+                            basis,
+                            poisson_interval(observed),
+                        )
+                    )
+    return signals
+
+
 def low_challenge(
     partnership: Partnership,
     period: Period,
     buckets: list[dict[str, dict[str, int]]] | None = None,
     first: dt.date | None = None,
+    agencies: list[tuple[int, str, str, int | None]] | None = None,
 ) -> list[AgencySignal]:
     """Agencies that raised (or received) markedly fewer escalations than expected.
 
@@ -347,12 +476,7 @@ def low_challenge(
     raised none where none was expected is not a shortfall. Agencies the business unit
     marks as taking no part in raising (and the business unit itself) are left out.
     """
-    agencies = list(
-        partnership_agencies(partnership)
-        .exclude(kind="partnership_business_unit")
-        .filter(partnershipagency__partnership=partnership, partnershipagency__takes_part_in_raising=True)
-        .values_list("pk", "name", "kind", "partnershipagency__staff")
-    )
+    agencies = raising_agencies(partnership) if agencies is None else agencies
     if not agencies:
         return []
     if buckets is None:
@@ -418,31 +542,40 @@ OTHERS = "All other agencies"
 
 def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: int) -> dict[str, int]:
     """The agency pairs with every agency outside the ``top`` most involved folded into
-    "all other agencies": the pairs among the top agencies are summed in the database, and
-    the folded cells follow exactly from the raising and receiving totals."""
+    "all other agencies", in one query whatever the data.
+
+    A cell counts agencies' involvements: an escalation raised by A with B and C counts once
+    in A→B and once in A→C. So a row adds up to the involvements its agency raised, which is
+    more than the escalations it raised once an escalation names several agencies, and a row's
+    "all other agencies" cell is its involvements less its cells among the shown agencies
+    (never its escalations less them, which goes below 0). A column adds up to the agency's
+    receiving count, which is already a count of involvements (an escalation names an agency
+    once). Every folded cell is a sum of pairs, so none is ever negative."""
     raising = {int(k): n for k, n in sums.get("raising", {}).items()}
     receiving = {int(k): n for k, n in sums.get("receiving", {}).items()}
     involvement = {a: raising.get(a, 0) + receiving.get(a, 0) for a in raising.keys() | receiving.keys()}
     shown = sorted(involvement, key=lambda a: (-involvement[a], a))[:top]
-    keys = [f"{a}:{b}" for a in shown for b in shown if a != b]
+    if not shown:
+        return {}
+    pairs = DailyTally.objects.filter(period_filter(period, ["pair"]), partnership=partnership)
+    # The cells among the shown agencies (an agency with itself too, should a record name it
+    # so), read by key from the index; then each shown agency's row of involvements and all
+    # of them, summed in the database as one row.
+    keys = [f"{a}:{b}" for a in shown for b in shown]
     among = {
-        row["key"]: row["n"]
-        for row in DailyTally.objects.filter(
-            period_filter(period, ["pair"]), partnership=partnership, key__in=keys
-        )
-        .values("key")
-        .annotate(n=Sum("n"))
-        .order_by()
+        row["key"]: int(row["n"])
+        for row in pairs.filter(key__in=keys).values("key").annotate(n=Sum("n")).order_by()
         if row["n"]
     }
-    pair = {tuple(int(x) for x in k.split(":")): n for k, n in among.items()}
+    rows = {f"r{a}": Sum("n", filter=Q(key__startswith=f"{a}:")) for a in shown}
+    found = {k: int(v or 0) for k, v in pairs.aggregate(**rows, all=Sum("n")).items()}
+    pair = {(a, b): among.get(f"{a}:{b}", 0) for a in shown for b in shown}
     grouped: dict[str, int] = {f"{a}:{b}": n for (a, b), n in pair.items()}
     for a in shown:
-        grouped[f"{a}:others"] = raising.get(a, 0) - sum(pair.get((a, b), 0) for b in shown)
-        grouped[f"others:{a}"] = receiving.get(a, 0) - sum(pair.get((b, a), 0) for b in shown)
-    total = sums.get("total", {}).get("all", 0)
+        grouped[f"{a}:others"] = found[f"r{a}"] - sum(pair[(a, b)] for b in shown)
+        grouped[f"others:{a}"] = receiving.get(a, 0) - sum(pair[(b, a)] for b in shown)
     grouped["others:others"] = (
-        total - sum(raising.get(a, 0) for a in shown) - sum(grouped[f"others:{b}"] for b in shown)
+        found["all"] - sum(found[f"r{a}"] for a in shown) - sum(grouped[f"others:{b}"] for b in shown)
     )
     return {k: n for k, n in grouped.items() if n}
 
@@ -473,6 +606,7 @@ def pdg_figures(
     history = _bucketed(partnership, period, HISTORY_DIMENSIONS)
     first = first_recorded_day(partnership)
     agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
+    taking_part = raising_agencies(partnership)
     areas = dict(partnership.areas_of_disagreement.values_list("pk", "label"))
     theme_labels = dict(partnership.practice_themes.values_list("pk", "label"))
 
@@ -518,7 +652,7 @@ def pdg_figures(
         outcomes=dict(sorted(sums.get("outcome", {}).items())),
         follow_ups={k: sums.get("held", {}).get(k, 0) for k in Held.values if sums.get("held", {}).get(k)},
         timeliness=timeliness(partnership, period, sums),
-        low_challenge=low_challenge(partnership, period, history, first),
+        low_challenge=low_challenge(partnership, period, history, first, taking_part),
         iru={
             "total": sum(iru_origins.values()),
             "by_origin": dict(sorted(iru_origins.items())),
@@ -544,6 +678,8 @@ def pdg_figures(
     figures.priority_labels = {p.code: p.label for p in ladder_of(partnership).priorities}
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     figures.threshold = partnership.suppression_threshold
+    figures.formal_from = ladder_of(partnership).formal_from or 0
+    figures.kind_silence = kind_silence(taking_part, history, _recorded(_periods(period), first))
     if with_trend:
         figures.trend = trend(partnership, period, history, first)
     return figures
@@ -571,28 +707,157 @@ BREAKDOWNS = (
 def shown_figures(figures: Figures, *, full: bool) -> dict[str, Any]:
     """The total and the breakdowns as a reader is shown them (the page, its CSV and the API
     alike): every figure for those who see them all, else as ``suppressed`` hides them."""
+    every = every_figure_shown(figures, full=full)
+    return {name: every[name] for name in API_FIGURES}
+
+
+def every_figure_shown(figures: Figures, *, full: bool) -> dict[str, Any]:
+    """``shown_figures`` and the page's other figures protected in the same system with them:
+    ``formal`` (for the trend) and the Independent Reviewing Unit's breakdowns."""
     if not full:
         return suppressed(figures)
     return {
         "total": figures.total,
         **{name: getattr(figures, name) for name in BREAKDOWNS},
+        "formal": figures.formal,
         "iru_total": figures.iru["total"],
+        "iru_by_origin": figures.iru["by_origin"],
+        "iru_by_status": figures.iru["by_status"],
+        "iru_by_stage_reached": figures.iru["by_stage_reached"],
         "iru_outcomes": figures.iru["outcomes"],
     }
 
 
-def suppressed(figures: Figures) -> dict[str, Any]:
-    """The figures as the executive and the annual report show them (``disclosure``): small
-    counts hidden as such, a count hidden only to protect another withheld, no escalation
+API_FIGURES = ("total", *BREAKDOWNS, "iru_total", "iru_outcomes")  # what the API answers with
+
+
+# The one-way tables of escalations raised in the period: each adds up to the total (a table
+# that leaves some out, as areas may, is taken to add up to it all the same: assuming a
+# reader knows more can only hide more).
+ONE_WAY = (
+    "by_stage_reached",
+    "by_kind",
+    "by_urgency",
+    "by_origin",
+    "by_status",
+    "by_area",
+    "by_raising_agency",
+)
+# Tables of another unit or with several entries an escalation (themes, outcomes, follow-ups):
+# no sum joins them to the rest, so each is protected on its own, as if its total were shown.
+ON_THEIR_OWN = ("by_theme", "outcomes", "follow_ups")
+TOTAL = ("total",)
+FORMAL = ("formal",)
+IRU_TOTAL = ("iru_total",)
+
+
+def report_system(
+    figures: Figures, months: dict[str, int] | None = None, quarters: dict[str, list[str]] | None = None
+) -> tuple[dict[tuple, int], list[dict[tuple, int]]]:
+    """The report's figures as one system: every cell any of its tables publishes (a table's
+    name and item), and the sums that join them. The raising agencies add up to the total, as
+    every one-way table does; each agency's row of the matrix adds up to its raising count
+    (exactly, when each of its escalations names one agency; else to its involvements, which
+    a reader is assumed to know: more known hides more); each column to its receiving count;
+    "reached the formal stages" is the sum of the formal stages' counts; the Independent
+    Reviewing Unit's figures add up to its total, which is the conference and review origins'
+    sum. ``months`` (the annual report's) add up to the total too, and each of ``quarters``
+    (a label and its months, for the chart where months are small) to its months."""
+    cells: dict[tuple, int] = {TOTAL: figures.total, FORMAL: figures.formal, IRU_TOTAL: figures.iru["total"]}
+    equations: list[dict[tuple, int]] = []
+
+    def table(name: str, counts: dict, margin: tuple) -> None:
+        equation = {margin: -1}
+        for item, n in counts.items():
+            cells[(name, item)] = n
+            equation[(name, item)] = 1
+        equations.append(equation)
+
+    for name in ONE_WAY:
+        table(name, getattr(figures, name), TOTAL)
+    if months is not None:
+        table("months", months, TOTAL)
+        for quarter, its_months in (quarters or {}).items():
+            cells[("quarters", quarter)] = sum(months[m] for m in its_months)
+            equations.append({("quarters", quarter): -1, **{("months", m): 1 for m in its_months}})
+    for name in ("by_origin", "by_status", "by_stage_reached"):
+        table(f"iru_{name}", figures.iru[name], IRU_TOTAL)
+    equations.append(
+        {IRU_TOTAL: -1, **{("by_origin", o): 1 for o in IRU_ORIGINS if ("by_origin", o) in cells}}
+    )
+    for origin in figures.iru["by_origin"]:  # the same count in both tables
+        if ("by_origin", origin) in cells:
+            equations.append({("iru_by_origin", origin): 1, ("by_origin", origin): -1})
+    equations.append(
+        {
+            FORMAL: -1,
+            **{
+                ("by_stage_reached", k): 1
+                for k in figures.by_stage_reached
+                if k >= (figures.formal_from or 10**6)
+            },
+        }
+    )
+    for agency, n in figures.by_receiving_agency.items():
+        cells[("by_receiving_agency", agency)] = n
+    rows: dict[str, dict[tuple, int]] = {}
+    columns: dict[str, dict[tuple, int]] = {}
+    for (raiser, receiver), n in figures.matrix.items():
+        cells[("matrix", raiser, receiver)] = n
+        rows.setdefault(raiser, {})[("matrix", raiser, receiver)] = 1
+        columns.setdefault(receiver, {})[("matrix", raiser, receiver)] = 1
+    named = {a for pair in figures.matrix for a in pair} - {OTHERS}
+    for raiser, equation in rows.items():
+        if raiser == OTHERS:  # the agencies not shown: the total less those shown
+            equation[TOTAL] = -1
+            for agency in named:
+                if ("by_raising_agency", agency) in cells:
+                    equation[("by_raising_agency", agency)] = 1
+        elif ("by_raising_agency", raiser) in cells:
+            equation[("by_raising_agency", raiser)] = -1
+        equations.append(equation)
+    for receiver, equation in columns.items():
+        agencies = (
+            [a for a in figures.by_receiving_agency if a not in named] if receiver == OTHERS else [receiver]
+        )
+        for agency in agencies:
+            equation[("by_receiving_agency", agency)] = -1
+        equations.append(equation)
+    return cells, equations
+
+
+def suppressed(
+    figures: Figures, *, months: dict[str, int] | None = None, quarters: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """The figures as the executive, the conference chairs and the annual report show them
+    (``disclosure``): small counts hidden as such, and every table of the report protected
+    together (``report_system``, ``disclosure.protect``), so that no hidden count can be
+    worked out from the others, whichever tables are set beside each other; no escalation
     references or summaries."""
     n = figures.threshold
-    return {
-        "total": suppress_count(figures.total, n),
-        **{name: suppress_counts(getattr(figures, name), n) for name in BREAKDOWNS if name != "matrix"},
-        "matrix": suppress_table(figures.matrix, n),
-        "iru_total": suppress_count(figures.iru["total"], n),
+    cells, equations = report_system(figures, months, quarters)
+    shown = protect(cells, equations, n, last=[TOTAL])
+
+    def part(name: str) -> dict:
+        return {key[1]: value for key, value in shown.items() if len(key) == 2 and key[0] == name}
+
+    result: dict[str, Any] = {
+        "total": shown[TOTAL],
+        **{name: part(name) for name in ONE_WAY},
+        "by_receiving_agency": part("by_receiving_agency"),
+        **{name: suppress_counts(getattr(figures, name), n) for name in ON_THEIR_OWN},
+        "matrix": {(k[1], k[2]): v for k, v in shown.items() if k[0] == "matrix"},
+        "formal": shown[FORMAL],
+        "iru_total": shown[IRU_TOTAL],
+        "iru_by_origin": part("iru_by_origin"),
+        "iru_by_status": part("iru_by_status"),
+        "iru_by_stage_reached": part("iru_by_stage_reached"),
         "iru_outcomes": suppress_counts(figures.iru["outcomes"], n),
     }
+    if months is not None:
+        result["months"] = part("months")
+        result["quarters"] = part("quarters")
+    return result
 
 
 # ---------------------------------------------------------------- the escalations before the PDG now

@@ -34,14 +34,30 @@ from .selectors import (
     OTHERS,
     Figures,
     Period,
+    every_figure_shown,
     formal_open,
     learning_counts,
     learning_listed,
     overdue_by_stage,
     pdg_figures,
-    shown_figures,
 )
 from .services import meeting_action_done
+
+# What each table's figures count, said in its column's heading: escalations (each once), or
+# agencies' involvements in them (an escalation naming three agencies is three), or what was
+# resolved or answered in the period. A table's figures add up to a total of the same unit.
+UNITS = {
+    "escalations": _("Escalations"),
+    "themed": _("Escalations with the theme"),
+    "naming": _("Escalations naming it"),
+    "resolutions": _("Resolutions"),
+    "follow_ups": _("Follow-ups"),
+    "learning": _("Resolutions with the theme"),
+}
+
+# A cell of the agency matrix: an escalation raised by one agency naming another; its rows
+# and its "all other agencies" cells add up agencies' involvements.
+MATRIX_UNIT = _("Involvements: escalations raised by the first agency naming the second")
 
 LABELS = {
     "kind": dict(Kind.choices),
@@ -94,17 +110,17 @@ def _require(request: HttpRequest) -> bool:
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
-    data = shown_figures(figures, full=full)
+    data = every_figure_shown(figures, full=full)
     sections = [
         (
             _("Stage reached"),
             [(f"Stage {k}", v, {"reached": k}) for k, v in data["by_stage_reached"].items()],
-            "stage",
+            UNITS["escalations"],
         ),
         (
             _("Kind"),
             [(str(LABELS["kind"].get(k, k)), v, {"kind": k}) for k, v in data["by_kind"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Urgency"),
@@ -112,27 +128,27 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
                 (str(figures.priority_labels.get(k, k)), v, {"urgency": k})
                 for k, v in data["by_urgency"].items()
             ],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Where it came from"),
             [(str(LABELS["origin"].get(k, k)), v, {"origin": k}) for k, v in data["by_origin"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Where they stand now"),
             [(str(LABELS["status"].get(k, k)), v, {"status": k}) for k, v in data["by_status"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
             _("Area of disagreement"),
             [(k, v, {"area": figures.area_codes.get(k, "")}) for k, v in data["by_area"].items()],
-            None,
+            UNITS["escalations"],
         ),
         (
-            _("Practice theme"),
+            _("Practice theme (an escalation may have several)"),
             [(k, v, {"theme": figures.theme_codes.get(k, "")}) for k, v in data["by_theme"].items()],
-            None,
+            UNITS["themed"],
         ),
         (
             _("Raising agency"),
@@ -140,35 +156,48 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
                 (k, v, {"raised_by_agency": figures.agency_ids.get(k, "")})
                 for k, v in data["by_raising_agency"].items()
             ],
-            None,
+            UNITS["escalations"],
         ),
         (
-            _("Receiving agency"),
+            _("Agencies the difference was with (an escalation naming several counts once for each)"),
             [
                 (k, v, {"received_by_agency": figures.agency_ids.get(k, "")})
                 for k, v in data["by_receiving_agency"].items()
             ],
-            None,
+            UNITS["naming"],
         ),
         (
             _("Outcomes of escalations resolved in the period"),
             _labelled(data["outcomes"], LABELS["outcome"]),
-            None,
+            UNITS["resolutions"],
         ),
         (
             _("Did the agreed way forward hold? Follow-ups answered in the period"),
             _labelled(data["follow_ups"], LABELS["held"]),
-            None,
+            UNITS["follow_ups"],
         ),
     ]
     sections = [
-        (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], kind)
-        for title, rows, kind in sections
+        (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], unit)
+        for title, rows, unit in sections
     ]
-    # The trend: each period's figures on their own (no total to back one out of).
+    # The trend: each earlier period's figures on their own (no total to back one out of);
+    # the period's own row as the tables above show the same figures (protected with them).
     shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
+    own = {
+        "raised": data["total"],
+        "formal": data["formal"],
+        "resolved": data["by_status"].get(Status.RESOLVED, 0),
+    }
     trend = [
-        {**t, "raised": shown(t["raised"]), "formal": shown(t["formal"]), "resolved": shown(t["resolved"])}
+        {**t, **own}
+        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
+        else {
+            **t,
+            "raised": shown(t["raised"]),
+            "formal": shown(t["formal"]),
+            "resolved": shown(t["resolved"]),
+        }
         for t in figures.trend
     ]
     return {
@@ -176,14 +205,7 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
-        "iru_stages": [
-            (f"Stage {k}", v)
-            for k, v in (
-                figures.iru["by_stage_reached"]
-                if full
-                else suppress_counts(figures.iru["by_stage_reached"], figures.threshold)
-            ).items()
-        ],
+        "iru_stages": [(f"Stage {k}", v) for k, v in data["iru_by_stage_reached"].items()],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
         "trend": trend,
         "key": key(figures.threshold),
@@ -415,17 +437,21 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     writer = SafeCsvWriter(response)
     # Numbers as numbers: a hidden count is left empty, and its note says what it stands for.
 
-    def row(section, item, value):
-        number, note = as_number_and_note(value, figures.threshold)
-        return [str(section), item, number, note]
+    # The last column says what each number counts (``UNITS``).
 
-    writer.writerow(["section", "item", "count", "note"])
-    writer.writerow(row("Escalations raised", f"{period.start} to {period.end}", tables["total"]))
-    for title, rows, _kind in tables["sections"]:
+    def row(section, item, value, unit):
+        number, note = as_number_and_note(value, figures.threshold)
+        return [str(section), item, number, note, str(unit)]
+
+    writer.writerow(["section", "item", "count", "note", "counts"])
+    writer.writerow(
+        row("Escalations raised", f"{period.start} to {period.end}", tables["total"], UNITS["escalations"])
+    )
+    for title, rows, unit in tables["sections"]:
         for label, value, _drill in rows:
-            writer.writerow(row(title, label, value))
+            writer.writerow(row(title, label, value, unit))
     for (raiser, receiver), value in tables["matrix"].items():
-        writer.writerow(row("Raised by → with", f"{raiser} → {receiver}", value))
+        writer.writerow(row("Raised by → with", f"{raiser} → {receiver}", value, MATRIX_UNIT))
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_DOWNLOADED,
@@ -453,16 +479,17 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     full = bool(request.roles & FULL_REPORT_ROLES)
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, with_trend=False)
-    iru, n = figures.iru, figures.threshold
-    shown = (lambda counts: counts) if full else (lambda counts: suppress_counts(counts, n))
+    n = figures.threshold
+    # Protected together with the standing item's other tables, which its reader may set beside it.
+    shown = every_figure_shown(figures, full=full)
     sections = [
-        (_("Where they arose"), _labelled(shown(iru["by_origin"]), LABELS["origin"])),
-        (_("Where they stand now"), _labelled(shown(iru["by_status"]), LABELS["status"])),
+        (_("Where they arose"), _labelled(shown["iru_by_origin"], LABELS["origin"])),
+        (_("Where they stand now"), _labelled(shown["iru_by_status"], LABELS["status"])),
         (
             _("Highest stage reached"),
-            [(f"Stage {k}", v) for k, v in shown(iru["by_stage_reached"]).items()],
+            [(f"Stage {k}", v) for k, v in shown["iru_by_stage_reached"].items()],
         ),
-        (_("Outcomes of those resolved in the period"), _labelled(shown(iru["outcomes"]), LABELS["outcome"])),
+        (_("Outcomes of those resolved in the period"), _labelled(shown["iru_outcomes"], LABELS["outcome"])),
     ]
     audit_record(
         actor=request.user,
@@ -477,7 +504,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "period": period,
-            "total": iru["total"] if full else suppress_count(iru["total"], n),
+            "total": shown["iru_total"],
             "sections": sections,
             "full": full,
             "key": key(n),

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from .conftest import assert_accessible, log_in, log_out, screenshot
@@ -84,4 +85,57 @@ def test_the_iru_chair_finds_their_units_section(page, demo_caseload):
     page.locator("main").get_by_role("button", name="Show").click()
     assert "escalations arose in child protection conferences" in page.locator("main").inner_text()
     screenshot(page, "reports-04-iru")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("username", ["pdg.chair", "executive"])
+def test_every_report_table_reflows_or_scrolls_in_a_labelled_region_at_320_pixels(
+    page, demo_caseload, username
+):
+    """WCAG 2.2 1.4.10 and 2.1.1: at 320 CSS pixels no report page scrolls sideways; every
+    table either fits or scrolls in its own region, which is labelled and reached by the
+    keyboard (the agency matrix too)."""
+    log_in(page, username)
+    page.set_viewport_size({"width": 320, "height": 800})
+    for path in (
+        "/reports/pdg/?start-day=1&start-month=1&start-year=2025",
+        "/reports/annual/",
+        "/reports/iru/",
+    ):
+        response = page.goto(path)
+        if response.status == 403:
+            continue
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+        for region in page.locator("div.accord-table-scroll").all():
+            assert region.get_attribute("role") == "region", path
+            assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label"), path
+        loose = page.evaluate(
+            """() => [...document.querySelectorAll('main table')]
+                .filter(t => !t.closest('.accord-table-scroll'))
+                .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .map(t => t.querySelector('caption')?.innerText || t.className)"""
+        )
+        assert loose == [], (path, loose)
+    screenshot(page, f"reports-05-phone-{username.replace('.', '-')}")
+
+
+def test_the_agreed_actions_table_reflows_at_320_pixels(page, demo_caseload):
+    """The agreed actions on an escalation: at 320 CSS pixels each action is a block with its
+    column headings beside its values, and nothing scrolls sideways."""
+    from accord.escalations.models import AgreedAction
+
+    action = AgreedAction.objects.select_related("escalation__raised_by").first()
+    assert action is not None, "the demo has agreed actions"
+    log_in(page, action.escalation.raised_by.username)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"/escalations/{action.escalation_id}/")
+    table = page.locator("table.accord-reflow")
+    expect(table).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= 320
+    cell = table.locator("td[data-label=Agency]").first
+    assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+    assert "Agency" in cell.evaluate("td => getComputedStyle(td, '::before').content")
+    screenshot(page, "reports-06-agreed-actions-phone")
     assert_accessible(page)

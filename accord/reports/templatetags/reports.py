@@ -38,22 +38,27 @@ def _count(value: Any) -> str:
 @register.simple_tag
 def report_tables(sections: list, list_url: str) -> SafeString:
     """Each breakdown (stage reached, kind, ... receiving agency, outcomes) as a table of
-    counts, two to a grid row; a count links to the escalations behind it where its
+    counts headed by what they count, two to a grid row; a count links to the escalations behind it where its
     ``drill`` query is given."""
     word = _text(gettext("escalations"))
     url = _text(list_url)
-    head = (
-        '<thead class="govuk-table__head"><tr class="govuk-table__row">'
-        f'<th scope="col" class="govuk-table__header">{_text(gettext("Item"))}</th>'
-        f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_text(gettext("Count"))}</th>'
-        "</tr></thead>"
-    )
+    item = _text(gettext("Item"))
+
+    def head(unit: Any) -> str:
+        """The heading row: the count's column says what it counts (``views.UNITS``)."""
+        return (
+            '<thead class="govuk-table__head"><tr class="govuk-table__row">'
+            f'<th scope="col" class="govuk-table__header">{item}</th>'
+            f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_text(unit or gettext("Count"))}</th>'
+            "</tr></thead>"
+        )
+
     none = (
         '<tr class="govuk-table__row"><td class="govuk-table__cell" colspan="2">'
         f"{_text(gettext('None in the period'))}</td></tr>"
     )
     parts = []
-    for number, (title, rows, _kind) in enumerate(sections, start=1):
+    for number, (title, rows, unit) in enumerate(sections, start=1):
         body = []
         for label, value, drill in rows:
             name, count = _text(label), _count(value)
@@ -69,7 +74,7 @@ def report_tables(sections: list, list_url: str) -> SafeString:
         parts.append(
             '<div class="govuk-grid-column-one-half"><table class="govuk-table">'
             f'<caption class="govuk-table__caption govuk-table__caption--s">{_text(title)}</caption>'
-            f'{head}<tbody class="govuk-table__body">{"".join(body) or none}</tbody></table></div>'
+            f'{head(unit)}<tbody class="govuk-table__body">{"".join(body) or none}</tbody></table></div>'
         )
         if number % 2 == 0:
             parts.append('</div><div class="govuk-grid-row">')
@@ -84,8 +89,11 @@ def agency_matrix(agencies: list, rows: list, list_url: str) -> SafeString:
     url = _text(list_url)
     caption = _text(
         gettext(
-            "Rows: the raising agency. Columns: the agency the difference was with. Darker cells "
-            "mean more escalations. The agencies most involved are shown; the CSV has every pair."
+            "Rows: the raising agency. Columns: the agency the difference was with. Each cell "
+            "counts escalations raised by the row's agency naming the column's agency; an "
+            "escalation naming several agencies counts once in each of their columns, so a row "
+            "adds up to its agency's involvements, not the escalations it raised. Darker cells "
+            "mean more. The agencies most involved are shown; the CSV has every pair."
         )
     )
     columns = "".join(

@@ -158,7 +158,7 @@ def test_the_executives_pdg_page_and_csv_are_true_cell_by_cell(client, world, ye
 
     # The CSV: the same rows for both; numbers as numbers; a hidden one empty, with a note.
     assert [r[:2] for r in shown_csv] == [r[:2] for r in full_csv]
-    assert shown_csv[0] == ["section", "item", "count", "note"]
+    assert shown_csv[0] == ["section", "item", "count", "note", "counts"]
     for full_row, shown_row in zip(full_csv[1:], shown_csv[1:], strict=True):
         full_value = int(full_row[2])
         if shown_row[2] == "":
@@ -184,7 +184,7 @@ def test_the_annual_report_is_true_in_every_form(client, world, year_2025):
 
     # CSV and XLSX: the count column holds numbers only, a hidden cell empty with its note.
     rows = list(csv.reader(io.StringIO(client.get("/reports/annual.csv", {"year": 2025}).content.decode())))
-    assert rows[0] == ["table", "item", "count", "note"]
+    assert rows[0] == ["table", "item", "count", "note", "counts"]
     small_notes = sum(1 for r in rows[1:] if r[2] == "" and r[3].startswith(SMALL_TEXT))
     assert all(r[2] == "" or r[2].lstrip("-").replace(".", "", 1).isdigit() for r in rows[1:])
     book = load_workbook(io.BytesIO(client.get("/reports/annual.xlsx", {"year": 2025}).content))

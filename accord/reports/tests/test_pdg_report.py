@@ -510,3 +510,41 @@ def test_an_agency_with_no_history_is_compared_with_its_own_kind_by_size(world):
         if s.agency == "Small Trust" and s.direction == "raised"
     )
     assert (flagged.expected, flagged.basis) == (6.0, "kind")
+
+
+def test_a_whole_kind_of_agency_that_is_silent_is_flagged(client, world):
+    """Four health providers (the world's trust and three more) raise and receive nothing in
+    the period while social care and probation raise 6 each with one another: each trust,
+    compared with its own kind (all 0), is never flagged, but the kind is: against the other
+    kinds per agency ((6 + 6) / 3 agencies × 4 = 16 expected), then per head once every size
+    is recorded, with a 95 % interval for its count, on the page."""
+    from accord.partnership.models import AgencyKind, PartnershipAgency
+
+    p = world.partnership
+    for n in range(3):
+        AgencyFactory(name=f"Trust {n}", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[p])
+    for day in range(6):
+        world.raised(at=at(2026, 10, 5 + day), raiser=world.practitioner_social, with_agency=world.other)
+        world.raised(
+            at=at(2026, 11, 5 + day),
+            raiser=world.practitioner_other,
+            with_agency=world.social,
+            with_practitioner_username="",
+        )
+    f = pdg_figures(p, PERIOD)
+    silent = {(s.kind, s.direction): s for s in f.kind_silence}
+    raised = silent[("Health provider", "raised")]
+    assert (raised.agencies, raised.observed, raised.expected, raised.basis) == (4, 0, 16.0, "others")
+    assert raised.probability < 0.001 and raised.interval == (0.0, 3.7)
+    assert ("Health provider", "received") in silent
+    assert not [s for s in f.low_challenge if s.agency.startswith("Trust") or s.agency == world.health.name]
+    assert ("Children's social care", "raised") not in silent
+    PartnershipAgency.objects.filter(partnership=p).update(staff=100)
+    raised = next(s for s in pdg_figures(p, PERIOD).kind_silence if s.kind == "Health provider")
+    # Per head: 12 raised by 300 staff (social care, probation, the IRU), times 400.
+    assert (raised.expected, raised.basis) == (16.0, "others_by_size")
+    assert "per head of staff" in raised.basis_text
+    sign_in(client, world.pdg_chair)
+    html = client.get("/reports/pdg/", Q4_FORM).content.decode()
+    assert "Silence of a whole kind of agency" in html and "Health provider (4 agencies)" in html
+    assert "0.0 to 3.7" in html
