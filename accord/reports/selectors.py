@@ -184,13 +184,17 @@ class Figures:
     threshold: int = DEFAULT_THRESHOLD
     # Whole kinds of agency markedly quiet (``kind_silence``).
     kind_silence: list[KindSignal] = field(default_factory=list)
-    # The ladder's first formal stage (0: none), for "reached the formal stages".
+    # The ladder's first formal stage (0: none).
     formal_from: int = 0
+    # Escalations raised in the period that became formal, formal as the ladder was when they
+    # did (the tallies' ``formal``): a review of the protocol leaves the past's count as it was.
+    formal: int = 0
 
     @property
-    def formal(self) -> int:
-        """Escalations raised in the period that reached the formal stages."""
-        return sum(
+    def formal_is_the_formal_stages(self) -> bool:
+        """Whether "reached the formal stages" is the sum of today's formal stages' counts (so
+        a reader can add them up): true until a review changed which stages are formal."""
+        return self.formal == sum(
             n for stage, n in self.by_stage_reached.items() if self.formal_from and stage >= self.formal_from
         )
 
@@ -679,6 +683,7 @@ def pdg_figures(
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     figures.threshold = partnership.suppression_threshold
     figures.formal_from = ladder_of(partnership).formal_from or 0
+    figures.formal = sums.get("formal", {}).get("reached", 0)
     figures.kind_silence = kind_silence(taking_part, history, _recorded(_periods(period), first))
     if with_trend:
         figures.trend = trend(partnership, period, history, first)
@@ -759,7 +764,8 @@ def report_system(
     every one-way table does; each agency's row of the matrix adds up to its raising count
     (exactly, when each of its escalations names one agency; else to its involvements, which
     a reader is assumed to know: more known hides more); each column to its receiving count;
-    "reached the formal stages" is the sum of the formal stages' counts; the Independent
+    "reached the formal stages" is the sum of the formal stages' counts (until a review made
+    another stage formal: then it is a count of its own); the Independent
     Reviewing Unit's figures add up to its total, which is the conference and review origins'
     sum. ``months`` (the annual report's) add up to the total too, and each of ``quarters``
     (a label and its months, for the chart where months are small) to its months."""
@@ -788,16 +794,17 @@ def report_system(
     for origin in figures.iru["by_origin"]:  # the same count in both tables
         if ("by_origin", origin) in cells:
             equations.append({("iru_by_origin", origin): 1, ("by_origin", origin): -1})
-    equations.append(
-        {
-            FORMAL: -1,
-            **{
-                ("by_stage_reached", k): 1
-                for k in figures.by_stage_reached
-                if k >= (figures.formal_from or 10**6)
-            },
-        }
-    )
+    if figures.formal_is_the_formal_stages:  # (after a review it is a count of its own)
+        equations.append(
+            {
+                FORMAL: -1,
+                **{
+                    ("by_stage_reached", k): 1
+                    for k in figures.by_stage_reached
+                    if k >= (figures.formal_from or 10**6)
+                },
+            }
+        )
     for agency, n in figures.by_receiving_agency.items():
         cells[("by_receiving_agency", agency)] = n
     rows: dict[str, dict[tuple, int]] = {}

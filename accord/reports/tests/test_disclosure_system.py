@@ -193,6 +193,9 @@ def figures_of(history, top: int | None) -> tuple[Figures, dict]:
         },
         themes_response=[],
         formal_from=FORMAL_FROM,
+        # Formal as the ladder was when they became so; with no review between, the sum of the
+        # formal stages' counts.
+        formal=sum(1 for r in rows if r[2] >= FORMAL_FROM),
         threshold=THRESHOLD,
     )
     return figures, count(r[6] for r in rows)
