@@ -187,3 +187,62 @@ def test_senior_leaders_see_nothing_before_their_own_stage_on_a_ladder_where_the
     assert {"senior_health"} <= seen and "manager_other" not in seen
     assert told_reached(world, e, 2) == {"senior_health"}  # the other agency has no senior leader
     assert "senior_health" in awaiting(world, e) and "manager_health" not in awaiting(world, e)
+
+
+# ------------------------------------------------------------------ rule 2, stage by stage
+
+# How senior each of the world's agency people is, and the tiers lowest first (restated
+# here, not read from the policies, so that the test fails if the rule drifts).
+RANK = {
+    "practitioner_health": 0,
+    "practitioner_social": 0,
+    "manager_health": 1,
+    "manager_social": 1,
+    "senior_health": 2,
+    "senior_social": 2,
+}
+TIER_RANK = {WorkedBy.PRACTITIONERS: 0, WorkedBy.MANAGERS: 1, WorkedBy.SENIOR_LEADERS: 2}
+# The stage's actions and whether they are the leaders' alone (a practitioner only leaves a stage).
+STAGE_ACTION_LEADERS_ONLY = {"escalate": False, "resolve": True, "pause": True, "reassign": True}
+
+
+def held_by_rank(ladder, number: int) -> int:
+    """The agencies' tier holding a stage: its own, or for a stage the formal body works the
+    tier of the nearest stage below that an agency tier works."""
+    rank = 0
+    for stage in ladder.stages:
+        if stage.number <= number and stage.worked_by in TIER_RANK:
+            rank = TIER_RANK[stage.worked_by]
+    return rank
+
+
+def may_at_stage(ladder, number: int, role: str, action: str) -> bool:
+    """Whether the world's ``role`` may take a stage action on a running escalation raised
+    by practitioner_health with practitioner_social, standing at stage ``number``."""
+    if role in ("pdg_member", "pdg_chair"):
+        return ladder.decides_at(number) and action != "reassign"
+    if role not in RANK or role not in expected_viewers(ladder, number):
+        return False
+    if STAGE_ACTION_LEADERS_ONLY[action] and RANK[role] == 0:
+        return False
+    return RANK[role] >= held_by_rank(ladder, number)
+
+
+def walk(world, ladder):
+    """The escalation at each stage in turn, moved on by one who holds the stage."""
+    e = world.consulted(world.raised())
+    yield e
+    for stage in ladder.stages[1:]:
+        current = ladder.stage(e.stage)
+        mover = MOVER[current.worked_by]
+        if current.worked_by == WorkedBy.FORMAL_BODY:
+            mover = "pdg_chair" if ladder.decides_at(current.number) else "senior_health"
+        e = services.escalation_escalate(
+            actor=getattr(world, mover),
+            escalation=e,
+            reason=f"Not settled at stage {current.number}.",
+            efforts_to_resolve="Practitioners and managers met twice."
+            if stage.formal and not e.formal_at
+            else "",
+        )
+        yield e
