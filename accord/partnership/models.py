@@ -122,6 +122,16 @@ class Partnership(models.Model):
             "of the PDG report and in the annual report, so that no child can be identified."
         ),
     )
+    overdue_reminder_repeat_working_days = models.PositiveSmallIntegerField(
+        _("remind again of an overdue stage every (working days)"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text=_(
+            "0, as the brief and every preset have it: an overdue stage is told once to its "
+            "workers and their managers, never twice. A partnership that wants a repeat sets "
+            "how many working days apart."
+        ),
+    )
     follow_up_weeks = models.PositiveSmallIntegerField(
         _("weeks after a resolution to ask whether the agreed way forward held"),
         default=6,

@@ -5,14 +5,20 @@ people move it on, and the outcome is recorded by whom the protocol says."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import services, visibility
 from accord.escalations.models import Escalation, Outcome
 from accord.escalations.notices import NoticeKind as Kind
+from accord.escalations.notices import send_due_reminders
 from accord.escalations.selectors import awaiting_q
 from accord.notifications.models import Notification
+from accord.partnership.calendar import calendar_for
 from accord.partnership.models import WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.factories import WORLD_ROLES, World
@@ -246,3 +252,49 @@ def walk(world, ladder):
             else "",
         )
         yield e
+
+
+# ------------------------------------------------------------------ rule 6, stage by stage
+
+# Who is reminded of a stage: its workers and their line managers (the world's people).
+REMINDED = {
+    WorkedBy.PRACTITIONERS: {
+        "practitioner_health",
+        "practitioner_social",
+        "manager_health",
+        "manager_social",
+    },
+    WorkedBy.MANAGERS: {"manager_health", "manager_social", "senior_health", "senior_social"},
+    WorkedBy.SENIOR_LEADERS: {"senior_health", "senior_social"},
+    WorkedBy.FORMAL_BODY: {"pdg_member", "pdg_chair"},
+}
+
+
+def _reminded(world, e, kind) -> list[str]:
+    ids = Notification.objects.filter(about=f"escalation:{e.pk}", kind=kind, stage=e.stage).values_list(
+        "recipient_id", flat=True
+    )
+    names = {getattr(world, n).pk: n for n in WORLD_ROLES}
+    return sorted(names[i] for i in ids)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_rule_6_on_each_preset_due_soon_and_overdue_once_each_to_the_stages_workers(name):
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    ladder = ladder_of(world.partnership)
+    calendar = calendar_for(world.partnership)
+    for e in walk(world, ladder):
+        told = REMINDED[ladder.stage(e.stage).worked_by]
+        before = calendar.next_working_day(e.due_date - dt.timedelta(days=8))
+        while calendar.next_working_day(before) < e.due_date:
+            before = calendar.next_working_day(before)
+        with clock.set_to(timezone.make_aware(dt.datetime.combine(before, dt.time(10)))):
+            send_due_reminders()
+            send_due_reminders()
+        assert _reminded(world, e, Kind.DUE_SOON) == sorted(told), (name, e.stage)
+        late = calendar.next_working_day(e.due_date)
+        for day in (late, calendar.add_working_days(late, 5), calendar.add_working_days(late, 10)):
+            with clock.set_to(timezone.make_aware(dt.datetime.combine(day, dt.time(10)))):
+                send_due_reminders()
+        assert _reminded(world, e, Kind.OVERDUE) == sorted(told), (name, e.stage)  # once each
