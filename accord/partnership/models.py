@@ -18,7 +18,7 @@ class WorkedBy(models.TextChoices):
     PRACTITIONERS = "practitioners", _("Practitioners")
     MANAGERS = "managers", _("Managers and safeguarding leads")
     SENIOR_LEADERS = "senior_leaders", _("Senior leaders")
-    FORMAL_BODY = "formal_body", _("The formal body (for example the Practice Development Group)")
+    FORMAL_BODY = "formal_body", _("The formal body")
 
 
 class FormalBodyAuthority(models.TextChoices):
@@ -119,7 +119,7 @@ class Partnership(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(20)],
         help_text=_(
             "Counts from 1 to one less than this are shown as “fewer than …” in the executive's view "
-            "of the PDG report and in the annual report, so that no child can be identified."
+            "of the standing-item report and in the annual report, so that no child can be identified."
         ),
     )
     overdue_reminder_repeat_working_days = models.PositiveSmallIntegerField(
@@ -138,7 +138,7 @@ class Partnership(models.Model):
         validators=[MaxValueValidator(52)],
         help_text=_(
             "The parties are asked then whether what was agreed held and what changed for the "
-            "child; the PDG and annual reports count the answers. 0: never ask."
+            "child; the standing-item and annual reports count the answers. 0: never ask."
         ),
     )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
@@ -209,7 +209,7 @@ class PartnershipAgency(models.Model):
         default=True,
         help_text=_(
             "Off for an agency that takes no part in raising them here (the business unit, the formal "
-            "body's own members, a facilitators' organisation): the PDG report then never lists it as "
+            "body's own members, a facilitators' organisation): the standing-item report then never lists it as "
             "raising or receiving fewer than expected."
         ),
     )
@@ -445,8 +445,8 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Manager or safeguarding lead")
     SENIOR_LEADER = "senior_leader", _("Senior leader")
     CONFERENCE_CHAIR = "conference_chair", _("Conference chair or IRO")
-    PDG_MEMBER = "pdg_member", _("PDG member")
-    PDG_CHAIR = "pdg_chair", _("PDG chair")
+    PDG_MEMBER = "pdg_member", _("Member of the formal body")
+    PDG_CHAIR = "pdg_chair", _("Chair of the formal body")
     FACILITATOR = "facilitator", _("Restorative facilitator")
     BUSINESS_UNIT = "business_unit", _("Partnership business unit")
     EXECUTIVE = "executive", _("Partnership Executive Group")
