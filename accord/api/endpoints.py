@@ -354,6 +354,26 @@ def withdraw(request, escalation_id: int, payload: s.ReasonIn):
 
 
 @router.post(
+    "/escalations/{escalation_id}/appoint-facilitator",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Appoint a facilitator at a facilitated stage (those who lead the stage)",
+)
+def appoint_facilitator(request, escalation_id: int, payload: s.AppointFacilitatorIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_facilitator_appoint(
+            actor=request.user,
+            escalation=e,
+            facilitator_username=payload.facilitator,
+            note=payload.note,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
     "/escalations/{escalation_id}/end-facilitation",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="End the restorative facilitator's appointment (the formal body): their access ends with it",

@@ -213,7 +213,11 @@ class HolderGroupOut(Schema):
     agency: str = Field(..., description="The agency, or the formal body where it acts at the stage.")
     role: str
     people: list[HolderPersonOut] | None
-    may: list[str] = Field(..., description="Of escalate, resolve, pause, resume and reassign.")
+    may: list[str] = Field(
+        ...,
+        description="Of escalate, resolve, pause, resume and reassign; facilitate for the facilitator "
+        "appointed at a facilitated stage.",
+    )
 
 
 class StageHoldersOut(Schema):
@@ -288,6 +292,11 @@ class EscalateIn(InSchema):
     efforts_to_resolve: str = OptionalText
     to_stage: int | None = Field(None, ge=1, le=9)
     skip_reason: str = OptionalText
+
+
+class AppointFacilitatorIn(InSchema):
+    facilitator: str = Field(..., max_length=150, description="The facilitator's username.")
+    note: str = Field("", max_length=20000)
 
 
 class PdgActionIn(InSchema):

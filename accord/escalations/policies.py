@@ -421,6 +421,13 @@ def formal_body_decides_here(user, escalation) -> bool:
 
 
 @rules.predicate
+def at_facilitated_stage(user, escalation) -> bool:
+    """At a stage the protocol has an appointed facilitator help the parties with, though not
+    formal (Portsmouth's "Re-think")."""
+    return ladder_for(user, escalation).is_facilitated(escalation.stage)
+
+
+@rules.predicate
 def at_first_stage(user, escalation) -> bool:
     return escalation.stage == 1
 
@@ -546,8 +553,16 @@ ACTION_RULES = {
     # Some weeks after the resolution, whether the agreed way forward held: the parties'.
     "follow_up": (follow_up_due, is_party_side),
     "pdg_act": (is_open & is_formal, is_pdg),
+    # At a facilitated stage (not formal), those who lead it appoint the facilitator who
+    # helps the parties beside them; the formal body never sees it there (rule 7).
+    "appoint_facilitator": (is_open & at_facilitated_stage, leads_stage & ~is_pdg_or_facilitator_role),
     # An appointment can be ended whatever the escalation's state: the access goes with it.
-    "end_facilitation": (has_current_facilitator, is_pdg),
+    # The formal body ends one; before the formal stages (where only a facilitated stage
+    # appoints one), the parties' leaders do.
+    "end_facilitation": (
+        has_current_facilitator,
+        is_pdg | (is_party_leader & ~is_pdg_or_facilitator_role & ~is_formal),
+    ),
     "add_document": (is_open, is_party_side),
     # Bringing another agency into the difference, or taking one out that was added: the
     # parties working it, or the formal body once it is formal; never once it is closed.

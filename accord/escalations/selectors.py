@@ -38,6 +38,7 @@ from .policies import (
     is_formal,
     is_party_side,
     is_pdg,
+    ladder_for,
     others_for,
 )
 
@@ -552,6 +553,22 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
                 may=may,
             )
         )
+    if ladder_for(viewer, escalation).is_facilitated(escalation.stage):
+        # A facilitated stage: the facilitator appointed beside the parties helps them.
+        for appointment in escalation.pdg_actions.filter(
+            facilitator__isnull=False, ended_at__isnull=True
+        ).select_related("facilitator__agency"):
+            person = appointment.facilitator
+            groups.append(
+                HolderGroup(
+                    agency=person.agency.name if person.agency_id else "",
+                    role=str(_("Facilitator")),
+                    people=[(person.username, person.get_full_name() or person.username)]
+                    if names_shown
+                    else None,
+                    may=("facilitate",),
+                )
+            )
     if holding.formal_body_acts:
         groups.append(
             HolderGroup(

@@ -325,6 +325,15 @@ class Stage(models.Model):
     conference_chair_may_start = models.BooleanField(
         _("a conference chair or IRO may start here"), default=False
     )
+    facilitated = models.BooleanField(
+        _("facilitated"),
+        default=False,
+        help_text=_(
+            "A facilitator the parties' managers appoint helps the people who work the stage, beside "
+            "them, without the stage being formal (for example a stage where a third person helps "
+            "the practitioners think again before it goes to their managers)."
+        ),
+    )
     # Working days for the partnership's added priority tiers ({"high": 3}); a tier not
     # named here takes the routine timescale at this stage.
     other_working_days = models.JSONField(_("working days for other priorities"), default=dict, blank=True)
