@@ -514,8 +514,15 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
     }
     for other in escalation.others():
         agencies.setdefault(other.agency_id, other.agency)
-    leaders = STAGE_ACTIONS
-    practitioners = ("escalate",)
+    # What the escalation's state leaves of the stage's actions: no escalating from the top
+    # or while paused, pausing while it runs, resuming while it is paused.
+    ladder = ladder_for(viewer, escalation)
+    paused = escalation.status == Status.PAUSED
+    gone = {"resume"} if not paused else {"pause", "escalate"}
+    if escalation.stage >= ladder.top:
+        gone.add("escalate")
+    leaders = tuple(a for a in STAGE_ACTIONS if a not in gone)
+    practitioners = tuple(a for a in ("escalate",) if a not in gone)
     groups: list[HolderGroup] = []
     by_agency: dict[int, list[tuple[str, str]]] = {pk: [] for pk in agencies}
     if holding.tier == WorkedBy.PRACTITIONERS:
@@ -553,7 +560,7 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
                 may=may,
             )
         )
-    if ladder_for(viewer, escalation).is_facilitated(escalation.stage):
+    if ladder.is_facilitated(escalation.stage):
         # A facilitated stage: the facilitator appointed beside the parties helps them.
         for appointment in escalation.pdg_actions.filter(
             facilitator__isnull=False, ended_at__isnull=True
@@ -575,7 +582,7 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
                 agency=holding.formal_body_name,
                 role=str(_("Member or chair")),
                 people=None,
-                may=("escalate", "resolve", "pause", "resume"),
+                may=tuple(a for a in ("escalate", "resolve", "pause", "resume") if a not in gone),
             )
         )
     return CurrentHolders(
