@@ -187,6 +187,11 @@ MATRIX = {
         lambda s: reverse("escalations:complete_action", args=[s["e"], s["action"]]),
         party_action({"practitioner_social", "manager_social", "manager_health"}),
     ),
+    # Stage 1 of the scene's ladder is not a facilitated stage: nobody appoints there.
+    "escalations:appoint_facilitator": (
+        lambda s: reverse("escalations:appoint_facilitator", args=[s["e"]]),
+        party_action(set()),
+    ),
     # At stage 1 nobody is appointed, and the PDG does not see it yet.
     "escalations:end_facilitation": (
         lambda s: reverse("escalations:end_facilitation", args=[s["e"]]),

@@ -288,7 +288,7 @@ def escalate(request, escalation_id: int, payload: s.EscalateIn):
 @router.post(
     "/escalations/{escalation_id}/pdg-actions",
     response={201: s.EscalationOut, **STANDARD_ERRORS},
-    summary="Record a PDG offer or action",
+    summary="Record an offer or action of the formal body",
 )
 def pdg_action(request, escalation_id: int, payload: s.PdgActionIn):
     return escalation_action(
@@ -354,9 +354,29 @@ def withdraw(request, escalation_id: int, payload: s.ReasonIn):
 
 
 @router.post(
+    "/escalations/{escalation_id}/appoint-facilitator",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Appoint a facilitator at a facilitated stage (those who lead the stage)",
+)
+def appoint_facilitator(request, escalation_id: int, payload: s.AppointFacilitatorIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        201,
+        lambda e, v: services.escalation_facilitator_appoint(
+            actor=request.user,
+            escalation=e,
+            facilitator_username=payload.facilitator,
+            note=payload.note,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post(
     "/escalations/{escalation_id}/end-facilitation",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
-    summary="End the restorative facilitator's appointment (the PDG): their access ends with it",
+    summary="End the restorative facilitator's appointment (the formal body): their access ends with it",
 )
 def end_facilitation(request, escalation_id: int, payload: s.OptionalReasonIn):
     return escalation_action(

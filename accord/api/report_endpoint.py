@@ -37,7 +37,7 @@ class PdgReportQuery(s.InSchema):
 @router.get(
     "/reports/pdg",
     response={200: dict, **STANDARD_ERRORS},
-    summary="The PDG standing-item figures (aggregates only)",
+    summary="The formal body's standing-item figures (aggregates only)",
 )
 def pdg_report(request, q: Query[PdgReportQuery]):
     p = named_partnership(request, q.partnership)

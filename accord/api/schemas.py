@@ -206,6 +206,29 @@ class EscalationSummary(Schema):
     version: int
 
 
+class HolderPersonOut(Schema):
+    username: str
+    name: str
+
+
+class HolderGroupOut(Schema):
+    agency: str = Field(..., description="The agency, or the formal body where it acts at the stage.")
+    role: str
+    people: list[HolderPersonOut] | None
+    may: list[str] = Field(
+        ...,
+        description="Of escalate, resolve, pause, resume and reassign; facilitate for the facilitator "
+        "appointed at a facilitated stage.",
+    )
+
+
+class StageHoldersOut(Schema):
+    stage: int
+    name: str
+    senior_tiers_too: bool = Field(..., description="More senior colleagues in the same agency may act too.")
+    groups: list[HolderGroupOut]
+
+
 class EscalationOut(EscalationSummary):
     with_practitioner: str | None
     with_people: str
@@ -235,6 +258,11 @@ class EscalationOut(EscalationSummary):
         description="For an escalation brought in from the partnership's earlier log: that log's reference.",
     )
     resolution: ResolutionOut | None
+    current_stage_holders: StageHoldersOut | None = Field(
+        None,
+        description="Who holds the current stage now (rule 2), agency by agency, and the stage's actions "
+        "each may take; people are listed only where the reader may see names. Null once closed.",
+    )
     agreed_actions: list[AgreedActionOut]
 
 
@@ -266,6 +294,11 @@ class EscalateIn(InSchema):
     efforts_to_resolve: str = OptionalText
     to_stage: int | None = Field(None, ge=1, le=9)
     skip_reason: str = OptionalText
+
+
+class AppointFacilitatorIn(InSchema):
+    facilitator: str = Field(..., max_length=150, description="The facilitator's username.")
+    note: str = Field("", max_length=20000)
 
 
 class PdgActionIn(InSchema):

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from accord.escalations.models import Escalation
 from accord.escalations.policies import allowed_actions, sees_children
-from accord.escalations.selectors import attach_others, is_overdue
+from accord.escalations.selectors import CurrentHolders, attach_others, current_holders, is_overdue
 from accord.partnership.models import User
 from accord.partnership.protocol import ladder_of
 
@@ -142,6 +142,7 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
                 "what_changed": follow_up.what_changed,
             },
         },
+        current_stage_holders=holders_out(current_holders(viewer=request.user, escalation=e)),
         agreed_actions=[
             {
                 "id": a.pk,
@@ -155,3 +156,25 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         ],
     )
     return data
+
+
+def holders_out(holders: CurrentHolders | None) -> dict[str, Any] | None:
+    """Who holds the current stage, as the escalation's page shows it (None once closed)."""
+    if holders is None:
+        return None
+    return {
+        "stage": holders.number,
+        "name": holders.name,
+        "senior_tiers_too": holders.senior_tiers_too,
+        "groups": [
+            {
+                "agency": g.agency,
+                "role": g.role,
+                "people": None
+                if g.people is None
+                else [{"username": username, "name": name} for username, name in g.people],
+                "may": list(g.may),
+            }
+            for g in holders.groups
+        ],
+    }

@@ -480,6 +480,21 @@ class FollowUpForm(VersionedForm):
     )
 
 
+class AppointFacilitatorForm(VersionedForm):
+    facilitator = forms.ChoiceField(
+        label=_("Facilitator to appoint"),
+        error_messages={"required": _("Select the facilitator to appoint")},
+    )
+    note = _text(_("What you ask of them (optional)"), required=False, rows=3)
+
+    def __init__(self, *args, partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        facilitators = partnership_users_with_role(partnership, Role.FACILITATOR)
+        self.fields["facilitator"].choices = [("", _("Select a facilitator"))] + [
+            (u.username, u.get_full_name() or u.username) for u in facilitators
+        ]
+
+
 class EndFacilitationForm(VersionedForm):
     reason = _text(_("Why is the appointment ending? (optional)"), required=False, rows=3)
 
@@ -599,6 +614,13 @@ class PdgActionForm(VersionedForm):
     def __init__(self, *args, partnership, **kwargs):
         super().__init__(*args, **kwargs)
         facilitators = partnership_users_with_role(partnership, Role.FACILITATOR)
+        # The note of its involvement names the partnership's own formal body.
+        self.fields["action"].choices = [
+            (code, _("Note the %(body)s's involvement") % {"body": partnership.formal_body_name})
+            if code == PdgActionKind.NOTE
+            else (code, label)
+            for code, label in PdgActionKind.choices
+        ]
         self.fields["facilitator"].choices = [("", _("Nobody"))] + [
             (u.username, u.get_full_name() or u.username) for u in facilitators
         ]

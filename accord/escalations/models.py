@@ -96,7 +96,7 @@ class PdgActionKind(models.TextChoices):
     REFLECTIVE_CIRCLE = "reflective_circle", _("Offer a restorative reflective circle")
     GROUP_CASE_DISCUSSION = "group_case_discussion", _("Offer a group case discussion")
     RESTORATIVE_SUPERVISION = "restorative_supervision", _("Offer restorative supervision")
-    NOTE = "note", _("Note the PDG's involvement")
+    NOTE = "note", _("Note the formal body's involvement")
 
 
 class EscalationQuerySet(models.QuerySet):

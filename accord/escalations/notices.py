@@ -284,8 +284,9 @@ def notify_for_event(event) -> None:
 
 
 def send_due_reminders() -> int:
-    """Due-tomorrow and overdue reminders, once each (and again every few working days while
-    overdue), only in working hours on working days. Safe to run in several copies at once,
+    """Due-tomorrow and overdue reminders to a stage's workers and their line managers, once
+    each and never twice (rule 6; a partnership may ask for an overdue repeat), only in
+    working hours on working days. Safe to run in several copies at once,
     and after downtime it catches up without sending anything twice."""
     now = clock.now()
     created = 0
@@ -309,30 +310,40 @@ def send_due_reminders() -> int:
             # Role holders and stage owners for the whole partnership, read once for the sweep.
             directory = Directory(partnership.pk)
             rows: list[Notification] = []
-            for e in open_.filter(due_date=tomorrow):
-                key = f"due_soon:{e.pk}:{e.stage}:{e.stage_started_on}"
-                owners = unique_recipients(stage_owners(e, directory=directory))
-                rows += notification_rows(escalation=e, kind=NoticeKind.DUE_SOON, recipients=owners, key=key)
+            due_soon = list(open_.filter(due_date=tomorrow))
             overdue = list(open_.filter(due_date__lt=today))
-            owners_of = {e.pk: unique_recipients(stage_owners(e, directory=directory)) for e in overdue}
+            # Rule 6: each reminder goes to the stage's workers and their line managers.
+            owners_of = {
+                e.pk: unique_recipients(stage_owners(e, directory=directory)) for e in due_soon + overdue
+            }
             manager_ids = {
                 u.line_manager_id for owners in owners_of.values() for u in owners if u.line_manager_id
             }
             line_managers = User.objects.in_bulk(manager_ids)
-            for e in overdue:
-                late = calendar.working_days_between(e.due_date, today)
-                interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
-                owners = owners_of[e.pk]
+
+            told: dict[int, list[User]] = {}
+            for pk, owners in owners_of.items():
                 managers = [line_managers.get(u.line_manager_id) for u in owners if u.line_manager_id]
-                key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}:{interval}"
+                told[pk] = unique_recipients(owners + [m for m in managers if m is not None and m.is_active])
+            for e in due_soon:
+                key = f"due_soon:{e.pk}:{e.stage}:{e.stage_started_on}"
                 rows += notification_rows(
-                    escalation=e,
-                    kind=NoticeKind.OVERDUE,
-                    recipients=unique_recipients(owners + managers),
-                    key=key,
+                    escalation=e, kind=NoticeKind.DUE_SOON, recipients=told[e.pk], key=key
+                )
+            repeat = partnership.overdue_reminder_repeat_working_days
+            for e in overdue:
+                # Once for the stage period (never twice), unless the partnership asks for a
+                # repeat every so many working days while it stays overdue.
+                key = f"overdue:{e.pk}:{e.stage}:{e.stage_started_on}"
+                if repeat:
+                    late = calendar.working_days_between(e.due_date, today)
+                    key += f":{max(late - 1, 0) // repeat}"
+                rows += notification_rows(
+                    escalation=e, kind=NoticeKind.OVERDUE, recipients=told[e.pk], key=key
                 )
             # Agreed actions past their due date and not done: their agency's managers and
-            # senior leaders are told, again every few working days while it stays so.
+            # senior leaders are told, again every few working days while it stays so (an
+            # action is chased until done; rule 6's once-only is for the stages).
             overdue_actions = AgreedAction.objects.filter(
                 escalation__partnership=partnership, completed_on__isnull=True, due_date__lt=today
             ).select_related("escalation")

@@ -20,11 +20,12 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accord.core import clock
 from accord.partnership.models import Role, Stage, User, WorkedBy
 from accord.partnership.protocol import Ladder, ladder_of
-from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES
+from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES, ROLE_TIER
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
 from .models import (
@@ -420,6 +421,13 @@ def formal_body_decides_here(user, escalation) -> bool:
 
 
 @rules.predicate
+def at_facilitated_stage(user, escalation) -> bool:
+    """At a stage the protocol has an appointed facilitator help the parties with, though not
+    formal (Portsmouth's "Re-think")."""
+    return ladder_for(user, escalation).is_facilitated(escalation.stage)
+
+
+@rules.predicate
 def at_first_stage(user, escalation) -> bool:
     return escalation.stage == 1
 
@@ -429,9 +437,93 @@ def is_conference_chair_raiser(user, escalation) -> bool:
     return is_raiser(user, escalation) and Role.CONFERENCE_CHAIR in _roles(user, escalation)
 
 
+# --------------------------------------------------------------------------- who works a stage
+#
+# Rule 2: only those who work a stage (or a higher tier of the same agency) act at it. The
+# agencies' tiers, lowest first; a stage the formal body works is held, for the agencies,
+# by the tier that held the stage below it (the formal body facilitates there, or directs
+# next steps beside them where the protocol says so).
+AGENCY_TIERS = (WorkedBy.PRACTITIONERS, WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS)
+# The actions a stage's workers alone take: leaving it (escalating, or skipping the next
+# with a reason), recording its outcome, pausing and resuming its clock, handing a part on.
+STAGE_ACTIONS = ("escalate", "resolve", "pause", "resume", "reassign")
+
+
+@dataclass(frozen=True)
+class StageHolding:
+    """Who holds a stage: the agencies' tier (and the tiers above it in the same agency),
+    and whether the partnership's formal body acts there too (it directs next steps and
+    works the stage)."""
+
+    number: int
+    name: str
+    tier: str
+    formal_body_acts: bool
+    formal_body_name: str
+
+    def admits(self, roles: frozenset[str]) -> bool:
+        """Whether someone with these roles in a party's agency works the stage."""
+        return _agency_rank(roles) >= AGENCY_TIERS.index(self.tier)
+
+
+def _agency_rank(roles: frozenset[str]) -> int:
+    """The most senior of the agencies' tiers these roles belong to (-1: none)."""
+    return max(
+        (AGENCY_TIERS.index(ROLE_TIER[r]) for r in roles if ROLE_TIER.get(r) in AGENCY_TIERS), default=-1
+    )
+
+
+def stage_holding(ladder: Ladder, number: int) -> StageHolding:
+    """The one statement of who holds a stage of this ladder."""
+    tier = WorkedBy.PRACTITIONERS
+    for stage in ladder.stages:
+        if stage.number > number:
+            break
+        if stage.worked_by in AGENCY_TIERS:
+            tier = stage.worked_by
+    found = ladder.stage(number)
+    return StageHolding(
+        number=number,
+        name=found.name if found else str(number),
+        tier=tier,
+        formal_body_acts=ladder.decides_at(number),
+        formal_body_name=ladder.formal_body_name,
+    )
+
+
+def holding_of(user, escalation) -> StageHolding:
+    return stage_holding(ladder_for(user, escalation), escalation.stage)
+
+
+@rules.predicate
+def works_agency_tier_of_stage(user, escalation) -> bool:
+    """In one of the difference's agencies, in the tier that holds the current stage or a
+    higher one; or the conference chair or IRO who raised it (the IRO Handbook's route: the
+    chair carries their own dispute up the ladder, as a raising practitioner does stage 1)."""
+    if is_conference_chair_raiser(user, escalation):
+        return True
+    return is_party_agency_member(user, escalation) and holding_of(user, escalation).admits(
+        _roles(user, escalation)
+    )
+
+
+@rules.predicate
+def formal_body_acts_here(user, escalation) -> bool:
+    """A member of a formal body that directs next steps, at a formal stage it works."""
+    return (
+        is_pdg(user, escalation)
+        and is_formal(user, escalation)
+        and formal_body_decides_here(user, escalation)
+    )
+
+
 is_party = is_raiser | is_named_practitioner | is_raisers_line_manager
 is_party_side = is_party | is_party_manager | is_party_senior_leader
 is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chair_raiser
+# The agencies' own people who hold the current stage (before rule 4 takes the formal
+# body's and facilitators' roles out of deciding).
+works_stage = is_party_side & works_agency_tier_of_stage
+leads_stage = is_party_leader & works_agency_tier_of_stage
 
 can_view = works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
 
@@ -440,17 +532,17 @@ can_view = works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_ass
 # (409 in the API) or an action not allowed for this user (403).
 ACTION_RULES = {
     "record_discussion": (is_open, is_party_side | is_assigned_facilitator),
-    "escalate": (is_running, is_party_side & (at_first_stage | is_party_leader)),
-    "pause": (is_running, is_party_leader),
-    "resume": (is_paused, is_party_leader),
+    # Rule 2: leaving a stage (to the next, or skipping on with a reason) is for those who
+    # hold it; the formal body only where it directs next steps at a stage it works.
+    "escalate": (is_running, works_stage | formal_body_acts_here),
+    "pause": (is_running, leads_stage | formal_body_acts_here),
+    "resume": (is_paused, leads_stage | formal_body_acts_here),
     # Rule 4: the PDG facilitates; it never decides. Nobody holding a PDG or facilitator
     # role in the partnership records a case's resolution, whatever else they hold, unless
     # the partnership's protocol gives its formal body the authority to direct next steps,
-    # and then only its members, at a stage the formal body works.
-    "resolve": (
-        is_open,
-        (is_party_leader & ~is_pdg_or_facilitator_role) | (is_pdg & is_formal & formal_body_decides_here),
-    ),
+    # and then only its members, at a stage the formal body works. Rule 2: of the agencies'
+    # leaders, those who hold the current stage.
+    "resolve": (is_open, (leads_stage & ~is_pdg_or_facilitator_role) | formal_body_acts_here),
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
     # Reopening is offered (pages and API alike) only within the partnership's window.
     # Never one brought in from the earlier log: it had no stage in Accord to return to.
@@ -461,15 +553,29 @@ ACTION_RULES = {
     # Some weeks after the resolution, whether the agreed way forward held: the parties'.
     "follow_up": (follow_up_due, is_party_side),
     "pdg_act": (is_open & is_formal, is_pdg),
+    # At a facilitated stage (not formal), those who lead it appoint the facilitator who
+    # helps the parties beside them; the formal body never sees it there (rule 7).
+    "appoint_facilitator": (is_open & at_facilitated_stage, leads_stage & ~is_pdg_or_facilitator_role),
     # An appointment can be ended whatever the escalation's state: the access goes with it.
-    "end_facilitation": (has_current_facilitator, is_pdg),
+    # The formal body ends one; before the formal stages (where only a facilitated stage
+    # appoints one), the parties' leaders do.
+    "end_facilitation": (
+        has_current_facilitator,
+        is_pdg | (is_party_leader & ~is_pdg_or_facilitator_role & ~is_formal),
+    ),
     "add_document": (is_open, is_party_side),
     # Bringing another agency into the difference, or taking one out that was added: the
     # parties working it, or the formal body once it is formal; never once it is closed.
     "change_parties": (is_open, is_party_side | (is_pdg & is_formal)),
     # Handing the raiser's or a named practitioner's part to someone else in the same agency
     # (which agency's leader may, the service checks): the parties' managers and leaders.
-    "reassign": (is_open, (is_party_leader | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
+    # Rule 2: of them, those who hold the current stage.
+    "reassign": (
+        is_open,
+        (is_party_leader | is_raisers_line_manager)
+        & works_agency_tier_of_stage
+        & ~is_pdg_or_facilitator_role,
+    ),
     "read_reflection": (rules.always_true, is_raiser | is_reflection_reader),
 }
 
@@ -506,10 +612,55 @@ def refusal_reason(action: str, user, escalation) -> str:
                 "until then the agencies' own managers and leaders do."
             )
         return _(
-            "The PDG and restorative facilitators help the agencies find a way forward but "
+            "The %(body)s and restorative facilitators help the agencies find a way forward but "
             "never decide it: the agencies' own managers and leaders record the outcome."
-        )
+        ) % {"body": ladder_for(user, escalation).formal_body_name}
+    if action in STAGE_ACTIONS and (is_party_side | is_pdg).test(user, escalation):
+        return stage_refusal(action, holding_of(user, escalation))
     return _("Your role does not allow you to do that on this escalation.")
+
+
+# Who holds a stage, in words: the agencies' tier that holds it, and the tiers above it.
+_HOLDERS = {
+    WorkedBy.PRACTITIONERS: _lazy(
+        "the practitioners in the difference, with their managers and senior leaders"
+    ),
+    WorkedBy.MANAGERS: _lazy(
+        "the managers and safeguarding leads of the agencies in the difference, and their senior leaders"
+    ),
+    WorkedBy.SENIOR_LEADERS: _lazy("the senior leaders of the agencies in the difference"),
+}
+_DOING = {
+    "escalate": _lazy("escalate it from here or skip a stage"),
+    "resolve": _lazy("record its outcome"),
+    "pause": _lazy("pause it"),
+    "resume": _lazy("resume it"),
+    "reassign": _lazy("hand a part in it to someone else"),
+}
+
+
+def holders_phrase(holding: StageHolding) -> str:
+    """Who holds the stage, in the partnership's words for its formal body."""
+    words = str(_HOLDERS[holding.tier])
+    if holding.formal_body_acts:
+        words = _("%(agencies)s, and the %(body)s") % {"agencies": words, "body": holding.formal_body_name}
+    return words
+
+
+def stage_refusal(action: str, holding: StageHolding) -> str:
+    """Rule 2's refusal: who may act at this stage, naming it as the partnership does."""
+    leaders_only = action != "escalate" and holding.tier == WorkedBy.PRACTITIONERS
+    holders = (
+        _("the managers and senior leaders of the agencies in the difference")
+        if leaders_only
+        else holders_phrase(holding)
+    )
+    return _("Stage %(number)s (%(name)s) is held by %(holders)s: only they may %(doing)s.") % {
+        "number": holding.number,
+        "name": holding.name,
+        "holders": holders,
+        "doing": _DOING[action],
+    }
 
 
 def reopen_too_late(user, escalation) -> bool:

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from accord.core import clock
 from accord.core.errors import NotFound
@@ -30,7 +31,16 @@ from .models import (
     Status,
     Visibility,
 )
-from .policies import OthersOf, others_for
+from .policies import (
+    STAGE_ACTIONS,
+    OthersOf,
+    holding_of,
+    is_formal,
+    is_party_side,
+    is_pdg,
+    ladder_for,
+    others_for,
+)
 
 
 def _today() -> dt.date:
@@ -450,4 +460,134 @@ def is_overdue(escalation: Escalation, today: dt.date | None = None) -> bool:
         escalation.status == Status.OPEN
         and escalation.due_date is not None
         and escalation.due_date < (today or _today())
+    )
+
+
+# --------------------------------------------------------------------------- who holds it now
+
+
+@dataclass(frozen=True)
+class HolderGroup:
+    """One agency's part in the current stage (or the formal body's): who holds it, named
+    where the viewer may see names, and the stage's actions their role gives them."""
+
+    agency: str
+    role: str
+    # (username, name) of each; None where the viewer is not shown names.
+    people: list[tuple[str, str]] | None
+    may: tuple[str, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for _username, name in self.people or []]
+
+
+@dataclass(frozen=True)
+class CurrentHolders:
+    number: int
+    name: str
+    groups: list[HolderGroup]
+    senior_tiers_too: bool
+
+
+# The tier's role, as each group is labelled.
+_TIER_ROLE = {
+    WorkedBy.PRACTITIONERS: Role.PRACTITIONER,
+    WorkedBy.MANAGERS: Role.MANAGER,
+    WorkedBy.SENIOR_LEADERS: Role.SENIOR_LEADER,
+}
+
+
+def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
+    """Who holds the escalation's current stage (rule 2), agency by agency, and what each
+    may do there: the same ``stage_holding`` the policies decide by. Names are shown to
+    those who see the escalation as a party or as the formal body (rule 7); a facilitator
+    whose only access is the appointment sees the agencies and roles alone. At most one
+    query, whatever the number of agencies and people."""
+    if escalation.status not in OPEN_STATUSES:
+        return None
+    holding = holding_of(viewer, escalation)
+    names_shown = (is_party_side | (is_pdg & is_formal)).test(viewer, escalation)
+    agencies = {
+        escalation.raising_agency_id: escalation.raising_agency,
+        escalation.with_agency_id: escalation.with_agency,
+    }
+    for other in escalation.others():
+        agencies.setdefault(other.agency_id, other.agency)
+    # What the escalation's state leaves of the stage's actions: no escalating from the top
+    # or while paused, pausing while it runs, resuming while it is paused.
+    ladder = ladder_for(viewer, escalation)
+    paused = escalation.status == Status.PAUSED
+    gone = {"resume"} if not paused else {"pause", "escalate"}
+    if escalation.stage >= ladder.top:
+        gone.add("escalate")
+    leaders = tuple(a for a in STAGE_ACTIONS if a not in gone)
+    practitioners = tuple(a for a in ("escalate",) if a not in gone)
+    groups: list[HolderGroup] = []
+    by_agency: dict[int, list[tuple[str, str]]] = {pk: [] for pk in agencies}
+    if holding.tier == WorkedBy.PRACTITIONERS:
+        named = [(escalation.raising_agency_id, escalation.raised_by)]
+        if escalation.with_practitioner_id:
+            named.append((escalation.with_agency_id, escalation.with_practitioner))
+        named += [(o.agency_id, o.practitioner) for o in escalation.others() if o.practitioner_id]
+        for agency_id, person in named:
+            if person is not None and agency_id in by_agency:
+                by_agency[agency_id].append((person.username, person.get_full_name() or person.username))
+        may = practitioners
+    else:
+        role = _TIER_ROLE[holding.tier]
+        people = (
+            User.objects.filter(
+                is_active=True,
+                agency_id__in=list(agencies),
+                role_assignments__partnership_id=escalation.partnership_id,
+                role_assignments__role=role,
+            )
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+            .only("first_name", "last_name", "username", "agency_id")
+        )
+        for person in people:
+            by_agency[person.agency_id].append((person.username, person.get_full_name() or person.username))
+        may = leaders
+    label = str(Role(_TIER_ROLE[holding.tier]).label)
+    for agency_id, agency in agencies.items():
+        groups.append(
+            HolderGroup(
+                agency=agency.name,
+                role=label,
+                people=by_agency[agency_id] if names_shown else None,
+                may=may,
+            )
+        )
+    if ladder.is_facilitated(escalation.stage):
+        # A facilitated stage: the facilitator appointed beside the parties helps them.
+        for appointment in escalation.pdg_actions.filter(
+            facilitator__isnull=False, ended_at__isnull=True
+        ).select_related("facilitator__agency"):
+            person = appointment.facilitator
+            groups.append(
+                HolderGroup(
+                    agency=person.agency.name if person.agency_id else "",
+                    role=str(_("Facilitator")),
+                    people=[(person.username, person.get_full_name() or person.username)]
+                    if names_shown
+                    else None,
+                    may=("facilitate",),
+                )
+            )
+    if holding.formal_body_acts:
+        groups.append(
+            HolderGroup(
+                agency=holding.formal_body_name,
+                role=str(_("Member or chair")),
+                people=None,
+                may=tuple(a for a in ("escalate", "resolve", "pause", "resume") if a not in gone),
+            )
+        )
+    return CurrentHolders(
+        number=holding.number,
+        name=holding.name,
+        groups=groups,
+        senior_tiers_too=holding.tier != WorkedBy.SENIOR_LEADERS,
     )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/pdg-actions/", views.pdg_action, name="pdg_action"),
+    path("<int:pk>/appoint-facilitator/", views.appoint_facilitator, name="appoint_facilitator"),
     path("<int:pk>/end-facilitation/", views.end_facilitation, name="end_facilitation"),
     path("<int:pk>/parties/add/", views.add_party, name="add_party"),
     path("<int:pk>/parties/<int:agency>/remove/", views.remove_party, name="remove_party"),

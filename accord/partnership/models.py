@@ -18,7 +18,7 @@ class WorkedBy(models.TextChoices):
     PRACTITIONERS = "practitioners", _("Practitioners")
     MANAGERS = "managers", _("Managers and safeguarding leads")
     SENIOR_LEADERS = "senior_leaders", _("Senior leaders")
-    FORMAL_BODY = "formal_body", _("The formal body (for example the Practice Development Group)")
+    FORMAL_BODY = "formal_body", _("The formal body")
 
 
 class FormalBodyAuthority(models.TextChoices):
@@ -119,7 +119,17 @@ class Partnership(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(20)],
         help_text=_(
             "Counts from 1 to one less than this are shown as “fewer than …” in the executive's view "
-            "of the PDG report and in the annual report, so that no child can be identified."
+            "of the standing-item report and in the annual report, so that no child can be identified."
+        ),
+    )
+    overdue_reminder_repeat_working_days = models.PositiveSmallIntegerField(
+        _("remind again of an overdue stage every (working days)"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text=_(
+            "0, as the brief and every preset have it: an overdue stage is told once to its "
+            "workers and their managers, never twice. A partnership that wants a repeat sets "
+            "how many working days apart."
         ),
     )
     follow_up_weeks = models.PositiveSmallIntegerField(
@@ -128,7 +138,7 @@ class Partnership(models.Model):
         validators=[MaxValueValidator(52)],
         help_text=_(
             "The parties are asked then whether what was agreed held and what changed for the "
-            "child; the PDG and annual reports count the answers. 0: never ask."
+            "child; the standing-item and annual reports count the answers. 0: never ask."
         ),
     )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
@@ -199,7 +209,7 @@ class PartnershipAgency(models.Model):
         default=True,
         help_text=_(
             "Off for an agency that takes no part in raising them here (the business unit, the formal "
-            "body's own members, a facilitators' organisation): the PDG report then never lists it as "
+            "body's own members, a facilitators' organisation): the standing-item report then never lists it as "
             "raising or receiving fewer than expected."
         ),
     )
@@ -339,6 +349,15 @@ class Stage(models.Model):
     conference_chair_may_start = models.BooleanField(
         _("a conference chair or IRO may start here"), default=False
     )
+    facilitated = models.BooleanField(
+        _("facilitated"),
+        default=False,
+        help_text=_(
+            "A facilitator the parties' managers appoint helps the people who work the stage, beside "
+            "them, without the stage being formal (for example a stage where a third person helps "
+            "the practitioners think again before it goes to their managers)."
+        ),
+    )
     # Working days for the partnership's added priority tiers ({"high": 3}); a tier not
     # named here takes the routine timescale at this stage.
     other_working_days = models.JSONField(_("working days for other priorities"), default=dict, blank=True)
@@ -460,8 +479,8 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Manager or safeguarding lead")
     SENIOR_LEADER = "senior_leader", _("Senior leader")
     CONFERENCE_CHAIR = "conference_chair", _("Conference chair or IRO")
-    PDG_MEMBER = "pdg_member", _("PDG member")
-    PDG_CHAIR = "pdg_chair", _("PDG chair")
+    PDG_MEMBER = "pdg_member", _("Member of the formal body")
+    PDG_CHAIR = "pdg_chair", _("Chair of the formal body")
     FACILITATOR = "facilitator", _("Restorative facilitator")
     BUSINESS_UNIT = "business_unit", _("Partnership business unit")
     EXECUTIVE = "executive", _("Partnership Executive Group")

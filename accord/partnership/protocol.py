@@ -65,6 +65,8 @@ class StageRule:
     other_working_days: tuple[tuple[str, int], ...] = ()
     # How Accord knows the stage across reviews (``Stage.key``); a document may leave it out.
     key: str = ""
+    # An appointed facilitator helps the stage's workers, beside them (not the formal body).
+    facilitated: bool = False
 
     # Read by the templates as they read a ``Stage``.
     @property
@@ -220,6 +222,10 @@ class Ladder:
         protocol gives it the authority to direct next steps, and at a stage it works."""
         return self.formal_body_directs and self.worked_by(number) == WorkedBy.FORMAL_BODY
 
+    def is_facilitated(self, number: int) -> bool:
+        found = self.stage(number)
+        return bool(found and found.facilitated)
+
     def conference_chair_starts(self) -> list[int]:
         """The stages above 1 a conference chair or IRO may start at."""
         return [s.number for s in self.stages if s.conference_chair_may_start and s.number > 1]
@@ -277,6 +283,7 @@ def _read_ladder(partnership) -> Ladder:
                 conference_chair_may_start=s.conference_chair_may_start,
                 other_working_days=tuple(sorted((s.other_working_days or {}).items())),
                 key=s.key,
+                facilitated=s.facilitated,
             )
             for s in rows
         ),
@@ -324,6 +331,7 @@ class ProposedStage:
     worked_by: str
     was_number: int | None = None
     was_formal: bool | None = None
+    facilitated: bool = False
 
 
 def ladder_shape_errors(stages: list[ProposedStage]) -> list[str]:
@@ -358,8 +366,24 @@ def ladder_shape_errors(stages: list[ProposedStage]) -> list[str]:
     body = [s.number for s in ordered if s.worked_by == WorkedBy.FORMAL_BODY and not s.is_formal]
     if body:
         errors.append(
-            str(_("The formal body works formal stages only (stage %(stages)s is not formal)."))
+            str(
+                _(
+                    "The formal body works formal stages only (stage %(stages)s is not formal). For a "
+                    "stage where an appointed facilitator helps the parties, mark it facilitated and "
+                    "choose who works it beside the facilitator."
+                )
+            )
             % {"stages": ", ".join(map(str, body))}
+        )
+    facilitated_by_body = [s.number for s in ordered if s.facilitated and s.worked_by == WorkedBy.FORMAL_BODY]
+    if facilitated_by_body:
+        errors.append(
+            str(
+                _(
+                    "A facilitated stage is worked by the parties' own people beside the facilitator (stage %(stages)s)."
+                )
+            )
+            % {"stages": ", ".join(map(str, facilitated_by_body))}
         )
     return errors
 
@@ -412,6 +436,7 @@ STAGE_KEYS = (
     "urgent_working_days",
     "conference_chair_may_start",
     "other_working_days",
+    "facilitated",
 )
 DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
@@ -618,6 +643,8 @@ def parse_document(document: Any) -> ProtocolDocument:
             )
         if not isinstance(row.get("conference_chair_may_start", False), bool):
             problems.append(str(_("conference_chair_may_start is true or false")))
+        if not isinstance(row.get("facilitated", False), bool):
+            problems.append(str(_("facilitated is true or false")))
         other = row.get("other_working_days", {})
         if not isinstance(other, dict) or any(
             not isinstance(k, str) or _whole(v, minimum=1) is None or v > 250 for k, v in other.items()
@@ -638,6 +665,7 @@ def parse_document(document: Any) -> ProtocolDocument:
                 conference_chair_may_start=row.get("conference_chair_may_start", False),
                 other_working_days=tuple(sorted(other.items())),
                 key=key,
+                facilitated=row.get("facilitated", False),
             )
         )
     keyed = any(s.key for s in stages)
@@ -663,7 +691,12 @@ def parse_document(document: Any) -> ProtocolDocument:
             errors.append(str(_("Each stage has its own number.")))
         else:
             errors += ladder_shape_errors(
-                [ProposedStage(number=s.number, is_formal=s.formal, worked_by=s.worked_by) for s in stages]
+                [
+                    ProposedStage(
+                        number=s.number, is_formal=s.formal, worked_by=s.worked_by, facilitated=s.facilitated
+                    )
+                    for s in stages
+                ]
             )
     if errors:
         raise ValidationError(errors)
@@ -700,6 +733,8 @@ def document_of(partnership) -> dict[str, Any]:
                 "urgent_working_days": s.urgent_working_days,
                 "conference_chair_may_start": s.conference_chair_may_start,
                 "other_working_days": dict(s.other_working_days),
+                # (Said only where it is: a document without it means an unfacilitated stage.)
+                **({"facilitated": True} if s.facilitated else {}),
             }
             for s in ladder.stages
         ],
@@ -751,6 +786,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
                 "urgent_working_days": s.urgent_working_days,
                 "conference_chair_may_start": s.conference_chair_may_start,
                 "other_working_days": dict(s.other_working_days),
+                "facilitated": s.facilitated,
             },
         )
     for position, p in enumerate(protocol.priorities):

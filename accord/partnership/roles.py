@@ -7,6 +7,8 @@ raise, who does casework, who reads the reports and who audits.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from .models import Role, WorkedBy
 
 # The tiers of people who work stages, lowest first, and the roles that belong to each.
@@ -45,3 +47,13 @@ SETTINGS_ROLES = frozenset({Role.BUSINESS_UNIT})
 # Who keeps the record of the formal body's meetings and what they asked for.
 MEETING_RECORD_ROLES = SETTINGS_ROLES | {Role.PDG_CHAIR}
 AUDIT_ROLES = frozenset({Role.AUDITOR})
+
+
+def role_label(role: str, formal_body_name: str = "") -> str:
+    """A role as the partnership names it: the formal body's roles after its own formal body
+    (the member and chair of Devon's Practice Development Group, of Somerset's panel)."""
+    if formal_body_name and role == Role.PDG_MEMBER:
+        return _("Member of the %(body)s") % {"body": formal_body_name}
+    if formal_body_name and role == Role.PDG_CHAIR:
+        return _("Chair of the %(body)s") % {"body": formal_body_name}
+    return str(Role(role).label) if role in Role.values else role

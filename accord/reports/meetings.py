@@ -26,7 +26,7 @@ from .services import meeting_action_add, meeting_save
 
 def _partnership(request: HttpRequest):
     if request.partnership is None or not may_record_meetings(request.user, request.partnership.pk):
-        raise Refused(_("The business unit or the PDG's chair keeps the record of the PDG's meetings."))
+        raise Refused(_("The business unit or the formal body's chair keeps the record of its meetings."))
     return request.partnership
 
 
@@ -49,7 +49,7 @@ class MeetingForm(forms.Form):
         label=gettext_lazy("What the meeting discussed (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=gettext_lazy("The PDG's own record: no child's details here."),
+        help_text=gettext_lazy("The formal body's own record: no child's details here."),
     )
     decided = forms.CharField(
         label=gettext_lazy("What it decided (optional)"),

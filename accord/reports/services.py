@@ -35,7 +35,7 @@ class MeetingNoticeKind(models.TextChoices):
 
     MEETING_ACTION_OVERDUE = (
         "meeting_action_overdue",
-        gettext_lazy("An action a PDG meeting asked of you is overdue"),
+        gettext_lazy("An action a meeting asked of you is overdue"),
     )
 
 
@@ -89,7 +89,10 @@ def meeting_save(
     and decided, and what it asked for in words. The business unit and the PDG's chair do it;
     one meeting a day; audited by the fields changed."""
     if not may_record_meetings(actor, partnership.pk):
-        raise NotAllowed(_("The business unit or the PDG's chair records the PDG's meetings."))
+        raise NotAllowed(
+            _("The business unit or the %(body)s's chair records its meetings.")
+            % {"body": partnership.formal_body_name}
+        )
     if meeting is not None and meeting.partnership_id != partnership.pk:
         raise NotFound()
     if held_on > clock.today():
@@ -128,7 +131,10 @@ def meeting_action_add(
     """What a meeting asked of someone of its partnership, by when: on their home page, chased
     while overdue, marked done by them (``meeting_action_done``)."""
     if not may_record_meetings(actor, meeting.partnership_id):
-        raise NotAllowed(_("The business unit or the PDG's chair records the PDG's meetings."))
+        raise NotAllowed(
+            _("The business unit or the %(body)s's chair records its meetings.")
+            % {"body": meeting.partnership.formal_body_name}
+        )
     errors = {}
     if not description.strip():
         errors["description"] = _("Enter what the meeting asked for")
@@ -175,7 +181,9 @@ def meeting_action_done(*, actor: User, action_id: int, note: str = "") -> Meeti
         if action.done_on is not None:
             raise IllegalTransition(_("That action was already marked done."))
         if not may_mark_meeting_action_done(actor, action):  # pragma: no cover - the same people today
-            raise NotAllowed(_("Its owner, their line manager, the PDG or the business unit marks it done."))
+            raise NotAllowed(
+                _("Its owner, their line manager, the formal body or the business unit marks it done.")
+            )
         action.done_on, action.done_by, action.done_note = clock.today(), actor, note.strip()
         action.save(update_fields=["done_on", "done_by", "done_note"])
         audit_record(
@@ -209,7 +217,11 @@ def chase_meeting_actions(now: dt.datetime | None = None) -> int:
             told = [action.owner] + ([action.owner.line_manager] if action.owner.line_manager_id else [])
             rows += outbox_rows(
                 partnership_id=partnership.pk,
-                subject=_("PDG meeting of %(date)s") % {"date": date_format(action.meeting.held_on, "j F Y")},
+                subject=_("Meeting of the %(body)s, %(date)s")
+                % {
+                    "body": partnership.formal_body_name,
+                    "date": date_format(action.meeting.held_on, "j F Y"),
+                },
                 path=meeting_action_path(action),
                 kind=MeetingNoticeKind.MEETING_ACTION_OVERDUE,
                 recipients=unique_recipients(told),

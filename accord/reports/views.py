@@ -289,7 +289,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
 
         labels = [f"{t['start']:%b %Y}" for t in figures.trend]
         svg = line_chart(
-            str(_("Escalations raised, reaching the PDG and resolved, by period")),
+            str(_("Escalations raised, reaching the formal stages and resolved, by period")),
             labels,
             {
                 str(_("Raised")): [t["raised"] for t in figures.trend],

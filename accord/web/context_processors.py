@@ -51,5 +51,9 @@ def accord(request: HttpRequest) -> dict:
         "emergency_partnership": emergency_partnership,
         "roles": roles,
         "signed_in": signed_in,
-        "navigation": navigation_for(roles, request.path, unread=unread) if partnership and signed_in else [],
+        "navigation": navigation_for(
+            roles, request.path, unread=unread, formal_body=partnership.formal_body_name
+        )
+        if partnership and signed_in
+        else [],
     }

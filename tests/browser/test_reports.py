@@ -22,7 +22,7 @@ def demo_caseload(demo_users):
 
 def test_pdg_report_and_the_executive_view(page, demo_caseload):
     log_in(page, "pdg.chair")
-    page.get_by_role("link", name="PDG report").click()
+    page.get_by_role("link", name="Practice Development Group report").click()
     page.fill("#id_start-day", "1")
     page.fill("#id_start-month", "1")
     page.fill("#id_start-year", "2025")

@@ -144,7 +144,9 @@ def test_the_pdg_meetings_and_the_api_tokens_pages(page, demo_users):
     )
     log_in(page, "admin")
     page.goto("/business-unit/settings/")
-    page.get_by_role("link", name="The PDG's meetings and what they asked for").click()
+    page.get_by_role(
+        "link", name="Meetings of the Practice Development Group and what they asked for"
+    ).click()
     check(page, "settings-25-meetings")
     page.get_by_role("link", name="Record a meeting").click()
     check(page, "settings-26-meeting-new")

@@ -36,6 +36,7 @@ def body_for(endpoint, world):
         "follow-up": {"held": "held", "what_changed": "w"},
         "reassign": {"holder": "raiser", "to": world.practitioner_health.username, "reason": "r"},
         "end-facilitation": {"reason": "r"},
+        "appoint-facilitator": {"facilitator": world.facilitator.username},
         "action-done": {"note": "n"},
         "parties": {"agency": world.other.pk, "practitioner": None, "reason": "r"},
         "parties-remove": {"reason": "r"},
@@ -64,7 +65,11 @@ def expected(role, endpoint):
         # The raiser's part is the raising agency's leaders' to hand on (here to whoever holds
         # it already: refused as a field); not the other agency's, nor a practitioner's.
         "reassign": 400 if role == "manager_health" else 403,
-        "end-facilitation": 403,  # the PDG's, who do not see stage 1
+        # The PDG's, who do not see stage 1; before the formal stages the parties' leaders',
+        # but nobody is appointed (409).
+        "end-facilitation": 409 if role in MANAGERS else 403,
+        # Only at a facilitated stage, which stage 1 here is not: the managers may, not now.
+        "appoint-facilitator": 409 if role in MANAGERS else 403,
         # Children's social care owns the action: its people and the parties' managers.
         "action-done": 200 if role in {"practitioner_social", "manager_social", "manager_health"} else 403,
         # Any party may bring another agency in; there is none to take out yet (the first stays).
@@ -96,6 +101,7 @@ ENDPOINTS = [
     "follow-up",
     "reassign",
     "end-facilitation",
+    "appoint-facilitator",
     "action-done",
     "parties",
     "parties-remove",

@@ -51,7 +51,12 @@ from .parties import (
     practitioner_in,
     validate_other_parties,
 )
-from .pdg import escalation_commission_response, escalation_end_facilitation, escalation_pdg_action
+from .pdg import (
+    escalation_commission_response,
+    escalation_end_facilitation,
+    escalation_facilitator_appoint,
+    escalation_pdg_action,
+)
 from .people import RAISER, escalation_reassign, person_left, person_moved
 from .raising import (
     REQUIRED_TEXT,
@@ -99,6 +104,7 @@ __all__ = [
     "escalation_document_read",
     "escalation_end_facilitation",
     "escalation_escalate",
+    "escalation_facilitator_appoint",
     "escalation_follow_up",
     "escalation_pause",
     "escalation_pdg_action",

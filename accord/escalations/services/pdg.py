@@ -74,6 +74,49 @@ def escalation_pdg_action(
     return pdg_action
 
 
+def escalation_facilitator_appoint(
+    *,
+    actor: User,
+    escalation: Escalation,
+    facilitator_username: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> PdgAction:
+    """At a facilitated stage (not formal: Portsmouth's "Re-think"), those who lead the stage
+    appoint a facilitator of the partnership to help the parties, beside them. The
+    facilitator sees the escalation while appointed; one at a time."""
+    with transaction.atomic():
+        escalation = _locked(escalation, expected_version)
+        _require(actor, "appoint_facilitator", escalation)
+        facilitator = User.objects.filter(username=facilitator_username or "", is_active=True).first()
+        if facilitator is None or not user_has_role(facilitator, escalation.partnership_id, Role.FACILITATOR):
+            raise ValidationError({"facilitator": _("Select a facilitator of this partnership")})
+        _end_appointments(actor, escalation, keep=facilitator)
+        appointment = PdgAction.objects.create(
+            escalation=escalation,
+            action=PdgActionKind.RESTORATIVE_FACILITATOR,
+            facilitator=facilitator,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        summary = _("%(name)s appointed as facilitator at stage %(stage)s") % {
+            "name": facilitator.get_full_name() or facilitator.username,
+            "stage": escalation.stage,
+        }
+        if note.strip():
+            summary += f": {note.strip()}"
+        _event(escalation, actor, EventType.FACILITATOR_APPOINTED, summary)
+        _touch(escalation)
+        _audit(
+            actor,
+            escalation,
+            "pdg_action",
+            pdg_action=PdgActionKind.RESTORATIVE_FACILITATOR,
+            facilitator=facilitator.username,
+        )
+    return appointment
+
+
 def _end_appointments(
     actor: User, escalation: Escalation, *, keep: User | None = None, reason: str = ""
 ) -> list[str]:

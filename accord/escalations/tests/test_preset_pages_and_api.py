@@ -16,6 +16,7 @@ from django.utils.html import escape
 from accord.api.tests.test_api import Api
 from accord.core import clock
 from accord.escalations.models import Escalation
+from accord.escalations.policies import AGENCY_TIERS, stage_holding
 from accord.escalations.tests.test_presets import MOVER, WORKERS, expected_viewers
 from accord.partnership.models import WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
@@ -98,7 +99,13 @@ def test_each_preset_through_the_pages_and_the_api(client, name):
         and "resolve" in api(role).get(f"/escalations/{e.pk}").json()["allowed_actions"]
     }
     assert bool({"pdg_member", "pdg_chair"} & resolvers) == ladder.decides_at(ladder.top)
-    assert {"manager_health", "manager_social"} <= resolvers
+    # Of the agencies' people, those who hold the top stage (rule 2): its tier and those
+    # above it (a formal body's stage is held by the tier of the stage below it).
+    holding = stage_holding(ladder, ladder.top)
+    holders = set().union(*(WORKERS[t] for t in AGENCY_TIERS[AGENCY_TIERS.index(holding.tier) :]))
+    assert resolvers - {"pdg_member", "pdg_chair"} == {"manager_health", "manager_social"} & holders | (
+        {"senior_health", "senior_social"} & holders & expected_viewers(ladder, ladder.top)
+    )
     assert "facilitator" not in resolvers
 
     today = clock.today()

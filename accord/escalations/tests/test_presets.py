@@ -5,14 +5,20 @@ people move it on, and the outcome is recorded by whom the protocol says."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import services, visibility
 from accord.escalations.models import Escalation, Outcome
 from accord.escalations.notices import NoticeKind as Kind
+from accord.escalations.notices import send_due_reminders
 from accord.escalations.selectors import awaiting_q
 from accord.notifications.models import Notification
+from accord.partnership.calendar import calendar_for
 from accord.partnership.models import WorkedBy
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.factories import WORLD_ROLES, World
@@ -187,3 +193,108 @@ def test_senior_leaders_see_nothing_before_their_own_stage_on_a_ladder_where_the
     assert {"senior_health"} <= seen and "manager_other" not in seen
     assert told_reached(world, e, 2) == {"senior_health"}  # the other agency has no senior leader
     assert "senior_health" in awaiting(world, e) and "manager_health" not in awaiting(world, e)
+
+
+# ------------------------------------------------------------------ rule 2, stage by stage
+
+# How senior each of the world's agency people is, and the tiers lowest first (restated
+# here, not read from the policies, so that the test fails if the rule drifts).
+RANK = {
+    "practitioner_health": 0,
+    "practitioner_social": 0,
+    "manager_health": 1,
+    "manager_social": 1,
+    "senior_health": 2,
+    "senior_social": 2,
+}
+TIER_RANK = {WorkedBy.PRACTITIONERS: 0, WorkedBy.MANAGERS: 1, WorkedBy.SENIOR_LEADERS: 2}
+# The stage's actions and whether they are the leaders' alone (a practitioner only leaves a stage).
+STAGE_ACTION_LEADERS_ONLY = {"escalate": False, "resolve": True, "pause": True, "reassign": True}
+
+
+def held_by_rank(ladder, number: int) -> int:
+    """The agencies' tier holding a stage: its own, or for a stage the formal body works the
+    tier of the nearest stage below that an agency tier works."""
+    rank = 0
+    for stage in ladder.stages:
+        if stage.number <= number and stage.worked_by in TIER_RANK:
+            rank = TIER_RANK[stage.worked_by]
+    return rank
+
+
+def may_at_stage(ladder, number: int, role: str, action: str) -> bool:
+    """Whether the world's ``role`` may take a stage action on a running escalation raised
+    by practitioner_health with practitioner_social, standing at stage ``number``."""
+    if role in ("pdg_member", "pdg_chair"):
+        return ladder.decides_at(number) and action != "reassign"
+    if role not in RANK or role not in expected_viewers(ladder, number):
+        return False
+    if STAGE_ACTION_LEADERS_ONLY[action] and RANK[role] == 0:
+        return False
+    return RANK[role] >= held_by_rank(ladder, number)
+
+
+def walk(world, ladder):
+    """The escalation at each stage in turn, moved on by one who holds the stage."""
+    e = world.consulted(world.raised())
+    yield e
+    for stage in ladder.stages[1:]:
+        current = ladder.stage(e.stage)
+        mover = MOVER[current.worked_by]
+        if current.worked_by == WorkedBy.FORMAL_BODY:
+            mover = "pdg_chair" if ladder.decides_at(current.number) else "senior_health"
+        e = services.escalation_escalate(
+            actor=getattr(world, mover),
+            escalation=e,
+            reason=f"Not settled at stage {current.number}.",
+            efforts_to_resolve="Practitioners and managers met twice."
+            if stage.formal and not e.formal_at
+            else "",
+        )
+        yield e
+
+
+# ------------------------------------------------------------------ rule 6, stage by stage
+
+# Who is reminded of a stage: its workers and their line managers (the world's people).
+REMINDED = {
+    WorkedBy.PRACTITIONERS: {
+        "practitioner_health",
+        "practitioner_social",
+        "manager_health",
+        "manager_social",
+    },
+    WorkedBy.MANAGERS: {"manager_health", "manager_social", "senior_health", "senior_social"},
+    WorkedBy.SENIOR_LEADERS: {"senior_health", "senior_social"},
+    WorkedBy.FORMAL_BODY: {"pdg_member", "pdg_chair"},
+}
+
+
+def _reminded(world, e, kind) -> list[str]:
+    ids = Notification.objects.filter(about=f"escalation:{e.pk}", kind=kind, stage=e.stage).values_list(
+        "recipient_id", flat=True
+    )
+    names = {getattr(world, n).pk: n for n in WORLD_ROLES}
+    return sorted(names[i] for i in ids)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_rule_6_on_each_preset_due_soon_and_overdue_once_each_to_the_stages_workers(name):
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    ladder = ladder_of(world.partnership)
+    calendar = calendar_for(world.partnership)
+    for e in walk(world, ladder):
+        told = REMINDED[ladder.stage(e.stage).worked_by]
+        before = calendar.next_working_day(e.due_date - dt.timedelta(days=8))
+        while calendar.next_working_day(before) < e.due_date:
+            before = calendar.next_working_day(before)
+        with clock.set_to(timezone.make_aware(dt.datetime.combine(before, dt.time(10)))):
+            send_due_reminders()
+            send_due_reminders()
+        assert _reminded(world, e, Kind.DUE_SOON) == sorted(told), (name, e.stage)
+        late = calendar.next_working_day(e.due_date)
+        for day in (late, calendar.add_working_days(late, 5), calendar.add_working_days(late, 10)):
+            with clock.set_to(timezone.make_aware(dt.datetime.combine(day, dt.time(10)))):
+                send_due_reminders()
+        assert _reminded(world, e, Kind.OVERDUE) == sorted(told), (name, e.stage)  # once each

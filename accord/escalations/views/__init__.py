@@ -5,6 +5,7 @@ steps they share (``_common``)."""
 from .actions import (
     add_document,
     add_party,
+    appoint_facilitator,
     complete_action,
     discuss,
     end_facilitation,
@@ -25,6 +26,7 @@ from .raising import check, danger, draft_delete, emergency, raised, start, step
 __all__ = [
     "add_document",
     "add_party",
+    "appoint_facilitator",
     "check",
     "complete_action",
     "danger",

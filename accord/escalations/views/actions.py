@@ -323,6 +323,30 @@ def pdg_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def appoint_facilitator(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_facilitator_appoint(
+            actor=request.user,
+            escalation=e,
+            facilitator_username=cd["facilitator"],
+            note=cd["note"],
+            expected_version=version,
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="appoint_facilitator",
+        form_factory=lambda e, data, files, initial=None: f.AppointFacilitatorForm(
+            data, initial=initial, partnership=e.partnership
+        ),
+        template="escalations/actions/appoint_facilitator.html",
+        perform=perform,
+        success=_("Facilitator appointed: they can now see this escalation and take part in its discussions"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def end_facilitation(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(e, cd, version):
         services.escalation_end_facilitation(

@@ -29,7 +29,7 @@ from ..policies import (
     reopen_too_late,
     sees_children,
 )
-from ..selectors import ListFilters, escalation_list, is_overdue
+from ..selectors import ListFilters, current_holders, escalation_list, is_overdue
 from ._common import _get, _partnership
 
 logger = logging.getLogger("accord.escalations")
@@ -234,6 +234,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "can_read_reflection": "read_reflection" in actions,
         "reopen_too_late": too_late,
         "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
+        "holders": current_holders(viewer=request.user, escalation=escalation),
         "reopen_days": escalation.partnership.reopen_within_days,
     }
 

@@ -221,10 +221,20 @@ def test_reminders_skip_weekends_and_bank_holidays_and_never_repeat(world):
     e = world.raised(at=at(2026, 12, 18))
     Notification.objects.all().delete()
     assert e.due_date == dt.date(2026, 12, 29)
-    # Thursday 24th: the next working day is Tuesday 29th, so "due soon" goes now, once.
+    # Thursday 24th: the next working day is Tuesday 29th, so "due soon" goes now, once, to
+    # the stage's workers and their line managers (rule 6).
     with clock.set_to(at(2026, 12, 24, 10)):
-        assert send_due_reminders() == 2  # both practitioners
+        assert send_due_reminders() == 4
         assert send_due_reminders() == 0
+    due_soon = set(
+        Notification.objects.filter(kind=Kind.DUE_SOON).values_list("recipient__username", flat=True)
+    )
+    assert due_soon == {
+        world.practitioner_health.username,
+        world.practitioner_social.username,
+        world.manager_health.username,
+        world.manager_social.username,
+    }
     # Christmas Day, the weekend and the substitute Boxing Day bank holiday: nothing.
     for day in (25, 26, 27, 28):
         with clock.set_to(at(2026, 12, day, 10)):
@@ -246,8 +256,21 @@ def test_reminders_skip_weekends_and_bank_holidays_and_never_repeat(world):
         world.manager_social.username,
     }
     assert created == 4
-    # Still overdue five working days later: reminded again, once.
-    with clock.set_to(at(2027, 1, 7, 10)):
+    # Still overdue five and ten working days later: never told twice (rule 6).
+    for day in (7, 14):
+        with clock.set_to(at(2027, 1, day, 10)):
+            assert send_due_reminders() == 0
+
+
+def test_a_partnership_that_asks_for_an_overdue_repeat_gets_one_every_so_many_working_days(world):
+    """The presets leave it off; a partnership may set one (its own setting, not the deployment's)."""
+    assert world.partnership.overdue_reminder_repeat_working_days == 0
+    world.partnership.overdue_reminder_repeat_working_days = 5
+    world.partnership.save(update_fields=["overdue_reminder_repeat_working_days"])
+    world.raised(at=at(2026, 12, 18))  # due Tuesday 29 December
+    with clock.set_to(at(2026, 12, 30, 10)):
+        send_due_reminders()
+    with clock.set_to(at(2027, 1, 7, 10)):  # five working days on
         assert send_due_reminders() == 4
         assert send_due_reminders() == 0
 

@@ -59,7 +59,10 @@ def test_an_overdue_action_is_chased_to_its_owner_and_their_line_manager_once_an
     note = Notification.objects.filter(kind=Kind.MEETING_ACTION_OVERDUE).first()
     assert note.about == "" and note.path == f"/reports/meetings/actions/{asked.pk}/"
     subject, body = render_email(note)
-    assert "PDG meeting of 3 November 2026" in subject and f"/reports/meetings/actions/{asked.pk}/" in body
+    assert (
+        "Meeting of the Practice Development Group, 3 November 2026" in subject
+        and f"/reports/meetings/actions/{asked.pk}/" in body
+    )
     assert "thresholds" not in body  # a link, never the words
     with clock.set_to(at(11, 16, 20)):  # outside working hours: nothing
         assert chase_meeting_actions() == 0

@@ -7,6 +7,7 @@ from django.utils.safestring import SafeString
 
 from accord.core import govuk
 from accord.escalations.models import Status
+from accord.partnership import roles
 
 register = template.Library()
 
@@ -42,6 +43,12 @@ def status_tag(escalation: Any) -> SafeString:
     return format_html(
         '<strong class="govuk-tag govuk-tag--{}">{}</strong>', _STATUS_TAGS[status], Status(status).label
     )
+
+
+@register.filter
+def role_label(role: str, partnership: Any = None) -> str:
+    """A role in the partnership's own words (its formal body's name for the PDG's roles)."""
+    return roles.role_label(role, getattr(partnership, "formal_body_name", ""))
 
 
 @register.filter

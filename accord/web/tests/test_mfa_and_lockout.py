@@ -269,7 +269,7 @@ def test_before_the_second_step_the_page_shows_nothing_their_roles_open(client, 
     password_login(client, world.pdg_member)
     html = client.get(reverse("mfa_setup")).content.decode()
     assert _navigation(html) == ["Sign out"]
-    assert "PDG report" not in html and "Email preferences" not in html
+    assert "Practice Development Group report" not in html and "Email preferences" not in html
 
 
 @override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3, ACCORD_TRUSTED_PROXIES=1)

@@ -19,9 +19,10 @@ def test_each_role_sees_its_own_items_and_the_current_one_is_marked():
     auditor = navigation_for(frozenset({Role.AUDITOR}), "/")
     assert _texts(auditor) == ["Home", "Audit trail"]
     assert [item["text"] for item in auditor if item["active"]] == ["Home"]
-    unit = navigation_for(frozenset({Role.BUSINESS_UNIT}), "/reports/pdg/")
+    unit = navigation_for(frozenset({Role.BUSINESS_UNIT}), "/reports/pdg/", formal_body="Escalation panel")
     assert "Partnership settings" in _texts(unit) and "Escalations" not in _texts(unit)
-    assert [item["text"] for item in unit if item["active"]] == ["PDG report"]
+    # The standing item's report is named after the partnership's own formal body.
+    assert [item["text"] for item in unit if item["active"]] == ["Escalation panel report"]
 
 
 def test_the_unread_count_is_shown_on_notifications_only():

@@ -230,7 +230,7 @@ def test_a_refusal_under_rule_4_says_why_on_the_page_and_in_the_api(world, clien
     )
     assert answer.status_code == 403 and why in answer.json()["detail"]
 
-    # A practitioner who is a party, but not a leader, is refused plainly.
+    # A practitioner who is a party, but does not hold the stage, is told who does (rule 2).
     sign_in(client, world.practitioner_health)
     plain = client.get(f"/escalations/{e.pk}/resolve/").content.decode()
-    assert why not in plain and "does not allow" in plain
+    assert why not in plain and "held by the senior leaders of the agencies in the difference" in plain
