@@ -494,3 +494,39 @@ def test_an_idempotency_key_on_a_document_upload_attaches_it_once(client, world)
     assert Document.objects.filter(escalation=e).count() == 1
     assert upload(b"something else").status_code == 422  # the same key for another file
     assert Document.objects.filter(escalation=e).count() == 1
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "multipart/form-data; boundary= ",
+    ],
+    ids=["no-boundary", "empty-boundary", "blank-boundary"],
+)
+def test_a_multipart_body_django_cannot_read_is_a_400_problem_not_a_500(client, world, content_type):
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+    r = client.generic(
+        "POST",
+        f"/api/v1/escalations/{e.pk}/documents",
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n--x--\r\n',
+        content_type=content_type,
+        **api._headers(None),
+    )
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert "boundary" in r.json()["detail"]
+    assert not e.documents.exists()
+
+
+def test_a_form_of_more_files_than_django_reads_is_a_400_problem_not_a_500(client, world, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+    files = {f"file{n}": SimpleUploadedFile(f"{n}.txt", b"x") for n in range(4)}
+    r = client.post(f"/api/v1/escalations/{e.pk}/documents", files, **api._headers(None))
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert not e.documents.exists()
