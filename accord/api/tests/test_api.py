@@ -566,3 +566,17 @@ def test_a_read_by_id_honours_the_partnership_named_as_the_pages_do(client, worl
         .status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "\x7f", "x" * 201, ""])
+def test_an_idempotency_key_with_a_control_character_is_refused_before_it_is_stored(client, world, key):
+    """A NUL in the key reached the database, which PostgreSQL refuses: a 500 there."""
+    from accord.api.models import IdempotencyRecord
+
+    before = Escalation.objects.count()
+    r = Api(client, world.practitioner_health).post(
+        "/escalations", raise_body(world), headers={"Idempotency-Key": key}
+    )
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert "Idempotency-Key" in r.json()["detail"]
+    assert Escalation.objects.count() == before and not IdempotencyRecord.objects.exists()
