@@ -45,11 +45,12 @@ def encryption_keys(app_configs=None, **kwargs) -> list[Error]:
 
 
 def refuse_to_serve_with_weak_keys() -> None:
-    """Called as the server starts (``config/wsgi.py``): with ``DEBUG`` off, keys derived from
+    """Called as the server and the worker start (``config/wsgi.py``, ``run_worker``,
+    ``send_due_reminders``): with ``DEBUG`` off, keys derived from
     ``SECRET_KEY`` or too short stop it, with the reasons, rather than serve children's
     records under them (``check --deploy`` says the same, but nothing made a deployment run
     it)."""
-    if settings.DEBUG:
+    if settings.DEBUG or not getattr(settings, "ACCORD_REFUSE_WEAK_KEYS", True):
         return
     errors = encryption_keys()
     if errors:

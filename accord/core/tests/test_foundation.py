@@ -165,6 +165,21 @@ def test_the_server_will_not_start_with_debug_off_and_derived_or_short_keys(keys
         )
 
 
+@pytest.mark.parametrize("command", ["run_worker", "send_due_reminders"])
+def test_the_worker_will_not_start_with_debug_off_and_derived_keys(command):
+    env = {
+        "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
+        "ALLOWED_HOSTS": "a.example",
+        "ACCORD_DERIVE_DEV_KEYS": "1",
+    }
+    result = _run(env, command, *(["--once"] if command == "run_worker" else []))
+    assert result.returncode != 0
+    assert (
+        "Accord will not serve with DEBUG off and these keys" in result.stderr
+        and "accord.E001" in result.stderr
+    )
+
+
 def test_without_debug_encryption_keys_are_required():
     result = _run({"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "accord.example.org"}, "check")
     assert result.returncode != 0
