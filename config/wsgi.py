@@ -6,6 +6,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.main")
 application = get_wsgi_application()
 
+# With DEBUG off, keys derived from SECRET_KEY or too short stop the server here, at start-up.
+from accord.core.checks import refuse_to_serve_with_weak_keys  # noqa: E402 - once Django is set up
+
+refuse_to_serve_with_weak_keys()
+
 # Everything loaded so far lives as long as the process: move it out of the garbage
 # collector's reach, so a full collection walks only what requests create (it otherwise
 # paused a request for tens of milliseconds now and then), and, with gunicorn's

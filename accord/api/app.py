@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -193,3 +195,23 @@ def _rule(request, exc: RuleViolation):
 @api.exception_handler(DjangoValidationError)
 def _django_invalid(request, exc: DjangoValidationError):
     return problem(400, "The request is not valid", "Check the fields named in errors.", messages_of(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+def _unreadable_multipart(request, exc: MultiPartParserError):
+    """A multipart body Django cannot read (no boundary, a broken one): the client's to mend."""
+    return problem(
+        400,
+        "The request body could not be read",
+        "Send the file as multipart/form-data with its boundary in the Content-Type, as an HTTP "
+        "library does when given a file.",
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc: SuspiciousOperation):
+    """Too many fields or files in a form, or a body larger than Django reads: refused, as
+    Django refuses them on the pages, never a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return problem(413, "Content Too Large", "The request body is larger than Accord reads.")
+    return problem(400, "The request is not valid", "The request body is not one Accord reads.")

@@ -13,7 +13,7 @@ from accord.escalations.selectors import (
     escalation_get,
 )
 from accord.partnership.models import Partnership
-from accord.partnership.selectors import partnerships_for
+from accord.partnership.selectors import PARTNERSHIP_PARAMETER, partnerships_for
 
 # ------------------------------------------------------------------ helpers
 
@@ -42,5 +42,14 @@ def if_match_version(request: HttpRequest) -> int | None:
     return int(match.group(1))
 
 
-def visible_escalation(request: HttpRequest, escalation_id: int) -> Escalation:
-    return escalation_get(user=request.user, pk=escalation_id)
+def visible_escalation(
+    request: HttpRequest, escalation_id: int, partnership: str | None = None
+) -> Escalation:
+    """The escalation within rule 7, in the partnership the request names (``?partnership=``),
+    as a page finds it only in the partnership being worked in: one of the user's other
+    partnerships' escalations is not found there (404, audited), whatever its id. A request
+    naming none finds it in whichever of the user's partnerships it is in, as a link in an
+    email about it switches a page to that partnership."""
+    slug = partnership or request.GET.get(PARTNERSHIP_PARAMETER) or None
+    within = named_partnership(request, slug) if slug else None
+    return escalation_get(user=request.user, pk=escalation_id, partnership=within)

@@ -170,8 +170,8 @@ def raise_escalation(request, payload: s.EscalationIn):
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="One escalation",
 )
-def get_escalation(request, escalation_id: int):
-    e = visible_escalation(request, escalation_id)
+def get_escalation(request, escalation_id: int, partnership: str | None = None):
+    e = visible_escalation(request, escalation_id, partnership)
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_VIEWED,
@@ -187,8 +187,8 @@ def get_escalation(request, escalation_id: int):
     response={200: list[s.EventOut], **STANDARD_ERRORS},
     summary="The escalation's events, oldest first",
 )
-def timeline(request, escalation_id: int):
-    e = visible_escalation(request, escalation_id)
+def timeline(request, escalation_id: int, partnership: str | None = None):
+    e = visible_escalation(request, escalation_id, partnership)
     audit_record(
         actor=request.user,
         verb=Verb.ESCALATION_VIEWED,
@@ -497,8 +497,8 @@ def reopen(request, escalation_id: int, payload: s.ReasonIn):
     response={200: list[s.DocumentOut], **STANDARD_ERRORS},
     summary="The escalation's evidence documents",
 )
-def list_documents(request, escalation_id: int):
-    e = visible_escalation(request, escalation_id)
+def list_documents(request, escalation_id: int, partnership: str | None = None):
+    e = visible_escalation(request, escalation_id, partnership)
     return [
         {
             "id": d.pk,
@@ -534,8 +534,8 @@ def add_document(request, escalation_id: int, file: File[UploadedFile], descript
     response={200: None, **STANDARD_ERRORS},
     summary="Download an evidence document (audited)",
 )
-def get_document(request, escalation_id: int, document_id: int):
-    e = visible_escalation(request, escalation_id)
+def get_document(request, escalation_id: int, document_id: int, partnership: str | None = None):
+    e = visible_escalation(request, escalation_id, partnership)
     doc, content = services.escalation_document_read(
         actor=request.user, escalation=e, document_id=document_id
     )

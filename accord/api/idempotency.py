@@ -59,8 +59,9 @@ def idempotent(request: HttpRequest, status: int, write: Callable[[], int]):
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return respond(request, status, write())
-    if not 1 <= len(key) <= 200:
-        raise HttpError(400, "Idempotency-Key must be 1 to 200 characters.")
+    if not 1 <= len(key) <= 200 or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in key):
+        # (A NUL would reach the database, which refuses it: a 500 on PostgreSQL.)
+        raise HttpError(400, "Idempotency-Key must be 1 to 200 characters, none of them a control character.")
     fingerprint = request_fingerprint(request)
     existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
     if existing is not None:

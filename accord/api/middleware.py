@@ -10,7 +10,9 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 from accord.audit.services import audit_refusal
 
@@ -75,6 +77,12 @@ class ApiProblemMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith(PREFIX) and isinstance(
+            exception, MultiPartParserError | SuspiciousOperation
+        ):
+            # A body Django will not read is the client's to mend, as on the pages (the API's
+            # handlers answer it first; this is for one read outside them).
+            return _problem(400, "The request body could not be read.")
         if request.path.startswith(PREFIX):
             logger.exception("Unhandled error in the API", exc_info=exception)
             return _problem(500, "Something went wrong. Nothing was changed.")

@@ -7,12 +7,13 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
-from accord.partnership.models import Role
+from accord.partnership.models import Role, RoleAssignment
 from accord.partnership.selectors import roles_by_partnership
 
 from .models import ApiToken, RateCount
@@ -32,8 +33,11 @@ def api_token_create(
     """Make a token for ``user``; answer the record and the raw token (shown once, never stored)."""
     if not 1 <= expires_days <= MAX_EXPIRY_DAYS:
         raise ValueError(f"expiry must be between 1 and {MAX_EXPIRY_DAYS} days")
-    if actor is not None and actor.pk != user.pk and not _is_business_unit_for(actor, user):
-        raise NotAllowed("Only the user or their partnership's business unit can create a token for them.")
+    if actor is not None and actor.pk != user.pk and not _may_manage_tokens_of(actor, user):
+        raise NotAllowed(
+            "Only the user, their partnership's business unit (for someone who works in that "
+            "partnership alone) or the deployment's administrators can create a token for them."
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -43,26 +47,56 @@ def api_token_create(
             token_hash=token_hash(raw),
             expires_at=timezone.now() + dt.timedelta(days=expires_days),
         )
-        audit_record(
-            actor=actor,
-            verb=Verb.API_TOKEN_CREATED,
-            target=token,
-            payload={"user": user.username, "expires_days": expires_days},
-        )
+        for partnership_id in _trails_of(user):
+            audit_record(
+                actor=actor,
+                verb=Verb.API_TOKEN_CREATED,
+                target=token,
+                partnership_id=partnership_id,
+                payload={"user": user.username, "expires_days": expires_days},
+            )
     return token, raw
 
 
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
-    if actor.pk != token.user_id and not _is_business_unit_for(actor, token.user):
-        raise NotAllowed("Only the token's user or their partnership's business unit can revoke it.")
+    """Revoke the token: by its user, the deployment's administrators, or the business unit of
+    the one partnership its user works in (``_may_manage_tokens_of``). Audited in the trail
+    of every partnership its user works in."""
+    if actor.pk != token.user_id and not _may_manage_tokens_of(actor, token.user):
+        raise NotAllowed(
+            "Only the token's user, their partnership's business unit (for someone who works in "
+            "that partnership alone) or the deployment's administrators can revoke it."
+        )
     with transaction.atomic():
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
-            audit_record(
-                actor=actor, verb=Verb.API_TOKEN_REVOKED, target=token, payload={"user": token.user.username}
-            )
+            for partnership_id in _trails_of(token.user):
+                audit_record(
+                    actor=actor,
+                    verb=Verb.API_TOKEN_REVOKED,
+                    target=token,
+                    partnership_id=partnership_id,
+                    payload={"user": token.user.username},
+                )
     return token
+
+
+def tokens_kept_by(partnership) -> QuerySet[ApiToken]:
+    """The tokens this partnership's business unit sees and revokes: those of people who work
+    in it and in no other partnership. A token acts as its user everywhere they work, so a
+    shared person's token is no one partnership's to see or revoke (their own, and the
+    deployment's administrators')."""
+    here = RoleAssignment.objects.filter(partnership=partnership).values("user_id")
+    elsewhere = RoleAssignment.objects.exclude(partnership=partnership).values("user_id")
+    return ApiToken.objects.filter(user_id__in=here).exclude(user_id__in=elsewhere)
+
+
+def tokens_of_shared_people(partnership) -> QuerySet[ApiToken]:
+    """The tokens of the partnership's people who also work in another partnership."""
+    here = RoleAssignment.objects.filter(partnership=partnership).values("user_id")
+    elsewhere = RoleAssignment.objects.exclude(partnership=partnership).values("user_id")
+    return ApiToken.objects.filter(user_id__in=here).filter(user_id__in=elsewhere)
 
 
 def api_token_authenticate(raw: str):
@@ -79,9 +113,23 @@ def api_token_authenticate(raw: str):
     return token.user
 
 
-def _is_business_unit_for(actor, user) -> bool:
-    actor_units = {pid for pid, roles in roles_by_partnership(actor).items() if Role.BUSINESS_UNIT in roles}
-    return bool(actor_units & set(roles_by_partnership(user)))
+def _may_manage_tokens_of(actor, user) -> bool:
+    """The deployment's administrators, or the business unit of the one partnership ``user``
+    works in. Someone who works in several partnerships is no one business unit's: their
+    token acts in every partnership they work in."""
+    if actor.is_superuser:
+        return True
+    theirs = set(roles_by_partnership(user))
+    if len(theirs) != 1:
+        return False
+    (only,) = theirs
+    return Role.BUSINESS_UNIT in roles_by_partnership(actor).get(only, frozenset())
+
+
+def _trails_of(user) -> list[int | None]:
+    """The partnerships whose trails record a change to ``user``'s tokens: every one they
+    work in (none: the deployment's own entry)."""
+    return sorted(roles_by_partnership(user)) or [None]
 
 
 def api_rate_count(token_id: int) -> int:

@@ -13,11 +13,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.core.errors import NotAllowed, Refused
-from accord.partnership.models import RoleAssignment
 from accord.partnership.roles import SETTINGS_ROLES
 
 from .models import ApiToken
-from .services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
+from .services import (
+    DEFAULT_EXPIRY_DAYS,
+    MAX_EXPIRY_DAYS,
+    api_token_create,
+    api_token_revoke,
+    tokens_kept_by,
+    tokens_of_shared_people,
+)
 
 
 class TokenForm(forms.Form):
@@ -74,18 +80,20 @@ def _business_unit_partnership(request: HttpRequest):
 
 
 def _partnership_tokens(partnership):
-    return ApiToken.objects.filter(
-        user__in=RoleAssignment.objects.filter(partnership=partnership).values("user_id")
-    ).select_related("user", "user__agency")
+    return tokens_kept_by(partnership).select_related("user", "user__agency")
 
 
 @require_http_methods(["GET"])
 def partnership_tokens(request: HttpRequest) -> HttpResponse:
-    """The API tokens of the partnership's people (those in use first), each revocable."""
+    """The API tokens of the partnership's own people (those in use first), each revocable;
+    how many its people who also work elsewhere hold is said, not listed."""
     partnership = _business_unit_partnership(request)
     found = _partnership_tokens(partnership).order_by(F("revoked_at").asc(nulls_first=True), "-created_at")
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    return render(request, "api/partnership_tokens.html", {"page": page, "partnership": partnership})
+    shared = tokens_of_shared_people(partnership).filter(revoked_at__isnull=True).count()
+    return render(
+        request, "api/partnership_tokens.html", {"page": page, "partnership": partnership, "shared": shared}
+    )
 
 
 @require_POST

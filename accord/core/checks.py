@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 
 # A key of a keyed hash must be at least as long as the hash it keys (HMAC-SHA256).
@@ -41,6 +42,22 @@ def encryption_keys(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+def refuse_to_serve_with_weak_keys() -> None:
+    """Called as the server and the worker start (``config/wsgi.py``, ``run_worker``,
+    ``send_due_reminders``): with ``DEBUG`` off, keys derived from
+    ``SECRET_KEY`` or too short stop it, with the reasons, rather than serve children's
+    records under them (``check --deploy`` says the same, but nothing made a deployment run
+    it)."""
+    if settings.DEBUG or not getattr(settings, "ACCORD_REFUSE_WEAK_KEYS", True):
+        return
+    errors = encryption_keys()
+    if errors:
+        raise ImproperlyConfigured(
+            "Accord will not serve with DEBUG off and these keys:\n"
+            + "\n".join(f"- {e.msg} ({e.id}) {e.hint}" for e in errors)
+        )
 
 
 @register(Tags.database, deploy=True)

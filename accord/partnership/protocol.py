@@ -586,12 +586,115 @@ def _whole(value: Any, *, minimum: int) -> int | None:
     return value
 
 
+# A protocol document as JSON: its size, and how deep its lists and objects go (a document as
+# exported goes four deep: the protocol, its stages, a stage, its other working days). Both
+# are bounded before it is parsed: a few kilobytes of brackets otherwise exhaust the parser.
+MOST_DOCUMENT_BYTES = 256 * 1024
+MOST_DOCUMENT_DEPTH = 8
+# No text of a protocol holds a control character (a NUL is refused by PostgreSQL, and none
+# belongs in a name, a label or a description).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _depth_of_json(text: str) -> int:
+    """How deep the brackets of JSON ``text`` go (outside its strings), read without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_document(content: bytes) -> Any:
+    """The JSON of a protocol document as uploaded or read from a file, refused in plain words
+    (``ValidationError``) if it is too large, nested too deep or not JSON. ``parse_document``
+    then checks what it says."""
+    if len(content) > MOST_DOCUMENT_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(kb)s KB: is it the protocol's JSON?")
+            % {"kb": MOST_DOCUMENT_BYTES // 1024}
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        raise ValidationError(
+            _("The file is not UTF-8 text: upload the document as downloaded, edited.")
+        ) from problem
+    if _depth_of_json(text) > MOST_DOCUMENT_DEPTH:
+        raise ValidationError(
+            _("The file's lists and objects go more than %(n)s deep: a protocol's go four.")
+            % {"n": MOST_DOCUMENT_DEPTH}
+        )
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as problem:
+        raise ValidationError(
+            _("The file is not JSON (%(problem)s): upload the document as downloaded, edited.")
+            % {"problem": str(problem)[:120]}
+        ) from problem
+
+
+def _text_errors(document: Any) -> list[str]:
+    """Where a text of the document (a key or a value, at any depth) holds a control character,
+    or where the document goes deeper than any protocol does; walked without recursion, so a
+    document built in code is bounded as one read from a file is."""
+    errors: list[str] = []
+    pending: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if isinstance(value, dict | list) and depth >= MOST_DOCUMENT_DEPTH:
+            return [
+                str(_("The protocol's lists and objects go more than %(n)s deep: a protocol's go four."))
+                % {"n": MOST_DOCUMENT_DEPTH}
+            ]
+        if isinstance(value, dict):
+            for key, item in value.items():
+                inner = _CONTROL.sub("?", f"{where} → {key}" if where else str(key))
+                if isinstance(key, str) and _CONTROL.search(key):
+                    errors.append(
+                        str(
+                            _(
+                                "The key %(where)s holds a control character (a NUL, say): type it again without."
+                            )
+                        )
+                        % {"where": inner[:80]}
+                    )
+                pending.append((item, inner, depth + 1))
+        elif isinstance(value, list):
+            pending.extend(
+                (item, f"{where} → {n}" if where else str(n), depth + 1)
+                for n, item in enumerate(value, start=1)
+            )
+        elif isinstance(value, str) and _CONTROL.search(value):
+            errors.append(
+                str(_("The text at %(where)s holds a control character (a NUL, say): type it again without."))
+                % {"where": where[:80] or "the top"}
+            )
+    return sorted(errors)
+
+
 def parse_document(document: Any) -> ProtocolDocument:
     """The protocol in ``document`` (parsed JSON), or ``ValidationError`` naming every
     problem found (nothing is changed by reading one)."""
     errors: list[str] = []
     if not isinstance(document, dict):
         raise ValidationError(_("The protocol must be a JSON object with formal_body and stages."))
+    text_errors = _text_errors(document)
+    if text_errors:
+        raise ValidationError(text_errors)
     body = document.get("formal_body")
     if not isinstance(body, dict):
         errors.append(str(_('Give "formal_body" as {"name": ..., "authority": ...}.')))

@@ -38,7 +38,13 @@ from accord.partnership.models import (
     Partnership,
     WorkedBy,
 )
-from accord.partnership.protocol import document_of, parse_document, stage_key_for
+from accord.partnership.protocol import (
+    MOST_DOCUMENT_BYTES,
+    document_of,
+    load_document,
+    parse_document,
+    stage_key_for,
+)
 from accord.partnership.roles import SETTINGS_ROLES
 
 CONFIRM = "confirm_moved_due_dates"
@@ -708,7 +714,6 @@ def settings_budget_remove(request: HttpRequest, index: int) -> HttpResponse:
 # --------------------------------------------------------------------------- the whole protocol as a file
 
 PROTOCOL_SESSION_KEY = "accord_protocol_file"
-PROTOCOL_MOST_BYTES = 256 * 1024
 
 
 @require_http_methods(["GET"])
@@ -793,17 +798,9 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         form = ProtocolFileForm(request.POST, request.FILES)
         if form.is_valid():
-            content = form.cleaned_data["file"].read(PROTOCOL_MOST_BYTES + 1)
+            content = form.cleaned_data["file"].read(MOST_DOCUMENT_BYTES + 1)
             try:
-                if len(content) > PROTOCOL_MOST_BYTES:
-                    raise ValidationError(_("The file is larger than 256 KB: is it the protocol's JSON?"))
-                try:
-                    document = json.loads(content.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-                    raise ValidationError(
-                        _("The file is not JSON (%(problem)s): upload the document as downloaded, edited.")
-                        % {"problem": str(problem)[:120]}
-                    ) from problem
+                document = load_document(content)  # (size, depth and JSON, in plain words)
                 try:
                     preview = protocol_apply(
                         actor=request.user, partnership=partnership, document=document, dry_run=True

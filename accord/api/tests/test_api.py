@@ -494,3 +494,89 @@ def test_an_idempotency_key_on_a_document_upload_attaches_it_once(client, world)
     assert Document.objects.filter(escalation=e).count() == 1
     assert upload(b"something else").status_code == 422  # the same key for another file
     assert Document.objects.filter(escalation=e).count() == 1
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "multipart/form-data; boundary= ",
+    ],
+    ids=["no-boundary", "empty-boundary", "blank-boundary"],
+)
+def test_a_multipart_body_django_cannot_read_is_a_400_problem_not_a_500(client, world, content_type):
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+    r = client.generic(
+        "POST",
+        f"/api/v1/escalations/{e.pk}/documents",
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n--x--\r\n',
+        content_type=content_type,
+        **api._headers(None),
+    )
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert "boundary" in r.json()["detail"]
+    assert not e.documents.exists()
+
+
+def test_a_form_of_more_files_than_django_reads_is_a_400_problem_not_a_500(client, world, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    e = world.raised()
+    api = Api(client, world.practitioner_health)
+    files = {f"file{n}": SimpleUploadedFile(f"{n}.txt", b"x") for n in range(4)}
+    r = client.post(f"/api/v1/escalations/{e.pk}/documents", files, **api._headers(None))
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert not e.documents.exists()
+
+
+def test_a_read_by_id_honours_the_partnership_named_as_the_pages_do(client, world, neighbour):
+    """Someone working in two partnerships names the one they work in (``?partnership=``): the
+    other's escalation is not found there, whatever its id, as on the pages, and the refusal
+    is audited; naming none finds it in whichever of theirs it is in."""
+    from accord.partnership.models import Role, RoleAssignment
+
+    shared = world.practitioner_health
+    RoleAssignment.objects.create(user=shared, partnership=neighbour.partnership, role=Role.PRACTITIONER)
+    here, there = world.raised(), neighbour.raised(raiser=shared)
+    api = Api(client, shared)
+    ours, theirs = world.partnership.slug, neighbour.partnership.slug
+    for path in ("", "/timeline", "/documents"):
+        assert api.get(f"/escalations/{here.pk}{path}", partnership=ours).status_code == 200
+        assert api.get(f"/escalations/{there.pk}{path}", partnership=theirs).status_code == 200
+        assert api.get(f"/escalations/{here.pk}{path}").status_code == 200
+        refused = AuditEvent.objects.filter(verb=Verb.ACCESS_REFUSED).count()
+        wrong = api.get(f"/escalations/{here.pk}{path}", partnership=theirs)
+        assert wrong.status_code == 404 and wrong["Content-Type"] == PROBLEM
+        assert AuditEvent.objects.filter(verb=Verb.ACCESS_REFUSED).count() == refused + 1
+        assert api.get(f"/escalations/{there.pk}{path}", partnership=ours).status_code == 404
+        assert api.get(f"/escalations/{here.pk}{path}", partnership="nowhere").status_code == 404
+    today = timezone.localdate().isoformat()
+    body = {"note": "Talked", "held_on": today, "with_manager": False}
+    version = Escalation.objects.get(pk=here.pk).version
+    acted = api.post(f"/escalations/{here.pk}/discussions?partnership={theirs}", body)
+    assert acted.status_code == 404 and Escalation.objects.get(pk=here.pk).version == version
+    # Someone of one partnership only is not found what they may not see, named or not.
+    assert Api(client, neighbour.practitioner_social).get(f"/escalations/{here.pk}").status_code == 404
+    assert (
+        Api(client, neighbour.practitioner_social)
+        .get(f"/escalations/{here.pk}", partnership=ours)
+        .status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "\x7f", "x" * 201, ""])
+def test_an_idempotency_key_with_a_control_character_is_refused_before_it_is_stored(client, world, key):
+    """A NUL in the key reached the database, which PostgreSQL refuses: a 500 there."""
+    from accord.api.models import IdempotencyRecord
+
+    before = Escalation.objects.count()
+    r = Api(client, world.practitioner_health).post(
+        "/escalations", raise_body(world), headers={"Idempotency-Key": key}
+    )
+    assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+    assert "Idempotency-Key" in r.json()["detail"]
+    assert Escalation.objects.count() == before and not IdempotencyRecord.objects.exists()

@@ -102,6 +102,84 @@ def test_production_with_development_keys_fails_the_deployment_check(keys, error
     assert error in result.stderr
 
 
+def _start_server(env: dict) -> subprocess.CompletedProcess:
+    """Load the WSGI application as gunicorn does at start-up, with ``env``'s settings."""
+    clean = _run_environment() | env
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _run_environment() -> dict:
+    kept_out = {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "ACCORD_DERIVE_DEV_KEYS",
+        "ACCORD_ENCRYPTION_KEYS",
+        "ACCORD_LOOKUP_KEY",
+        "ACCORD_AUDIT_KEY",
+        "DATABASE_URL",
+    }
+    return {k: v for k, v in os.environ.items() if k not in kept_out}
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        ({"ACCORD_DERIVE_DEV_KEYS": "1"}, "accord.E001"),
+        ({"ACCORD_LOOKUP_KEY": "abc", "ACCORD_AUDIT_KEY": "a" * 32}, "accord.E002"),
+        ({"ACCORD_LOOKUP_KEY": "l" * 32, "ACCORD_AUDIT_KEY": "abc"}, "accord.E003"),
+        ({"ACCORD_LOOKUP_KEY": "l" * 32, "ACCORD_AUDIT_KEY": "a" * 32}, None),
+        ({"ACCORD_DERIVE_DEV_KEYS": "1", "DEBUG": "1"}, None),
+    ],
+    ids=["derived", "short-lookup-key", "short-audit-key", "production-keys", "development"],
+)
+def test_the_server_will_not_start_with_debug_off_and_derived_or_short_keys(keys, said):
+    """``check --deploy`` refused these keys, but nothing made a deployment run it: the server
+    started with them. Now loading the application refuses, with the check's words."""
+    from cryptography.fernet import Fernet
+
+    env = {
+        "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
+        "ALLOWED_HOSTS": "a.example",
+        "ACCORD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    if keys.get("ACCORD_DERIVE_DEV_KEYS"):
+        del env["ACCORD_ENCRYPTION_KEYS"]
+    env.update(keys)
+    result = _start_server(env)
+    if said is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert (
+            "Accord will not serve with DEBUG off and these keys" in result.stderr and said in result.stderr
+        )
+
+
+@pytest.mark.parametrize("command", ["run_worker", "send_due_reminders"])
+def test_the_worker_will_not_start_with_debug_off_and_derived_keys(command):
+    env = {
+        "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
+        "ALLOWED_HOSTS": "a.example",
+        "ACCORD_DERIVE_DEV_KEYS": "1",
+    }
+    result = _run(env, command, *(["--once"] if command == "run_worker" else []))
+    assert result.returncode != 0
+    assert (
+        "Accord will not serve with DEBUG off and these keys" in result.stderr
+        and "accord.E001" in result.stderr
+    )
+
+
 def test_without_debug_encryption_keys_are_required():
     result = _run({"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "accord.example.org"}, "check")
     assert result.returncode != 0

@@ -39,7 +39,7 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed
-from accord.core.spreadsheets import SpreadsheetError, read_table
+from accord.core.spreadsheets import read_table
 from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, User
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import SETTINGS_ROLES
@@ -162,7 +162,7 @@ class LogPlan:
 
 def file_columns(content: bytes, filename: str) -> list[str]:
     """The file's column names (for the page's mapping choices)."""
-    head, _body = read_table(content, filename, most_bytes=MOST_BYTES)
+    head, _body = read_table(content, filename, most_bytes=MOST_BYTES, most_rows=MOST_ROWS)
     return [h.strip() for h in head if h.strip()]
 
 
@@ -190,11 +190,10 @@ def plan_log_import(partnership: Partnership, content: bytes, filename: str, map
     """Check every row of the file against the mapping, the partnership's agencies, ladder and
     taxonomies; change nothing."""
     file_hash = hashlib.sha256(content).hexdigest()
-    head, body = read_table(content, filename, most_bytes=MOST_BYTES)
+    # (A file of more than MOST_ROWS rows is refused while it is read, before its end.)
+    head, body = read_table(content, filename, most_bytes=MOST_BYTES, most_rows=MOST_ROWS)
     header = [h.strip().casefold() for h in head]
     plan = LogPlan(partnership=partnership, filename=filename[:200], rows=[], file_hash=file_hash)
-    if len(body) > MOST_ROWS:
-        raise SpreadsheetError(_("The file has more than %(n)s rows: split it.") % {"n": MOST_ROWS})
     at: dict[str, int] = {}
     for name, column in mapping.columns.items():
         if column.strip().casefold() not in header:

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
@@ -745,3 +746,82 @@ def test_the_whole_protocol_is_downloaded_and_brought_back_in_for_the_years_revi
     e.refresh_from_db()
     assert e.due_date == dt.date(2026, 11, 5)
     assert AuditEvent.objects.filter(payload__part="the whole protocol").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "refusal"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "more than 8 deep"),
+        (b'{"formal_body": ' + b'{"a": ' * 50 + b"1" + b"}" * 50 + b"}", "more than 8 deep"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"[" * 5 + b"1e999999999999999999999" * 20_000, "larger than 256 KB"),
+    ],
+    ids=["brackets", "objects", "not-utf8", "too-large"],
+)
+def test_an_uploaded_protocol_too_deep_or_too_large_is_refused_in_plain_words(
+    client, world, content, refusal
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sign_in(client, world.admin)
+    before = document_of(world.partnership)
+    answer = client.post(f"{SETTINGS}/protocol/upload/", {"file": SimpleUploadedFile("p.json", content)})
+    assert answer.status_code == 200 and refusal in answer.content.decode()
+    assert document_of(world.partnership) == before
+
+
+@pytest.mark.parametrize("preset_name", ["devon", "croydon"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("stages", 1, "name"),
+        ("formal_body", "name"),
+        ("source",),
+        ("priorities", 0, "label"),
+        ("priorities", 1, "description"),
+    ],
+    ids=lambda w: "-".join(map(str, w)),
+)
+def test_a_control_character_in_any_text_of_an_uploaded_protocol_is_refused(
+    client, world, preset_name, where
+):
+    """A NUL passed the check and failed on PostgreSQL (a 500); any control character is refused,
+    wherever in the document it is, before anything is saved."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accord.escalations.protocol import protocol_apply as apply
+
+    apply(actor=world.admin, partnership=world.partnership, document=preset(preset_name))
+    before = document_of(world.partnership)
+    document = copy.deepcopy(before)
+    holder = document
+    for key in where[:-1]:
+        holder = holder[key]
+    holder[where[-1]] = "Strategic\x00 lead"
+    sign_in(client, world.admin)
+    answer = client.post(
+        f"{SETTINGS}/protocol/upload/", {"file": SimpleUploadedFile("p.json", json.dumps(document).encode())}
+    )
+    assert answer.status_code == 200 and "holds a control character" in answer.content.decode()
+    assert document_of(world.partnership) == before
+    for control in ("\x1f", "\x7f", "\n"):
+        holder[where[-1]] = f"Strategic{control}lead"
+        with pytest.raises(ValidationError, match="control character"):
+            apply(actor=world.admin, partnership=world.partnership, document=document)
+    document["stages"][0]["other_working_days"] = {"rout\x00ine": 3}
+    holder[where[-1]] = "Strategic lead"
+    with pytest.raises(ValidationError, match=r"key stages → 1 → other_working_days → rout\?ine"):
+        apply(actor=world.admin, partnership=world.partnership, document=document)
+    assert document_of(world.partnership) == before
+
+
+def test_a_protocol_built_in_code_deeper_than_any_is_refused_not_a_recursion_error(world):
+    deep: list = []
+    inner = deep
+    for _ in range(5000):
+        inner.append([])
+        inner = inner[0]
+    document = document_of(world.partnership)
+    document["formal_body"]["authority"] = deep
+    with pytest.raises(ValidationError, match="more than 8 deep"):
+        protocol_apply(actor=world.admin, partnership=world.partnership, document=document)

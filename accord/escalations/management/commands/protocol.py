@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.escalations.protocol import protocol_apply
 from accord.partnership.models import Partnership
-from accord.partnership.protocol import document_of
+from accord.partnership.protocol import document_of, load_document
 
 
 def _partnership(slug: str) -> Partnership:
@@ -21,11 +21,13 @@ def _partnership(slug: str) -> Partnership:
 
 def read_document(path: str):
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        content = Path(path).read_bytes()
     except OSError as error:
         raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{path} is not JSON: {error.msg} (line {error.lineno}).") from None
+    try:
+        return load_document(content)  # (size, depth and JSON, as the upload page checks them)
+    except ValidationError as error:
+        raise CommandError(f"{path}: " + " ".join(error.messages)) from None
 
 
 def refusal(error: ValidationError) -> CommandError:

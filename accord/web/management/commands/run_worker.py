@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from accord.audit.checkpoints import CheckpointError, record_checkpoint
+from accord.core.checks import refuse_to_serve_with_weak_keys
 from accord.escalations import visibility
 from accord.escalations.notices import send_due_reminders
 from accord.notifications.services import deliver_pending, send_digests
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run one pass and stop.")
 
     def handle(self, *args, interval: float, reminder_every: float, once: bool, **options):
+        refuse_to_serve_with_weak_keys()  # (with DEBUG off, as the web server does)
         stopping = {"now": False}
 
         def stop(signum, frame):

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from accord.core.checks import refuse_to_serve_with_weak_keys
 from accord.escalations.notices import send_due_reminders
 from accord.notifications.services import deliver_pending, send_digests
 from accord.reports.services import chase_meeting_actions
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        refuse_to_serve_with_weak_keys()  # (with DEBUG off, as the web server does)
         reminders = send_due_reminders() + chase_meeting_actions()
         sent = deliver_pending()
         digests = send_digests()
