@@ -21,8 +21,18 @@ from accord.escalations.services.guests import guest_from_session
 COOKIE = "accord_guest"
 SALT = "accord.guest-session"
 # What a guest may open beside their own pages: the page assets, the public statements,
-# and the sign-in page (someone who has an account signs in as usual).
-GUEST_MAY_OPEN = ("/guest/", "/static/", "/accessibility/", "/privacy/", "/login/", "/healthz", "/readyz")
+# and the sign-in page (someone who has an account signs in as usual). The API is left to
+# answer for itself: it takes only a bearer token, so a guest's session is nothing to it (401).
+GUEST_MAY_OPEN = (
+    "/guest/",
+    "/static/",
+    "/accessibility/",
+    "/privacy/",
+    "/login/",
+    "/healthz",
+    "/readyz",
+    "/api/",
+)
 
 
 def _cookie(request: HttpRequest) -> tuple[int, str] | None:
