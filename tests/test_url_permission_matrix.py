@@ -473,7 +473,9 @@ GUEST_OPENS = {
     "guest_link": 404,
     "guest_code": 404,
     "login": 200,
+    "mfa_verify": 302,  # (the sign-in page's second step: back to signing in)
     "healthz": 200,
+    "readyz": 200,
     "accessibility": 200,
     "privacy": 200,
 }
