@@ -50,9 +50,19 @@ from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES
 from accord.partnership.selectors import user_roles
 
 from .. import visibility
-from ..models import OPEN_STATUSES, Escalation, Guest, GuestEnd, GuestState, Kind, OtherParty
+from ..models import (
+    OPEN_STATUSES,
+    Escalation,
+    Event,
+    EventType,
+    Guest,
+    GuestEnd,
+    GuestState,
+    Kind,
+    OtherParty,
+)
 from ..notices import notify
-from ._base import _locked
+from ._base import EVENT_LISTENERS, _locked
 from .settings import require_business_unit
 
 CODE_MINUTES = 10
@@ -231,6 +241,41 @@ def _send_link(guest: Guest, token: str) -> None:
         settings.DEFAULT_FROM_EMAIL,
         [guest.email],
     )
+
+
+def _tell_guests(event: Event) -> None:
+    """Each later step of the escalation is emailed to its guests (not the one who took it),
+    with a fresh link: the earlier one stops working. What happened, never the account of
+    it: an event's words may name the child."""
+    if event.type == EventType.RAISED:
+        return  # (the guests named as it is raised are emailed their link)
+    escalation = event.escalation
+    for guest in escalation.guests.filter(state__in=[GuestState.NAMED, GuestState.CONFIRMED]).exclude(
+        account_id=event.actor_id
+    ):
+        token = secrets.token_urlsafe(32)
+        Guest.objects.filter(pk=guest.pk).update(link_hash=link_digest(token))
+        what = str(EventType(event.type).label)
+        email, reference = guest.email, escalation.reference
+        transaction.on_commit(lambda e=email, r=reference, w=what, t=token: _send_news(e, r, w, t))
+
+
+def _send_news(email: str, reference: str, what: str, token: str) -> None:
+    send_mail(
+        _("Accord: news of escalation %(reference)s") % {"reference": reference},
+        _(
+            "There is news of escalation %(reference)s, on which you are a guest: %(what)s.\n\n"
+            "To see it, open this link (links in earlier emails no longer work):\n%(link)s\n\n"
+            "It offers to email you a one-time code. The escalation's details are not in this email. "
+            "Do not reply to this email."
+        )
+        % {"reference": reference, "what": what.lower(), "link": guest_link(token)},
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+    )
+
+
+EVENT_LISTENERS.append(_tell_guests)
 
 
 def _may_name_guests(actor: User, escalation: Escalation) -> None:

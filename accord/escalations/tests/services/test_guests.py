@@ -372,3 +372,24 @@ def test_the_guest_account_cannot_sign_in(world, django_capture_on_commit_callba
     account.set_password("a-password-nobody-knows")
     account.save()
     assert authenticate(username=account.username, password="a-password-nobody-knows") is None
+
+
+def test_each_later_step_is_emailed_to_the_guest_with_a_fresh_link(world, django_capture_on_commit_callbacks):
+    e, guest = confirmed(world, django_capture_on_commit_callbacks)
+    first = link_token(mail.outbox[0])
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.escalation_record_discussion(
+            actor=world.practitioner_health, escalation=e, held_on=clock.today(), note="Zebedee seen at home."
+        )
+    news = mail.outbox[sent:]
+    assert [m.to for m in news] == [[GP]]
+    assert "discussion recorded" in news[0].body and "Zebedee" not in news[0].body
+    fresh = link_token(news[0])
+    assert g.guest_by_link(fresh).pk == guest.pk and g.guest_by_link(first) is None
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.escalation_record_discussion(
+            actor=guest.account, escalation=e, held_on=clock.today(), note="Agreed to refer."
+        )
+    assert not [m for m in mail.outbox[sent:] if m.to == [GP]]  # not told of their own step
