@@ -193,7 +193,8 @@ class WithForm(forms.Form):
             )
             self.fields[f"other_{i}_practitioner"].option_attributes = of_agency
             self.fields[f"other_{i}_practitioner_email"] = forms.CharField(
-                label=_("Or their work email, if they are not in Accord"),
+                label=_("Or the work email of the practitioner in other agency %(n)s, if not in Accord")
+                % {"n": i},
                 required=False,
                 max_length=254,
                 widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),

@@ -203,3 +203,18 @@ def test_a_gp_named_by_email_answers_as_a_guest_of_that_escalation_alone(
     expect(page.locator("main")).to_contain_text("said the escalation is not for them")
     screenshot(page, "guests-11-raiser-told")
     assert User.objects.filter(email=gp, is_active=False).exists()  # the guest never signed in as a person
+
+    # ---- the business unit: the ICB's domains, and its guests by agency
+    log_out(page)
+    log_in(page, "admin")
+    icb = Agency.objects.get(name=ICB)
+    page.goto(f"/business-unit/agencies/{icb.pk}/")
+    page.get_by_role("link", name="Its work email domains").click()
+    expect(page.get_by_label("Its work email domains")).to_have_value("nhs.net")
+    check_page(page, "guests-12-email-domains")
+    page.goto("/business-unit/guests/")
+    expect(page.locator("main")).to_contain_text(gp)
+    expect(page.locator("main")).to_contain_text(wrong)
+    check_page(page, "guests-13-business-unit-guests")
+    page.get_by_role("link", name=re.compile(f"^Make them a person.*{re.escape(gp)}")).click()
+    check_page(page, "guests-14-make-person")
