@@ -163,3 +163,13 @@ def test_the_partnership_sets_the_days_without_use(client, world):
     assert client.post("/business-unit/settings/partnership/", data).status_code == 302
     world.partnership.refresh_from_db()
     assert world.partnership.guest_idle_days == 14
+
+
+def test_the_people_list_still_reads_with_a_guests_account_among_them(client, world, named):
+    """A guest's account (no role, never active) is one of the agency's people: the list and
+    its page read (decision 0006 says why it is listed)."""
+    _e, guest, _path = named
+    sign_in(client, world.admin)
+    page = client.get("/business-unit/people/", {"agency": world.social.pk})
+    assert page.status_code == 200
+    assert client.get(f"/business-unit/people/{guest.account_id}/").status_code == 200
