@@ -9,12 +9,16 @@ import datetime as dt
 import io
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accord.escalations import services
 from accord.escalations.models import AgreedAction, Draft, Escalation
+from accord.escalations.services import guests
 from accord.escalations.services.importing import Mapping, apply_log_import, plan_log_import
+from accord.partnership.models import PartnershipAgency
 from accord.reports.models import MeetingAction, PdgMeeting
 from accord.testing.auth import sign_in
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
@@ -56,6 +60,25 @@ def party_action(allowed):
 
 # name -> (how to build its URL from the scene, expected status for a role)
 MATRIX = {
+    # Taking part without an account: a signed-in person holds no guest's session.
+    "guest_home": (lambda s: reverse("guest_home"), lambda r: 401),
+    "guest_discuss": (lambda s: reverse("guest_discuss"), lambda r: 401),
+    "guest_add_document": (lambda s: reverse("guest_add_document"), lambda r: 401),
+    "guest_sign_out": (lambda s: reverse("guest_sign_out"), lambda r: 405),
+    "guest_link": (lambda s: reverse("guest_link", args=["not-a-token"]), lambda r: 404),
+    "guest_code": (lambda s: reverse("guest_code", args=["not-a-token"]), lambda r: 404),
+    "guest_name": (lambda s: reverse("guest_name", args=[s["e"]]), party()),
+    "guest_remove": (lambda s: reverse("guest_remove", args=[s["e"], s["guest"]]), lambda r: 405),
+    "agency_email_domains": (
+        lambda s: reverse("agency_email_domains", args=[s["agency"]]),
+        only({"admin"}, 200, 403),
+    ),
+    "guests": (lambda s: reverse("guests"), only({"admin"}, 200, 403)),
+    "guest_end": (lambda s: reverse("guest_end", args=[s["guest"]]), lambda r: 405),
+    "guest_make_person": (
+        lambda s: reverse("guest_make_person", args=[s["guest"]]),
+        only({"admin"}, 200, 403),
+    ),
     "home": (lambda s: reverse("home"), lambda r: 200),
     "login": (lambda s: reverse("login"), lambda r: 302),
     "logout": (lambda s: reverse("logout"), lambda r: 405),
@@ -332,7 +355,14 @@ def make_scene(world) -> dict:
     batch = apply_log_import(
         actor=world.admin, plan=plan_log_import(world.partnership, log, "l.csv", mapping)
     )
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    guest = guests.guest_name(
+        actor=world.practitioner_health, escalation=e, agency_id=world.social.pk, email="gp@nhs.net"
+    )
     return {
+        "guest": guest.pk,
         "log_batch": batch.pk,
         "e": e.pk,
         "doc": doc.pk,
@@ -365,6 +395,7 @@ def names_of(key: str) -> set[str]:
         "term": 1,
         "top_stage": 1,
         "meeting": 1,
+        "guest": 1,
     }
     return {name for name, (url, _) in MATRIX.items() if url(base) != url({**base, key: 2})}
 
@@ -391,7 +422,9 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     # (What one of its meetings asked for is as much the partnership's own as an escalation.)
     escalation_pages, draft_pages = names_of("e") | names_of("meeting_action"), names_of("draft")
     # The first partnership's import, people, agency and terms: not found by this business unit.
-    batch_pages = names_of("log_batch") | names_of("person") | names_of("agency") | names_of("term")
+    batch_pages = (
+        names_of("log_batch") | names_of("person") | names_of("agency") | names_of("term") | names_of("guest")
+    ) - escalation_pages  # (a guest of the escalation: not found as the escalation is)
     meeting_pages = names_of("meeting")  # the first partnership's meeting: not found by its recorders
     person = getattr(neighbour, role)
     sign_in(client, person)
@@ -440,3 +473,59 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     ) == before
     assert not wrong, f"{role} of the neighbouring partnership: (got, expected) {wrong}"
     assert not leaks, f"{role} of the neighbouring partnership was shown {leaks}"
+
+
+# What a guest may open beside their own escalation's pages; everything else is "not found".
+GUEST_OPENS = {
+    "guest_home": 200,
+    "guest_discuss": 200,
+    "guest_add_document": 200,  # (where no scanner is configured, it says to send them through the raiser)
+    "guest_sign_out": 405,
+    "guest_link": 404,
+    "guest_code": 404,
+    "login": 200,
+    "mfa_verify": 302,  # (the sign-in page's second step: back to signing in)
+    "healthz": 200,
+    "readyz": 200,
+    "accessibility": 200,
+    "privacy": 200,
+}
+
+
+def guest_session(client, world, e, email="gp.matrix@nhs.net"):
+    """A professional named by email on ``e``, signed in through the link and the code, who
+    has confirmed they work with the child."""
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    with django_on_commit():
+        guests.guest_name(
+            actor=world.practitioner_health, escalation=e, agency_id=world.social.pk, email=email
+        )
+    link = next(m for m in mail.outbox if m.to == [email]).body
+    path = link[link.index("/guest/") :].split()[0]
+    with django_on_commit():
+        assert client.post(path).status_code == 302
+    code = mail.outbox[-1].subject.rsplit(" ", 1)[-1]
+    assert client.post(path + "code/", {"code": code}).status_code == 302
+    assert client.post(reverse("guest_home"), {"answer": "confirm", "name": "Gill Green"}).status_code == 302
+
+
+def django_on_commit():
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_url_permission_matrix_as_a_guest(client, world):
+    """A guest of one escalation: their own pages, the public ones and the sign-in page;
+    every other page of Accord, that escalation's own among them, is "not found"."""
+    scene = make_scene(world)
+    guest_session(client, world, Escalation.objects.get(pk=scene["e"]))
+    wrong = {}
+    for name, (url, _expected) in MATRIX.items():
+        response = client.get(url(scene))
+        want = GUEST_OPENS.get(name, 404)
+        if response.status_code != want:
+            wrong[name] = (response.status_code, want)
+    assert not wrong, f"a guest: (got, expected) {wrong}"
+    page = client.get(reverse("guest_home")).content.decode()
+    assert "Zebedee Quartermaine" in page  # confirmed: the child, as a party sees them

@@ -127,9 +127,14 @@ def raise_escalation(request, payload: s.EscalationIn):
         kind=payload.kind,
         with_agency_id=payload.with_agency,
         with_practitioner_username=payload.with_practitioner or "",
+        with_practitioner_email=payload.with_practitioner_email or "",
         with_people=payload.with_people,
         other_parties=[
-            services.PartyDetails(agency_id=o.agency, practitioner_username=o.practitioner or "")
+            services.PartyDetails(
+                agency_id=o.agency,
+                practitioner_username=o.practitioner or "",
+                practitioner_email=o.practitioner_email or "",
+            )
             for o in payload.other_parties
         ],
         summary=payload.summary,

@@ -97,6 +97,18 @@ class PartyIn(InSchema):
     )
 
 
+class OtherPartyIn(PartyIn):
+    practitioner_email: str | None = Field(
+        None,
+        max_length=254,
+        description=(
+            "Or the practitioner's work email, when they are not in Accord: it must be at one of "
+            "the agency's work email domains; they answer as a guest through an emailed link and a "
+            "one-time code. Someone with an account is named as themselves."
+        ),
+    )
+
+
 class PartyOut(Schema):
     agency: int
     agency_name: str
@@ -117,8 +129,17 @@ class EscalationIn(InSchema):
     immediate_danger: bool
     with_agency: int
     with_practitioner: str | None = Field(None, max_length=150)
+    with_practitioner_email: str | None = Field(
+        None,
+        max_length=254,
+        description=(
+            "Or the practitioner's work email, when they are not in Accord: it must be at one of "
+            "with_agency's work email domains; they answer as a guest through an emailed link and a "
+            "one-time code. Someone with an account is named as themselves."
+        ),
+    )
     with_people: str = Field("", max_length=300)
-    other_parties: list[PartyIn] = Field(
+    other_parties: list[OtherPartyIn] = Field(
         default_factory=list,
         max_length=20,
         description="The agencies beyond the first (with_agency) that the difference is with.",

@@ -77,6 +77,19 @@ class Verb(models.TextChoices):
     REPORT_DOWNLOADED = "report.downloaded", _("Downloaded a report")
     MEETING_ACTION_DONE = "meeting.action_done", _("Marked an action a PDG meeting asked for done")
     ACCESS_REFUSED = "access.refused", _("Was refused a page, an escalation or a report")
+    AGENCY_EMAIL_DOMAINS_CHANGED = (
+        "agency.email_domains_changed",
+        _("Changed an agency's work email domains"),
+    )
+    GUEST_NAMED = "guest.named", _("Named a professional by work email as a guest")
+    GUEST_LINK_OPENED = "guest.link_opened", _("Opened a guest's emailed link")
+    GUEST_CODE_SENT = "guest.code_sent", _("Was emailed a guest's one-time code")
+    GUEST_CODE_REFUSED = "guest.code_refused", _("Entered a guest's one-time code that was refused")
+    GUEST_SIGNED_IN = "guest.signed_in", _("Signed in as a guest of one escalation")
+    GUEST_CONFIRMED = "guest.confirmed", _("Confirmed, as a guest, they work with the child or theme")
+    GUEST_DECLINED = "guest.declined", _("Said, as a guest, the escalation is not for them")
+    GUEST_ACCESS_ENDED = "guest.access_ended", _("Ended a guest's access")
+    GUEST_MADE_PERSON = "guest.made_person", _("Made a guest one of the partnership's people")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -164,6 +164,22 @@ class ConfigurationChanged(Payload):
     meeting_actions: dict[str, Any] | None = None  # the deployment's admin: actions added, changed
 
 
+class EmailDomains(Payload):
+    agency: int
+    domains: list[str]
+
+
+class GuestStep(Payload):
+    """A step of a guest's part in an escalation: the escalation's reference, the guest's
+    number and agency (never their address's mailbox, never a child's details)."""
+
+    reference: str
+    guest: int
+    agency: int
+    why: str | None = None  # a refused code's reason, an ended access's reason
+    tries_left: int | None = None
+
+
 class FileImported(Payload):
     file_sha256: str
     rows: int
@@ -338,6 +354,16 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.REPORT_DOWNLOADED: Report,
     Verb.MEETING_ACTION_DONE: MeetingActionDone,
     Verb.ACCESS_REFUSED: AccessRefused,
+    Verb.AGENCY_EMAIL_DOMAINS_CHANGED: EmailDomains,
+    Verb.GUEST_NAMED: GuestStep,
+    Verb.GUEST_LINK_OPENED: GuestStep,
+    Verb.GUEST_CODE_SENT: GuestStep,
+    Verb.GUEST_CODE_REFUSED: GuestStep,
+    Verb.GUEST_SIGNED_IN: GuestStep,
+    Verb.GUEST_CONFIRMED: GuestStep,
+    Verb.GUEST_DECLINED: GuestStep,
+    Verb.GUEST_ACCESS_ENDED: GuestStep,
+    Verb.GUEST_MADE_PERSON: GuestStep,
 }
 
 

@@ -27,6 +27,7 @@ from .models import (
     Status,
 )
 from .services import PartyDetails, practitioner_in, validate_other_parties
+from .services.guests import resolve_email
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -138,6 +139,16 @@ class WithForm(forms.Form):
         help_text=_("If you do not name one, the agency's managers receive it."),
         required=False,
     )
+    with_practitioner_email = forms.CharField(
+        label=_("Or, if they are not in Accord, their work email"),
+        help_text=_(
+            "They are emailed a link to answer as a guest of this escalation alone. The address must "
+            "be at one of that agency's work email domains."
+        ),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     with_people = forms.CharField(
         label=_("Anyone else the difference is with (optional)"),
         help_text=_("People outside the partnership's agencies, such as a carer or an independent provider."),
@@ -181,12 +192,36 @@ class WithForm(forms.Form):
                 widget=forms.Select(attrs={"data-agency-from": f"id_other_{i}_agency"}),
             )
             self.fields[f"other_{i}_practitioner"].option_attributes = of_agency
+            self.fields[f"other_{i}_practitioner_email"] = forms.CharField(
+                label=_("Or the work email of the practitioner in other agency %(n)s, if not in Accord")
+                % {"n": i},
+                required=False,
+                max_length=254,
+                widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
 
-    def others(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+    def others(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
-            (str(i), self[f"other_{i}_agency"], self[f"other_{i}_practitioner"])
+            (
+                str(i),
+                self[f"other_{i}_agency"],
+                self[f"other_{i}_practitioner"],
+                self[f"other_{i}_practitioner_email"],
+            )
             for i in range(1, self.OTHER_ROWS + 1)
         ]
+
+    def _check_email(self, agency, field: str, chosen: str) -> None:
+        email = (self.cleaned_data.get(field) or "").strip()
+        if not email or agency is None:
+            return
+        if chosen:
+            self.add_error(field, _("Name the practitioner from the list or by email, not both"))
+            return
+        try:
+            resolve_email(self.partnership, agency, email)
+        except ValueError as e:
+            self.add_error(field, str(e))
 
     def clean(self):
         data = super().clean()
@@ -197,9 +232,11 @@ class WithForm(forms.Form):
                 practitioner_in(agencies.get(first), data["with_practitioner"])
             except LookupError:
                 self.add_error("with_practitioner", _("Select a practitioner who works for that agency"))
+        if first:
+            self._check_email(agencies.get(first), "with_practitioner_email", data.get("with_practitioner"))
         for i in range(1, self.OTHER_ROWS + 1):
             agency, person = data.get(f"other_{i}_agency"), data.get(f"other_{i}_practitioner")
-            if person and not agency:
+            if (person or data.get(f"other_{i}_practitioner_email")) and not agency:
                 self.add_error(f"other_{i}_agency", _("Select the agency this practitioner works for"))
                 continue
             if not agency:
@@ -225,6 +262,8 @@ class WithForm(forms.Form):
                     _("Select a practitioner who works for %(agency)s, or nobody")
                     % {"agency": agencies[agency].name},
                 )
+                continue
+            self._check_email(agencies.get(agency), f"other_{i}_practitioner_email", person)
         return data
 
 
@@ -770,3 +809,101 @@ class ListFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("raised_to", _("The latest date raised must be the same as or after the earliest"))
         return data
+
+
+# --------------------------------------------------------------------------- guests
+
+
+class GuestCodeForm(forms.Form):
+    """The one-time code: typed or pasted (spaces and dashes are ignored), nothing to remember."""
+
+    code = forms.CharField(
+        label=_("Enter the code from the email"),
+        help_text=_("It is 6 digits. You can paste it."),
+        max_length=20,
+        error_messages={"required": _("Enter the code from the email")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "spellcheck": "false",
+                "autocapitalize": "off",
+            }
+        ),
+    )
+
+
+class GuestAnswerForm(forms.Form):
+    """Whether the escalation is for them: until they say it is, no child's details are shown."""
+
+    answer = forms.ChoiceField(
+        label=_("Is this for you?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether you work with this child, or this is not for you")},
+    )
+    name = forms.CharField(
+        label=_("Your name"),
+        help_text=_("The parties see it beside what you record."),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, works_with: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].choices = [("confirm", works_with), ("decline", _("This is not for me"))]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("answer") == "confirm" and not (data.get("name") or "").strip():
+            self.add_error("name", _("Enter your name"))
+        return data
+
+
+class GuestDiscussionForm(DiscussionForm):
+    """A guest records a discussion or response as any party does (never the raiser's own
+    manager's consultation, which is the raiser's side's)."""
+
+    with_manager = None
+
+
+class GuestNameForm(forms.Form):
+    """Naming the other agency's professional by work email after raising (a corrected address)."""
+
+    agency = forms.TypedChoiceField(
+        label=_("Which agency do they work for?"),
+        coerce=int,
+        error_messages={"required": _("Select the agency they work for")},
+    )
+    email = forms.CharField(
+        label=_("Their work email"),
+        max_length=254,
+        error_messages={"required": _("Enter their work email")},
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, a.name) for a in agencies]
+
+
+class EmailDomainsForm(forms.Form):
+    domains = forms.CharField(
+        label=_("Its work email domains"),
+        help_text=_(
+            "One a line, for example nhs.net. Someone of this agency who is not in Accord can then be "
+            "named on a difference by an address at one of these, and answer as a guest. Leave it "
+            "empty and nobody of this agency can be named by email."
+        ),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
+
+
+class GuestPersonForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, error_messages={"required": _("Enter their first name")}
+    )
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    job_title = forms.CharField(label=_("Job title (optional)"), max_length=200, required=False)

@@ -805,3 +805,80 @@ class DailyTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.dimension}={self.key}: {self.n}"
+
+
+class GuestState(models.TextChoices):
+    NAMED = "named", _("Named: not yet confirmed")
+    CONFIRMED = "confirmed", _("Confirmed they work with the child or theme")
+    DECLINED = "declined", _("Said this is not for them")
+    ENDED = "ended", _("Access ended")
+
+
+class GuestEnd(models.TextChoices):
+    """Why a guest's access ended."""
+
+    CLOSED = "closed", _("The escalation closed")
+    REMOVED = "removed", _("Removed by the raiser's manager or the business unit")
+    IDLE = "idle", _("Not used for the partnership's period")
+    MADE_PERSON = "made_person", _("Became one of the partnership's people")
+
+
+class Guest(models.Model):
+    """A professional of the other agency, not in Accord, named on a difference by work email:
+    they answer it through an emailed link and a one-time code, as a guest of that escalation
+    alone (``services/guests.py``; docs/decisions/0006-guests.md).
+
+    ``account`` is the guest's own account, with no password, no role and no sign-in (it is
+    never active): it is who their discussions and the audit trail name, so that what they
+    wrote stays theirs if the business unit later makes them one of its people. The link,
+    the code and the guest's session are kept only as hashes."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="guests")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(_("work email"), max_length=150)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guest_places"
+    )
+    named_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    named_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=GuestState.choices, default=GuestState.NAMED)
+    link_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_tries = models.PositiveSmallIntegerField(default=0)
+    # Codes sent in the current hour (rate limit): the hour's start and how many.
+    codes_since = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.PositiveSmallIntegerField(default=0)
+    session_hash = models.CharField(max_length=64, blank=True)
+    session_seen_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(max_length=12, choices=GuestEnd.choices, blank=True)
+
+    class Meta:
+        ordering = ["named_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=GuestState.values), name="guest_state_valid"),
+            models.CheckConstraint(
+                condition=Q(end_reason="") | Q(end_reason__in=GuestEnd.values), name="guest_end_valid"
+            ),
+            # One live place for an address on an escalation.
+            models.UniqueConstraint(
+                fields=["escalation", "email"],
+                condition=Q(state__in=["named", "confirmed"]),
+                name="guest_once_per_escalation",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "escalation"], name="guest_account")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.escalation_id})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in (GuestState.NAMED, GuestState.CONFIRMED)

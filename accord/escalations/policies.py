@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from accord.core import clock
+from accord.core import antivirus, clock
 from accord.partnership.models import Role, Stage, User, WorkedBy
 from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES, ROLE_TIER
@@ -33,6 +33,8 @@ from .models import (
     OPEN_STATUSES,
     Escalation,
     EscalationQuerySet,
+    Guest,
+    GuestState,
     OtherParty,
     PdgAction,
     Status,
@@ -518,6 +520,32 @@ def formal_body_acts_here(user, escalation) -> bool:
 
 
 is_party = is_raiser | is_named_practitioner | is_raisers_line_manager
+
+
+@rules.predicate
+def is_confirmed_guest(user, escalation) -> bool:
+    """A professional named by work email who confirmed they work with the child or theme:
+    a party of this one escalation while it is open, through their guest account (never
+    active, no role; ``services/guests.py``). Everyone active is not a guest, so the
+    partnership's own people cost no query here."""
+    if getattr(user, "is_active", True) or user.pk is None or escalation.status not in OPEN_STATUSES:
+        return False
+    known = escalation.__dict__.setdefault("_accord_guests", {})
+    if user.pk not in known:
+        known[user.pk] = Guest.objects.filter(
+            account_id=user.pk, escalation_id=escalation.pk, state=GuestState.CONFIRMED
+        ).exists()
+    return known[user.pk]
+
+
+@rules.predicate
+def scanner_configured(user, escalation) -> bool:
+    """A virus scanner checks uploads (``accord.core.antivirus``): the only way a guest's
+    documents are taken."""
+    return antivirus.enabled()
+
+
+is_party = is_raiser | is_named_practitioner | is_raisers_line_manager | is_confirmed_guest
 is_party_side = is_party | is_party_manager | is_party_senior_leader
 is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chair_raiser
 # The agencies' own people who hold the current stage (before rule 4 takes the formal
@@ -525,7 +553,9 @@ is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chai
 works_stage = is_party_side & works_agency_tier_of_stage
 leads_stage = is_party_leader & works_agency_tier_of_stage
 
-can_view = works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
+can_view = (
+    works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
+) | is_confirmed_guest
 
 # Each action is (the state the escalation must be in, who may take it). Keeping the two
 # apart lets a refusal say which it was: a transition not allowed from the current state
@@ -563,10 +593,12 @@ ACTION_RULES = {
         has_current_facilitator,
         is_pdg | (is_party_leader & ~is_pdg_or_facilitator_role & ~is_formal),
     ),
-    "add_document": (is_open, is_party_side),
+    # A guest's documents only where a virus scanner checks them.
+    "add_document": (is_open, is_party_side & (~is_confirmed_guest | scanner_configured)),
     # Bringing another agency into the difference, or taking one out that was added: the
     # parties working it, or the formal body once it is formal; never once it is closed.
-    "change_parties": (is_open, is_party_side | (is_pdg & is_formal)),
+    # (Never a guest: a guest cannot name another guest.)
+    "change_parties": (is_open, (is_party_side & ~is_confirmed_guest) | (is_pdg & is_formal)),
     # Handing the raiser's or a named practitioner's part to someone else in the same agency
     # (which agency's leader may, the service checks): the parties' managers and leaders.
     # Rule 2: of them, those who hold the current stage.

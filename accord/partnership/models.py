@@ -141,6 +141,15 @@ class Partnership(models.Model):
             "child; the standing-item and annual reports count the answers. 0: never ask."
         ),
     )
+    guest_idle_days = models.PositiveSmallIntegerField(
+        _("a guest's access ends after this many days without use"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "A professional named by email answers as a guest of that one escalation; their access "
+            "also ends when it closes or when it is removed."
+        ),
+    )
     # Bumped by every change to the ladder, its priorities or its budgets: each process
     # keeps the ladder it read under this number (``protocol.ladder_of``), so that a page
     # reads it from the database only after it has changed, on any machine.
@@ -223,6 +232,15 @@ class PartnershipAgency(models.Model):
         ),
     )
 
+    work_email_domains = models.TextField(
+        _("work email domains"),
+        blank=True,
+        help_text=_(
+            "One a line, for example nhs.net. Someone of this agency who is not in Accord may be "
+            "named on a difference by an address at one of these, and answer it as a guest."
+        ),
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["partnership", "agency"], name="partnership_agency_unique")
@@ -231,6 +249,11 @@ class PartnershipAgency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} in {self.partnership}"
+
+    def email_domains(self) -> list[str]:
+        """The agency's work email domains here, lower case, each once."""
+        found = (line.strip().lstrip("@").lower() for line in self.work_email_domains.splitlines())
+        return list(dict.fromkeys(d for d in found if d))
 
 
 class SignInProvider(models.Model):

@@ -147,10 +147,25 @@ def load_partnership() -> Partnership:
     for name, kind in DEVON_AGENCIES:
         agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind})
         # The facilitators' charity takes no part in raising: the PDG report leaves it out.
-        PartnershipAgency.objects.get_or_create(
+        link, _ = PartnershipAgency.objects.get_or_create(
             partnership=partnership, agency=agency, defaults={"takes_part_in_raising": name != VOLUNTARY}
         )
+        if not link.work_email_domains and name in DEMO_EMAIL_DOMAINS:
+            link.work_email_domains = "\n".join(DEMO_EMAIL_DOMAINS[name])
+            link.save(update_fields=["work_email_domains"])
     return partnership
+
+
+# Each agency's work email domains: someone there who is not in Accord (a GP, a school's
+# safeguarding lead) can be named on a difference by an address at one of them.
+DEMO_EMAIL_DOMAINS = {
+    SOCIAL: ["devon.gov.uk"],
+    POLICE: ["devonandcornwall.pnn.police.uk"],
+    ICB: ["nhs.net"],
+    HEALTH: ["nhs.net", "royaldevon.nhs.uk"],
+    SCHOOL: ["devon.sch.uk"],
+    PROBATION: ["justice.gov.uk"],
+}
 
 
 def load_users(partnership: Partnership) -> dict[str, User]:

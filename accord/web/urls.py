@@ -4,7 +4,7 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import mfa, people_pages, settings_pages, settings_views, sign_in, views
+from . import guest_pages, mfa, people_pages, settings_pages, settings_views, sign_in, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -134,4 +134,21 @@ urlpatterns = [
         settings_views.SetPasswordView.as_view(),
         name="set_password",
     ),
+    # Taking part without an account: the guest's pages, the parties' and the business unit's.
+    path("guest/", guest_pages.home, name="guest_home"),
+    path("guest/discussion/", guest_pages.discuss, name="guest_discuss"),
+    path("guest/documents/", guest_pages.add_document, name="guest_add_document"),
+    path("guest/sign-out/", guest_pages.sign_out, name="guest_sign_out"),
+    path("guest/<str:token>/", guest_pages.link, name="guest_link"),
+    path("guest/<str:token>/code/", guest_pages.code, name="guest_code"),
+    path("escalations/<int:pk>/guests/new/", guest_pages.name_guest, name="guest_name"),
+    path("escalations/<int:pk>/guests/<int:guest>/remove/", guest_pages.remove_guest, name="guest_remove"),
+    path(
+        "business-unit/agencies/<int:pk>/email-domains/",
+        guest_pages.email_domains,
+        name="agency_email_domains",
+    ),
+    path("business-unit/guests/", guest_pages.guest_list, name="guests"),
+    path("business-unit/guests/<int:pk>/end/", guest_pages.guest_end, name="guest_end"),
+    path("business-unit/guests/<int:pk>/person/", guest_pages.guest_make_person, name="guest_make_person"),
 ]

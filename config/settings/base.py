@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accord.core.middleware.LoginRequiredMiddleware",
     "accord.web.middleware.CurrentPartnershipMiddleware",
+    # A guest's session (not a log-in): every page but the guest's own is "not found" to it.
+    "accord.web.guest_session.GuestOnlyMiddleware",
     "accord.web.mfa.TwoStepRequiredMiddleware",
     "accord.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -4,13 +4,17 @@ practitioner with the named social care practitioner (consultation recorded)."""
 import json
 
 import pytest
+from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accord.api.services import api_token_create
 from accord.escalations import services
 from accord.escalations.models import AgreedAction
+from accord.escalations.services import guests
+from accord.partnership.models import PartnershipAgency
 from accord.testing.factories import STAGE_1_PARTIES, WORLD_ROLES
+from accord.web import guest_session
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +215,35 @@ def test_api_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     assert (fresh.status, fresh.stage) == (escalation.status, escalation.stage)
     assert not fresh.events.filter(actor=person).exists()
     assert not fresh.documents.filter(uploaded_by=person).exists()
+
+
+def test_api_permission_matrix_as_a_guest(client, world, django_capture_on_commit_callbacks):
+    """A professional named by email, confirmed as a guest of this very escalation: the API is
+    not theirs at all. Their guest session is no credential here, and their guest account (no
+    role, never active) holds no token that works, even one made for it at the command line."""
+    escalation = world.consulted(world.raised())
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        guest = guests.guest_name(
+            actor=world.practitioner_health,
+            escalation=escalation,
+            agency_id=world.social.pk,
+            email="gp@nhs.net",
+        )
+        guests.guest_send_code(guest)
+    code = mail.outbox[-1].subject.rsplit(" ", 1)[-1]
+    secret = guests.guest_check_code(guest, code)
+    guests.guest_confirm(guest=guest, name="Gill Green")
+    client.cookies[guest_session.COOKIE] = signing.get_cookie_signer(
+        salt=guest_session.COOKIE + guest_session.SALT
+    ).sign(f"{guest.pk}:{secret}")
+    assert client.get("/guest/").status_code == 200  # the session is good for the guest's own page
+    _, token = api_token_create(actor=None, user=guest.account)
+    for auth in ({}, {"HTTP_AUTHORIZATION": f"Bearer {token}"}):
+        answers = {
+            endpoint: call(client, world, escalation, auth, endpoint).status_code for endpoint in ENDPOINTS
+        }
+        assert answers == dict.fromkeys(ENDPOINTS, 401), answers
+    assert escalation.discussions.count() == 1  # (the raiser's consultation alone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import F
@@ -112,6 +112,11 @@ def _touch(escalation: Escalation, *fields: str) -> None:
     tallies.escalation_changed(escalation)
 
 
+# Others told of every timeline event beside the partnership's people (``guests.py``: the
+# professionals named by email, each emailed a fresh link), registered as their module loads.
+EVENT_LISTENERS: list[Callable[[Event], None]] = []
+
+
 def _event(escalation: Escalation, actor: User, type_: EventType, summary: str = "") -> Event:
     """Append to the timeline, and write the notifications it causes in the same transaction."""
     event = Event.objects.create(
@@ -123,6 +128,8 @@ def _event(escalation: Escalation, actor: User, type_: EventType, summary: str =
         summary=summary,
     )
     notify_for_event(event)
+    for listener in EVENT_LISTENERS:
+        listener(event)
     return event
 
 

@@ -34,6 +34,8 @@ class PartyDetails:
 
     agency_id: int
     practitioner_username: str = ""
+    # Or named by work email, when they are not in Accord (``guests.py``): raising only.
+    practitioner_email: str = ""
 
 
 def practitioner_in(agency: Agency | None, username: str) -> User | None:

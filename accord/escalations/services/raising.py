@@ -37,6 +37,7 @@ from ..models import (
 from ..policies import can_raise_in
 from ._base import _blank, _event, _or_list, today
 from .documents import documents_from_draft
+from .guests import NamedByEmail, guests_create, resolve_email
 from .parties import LARGEST_KEY, PartyDetails, create_other_parties, validate_other_parties
 from .timescales import _new_period_due, _open_period, _stage
 
@@ -78,6 +79,8 @@ class RaiseDetails:
     urgency: str = Urgency.ROUTINE
     origin: str = Origin.PRACTITIONER
     with_practitioner_username: str = ""
+    # Or named by work email, when they are not in Accord: they answer as a guest (``guests.py``).
+    with_practitioner_email: str = ""
     with_people: str = ""
     professional_curiosity: str = ""
     child_voice: str = ""
@@ -159,6 +162,20 @@ def escalation_validate_details(
             fail("with_practitioner", _("Select a practitioner who works for that agency"))
             with_practitioner = None
 
+    guests: list[NamedByEmail] = []
+    if details.with_practitioner_email:
+        if details.with_practitioner_username:
+            fail("with_practitioner_email", _("Name the practitioner from the list or by email, not both"))
+        elif with_agency is not None:
+            try:
+                named = resolve_email(partnership, with_agency, details.with_practitioner_email)
+            except ValueError as e:
+                fail("with_practitioner_email", str(e))
+            else:
+                # Someone with an account is named as themselves, and signs in as usual.
+                with_practitioner = named.person
+                guests += [] if named.person else [named]
+
     other_parties: list = []
     if details.other_parties:
         try:
@@ -172,6 +189,25 @@ def escalation_validate_details(
             for name, messages in e.message_dict.items():
                 for message in messages:
                     fail(name, message)
+        else:
+            for i, other in enumerate(details.other_parties):
+                if not other.practitioner_email:
+                    continue
+                agency = other_parties[i][0]
+                if other.practitioner_username:
+                    fail(
+                        "other_parties",
+                        _("Name the practitioner at %(agency)s from the list or by email, not both")
+                        % {"agency": agency.name},
+                    )
+                    continue
+                try:
+                    named = resolve_email(partnership, agency, other.practitioner_email)
+                except ValueError as e:
+                    fail("other_parties", str(e))
+                    continue
+                other_parties[i] = (agency, named.person)
+                guests += [] if named.person else [named]
 
     area = AreaOfDisagreement.objects.filter(
         partnership=partnership, code=details.area_of_disagreement_code, is_active=True
@@ -242,6 +278,7 @@ def escalation_validate_details(
         "area": area,
         "themes": themes,
         "other_parties": other_parties,
+        "guests": guests,
     }
 
 
@@ -339,6 +376,8 @@ def escalation_raise(
             visibility.for_escalations([escalation.pk])
         else:
             escalation.__dict__["_accord_others"] = []
+        if found["guests"]:
+            guests_create(escalation, actor, found["guests"])
         tallies.escalation_raised(escalation, [t.pk for t in found["themes"]])
         tallies.remember(escalation)
         Child.objects.bulk_create(

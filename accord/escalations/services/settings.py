@@ -61,6 +61,7 @@ PARTNERSHIP_FIELDS = (
     "suppression_threshold",
     "follow_up_weeks",
     "facilitators_see_children",
+    "guest_idle_days",
 )
 CALENDAR_FIELDS = frozenset({"holiday_country", "holiday_subdivision"})
 

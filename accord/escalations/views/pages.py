@@ -30,6 +30,7 @@ from ..policies import (
     sees_children,
 )
 from ..selectors import ListFilters, current_holders, escalation_list, is_overdue
+from ..services import guests
 from ._common import _get, _partnership
 
 logger = logging.getLogger("accord.escalations")
@@ -236,6 +237,19 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
         "holders": current_holders(viewer=request.user, escalation=escalation),
         "reopen_days": escalation.partnership.reopen_within_days,
+        **_guests_context(request, escalation),
+    }
+
+
+def _guests_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+    """The professionals named on it by work email, and whether this person may end a
+    guest's access (the raiser's manager) or name someone (the parties working it)."""
+    named = list(escalation.guests.select_related("agency").order_by("named_at", "id"))
+    for guest in named:
+        guest.escalation = escalation
+    return {
+        "guests": named,
+        "may_remove_guests": bool(named) and guests.may_remove(request.user, named[0]),
     }
 
 

@@ -293,7 +293,9 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         if agency:
             others.append(
                 services.PartyDetails(
-                    agency_id=agency, practitioner_username=d.get(f"other_{i}_practitioner") or ""
+                    agency_id=agency,
+                    practitioner_username=d.get(f"other_{i}_practitioner") or "",
+                    practitioner_email=d.get(f"other_{i}_practitioner_email") or "",
                 )
             )
     return services.RaiseDetails(
@@ -301,6 +303,7 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         origin=d.get("origin") or "",
         with_agency_id=with_agency,
         with_practitioner_username=d.get("with_practitioner") or "",
+        with_practitioner_email=d.get("with_practitioner_email") or "",
         with_people=d.get("with_people") or "",
         other_parties=others,
         summary=d.get("summary") or "",
@@ -332,6 +335,7 @@ STEP_OF_FIELD = {
     "start_stage_reason": "kind",
     "with_agency": "with",
     "with_practitioner": "with",
+    "with_practitioner_email": "with",
     "with_people": "with",
     "other_parties": "with",
     "children": "children",
@@ -361,19 +365,21 @@ def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
     names = [details.with_practitioner_username, *(o.practitioner_username for o in details.other_parties)]
     people = {u.username: u for u in User.objects.filter(username__in=[n for n in names if n])}
 
-    def line(agency_id: int, username: str) -> dict[str, str]:
+    def line(agency_id: int, username: str, email: str = "") -> dict[str, str]:
         agency = agencies.get(agency_id)
         person = people.get(username)
         return {
             "agency": agency.name if agency else "",
-            "practitioner": (person.get_full_name() or person.username) if person else username,
+            "practitioner": (person.get_full_name() or person.username) if person else (username or email),
         }
 
     area = partnership.areas_of_disagreement.filter(code=details.area_of_disagreement_code).first()
     themes = dict(partnership.practice_themes.values_list("code", "label"))
     return {
-        "with": [line(details.with_agency_id, details.with_practitioner_username)]
-        + [line(o.agency_id, o.practitioner_username) for o in details.other_parties],
+        "with": [
+            line(details.with_agency_id, details.with_practitioner_username, details.with_practitioner_email)
+        ]
+        + [line(o.agency_id, o.practitioner_username, o.practitioner_email) for o in details.other_parties],
         "area": area.label if area else "",
         "themes": [themes.get(code, code) for code in details.theme_codes],
     }

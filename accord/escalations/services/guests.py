@@ -1,0 +1,725 @@
+"""Taking part without an account: the professional of another agency, named on a difference
+by work email, answers it as a guest of that escalation alone (docs/decisions/0006-guests.md).
+
+The steps, each audited under its own verb:
+
+- named (``guests_name``): by the raiser when raising, or after (a corrected address); the
+  address must be at one of the agency's work email domains, which the business unit keeps;
+  someone who already has an account is named as themselves instead and signs in as usual;
+- the emailed link (no child's details): opening it uses nothing up and sends nothing, since
+  mail scanners open links (``guest_link_opened``);
+- a one-time code emailed on request (``guest_send_code``): it lasts ``CODE_MINUTES`` and
+  ``CODE_TRIES`` tries, at most ``CODES_PER_HOUR`` are sent an hour, and it is kept only as
+  a keyed hash; entered (``guest_check_code``), it opens a guest session of that escalation
+  alone, ended after ``SESSION_IDLE_MINUTES`` idle;
+- until they confirm they work with the child (or the theme) the child's identifiers stay
+  hidden (``guest_confirm``); "this is not for me" ends their access and tells the raiser
+  (``guest_decline``);
+- access ends when the escalation closes, when the raiser's manager or the business unit
+  removes it (``guest_remove``), or after the partnership's days without use.
+
+The guest acts through the ordinary services with their guest account as the actor (the
+policies' ``is_confirmed_guest``), so their answers count as any party's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import clock
+from accord.core.errors import NotAllowed, NotFound
+from accord.notifications.models import register_kinds
+from accord.partnership.models import Agency, Partnership, PartnershipAgency, User
+from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES
+from accord.partnership.selectors import user_roles
+
+from .. import visibility
+from ..models import (
+    OPEN_STATUSES,
+    Escalation,
+    Event,
+    EventType,
+    Guest,
+    GuestEnd,
+    GuestState,
+    Kind,
+    OtherParty,
+)
+from ..notices import notify
+from ._base import EVENT_LISTENERS, _locked
+from .settings import require_business_unit
+
+CODE_MINUTES = 10
+CODE_TRIES = 5
+CODES_PER_HOUR = 5
+SESSION_IDLE_MINUTES = 30
+CODE_DIGITS = 6
+
+
+class GuestNotice(models.TextChoices):
+    """What the raiser is told of a guest."""
+
+    GUEST_DECLINED = (
+        "guest_declined",
+        gettext_lazy("A professional named by email said the escalation is not for them"),
+    )
+
+
+register_kinds(GuestNotice)
+
+
+def _digest(value: str) -> str:
+    """A keyed hash: what is stored of a link, a code or a session, never the thing itself."""
+    return salted_hmac("accord.guests", value, algorithm="sha256").hexdigest()
+
+
+def link_digest(token: str) -> str:
+    return _digest(f"link:{token}")
+
+
+def _payload(guest: Guest, **more) -> dict:
+    return {
+        "reference": guest.escalation.reference,
+        "guest": guest.pk,
+        "agency": guest.agency_id,
+        **{k: v for k, v in more.items() if v is not None},
+    }
+
+
+def _audit(actor: User | None, verb: Verb, guest: Guest, **more) -> None:
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=guest.escalation,
+        partnership_id=guest.escalation.partnership_id,
+        payload=_payload(guest, **more),
+    )
+
+
+# --------------------------------------------------------------------------- naming
+
+
+def email_refusal(partnership: Partnership, agency: Agency, email: str) -> str | None:
+    """Why this address cannot name a guest of ``agency`` here, in plain words; or None."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("Enter a work email address in the correct format, like name@example.nhs.uk")
+    if len(email) > 150:
+        return _("Enter a work email address of 150 characters or fewer")
+    link = PartnershipAgency.objects.filter(partnership=partnership, agency=agency).first()
+    domains = link.email_domains() if link else []
+    if not domains:
+        return _(
+            "%(agency)s has no work email domains in Accord, so nobody there can be named by email: "
+            "select a practitioner from the list, or nobody (its managers then receive it)"
+        ) % {"agency": agency.name}
+    domain = email.rsplit("@", 1)[-1].lower()
+    if domain not in domains:
+        return _("Enter a work email address at %(agency)s: it must end in %(domains)s") % {
+            "agency": agency.name,
+            "domains": " or ".join(f"@{d}" for d in domains),
+        }
+    return None
+
+
+@dataclass(frozen=True)
+class NamedByEmail:
+    """A professional named by work email: the person themselves if they have an account at
+    that agency (then they are named as any person is), else an address for a guest."""
+
+    agency: Agency
+    email: str
+    person: User | None
+
+
+def resolve_email(partnership: Partnership, agency: Agency, email: str) -> NamedByEmail:
+    """Check an address for ``agency``; raises ``ValueError`` with the words for the page."""
+    email = (email or "").strip().lower()
+    problem = email_refusal(partnership, agency, email)
+    if problem:
+        raise ValueError(problem)
+    person = User.objects.filter(email__iexact=email, is_active=True).first()
+    if person is not None and person.agency_id != agency.pk:
+        raise ValueError(
+            _("%(email)s belongs to someone of another agency in Accord: check the address")
+            % {"email": email}
+        )
+    return NamedByEmail(agency=agency, email=email, person=person)
+
+
+def _account_for(email: str, agency: Agency, partnership_id: int) -> User:
+    """The guest's account: none to sign in with (never active, no password, no role). One
+    an address, whatever escalations it is named on, so that its history stays together."""
+    found = (
+        User.objects.filter(email__iexact=email, is_active=False, guest_places__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    if found is not None:
+        return found
+    account = User(
+        username=f"guest-{secrets.token_hex(8)}",
+        email=email,
+        agency=agency,
+        first_name=email,
+        is_active=False,
+        # The partnership of the escalation it was named on keeps it (and may make it a person).
+        home_partnership_id=partnership_id,
+    )
+    account.set_unusable_password()
+    account.save()
+    return account
+
+
+def guests_create(escalation: Escalation, actor: User, named: Sequence[NamedByEmail]) -> list[Guest]:
+    """Write the guests named on an escalation (in the caller's transaction) and email each
+    their link once it commits."""
+    made = []
+    for n in named:
+        if n.person is not None:
+            continue
+        if escalation.guests.filter(
+            email=n.email, state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+        ).exists():
+            continue
+        token = secrets.token_urlsafe(32)
+        guest = Guest.objects.create(
+            escalation=escalation,
+            agency=n.agency,
+            email=n.email,
+            account=_account_for(n.email, n.agency, escalation.partnership_id),
+            named_by=actor,
+            named_at=clock.now(),
+            link_hash=link_digest(token),
+        )
+        _audit(actor, Verb.GUEST_NAMED, guest)
+        transaction.on_commit(lambda g=guest, t=token: _send_link(g, t))
+        made.append(guest)
+    return made
+
+
+def guest_link(token: str) -> str:
+    return f"{settings.ACCORD_BASE_URL.rstrip('/')}{reverse('guest_link', kwargs={'token': token})}"
+
+
+def _send_link(guest: Guest, token: str) -> None:
+    escalation = guest.escalation
+    raiser = escalation.raised_by
+    send_mail(
+        _("Accord: a professional difference has been raised with you (%(reference)s)")
+        % {"reference": escalation.reference},
+        _(
+            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
+            "%(partnership)s's Accord, and named you as the professional it is with.\n\n"
+            "You do not need an account. To answer it, open this link:\n%(link)s\n\n"
+            "Opening the link does nothing by itself: it offers to email you a one-time code, which "
+            "signs you in to this one escalation. If it is not for you, open the link and say so.\n\n"
+            "The escalation's details are not in this email. Do not reply to this email."
+        )
+        % {
+            "raiser": raiser.get_full_name() or raiser.username,
+            "raising": escalation.raising_agency.name,
+            "agency": guest.agency.name,
+            "partnership": escalation.partnership.name,
+            "link": guest_link(token),
+        },
+        settings.DEFAULT_FROM_EMAIL,
+        [guest.email],
+    )
+
+
+def _tell_guests(event: Event) -> None:
+    """Each later step of the escalation is emailed to its guests (not the one who took it),
+    with a fresh link: the earlier one stops working. What happened, never the account of
+    it: an event's words may name the child."""
+    if event.type == EventType.RAISED:
+        return  # (the guests named as it is raised are emailed their link)
+    escalation = event.escalation
+    for guest in escalation.guests.filter(state__in=[GuestState.NAMED, GuestState.CONFIRMED]).exclude(
+        account_id=event.actor_id
+    ):
+        token = secrets.token_urlsafe(32)
+        Guest.objects.filter(pk=guest.pk).update(link_hash=link_digest(token))
+        what = str(EventType(event.type).label)
+        email, reference = guest.email, escalation.reference
+        transaction.on_commit(lambda e=email, r=reference, w=what, t=token: _send_news(e, r, w, t))
+
+
+def _send_news(email: str, reference: str, what: str, token: str) -> None:
+    send_mail(
+        _("Accord: news of escalation %(reference)s") % {"reference": reference},
+        _(
+            "There is news of escalation %(reference)s, on which you are a guest: %(what)s.\n\n"
+            "To see it, open this link (links in earlier emails no longer work):\n%(link)s\n\n"
+            "It offers to email you a one-time code. The escalation's details are not in this email. "
+            "Do not reply to this email."
+        )
+        % {"reference": reference, "what": what.lower(), "link": guest_link(token)},
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+    )
+
+
+EVENT_LISTENERS.append(_tell_guests)
+
+
+def _may_name_guests(actor: User, escalation: Escalation) -> None:
+    """The parties working the difference (never a guest: a guest cannot name another)."""
+    if not actor.is_active or not actor.has_perm("escalations.change_parties", escalation):
+        raise NotAllowed(_("Only the parties working this difference name someone on it by email."))
+
+
+def guest_name(*, actor: User, escalation: Escalation, agency_id: int, email: str) -> Guest | None:
+    """Name (or name again, at a corrected address) the professional of one of the agencies
+    the difference is with. Answers the guest, or None when the address is someone with an
+    account (then they are told as any named person is, and sign in as usual)."""
+    with transaction.atomic():
+        escalation = _locked(escalation, None)
+        if not actor.has_perm("escalations.view", escalation):
+            raise NotAllowed(_("Only the parties working this difference name someone on it by email."))
+        _may_name_guests(actor, escalation)
+        if agency_id not in escalation.receiving_agency_ids():
+            raise ValidationError({"agency": _("Select one of the agencies the difference is with")})
+        agency = Agency.objects.get(pk=agency_id)
+        try:
+            named = resolve_email(escalation.partnership, agency, email)
+        except ValueError as e:
+            raise ValidationError({"email": str(e)}) from None
+        if named.person is not None:
+            raise ValidationError(
+                {
+                    "email": _(
+                        "%(name)s has an account in Accord: name them from the list of practitioners instead"
+                    )
+                    % {"name": named.person.get_full_name() or named.person.username}
+                }
+            )
+        if escalation.guests.filter(
+            email=named.email, state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+        ).exists():
+            raise ValidationError(
+                {"email": _("%(email)s is already named on this escalation") % {"email": named.email}}
+            )
+        [guest] = guests_create(escalation, actor, [named])
+    return guest
+
+
+# --------------------------------------------------------------------------- the link and the code
+
+
+def guest_by_link(token: str) -> Guest | None:
+    """The guest a link names, whatever its state (None for a link that never was)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Guest.objects.select_related("escalation__partnership", "escalation__raised_by", "agency", "account")
+        .filter(link_hash=link_digest(token))
+        .first()
+    )
+
+
+def access_ended(guest: Guest) -> bool:
+    """Whether the guest's access has ended: recorded so, or found so now (the escalation
+    closed, or the partnership's days without use passed), which is then recorded."""
+    if not guest.is_live:
+        return True
+    now = clock.now()
+    why = None
+    if guest.escalation.status not in OPEN_STATUSES:
+        why = GuestEnd.CLOSED
+    else:
+        idle = dt.timedelta(days=guest.escalation.partnership.guest_idle_days)
+        if now - (guest.last_used_at or guest.named_at) > idle:
+            why = GuestEnd.IDLE
+    if why is None:
+        return False
+    _end(guest, None, why)
+    return True
+
+
+def _end(guest: Guest, actor: User | None, why: str) -> None:
+    with transaction.atomic():
+        guest.state = GuestState.ENDED
+        guest.end_reason = why
+        guest.ended_at = clock.now()
+        guest.ended_by = actor
+        guest.session_hash = ""
+        guest.code_hash = ""
+        guest.save(update_fields=["state", "end_reason", "ended_at", "ended_by", "session_hash", "code_hash"])
+        _audit(actor if actor is not None else guest.account, Verb.GUEST_ACCESS_ENDED, guest, why=why)
+
+
+def guest_link_opened(guest: Guest) -> None:
+    """Recorded, and nothing else: a mail scanner opening the link uses nothing up."""
+    _audit(guest.account, Verb.GUEST_LINK_OPENED, guest)
+
+
+def guest_has_account(guest: Guest) -> User | None:
+    """Someone with an account at that address (made one of the partnership's people since):
+    they sign in as usual instead."""
+    return User.objects.filter(email__iexact=guest.email, is_active=True).first()
+
+
+class CodeRefused(Exception):
+    """Why a code was not sent or not accepted, in words for the guest."""
+
+
+def guest_send_code(guest: Guest) -> None:
+    """Email a one-time code (the earlier one stops working). At most ``CODES_PER_HOUR`` an hour."""
+    if access_ended(guest):
+        raise CodeRefused(_("This link no longer works."))
+    now = clock.now()
+    with transaction.atomic():
+        guest = (
+            Guest.objects.select_for_update()
+            .select_related("escalation", "agency", "account")
+            .get(pk=guest.pk)
+        )
+        if guest.codes_since is None or now - guest.codes_since > dt.timedelta(hours=1):
+            guest.codes_since, guest.codes_sent = now, 0
+        if guest.codes_sent >= CODES_PER_HOUR:
+            raise CodeRefused(
+                _("%(n)s codes have been sent in the last hour: wait an hour, then ask again.")
+                % {"n": CODES_PER_HOUR}
+            )
+        code = "".join(secrets.choice("0123456789") for _i in range(CODE_DIGITS))
+        guest.code_hash = _digest(f"code:{guest.pk}:{code}")
+        guest.code_expires_at = now + dt.timedelta(minutes=CODE_MINUTES)
+        guest.code_tries = 0
+        guest.codes_sent += 1
+        guest.save(update_fields=["code_hash", "code_expires_at", "code_tries", "codes_since", "codes_sent"])
+        _audit(guest.account, Verb.GUEST_CODE_SENT, guest)
+        email, reference = guest.email, guest.escalation.reference
+        transaction.on_commit(lambda: _send_code(email, reference, code))
+
+
+def _send_code(email: str, reference: str, code: str) -> None:
+    send_mail(
+        _("Accord: your one-time code is %(code)s") % {"code": code},
+        _(
+            "Your one-time code for escalation %(reference)s is:\n\n%(code)s\n\n"
+            "It works for %(minutes)s minutes. If you did not ask for it, you can ignore this email."
+        )
+        % {"reference": reference, "code": code, "minutes": CODE_MINUTES},
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+    )
+
+
+def guest_check_code(guest: Guest, code: str) -> str:
+    """Check the code entered; answers a new session's secret for the guest's cookie.
+    Raises ``CodeRefused`` saying why (wrong, expired, too many tries)."""
+    if access_ended(guest):
+        raise CodeRefused(_("This link no longer works."))
+    entered = "".join(ch for ch in (code or "") if ch.isdigit())[: CODE_DIGITS + 2]
+    now = clock.now()
+    # A refusal is written (the try counted, the audit entry) before it is said: raised
+    # after the transaction commits, not inside it.
+    refused = None
+    with transaction.atomic():
+        guest = (
+            Guest.objects.select_for_update()
+            .select_related("escalation", "agency", "account")
+            .get(pk=guest.pk)
+        )
+        if not guest.code_hash:
+            refused = ("none", None, _("Ask for a code first: choose “Email me a code”."))
+        elif guest.code_expires_at is None or now > guest.code_expires_at:
+            refused = ("expired", None, _("That code has expired: ask for a new one."))
+        elif guest.code_tries >= CODE_TRIES:
+            refused = (
+                "tries",
+                0,
+                _("That code has been tried %(n)s times: ask for a new one.") % {"n": CODE_TRIES},
+            )
+        elif not constant_time_compare(_digest(f"code:{guest.pk}:{entered}"), guest.code_hash):
+            guest.code_tries += 1
+            left = CODE_TRIES - guest.code_tries
+            guest.save(update_fields=["code_tries"])
+            words = (
+                _("That code is not right, and it cannot be tried again: ask for a new one.")
+                if left <= 0
+                else _("That code is not right: check it and try again (%(n)s more tries).") % {"n": left}
+            )
+            refused = ("wrong", left, words)
+        if refused is not None:
+            why, left, _words = refused
+            _audit(guest.account, Verb.GUEST_CODE_REFUSED, guest, why=why, tries_left=left)
+        else:
+            secret = secrets.token_urlsafe(32)
+            guest.code_hash = ""
+            guest.code_expires_at = None
+            guest.session_hash = _digest(f"session:{guest.pk}:{secret}")
+            guest.session_seen_at = now
+            guest.last_used_at = now
+            guest.save(
+                update_fields=[
+                    "code_hash",
+                    "code_expires_at",
+                    "session_hash",
+                    "session_seen_at",
+                    "last_used_at",
+                ]
+            )
+            _audit(guest.account, Verb.GUEST_SIGNED_IN, guest)
+    if refused is not None:
+        raise CodeRefused(refused[2])
+    return secret
+
+
+# --------------------------------------------------------------------------- the session
+
+
+def guest_from_session(guest_id: int, secret: str) -> Guest | None:
+    """The guest whose session this is, while it lasts (``SESSION_IDLE_MINUTES`` idle), their
+    access has not ended and the escalation is open; each use keeps it alive."""
+    guest = (
+        Guest.objects.select_related(
+            "escalation__partnership",
+            "escalation__raised_by",
+            "escalation__raising_agency",
+            "agency",
+            "account",
+        )
+        .filter(pk=guest_id)
+        .first()
+    )
+    if guest is None or not guest.session_hash or not secret:
+        return None
+    if not constant_time_compare(_digest(f"session:{guest.pk}:{secret}"), guest.session_hash):
+        return None
+    now = clock.now()
+    if guest.session_seen_at is None or now - guest.session_seen_at > dt.timedelta(
+        minutes=SESSION_IDLE_MINUTES
+    ):
+        return None
+    if access_ended(guest):
+        return None
+    Guest.objects.filter(pk=guest.pk).update(session_seen_at=now, last_used_at=now)
+    guest.session_seen_at = guest.last_used_at = now
+    return guest
+
+
+def guest_sign_out(guest: Guest) -> None:
+    Guest.objects.filter(pk=guest.pk).update(session_hash="")
+
+
+# --------------------------------------------------------------------------- confirming
+
+
+def _live(guest: Guest, state: str) -> Guest:
+    locked = Guest.objects.select_for_update().select_related("escalation", "account").get(pk=guest.pk)
+    if locked.state != state:
+        raise NotAllowed(_("That has already been answered."))
+    return locked
+
+
+def guest_confirm(*, guest: Guest, name: str) -> Guest:
+    """The guest works with this child (or theme): they see it as a party does from now."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("Enter your name")})
+    if len(name) > 150 or "\x00" in name:
+        raise ValidationError({"name": _("Enter your name in 150 characters or fewer")})
+    with transaction.atomic():
+        guest = _live(guest, GuestState.NAMED)
+        guest.state = GuestState.CONFIRMED
+        guest.confirmed_at = clock.now()
+        guest.save(update_fields=["state", "confirmed_at"])
+        account = guest.account
+        first, _sep, last = name.rpartition(" ")
+        account.first_name, account.last_name = (first, last) if first else (last, "")
+        account.save(update_fields=["first_name", "last_name"])
+        _audit(account, Verb.GUEST_CONFIRMED, guest)
+    return guest
+
+
+def guest_decline(*, guest: Guest) -> Guest:
+    """ "This is not for me": their access ends at once, and the raiser is told (who may name
+    the right address)."""
+    with transaction.atomic():
+        guest = _live(guest, GuestState.NAMED)
+        guest.state = GuestState.DECLINED
+        guest.declined_at = clock.now()
+        guest.session_hash = ""
+        guest.save(update_fields=["state", "declined_at", "session_hash"])
+        _audit(guest.account, Verb.GUEST_DECLINED, guest)
+        notify(
+            escalation=guest.escalation,
+            kind=GuestNotice.GUEST_DECLINED,
+            recipients=[guest.escalation.raised_by] if guest.escalation.raised_by.is_active else [],
+            key=f"guest:{guest.pk}:declined",
+        )
+    return guest
+
+
+# --------------------------------------------------------------------------- ending, and people
+
+
+def may_remove(actor: User, guest: Guest) -> bool:
+    """The raiser's line manager (while they lead) or the partnership's business unit."""
+    escalation = guest.escalation
+    roles = user_roles(actor, escalation.partnership_id)
+    if roles & SETTINGS_ROLES:
+        return True
+    return bool(
+        roles & LEADER_ROLES
+        and actor.agency_id == escalation.raising_agency_id
+        and escalation.raised_by.line_manager_id == actor.pk
+    )
+
+
+def guest_remove(*, actor: User, guest: Guest) -> None:
+    if not actor.is_active or not may_remove(actor, guest):
+        raise NotAllowed(_("Only the raiser's manager or the business unit removes a guest's access."))
+    if not guest.is_live:
+        raise ValidationError(_("That guest's access has already ended."))
+    _end(guest, actor, GuestEnd.REMOVED)
+
+
+def guests_made_person(*, actor: User, account: User) -> list[int]:
+    """A guest made one of the partnership's people (by the business unit, who invites them):
+    their guest places end, and they are named, as themselves, on the open escalations where
+    they were a guest and the agency names nobody else. Answers those escalations."""
+    named = []
+    with transaction.atomic():
+        for guest in account.guest_places.select_related("escalation").filter(
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+        ):
+            e = guest.escalation
+            if e.status in OPEN_STATUSES:
+                if e.with_agency_id == guest.agency_id and e.with_practitioner_id is None:
+                    Escalation.objects.filter(pk=e.pk).update(with_practitioner=account)
+                    named.append(e.pk)
+                elif OtherParty.objects.filter(
+                    escalation=e, agency_id=guest.agency_id, practitioner=None
+                ).update(practitioner=account):
+                    named.append(e.pk)
+            guest.state = GuestState.ENDED
+            guest.end_reason = GuestEnd.MADE_PERSON
+            guest.ended_at = clock.now()
+            guest.ended_by = actor
+            guest.session_hash = ""
+            guest.save(update_fields=["state", "end_reason", "ended_at", "ended_by", "session_hash"])
+            _audit(actor, Verb.GUEST_MADE_PERSON, guest)
+        if named:
+            visibility.for_escalations(named)
+    return named
+
+
+def guest_kind_words(escalation: Escalation) -> str:
+    return _("I work with this child") if escalation.kind == Kind.CASE else _("I work with this theme")
+
+
+# --------------------------------------------------------------------------- the agencies' domains
+
+DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MOST_DOMAINS = 20
+# Anyone can have an address at these: never an agency's own.
+PERSONAL_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "outlook.com",
+        "live.com",
+        "live.co.uk",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "btinternet.com",
+        "protonmail.com",
+        "proton.me",
+        "sky.com",
+        "talktalk.net",
+        "virginmedia.com",
+        "gmx.com",
+        "mail.com",
+    }
+)
+
+
+def agency_email_domains_set(
+    *, actor: User | None, partnership: Partnership, agency: Agency, domains: str
+) -> list[str]:
+    """The business unit keeps each agency's work email domains here (one a line). Answers
+    them as kept; raises ``ValidationError`` on ``domains`` saying which one is wrong."""
+    require_business_unit(actor, partnership)
+    found = [line.strip().lstrip("@").lower() for line in (domains or "").replace(",", "\n").splitlines()]
+    found = list(dict.fromkeys(d for d in found if d))
+    for d in found:
+        if not DOMAIN.match(d):
+            raise ValidationError(
+                {"domains": _("%(domain)s is not a domain: enter one like nhs.net") % {"domain": d[:60]}}
+            )
+        if d in PERSONAL_MAIL:
+            raise ValidationError(
+                {
+                    "domains": _(
+                        "%(domain)s is a personal email service, not an agency's own: anyone can have an address there"
+                    )
+                    % {"domain": d}
+                }
+            )
+    if len(found) > MOST_DOMAINS:
+        raise ValidationError({"domains": _("Enter at most %(n)s domains") % {"n": MOST_DOMAINS}})
+    with transaction.atomic():
+        link = (
+            PartnershipAgency.objects.select_for_update()
+            .filter(partnership=partnership, agency=agency)
+            .first()
+        )
+        if link is None:
+            raise NotAllowed(_("That agency is not one of the partnership's."))
+        if link.email_domains() != found:
+            link.work_email_domains = "\n".join(found)
+            link.save(update_fields=["work_email_domains"])
+            audit_record(
+                actor=actor,
+                verb=Verb.AGENCY_EMAIL_DOMAINS_CHANGED,
+                target=agency,
+                partnership_id=partnership.pk,
+                payload={"agency": agency.pk, "domains": found},
+                actor_label=None if actor else "manage.py",
+            )
+    return found
+
+
+def guest_escalation(guest: Guest) -> Escalation:
+    """The guest's one escalation, as they may see it now (rule 7 through the policies'
+    ``is_confirmed_guest``: confirmed, and the escalation open); else ``NotFound``."""
+    escalation = (
+        Escalation.objects.select_related(
+            "partnership",
+            "raising_agency",
+            "with_agency",
+            "area_of_disagreement",
+            "raised_by",
+            "with_practitioner",
+        )
+        .filter(pk=guest.escalation_id)
+        .first()
+    )
+    if escalation is None or not guest.account.has_perm("escalations.view", escalation):
+        raise NotFound()
+    return escalation

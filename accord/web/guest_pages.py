@@ -1,0 +1,433 @@
+"""The pages of taking part without an account (issue: a professional named by work email).
+
+For the guest: the emailed link (it shows one button and uses nothing up), the code, their
+one escalation (until they confirm it is theirs, without the children's details), their
+discussion and, where a virus scanner is configured, their documents. For the parties: naming
+someone by email after raising, and the raiser's manager removing a guest's access. For the
+business unit: each agency's work email domains, and its guests by agency, each of whom can
+be made one of its people with an invitation. Every rule is the services'
+(``accord.escalations.services.guests``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accord.audit.models import Verb
+from accord.audit.services import audit_record
+from accord.core import antivirus
+from accord.core.errors import NotAllowed, NotFound, Refused, StaleVersion
+from accord.escalations import forms as f
+from accord.escalations import services
+from accord.escalations.models import Guest, GuestState, Kind
+from accord.escalations.policies import sees_children
+from accord.escalations.selectors import escalation_get
+from accord.escalations.services import guests as g
+from accord.partnership.models import PartnershipAgency, Role
+from accord.partnership.services.invitations import invite, refusal_words
+from accord.partnership.services.people import PersonDetails, person_save
+
+from . import guest_session
+from .settings_pages import add_errors, business_unit_partnership
+
+# --------------------------------------------------------------------------- the guest's own pages
+
+
+def _guest_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    escalation = context.get("escalation")
+    partnership = escalation.partnership if escalation is not None else None
+    return render(
+        request, f"guests/{template}", {"emergency_partnership": partnership, **context}, status=status
+    )
+
+
+def _link_guest(token: str) -> Guest:
+    guest = g.guest_by_link(token)
+    if guest is None:
+        raise Http404
+    return guest
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET uses nothing up and sends nothing (mail scanners open links): it offers one button.
+    POST emails a code."""
+    guest = _link_guest(token)
+    if g.access_ended(guest):
+        return _guest_page(request, "ended.html", {"guest": guest}, status=410)
+    person = g.guest_has_account(guest)
+    if person is not None:
+        return _guest_page(request, "has_account.html", {"guest": guest})
+    if request.method == "GET":
+        g.guest_link_opened(guest)
+        return _guest_page(request, "link.html", {"guest": guest, "escalation": guest.escalation})
+    try:
+        g.guest_send_code(guest)
+    except g.CodeRefused as refused:
+        return _guest_page(
+            request,
+            "link.html",
+            {"guest": guest, "escalation": guest.escalation, "refused": str(refused)},
+            status=429,
+        )
+    return redirect("guest_code", token=token)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest, token: str) -> HttpResponse:
+    guest = _link_guest(token)
+    if g.access_ended(guest):
+        return _guest_page(request, "ended.html", {"guest": guest}, status=410)
+    form = f.GuestCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            secret = g.guest_check_code(guest, form.cleaned_data["code"])
+        except g.CodeRefused as refused:
+            form.add_error("code", str(refused))
+            status = 422
+        else:
+            response = redirect("guest_home")
+            guest_session.start(response, guest, secret)
+            return response
+    context = {"guest": guest, "escalation": guest.escalation, "form": form, "token": token}
+    return _guest_page(request, "code.html", context, status=status)
+
+
+def _current(request: HttpRequest) -> Guest:
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        raise Refused(_("Your guest session has ended: open the link in your email again."))
+    return guest
+
+
+def _ended(request: HttpRequest) -> HttpResponse:
+    response = _guest_page(request, "session_ended.html", {}, status=401)
+    guest_session.end(response)
+    return response
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The guest's one escalation: first the question whether it is theirs, then the
+    escalation as a party sees it."""
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        return _ended(request)
+    escalation = guest.escalation
+    works_with = g.guest_kind_words(escalation)
+    if guest.state == GuestState.NAMED:
+        form = f.GuestAnswerForm(request.POST or None, works_with=works_with)
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["answer"] == "decline":
+                g.guest_decline(guest=guest)
+                response = _guest_page(request, "declined.html", {"escalation": escalation})
+                guest_session.end(response)
+                return response
+            try:
+                g.guest_confirm(guest=guest, name=form.cleaned_data["name"])
+            except ValidationError as e:
+                f.add_service_errors(form, e)
+            else:
+                messages.success(request, _("Thank you: you can now see the escalation and answer it."))
+                return redirect("guest_home")
+        return _guest_page(request, "confirm.html", {"guest": guest, "escalation": escalation, "form": form})
+    actor = guest.account
+    try:
+        escalation = g.guest_escalation(guest)
+    except NotFound:
+        return _ended(request)
+    audit_record(
+        actor=actor,
+        verb=Verb.ESCALATION_VIEWED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"reference": escalation.reference, "page": "guest"},
+    )
+    context = {
+        "guest": guest,
+        "escalation": escalation,
+        "children": list(escalation.children.all()) if sees_children(actor, escalation) else [],
+        "is_case": escalation.kind == Kind.CASE,
+        "discussions": list(escalation.discussions.select_related("recorded_by", "recorded_by__agency")),
+        "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
+        "themes": list(escalation.themes.all()),
+        "may_discuss": actor.has_perm("escalations.record_discussion", escalation),
+        "may_upload": actor.has_perm("escalations.add_document", escalation),
+        "scanner": antivirus.enabled(),
+    }
+    return _guest_page(request, "escalation.html", context)
+
+
+def _guest_action(request: HttpRequest, form_class, template: str, perform, success: str) -> HttpResponse:
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        return _ended(request)
+    actor = guest.account
+    try:
+        escalation = g.guest_escalation(guest)
+    except NotFound:
+        return _ended(request)
+    form = form_class(request.POST or None, request.FILES or None, initial={"version": escalation.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(actor, escalation, form.cleaned_data)
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+            status = 422
+        except StaleVersion:
+            form.add_error(
+                None, _("Someone changed this escalation while you were writing: check it, then try again.")
+            )
+            status = 409
+        except (NotAllowed, NotFound):
+            raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect("guest_home")
+    return _guest_page(
+        request, template, {"guest": guest, "escalation": escalation, "form": form}, status=status
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def discuss(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, cd):
+        services.escalation_record_discussion(
+            actor=actor,
+            escalation=escalation,
+            held_on=cd["held_on"],
+            note=cd["note"],
+            participants=cd["participants"],
+            agreed={"yes": True, "no": False}.get(cd["agreed"]),
+            expected_version=cd.get("version"),
+        )
+
+    return _guest_action(request, f.GuestDiscussionForm, "discuss.html", perform, _("Discussion recorded"))
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def add_document(request: HttpRequest) -> HttpResponse:
+    guest = guest_session.current_guest(request)
+    if guest is not None and not antivirus.enabled():
+        # Said on the page, and refused by the policies whatever the client.
+        return _guest_page(request, "documents_via_raiser.html", {"escalation": guest.escalation})
+
+    def perform(actor, escalation, cd):
+        services.escalation_add_document(
+            actor=actor,
+            escalation=escalation,
+            upload=cd["file"],
+            description=cd["description"],
+            expected_version=cd.get("version"),
+        )
+
+    return _guest_action(request, f.DocumentForm, "add_document.html", perform, _("Document attached"))
+
+
+@login_not_required
+@require_http_methods(["POST"])
+def sign_out(request: HttpRequest) -> HttpResponse:
+    guest = guest_session.current_guest(request)
+    if guest is not None:
+        g.guest_sign_out(guest)
+    response = _guest_page(request, "signed_out.html", {})
+    guest_session.end(response)
+    return response
+
+
+# --------------------------------------------------------------------------- the parties' pages
+
+
+def _party_escalation(request: HttpRequest, pk: int):
+    if request.partnership is None:
+        raise Http404
+    try:
+        return escalation_get(user=request.user, pk=pk, partnership=request.partnership)
+    except NotFound:
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "POST"])
+def name_guest(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name the other agency's professional by work email (a corrected address, say)."""
+    escalation = _party_escalation(request, pk)
+    if not request.user.has_perm("escalations.change_parties", escalation):
+        raise Refused(_("Only the parties working this difference name someone on it by email."))
+    agencies = [escalation.with_agency, *(o.agency for o in escalation.others())]
+    form = f.GuestNameForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            g.guest_name(
+                actor=request.user,
+                escalation=escalation,
+                agency_id=form.cleaned_data["agency"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+        except NotAllowed as refused:
+            raise Refused(str(refused)) from None
+        else:
+            messages.success(
+                request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("escalations:detail", pk=pk)
+    return render(request, "guests/name.html", {"escalation": escalation, "form": form})
+
+
+@require_http_methods(["POST"])
+def remove_guest(request: HttpRequest, pk: int, guest: int) -> HttpResponse:
+    """The raiser's manager ends a guest's access from the escalation's page."""
+    escalation = _party_escalation(request, pk)
+    found = get_object_or_404(
+        Guest.objects.select_related("escalation__raised_by"), pk=guest, escalation=escalation
+    )
+    try:
+        g.guest_remove(actor=request.user, guest=found)
+    except NotAllowed as refused:
+        raise Refused(str(refused)) from None
+    except ValidationError as e:
+        messages.info(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("%(email)s can no longer see this escalation") % {"email": found.email})
+    return redirect("escalations:detail", pk=pk)
+
+
+# --------------------------------------------------------------------------- the business unit's pages
+
+
+@require_http_methods(["GET", "POST"])
+def email_domains(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    link = get_object_or_404(
+        PartnershipAgency.objects.select_related("agency"), partnership=partnership, agency__pk=pk
+    )
+    form = f.EmailDomainsForm(request.POST or None, initial={"domains": "\n".join(link.email_domains())})
+    if request.method == "POST" and form.is_valid():
+        try:
+            g.agency_email_domains_set(
+                actor=request.user,
+                partnership=partnership,
+                agency=link.agency,
+                domains=form.cleaned_data["domains"],
+            )
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            messages.success(
+                request, _("%(agency)s's work email domains are saved") % {"agency": link.agency}
+            )
+            return redirect("agency_edit", pk=pk)
+    return render(
+        request,
+        "guests/email_domains.html",
+        {"partnership": partnership, "agency": link.agency, "form": form},
+    )
+
+
+@require_http_methods(["GET"])
+def guest_list(request: HttpRequest) -> HttpResponse:
+    """The partnership's guests, by agency: who named them, on what, and how it stands."""
+    partnership = business_unit_partnership(request)
+    rows = list(
+        Guest.objects.filter(escalation__partnership=partnership)
+        .select_related("agency", "account", "named_by", "escalation")
+        .order_by("agency__name", "email", "-named_at")
+    )
+    by_agency: dict[Any, list[Guest]] = {}
+    for row in rows:
+        by_agency.setdefault(row.agency, []).append(row)
+    return render(
+        request, "guests/list.html", {"partnership": partnership, "by_agency": list(by_agency.items())}
+    )
+
+
+@require_http_methods(["POST"])
+def guest_end(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = business_unit_partnership(request)
+    guest = get_object_or_404(
+        Guest.objects.select_related("escalation__raised_by"), pk=pk, escalation__partnership=partnership
+    )
+    try:
+        g.guest_remove(actor=request.user, guest=guest)
+    except (ValidationError, NotAllowed) as refused:
+        messages.info(request, refusal_words(refused))
+    else:
+        messages.success(request, _("%(email)s's access has ended") % {"email": guest.email})
+    return redirect("guests")
+
+
+@require_http_methods(["GET", "POST"])
+def guest_make_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a guest one of the partnership's people, with an invitation to set a password:
+    their account, and so everything they wrote, stays theirs."""
+    partnership = business_unit_partnership(request)
+    guest = get_object_or_404(
+        Guest.objects.select_related("account", "agency"), pk=pk, escalation__partnership=partnership
+    )
+    account = guest.account
+    if account.is_active:
+        messages.info(
+            request, _("%(email)s is already one of the partnership's people") % {"email": guest.email}
+        )
+        return redirect("guests")
+    initial = {
+        "first_name": account.first_name if account.first_name != guest.email else "",
+        "last_name": account.last_name,
+    }
+    form = f.GuestPersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        try:
+            with transaction.atomic():
+                _make_person(request, partnership, guest, cd)
+        except (ValidationError, NotAllowed) as refused:
+            add_errors(form, refused)
+        else:
+            messages.success(
+                request,
+                _("%(email)s is now one of the partnership's people, and has been invited to set a password")
+                % {"email": guest.email},
+            )
+            return redirect("guests")
+    return render(
+        request, "guests/make_person.html", {"partnership": partnership, "guest": guest, "form": form}
+    )
+
+
+def _make_person(request: HttpRequest, partnership, guest: Guest, cd: dict[str, Any]) -> None:
+    account = guest.account
+    person_save(
+        actor=request.user,
+        partnership=partnership,
+        person=account,
+        details=PersonDetails(
+            first_name=cd["first_name"],
+            last_name=cd["last_name"],
+            email=guest.email,
+            agency=guest.agency,
+            job_title=cd["job_title"],
+            roles=[Role.PRACTITIONER],
+            is_active=True,
+        ),
+    )
+    account.refresh_from_db()
+    g.guests_made_person(actor=request.user, account=account)
+    invite(actor=request.user, person=account, partnership=partnership)

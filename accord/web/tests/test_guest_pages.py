@@ -1,0 +1,175 @@
+"""The pages of taking part without an account: the guest's own (a link that no longer works,
+someone who has an account, a session that ended, documents through the raiser), the raiser's
+manager ending a guest's access, and the business unit's (each agency's work email domains,
+its guests by agency, and a guest made one of its people with an invitation)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils.html import escape
+
+from accord.audit.models import AuditEvent, Verb
+from accord.escalations.models import Guest, GuestEnd, GuestState
+from accord.partnership.models import PartnershipAgency, Role
+from accord.testing.auth import sign_in
+
+pytestmark = pytest.mark.django_db
+GP = "dr.green@nhs.net"
+
+
+@pytest.fixture
+def named(world, django_capture_on_commit_callbacks):
+    """An escalation with a GP named by email, and the link emailed to them."""
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        e = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+    path = re.search(r"(/guest/[A-Za-z0-9_-]+/)", mail.outbox[-1].body).group(1)
+    return e, Guest.objects.get(escalation=e), path
+
+
+def guest_in(client, path, capture, *, confirm=True) -> None:
+    with capture(execute=True):
+        assert client.post(path).status_code == 302
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    assert client.post(path + "code/", {"code": code}).status_code == 302
+    if confirm:
+        assert client.post("/guest/", {"answer": "confirm", "name": "Gill Green"}).status_code == 302
+
+
+def test_the_link_page_offers_one_button_and_sends_nothing(client, named):
+    _e, _guest, path = named
+    page = client.get(path)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Email me a code" in text and "Zebedee" not in text
+    assert len(mail.outbox) == 1
+    assert client.get("/guest/not-a-link/").status_code == 404
+
+
+def test_a_confirm_without_a_name_is_refused_and_the_children_stay_hidden(
+    client, named, django_capture_on_commit_callbacks
+):
+    _e, guest, path = named
+    guest_in(client, path, django_capture_on_commit_callbacks, confirm=False)
+    page = client.post("/guest/", {"answer": "confirm", "name": " "})
+    text = page.content.decode()
+    assert "Enter your name" in text and "Zebedee" not in text
+    assert client.post("/guest/", {}).status_code == 200  # nothing chosen: asked again
+    guest.refresh_from_db()
+    assert guest.state == GuestState.NAMED
+
+
+def test_documents_come_through_the_raiser_where_no_scanner_is_configured(
+    client, named, django_capture_on_commit_callbacks, settings
+):
+    settings.CLAMAV_SOCKET = settings.CLAMAV_HOST = ""
+    e, _guest, path = named
+    guest_in(client, path, django_capture_on_commit_callbacks)
+    assert "Documents must come through the raiser" in client.get("/guest/").content.decode()
+    page = client.post("/guest/documents/", {"description": "notes"})
+    assert "Documents come through the raiser" in page.content.decode()
+    assert not e.documents.exists()
+
+
+def test_a_guest_discussion_is_checked_like_anyones(client, named, django_capture_on_commit_callbacks):
+    e, _guest, path = named
+    guest_in(client, path, django_capture_on_commit_callbacks)
+    page = client.post("/guest/discussion/", {"agreed": "yes", "version": e.version})
+    assert page.status_code == 200 and "Enter what was discussed" in page.content.decode()
+    assert not e.discussions.exists()
+
+
+def test_a_session_ends_when_access_does_and_the_link_then_says_so(
+    client, world, named, django_capture_on_commit_callbacks
+):
+    e, guest, path = named
+    guest_in(client, path, django_capture_on_commit_callbacks)
+    manager = Client()
+    sign_in(manager, world.manager_health)
+    response = manager.post(f"/escalations/{e.pk}/guests/{guest.pk}/remove/")
+    assert response.status_code == 302
+    guest.refresh_from_db()
+    assert guest.end_reason == GuestEnd.REMOVED
+    assert client.get("/guest/").status_code == 401
+    assert client.get(path).status_code == 410
+    raiser = Client()  # (the raiser names; their manager or the business unit removes)
+    sign_in(raiser, world.practitioner_health)
+    assert raiser.post(f"/escalations/{e.pk}/guests/{guest.pk}/remove/").status_code == 403
+
+
+def test_someone_with_an_account_is_sent_to_sign_in(client, world, named):
+    _e, _guest, path = named
+    world.practitioner_social.email = GP
+    world.practitioner_social.save()
+    page = client.get(path)
+    assert "You have an Accord account" in page.content.decode()
+    assert client.post(path).status_code == 200  # no code is sent
+    assert len(mail.outbox) == 1
+
+
+def test_the_business_unit_keeps_each_agencys_domains_on_its_page(client, world):
+    sign_in(client, world.admin)
+    url = f"/business-unit/agencies/{world.other.pk}/email-domains/"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"domains": "hotmail.com"})
+    assert "personal email service" in refused.content.decode()
+    assert client.post(url, {"domains": "justice.gov.uk"}).status_code == 302
+    link = PartnershipAgency.objects.get(partnership=world.partnership, agency=world.other)
+    assert link.email_domains() == ["justice.gov.uk"]
+
+
+def test_the_business_unit_sees_its_guests_and_makes_one_a_person_with_an_invitation(
+    client, world, named, django_capture_on_commit_callbacks
+):
+    e, guest, path = named
+    guest_client = Client()
+    guest_in(guest_client, path, django_capture_on_commit_callbacks)
+    sign_in(client, world.admin)
+    listing = client.get("/business-unit/guests/").content.decode()
+    assert GP in listing and escape(world.social.name) in listing and e.reference in listing
+    assert "Zebedee" not in listing
+    page = client.get(f"/business-unit/guests/{guest.pk}/person/")
+    assert page.status_code == 200
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/business-unit/guests/{guest.pk}/person/", {"first_name": "Gill", "last_name": "Green"}
+        )
+    assert response.status_code == 302
+    account = type(guest.account).objects.get(pk=guest.account_id)
+    assert account.is_active and account.invited_at is not None
+    assert account.role_assignments.filter(partnership=world.partnership, role=Role.PRACTITIONER).exists()
+    assert len(mail.outbox) == sent + 1 and mail.outbox[-1].to == [GP]
+    e.refresh_from_db()
+    assert e.with_practitioner_id == account.pk
+    assert AuditEvent.objects.filter(verb=Verb.GUEST_MADE_PERSON).exists()
+    assert guest_client.get("/guest/").status_code == 401  # the guest session ended with it
+    other = Client()
+    sign_in(other, world.manager_health)
+    assert other.get("/business-unit/guests/").status_code == 403
+
+
+def test_the_partnership_sets_the_days_without_use(client, world):
+    sign_in(client, world.admin)
+    form = client.get("/business-unit/settings/partnership/").context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    data["guest_idle_days"] = 14
+    assert client.post("/business-unit/settings/partnership/", data).status_code == 302
+    world.partnership.refresh_from_db()
+    assert world.partnership.guest_idle_days == 14
+
+
+def test_the_people_list_still_reads_with_a_guests_account_among_them(client, world, named):
+    """A guest's account (no role, never active) is one of the agency's people: the list and
+    its page read (decision 0006 says why it is listed)."""
+    _e, guest, _path = named
+    sign_in(client, world.admin)
+    page = client.get("/business-unit/people/", {"agency": world.social.pk})
+    assert page.status_code == 200
+    assert client.get(f"/business-unit/people/{guest.account_id}/").status_code == 200
