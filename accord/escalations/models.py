@@ -826,7 +826,7 @@ class GuestEnd(models.TextChoices):
 class Guest(models.Model):
     """A professional of the other agency, not in Accord, named on a difference by work email:
     they answer it through an emailed link and a one-time code, as a guest of that escalation
-    alone (``services/guests.py``; docs/decisions/0006-guests.md).
+    alone (``services/guests.py``; docs/decisions/0008-guests.md).
 
     ``account`` is the guest's own account, with no password, no role and no sign-in (it is
     never active): it is who their discussions and the audit trail name, so that what they

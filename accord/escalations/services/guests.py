@@ -1,5 +1,5 @@
 """Taking part without an account: the professional of another agency, named on a difference
-by work email, answers it as a guest of that escalation alone (docs/decisions/0006-guests.md).
+by work email, answers it as a guest of that escalation alone (docs/decisions/0008-guests.md).
 
 The steps, each audited under its own verb:
 
