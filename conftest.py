@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from accord.testing.factories import World
+from accord.testing.factories import World, WorldRows
 
 
 @pytest.fixture(autouse=True)
@@ -14,30 +14,54 @@ def _fresh_cache():
     """Each test starts with empty caches: row ids are reused after a test's rollback, so
     what is kept under one (the API's rate limit, per token; the ladders each process
     keeps, per partnership) must not carry over."""
+    _empty_caches()
+    yield
+
+
+def _empty_caches() -> None:
     from django.core.cache import cache
 
     from accord.partnership import protocol
 
     cache.clear()
     protocol._LADDERS.clear()  # kept by partnership id and version, both reused after a rollback
-    yield
+
+
+@pytest.fixture(scope="session")
+def _world_rows(django_db_setup, django_db_blocker) -> dict[str, WorldRows]:
+    """The rows of ``world``, ``other_world`` and ``neighbour``, built once for the session
+    (in one transaction, undone, so their ids never meet) and copied into each test that
+    asks for one: the same World for a few statements instead of some 300."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        world, world_rows = WorldRows.capture(World)
+        _, other_rows = WorldRows.capture(lambda: World(name="Otherton", prefix="OTH"))
+        _, neighbour_rows = WorldRows.capture(
+            lambda: World(name="Neighbourton", prefix="NBR", shares_health_with=world)
+        )
+        transaction.set_rollback(True)
+    _empty_caches()
+    return {"world": world_rows, "other_world": other_rows, "neighbour": neighbour_rows}
 
 
 @pytest.fixture
-def world(db) -> World:
-    return World()
+def world(db, _world_rows) -> World:
+    return _world_rows["world"].copy() or World()
 
 
 @pytest.fixture
-def other_world(db) -> World:
-    return World(name="Otherton", prefix="OTH")
+def other_world(db, _world_rows) -> World:
+    return _world_rows["other_world"].copy() or World(name="Otherton", prefix="OTH")
 
 
 @pytest.fixture
-def neighbour(world) -> World:
+def neighbour(world, _world_rows) -> World:
     """A second partnership sharing ``world``'s health agency: its health people work for
     the same trust but hold roles only in the neighbouring partnership."""
-    return World(name="Neighbourton", prefix="NBR", shares_health_with=world)
+    return _world_rows["neighbour"].copy(shares_health_with=world) or World(
+        name="Neighbourton", prefix="NBR", shares_health_with=world
+    )
 
 
 def pytest_collection_modifyitems(config, items):

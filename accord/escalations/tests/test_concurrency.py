@@ -1,9 +1,10 @@
 """Two people acting on the same escalation at the same moment: exactly one wins."""
 
 import threading
+import time
 
 import pytest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from accord.core.errors import NotAllowed, StaleVersion
 from accord.escalations import services
@@ -31,6 +32,26 @@ def _race(*actions):
     for t in threads:
         t.join(timeout=30)
     return results
+
+
+def _someone_waits_for_the_recount_lock(timeout: float = 10) -> bool:
+    """Whether another session is (or within ``timeout`` seconds comes to be) waiting for the
+    visibility recounts' advisory lock: the moment to let the open transaction finish."""
+    from accord.escalations import visibility
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND objid::bigint = %s AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database()))",
+                [visibility.LOCK_KEY],
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)  # polled: PostgreSQL sends no notice that a lock is awaited
+    return False
 
 
 def test_two_simultaneous_escalations_exactly_one_wins(world):
@@ -81,8 +102,6 @@ def test_resolve_and_escalate_at_once_leave_one_consistent_history(world):
 def test_a_role_taken_away_while_an_escalation_is_recounted_leaves_the_visibility_table_exact(world):
     """An escalation's recount (in a transaction not yet committed) and a person's recount
     at the same moment: the person's waits, so it cannot miss a row the other wrote."""
-    import time
-
     from django.db import transaction
 
     from accord.escalations import visibility
@@ -96,7 +115,8 @@ def test_a_role_taken_away_while_an_escalation_is_recounted_leaves_the_visibilit
         with transaction.atomic():
             visibility.for_escalations([e.pk])
             recounted.set()
-            time.sleep(1)  # the rest of a long transaction
+            # The transaction stays open until the person's recount is seen waiting for it.
+            assert _someone_waits_for_the_recount_lock(), "the person's recount did not wait"
 
     def person_side():
         assert recounted.wait(timeout=10)
