@@ -47,8 +47,10 @@ from .models import (
     Escalation,
     Event,
     EventType,
+    Pause,
     Resolution,
     StagePeriod,
+    Status,
     Visibility,
 )
 from .services import escalations_recompute_due_dates
@@ -374,6 +376,11 @@ def _move_stranded(actor, partnership: Partnership, was: Ladder, moves: dict[str
             tallies.remember(escalation)
             _end_period(period, partnership)
             opened = _open_period(escalation, partnership, target)
+            if escalation.status == Status.PAUSED:
+                # Still paused at its new stage: the pause goes with it, and no clock runs.
+                Pause.objects.filter(stage_period=period, resumed_on__isnull=True).update(stage_period=opened)
+                opened.due_date = None
+                opened.save(update_fields=["due_date"])
             escalation.stage = target.number
             escalation.highest_stage = max(escalation.highest_stage, target.number)
             escalation.stage_started_on, escalation.due_date = opened.started_on, opened.due_date

@@ -762,7 +762,7 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
             )
             removed = [replace(r, chosen=moves.get(r.key, "")) for r in preview.removed]
             if preview.affected and not (
-                confirm.is_valid() and confirm.cleaned_data.get(CONFIRM) and kept.get("moves") == moves
+                confirm.is_valid() and confirm.cleaned_data.get(CONFIRM) and kept.get("moves", {}) == moves
             ):
                 kept["moves"] = moves
                 request.session[PROTOCOL_SESSION_KEY] = kept

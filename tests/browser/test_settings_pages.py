@@ -54,7 +54,7 @@ def test_every_settings_page_is_accessible_and_fits_a_phone(page, demo_users):
     expect(page.get_by_test_id("moved")).to_be_visible()
     check(page, "settings-14-stage-moves-due-dates")
     assert Stage.objects.get(partnership=partnership, number=1).routine_working_days != 4
-    page.get_by_label("Save, moving the due dates listed").check()
+    page.get_by_label("Save, with the changes to open escalations listed").check()
     page.get_by_role("button", name="Save the stage").click()
     expect(page.locator("main")).to_contain_text("Stage 1 is saved")
     assert Stage.objects.get(partnership=partnership, number=1).routine_working_days == 4
@@ -128,7 +128,7 @@ def test_a_whole_protocol_brought_in_for_the_years_review(page, demo_users, tmp_
     expect(page.get_by_test_id("checked")).to_be_visible()
     expect(page.get_by_test_id("moved")).to_be_visible()
     check(page, "settings-30-protocol-checked")
-    page.get_by_label("Save, moving the due dates listed").check()
+    page.get_by_label("Save, with the changes to open escalations listed").check()
     page.get_by_role("button", name="Use this protocol").click()
     expect(page.locator("main")).to_contain_text("The protocol is in use")
 

@@ -144,6 +144,11 @@ def test_a_stage_removed_moves_its_open_escalations_where_the_business_unit_chos
     document["stages"][-1]["number"] = 3
     with pytest.raises(ValidationError, match="which this removes: choose"):
         protocol_apply(actor=world.admin, partnership=world.partnership, document=document, dry_run=True)
+    services.escalation_pause(
+        actor=world.senior_health,
+        escalation=opened["senior-leaders"],
+        reason="Waiting for a strategy meeting.",
+    )
     moves = {"senior-leaders": "line-management"}
     preview = protocol_apply(
         actor=world.admin, partnership=world.partnership, document=document, dry_run=True, moves=moves
@@ -154,7 +159,8 @@ def test_a_stage_removed_moves_its_open_escalations_where_the_business_unit_chos
     assert world.senior_social.username in moved.loses_action
     protocol_apply(actor=world.admin, partnership=world.partnership, document=document, moves=moves)
     e = Escalation.objects.get(reference=ref)
-    assert e.stage == 2 and e.status == "open" and e.due_date is not None
+    assert e.stage == 2 and e.status == "paused" and e.due_date is None  # still paused, no clock
+    assert e.stage_periods.get(ended_on__isnull=True).pauses.filter(resumed_on__isnull=True).exists()
     assert [p.stage_key for p in e.stage_periods.order_by("id")][-2:] == ["senior-leaders", "line-management"]
     formal = Escalation.objects.get(pk=opened["formal"].pk)
     assert formal.stage == 3 and ladder_of(world.partnership).is_formal(3)

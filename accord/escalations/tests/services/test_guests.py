@@ -19,10 +19,10 @@ from accord.escalations import services
 from accord.escalations.models import Escalation, EventType, Guest, GuestEnd, GuestState
 from accord.escalations.policies import sees_children
 from accord.escalations.services import guests as g
-from accord.escalations.services.settings import PersonDetails, person_save
 from accord.notifications.models import Notification
 from accord.partnership.models import PartnershipAgency, Role
 from accord.partnership.protocol import install_ladder, preset, preset_names
+from accord.partnership.services.people import PersonDetails, person_save
 
 pytestmark = pytest.mark.django_db
 
