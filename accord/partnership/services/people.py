@@ -240,7 +240,12 @@ def person_add(
 
 
 def _locked_person(person: User) -> User:
-    return User.objects.select_for_update().select_related("agency", "line_manager").get(pk=person.pk)
+    # (Only the person's row is locked: PostgreSQL locks no row of an outer join's nullable side.)
+    return (
+        User.objects.select_for_update(of=("self",))
+        .select_related("agency", "line_manager")
+        .get(pk=person.pk)
+    )
 
 
 def person_details_change(
