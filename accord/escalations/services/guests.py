@@ -38,7 +38,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
@@ -456,7 +456,12 @@ def guest_check_code(guest: Guest, code: str) -> str:
             words = (
                 _("That code is not right, and it cannot be tried again: ask for a new one.")
                 if left <= 0
-                else _("That code is not right: check it and try again (%(n)s more tries).") % {"n": left}
+                else ngettext(
+                    "That code is not right: check it and try again (%(n)s more try).",
+                    "That code is not right: check it and try again (%(n)s more tries).",
+                    left,
+                )
+                % {"n": left}
             )
             refused = ("wrong", left, words)
         if refused is not None:
