@@ -68,6 +68,10 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The reference under which it was last handed to GOV.UK Notify (its own, or a digest's):
+    # after an attempt whose answer never came (a timeout), the worker asks Notify whether a
+    # message with this reference arrived before it sends again. Empty for SMTP.
+    sent_as = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -16,17 +16,16 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accord.core import clock
 from accord.partnership.models import User
-from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
-from .models import EmailState, Notification, kind_label
+from . import channels
+from .channels import render_email  # noqa: F401 - (what the tests render, as the SMTP email says it)
+from .models import EmailState, Notification
 
 logger = logging.getLogger("accord.notifications")
 
@@ -95,32 +94,13 @@ def save_notifications(rows: list[Notification]) -> int:
 # ------------------------------------------------------------------ delivering email
 
 
-def _link(n: Notification) -> str:
-    """The page it is about, naming its partnership: following the link switches someone who
-    works in several to it (``CurrentPartnershipMiddleware``)."""
-    base = settings.ACCORD_BASE_URL.rstrip("/")
-    return f"{base}{n.path}?{PARTNERSHIP_PARAMETER}={n.partnership.slug}"
-
-
-def render_email(notification: Notification) -> tuple[str, str]:
-    context = {
-        "n": notification,
-        "reference": notification.subject,
-        "kind": kind_label(notification.kind),
-        "link": _link(notification),
-        "partnership": notification.partnership.name,
-    }
-    subject = render_to_string("notifications/email_subject.txt", context).strip()
-    body = render_to_string("notifications/email_body.txt", context)
-    return subject, body
-
-
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def deliver_pending(*, batch: int = 100) -> int:
-    """Send due emails from the outbox. Safe to run in several copies at once."""
+    """Send due emails from the outbox, by SMTP or through GOV.UK Notify (``channels``).
+    Safe to run in several copies at once."""
     now = clock.now()
     sent = 0
     with transaction.atomic():
@@ -135,53 +115,51 @@ def deliver_pending(*, batch: int = 100) -> int:
         items = list(qs[:batch])
         if not items:
             return 0
-        mail = get_connection(fail_silently=False)
+        channel = channels.current()
         try:
-            mail.open()
+            channel.open()
         except Exception as exc:  # noqa: BLE001 - the server is down: every item waits and retries
             for n in items:
                 _failed(n, exc, now)
             return 0
         try:
-            for n in items:
-                subject, body = render_email(n)
-                message = EmailMessage(
-                    subject,
-                    body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [n.recipient.email],
-                    connection=mail,
-                    headers={"Message-ID": f"<{n.key.replace(':', '.')}@accord>"},
-                )
+            for i, n in enumerate(items):
                 try:
-                    message.send()
+                    if not channel.delivered_earlier([n]):
+                        channel.send_notice(n)
+                except channels.ServiceFailed as exc:
+                    for rest in items[i:]:  # the service failed: what is left waits and retries
+                        _failed(rest, exc, now)
+                    break
                 except Exception as exc:  # noqa: BLE001
                     _failed(n, exc, now)
                     continue
-                n.email_state = EmailState.SENT
-                n.sent_at = now
-                n.save(update_fields=["email_state", "sent_at"])
+                _sent([n], now)
                 sent += 1
         finally:
-            try:
-                mail.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken connection
-                pass
+            channel.close()
     return sent
+
+
+def _sent(items: list[Notification], now: dt.datetime) -> None:
+    for n in items:
+        n.email_state, n.sent_at = EmailState.SENT, now
+    Notification.objects.bulk_update(items, ["email_state", "sent_at", "sent_as"])
 
 
 def _failed(n: Notification, exc: Exception, now: dt.datetime) -> None:
     n.attempts += 1
     n.next_attempt_at = now + _backoff(n.attempts)
     n.last_error = str(exc)[:300]
-    n.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+    n.save(update_fields=["attempts", "next_attempt_at", "last_error", "sent_as"])
     logger.warning("Email for notification %s not sent (attempt %s): %s", n.pk, n.attempts, exc)
 
 
 def send_digests() -> int:
     """One email a day for people who chose a digest, after the digest hour on working days:
     one for each partnership they have updates in, naming it, so that nothing of one
-    partnership is sent under another's name."""
+    partnership is sent under another's name. A digest that fails is tried again with the
+    same back-off as a single email."""
     now = clock.now()
     local = timezone.localtime(now)
     if local.hour < settings.NOTIFY_DIGEST_HOUR:
@@ -200,29 +178,25 @@ def send_digests() -> int:
             if connection.vendor == "postgresql":
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             items = list(qs.order_by("id"))
-            if not items:
-                continue
-            partnership = items[0].partnership
-            body = render_to_string(
-                "notifications/digest_body.txt",
-                {
-                    "partnership": partnership.name,
-                    "items": [(kind_label(n.kind), n.subject, n.stage, n.due_date, _link(n)) for n in items],
-                },
-            )
+            if not items or any(n.attempts and n.next_attempt_at and n.next_attempt_at > now for n in items):
+                continue  # (taken by another copy, or backing off after a failure)
+            channel = channels.current()
             try:
-                EmailMessage(
-                    f"Accord: {len(items)} updates in {partnership.name}",
-                    body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [items[0].recipient.email],
-                ).send()
-            except Exception as exc:  # noqa: BLE001 - tried again on the next run
-                logger.warning("Digest for user %s not sent: %s", recipient_id, exc)
+                channel.open()
+                try:
+                    earlier = channel.delivered_earlier(items)
+                    _sent(earlier, now)
+                    rest = [n for n in items if n not in earlier]
+                    if rest:
+                        channel.send_digest(rest)
+                        _sent(rest, now)
+                finally:
+                    channel.close()
+            except Exception as exc:  # noqa: BLE001 - tried again on a later run
+                for n in items:
+                    if n.email_state == EmailState.DIGEST:
+                        _failed(n, exc, now)
                 continue
-            Notification.objects.filter(pk__in=[n.pk for n in items]).update(
-                email_state=EmailState.SENT, sent_at=now
-            )
             sent += 1
     return sent
 

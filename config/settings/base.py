@@ -325,6 +325,21 @@ NOTIFY_OVERDUE_REPEAT_WORKING_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_W
 NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "8"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "accord@localhost")
 
+# GOV.UK Notify instead of SMTP for the outbox (accord/notifications/channels.py), when a key
+# is set: one Notify email template for each kind of notice, and one for the daily digest,
+# each named by a variable ACCORD_NOTIFY_TEMPLATE_<KIND> (ACCORD_NOTIFY_TEMPLATE_RAISED_WITH_YOU,
+# ACCORD_NOTIFY_TEMPLATE_DIGEST, ...). With a key and a template missing, Accord will not start
+# (accord/notifications/checks.py). docs/notify.md says how to set it up.
+ACCORD_NOTIFY_API_KEY = os.environ.get("ACCORD_NOTIFY_API_KEY", "")
+ACCORD_NOTIFY_BASE_URL = os.environ.get("ACCORD_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+ACCORD_NOTIFY_TIMEOUT = float(os.environ.get("ACCORD_NOTIFY_TIMEOUT", "20"))
+NOTIFY_TEMPLATE_VARIABLE_PREFIX = "ACCORD_NOTIFY_TEMPLATE_"
+ACCORD_NOTIFY_TEMPLATES = {
+    name.removeprefix(NOTIFY_TEMPLATE_VARIABLE_PREFIX).lower(): value.strip()
+    for name, value in os.environ.items()
+    if name.startswith(NOTIFY_TEMPLATE_VARIABLE_PREFIX) and value.strip()
+}
+
 # Evidence documents: allowed content types (checked from the file's bytes) and size.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 EVIDENCE_ALLOWED_TYPES = env_list(

@@ -43,6 +43,10 @@ STORAGES = {
 }
 ACCORD_AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="accord-test-audit-checkpoints-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# SMTP (Django's test outbox), whatever the environment says: the GOV.UK Notify tests set
+# these themselves, against their own stand-in (accord/testing/notify.py).
+ACCORD_NOTIFY_API_KEY = ""
+ACCORD_NOTIFY_TEMPLATES = {}
 
 # Most tests sign in with the test client, which axes cannot see; the lock-out tests switch it on.
 AXES_ENABLED = False

@@ -9,6 +9,7 @@ from accord.audit.checkpoints import CheckpointError, record_checkpoint
 from accord.core.checks import refuse_to_serve_with_weak_keys
 from accord.escalations import visibility
 from accord.escalations.notices import send_due_reminders
+from accord.notifications.checks import refuse_to_start_without_notify_templates
 from accord.notifications.services import deliver_pending, send_digests
 from accord.reports.services import chase_meeting_actions
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: float, reminder_every: float, once: bool, **options):
         refuse_to_serve_with_weak_keys()  # (with DEBUG off, as the web server does)
+        refuse_to_start_without_notify_templates()
         stopping = {"now": False}
 
         def stop(signum, frame):

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from accord.core.checks import refuse_to_serve_with_weak_keys
 from accord.escalations.notices import send_due_reminders
+from accord.notifications.checks import refuse_to_start_without_notify_templates
 from accord.notifications.services import deliver_pending, send_digests
 from accord.reports.services import chase_meeting_actions
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         refuse_to_serve_with_weak_keys()  # (with DEBUG off, as the web server does)
+        refuse_to_start_without_notify_templates()
         reminders = send_due_reminders() + chase_meeting_actions()
         sent = deliver_pending()
         digests = send_digests()
