@@ -24,7 +24,7 @@ from accord.core import clock
 from accord.partnership.models import User
 
 from . import channels
-from .channels import render_email  # noqa: F401 - (what the tests render, as the SMTP email says it)
+from .channels import render_email  # noqa: F401 - the outbox's own, as before
 from .models import EmailState, Notification
 
 logger = logging.getLogger("accord.notifications")

@@ -4,7 +4,11 @@ and a lost answer; retried with back-off; digests after the digest hour; no pers
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -302,3 +306,40 @@ def test_without_a_key_there_is_nothing_to_check(settings):
     settings.ACCORD_NOTIFY_TEMPLATES = {}
     assert notify_settings() == []
     refuse_to_start_without_notify_templates()
+
+
+def _load_the_wsgi_application(notify_env: dict) -> subprocess.CompletedProcess:
+    """Start the WSGI application as gunicorn does, with production keys and ``notify_env``."""
+    from cryptography.fernet import Fernet
+
+    kept_out = {"DEBUG", "DJANGO_SETTINGS_MODULE", "ACCORD_DERIVE_DEV_KEYS", "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in kept_out and not k.startswith("ACCORD_")}
+    env |= {
+        "SECRET_KEY": "a-long-random-production-secret-" + "z9y8x7w6v5" * 5,
+        "ALLOWED_HOSTS": "a.example",
+        "ACCORD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ACCORD_LOOKUP_KEY": "l" * 32,
+        "ACCORD_AUDIT_KEY": "a" * 32,
+    } | notify_env
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_web_server_will_not_start_with_a_notify_key_and_a_template_missing():
+    """The settings read each ACCORD_NOTIFY_TEMPLATE_<KIND> from the environment; the server
+    starts with all of them, and refuses with one missing, naming it."""
+    key = "accord_live-11111111-1111-4111-8111-111111111111-22222222-2222-4222-8222-222222222222"
+    every = {f"ACCORD_NOTIFY_TEMPLATE_{t.upper()}": str(uuid.uuid4()) for t in templates_needed()}
+    started = _load_the_wsgi_application({"ACCORD_NOTIFY_API_KEY": key, **every})
+    assert started.returncode == 0, started.stderr
+    del every["ACCORD_NOTIFY_TEMPLATE_RESOLVED"]
+    refused = _load_the_wsgi_application({"ACCORD_NOTIFY_API_KEY": key, **every})
+    assert refused.returncode != 0
+    assert "Accord will not start with these GOV.UK Notify settings" in refused.stderr
+    assert "ACCORD_NOTIFY_TEMPLATE_RESOLVED" in refused.stderr
