@@ -102,7 +102,11 @@ class SmtpChannel:
             {"partnership": items[0].partnership.name, "items": digest_lines(items)},
         )
         EmailMessage(
-            digest_subject(items), body, settings.DEFAULT_FROM_EMAIL, [items[0].recipient.email]
+            digest_subject(items),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [items[0].recipient.email],
+            connection=self.mail,
         ).send()
 
 

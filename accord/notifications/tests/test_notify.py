@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -263,6 +264,62 @@ def test_nothing_sent_to_notify_carries_personal_data(world, notify):
     assert e.reference in blob
     for bit in [*secret_bits, "Philomena", "Quartz", "23 September 2017"]:
         assert bit not in blob, bit
+
+
+def test_reminders_through_notify_go_only_in_working_hours(world, notify):
+    from accord.escalations.notices import send_due_reminders
+
+    world.raised(at=timezone.make_aware(dt.datetime(2026, 11, 2, 10)))  # due Monday 9 November
+    Notification.objects.all().delete()
+    with clock.set_to(timezone.make_aware(dt.datetime(2026, 11, 11, 20))):  # overdue, but evening
+        assert send_due_reminders() == 0
+        assert deliver_pending() == 0
+    with clock.set_to(timezone.make_aware(dt.datetime(2026, 11, 14, 11))):  # a Saturday
+        assert send_due_reminders() == 0
+        assert deliver_pending() == 0
+    assert notify.requests == []
+    with clock.set_to(timezone.make_aware(dt.datetime(2026, 11, 16, 11))):  # Monday morning
+        assert send_due_reminders() == 4
+        assert deliver_pending() == 4
+    assert {m["template"]["id"] for m in notify.emails} == {notify.template_ids[Kind.OVERDUE]}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_send_each_notice_through_notify_exactly_once(world, notify):
+    from django.db import close_old_connections
+
+    for _ in range(12):
+        world.raised(with_practitioner_username="")  # each goes to the social care managers
+    total = pending().count()
+    assert total >= 12
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            n = 0
+            while sent := deliver_pending(batch=3):
+                n += sent
+            counts.append(n)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    references = [m["reference"] for m in notify.emails]
+    assert sum(counts) == total == len(references) == len(set(references))
+
+
+def test_the_guide_names_every_template(settings):
+    """docs/notify.md lists the variable of every template the start-up check asks for."""
+    guide = DOC.read_text()
+    for template in templates_needed():
+        assert f"`{template.upper()}`" in guide, template
 
 
 # ------------------------------------------------------------------ the start-up check
