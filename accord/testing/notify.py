@@ -118,6 +118,11 @@ class NotifyStandIn:
         with self._lock:
             self._late_next, self._late_seconds = count, seconds
 
+    def require(self, template: str, placeholder: str) -> None:
+        """The template asks for one more placeholder: an email without it is refused (400)."""
+        with self._lock:
+            self._required[self.template_ids[template]].add(placeholder)
+
     def emails_with(self, reference: str) -> list[dict[str, Any]]:
         return [e for e in self.emails if e["reference"] == reference]
 

@@ -181,7 +181,7 @@ def test_notify_refusing_one_message_holds_back_only_that_one(world, notify):
     world.raised()
     world.raised()
     first, second = pending().order_by("id")
-    notify._required[notify.template_ids[Kind.RAISED_WITH_YOU]].add("not_given")  # a 400 for both
+    notify.require(Kind.RAISED_WITH_YOU, "not_given")  # Notify refuses the first with a 400
     Notification.objects.filter(pk=second.pk).update(kind=Kind.DISCUSSION)
     assert deliver_pending() == 1  # the first refused; the second sent in the same pass
     first.refresh_from_db()
