@@ -57,6 +57,19 @@ class Problem(Schema):
     errors: dict[str, list[str]] | None = None
 
 
+class ProtocolVersionOut(Schema):
+    number: int
+    made_at: dt.datetime
+    # Who made it, by name; null for no person: the command line, or the ladder as it stood
+    # when versions began to be kept (version 1).
+    made_by: str | None
+    changes: list[str]
+
+
+class ProtocolVersionWholeOut(ProtocolVersionOut):
+    document: dict  # the protocol as applied, as GET /protocol/versions/<number> and export give it
+
+
 class AgencyOut(Schema):
     id: int
     name: str
