@@ -236,7 +236,7 @@ def _protocol_change(
     without saving, list the due dates it would move (then ask for the tick), and save."""
     partnership = business_unit_partnership(request)
     version_now = Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
-    moved = None
+    moved = preview = None
     if request.method != "POST":
         form.initial["protocol_version"] = version_now
     elif form.is_valid() and form.cleaned_data.get("protocol_version") not in (None, version_now):
@@ -295,7 +295,14 @@ def _protocol_change(
     return _page(
         request,
         "protocol_form.html",
-        {"form": form, "moved": moved, "title": title, "button": button, "intro": intro},
+        {
+            "form": form,
+            "moved": moved,
+            "preview": preview if moved is not None else None,
+            "title": title,
+            "button": button,
+            "intro": intro,
+        },
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import importlib
+import io
+import json
 
 import pytest
 from django.apps import apps
@@ -85,7 +87,8 @@ def test_a_stage_removed_names_the_move_on_the_timeline_and_from_the_command_lin
     document["stages"] = [s for s in document["stages"] if s["key"] != "senior-leaders"]
     document["stages"][-1]["number"] = 3
     path = tmp_path / "protocol.json"
-    path.write_text(__import__("json").dumps(document))
+    path.write_text(json.dumps(document))
+    out = io.StringIO()
     call_command(
         "protocol",
         "import",
@@ -94,9 +97,11 @@ def test_a_stage_removed_names_the_move_on_the_timeline_and_from_the_command_lin
         str(path),
         "--move",
         "senior-leaders=line-management",
+        stdout=out,
     )
     version = protocol_version_now(world.partnership)
     assert version.number == 2 and version.made_by is None
+    assert "It made version 2:" in out.getvalue() and "Stage 3, Senior leaders, removed." in out.getvalue()
     assert "Stage 3, Senior leaders, removed." in version.changes
     moved = Escalation.objects.get(pk=opened["senior-leaders"].pk)
     assert moved.stage == 2 and moved.runs_under == version
@@ -219,3 +224,21 @@ def test_a_paused_escalation_moves_to_the_new_version_and_a_closed_one_keeps_its
     protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
     e.refresh_from_db()
     assert protocol_version_now(world.partnership).number == 3 and e.runs_under.number == 2
+
+
+def test_the_settings_page_says_which_version_a_change_makes_before_it_is_saved(client, world):
+    from django.urls import reverse
+
+    from accord.testing.auth import sign_in
+
+    world.raised()
+    sign_in(client, world.admin)
+    url = reverse("settings_stage", args=[1])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, dict)}
+    data["routine_working_days"] = 9
+    page = client.post(url, data)
+    text = page.content.decode()
+    assert 'data-testid="version-changes"' in text, text[:3000]
+    assert "Saving makes version 2 of the protocol" in text
+    assert ProtocolVersion.objects.filter(partnership=world.partnership).count() == 1  # nothing saved yet
