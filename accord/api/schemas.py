@@ -287,6 +287,11 @@ class EscalationOut(EscalationSummary):
     efforts_to_resolve: str
     closed_at: dt.datetime | None
     allowed_actions: list[str]
+    protocol_version: int | None = Field(
+        None,
+        description="The version of the partnership's protocol it runs under (GET /protocol/versions/<number>); "
+        "null for one brought in from an earlier log.",
+    )
     imported_reference: str | None = Field(
         None,
         description="For an escalation brought in from the partnership's earlier log: that log's reference.",

@@ -19,7 +19,7 @@ def bearer(user) -> dict:
 
 def test_the_business_unit_reads_each_version_and_what_it_changed(client, world):
     before = document_of(world.partnership)
-    world.raised()
+    e = world.raised()
     document = copy.deepcopy(before)
     document["stages"][1]["name"] = "Managers"
     protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
@@ -39,6 +39,9 @@ def test_the_business_unit_reads_each_version_and_what_it_changed(client, world)
     for missing in ("3", str(2**40), "0", "-1"):
         assert client.get(f"/api/v1/protocol/versions/{missing}", **auth).status_code == 404, missing
     assert client.get("/api/v1/protocol/versions/x", **auth).status_code == 400
+    # The escalation says which version it runs under (the raiser reads it; no protocol rights needed).
+    detail = client.get(f"/api/v1/escalations/{e.pk}", **bearer(e.raised_by)).json()
+    assert detail["protocol_version"] == 2
 
 
 def test_another_partnerships_versions_are_not_found(client, world, neighbour):
