@@ -242,3 +242,34 @@ def test_the_settings_page_says_which_version_a_change_makes_before_it_is_saved(
     assert 'data-testid="version-changes"' in text, text[:3000]
     assert "Saving makes version 2 of the protocol" in text
     assert ProtocolVersion.objects.filter(partnership=world.partnership).count() == 1  # nothing saved yet
+
+
+def test_a_review_in_one_partnership_leaves_a_neighbour_sharing_an_agency_alone(world, neighbour):
+    """Two partnerships share the health trust (and, here, a senior leader who holds a role in
+    both): a review in one makes no version in the other, moves none of its escalations, and
+    tells its people nothing under it."""
+    from accord.partnership.models import Role, RoleAssignment
+
+    RoleAssignment.objects.create(
+        user=world.senior_health, partnership=neighbour.partnership, role=Role.SENIOR_LEADER
+    )
+    mine = world.at_stage_3()
+    theirs = neighbour.at_stage_3()
+    theirs_version = Escalation.objects.get(pk=theirs.pk).runs_under_id
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"][2]["worked_by"] = WorkedBy.MANAGERS
+    protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+
+    assert Escalation.objects.get(pk=mine.pk).runs_under.number == 2
+    assert list(
+        ProtocolVersion.objects.filter(partnership=neighbour.partnership).values_list("number", flat=True)
+    ) == [1]
+    fresh = Escalation.objects.get(pk=theirs.pk)
+    assert (
+        fresh.runs_under_id == theirs_version
+        and not fresh.events.filter(type=EventType.PROTOCOL_REVIEWED).exists()
+    )
+    told = Notification.objects.filter(key__startswith="protocol:")
+    assert told.filter(recipient=world.senior_health, about=f"escalation:{mine.pk}").exists()
+    assert not told.filter(partnership=neighbour.partnership).exists()
+    assert not told.filter(about=f"escalation:{theirs.pk}").exists()
