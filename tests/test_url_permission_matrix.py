@@ -110,6 +110,14 @@ MATRIX = {
         only({"admin"}, 200, 403),
     ),
     "settings_protocol_upload": (lambda s: reverse("settings_protocol_upload"), only({"admin"}, 200, 403)),
+    "settings_protocol_versions": (
+        lambda s: reverse("settings_protocol_versions"),
+        only({"admin"}, 200, 403),
+    ),
+    "settings_protocol_version": (
+        lambda s: reverse("settings_protocol_version", args=[1]),
+        only({"admin"}, 200, 403),
+    ),
     # Only the top stage may be removed; the partnership has no added priority and no budget.
     "settings_stage_remove": (
         lambda s: reverse("settings_stage_remove", args=[s["top_stage"]]),

@@ -7,10 +7,11 @@ asks first), ``serialisers``, ``idempotency``, ``endpoints`` (escalations and re
 data) and ``report_endpoint``.
 """
 
-from . import endpoints, report_endpoint
+from . import endpoints, protocol_endpoint, report_endpoint
 from .app import api
 
 api.add_router("", endpoints.router)
 api.add_router("", report_endpoint.router)
+api.add_router("", protocol_endpoint.router)
 
 __all__ = ["api"]

@@ -57,6 +57,19 @@ class Problem(Schema):
     errors: dict[str, list[str]] | None = None
 
 
+class ProtocolVersionOut(Schema):
+    number: int
+    made_at: dt.datetime
+    # Who made it, by name; null for no person: the command line, or the ladder as it stood
+    # when versions began to be kept (version 1).
+    made_by: str | None
+    changes: list[str]
+
+
+class ProtocolVersionWholeOut(ProtocolVersionOut):
+    document: dict  # the protocol as applied, as GET /protocol/versions/<number> and export give it
+
+
 class AgencyOut(Schema):
     id: int
     name: str
@@ -274,6 +287,11 @@ class EscalationOut(EscalationSummary):
     efforts_to_resolve: str
     closed_at: dt.datetime | None
     allowed_actions: list[str]
+    protocol_version: int | None = Field(
+        None,
+        description="The version of the partnership's protocol it runs under (GET /protocol/versions/<number>); "
+        "null for one brought in from an earlier log.",
+    )
     imported_reference: str | None = Field(
         None,
         description="For an escalation brought in from the partnership's earlier log: that log's reference.",

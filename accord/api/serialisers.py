@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from accord.escalations.models import Escalation
 from accord.escalations.policies import allowed_actions, sees_children
 from accord.escalations.selectors import CurrentHolders, attach_others, current_holders, is_overdue
-from accord.partnership.models import User
+from accord.partnership.models import ProtocolVersion, User
 from accord.partnership.protocol import ladder_of
 
 from .common import visible_escalation
@@ -120,6 +120,9 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         closed_at=e.closed_at,
         allowed_actions=sorted(a for a in actions if a != "read_reflection"),
         imported_reference=(e.imported_reference or "") if e.imported_in_id else None,
+        protocol_version=ProtocolVersion.objects.filter(pk=e.runs_under_id)
+        .values_list("number", flat=True)
+        .first(),
         resolution=None
         if resolution is None
         else {

@@ -160,6 +160,7 @@ class ConfigurationChanged(Payload):
     roles: list[str] | None = None  # a person's role codes in the partnership, after the change
     handed_on: int | None = None  # how many open escalations a leaver's or mover's change handed on
     part: str | None = None  # the part of the protocol a settings page changed
+    version: int | None = None  # the protocol's version a change made (or left in force)
     meeting_action: int | None = None  # an action a PDG meeting asked for
     meeting_actions: dict[str, Any] | None = None  # the deployment's admin: actions added, changed
 

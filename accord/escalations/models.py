@@ -17,7 +17,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.crypto import EncryptedDateField, EncryptedJSONField, EncryptedTextField
-from accord.partnership.models import Agency, AreaOfDisagreement, Origin, Partnership, PracticeTheme
+from accord.partnership.models import (
+    Agency,
+    AreaOfDisagreement,
+    Origin,
+    Partnership,
+    PracticeTheme,
+    ProtocolVersion,
+)
 from accord.partnership.protocol import ladder_of
 
 
@@ -182,6 +189,17 @@ class Escalation(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     redacted_at = models.DateTimeField(_("personal data removed under retention"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The version of the partnership's protocol it runs under: the one in force when it was
+    # raised, and each later one a review applied while it was open (its timeline says when).
+    # Empty for one brought in from an earlier log, which never ran in Accord.
+    runs_under = models.ForeignKey(
+        ProtocolVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations",
+        verbose_name=_("protocol version it runs under"),
+    )
     # Brought in from the partnership's earlier log (``EscalationImport``), with that log's
     # own reference: a record of the past, counted in the reports, never worked in Accord.
     imported_in = models.ForeignKey(
@@ -646,6 +664,7 @@ class EventType(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
     IMPORTED = "imported", _("Brought in from the partnership's earlier log")
+    PROTOCOL_REVIEWED = "protocol_reviewed", _("Runs under a new version of the protocol")
 
 
 class Event(models.Model):

@@ -41,6 +41,18 @@ class NoticeKind(models.TextChoices):
     REOPENED = "reopened", _("An escalation was reopened")
     DUE_SOON = "due_soon", _("A stage is due in one working day")
     OVERDUE = "overdue", _("A stage is overdue")
+    # A review of the protocol applied while the escalation was open (one a person for each).
+    REVIEW_SIGHT_LOST = "review_sight_lost", _("With the protocol's review you no longer see an escalation")
+    REVIEW_SIGHT_GAINED = "review_sight_gained", _("With the protocol's review you now see an escalation")
+    REVIEW_ACTION_LOST = (
+        "review_action_lost",
+        _("With the protocol's review an escalation is no longer yours to act on"),
+    )
+    REVIEW_ACTION_GAINED = (
+        "review_action_gained",
+        _("With the protocol's review an escalation is now yours to act on"),
+    )
+    REVIEW_MOVED = "review_moved", _("With the protocol's review an escalation's stage or due date changed")
 
 
 register_kinds(NoticeKind)
@@ -281,6 +293,62 @@ def notify_for_event(event) -> None:
             EventType.REOPENED: NoticeKind.REOPENED,
         }[event.type]
         notify(escalation=e, kind=kind, recipients=unique_recipients(everyone, exclude=actor), key=key)
+
+
+def notify_protocol_review(
+    *, version, escalations: list[Escalation], standing: dict, actor: User | None
+) -> int:
+    """Who a review of the protocol changes something for, told once about each open
+    escalation it changes it on (in the review's transaction): whoever gains or loses sight of
+    it or the right to act on it (``standing``: the review's preview, by reference), and its
+    parties where it will stand at another stage or its due date moves. Someone for whom
+    several things change hears the first that applies of: sight lost, sight gained, action
+    lost, action gained, stage or due date changed. Sight lost names the escalation's
+    reference without a link to it (its page is no longer theirs to open)."""
+    names = {
+        name
+        for s in standing.values()
+        for name in (*s.loses_sight, *s.gains_sight, *s.loses_action, *s.gains_action)
+    }
+    people = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
+    directory = Directory(version.partnership_id)
+    rows: list[Notification] = []
+    for e in escalations:
+        s = standing.get(e.reference)
+        if s is None:
+            continue
+        told: dict[int, tuple[User, str]] = {}
+
+        def tell(users: Iterable[User | None], kind: str, told=told) -> None:
+            for user in users:
+                if user is not None and user.is_active and user.pk not in told:
+                    if actor is None or user.pk != actor.pk:
+                        told[user.pk] = (user, kind)
+
+        tell((people.get(n) for n in s.loses_sight), NoticeKind.REVIEW_SIGHT_LOST)
+        tell((people.get(n) for n in s.gains_sight), NoticeKind.REVIEW_SIGHT_GAINED)
+        tell((people.get(n) for n in s.loses_action), NoticeKind.REVIEW_ACTION_LOST)
+        tell((people.get(n) for n in s.gains_action), NoticeKind.REVIEW_ACTION_GAINED)
+        if s.moves_stage or s.due_now != s.due_after:
+            tell(parties(e, directory), NoticeKind.REVIEW_MOVED)
+        key = f"protocol:{version.pk}:{e.pk}"
+        for kind in dict.fromkeys(kind for _user, kind in told.values()):
+            recipients = [user for user, k in told.values() if k == kind]
+            rows += outbox_rows(
+                partnership_id=e.partnership_id,
+                subject=e.reference,
+                path="" if kind == NoticeKind.REVIEW_SIGHT_LOST else f"/escalations/{e.pk}/",
+                kind=kind,
+                recipients=recipients,
+                key=key,
+                due_date=s.due_after,
+                about=about(e.pk),
+                stage=e.stage,
+            )
+    created = 0
+    for start in range(0, len(rows), REMINDER_BATCH):
+        created += save_notifications(rows[start : start + REMINDER_BATCH])
+    return created
 
 
 def send_due_reminders() -> int:

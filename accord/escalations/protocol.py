@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Value, When
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accord.audit.models import Verb
@@ -27,7 +28,7 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.partnership.defaults import install_defaults
-from accord.partnership.models import Partnership, RoleAssignment, Stage, WorkedBy
+from accord.partnership.models import Partnership, ProtocolVersion, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.protocol import (
     TIERS,
     Ladder,
@@ -39,10 +40,12 @@ from accord.partnership.protocol import (
 )
 from accord.partnership.roles import TIER_ROLES
 from accord.partnership.services.common import require_business_unit
+from accord.partnership.services.versions import protocol_version_now, protocol_version_record
 
 from . import tallies, visibility
 from .models import (
     OPEN_STATUSES,
+    OTHER_PARTIES,
     Discussion,
     Escalation,
     Event,
@@ -53,7 +56,9 @@ from .models import (
     Status,
     Visibility,
 )
+from .notices import notify_protocol_review
 from .services import escalations_recompute_due_dates
+from .services._base import EVENT_LISTENERS
 from .services.timescales import _end_period, _open_period
 
 
@@ -79,6 +84,14 @@ class Standing:
     loses_sight: tuple[str, ...] = ()
     gains_action: tuple[str, ...] = ()
     loses_action: tuple[str, ...] = ()
+    # The stage it stands at by identity (``Stage.key``), now and after.
+    key_now: str = ""
+    key_after: str = ""
+
+    @property
+    def moves_stage(self) -> bool:
+        """It will stand at another stage (one the review removes), not the same one renumbered."""
+        return self.key_now != self.key_after
 
     @property
     def changes(self) -> bool:
@@ -107,6 +120,10 @@ class ProtocolChange:
     standing: list[Standing] = field(default_factory=list)
     removed: list[RemovedStage] = field(default_factory=list)
     applied: bool = False
+    # The version of the protocol the change makes (None: it changes nothing), and what it
+    # changes, in words (``ProtocolVersion.changes``).
+    version: int | None = None
+    changes: list[str] = field(default_factory=list)
 
     @property
     def affected(self) -> list[Standing]:
@@ -198,7 +215,7 @@ def protocol_apply(
     moves = dict(moves or {})
     try:
         with transaction.atomic():
-            change = _change(actor, partnership, protocol, moves, part, preview=True)
+            change = _change(actor, partnership, protocol, moves, part, preview=None)
             raise _Preview(change)
     except _Preview as preview:
         change = preview.change
@@ -206,7 +223,7 @@ def protocol_apply(
     if dry_run:
         return change
     with transaction.atomic():
-        applied = _change(actor, partnership, protocol, moves, part, preview=False)
+        applied = _change(actor, partnership, protocol, moves, part, preview=change)
     # The ladder is in place; the open escalations follow it a batch at a time (each batch
     # locks only its own rows), and who may see them is recounted where it moved.
     follow_ladder_change(partnership, applied.was_first, renumbered=applied.renumbered)
@@ -221,9 +238,21 @@ class _Applied:
     renumbered: bool
 
 
-def _change(actor, partnership: Partnership, protocol, moves: dict[str, str], part: str, *, preview: bool):
-    """The change itself, in the caller's transaction. With ``preview`` it is followed all the
-    way (due dates, sight) and answered as a ``ProtocolChange`` for the caller to undo."""
+def _change(
+    actor,
+    partnership: Partnership,
+    protocol,
+    moves: dict[str, str],
+    part: str,
+    *,
+    preview: ProtocolChange | None,
+):
+    """The change itself, in the caller's transaction. Without a ``preview`` it is followed
+    all the way (due dates, sight) and answered as a ``ProtocolChange`` for the caller to
+    undo; with the preview so made, it is applied: a new version of the protocol, which the
+    open escalations run under from now (each one's timeline says so, and the people it
+    changes things for are told, from what the preview found)."""
+    previewing = preview is None
     # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
     # from adding rows that refer to the partnership, an escalation or a notification.)
     locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
@@ -234,15 +263,19 @@ def _change(actor, partnership: Partnership, protocol, moves: dict[str, str], pa
     removed = _removed_stages(locked, current, new_numbers, moves)
     _refuse_dropped_priorities(locked, current, protocol)
     numbers = _number_map(current, new_numbers, moves)
-    before = document_of(locked) if not preview else None
-    open_before = _open_state(locked, current) if preview else {}
+    was_version = protocol_version_now(locked)
+    before = document_of(locked)
+    open_before = _open_state(locked, current) if previewing else {}
     was_first = _first_stages(current.stages)
     install_ladder(locked, protocol)
     renumbered = any(old != new for old, new in numbers.items())
     if renumbered:
         _renumber(locked, numbers)
-    _move_stranded(actor, locked, current, moves)
-    if preview:
+    _move_stranded(locked, current, moves)
+    version = protocol_version_record(
+        partnership=locked, actor=actor, before=before, after=document_of(locked)
+    )
+    if previewing:
         follow_ladder_change(locked, was_first, renumbered=renumbered)
         forget_ladder(locked)
         after = ladder_of(locked)
@@ -256,7 +289,11 @@ def _change(actor, partnership: Partnership, protocol, moves: dict[str, str], pa
             ],
             standing=standing,
             removed=removed,
+            version=version.number if version else None,
+            changes=list(version.changes) if version else [],
         )
+    if version is not None:
+        _run_under(actor, locked, version, preview)
     audit_record(
         actor=actor,
         verb=Verb.CONFIGURATION_CHANGED,
@@ -267,9 +304,88 @@ def _change(actor, partnership: Partnership, protocol, moves: dict[str, str], pa
             **({"part": part} if part else {}),
             "before": before,
             "after": document_of(locked),
+            "version": (version or was_version).number,
         },
     )
     return _Applied(was_first=was_first, renumbered=renumbered)
+
+
+def _run_under(actor, partnership: Partnership, version: ProtocolVersion, preview: ProtocolChange) -> None:
+    """The open escalations run under the new version from now. Each one's timeline says so,
+    with where it stands and its due date where the review changed them; each person the
+    review changes something for about one is told once (``notices.notify_protocol_review``),
+    and its guests hear of it where its stage or due date changed. The due dates and stages
+    are the preview's: the change was made and undone in the same call, just before."""
+    standing = {s.reference: s for s in preview.standing}
+    mine = Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES)
+    escalations = list(
+        mine.select_related("raised_by", "with_practitioner").prefetch_related(OTHER_PARTIES).order_by("pk")
+    )
+    if not escalations:
+        return
+    mine.update(runs_under=version, version=F("version") + 1)
+    who = actor or command_line_person(partnership)
+    now = clock.now()
+    events = Event.objects.bulk_create(
+        Event(
+            escalation=e,
+            type=EventType.PROTOCOL_REVIEWED,
+            at=now,
+            actor=who,
+            stage=e.stage,
+            summary=_review_words(version.number, standing.get(e.reference)),
+        )
+        for e in escalations
+    )
+    notify_protocol_review(version=version, escalations=escalations, standing=standing, actor=actor)
+    for event in events:
+        s = standing.get(event.escalation.reference)
+        if s is not None and (s.moves_stage or s.due_now != s.due_after):
+            for listener in EVENT_LISTENERS:
+                listener(event)
+
+
+def _when(day: dt.date | None) -> str:
+    return date_format(day, "j F Y") if day else _("none while it is paused")
+
+
+def _review_words(number: int, s: Standing | None) -> str:
+    """What the new version changed for one open escalation, for its timeline."""
+    words = [_("Version %(version)s of the protocol applies from now.") % {"version": number}]
+    if s is not None:
+        if s.moves_stage:
+            words.append(
+                _("The review removed the stage it stood at (%(was)s): it now stands at stage %(now)s.")
+                % {"was": s.stage_now, "now": s.stage_after}
+            )
+        elif s.stage_now != s.stage_after:
+            words.append(
+                _("It stands at the same stage, now numbered %(now)s (was %(was)s).")
+                % {"now": s.stage_after, "was": s.stage_now}
+            )
+        if s.due_now != s.due_after:
+            words.append(
+                _("Due: %(now)s (was %(was)s).") % {"now": _when(s.due_after), "was": _when(s.due_now)}
+            )
+    return " ".join(words)
+
+
+def command_line_person(partnership: Partnership) -> User:
+    """Who an escalation's timeline names for a change made from the command line (``manage.py
+    protocol import``): no one, an account that cannot sign in (inactive, no password, no
+    role), so it sees nothing."""
+    person, created = User.objects.get_or_create(
+        username=f"command-line.{partnership.slug}",
+        defaults={
+            "first_name": _("The business unit"),
+            "last_name": _("(command line)"),
+            "is_active": False,
+        },
+    )
+    if created:
+        person.set_unusable_password()
+        person.save(update_fields=["password"])
+    return person
 
 
 def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]):
@@ -355,9 +471,10 @@ def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
     tallies.renumber_stages(partnership.pk, changed)
 
 
-def _move_stranded(actor, partnership: Partnership, was: Ladder, moves: dict[str, str]) -> None:
+def _move_stranded(partnership: Partnership, was: Ladder, moves: dict[str, str]) -> None:
     """Open escalations at a removed stage now stand at the stage chosen for them: the old
-    stage's period ends there, and a new one starts with the new stage's timescale."""
+    stage's period ends there, and a new one starts with the new stage's timescale (their
+    timelines say so with the new version, ``_run_under``)."""
     for key, target_key in moves.items():
         old = was.stage_keyed(key)
         if old is None:
@@ -386,21 +503,12 @@ def _move_stranded(actor, partnership: Partnership, was: Ladder, moves: dict[str
             escalation.stage_started_on, escalation.due_date = opened.started_on, opened.due_date
             escalation.save(update_fields=["stage", "highest_stage", "stage_started_on", "due_date"])
             tallies.escalation_changed(escalation)
-            if actor is not None:
-                Event.objects.create(
-                    escalation=escalation,
-                    type=EventType.ESCALATED if target.number > period.stage else EventType.REASSIGNED,
-                    at=clock.now(),
-                    actor=actor,
-                    stage=target.number,
-                    summary=_("The protocol's review removed %(old)s: it now stands at %(new)s")
-                    % {"old": old.name, "new": target.name},
-                )
 
 
 @dataclass(frozen=True)
 class _OpenState:
     number: int
+    key: str
     label: str
     due: dt.date | None
     seen_by: frozenset[str]
@@ -426,6 +534,7 @@ def _open_state(partnership: Partnership, ladder: Ladder) -> dict[str, _OpenStat
         who = {name for name in seen.get(e.pk, set()) if _works(name, tier, partnership)}
         found[e.reference] = _OpenState(
             number=e.stage,
+            key=ladder.key_of(e.stage),
             label=f"{e.stage}: {ladder.name_of(e.stage)}",
             due=e.due_date,
             seen_by=frozenset(seen.get(e.pk, set())),
@@ -464,6 +573,8 @@ def _standing(reference: str, now: _OpenState, after: _OpenState | None) -> Stan
         loses_sight=tuple(sorted(now.seen_by - after.seen_by)),
         gains_action=tuple(sorted(after.acted_by - now.acted_by)),
         loses_action=tuple(sorted(now.acted_by - after.acted_by)),
+        key_now=now.key,
+        key_after=after.key,
     )
 
 
@@ -526,6 +637,9 @@ def partnership_create(
         )
         install_defaults(partnership)
         install_ladder(partnership, protocol)
+        protocol_version_record(
+            partnership=partnership, actor=actor, before={}, after=document_of(partnership)
+        )
         audit_record(
             actor=actor,
             verb=Verb.CONFIGURATION_CHANGED,

@@ -406,6 +406,32 @@ class Stage(models.Model):
         return self.routine_working_days
 
 
+class ProtocolVersion(models.Model):
+    """One version of a partnership's protocol. Every change applied to it (the year's review,
+    a stage changed on the settings pages, a document imported) makes the next, kept whole as
+    applied, with who made it, when, and what it changed in words. Each escalation records
+    the version it runs under (``Escalation.runs_under``)."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="protocol_versions")
+    number = models.PositiveIntegerField(_("version"), validators=[MinValueValidator(1)])
+    made_at = models.DateTimeField(_("made"))
+    # Empty: from the command line, or the protocol as it stood when versions were first kept.
+    made_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The protocol as applied, in the shape ``protocol export`` gives it.
+    document = models.JSONField(_("the protocol as applied"))
+    # What it changed from the version before, a sentence each (no escalation, no person).
+    changes = models.JSONField(_("what changed"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["partnership", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "number"], name="protocol_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership}: version {self.number}"
+
+
 class PriorityTier(models.Model):
     """A priority an escalation may be given (``routine`` and ``urgent`` always; a
     partnership may add its own, each with its own timescale at every stage)."""

@@ -44,6 +44,8 @@ IRU_REPORT_ROLES = REPORT_ROLES | {Role.CONFERENCE_CHAIR}
 OVERVIEW_ROLES = frozenset({Role.EXECUTIVE, Role.BUSINESS_UNIT})
 # The partnership's settings, and its audit trail.
 SETTINGS_ROLES = frozenset({Role.BUSINESS_UNIT})
+# Who reads the partnership's protocol as a document, and its versions (the pages and the API).
+PROTOCOL_ROLES = SETTINGS_ROLES
 # Who keeps the record of the formal body's meetings and what they asked for.
 MEETING_RECORD_ROLES = SETTINGS_ROLES | {Role.PDG_CHAIR}
 AUDIT_ROLES = frozenset({Role.AUDITOR})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Agency, Partnership, Role, RoleAssignment, User
+from .models import Agency, Partnership, ProtocolVersion, Role, RoleAssignment, User
 
 
 def roles_by_partnership(user) -> dict[int, frozenset[str]]:
@@ -65,3 +65,22 @@ def partnership_users_with_role(partnership: Partnership, role: Role | str) -> Q
 # A link naming one of the user's partnerships (``?partnership=devon``) switches them to it,
 # as an email about another partnership's escalation does (``CurrentPartnershipMiddleware``).
 PARTNERSHIP_PARAMETER = "partnership"
+
+
+def protocol_versions(partnership: Partnership) -> QuerySet[ProtocolVersion]:
+    """The versions of the partnership's protocol, newest first, without their documents."""
+    return (
+        ProtocolVersion.objects.filter(partnership=partnership)
+        .select_related("made_by")
+        .defer("document")
+        .order_by("-number")
+    )
+
+
+def protocol_version_get(partnership: Partnership, number: int) -> ProtocolVersion | None:
+    """One version of the partnership's protocol, whole (None: it has no such version)."""
+    return (
+        ProtocolVersion.objects.filter(partnership=partnership, number=number)
+        .select_related("made_by")
+        .first()
+    )

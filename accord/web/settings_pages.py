@@ -46,6 +46,8 @@ from accord.partnership.protocol import (
     stage_key_for,
 )
 from accord.partnership.roles import SETTINGS_ROLES
+from accord.partnership.selectors import protocol_version_get, protocol_versions
+from accord.partnership.services.versions import protocol_version_now
 
 CONFIRM = "confirm_moved_due_dates"
 
@@ -234,7 +236,7 @@ def _protocol_change(
     without saving, list the due dates it would move (then ask for the tick), and save."""
     partnership = business_unit_partnership(request)
     version_now = Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
-    moved = None
+    moved = preview = None
     if request.method != "POST":
         form.initial["protocol_version"] = version_now
     elif form.is_valid() and form.cleaned_data.get("protocol_version") not in (None, version_now):
@@ -293,7 +295,14 @@ def _protocol_change(
     return _page(
         request,
         "protocol_form.html",
-        {"form": form, "moved": moved, "title": title, "button": button, "intro": intro},
+        {
+            "form": form,
+            "moved": moved,
+            "preview": preview if moved is not None else None,
+            "title": title,
+            "button": button,
+            "intro": intro,
+        },
     )
 
 
@@ -331,6 +340,55 @@ def settings_protocol(request: HttpRequest) -> HttpResponse:
             "budgets": budgets,
             "authority": FormalBodyAuthority(document["formal_body"]["authority"]).label,
             "may_add_stage": top < 9,
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def settings_protocol_versions(request: HttpRequest) -> HttpResponse:
+    """Every version of the protocol, newest first: who made it, when, and what it changed."""
+    partnership = business_unit_partnership(request)
+    protocol_version_now(partnership)  # (a partnership set up without one has its version 1 made now)
+    return _page(request, "protocol_versions.html", {"versions": list(protocol_versions(partnership))})
+
+
+@require_http_methods(["GET"])
+def settings_protocol_version(request: HttpRequest, number: int) -> HttpResponse:
+    """One version of the protocol as it was applied: who made it, when, what it changed, and
+    the formal body, the ladder, the priorities and the limits it held."""
+    partnership = business_unit_partnership(request)
+    protocol_version_now(partnership)
+    version = protocol_version_get(partnership, number) if 1 <= number <= 2**31 - 1 else None
+    if version is None:
+        raise Http404
+    document = version.document
+    labels = {p["code"]: p["label"] for p in document.get("priorities", [])}
+    origins = dict(Origin.choices)
+    authority = document["formal_body"]["authority"]
+    return _page(
+        request,
+        "protocol_version.html",
+        {
+            "version": version,
+            "document": document,
+            "authority": FormalBodyAuthority(authority).label
+            if authority in FormalBodyAuthority.values
+            else authority,
+            "stages": [
+                {
+                    **s,
+                    "worked_by_label": WorkedBy(s["worked_by"]).label
+                    if s["worked_by"] in WorkedBy.values
+                    else "",
+                    "others": [(labels.get(c, c), d) for c, d in s.get("other_working_days", {}).items()],
+                }
+                for s in document["stages"]
+            ],
+            "budgets": [
+                {**b, "origin_label": origins.get(b.get("origin"), _("every escalation"))}
+                for b in document.get("budgets", [])
+            ],
+            "latest": protocol_versions(partnership).values_list("number", flat=True).first() == number,
         },
     )
 

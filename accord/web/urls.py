@@ -51,6 +51,16 @@ urlpatterns = [
         name="settings_protocol_download",
     ),
     path(
+        "business-unit/settings/protocol/versions/",
+        settings_pages.settings_protocol_versions,
+        name="settings_protocol_versions",
+    ),
+    path(
+        "business-unit/settings/protocol/versions/<int:number>/",
+        settings_pages.settings_protocol_version,
+        name="settings_protocol_version",
+    ),
+    path(
         "business-unit/settings/protocol/upload/",
         settings_pages.settings_protocol_upload,
         name="settings_protocol_upload",

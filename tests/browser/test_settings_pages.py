@@ -58,6 +58,14 @@ def test_every_settings_page_is_accessible_and_fits_a_phone(page, demo_users):
     page.get_by_role("button", name="Save the stage").click()
     expect(page.locator("main")).to_contain_text("Stage 1 is saved")
     assert Stage.objects.get(partnership=partnership, number=1).routine_working_days == 4
+    # The change made a version: the list says who made it and what it changed.
+    page.goto("/business-unit/settings/protocol/")
+    page.get_by_role("link", name="Its versions: who changed what, and when").click()
+    expect(page.get_by_test_id("versions")).to_contain_text("4 working days routine")
+    check(page, "settings-14a-versions")
+    page.get_by_test_id("versions").get_by_role("link").first.click()
+    expect(page.get_by_test_id("changes")).to_contain_text("4 working days routine")
+    check(page, "settings-14b-version")
 
     for link, name in (
         ("Change the formal body", "settings-15-formal-body"),

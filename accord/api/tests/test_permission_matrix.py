@@ -47,9 +47,14 @@ def body_for(endpoint, world):
     }[endpoint]
 
 
+PROTOCOL_READERS = {"admin"}
+
+
 def expected(role, endpoint):
     if endpoint in ("list", "agencies", "taxonomies"):
         return 200
+    if endpoint in ("protocol-versions", "protocol-version"):
+        return 200 if role in PROTOCOL_READERS else 403
     if role not in PARTIES:
         return 404
     return {
@@ -112,17 +117,21 @@ ENDPOINTS = [
     "documents",
     "documents-add",
     "document",
+    "protocol-versions",
+    "protocol-version",
 ]
 
 
 def call(client, world, escalation, auth, endpoint):
     """One call of the endpoint on the escalation, as the token's holder."""
     base = f"/api/v1/escalations/{escalation.pk}"
-    if endpoint in ("list", "agencies", "taxonomies"):
+    if endpoint in ("list", "agencies", "taxonomies", "protocol-versions", "protocol-version"):
         path = {
             "list": "/api/v1/escalations",
             "agencies": "/api/v1/agencies",
             "taxonomies": "/api/v1/taxonomies",
+            "protocol-versions": "/api/v1/protocol/versions",
+            "protocol-version": "/api/v1/protocol/versions/1",
         }[endpoint]
         response = client.get(path, **auth)
     elif endpoint == "detail":
@@ -206,6 +215,8 @@ def test_api_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
         text = response.content.decode("utf-8", errors="replace")
         assert escalation.reference not in text and "Zebedee" not in text, endpoint
     own = {"list": 200, "agencies": 200, "taxonomies": 200}
+    for endpoint in ("protocol-versions", "protocol-version"):
+        own[endpoint] = expected(role, endpoint)  # their own partnership's protocol, or refused
     assert answers == {endpoint: own.get(endpoint, 404) for endpoint in ENDPOINTS}
     report = client.get("/api/v1/reports/pdg", **auth)
     assert report.status_code == (200 if role in {"pdg_member", "pdg_chair", "admin", "executive"} else 403)

@@ -19,6 +19,7 @@ from accord.core.errors import ImmediateDanger, NotAllowed, RuleViolation
 from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, Role, User
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies, user_has_role
+from accord.partnership.services.versions import protocol_version_now
 
 from .. import tallies, visibility
 from ..models import (
@@ -357,6 +358,7 @@ def escalation_raise(
             formal_at=now if start.is_formal else None,
             formal_reason=details.start_stage_reason.strip() if start.is_formal else "",
             stage_started_on=today(),
+            runs_under=protocol_version_now(partnership),
             # Written with the row rather than after it: a second write of a new
             # escalation costs PostgreSQL every one of its indexes again.
             due_date=_new_period_due(partnership, start, details.urgency, details.origin)[2],

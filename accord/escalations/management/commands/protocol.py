@@ -79,6 +79,13 @@ class Command(BaseCommand):
             )
             + f" Due dates {verb}: {len(change.moved)}."
         )
+        if change.version is None:
+            self.stdout.write("It changes nothing: no new version.")
+        else:
+            made = "would make" if options["dry_run"] else "made"
+            self.stdout.write(f"It {made} version {change.version}:")
+            for line in change.changes:
+                self.stdout.write(f"  {line}")
         for m in change.moved:
             self.stdout.write(f"  {m.reference} (stage {m.stage}): {m.was} -> {m.becomes}")
         for s in change.affected:
