@@ -21,7 +21,18 @@ from .actions import (
     withdraw,
 )
 from .pages import detail, document_download, escalation_list_export, escalation_list_view, record
-from .raising import check, danger, draft_delete, emergency, raised, start, step
+from .raising import (
+    check,
+    danger,
+    directory,
+    draft_delete,
+    emergency,
+    raised,
+    settled_how,
+    settled_with,
+    start,
+    step,
+)
 
 __all__ = [
     "add_document",
@@ -31,6 +42,7 @@ __all__ = [
     "complete_action",
     "danger",
     "detail",
+    "directory",
     "discuss",
     "document_download",
     "draft_delete",
@@ -49,6 +61,8 @@ __all__ = [
     "reopen",
     "resolve",
     "resume",
+    "settled_how",
+    "settled_with",
     "start",
     "step",
     "withdraw",
