@@ -118,10 +118,15 @@ def find_practitioner(partnership, agency, text: str) -> tuple[str, str]:
     text = " ".join((text or "").split())
     if not text:
         return "", ""
+    people = User.objects.filter(is_active=True, agency=agency, role_assignments__partnership=partnership)
     if "@" in text:
+        # Someone of the partnership's staff (chosen from the directory) is named as themselves,
+        # whatever their address; anyone else must be at one of the agency's work domains.
+        known = people.filter(email__iexact=text).first()
+        if known is not None:
+            return known.username, ""
         named = resolve_email(partnership, agency, text)
         return (named.person.username, "") if named.person else ("", named.email)
-    people = User.objects.filter(is_active=True, agency=agency, role_assignments__partnership=partnership)
     by_username = people.filter(username=text).first()
     if by_username is not None:
         return by_username.username, ""
@@ -186,7 +191,7 @@ class WithForm(forms.Form):
         self.fields["with_agency"].widget.attrs["data-autocomplete"] = "1"
         for i in range(1, self.rows + 1):
             self.fields[f"other_{i}_agency"] = forms.TypedChoiceField(
-                label=_("Other agency %(n)s") % {"n": i},
+                label=_("Agency"),
                 coerce=int,
                 empty_value=None,
                 required=False,
@@ -531,25 +536,70 @@ class DiscussionForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
-    reason = _text(_("Why are you escalating?"), message=_("Enter why you are escalating"))
-    efforts_to_resolve = _text(
-        _("Evidence of efforts to resolve at the earlier stages"),
-        required=False,
-        rows=8,
-        hint=_(
-            "Required to escalate formally. We have filled this in from the recorded discussions: check and add to it."
-        ),
-    )
+    """Escalating asks what the stage entered asks for (``Ladder.required_to_enter``), in
+    its words, pre-filled with what is known; and rule 3's answers only to enter the formal
+    stages."""
+
     to_stage = forms.TypedChoiceField(label=_("Escalate to"), coerce=int, widget=forms.RadioSelect)
+    reason = _text(_("Why are you escalating?"), message=_("Enter why you are escalating"), rows=4)
     skip_reason = _text(_("Why are you skipping a stage? (only if you are)"), required=False, rows=3)
 
-    def __init__(self, *args, stages, current_stage, **kwargs):
+    def __init__(self, *args, escalation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].choices = [
-            (s.number, f"{s.number}: {s.name}") for s in stages if s.number > current_stage
-        ]
+        ladder = ladder_of(escalation.partnership)
+        later = [s for s in ladder.stages if s.number > escalation.stage]
+        self.fields["to_stage"].choices = [(s.number, f"{s.number}: {s.name}") for s in later]
+        self.next_stage = later[0] if later else None
         if self.fields["to_stage"].choices and not self.is_bound:
             self.fields["to_stage"].initial = self.fields["to_stage"].choices[0][0]
+        if len(later) <= 1:
+            del self.fields["skip_reason"]
+        self.asks: list[str] = []
+        if self.next_stage is not None:
+            self.entering_formal = self.next_stage.formal and escalation.formal_at is None
+            theme = escalation.kind == Kind.THEME
+            for name in ladder.required_to_enter(self.next_stage.number):
+                if name not in ANSWER_FIELDS or (name == "efforts_to_resolve" and not self.entering_formal):
+                    continue
+                # Asked as required; the service decides (what is known already counts), so
+                # that rule 2's refusal, say, comes first and is the same for the API.
+                self.fields[name] = answer_field(name, required=True, theme=theme)
+                self.fields[name].required = False
+                self.asks.append(name)
+                if not self.is_bound and name != "efforts_to_resolve":
+                    self.initial.setdefault(name, getattr(escalation, name, ""))
+            if self.entering_formal:
+                self.fields["reason"].label = _("Why are you escalating formally?")
+
+    @property
+    def button(self) -> str:
+        if self.next_stage is None:
+            return str(_("Escalate"))
+        return str(_("Escalate to stage %(n)s") % {"n": self.next_stage.number})
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in self.asks if name != "efforts_to_resolve"}
+
+
+class DetailsForm(VersionedForm):
+    """Details the protocol had not asked for yet (or a correction), the raiser's account."""
+
+    def __init__(self, *args, escalation, **kwargs):
+        super().__init__(*args, **kwargs)
+        theme = escalation.kind == Kind.THEME
+        for name in ANSWER_FIELDS:
+            if name == "efforts_to_resolve" or (theme and name == "family_view"):
+                continue
+            self.fields[name] = answer_field(name, required=False, theme=theme)
+            if not self.is_bound:
+                self.initial.setdefault(name, getattr(escalation, name, ""))
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in ANSWER_FIELDS if name in self.fields}
+
+
+class ViewForm(VersionedForm):
+    view = _text(_("Your view"), message=_("Enter your view"), rows=5, max_length=5000)
 
 
 class ReasonForm(VersionedForm):

@@ -70,10 +70,10 @@ def fixed_keys(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | N
     # One receiving count and one pair for each agency the difference is with.
     for agency_id in escalation.receiving_agency_ids():
         keys += [("receiving", str(agency_id)), ("pair", f"{escalation.raising_agency_id}:{agency_id}")]
-    # Each of its areas of disagreement (several, or none where none was asked for).
-    if area_ids is None:
-        area_ids = [escalation.area_of_disagreement_id] if escalation.area_of_disagreement_id else []
-    keys += [("area", str(pk)) for pk in dict.fromkeys(area_ids)]
+    # Each of its areas of disagreement (several, or none where none was asked for): the
+    # first, and the others once each.
+    first = [escalation.area_of_disagreement_id] if escalation.area_of_disagreement_id else []
+    keys += [("area", str(pk)) for pk in dict.fromkeys([*first, *(area_ids or ())])]
     keys += [("theme", str(pk)) for pk in theme_ids]
     return keys
 
@@ -258,12 +258,19 @@ def _sources(partnership_id: int):
             )
         ),
     )
+    # The first area (``area_of_disagreement``), then any others (the same once each).
     yield (
         "area",
-        escalations.filter(areas_of_disagreement__isnull=False).annotate(
-            k=_text(F("areas_of_disagreement__id"))
+        escalations.filter(area_of_disagreement__isnull=False).annotate(
+            k=_text(F("area_of_disagreement_id"))
         ),
     )
+    others_areas = (
+        Escalation.areas_of_disagreement.through.objects.filter(escalation__partnership_id=partnership_id)
+        .exclude(areaofdisagreement_id=F("escalation__area_of_disagreement_id"))
+        .annotate(day=TruncDate("escalation__raised_at"), k=_text(F("areaofdisagreement_id")))
+    )
+    yield "area", others_areas
     yield "theme", escalations.filter(themes__isnull=False).annotate(k=_text(F("themes__id")))
     yield (
         "formal",

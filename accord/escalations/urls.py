@@ -36,5 +36,7 @@ urlpatterns = [
     path("<int:pk>/reassign/", views.reassign, name="reassign"),
     path("<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/documents/", views.add_document, name="add_document"),
+    path("<int:pk>/details/", views.add_details, name="add_details"),
+    path("<int:pk>/view/", views.add_view, name="add_view"),
     path("<int:pk>/documents/<int:document>/", views.document_download, name="document"),
 ]

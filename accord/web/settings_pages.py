@@ -127,6 +127,13 @@ MONTHS = [
 
 
 class PartnershipSettingsForm(forms.ModelForm):
+    front_door_form_url = forms.URLField(
+        label=gettext_lazy("The front door's online request for support (optional)"),
+        help_text=Partnership._meta.get_field("front_door_form_url").help_text,
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+    )
     reporting_year_start_month = forms.TypedChoiceField(
         label=gettext_lazy("First month of the reporting year"), choices=MONTHS, coerce=int
     )

@@ -62,3 +62,19 @@ if (autocomplete && form) {
     if (created && described) created.setAttribute("aria-describedby", described);
   }
 }
+
+// "Add another": the next row (on the page already, hidden) is shown at once, without a
+// round trip; without script the button saves the page and shows one more.
+for (const button of document.querySelectorAll("button.moj-add-another__add-button")) {
+  button.addEventListener("click", (event) => {
+    const list = button.closest(".moj-add-another");
+    const next = list && list.querySelector(".moj-add-another__item[hidden]");
+    if (!next) return;
+    event.preventDefault();
+    next.hidden = false;
+    if (button.dataset.more) button.textContent = button.dataset.more;
+    if (!list.querySelector(".moj-add-another__item[hidden]")) button.closest(".moj-button-action").hidden = true;
+    const first = next.querySelector("input, select");
+    if (first) first.focus();
+  });
+}

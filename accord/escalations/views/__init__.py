@@ -3,8 +3,10 @@ escalation's page, its record and documents), ``actions`` (each action's page), 
 steps they share (``_common``)."""
 
 from .actions import (
+    add_details,
     add_document,
     add_party,
+    add_view,
     appoint_facilitator,
     complete_action,
     discuss,
@@ -35,8 +37,10 @@ from .raising import (
 )
 
 __all__ = [
+    "add_details",
     "add_document",
     "add_party",
+    "add_view",
     "appoint_facilitator",
     "check",
     "complete_action",

@@ -125,21 +125,32 @@ def _filled_rows(data: dict, prefix: str, field: str) -> int:
 
 
 def _rows(draft: Draft, step: str) -> int:
+    """How many rows the page shows: those added, and never fewer than are filled."""
     if step == "with":
         shown = draft.data.get("_other_rows")
-        return int(shown) if isinstance(shown, int) else _filled_rows(draft.data, "other", "agency")
+        filled = max(
+            _filled_rows(draft.data, "other", "agency"), _filled_rows(draft.data, "other", "practitioner")
+        )
+        return max(int(shown) if isinstance(shown, int) else 0, filled)
     shown = draft.data.get("_child_rows")
-    return int(shown) if isinstance(shown, int) else max(1, _filled_rows(draft.data, "child", "name"))
+    filled = max(
+        _filled_rows(draft.data, "child", "name"),
+        _filled_rows(draft.data, "child", "agency_reference"),
+        _filled_rows(draft.data, "child", "date_of_birth"),
+    )
+    return max(int(shown) if isinstance(shown, int) else 1, filled, 1)
 
 
 def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
     theme = draft.data.get("kind") == Kind.THEME
     forms_ = {
         "start": lambda **kw: f.StartForm(ladder=ladder_of(draft.partnership), **kw),
+        # Every row is on the page (those not yet added hidden: "Add another" shows the next,
+        # with script or, without, by saving the page and showing one more).
         "with": lambda **kw: f.WithForm(
-            partnership=draft.partnership, user=request.user, rows=_rows(draft, "with"), **kw
+            partnership=draft.partnership, user=request.user, rows=f.MOST_ROWS, **kw
         ),
-        "children": lambda **kw: f.ChildrenForm(rows=_rows(draft, "children"), **kw),
+        "children": lambda **kw: f.ChildrenForm(rows=f.MOST_ROWS, **kw),
         "difference": lambda **kw: f.DifferenceForm(
             partnership=draft.partnership, asks=_asks(draft), theme=theme, **kw
         ),
@@ -260,6 +271,7 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
             "step_number": number,
             "step_total": len(names) + 2,  # (and check your answers)
             "most_rows": f.MOST_ROWS,
+            "shown": _rows(draft_obj, step) if step in ("with", "children") else 0,
         },
     )
 
