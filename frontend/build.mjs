@@ -27,6 +27,10 @@ cpSync(join(govuk, "assets"), join(out, "govuk", "assets"), { recursive: true })
 cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk", "govuk-frontend.min.js"));
 cpSync(join(moj, "assets"), join(out, "moj", "assets"), { recursive: true });
 cpSync(join(moj, "moj-frontend.min.js"), join(out, "moj", "moj-frontend.min.js"));
+const autocomplete = join(root, "node_modules", "accessible-autocomplete", "dist");
+for (const name of ["accessible-autocomplete.min.js", "accessible-autocomplete.min.css"]) {
+  cpSync(join(autocomplete, name), join(out, "autocomplete", name));
+}
 cpSync(join(root, "node_modules", "axe-core", "axe.min.js"), join(out, "testing", "axe.min.js"));
 cpSync(join(root, "frontend", "js"), join(out, "accord"), { recursive: true });
 console.log("Built front-end assets into frontend/build");

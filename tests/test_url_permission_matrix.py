@@ -177,13 +177,33 @@ MATRIX = {
         lambda r: 200 if r == "practitioner_health" else (404 if r in RAISERS else 403),
     ),
     "escalations:step": (
-        lambda s: reverse("escalations:step", args=[s["draft"], "kind"]),
+        lambda s: reverse("escalations:step", args=[s["draft"], "with"]),
         lambda r: 200 if r == "practitioner_health" else (404 if r in RAISERS else 403),
     ),
+    # Deleting a draft asks first on a page of its own; anyone else's draft is not found.
     "escalations:draft_delete": (
         lambda s: reverse("escalations:draft_delete", args=[s["draft"]]),
-        lambda r: 405,
+        lambda r: 200 if r == "practitioner_health" else 404,
     ),
+    # The scene's draft is not one of a settled difference: not found, even for its owner.
+    "escalations:settled_with": (
+        lambda s: reverse("escalations:settled_with", args=[s["draft"]]),
+        lambda r: 404 if r in RAISERS else 403,
+    ),
+    "escalations:settled_how": (
+        lambda s: reverse("escalations:settled_how", args=[s["draft"]]),
+        lambda r: 404 if r in RAISERS else 403,
+    ),
+    "escalations:directory": (
+        lambda s: reverse("escalations:directory") + "?q=prac",
+        only(RAISERS, 200, 403),
+    ),
+    "escalations:add_details": (
+        lambda s: reverse("escalations:add_details", args=[s["e"]]),
+        party_action({"practitioner_health", "manager_health"}),
+    ),
+    # Only a difference recorded as settled takes the other side's view.
+    "escalations:add_view": (lambda s: reverse("escalations:add_view", args=[s["e"]]), party_action(set())),
     "escalations:detail": (lambda s: reverse("escalations:detail", args=[s["e"]]), party()),
     "escalations:raised": (lambda s: reverse("escalations:raised", args=[s["e"]]), party()),
     "escalations:record": (lambda s: reverse("escalations:record", args=[s["e"]]), party()),
@@ -445,7 +465,8 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
         elif name in escalation_pages:
             want = 404
         elif name in draft_pages:
-            want = 404 if role in RAISERS else 403
+            # (Deleting one looks only among one's own drafts: anyone else's is not found.)
+            want = 404 if role in RAISERS or name.endswith("draft_delete") else 403
         elif name in batch_pages and expected(role) != 405:  # the other business unit's: not found
             want = 404 if role == "admin" else 403
         elif name in meeting_pages:

@@ -21,7 +21,7 @@ from accord.escalations.selectors import (
     escalation_list,
     page_rows,
 )
-from accord.partnership.protocol import ladder_of
+from accord.partnership.protocol import ANSWERS, ladder_of
 from accord.partnership.selectors import partnership_agencies
 
 from . import schemas as s
@@ -57,6 +57,34 @@ def taxonomies(request, partnership: str | None = None):
         "themes": [{"code": t.code, "label": t.label} for t in p.practice_themes.filter(is_active=True)],
         "priorities": [{"code": t.code, "label": t.label} for t in ladder_of(p).priorities],
     }
+
+
+@router.get(
+    "/stages",
+    response={200: list[s.StageOut], **STANDARD_ERRORS},
+    summary="The protocol's stages, each with what it asks for before an escalation enters it",
+)
+def list_stages(request, partnership: str | None = None):
+    p = named_partnership(request, partnership)
+    ladder = ladder_of(p)
+    return [
+        {
+            "number": st.number,
+            "key": st.key,
+            "name": st.name,
+            "worked_by": st.worked_by,
+            "formal": st.formal,
+            "routine_working_days": st.routine_working_days,
+            "urgent_working_days": st.urgent_working_days,
+            "requires": [
+                {"name": a, "label": str(ANSWERS[a])}
+                for a in (
+                    ladder.required_to_raise() if st.number == 1 else ladder.required_to_enter(st.number)
+                )
+            ],
+        }
+        for st in ladder.stages
+    ]
 
 
 # ------------------------------------------------------------------ escalations
@@ -149,7 +177,9 @@ def raise_escalation(request, payload: s.EscalationIn):
         desired_outcome=payload.desired_outcome,
         urgency=payload.urgency,
         origin=payload.origin,
-        area_of_disagreement_code=payload.area_of_disagreement,
+        area_of_disagreement_code=payload.area_of_disagreement
+        or (payload.areas_of_disagreement[0] if payload.areas_of_disagreement else ""),
+        area_codes=payload.areas_of_disagreement,
         theme_codes=payload.themes,
         children=[
             services.ChildDetails(
@@ -164,6 +194,31 @@ def raise_escalation(request, payload: s.EscalationIn):
 
     def write() -> int:
         return services.escalation_raise(
+            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+@router.post(
+    "/escalations/settled",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Record a difference already settled between the practitioners (raised and resolved at stage 1)",
+)
+def record_settled(request, payload: s.SettledIn):
+    p = named_partnership(request, payload.partnership)
+    details = services.SettledDetails(
+        kind=payload.kind,
+        with_agency_id=payload.with_agency,
+        with_practitioner_username=payload.with_practitioner or "",
+        summary=payload.summary,
+        outcome=payload.outcome,
+        agreed_way_forward=payload.agreed_way_forward,
+        learning=payload.learning,
+    )
+
+    def write() -> int:
+        return services.escalation_record_settled(
             actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
         ).pk
 
@@ -286,6 +341,39 @@ def escalate(request, escalation_id: int, payload: s.EscalateIn):
             to_stage=payload.to_stage,
             skip_reason=payload.skip_reason,
             expected_version=v,
+            answers=payload.answers.given() if payload.answers else None,
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/details",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Add details the protocol had not asked for yet (the raiser's account)",
+)
+def add_details(request, escalation_id: int, payload: s.DetailsIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_add_details(
+            actor=request.user, escalation=e, answers=payload.answers.given(), expected_version=v
+        ),
+    )
+
+
+@router.post(
+    "/escalations/{escalation_id}/view",
+    response={200: s.EscalationOut, **STANDARD_ERRORS},
+    summary="Add your view to a difference recorded as settled",
+)
+def add_view(request, escalation_id: int, payload: s.ViewIn):
+    return escalation_action(
+        request,
+        escalation_id,
+        200,
+        lambda e, v: services.escalation_add_view(
+            actor=request.user, escalation=e, view=payload.view, expected_version=v
         ),
     )
 

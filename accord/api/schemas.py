@@ -46,6 +46,7 @@ class InSchema(Schema):
 
 
 Text = Field(..., max_length=20000)
+ASKED_BY_THE_STAGE = "Required where the protocol's first stage asks for it (GET /stages: requires)."
 OptionalText = Field("", max_length=20000)
 
 
@@ -158,18 +159,28 @@ class EscalationIn(InSchema):
         description="The agencies beyond the first (with_agency) that the difference is with.",
     )
     summary: str = Field(..., max_length=200)
-    decision_challenged: str = Text
-    concern: str = Text
-    evidence: str = Text
+    # Required where the protocol's first stage asks for them (``GET /stages``: ``requires``).
+    decision_challenged: str = Field("", max_length=20000, description=ASKED_BY_THE_STAGE)
+    concern: str = Field("", max_length=20000, description=ASKED_BY_THE_STAGE)
+    evidence: str = Field("", max_length=20000, description=ASKED_BY_THE_STAGE)
     professional_curiosity: str = OptionalText
     child_voice: str = OptionalText
     family_view: str = Field("", max_length=20000, description="A case only: leave empty for a theme.")
     family_aware: FamilyAware = Field("", description="A case only: leave empty for a theme.")
-    tried_so_far: str = Text
-    desired_outcome: str = Text
+    tried_so_far: str = Field("", max_length=20000, description=ASKED_BY_THE_STAGE)
+    desired_outcome: str = Field("", max_length=20000, description=ASKED_BY_THE_STAGE)
     urgency: Urgency
     origin: Origin = "practitioner"
-    area_of_disagreement: str = Field(..., max_length=60)
+    area_of_disagreement: str = Field(
+        "",
+        max_length=60,
+        description="The first area of disagreement's code (any others: areas_of_disagreement).",
+    )
+    areas_of_disagreement: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The areas of disagreement's codes (several may be given).",
+    )
     themes: list[str] = Field(default_factory=list, max_length=50)
     children: list[ChildIn] = Field(default_factory=list, max_length=20)
     reflection: str = OptionalText
@@ -277,8 +288,10 @@ class EscalationOut(EscalationSummary):
     tried_so_far: str
     desired_outcome: str
     area_of_disagreement: str | None = Field(
-        description="The area's code; null only for an escalation brought in from an earlier log that did not say."
+        description="The first area's code; null where none was given (the protocol did not ask for one) or "
+        "for an escalation brought in from an earlier log that did not say."
     )
+    areas_of_disagreement: list[str] = Field(description="Every area's code, the first first.")
     themes: list[str]
     children: list[ChildOut]
     reflection: str | None = Field(None, description="Only for the raiser and the raiser's line manager.")
@@ -328,11 +341,68 @@ class DiscussionIn(InSchema):
     agreed: bool | None = None
 
 
+class AnswersIn(InSchema):
+    """Answers a stage asks for (``GET /stages``: ``requires``), given or corrected."""
+
+    concern: str | None = Field(None, max_length=20000)
+    decision_challenged: str | None = Field(None, max_length=20000)
+    tried_so_far: str | None = Field(None, max_length=20000)
+    desired_outcome: str | None = Field(None, max_length=20000)
+    evidence: str | None = Field(None, max_length=20000)
+    efforts_to_resolve: str | None = Field(None, max_length=20000)
+    professional_curiosity: str | None = Field(None, max_length=20000)
+    child_voice: str | None = Field(None, max_length=20000)
+    family_view: str | None = Field(None, max_length=20000)
+
+    def given(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
 class EscalateIn(InSchema):
     reason: str = Field(..., max_length=20000)
     efforts_to_resolve: str = OptionalText
     to_stage: int | None = Field(None, ge=1, le=9)
     skip_reason: str = OptionalText
+    answers: AnswersIn | None = Field(
+        None,
+        description="What the stage entered asks for (and any correction); what is known already counts.",
+    )
+
+
+class DetailsIn(InSchema):
+    answers: AnswersIn
+
+
+class ViewIn(InSchema):
+    view: str = Field(..., max_length=5000)
+
+
+class SettledIn(InSchema):
+    kind: Kind
+    immediate_danger: bool
+    with_agency: int
+    with_practitioner: str | None = Field(None, max_length=150)
+    summary: str = Field(..., max_length=200, description="A line on what it was about.")
+    outcome: OutcomeCode
+    agreed_way_forward: str = Field(..., max_length=2000, description="How it ended: what was agreed.")
+    learning: str = Field("", max_length=5000, description="Any learning for the partnership.")
+    partnership: str | None = Field(None, max_length=50)
+
+
+class AnswerOut(Schema):
+    name: str
+    label: str
+
+
+class StageOut(Schema):
+    number: int
+    key: str
+    name: str
+    worked_by: str
+    formal: bool
+    routine_working_days: int
+    urgent_working_days: int
+    requires: list[AnswerOut]
 
 
 class AppointFacilitatorIn(InSchema):

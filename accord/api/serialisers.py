@@ -107,6 +107,7 @@ def escalation_out(request: HttpRequest, escalation_id: int) -> dict[str, Any]:
         tried_so_far=e.tried_so_far,
         desired_outcome=e.desired_outcome,
         area_of_disagreement=e.area_of_disagreement.code if e.area_of_disagreement_id else None,
+        areas_of_disagreement=_areas(e),
         themes=sorted(e.themes.values_list("code", flat=True)),
         # (Withheld from a facilitator unless the partnership turns that on: ``sees_children``.)
         children=[
@@ -181,3 +182,10 @@ def holders_out(holders: CurrentHolders | None) -> dict[str, Any] | None:
             for g in holders.groups
         ],
     }
+
+
+def _areas(e) -> list[str]:
+    """The escalation's areas, the first first (read with it where the caller prefetched them)."""
+    codes = sorted(a.code for a in e.areas_of_disagreement.all())
+    first = e.area_of_disagreement.code if e.area_of_disagreement_id else None
+    return [first, *(c for c in codes if c != first)] if first else codes

@@ -70,6 +70,7 @@ class Verb(models.TextChoices):
     MFA_FAILED = "mfa.failed", _("Failed two-step verification")
     LOCKED_OUT = "auth.locked_out", _("Locked out after failed log-ins")
     AUDIT_SEARCHED = "audit.searched", _("Searched the audit trail")
+    DIRECTORY_SEARCHED = "directory.searched", _("Searched the partnership's staff")
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit trail")
     SUBJECT_ACCESS = "data.subject_access", _("Gathered a subject access request")
     RETENTION_APPLIED = "data.retention_applied", _("Removed data past its retention period")

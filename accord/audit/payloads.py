@@ -84,6 +84,7 @@ class Discussion(Changed):
 
 class Escalated(Changed):
     to_stage: int
+    answered: list[str] = []  # the answers the move gave or corrected (their names)
 
 
 class PdgAction(Changed):
@@ -118,6 +119,13 @@ class Reassigned(Changed):
 
 class Resolved(Changed):
     outcome: str
+    settled: bool = False  # recorded by the raiser as already settled, when raised
+
+
+class DetailsAdded(Changed):
+    """Details added after raising, or a party's view: the names of the answers given."""
+
+    answered: list[str] = []
 
 
 class FollowedUp(Changed):
@@ -259,6 +267,12 @@ class AuditSearched(Payload):
     filters: dict[str, Any]
 
 
+class DirectorySearched(Payload):
+    text: str
+    agency: int | None = None
+    found: int
+
+
 class SubjectAccess(Payload):
     escalations: int | list[Any]
 
@@ -304,7 +318,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.ESCALATION_LISTED: Listed,
     Verb.ESCALATIONS_EXPORTED: Exported,
     Verb.ESCALATION_RAISED: Raised,
-    Verb.ESCALATION_CHANGED: Changed,
+    Verb.ESCALATION_CHANGED: DetailsAdded,
     Verb.DISCUSSION_RECORDED: Discussion,
     Verb.ESCALATED: Escalated,
     Verb.PAUSED: Changed,
@@ -348,6 +362,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.API_TOKEN_REVOKED: TokenRevoked,
     Verb.KEYS_ROTATED: KeysRotated,
     Verb.AUDIT_SEARCHED: AuditSearched,
+    Verb.DIRECTORY_SEARCHED: DirectorySearched,
     Verb.AUDIT_EXPORTED: AuditSearched,
     Verb.SUBJECT_ACCESS: SubjectAccess,
     Verb.RETENTION_APPLIED: RetentionApplied,

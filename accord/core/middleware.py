@@ -17,15 +17,17 @@ from django.http import HttpRequest, HttpResponse
 from accord.core.crypto import decrypt_text, encrypt_text
 
 PENDING_POST_KEY = "accord_pending_post"
-_KEEP_ON_EXPIRY = re.compile(r"^/escalations/raise/\d+/[a-z-]+/$")
+# The pages where what was typed is kept over an idle sign-out: the raising pages and every
+# action's page of an escalation (the forms where people write at length).
+_KEEP_ON_EXPIRY = re.compile(r"^/escalations/(raise/\d+/[a-z-]+|\d+/[a-z-]+(/\d+/[a-z-]+)?)/$")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
     """Every page needs a logged-in user except those marked ``login_not_required``.
 
-    If a session expires while someone is part-way through raising an
-    escalation, what they had typed on that page is kept until they sign in
-    again, and the page shows it back to them (see ``pending_post``).
+    If a session expires while someone is part-way through raising an escalation or
+    writing on one of its action pages, what they had typed on that page is kept until
+    they sign in again, and the page shows it back to them (see ``pending_post``).
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -3,8 +3,6 @@ services; these forms check shape and map the services' errors back onto fields.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.choices import BaseChoiceIterator
@@ -13,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accord.core.govuk import DateInputField
 from accord.partnership.models import Role, User
 from accord.partnership.protocol import Ladder, ladder_of
-from accord.partnership.selectors import partnership_agencies, partnership_users_with_role
+from accord.partnership.selectors import casework_agencies, partnership_agencies, partnership_users_with_role
 
 from .models import (
     IRU_ORIGINS,
@@ -63,13 +61,9 @@ class DangerForm(forms.Form):
     )
 
 
-class KindForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("What is the difference about?"),
-        choices=Kind.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Select whether this is about a child or a theme")},
-    )
+class StartForm(forms.Form):
+    """A conference chair or IRO only: where the concern came from, and the stage it starts at."""
+
     origin = forms.ChoiceField(
         label=_("Where did the concern come from?"),
         choices=Origin.choices,
@@ -77,24 +71,16 @@ class KindForm(forms.Form):
         error_messages={"required": _("Select where the concern came from")},
     )
 
-    def __init__(self, *args, is_chair: bool = False, ladder: Ladder | None = None, **kwargs):
+    def __init__(self, *args, ladder: Ladder | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not is_chair:
-            self.fields["origin"].choices = [
-                (Origin.PRACTITIONER, Origin.PRACTITIONER.label),
-                (Origin.CHILD_OR_FAMILY, Origin.CHILD_OR_FAMILY.label),
-            ]
-        elif ladder is not None and ladder.conference_chair_starts():
+        if ladder is not None and ladder.conference_chair_starts():
             starts = [1, *ladder.conference_chair_starts()]
             self.fields["start_stage"] = forms.TypedChoiceField(
                 label=_("Which stage should it start at?"),
                 help_text=_("From a conference or review you may start at stage %(stages)s.")
                 % {"stages": ", ".join(map(str, starts[1:]))},
                 choices=[
-                    (
-                        str(n),
-                        _("Stage %(n)s: %(name)s") % {"n": n, "name": ladder.stage(n).name},
-                    )
+                    (str(n), _("Stage %(n)s: %(name)s") % {"n": n, "name": ladder.stage(n).name})
                     for n in starts
                 ],
                 coerce=int,
@@ -114,129 +100,135 @@ class KindForm(forms.Form):
         if start and start != 1:
             if data.get("origin") and data["origin"] not in IRU_ORIGINS:
                 self.add_error(
-                    "start_stage",
-                    _("Only an escalation from a conference or review can start above stage 1"),
+                    "start_stage", _("Only an escalation from a conference or review can start above stage 1")
                 )
             elif not (data.get("start_stage_reason") or "").strip():
                 self.add_error("start_stage_reason", _("Enter why this starts above stage 1"))
         return data
 
 
+MOST_ROWS = 10  # other agencies, or children, on one raising
+
+
+def find_practitioner(partnership, agency, text: str) -> tuple[str, str]:
+    """Who was typed for ``agency``: (username, "") for someone in Accord, found by their
+    work email, username or full name (one person of that agency with it); ("", email) for
+    someone not in Accord, named by a work email at the agency's domains. Raises
+    ``ValueError`` with the words for the page."""
+    text = " ".join((text or "").split())
+    if not text:
+        return "", ""
+    people = User.objects.filter(is_active=True, agency=agency, role_assignments__partnership=partnership)
+    if "@" in text:
+        # Someone of the partnership's staff (chosen from the directory) is named as themselves,
+        # whatever their address; anyone else must be at one of the agency's work domains.
+        known = people.filter(email__iexact=text).first()
+        if known is not None:
+            return known.username, ""
+        named = resolve_email(partnership, agency, text)
+        return (named.person.username, "") if named.person else ("", named.email)
+    by_username = people.filter(username=text).first()
+    if by_username is not None:
+        return by_username.username, ""
+    first, _space, last = text.rpartition(" ")
+    found = (
+        list(people.filter(first_name__iexact=first, last_name__iexact=last).distinct()[:2]) if first else []
+    )
+    if len(found) == 1:
+        return found[0].username, ""
+    raise ValueError(
+        _(
+            "Nobody called %(name)s works for %(agency)s in Accord: choose them from the list, or enter their work email"
+        )
+        % {"name": text, "agency": agency.name}
+    )
+
+
+def _practitioner_input(label, hint=None) -> forms.CharField:
+    field = forms.CharField(
+        label=label,
+        help_text=hint,
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "data-directory": "1"}),
+    )
+    return field
+
+
 class WithForm(forms.Form):
-    """The agencies the difference is with: the first, and up to ``OTHER_ROWS`` more, each
-    with the practitioner there if known. Checked here, on the page where it is asked, by
-    the same service checks that raising applies."""
+    """What it is about and who it is with: the first agency and any others (added one row
+    at a time), each with the practitioner there if known, found by name or work email. Only
+    agencies taking part in casework are offered. Checked here by the same service checks
+    that raising applies."""
 
-    OTHER_ROWS = 3
-
+    kind = forms.ChoiceField(
+        label=_("Is the difference about a child, or a theme across cases?"),
+        choices=[(Kind.CASE, _("A child or children")), (Kind.THEME, _("A theme across cases"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether this is about a child or a theme")},
+    )
     with_agency = forms.TypedChoiceField(
         label=_("Which agency is the difference with?"),
         coerce=int,
         error_messages={"required": _("Select the agency the difference is with")},
     )
-    with_practitioner = forms.ChoiceField(
-        label=_("Which practitioner in that agency, if you know?"),
-        help_text=_("If you do not name one, the agency's managers receive it."),
-        required=False,
-    )
-    with_practitioner_email = forms.CharField(
-        label=_("Or, if they are not in Accord, their work email"),
-        help_text=_(
-            "They are emailed a link to answer as a guest of this escalation alone. The address must "
-            "be at one of that agency's work email domains."
+    with_practitioner = _practitioner_input(
+        _("Their practitioner, if you know (optional)"),
+        _(
+            "Start typing a name, or enter the work email of someone not in Accord. If you name nobody, the agency's managers receive it."
         ),
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    with_people = forms.CharField(
-        label=_("Anyone else the difference is with (optional)"),
-        help_text=_("People outside the partnership's agencies, such as a carer or an independent provider."),
-        required=False,
-        max_length=300,
     )
 
-    def __init__(self, *args, partnership, user, **kwargs):
+    def __init__(self, *args, partnership, user, rows: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         self.partnership = partnership
         self.user = user
-        agencies = list(partnership_agencies(partnership).exclude(pk=user.agency_id))
-        self.fields["with_agency"].choices = [("", _("Select an agency"))] + [
-            (a.pk, a.name) for a in agencies
-        ]
-        practitioners = (
-            partnership_users_with_role(partnership, Role.PRACTITIONER)
-            .exclude(agency_id=user.agency_id)
-            .select_related("agency")
-            .order_by("agency__name", "last_name")
-        )
-        practitioners = list(practitioners)
-        people = [(u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners]
-        # Each practitioner's agency, for the page to offer only those of the agency chosen.
-        of_agency = {u.username: {"data-agency": str(u.agency_id)} for u in practitioners}
-        self.fields["with_practitioner"].choices = [("", _("I do not know / nobody named"))] + people
-        self.fields["with_practitioner"].option_attributes = of_agency
-        self.fields["with_practitioner"].widget.attrs["data-agency-from"] = "id_with_agency"
-        for i in range(1, self.OTHER_ROWS + 1):
+        self.rows = max(0, min(rows, MOST_ROWS))
+        agencies = list(casework_agencies(partnership).exclude(pk=user.agency_id))
+        self.agencies = {a.pk: a for a in agencies}
+        choices = [("", _("Select an agency"))] + [(a.pk, a.name) for a in agencies]
+        self.fields["with_agency"].choices = choices
+        self.fields["with_agency"].widget.attrs["data-autocomplete"] = "1"
+        for i in range(1, self.rows + 1):
             self.fields[f"other_{i}_agency"] = forms.TypedChoiceField(
-                label=_("Other agency %(n)s (optional)") % {"n": i},
+                label=_("Agency"),
                 coerce=int,
                 empty_value=None,
                 required=False,
-                choices=[("", _("None"))] + [(a.pk, a.name) for a in agencies],
+                choices=choices,
+                widget=forms.Select(attrs={"data-autocomplete": "1"}),
             )
-            self.fields[f"other_{i}_practitioner"] = forms.ChoiceField(
-                label=_("Practitioner in other agency %(n)s, if you know") % {"n": i},
-                required=False,
-                choices=[("", _("I do not know / nobody named"))] + people,
-                widget=forms.Select(attrs={"data-agency-from": f"id_other_{i}_agency"}),
-            )
-            self.fields[f"other_{i}_practitioner"].option_attributes = of_agency
-            self.fields[f"other_{i}_practitioner_email"] = forms.CharField(
-                label=_("Or the work email of the practitioner in other agency %(n)s, if not in Accord")
-                % {"n": i},
-                required=False,
-                max_length=254,
-                widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            self.fields[f"other_{i}_practitioner"] = _practitioner_input(
+                _("Their practitioner, if you know (optional)")
             )
 
-    def others(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+    def others(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         return [
-            (
-                str(i),
-                self[f"other_{i}_agency"],
-                self[f"other_{i}_practitioner"],
-                self[f"other_{i}_practitioner_email"],
-            )
-            for i in range(1, self.OTHER_ROWS + 1)
+            (str(i), self[f"other_{i}_agency"], self[f"other_{i}_practitioner"])
+            for i in range(1, self.rows + 1)
         ]
 
-    def _check_email(self, agency, field: str, chosen: str) -> None:
-        email = (self.cleaned_data.get(field) or "").strip()
-        if not email or agency is None:
-            return
-        if chosen:
-            self.add_error(field, _("Name the practitioner from the list or by email, not both"))
+    def _practitioner(self, agency_id, field: str) -> None:
+        text = self.cleaned_data.get(field) or ""
+        agency = self.agencies.get(agency_id)
+        if not text or agency is None:
+            self.cleaned_data[field] = ""
             return
         try:
-            resolve_email(self.partnership, agency, email)
+            username, email = find_practitioner(self.partnership, agency, text)
         except ValueError as e:
             self.add_error(field, str(e))
+            return
+        self.cleaned_data[field] = username or email
 
     def clean(self):
         data = super().clean()
         first = data.get("with_agency")
-        agencies = partnership_agencies(self.partnership).in_bulk()
-        if first and data.get("with_practitioner"):
-            try:
-                practitioner_in(agencies.get(first), data["with_practitioner"])
-            except LookupError:
-                self.add_error("with_practitioner", _("Select a practitioner who works for that agency"))
         if first:
-            self._check_email(agencies.get(first), "with_practitioner_email", data.get("with_practitioner"))
-        for i in range(1, self.OTHER_ROWS + 1):
-            agency, person = data.get(f"other_{i}_agency"), data.get(f"other_{i}_practitioner")
-            if (person or data.get(f"other_{i}_practitioner_email")) and not agency:
+            self._practitioner(first, "with_practitioner")
+        for i in range(1, self.rows + 1):
+            agency = data.get(f"other_{i}_agency")
+            if data.get(f"other_{i}_practitioner") and not agency:
                 self.add_error(f"other_{i}_agency", _("Select the agency this practitioner works for"))
                 continue
             if not agency:
@@ -254,46 +246,37 @@ class WithForm(forms.Form):
             except ValidationError as e:
                 add_service_errors(self, e)
                 continue
-            try:
-                practitioner_in(agencies.get(agency), person or "")
-            except LookupError:
-                self.add_error(
-                    f"other_{i}_practitioner",
-                    _("Select a practitioner who works for %(agency)s, or nobody")
-                    % {"agency": agencies[agency].name},
-                )
-                continue
-            self._check_email(agencies.get(agency), f"other_{i}_practitioner_email", person)
+            self._practitioner(agency, f"other_{i}_practitioner")
         return data
 
 
 class ChildrenForm(forms.Form):
-    ROWS = 4
+    """The child or children: a name or initials is enough; a date of birth and your
+    agency's reference help the others find them. One row at a time."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, rows: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
-        for i in range(1, self.ROWS + 1):
+        self.rows = max(1, min(rows, MOST_ROWS))
+        for i in range(1, self.rows + 1):
             self.fields[f"child_{i}_name"] = forms.CharField(
-                label=_("Child %(n)s: name or initials") % {"n": i}, required=False, max_length=200
+                label=_("Name or initials"), required=False, max_length=200
             )
             self.fields[f"child_{i}_date_of_birth"] = DateInputField(
-                label=_("Child %(n)s: date of birth") % {"n": i},
+                label=_("Date of birth (optional)"),
                 subject=_("the date of birth of child %(n)s") % {"n": i},
                 required=False,
                 allow_future=False,
                 help_text=_("For example, 27 3 2019"),
             )
             self.fields[f"child_{i}_agency_reference"] = forms.CharField(
-                label=_("Child %(n)s: your agency's case reference") % {"n": i},
-                required=False,
-                max_length=100,
+                label=_("Your agency's case reference (optional)"), required=False, max_length=100
             )
 
     def clean(self):
         data = super().clean()
-        if not any((data.get(f"child_{i}_name") or "").strip() for i in range(1, self.ROWS + 1)):
+        if not any((data.get(f"child_{i}_name") or "").strip() for i in range(1, self.rows + 1)):
             self.add_error("child_1_name", _("Enter the name or initials of at least one child"))
-        for i in range(1, self.ROWS + 1):
+        for i in range(1, self.rows + 1):
             has_other = (
                 data.get(f"child_{i}_date_of_birth")
                 or (data.get(f"child_{i}_agency_reference") or "").strip()
@@ -302,10 +285,15 @@ class ChildrenForm(forms.Form):
                 self.add_error(f"child_{i}_name", _("Enter the name or initials of child %(n)s") % {"n": i})
         return data
 
-    def rows(self):
+    def rows_of(self):
         return [
-            (self[f"child_{i}_name"], self[f"child_{i}_date_of_birth"], self[f"child_{i}_agency_reference"])
-            for i in range(1, self.ROWS + 1)
+            (
+                str(i),
+                self[f"child_{i}_name"],
+                self[f"child_{i}_date_of_birth"],
+                self[f"child_{i}_agency_reference"],
+            )
+            for i in range(1, self.rows + 1)
         ]
 
 
@@ -320,64 +308,61 @@ def _text(label, required=True, message=None, hint=None, rows=5, max_length=None
     )
 
 
+# How each answer a stage may ask for is asked on a page (``protocol.ANSWERS``).
+ANSWER_FIELDS = {
+    "concern": (
+        _("What worries you for the child?"),
+        _("In a few words: what could happen to them if nothing changes."),
+    ),
+    "decision_challenged": (_("The decision or situation you are challenging"), None),
+    "tried_so_far": (_("What has been tried so far to resolve it"), None),
+    "desired_outcome": (_("The outcome you want for the child"), None),
+    "evidence": (_("The evidence for your concern"), _("What you have seen, heard or read, with dates.")),
+    "efforts_to_resolve": (
+        _("Evidence of efforts to resolve it at the earlier stages"),
+        _("We have filled this in from the recorded discussions: check and add to it."),
+    ),
+    "professional_curiosity": (
+        _("What professional curiosity found"),
+        _("What you explored beyond what you were told."),
+    ),
+    "child_voice": (
+        _("The child's voice and lived experience"),
+        _("What the child has said or shown, and what daily life is like for them."),
+    ),
+    "family_view": (_("The family's view"), None),
+}
+
+
+def answer_label(name: str) -> str:
+    return str(ANSWER_FIELDS[name][0])
+
+
+def answer_field(name: str, *, required: bool, theme: bool = False) -> forms.CharField:
+    """The field for one of the answers a stage may ask for, required or optional."""
+    from .services import MISSING
+
+    label, hint = ANSWER_FIELDS[name]
+    if theme and name == "concern":
+        label, hint = _("What worries you for children?"), _("In a few words: the risk the pattern carries.")
+    if theme and name == "child_voice":
+        label = _("Children's voices and lived experience")
+    if not required:
+        label = _("%(label)s (optional)") % {"label": label}
+    return _text(
+        label, required=required, message=MISSING.get(name), hint=hint, rows=3 if name == "concern" else 5
+    )
+
+
 class DifferenceForm(forms.Form):
+    """The difference in brief: a one-line summary, what the protocol's first stage asks for
+    (Devon's: what worries you for the child), how urgent it is, the areas and themes."""
+
     summary = forms.CharField(
         label=_("Summary of the difference"),
         max_length=200,
         help_text=_("One line others will recognise it by. Do not include the child's name."),
         error_messages={"required": _("Enter a short summary of the difference")},
-    )
-    decision_challenged = _text(
-        _("The decision or situation you are challenging"),
-        message=_("Enter the decision or situation you are challenging"),
-    )
-    concern = _text(_("Your concern"), message=_("Enter your concern"))
-    evidence = _text(
-        _("The evidence for your concern"),
-        message=_("Enter the evidence for your concern"),
-        hint=_("What you have seen, heard or read, with dates."),
-    )
-    professional_curiosity = _text(
-        _("What professional curiosity found (optional)"),
-        required=False,
-        hint=_("What you explored beyond what you were told."),
-    )
-
-
-class ChildVoiceForm(forms.Form):
-    child_voice = _text(
-        _("The child's voice and lived experience"),
-        required=False,
-        hint=_("What the child has said or shown, and what daily life is like for them."),
-    )
-    family_view = _text(_("The family's view (optional)"), required=False)
-    family_aware = forms.ChoiceField(
-        label=_("Does the family know about this challenge?"),
-        choices=FamilyAware.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Select whether the family knows of the challenge")},
-    )
-
-    def __init__(self, *args: Any, theme: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if theme:
-            # A pattern across children: no one family to ask about, but the children's
-            # voices still matter.
-            del self.fields["family_view"]
-            del self.fields["family_aware"]
-            self.fields["child_voice"].label = _("Children's voices and lived experience")
-            self.fields["child_voice"].help_text = _(
-                "What children and young people affected by the pattern have said or shown, "
-                "and what it means for their daily lives."
-            )
-
-
-class OutcomeWantedForm(forms.Form):
-    tried_so_far = _text(
-        _("What has been tried so far to resolve it"), message=_("Enter what has been tried so far")
-    )
-    desired_outcome = _text(
-        _("The child-centred outcome you want"), message=_("Enter the child-centred outcome you want")
     )
     urgency = forms.ChoiceField(
         label=_("How urgent is it?"),
@@ -385,44 +370,86 @@ class OutcomeWantedForm(forms.Form):
         help_text=_("An urgent escalation runs on a shorter timescale at every stage."),
         error_messages={"required": _("Select how urgent this is")},
     )
-    area_of_disagreement = forms.ChoiceField(
-        label=_("Area of disagreement"),
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Select the area of disagreement")},
+    areas = forms.MultipleChoiceField(
+        label=_("Areas of disagreement"), widget=forms.CheckboxSelectMultiple, required=False
     )
     themes = forms.MultipleChoiceField(
-        label=_("Practice themes (optional)"),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+        label=_("Practice themes (optional)"), widget=forms.CheckboxSelectMultiple, required=False
     )
 
-    def __init__(self, *args, partnership, **kwargs):
+    def __init__(self, *args, partnership, asks: tuple[str, ...] = (), theme: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        # The partnership's priority tiers (routine and urgent, and any it added), each
-        # with when to choose it.
+        ladder = ladder_of(partnership)
+        texts = [a for a in asks if a in ANSWER_FIELDS]
+        fields = {"summary": self.fields["summary"]}
+        for name in texts:
+            fields[name] = answer_field(name, required=True, theme=theme)
+        fields.update({k: self.fields[k] for k in ("urgency", "areas", "themes")})
+        self.fields = fields
         self.fields["urgency"].choices = [
-            (p.code, f"{p.label}: {p.description}" if p.description else p.label)
-            for p in ladder_of(partnership).priorities
+            (p.code, f"{p.label}: {p.description}" if p.description else p.label) for p in ladder.priorities
         ]
-        self.fields["area_of_disagreement"].choices = [
+        self.fields["areas"].choices = [
             (a.code, a.label) for a in partnership.areas_of_disagreement.filter(is_active=True)
         ]
         self.fields["themes"].choices = [
             (t.code, t.label) for t in partnership.practice_themes.filter(is_active=True)
         ]
+        if "areas_of_disagreement" in asks:
+            self.fields["areas"].required = True
+            self.fields["areas"].error_messages["required"] = _("Select the area of disagreement")
+        else:
+            self.fields["areas"].label = _("Areas of disagreement (optional)")
+        if "themes" in asks:
+            self.fields["themes"].required = True
+            self.fields["themes"].label = _("Practice themes")
+            self.fields["themes"].error_messages["required"] = _("Select the practice themes")
 
 
-class ReflectionForm(forms.Form):
-    reflection = _text(
-        _("Your private reflection (optional)"),
-        required=False,
-        rows=6,
-        hint=_(
-            "Only you and your line manager can read this. Think about any personal distress, "
-            "impact, over-identification, trauma or unconscious motivation that might be "
-            "affecting your practice."
-        ),
-    )
+class MoreForm(forms.Form):
+    """Anything the protocol does not ask for yet, given now if the raiser wishes."""
+
+    def __init__(
+        self, *args, asks: tuple[str, ...] = (), theme: bool = False, is_chair: bool = False, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        for name in ANSWER_FIELDS:
+            if name not in asks and name != "efforts_to_resolve" and not (theme and name == "family_view"):
+                self.fields[name] = answer_field(name, required=False, theme=theme)
+        if not theme:
+            self.fields["family_aware"] = forms.ChoiceField(
+                label=_("Does the family know about this challenge? (optional)"),
+                choices=FamilyAware.choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+        if not is_chair:
+            self.fields["origin"] = forms.ChoiceField(
+                label=_("Where did the concern come from?"),
+                choices=[
+                    (Origin.PRACTITIONER, Origin.PRACTITIONER.label),
+                    (Origin.CHILD_OR_FAMILY, Origin.CHILD_OR_FAMILY.label),
+                ],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+        self.fields["with_people"] = forms.CharField(
+            label=_("Anyone else the difference is with (optional)"),
+            help_text=_(
+                "People outside the partnership's agencies, such as a carer or an independent provider."
+            ),
+            required=False,
+            max_length=300,
+        )
+        self.fields["reflection"] = _text(
+            _("Your private reflection (optional)"),
+            required=False,
+            rows=6,
+            hint=_(
+                "Only you and your line manager can read this. Think about any personal distress, impact, "
+                "over-identification, trauma or unconscious motivation that might be affecting your practice."
+            ),
+        )
 
 
 class EvidenceForm(forms.Form):
@@ -438,16 +465,50 @@ class EvidenceForm(forms.Form):
     description = forms.CharField(label=_("What is it? (optional)"), required=False, max_length=200)
 
 
-STEPS = [
-    ("kind", KindForm, _("What the difference is about")),
-    ("with", WithForm, _("Who the difference is with")),
-    ("children", ChildrenForm, _("The children")),
-    ("difference", DifferenceForm, _("The difference and the evidence")),
-    ("evidence", EvidenceForm, _("Evidence documents")),
-    ("child-voice", ChildVoiceForm, _("The child's voice and the family")),
-    ("outcome", OutcomeWantedForm, _("What has been tried and the outcome wanted")),
-    ("reflection", ReflectionForm, _("Your private reflection")),
-]
+class SettledWithForm(WithForm):
+    """A settled difference: one agency, its practitioner if known (someone in Accord)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["rows"] = 0
+        super().__init__(*args, **kwargs)
+        self.fields["with_practitioner"].help_text = _(
+            "Start typing a name. They are told it was recorded, and may add their view."
+        )
+
+    def _practitioner(self, agency_id, field: str) -> None:
+        super()._practitioner(agency_id, field)
+        if "@" in (self.cleaned_data.get(field) or ""):
+            self.add_error(
+                field, _("Choose someone in Accord, or leave it empty: the agency's managers are told")
+            )
+
+
+class SettledForm(forms.Form):
+    summary = forms.CharField(
+        label=_("In a line, what was it about?"),
+        max_length=200,
+        help_text=_("Do not include the child's name."),
+        error_messages={"required": _("Enter a line on what it was about")},
+    )
+    outcome = forms.ChoiceField(
+        label=_("How did it end?"),
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select how it ended")},
+    )
+    agreed_way_forward = forms.CharField(
+        label=_("What was agreed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Enter what was agreed")},
+    )
+    learning = forms.CharField(
+        label=_("Any learning for the partnership (optional)"),
+        help_text=_("Without the child's name or other details that identify them."),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 # --------------------------------------------------------------------- actions
@@ -475,25 +536,70 @@ class DiscussionForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
-    reason = _text(_("Why are you escalating?"), message=_("Enter why you are escalating"))
-    efforts_to_resolve = _text(
-        _("Evidence of efforts to resolve at the earlier stages"),
-        required=False,
-        rows=8,
-        hint=_(
-            "Required to escalate formally. We have filled this in from the recorded discussions: check and add to it."
-        ),
-    )
+    """Escalating asks what the stage entered asks for (``Ladder.required_to_enter``), in
+    its words, pre-filled with what is known; and rule 3's answers only to enter the formal
+    stages."""
+
     to_stage = forms.TypedChoiceField(label=_("Escalate to"), coerce=int, widget=forms.RadioSelect)
+    reason = _text(_("Why are you escalating?"), message=_("Enter why you are escalating"), rows=4)
     skip_reason = _text(_("Why are you skipping a stage? (only if you are)"), required=False, rows=3)
 
-    def __init__(self, *args, stages, current_stage, **kwargs):
+    def __init__(self, *args, escalation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].choices = [
-            (s.number, f"{s.number}: {s.name}") for s in stages if s.number > current_stage
-        ]
+        ladder = ladder_of(escalation.partnership)
+        later = [s for s in ladder.stages if s.number > escalation.stage]
+        self.fields["to_stage"].choices = [(s.number, f"{s.number}: {s.name}") for s in later]
+        self.next_stage = later[0] if later else None
         if self.fields["to_stage"].choices and not self.is_bound:
             self.fields["to_stage"].initial = self.fields["to_stage"].choices[0][0]
+        if len(later) <= 1:
+            del self.fields["skip_reason"]
+        self.asks: list[str] = []
+        if self.next_stage is not None:
+            self.entering_formal = self.next_stage.formal and escalation.formal_at is None
+            theme = escalation.kind == Kind.THEME
+            for name in ladder.required_to_enter(self.next_stage.number):
+                if name not in ANSWER_FIELDS or (name == "efforts_to_resolve" and not self.entering_formal):
+                    continue
+                # Asked as required; the service decides (what is known already counts), so
+                # that rule 2's refusal, say, comes first and is the same for the API.
+                self.fields[name] = answer_field(name, required=True, theme=theme)
+                self.fields[name].required = False
+                self.asks.append(name)
+                if not self.is_bound and name != "efforts_to_resolve":
+                    self.initial.setdefault(name, getattr(escalation, name, ""))
+            if self.entering_formal:
+                self.fields["reason"].label = _("Why are you escalating formally?")
+
+    @property
+    def button(self) -> str:
+        if self.next_stage is None:
+            return str(_("Escalate"))
+        return str(_("Escalate to stage %(n)s") % {"n": self.next_stage.number})
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in self.asks if name != "efforts_to_resolve"}
+
+
+class DetailsForm(VersionedForm):
+    """Details the protocol had not asked for yet (or a correction), the raiser's account."""
+
+    def __init__(self, *args, escalation, **kwargs):
+        super().__init__(*args, **kwargs)
+        theme = escalation.kind == Kind.THEME
+        for name in ANSWER_FIELDS:
+            if name == "efforts_to_resolve" or (theme and name == "family_view"):
+                continue
+            self.fields[name] = answer_field(name, required=False, theme=theme)
+            if not self.is_bound:
+                self.initial.setdefault(name, getattr(escalation, name, ""))
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in ANSWER_FIELDS if name in self.fields}
+
+
+class ViewForm(VersionedForm):
+    view = _text(_("Your view"), message=_("Enter your view"), rows=5, max_length=5000)
 
 
 class ReasonForm(VersionedForm):

@@ -153,9 +153,9 @@ class Escalation(models.Model):
     with_people = models.CharField(_("other people the difference is with"), max_length=300, blank=True)
 
     summary = models.CharField(_("summary"), max_length=200)
-    decision_challenged = models.TextField(_("decision or situation being challenged"))
-    concern = models.TextField(_("the concern"))
-    evidence = models.TextField(_("the evidence"))
+    decision_challenged = models.TextField(_("decision or situation being challenged"), blank=True)
+    concern = models.TextField(_("the concern"), blank=True)
+    evidence = models.TextField(_("the evidence"), blank=True)
     professional_curiosity = models.TextField(_("what professional curiosity found"), blank=True)
     child_voice = models.TextField(_("the child's voice and lived experience"), blank=True)
     family_view = models.TextField(_("the family's view"), blank=True)
@@ -165,12 +165,16 @@ class Escalation(models.Model):
         choices=FamilyAware.choices,
         blank=True,
     )
-    tried_so_far = models.TextField(_("what has been tried so far"))
-    desired_outcome = models.TextField(_("the child-centred outcome wanted"))
-    # Required when raised in Accord; an escalation brought in from an old log may not say.
+    tried_so_far = models.TextField(_("what has been tried so far"), blank=True)
+    desired_outcome = models.TextField(_("the child-centred outcome wanted"), blank=True)
+    # What a stage asks for is the protocol's (``Stage.requires``): an answer it has not asked
+    # for yet may be blank, and is shown as "not recorded".
+    # The first of its areas of disagreement (``areas_of_disagreement``: an escalation may
+    # have several, like themes; none where the protocol does not ask and none was given).
     area_of_disagreement = models.ForeignKey(
         AreaOfDisagreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    areas_of_disagreement = models.ManyToManyField(AreaOfDisagreement, blank=True, related_name="+")
     themes = models.ManyToManyField(PracticeTheme, blank=True, related_name="+")
     reflection = EncryptedTextField(_("private reflection"), blank=True)
     # Who may read the reflection beside the raiser: the raiser's line manager when it was
@@ -219,10 +223,6 @@ class Escalation(models.Model):
             models.CheckConstraint(
                 condition=Q(stage__gte=1) & Q(highest_stage__gte=models.F("stage")),
                 name="escalation_stage_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(area_of_disagreement__isnull=False) | Q(imported_in__isnull=False),
-                name="escalation_area_given_unless_imported",
             ),
         ]
         indexes = [
@@ -569,6 +569,9 @@ class Resolution(models.Model):
     child_centred_outcome_achieved = models.CharField(max_length=10, choices=ChildCentredOutcome.choices)
     learning = models.TextField(blank=True)
     referred_to = models.CharField(max_length=200, blank=True)
+    # Recorded by the raiser as already settled in the first conversation, when it was raised
+    # (``escalation_record_settled``): counted as raised and resolved at stage 1.
+    settled_when_raised = models.BooleanField(default=False)
     stage = models.PositiveSmallIntegerField()
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     resolved_at = models.DateTimeField()
@@ -665,6 +668,9 @@ class EventType(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     IMPORTED = "imported", _("Brought in from the partnership's earlier log")
     PROTOCOL_REVIEWED = "protocol_reviewed", _("Runs under a new version of the protocol")
+    SETTLED = "settled", _("Recorded as already settled between the practitioners")
+    VIEW_ADDED = "view_added", _("A party's view added")
+    DETAILS_ADDED = "details_added", _("Details added")
 
 
 class Event(models.Model):

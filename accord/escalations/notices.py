@@ -27,6 +27,7 @@ class NoticeKind(models.TextChoices):
     """What people are told about an escalation."""
 
     RAISED_WITH_YOU = "raised_with_you", _("An escalation was raised with you")
+    SETTLED_WITH_YOU = "settled_with_you", _("A difference with you was recorded as settled: add your view")
     DISCUSSION = "discussion", _("A discussion or response was recorded")
     REACHED_YOUR_STAGE = "reached_your_stage", _("An escalation reached your stage")
     ESCALATED = "escalated", _("An escalation moved to the next stage")
@@ -218,7 +219,14 @@ def notify_for_event(event) -> None:
                 recipients=unique_recipients(stage_owners(e, directory=directory), exclude=actor),
                 key=key + ":stage",
             )
-    elif event.type == EventType.DISCUSSION:
+    elif event.type == EventType.SETTLED:
+        notify(
+            escalation=e,
+            kind=NoticeKind.SETTLED_WITH_YOU,
+            recipients=unique_recipients(parties(e, directory)[1:], exclude=actor),
+            key=key,
+        )
+    elif event.type in (EventType.DISCUSSION, EventType.VIEW_ADDED):
         notify(
             escalation=e,
             kind=NoticeKind.DISCUSSION,

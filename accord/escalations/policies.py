@@ -539,6 +539,24 @@ def is_confirmed_guest(user, escalation) -> bool:
 
 
 @rules.predicate
+def is_settled_record(user, escalation) -> bool:
+    """Recorded by its raiser as already settled in the first conversation (read once)."""
+    if escalation.status != Status.RESOLVED:
+        return False
+    if "_accord_settled" not in escalation.__dict__:
+        escalation.__dict__["_accord_settled"] = escalation.resolutions.filter(
+            settled_when_raised=True
+        ).exists()
+    return escalation.__dict__["_accord_settled"]
+
+
+@rules.predicate
+def is_receiving_side(user, escalation) -> bool:
+    """Of an agency the difference is with (not the raising agency)."""
+    return user.agency_id is not None and user.agency_id in escalation.receiving_agency_ids()
+
+
+@rules.predicate
 def scanner_configured(user, escalation) -> bool:
     """A virus scanner checks uploads (``accord.core.antivirus``): the only way a guest's
     documents are taken."""
@@ -609,6 +627,11 @@ ACTION_RULES = {
         & ~is_pdg_or_facilitator_role,
     ),
     "read_reflection": (rules.always_true, is_raiser | is_reflection_reader),
+    # What the protocol did not ask for when it was raised may be added while it is open:
+    # it is the raiser's account (their line manager may add to it).
+    "add_details": (is_open, is_raiser | is_raisers_line_manager),
+    # A difference recorded as settled: the other side is told and may add its view.
+    "add_view": (is_settled_record, is_party_side & is_receiving_side & ~is_pdg_or_facilitator_role),
 }
 
 rules.add_perm("escalations.view", can_view)

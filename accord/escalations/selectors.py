@@ -242,7 +242,7 @@ def escalation_list(*, user, partnership: Partnership, filters: ListFilters) -> 
     if filters.origin:
         qs = qs.filter(origin=filters.origin)
     if filters.area:
-        qs = qs.filter(area_of_disagreement__code=filters.area)
+        qs = qs.filter(areas_of_disagreement__code=filters.area)
     if filters.theme:
         qs = qs.filter(
             pk__in=Escalation.themes.through.objects.filter(practicetheme__code=filters.theme).values(

@@ -3,7 +3,7 @@ every change the escalation services make, and rebuildable from the records.
 
 Dimensions counted on the day an escalation was raised (local date):
 ``total``, ``stage`` (highest stage reached), ``kind``, ``urgency``, ``origin``,
-``status``, ``area``, ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
+``status``, ``area`` (each of its areas), ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
 once for each agency the difference is with),
 ``iru_status`` and ``iru_stage`` (conference and review escalations only: where they stand,
 the highest stage they reached) and ``iru_outcome``, and ``formal`` (``reached``: it entered a
@@ -58,7 +58,7 @@ def _day(moment: dt.datetime) -> dt.date:
     return timezone.localdate(moment)
 
 
-def fixed_keys(escalation, theme_ids: Iterable[int]) -> list[Key]:
+def fixed_keys(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | None = None) -> list[Key]:
     """What never changes after an escalation is raised."""
     keys = [
         ("total", "all"),
@@ -70,8 +70,10 @@ def fixed_keys(escalation, theme_ids: Iterable[int]) -> list[Key]:
     # One receiving count and one pair for each agency the difference is with.
     for agency_id in escalation.receiving_agency_ids():
         keys += [("receiving", str(agency_id)), ("pair", f"{escalation.raising_agency_id}:{agency_id}")]
-    if escalation.area_of_disagreement_id:
-        keys.append(("area", str(escalation.area_of_disagreement_id)))
+    # Each of its areas of disagreement (several, or none where none was asked for): the
+    # first, and the others once each.
+    first = [escalation.area_of_disagreement_id] if escalation.area_of_disagreement_id else []
+    keys += [("area", str(pk)) for pk in dict.fromkeys([*first, *(area_ids or ())])]
     keys += [("theme", str(pk)) for pk in theme_ids]
     return keys
 
@@ -119,9 +121,9 @@ def _add(partnership_id: int, counts: Counter[tuple[dt.date, str, str]]) -> None
         )
 
 
-def escalation_raised(escalation, theme_ids: Iterable[int]) -> None:
+def escalation_raised(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | None = None) -> None:
     day = _day(escalation.raised_at)
-    keys = fixed_keys(escalation, theme_ids) + changing_keys(escalation)
+    keys = fixed_keys(escalation, theme_ids, area_ids) + changing_keys(escalation)
     apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
 
 
@@ -256,12 +258,19 @@ def _sources(partnership_id: int):
             )
         ),
     )
+    # The first area (``area_of_disagreement``), then any others (the same once each).
     yield (
         "area",
         escalations.filter(area_of_disagreement__isnull=False).annotate(
             k=_text(F("area_of_disagreement_id"))
         ),
     )
+    others_areas = (
+        Escalation.areas_of_disagreement.through.objects.filter(escalation__partnership_id=partnership_id)
+        .exclude(areaofdisagreement_id=F("escalation__area_of_disagreement_id"))
+        .annotate(day=TruncDate("escalation__raised_at"), k=_text(F("areaofdisagreement_id")))
+    )
+    yield "area", others_areas
     yield "theme", escalations.filter(themes__isnull=False).annotate(k=_text(F("themes__id")))
     yield (
         "formal",

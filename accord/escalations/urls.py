@@ -13,6 +13,9 @@ urlpatterns = [
     path("raise/emergency/", views.emergency, name="emergency"),
     path("raise/<int:draft>/check/", views.check, name="check"),
     path("raise/<int:draft>/delete/", views.draft_delete, name="draft_delete"),
+    path("raise/<int:draft>/settled/", views.settled_with, name="settled_with"),
+    path("raise/<int:draft>/settled/how/", views.settled_how, name="settled_how"),
+    path("raise/people/", views.directory, name="directory"),
     path("raise/<int:draft>/<slug:step>/", views.step, name="step"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/raised/", views.raised, name="raised"),
@@ -33,5 +36,7 @@ urlpatterns = [
     path("<int:pk>/reassign/", views.reassign, name="reassign"),
     path("<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/documents/", views.add_document, name="add_document"),
+    path("<int:pk>/details/", views.add_details, name="add_details"),
+    path("<int:pk>/view/", views.add_view, name="add_view"),
     path("<int:pk>/documents/<int:document>/", views.document_download, name="document"),
 ]

@@ -38,6 +38,7 @@ DEVON_AGENCIES = [
     ("Royal Devon University Healthcare NHS Foundation Trust", AgencyKind.HEALTH_PROVIDER),
     ("Torbay and South Devon NHS Foundation Trust", AgencyKind.HEALTH_PROVIDER),
     ("Devon Partnership NHS Trust", AgencyKind.HEALTH_PROVIDER),
+    ("Devon GP practices (primary care)", AgencyKind.HEALTH_PROVIDER),
     ("Devon Education and Learning (schools)", AgencyKind.EDUCATION),
     ("The Probation Service (South West)", AgencyKind.PROBATION),
     ("Exeter City Council Housing", AgencyKind.HOUSING),

@@ -59,6 +59,14 @@ class Partnership(models.Model):
     front_door_name = models.CharField(
         _("front door name"), max_length=200, default="children's services front door"
     )
+    front_door_form_url = models.URLField(
+        _("front door's online request for support"),
+        blank=True,
+        help_text=_(
+            "Optional. The address of the front door's online form for a request for support, "
+            "offered beside its phone number and 999 when someone is asked about a child's safety."
+        ),
+    )
     emergency_wording = models.TextField(
         _("emergency wording"),
         blank=True,
@@ -381,6 +389,9 @@ class Stage(models.Model):
             "the practitioners think again before it goes to their managers)."
         ),
     )
+    # The answers an escalation must have to enter this stage (``protocol.ANSWERS``): what
+    # the stage asks for is part of the protocol (rule 3's are added for a formal stage).
+    requires = models.JSONField(_("answers required to enter it"), default=list, blank=True)
     # Working days for the partnership's added priority tiers ({"high": 3}); a tier not
     # named here takes the routine timescale at this stage.
     other_working_days = models.JSONField(_("working days for other priorities"), default=dict, blank=True)

@@ -67,6 +67,9 @@ class StageRule:
     key: str = ""
     # An appointed facilitator helps the stage's workers, beside them (not the formal body).
     facilitated: bool = False
+    # The answers an escalation must have to enter the stage (``ANSWERS``); rule 3's are added
+    # for a formal stage whatever the document says (``Ladder.required_to_enter``).
+    requires: tuple[str, ...] = ()
 
     # Read by the templates as they read a ``Stage``.
     @property
@@ -80,6 +83,40 @@ class StageRule:
         if priority == URGENT:
             return self.urgent_working_days
         return dict(self.other_working_days).get(priority, self.routine_working_days)
+
+
+# What a stage may ask for before an escalation enters it, in the order a page asks them.
+ANSWERS: dict[str, Any] = {
+    "concern": _("What worries you for the child"),
+    "decision_challenged": _("The decision or situation challenged"),
+    "tried_so_far": _("What has been tried so far"),
+    "desired_outcome": _("The outcome wanted for the child"),
+    "evidence": _("The evidence"),
+    "efforts_to_resolve": _("The efforts to resolve it at the earlier stages"),
+    "professional_curiosity": _("What professional curiosity found"),
+    "child_voice": _("The child's voice and lived experience"),
+    "family_view": _("The family's view"),
+    "areas_of_disagreement": _("The areas of disagreement"),
+    "themes": _("The practice themes"),
+}
+# Rule 3: entering a formal stage needs the evidence and the efforts made to resolve it,
+# whatever a protocol document asks.
+FORMAL_ANSWERS = ("evidence", "efforts_to_resolve")
+# Raising always asks these (they are not a stage's to drop): the safety question, whether
+# it is about a child or a theme, with whom, the child or children, a one-line summary and
+# how urgent it is.
+ALWAYS_ON_RAISE = ("kind", "with_agency", "children", "summary", "urgency")
+
+
+def default_requires(number: int, formal: bool) -> tuple[str, ...]:
+    """What a stage asks for where its protocol says nothing: to raise, what worries the
+    raiser for the child; to enter a later informal stage, the decision challenged, what has
+    been tried and the outcome wanted; to enter a formal stage, rule 3's answers."""
+    if number == 1:
+        return ("concern",)
+    if formal:
+        return FORMAL_ANSWERS
+    return ("decision_challenged", "tried_so_far", "desired_outcome")
 
 
 @dataclass(frozen=True)
@@ -222,6 +259,23 @@ class Ladder:
         protocol gives it the authority to direct next steps, and at a stage it works."""
         return self.formal_body_directs and self.worked_by(number) == WorkedBy.FORMAL_BODY
 
+    def required_to_enter(self, number: int) -> tuple[str, ...]:
+        """The answers an escalation must have to enter this stage: the stage's own, and
+        rule 3's for a formal stage."""
+        found = self.stage(number)
+        if found is None:
+            return ()
+        extra = FORMAL_ANSWERS if found.formal else ()
+        return tuple(a for a in ANSWERS if a in found.requires or a in extra)
+
+    def required_to_raise(self, start: int = 1) -> tuple[str, ...]:
+        """The answers raising needs (beyond ``ALWAYS_ON_RAISE``): those of every stage up to
+        the one it starts at. (A conference chair starting at a formal stage gives the
+        reason for starting there in place of the efforts at earlier stages.)"""
+        wanted = {a for n in self.numbers if n <= start for a in self.required_to_enter(n)}
+        wanted.discard("efforts_to_resolve")
+        return tuple(a for a in ANSWERS if a in wanted)
+
     def is_facilitated(self, number: int) -> bool:
         found = self.stage(number)
         return bool(found and found.facilitated)
@@ -284,6 +338,7 @@ def _read_ladder(partnership) -> Ladder:
                 other_working_days=tuple(sorted((s.other_working_days or {}).items())),
                 key=s.key,
                 facilitated=s.facilitated,
+                requires=tuple(s.requires or ()),
             )
             for s in rows
         ),
@@ -437,6 +492,7 @@ STAGE_KEYS = (
     "conference_chair_may_start",
     "other_working_days",
     "facilitated",
+    "requires",
 )
 DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
@@ -748,6 +804,12 @@ def parse_document(document: Any) -> ProtocolDocument:
             problems.append(str(_("conference_chair_may_start is true or false")))
         if not isinstance(row.get("facilitated", False), bool):
             problems.append(str(_("facilitated is true or false")))
+        requires = row.get("requires")
+        if requires is not None and (
+            not isinstance(requires, list) or any(a not in ANSWERS for a in requires)
+        ):
+            problems.append(str(_("requires lists answers from %(names)s")) % {"names": ", ".join(ANSWERS)})
+            requires = None
         other = row.get("other_working_days", {})
         if not isinstance(other, dict) or any(
             not isinstance(k, str) or _whole(v, minimum=1) is None or v > 250 for k, v in other.items()
@@ -769,6 +831,9 @@ def parse_document(document: Any) -> ProtocolDocument:
                 other_working_days=tuple(sorted(other.items())),
                 key=key,
                 facilitated=row.get("facilitated", False),
+                requires=tuple(a for a in ANSWERS if a in requires)
+                if requires is not None
+                else default_requires(number, row["formal"]),
             )
         )
     keyed = any(s.key for s in stages)
@@ -838,6 +903,7 @@ def document_of(partnership) -> dict[str, Any]:
                 "other_working_days": dict(s.other_working_days),
                 # (Said only where it is: a document without it means an unfacilitated stage.)
                 **({"facilitated": True} if s.facilitated else {}),
+                "requires": list(s.requires),
             }
             for s in ladder.stages
         ],
@@ -890,6 +956,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
                 "conference_chair_may_start": s.conference_chair_may_start,
                 "other_working_days": dict(s.other_working_days),
                 "facilitated": s.facilitated,
+                "requires": list(s.requires),
             },
         )
     for position, p in enumerate(protocol.priorities):

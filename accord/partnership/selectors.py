@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Agency, Partnership, ProtocolVersion, Role, RoleAssignment, User
 
@@ -54,6 +54,43 @@ def partnership_agencies(partnership: Partnership, *, active_only: bool = True) 
     if active_only:
         agencies = agencies.filter(is_active=True)
     return agencies.order_by("name")
+
+
+def casework_agencies(partnership: Partnership) -> QuerySet[Agency]:
+    """The agencies a difference may be with: the partnership's, but for those its business
+    unit marks as taking no part in casework (itself, the formal body's host, a facilitators'
+    organisation: ``PartnershipAgency.takes_part_in_raising``)."""
+    return Agency.objects.filter(
+        is_active=True,
+        partnershipagency__partnership=partnership,
+        partnershipagency__takes_part_in_raising=True,
+    ).order_by("name")
+
+
+DIRECTORY_SHORTEST = 3  # characters before the directory of staff answers
+DIRECTORY_MOST = 10
+
+
+def directory_search(partnership: Partnership, agency_id: int | None, text: str) -> list[User]:
+    """The partnership's staff whose name or work email starts with ``text`` (or whose name
+    has a word that does), at most ``DIRECTORY_MOST``: only people holding a role in this
+    partnership, of ``agency_id`` where given. Nothing for under three characters."""
+    text = " ".join((text or "").split())[:100]
+    if len(text) < DIRECTORY_SHORTEST:
+        return []
+    people = User.objects.filter(is_active=True, role_assignments__partnership=partnership)
+    if agency_id is not None:
+        people = people.filter(agency_id=agency_id)
+    first, _space, rest = text.partition(" ")
+    match = Q(first_name__istartswith=text) | Q(last_name__istartswith=text) | Q(email__istartswith=text)
+    if rest:
+        match |= Q(first_name__iexact=first, last_name__istartswith=rest)
+    return list(
+        people.filter(match)
+        .select_related("agency")
+        .distinct()
+        .order_by("last_name", "first_name", "pk")[:DIRECTORY_MOST]
+    )
 
 
 def partnership_users_with_role(partnership: Partnership, role: Role | str) -> QuerySet[User]:

@@ -227,7 +227,11 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
                 _("Did the agreed way forward hold? Follow-ups answered in the year"),
                 labelled(s["follow_ups"], LABELS["held"]),
             ),
-            ("areas", _("Area of disagreement"), list(s["by_area"].items())),
+            (
+                "areas",
+                _("Areas of disagreement (an escalation may have several, or none recorded)"),
+                list(s["by_area"].items()),
+            ),
             ("themes", _("Practice themes (an escalation may have several)"), list(s["by_theme"].items())),
             ("raising", _("Raising agency"), list(s["by_raising_agency"].items())),
             (

@@ -745,12 +745,12 @@ ONE_WAY = (
     "by_urgency",
     "by_origin",
     "by_status",
-    "by_area",
     "by_raising_agency",
 )
-# Tables of another unit or with several entries an escalation (themes, outcomes, follow-ups):
+# Tables of another unit or with several entries an escalation (areas and themes, of which an
+# escalation may have several or none; outcomes, follow-ups):
 # no sum joins them to the rest, so each is protected on its own, as if its total were shown.
-ON_THEIR_OWN = ("by_theme", "outcomes", "follow_ups")
+ON_THEIR_OWN = ("by_area", "by_theme", "outcomes", "follow_ups")
 TOTAL = ("total",)
 FORMAL = ("formal",)
 IRU_TOTAL = ("iru_total",)

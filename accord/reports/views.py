@@ -141,7 +141,7 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
             UNITS["escalations"],
         ),
         (
-            _("Area of disagreement"),
+            _("Area of disagreement (an escalation may have several, or none recorded)"),
             [(k, v, {"area": figures.area_codes.get(k, "")}) for k, v in data["by_area"].items()],
             UNITS["escalations"],
         ),

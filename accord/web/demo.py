@@ -37,6 +37,7 @@ SCHOOL = "Devon Education and Learning (schools)"
 PROBATION = "The Probation Service (South West)"
 IRU = "Devon Independent Reviewing Unit"
 VOLUNTARY = "Young Devon"
+GP = "Devon GP practices (primary care)"
 BUSINESS_UNIT = "Devon Safeguarding Children Partnership Business Unit"
 
 # username, first name, last name, agency, roles, line manager, job title
@@ -146,9 +147,12 @@ def load_partnership() -> Partnership:
     install_defaults(partnership)
     for name, kind in DEVON_AGENCIES:
         agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind})
-        # The facilitators' charity takes no part in raising: the PDG report leaves it out.
+        # The facilitators' charity, the formal body's host and the business unit take no part
+        # in casework: they are not offered as parties, and the PDG report leaves them out.
         link, _ = PartnershipAgency.objects.get_or_create(
-            partnership=partnership, agency=agency, defaults={"takes_part_in_raising": name != VOLUNTARY}
+            partnership=partnership,
+            agency=agency,
+            defaults={"takes_part_in_raising": name not in (VOLUNTARY, ICB, BUSINESS_UNIT)},
         )
         if not link.work_email_domains and name in DEMO_EMAIL_DOMAINS:
             link.work_email_domains = "\n".join(DEMO_EMAIL_DOMAINS[name])
@@ -161,8 +165,8 @@ def load_partnership() -> Partnership:
 DEMO_EMAIL_DOMAINS = {
     SOCIAL: ["devon.gov.uk"],
     POLICE: ["devonandcornwall.pnn.police.uk"],
-    ICB: ["nhs.net"],
-    HEALTH: ["nhs.net", "royaldevon.nhs.uk"],
+    GP: ["nhs.net"],
+    HEALTH: ["royaldevon.nhs.uk"],
     SCHOOL: ["devon.sch.uk"],
     PROBATION: ["justice.gov.uk"],
 }

@@ -39,7 +39,9 @@ from accord.partnership.models import (
     WorkedBy,
 )
 from accord.partnership.protocol import (
+    ANSWERS,
     MOST_DOCUMENT_BYTES,
+    default_requires,
     document_of,
     load_document,
     parse_document,
@@ -127,6 +129,13 @@ MONTHS = [
 
 
 class PartnershipSettingsForm(forms.ModelForm):
+    front_door_form_url = forms.URLField(
+        label=gettext_lazy("The front door's online request for support (optional)"),
+        help_text=Partnership._meta.get_field("front_door_form_url").help_text,
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+    )
     reporting_year_start_month = forms.TypedChoiceField(
         label=gettext_lazy("First month of the reporting year"), choices=MONTHS, coerce=int
     )
@@ -476,6 +485,18 @@ class StageForm(ProtocolForm):
     conference_chair_may_start = forms.BooleanField(
         label=gettext_lazy("A conference chair or IRO may start an escalation here"), required=False
     )
+    requires = forms.MultipleChoiceField(
+        label=gettext_lazy("What it asks for"),
+        help_text=gettext_lazy(
+            "The answers an escalation must have to enter this stage (for stage 1, to be raised, "
+            "beside who it is with, the child or theme, a summary and how urgent it is). Anything "
+            "else may be added at any time. A formal stage always asks for the evidence and the "
+            "efforts to resolve it."
+        ),
+        choices=list(ANSWERS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
     def __init__(self, *args, priorities: list[dict], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -499,6 +520,7 @@ class StageForm(ProtocolForm):
             "routine_working_days": data["routine_working_days"],
             "urgent_working_days": data["urgent_working_days"],
             "conference_chair_may_start": bool(data["conference_chair_may_start"]),
+            "requires": list(data["requires"]),
             "other_working_days": {
                 p["code"]: data[f"days_{p['code']}"] for p in self.added if data.get(f"days_{p['code']}")
             },
@@ -520,7 +542,11 @@ def settings_stage(request: HttpRequest, number: int | None = None) -> HttpRespo
         s = stages[number]
         initial = {**s, **{f"days_{code}": days for code, days in s["other_working_days"].items()}}
     else:
-        initial = {"worked_by": WorkedBy.FORMAL_BODY, "formal": True}
+        initial = {
+            "worked_by": WorkedBy.FORMAL_BODY,
+            "formal": True,
+            "requires": list(default_requires(max(stages) + 1, True)),
+        }
     form = StageForm(
         request.POST if request.method == "POST" else None, initial=initial, priorities=document["priorities"]
     )
@@ -531,6 +557,8 @@ def settings_stage(request: HttpRequest, number: int | None = None) -> HttpRespo
         # The stage keeps its key (what Accord knows it by across reviews); a new one gets its own.
         used = {s["key"] for s in doc["stages"] if s["number"] != at}
         new["key"] = stages[at]["key"] if at in stages else stage_key_for(new["name"], at, used)
+        if at in stages and stages[at].get("facilitated"):
+            new["facilitated"] = True  # (not asked on this page: kept as it is)
         doc["stages"] = [s for s in doc["stages"] if s["number"] != at] + [new]
         doc["stages"].sort(key=lambda s: s["number"])
 

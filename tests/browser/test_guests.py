@@ -20,7 +20,7 @@ from .conftest import assert_accessible, log_in, log_out, screenshot
 
 pytestmark = pytest.mark.browser
 
-ICB = "NHS Devon Integrated Care Board"
+GP = "Devon GP practices (primary care)"
 CHILD = "Ocean Pemberton-Vale"
 
 
@@ -49,16 +49,15 @@ def raise_naming_by_email(page, email: str) -> Escalation:
     page.get_by_role("button", name="Start now").click()
     page.get_by_label("No").check()
     submit(page)
-    page.get_by_label("Case: a particular child or sibling group").check()
-    page.get_by_label("A practitioner's own concern").check()
-    submit(page)
-    page.get_by_label("Which agency is the difference with?").select_option(label=ICB)
+    page.get_by_label("A child or children").check()
+    page.locator("#id_with_agency").press_sequentially("Devon GP")
+    page.locator("#id_with_agency__listbox li", has_text=GP).first.click()
     # An address outside the agency's domains is refused in plain words.
-    page.get_by_label("Or, if they are not in Accord, their work email").fill("gill.green@gmail.com")
+    page.locator("#id_with_practitioner").fill("gill.green@gmail.com")
     submit(page)
     expect(page.locator(".govuk-error-summary")).to_contain_text("it must end in @nhs.net")
     check_page(page, "guests-01-raise-refused-address")
-    page.get_by_label("Or, if they are not in Accord, their work email").fill(email)
+    page.locator("#id_with_practitioner").fill(email)
     check_page(page, "guests-02-raise-with-email")
     submit(page)
     page.fill("#id_child_1_name", CHILD)
@@ -67,20 +66,10 @@ def raise_naming_by_email(page, email: str) -> Escalation:
     page.fill("#id_child_1_date_of_birth-year", "2019")
     submit(page)
     page.fill("#id_summary", "Referral for a developmental assessment not made")
-    page.fill("#id_decision_challenged", "No referral after the 2-year review.")
     page.fill("#id_concern", "Speech and motor delay not followed up.")
-    page.fill("#id_evidence", "Health visitor's notes of 3 and 17 March.")
-    submit(page)
-    submit(page)  # no evidence document
-    page.fill("#id_child_voice", "Ocean points rather than speaks.")
-    page.get_by_label("Yes").check()
-    submit(page)
-    page.fill("#id_tried_so_far", "Two messages to the practice.")
-    page.fill("#id_desired_outcome", "A referral to the child development centre.")
     page.get_by_label("Routine").check()
     page.get_by_label("Levels of risk, need or threshold").check()
     submit(page)
-    submit(page)  # no reflection
     expect(page.get_by_text(email)).to_be_visible()
     page.get_by_role("button", name="Raise the escalation").click()
     reference = page.locator(".govuk-panel__body strong").inner_text()
@@ -204,11 +193,11 @@ def test_a_gp_named_by_email_answers_as_a_guest_of_that_escalation_alone(
     screenshot(page, "guests-11-raiser-told")
     assert User.objects.filter(email=gp, is_active=False).exists()  # the guest never signed in as a person
 
-    # ---- the business unit: the ICB's domains, and its guests by agency
+    # ---- the business unit: the GP practices' domains, and its guests by agency
     log_out(page)
     log_in(page, "admin")
-    icb = Agency.objects.get(name=ICB)
-    page.goto(f"/business-unit/agencies/{icb.pk}/")
+    gps = Agency.objects.get(name=GP)
+    page.goto(f"/business-unit/agencies/{gps.pk}/")
     page.get_by_role("link", name="Its work email domains").click()
     expect(page.get_by_label("Its work email domains")).to_have_value("nhs.net")
     check_page(page, "guests-12-email-domains")

@@ -38,22 +38,18 @@ def test_the_whole_ladder(page, demo_users):
     page.get_by_label("No").check()
     submit(page, "Continue")
 
-    check_page(page, "ladder-03-kind")
-    page.get_by_label("Case: a particular child or sibling group").check()
-    page.get_by_label("A practitioner's own concern").check()
-    submit(page, "Continue")
-
-    page.get_by_label("Which agency is the difference with?").select_option(
-        label="Devon County Council Children's Services"
-    )
-    page.get_by_label("Which practitioner in that agency, if you know?").select_option(
-        value="practitioner.social"
-    )
+    check_page(page, "ladder-03-with")
+    page.get_by_label("A child or children").check()
+    page.locator("#id_with_agency").press_sequentially("Devon County")
+    page.locator("#id_with_agency__listbox li", has_text="Devon County Council").first.click()
+    page.locator("#id_with_practitioner").press_sequentially("Okafor")
+    page.locator("#id_with_practitioner__listbox li", has_text="Sam Okafor").first.click()
     # The police are part of the difference too: a practitioner there, named.
-    page.get_by_label("Other agency 1 (optional)").select_option(label="Devon & Cornwall Police")
-    page.get_by_label("Practitioner in other agency 1, if you know").select_option(
-        value="practitioner.police"
-    )
+    page.get_by_role("button", name="Add an agency").click()
+    page.locator("#id_other_1_agency").press_sequentially("Devon & Corn")
+    page.locator("#id_other_1_agency__listbox li", has_text="Devon & Cornwall Police").first.click()
+    page.locator("#id_other_1_practitioner").press_sequentially("practitioner.police")
+    page.locator("#id_other_1_practitioner__listbox li", has_text="practitioner.police").first.click()
     check_page(page, "ladder-04-with")
     submit(page, "Continue")
 
@@ -71,37 +67,32 @@ def test_the_whole_ladder(page, demo_users):
 
     check_page(page, "ladder-06-difference")
     page.fill("#id_summary", "Closure after assessment despite missed appointments")
-    page.fill("#id_decision_challenged", "The case was closed after the single assessment.")
     page.fill("#id_concern", "The child's health needs are not being met.")
-    page.fill("#id_evidence", "Three missed appointments since August.")
+    page.get_by_label("Routine").check()
+    page.get_by_label("Levels of risk, need or threshold").check()
+    page.get_by_label("Neglect").check()
+    page.get_by_label("Parental mental health").check()
     submit(page, "Continue")
 
-    # Evidence attached while raising.
+    # More detail and evidence, offered from the check page (none of it needed to raise).
+    page.get_by_role("link", name="Add more detail (optional)").click()
+    page.fill("#id_decision_challenged", "The case was closed after the single assessment.")
+    page.fill("#id_evidence", "Three missed appointments since August.")
+    page.fill("#id_child_voice", "Ocean says the house is cold at night.")
+    page.get_by_label("Yes").check()
+    page.fill("#id_tried_so_far", "Two calls with the social worker.")
+    page.fill("#id_desired_outcome", "A strategy discussion.")
+    page.fill("#id_reflection", "This reminds me of a family I worked with before.")
+    check_page(page, "ladder-07-more")
+    submit(page, "Save and check your answers")
+    page.get_by_role("link", name="Attach evidence documents (optional)").click()
     page.get_by_label("Attach an evidence document (optional)").set_input_files(
         files=[{"name": "chronology.txt", "mimeType": "text/plain", "buffer": b"12 Aug: missed appointment"}]
     )
     page.get_by_label("What is it? (optional)").fill("Chronology")
     submit(page, "Attach this document")
     expect(page.get_by_test_id("draft-documents").get_by_role("term")).to_have_text("chronology.txt")
-    check_page(page, "ladder-06b-evidence")
-    submit(page, "Continue")
-
-    page.fill("#id_child_voice", "Ocean says the house is cold at night.")
-    page.get_by_label("Yes").check()
-    check_page(page, "ladder-07-child-voice")
-    submit(page, "Continue")
-
-    page.fill("#id_tried_so_far", "Two calls with the social worker.")
-    page.fill("#id_desired_outcome", "A strategy discussion.")
-    page.get_by_label("Routine").check()
-    page.get_by_label("Levels of risk, need or threshold").check()
-    page.get_by_label("Neglect").check()
-    page.get_by_label("Parental mental health").check()
-    check_page(page, "ladder-08-outcome")
-    submit(page, "Continue")
-
-    page.fill("#id_reflection", "This reminds me of a family I worked with before.")
-    check_page(page, "ladder-09-reflection")
+    check_page(page, "ladder-08-evidence")
     submit(page, "Continue")
 
     check_page(page, "ladder-10-check-answers")
@@ -155,7 +146,10 @@ def test_the_whole_ladder(page, demo_users):
     page.get_by_role("link", name="Escalate to stage 2").click()
     check_page(page, "ladder-14-escalate-to-2")
     page.fill("#id_reason", "Practitioners could not agree.")
-    submit(page)
+    # Stage 2 asks for the decision challenged, what was tried and the outcome wanted: known
+    # already, so filled in.
+    assert page.locator("#id_tried_so_far").input_value() == "Two calls with the social worker."
+    submit(page, "Escalate to stage 2")
     log_out(page)
 
     # ---- 3. managers, then senior leaders
@@ -167,7 +161,7 @@ def test_the_whole_ladder(page, demo_users):
     check_page(page, "ladder-15-escalation-stage-2")
     page.get_by_role("link", name="Escalate to stage 3").click()
     page.fill("#id_reason", "Managers met and could not agree.")
-    submit(page)
+    submit(page, "Escalate to stage 3")
     log_out(page)
 
     log_in(page, "senior.health")
@@ -180,11 +174,11 @@ def test_the_whole_ladder(page, demo_users):
     )  # pre-filled
     page.fill("#id_efforts_to_resolve", "")
     page.fill("#id_reason", "The child's needs remain unmet.")
-    submit(page)
+    submit(page, "Escalate to stage 4")
     expect(page.locator(".govuk-error-summary")).to_be_visible()  # rule 3: evidence before formal escalation
     check_page(page, "ladder-16-formal-needs-evidence")
     page.fill("#id_efforts_to_resolve", "Practitioners, managers and senior leaders met; see the timeline.")
-    submit(page)
+    submit(page, "Escalate to stage 4")
     check_page(page, "ladder-17-escalation-formal")
     log_out(page)
 

@@ -34,462 +34,1257 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partnership', '0001_initial'),
+        ("partnership", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Draft',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data', accord.core.crypto.EncryptedJSONField(default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to=settings.AUTH_USER_MODEL)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("data", accord.core.crypto.EncryptedJSONField(default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at'],
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='DraftDocument',
+            name="DraftDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(help_text='Encrypted at rest.', upload_to='drafts/%Y/%m/')),
-                ('filename', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='escalations.draft')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(help_text="Encrypted at rest.", upload_to="drafts/%Y/%m/")),
+                ("filename", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="escalations.draft",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['uploaded_at', 'id'],
+                "ordering": ["uploaded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=30, unique=True, verbose_name='reference')),
-                ('kind', models.CharField(choices=[('case', 'Case: a particular child or sibling group'), ('theme', 'Theme: a pattern placing children at risk')], max_length=10, verbose_name='kind')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('paused', 'Paused'), ('resolved', 'Resolved'), ('withdrawn', 'Withdrawn')], default='open', max_length=12, verbose_name='status')),
-                ('stage', models.PositiveSmallIntegerField(default=1, verbose_name='stage')),
-                ('highest_stage', models.PositiveSmallIntegerField(default=1, verbose_name='highest stage reached')),
-                ('formal_at', models.DateTimeField(blank=True, null=True, verbose_name='formally escalated')),
-                ('urgency', models.CharField(default='routine', max_length=30, verbose_name='priority')),
-                ('origin', models.CharField(choices=[('practitioner', "A practitioner's own concern"), ('child_or_family', 'A concern voiced by the child or family'), ('conference', 'A child protection conference'), ('care_review', 'A children-in-care review')], default='practitioner', max_length=20, verbose_name='where it came from')),
-                ('with_people', models.CharField(blank=True, max_length=300, verbose_name='other people the difference is with')),
-                ('summary', models.CharField(max_length=200, verbose_name='summary')),
-                ('decision_challenged', models.TextField(verbose_name='decision or situation being challenged')),
-                ('concern', models.TextField(verbose_name='the concern')),
-                ('evidence', models.TextField(verbose_name='the evidence')),
-                ('professional_curiosity', models.TextField(blank=True, verbose_name='what professional curiosity found')),
-                ('child_voice', models.TextField(blank=True, verbose_name="the child's voice and lived experience")),
-                ('family_view', models.TextField(blank=True, verbose_name="the family's view")),
-                ('family_aware', models.CharField(blank=True, choices=[('yes', 'Yes'), ('no', 'No'), ('not_yet', 'Not yet, but they will be told'), ('not_safe', 'No, it would not be safe to tell them')], max_length=10, verbose_name='whether the family knows of the challenge')),
-                ('tried_so_far', models.TextField(verbose_name='what has been tried so far')),
-                ('desired_outcome', models.TextField(verbose_name='the child-centred outcome wanted')),
-                ('reflection', accord.core.crypto.EncryptedTextField(blank=True, verbose_name='private reflection')),
-                ('formal_reason', models.TextField(blank=True, verbose_name='reasons for escalating formally')),
-                ('efforts_to_resolve', models.TextField(blank=True, verbose_name='evidence of efforts to resolve')),
-                ('closing_reason', models.TextField(blank=True, verbose_name='reason for withdrawal')),
-                ('raised_at', models.DateTimeField(verbose_name='raised')),
-                ('stage_started_on', models.DateField(verbose_name='current stage started')),
-                ('due_date', models.DateField(blank=True, null=True, verbose_name='current stage due')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('redacted_at', models.DateTimeField(blank=True, null=True, verbose_name='personal data removed under retention')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('imported_reference', models.CharField(blank=True, max_length=60, verbose_name='reference in the earlier log')),
-                ('area_of_disagreement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.areaofdisagreement')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.partnership')),
-                ('raised_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_raised', to=settings.AUTH_USER_MODEL)),
-                ('raising_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.agency')),
-                ('reflection_reader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('themes', models.ManyToManyField(blank=True, related_name='+', to='partnership.practicetheme')),
-                ('with_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.agency')),
-                ('with_practitioner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(max_length=30, unique=True, verbose_name="reference")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("case", "Case: a particular child or sibling group"),
+                            ("theme", "Theme: a pattern placing children at risk"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("paused", "Paused"),
+                            ("resolved", "Resolved"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="open",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("stage", models.PositiveSmallIntegerField(default=1, verbose_name="stage")),
+                (
+                    "highest_stage",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="highest stage reached"),
+                ),
+                ("formal_at", models.DateTimeField(blank=True, null=True, verbose_name="formally escalated")),
+                ("urgency", models.CharField(default="routine", max_length=30, verbose_name="priority")),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("practitioner", "A practitioner's own concern"),
+                            ("child_or_family", "A concern voiced by the child or family"),
+                            ("conference", "A child protection conference"),
+                            ("care_review", "A children-in-care review"),
+                        ],
+                        default="practitioner",
+                        max_length=20,
+                        verbose_name="where it came from",
+                    ),
+                ),
+                (
+                    "with_people",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="other people the difference is with"
+                    ),
+                ),
+                ("summary", models.CharField(max_length=200, verbose_name="summary")),
+                (
+                    "decision_challenged",
+                    models.TextField(verbose_name="decision or situation being challenged"),
+                ),
+                ("concern", models.TextField(verbose_name="the concern")),
+                ("evidence", models.TextField(verbose_name="the evidence")),
+                (
+                    "professional_curiosity",
+                    models.TextField(blank=True, verbose_name="what professional curiosity found"),
+                ),
+                (
+                    "child_voice",
+                    models.TextField(blank=True, verbose_name="the child's voice and lived experience"),
+                ),
+                ("family_view", models.TextField(blank=True, verbose_name="the family's view")),
+                (
+                    "family_aware",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("yes", "Yes"),
+                            ("no", "No"),
+                            ("not_yet", "Not yet, but they will be told"),
+                            ("not_safe", "No, it would not be safe to tell them"),
+                        ],
+                        max_length=10,
+                        verbose_name="whether the family knows of the challenge",
+                    ),
+                ),
+                ("tried_so_far", models.TextField(verbose_name="what has been tried so far")),
+                ("desired_outcome", models.TextField(verbose_name="the child-centred outcome wanted")),
+                (
+                    "reflection",
+                    accord.core.crypto.EncryptedTextField(blank=True, verbose_name="private reflection"),
+                ),
+                (
+                    "formal_reason",
+                    models.TextField(blank=True, verbose_name="reasons for escalating formally"),
+                ),
+                (
+                    "efforts_to_resolve",
+                    models.TextField(blank=True, verbose_name="evidence of efforts to resolve"),
+                ),
+                ("closing_reason", models.TextField(blank=True, verbose_name="reason for withdrawal")),
+                ("raised_at", models.DateTimeField(verbose_name="raised")),
+                ("stage_started_on", models.DateField(verbose_name="current stage started")),
+                ("due_date", models.DateField(blank=True, null=True, verbose_name="current stage due")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "redacted_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="personal data removed under retention"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "imported_reference",
+                    models.CharField(blank=True, max_length=60, verbose_name="reference in the earlier log"),
+                ),
+                (
+                    "area_of_disagreement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partnership.areaofdisagreement",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations_raised",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raising_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="partnership.agency"
+                    ),
+                ),
+                (
+                    "reflection_reader",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "themes",
+                    models.ManyToManyField(blank=True, related_name="+", to="partnership.practicetheme"),
+                ),
+                (
+                    "with_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="partnership.agency"
+                    ),
+                ),
+                (
+                    "with_practitioner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at'],
+                "ordering": ["-raised_at"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(help_text='Encrypted at rest.', upload_to='evidence/%Y/%m/')),
-                ('filename', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(help_text="Encrypted at rest.", upload_to="evidence/%Y/%m/")),
+                ("filename", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['uploaded_at', 'id'],
+                "ordering": ["uploaded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Discussion',
+            name="Discussion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.PositiveSmallIntegerField()),
-                ('held_on', models.DateField(verbose_name='date of the discussion')),
-                ('with_manager', models.BooleanField(default=False, verbose_name="a consultation with the raiser's own manager or safeguarding lead")),
-                ('participants', models.CharField(blank=True, max_length=300, verbose_name='who took part')),
-                ('note', models.TextField(verbose_name='what was discussed')),
-                ('agreed', models.BooleanField(blank=True, null=True, verbose_name='agreement reached')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='discussions', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.PositiveSmallIntegerField()),
+                ("held_on", models.DateField(verbose_name="date of the discussion")),
+                (
+                    "with_manager",
+                    models.BooleanField(
+                        default=False,
+                        verbose_name="a consultation with the raiser's own manager or safeguarding lead",
+                    ),
+                ),
+                ("participants", models.CharField(blank=True, max_length=300, verbose_name="who took part")),
+                ("note", models.TextField(verbose_name="what was discussed")),
+                ("agreed", models.BooleanField(blank=True, null=True, verbose_name="agreement reached")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="discussions",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['held_on', 'id'],
+                "ordering": ["held_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', accord.core.crypto.EncryptedTextField(verbose_name='name or initials')),
-                ('date_of_birth', accord.core.crypto.EncryptedDateField(blank=True, null=True, verbose_name='date of birth')),
-                ('agency_reference', accord.core.crypto.EncryptedTextField(blank=True, verbose_name='agency case reference')),
-                ('agency_reference_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='children', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", accord.core.crypto.EncryptedTextField(verbose_name="name or initials")),
+                (
+                    "date_of_birth",
+                    accord.core.crypto.EncryptedDateField(
+                        blank=True, null=True, verbose_name="date of birth"
+                    ),
+                ),
+                (
+                    "agency_reference",
+                    accord.core.crypto.EncryptedTextField(blank=True, verbose_name="agency case reference"),
+                ),
+                ("agency_reference_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'children',
-                'ordering': ['id'],
+                "verbose_name_plural": "children",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationImport',
+            name="EscalationImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=200)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('rows', models.PositiveIntegerField()),
-                ('imported_at', models.DateTimeField()),
-                ('removed_at', models.DateTimeField(blank=True, null=True)),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.partnership')),
-                ('removed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=200)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("rows", models.PositiveIntegerField()),
+                ("imported_at", models.DateTimeField()),
+                ("removed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "removed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-imported_at'],
+                "ordering": ["-imported_at"],
             },
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='imported_in',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='escalations.escalationimport'),
+            model_name="escalation",
+            name="imported_in",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations",
+                to="escalations.escalationimport",
+            ),
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('raised', 'Escalation raised'), ('discussion', 'Discussion recorded'), ('escalated', 'Moved to the next stage'), ('formally_escalated', 'Formally escalated'), ('paused', 'Paused'), ('resumed', 'Resumed'), ('pdg_action', 'Offer or action of the formal body recorded'), ('facilitator_appointed', 'Restorative facilitator appointed'), ('facilitator_ended', "Restorative facilitator's appointment ended"), ('action_completed', 'Agreed action done'), ('document_added', 'Evidence document attached'), ('party_added', 'Agency added to the difference'), ('party_removed', 'Agency removed from the difference'), ('reassigned', 'Raiser or named practitioner reassigned'), ('resolved', 'Resolved'), ('followed_up', 'Followed up: did the agreed way forward hold?'), ('withdrawn', 'Withdrawn'), ('reopened', 'Reopened'), ('imported', "Brought in from the partnership's earlier log")], max_length=30)),
-                ('at', models.DateTimeField()),
-                ('stage', models.PositiveSmallIntegerField()),
-                ('summary', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("raised", "Escalation raised"),
+                            ("discussion", "Discussion recorded"),
+                            ("escalated", "Moved to the next stage"),
+                            ("formally_escalated", "Formally escalated"),
+                            ("paused", "Paused"),
+                            ("resumed", "Resumed"),
+                            ("pdg_action", "Offer or action of the formal body recorded"),
+                            ("facilitator_appointed", "Restorative facilitator appointed"),
+                            ("facilitator_ended", "Restorative facilitator's appointment ended"),
+                            ("action_completed", "Agreed action done"),
+                            ("document_added", "Evidence document attached"),
+                            ("party_added", "Agency added to the difference"),
+                            ("party_removed", "Agency removed from the difference"),
+                            ("reassigned", "Raiser or named practitioner reassigned"),
+                            ("resolved", "Resolved"),
+                            ("followed_up", "Followed up: did the agreed way forward hold?"),
+                            ("withdrawn", "Withdrawn"),
+                            ("reopened", "Reopened"),
+                            ("imported", "Brought in from the partnership's earlier log"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("stage", models.PositiveSmallIntegerField()),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OtherParty',
+            name="OtherParty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField()),
-                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.agency')),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='other_parties', to='escalations.escalation')),
-                ('practitioner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received_as_other', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("added_at", models.DateTimeField()),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="partnership.agency"
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="other_parties",
+                        to="escalations.escalation",
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations_received_as_other",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['added_at', 'id'],
+                "ordering": ["added_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PdgAction',
+            name="PdgAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('restorative_facilitator', 'Offer a restorative facilitator'), ('mediation', 'Offer mediation'), ('reflective_circle', 'Offer a restorative reflective circle'), ('group_case_discussion', 'Offer a group case discussion'), ('restorative_supervision', 'Offer restorative supervision'), ('note', "Note the PDG's involvement")], max_length=30)),
-                ('note', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pdg_actions', to='escalations.escalation')),
-                ('facilitator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facilitated_escalations', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("restorative_facilitator", "Offer a restorative facilitator"),
+                            ("mediation", "Offer mediation"),
+                            ("reflective_circle", "Offer a restorative reflective circle"),
+                            ("group_case_discussion", "Offer a group case discussion"),
+                            ("restorative_supervision", "Offer restorative supervision"),
+                            ("note", "Note the PDG's involvement"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pdg_actions",
+                        to="escalations.escalation",
+                    ),
+                ),
+                (
+                    "facilitator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilitated_escalations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Resolution',
+            name="Resolution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('agreed_way_forward', 'Agreed way forward'), ('decision_upheld', 'Decision upheld with shared understanding'), ('decision_changed', 'Decision changed'), ('multi_agency_plan', 'A multi-agency plan'), ('referred_on', 'Referred on to another process')], max_length=30)),
-                ('agreed_way_forward', models.TextField()),
-                ('child_centred_outcome_achieved', models.CharField(choices=[('yes', 'Yes'), ('partly', 'Partly'), ('no', 'No')], max_length=10)),
-                ('learning', models.TextField(blank=True)),
-                ('referred_to', models.CharField(blank=True, max_length=200)),
-                ('stage', models.PositiveSmallIntegerField()),
-                ('resolved_at', models.DateTimeField()),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resolutions', to='escalations.escalation')),
-                ('resolved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("agreed_way_forward", "Agreed way forward"),
+                            ("decision_upheld", "Decision upheld with shared understanding"),
+                            ("decision_changed", "Decision changed"),
+                            ("multi_agency_plan", "A multi-agency plan"),
+                            ("referred_on", "Referred on to another process"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("agreed_way_forward", models.TextField()),
+                (
+                    "child_centred_outcome_achieved",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("partly", "Partly"), ("no", "No")], max_length=10
+                    ),
+                ),
+                ("learning", models.TextField(blank=True)),
+                ("referred_to", models.CharField(blank=True, max_length=200)),
+                ("stage", models.PositiveSmallIntegerField()),
+                ("resolved_at", models.DateTimeField()),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resolutions",
+                        to="escalations.escalation",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FollowUp',
+            name="FollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('asked_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('held', models.CharField(blank=True, choices=[('held', 'Yes, it held'), ('partly', 'Partly'), ('not_held', 'No, it did not hold')], max_length=10)),
-                ('what_changed', accord.core.crypto.EncryptedTextField(blank=True, verbose_name='what changed for the child')),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='escalations.escalation')),
-                ('resolution', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='follow_up', to='escalations.resolution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("asked_at", models.DateTimeField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "held",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("held", "Yes, it held"),
+                            ("partly", "Partly"),
+                            ("not_held", "No, it did not hold"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "what_changed",
+                    accord.core.crypto.EncryptedTextField(
+                        blank=True, verbose_name="what changed for the child"
+                    ),
+                ),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follow_ups",
+                        to="escalations.escalation",
+                    ),
+                ),
+                (
+                    "resolution",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follow_up",
+                        to="escalations.resolution",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StagePeriod',
+            name="StagePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.PositiveSmallIntegerField()),
-                ('started_on', models.DateField()),
-                ('working_days', models.PositiveSmallIntegerField()),
-                ('due_date', models.DateField(blank=True, null=True)),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('skip_reason', models.TextField(blank=True)),
-                ('working_days_taken', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('on_time', models.BooleanField(blank=True, null=True)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_periods', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.PositiveSmallIntegerField()),
+                ("started_on", models.DateField()),
+                ("working_days", models.PositiveSmallIntegerField()),
+                ("due_date", models.DateField(blank=True, null=True)),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("skip_reason", models.TextField(blank=True)),
+                ("working_days_taken", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("on_time", models.BooleanField(blank=True, null=True)),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_periods",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Pause',
+            name="Pause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paused_on', models.DateField()),
-                ('resumed_on', models.DateField(blank=True, null=True)),
-                ('reason', models.TextField()),
-                ('paused_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stage_period', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='escalations.stageperiod')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("paused_on", models.DateField()),
+                ("resumed_on", models.DateField(blank=True, null=True)),
+                ("reason", models.TextField()),
+                (
+                    "paused_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stage_period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pauses",
+                        to="escalations.stageperiod",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Visibility',
+            name="Visibility",
             fields=[
-                ('pk', models.CompositePrimaryKey('user_id', 'partnership_id', 'escalation_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('raised_at', models.DateTimeField()),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='escalations.escalation')),
-                ('partnership', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "user_id",
+                        "partnership_id",
+                        "escalation_id",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("raised_at", models.DateTimeField()),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="escalations.escalation",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'visibility',
+                "verbose_name_plural": "visibility",
             },
         ),
         migrations.CreateModel(
-            name='VisibilityChange',
+            name="VisibilityChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delta', models.IntegerField()),
-                ('partnership', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("delta", models.IntegerField()),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VisibilityCount',
+            name="VisibilityCount",
             fields=[
-                ('pk', models.CompositePrimaryKey('user_id', 'partnership_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('n', models.IntegerField(default=0)),
-                ('partnership', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "user_id",
+                        "partnership_id",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("n", models.IntegerField(default=0)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DailyTally',
+            name="DailyTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('dimension', models.CharField(max_length=20)),
-                ('key', models.CharField(max_length=40)),
-                ('n', models.IntegerField(default=0)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("dimension", models.CharField(max_length=20)),
+                ("key", models.CharField(max_length=40)),
+                ("n", models.IntegerField(default=0)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'reports_dailytally',
-                'indexes': [models.Index(fields=['partnership', 'dimension', 'day'], include=('key', 'n'), name='daily_tally_covering')],
-                'constraints': [models.UniqueConstraint(fields=('partnership', 'dimension', 'key', 'day'), name='daily_tally_unique')],
+                "db_table": "reports_dailytally",
+                "indexes": [
+                    models.Index(
+                        fields=["partnership", "dimension", "day"],
+                        include=("key", "n"),
+                        name="daily_tally_covering",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partnership", "dimension", "key", "day"), name="daily_tally_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AgreedAction',
+            name="AgreedAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.TextField()),
-                ('due_date', models.DateField()),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('completion_note', models.TextField(blank=True)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partnership.agency')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agreed_actions', to='escalations.escalation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("due_date", models.DateField()),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("completion_note", models.TextField(blank=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="partnership.agency"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agreed_actions",
+                        to="escalations.escalation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_date', 'id'],
-                'indexes': [models.Index(condition=models.Q(('completed_on__isnull', True)), fields=['due_date'], name='action_open_due')],
+                "ordering": ["due_date", "id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("completed_on__isnull", True)),
+                        fields=["due_date"],
+                        name="action_open_due",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EscalationCounter',
+            name="EscalationCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('partnership', 'year'), name='counter_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("partnership", "year"), name="counter_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='escalationimport',
-            constraint=models.UniqueConstraint(condition=models.Q(('removed_at__isnull', True)), fields=('partnership', 'file_sha256'), name='escalation_import_once'),
+            model_name="escalationimport",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("removed_at__isnull", True)),
+                fields=("partnership", "file_sha256"),
+                name="escalation_import_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['partnership', 'status', 'due_date'], name='escalations_partner_d47cd8_idx'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["partnership", "status", "due_date"], name="escalations_partner_d47cd8_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['partnership', 'raised_at', 'id'], include=('raising_agency', 'with_agency', 'raised_by', 'with_practitioner', 'highest_stage', 'status', 'stage', 'kind', 'urgency', 'origin', 'due_date'), name='escalation_raised_visibility'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["partnership", "raised_at", "id"],
+                include=(
+                    "raising_agency",
+                    "with_agency",
+                    "raised_by",
+                    "with_practitioner",
+                    "highest_stage",
+                    "status",
+                    "stage",
+                    "kind",
+                    "urgency",
+                    "origin",
+                    "due_date",
+                ),
+                name="escalation_raised_visibility",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['partnership', 'status', 'raised_at', 'id'], include=('raising_agency', 'with_agency', 'raised_by', 'with_practitioner', 'highest_stage', 'stage', 'formal_at'), name='escalation_status_visibility'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["partnership", "status", "raised_at", "id"],
+                include=(
+                    "raising_agency",
+                    "with_agency",
+                    "raised_by",
+                    "with_practitioner",
+                    "highest_stage",
+                    "stage",
+                    "formal_at",
+                ),
+                name="escalation_status_visibility",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['raising_agency', 'status'], name='escalations_raising_09f309_idx'),
+            model_name="escalation",
+            index=models.Index(fields=["raising_agency", "status"], name="escalations_raising_09f309_idx"),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['with_agency', 'status'], name='escalations_with_ag_9281c8_idx'),
+            model_name="escalation",
+            index=models.Index(fields=["with_agency", "status"], name="escalations_with_ag_9281c8_idx"),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['partnership', 'highest_stage', 'raised_at', 'id'], include=('raised_by', 'with_practitioner', 'formal_at', 'raising_agency', 'with_agency'), name='escalation_reached_visibility'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["partnership", "highest_stage", "raised_at", "id"],
+                include=("raised_by", "with_practitioner", "formal_at", "raising_agency", "with_agency"),
+                name="escalation_reached_visibility",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'paused'])), fields=['partnership', 'due_date', 'raised_at'], name='escalation_open_due'),
+            model_name="escalation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "paused"])),
+                fields=["partnership", "due_date", "raised_at"],
+                name="escalation_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'paused'])), fields=['raising_agency', 'due_date'], include=('partnership', 'with_agency', 'raised_by', 'with_practitioner', 'highest_stage', 'stage'), name='escalation_open_raising'),
+            model_name="escalation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "paused"])),
+                fields=["raising_agency", "due_date"],
+                include=(
+                    "partnership",
+                    "with_agency",
+                    "raised_by",
+                    "with_practitioner",
+                    "highest_stage",
+                    "stage",
+                ),
+                name="escalation_open_raising",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'paused'])), fields=['with_agency', 'due_date'], include=('partnership', 'raising_agency', 'raised_by', 'with_practitioner', 'highest_stage', 'stage'), name='escalation_open_with'),
+            model_name="escalation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "paused"])),
+                fields=["with_agency", "due_date"],
+                include=(
+                    "partnership",
+                    "raising_agency",
+                    "raised_by",
+                    "with_practitioner",
+                    "highest_stage",
+                    "stage",
+                ),
+                name="escalation_open_with",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['case', 'theme'])), name='escalation_kind_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["case", "theme"])), name="escalation_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'paused', 'resolved', 'withdrawn'])), name='escalation_status_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "paused", "resolved", "withdrawn"])),
+                name="escalation_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('urgency', ''), _negated=True), name='escalation_priority_given'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("urgency", ""), _negated=True), name="escalation_priority_given"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('origin__in', ['practitioner', 'child_or_family', 'conference', 'care_review'])), name='escalation_origin_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("origin__in", ["practitioner", "child_or_family", "conference", "care_review"])
+                ),
+                name="escalation_origin_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('stage__gte', 1), ('highest_stage__gte', models.F('stage'))), name='escalation_stage_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stage__gte", 1), ("highest_stage__gte", models.F("stage"))),
+                name="escalation_stage_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('area_of_disagreement__isnull', False), ('imported_in__isnull', False), _connector='OR'), name='escalation_area_given_unless_imported'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("area_of_disagreement__isnull", False), ("imported_in__isnull", False), _connector="OR"
+                ),
+                name="escalation_area_given_unless_imported",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['escalation', 'at'], name='escalations_escalat_e02cd7_idx'),
+            model_name="event",
+            index=models.Index(fields=["escalation", "at"], name="escalations_escalat_e02cd7_idx"),
         ),
         migrations.AddIndex(
-            model_name='otherparty',
-            index=models.Index(fields=['agency', 'escalation'], name='other_party_agency'),
+            model_name="otherparty",
+            index=models.Index(fields=["agency", "escalation"], name="other_party_agency"),
         ),
         migrations.AddIndex(
-            model_name='otherparty',
-            index=models.Index(fields=['practitioner', 'escalation'], name='other_party_practitioner'),
+            model_name="otherparty",
+            index=models.Index(fields=["practitioner", "escalation"], name="other_party_practitioner"),
         ),
         migrations.AddConstraint(
-            model_name='otherparty',
-            constraint=models.UniqueConstraint(fields=('escalation', 'agency'), name='other_party_agency_once'),
+            model_name="otherparty",
+            constraint=models.UniqueConstraint(
+                fields=("escalation", "agency"), name="other_party_agency_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pdgaction',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['restorative_facilitator', 'mediation', 'reflective_circle', 'group_case_discussion', 'restorative_supervision', 'note'])), name='pdg_action_valid'),
+            model_name="pdgaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "restorative_facilitator",
+                            "mediation",
+                            "reflective_circle",
+                            "group_case_discussion",
+                            "restorative_supervision",
+                            "note",
+                        ],
+                    )
+                ),
+                name="pdg_action_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='resolution',
-            index=models.Index(fields=['resolved_at'], name='escalations_resolve_c13d82_idx'),
+            model_name="resolution",
+            index=models.Index(fields=["resolved_at"], name="escalations_resolve_c13d82_idx"),
         ),
         migrations.AddConstraint(
-            model_name='resolution',
-            constraint=models.CheckConstraint(condition=models.Q(('outcome__in', ['agreed_way_forward', 'decision_upheld', 'decision_changed', 'multi_agency_plan', 'referred_on'])), name='outcome_valid'),
+            model_name="resolution",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "outcome__in",
+                        [
+                            "agreed_way_forward",
+                            "decision_upheld",
+                            "decision_changed",
+                            "multi_agency_plan",
+                            "referred_on",
+                        ],
+                    )
+                ),
+                name="outcome_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(condition=models.Q(('asked_at__isnull', True)), fields=['due_on'], name='follow_up_to_ask'),
+            model_name="followup",
+            index=models.Index(
+                condition=models.Q(("asked_at__isnull", True)), fields=["due_on"], name="follow_up_to_ask"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='followup',
-            constraint=models.CheckConstraint(condition=models.Q(('held__in', ['', 'held', 'partly', 'not_held'])), name='follow_up_held_valid'),
+            model_name="followup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("held__in", ["", "held", "partly", "not_held"])),
+                name="follow_up_held_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stageperiod',
-            index=models.Index(fields=['ended_on'], name='escalations_ended_o_b0f07c_idx'),
+            model_name="stageperiod",
+            index=models.Index(fields=["ended_on"], name="escalations_ended_o_b0f07c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='stageperiod',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('escalation',), name='one_open_stage_period'),
+            model_name="stageperiod",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True)),
+                fields=("escalation",),
+                name="one_open_stage_period",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visibility',
-            index=models.Index(fields=['user', 'partnership', '-raised_at', '-escalation'], name='visibility_recent'),
+            model_name="visibility",
+            index=models.Index(
+                fields=["user", "partnership", "-raised_at", "-escalation"], name="visibility_recent"
+            ),
         ),
         migrations.AddIndex(
-            model_name='visibilitychange',
-            index=models.Index(fields=['user', 'partnership'], name='visibility_change_person'),
+            model_name="visibilitychange",
+            index=models.Index(fields=["user", "partnership"], name="visibility_change_person"),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
     ]

@@ -59,12 +59,19 @@ from .pdg import (
 )
 from .people import RAISER, escalation_reassign, person_left, person_moved
 from .raising import (
-    REQUIRED_TEXT,
+    MISSING,
+    TEXT_ANSWERS,
     ChildDetails,
     RaiseDetails,
     escalation_raise,
     escalation_validate_details,
     immediate_danger_guidance,
+)
+from .settled import (
+    SettledDetails,
+    escalation_add_details,
+    escalation_add_view,
+    escalation_record_settled,
 )
 from .timescales import (
     RECOMPUTE_BATCH,
@@ -79,17 +86,19 @@ from .timescales import (
 
 __all__ = [
     "ACTION_VERBS",
+    "MISSING",
     "MOST_DRAFT_DOCUMENTS",
     "MOST_OTHER_PARTIES",
     "RAISER",
     "RECOMPUTE_BATCH",
-    "REQUIRED_TEXT",
+    "TEXT_ANSWERS",
     "ActionDetails",
     "ChildDetails",
     "OpenPeriodUnder",
     "PartyDetails",
     "ProposedStage",
     "RaiseDetails",
+    "SettledDetails",
     "StageRule",
     "agreed_action_complete",
     "checked_upload",
@@ -98,8 +107,10 @@ __all__ = [
     "draft_remove_document",
     "due_follow_up",
     "efforts_from_history",
+    "escalation_add_details",
     "escalation_add_document",
     "escalation_add_party",
+    "escalation_add_view",
     "escalation_commission_response",
     "escalation_document_read",
     "escalation_end_facilitation",
@@ -111,6 +122,7 @@ __all__ = [
     "escalation_raise",
     "escalation_reassign",
     "escalation_record_discussion",
+    "escalation_record_settled",
     "escalation_remove_party",
     "escalation_reopen",
     "escalation_resolve",

@@ -150,6 +150,8 @@ ACTION_VERBS = {
     "follow_up": Verb.FOLLOWED_UP,
     "withdraw": Verb.WITHDRAWN,
     "reopen": Verb.REOPENED,
+    "add_details": Verb.ESCALATION_CHANGED,
+    "add_view": Verb.ESCALATION_CHANGED,
 }
 
 

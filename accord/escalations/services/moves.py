@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from accord.core import clock
 from accord.core.errors import RuleViolation
 from accord.partnership.models import User
+from accord.partnership.protocol import ladder_of
 
 from ..models import Escalation, EventType, Pause, Status
 from ._base import _audit, _blank, _event, _locked, _require, _touch, today
 from .discussions import manager_consulted
+from .raising import MISSING, TEXT_ANSWERS
 from .timescales import _current_period, _end_period, _open_period, _stage, _top_stage, period_due_date
 
 # --------------------------------------------------------------------------- the ladder
@@ -27,8 +29,13 @@ def escalation_escalate(
     to_stage: int | None = None,
     skip_reason: str = "",
     expected_version: int | None = None,
+    answers: dict[str, str] | None = None,
 ) -> Escalation:
-    """Move to the next stage (or skip to ``to_stage`` with a reason)."""
+    """Move to the next stage (or skip to ``to_stage`` with a reason).
+
+    The stage entered asks for its answers (``Ladder.required_to_enter``: the protocol's,
+    and rule 3's for a formal stage); ``answers`` gives or corrects any of them (what is
+    known already counts), and a refusal names each one still missing."""
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "escalate", escalation)
@@ -58,17 +65,16 @@ def escalation_escalate(
                 },
                 code="consult_first",
             )
-        # Rule 3 is for entering the formal part of the ladder; a move between formal
-        # stages (several at the top) needs only its reason.
         entering_formal = target.is_formal and escalation.formal_at is None
-        if entering_formal:
-            formal_errors = {}
-            if _blank(efforts_to_resolve):
-                formal_errors["efforts_to_resolve"] = _(
-                    "Enter the evidence of efforts to resolve this at the earlier stages"
-                )
-            if formal_errors:
-                raise RuleViolation(formal_errors, code="evidence_first")
+        given = {k: v.strip() for k, v in (answers or {}).items() if k in TEXT_ANSWERS and isinstance(v, str)}
+        if not _blank(efforts_to_resolve):
+            given["efforts_to_resolve"] = efforts_to_resolve.strip()
+        _refuse_missing_answers(escalation, target_number, given, entering_formal)
+        changed: list[str] = []
+        for name, value in given.items():
+            if value and value != getattr(escalation, name):
+                setattr(escalation, name, value)
+                changed.append(name)
 
         current = _current_period(escalation)
         if current is not None:
@@ -79,11 +85,11 @@ def escalation_escalate(
         escalation.stage_started_on = period.started_on
         escalation.due_date = period.due_date
         fields = ["stage", "highest_stage", "stage_started_on", "due_date"]
+        fields += [name for name in changed if name not in fields]
         if entering_formal:
             escalation.formal_at = clock.now()
             escalation.formal_reason = reason.strip()
-            escalation.efforts_to_resolve = efforts_to_resolve.strip()
-            fields += ["formal_at", "formal_reason", "efforts_to_resolve"]
+            fields += ["formal_at", "formal_reason"]
             _event(escalation, actor, EventType.FORMALLY_ESCALATED, reason.strip())
         else:
             summary = reason.strip()
@@ -91,8 +97,35 @@ def escalation_escalate(
                 summary += "\n" + _("Stage skipped: %(reason)s") % {"reason": skip_reason.strip()}
             _event(escalation, actor, EventType.ESCALATED, summary)
         _touch(escalation, *fields)
-        _audit(actor, escalation, "escalate", to_stage=target.number)
+        _audit(actor, escalation, "escalate", to_stage=target.number, answered=sorted(changed))
     return escalation
+
+
+def _refuse_missing_answers(
+    escalation: Escalation, target_number: int, given: dict[str, str], entering_formal: bool
+) -> None:
+    """Refuse the move if an answer a stage on the way asks for is still missing (with what
+    is given now)."""
+    ladder = ladder_of(escalation.partnership)
+    wanted: list[str] = []
+    for number in range(escalation.stage + 1, target_number + 1):
+        wanted += [a for a in ladder.required_to_enter(number) if a not in wanted]
+    if not entering_formal:
+        # Rule 3's efforts are recorded on entering the formal stages, once: a move between
+        # formal stages (or an informal one) is not asked for them again.
+        wanted = [a for a in wanted if a != "efforts_to_resolve"]
+    missing: dict[str, str] = {}
+    for name in wanted:
+        if name in TEXT_ANSWERS:
+            if _blank(given.get(name) or getattr(escalation, name)):
+                missing[name] = str(MISSING[name])
+        elif name == "areas_of_disagreement" and not escalation.areas_of_disagreement.exists():
+            missing[name] = str(MISSING[name])
+        elif name == "themes" and not escalation.themes.exists():
+            missing[name] = str(MISSING[name])
+    if missing:
+        formal = entering_formal and set(missing) & {"evidence", "efforts_to_resolve"}
+        raise RuleViolation(missing, code="evidence_first" if formal else "stage_requires")
 
 
 def escalation_pause(

@@ -16,7 +16,7 @@ from accord.core import clock
 from accord.core.errors import RuleViolation
 from accord.notifications.services import unique_recipients
 from accord.partnership.models import Agency, Partnership, User
-from accord.partnership.selectors import partnership_agencies
+from accord.partnership.selectors import casework_agencies
 
 from .. import tallies
 from ..models import Escalation, EventType, OtherParty
@@ -68,7 +68,7 @@ def validate_other_parties(
         )
     # An id no database key can hold is no agency of the partnership's (asked for, it
     # would overflow SQLite's integer rather than find nothing).
-    found = partnership_agencies(partnership).in_bulk(
+    found = casework_agencies(partnership).in_bulk(
         [o.agency_id for o in others if 1 <= o.agency_id <= LARGEST_KEY]
     )
     seen = Counter([*already, raising_agency_id, first_agency_id])

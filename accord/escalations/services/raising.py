@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
@@ -18,7 +19,7 @@ from accord.core.crypto import lookup_hash
 from accord.core.errors import ImmediateDanger, NotAllowed, RuleViolation
 from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, Role, User
 from accord.partnership.protocol import ladder_of
-from accord.partnership.selectors import partnership_agencies, user_has_role
+from accord.partnership.selectors import casework_agencies, user_has_role
 from accord.partnership.services.versions import protocol_version_now
 
 from .. import tallies, visibility
@@ -71,12 +72,16 @@ class RaiseDetails:
     kind: str
     with_agency_id: int
     summary: str
-    decision_challenged: str
-    concern: str
-    evidence: str
-    tried_so_far: str
-    desired_outcome: str
-    area_of_disagreement_code: str
+    # What the protocol's first stage asks for is required (``Ladder.required_to_raise``);
+    # anything else may be given now or added later.
+    concern: str = ""
+    decision_challenged: str = ""
+    evidence: str = ""
+    tried_so_far: str = ""
+    desired_outcome: str = ""
+    # The first area of disagreement (kept for partner systems) and any others.
+    area_of_disagreement_code: str = ""
+    area_codes: Sequence[str] = ()
     urgency: str = Urgency.ROUTINE
     origin: str = Origin.PRACTITIONER
     with_practitioner_username: str = ""
@@ -104,20 +109,51 @@ def _years_ago(years: int) -> dt.date:
     return dt.date(now.year - years, now.month, min(now.day, 28))
 
 
-REQUIRED_TEXT = {
-    "summary": "Enter a short summary of the difference",
-    "decision_challenged": "Enter the decision or situation you are challenging",
-    "concern": "Enter your concern",
-    "evidence": "Enter the evidence for your concern",
-    "tried_so_far": "Enter what has been tried so far",
-    "desired_outcome": "Enter the child-centred outcome you want",
+# What to say when an answer the protocol asks for is missing (``protocol.ANSWERS``).
+MISSING = {
+    "summary": _lazy("Enter a short summary of the difference"),
+    "concern": _lazy("Enter what worries you for the child"),
+    "decision_challenged": _lazy("Enter the decision or situation you are challenging"),
+    "evidence": _lazy("Enter the evidence for your concern"),
+    "tried_so_far": _lazy("Enter what has been tried so far"),
+    "desired_outcome": _lazy("Enter the child-centred outcome you want"),
+    "efforts_to_resolve": _lazy("Enter the evidence of efforts to resolve this at the earlier stages"),
+    "professional_curiosity": _lazy("Enter what professional curiosity found"),
+    "child_voice": _lazy("Enter the child's voice and lived experience"),
+    "family_view": _lazy("Enter the family's view"),
+    "areas_of_disagreement": _lazy("Select the area of disagreement"),
+    "themes": _lazy("Select the practice themes"),
 }
+TEXT_ANSWERS = (
+    "concern",
+    "decision_challenged",
+    "evidence",
+    "tried_so_far",
+    "desired_outcome",
+    "efforts_to_resolve",
+    "professional_curiosity",
+    "child_voice",
+    "family_view",
+)
+
+
+def area_codes_of(details: RaiseDetails) -> list[str]:
+    """The areas given: the first (``area_of_disagreement_code``) and the others, once each."""
+    codes = [details.area_of_disagreement_code, *(details.area_codes or ())]
+    return list(dict.fromkeys(c for c in codes if c))
 
 
 def escalation_validate_details(
-    *, actor: User, partnership: Partnership, details: RaiseDetails
+    *,
+    actor: User,
+    partnership: Partnership,
+    details: RaiseDetails,
+    settled: bool = False,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Check a raise request against the partnership's data and the protocol.
+    """Check a raise request against the partnership's data and the protocol (``settled``:
+    a difference recorded as already settled, which asks only who it was with and a line
+    on it; ``errors``: the caller's own, reported with these).
 
     Answers the resolved objects; raises ``ValidationError`` with a message per field.
     """
@@ -127,10 +163,10 @@ def escalation_validate_details(
             {"children": [_("A thematic escalation is not about an individual child: remove the children")]},
             code="theme_without_children",
         )
-    errors: dict[str, list[str]] = {}
+    found_errors: dict[str, list[str]] = {name: [str(m)] for name, m in (errors or {}).items()}
 
     def fail(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+        found_errors.setdefault(name, []).append(message)
 
     if details.kind not in Kind.values:
         fail("kind", _("Select whether this is about a child or a theme"))
@@ -138,14 +174,17 @@ def escalation_validate_details(
         fail("urgency", _("Select how urgent this is"))
     if details.origin not in Origin.values:
         fail("origin", _("Select where the concern came from"))
-    for name, message in REQUIRED_TEXT.items():
-        if _blank(getattr(details, name)):
-            fail(name, _(message))
+    if _blank(details.summary):
+        fail("summary", str(MISSING["summary"]))
+    wanted = () if settled else ladder_of(partnership).required_to_raise(max(details.start_stage, 1))
+    for name in wanted:
+        if name in TEXT_ANSWERS and _blank(getattr(details, name, "")):
+            fail(name, str(MISSING[name]))
     if len(details.summary or "") > 200:
         fail("summary", _("Summary must be 200 characters or fewer"))
 
     with_agency = (
-        partnership_agencies(partnership).filter(pk=details.with_agency_id).first()
+        casework_agencies(partnership).filter(pk=details.with_agency_id).first()
         if 1 <= details.with_agency_id <= LARGEST_KEY
         else None
     )
@@ -210,18 +249,32 @@ def escalation_validate_details(
                 other_parties[i] = (agency, named.person)
                 guests += [] if named.person else [named]
 
-    area = AreaOfDisagreement.objects.filter(
-        partnership=partnership, code=details.area_of_disagreement_code, is_active=True
-    ).first()
-    if area is None:
-        fail("area_of_disagreement", _("Select the area of disagreement"))
+    area_codes = area_codes_of(details)
+    found_areas = AreaOfDisagreement.objects.filter(
+        partnership=partnership, code__in=area_codes, is_active=True
+    )
+    by_code = {a.code: a for a in found_areas}
+    areas = [by_code[c] for c in area_codes if c in by_code]
+    if len(areas) != len(area_codes):
+        fail("area_of_disagreement", _("Select areas of disagreement from the list"))
+    elif not areas and "areas_of_disagreement" in wanted:
+        fail("area_of_disagreement", str(MISSING["areas_of_disagreement"]))
     theme_codes = list(dict.fromkeys(details.theme_codes or []))
     themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
     if len(themes) != len(theme_codes):
         fail("themes", _("Select practice themes from the list"))
+    elif not themes and "themes" in wanted:
+        fail("themes", str(MISSING["themes"]))
 
+    if settled and (details.with_practitioner_email or details.other_parties):
+        fail(
+            "with_practitioner_email",
+            _(
+                "A settled difference is recorded with one agency, naming its practitioner from the list or nobody"
+            ),
+        )
     if details.kind == Kind.CASE:
-        if not details.children:
+        if not details.children and not settled:
             fail("children", _("Enter the name or initials of at least one child"))
         for child in details.children:
             if _blank(child.name):
@@ -271,12 +324,13 @@ def escalation_validate_details(
     if details.origin in IRU_ORIGINS and not user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR):
         fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
 
-    if errors:
-        raise ValidationError(errors)
+    if found_errors:
+        raise ValidationError(found_errors)
     return {
         "with_agency": with_agency,
         "with_practitioner": with_practitioner,
-        "area": area,
+        "area": areas[0] if areas else None,
+        "areas": areas,
         "themes": themes,
         "other_parties": other_parties,
         "guests": guests,
@@ -311,6 +365,8 @@ def escalation_raise(
     details: RaiseDetails,
     immediate_danger: bool,
     draft: Draft | None = None,
+    settled: bool = False,
+    errors: dict[str, str] | None = None,
 ) -> Escalation:
     """Raise an escalation. Rule 1: if a child may be in immediate danger, store nothing.
     Raised from the actor's ``draft``, the evidence attached to it becomes the escalation's."""
@@ -318,7 +374,9 @@ def escalation_raise(
         raise ImmediateDanger(immediate_danger_guidance(partnership))
     if not can_raise_in(actor, partnership.pk) or actor.agency_id is None:
         raise NotAllowed(_("You cannot raise escalations in this partnership."))
-    found = escalation_validate_details(actor=actor, partnership=partnership, details=details)
+    found = escalation_validate_details(
+        actor=actor, partnership=partnership, details=details, settled=settled, errors=errors
+    )
     if draft is not None and (draft.owner_id != actor.pk or draft.partnership_id != partnership.pk):
         raise NotAllowed(_("That draft is not yours to raise."))
 
@@ -373,6 +431,8 @@ def escalation_raise(
         )
         escalation.save()
         escalation.themes.set(found["themes"])
+        if found["areas"]:
+            escalation.areas_of_disagreement.set(found["areas"])
         if found["other_parties"]:
             create_other_parties(escalation, actor, found["other_parties"])
             visibility.for_escalations([escalation.pk])
@@ -380,7 +440,7 @@ def escalation_raise(
             escalation.__dict__["_accord_others"] = []
         if found["guests"]:
             guests_create(escalation, actor, found["guests"])
-        tallies.escalation_raised(escalation, [t.pk for t in found["themes"]])
+        tallies.escalation_raised(escalation, [t.pk for t in found["themes"]], [a.pk for a in found["areas"]])
         tallies.remember(escalation)
         Child.objects.bulk_create(
             [
@@ -398,7 +458,8 @@ def escalation_raise(
         if period.due_date != escalation.due_date:  # raised as midnight passed
             escalation.due_date = period.due_date
             escalation.save(update_fields=["due_date"])
-        _event(escalation, actor, EventType.RAISED, escalation.summary)
+        if not settled:  # (a settled one's own event follows: ``settled.py``)
+            _event(escalation, actor, EventType.RAISED, escalation.summary)
         if draft is not None:
             documents_from_draft(escalation, actor, draft)
         audit_record(

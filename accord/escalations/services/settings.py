@@ -52,6 +52,7 @@ from .timescales import escalations_recompute_due_dates
 PARTNERSHIP_FIELDS = (
     "front_door_name",
     "front_door_phone",
+    "front_door_form_url",
     "emergency_wording",
     "holiday_country",
     "holiday_subdivision",

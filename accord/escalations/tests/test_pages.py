@@ -1,6 +1,7 @@
 """The escalation pages: rules 1-4 and 6 through the page, permissions, versions, documents, queries."""
 
 import datetime as dt
+import html
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -48,8 +49,15 @@ def _walk(client, world, *, kind="case"):
     client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
     draft = Draft.objects.get()
     step = lambda name, data: client.post(reverse("escalations:step", args=[draft.pk, name]), data)  # noqa: E731
-    step("kind", {"kind": kind, "origin": "practitioner"})
-    step("with", {"with_agency": world.social.pk, "with_practitioner": world.practitioner_social.username})
+    response = step(
+        "with",
+        {
+            "kind": kind,
+            "with_agency": world.social.pk,
+            "with_practitioner": world.practitioner_social.username,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
     if kind == "case":
         step(
             "children",
@@ -59,27 +67,29 @@ def _walk(client, world, *, kind="case"):
                 "child_1_agency_reference": "BQ-1",
             },
         )
-    step(
+    response = step(
         "difference",
         {
             "summary": "Threshold",
-            "decision_challenged": "Closed",
             "concern": "Unmet needs",
-            "evidence": "Missed appointments",
-        },
-    )
-    step("child-voice", {"child_voice": "Says hungry", "family_aware": "yes"})
-    step(
-        "outcome",
-        {
-            "tried_so_far": "Calls",
-            "desired_outcome": "Assessment",
             "urgency": "routine",
-            "area_of_disagreement": "levels-of-risk",
+            "areas": ["levels-of-risk"],
             "themes": ["neglect", "domestic-abuse"],
         },
     )
-    step("reflection", {"reflection": "Private thoughts"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    step(
+        "more",
+        {
+            "decision_challenged": "Closed",
+            "evidence": "Missed appointments",
+            "child_voice": "Says hungry",
+            "tried_so_far": "Calls",
+            "desired_outcome": "Assessment",
+            "reflection": "Private thoughts",
+            **({"family_aware": "yes"} if kind == "case" else {}),
+        },
+    )
     return draft
 
 
@@ -93,8 +103,34 @@ def test_raising_a_case_escalation_through_the_pages(client, world):
     assert response["Location"] == reverse("escalations:raised", args=[escalation.pk])
     assert escalation.children.get().name == "Bartholomew Quince"
     assert set(escalation.themes.values_list("code", flat=True)) == {"neglect", "domestic-abuse"}
-    assert escalation.reflection == "Private thoughts"
+    assert list(escalation.areas_of_disagreement.values_list("code", flat=True)) == ["levels-of-risk"]
+    assert escalation.area_of_disagreement.code == "levels-of-risk"
+    assert escalation.reflection == "Private thoughts" and escalation.evidence == "Missed appointments"
     assert not Draft.objects.exists()
+
+
+def test_a_first_stage_needs_only_what_the_protocol_asks(client, world):
+    """Devon's first stage asks for what worries the raiser, beside who, the child, a summary
+    and urgency: nothing else stands between a practitioner and raising it."""
+    login(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    step = lambda name, data: client.post(reverse("escalations:step", args=[draft.pk, name]), data)  # noqa: E731
+    assert step("with", {"kind": "case", "with_agency": world.social.pk}).status_code == 302
+    assert step("children", {"child_1_name": "B Q"}).status_code == 302
+    missing = step("difference", {"summary": "Threshold", "urgency": "routine"})
+    assert missing.status_code == 200 and "Enter what worries you for the child" in missing.content.decode()
+    assert (
+        step("difference", {"summary": "Threshold", "urgency": "routine", "concern": "Hungry"}).status_code
+        == 302
+    )
+    assert client.post(reverse("escalations:check", args=[draft.pk])).status_code == 302
+    escalation = Escalation.objects.get()
+    assert (
+        escalation.concern == "Hungry"
+        and escalation.evidence == ""
+        and escalation.area_of_disagreement is None
+    )
 
 
 def test_a_theme_skips_the_children_step(client, world):
@@ -111,44 +147,37 @@ def test_the_check_page_shows_every_answer_with_its_label(client, world):
     login(client, world.practitioner_health)
     draft = _walk(client, world)
     client.post(
-        reverse("escalations:step", args=[draft.pk, "difference"]),
+        reverse("escalations:step", args=[draft.pk, "more"]),
         {
-            "summary": "Threshold",
-            "decision_challenged": "Closed",
-            "concern": "Unmet needs",
-            "evidence": "Missed appointments",
             "professional_curiosity": "Asked about the new adult",
+            "family_view": "Managing",
+            "family_aware": "not_safe",
+            "origin": "child_or_family",
         },
     )
-    client.post(
-        reverse("escalations:step", args=[draft.pk, "child-voice"]),
-        {"child_voice": "Says hungry", "family_view": "Managing", "family_aware": "not_safe"},
-    )
     html = client.get(reverse("escalations:check", args=[draft.pk])).content.decode()
-    assert "A practitioner&#x27;s own concern" in html  # where it came from
-    assert "No, it would not be safe to tell them" in html  # whether the family knows
     assert "Asked about the new adult" in html and "Managing" in html
-    assert "The family's view" in html and "Family knows of the challenge" in html
+    assert "The family&#x27;s view" in html and "What worries you for the child?" in html
 
 
 def test_a_theme_asks_for_childrens_voices_and_nothing_of_one_family(client, world):
-    """A theme is a pattern across children (no one child, so no one family): its step
-    asks for the children's voices only, and the check page shows no family answers."""
+    """A theme is a pattern across children (no one child, so no one family): its pages
+    ask for the children's voices only, and the check page shows no family answers."""
     login(client, world.practitioner_health)
     draft = _walk(client, world, kind="theme")
     # As if it had started as a case, with the family's answers given, before the kind changed.
     draft.refresh_from_db()
     draft.data.update({"family_view": "Managing", "family_aware": "yes"})
     draft.save()
-    page = client.get(reverse("escalations:step", args=[draft.pk, "child-voice"])).content.decode()
-    assert "Children&#x27;s voices" in page
+    page = html.unescape(client.get(reverse("escalations:step", args=[draft.pk, "more"])).content.decode())
+    assert "Children's voices" in page
     assert 'name="family_aware"' not in page and 'name="family_view"' not in page
     response = client.post(
-        reverse("escalations:step", args=[draft.pk, "child-voice"]), {"child_voice": "Feel safer"}
+        reverse("escalations:step", args=[draft.pk, "more"]), {"child_voice": "Feel safer"}
     )
     assert response.status_code == 302  # nothing of a family required
     check = client.get(reverse("escalations:check", args=[draft.pk])).content.decode()
-    assert "Family knows of the challenge" not in check and "The family's view" not in check
+    assert "The family&#x27;s view" not in check
     assert "Feel safer" in check
     client.post(reverse("escalations:check", args=[draft.pk]))
     escalation = Escalation.objects.get()

@@ -84,6 +84,6 @@ def test_the_evidence_page_continues_with_or_without_a_file(client, world):
     draft = _walk(client, world)
     url = reverse("escalations:step", args=[draft.pk, "evidence"])
     nothing = client.post(url, {})
-    assert nothing.status_code == 302 and nothing["Location"].endswith("/child-voice/")
+    assert nothing.status_code == 302 and nothing["Location"].endswith("/check/")  # offered from there
     with_file = client.post(url, {"file": SimpleUploadedFile("c.txt", b"notes")})
     assert with_file.status_code == 302 and DraftDocument.objects.count() == 1

@@ -3,8 +3,10 @@ escalation's page, its record and documents), ``actions`` (each action's page), 
 steps they share (``_common``)."""
 
 from .actions import (
+    add_details,
     add_document,
     add_party,
+    add_view,
     appoint_facilitator,
     complete_action,
     discuss,
@@ -21,16 +23,30 @@ from .actions import (
     withdraw,
 )
 from .pages import detail, document_download, escalation_list_export, escalation_list_view, record
-from .raising import check, danger, draft_delete, emergency, raised, start, step
+from .raising import (
+    check,
+    danger,
+    directory,
+    draft_delete,
+    emergency,
+    raised,
+    settled_how,
+    settled_with,
+    start,
+    step,
+)
 
 __all__ = [
+    "add_details",
     "add_document",
     "add_party",
+    "add_view",
     "appoint_facilitator",
     "check",
     "complete_action",
     "danger",
     "detail",
+    "directory",
     "discuss",
     "document_download",
     "draft_delete",
@@ -49,6 +65,8 @@ __all__ = [
     "reopen",
     "resolve",
     "resume",
+    "settled_how",
+    "settled_with",
     "start",
     "step",
     "withdraw",

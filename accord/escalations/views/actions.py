@@ -9,12 +9,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
+from accord.core.middleware import pending_post
 from accord.partnership.protocol import ladder_of
 
 from .. import forms as f
@@ -91,12 +92,27 @@ def _action(
                     return redirect("home")
                 return redirect("escalations:detail", pk=pk)
     else:
-        form = form_factory(
-            escalation,
-            None,
-            None,
-            initial={"version": escalation.version, **(initial(escalation) if initial else {})},
-        )
+        kept = pending_post(request)
+        if kept:
+            # Typed before an idle sign-out: shown back, checked, never acted on unasked.
+            data = QueryDict(mutable=True)
+            for key, values in kept.items():
+                data.setlist(key, values)
+            form = form_factory(escalation, data, None)
+            form.is_valid()
+            messages.success(
+                request,
+                _(
+                    "You were signed out, but what you had typed on this page was kept. Check it and save it again."
+                ),
+            )
+        else:
+            form = form_factory(
+                escalation,
+                None,
+                None,
+                initial={"version": escalation.version, **(initial(escalation) if initial else {})},
+            )
     more = extra(escalation) if callable(extra) else extra
     context = {"escalation": escalation, "form": form, "stale": stale, **(more or {})}
     return render(request, template, context, status=status)
@@ -133,20 +149,23 @@ def discuss(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    forms_made: list = []
+
     def factory(e, data, files, initial=None):
-        return f.EscalateForm(
-            data, initial=initial, stages=services.ladder(e.partnership), current_stage=e.stage
-        )
+        form = f.EscalateForm(data, initial=initial, escalation=e)
+        forms_made.append(form)
+        return form
 
     def perform(e, cd, version):
         services.escalation_escalate(
             actor=request.user,
             escalation=e,
             reason=cd["reason"],
-            efforts_to_resolve=cd["efforts_to_resolve"],
+            efforts_to_resolve=cd.get("efforts_to_resolve") or "",
             to_stage=cd["to_stage"],
-            skip_reason=cd["skip_reason"],
+            skip_reason=cd.get("skip_reason") or "",
             expected_version=version,
+            answers={k: cd.get(k) or "" for k in forms_made[-1].asks if k != "efforts_to_resolve"},
         )
 
     escalation = _get(request, pk)
@@ -160,6 +179,43 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("Escalated to the next stage"),
         extra={"consulted": services.manager_consulted(escalation)},
         initial=lambda e: {"efforts_to_resolve": services.efforts_from_history(e)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def add_details(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        answers = {k: cd.get(k) or "" for k in f.ANSWER_FIELDS if k in cd}
+        services.escalation_add_details(
+            actor=request.user, escalation=e, answers=answers, expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="add_details",
+        form_factory=lambda e, data, files, initial=None: f.DetailsForm(data, initial=initial, escalation=e),
+        template="escalations/actions/add_details.html",
+        perform=perform,
+        success=_("The details are added"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(e, cd, version):
+        services.escalation_add_view(
+            actor=request.user, escalation=e, view=cd["view"], expected_version=version
+        )
+
+    return _action(
+        request,
+        pk,
+        permission="add_view",
+        form_factory=lambda e, data, files, initial=None: f.ViewForm(data, initial=initial),
+        template="escalations/actions/add_view.html",
+        perform=perform,
+        success=_("Your view is added"),
     )
 
 

@@ -9,19 +9,26 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
-from accord.audit.models import Verb
+from accord.audit.models import AuditEvent, Verb
 from accord.audit.services import audit_record
+from accord.core import clock
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role, User
 from accord.partnership.protocol import ladder_of
-from accord.partnership.selectors import partnership_agencies
+from accord.partnership.selectors import (
+    DIRECTORY_SHORTEST,
+    casework_agencies,
+    directory_search,
+    partnership_agencies,
+)
 
 from .. import forms as f
 from .. import services
@@ -52,11 +59,20 @@ def danger(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["immediate_danger"] == "yes":
             # Rule 1: nothing is recorded; the user is sent to 999 and the front door.
             return redirect("escalations:emergency")
+        settled = request.GET.get("settled") == "1"
         draft = Draft.objects.create(
-            owner=request.user, partnership=partnership, data={"immediate_danger": "no"}
+            owner=request.user,
+            partnership=partnership,
+            data={"immediate_danger": "no", **({"_settled": True} if settled else {})},
         )
-        return redirect("escalations:step", draft=draft.pk, step=f.STEPS[0][0])
-    return render(request, "escalations/raise/danger.html", {"form": form})
+        if settled:
+            return redirect("escalations:settled_with", draft=draft.pk)
+        return redirect("escalations:step", draft=draft.pk, step=_steps_for(request, draft)[0])
+    return render(
+        request,
+        "escalations/raise/danger.html",
+        {"form": form, "settled": request.GET.get("settled") == "1", "partnership": partnership},
+    )
 
 
 def emergency(request: HttpRequest) -> HttpResponse:
@@ -67,35 +83,83 @@ def _draft(request: HttpRequest, draft_id: int) -> Draft:
     return get_object_or_404(Draft, pk=draft_id, owner=request.user, partnership=_partnership(request))
 
 
-def _steps_for(draft: Draft) -> list[tuple[str, Any, str]]:
-    steps = list(f.STEPS)
+STEP_TITLES = {
+    "start": _lazy("Where the concern came from"),
+    "with": _lazy("Who the difference is with"),
+    "children": _lazy("The child or children"),
+    "difference": _lazy("The difference"),
+    "more": _lazy("More detail (optional)"),
+    "evidence": _lazy("Evidence documents (optional)"),
+}
+# Asked on the way to "check your answers"; the others are offered from it.
+OPTIONAL_STEPS = ("more", "evidence")
+
+
+def _is_chair(request: HttpRequest) -> bool:
+    return Role.CONFERENCE_CHAIR in request.roles
+
+
+def _steps_for(request: HttpRequest, draft: Draft) -> list[str]:
+    """The pages of the journey for this draft: a conference chair says where it came from
+    and where it starts; a theme has no children."""
+    steps = (["start"] if _is_chair(request) else []) + ["with", "children", "difference"]
     if draft.data.get("kind") == Kind.THEME:
-        steps = [
-            (name, form, _("Children's voices") if name == "child-voice" else title)
-            for name, form, title in steps
-            if name != "children"
-        ]
+        steps.remove("children")
     return steps
 
 
+def _start_stage(draft: Draft) -> int:
+    try:
+        return max(1, int(draft.data.get("start_stage") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _asks(draft: Draft) -> tuple[str, ...]:
+    """What the protocol asks for to raise (at the stage it starts at)."""
+    return ladder_of(draft.partnership).required_to_raise(_start_stage(draft))
+
+
+def _filled_rows(data: dict, prefix: str, field: str) -> int:
+    return max([i for i in range(1, f.MOST_ROWS + 1) if data.get(f"{prefix}_{i}_{field}")] or [0])
+
+
+def _rows(draft: Draft, step: str) -> int:
+    """How many rows the page shows: those added, and never fewer than are filled."""
+    if step == "with":
+        shown = draft.data.get("_other_rows")
+        filled = max(
+            _filled_rows(draft.data, "other", "agency"), _filled_rows(draft.data, "other", "practitioner")
+        )
+        return max(int(shown) if isinstance(shown, int) else 0, filled)
+    shown = draft.data.get("_child_rows")
+    filled = max(
+        _filled_rows(draft.data, "child", "name"),
+        _filled_rows(draft.data, "child", "agency_reference"),
+        _filled_rows(draft.data, "child", "date_of_birth"),
+    )
+    return max(int(shown) if isinstance(shown, int) else 1, filled, 1)
+
+
 def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
-    form_class = dict((s[0], s[1]) for s in f.STEPS)[step]
-    kwargs: dict[str, Any] = {}
-    if form_class is f.KindForm:
-        kwargs["is_chair"] = Role.CONFERENCE_CHAIR in request.roles
-        kwargs["ladder"] = ladder_of(draft.partnership)
-    if form_class is f.WithForm:
-        kwargs.update(partnership=draft.partnership, user=request.user)
-    if form_class is f.OutcomeWantedForm:
-        kwargs["partnership"] = draft.partnership
-    if form_class is f.ChildVoiceForm:
-        kwargs["theme"] = draft.data.get("kind") == Kind.THEME
+    theme = draft.data.get("kind") == Kind.THEME
+    forms_ = {
+        "start": lambda **kw: f.StartForm(ladder=ladder_of(draft.partnership), **kw),
+        # Every row is on the page (those not yet added hidden: "Add another" shows the next,
+        # with script or, without, by saving the page and showing one more).
+        "with": lambda **kw: f.WithForm(
+            partnership=draft.partnership, user=request.user, rows=f.MOST_ROWS, **kw
+        ),
+        "children": lambda **kw: f.ChildrenForm(rows=f.MOST_ROWS, **kw),
+        "difference": lambda **kw: f.DifferenceForm(
+            partnership=draft.partnership, asks=_asks(draft), theme=theme, **kw
+        ),
+        "more": lambda **kw: f.MoreForm(asks=_asks(draft), theme=theme, is_chair=_is_chair(request), **kw),
+    }
     stored = {k: v for k, v in draft.data.items() if not k.startswith("_")}
     if data is None:
-        form = form_class(initial=_initial(stored), **kwargs)
-    else:
-        form = form_class(data, **kwargs)
-    return form
+        return forms_[step](initial=_initial(stored))
+    return forms_[step](data=data)
 
 
 def _initial(stored: dict) -> dict:
@@ -111,35 +175,63 @@ def _initial(stored: dict) -> dict:
 
 def _save_step(draft: Draft, form) -> None:
     """Keep what was typed (valid or not) so nothing is lost."""
+    cleaned = getattr(form, "cleaned_data", {})
     for name in form.fields:
-        if name in form.cleaned_data if hasattr(form, "cleaned_data") else False:
-            value = form.cleaned_data[name]
+        if name in cleaned:
+            value = cleaned[name]
             if isinstance(value, dt.date):
                 value = value.isoformat()
             draft.data[name] = value
         else:
             raw = form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name)
-            if isinstance(raw, list) and len(raw) <= 1 and name not in ("themes",):
+            if isinstance(raw, list) and len(raw) <= 1 and name not in ("themes", "areas"):
                 raw = raw[0] if raw else ""
             draft.data[name] = raw
     draft.save()
+
+
+def _change_rows(draft: Draft, step: str, post) -> bool:
+    """The add-another buttons (without script as with it): one more row, or one taken out.
+    Answers whether the post was one of them."""
+    prefix, key, fields = (
+        ("other", "_other_rows", ("agency", "practitioner"))
+        if step == "with"
+        else ("child", "_child_rows", ("name", "date_of_birth", "agency_reference"))
+    )
+    rows = _rows(draft, step)
+    if "add_another" in post:
+        draft.data[key] = min(rows + 1, f.MOST_ROWS)
+        draft.save()
+        return True
+    if "remove" in post:
+        try:
+            gone = int(post["remove"])
+        except ValueError:
+            return True
+        for i in range(gone, rows + 1):
+            for name in fields:
+                draft.data[f"{prefix}_{i}_{name}"] = draft.data.get(f"{prefix}_{i + 1}_{name}", "")
+        draft.data[key] = max(rows - 1, 0 if step == "with" else 1)
+        draft.save()
+        return True
+    return False
 
 
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
     _require_raiser(request)
     draft_obj = _draft(request, draft)
-    steps = _steps_for(draft_obj)
-    names = [s[0] for s in steps]
-    if step not in names:
-        raise Http404
-    index = names.index(step)
+    names = _steps_for(request, draft_obj)
     if step == "evidence":
-        return _evidence_step(request, draft_obj, names, index, steps[index][2])
+        return _evidence_step(request, draft_obj)
+    if step not in names and step != "more":
+        raise Http404
     if request.method == "POST":
         form = _form_for(step, request, draft_obj, request.POST)
         valid = form.is_valid()
         _save_step(draft_obj, form)
+        if step in ("with", "children") and _change_rows(draft_obj, step, request.POST):
+            return redirect(reverse("escalations:step", args=[draft_obj.pk, step]) + "#rows")
         if "save_and_exit" in request.POST:
             audit_record(
                 actor=request.user,
@@ -152,55 +244,59 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
             )
             return redirect("home")
         if valid:
-            steps = _steps_for(draft_obj)
-            names = [s[0] for s in steps]
-            index = names.index(step) if step in names else index
-            if request.GET.get("change") or index + 1 >= len(names):
+            names = _steps_for(request, draft_obj)
+            if step == "more" or request.GET.get("change") or names.index(step) + 1 >= len(names):
                 return redirect("escalations:check", draft=draft_obj.pk)
-            return redirect("escalations:step", draft=draft_obj.pk, step=names[index + 1])
+            return redirect("escalations:step", draft=draft_obj.pk, step=names[names.index(step) + 1])
     else:
-        kept = pending_post(request)
-        if kept is not None:
-            from django.http import QueryDict
-
-            data = QueryDict(mutable=True)
-            for key, values in kept.items():
-                data.setlist(key, values)
-            form = _form_for(step, request, draft_obj, data)
-            form.is_valid()
-            _save_step(draft_obj, form)
-            messages.success(
-                request,
-                _(
-                    "You were signed out, but what you had typed on this page was kept. Check it and continue."
-                ),
-            )
-        else:
-            form = _form_for(step, request, draft_obj)
-    back = (
-        reverse("escalations:danger")
-        if index == 0
-        else reverse("escalations:step", args=[draft_obj.pk, names[index - 1]])
-    )
+        form = _kept_form(request, step, draft_obj) or _form_for(step, request, draft_obj)
+    if step == "more":
+        back, number = reverse("escalations:check", args=[draft_obj.pk]), None
+    else:
+        index = names.index(step)
+        back = (
+            reverse("escalations:danger")
+            if index == 0
+            else reverse("escalations:step", args=[draft_obj.pk, names[index - 1]])
+        )
+        number = index + 2  # (the safety question is page 1)
     return render(
         request,
-        f"escalations/raise/step_{step.replace('-', '_')}.html",
+        f"escalations/raise/step_{step}.html",
         {
             "form": form,
             "draft": draft_obj,
-            "title": steps[index][2],
+            "title": STEP_TITLES[step],
             "back": back,
-            "step_number": index + 1,
-            "step_total": len(names),
+            "step_number": number,
+            "step_total": len(names) + 2,  # (and check your answers)
+            "most_rows": f.MOST_ROWS,
+            "shown": _rows(draft_obj, step) if step in ("with", "children") else 0,
         },
     )
 
 
-def _evidence_step(
-    request: HttpRequest, draft: Draft, names: list[str], index: int, title: str
-) -> HttpResponse:
-    """Evidence attached while raising: each file checked and kept with the draft, encrypted,
-    as it is chosen; the page lists what is attached, each removable."""
+def _kept_form(request: HttpRequest, step: str, draft: Draft):
+    """What was typed on this page before an idle sign-out, put back (``pending_post``)."""
+    kept = pending_post(request)
+    if kept is None:
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in kept.items():
+        data.setlist(key, values)
+    form = _form_for(step, request, draft, data)
+    form.is_valid()
+    _save_step(draft, form)
+    messages.success(
+        request,
+        _("You were signed out, but what you had typed on this page was kept. Check it and continue."),
+    )
+    return form
+
+
+def _evidence_step(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """Evidence attached while raising (offered from the check page): each file checked and
+    kept with the draft, encrypted, as it is chosen; the page lists what is attached."""
     form = f.EvidenceForm()
     if request.method == "POST":
         form = f.EvidenceForm(request.POST, request.FILES)
@@ -234,10 +330,7 @@ def _evidence_step(
                 if "attach" in request.POST:
                     messages.success(request, _("Document attached. Attach another, or continue."))
                     return redirect("escalations:step", draft=draft.pk, step="evidence")
-                if request.GET.get("change") or index + 1 >= len(names):
-                    return redirect("escalations:check", draft=draft.pk)
-                return redirect("escalations:step", draft=draft.pk, step=names[index + 1])
-    back = reverse("escalations:step", args=[draft.pk, names[index - 1]])
+                return redirect("escalations:check", draft=draft.pk)
     return render(
         request,
         "escalations/raise/step_evidence.html",
@@ -245,19 +338,24 @@ def _evidence_step(
             "form": form,
             "draft": draft,
             "documents": list(draft.documents.all()),
-            "title": title,
-            "back": back,
-            "step_number": index + 1,
-            "step_total": len(names),
+            "title": STEP_TITLES["evidence"],
+            "back": reverse("escalations:check", args=[draft.pk]),
+            "step_number": None,
         },
     )
 
 
+def _person_or_email(value: str) -> tuple[str, str]:
+    value = (value or "").strip()
+    return ("", value) if "@" in value else (value, "")
+
+
 def _details_from_draft(draft: Draft) -> services.RaiseDetails:
     d = draft.data
+    theme = d.get("kind") == Kind.THEME
     children = []
-    if d.get("kind") == Kind.CASE:
-        for i in range(1, f.ChildrenForm.ROWS + 1):
+    if not theme:
+        for i in range(1, f.MOST_ROWS + 1):
             name = (d.get(f"child_{i}_name") or "").strip()
             if name:
                 dob = d.get(f"child_{i}_date_of_birth")
@@ -276,34 +374,28 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         with_agency = int(d.get("with_agency") or 0)
     except (TypeError, ValueError):
         with_agency = 0
-    try:
-        start_stage = int(d.get("start_stage") or 1)
-    except (TypeError, ValueError):
-        start_stage = 1
-    themes = d.get("themes") or []
-    if isinstance(themes, str):
-        themes = [themes]
-    theme = d.get("kind") == Kind.THEME
     others = []
-    for i in range(1, f.WithForm.OTHER_ROWS + 1):
+    for i in range(1, f.MOST_ROWS + 1):
         try:
             agency = int(d.get(f"other_{i}_agency") or 0)
         except (TypeError, ValueError):
             agency = 0
         if agency:
+            username, email = _person_or_email(d.get(f"other_{i}_practitioner") or "")
             others.append(
                 services.PartyDetails(
-                    agency_id=agency,
-                    practitioner_username=d.get(f"other_{i}_practitioner") or "",
-                    practitioner_email=d.get(f"other_{i}_practitioner_email") or "",
+                    agency_id=agency, practitioner_username=username, practitioner_email=email
                 )
             )
+    username, email = _person_or_email(d.get("with_practitioner") or "")
+    listed = lambda name: [d[name]] if isinstance(d.get(name), str) and d[name] else list(d.get(name) or [])  # noqa: E731
+    areas = listed("areas")
     return services.RaiseDetails(
         kind=d.get("kind") or "",
-        origin=d.get("origin") or "",
+        origin=d.get("origin") or Origin.PRACTITIONER,
         with_agency_id=with_agency,
-        with_practitioner_username=d.get("with_practitioner") or "",
-        with_practitioner_email=d.get("with_practitioner_email") or "",
+        with_practitioner_username=username,
+        with_practitioner_email=email,
         with_people=d.get("with_people") or "",
         other_parties=others,
         summary=d.get("summary") or "",
@@ -319,41 +411,27 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         tried_so_far=d.get("tried_so_far") or "",
         desired_outcome=d.get("desired_outcome") or "",
         urgency=d.get("urgency") or "",
-        area_of_disagreement_code=d.get("area_of_disagreement") or "",
-        theme_codes=themes,
+        area_of_disagreement_code=areas[0] if areas else "",
+        area_codes=areas,
+        theme_codes=listed("themes"),
         children=children,
         reflection=d.get("reflection") or "",
-        start_stage=start_stage,
+        start_stage=_start_stage(draft),
         start_stage_reason=d.get("start_stage_reason") or "",
     )
 
 
-STEP_OF_FIELD = {
-    "kind": "kind",
-    "origin": "kind",
-    "start_stage": "kind",
-    "start_stage_reason": "kind",
-    "with_agency": "with",
-    "with_practitioner": "with",
-    "with_practitioner_email": "with",
-    "with_people": "with",
-    "other_parties": "with",
-    "children": "children",
-    "summary": "difference",
-    "decision_challenged": "difference",
-    "concern": "difference",
-    "evidence": "difference",
-    "professional_curiosity": "difference",
-    "child_voice": "child-voice",
-    "family_view": "child-voice",
-    "family_aware": "child-voice",
-    "tried_so_far": "outcome",
-    "desired_outcome": "outcome",
-    "urgency": "outcome",
-    "area_of_disagreement": "outcome",
-    "themes": "outcome",
-    "reflection": "reflection",
-}
+def _step_of_field(name: str, asks: tuple[str, ...], chair: bool) -> str:
+    """The page where a field named in a service's refusal is answered."""
+    if name in ("kind", "with_agency", "with_practitioner", "with_practitioner_email", "other_parties"):
+        return "with"
+    if name == "children":
+        return "children"
+    if name in ("summary", "urgency", "area_of_disagreement", "themes") or name in asks:
+        return "difference"
+    if name in ("origin", "start_stage", "start_stage_reason") and chair:
+        return "start"
+    return "more"
 
 
 def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
@@ -373,14 +451,14 @@ def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
             "practitioner": (person.get_full_name() or person.username) if person else (username or email),
         }
 
-    area = partnership.areas_of_disagreement.filter(code=details.area_of_disagreement_code).first()
+    areas = dict(partnership.areas_of_disagreement.values_list("code", "label"))
     themes = dict(partnership.practice_themes.values_list("code", "label"))
     return {
         "with": [
             line(details.with_agency_id, details.with_practitioner_username, details.with_practitioner_email)
         ]
         + [line(o.agency_id, o.practitioner_username, o.practitioner_email) for o in details.other_parties],
-        "area": area.label if area else "",
+        "areas": [areas.get(code, code) for code in details.area_codes],
         "themes": [themes.get(code, code) for code in details.theme_codes],
     }
 
@@ -390,22 +468,15 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
     partnership = _require_raiser(request)
     draft_obj = _draft(request, draft)
     details = _details_from_draft(draft_obj)
+    asks = _asks(draft_obj)
     errors: list[dict[str, str]] = []
     try:
-        found = services.escalation_validate_details(
-            actor=request.user, partnership=partnership, details=details
-        )
+        services.escalation_validate_details(actor=request.user, partnership=partnership, details=details)
     except ValidationError as e:
-        found = None
         for name, messages_ in e.message_dict.items():
-            step_name = STEP_OF_FIELD.get(name, "kind")
-            for message in messages_:
-                errors.append(
-                    {
-                        "text": message,
-                        "href": reverse("escalations:step", args=[draft_obj.pk, step_name]) + "?change=1",
-                    }
-                )
+            step_name = _step_of_field(name, asks, _is_chair(request))
+            href = reverse("escalations:step", args=[draft_obj.pk, step_name]) + "?change=1"
+            errors += [{"text": message, "href": href} for message in messages_]
     if request.method == "POST" and not errors:
         try:
             escalation = services.escalation_raise(
@@ -424,17 +495,21 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
         else:
             draft_obj.delete()
             return redirect("escalations:raised", pk=escalation.pk)
+    optional = [a for a in f.ANSWER_FIELDS if a not in asks and a != "efforts_to_resolve"]
     return render(
         request,
         "escalations/raise/check.html",
         {
             "draft": draft_obj,
             "details": details,
-            "found": found,
             "answers": _answers(partnership, details),
+            "asked": [(a, f.answer_label(a), getattr(details, a)) for a in asks if a in f.ANSWER_FIELDS],
+            "more": [
+                (a, f.answer_label(a), getattr(details, a)) for a in optional if getattr(details, a, "")
+            ],
             "documents": list(draft_obj.documents.all()),
             "errors": errors,
-            "steps": dict((s[0], s[2]) for s in _steps_for(draft_obj)),
+            "steps": _steps_for(request, draft_obj),
             "origin_label": dict(Origin.choices).get(details.origin, ""),
             "family_aware_label": dict(FamilyAware.choices).get(details.family_aware, ""),
             "priority_label": ladder_of(partnership).priority_label(details.urgency)
@@ -450,8 +525,144 @@ def raised(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "escalations/raise/raised.html", {"escalation": escalation})
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
-    services.draft_discard(actor=request.user, draft=_draft(request, draft))
-    messages.success(request, _("Draft deleted."))
-    return redirect("escalations:start")
+    """Deleting a draft asks first, on a page of its own."""
+    draft_obj = _draft(request, draft)
+    if request.method == "POST":
+        services.draft_discard(actor=request.user, draft=draft_obj)
+        messages.success(request, _("Draft deleted."))
+        return redirect("escalations:start")
+    return render(request, "escalations/raise/delete.html", {"draft": draft_obj})
+
+
+# --------------------------------------------------------------------------- already settled
+
+
+def _settled_draft(request: HttpRequest, draft_id: int) -> Draft:
+    draft = _draft(request, draft_id)
+    if not draft.data.get("_settled"):
+        raise Http404
+    return draft
+
+
+@require_http_methods(["GET", "POST"])
+def settled_with(request: HttpRequest, draft: int) -> HttpResponse:
+    """A settled difference, page 1 of 2: what it was about and who it was with."""
+    partnership = _require_raiser(request)
+    draft_obj = _settled_draft(request, draft)
+    stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
+    form = f.SettledWithForm(
+        request.POST if request.method == "POST" else None,
+        initial=stored,
+        partnership=partnership,
+        user=request.user,
+    )
+    if request.method == "POST":
+        valid = form.is_valid()
+        _save_step(draft_obj, form)
+        if valid:
+            return redirect("escalations:settled_how", draft=draft_obj.pk)
+    return render(
+        request,
+        "escalations/raise/settled_with.html",
+        {"form": form, "draft": draft_obj, "back": reverse("escalations:danger") + "?settled=1"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
+    """A settled difference, page 2 of 2: a line on it, how it ended and any learning; saved."""
+    partnership = _require_raiser(request)
+    draft_obj = _settled_draft(request, draft)
+    stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
+    form = f.SettledForm(request.POST if request.method == "POST" else None, initial=stored)
+    if request.method == "POST":
+        valid = form.is_valid()
+        _save_step(draft_obj, form)
+        if valid:
+            d = draft_obj.data
+            username, _email = _person_or_email(d.get("with_practitioner") or "")
+            try:
+                with_agency = int(d.get("with_agency") or 0)
+            except (TypeError, ValueError):
+                with_agency = 0
+            try:
+                escalation = services.escalation_record_settled(
+                    actor=request.user,
+                    partnership=partnership,
+                    details=services.SettledDetails(
+                        kind=d.get("kind") or "",
+                        with_agency_id=with_agency,
+                        with_practitioner_username=username,
+                        summary=d.get("summary") or "",
+                        outcome=d.get("outcome") or "",
+                        agreed_way_forward=d.get("agreed_way_forward") or "",
+                        learning=d.get("learning") or "",
+                    ),
+                    immediate_danger=d.get("immediate_danger") != "no",
+                    draft=draft_obj,
+                )
+            except ImmediateDanger:
+                return redirect("escalations:emergency")
+            except NotAllowed:
+                raise PermissionDenied from None
+            except ValidationError as e:
+                f.add_service_errors(form, e)
+            else:
+                draft_obj.delete()
+                return redirect("escalations:raised", pk=escalation.pk)
+    return render(
+        request,
+        "escalations/raise/settled_how.html",
+        {"form": form, "draft": draft_obj, "back": reverse("escalations:settled_with", args=[draft_obj.pk])},
+    )
+
+
+# --------------------------------------------------------------------------- the directory
+
+DIRECTORY_PER_MINUTE = 60
+
+
+def directory(request: HttpRequest) -> JsonResponse:
+    """The partnership's staff, for the practitioner picker: at least three characters, only
+    this partnership's people (of the agency chosen, where one is), rate limited and audited
+    like any other read."""
+    partnership = _require_raiser(request)
+    text = " ".join(request.GET.get("q", "").split())[:100]
+    try:
+        agency_id = int(request.GET["agency"]) if request.GET.get("agency") else None
+    except ValueError:
+        agency_id = None
+    if agency_id is not None and not casework_agencies(partnership).filter(pk=agency_id).exists():
+        agency_id = -1  # not one of this partnership's: nobody is found
+    if len(text) < DIRECTORY_SHORTEST:
+        return JsonResponse({"people": [], "note": _("Type at least three characters")})
+    recent = AuditEvent.objects.filter(
+        actor=request.user, verb=Verb.DIRECTORY_SEARCHED, at__gte=clock.now() - dt.timedelta(minutes=1)
+    ).count()
+    if recent >= DIRECTORY_PER_MINUTE:
+        response = JsonResponse({"people": [], "note": _("Too many searches: wait a minute")}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    people = directory_search(partnership, agency_id, text) if agency_id != -1 else []
+    audit_record(
+        actor=request.user,
+        verb=Verb.DIRECTORY_SEARCHED,
+        target=None,
+        partnership_id=partnership.pk,
+        payload={"text": text, "agency": agency_id if agency_id != -1 else None, "found": len(people)},
+    )
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "value": p.email or p.username,
+                    "label": f"{p.get_full_name() or p.username}, {p.agency.name if p.agency_id else ''}".strip(
+                        ", "
+                    ),
+                }
+                for p in people
+            ]
+        }
+    )

@@ -11,296 +11,931 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Partnership',
+            name="Partnership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(unique=True, verbose_name='short name')),
-                ('reference_prefix', models.CharField(help_text='Starts every escalation reference, for example DEV.', max_length=10, unique=True, verbose_name='reference prefix')),
-                ('front_door_phone', models.CharField(max_length=40, verbose_name='front door phone number')),
-                ('front_door_name', models.CharField(default="children's services front door", max_length=200, verbose_name='front door name')),
-                ('emergency_wording', models.TextField(blank=True, help_text='Optional. Added to the notice on every page, which already says to call 999 and the front door if a child is in immediate danger.', verbose_name='emergency wording')),
-                ('holiday_country', models.CharField(default='GB', help_text='ISO country code.', max_length=2, verbose_name='bank holiday country')),
-                ('holiday_subdivision', models.CharField(blank=True, default='ENG', help_text='For example ENG (England and Wales share the same bank holidays), SCT, NIR.', max_length=10, verbose_name='bank holiday subdivision')),
-                ('reporting_year_start_month', models.PositiveSmallIntegerField(default=4, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='first month of the reporting year')),
-                ('reopen_within_days', models.PositiveSmallIntegerField(default=20, verbose_name='reopening allowed within (calendar days of resolution)')),
-                ('retention_days_after_closure', models.PositiveIntegerField(default=2190, validators=[django.core.validators.MinValueValidator(30)], verbose_name='keep personal data for (days after an escalation closes)')),
-                ('formal_body_name', models.CharField(default='Practice Development Group', help_text='Who receives formal escalations: a practice development group, a panel, a chair.', max_length=100, verbose_name='name of the formal body')),
-                ('formal_body_authority', models.CharField(choices=[('facilitates', 'Facilitates: it never records the outcome; the agencies decide'), ('directs_next_steps', 'Directs next steps: it may record the outcome at a stage it works')], default='facilitates', max_length=20, verbose_name='authority of the formal body')),
-                ('protocol_source', models.CharField(blank=True, max_length=300, verbose_name='the published procedure the ladder follows')),
-                ('facilitators_see_children', models.BooleanField(default=False, help_text='Off: a facilitator appointed to an escalation sees the difference but not who the children are (the brief gives those to the parties and the formal body).', verbose_name="restorative facilitators see the children's names, dates of birth and references")),
-                ('suppression_threshold', models.PositiveSmallIntegerField(default=5, help_text="Counts from 1 to one less than this are shown as “fewer than …” in the executive's view of the PDG report and in the annual report, so that no child can be identified.", validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(20)], verbose_name="smallest count the executive's reports show")),
-                ('follow_up_weeks', models.PositiveSmallIntegerField(default=6, help_text='The parties are asked then whether what was agreed held and what changed for the child; the PDG and annual reports count the answers. 0: never ask.', validators=[django.core.validators.MaxValueValidator(52)], verbose_name='weeks after a resolution to ask whether the agreed way forward held')),
-                ('protocol_version', models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(unique=True, verbose_name="short name")),
+                (
+                    "reference_prefix",
+                    models.CharField(
+                        help_text="Starts every escalation reference, for example DEV.",
+                        max_length=10,
+                        unique=True,
+                        verbose_name="reference prefix",
+                    ),
+                ),
+                ("front_door_phone", models.CharField(max_length=40, verbose_name="front door phone number")),
+                (
+                    "front_door_name",
+                    models.CharField(
+                        default="children's services front door",
+                        max_length=200,
+                        verbose_name="front door name",
+                    ),
+                ),
+                (
+                    "emergency_wording",
+                    models.TextField(
+                        blank=True,
+                        help_text="Optional. Added to the notice on every page, which already says to call 999 and the front door if a child is in immediate danger.",
+                        verbose_name="emergency wording",
+                    ),
+                ),
+                (
+                    "holiday_country",
+                    models.CharField(
+                        default="GB",
+                        help_text="ISO country code.",
+                        max_length=2,
+                        verbose_name="bank holiday country",
+                    ),
+                ),
+                (
+                    "holiday_subdivision",
+                    models.CharField(
+                        blank=True,
+                        default="ENG",
+                        help_text="For example ENG (England and Wales share the same bank holidays), SCT, NIR.",
+                        max_length=10,
+                        verbose_name="bank holiday subdivision",
+                    ),
+                ),
+                (
+                    "reporting_year_start_month",
+                    models.PositiveSmallIntegerField(
+                        default=4,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="first month of the reporting year",
+                    ),
+                ),
+                (
+                    "reopen_within_days",
+                    models.PositiveSmallIntegerField(
+                        default=20, verbose_name="reopening allowed within (calendar days of resolution)"
+                    ),
+                ),
+                (
+                    "retention_days_after_closure",
+                    models.PositiveIntegerField(
+                        default=2190,
+                        validators=[django.core.validators.MinValueValidator(30)],
+                        verbose_name="keep personal data for (days after an escalation closes)",
+                    ),
+                ),
+                (
+                    "formal_body_name",
+                    models.CharField(
+                        default="Practice Development Group",
+                        help_text="Who receives formal escalations: a practice development group, a panel, a chair.",
+                        max_length=100,
+                        verbose_name="name of the formal body",
+                    ),
+                ),
+                (
+                    "formal_body_authority",
+                    models.CharField(
+                        choices=[
+                            ("facilitates", "Facilitates: it never records the outcome; the agencies decide"),
+                            (
+                                "directs_next_steps",
+                                "Directs next steps: it may record the outcome at a stage it works",
+                            ),
+                        ],
+                        default="facilitates",
+                        max_length=20,
+                        verbose_name="authority of the formal body",
+                    ),
+                ),
+                (
+                    "protocol_source",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="the published procedure the ladder follows"
+                    ),
+                ),
+                (
+                    "facilitators_see_children",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off: a facilitator appointed to an escalation sees the difference but not who the children are (the brief gives those to the parties and the formal body).",
+                        verbose_name="restorative facilitators see the children's names, dates of birth and references",
+                    ),
+                ),
+                (
+                    "suppression_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Counts from 1 to one less than this are shown as “fewer than …” in the executive's view of the PDG report and in the annual report, so that no child can be identified.",
+                        validators=[
+                            django.core.validators.MinValueValidator(2),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="smallest count the executive's reports show",
+                    ),
+                ),
+                (
+                    "follow_up_weeks",
+                    models.PositiveSmallIntegerField(
+                        default=6,
+                        help_text="The parties are asked then whether what was agreed held and what changed for the child; the PDG and annual reports count the answers. 0: never ask.",
+                        validators=[django.core.validators.MaxValueValidator(52)],
+                        verbose_name="weeks after a resolution to ask whether the agreed way forward held",
+                    ),
+                ),
+                ("protocol_version", models.PositiveIntegerField(default=1, editable=False)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('childrens_social_care', "Children's social care"), ('police', 'Police'), ('health_provider', 'Health provider'), ('health_commissioner', 'Health commissioner'), ('education', 'Education'), ('probation', 'Probation'), ('housing', 'Housing'), ('voluntary_sector', 'Voluntary sector'), ('cafcass', 'Cafcass'), ('independent_reviewing_unit', 'Independent Reviewing Unit'), ('partnership_business_unit', 'Partnership business unit'), ('other', 'Other')], max_length=40, verbose_name='kind')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('merged_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('merged_into', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged', to='partnership.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("childrens_social_care", "Children's social care"),
+                            ("police", "Police"),
+                            ("health_provider", "Health provider"),
+                            ("health_commissioner", "Health commissioner"),
+                            ("education", "Education"),
+                            ("probation", "Probation"),
+                            ("housing", "Housing"),
+                            ("voluntary_sector", "Voluntary sector"),
+                            ("cafcass", "Cafcass"),
+                            ("independent_reviewing_unit", "Independent Reviewing Unit"),
+                            ("partnership_business_unit", "Partnership business unit"),
+                            ("other", "Other"),
+                        ],
+                        max_length=40,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("merged_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="merged",
+                        to="partnership.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('job_title', models.CharField(blank=True, max_length=200, verbose_name='job title')),
-                ('added_by_sign_in_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('invited_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='invited')),
-                ('email_digest', models.BooleanField(default=False, verbose_name='one daily email instead of an email for each update')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('line_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to=settings.AUTH_USER_MODEL, verbose_name='line manager')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='people', to='partnership.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200, verbose_name="job title")),
+                ("added_by_sign_in_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "invited_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="invited"),
+                ),
+                (
+                    "email_digest",
+                    models.BooleanField(
+                        default=False, verbose_name="one daily email instead of an email for each update"
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "line_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="line manager",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="partnership.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'username'],
+                "ordering": ["last_name", "first_name", "username"],
             },
             managers=[
-                ('objects', accord.partnership.models.AccordUserManager()),
+                ("objects", accord.partnership.models.AccordUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='AreaOfDisagreement',
+            name="AreaOfDisagreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, verbose_name='code')),
-                ('label', models.CharField(max_length=200, verbose_name='label')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='areas_of_disagreement', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, verbose_name="code")),
+                ("label", models.CharField(max_length=200, verbose_name="label")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="areas_of_disagreement",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area of disagreement',
-                'verbose_name_plural': 'areas of disagreement',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "area of disagreement",
+                "verbose_name_plural": "areas of disagreement",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PartnershipAgency',
+            name="PartnershipAgency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('takes_part_in_raising', models.BooleanField(default=True, help_text="Off for an agency that takes no part in raising them here (the business unit, the formal body's own members, a facilitators' organisation): the PDG report then never lists it as raising or receiving fewer than expected.", verbose_name='raises and receives escalations')),
-                ('staff', models.PositiveIntegerField(blank=True, help_text='Optional. Where it is recorded for agencies of the same kind, an agency with no history of its own is expected to raise and receive in proportion to its size.', null=True, verbose_name='how many of its people work with children here (about)')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='partnership.agency')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "takes_part_in_raising",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off for an agency that takes no part in raising them here (the business unit, the formal body's own members, a facilitators' organisation): the PDG report then never lists it as raising or receiving fewer than expected.",
+                        verbose_name="raises and receives escalations",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Optional. Where it is recorded for agencies of the same kind, an agency with no history of its own is expected to raise and receive in proportion to its size.",
+                        null=True,
+                        verbose_name="how many of its people work with children here (about)",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="partnership.agency"),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="partnership.partnership"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner agency',
+                "verbose_name": "partner agency",
             },
         ),
         migrations.AddField(
-            model_name='partnership',
-            name='agencies',
-            field=models.ManyToManyField(blank=True, related_name='partnerships', through='partnership.PartnershipAgency', to='partnership.agency'),
+            model_name="partnership",
+            name="agencies",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="partnerships",
+                through="partnership.PartnershipAgency",
+                to="partnership.agency",
+            ),
         ),
         migrations.CreateModel(
-            name='PracticeTheme',
+            name="PracticeTheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, verbose_name='code')),
-                ('label', models.CharField(max_length=200, verbose_name='label')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='practice_themes', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, verbose_name="code")),
+                ("label", models.CharField(max_length=200, verbose_name="label")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="practice_themes",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'practice theme',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "practice theme",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PriorityTier',
+            name="PriorityTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=30, verbose_name='code')),
-                ('label', models.CharField(max_length=100, verbose_name='label')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='when to choose it')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='priorities', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=30, verbose_name="code")),
+                ("label", models.CharField(max_length=100, verbose_name="label")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=300, verbose_name="when to choose it"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="priorities",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'priority',
-                'verbose_name_plural': 'priorities',
-                'ordering': ['partnership', 'position', 'code'],
+                "verbose_name": "priority",
+                "verbose_name_plural": "priorities",
+                "ordering": ["partnership", "position", "code"],
             },
         ),
         migrations.CreateModel(
-            name='PublicStatement',
+            name="PublicStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='email for accessibility problems and other formats')),
-                ('contact_phone', models.CharField(blank=True, max_length=40, verbose_name='telephone for the same')),
-                ('compliance', models.CharField(choices=[('full', 'fully compliant'), ('partial', 'partially compliant'), ('not', 'not compliant')], default='partial', max_length=10, verbose_name='compliance with WCAG 2.2 AA')),
-                ('known_issues', models.TextField(blank=True, help_text='One issue a paragraph: what it is, who it affects, and when it will be fixed.', verbose_name='content that is not accessible, and why')),
-                ('last_tested', models.DateField(blank=True, null=True, verbose_name='when Accord was last tested for accessibility')),
-                ('last_reviewed', models.DateField(blank=True, null=True, verbose_name='when this statement was last reviewed')),
-                ('privacy_notice', models.TextField(blank=True, help_text="Who the controller is, why the partnership processes this information and on what lawful basis, who it is shared with, how long it is kept, people's rights and how to complain. One paragraph a blank line.", verbose_name='privacy notice')),
-                ('data_protection_contact', models.EmailField(blank=True, max_length=254, verbose_name="data protection officer's email")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('partnership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='statement', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True,
+                        max_length=254,
+                        verbose_name="email for accessibility problems and other formats",
+                    ),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=40, verbose_name="telephone for the same"),
+                ),
+                (
+                    "compliance",
+                    models.CharField(
+                        choices=[
+                            ("full", "fully compliant"),
+                            ("partial", "partially compliant"),
+                            ("not", "not compliant"),
+                        ],
+                        default="partial",
+                        max_length=10,
+                        verbose_name="compliance with WCAG 2.2 AA",
+                    ),
+                ),
+                (
+                    "known_issues",
+                    models.TextField(
+                        blank=True,
+                        help_text="One issue a paragraph: what it is, who it affects, and when it will be fixed.",
+                        verbose_name="content that is not accessible, and why",
+                    ),
+                ),
+                (
+                    "last_tested",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="when Accord was last tested for accessibility"
+                    ),
+                ),
+                (
+                    "last_reviewed",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="when this statement was last reviewed"
+                    ),
+                ),
+                (
+                    "privacy_notice",
+                    models.TextField(
+                        blank=True,
+                        help_text="Who the controller is, why the partnership processes this information and on what lawful basis, who it is shared with, how long it is kept, people's rights and how to complain. One paragraph a blank line.",
+                        verbose_name="privacy notice",
+                    ),
+                ),
+                (
+                    "data_protection_contact",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="data protection officer's email"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "partnership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statement",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('practitioner', 'Practitioner'), ('manager', 'Manager or safeguarding lead'), ('senior_leader', 'Senior leader'), ('conference_chair', 'Conference chair or IRO'), ('pdg_member', 'PDG member'), ('pdg_chair', 'PDG chair'), ('facilitator', 'Restorative facilitator'), ('business_unit', 'Partnership business unit'), ('executive', 'Partnership Executive Group'), ('auditor', 'Auditor or data protection officer')], max_length=30, verbose_name='role')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to='partnership.partnership')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("practitioner", "Practitioner"),
+                            ("manager", "Manager or safeguarding lead"),
+                            ("senior_leader", "Senior leader"),
+                            ("conference_chair", "Conference chair or IRO"),
+                            ("pdg_member", "PDG member"),
+                            ("pdg_chair", "PDG chair"),
+                            ("facilitator", "Restorative facilitator"),
+                            ("business_unit", "Partnership business unit"),
+                            ("executive", "Partnership Executive Group"),
+                            ("auditor", "Auditor or data protection officer"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to="partnership.partnership",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SignInProvider',
+            name="SignInProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='For example: Royal Devon staff account', max_length=100, verbose_name='what the sign-in button names')),
-                ('issuer', models.URLField(help_text="The provider's issuer URL, as its discovery document gives it.", max_length=300, verbose_name='issuer')),
-                ('client_id', models.CharField(max_length=200, verbose_name='client ID')),
-                ('client_secret', accord.core.crypto.EncryptedTextField(verbose_name='client secret')),
-                ('accepted_issuers', models.TextField(blank=True, help_text='One a line, when sign-ins come from more than the issuer above (a multi-tenant app). Empty: the issuer only.', verbose_name='issuers accepted')),
-                ('creates_people', models.BooleanField(default=False, verbose_name='someone of the agency not yet in Accord is added on signing in, with no role, for the business unit to approve')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in use')),
-                ('authorization_endpoint', models.URLField(blank=True, editable=False, max_length=300)),
-                ('token_endpoint', models.URLField(blank=True, editable=False, max_length=300)),
-                ('userinfo_endpoint', models.URLField(blank=True, editable=False, max_length=300)),
-                ('jwks_uri', models.URLField(blank=True, editable=False, max_length=300)),
-                ('signing_algorithm', models.CharField(default='RS256', editable=False, max_length=10)),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sign_in_providers', to='partnership.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="For example: Royal Devon staff account",
+                        max_length=100,
+                        verbose_name="what the sign-in button names",
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.URLField(
+                        help_text="The provider's issuer URL, as its discovery document gives it.",
+                        max_length=300,
+                        verbose_name="issuer",
+                    ),
+                ),
+                ("client_id", models.CharField(max_length=200, verbose_name="client ID")),
+                ("client_secret", accord.core.crypto.EncryptedTextField(verbose_name="client secret")),
+                (
+                    "accepted_issuers",
+                    models.TextField(
+                        blank=True,
+                        help_text="One a line, when sign-ins come from more than the issuer above (a multi-tenant app). Empty: the issuer only.",
+                        verbose_name="issuers accepted",
+                    ),
+                ),
+                (
+                    "creates_people",
+                    models.BooleanField(
+                        default=False,
+                        verbose_name="someone of the agency not yet in Accord is added on signing in, with no role, for the business unit to approve",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="in use")),
+                ("authorization_endpoint", models.URLField(blank=True, editable=False, max_length=300)),
+                ("token_endpoint", models.URLField(blank=True, editable=False, max_length=300)),
+                ("userinfo_endpoint", models.URLField(blank=True, editable=False, max_length=300)),
+                ("jwks_uri", models.URLField(blank=True, editable=False, max_length=300)),
+                ("signing_algorithm", models.CharField(default="RS256", editable=False, max_length=10)),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sign_in_providers",
+                        to="partnership.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)], verbose_name='stage')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('worked_by', models.CharField(choices=[('practitioners', 'Practitioners'), ('managers', 'Managers and safeguarding leads'), ('senior_leaders', 'Senior leaders'), ('formal_body', 'The formal body (for example the Practice Development Group)')], max_length=20, verbose_name='who works it')),
-                ('routine_working_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='working days to resolve (routine)')),
-                ('urgent_working_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='working days to resolve (urgent)')),
-                ('is_formal', models.BooleanField(default=False, help_text='Formal stages are the top ones: from the first, the formal body sees the escalation and the evidence of efforts to resolve is required.', verbose_name='formal')),
-                ('conference_chair_may_start', models.BooleanField(default=False, verbose_name='a conference chair or IRO may start here')),
-                ('other_working_days', models.JSONField(blank=True, default=dict, verbose_name='working days for other priorities')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(9),
+                        ],
+                        verbose_name="stage",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "worked_by",
+                    models.CharField(
+                        choices=[
+                            ("practitioners", "Practitioners"),
+                            ("managers", "Managers and safeguarding leads"),
+                            ("senior_leaders", "Senior leaders"),
+                            ("formal_body", "The formal body (for example the Practice Development Group)"),
+                        ],
+                        max_length=20,
+                        verbose_name="who works it",
+                    ),
+                ),
+                (
+                    "routine_working_days",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="working days to resolve (routine)",
+                    ),
+                ),
+                (
+                    "urgent_working_days",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="working days to resolve (urgent)",
+                    ),
+                ),
+                (
+                    "is_formal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Formal stages are the top ones: from the first, the formal body sees the escalation and the evidence of efforts to resolve is required.",
+                        verbose_name="formal",
+                    ),
+                ),
+                (
+                    "conference_chair_may_start",
+                    models.BooleanField(
+                        default=False, verbose_name="a conference chair or IRO may start here"
+                    ),
+                ),
+                (
+                    "other_working_days",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="working days for other priorities"
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partnership', 'number'],
+                "ordering": ["partnership", "number"],
             },
         ),
         migrations.CreateModel(
-            name='TimescaleBudget',
+            name="TimescaleBudget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_stage', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='from stage')),
-                ('last_stage', models.PositiveSmallIntegerField(blank=True, help_text='Empty: to the top of the ladder.', null=True, verbose_name='to stage')),
-                ('working_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='working days in all')),
-                ('origin', models.CharField(blank=True, choices=[('practitioner', "A practitioner's own concern"), ('child_or_family', 'A concern voiced by the child or family'), ('conference', 'A child protection conference'), ('care_review', 'A children-in-care review')], help_text='Empty: for every escalation.', max_length=20, verbose_name='only for escalations from')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budgets', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "first_stage",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="from stage"
+                    ),
+                ),
+                (
+                    "last_stage",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Empty: to the top of the ladder.",
+                        null=True,
+                        verbose_name="to stage",
+                    ),
+                ),
+                (
+                    "working_days",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="working days in all",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("practitioner", "A practitioner's own concern"),
+                            ("child_or_family", "A concern voiced by the child or family"),
+                            ("conference", "A child protection conference"),
+                            ("care_review", "A children-in-care review"),
+                        ],
+                        help_text="Empty: for every escalation.",
+                        max_length=20,
+                        verbose_name="only for escalations from",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budgets",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partnership', 'first_stage', 'origin'],
+                "ordering": ["partnership", "first_stage", "origin"],
             },
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['childrens_social_care', 'police', 'health_provider', 'health_commissioner', 'education', 'probation', 'housing', 'voluntary_sector', 'cafcass', 'independent_reviewing_unit', 'partnership_business_unit', 'other'])), name='agency_kind_valid'),
+            model_name="agency",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "childrens_social_care",
+                            "police",
+                            "health_provider",
+                            "health_commissioner",
+                            "education",
+                            "probation",
+                            "housing",
+                            "voluntary_sector",
+                            "cafcass",
+                            "independent_reviewing_unit",
+                            "partnership_business_unit",
+                            "other",
+                        ],
+                    )
+                ),
+                name="agency_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='areaofdisagreement',
-            constraint=models.UniqueConstraint(fields=('partnership', 'code'), name='area_code_unique'),
+            model_name="areaofdisagreement",
+            constraint=models.UniqueConstraint(fields=("partnership", "code"), name="area_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='partnershipagency',
-            constraint=models.UniqueConstraint(fields=('partnership', 'agency'), name='partnership_agency_unique'),
+            model_name="partnershipagency",
+            constraint=models.UniqueConstraint(
+                fields=("partnership", "agency"), name="partnership_agency_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partnership',
-            constraint=models.CheckConstraint(condition=models.Q(('formal_body_authority__in', ['facilitates', 'directs_next_steps'])), name='partnership_authority_valid'),
+            model_name="partnership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("formal_body_authority__in", ["facilitates", "directs_next_steps"])),
+                name="partnership_authority_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practicetheme',
-            constraint=models.UniqueConstraint(fields=('partnership', 'code'), name='theme_code_unique'),
+            model_name="practicetheme",
+            constraint=models.UniqueConstraint(fields=("partnership", "code"), name="theme_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='prioritytier',
-            constraint=models.UniqueConstraint(fields=('partnership', 'code'), name='priority_code_unique'),
+            model_name="prioritytier",
+            constraint=models.UniqueConstraint(fields=("partnership", "code"), name="priority_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='publicstatement',
-            constraint=models.CheckConstraint(condition=models.Q(('compliance__in', ['full', 'partial', 'not'])), name='statement_compliance_valid'),
+            model_name="publicstatement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("compliance__in", ["full", "partial", "not"])),
+                name="statement_compliance_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='roleassignment',
-            index=models.Index(fields=['partnership', 'role'], name='partnership_partner_800b52_idx'),
+            model_name="roleassignment",
+            index=models.Index(fields=["partnership", "role"], name="partnership_partner_800b52_idx"),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'partnership', 'role'), name='role_assignment_unique'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                fields=("user", "partnership", "role"), name="role_assignment_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['practitioner', 'manager', 'senior_leader', 'conference_chair', 'pdg_member', 'pdg_chair', 'facilitator', 'business_unit', 'executive', 'auditor'])), name='role_valid'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "role__in",
+                        [
+                            "practitioner",
+                            "manager",
+                            "senior_leader",
+                            "conference_chair",
+                            "pdg_member",
+                            "pdg_chair",
+                            "facilitator",
+                            "business_unit",
+                            "executive",
+                            "auditor",
+                        ],
+                    )
+                ),
+                name="role_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signinprovider',
-            constraint=models.UniqueConstraint(fields=('issuer', 'client_id'), name='sign_in_provider_unique', violation_error_message='Accord already has a provider with this issuer and client ID'),
+            model_name="signinprovider",
+            constraint=models.UniqueConstraint(
+                fields=("issuer", "client_id"),
+                name="sign_in_provider_unique",
+                violation_error_message="Accord already has a provider with this issuer and client ID",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signinprovider',
-            constraint=models.CheckConstraint(condition=models.Q(('signing_algorithm__in', ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'])), name='sign_in_provider_algorithm_valid'),
+            model_name="signinprovider",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("signing_algorithm__in", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"])
+                ),
+                name="sign_in_provider_algorithm_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('partnership', 'number'), name='stage_number_unique'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(fields=("partnership", "number"), name="stage_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.CheckConstraint(condition=models.Q(('worked_by__in', ['practitioners', 'managers', 'senior_leaders', 'formal_body'])), name='stage_worked_by_valid'),
+            model_name="stage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("worked_by__in", ["practitioners", "managers", "senior_leaders", "formal_body"])
+                ),
+                name="stage_worked_by_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='timescalebudget',
-            constraint=models.CheckConstraint(condition=models.Q(('origin', ''), ('origin__in', ['practitioner', 'child_or_family', 'conference', 'care_review']), _connector='OR'), name='budget_origin_valid'),
+            model_name="timescalebudget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("origin", ""),
+                    ("origin__in", ["practitioner", "child_or_family", "conference", "care_review"]),
+                    _connector="OR",
+                ),
+                name="budget_origin_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='timescalebudget',
-            constraint=models.CheckConstraint(condition=models.Q(('last_stage__isnull', True), ('last_stage__gte', models.F('first_stage')), _connector='OR'), name='budget_run_ordered'),
+            model_name="timescalebudget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("last_stage__isnull", True),
+                    ("last_stage__gte", models.F("first_stage")),
+                    _connector="OR",
+                ),
+                name="budget_run_ordered",
+            ),
         ),
     ]

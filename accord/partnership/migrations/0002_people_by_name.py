@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('partnership', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("partnership", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['last_name', 'first_name', 'id'], name='user_by_name'),
+            model_name="user",
+            index=models.Index(fields=["last_name", "first_name", "id"], name="user_by_name"),
         ),
     ]

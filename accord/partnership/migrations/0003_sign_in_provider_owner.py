@@ -10,7 +10,9 @@ def own_or_hold(apps, schema_editor):
     PartnershipAgency = apps.get_model("partnership", "PartnershipAgency")
     for provider in SignInProvider.objects.all():
         keepers = list(
-            PartnershipAgency.objects.filter(agency_id=provider.agency_id).values_list("partnership_id", flat=True)
+            PartnershipAgency.objects.filter(agency_id=provider.agency_id).values_list(
+                "partnership_id", flat=True
+            )
         )
         if len(keepers) == 1:
             provider.partnership_id = keepers[0]
@@ -22,21 +24,27 @@ def own_or_hold(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partnership', '0002_people_by_name'),
+        ("partnership", "0002_people_by_name"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signinprovider',
-            name='awaiting_confirmation',
+            model_name="signinprovider",
+            name="awaiting_confirmation",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='signinprovider',
-            name='partnership',
-            field=models.ForeignKey(blank=True, help_text="The partnership whose business unit keeps it; empty: the deployment's administrators.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sign_in_providers', to='partnership.partnership'),
+            model_name="signinprovider",
+            name="partnership",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The partnership whose business unit keeps it; empty: the deployment's administrators.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sign_in_providers",
+                to="partnership.partnership",
+            ),
         ),
         migrations.RunPython(own_or_hold, migrations.RunPython.noop),
     ]

@@ -9,7 +9,9 @@ def home(apps, schema_editor):
     RoleAssignment = apps.get_model("partnership", "RoleAssignment")
     PartnershipAgency = apps.get_model("partnership", "PartnershipAgency")
     first_role = {}
-    for user_id, partnership_id in RoleAssignment.objects.order_by("pk").values_list("user_id", "partnership_id"):
+    for user_id, partnership_id in RoleAssignment.objects.order_by("pk").values_list(
+        "user_id", "partnership_id"
+    ):
         first_role.setdefault(user_id, partnership_id)
     keepers = {}
     for agency_id, partnership_id in PartnershipAgency.objects.values_list("agency_id", "partnership_id"):

@@ -6,68 +6,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partnership', '0001_initial'),
+        ("partnership", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PdgMeeting',
+            name="PdgMeeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField(verbose_name='date of the meeting')),
-                ('discussed', models.TextField(blank=True, verbose_name='what the meeting discussed')),
-                ('decided', models.TextField(blank=True, verbose_name='what it decided')),
-                ('asked_for', models.TextField(blank=True, help_text='Shown with the next standing item, so the next meeting can follow it up.', verbose_name='what it asked for, of whom and by when')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pdg_meetings', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField(verbose_name="date of the meeting")),
+                ("discussed", models.TextField(blank=True, verbose_name="what the meeting discussed")),
+                ("decided", models.TextField(blank=True, verbose_name="what it decided")),
+                (
+                    "asked_for",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown with the next standing item, so the next meeting can follow it up.",
+                        verbose_name="what it asked for, of whom and by when",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pdg_meetings",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'PDG meeting',
-                'ordering': ['-held_on'],
+                "verbose_name": "PDG meeting",
+                "ordering": ["-held_on"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingAction',
+            name="MeetingAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.TextField(verbose_name='what was asked')),
-                ('due_on', models.DateField(verbose_name='by when')),
-                ('done_on', models.DateField(blank=True, editable=False, null=True)),
-                ('done_note', models.TextField(blank=True, editable=False)),
-                ('done_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who it was asked of')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='reports.pdgmeeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="what was asked")),
+                ("due_on", models.DateField(verbose_name="by when")),
+                ("done_on", models.DateField(blank=True, editable=False, null=True)),
+                ("done_note", models.TextField(blank=True, editable=False)),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who it was asked of",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="reports.pdgmeeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'action the meeting asked for',
-                'ordering': ['due_on', 'id'],
+                "verbose_name": "action the meeting asked for",
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AnnualNarrative',
+            name="AnnualNarrative",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='reporting year starting in')),
-                ('culture', models.TextField(blank=True, verbose_name='How the culture of challenge has developed')),
-                ('learning', models.TextField(blank=True, verbose_name="Learning from the year's escalations")),
-                ('next_year', models.TextField(blank=True, verbose_name='Actions for next year')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annual_narratives', to='partnership.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="reporting year starting in")),
+                (
+                    "culture",
+                    models.TextField(blank=True, verbose_name="How the culture of challenge has developed"),
+                ),
+                (
+                    "learning",
+                    models.TextField(blank=True, verbose_name="Learning from the year's escalations"),
+                ),
+                ("next_year", models.TextField(blank=True, verbose_name="Actions for next year")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="annual_narratives",
+                        to="partnership.partnership",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('partnership', 'year'), name='annual_narrative_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("partnership", "year"), name="annual_narrative_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='pdgmeeting',
-            constraint=models.UniqueConstraint(fields=('partnership', 'held_on'), name='pdg_meeting_unique'),
+            model_name="pdgmeeting",
+            constraint=models.UniqueConstraint(fields=("partnership", "held_on"), name="pdg_meeting_unique"),
         ),
         migrations.AddIndex(
-            model_name='meetingaction',
-            index=models.Index(condition=models.Q(('done_on__isnull', True)), fields=['due_on'], name='meeting_action_open_due'),
+            model_name="meetingaction",
+            index=models.Index(
+                condition=models.Q(("done_on__isnull", True)),
+                fields=["due_on"],
+                name="meeting_action_open_due",
+            ),
         ),
     ]

@@ -598,7 +598,11 @@ def test_every_presets_protocol_survives_a_change_made_a_part_at_a_time(client, 
         **({"formal": "on"} if top["formal"] else {}),
         **({"conference_chair_may_start": "on"} if top["conference_chair_may_start"] else {}),
         **{f"days_{code}": days for code, days in top["other_working_days"].items()},
+        "requires": top["requires"],  # the page shows what the stage asks for ticked
     }
+    page = client.get(f"{SETTINGS}/protocol/stages/{top['number']}/").content.decode()
+    for answer in top["requires"]:
+        assert f'value="{answer}" checked' in " ".join(page.split()) or f'checked value="{answer}"' in page
     assert client.post(f"{SETTINGS}/protocol/stages/{top['number']}/", data).status_code == 302
     assert (
         client.post(

@@ -7,6 +7,8 @@ refused once closed; on every preset and with an agency two partnerships share."
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -384,13 +386,16 @@ def test_raising_with_three_agencies_through_the_pages_checks_each_answer_where_
     sign_in(client, world.practitioner_health)
     draft = _walk(client, world)
     url = reverse("escalations:step", args=[draft.pk, "with"])
-    base = {"with_agency": world.social.pk, "with_practitioner": world.practitioner_social.username}
+    base = {
+        "kind": "case",
+        "with_agency": world.social.pk,
+        "with_practitioner": world.practitioner_social.username,
+    }
     # A practitioner of another agency than the one chosen is refused on this page.
     wrong = client.post(url, {**base, "with_practitioner": world.practitioner_other.username})
-    assert (
-        wrong.status_code == 200
-        and "Select a practitioner who works for that agency" in wrong.content.decode()
-    )
+    assert wrong.status_code == 200 and (
+        f"Nobody called {world.practitioner_other.username} works for {world.social.name} in Accord"
+    ) in html.unescape(wrong.content.decode())
     wrong = client.post(
         url,
         {
@@ -400,8 +405,8 @@ def test_raising_with_three_agencies_through_the_pages_checks_each_answer_where_
         },
     )
     assert (
-        escape(f"Select a practitioner who works for {world.other.name}, or nobody") in wrong.content.decode()
-    )
+        f"Nobody called {world.practitioner_social.username} works for {world.other.name} in Accord"
+    ) in html.unescape(wrong.content.decode())
     wrong = client.post(url, {**base, "other_1_agency": world.social.pk})
     assert "already one of the agencies the difference is with" in wrong.content.decode()
     done = client.post(
@@ -449,19 +454,12 @@ def test_the_kind_page_asks_for_the_reason_with_the_stage(client, world):
     sign_in(client, world.chair)
     client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
     draft = Draft.objects.get()
-    url = reverse("escalations:step", args=[draft.pk, "kind"])
-    page = client.post(
-        url, {"kind": "case", "origin": "conference", "start_stage": "3", "start_stage_reason": ""}
-    )
+    url = reverse("escalations:step", args=[draft.pk, "start"])
+    page = client.post(url, {"origin": "conference", "start_stage": "3", "start_stage_reason": ""})
     assert page.status_code == 200 and "Enter why this starts above stage 1" in page.content.decode()
     ok = client.post(
         url,
-        {
-            "kind": "case",
-            "origin": "conference",
-            "start_stage": "3",
-            "start_stage_reason": "Drift for months.",
-        },
+        {"origin": "conference", "start_stage": "3", "start_stage_reason": "Drift for months."},
     )
     assert ok.status_code == 302
 
@@ -544,15 +542,12 @@ def test_practice_themes_are_checkboxes_several_can_be_chosen_and_all_cleared(cl
     sign_in(client, world.practitioner_health)
     client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
     draft = Draft.objects.get()
-    url = reverse("escalations:step", args=[draft.pk, "outcome"])
+    url = reverse("escalations:step", args=[draft.pk, "difference"])
     page = client.get(url).content.decode()
     assert 'type="checkbox" value="neglect"' in page and 'type="radio" value="neglect"' not in page
-    answers = {
-        "tried_so_far": "Calls",
-        "desired_outcome": "Assessment",
-        "urgency": "routine",
-        "area_of_disagreement": "levels-of-risk",
-    }
+    # Several areas of disagreement, like themes.
+    assert 'type="checkbox" value="levels-of-risk"' in page
+    answers = {"summary": "Threshold", "concern": "Needs", "urgency": "routine", "areas": ["levels-of-risk"]}
     client.post(url, {**answers, "themes": ["neglect", "domestic-abuse"]})
     draft.refresh_from_db()
     assert sorted(draft.data["themes"]) == ["domestic-abuse", "neglect"]
@@ -561,7 +556,9 @@ def test_practice_themes_are_checkboxes_several_can_be_chosen_and_all_cleared(cl
     assert draft.data["themes"] == []
 
 
-def test_the_practitioner_lists_say_whose_agency_each_is_for_the_page_to_follow_the_agency(client, world):
+def test_the_pickers_scale_no_list_of_staff_is_sent_with_the_page(client, world):
+    """The agencies are a plain select an autocomplete enhances; the practitioner is found
+    in the partnership's directory as it is typed: the page carries no one's name."""
     from django.urls import reverse
 
     from accord.escalations.models import Draft
@@ -571,9 +568,11 @@ def test_the_practitioner_lists_say_whose_agency_each_is_for_the_page_to_follow_
     client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
     draft = Draft.objects.get()
     page = client.get(reverse("escalations:step", args=[draft.pk, "with"])).content.decode()
-    assert 'data-agency-from="id_with_agency"' in page and 'data-agency-from="id_other_1_agency"' in page
     compact = " ".join(page.split())
-    assert f'value="{world.practitioner_social.username}" data-agency="{world.social.pk}"' in compact
+    select = re.search(r'<select[^>]*name="with_agency"[^>]*>', compact).group(0)
+    assert 'data-autocomplete="1"' in select
+    assert 'data-directory="1"' in compact
+    assert world.practitioner_social.username not in page and world.practitioner_social.email not in page
 
 
 def test_a_rebuild_adds_an_agencys_first_and_other_places_on_the_same_day(world):

@@ -174,9 +174,9 @@ def test_an_added_priority_has_its_own_timescale_at_a_stage_and_the_routine_one_
 def test_the_raising_page_offers_the_partnerships_priorities_and_the_api_takes_and_lists_them(world, client):
     with_high_priority(world)
     sign_in(client, world.practitioner_health)
-    from accord.escalations.forms import OutcomeWantedForm
+    from accord.escalations.forms import DifferenceForm
 
-    choices = dict(OutcomeWantedForm(partnership=world.partnership).fields["urgency"].choices)
+    choices = dict(DifferenceForm(partnership=world.partnership).fields["urgency"].choices)
     assert choices["high"] == "High: the child is at risk of significant harm"
     assert list(choices) == ["routine", "high", "urgent"]
     api = Api(client, world.practitioner_health)

@@ -1,0 +1,282 @@
+"""What each stage asks for is part of the protocol: raising asks only the first stage's
+answers (on every preset, through the API as on the pages), a move asks what the stage
+entered asks for, rule 3 holds for every formal stage whatever a document says, a
+partnership may ask more, and a difference already settled is recorded, counted and told."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accord.api.tests.test_api import Api
+from accord.audit.models import AuditEvent, Verb
+from accord.core.errors import NotAllowed, NotFound, RuleViolation
+from accord.escalations import services
+from accord.escalations.models import Draft, Escalation, EventType, Outcome, Status
+from accord.escalations.protocol import protocol_apply
+from accord.notifications.models import Notification
+from accord.partnership.protocol import (
+    document_of,
+    install_ladder,
+    ladder_of,
+    parse_document,
+    preset,
+    preset_names,
+)
+from accord.reports.selectors import Period, tally_sums
+from accord.testing.auth import sign_in
+from accord.testing.factories import World
+
+pytestmark = pytest.mark.django_db
+
+
+def first_stage_body(world, **more):
+    """Devon's first stage: who, the child, a summary, what worries the raiser, urgency."""
+    return {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.social.pk,
+        "summary": "Threshold not agreed",
+        "concern": "Needs unmet",
+        "urgency": "routine",
+        "children": [{"name": "K.L."}],
+        **more,
+    }
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_raises_on_its_first_stages_answers_and_keeps_rule_3(client, name):
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    api = Api(client, world.practitioner_health)
+    stages = api.get("/stages").json()
+    assert [s["number"] for s in stages] == ladder_of(world.partnership).numbers
+    assert {a["name"] for a in stages[0]["requires"]} == {"concern"}
+    for stage in stages:
+        if stage["formal"]:
+            assert {"evidence", "efforts_to_resolve"} <= {a["name"] for a in stage["requires"]}
+    created = api.post("/escalations", first_stage_body(world))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["evidence"] == "" and body["areas_of_disagreement"] == []
+    # Up the ladder to the first formal stage: entering it without the evidence is 422.
+    e = Escalation.objects.get(pk=body["id"])
+    world.consulted(e)
+    ladder = ladder_of(world.partnership)
+    movers = {"practitioners": world.practitioner_health, "managers": world.manager_health}
+    movers["senior_leaders"] = world.senior_health
+    answers = {"decision_challenged": "Closed", "tried_so_far": "Calls", "desired_outcome": "Assessment"}
+    while not ladder.is_formal(e.stage + 1):
+        e = services.escalation_escalate(
+            actor=movers[ladder.worked_by(e.stage)], escalation=e, reason="Not settled", answers=answers
+        )
+    refused = Api(client, movers[ladder.worked_by(e.stage)]).post(
+        f"/escalations/{e.pk}/escalate",
+        {"reason": "Formally", "efforts_to_resolve": "We met twice."},
+        headers={"If-Match": str(e.version)},
+    )
+    assert refused.status_code == 422, refused.content
+    assert "evidence" in refused.json()["errors"]
+
+
+def test_a_refusal_names_what_the_protocol_asks_that_is_missing(client, world):
+    api = Api(client, world.practitioner_health)
+    body = first_stage_body(world)
+    del body["concern"]
+    refused = api.post("/escalations", body)
+    assert refused.status_code in (400, 422)
+    assert "Enter what worries you for the child" in str(refused.json()["errors"]["concern"])
+    # A partnership that asks more at its first stage (the evidence) is asked it.
+    document = document_of(world.partnership)
+    document["stages"][0]["requires"] = ["concern", "evidence"]
+    protocol_apply(actor=None, partnership=world.partnership, document=document)
+    refused = api.post("/escalations", first_stage_body(world))
+    assert "evidence" in refused.json()["errors"]
+    assert api.post("/escalations", first_stage_body(world, evidence="Notes of 3 May")).status_code == 201
+
+
+def test_a_document_cannot_drop_rule_3_nor_ask_an_unknown_answer(world):
+    document = document_of(world.partnership)
+    formal = next(s for s in document["stages"] if s["formal"])
+    formal["requires"] = []
+    protocol = parse_document(document)
+    # The stage asks for nothing of its own, and rule 3's answers all the same.
+    assert {"evidence", "efforts_to_resolve"} <= set(protocol.ladder().required_to_enter(formal["number"]))
+    document["stages"][0]["requires"] = ["concern", "the-childs-shoe-size"]
+    with pytest.raises(ValidationError, match="requires lists answers"):
+        parse_document(document)
+
+
+def test_a_move_asks_what_its_stage_needs_and_takes_what_is_known(world):
+    e = world.consulted(
+        services.escalation_raise(
+            actor=world.practitioner_health,
+            partnership=world.partnership,
+            details=services.RaiseDetails(
+                kind="case",
+                with_agency_id=world.social.pk,
+                summary="Threshold",
+                concern="Needs unmet",
+                children=[services.ChildDetails(name="K.L.")],
+            ),
+            immediate_danger=False,
+        )
+    )
+    with pytest.raises(RuleViolation) as refused:
+        services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Not settled")
+    assert set(refused.value.message_dict) == {"decision_challenged", "tried_so_far", "desired_outcome"}
+    e.refresh_from_db()
+    assert e.stage == 1
+    services.escalation_escalate(
+        actor=world.practitioner_health,
+        escalation=e,
+        reason="Not settled",
+        answers={"decision_challenged": "Closed", "tried_so_far": "Calls", "desired_outcome": "Assessment"},
+    )
+    e.refresh_from_db()
+    assert e.stage == 2 and e.tried_so_far == "Calls"
+    entry = AuditEvent.objects.filter(verb=Verb.ESCALATED).latest("id")
+    assert entry.payload["answered"] == ["decision_challenged", "desired_outcome", "tried_so_far"]
+
+
+def test_the_escalate_page_asks_the_stages_answers_in_its_words(client, world):
+    e = world.consulted(world.raised())
+    sign_in(client, world.practitioner_health)
+    page = client.get(reverse("escalations:escalate", args=[e.pk])).content.decode()
+    assert "Escalate to stage 2" in page  # the button says what it does
+    assert 'name="tried_so_far"' in page and 'name="efforts_to_resolve"' not in page  # not formal yet
+    assert "Spoke to the allocated worker twice." in page  # known already: filled in
+
+
+def test_several_areas_are_kept_and_counted_each(client, world):
+    api = Api(client, world.practitioner_health)
+    created = api.post(
+        "/escalations", first_stage_body(world, areas_of_disagreement=["levels-of-risk", "communication"])
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["area_of_disagreement"] == "levels-of-risk"
+    assert created.json()["areas_of_disagreement"] == ["levels-of-risk", "communication"]
+    e = Escalation.objects.get(pk=created.json()["id"])
+    sums = tally_sums(world.partnership, Period(e.raised_at.date(), e.raised_at.date()))
+    codes = dict(world.partnership.areas_of_disagreement.values_list("pk", "code"))
+    assert {codes[int(k)]: n for k, n in sums["area"].items()} == {"levels-of-risk": 1, "communication": 1}
+
+
+def test_a_settled_difference_is_raised_and_resolved_at_stage_1_and_the_other_side_told(client, world):
+    e = services.escalation_record_settled(
+        actor=world.practitioner_health,
+        partnership=world.partnership,
+        details=services.SettledDetails(
+            kind="case",
+            with_agency_id=world.social.pk,
+            with_practitioner_username=world.practitioner_social.username,
+            summary="Who follows up the dentist",
+            outcome=Outcome.AGREED_WAY_FORWARD,
+            agreed_way_forward="School nurse follows up.",
+            learning="Say who follows up at the start.",
+        ),
+        immediate_danger=False,
+    )
+    assert e.status == Status.RESOLVED and e.stage == 1
+    assert e.resolutions.get().settled_when_raised
+    assert not e.events.filter(type=EventType.RAISED).exists()  # not "raised with you"
+    assert Notification.objects.filter(recipient=world.practitioner_social, kind="settled_with_you").exists()
+    sums = tally_sums(world.partnership, Period(e.raised_at.date(), e.raised_at.date()))
+    assert sums["total"]["all"] == 1 and sums["outcome"] == {Outcome.AGREED_WAY_FORWARD: 1}  # rule 5
+    # The other side adds its view; the raiser cannot (it is not theirs), nor anyone else.
+    services.escalation_add_view(actor=world.practitioner_social, escalation=e, view="Agreed, and thanks.")
+    assert e.events.filter(type=EventType.VIEW_ADDED, summary="Agreed, and thanks.").exists()
+    for outsider in (world.practitioner_health, world.pdg_member):  # (one who cannot see it: not found)
+        with pytest.raises((NotAllowed, NotFound)):
+            services.escalation_add_view(actor=outsider, escalation=e, view="Mine")
+    # Rule 1 holds here too: nothing is stored for a child in immediate danger.
+    before = Escalation.objects.count()
+    with pytest.raises(Exception, match="999"):
+        services.escalation_record_settled(
+            actor=world.practitioner_health,
+            partnership=world.partnership,
+            details=services.SettledDetails(
+                kind="case",
+                with_agency_id=world.social.pk,
+                summary="x",
+                outcome="agreed_way_forward",
+                agreed_way_forward="y",
+            ),
+            immediate_danger=True,
+        )
+    assert Escalation.objects.count() == before
+
+
+def test_a_settled_difference_over_the_api(client, world):
+    api = Api(client, world.practitioner_health)
+    body = {
+        "kind": "theme",
+        "immediate_danger": False,
+        "with_agency": world.social.pk,
+        "summary": "Who calls the strategy meeting",
+        "outcome": "decision_upheld",
+        "agreed_way_forward": "Social care calls it, as the procedure says.",
+    }
+    created = api.post("/escalations/settled", body)
+    assert created.status_code == 201, created.content
+    assert created.json()["status"] == "resolved"
+    e = Escalation.objects.get(pk=created.json()["id"])
+    viewed = Api(client, world.manager_social).post(
+        f"/escalations/{e.pk}/view", {"view": "We agree."}, headers={"If-Match": str(e.version)}
+    )
+    assert viewed.status_code == 200, viewed.content
+
+
+def test_deleting_a_draft_asks_first_on_a_page_of_its_own(client, world):
+    sign_in(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    page = client.get(reverse("escalations:draft_delete", args=[draft.pk]))
+    assert page.status_code == 200 and "Delete this draft?" in page.content.decode()
+    assert Draft.objects.filter(pk=draft.pk).exists()  # asking deletes nothing
+    client.post(reverse("escalations:draft_delete", args=[draft.pk]))
+    assert not Draft.objects.filter(pk=draft.pk).exists()
+
+
+def test_the_directory_searches_this_partnerships_staff_only(client, world):
+    outsider = World(name="Elsewhere", prefix="ELS")
+    sign_in(client, world.practitioner_health)
+    url = reverse("escalations:directory")
+    assert client.get(url, {"q": "pr"}).json()["people"] == []  # three characters at least
+    found = client.get(url, {"q": world.practitioner_social.first_name[:4], "agency": world.social.pk}).json()
+    assert world.practitioner_social.email in [p["value"] for p in found["people"]]
+    theirs = client.get(url, {"q": outsider.practitioner_social.first_name[:4]}).json()["people"]
+    assert outsider.practitioner_social.email not in [p["value"] for p in theirs]
+    # Another partnership's agency finds nobody; every search is audited.
+    assert client.get(url, {"q": "prac", "agency": outsider.social.pk}).json()["people"] == []
+    assert (
+        AuditEvent.objects.filter(verb=Verb.DIRECTORY_SEARCHED, actor=world.practitioner_health).count() == 3
+    )
+
+
+def test_the_directory_is_rate_limited(client, world, monkeypatch):
+    from accord.escalations.views import raising
+
+    monkeypatch.setattr(raising, "DIRECTORY_PER_MINUTE", 2)
+    sign_in(client, world.practitioner_health)
+    url = reverse("escalations:directory")
+    assert client.get(url, {"q": "prac"}).status_code == 200
+    assert client.get(url, {"q": "prac"}).status_code == 200
+    assert client.get(url, {"q": "prac"}).status_code == 429
+
+
+def test_what_was_typed_on_an_action_page_survives_an_idle_sign_out(client, world):
+    e = world.raised()
+    url = reverse("escalations:discuss", args=[e.pk])
+    client.logout()  # the session has expired
+    client.post(url, {"note": "A long careful note of the meeting", "version": e.version})
+    from accord.escalations.tests.test_pages import PASSWORD
+
+    response = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": world.practitioner_health.username, "password": PASSWORD, "next": url},
+        follow=True,
+    )
+    assert "A long careful note of the meeting" in response.content.decode()
+    assert not e.discussions.exists()  # shown back, never acted on unasked
