@@ -28,7 +28,13 @@ cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk", "govuk-frontend.
 cpSync(join(moj, "assets"), join(out, "moj", "assets"), { recursive: true });
 cpSync(join(moj, "moj-frontend.min.js"), join(out, "moj", "moj-frontend.min.js"));
 const autocomplete = join(root, "node_modules", "accessible-autocomplete", "dist");
-for (const name of ["accessible-autocomplete.min.js", "accessible-autocomplete.min.css"]) {
+// (With their source maps: the files name them, and collectstatic's manifest follows them.)
+for (const name of [
+  "accessible-autocomplete.min.js",
+  "accessible-autocomplete.min.js.map",
+  "accessible-autocomplete.min.css",
+  "accessible-autocomplete.min.css.map",
+]) {
   cpSync(join(autocomplete, name), join(out, "autocomplete", name));
 }
 cpSync(join(root, "node_modules", "axe-core", "axe.min.js"), join(out, "testing", "axe.min.js"));

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
@@ -38,18 +39,43 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return super().process_view(request, view_func, view_args, view_kwargs)
 
     def handle_no_permission(self, request: HttpRequest, view_func):
-        if request.method == "POST" and _KEEP_ON_EXPIRY.match(request.path):
+        who = last_signed_in(request)
+        if request.method == "POST" and _KEEP_ON_EXPIRY.match(request.path) and who is not None:
             data = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
             # Encrypted: what was typed may name a child, and sessions are stored in the database.
-            request.session[PENDING_POST_KEY] = {"path": request.path, "data": encrypt_text(json.dumps(data))}
+            # Kept for the person who was signed in on this browser, and shown to them alone.
+            request.session[PENDING_POST_KEY] = {
+                "path": request.path,
+                "who": who,
+                "data": encrypt_text(json.dumps(data)),
+            }
         return super().handle_no_permission(request, view_func)
 
 
+LAST_SIGNED_IN_COOKIE = "accord_last"
+LAST_SIGNED_IN_SALT = "accord.last-signed-in"
+LAST_SIGNED_IN_SECONDS = 24 * 60 * 60
+
+
+def last_signed_in(request: HttpRequest) -> int | None:
+    """Who was last signed in on this browser (a signed cookie, a day at most), if anyone."""
+    signer = signing.get_cookie_signer(salt=LAST_SIGNED_IN_SALT)
+    try:
+        return int(
+            signer.unsign(request.COOKIES.get(LAST_SIGNED_IN_COOKIE, ""), max_age=LAST_SIGNED_IN_SECONDS)
+        )
+    except (signing.BadSignature, ValueError):
+        return None
+
+
 def pending_post(request: HttpRequest) -> dict | None:
-    """What the user typed on this page before their session expired, if anything (once)."""
+    """What the user typed on this page before their session expired, if anything (once):
+    only for the person who typed it (someone else signing in on the browser sees nothing)."""
     pending = request.session.get(PENDING_POST_KEY)
     if pending and pending.get("path") == request.path:
         del request.session[PENDING_POST_KEY]
+        if pending.get("who") != getattr(request.user, "pk", None):
+            return None
         try:
             return json.loads(decrypt_text(pending.get("data") or "{}"))
         except (ValueError, ImproperlyConfigured):
@@ -95,11 +121,27 @@ class SessionRenewalMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        signed_in = user is not None and user.is_authenticated
+        if signed_in:
             now = int(time.time())
             if now - request.session.get(RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
                 request.session[RENEWED_KEY] = now  # modified: saved with a new expiry
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            signed_in
+            and getattr(request.user, "is_authenticated", False)
+            and last_signed_in(request) != user.pk
+        ):
+            # Whose typing an idle sign-out keeps (``pending_post``): this person's alone.
+            response.set_cookie(
+                LAST_SIGNED_IN_COOKIE,
+                signing.get_cookie_signer(salt=LAST_SIGNED_IN_SALT).sign(str(user.pk)),
+                max_age=LAST_SIGNED_IN_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 def renew_on_sign_in(sender, request, user, **kwargs) -> None:

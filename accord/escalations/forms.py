@@ -3,8 +3,11 @@ services; these forms check shape and map the services' errors back onto fields.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +27,7 @@ from .models import (
     PdgActionKind,
     Status,
 )
-from .services import PartyDetails, practitioner_in, validate_other_parties
+from .services import PartyDetails, validate_other_parties
 from .services.guests import resolve_email
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -115,10 +118,15 @@ def find_practitioner(partnership, agency, text: str) -> tuple[str, str]:
     work email, username or full name (one person of that agency with it); ("", email) for
     someone not in Accord, named by a work email at the agency's domains. Raises
     ``ValueError`` with the words for the page."""
-    text = " ".join((text or "").split())
+    text = " ".join((text or "").replace("\x00", "").split())
     if not text:
         return "", ""
-    people = User.objects.filter(is_active=True, agency=agency, role_assignments__partnership=partnership)
+    chosen = re.search(r"<([^<>\s]+@[^<>\s]+)>$", text)  # "Sam Okafor <sam@…>", as the picker fills it
+    if chosen:
+        text = chosen.group(1)
+    people = User.objects.filter(
+        is_active=True, agency=agency, role_assignments__partnership=partnership
+    ).distinct()
     if "@" in text:
         # Someone of the partnership's staff (chosen from the directory) is named as themselves,
         # whatever their address; anyone else must be at one of the agency's work domains.
@@ -131,9 +139,24 @@ def find_practitioner(partnership, agency, text: str) -> tuple[str, str]:
     if by_username is not None:
         return by_username.username, ""
     first, _space, last = text.rpartition(" ")
-    found = (
-        list(people.filter(first_name__iexact=first, last_name__iexact=last).distinct()[:2]) if first else []
-    )
+    found = list(people.filter(first_name__iexact=first, last_name__iexact=last)[:2]) if first else []
+    if len(found) != 1:
+        # Part of a name (without script there is no list to choose from): one person only.
+        words = Q()
+        for word in text.split()[:4]:
+            words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        found = list(people.filter(words)[:6])
+        if len(found) > 1:
+            raise ValueError(
+                _(
+                    "Several people at %(agency)s match %(name)s (%(names)s): enter their full name or work email"
+                )
+                % {
+                    "agency": agency.name,
+                    "name": text,
+                    "names": ", ".join(p.get_full_name() or p.username for p in found[:5]),
+                }
+            )
     if len(found) == 1:
         return found[0].username, ""
     raise ValueError(
@@ -400,7 +423,7 @@ class DifferenceForm(forms.Form):
             self.fields["areas"].error_messages["required"] = _("Select the area of disagreement")
         else:
             self.fields["areas"].label = _("Areas of disagreement (optional)")
-        if "themes" in asks:
+        if "themes" in asks or theme:  # (a thematic escalation is about a theme: always asked)
             self.fields["themes"].required = True
             self.fields["themes"].label = _("Practice themes")
             self.fields["themes"].error_messages["required"] = _("Select the practice themes")
@@ -549,16 +572,22 @@ class EscalateForm(VersionedForm):
         ladder = ladder_of(escalation.partnership)
         later = [s for s in ladder.stages if s.number > escalation.stage]
         self.fields["to_stage"].choices = [(s.number, f"{s.number}: {s.name}") for s in later]
-        self.next_stage = later[0] if later else None
+        # The stage it goes to: the next, or the one chosen (a skip) when the form comes back.
+        chosen = str((self.data or {}).get("to_stage", "")) if self.is_bound else ""
+        self.next_stage = next((st for st in later if str(st.number) == chosen), later[0] if later else None)
         if self.fields["to_stage"].choices and not self.is_bound:
             self.fields["to_stage"].initial = self.fields["to_stage"].choices[0][0]
         if len(later) <= 1:
             del self.fields["skip_reason"]
         self.asks: list[str] = []
+        self.entering_formal = False
         if self.next_stage is not None:
             self.entering_formal = self.next_stage.formal and escalation.formal_at is None
             theme = escalation.kind == Kind.THEME
-            for name in ladder.required_to_enter(self.next_stage.number):
+            wanted: list[str] = []
+            for number in range(escalation.stage + 1, self.next_stage.number + 1):
+                wanted += [a for a in ladder.required_to_enter(number) if a not in wanted]
+            for name in wanted:
                 if name not in ANSWER_FIELDS or (name == "efforts_to_resolve" and not self.entering_formal):
                     continue
                 # Asked as required; the service decides (what is known already counts), so
@@ -692,10 +721,9 @@ class AddPartyForm(VersionedForm):
         coerce=int,
         error_messages={"required": _("Select the agency to bring in")},
     )
-    practitioner = forms.ChoiceField(
-        label=_("Which practitioner in that agency, if you know?"),
-        help_text=_("If you do not name one, the agency's managers receive it."),
-        required=False,
+    practitioner = _practitioner_input(
+        _("Their practitioner, if you know (optional)"),
+        _("Start typing a name. If you name nobody, the agency's managers receive it."),
     )
     reason = _text(
         _("Why is this agency part of the difference?"),
@@ -705,32 +733,32 @@ class AddPartyForm(VersionedForm):
 
     def __init__(self, *args, escalation, **kwargs):
         super().__init__(*args, **kwargs)
-        partnership = escalation.partnership
+        self.partnership = escalation.partnership
         taken = set(escalation.party_agency_ids())
-        self.agencies = {a.pk: a for a in partnership_agencies(partnership) if a.pk not in taken}
+        # Only agencies taking part in casework (as when raising).
+        self.agencies = {a.pk: a for a in casework_agencies(self.partnership) if a.pk not in taken}
         self.fields["agency"].choices = [("", _("Select an agency"))] + [
             (a.pk, a.name) for a in self.agencies.values()
         ]
-        practitioners = (
-            partnership_users_with_role(partnership, Role.PRACTITIONER)
-            .filter(agency_id__in=list(self.agencies))
-            .select_related("agency")
-            .order_by("agency__name", "last_name")
-        )
-        self.fields["practitioner"].choices = [("", _("I do not know / nobody named"))] + [
-            (u.username, f"{u.get_full_name() or u.username} ({u.agency})") for u in practitioners
-        ]
+        self.fields["agency"].widget.attrs["data-autocomplete"] = "1"
 
     def clean(self):
         data = super().clean()
-        agency, person = data.get("agency"), data.get("practitioner")
-        if agency and person:
+        agency, text = self.agencies.get(data.get("agency")), data.get("practitioner") or ""
+        if agency is not None and text:
             try:
-                practitioner_in(self.agencies.get(agency), person)
-            except LookupError:
-                self.add_error(
-                    "practitioner", _("Select a practitioner who works for that agency, or nobody")
-                )
+                username, email = find_practitioner(self.partnership, agency, text)
+            except ValueError as e:
+                self.add_error("practitioner", str(e))
+            else:
+                if email:
+                    self.add_error(
+                        "practitioner",
+                        _(
+                            "Someone not in Accord is named by work email from the escalation's page, once the agency is in"
+                        ),
+                    )
+                data["practitioner"] = username
         return data
 
 

@@ -806,7 +806,8 @@ def parse_document(document: Any) -> ProtocolDocument:
             problems.append(str(_("facilitated is true or false")))
         requires = row.get("requires")
         if requires is not None and (
-            not isinstance(requires, list) or any(a not in ANSWERS for a in requires)
+            not isinstance(requires, list)
+            or any(not isinstance(a, str) or a not in ANSWERS for a in requires)
         ):
             problems.append(str(_("requires lists answers from %(names)s")) % {"names": ", ".join(ANSWERS)})
             requires = None

@@ -71,7 +71,9 @@ DIRECTORY_SHORTEST = 3  # characters before the directory of staff answers
 DIRECTORY_MOST = 10
 
 
-def directory_search(partnership: Partnership, agency_id: int | None, text: str) -> list[User]:
+def directory_search(
+    partnership: Partnership, agency_id: int | None, text: str, *, among: list[int] | None = None
+) -> list[User]:
     """The partnership's staff whose name or work email starts with ``text`` (or whose name
     has a word that does), at most ``DIRECTORY_MOST``: only people holding a role in this
     partnership, of ``agency_id`` where given. Nothing for under three characters."""
@@ -81,6 +83,8 @@ def directory_search(partnership: Partnership, agency_id: int | None, text: str)
     people = User.objects.filter(is_active=True, role_assignments__partnership=partnership)
     if agency_id is not None:
         people = people.filter(agency_id=agency_id)
+    if among is not None:
+        people = people.filter(agency_id__in=among)
     first, _space, rest = text.partition(" ")
     match = Q(first_name__istartswith=text) | Q(last_name__istartswith=text) | Q(email__istartswith=text)
     if rest:

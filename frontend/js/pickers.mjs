@@ -2,16 +2,41 @@
 // plain select and the practitioner a text box taking a name or a work email, which the
 // server checks either way.
 const autocomplete = window.accessibleAutocomplete;
+// The library puts a suggestion in the page as HTML: every name is escaped first (a name is
+// whatever a person, an import or a sign-in provider gave).
+const escape = (text) =>
+  String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const form = document.querySelector("form[data-directory-url]");
 
 if (autocomplete && form) {
+  // The box the person sees carries the field's hint and error (read out with it) and the
+  // error's red border; the hint box behind it is decoration.
+  const carryOver = (box, describedBy, error) => {
+    if (!box) return;
+    if (describedBy) box.setAttribute("aria-describedby", describedBy);
+    if (error) box.classList.add("accord-autocomplete--error");
+  };
+  // The library's greyed-out completion behind the box (shown while typing) is decoration:
+  // hidden from assistive technology, which reads the box and its list.
+  const hideHints = (root) => {
+    for (const hint of root.querySelectorAll("input.autocomplete__hint:not([aria-hidden])")) {
+      hint.setAttribute("aria-hidden", "true");
+    }
+  };
+  new MutationObserver(() => hideHints(form)).observe(form, { childList: true, subtree: true });
   for (const select of form.querySelectorAll("select[data-autocomplete]")) {
+    const describedBy = select.getAttribute("aria-describedby");
+    const error = select.classList.contains("govuk-select--error");
     autocomplete.enhanceSelectElement({
       selectElement: select,
       defaultValue: "",
       showAllValues: true,
-      dropdownArrow: () => "",
+      templates: {
+        inputValue: (r) => (r ? String(r) : ""),
+        suggestion: (r) => escape(r),
+      },
     });
+    carryOver(document.getElementById(select.id.replace(/-select$/, "")), describedBy, error);
   }
 
   const url = form.dataset.directoryUrl;
@@ -43,6 +68,7 @@ if (autocomplete && form) {
     input.parentNode.insertBefore(holder, input);
     const { id, name, value } = input;
     const described = input.getAttribute("aria-describedby");
+    const hadError = input.classList.contains("govuk-input--error");
     input.remove();
     autocomplete({
       element: holder,
@@ -54,12 +80,12 @@ if (autocomplete && form) {
       confirmOnBlur: false,
       showNoOptionsFound: false,
       templates: {
-        inputValue: (r) => (r ? (typeof r === "string" ? r : r.value) : ""),
-        suggestion: (r) => (typeof r === "string" ? r : `${r.label} (${r.value})`),
+        // The box shows the name with the address the server reads ("Sam Okafor <sam@…>").
+        inputValue: (r) => (r ? (typeof r === "string" ? r : `${r.name} <${r.value}>`) : ""),
+        suggestion: (r) => escape(typeof r === "string" ? r : `${r.label} (${r.value})`),
       },
     });
-    const created = holder.querySelector("input");
-    if (created && described) created.setAttribute("aria-describedby", described);
+    carryOver(holder.querySelector("input.autocomplete__input"), described, hadError);
   }
 }
 

@@ -55,6 +55,21 @@ if (dialog && typeof dialog.showModal === "function") {
 
   close.addEventListener("click", () => dialog.close());
 
+  // Signing in again from a page being typed on sends what was typed with it: the server
+  // keeps it (for this person alone) and shows it back once they have signed in.
+  signIn.addEventListener("click", (event) => {
+    // (The pages where the server keeps it: raising, and an escalation's action pages.)
+    const keeps = /^\/escalations\/(raise\/\d+\/[a-z-]+|\d+\/[a-z-]+(\/\d+\/[a-z-]+)?)\/$/;
+    const typed = [...document.querySelectorAll("main form[method=post]")].find(
+      (f) =>
+        keeps.test(new URL(f.action || window.location.href, window.location.href).pathname) &&
+        [...f.querySelectorAll("textarea, input[type=text], input:not([type])")].some((e) => e.value.trim()),
+    );
+    if (!typed) return;
+    event.preventDefault();
+    typed.submit();
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {

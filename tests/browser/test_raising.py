@@ -61,6 +61,7 @@ class Walk:
 
     def pick(self, field_id: str, text: str, option: str) -> None:
         """An autocomplete: type the start of the name, then click the option."""
+        self.page.locator(f"input#{field_id}").wait_for()
         self.type(self.page.locator(f"#{field_id}"), text)
         self.click(self.page.locator(f"#{field_id}__listbox li", has_text=option).first)
 
@@ -180,3 +181,31 @@ def test_a_settled_difference_is_recorded_in_two_pages_and_the_other_side_told(p
     assert Notification.objects.filter(
         recipient__username="practitioner.social", kind="settled_with_you"
     ).exists()
+
+
+def test_a_name_in_a_picker_is_text_never_markup(browser, live_server, demo_users):
+    """Names come from people, imports and sign-in providers: the pickers show them as text
+    (under the real Content Security Policy, as a user's browser has it)."""
+    from accord.partnership.models import Agency, User
+
+    User.objects.filter(username="practitioner.social").update(last_name='Okafor<i id="injected">x</i>')
+    Agency.objects.filter(name="Devon & Cornwall Police").update(
+        name='Devon & Cornwall Police<b id="agencyinj">'
+    )
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")  # the CSP enforced
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    log_in(page, "practitioner.health")
+    page.goto("/escalations/raise/danger/")
+    page.get_by_label("No").check()
+    page.get_by_role("button", name="Continue").click()
+    page.locator("input#id_with_agency").wait_for()  # the picker has replaced the select
+    page.locator("#id_with_agency").press_sequentially("Devon &")
+    expect(page.locator("#id_with_agency__listbox li").first).to_contain_text('<b id="agencyinj">')
+    page.locator("#id_with_agency").fill("")
+    page.locator("#id_with_agency").press_sequentially("Devon County")
+    page.locator("#id_with_agency__listbox li", has_text="Devon County Council").first.click()
+    page.locator("#id_with_practitioner").press_sequentially("Okaf")
+    expect(page.locator("#id_with_practitioner__listbox li").first).to_contain_text('<i id="injected">')
+    assert page.locator("#injected").count() == 0 and page.locator("#agencyinj").count() == 0
+    context.close()

@@ -66,9 +66,7 @@ def escalation_escalate(
                 code="consult_first",
             )
         entering_formal = target.is_formal and escalation.formal_at is None
-        given = {k: v.strip() for k, v in (answers or {}).items() if k in TEXT_ANSWERS and isinstance(v, str)}
-        if not _blank(efforts_to_resolve):
-            given["efforts_to_resolve"] = efforts_to_resolve.strip()
+        given = _answers_given(actor, escalation, answers or {}, efforts_to_resolve, entering_formal)
         _refuse_missing_answers(escalation, target_number, given, entering_formal)
         changed: list[str] = []
         for name, value in given.items():
@@ -101,6 +99,41 @@ def escalation_escalate(
     return escalation
 
 
+def _answers_given(
+    actor: User, escalation: Escalation, answers: dict[str, str], efforts: str, entering_formal: bool
+) -> dict[str, str]:
+    """What a move may write: an answer not yet given, by anyone who may make the move; a
+    change to one already given only by the raiser or their line manager (it is the raiser's
+    account: anyone else adds theirs as a discussion). Rule 3's efforts to resolve are given
+    with the move that enters the formal stages, and only then."""
+    may_correct = escalation.raised_by_id == actor.pk or (
+        escalation.raised_by is not None and escalation.raised_by.line_manager_id == actor.pk
+    )
+    given: dict[str, str] = {}
+    for name, value in answers.items():
+        if name not in TEXT_ANSWERS or name == "efforts_to_resolve" or not isinstance(value, str):
+            continue
+        value = value.strip()
+        known = getattr(escalation, name)
+        if not value or value == known:
+            continue
+        if known and not may_correct:
+            raise RuleViolation(
+                {
+                    name: _(
+                        "Only the raiser or their manager can change what the raiser wrote: add your view as a discussion"
+                    )
+                },
+                code="not_your_account",
+            )
+        given[name] = value
+    efforts = (efforts or answers.get("efforts_to_resolve") or "").strip()
+    if entering_formal:
+        # Rule 3: written for this move, whatever was written before.
+        given["efforts_to_resolve"] = efforts
+    return given
+
+
 def _refuse_missing_answers(
     escalation: Escalation, target_number: int, given: dict[str, str], entering_formal: bool
 ) -> None:
@@ -116,7 +149,10 @@ def _refuse_missing_answers(
         wanted = [a for a in wanted if a != "efforts_to_resolve"]
     missing: dict[str, str] = {}
     for name in wanted:
-        if name in TEXT_ANSWERS:
+        if name == "efforts_to_resolve":
+            if _blank(given.get(name)):  # given with this move, never taken from before
+                missing[name] = str(MISSING[name])
+        elif name in TEXT_ANSWERS:
             if _blank(given.get(name) or getattr(escalation, name)):
                 missing[name] = str(MISSING[name])
         elif name == "areas_of_disagreement" and not escalation.areas_of_disagreement.exists():

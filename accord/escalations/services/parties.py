@@ -38,12 +38,18 @@ class PartyDetails:
     practitioner_email: str = ""
 
 
-def practitioner_in(agency: Agency | None, username: str) -> User | None:
-    """The active person ``username`` if they work for ``agency``; None if nobody is named.
-    Raises ``LookupError`` when someone is named who does not work there."""
+def practitioner_in(
+    agency: Agency | None, username: str, partnership: Partnership | None = None
+) -> User | None:
+    """The active person ``username`` if they work for ``agency`` (and in ``partnership``,
+    where given); None if nobody is named. Raises ``LookupError`` when someone is named who
+    does not work there."""
     if not username:
         return None
-    person = User.objects.filter(username=username, is_active=True).first()
+    people = User.objects.filter(username=username, is_active=True)
+    if partnership is not None:
+        people = people.filter(role_assignments__partnership=partnership)
+    person = people.first()
     if person is None or agency is None or person.agency_id != agency.pk:
         raise LookupError(username)
     return person
@@ -91,7 +97,7 @@ def validate_other_parties(
             continue
         seen[agency.pk] += 1
         try:
-            person = practitioner_in(agency, other.practitioner_username)
+            person = practitioner_in(agency, other.practitioner_username, partnership)
         except LookupError:
             errors.append(
                 _("Select a practitioner who works for %(agency)s, or nobody") % {"agency": agency.name}

@@ -195,8 +195,12 @@ def escalation_validate_details(
 
     with_practitioner = None
     if details.with_practitioner_username:
+        # Someone who works in this partnership (a person of a shared agency who works only
+        # in another is not named, nor told, here).
         with_practitioner = User.objects.filter(
-            username=details.with_practitioner_username, is_active=True
+            username=details.with_practitioner_username,
+            is_active=True,
+            role_assignments__partnership=partnership,
         ).first()
         if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
             fail("with_practitioner", _("Select a practitioner who works for that agency"))
@@ -263,7 +267,8 @@ def escalation_validate_details(
     themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
     if len(themes) != len(theme_codes):
         fail("themes", _("Select practice themes from the list"))
-    elif not themes and "themes" in wanted:
+    elif not themes and ("themes" in wanted or (details.kind == Kind.THEME and not settled)):
+        # A thematic escalation is about a theme: which one is always asked.
         fail("themes", str(MISSING["themes"]))
 
     if settled and (details.with_practitioner_email or details.other_parties):

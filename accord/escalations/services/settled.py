@@ -13,8 +13,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accord.core import clock
-from accord.partnership.models import Partnership, User
+from accord.core.errors import NotAllowed
+from accord.partnership.models import Partnership, Role, User
 from accord.partnership.protocol import ANSWERS
+from accord.partnership.roles import PDG_ROLES
+from accord.partnership.selectors import user_has_role
 
 from .. import tallies
 from ..models import Draft, Escalation, EventType, FollowUp, Outcome, Resolution, Status
@@ -57,6 +60,12 @@ def escalation_record_settled(
         errors["agreed_way_forward"] = _("What was agreed must be 2,000 characters or fewer")
     if len(details.learning or "") > 5000:
         errors["learning"] = _("The learning must be 5,000 characters or fewer")
+    if user_has_role(actor, partnership.pk, *PDG_ROLES, Role.FACILITATOR):
+        # Rule 4: whoever holds a formal body's or facilitator's role never records how a
+        # difference ended, whatever else they hold.
+        raise NotAllowed(
+            _("A member of the formal body or a facilitator cannot record how a difference ended.")
+        )
     raise_details = RaiseDetails(
         kind=details.kind,
         with_agency_id=details.with_agency_id,
@@ -129,8 +138,12 @@ def escalation_add_details(
 ) -> Escalation:
     """Add what the protocol had not asked for yet, or correct it (the raiser's account:
     ``add_details``). Only answers given are written; an answer already given is not blanked."""
+    # (Not rule 3's efforts to resolve: those are written with the move that enters the
+    # formal stages.)
     given = {
-        k: v.strip() for k, v in answers.items() if k in TEXT_ANSWERS and isinstance(v, str) and v.strip()
+        k: v.strip()
+        for k, v in answers.items()
+        if k in TEXT_ANSWERS and k != "efforts_to_resolve" and isinstance(v, str) and v.strip()
     }
     if not given:
         raise ValidationError({"answers": _("Enter at least one detail to add")})
@@ -141,10 +154,14 @@ def escalation_add_details(
         escalation = _locked(escalation, expected_version)
         _require(actor, "add_details", escalation)
         changed = [k for k, v in given.items() if getattr(escalation, k) != v]
+        # What an answer said before it was changed stays on the timeline.
+        words = "\n".join(
+            str(ANSWERS.get(n, n)) + (f" (was: {getattr(escalation, n)})" if getattr(escalation, n) else "")
+            for n in changed
+        )
         for name in changed:
             setattr(escalation, name, given[name])
         if changed:
-            words = ", ".join(str(ANSWERS.get(n, n)) for n in changed)
             _event(escalation, actor, EventType.DETAILS_ADDED, words)
             _touch(escalation, *changed)
             _audit(actor, escalation, "add_details", answered=sorted(changed))

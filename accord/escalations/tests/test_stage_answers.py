@@ -6,6 +6,7 @@ partnership may ask more, and a difference already settled is recorded, counted 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -269,7 +270,9 @@ def test_the_directory_is_rate_limited(client, world, monkeypatch):
 def test_what_was_typed_on_an_action_page_survives_an_idle_sign_out(client, world):
     e = world.raised()
     url = reverse("escalations:discuss", args=[e.pk])
-    client.logout()  # the session has expired
+    sign_in(client, world.practitioner_health)
+    client.get(url)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # the session has expired (the browser keeps its others)
     client.post(url, {"note": "A long careful note of the meeting", "version": e.version})
     from accord.escalations.tests.test_pages import PASSWORD
 
@@ -280,3 +283,120 @@ def test_what_was_typed_on_an_action_page_survives_an_idle_sign_out(client, worl
     )
     assert "A long careful note of the meeting" in response.content.decode()
     assert not e.discussions.exists()  # shown back, never acted on unasked
+
+
+def test_what_was_typed_is_never_shown_to_someone_else_signing_in_on_the_browser(client, world):
+    e = world.raised()
+    url = reverse("escalations:discuss", args=[e.pk])
+    sign_in(client, world.practitioner_health)
+    client.get(url)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # the session has expired
+    client.post(url, {"note": "Something only the raiser wrote", "version": e.version})
+    from accord.escalations.tests.test_pages import PASSWORD
+
+    response = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": world.manager_health.username, "password": PASSWORD, "next": url},
+        follow=True,
+    )
+    assert response.status_code == 200 and response.redirect_chain[-1][0] == url  # signed in, on the page
+    assert "Something only the raiser wrote" not in response.content.decode()
+
+
+def test_a_move_never_rewrites_the_raisers_account_and_rule_3_is_written_with_the_formal_move(client, world):
+    e = world.consulted(world.raised())
+    # The other agency's manager may fill what is missing, never change what the raiser wrote.
+    with pytest.raises(RuleViolation) as refused:
+        services.escalation_escalate(
+            actor=world.manager_social,
+            escalation=e,
+            reason="Not settled",
+            answers={"concern": "No concern: the raiser overreacted"},
+        )
+    assert refused.value.rule == "not_your_account"
+    e.refresh_from_db()
+    assert e.concern == "Needs are not being met." and e.stage == 1
+    # Efforts to resolve added early (details, an informal move) do not satisfy rule 3.
+    with pytest.raises(ValidationError):
+        services.escalation_add_details(
+            actor=world.practitioner_health, escalation=e, answers={"efforts_to_resolve": "Typed at stage 1"}
+        )
+    ladder = ladder_of(world.partnership)
+    movers = {"practitioners": world.practitioner_health, "managers": world.manager_health}
+    movers["senior_leaders"] = world.senior_health
+    while not ladder.is_formal(e.stage + 1):
+        e = services.escalation_escalate(
+            actor=movers[ladder.worked_by(e.stage)],
+            escalation=e,
+            reason="Not settled",
+            answers={"efforts_to_resolve": "Given on an informal move"},
+        )
+    assert e.efforts_to_resolve == ""  # not written by an informal move
+    api = Api(client, movers[ladder.worked_by(e.stage)])
+    refused = api.post(
+        f"/escalations/{e.pk}/escalate", {"reason": "Formally"}, headers={"If-Match": str(e.version)}
+    )
+    assert refused.status_code == 422 and "efforts_to_resolve" in refused.json()["errors"]
+
+
+def test_the_raisers_own_correction_keeps_what_it_said_before(world):
+    e = world.raised()
+    services.escalation_add_details(
+        actor=world.practitioner_health, escalation=e, answers={"concern": "Worse now"}
+    )
+    event = e.events.get(type=EventType.DETAILS_ADDED)
+    assert "was: Needs are not being met." in event.summary
+    with pytest.raises((NotAllowed, NotFound)):
+        services.escalation_add_details(actor=world.manager_social, escalation=e, answers={"concern": "Mine"})
+
+
+def test_a_formal_body_role_never_records_how_a_difference_ended_even_as_a_practitioner(world):
+    from accord.partnership.models import Role, RoleAssignment
+
+    RoleAssignment.objects.create(
+        user=world.practitioner_health, partnership=world.partnership, role=Role.PDG_MEMBER
+    )
+    before = Escalation.objects.count()
+    with pytest.raises(NotAllowed):
+        services.escalation_record_settled(
+            actor=world.practitioner_health,
+            partnership=world.partnership,
+            details=services.SettledDetails(
+                kind="case",
+                with_agency_id=world.social.pk,
+                summary="x",
+                outcome="decision_changed",
+                agreed_way_forward="y",
+            ),
+            immediate_danger=False,
+        )
+    assert Escalation.objects.count() == before  # rule 4
+
+
+def test_someone_without_a_role_here_is_never_named_nor_told(client, world):
+    neighbour = World(name="Nextshire", prefix="NXT", shares_health_with=world)
+    api = Api(client, world.practitioner_social)
+    body = first_stage_body(
+        world, with_agency=world.health.pk, with_practitioner=neighbour.practitioner_health.username
+    )
+    refused = api.post("/escalations", body)
+    assert refused.status_code in (400, 422) and "with_practitioner" in refused.json()["errors"]
+    assert not Notification.objects.filter(recipient=neighbour.practitioner_health).exists()
+
+
+def test_bad_input_on_the_new_pages_is_refused_plainly(client, world):
+    sign_in(client, world.practitioner_health)
+    # A NUL in the directory's search is not an error.
+    assert client.get(reverse("escalations:directory"), {"q": "pra\x00c"}).status_code == 200
+    # Taking out a row that is not on the page changes nothing (and writes nothing).
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    url = reverse("escalations:step", args=[draft.pk, "children"])
+    assert client.post(url, {"child_1_name": "K", "remove": "-100000"}).status_code == 302
+    draft.refresh_from_db()
+    assert len(draft.data) < 40
+    # A protocol document whose answers are not names is refused in words, not a 500.
+    document = document_of(world.partnership)
+    document["stages"][0]["requires"] = [["concern"], {}]
+    with pytest.raises(ValidationError, match="requires lists answers"):
+        parse_document(document)

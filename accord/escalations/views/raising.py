@@ -91,6 +91,7 @@ STEP_TITLES = {
     "more": _lazy("More detail (optional)"),
     "evidence": _lazy("Evidence documents (optional)"),
 }
+SPARE_ROWS = 2
 # Asked on the way to "check your answers"; the others are offered from it.
 OPTIONAL_STEPS = ("more", "evidence")
 
@@ -143,14 +144,19 @@ def _rows(draft: Draft, step: str) -> int:
 
 def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
     theme = draft.data.get("kind") == Kind.THEME
+
+    def rows(name: str) -> int:
+        return f.MOST_ROWS if data is not None else min(f.MOST_ROWS, _rows(draft, name) + SPARE_ROWS)
+
     forms_ = {
         "start": lambda **kw: f.StartForm(ladder=ladder_of(draft.partnership), **kw),
-        # Every row is on the page (those not yet added hidden: "Add another" shows the next,
-        # with script or, without, by saving the page and showing one more).
+        # The rows added and two spare, hidden ("Add another" shows the next at once with
+        # script; past the spares, or without script, it saves the page and shows one more).
+        # What comes back is read whatever rows it has.
         "with": lambda **kw: f.WithForm(
-            partnership=draft.partnership, user=request.user, rows=f.MOST_ROWS, **kw
+            partnership=draft.partnership, user=request.user, rows=rows("with"), **kw
         ),
-        "children": lambda **kw: f.ChildrenForm(rows=f.MOST_ROWS, **kw),
+        "children": lambda **kw: f.ChildrenForm(rows=rows("children"), **kw),
         "difference": lambda **kw: f.DifferenceForm(
             partnership=draft.partnership, asks=_asks(draft), theme=theme, **kw
         ),
@@ -158,8 +164,34 @@ def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
     }
     stored = {k: v for k, v in draft.data.items() if not k.startswith("_")}
     if data is None:
-        return forms_[step](initial=_initial(stored))
+        initial = _initial(stored)
+        if step == "with":
+            _named_as_chosen(initial, draft.partnership)
+        return forms_[step](initial=initial)
     return forms_[step](data=data)
+
+
+def _named_as_chosen(initial: dict, partnership) -> None:
+    """A practitioner already named shows as the picker shows them ("Sam Okafor <sam@…>"),
+    not by their username."""
+    fields = [
+        k
+        for k in initial
+        if k == "with_practitioner" or (k.startswith("other_") and k.endswith("_practitioner"))
+    ]
+    usernames = [
+        initial[k] for k in fields if isinstance(initial[k], str) and initial[k] and "@" not in initial[k]
+    ]
+    people = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in=usernames, role_assignments__partnership=partnership
+        ).distinct()
+    }
+    for k in fields:
+        person = people.get(initial[k])
+        if person is not None and person.email:
+            initial[k] = f"{person.get_full_name() or person.username} <{person.email}>"
 
 
 def _initial(stored: dict) -> dict:
@@ -208,6 +240,8 @@ def _change_rows(draft: Draft, step: str, post) -> bool:
             gone = int(post["remove"])
         except ValueError:
             return True
+        if not 1 <= gone <= rows:
+            return True  # not a row on the page: nothing to take out
         for i in range(gone, rows + 1):
             for name in fields:
                 draft.data[f"{prefix}_{i}_{name}"] = draft.data.get(f"{prefix}_{i + 1}_{name}", "")
@@ -441,7 +475,13 @@ def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
         [details.with_agency_id, *(o.agency_id for o in details.other_parties)]
     )
     names = [details.with_practitioner_username, *(o.practitioner_username for o in details.other_parties)]
-    people = {u.username: u for u in User.objects.filter(username__in=[n for n in names if n])}
+    # (Only people of this partnership: a name typed for anyone else is not looked up.)
+    people = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in=[n for n in names if n], role_assignments__partnership=partnership
+        ).distinct()
+    }
 
     def line(agency_id: int, username: str, email: str = "") -> dict[str, str]:
         agency = agencies.get(agency_id)
@@ -629,7 +669,7 @@ def directory(request: HttpRequest) -> JsonResponse:
     this partnership's people (of the agency chosen, where one is), rate limited and audited
     like any other read."""
     partnership = _require_raiser(request)
-    text = " ".join(request.GET.get("q", "").split())[:100]
+    text = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     try:
         agency_id = int(request.GET["agency"]) if request.GET.get("agency") else None
     except ValueError:
@@ -645,7 +685,9 @@ def directory(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"people": [], "note": _("Too many searches: wait a minute")}, status=429)
         response["Retry-After"] = "60"
         return response
-    people = directory_search(partnership, agency_id, text) if agency_id != -1 else []
+    # Only the people a difference can name: of the agencies taking part in casework.
+    casework = list(casework_agencies(partnership).values_list("pk", flat=True))
+    people = directory_search(partnership, agency_id, text, among=casework) if agency_id != -1 else []
     audit_record(
         actor=request.user,
         verb=Verb.DIRECTORY_SEARCHED,
@@ -658,6 +700,7 @@ def directory(request: HttpRequest) -> JsonResponse:
             "people": [
                 {
                     "value": p.email or p.username,
+                    "name": p.get_full_name() or p.username,
                     "label": f"{p.get_full_name() or p.username}, {p.agency.name if p.agency_id else ''}".strip(
                         ", "
                     ),

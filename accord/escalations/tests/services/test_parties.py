@@ -489,7 +489,9 @@ def test_bringing_an_agency_in_and_taking_it_out_through_the_pages(client, world
             "version": e.version,
         },
     )
-    assert "Select a practitioner who works for that agency" in wrong.content.decode()
+    assert f"Nobody called {world.practitioner_other.username} works for" in html.unescape(
+        wrong.content.decode()
+    )
     added = client.post(
         url, {"agency": world.other.pk, "reason": "Probation knows the father.", "version": e.version}
     )
