@@ -19,12 +19,9 @@ def _fresh_cache():
 
 
 def _empty_caches() -> None:
-    from django.core.cache import cache
+    from accord.testing.snapshots import empty_caches
 
-    from accord.partnership import protocol
-
-    cache.clear()
-    protocol._LADDERS.clear()  # kept by partnership id and version, both reused after a rollback
+    empty_caches()
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +40,40 @@ def _world_rows(django_db_setup, django_db_blocker) -> dict[str, WorldRows]:
         transaction.set_rollback(True)
     _empty_caches()
     return {"world": world_rows, "other_world": other_rows, "neighbour": neighbour_rows}
+
+
+@pytest.fixture(scope="session")
+def _demo_rows(django_db_setup, django_db_blocker):
+    """The two demo partnerships (``load_demo``: Devon and Torbay, their people and
+    caseloads), built once a session in a transaction that is undone, for ``demo_loaded``."""
+    from accord.testing.demo import capture_demo
+
+    with django_db_blocker.unblock():
+        snapshot = capture_demo()
+    _empty_caches()
+    return snapshot
+
+
+@pytest.fixture
+def demo_loaded(db, _demo_rows) -> None:
+    """The demo partnerships in the test's database: copied (one statement a table) where
+    they can be, built by ``load_demo`` where not."""
+    from accord.testing.demo import demo
+
+    demo(_demo_rows)
+
+
+@pytest.fixture(scope="session")
+def _devon_rows(django_db_setup, django_db_blocker):
+    """Devon's demo partnership and people (``load_partnership``, ``load_users``), and its
+    caseload on them (``load_caseload``), each built once a session, for the tests that
+    load Devon's demo (the browser's ``demo_users`` and ``demo_caseload`` among them)."""
+    from accord.testing.demo import capture_devon
+
+    with django_db_blocker.unblock():
+        snapshots = capture_devon()
+    _empty_caches()
+    return snapshots
 
 
 @pytest.fixture

@@ -24,6 +24,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a flush between transactional tests that passes the audit
     # trail's TRUNCATE trigger (accord/testing/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "accord.testing.postgresql"
+    # The suite's commits (transactional tests, their flushes, migrating the test database)
+    # need not wait for the disk: a crash loses only the throwaway test database. This
+    # connection's setting alone; PostgreSQL's own configuration is untouched.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 # A test's transaction never commits, so recounts that wait for a commit would never run:
 # the suite recounts in the change's own transaction (a test with a real commit checks
 # the other way, accord/escalations/tests/test_visibility_table.py).
@@ -51,3 +55,12 @@ ACCORD_NOTIFY_TEMPLATES = {}
 # Most tests sign in with the test client, which axes cannot see; the lock-out tests switch it on.
 AXES_ENABLED = False
 ACCORD_BASE_URL = "https://accord.test"
+
+# Every refusal the matrices provoke (thousands of 403s and 404s) would otherwise be logged
+# with its traceback and captured by pytest; a server error (5xx) is still logged, and the
+# tests assert the answers themselves. The application's own warnings still show.
+LOGGING = {
+    **LOGGING,
+    "loggers": {**LOGGING["loggers"], "django.request": {"level": "ERROR"}},
+    "root": {**LOGGING["root"], "level": "WARNING"},
+}

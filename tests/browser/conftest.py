@@ -57,11 +57,21 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def demo_users(transactional_db):
-    from accord.web.demo import load_partnership, load_users
+def demo_users(transactional_db, _devon_rows):
+    """Devon's demo partnership and people, committed for the live server: copied where
+    they can be, built where not (accord/testing/demo.py)."""
+    from accord.testing.demo import devon
 
-    partnership = load_partnership()
-    return partnership, load_users(partnership)
+    return devon(_devon_rows)
+
+
+@pytest.fixture
+def demo_caseload(demo_users, _devon_rows):
+    """Devon's demo caseload (``load_caseload``) on ``demo_users``. The partnership."""
+    from accord.testing.demo import devon_caseload
+
+    devon_caseload(_devon_rows, demo_users)
+    return demo_users[0]
 
 
 def log_in(page, username: str, password: str | None = None) -> None:

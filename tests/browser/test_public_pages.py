@@ -32,10 +32,7 @@ def test_the_statements_from_the_footer_and_the_page_that_keeps_them(page, demo_
 
 
 @pytest.mark.parametrize("username", ["auditor", "admin"])
-def test_home_pages_do_not_scroll_sideways_on_a_phone(page, demo_users, username):
-    from accord.web.demo import load_caseload
-
-    load_caseload(*demo_users)
+def test_home_pages_do_not_scroll_sideways_on_a_phone(page, demo_caseload, username):
     log_in(page, username)
     page.set_viewport_size({"width": 320, "height": 800})
     page.goto("/")

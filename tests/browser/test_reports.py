@@ -11,15 +11,6 @@ from .conftest import assert_accessible, log_in, log_out, screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def demo_caseload(demo_users):
-    from accord.web.demo import load_caseload
-
-    partnership, users = demo_users
-    load_caseload(partnership, users)
-    return partnership
-
-
 def test_pdg_report_and_the_executive_view(page, demo_caseload):
     log_in(page, "pdg.chair")
     page.get_by_role("link", name="Practice Development Group report").click()

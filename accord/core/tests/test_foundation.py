@@ -234,11 +234,10 @@ def test_every_page_needs_a_log_in(client, url):
 
 
 @pytest.fixture
-def demo(db):
-    from accord.web.demo import load_partnership, load_users
+def demo(db, _devon_rows):
+    from accord.testing.demo import devon
 
-    partnership = load_partnership()
-    return partnership, load_users(partnership)
+    return devon(_devon_rows)
 
 
 def demo_sign_in(client, username):

@@ -19,15 +19,14 @@ from accord.partnership.models import Partnership, RoleAssignment, User
 from accord.partnership.protocol import ladder_of
 from accord.reports.selectors import Period, pdg_figures
 from accord.testing.auth import sign_in
-from accord.web.demo import DEMO_USERS, TORBAY_ALSO, TORBAY_USERS, load_demo
+from accord.web.demo import DEMO_USERS, TORBAY_ALSO, TORBAY_USERS
 
 pytestmark = pytest.mark.django_db
 REFERENCE = re.compile(r"\b(DEV|TOR)-\d{4}-\d{5}\b")
 
 
 @pytest.fixture
-def demo():
-    load_demo()
+def demo(demo_loaded):
     return {p.slug: p for p in Partnership.objects.all()}
 
 
