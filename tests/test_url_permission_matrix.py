@@ -196,6 +196,11 @@ MATRIX = {
         party_action({"practitioner_health", "manager_health"}),
     ),
     "escalations:reopen": (lambda s: reverse("escalations:reopen", args=[s["e"]]), party_action(set())),
+    # Only where a party said the agreed way forward did not hold: the scene's is open.
+    "escalations:raise_again": (
+        lambda s: reverse("escalations:raise_again", args=[s["e"]]),
+        party_action(set()),
+    ),
     "escalations:reassign": (
         lambda s: reverse("escalations:reassign", args=[s["e"]]),
         party_action({"manager_health", "manager_social"}),

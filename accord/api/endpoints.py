@@ -123,7 +123,38 @@ def escalation_action(
 )
 def raise_escalation(request, payload: s.EscalationIn):
     p = named_partnership(request, payload.partnership)
-    details = services.RaiseDetails(
+    details = raise_details(payload)
+
+    def write() -> int:
+        return services.escalation_raise(
+            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+@router.post(
+    "/escalations/{escalation_id}/raise-again",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary=(
+        "Where a party said the agreed way forward did not hold: raise the difference again as a new "
+        "escalation linked to this one, whatever its reopening window (any party who may raise)"
+    ),
+)
+def raise_again(request, escalation_id: int, payload: s.EscalationIn):
+    e = visible_escalation(request, escalation_id)
+    details = raise_details(payload)
+
+    def write() -> int:
+        return services.escalation_raise_again(
+            actor=request.user, escalation=e, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+def raise_details(payload: s.EscalationIn) -> services.RaiseDetails:
+    return services.RaiseDetails(
         kind=payload.kind,
         with_agency_id=payload.with_agency,
         with_practitioner_username=payload.with_practitioner or "",
@@ -161,13 +192,6 @@ def raise_escalation(request, payload: s.EscalationIn):
         start_stage=payload.start_stage,
         start_stage_reason=payload.start_stage_reason,
     )
-
-    def write() -> int:
-        return services.escalation_raise(
-            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
-        ).pk
-
-    return idempotent(request, 201, write)
 
 
 @router.get(

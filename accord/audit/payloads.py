@@ -124,6 +124,10 @@ class FollowedUp(Changed):
     held: str
 
 
+class RaisedAgain(Changed):
+    linked: str  # the reference of the escalation raised
+
+
 class Printed(Payload):
     reference: str
 
@@ -319,6 +323,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.FOLLOWED_UP: FollowedUp,
     Verb.WITHDRAWN: Changed,
     Verb.REOPENED: Changed,
+    Verb.RAISED_AGAIN: RaisedAgain,
     Verb.ESCALATION_PRINTED: Printed,
     Verb.DOCUMENT_UPLOADED: DocumentUploaded,
     Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,

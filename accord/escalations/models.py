@@ -577,6 +577,14 @@ class Held(models.TextChoices):
     NOT_HELD = "not_held", _("No, it did not hold")
 
 
+class AfterNotHeld(models.TextChoices):
+    """What followed an answer that the agreed way forward did not hold."""
+
+    NONE = "none", _("Nothing yet")
+    REOPENED = "reopened", _("Reopened")
+    RAISED_AGAIN = "raised_again", _("Raised again as a linked escalation")
+
+
 class FollowUp(models.Model):
     """The question some weeks after a resolution (the partnership's ``follow_up_weeks``):
     did the agreed way forward hold, and what changed for the child? Asked of the parties
@@ -593,10 +601,21 @@ class FollowUp(models.Model):
     held = models.CharField(max_length=10, choices=Held.choices, blank=True)
     # About the child: encrypted at rest, as the reflection is.
     what_changed = EncryptedTextField(_("what changed for the child"), blank=True)
+    # Where it did not hold, what a party did about it: reopened the escalation, or raised
+    # a linked one (``raised_again``); empty until then.
+    followed_by = models.CharField(max_length=12, choices=AfterNotHeld.choices, blank=True)
+    followed_at = models.DateTimeField(null=True, blank=True)
+    raised_again = models.ForeignKey(
+        "Escalation", on_delete=models.SET_NULL, null=True, blank=True, related_name="raised_after"
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(held__in=["", *Held.values]), name="follow_up_held_valid")
+            models.CheckConstraint(condition=Q(held__in=["", *Held.values]), name="follow_up_held_valid"),
+            models.CheckConstraint(
+                condition=Q(followed_by__in=["", AfterNotHeld.REOPENED, AfterNotHeld.RAISED_AGAIN]),
+                name="follow_up_followed_by_valid",
+            ),
         ]
         # The reminder sweep finds the ones to ask without reading the rest.
         indexes = [
@@ -645,6 +664,7 @@ class EventType(models.TextChoices):
     FOLLOWED_UP = "followed_up", _("Followed up: did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
+    RAISED_AGAIN = "raised_again", _("Raised again as a linked escalation")
     IMPORTED = "imported", _("Brought in from the partnership's earlier log")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,7 @@ from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
-from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Status
+from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Held, Status
 
 
 class NoticeKind(models.TextChoices):
@@ -37,6 +38,7 @@ class NoticeKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
     RESOLVED = "resolved", _("An escalation was resolved")
     FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
+    DID_NOT_HOLD = "did_not_hold", _("An agreed way forward did not hold: it may be reopened or raised again")
     WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
     REOPENED = "reopened", _("An escalation was reopened")
     DUE_SOON = "due_soon", _("A stage is due in one working day")
@@ -274,6 +276,8 @@ def notify_for_event(event) -> None:
             recipients=unique_recipients(everyone, exclude=actor),
             key=key,
         )
+    elif event.type == EventType.FOLLOWED_UP:
+        _did_not_hold(e, event, directory)
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
         kind = {
             EventType.RESOLVED: NoticeKind.RESOLVED,
@@ -281,6 +285,45 @@ def notify_for_event(event) -> None:
             EventType.REOPENED: NoticeKind.REOPENED,
         }[event.type]
         notify(escalation=e, kind=kind, recipients=unique_recipients(everyone, exclude=actor), key=key)
+
+
+def _did_not_hold(e, event, directory: Directory) -> None:
+    """A party said the agreed way forward did not hold: the parties, the managers of their
+    agencies and the formal body are told (rule 5: everything reaches it), so that someone
+    acts on it. The formal body sees the escalation only once formal (rule 7): below that its
+    link is to the standing item, where it is counted, and it is not named by its reference."""
+    answered = e.follow_ups.filter(answered_at__isnull=False).order_by("-answered_at").first()
+    if answered is None or answered.held != Held.NOT_HELD:
+        return
+    key = f"event:{event.pk}"
+    agencies = e.party_agency_ids()
+    told = unique_recipients(
+        parties(e, directory)
+        + directory.holders(Role.MANAGER, agencies)
+        + directory.holders(Role.SENIOR_LEADER, agencies),
+        exclude=event.actor,
+    )
+    notify(escalation=e, kind=NoticeKind.DID_NOT_HOLD, recipients=told, key=key)
+    told_ids = {u.pk for u in told} | {event.actor_id}
+    body = [
+        u
+        for u in unique_recipients(u for role in FORMAL_BODY_ROLE_CODES for u in directory.holders(role))
+        if u.pk not in told_ids
+    ]
+    if e.formal_at is not None:
+        notify(escalation=e, kind=NoticeKind.DID_NOT_HOLD, recipients=body, key=key + ":body")
+        return
+    save_notifications(
+        outbox_rows(
+            partnership_id=e.partnership_id,
+            subject=str(_("A difference settled below the formal stages")),
+            path=reverse("reports:pdg"),
+            kind=NoticeKind.DID_NOT_HOLD,
+            recipients=body,
+            key=key + ":body",
+            about=about(e.pk),
+        )
+    )
 
 
 def send_due_reminders() -> int:

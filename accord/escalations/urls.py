@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("<int:pk>/raise-again/", views.raise_again, name="raise_again"),
     path("<int:pk>/pdg-actions/", views.pdg_action, name="pdg_action"),
     path("<int:pk>/appoint-facilitator/", views.appoint_facilitator, name="appoint_facilitator"),
     path("<int:pk>/end-facilitation/", views.end_facilitation, name="end_facilitation"),

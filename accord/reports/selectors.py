@@ -25,6 +25,7 @@ from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
     OPEN_STATUSES,
+    AfterNotHeld,
     AgreedAction,
     DailyTally,
     Escalation,
@@ -189,6 +190,9 @@ class Figures:
     # Escalations raised in the period that became formal, formal as the ladder was when they
     # did (the tallies' ``formal``): a review of the protocol leaves the past's count as it was.
     formal: int = 0
+    # Of the follow-ups that said it did not hold, what followed: reopened, raised again as a
+    # linked escalation, or nothing yet (adds up to ``follow_ups["not_held"]``).
+    after_not_held: dict[str, int] = field(default_factory=dict)
 
     @property
     def formal_is_the_formal_stages(self) -> bool:
@@ -684,6 +688,8 @@ def pdg_figures(
     figures.threshold = partnership.suppression_threshold
     figures.formal_from = ladder_of(partnership).formal_from or 0
     figures.formal = sums.get("formal", {}).get("reached", 0)
+    after = sums.get("after", {})
+    figures.after_not_held = {k: after[k] for k in AfterNotHeld.values if after.get(k)}
     figures.kind_silence = kind_silence(taking_part, history, _recorded(_periods(period), first))
     if with_trend:
         figures.trend = trend(partnership, period, history, first)
@@ -706,6 +712,7 @@ BREAKDOWNS = (
     "matrix",
     "outcomes",
     "follow_ups",
+    "after_not_held",
 )
 
 
@@ -750,7 +757,10 @@ ONE_WAY = (
 )
 # Tables of another unit or with several entries an escalation (themes, outcomes, follow-ups):
 # no sum joins them to the rest, so each is protected on its own, as if its total were shown.
-ON_THEIR_OWN = ("by_theme", "outcomes", "follow_ups")
+# (The follow-ups are protected in the system with what followed where they did not hold,
+# which adds up to their "did not hold".)
+ON_THEIR_OWN = ("by_theme", "outcomes")
+FOLLOWING_UP = ("follow_ups", "after_not_held")
 TOTAL = ("total",)
 FORMAL = ("formal",)
 IRU_TOTAL = ("iru_total",)
@@ -805,6 +815,16 @@ def report_system(
                 },
             }
         )
+    for name in FOLLOWING_UP:
+        for item, n in getattr(figures, name).items():
+            cells[(name, item)] = n
+    if figures.after_not_held:
+        equations.append(
+            {
+                ("follow_ups", Held.NOT_HELD.value): -1,
+                **{("after_not_held", item): 1 for item in figures.after_not_held},
+            }
+        )
     for agency, n in figures.by_receiving_agency.items():
         cells[("by_receiving_agency", agency)] = n
     rows: dict[str, dict[tuple, int]] = {}
@@ -853,6 +873,7 @@ def suppressed(
         **{name: part(name) for name in ONE_WAY},
         "by_receiving_agency": part("by_receiving_agency"),
         **{name: suppress_counts(getattr(figures, name), n) for name in ON_THEIR_OWN},
+        **{name: part(name) for name in FOLLOWING_UP},
         "matrix": {(k[1], k[2]): v for k, v in shown.items() if k[0] == "matrix"},
         "formal": shown[FORMAL],
         "iru_total": shown[IRU_TOTAL],

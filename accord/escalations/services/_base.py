@@ -150,6 +150,7 @@ ACTION_VERBS = {
     "follow_up": Verb.FOLLOWED_UP,
     "withdraw": Verb.WITHDRAWN,
     "reopen": Verb.REOPENED,
+    "raise_again": Verb.RAISED_AGAIN,
 }
 
 

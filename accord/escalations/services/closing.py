@@ -18,8 +18,10 @@ from accord.partnership.selectors import partnership_agencies
 
 from .. import tallies
 from ..models import (
+    AfterNotHeld,
     AgreedAction,
     ChildCentredOutcome,
+    Draft,
     Escalation,
     EventType,
     FollowUp,
@@ -28,8 +30,8 @@ from ..models import (
     Resolution,
     Status,
 )
-from ..policies import may_complete_action
-from ._base import _audit, _blank, _event, _locked, _require, _touch, today
+from ..policies import may_complete_action, not_held_follow_up
+from ._base import _audit, _blank, _event, _locked, _require, _touch, refusal, today
 from .timescales import _current_period, _end_period, _open_period, _stage
 
 
@@ -209,8 +211,13 @@ def escalation_reopen(
             raise ValidationError({"reason": _("Enter why the escalation is reopened")})
         stage = _stage(escalation.partnership, escalation.stage)
         period = _open_period(escalation, escalation.partnership, stage)
-        # What was agreed is being reopened: its follow-up, unanswered, is not asked.
+        # What was agreed is being reopened: its follow-up, unanswered, is not asked; one
+        # that said it did not hold is acted on.
         escalation.follow_ups.filter(answered_at__isnull=True).delete()
+        not_held = not_held_follow_up(escalation)
+        if not_held is not None:
+            _act_on(not_held, AfterNotHeld.REOPENED, escalation.partnership_id)
+            escalation.__dict__.pop("_accord_not_held", None)
         escalation.status = Status.OPEN
         escalation.closed_at = None
         escalation.stage_started_on = period.started_on
@@ -259,3 +266,50 @@ def escalation_follow_up(
 def due_follow_up(escalation: Escalation) -> FollowUp:
     """The escalation's follow-up that is due and not yet answered (the policies checked one is)."""
     return escalation.follow_ups.filter(answered_at__isnull=True, due_on__lte=today()).get()
+
+
+# --------------------------------------------------------------------------- when it did not hold
+
+
+def _act_on(follow_up: FollowUp, what: str, partnership_id: int, raised: Escalation | None = None) -> None:
+    follow_up.followed_by, follow_up.followed_at, follow_up.raised_again = what, clock.now(), raised
+    follow_up.save(update_fields=["followed_by", "followed_at", "raised_again"])
+    tallies.follow_up_acted_on(follow_up, partnership_id)
+
+
+def escalation_raised_again(*, actor: User, escalation: Escalation | int, raised: Escalation) -> FollowUp:
+    """Link a newly raised escalation to the one whose agreed way forward did not hold, which
+    it raises again (``follow_through.py``): the first's timeline says so, and what followed
+    is counted. Refused, as the raising of it is, unless the actor may raise it again now."""
+    with transaction.atomic():
+        escalation = _locked(escalation, None)
+        _require(actor, "raise_again", escalation)
+        follow_up = not_held_follow_up(escalation)
+        _act_on(follow_up, AfterNotHeld.RAISED_AGAIN, escalation.partnership_id, raised)
+        escalation.__dict__.pop("_accord_not_held", None)
+        _event(
+            escalation,
+            actor,
+            EventType.RAISED_AGAIN,
+            _("Raised again as %(reference)s") % {"reference": raised.reference},
+        )
+        _touch(escalation)
+        _audit(actor, escalation, "raise_again", linked=raised.reference)
+    return follow_up
+
+
+# The draft's note of the escalation it raises again (a key the journey's forms never show).
+RAISES_AGAIN = "_raises_again"
+
+
+def link_from_draft(escalation: Escalation, actor: User, draft: Draft) -> None:
+    """Called as an escalation is raised from a draft: if the draft raises another again, link
+    the two (in the raising's transaction). If the first was reopened or raised again by
+    someone else meanwhile, the new one stands on its own."""
+    first = draft.data.get(RAISES_AGAIN)
+    if not first:
+        return
+    original = Escalation.objects.filter(pk=first, partnership_id=escalation.partnership_id).first()
+    if original is None or refusal(actor, "raise_again", original) is not None:
+        return
+    escalation_raised_again(actor=actor, escalation=original, raised=escalation)

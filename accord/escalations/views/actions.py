@@ -21,6 +21,7 @@ from .. import forms as f
 from .. import services
 from ..models import AgreedAction, Escalation
 from ..policies import (
+    did_not_hold,
     may_complete_action,
     reopen_too_late,
     reopen_window_open,
@@ -239,10 +240,32 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
         perform=perform,
         success=_("Escalation reopened"),
         extra=lambda e: {
-            "window_open": reopen_window_open(e),
+            "window_open": reopen_window_open(e) or did_not_hold.test(request.user, e),
+            "did_not_hold": did_not_hold.test(request.user, e),
             "reopen_days": e.partnership.reopen_within_days,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def raise_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where the agreed way forward did not hold: raise the difference again, linked to this
+    escalation, starting from a draft filled in from it. Rule 1 is asked first."""
+    escalation = _get(request, pk)
+    if not request.user.has_perm("escalations.raise_again", escalation):
+        raise Refused(str(services.refusal(request.user, "raise_again", escalation) or ""))
+    form = f.DangerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["immediate_danger"] == "yes":
+            return redirect("escalations:emergency")  # rule 1: nothing is kept
+        try:
+            draft = services.raise_again_draft(
+                actor=request.user, escalation=escalation, immediate_danger=False
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        return redirect("escalations:check", draft=draft.pk)
+    return render(request, "escalations/actions/raise_again.html", {"escalation": escalation, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
