@@ -210,6 +210,12 @@ MATRIX = {
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
         party_action(set()),
     ),
+    # The agreed action's own page: its owning agency's people (social care's senior leader
+    # too, though stage 1 is not theirs to see) and whoever sees the escalation.
+    "escalations:agreed_action": (
+        lambda s: reverse("escalations:agreed_action", args=[s["action"]]),
+        only(PARTIES | {"senior_social"}, 200, 404),
+    ),
     # Children's social care owns the agreed action: its people and the parties' managers mark it done.
     "escalations:complete_action": (
         lambda s: reverse("escalations:complete_action", args=[s["e"], s["action"]]),
@@ -425,7 +431,9 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     and no page or download shows anything of the first partnership's escalation."""
     scene = make_scene(world)
     # (What one of its meetings asked for is as much the partnership's own as an escalation.)
-    escalation_pages, draft_pages = names_of("e") | names_of("meeting_action"), names_of("draft")
+    # (An agreed action's own page is the escalation's as much, for its owning agency.)
+    escalation_pages = names_of("e") | names_of("meeting_action") | names_of("action")
+    draft_pages = names_of("draft")
     # The first partnership's import, people, agency and terms: not found by this business unit.
     batch_pages = (
         names_of("log_batch") | names_of("person") | names_of("agency") | names_of("term") | names_of("guest")

@@ -13,10 +13,11 @@ from ninja.files import UploadedFile
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.escalations import services
-from accord.escalations.models import Escalation, Event
+from accord.escalations.models import AgreedAction, Escalation, Event
 from accord.escalations.selectors import (
     ListFilters,
     VisibleMostRecentFirst,
+    agreed_action_get,
     escalation_count,
     escalation_list,
     page_rows,
@@ -432,6 +433,56 @@ def complete_action(request, escalation_id: int, action_id: int, payload: s.Note
             actor=request.user, escalation=e, action_id=action_id, note=payload.note, expected_version=v
         ),
     )
+
+
+def _action_view(request, pk: int) -> dict:
+    found = agreed_action_get(user=request.user, pk=pk)
+    a = found.action
+    return {
+        "id": a.pk,
+        "reference": found.reference,
+        "kind": found.kind,
+        "description": a.description,
+        "owner_agency": a.owner_agency_id,
+        "due_date": a.due_date,
+        "difference": found.line,
+        "themes": found.themes,
+        "completed_on": a.completed_on,
+        "completion_note": a.completion_note,
+        "may_complete": found.may_complete,
+        "sees_escalation": found.sees_escalation,
+    }
+
+
+@router.get(
+    "/agreed-actions/{action_id}",
+    response={200: s.AgreedActionView, **STANDARD_ERRORS},
+    summary="An agreed or commissioned action, for its owning agency (a party or not) and whoever sees the escalation",
+)
+def get_agreed_action(request, action_id: int):
+    view = _action_view(request, action_id)
+    found = AgreedAction.objects.select_related("escalation").get(pk=action_id)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=found.escalation,
+        partnership_id=found.escalation.partnership_id,
+        payload={"reference": found.escalation.reference, "api": True, "part": "agreed_action"},
+    )
+    return view
+
+
+@router.post(
+    "/agreed-actions/{action_id}/done",
+    response={200: s.AgreedActionView, **STANDARD_ERRORS},
+    summary="Mark an agreed or commissioned action done, with a note (its owning agency, party or not)",
+)
+def agreed_action_done(request, action_id: int, payload: s.NoteIn):
+    found = agreed_action_get(user=request.user, pk=action_id)
+    services.agreed_action_complete(
+        actor=request.user, escalation=found.action.escalation, action_id=action_id, note=payload.note
+    )
+    return _action_view(request, action_id)
 
 
 @router.post(

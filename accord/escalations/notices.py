@@ -35,6 +35,7 @@ class NoticeKind(models.TextChoices):
     FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
     REASSIGNED_TO_YOU = "reassigned_to_you", _("An escalation was reassigned to you")
     PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
+    ACTION_ASKED = "action_asked", _("An action was asked of your agency")
     ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
     RESOLVED = "resolved", _("An escalation was resolved")
     FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
@@ -326,6 +327,52 @@ def _did_not_hold(e, event, directory: Directory) -> None:
     )
 
 
+def action_path(action) -> str:
+    """An agreed action's own page: its owning agency opens it whether or not it is a party."""
+    return reverse("escalations:agreed_action", kwargs={"action": action.pk})
+
+
+def action_owners(action, directory: Directory) -> list[User]:
+    """Who answers for an action: its owning agency's managers and senior leaders in the
+    partnership, as they are now (someone who left the agency or the role is not)."""
+    return unique_recipients(
+        directory.holders(Role.MANAGER, [action.owner_agency_id])
+        + directory.holders(Role.SENIOR_LEADER, [action.owner_agency_id])
+    )
+
+
+def action_rows(action, escalation, *, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
+    return outbox_rows(
+        partnership_id=escalation.partnership_id,
+        subject=escalation.reference,
+        path=action_path(action),
+        kind=kind,
+        recipients=recipients,
+        key=key,
+        due_date=action.due_date,
+        about=about(escalation.pk),
+        stage=escalation.stage,
+    )
+
+
+def notify_actions_asked(escalation, actions, actor) -> None:
+    """Agreed or commissioned actions were recorded: each owning agency's managers and senior
+    leaders are told, with a link to the action (in the recording's transaction)."""
+    if not actions:
+        return
+    directory = Directory(escalation.partnership_id, {a.owner_agency_id for a in actions})
+    rows = []
+    for action in actions:
+        rows += action_rows(
+            action,
+            escalation,
+            kind=NoticeKind.ACTION_ASKED,
+            recipients=[u for u in action_owners(action, directory) if u.pk != actor.pk],
+            key=f"action_asked:{action.pk}",
+        )
+    save_notifications(rows)
+
+
 def send_due_reminders() -> int:
     """Due-tomorrow and overdue reminders to a stage's workers and their line managers, once
     each and never twice (rule 6; a partnership may ask for an overdue repeat), only in
@@ -393,15 +440,14 @@ def send_due_reminders() -> int:
             for action in overdue_actions:
                 late = calendar.working_days_between(action.due_date, today)
                 interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
-                owners = directory.holders(Role.MANAGER, [action.owner_agency_id]) + directory.holders(
-                    Role.SENIOR_LEADER, [action.owner_agency_id]
-                )
-                rows += notification_rows(
-                    escalation=action.escalation,
+                # Chased only while it is theirs: its owning agency's leaders as they are now,
+                # with a link to the action itself (they need not be a party to open it).
+                rows += action_rows(
+                    action,
+                    action.escalation,
                     kind=NoticeKind.ACTION_OVERDUE,
-                    recipients=unique_recipients(owners),
+                    recipients=action_owners(action, directory),
                     key=f"action_overdue:{action.pk}:{interval}",
-                    due_date=action.due_date,
                 )
             rows += _follow_ups_to_ask(partnership, today, now, directory)
             for start in range(0, len(rows), REMINDER_BATCH):

@@ -736,14 +736,25 @@ def reopen_too_late(user, escalation) -> bool:
     )
 
 
+def works_for_owner(user, action) -> bool:
+    """Someone of the agency that owns an agreed or commissioned action, working in the
+    escalation's partnership (a practitioner, manager or senior leader there), whether or not
+    their agency is a party: the action is theirs to open and mark done, and theirs alone of
+    the escalation (its page stays as rule 7 has it)."""
+    return (
+        user.agency_id is not None
+        and user.agency_id == action.owner_agency_id
+        and bool(user_roles(user, action.escalation.partnership_id) & (RAISING_ROLES | LEADER_ROLES))
+    )
+
+
 def completable_actions(user, escalation, actions) -> set[int]:
-    """Which of the escalation's agreed actions the user may mark done: whoever sees the
-    escalation and works for the agency that owns the action, the parties' own managers and
-    leaders, or the formal body (which commissions the response to a theme). A done action
-    stays done. The person's standing is read once, however many actions there are."""
-    if not user.has_perm("escalations.view", escalation):
-        return set()
-    leads = (is_party_leader | is_pdg).test(user, escalation)
+    """Which of the escalation's agreed actions the user may mark done: whoever works for the
+    agency that owns the action (a party or not), the parties' own managers and leaders, or
+    the formal body (which commissions the response to a theme). A done action stays done.
+    The person's standing is read once, however many actions there are."""
+    sees = user.has_perm("escalations.view", escalation)
+    leads = sees and (is_party_leader | is_pdg).test(user, escalation)
     works = bool(_roles(user, escalation) & (RAISING_ROLES | LEADER_ROLES))
     return {
         a.pk
@@ -754,6 +765,12 @@ def completable_actions(user, escalation, actions) -> set[int]:
 
 def may_complete_action(user, action) -> bool:
     return action.pk in completable_actions(user, action.escalation, [action])
+
+
+def may_see_action(user, action) -> bool:
+    """An agreed action's own page (what was asked, by when, the difference in a line): its
+    owning agency's people, and whoever sees the escalation. Hidden means not found."""
+    return works_for_owner(user, action) or user.has_perm("escalations.view", action.escalation)
 
 
 def sees_children(user, escalation) -> bool:

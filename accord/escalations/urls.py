@@ -14,6 +14,7 @@ urlpatterns = [
     path("raise/<int:draft>/check/", views.check, name="check"),
     path("raise/<int:draft>/delete/", views.draft_delete, name="draft_delete"),
     path("raise/<int:draft>/<slug:step>/", views.step, name="step"),
+    path("actions/<int:action>/", views.agreed_action, name="agreed_action"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/raised/", views.raised, name="raised"),
     path("<int:pk>/record/", views.record, name="record"),

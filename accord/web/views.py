@@ -24,7 +24,7 @@ from accord.core import clock
 from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
-from accord.escalations.selectors import drafts_of, is_overdue, my_work
+from accord.escalations.selectors import agreed_actions_owned, drafts_of, is_overdue, my_work
 from accord.partnership.roles import (
     AUDIT_ROLES,
     CASEWORK_ROLES,
@@ -92,6 +92,12 @@ def home(request: HttpRequest) -> HttpResponse:
             owner=request.user, meeting__partnership=partnership, done_on__isnull=True
         ).select_related("meeting")[:20]
     )
+    if roles & LEADER_ROLES:
+        # What is asked of their agency (agreed at a resolution or commissioned for a theme),
+        # party or not: each action's own page, never the escalation's details.
+        context["agency_actions"] = list(
+            agreed_actions_owned(user=request.user, partnership=partnership)[:20]
+        )
     context["today"] = clock.today()
     if roles & OVERVIEW_ROLES:
         # Aggregates only: counts by stage and status, never an escalation's details.

@@ -110,3 +110,89 @@ def test_a_did_not_hold_answer_is_raised_again_prefilled(page, demo_users):
     page.goto(f"/escalations/{again.pk}/")
     assert e.reference in page.get_by_test_id("raises-again").inner_text()
     assert_accessible(page)
+
+
+def test_a_non_party_agencys_manager_marks_a_thematic_action_done(page, demo_users):
+    from accord.core import clock
+    from accord.escalations import services
+    from accord.partnership.models import Role
+    from accord.testing.factories import UserFactory
+    from accord.web.demo import DEMO_PASSWORD
+
+    partnership, _users = demo_users
+    social = Agency.objects.get(name="Devon County Council Children's Services")
+    probation = Agency.objects.get(name="The Probation Service (South West)")
+    manager = UserFactory(
+        username="manager.probation",
+        first_name="Priya",
+        last_name="Shah",
+        agency=probation,
+        password=DEMO_PASSWORD,
+        roles=[(partnership, Role.MANAGER)],
+    )
+    people = {u.username: u for u in User.objects.filter(username__contains=".")}
+    with clock.set_to(timezone.now() - dt.timedelta(days=3)):
+        e = services.escalation_raise(
+            actor=people["practitioner.health"],
+            partnership=partnership,
+            details=raise_details(
+                with_agency=social,
+                with_practitioner_username="practitioner.social",
+                kind="theme",
+                summary="Neglect of teenagers is missed at the front door",
+                children=[],
+            ),
+            immediate_danger=False,
+        )
+        services.escalation_record_discussion(
+            actor=people["practitioner.health"],
+            escalation=e,
+            held_on=clock.today(),
+            note="Talked it through with my manager.",
+            with_manager=True,
+        )
+        e = services.escalation_escalate(
+            actor=people["practitioner.health"], escalation=e, reason="Not settled."
+        )
+        e = services.escalation_escalate(
+            actor=people["manager.health"], escalation=e, reason="Managers differ."
+        )
+        e = services.escalation_escalate(
+            actor=people["senior.health"],
+            escalation=e,
+            reason="Concerns remain.",
+            efforts_to_resolve="Practitioners, managers and leaders met.",
+        )
+        services.escalation_commission_response(
+            actor=people["pdg.chair"],
+            escalation=e,
+            note="A multi-agency response.",
+            actions=[
+                services.ActionDetails(
+                    description="Brief probation officers on spotting neglect of teenagers",
+                    owner_agency_id=probation.pk,
+                    due_date=clock.today() + dt.timedelta(days=1),
+                )
+            ],
+        )
+    action = e.agreed_actions.get()
+    log_in(page, manager.username)
+    # Told of it, and on the home page: the action itself, not the escalation.
+    assert "Brief probation officers" in page.get_by_test_id("agency-actions").inner_text()
+    assert_accessible(page)
+    page.get_by_test_id("agency-actions").get_by_role("link").first.click()
+    page.wait_for_url(f"**/escalations/actions/{action.pk}/")
+    main = page.locator("main").inner_text()
+    assert "Neglect of teenagers is missed at the front door" in main and "Overdue" in main
+    screenshot(page, "follow-through-04-action")
+    assert_accessible(page)
+    page.get_by_label("What was done (optional)").fill("All officers briefed at the team meeting.")
+    page.locator("main").get_by_role("button", name="Mark as done").click()
+    assert "Action marked done" in page.locator("body").inner_text()
+    assert "All officers briefed" in page.get_by_test_id("action").inner_text()
+    assert_accessible(page)
+    action.refresh_from_db()
+    assert action.completed_by == manager
+    # The escalation itself stays the parties' (rule 7).
+    page.goto(f"/escalations/{e.pk}/")
+    assert "not found" in page.locator("main").inner_text().lower() or "Page not found" in page.title()

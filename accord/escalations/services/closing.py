@@ -30,7 +30,8 @@ from ..models import (
     Resolution,
     Status,
 )
-from ..policies import may_complete_action, not_held_follow_up
+from ..notices import notify_actions_asked
+from ..policies import may_complete_action, may_see_action, not_held_follow_up
 from ._base import _audit, _blank, _event, _locked, _require, _touch, refusal, today
 from .timescales import _current_period, _end_period, _open_period, _stage
 
@@ -60,8 +61,9 @@ def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]
 
 
 def create_actions(escalation: Escalation, actor: User, actions: list[ActionDetails]) -> list[AgreedAction]:
-    """The agreed actions, validated already (``_validate_actions``), written at once."""
-    return AgreedAction.objects.bulk_create(
+    """The agreed actions, validated already (``_validate_actions``), written at once; each
+    owning agency's leaders are told, with a link to the action."""
+    created = AgreedAction.objects.bulk_create(
         [
             AgreedAction(
                 escalation=escalation,
@@ -73,6 +75,8 @@ def create_actions(escalation: Escalation, actor: User, actions: list[ActionDeta
             for a in actions
         ]
     )
+    notify_actions_asked(escalation, created, actor)
+    return created
 
 
 def agreed_action_complete(
@@ -84,15 +88,16 @@ def agreed_action_complete(
     expected_version: int | None = None,
 ) -> AgreedAction:
     """Mark an agreed action done, with what was done (``policies.may_complete_action``):
-    its owning agency's people, the parties' managers and leaders, or the formal body."""
+    its owning agency's people (a party or not: they need not see the escalation), the
+    parties' managers and leaders, or the formal body. Someone who may see neither the
+    action nor the escalation is told it does not exist."""
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
-        if not actor.has_perm("escalations.view", escalation):
-            raise NotFound()
         action = escalation.agreed_actions.filter(pk=action_id).select_related("owner_agency").first()
-        if action is None:
+        if action is not None:
+            action.escalation = escalation
+        if action is None or not may_see_action(actor, action):
             raise NotFound()
-        action.escalation = escalation
         if action.completed_on is not None:
             raise IllegalTransition(_("That action was already marked done."))
         if not may_complete_action(actor, action):

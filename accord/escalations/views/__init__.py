@@ -5,6 +5,7 @@ steps they share (``_common``)."""
 from .actions import (
     add_document,
     add_party,
+    agreed_action,
     appoint_facilitator,
     complete_action,
     discuss,
@@ -27,6 +28,7 @@ from .raising import check, danger, draft_delete, emergency, raised, start, step
 __all__ = [
     "add_document",
     "add_party",
+    "agreed_action",
     "appoint_facilitator",
     "check",
     "complete_action",

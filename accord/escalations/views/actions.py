@@ -14,11 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accord.core.errors import NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
+from accord.core import clock
+from accord.core.errors import IllegalTransition, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.partnership.protocol import ladder_of
 
 from .. import forms as f
-from .. import services
+from .. import selectors, services
 from ..models import AgreedAction, Escalation
 from ..policies import (
     did_not_hold,
@@ -26,7 +27,7 @@ from ..policies import (
     reopen_too_late,
     reopen_window_open,
 )
-from ._common import _audit_read, _get
+from ._common import _audit_read, _get, _partnership
 
 logger = logging.getLogger("accord.escalations")
 
@@ -471,6 +472,38 @@ def complete_action(request: HttpRequest, pk: int, action: int) -> HttpResponse:
         perform=perform,
         success=_("Action marked done"),
         extra=lambda e: {"action": agreed(e), "submit_label": _("Mark as done")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agreed_action(request: HttpRequest, action: int) -> HttpResponse:
+    """An agreed or commissioned action's own page, for the agency that owns it whether or
+    not it is a party (and whoever sees the escalation): what was asked, by when, the
+    difference or theme in a line, never a child's details; marked done here with a note."""
+    try:
+        found = selectors.agreed_action_get(user=request.user, pk=action, partnership=_partnership(request))
+    except NotFound:
+        raise Http404 from None
+    e = found.action.escalation
+    form = f.CompleteActionForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        _audit_read(request, e, "agreed_action")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreed_action_complete(
+                actor=request.user, escalation=e, action_id=action, note=form.cleaned_data["note"]
+            )
+        except (IllegalTransition, NotAllowed) as refused:
+            form.add_error(None, str(refused))
+        except NotFound:
+            raise Http404 from None
+        else:
+            messages.success(request, _("Action marked done"))
+            return redirect("escalations:agreed_action", action=action)
+    return render(
+        request,
+        "escalations/agreed_action.html",
+        {"found": found, "action": found.action, "form": form, "today": clock.today()},
     )
 
 
