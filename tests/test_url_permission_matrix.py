@@ -268,6 +268,13 @@ MATRIX = {
             200 if r in {"manager_health", "senior_health", "pdg_member", "pdg_chair", "admin"} else 404
         ),
     ),
+    # Learning in words: the formal body and the business unit (never the executive: it is
+    # the annual report's once the chair marks it fit to publish).
+    "reports:learning": (
+        lambda s: reverse("reports:learning"),
+        only({"pdg_member", "pdg_chair", "admin"}, 200, 403),
+    ),
+    "reports:learning_publish": (lambda s: reverse("reports:learning_publish", args=[1]), lambda r: 405),
     "reports:iru": (
         lambda s: reverse("reports:iru"),
         only({"pdg_member", "pdg_chair", "admin", "executive", "chair"}, 200, 403),

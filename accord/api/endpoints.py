@@ -372,13 +372,17 @@ def resolve(request, escalation_id: int, payload: s.ResolveIn):
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="Withdraw the escalation",
 )
-def withdraw(request, escalation_id: int, payload: s.ReasonIn):
+def withdraw(request, escalation_id: int, payload: s.WithdrawIn):
     return escalation_action(
         request,
         escalation_id,
         200,
         lambda e, v: services.escalation_withdraw(
-            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+            actor=request.user,
+            escalation=e,
+            reason=payload.reason,
+            learning=payload.learning,
+            expected_version=v,
         ),
     )
 
@@ -521,6 +525,7 @@ def follow_up(request, escalation_id: int, payload: s.FollowUpIn):
             escalation=e,
             held=payload.held,
             what_changed=payload.what_changed,
+            learning=payload.learning,
             expected_version=v,
         ),
     )

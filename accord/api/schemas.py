@@ -386,6 +386,16 @@ class ReassignIn(InSchema):
 class FollowUpIn(InSchema):
     held: HeldCode
     what_changed: str = Field(..., max_length=20000)
+    learning: str = Field(
+        "", max_length=20000, description="Learning for the partnership; never the child's details."
+    )
+
+
+class WithdrawIn(InSchema):
+    reason: str = Field(..., max_length=20000)
+    learning: str = Field(
+        "", max_length=20000, description="Learning for the partnership; never the child's details."
+    )
 
 
 class OptionalReasonIn(InSchema):

@@ -37,6 +37,7 @@ class Verb(models.TextChoices):
         "escalation.raised_again",
         _("Raised a linked escalation after an agreed way forward did not hold"),
     )
+    LEARNING_PUBLISHED = "learning.published", _("Marked learning fit to publish in the annual report")
     ESCALATION_PRINTED = "escalation.printed", _("Opened the printable record for the agency's file")
     DOCUMENT_UPLOADED = "document.uploaded", _("Attached an evidence document")
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")

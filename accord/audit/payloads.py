@@ -128,6 +128,11 @@ class RaisedAgain(Changed):
     linked: str  # the reference of the escalation raised
 
 
+class LearningPublished(Payload):
+    reference: str
+    learning: int
+
+
 class Printed(Payload):
     reference: str
 
@@ -324,6 +329,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.WITHDRAWN: Changed,
     Verb.REOPENED: Changed,
     Verb.RAISED_AGAIN: RaisedAgain,
+    Verb.LEARNING_PUBLISHED: LearningPublished,
     Verb.ESCALATION_PRINTED: Printed,
     Verb.DOCUMENT_UPLOADED: DocumentUploaded,
     Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,

@@ -645,6 +645,42 @@ class AgreedAction(models.Model):
         ]
 
 
+class LearningFrom(models.TextChoices):
+    """Which outcome the learning was written with."""
+
+    RESOLUTION = "resolution", _("Resolution")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class Learning(models.Model):
+    """Learning for the partnership, in words, written by whoever recorded an outcome at any
+    stage. It never names the escalation's children (refused as written), so the formal body
+    reads all of it, grouped by theme and area, whatever the stage the difference ended at;
+    it reaches the annual report only once the formal body's chair marks it fit to publish."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="learning_notes")
+    stage = models.PositiveSmallIntegerField()
+    recorded_with = models.CharField(max_length=12, choices=LearningFrom.choices)
+    text = models.TextField(_("learning for the partnership"))
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+        indexes = [models.Index(fields=["partnership", "written_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded_with__in=LearningFrom.values), name="learning_recorded_with_valid"
+            )
+        ]
+
+
 class EventType(models.TextChoices):
     RAISED = "raised", _("Escalation raised")
     DISCUSSION = "discussion", _("Discussion recorded")

@@ -39,6 +39,7 @@ from .selectors import (
     OTHERS,
     Period,
     first_recorded_day,
+    learning_by_theme,
     learning_counts,
     pdg_figures,
     suppressed,
@@ -262,6 +263,8 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "quarters": list(s["quarters"].items()),
         "key": disclosure_key(threshold),
         "threshold": threshold,
+        # In words, only what the formal body's chair marked fit to publish (no reference).
+        "published_learning": learning_by_theme(partnership, period, published_only=True),
     }
 
 

@@ -196,3 +196,48 @@ def test_a_non_party_agencys_manager_marks_a_thematic_action_done(page, demo_use
     # The escalation itself stays the parties' (rule 7).
     page.goto(f"/escalations/{e.pk}/")
     assert "not found" in page.locator("main").inner_text().lower() or "Page not found" in page.title()
+
+
+def test_learning_naming_the_child_is_refused_and_the_rest_reaches_the_pdg(page, demo_users):
+    from accord.escalations import services
+
+    partnership, _users = demo_users
+    social = Agency.objects.get(name="Devon County Council Children's Services")
+    health = User.objects.get(username="practitioner.health")
+    e = services.escalation_raise(
+        actor=health,
+        partnership=partnership,
+        details=raise_details(with_agency=social, with_practitioner_username="practitioner.social"),
+        immediate_danger=False,
+    )
+    log_in(page, "manager.health")  # stage 1: the parties' managers record its outcome
+    page.goto(f"/escalations/{e.pk}/")
+    page.get_by_role("link", name="Record the resolution").click()
+    page.get_by_label("Agreed way forward", exact=True).check()
+    page.get_by_label("The agreed way forward").fill("A joint visit this week.")
+    page.get_by_label("Yes", exact=True).check()
+    page.get_by_label("Learning for the partnership (optional)").fill(
+        "Zebedee's school could have told us sooner."
+    )
+    page.locator("main").get_by_role("button", name="Save").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "must not identify the child" in summary.inner_text()
+    screenshot(page, "follow-through-05-learning-refused")
+    assert_accessible(page)
+    assert Escalation.objects.get(pk=e.pk).status == Status.OPEN
+    page.get_by_label("Learning for the partnership (optional)").fill(
+        "Schools hold what we need: ask them first."
+    )
+    page.locator("main").get_by_role("button", name="Save").click()
+    assert Escalation.objects.get(pk=e.pk).status == Status.RESOLVED
+    log_out(page)
+
+    log_in(page, "pdg.chair")  # a stage-1 difference: read in words, by theme and area
+    page.goto("/reports/learning/")
+    learning = page.get_by_test_id("learning")
+    assert "Schools hold what we need" in learning.inner_text() and e.reference not in learning.inner_text()
+    screenshot(page, "follow-through-06-learning")
+    assert_accessible(page)
+    page.get_by_role("button", name="Mark fit to publish").click()
+    assert "Fit to publish" in page.get_by_test_id("learning").inner_text()
+    assert_accessible(page)

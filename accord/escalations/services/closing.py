@@ -26,6 +26,7 @@ from ..models import (
     EventType,
     FollowUp,
     Held,
+    LearningFrom,
     Outcome,
     Resolution,
     Status,
@@ -33,6 +34,7 @@ from ..models import (
 from ..notices import notify_actions_asked
 from ..policies import may_complete_action, may_see_action, not_held_follow_up
 from ._base import _audit, _blank, _event, _locked, _require, _touch, refusal, today
+from .learning import learning_problem, learning_record
 from .timescales import _current_period, _end_period, _open_period, _stage
 
 
@@ -149,6 +151,8 @@ def escalation_resolve(
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "resolve", escalation)
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
         if errors:
             raise ValidationError(errors)
         actions = _validate_actions(escalation.partnership, actions)
@@ -165,6 +169,9 @@ def escalation_resolve(
             resolved_at=now,
         )
         tallies.resolution_recorded(resolution, escalation)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.RESOLUTION
+        )
         create_actions(escalation, actor, actions)
         weeks = escalation.partnership.follow_up_weeks
         if weeks:
@@ -191,13 +198,27 @@ def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
 
 
 def escalation_withdraw(
-    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+    *,
+    actor: User,
+    escalation: Escalation,
+    reason: str,
+    learning: str = "",
+    expected_version: int | None = None,
 ) -> Escalation:
+    """Withdraw it, with the reason, and any learning for the partnership (never naming the child)."""
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "withdraw", escalation)
+        errors = {}
         if _blank(reason):
-            raise ValidationError({"reason": _("Enter why the escalation is withdrawn")})
+            errors["reason"] = _("Enter why the escalation is withdrawn")
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
+        if errors:
+            raise ValidationError(errors)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.WITHDRAWAL
+        )
         escalation.closing_reason = reason.strip()
         _close(escalation, Status.WITHDRAWN, clock.now())
         _event(escalation, actor, EventType.WITHDRAWN, reason.strip())
@@ -242,6 +263,7 @@ def escalation_follow_up(
     escalation: Escalation,
     held: str,
     what_changed: str,
+    learning: str = "",
     expected_version: int | None = None,
 ) -> FollowUp:
     """Say, some weeks after the resolution, whether the agreed way forward held and what
@@ -254,9 +276,14 @@ def escalation_follow_up(
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "follow_up", escalation)
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
         if errors:
             raise ValidationError(errors)
         follow_up = due_follow_up(escalation)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.FOLLOW_UP
+        )
         now = clock.now()
         follow_up.held, follow_up.what_changed = held, what_changed.strip()
         follow_up.answered_at, follow_up.answered_by = now, actor

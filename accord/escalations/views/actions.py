@@ -203,14 +203,18 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(e, cd, version):
         services.escalation_withdraw(
-            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+            actor=request.user,
+            escalation=e,
+            reason=cd["reason"],
+            learning=cd["learning"],
+            expected_version=version,
         )
 
     return _action(
         request,
         pk,
         permission="withdraw",
-        form_factory=lambda e, data, files, initial=None: f.ReasonForm(data, initial=initial),
+        form_factory=lambda e, data, files, initial=None: f.WithdrawForm(data, initial=initial),
         template="escalations/actions/withdraw.html",
         perform=perform,
         success=_("Escalation withdrawn"),
@@ -279,6 +283,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             escalation=e,
             held=cd["held"],
             what_changed=cd["what_changed"],
+            learning=cd["learning"],
             expected_version=version,
         )
 
