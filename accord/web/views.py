@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accord.audit.describe import described
 from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
 from accord.audit.services import audit_record, audit_refusal
@@ -112,7 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
             partnership=partnership, status__in=CLOSED_STATUSES
         ).count()
     if roles & AUDIT_ROLES:
-        context["recent_audit"] = recent_entries(user=request.user, partnership_id=partnership.pk)
+        context["recent_audit"] = described(recent_entries(user=request.user, partnership_id=partnership.pk))
     # The partnership switcher, for someone who works in more than one.
     several = len(roles_by_partnership(request.user)) > 1
     context["partnerships"] = list(partnerships_for(request.user)) if several else [partnership]
