@@ -265,3 +265,34 @@ def test_the_api_opens_and_marks_an_action_done_for_a_non_party(client, world, c
     done = owner.post(f"/agreed-actions/{action.pk}/done", {"note": "Briefed"})
     assert done.status_code == 200 and done.json()["completion_note"] == "Briefed"
     assert owner.post(f"/agreed-actions/{action.pk}/done", {"note": "x"}).status_code == 409
+
+
+def test_a_shared_agencys_people_of_another_partnership_neither_open_nor_are_chased(client, world, neighbour):
+    """The health trust works in two partnerships: an action asked of it here is not opened by,
+    nor chased to, its managers who hold roles only in the other."""
+    e = world.formal(kind="theme", children=[])
+    with clock.set_to(at(2026, 12, 1)):
+        services.escalation_commission_response(
+            actor=world.pdg_chair,
+            escalation=e,
+            note="n",
+            actions=[
+                services.ActionDetails(
+                    description="Share the pathway",
+                    owner_agency_id=world.health.pk,
+                    due_date=dt.date(2027, 1, 8),
+                )
+            ],
+        )
+    action = e.agreed_actions.get()
+    assert neighbour.manager_health.agency_id == world.health.pk
+    sign_in(client, neighbour.manager_health)
+    assert client.get(f"/escalations/actions/{action.pk}/").status_code == 404
+    with pytest.raises(NotFound):
+        services.agreed_action_complete(actor=neighbour.manager_health, escalation=e, action_id=action.pk)
+    with clock.set_to(at(2027, 1, 11)):
+        send_due_reminders()
+    chased = {
+        n.recipient_id for n in Notification.objects.filter(kind__in=[Kind.ACTION_OVERDUE, Kind.ACTION_ASKED])
+    }
+    assert world.manager_health.pk in chased and neighbour.manager_health.pk not in chased

@@ -229,3 +229,32 @@ def test_the_api_reads_the_learning_and_the_chair_publishes(client, world):
     assert chair.post(f"/learning/{note.pk}/publish", {}).status_code == 200
     assert chair.post(f"/learning/{note.pk}/publish", {}).status_code == 409
     assert chair.post("/learning/999999/publish", {}).status_code == 404
+
+
+def test_the_learning_page_costs_the_same_however_much_there_is(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def write(n):
+        for _ in range(n):
+            e = world.consulted(world.raised())
+            services.escalation_resolve(
+                actor=world.manager_health,
+                escalation=e,
+                outcome="agreed_way_forward",
+                agreed_way_forward="w",
+                child_centred_outcome_achieved="yes",
+                learning=LESSON,
+            )
+
+    sign_in(client, world.pdg_chair)
+
+    def cost():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/reports/learning/").status_code == 200
+        return len(ctx)
+
+    write(1)
+    few = cost()
+    write(4)
+    assert cost() == few
