@@ -224,6 +224,11 @@ MATRIX = {
         party_action({"practitioner_health", "manager_health"}),
     ),
     "escalations:reopen": (lambda s: reverse("escalations:reopen", args=[s["e"]]), party_action(set())),
+    # Only where a party said the agreed way forward did not hold: the scene's is open.
+    "escalations:raise_again": (
+        lambda s: reverse("escalations:raise_again", args=[s["e"]]),
+        party_action(set()),
+    ),
     "escalations:reassign": (
         lambda s: reverse("escalations:reassign", args=[s["e"]]),
         party_action({"manager_health", "manager_social"}),
@@ -232,6 +237,12 @@ MATRIX = {
     "escalations:pdg_action": (
         lambda s: reverse("escalations:pdg_action", args=[s["e"]]),
         party_action(set()),
+    ),
+    # The agreed action's own page: its owning agency's people (social care's senior leader
+    # too, though stage 1 is not theirs to see) and whoever sees the escalation.
+    "escalations:agreed_action": (
+        lambda s: reverse("escalations:agreed_action", args=[s["action"]]),
+        only(PARTIES | {"senior_social"}, 200, 404),
     ),
     # Children's social care owns the agreed action: its people and the parties' managers mark it done.
     "escalations:complete_action": (
@@ -285,6 +296,13 @@ MATRIX = {
             200 if r in {"manager_health", "senior_health", "pdg_member", "pdg_chair", "admin"} else 404
         ),
     ),
+    # Learning in words: the formal body and the business unit (never the executive: it is
+    # the annual report's once the chair marks it fit to publish).
+    "reports:learning": (
+        lambda s: reverse("reports:learning"),
+        only({"pdg_member", "pdg_chair", "admin"}, 200, 403),
+    ),
+    "reports:learning_publish": (lambda s: reverse("reports:learning_publish", args=[1]), lambda r: 405),
     "reports:iru": (
         lambda s: reverse("reports:iru"),
         only({"pdg_member", "pdg_chair", "admin", "executive", "chair"}, 200, 403),
@@ -448,7 +466,9 @@ def test_url_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
     and no page or download shows anything of the first partnership's escalation."""
     scene = make_scene(world)
     # (What one of its meetings asked for is as much the partnership's own as an escalation.)
-    escalation_pages, draft_pages = names_of("e") | names_of("meeting_action"), names_of("draft")
+    # (An agreed action's own page is the escalation's as much, for its owning agency.)
+    escalation_pages = names_of("e") | names_of("meeting_action") | names_of("action")
+    draft_pages = names_of("draft")
     # The first partnership's import, people, agency and terms: not found by this business unit.
     batch_pages = (
         names_of("log_batch") | names_of("person") | names_of("agency") | names_of("term") | names_of("guest")

@@ -13,10 +13,11 @@ from ninja.files import UploadedFile
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.escalations import services
-from accord.escalations.models import Escalation, Event
+from accord.escalations.models import AgreedAction, Escalation, Event
 from accord.escalations.selectors import (
     ListFilters,
     VisibleMostRecentFirst,
+    agreed_action_get,
     escalation_count,
     escalation_list,
     page_rows,
@@ -151,7 +152,38 @@ def escalation_action(
 )
 def raise_escalation(request, payload: s.EscalationIn):
     p = named_partnership(request, payload.partnership)
-    details = services.RaiseDetails(
+    details = raise_details(payload)
+
+    def write() -> int:
+        return services.escalation_raise(
+            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+@router.post(
+    "/escalations/{escalation_id}/raise-again",
+    response={201: s.EscalationOut, **STANDARD_ERRORS},
+    summary=(
+        "Where a party said the agreed way forward did not hold: raise the difference again as a new "
+        "escalation linked to this one, whatever its reopening window (any party who may raise)"
+    ),
+)
+def raise_again(request, escalation_id: int, payload: s.EscalationIn):
+    e = visible_escalation(request, escalation_id)
+    details = raise_details(payload)
+
+    def write() -> int:
+        return services.escalation_raise_again(
+            actor=request.user, escalation=e, details=details, immediate_danger=payload.immediate_danger
+        ).pk
+
+    return idempotent(request, 201, write)
+
+
+def raise_details(payload: s.EscalationIn) -> services.RaiseDetails:
+    return services.RaiseDetails(
         kind=payload.kind,
         with_agency_id=payload.with_agency,
         with_practitioner_username=payload.with_practitioner or "",
@@ -191,13 +223,6 @@ def raise_escalation(request, payload: s.EscalationIn):
         start_stage=payload.start_stage,
         start_stage_reason=payload.start_stage_reason,
     )
-
-    def write() -> int:
-        return services.escalation_raise(
-            actor=request.user, partnership=p, details=details, immediate_danger=payload.immediate_danger
-        ).pk
-
-    return idempotent(request, 201, write)
 
 
 @router.post(
@@ -435,13 +460,17 @@ def resolve(request, escalation_id: int, payload: s.ResolveIn):
     response={200: s.EscalationOut, **STANDARD_ERRORS},
     summary="Withdraw the escalation",
 )
-def withdraw(request, escalation_id: int, payload: s.ReasonIn):
+def withdraw(request, escalation_id: int, payload: s.WithdrawIn):
     return escalation_action(
         request,
         escalation_id,
         200,
         lambda e, v: services.escalation_withdraw(
-            actor=request.user, escalation=e, reason=payload.reason, expected_version=v
+            actor=request.user,
+            escalation=e,
+            reason=payload.reason,
+            learning=payload.learning,
+            expected_version=v,
         ),
     )
 
@@ -498,6 +527,56 @@ def complete_action(request, escalation_id: int, action_id: int, payload: s.Note
     )
 
 
+def _action_view(request, pk: int) -> dict:
+    found = agreed_action_get(user=request.user, pk=pk)
+    a = found.action
+    return {
+        "id": a.pk,
+        "reference": found.reference,
+        "kind": found.kind,
+        "description": a.description,
+        "owner_agency": a.owner_agency_id,
+        "due_date": a.due_date,
+        "difference": found.line,
+        "themes": found.themes,
+        "completed_on": a.completed_on,
+        "completion_note": a.completion_note,
+        "may_complete": found.may_complete,
+        "sees_escalation": found.sees_escalation,
+    }
+
+
+@router.get(
+    "/agreed-actions/{action_id}",
+    response={200: s.AgreedActionView, **STANDARD_ERRORS},
+    summary="An agreed or commissioned action, for its owning agency (a party or not) and whoever sees the escalation",
+)
+def get_agreed_action(request, action_id: int):
+    view = _action_view(request, action_id)
+    found = AgreedAction.objects.select_related("escalation").get(pk=action_id)
+    audit_record(
+        actor=request.user,
+        verb=Verb.ESCALATION_VIEWED,
+        target=found.escalation,
+        partnership_id=found.escalation.partnership_id,
+        payload={"reference": found.escalation.reference, "api": True, "part": "agreed_action"},
+    )
+    return view
+
+
+@router.post(
+    "/agreed-actions/{action_id}/done",
+    response={200: s.AgreedActionView, **STANDARD_ERRORS},
+    summary="Mark an agreed or commissioned action done, with a note (its owning agency, party or not)",
+)
+def agreed_action_done(request, action_id: int, payload: s.NoteIn):
+    found = agreed_action_get(user=request.user, pk=action_id)
+    services.agreed_action_complete(
+        actor=request.user, escalation=found.action.escalation, action_id=action_id, note=payload.note
+    )
+    return _action_view(request, action_id)
+
+
 @router.post(
     "/escalations/{escalation_id}/reassign",
     response={200: s.EscalationOut, **STANDARD_ERRORS},
@@ -534,6 +613,7 @@ def follow_up(request, escalation_id: int, payload: s.FollowUpIn):
             escalation=e,
             held=payload.held,
             what_changed=payload.what_changed,
+            learning=payload.learning,
             expected_version=v,
         ),
     )

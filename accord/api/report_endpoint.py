@@ -12,11 +12,12 @@ from ninja.errors import HttpError
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
+from accord.escalations.services.learning import learning_publish
 from accord.partnership.roles import FULL_REPORT_ROLES, REPORT_ROLES
 from accord.partnership.selectors import user_roles
 from accord.reports.disclosure import WITHHELD_SYMBOL, small
 from accord.reports.disclosure import key as disclosure_key
-from accord.reports.selectors import Period, pdg_figures, shown_figures
+from accord.reports.selectors import Period, learning_by_theme, pdg_figures, shown_figures
 from accord.reports.views import default_period
 
 from . import schemas as s
@@ -78,3 +79,66 @@ def pdg_report(request, q: Query[PdgReportQuery]):
         }
     body["from"], body["to"] = period.start, period.end
     return JsonResponse(json.loads(json.dumps(body, default=str)))
+
+
+class LearningPublishIn(s.InSchema):
+    partnership: str | None = s.Field(None, max_length=50)
+
+
+@router.get(
+    "/reports/learning",
+    response={200: list[dict], **STANDARD_ERRORS},
+    summary=(
+        "Learning for the partnership in words, from every stage, by practice theme and area "
+        "(the formal body and the business unit; never a child's details)"
+    ),
+)
+def learning_report(request, q: Query[PdgReportQuery]):
+    p = named_partnership(request, q.partnership)
+    if not user_roles(request.user, p.pk) & FULL_REPORT_ROLES:
+        raise HttpError(403, "Your role does not read the partnership's learning.")
+    period = default_period(p)
+    period = Period(q.from_ or period.start, q.to or period.end)
+    if period.start > period.end:
+        raise HttpError(400, "'from' must be on or before 'to'.")
+    audit_record(
+        actor=request.user,
+        verb=Verb.REPORT_VIEWED,
+        partnership_id=p.pk,
+        payload={"report": "learning", "api": True, "from": str(period.start), "to": str(period.end)},
+    )
+    return [
+        {
+            "theme": group.theme,
+            "areas": [
+                {
+                    "area": area,
+                    "learning": [
+                        {
+                            "id": n.pk,
+                            "text": n.text,
+                            "stage": n.stage,
+                            "recorded_with": n.recorded_with,
+                            "written_on": str(n.written_on),
+                            "fit_to_publish": n.published,
+                            "reference": n.reference or None,
+                        }
+                        for n in notes
+                    ],
+                }
+                for area, notes in group.areas
+            ],
+        }
+        for group in learning_by_theme(p, period, request.user)
+    ]
+
+
+@router.post(
+    "/learning/{learning_id}/publish",
+    response={200: dict, **STANDARD_ERRORS},
+    summary="Mark learning fit to publish in the annual report (the formal body's chair)",
+)
+def learning_fit_to_publish(request, learning_id: int, payload: LearningPublishIn):
+    p = named_partnership(request, payload.partnership)
+    learning = learning_publish(actor=request.user, partnership=p, learning_id=learning_id)
+    return {"id": learning.pk, "fit_to_publish": True, "published_at": learning.published_at.isoformat()}

@@ -226,6 +226,24 @@ class AgreedActionOut(Schema):
     completion_note: str
 
 
+class AgreedActionView(Schema):
+    """An agreed or commissioned action as its owning agency sees it, party or not: never a
+    child's details."""
+
+    id: int
+    reference: str
+    kind: str
+    description: str
+    owner_agency: int
+    due_date: dt.date
+    difference: str = Field(description="The difference or theme in a line (never a child's details).")
+    themes: list[str]
+    completed_on: dt.date | None
+    completion_note: str
+    may_complete: bool
+    sees_escalation: bool
+
+
 class EscalationSummary(Schema):
     id: int
     reference: str
@@ -456,6 +474,16 @@ class ReassignIn(InSchema):
 class FollowUpIn(InSchema):
     held: HeldCode
     what_changed: str = Field(..., max_length=20000)
+    learning: str = Field(
+        "", max_length=20000, description="Learning for the partnership; never the child's details."
+    )
+
+
+class WithdrawIn(InSchema):
+    reason: str = Field(..., max_length=20000)
+    learning: str = Field(
+        "", max_length=20000, description="Learning for the partnership; never the child's details."
+    )
 
 
 class OptionalReasonIn(InSchema):

@@ -33,7 +33,12 @@ class Verb(models.TextChoices):
     FOLLOWED_UP = "escalation.followed_up", _("Said whether an agreed way forward held")
     WITHDRAWN = "escalation.withdrawn", _("Withdrew an escalation")
     REOPENED = "escalation.reopened", _("Reopened an escalation")
-    ESCALATION_PRINTED = "escalation.printed", _("Printed the record for the agency's file")
+    RAISED_AGAIN = (
+        "escalation.raised_again",
+        _("Raised a linked escalation after an agreed way forward did not hold"),
+    )
+    LEARNING_PUBLISHED = "learning.published", _("Marked learning fit to publish in the annual report")
+    ESCALATION_PRINTED = "escalation.printed", _("Opened the printable record for the agency's file")
     DOCUMENT_UPLOADED = "document.uploaded", _("Attached an evidence document")
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
     DRAFT_SAVED = "draft.saved", _("Saved a draft")

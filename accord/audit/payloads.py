@@ -132,6 +132,15 @@ class FollowedUp(Changed):
     held: str
 
 
+class RaisedAgain(Changed):
+    linked: str  # the reference of the escalation raised
+
+
+class LearningPublished(Payload):
+    reference: str
+    learning: int
+
+
 class Printed(Payload):
     reference: str
 
@@ -334,6 +343,8 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.FOLLOWED_UP: FollowedUp,
     Verb.WITHDRAWN: Changed,
     Verb.REOPENED: Changed,
+    Verb.RAISED_AGAIN: RaisedAgain,
+    Verb.LEARNING_PUBLISHED: LearningPublished,
     Verb.ESCALATION_PRINTED: Printed,
     Verb.DOCUMENT_UPLOADED: DocumentUploaded,
     Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,

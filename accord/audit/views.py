@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accord.core.downloads import SafeCsvWriter
 from accord.core.govuk import DateInputField
 
+from .describe import described
 from .models import Verb
 from .selectors import AuditFilters, audit_search, audited_partnerships
 from .services import audit_record
@@ -62,12 +63,19 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/search.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "audit/search.html",
+        {"form": form, "page": page, "rows": described(page.object_list), "query": query.urlencode()},
+    )
 
 
 class _Echo:
     def write(self, value: str) -> str:
         return value
+
+
+EXPORT_BATCH = 500
 
 
 def export(request: HttpRequest) -> StreamingHttpResponse:
@@ -97,24 +105,44 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
                 "reference",
                 "ip_address",
                 "entry_hash",
+                "who",
+                "what",
+                "about",
             ]
         )
-        for e in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    e.pk,
-                    e.at.isoformat(),
-                    e.actor_label,
-                    e.actor_agency,
-                    e.actor_roles,
-                    e.verb,
-                    e.target_type,
-                    e.target_id,
-                    (e.payload or {}).get("reference", ""),
-                    e.ip_address or "",
-                    e.entry_hash,
-                ]
+        batch: list = []
+
+        def written(entries):
+            return "".join(
+                writer.writerow(
+                    [
+                        d.entry.pk,
+                        d.entry.at.isoformat(),
+                        d.entry.actor_label,
+                        d.entry.actor_agency,
+                        d.entry.actor_roles,
+                        d.entry.verb,
+                        d.entry.target_type,
+                        d.entry.target_id,
+                        (d.entry.payload or {}).get("reference", ""),
+                        d.entry.ip_address or "",
+                        d.entry.entry_hash,
+                        d.who,
+                        d.what,
+                        d.record,
+                    ]
+                )
+                for d in described(entries)
             )
+
+        # In words too, a batch at a time (a query for each kind of record a batch names).
+        for e in rows.iterator(chunk_size=2000):
+            batch.append(e)
+            if len(batch) >= EXPORT_BATCH:
+                yield written(batch)
+                batch = []
+        if batch:
+            yield written(batch)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="accord-audit-trail.csv"'

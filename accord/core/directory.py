@@ -24,6 +24,11 @@ class Directory(Protocol):
         """The ids of the people who work in these partnerships (a ``values("user_id")`` query,
         for use as a subquery)."""
 
+    def names_of(self, kind: str, ids: list[str]) -> dict[str, str]:
+        """What people, agencies and partnerships are called, by id (as text), for a trail that
+        names them: ``kind`` is an audit entry's target type ("user", "agency", ...); an id or
+        a kind it does not know is left out."""
+
 
 _registered: list[Directory] = []
 

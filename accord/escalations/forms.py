@@ -639,6 +639,19 @@ class CompleteActionForm(VersionedForm):
     note = _text(_("What was done (optional)"), required=False, rows=4)
 
 
+class WithdrawForm(VersionedForm):
+    reason = _text(_("Reason"), message=_("Enter a reason"), rows=4)
+    learning = _text(
+        _("Learning for the partnership (optional)"),
+        required=False,
+        rows=4,
+        hint=_(
+            "What the partnership could learn from this difference. The formal body reads it whatever the "
+            "stage, so do not name the child or give their date of birth or case reference."
+        ),
+    )
+
+
 class FollowUpForm(VersionedForm):
     held = forms.ChoiceField(
         label=_("Did the agreed way forward hold?"),
@@ -651,6 +664,15 @@ class FollowUpForm(VersionedForm):
         message=_("Enter what changed for the child"),
         rows=5,
         hint=_("What is different for the child since the resolution, and what did not change."),
+    )
+    learning = _text(
+        _("Learning for the partnership (optional)"),
+        required=False,
+        rows=4,
+        hint=_(
+            "What the partnership could learn from this difference. The formal body reads it whatever the "
+            "stage, so do not name the child or give their date of birth or case reference."
+        ),
     )
 
 
@@ -819,7 +841,15 @@ class ResolveForm(VersionedForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select whether the child-centred outcome was achieved")},
     )
-    learning = _text(_("Learning for the partnership (optional)"), required=False, rows=4)
+    learning = _text(
+        _("Learning for the partnership (optional)"),
+        required=False,
+        rows=4,
+        hint=_(
+            "What the partnership could learn from this difference. The formal body reads it whatever the "
+            "stage, so do not name the child or give their date of birth or case reference."
+        ),
+    )
     ACTION_ROWS = 3
 
     def __init__(self, *args, partnership, **kwargs):

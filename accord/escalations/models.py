@@ -598,6 +598,14 @@ class Held(models.TextChoices):
     NOT_HELD = "not_held", _("No, it did not hold")
 
 
+class AfterNotHeld(models.TextChoices):
+    """What followed an answer that the agreed way forward did not hold."""
+
+    NONE = "none", _("Nothing yet")
+    REOPENED = "reopened", _("Reopened")
+    RAISED_AGAIN = "raised_again", _("Raised again as a linked escalation")
+
+
 class FollowUp(models.Model):
     """The question some weeks after a resolution (the partnership's ``follow_up_weeks``):
     did the agreed way forward hold, and what changed for the child? Asked of the parties
@@ -614,10 +622,21 @@ class FollowUp(models.Model):
     held = models.CharField(max_length=10, choices=Held.choices, blank=True)
     # About the child: encrypted at rest, as the reflection is.
     what_changed = EncryptedTextField(_("what changed for the child"), blank=True)
+    # Where it did not hold, what a party did about it: reopened the escalation, or raised
+    # a linked one (``raised_again``); empty until then.
+    followed_by = models.CharField(max_length=12, choices=AfterNotHeld.choices, blank=True)
+    followed_at = models.DateTimeField(null=True, blank=True)
+    raised_again = models.ForeignKey(
+        "Escalation", on_delete=models.SET_NULL, null=True, blank=True, related_name="raised_after"
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(held__in=["", *Held.values]), name="follow_up_held_valid")
+            models.CheckConstraint(condition=Q(held__in=["", *Held.values]), name="follow_up_held_valid"),
+            models.CheckConstraint(
+                condition=Q(followed_by__in=["", AfterNotHeld.REOPENED, AfterNotHeld.RAISED_AGAIN]),
+                name="follow_up_followed_by_valid",
+            ),
         ]
         # The reminder sweep finds the ones to ask without reading the rest.
         indexes = [
@@ -647,6 +666,42 @@ class AgreedAction(models.Model):
         ]
 
 
+class LearningFrom(models.TextChoices):
+    """Which outcome the learning was written with."""
+
+    RESOLUTION = "resolution", _("Resolution")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class Learning(models.Model):
+    """Learning for the partnership, in words, written by whoever recorded an outcome at any
+    stage. It never names the escalation's children (refused as written), so the formal body
+    reads all of it, grouped by theme and area, whatever the stage the difference ended at;
+    it reaches the annual report only once the formal body's chair marks it fit to publish."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="learning_notes")
+    stage = models.PositiveSmallIntegerField()
+    recorded_with = models.CharField(max_length=12, choices=LearningFrom.choices)
+    text = models.TextField(_("learning for the partnership"))
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+        indexes = [models.Index(fields=["partnership", "written_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded_with__in=LearningFrom.values), name="learning_recorded_with_valid"
+            )
+        ]
+
+
 class EventType(models.TextChoices):
     RAISED = "raised", _("Escalation raised")
     DISCUSSION = "discussion", _("Discussion recorded")
@@ -666,6 +721,7 @@ class EventType(models.TextChoices):
     FOLLOWED_UP = "followed_up", _("Followed up: did the agreed way forward hold?")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REOPENED = "reopened", _("Reopened")
+    RAISED_AGAIN = "raised_again", _("Raised again as a linked escalation")
     IMPORTED = "imported", _("Brought in from the partnership's earlier log")
     PROTOCOL_REVIEWED = "protocol_reviewed", _("Runs under a new version of the protocol")
     SETTLED = "settled", _("Recorded as already settled between the practitioners")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,7 @@ from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
-from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Status
+from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Held, Status
 
 
 class NoticeKind(models.TextChoices):
@@ -35,9 +36,11 @@ class NoticeKind(models.TextChoices):
     FACILITATOR_ENDED = "facilitator_ended", _("A restorative facilitator's appointment ended")
     REASSIGNED_TO_YOU = "reassigned_to_you", _("An escalation was reassigned to you")
     PARTIES_CHANGED = "parties_changed", _("An agency was added to or removed from a difference")
+    ACTION_ASKED = "action_asked", _("An action was asked of your agency")
     ACTION_OVERDUE = "action_overdue", _("An agreed action is overdue")
     RESOLVED = "resolved", _("An escalation was resolved")
     FOLLOW_UP = "follow_up", _("Did the agreed way forward hold?")
+    DID_NOT_HOLD = "did_not_hold", _("An agreed way forward did not hold: it may be reopened or raised again")
     WITHDRAWN = "withdrawn", _("An escalation was withdrawn")
     REOPENED = "reopened", _("An escalation was reopened")
     DUE_SOON = "due_soon", _("A stage is due in one working day")
@@ -294,6 +297,8 @@ def notify_for_event(event) -> None:
             recipients=unique_recipients(everyone, exclude=actor),
             key=key,
         )
+    elif event.type == EventType.FOLLOWED_UP:
+        _did_not_hold(e, event, directory)
     elif event.type in (EventType.RESOLVED, EventType.WITHDRAWN, EventType.REOPENED):
         kind = {
             EventType.RESOLVED: NoticeKind.RESOLVED,
@@ -357,6 +362,91 @@ def notify_protocol_review(
     for start in range(0, len(rows), REMINDER_BATCH):
         created += save_notifications(rows[start : start + REMINDER_BATCH])
     return created
+
+
+def _did_not_hold(e, event, directory: Directory) -> None:
+    """A party said the agreed way forward did not hold: the parties, the managers of their
+    agencies and the formal body are told (rule 5: everything reaches it), so that someone
+    acts on it. The formal body sees the escalation only once formal (rule 7): below that its
+    link is to the standing item, where it is counted, and it is not named by its reference."""
+    answered = e.follow_ups.filter(answered_at__isnull=False).order_by("-answered_at").first()
+    if answered is None or answered.held != Held.NOT_HELD:
+        return
+    key = f"event:{event.pk}"
+    agencies = e.party_agency_ids()
+    told = unique_recipients(
+        parties(e, directory)
+        + directory.holders(Role.MANAGER, agencies)
+        + directory.holders(Role.SENIOR_LEADER, agencies),
+        exclude=event.actor,
+    )
+    notify(escalation=e, kind=NoticeKind.DID_NOT_HOLD, recipients=told, key=key)
+    told_ids = {u.pk for u in told} | {event.actor_id}
+    body = [
+        u
+        for u in unique_recipients(u for role in FORMAL_BODY_ROLE_CODES for u in directory.holders(role))
+        if u.pk not in told_ids
+    ]
+    if e.formal_at is not None:
+        notify(escalation=e, kind=NoticeKind.DID_NOT_HOLD, recipients=body, key=key + ":body")
+        return
+    save_notifications(
+        outbox_rows(
+            partnership_id=e.partnership_id,
+            subject=str(_("A difference settled below the formal stages")),
+            path=reverse("reports:pdg"),
+            kind=NoticeKind.DID_NOT_HOLD,
+            recipients=body,
+            key=key + ":body",
+            about=about(e.pk),
+        )
+    )
+
+
+def action_path(action) -> str:
+    """An agreed action's own page: its owning agency opens it whether or not it is a party."""
+    return reverse("escalations:agreed_action", kwargs={"action": action.pk})
+
+
+def action_owners(action, directory: Directory) -> list[User]:
+    """Who answers for an action: its owning agency's managers and senior leaders in the
+    partnership, as they are now (someone who left the agency or the role is not)."""
+    return unique_recipients(
+        directory.holders(Role.MANAGER, [action.owner_agency_id])
+        + directory.holders(Role.SENIOR_LEADER, [action.owner_agency_id])
+    )
+
+
+def action_rows(action, escalation, *, kind: str, recipients: Iterable[User], key: str) -> list[Notification]:
+    return outbox_rows(
+        partnership_id=escalation.partnership_id,
+        subject=escalation.reference,
+        path=action_path(action),
+        kind=kind,
+        recipients=recipients,
+        key=key,
+        due_date=action.due_date,
+        about=about(escalation.pk),
+        stage=escalation.stage,
+    )
+
+
+def notify_actions_asked(escalation, actions, actor) -> None:
+    """Agreed or commissioned actions were recorded: each owning agency's managers and senior
+    leaders are told, with a link to the action (in the recording's transaction)."""
+    if not actions:
+        return
+    directory = Directory(escalation.partnership_id, {a.owner_agency_id for a in actions})
+    rows = []
+    for action in actions:
+        rows += action_rows(
+            action,
+            escalation,
+            kind=NoticeKind.ACTION_ASKED,
+            recipients=[u for u in action_owners(action, directory) if u.pk != actor.pk],
+            key=f"action_asked:{action.pk}",
+        )
+    save_notifications(rows)
 
 
 def send_due_reminders() -> int:
@@ -426,15 +516,14 @@ def send_due_reminders() -> int:
             for action in overdue_actions:
                 late = calendar.working_days_between(action.due_date, today)
                 interval = max(late - 1, 0) // settings.NOTIFY_OVERDUE_REPEAT_WORKING_DAYS
-                owners = directory.holders(Role.MANAGER, [action.owner_agency_id]) + directory.holders(
-                    Role.SENIOR_LEADER, [action.owner_agency_id]
-                )
-                rows += notification_rows(
-                    escalation=action.escalation,
+                # Chased only while it is theirs: its owning agency's leaders as they are now,
+                # with a link to the action itself (they need not be a party to open it).
+                rows += action_rows(
+                    action,
+                    action.escalation,
                     kind=NoticeKind.ACTION_OVERDUE,
-                    recipients=unique_recipients(owners),
+                    recipients=action_owners(action, directory),
                     key=f"action_overdue:{action.pk}:{interval}",
-                    due_date=action.due_date,
                 )
             rows += _follow_ups_to_ask(partnership, today, now, directory)
             for start in range(0, len(rows), REMINDER_BATCH):

@@ -35,6 +35,7 @@ from .models import (
     EscalationQuerySet,
     Guest,
     GuestState,
+    Held,
     OtherParty,
     PdgAction,
     Status,
@@ -397,6 +398,25 @@ def follow_up_due(user, escalation) -> bool:
     return escalation.__dict__["_accord_follow_up_due"]
 
 
+def not_held_follow_up(escalation):
+    """The answered follow-up of this resolved escalation saying its agreed way forward did
+    not hold and that nobody has acted on yet (read once per escalation), or None."""
+    if escalation.status != Status.RESOLVED:
+        return None
+    if "_accord_not_held" not in escalation.__dict__:
+        escalation.__dict__["_accord_not_held"] = escalation.follow_ups.filter(
+            held=Held.NOT_HELD, answered_at__isnull=False, followed_by=""
+        ).first()
+    return escalation.__dict__["_accord_not_held"]
+
+
+@rules.predicate
+def did_not_hold(user, escalation) -> bool:
+    """Resolved, and a party has since said the agreed way forward did not hold, and nobody
+    has yet reopened it or raised it again: whatever the reopening window, a party may."""
+    return not_held_follow_up(escalation) is not None
+
+
 def reopen_window_open(escalation) -> bool:
     """Whether a closed escalation may still be reopened: within the partnership's number of
     days of closing (after that the difference is raised afresh)."""
@@ -407,6 +427,11 @@ def reopen_window_open(escalation) -> bool:
 @rules.predicate
 def within_reopen_window(user, escalation) -> bool:
     return reopen_window_open(escalation)
+
+
+@rules.predicate
+def may_raise_here(user, escalation) -> bool:
+    return user.agency_id is not None and can_raise_in(user, escalation.partnership_id)
 
 
 @rules.predicate
@@ -592,12 +617,16 @@ ACTION_RULES = {
     # leaders, those who hold the current stage.
     "resolve": (is_open, (leads_stage & ~is_pdg_or_facilitator_role) | formal_body_acts_here),
     "withdraw": (is_open, (is_raiser | is_raisers_line_manager) & ~is_pdg_or_facilitator_role),
-    # Reopening is offered (pages and API alike) only within the partnership's window.
-    # Never one brought in from the earlier log: it had no stage in Accord to return to.
+    # Reopening is offered (pages and API alike) only within the partnership's window, to
+    # the parties' leaders; but where a party has said the agreed way forward did not hold,
+    # to any party, whatever the window. Never one brought in from the earlier log: it had
+    # no stage in Accord to return to.
     "reopen": (
-        is_closed & within_reopen_window & ~is_imported,
-        is_party_leader & ~is_pdg_or_facilitator_role,
+        is_closed & (within_reopen_window | did_not_hold) & ~is_imported,
+        (is_party_leader | (did_not_hold & is_party_side)) & ~is_pdg_or_facilitator_role,
     ),
+    # Or, where it did not hold, a party who may raise starts a linked escalation from it.
+    "raise_again": (did_not_hold, is_party_side & may_raise_here & ~is_pdg_or_facilitator_role),
     # Some weeks after the resolution, whether the agreed way forward held: the parties'.
     "follow_up": (follow_up_due, is_party_side),
     "pdg_act": (is_open & is_formal, is_pdg),
@@ -725,18 +754,30 @@ def reopen_too_late(user, escalation) -> bool:
         is_closed.test(user, escalation)
         and not is_imported.test(user, escalation)
         and not reopen_window_open(escalation)
+        and not did_not_hold.test(user, escalation)
         and user_may("reopen", user, escalation)
     )
 
 
+def works_for_owner(user, action) -> bool:
+    """Someone of the agency that owns an agreed or commissioned action, working in the
+    escalation's partnership (a practitioner, manager or senior leader there), whether or not
+    their agency is a party: the action is theirs to open and mark done, and theirs alone of
+    the escalation (its page stays as rule 7 has it)."""
+    return (
+        user.agency_id is not None
+        and user.agency_id == action.owner_agency_id
+        and bool(user_roles(user, action.escalation.partnership_id) & (RAISING_ROLES | LEADER_ROLES))
+    )
+
+
 def completable_actions(user, escalation, actions) -> set[int]:
-    """Which of the escalation's agreed actions the user may mark done: whoever sees the
-    escalation and works for the agency that owns the action, the parties' own managers and
-    leaders, or the formal body (which commissions the response to a theme). A done action
-    stays done. The person's standing is read once, however many actions there are."""
-    if not user.has_perm("escalations.view", escalation):
-        return set()
-    leads = (is_party_leader | is_pdg).test(user, escalation)
+    """Which of the escalation's agreed actions the user may mark done: whoever works for the
+    agency that owns the action (a party or not), the parties' own managers and leaders, or
+    the formal body (which commissions the response to a theme). A done action stays done.
+    The person's standing is read once, however many actions there are."""
+    sees = user.has_perm("escalations.view", escalation)
+    leads = sees and (is_party_leader | is_pdg).test(user, escalation)
     works = bool(_roles(user, escalation) & (RAISING_ROLES | LEADER_ROLES))
     return {
         a.pk
@@ -747,6 +788,12 @@ def completable_actions(user, escalation, actions) -> set[int]:
 
 def may_complete_action(user, action) -> bool:
     return action.pk in completable_actions(user, action.escalation, [action])
+
+
+def may_see_action(user, action) -> bool:
+    """An agreed action's own page (what was asked, by when, the difference in a line): its
+    owning agency's people, and whoever sees the escalation. Hidden means not found."""
+    return works_for_owner(user, action) or user.has_perm("escalations.view", action.escalation)
 
 
 def sees_children(user, escalation) -> bool:

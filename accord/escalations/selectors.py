@@ -21,9 +21,11 @@ from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 from accord.partnership.selectors import user_roles
 
 from . import visibility
+from .children import child_details_named
 from .models import (
     ACCOUNT_FIELDS,
     OPEN_STATUSES,
+    AgreedAction,
     Draft,
     Escalation,
     OtherParty,
@@ -39,6 +41,8 @@ from .policies import (
     is_party_side,
     is_pdg,
     ladder_for,
+    may_complete_action,
+    may_see_action,
     others_for,
 )
 
@@ -590,4 +594,68 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
         name=holding.name,
         groups=groups,
         senior_tiers_too=holding.tier != WorkedBy.SENIOR_LEADERS,
+    )
+
+
+# --------------------------------------------------------------------------- an agreed action
+
+
+@dataclass
+class ActionView:
+    """An agreed or commissioned action as its owner sees it: what was asked, by when, and the
+    difference or theme in a line; never a child's details (its owner may not be a party)."""
+
+    action: AgreedAction
+    reference: str
+    kind: str
+    line: str
+    area: str
+    themes: list[str]
+    sees_escalation: bool
+    may_complete: bool
+
+
+def agreed_action_get(*, user, pk: int, partnership: Partnership | None = None) -> ActionView:
+    """The action, for its owning agency's people and whoever sees the escalation: not found
+    for anyone else, or (``partnership``) in another partnership than the one being worked in."""
+    action = (
+        AgreedAction.objects.select_related(
+            "owner_agency", "completed_by", "escalation__partnership", "escalation__area_of_disagreement"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if (
+        action is None
+        or (partnership is not None and action.escalation.partnership_id != partnership.pk)
+        or not may_see_action(user, action)
+    ):
+        raise NotFound()
+    e = action.escalation
+    children = list(e.children.all())
+    summary = e.summary if not child_details_named(e.summary, children) else ""
+    area = e.area_of_disagreement.label if e.area_of_disagreement else ""
+    return ActionView(
+        action=action,
+        reference=e.reference,
+        kind=e.kind,
+        line=summary or area or _("A difference about a child"),
+        area=area,
+        themes=list(e.themes.values_list("label", flat=True)),
+        sees_escalation=user.has_perm("escalations.view", e),
+        may_complete=may_complete_action(user, action),
+    )
+
+
+def agreed_actions_owned(*, user, partnership: Partnership) -> QuerySet[AgreedAction]:
+    """The open agreed and commissioned actions the user's agency owns in the partnership,
+    soonest due first (the actions they are chased for)."""
+    if user.agency_id is None:
+        return AgreedAction.objects.none()
+    return (
+        AgreedAction.objects.filter(
+            escalation__partnership=partnership, owner_agency_id=user.agency_id, completed_on__isnull=True
+        )
+        .select_related("escalation")
+        .order_by("due_date", "id")
     )

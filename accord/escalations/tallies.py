@@ -10,7 +10,9 @@ the highest stage they reached) and ``iru_outcome``, and ``formal`` (``reached``
 formal stage, formal as the ladder was then, so a later review that makes a stage formal or
 not leaves the past's count as it was).
 On the day of a resolution: ``outcome``. On the day a follow-up is answered: ``held``
-(whether the agreed way forward held). On the day a stage ended: ``taken<stage>`` (a
+(whether the agreed way forward held) and, where it did not, ``after`` (what followed:
+``none`` until a party reopens it or raises it again, when the count moves to ``reopened``
+or ``raised_again``; so ``after`` always adds up to ``held`` ``not_held``). On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
 
 Each is also rolled up by month (dimension ``m:<name>``, dated the first of the month), so a
@@ -24,11 +26,21 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Sum, Value
+from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from .models import IRU_ORIGINS, DailyTally, Escalation, FollowUp, OtherParty, Resolution, StagePeriod
+from .models import (
+    IRU_ORIGINS,
+    AfterNotHeld,
+    DailyTally,
+    Escalation,
+    FollowUp,
+    Held,
+    OtherParty,
+    Resolution,
+    StagePeriod,
+)
 
 DIMENSIONS = (
     "total",
@@ -48,6 +60,7 @@ DIMENSIONS = (
     "iru_outcome",
     "outcome",
     "held",
+    "after",
     "ontime",
     *(f"taken{n}" for n in range(1, 10)),
 )
@@ -203,7 +216,20 @@ def resolution_recorded(resolution, escalation) -> None:
 
 
 def follow_up_answered(follow_up, partnership_id: int) -> None:
-    apply(partnership_id, Counter({(_day(follow_up.answered_at), "held", follow_up.held): 1}))
+    day = _day(follow_up.answered_at)
+    deltas = Counter({(day, "held", follow_up.held): 1})
+    if follow_up.held == Held.NOT_HELD:
+        deltas[(day, "after", AfterNotHeld.NONE)] += 1
+    apply(partnership_id, deltas)
+
+
+def follow_up_acted_on(follow_up, partnership_id: int) -> None:
+    """A party acted on an agreed way forward that did not hold: counted on the answer's day."""
+    day = _day(follow_up.answered_at)
+    apply(
+        partnership_id,
+        Counter({(day, "after", AfterNotHeld.NONE): -1, (day, "after", follow_up.followed_by): 1}),
+    )
 
 
 def stage_ended(period, partnership_id: int) -> None:
@@ -289,6 +315,17 @@ def _sources(partnership_id: int):
     )
     answered = FollowUp.objects.filter(escalation__partnership_id=partnership_id, answered_at__isnull=False)
     yield "held", answered.annotate(day=TruncDate("answered_at"), k=F("held"))
+    yield (
+        "after",
+        answered.filter(held=Held.NOT_HELD).annotate(
+            day=TruncDate("answered_at"),
+            k=Case(
+                When(followed_by="", then=Value(AfterNotHeld.NONE.value)),
+                default=F("followed_by"),
+                output_field=CharField(),
+            ),
+        ),
+    )
     periods = StagePeriod.objects.filter(
         escalation__partnership_id=partnership_id, ended_on__isnull=False, working_days_taken__isnull=False
     )

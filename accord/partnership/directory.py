@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Role, RoleAssignment
+from .models import Agency, Partnership, Role, RoleAssignment, User
 from .selectors import roles_by_partnership
 
 
@@ -18,3 +18,17 @@ class PartnershipDirectory:
 
     def people_in(self, partnership_ids: list[int]) -> QuerySet:
         return RoleAssignment.objects.filter(partnership_id__in=partnership_ids).values("user_id")
+
+    def names_of(self, kind: str, ids: list[str]) -> dict[str, str]:
+        numbers = [int(i) for i in ids if str(i).isdigit()]
+        if not numbers:
+            return {}
+        if kind == "user":
+            return {
+                str(u.pk): f"{u.get_full_name() or u.username} ({u.username})"
+                for u in User.objects.filter(pk__in=numbers).only("pk", "first_name", "last_name", "username")
+            }
+        model = {"agency": Agency, "partnership": Partnership}.get(kind)
+        if model is None:
+            return {}
+        return {str(pk): name for pk, name in model.objects.filter(pk__in=numbers).values_list("pk", "name")}

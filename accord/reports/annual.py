@@ -39,6 +39,7 @@ from .selectors import (
     OTHERS,
     Period,
     first_recorded_day,
+    learning_by_theme,
     learning_counts,
     pdg_figures,
     suppressed,
@@ -102,6 +103,7 @@ TABLE_UNITS = {
     "status": "escalations",
     "outcomes": "resolutions",
     "held": "follow_ups",
+    "after": "follow_ups",
     "areas": "escalations",
     "themes": "themed",
     "raising": "escalations",
@@ -228,6 +230,11 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
                 labelled(s["follow_ups"], LABELS["held"]),
             ),
             (
+                "after",
+                _("Where it did not hold, what followed (the same follow-ups)"),
+                labelled(s["after_not_held"], LABELS["after"]),
+            ),
+            (
                 "areas",
                 _("Areas of disagreement (an escalation may have several, or none recorded)"),
                 list(s["by_area"].items()),
@@ -260,6 +267,8 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "quarters": list(s["quarters"].items()),
         "key": disclosure_key(threshold),
         "threshold": threshold,
+        # In words, only what the formal body's chair marked fit to publish (no reference).
+        "published_learning": learning_by_theme(partnership, period, published_only=True),
     }
 
 

@@ -25,10 +25,13 @@ from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
     OPEN_STATUSES,
+    AfterNotHeld,
     AgreedAction,
     DailyTally,
     Escalation,
     Held,
+    Learning,
+    LearningFrom,
     PdgAction,
     Resolution,
     Status,
@@ -189,6 +192,9 @@ class Figures:
     # Escalations raised in the period that became formal, formal as the ladder was when they
     # did (the tallies' ``formal``): a review of the protocol leaves the past's count as it was.
     formal: int = 0
+    # Of the follow-ups that said it did not hold, what followed: reopened, raised again as a
+    # linked escalation, or nothing yet (adds up to ``follow_ups["not_held"]``).
+    after_not_held: dict[str, int] = field(default_factory=dict)
 
     @property
     def formal_is_the_formal_stages(self) -> bool:
@@ -684,6 +690,8 @@ def pdg_figures(
     figures.threshold = partnership.suppression_threshold
     figures.formal_from = ladder_of(partnership).formal_from or 0
     figures.formal = sums.get("formal", {}).get("reached", 0)
+    after = sums.get("after", {})
+    figures.after_not_held = {k: after[k] for k in AfterNotHeld.values if after.get(k)}
     figures.kind_silence = kind_silence(taking_part, history, _recorded(_periods(period), first))
     if with_trend:
         figures.trend = trend(partnership, period, history, first)
@@ -706,6 +714,7 @@ BREAKDOWNS = (
     "matrix",
     "outcomes",
     "follow_ups",
+    "after_not_held",
 )
 
 
@@ -750,7 +759,10 @@ ONE_WAY = (
 # Tables of another unit or with several entries an escalation (areas and themes, of which an
 # escalation may have several or none; outcomes, follow-ups):
 # no sum joins them to the rest, so each is protected on its own, as if its total were shown.
-ON_THEIR_OWN = ("by_area", "by_theme", "outcomes", "follow_ups")
+# (The follow-ups are protected in the system with what followed where they did not hold,
+# which adds up to their "did not hold".)
+ON_THEIR_OWN = ("by_area", "by_theme", "outcomes")
+FOLLOWING_UP = ("follow_ups", "after_not_held")
 TOTAL = ("total",)
 FORMAL = ("formal",)
 IRU_TOTAL = ("iru_total",)
@@ -805,6 +817,16 @@ def report_system(
                 },
             }
         )
+    for name in FOLLOWING_UP:
+        for item, n in getattr(figures, name).items():
+            cells[(name, item)] = n
+    if figures.after_not_held:
+        equations.append(
+            {
+                ("follow_ups", Held.NOT_HELD.value): -1,
+                **{("after_not_held", item): 1 for item in figures.after_not_held},
+            }
+        )
     for agency, n in figures.by_receiving_agency.items():
         cells[("by_receiving_agency", agency)] = n
     rows: dict[str, dict[tuple, int]] = {}
@@ -853,6 +875,7 @@ def suppressed(
         **{name: part(name) for name in ONE_WAY},
         "by_receiving_agency": part("by_receiving_agency"),
         **{name: suppress_counts(getattr(figures, name), n) for name in ON_THEIR_OWN},
+        **{name: part(name) for name in FOLLOWING_UP},
         "matrix": {(k[1], k[2]): v for k, v in shown.items() if k[0] == "matrix"},
         "formal": shown[FORMAL],
         "iru_total": shown[IRU_TOTAL],
@@ -995,3 +1018,92 @@ def learning_listed(
         )
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------- learning for the partnership, in words
+
+
+NO_THEME = gettext_lazy("No practice theme")
+
+
+@dataclass
+class LearningNote:
+    """One note of learning as the formal body reads it: never a child's details (refused as
+    written); the reference only where the reader may see the escalation (rule 7)."""
+
+    pk: int
+    text: str
+    area: str
+    stage: int
+    recorded_with: str
+    written_on: dt.date
+    published: bool
+    reference: str
+    escalation_pk: int | None
+
+
+@dataclass
+class LearningGroup:
+    theme: str
+    areas: list[tuple[str, list[LearningNote]]]
+
+
+def _grouped(notes: list[tuple[list[str], LearningNote]]) -> list[LearningGroup]:
+    by_theme: dict[str, dict[str, list[LearningNote]]] = {}
+    for themes, note in notes:
+        for theme in themes or [str(NO_THEME)]:
+            by_theme.setdefault(theme, {}).setdefault(note.area, []).append(note)
+    return [
+        LearningGroup(theme=theme, areas=sorted(areas.items()))
+        for theme, areas in sorted(by_theme.items(), key=lambda kv: (kv[0] == str(NO_THEME), kv[0]))
+    ]
+
+
+def learning_by_theme(
+    partnership: Partnership, period: Period, viewer: Any = None, *, published_only: bool = False
+) -> list[LearningGroup]:
+    """Learning for the partnership written in the period with an outcome at any stage, by
+    practice theme (a note under each of its escalation's themes) and, within, by area of
+    disagreement. ``published_only``: what the formal body's chair marked fit to publish (the
+    annual report). Three queries however many notes."""
+    start, end = day_bounds(period)
+    qs = Learning.objects.filter(partnership=partnership, written_at__gte=start, written_at__lt=end)
+    if published_only:
+        qs = qs.filter(published_at__isnull=False)
+    rows = list(qs.select_related("escalation__area_of_disagreement").order_by("written_at", "id"))
+    ids = {r.escalation_id for r in rows}
+    themes: dict[int, list[str]] = {}
+    for escalation_id, label in Escalation.themes.through.objects.filter(escalation_id__in=ids).values_list(
+        "escalation_id", "practicetheme__label"
+    ):
+        themes.setdefault(escalation_id, []).append(label)
+    visible = (
+        set(Escalation.objects.visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+        if viewer is not None
+        else set()
+    )
+    labels = dict(LearningFrom.choices)
+    notes = []
+    for r in rows:
+        e = r.escalation
+        sees = r.escalation_id in visible
+        notes.append(
+            (
+                sorted(themes.get(r.escalation_id, [])),
+                LearningNote(
+                    pk=r.pk,
+                    text=r.text,
+                    area=e.area_of_disagreement.label if e.area_of_disagreement else str(_NOT_RECORDED),
+                    stage=r.stage,
+                    recorded_with=str(labels.get(r.recorded_with, r.recorded_with)),
+                    written_on=timezone.localdate(r.written_at),
+                    published=r.published_at is not None,
+                    reference=e.reference if sees else "",
+                    escalation_pk=e.pk if sees else None,
+                ),
+            )
+        )
+    return _grouped(notes)
+
+
+_NOT_RECORDED = gettext_lazy("Area not recorded")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import annual, meetings, views
+from . import annual, learning, meetings, views
 
 app_name = "reports"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("pdg.csv", views.pdg_standing_item_csv, name="pdg_csv"),
     path("pdg.pdf", views.pdg_standing_item_pdf, name="pdg_pdf"),
     path("iru/", views.iru_section, name="iru"),
+    path("learning/", learning.learning, name="learning"),
+    path("learning/<int:pk>/publish/", learning.learning_fit_to_publish, name="learning_publish"),
     path("meetings/actions/<int:pk>/", views.meeting_action, name="meeting_action"),
     path("meetings/", meetings.meetings, name="meetings"),
     path("meetings/new/", meetings.meeting_edit, name="meeting_new"),

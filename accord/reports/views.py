@@ -22,7 +22,7 @@ from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
 from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
-from accord.escalations.models import ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
+from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
 from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
@@ -66,6 +66,7 @@ LABELS = {
     "outcome": dict(Outcome.choices),
     "child_centred": dict(ChildCentredOutcome.choices),
     "held": dict(Held.choices),
+    "after": dict(AfterNotHeld.choices),
 }
 
 
@@ -174,6 +175,11 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (
             _("Did the agreed way forward hold? Follow-ups answered in the period"),
             _labelled(data["follow_ups"], LABELS["held"]),
+            UNITS["follow_ups"],
+        ),
+        (
+            _("Where it did not hold, what followed (the same follow-ups)"),
+            _labelled(data["after_not_held"], LABELS["after"]),
             UNITS["follow_ups"],
         ),
     ]

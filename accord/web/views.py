@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accord.audit.describe import described
 from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
 from accord.audit.services import audit_record, audit_refusal
@@ -24,7 +25,7 @@ from accord.core import clock
 from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
 from accord.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation
-from accord.escalations.selectors import drafts_of, is_overdue, my_work
+from accord.escalations.selectors import agreed_actions_owned, drafts_of, is_overdue, my_work
 from accord.partnership.roles import (
     AUDIT_ROLES,
     CASEWORK_ROLES,
@@ -92,6 +93,12 @@ def home(request: HttpRequest) -> HttpResponse:
             owner=request.user, meeting__partnership=partnership, done_on__isnull=True
         ).select_related("meeting")[:20]
     )
+    if roles & LEADER_ROLES:
+        # What is asked of their agency (agreed at a resolution or commissioned for a theme),
+        # party or not: each action's own page, never the escalation's details.
+        context["agency_actions"] = list(
+            agreed_actions_owned(user=request.user, partnership=partnership)[:20]
+        )
     context["today"] = clock.today()
     if roles & OVERVIEW_ROLES:
         # Aggregates only: counts by stage and status, never an escalation's details.
@@ -106,7 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
             partnership=partnership, status__in=CLOSED_STATUSES
         ).count()
     if roles & AUDIT_ROLES:
-        context["recent_audit"] = recent_entries(user=request.user, partnership_id=partnership.pk)
+        context["recent_audit"] = described(recent_entries(user=request.user, partnership_id=partnership.pk))
     # The partnership switcher, for someone who works in more than one.
     several = len(roles_by_partnership(request.user)) > 1
     context["partnerships"] = list(partnerships_for(request.user)) if several else [partnership]

@@ -37,6 +37,19 @@ def body_for(endpoint, world):
         "pause": {"reason": "Waiting for the strategy discussion"},
         "resume": {},
         "reopen": {"reason": "r"},
+        "raise-again": {
+            "kind": "case",
+            "immediate_danger": False,
+            "with_agency": world.social.pk,
+            "summary": "s",
+            "decision_challenged": "d",
+            "concern": "c",
+            "evidence": "e",
+            "tried_so_far": "t",
+            "desired_outcome": "o",
+            "urgency": "routine",
+            "area_of_disagreement": world.partnership.areas_of_disagreement.first().code,
+        },
         "follow-up": {"held": "held", "what_changed": "w"},
         "reassign": {"holder": "raiser", "to": world.practitioner_health.username, "reason": "r"},
         "end-facilitation": {"reason": "r"},
@@ -69,6 +82,8 @@ def expected(role, endpoint):
         # Not paused, not closed: the managers may, but not now (409); for the rest it is not theirs.
         "resume": 409 if role in MANAGERS else 403,
         "reopen": 409 if role in MANAGERS else 403,
+        # Every party's who may raise, once a party said the agreed way forward did not hold.
+        "raise-again": 409,
         # Every party's, some weeks after a resolution: open, there is none to answer.
         "follow-up": 409,
         # The raiser's part is the raising agency's leaders' to hand on (here to whoever holds
@@ -107,6 +122,7 @@ ENDPOINTS = [
     "pause",
     "resume",
     "reopen",
+    "raise-again",
     "follow-up",
     "reassign",
     "end-facilitation",

@@ -97,7 +97,8 @@ def test_failed_sign_ins_and_lock_outs_reach_the_auditors_of_the_accounts_partne
     client.logout()
     sign_in(client, world.auditor)
     ours = client.get("/audit/").content.decode()
-    assert f"account {world.practitioner_health.username}" in ours and "nobody.at.all" not in ours
+    health = world.practitioner_health  # the account's person, by name
+    assert f"{health.get_full_name()} ({health.username})" in ours and "nobody.at.all" not in ours
     assert "Locked out after failed log-ins" in ours
     client.logout()
     sign_in(client, other_world.auditor)

@@ -12,6 +12,8 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``pdg``: the formal body's offers, a facilitator's appointment and the themes' responses;
 - ``closing``: resolution with agreed actions (and marking them done), withdrawal, reopening,
   and the follow-up some weeks later (did the agreed way forward hold?);
+- ``follow_through``: raising a difference again, linked to the escalation whose agreed
+  way forward did not hold and pre-filled from it;
 - ``documents``: evidence documents;
 - ``people``: the raiser or a named practitioner reassigned, and a leaver's work handed on;
 - ``parties``: the agencies a difference is with, checked on raising, added and taken out;
@@ -28,6 +30,7 @@ from .closing import (
     agreed_action_complete,
     due_follow_up,
     escalation_follow_up,
+    escalation_raised_again,
     escalation_reopen,
     escalation_resolve,
     escalation_withdraw,
@@ -42,6 +45,7 @@ from .documents import (
     escalation_add_document,
     escalation_document_read,
 )
+from .follow_through import escalation_raise_again, raise_again_draft
 from .moves import escalation_escalate, escalation_pause, escalation_resume
 from .parties import (
     MOST_OTHER_PARTIES,
@@ -120,6 +124,8 @@ __all__ = [
     "escalation_pause",
     "escalation_pdg_action",
     "escalation_raise",
+    "escalation_raise_again",
+    "escalation_raised_again",
     "escalation_reassign",
     "escalation_record_discussion",
     "escalation_record_settled",
@@ -140,6 +146,7 @@ __all__ = [
     "person_left",
     "person_moved",
     "practitioner_in",
+    "raise_again_draft",
     "refusal",
     "today",
     "validate_other_parties",

@@ -152,6 +152,7 @@ ACTION_VERBS = {
     "reopen": Verb.REOPENED,
     "add_details": Verb.ESCALATION_CHANGED,
     "add_view": Verb.ESCALATION_CHANGED,
+    "raise_again": Verb.RAISED_AGAIN,
 }
 
 

@@ -18,18 +18,23 @@ from accord.partnership.selectors import partnership_agencies
 
 from .. import tallies
 from ..models import (
+    AfterNotHeld,
     AgreedAction,
     ChildCentredOutcome,
+    Draft,
     Escalation,
     EventType,
     FollowUp,
     Held,
+    LearningFrom,
     Outcome,
     Resolution,
     Status,
 )
-from ..policies import may_complete_action
-from ._base import _audit, _blank, _event, _locked, _require, _touch, today
+from ..notices import notify_actions_asked
+from ..policies import may_complete_action, may_see_action, not_held_follow_up
+from ._base import _audit, _blank, _event, _locked, _require, _touch, refusal, today
+from .learning import learning_problem, learning_record
 from .timescales import _current_period, _end_period, _open_period, _stage
 
 
@@ -58,8 +63,9 @@ def _validate_actions(partnership: Partnership, actions: Iterable[ActionDetails]
 
 
 def create_actions(escalation: Escalation, actor: User, actions: list[ActionDetails]) -> list[AgreedAction]:
-    """The agreed actions, validated already (``_validate_actions``), written at once."""
-    return AgreedAction.objects.bulk_create(
+    """The agreed actions, validated already (``_validate_actions``), written at once; each
+    owning agency's leaders are told, with a link to the action."""
+    created = AgreedAction.objects.bulk_create(
         [
             AgreedAction(
                 escalation=escalation,
@@ -71,6 +77,8 @@ def create_actions(escalation: Escalation, actor: User, actions: list[ActionDeta
             for a in actions
         ]
     )
+    notify_actions_asked(escalation, created, actor)
+    return created
 
 
 def agreed_action_complete(
@@ -82,15 +90,16 @@ def agreed_action_complete(
     expected_version: int | None = None,
 ) -> AgreedAction:
     """Mark an agreed action done, with what was done (``policies.may_complete_action``):
-    its owning agency's people, the parties' managers and leaders, or the formal body."""
+    its owning agency's people (a party or not: they need not see the escalation), the
+    parties' managers and leaders, or the formal body. Someone who may see neither the
+    action nor the escalation is told it does not exist."""
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
-        if not actor.has_perm("escalations.view", escalation):
-            raise NotFound()
         action = escalation.agreed_actions.filter(pk=action_id).select_related("owner_agency").first()
-        if action is None:
+        if action is not None:
+            action.escalation = escalation
+        if action is None or not may_see_action(actor, action):
             raise NotFound()
-        action.escalation = escalation
         if action.completed_on is not None:
             raise IllegalTransition(_("That action was already marked done."))
         if not may_complete_action(actor, action):
@@ -142,6 +151,8 @@ def escalation_resolve(
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "resolve", escalation)
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
         if errors:
             raise ValidationError(errors)
         actions = _validate_actions(escalation.partnership, actions)
@@ -158,6 +169,9 @@ def escalation_resolve(
             resolved_at=now,
         )
         tallies.resolution_recorded(resolution, escalation)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.RESOLUTION
+        )
         create_actions(escalation, actor, actions)
         weeks = escalation.partnership.follow_up_weeks
         if weeks:
@@ -184,13 +198,27 @@ def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
 
 
 def escalation_withdraw(
-    *, actor: User, escalation: Escalation, reason: str, expected_version: int | None = None
+    *,
+    actor: User,
+    escalation: Escalation,
+    reason: str,
+    learning: str = "",
+    expected_version: int | None = None,
 ) -> Escalation:
+    """Withdraw it, with the reason, and any learning for the partnership (never naming the child)."""
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "withdraw", escalation)
+        errors = {}
         if _blank(reason):
-            raise ValidationError({"reason": _("Enter why the escalation is withdrawn")})
+            errors["reason"] = _("Enter why the escalation is withdrawn")
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
+        if errors:
+            raise ValidationError(errors)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.WITHDRAWAL
+        )
         escalation.closing_reason = reason.strip()
         _close(escalation, Status.WITHDRAWN, clock.now())
         _event(escalation, actor, EventType.WITHDRAWN, reason.strip())
@@ -209,8 +237,13 @@ def escalation_reopen(
             raise ValidationError({"reason": _("Enter why the escalation is reopened")})
         stage = _stage(escalation.partnership, escalation.stage)
         period = _open_period(escalation, escalation.partnership, stage)
-        # What was agreed is being reopened: its follow-up, unanswered, is not asked.
+        # What was agreed is being reopened: its follow-up, unanswered, is not asked; one
+        # that said it did not hold is acted on.
         escalation.follow_ups.filter(answered_at__isnull=True).delete()
+        not_held = not_held_follow_up(escalation)
+        if not_held is not None:
+            _act_on(not_held, AfterNotHeld.REOPENED, escalation.partnership_id)
+            escalation.__dict__.pop("_accord_not_held", None)
         escalation.status = Status.OPEN
         escalation.closed_at = None
         escalation.stage_started_on = period.started_on
@@ -230,6 +263,7 @@ def escalation_follow_up(
     escalation: Escalation,
     held: str,
     what_changed: str,
+    learning: str = "",
     expected_version: int | None = None,
 ) -> FollowUp:
     """Say, some weeks after the resolution, whether the agreed way forward held and what
@@ -242,9 +276,14 @@ def escalation_follow_up(
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "follow_up", escalation)
+        if learning_problem(escalation, learning):
+            errors["learning"] = learning_problem(escalation, learning)
         if errors:
             raise ValidationError(errors)
         follow_up = due_follow_up(escalation)
+        learning_record(
+            actor=actor, escalation=escalation, text=learning, recorded_with=LearningFrom.FOLLOW_UP
+        )
         now = clock.now()
         follow_up.held, follow_up.what_changed = held, what_changed.strip()
         follow_up.answered_at, follow_up.answered_by = now, actor
@@ -259,3 +298,50 @@ def escalation_follow_up(
 def due_follow_up(escalation: Escalation) -> FollowUp:
     """The escalation's follow-up that is due and not yet answered (the policies checked one is)."""
     return escalation.follow_ups.filter(answered_at__isnull=True, due_on__lte=today()).get()
+
+
+# --------------------------------------------------------------------------- when it did not hold
+
+
+def _act_on(follow_up: FollowUp, what: str, partnership_id: int, raised: Escalation | None = None) -> None:
+    follow_up.followed_by, follow_up.followed_at, follow_up.raised_again = what, clock.now(), raised
+    follow_up.save(update_fields=["followed_by", "followed_at", "raised_again"])
+    tallies.follow_up_acted_on(follow_up, partnership_id)
+
+
+def escalation_raised_again(*, actor: User, escalation: Escalation | int, raised: Escalation) -> FollowUp:
+    """Link a newly raised escalation to the one whose agreed way forward did not hold, which
+    it raises again (``follow_through.py``): the first's timeline says so, and what followed
+    is counted. Refused, as the raising of it is, unless the actor may raise it again now."""
+    with transaction.atomic():
+        escalation = _locked(escalation, None)
+        _require(actor, "raise_again", escalation)
+        follow_up = not_held_follow_up(escalation)
+        _act_on(follow_up, AfterNotHeld.RAISED_AGAIN, escalation.partnership_id, raised)
+        escalation.__dict__.pop("_accord_not_held", None)
+        _event(
+            escalation,
+            actor,
+            EventType.RAISED_AGAIN,
+            _("Raised again as %(reference)s") % {"reference": raised.reference},
+        )
+        _touch(escalation)
+        _audit(actor, escalation, "raise_again", linked=raised.reference)
+    return follow_up
+
+
+# The draft's note of the escalation it raises again (a key the journey's forms never show).
+RAISES_AGAIN = "_raises_again"
+
+
+def link_from_draft(escalation: Escalation, actor: User, draft: Draft) -> None:
+    """Called as an escalation is raised from a draft: if the draft raises another again, link
+    the two (in the raising's transaction). If the first was reopened or raised again by
+    someone else meanwhile, the new one stands on its own."""
+    first = draft.data.get(RAISES_AGAIN)
+    if not first:
+        return
+    original = Escalation.objects.filter(pk=first, partnership_id=escalation.partnership_id).first()
+    if original is None or refusal(actor, "raise_again", original) is not None:
+        return
+    escalation_raised_again(actor=actor, escalation=original, raised=escalation)

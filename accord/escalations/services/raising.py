@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..policies import can_raise_in
 from ._base import _blank, _event, _or_list, today
+from .closing import link_from_draft
 from .documents import documents_from_draft
 from .guests import NamedByEmail, guests_create, resolve_email
 from .parties import LARGEST_KEY, PartyDetails, create_other_parties, validate_other_parties
@@ -467,6 +468,7 @@ def escalation_raise(
             _event(escalation, actor, EventType.RAISED, escalation.summary)
         if draft is not None:
             documents_from_draft(escalation, actor, draft)
+            link_from_draft(escalation, actor, draft)
         audit_record(
             actor=actor,
             verb=Verb.ESCALATION_RAISED,

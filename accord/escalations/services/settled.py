@@ -20,9 +20,10 @@ from accord.partnership.roles import PDG_ROLES
 from accord.partnership.selectors import user_has_role
 
 from .. import tallies
-from ..models import Draft, Escalation, EventType, FollowUp, Outcome, Resolution, Status
+from ..models import Draft, Escalation, EventType, FollowUp, LearningFrom, Outcome, Resolution, Status
 from ._base import _audit, _blank, _event, _locked, _require, _touch, today
 from .closing import _close
+from .learning import learning_record
 from .raising import TEXT_ANSWERS, RaiseDetails, escalation_raise
 
 
@@ -96,6 +97,10 @@ def escalation_record_settled(
             settled_when_raised=True,
         )
         tallies.resolution_recorded(resolution, escalation)
+        # The learning in words, for the partnership (a settled one records no child to name).
+        learning_record(
+            actor=actor, escalation=escalation, text=details.learning, recorded_with=LearningFrom.RESOLUTION
+        )
         weeks = partnership.follow_up_weeks
         if weeks:
             FollowUp.objects.create(

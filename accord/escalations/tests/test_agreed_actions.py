@@ -136,3 +136,163 @@ def test_an_overdue_action_is_chased_to_its_agencys_leaders_until_done(world, re
         send_due_reminders()
     assert chased.filter(recipient=world.manager_social).count() == before
     assert chased.filter(recipient=world.manager_health).count() == 2
+
+
+# --------------------------------------------------------------------------- any agency's actions
+
+
+@pytest.fixture
+def commissioned(world):
+    """A thematic escalation between health and social care at the PDG, which commissions an
+    action of probation: an agency that is not a party."""
+    e = world.formal(kind="theme", children=[])
+    with clock.set_to(at(2026, 12, 1)):
+        services.escalation_commission_response(
+            actor=world.pdg_chair,
+            escalation=e,
+            note="A multi-agency response to neglect.",
+            actions=[
+                services.ActionDetails(
+                    description="Brief probation officers on the neglect toolkit",
+                    owner_agency_id=world.other.pk,
+                    due_date=dt.date(2027, 1, 8),
+                )
+            ],
+        )
+    e.refresh_from_db()
+    return e
+
+
+def test_a_non_party_agency_is_told_opens_its_action_and_marks_it_done(client, world, commissioned):
+    action = commissioned.agreed_actions.get()
+    told = Notification.objects.filter(kind=Kind.ACTION_ASKED)
+    assert {n.recipient.username for n in told} == {world.manager_other.username}
+    assert told.get().path == f"/escalations/actions/{action.pk}/"
+    sign_in(client, world.manager_other)
+    assert client.get(f"/escalations/{commissioned.pk}/").status_code == 404  # rule 7 stands
+    home = client.get("/").content.decode()
+    assert f"/escalations/actions/{action.pk}/" in home
+    page = client.get(f"/escalations/actions/{action.pk}/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Brief probation officers" in text and "8 January 2027" in text
+    assert commissioned.summary in text and "Neglect" in text
+    assert f"/escalations/{commissioned.pk}/" not in text  # no link they could not follow
+    assert AuditEvent.objects.filter(
+        verb=Verb.ESCALATION_VIEWED, actor=world.manager_other, payload__page="agreed_action"
+    ).exists()
+    done = client.post(f"/escalations/actions/{action.pk}/", {"note": "Briefing held on 5 January"})
+    assert done.status_code == 302
+    action.refresh_from_db()
+    assert (
+        action.completed_by == world.manager_other and action.completion_note == "Briefing held on 5 January"
+    )
+    assert commissioned.events.filter(type=EventType.ACTION_COMPLETED).count() == 1
+    assert AuditEvent.objects.filter(verb=Verb.ACTION_COMPLETED, actor=world.manager_other).count() == 1
+    again = client.post(f"/escalations/actions/{action.pk}/", {"note": "x"})
+    assert again.status_code == 200 and "already marked done" in again.content.decode()
+
+
+def test_only_the_owning_agency_and_those_who_see_it_open_the_action(client, world, commissioned):
+    action = commissioned.agreed_actions.get()
+    for person, status in (
+        (world.practitioner_other, 200),  # the owning agency's practitioner
+        (world.pdg_member, 200),  # sees the formal escalation
+        (world.chair, 404),  # neither owns it nor sees it
+        (world.admin, 404),
+    ):
+        sign_in(client, person)
+        assert client.get(f"/escalations/actions/{action.pk}/").status_code == status, person
+        client.logout()
+    with pytest.raises(NotFound):
+        services.agreed_action_complete(actor=world.chair, escalation=commissioned, action_id=action.pk)
+    services.agreed_action_complete(
+        actor=world.practitioner_other, escalation=commissioned, action_id=action.pk
+    )
+
+
+def test_the_action_never_shows_a_childs_details(client, world):
+    e = world.at_stage_2(summary="Zebedee's school attendance")
+    services.escalation_resolve(
+        actor=world.manager_social,
+        escalation=e,
+        outcome="multi_agency_plan",
+        agreed_way_forward="A joint plan",
+        child_centred_outcome_achieved="partly",
+        actions=[
+            services.ActionDetails(
+                description="Probation to share what it knows",
+                owner_agency_id=world.other.pk,
+                due_date=dt.date(2027, 1, 8),
+            )
+        ],
+    )
+    action = e.agreed_actions.get()
+    sign_in(client, world.manager_other)
+    text = client.get(f"/escalations/actions/{action.pk}/").content.decode()
+    assert "Zebedee" not in text and "ZQ-778812" not in text and "Quartermaine" not in text
+    assert "Levels of risk" in text or "levels of risk" in text.lower()  # the difference, by its area
+
+
+def test_a_non_party_action_is_chased_only_while_it_is_theirs(world, commissioned):
+    action = commissioned.agreed_actions.get()
+    Notification.objects.all().delete()
+    with clock.set_to(at(2027, 1, 11)):
+        send_due_reminders()
+    chased = Notification.objects.filter(kind=Kind.ACTION_OVERDUE)
+    assert {n.recipient.username for n in chased} == {world.manager_other.username}
+    assert chased.get().path == f"/escalations/actions/{action.pk}/"
+    # The manager moves to another agency: the action is no longer theirs, nor chased to them.
+    world.manager_other.agency = world.health
+    world.manager_other.save()
+    with clock.set_to(at(2027, 1, 19)):
+        send_due_reminders()
+    assert chased.filter(recipient=world.manager_other).count() == 1
+
+
+def test_the_api_opens_and_marks_an_action_done_for_a_non_party(client, world, commissioned):
+    action = commissioned.agreed_actions.get()
+    owner = Api(client, world.manager_other)
+    shown = owner.get(f"/agreed-actions/{action.pk}")
+    assert shown.status_code == 200, shown.content
+    body = shown.json()
+    assert (
+        body["may_complete"] and not body["sees_escalation"] and body["reference"] == commissioned.reference
+    )
+    assert Api(client, world.chair).get(f"/agreed-actions/{action.pk}").status_code == 404
+    assert (
+        Api(client, world.chair).post(f"/agreed-actions/{action.pk}/done", {"note": "x"}).status_code == 404
+    )
+    done = owner.post(f"/agreed-actions/{action.pk}/done", {"note": "Briefed"})
+    assert done.status_code == 200 and done.json()["completion_note"] == "Briefed"
+    assert owner.post(f"/agreed-actions/{action.pk}/done", {"note": "x"}).status_code == 409
+
+
+def test_a_shared_agencys_people_of_another_partnership_neither_open_nor_are_chased(client, world, neighbour):
+    """The health trust works in two partnerships: an action asked of it here is not opened by,
+    nor chased to, its managers who hold roles only in the other."""
+    e = world.formal(kind="theme", children=[])
+    with clock.set_to(at(2026, 12, 1)):
+        services.escalation_commission_response(
+            actor=world.pdg_chair,
+            escalation=e,
+            note="n",
+            actions=[
+                services.ActionDetails(
+                    description="Share the pathway",
+                    owner_agency_id=world.health.pk,
+                    due_date=dt.date(2027, 1, 8),
+                )
+            ],
+        )
+    action = e.agreed_actions.get()
+    assert neighbour.manager_health.agency_id == world.health.pk
+    sign_in(client, neighbour.manager_health)
+    assert client.get(f"/escalations/actions/{action.pk}/").status_code == 404
+    with pytest.raises(NotFound):
+        services.agreed_action_complete(actor=neighbour.manager_health, escalation=e, action_id=action.pk)
+    with clock.set_to(at(2027, 1, 11)):
+        send_due_reminders()
+    chased = {
+        n.recipient_id for n in Notification.objects.filter(kind__in=[Kind.ACTION_OVERDUE, Kind.ACTION_ASKED])
+    }
+    assert world.manager_health.pk in chased and neighbour.manager_health.pk not in chased

@@ -276,5 +276,6 @@ def test_an_auditors_home_shows_their_partnerships_newest_entries_and_their_peop
     html = client.get("/").content.decode()
     assert "Recent audit trail entries" in html
     assert e.reference in html  # named by reference, as the search names it
-    assert f"{world.practitioner_social.username} (" in html and "Logged in" in html
+    social = world.practitioner_social  # named as a person, with their sign-in name
+    assert f"{social.get_full_name()} ({social.username})" in html and "Logged in" in html
     assert other.reference not in html and other_world.practitioner_health.username not in html

@@ -14,19 +14,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accord.core.errors import NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
+from accord.core import clock
+from accord.core.errors import IllegalTransition, NotAllowed, NotFound, Refused, RuleViolation, StaleVersion
 from accord.core.middleware import pending_post
 from accord.partnership.protocol import ladder_of
 
 from .. import forms as f
-from .. import services
+from .. import selectors, services
 from ..models import AgreedAction, Escalation
 from ..policies import (
+    did_not_hold,
     may_complete_action,
     reopen_too_late,
     reopen_window_open,
 )
-from ._common import _audit_read, _get
+from ._common import _audit_read, _get, _partnership
 
 logger = logging.getLogger("accord.escalations")
 
@@ -257,14 +259,18 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(e, cd, version):
         services.escalation_withdraw(
-            actor=request.user, escalation=e, reason=cd["reason"], expected_version=version
+            actor=request.user,
+            escalation=e,
+            reason=cd["reason"],
+            learning=cd["learning"],
+            expected_version=version,
         )
 
     return _action(
         request,
         pk,
         permission="withdraw",
-        form_factory=lambda e, data, files, initial=None: f.ReasonForm(data, initial=initial),
+        form_factory=lambda e, data, files, initial=None: f.WithdrawForm(data, initial=initial),
         template="escalations/actions/withdraw.html",
         perform=perform,
         success=_("Escalation withdrawn"),
@@ -295,10 +301,32 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
         perform=perform,
         success=_("Escalation reopened"),
         extra=lambda e: {
-            "window_open": reopen_window_open(e),
+            "window_open": reopen_window_open(e) or did_not_hold.test(request.user, e),
+            "did_not_hold": did_not_hold.test(request.user, e),
             "reopen_days": e.partnership.reopen_within_days,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def raise_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where the agreed way forward did not hold: raise the difference again, linked to this
+    escalation, starting from a draft filled in from it. Rule 1 is asked first."""
+    escalation = _get(request, pk)
+    if not request.user.has_perm("escalations.raise_again", escalation):
+        raise Refused(str(services.refusal(request.user, "raise_again", escalation) or ""))
+    form = f.DangerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["immediate_danger"] == "yes":
+            return redirect("escalations:emergency")  # rule 1: nothing is kept
+        try:
+            draft = services.raise_again_draft(
+                actor=request.user, escalation=escalation, immediate_danger=False
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        return redirect("escalations:check", draft=draft.pk)
+    return render(request, "escalations/actions/raise_again.html", {"escalation": escalation, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -311,6 +339,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             escalation=e,
             held=cd["held"],
             what_changed=cd["what_changed"],
+            learning=cd["learning"],
             expected_version=version,
         )
 
@@ -504,6 +533,38 @@ def complete_action(request: HttpRequest, pk: int, action: int) -> HttpResponse:
         perform=perform,
         success=_("Action marked done"),
         extra=lambda e: {"action": agreed(e), "submit_label": _("Mark as done")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agreed_action(request: HttpRequest, action: int) -> HttpResponse:
+    """An agreed or commissioned action's own page, for the agency that owns it whether or
+    not it is a party (and whoever sees the escalation): what was asked, by when, the
+    difference or theme in a line, never a child's details; marked done here with a note."""
+    try:
+        found = selectors.agreed_action_get(user=request.user, pk=action, partnership=_partnership(request))
+    except NotFound:
+        raise Http404 from None
+    e = found.action.escalation
+    form = f.CompleteActionForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        _audit_read(request, e, "agreed_action")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreed_action_complete(
+                actor=request.user, escalation=e, action_id=action, note=form.cleaned_data["note"]
+            )
+        except (IllegalTransition, NotAllowed) as refused:
+            form.add_error(None, str(refused))
+        except NotFound:
+            raise Http404 from None
+        else:
+            messages.success(request, _("Action marked done"))
+            return redirect("escalations:agreed_action", action=action)
+    return render(
+        request,
+        "escalations/agreed_action.html",
+        {"found": found, "action": found.action, "form": form, "today": clock.today()},
     )
 
 

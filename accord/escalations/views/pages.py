@@ -22,10 +22,11 @@ from accord.partnership.roles import CASEWORK_ROLES
 
 from .. import forms as f
 from .. import selectors, services
-from ..models import OTHER_PARTIES, Escalation
+from ..models import OTHER_PARTIES, Escalation, FollowUp
 from ..policies import (
     allowed_actions,
     completable_actions,
+    not_held_follow_up,
     reopen_too_late,
     sees_children,
 )
@@ -237,7 +238,23 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
         "holders": current_holders(viewer=request.user, escalation=escalation),
         "reopen_days": escalation.partnership.reopen_within_days,
+        **_follow_through_context(request, escalation),
         **_guests_context(request, escalation),
+    }
+
+
+def _follow_through_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+    """Where an agreed way forward did not hold: the answer nobody has acted on yet, the
+    escalations it was raised again as, and the one this raises again."""
+    raises_again = FollowUp.objects.filter(raised_again=escalation).select_related("escalation").first()
+    return {
+        "not_held": not_held_follow_up(escalation),
+        "raised_after": list(
+            escalation.follow_ups.filter(raised_again__isnull=False).select_related("raised_again")
+        ),
+        "raises_again": raises_again,
+        "raises_again_visible": raises_again is not None
+        and request.user.has_perm("escalations.view", raises_again.escalation),
     }
 
 

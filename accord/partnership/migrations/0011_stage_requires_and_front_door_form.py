@@ -17,6 +17,27 @@ def fill_requires(apps, schema_editor):
         stage.save(update_fields=["requires"])
 
 
+def _by_shape(number: int, formal: bool) -> list[str]:
+    if number == 1:
+        return ["concern"]
+    if formal:
+        return ["evidence", "efforts_to_resolve"]
+    return ["decision_challenged", "tried_so_far", "desired_outcome"]
+
+
+def requires_in_versions(apps, schema_editor):
+    """The versions already recorded say what each stage asked for (what its shape asked
+    then), as an export now does: the first review compares like with like."""
+    ProtocolVersion = apps.get_model("partnership", "ProtocolVersion")
+    for version in ProtocolVersion.objects.all():
+        stages = (version.document or {}).get("stages") or []
+        if all("requires" in s for s in stages):
+            continue
+        for s in stages:
+            s.setdefault("requires", _by_shape(s.get("number", 0), bool(s.get("formal"))))
+        version.save(update_fields=["document"])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("partnership", "0010_protocol_versions"),
@@ -38,4 +59,5 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list, verbose_name="answers required to enter it"),
         ),
         migrations.RunPython(fill_requires, migrations.RunPython.noop),
+        migrations.RunPython(requires_in_versions, migrations.RunPython.noop),
     ]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accord.core import clock
 
 from ..models import FormalBodyAuthority, Partnership, ProtocolVersion, User, WorkedBy
-from ..protocol import document_of
+from ..protocol import ANSWERS, document_of
 
 
 def protocol_version_now(partnership: Partnership) -> ProtocolVersion:
@@ -147,6 +147,11 @@ def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
                     else _("A conference chair or IRO may no longer start at stage %(number)s, %(name)s.")
                 )
                 % named
+            )
+        if list(was.get("requires") or []) != list(s.get("requires") or []) and "requires" in was:
+            asked = ", ".join(str(ANSWERS.get(a, a)).lower() for a in s.get("requires") or []) or _("nothing")
+            lines.append(
+                _("Stage %(number)s, %(name)s, now asks for: %(answers)s.") % {**named, "answers": asked}
             )
     for key, was in old.items():
         if key not in new:

@@ -216,3 +216,67 @@ def test_the_negative_remainder_of_a_multi_agency_escalation_is_gone_from_the_pd
             text = re.sub(r"\d{4}-\d{2}-\d{2}", " ", text)  # dates are not figures
             assert not NEGATIVE.search(text), (person, url, NEGATIVE.findall(text))
         client.logout()
+
+
+def test_what_followed_a_way_forward_that_did_not_hold_adds_up_to_the_answers(client, world):
+    """Follow-ups answered held, partly and not held; of those not held, one reopened, one raised
+    again, one not yet acted on: "what followed" adds up to "did not hold" in every form."""
+    from accord.core import clock
+    from accord.escalations import services
+
+    def moment(m, d):
+        return timezone.make_aware(dt.datetime(2026, m, d, 10))
+
+    answers = ["held", "partly", "not_held", "not_held", "not_held"]
+    done = []
+    for n, held in enumerate(answers):
+        e = world.raised(at=moment(6, 1 + n))
+        with clock.set_to(moment(6, 10)):
+            services.escalation_resolve(
+                actor=world.manager_social,
+                escalation=e,
+                outcome="agreed_way_forward",
+                agreed_way_forward="w",
+                child_centred_outcome_achieved="yes",
+            )
+        with clock.set_to(moment(7, 30)):
+            services.escalation_follow_up(
+                actor=world.practitioner_health, escalation=e, held=held, what_changed="c"
+            )
+        done.append(e)
+    with clock.set_to(moment(9, 1)):
+        services.escalation_reopen(actor=world.practitioner_social, escalation=done[2], reason="back")
+        services.escalation_raise_again(
+            actor=world.practitioner_social,
+            escalation=done[3],
+            details=services.RaiseDetails(
+                kind="case",
+                with_agency_id=world.health.pk,
+                summary="s",
+                decision_challenged="d",
+                concern="c",
+                evidence="e",
+                tried_so_far="t",
+                desired_outcome="o",
+                area_of_disagreement_code="levels-of-risk",
+                children=[services.ChildDetails(name="A B")],
+            ),
+            immediate_danger=False,
+        )
+    f = pdg_figures(world.partnership, PERIOD)
+    assert f.follow_ups == {"held": 1, "partly": 1, "not_held": 3}
+    assert f.after_not_held == {"none": 1, "reopened": 1, "raised_again": 1}
+    assert sum(f.after_not_held.values()) == f.follow_ups["not_held"]
+    sign_in(client, world.pdg_chair)
+    page = client.get("/reports/pdg/", PERIOD_FORM)
+    tables = {title: rows for title, rows, _unit in page.context["tables"]["sections"]}
+    followed = next(rows for title, rows in tables.items() if "what followed" in str(title))
+    held = next(rows for title, rows in tables.items() if "Did the agreed way forward hold" in str(title))
+    assert sum(v for _l, v, _d in followed) == {str(label): v for label, v, _d in held}["No, it did not hold"]
+    rows = list(csv.reader(io.StringIO(client.get("/reports/pdg.csv", PERIOD_FORM).content.decode())))
+    assert sum(int(r[2]) for r in rows if "what followed" in r[0]) == 3
+    annual = client.get("/reports/annual/", {"year": 2026})
+    after = next(rows for key, _t, rows in annual.context["data"]["tables"] if key == "after")
+    # The annual report shows small counts withheld (below the threshold): each of the three.
+    assert len(after) == 3 and not any(isinstance(v, int) for _l, v in after)
+    check_every_form(client, world)
