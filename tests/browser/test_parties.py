@@ -31,10 +31,11 @@ def test_an_agency_brought_in_and_taken_out(page, demo_users):
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     screenshot(page, "parties-01-add-error")
     assert_accessible(page)
-    page.get_by_label("Which agency should be brought in?").select_option(label="Devon & Cornwall Police")
-    page.get_by_label("Which practitioner in that agency, if you know?").select_option(
-        value="practitioner.police"
-    )
+    # The same pickers as raising: the agency typed and chosen, the practitioner found by name.
+    page.locator("input#id_agency").press_sequentially("Devon & Corn")
+    page.locator("#id_agency__listbox li", has_text="Devon & Cornwall Police").first.click()
+    page.locator("#id_practitioner").press_sequentially("practitioner.police")
+    page.locator("#id_practitioner__listbox li", has_text="practitioner.police").first.click()
     page.get_by_label("Why is this agency part of the difference?").fill("The police attended the incident.")
     screenshot(page, "parties-02-add")
     assert_accessible(page)

@@ -163,7 +163,7 @@ def test_raising_it_again_starts_from_a_prefilled_draft_and_links_the_two(world,
         assert d["with_agency"] == str(world.health.pk)
         assert d["with_practitioner"] == world.practitioner_health.username
         assert d["child_1_name"] == "Zebedee Quartermaine" and d["child_1_date_of_birth"] == "2019-05-04"
-        assert d["area_of_disagreement"] == "levels-of-risk" and d["themes"] == ["neglect"]
+        assert d["areas"] == ["levels-of-risk"] and d["themes"] == ["neglect"]
         assert "A joint visit this week." in d["tried_so_far"] and "visits stopped" in d["tried_so_far"]
         assert "reflection" not in d  # the raiser's private reflection is never copied
         again = services.escalation_raise(
@@ -179,7 +179,7 @@ def test_raising_it_again_starts_from_a_prefilled_draft_and_links_the_two(world,
                 evidence=d["evidence"],
                 tried_so_far=d["tried_so_far"],
                 desired_outcome=d["desired_outcome"],
-                area_of_disagreement_code=d["area_of_disagreement"],
+                area_of_disagreement_code=d["areas"][0],
                 theme_codes=d["themes"],
                 children=[services.ChildDetails(name=d["child_1_name"])],
             ),
