@@ -97,6 +97,9 @@ def log_out(page) -> None:
 
 def axe_violations(page) -> list[dict]:
     """Run axe-core (from npm) in the page; answer the WCAG 2.2 A/AA violations."""
+    # A click that navigates returns before the next page has loaded: axe is put into the
+    # page that is shown, once it is there (not into one being replaced).
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS

@@ -55,6 +55,7 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     )
     log_in(page, "admin")
     page.get_by_role("link", name="Bring in the earlier log of escalations").click()
+    page.get_by_label("Upload the earlier log").wait_for()  # on the page it leads to
     assert_accessible(page)
     page.get_by_label("Upload the earlier log").set_input_files(str(log))
     page.get_by_role("button", name="Upload and choose the columns").click()
