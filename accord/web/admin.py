@@ -299,6 +299,12 @@ class BudgetInline(ScopedInline):
 
 
 class PartnershipForm(forms.ModelForm):
+    front_door_form_url = forms.URLField(
+        label="Front door's online request for support",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+    )
     confirm_moved_due_dates = forms.BooleanField(
         label="Save, moving the due dates listed",
         required=False,
