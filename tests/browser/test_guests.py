@@ -50,7 +50,7 @@ def raise_naming_by_email(page, email: str) -> Escalation:
     page.get_by_label("No").check()
     submit(page)
     page.get_by_label("A child or children").check()
-    page.locator("#id_with_agency").press_sequentially("Devon GP")
+    page.locator("input#id_with_agency").press_sequentially("Devon GP")
     page.locator("#id_with_agency__listbox li", has_text=GP).first.click()
     # An address outside the agency's domains is refused in plain words.
     page.locator("#id_with_practitioner").fill("gill.green@gmail.com")

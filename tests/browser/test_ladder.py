@@ -40,13 +40,13 @@ def test_the_whole_ladder(page, demo_users):
 
     check_page(page, "ladder-03-with")
     page.get_by_label("A child or children").check()
-    page.locator("#id_with_agency").press_sequentially("Devon County")
+    page.locator("input#id_with_agency").press_sequentially("Devon County")
     page.locator("#id_with_agency__listbox li", has_text="Devon County Council").first.click()
     page.locator("#id_with_practitioner").press_sequentially("Okafor")
     page.locator("#id_with_practitioner__listbox li", has_text="Sam Okafor").first.click()
     # The police are part of the difference too: a practitioner there, named.
     page.get_by_role("button", name="Add an agency").click()
-    page.locator("#id_other_1_agency").press_sequentially("Devon & Corn")
+    page.locator("input#id_other_1_agency").press_sequentially("Devon & Corn")
     page.locator("#id_other_1_agency__listbox li", has_text="Devon & Cornwall Police").first.click()
     page.locator("#id_other_1_practitioner").press_sequentially("practitioner.police")
     page.locator("#id_other_1_practitioner__listbox li", has_text="practitioner.police").first.click()
