@@ -86,7 +86,8 @@ def test_raise_an_escalation_with_the_keyboard_alone(browser, live_server, demo_
 
     choose(page, "kind", "case")
     # The agency picker: type, then the arrow keys and Enter choose from what it offers.
-    tab_to(page, "input#id_with_agency")  # the picker, once it has replaced the select
+    page.locator("input#id_with_agency").wait_for()  # the picker has replaced the select
+    tab_to(page, "input#id_with_agency")
     page.keyboard.type("Devon County")
     page.locator("#id_with_agency__listbox li").first.wait_for()
     page.keyboard.press("ArrowDown")
