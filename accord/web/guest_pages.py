@@ -292,6 +292,50 @@ def name_guest(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "guests/name.html", {"escalation": escalation, "form": form})
 
 
+@require_http_methods(["GET", "POST"])
+def name_leader_guest(request: HttpRequest, pk: int) -> HttpResponse:
+    """The raiser's line manager names another agency's manager (or senior leader) by work
+    email, where the difference reached a stage they work and the agency has nobody in Accord
+    to work it. Who may, and for which agencies, is the services'."""
+    try:
+        escalation = g.escalation_for_leader_naming(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    if not g.may_name_leader(request.user, escalation):
+        raise Refused(
+            _(
+                "Only the raiser's line manager or the business unit names another agency's "
+                "manager or senior leader by email."
+            )
+        )
+    agencies = g.agencies_without_leader(escalation)
+    tier = g.tier_words(g.leader_tier_wanted(escalation) or "") or _("managers or senior leaders")
+    form = f.GuestNameForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            g.guest_name_leader(
+                actor=request.user,
+                escalation=escalation,
+                agency_id=form.cleaned_data["agency"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+        except NotAllowed as refused:
+            raise Refused(str(refused)) from None
+        else:
+            messages.success(
+                request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("escalations:detail", pk=pk)
+    return render(
+        request,
+        "guests/name_leader.html",
+        {"escalation": escalation, "form": form, "agencies": agencies, "tier": tier},
+        status=422 if form.errors else 200,
+    )
+
+
 @require_http_methods(["POST"])
 def remove_guest(request: HttpRequest, pk: int, guest: int) -> HttpResponse:
     """The raiser's manager ends a guest's access from the escalation's page."""

@@ -152,6 +152,7 @@ urlpatterns = [
     path("guest/<str:token>/", guest_pages.link, name="guest_link"),
     path("guest/<str:token>/code/", guest_pages.code, name="guest_code"),
     path("escalations/<int:pk>/guests/new/", guest_pages.name_guest, name="guest_name"),
+    path("escalations/<int:pk>/guests/leader/", guest_pages.name_leader_guest, name="guest_name_leader"),
     path("escalations/<int:pk>/guests/<int:guest>/remove/", guest_pages.remove_guest, name="guest_remove"),
     path(
         "business-unit/agencies/<int:pk>/email-domains/",

@@ -45,12 +45,14 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
 from accord.notifications.models import register_kinds
-from accord.partnership.models import Agency, Partnership, PartnershipAgency, User
-from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES
-from accord.partnership.selectors import user_roles
+from accord.partnership.models import Agency, Partnership, PartnershipAgency, RoleAssignment, User, WorkedBy
+from accord.partnership.protocol import ladder_of
+from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES, TIER_ROLES
+from accord.partnership.selectors import roles_by_partnership, user_roles
 
 from .. import visibility
 from ..models import (
+    GUEST_TIERS,
     OPEN_STATUSES,
     Escalation,
     Event,
@@ -62,6 +64,7 @@ from ..models import (
     OtherParty,
 )
 from ..notices import notify
+from ..policies import stage_holding
 from ._base import EVENT_LISTENERS, _locked
 from .settings import require_business_unit
 
@@ -188,9 +191,12 @@ def _account_for(email: str, agency: Agency, partnership_id: int) -> User:
     return account
 
 
-def guests_create(escalation: Escalation, actor: User, named: Sequence[NamedByEmail]) -> list[Guest]:
+def guests_create(
+    escalation: Escalation, actor: User, named: Sequence[NamedByEmail], *, tier: str = ""
+) -> list[Guest]:
     """Write the guests named on an escalation (in the caller's transaction) and email each
-    their link once it commits."""
+    their link once it commits. ``tier``: the agency's tier a guest acts in (blank: the
+    professional the difference is with)."""
     made = []
     for n in named:
         if n.person is not None:
@@ -208,8 +214,9 @@ def guests_create(escalation: Escalation, actor: User, named: Sequence[NamedByEm
             named_by=actor,
             named_at=clock.now(),
             link_hash=link_digest(token),
+            tier=tier,
         )
-        _audit(actor, Verb.GUEST_NAMED, guest)
+        _audit(actor, Verb.GUEST_NAMED, guest, tier=tier or None)
         transaction.on_commit(lambda g=guest, t=token: _send_link(g, t))
         made.append(guest)
     return made
@@ -222,24 +229,41 @@ def guest_link(token: str) -> str:
 def _send_link(guest: Guest, token: str) -> None:
     escalation = guest.escalation
     raiser = escalation.raised_by
+    if guest.tier:
+        named_as = _(
+            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
+            "%(partnership)s's Accord. It has reached the stage %(agency)s's %(tier)s work, and "
+            "nobody at %(agency)s holds that part in Accord, so %(namer)s has named you to act "
+            "for %(agency)s on this difference alone.\n\n"
+        ) % {
+            "raiser": raiser.get_full_name() or raiser.username,
+            "raising": escalation.raising_agency.name,
+            "agency": guest.agency.name,
+            "partnership": escalation.partnership.name,
+            "tier": str(tier_words(guest.tier)),
+            "namer": guest.named_by.get_full_name() or guest.named_by.username,
+        }
+    else:
+        named_as = _(
+            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
+            "%(partnership)s's Accord, and named you as the professional it is with.\n\n"
+        ) % {
+            "raiser": raiser.get_full_name() or raiser.username,
+            "raising": escalation.raising_agency.name,
+            "agency": guest.agency.name,
+            "partnership": escalation.partnership.name,
+        }
     send_mail(
         _("Accord: a professional difference has been raised with you (%(reference)s)")
         % {"reference": escalation.reference},
-        _(
-            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
-            "%(partnership)s's Accord, and named you as the professional it is with.\n\n"
+        named_as
+        + _(
             "You do not need an account. To answer it, open this link:\n%(link)s\n\n"
             "Opening the link does nothing by itself: it offers to email you a one-time code, which "
             "signs you in to this one escalation. If it is not for you, open the link and say so.\n\n"
             "The escalation's details are not in this email. Do not reply to this email."
         )
-        % {
-            "raiser": raiser.get_full_name() or raiser.username,
-            "raising": escalation.raising_agency.name,
-            "agency": guest.agency.name,
-            "partnership": escalation.partnership.name,
-            "link": guest_link(token),
-        },
+        % {"link": guest_link(token)},
         settings.DEFAULT_FROM_EMAIL,
         [guest.email],
     )
@@ -318,6 +342,145 @@ def guest_name(*, actor: User, escalation: Escalation, agency_id: int, email: st
                 {"email": _("%(email)s is already named on this escalation") % {"email": named.email}}
             )
         [guest] = guests_create(escalation, actor, [named])
+    return guest
+
+
+# --------------------------------------------------------------------------- naming the other agency's leader
+
+LEADER_TIERS = (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS)
+
+
+def tier_words(tier: str) -> str:
+    return str(GUEST_TIERS.get(tier, ""))
+
+
+def may_name_leader(actor: User, escalation: Escalation) -> bool:
+    """Who names another agency's manager or senior leader by email: the raiser's line manager
+    (while they lead) or the partnership's business unit (as for removing a guest)."""
+    roles = user_roles(actor, escalation.partnership_id)
+    if roles & SETTINGS_ROLES:
+        return True
+    return bool(
+        roles & LEADER_ROLES
+        and actor.agency_id == escalation.raising_agency_id
+        and escalation.raised_by.line_manager_id == actor.pk
+    )
+
+
+def leader_tier_wanted(escalation: Escalation) -> str | None:
+    """The agencies' tier holding the escalation's current stage, where it is their managers'
+    or senior leaders' (rule 2, the policies' ``stage_holding``); else None."""
+    tier = stage_holding(ladder_of(escalation.partnership), escalation.stage).tier
+    return tier if tier in LEADER_TIERS else None
+
+
+def agencies_without_leader(escalation: Escalation) -> list[Agency]:
+    """The agencies the difference is with that have nobody in this partnership to work its
+    current stage (nobody active holding that tier's role or a higher one) and no guest named
+    to act in that tier or a higher one: those whose leader may be named by email. Empty
+    while the stage is the practitioners' or the escalation is not open."""
+    tier = leader_tier_wanted(escalation)
+    if tier is None or escalation.status not in OPEN_STATUSES:
+        return []
+    admitting = LEADER_TIERS[LEADER_TIERS.index(tier) :]
+    roles = set().union(*(TIER_ROLES[t] for t in admitting))
+    receiving = escalation.receiving_agency_ids()
+    staffed = set(
+        RoleAssignment.objects.filter(
+            partnership_id=escalation.partnership_id,
+            role__in=roles,
+            user__is_active=True,
+            user__agency_id__in=receiving,
+        ).values_list("user__agency_id", flat=True)
+    )
+    named = set(
+        escalation.guests.filter(
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED], tier__in=admitting, agency_id__in=receiving
+        ).values_list("agency_id", flat=True)
+    )
+    wanting = [a for a in receiving if a not in staffed and a not in named]
+    found = {a.pk: a for a in Agency.objects.filter(pk__in=wanting)}
+    return [found[a] for a in wanting if a in found]
+
+
+def escalation_for_leader_naming(actor: User, pk: int) -> Escalation:
+    """The escalation, for naming another agency's leader: one the actor sees, or one of their
+    partnership's where they may name (the business unit, who does not see it under rule 7);
+    else ``NotFound``, alike for missing and hidden."""
+    escalation = (
+        Escalation.objects.select_related("partnership", "raised_by", "with_agency")
+        .filter(pk=pk, partnership_id__in=list(roles_by_partnership(actor)))
+        .first()
+    )
+    if escalation is None or not (
+        actor.has_perm("escalations.view", escalation) or may_name_leader(actor, escalation)
+    ):
+        raise NotFound()
+    return escalation
+
+
+def guest_name_leader(*, actor: User, escalation: Escalation, agency_id: int, email: str) -> Guest:
+    """Where the difference stands at a stage the agencies' managers (or senior leaders) work
+    and an agency it is with has nobody in Accord to work it, the raiser's line manager or the
+    business unit names that agency's manager (or senior leader) by work email. Invited as any
+    guest is; once confirmed, they act for their agency in that tier on this escalation alone
+    (the policies' ``guest_roles``)."""
+    with transaction.atomic():
+        escalation = _locked(escalation, None)
+        if not actor.is_active or not (
+            actor.has_perm("escalations.view", escalation) or may_name_leader(actor, escalation)
+        ):
+            raise NotFound()
+        if not may_name_leader(actor, escalation):
+            raise NotAllowed(
+                _(
+                    "Only the raiser's line manager or the business unit names another agency's "
+                    "manager or senior leader by email."
+                )
+            )
+        if escalation.status not in OPEN_STATUSES:
+            raise ValidationError(_("This escalation is closed: nobody more can be named on it."))
+        tier = leader_tier_wanted(escalation)
+        if tier is None:
+            raise ValidationError(
+                _(
+                    "The current stage is the practitioners': another agency's manager or senior "
+                    "leader is named by email only once the difference reaches a stage they work."
+                )
+            )
+        if agency_id not in escalation.receiving_agency_ids():
+            raise ValidationError({"agency": _("Select one of the agencies the difference is with")})
+        agency = Agency.objects.get(pk=agency_id)
+        if agency not in agencies_without_leader(escalation):
+            raise ValidationError(
+                {
+                    "agency": _(
+                        "%(agency)s already has someone to work this stage: its %(tier)s in Accord, "
+                        "or one named by email"
+                    )
+                    % {"agency": agency.name, "tier": tier_words(tier)}
+                }
+            )
+        try:
+            named = resolve_email(escalation.partnership, agency, email)
+        except ValueError as e:
+            raise ValidationError({"email": str(e)}) from None
+        if named.person is not None:
+            raise ValidationError(
+                {
+                    "email": _(
+                        "%(name)s has an account in Accord: the business unit gives them the role instead"
+                    )
+                    % {"name": named.person.get_full_name() or named.person.username}
+                }
+            )
+        if escalation.guests.filter(
+            email=named.email, state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+        ).exists():
+            raise ValidationError(
+                {"email": _("%(email)s is already named on this escalation") % {"email": named.email}}
+            )
+        [guest] = guests_create(escalation, actor, [named], tier=tier)
     return guest
 
 
