@@ -166,6 +166,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
         "themes": list(escalation.themes.all()),
         "may_discuss": actor.has_perm("escalations.record_discussion", escalation),
+        # (A guest acting as their agency's manager or senior leader: the stage's actions.)
+        "may_escalate": actor.has_perm("escalations.escalate", escalation),
+        "may_pause": actor.has_perm("escalations.pause", escalation),
+        "may_resume": actor.has_perm("escalations.resume", escalation),
+        "may_resolve": actor.has_perm("escalations.resolve", escalation),
         "may_upload": actor.has_perm("escalations.add_document", escalation),
         "scanner": antivirus.enabled(),
     }
@@ -239,6 +244,133 @@ def add_document(request: HttpRequest) -> HttpResponse:
         )
 
     return _guest_action(request, f.DocumentForm, "add_document.html", perform, _("Document attached"))
+
+
+# A guest acting for their agency as one of its managers or senior leaders (named so where the
+# difference climbed to them and the agency had nobody in Accord): the stage's own actions,
+# as the policies allow them, on the same services as everyone's pages.
+
+
+def _guest_stage_action(
+    request: HttpRequest, action: str, form_factory, template: str, perform, success: str, extra=None
+) -> HttpResponse:
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        return _ended(request)
+    actor = guest.account
+    try:
+        escalation = g.guest_escalation(guest)
+    except NotFound:
+        return _ended(request)
+    if not actor.has_perm(f"escalations.{action}", escalation):
+        raise Refused(str(services.refusal(actor, action, escalation) or ""))
+    form = form_factory(escalation, request.POST or None, {"version": escalation.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(actor, escalation, form, form.cleaned_data)
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+            status = 422
+        except StaleVersion:
+            form.add_error(
+                None, _("Someone changed this escalation while you were writing: check it, then try again.")
+            )
+            status = 409
+        except (NotAllowed, NotFound):
+            raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect("guest_home")
+    context = {"guest": guest, "escalation": escalation, "form": form, **(extra or {})}
+    return _guest_page(request, template, context, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def escalate(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_escalate(
+            actor=actor,
+            escalation=escalation,
+            reason=cd["reason"],
+            efforts_to_resolve=cd.get("efforts_to_resolve") or "",
+            to_stage=cd["to_stage"],
+            skip_reason=cd.get("skip_reason") or "",
+            expected_version=cd.get("version"),
+            answers={k: cd.get(k) or "" for k in form.asks if k != "efforts_to_resolve"},
+        )
+
+    return _guest_stage_action(
+        request,
+        "escalate",
+        lambda e, data, initial: f.EscalateForm(
+            data, initial={**initial, "efforts_to_resolve": services.efforts_from_history(e)}, escalation=e
+        ),
+        "escalate.html",
+        perform,
+        _("Escalated to the next stage"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def pause(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_pause(
+            actor=actor, escalation=escalation, reason=cd["reason"], expected_version=cd.get("version")
+        )
+
+    return _guest_stage_action(
+        request,
+        "pause",
+        lambda e, data, initial: f.ReasonForm(data, initial=initial),
+        "pause.html",
+        perform,
+        _("Stage paused: its clock has stopped"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def resume(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_resume(actor=actor, escalation=escalation, expected_version=cd.get("version"))
+
+    return _guest_stage_action(
+        request,
+        "resume",
+        lambda e, data, initial: f.VersionedForm(data, initial=initial),
+        "resume.html",
+        perform,
+        _("Stage resumed: its clock is running again"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_resolve(
+            actor=actor,
+            escalation=escalation,
+            outcome=cd["outcome"],
+            agreed_way_forward=cd["agreed_way_forward"],
+            child_centred_outcome_achieved=cd["child_centred_outcome_achieved"],
+            learning=cd["learning"],
+            referred_to=cd["referred_to"],
+            actions=f.agreed_actions_from(cd, f.ResolveForm.ACTION_ROWS),
+            expected_version=cd.get("version"),
+        )
+
+    return _guest_stage_action(
+        request,
+        "resolve",
+        lambda e, data, initial: f.ResolveForm(data, initial=initial, partnership=e.partnership),
+        "resolve.html",
+        perform,
+        _("Resolution recorded"),
+    )
 
 
 @login_not_required
