@@ -31,7 +31,7 @@ from accord.escalations.models import Guest, GuestState, Kind
 from accord.escalations.policies import sees_children
 from accord.escalations.selectors import escalation_get
 from accord.escalations.services import guests as g
-from accord.partnership.models import PartnershipAgency, Role
+from accord.partnership.models import PartnershipAgency
 from accord.partnership.services.invitations import invite, refusal_words
 from accord.partnership.services.people import PersonDetails, person_save
 
@@ -600,7 +600,7 @@ def _make_person(request: HttpRequest, partnership, guest: Guest, cd: dict[str, 
             email=guest.email,
             agency=guest.agency,
             job_title=cd["job_title"],
-            roles=[Role.PRACTITIONER],
+            roles=g.guest_person_roles(guest),
             is_active=True,
         ),
     )

@@ -45,7 +45,15 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
 from accord.notifications.models import register_kinds
-from accord.partnership.models import Agency, Partnership, PartnershipAgency, RoleAssignment, User, WorkedBy
+from accord.partnership.models import (
+    Agency,
+    Partnership,
+    PartnershipAgency,
+    Role,
+    RoleAssignment,
+    User,
+    WorkedBy,
+)
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES, TIER_ROLES
 from accord.partnership.selectors import roles_by_partnership, user_roles
@@ -772,7 +780,9 @@ def guests_made_person(*, actor: User, account: User) -> list[int]:
             state__in=[GuestState.NAMED, GuestState.CONFIRMED]
         ):
             e = guest.escalation
-            if e.status in OPEN_STATUSES:
+            # (One who acted as the agency's manager or senior leader now holds that role, which
+            # is how they see it: they are named as no practitioner.)
+            if e.status in OPEN_STATUSES and not guest.tier:
                 if e.with_agency_id == guest.agency_id and e.with_practitioner_id is None:
                     Escalation.objects.filter(pk=e.pk).update(with_practitioner=account)
                     named.append(e.pk)
@@ -790,6 +800,12 @@ def guests_made_person(*, actor: User, account: User) -> list[int]:
         if named:
             visibility.for_escalations(named)
     return named
+
+
+def guest_person_roles(guest: Guest) -> list[str]:
+    """The role a guest made one of the partnership's people is given: that of the tier they
+    acted in for their agency, else a practitioner's."""
+    return sorted(TIER_ROLES[guest.tier]) if guest.tier in LEADER_TIERS else [Role.PRACTITIONER]
 
 
 def guest_kind_words(escalation: Escalation) -> str:

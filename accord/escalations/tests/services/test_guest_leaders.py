@@ -19,7 +19,8 @@ from accord.escalations import services
 from accord.escalations.models import Escalation, EventType, Guest, GuestState, Status
 from accord.escalations.policies import allowed_actions, sees_children
 from accord.escalations.services import guests as g
-from accord.partnership.models import PartnershipAgency, RoleAssignment
+from accord.partnership.models import PartnershipAgency, Role, RoleAssignment
+from accord.partnership.services.people import PersonDetails, person_save
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +224,34 @@ def test_a_leader_guest_is_gone_when_the_escalation_closes(world, django_capture
         g.guest_name_leader(
             actor=world.manager_health, escalation=e, agency_id=world.other.pk, email="x@justice.gov.uk"
         )
+
+
+def test_made_a_person_they_hold_the_tiers_role_and_are_named_as_no_practitioner(
+    world, django_capture_on_commit_callbacks
+):
+    e = with_probation(world, 3)
+    guest = confirmed(
+        named_leader(world, e, django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
+    assert g.guest_person_roles(guest) == [Role.SENIOR_LEADER]
+    account = guest.account
+    person_save(
+        actor=world.admin,
+        partnership=world.partnership,
+        person=account,
+        details=PersonDetails(
+            first_name="Hattie",
+            last_name="Head",
+            email=HEAD,
+            agency=world.other,
+            roles=g.guest_person_roles(guest),
+        ),
+    )
+    account.refresh_from_db()
+    assert g.guests_made_person(actor=world.admin, account=account) == []
+    e = Escalation.objects.get(pk=e.pk)
+    assert e.with_practitioner_id is None and not e.others()
+    person = type(account).objects.get(pk=account.pk)
+    assert Escalation.objects.visible_to(person).filter(pk=e.pk).exists()  # as probation's senior leader
+    assert "resolve" in allowed_actions(person, e)
+    assert g.agencies_without_leader(e) == []  # probation has its senior leader in Accord now
