@@ -459,11 +459,20 @@ def name_leader_guest(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
             )
-            return redirect("escalations:detail", pk=pk)
+            if request.user.has_perm("escalations.view", escalation):
+                return redirect("escalations:detail", pk=pk)
+            return redirect("guests")
     return render(
         request,
         "guests/name_leader.html",
-        {"escalation": escalation, "form": form, "agencies": agencies, "tier": tier},
+        {
+            "escalation": escalation,
+            "form": form,
+            "agencies": agencies,
+            "tier": tier,
+            # (The business unit does not see the escalation: it came from its guests page.)
+            "sees_it": request.user.has_perm("escalations.view", escalation),
+        },
         status=422 if form.errors else 200,
     )
 
@@ -531,7 +540,13 @@ def guest_list(request: HttpRequest) -> HttpResponse:
     for row in rows:
         by_agency.setdefault(row.agency, []).append(row)
     return render(
-        request, "guests/list.html", {"partnership": partnership, "by_agency": list(by_agency.items())}
+        request,
+        "guests/list.html",
+        {
+            "partnership": partnership,
+            "by_agency": list(by_agency.items()),
+            "openings": g.leader_openings(partnership),
+        },
     )
 
 

@@ -390,25 +390,59 @@ def agencies_without_leader(escalation: Escalation) -> list[Agency]:
     tier = leader_tier_wanted(escalation)
     if tier is None or escalation.status not in OPEN_STATUSES:
         return []
-    admitting = LEADER_TIERS[LEADER_TIERS.index(tier) :]
-    roles = set().union(*(TIER_ROLES[t] for t in admitting))
-    receiving = escalation.receiving_agency_ids()
+    return _without_leader(escalation.partnership_id, [(escalation, tier)])[escalation.pk]
+
+
+def _without_leader(partnership_id: int, wanted: list[tuple[Escalation, str]]) -> dict[int, list[Agency]]:
+    """For each (escalation, the leaders' tier its stage wants), the agencies it is with that
+    have nobody to work it: in three queries however many escalations."""
+    receiving = {e.pk: e.receiving_agency_ids() for e, _tier in wanted}
+    agency_ids = {a for ids in receiving.values() for a in ids}
     staffed = set(
         RoleAssignment.objects.filter(
-            partnership_id=escalation.partnership_id,
-            role__in=roles,
+            partnership_id=partnership_id,
+            role__in=LEADER_ROLES,
             user__is_active=True,
-            user__agency_id__in=receiving,
-        ).values_list("user__agency_id", flat=True)
+            user__agency_id__in=agency_ids,
+        ).values_list("user__agency_id", "role")
     )
     named = set(
-        escalation.guests.filter(
-            state__in=[GuestState.NAMED, GuestState.CONFIRMED], tier__in=admitting, agency_id__in=receiving
-        ).values_list("agency_id", flat=True)
+        Guest.objects.filter(
+            escalation_id__in=list(receiving),
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED],
+            tier__in=LEADER_TIERS,
+        ).values_list("escalation_id", "agency_id", "tier")
     )
-    wanting = [a for a in receiving if a not in staffed and a not in named]
-    found = {a.pk: a for a in Agency.objects.filter(pk__in=wanting)}
-    return [found[a] for a in wanting if a in found]
+    agencies = Agency.objects.in_bulk(agency_ids)
+    found = {}
+    for e, tier in wanted:
+        admitting = LEADER_TIERS[LEADER_TIERS.index(tier) :]
+        roles = set().union(*(TIER_ROLES[t] for t in admitting))
+        found[e.pk] = [
+            agencies[a]
+            for a in receiving[e.pk]
+            if a in agencies
+            and not any((a, r) in staffed for r in roles)
+            and not any((e.pk, a, t) in named for t in admitting)
+        ]
+    return found
+
+
+def leader_openings(partnership: Partnership) -> list[tuple[Escalation, list[Agency], str]]:
+    """For the business unit: each open escalation at a stage the agencies' leaders work with
+    an agency that has nobody to work it, by reference (it does not see the escalations under
+    rule 7: their references and agencies only). In a fixed number of queries."""
+    ladder = ladder_of(partnership)
+    tier_at = {s.number: stage_holding(ladder, s.number).tier for s in ladder.stages}
+    numbers = [n for n, t in tier_at.items() if t in LEADER_TIERS]
+    escalations = list(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage__in=numbers)
+        .prefetch_related("other_parties")
+        .order_by("reference")
+    )
+    wanted = [(e, tier_at[e.stage]) for e in escalations]
+    found = _without_leader(partnership.pk, wanted) if wanted else {}
+    return [(e, found[e.pk], tier) for e, tier in wanted if found[e.pk]]
 
 
 def escalation_for_leader_naming(actor: User, pk: int) -> Escalation:

@@ -9,10 +9,13 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from accord.audit.models import AuditEvent, Verb
+from accord.escalations import services
 from accord.escalations.models import Guest, GuestEnd, GuestState
 from accord.partnership.models import PartnershipAgency, Role
 from accord.testing.auth import sign_in
@@ -183,8 +186,6 @@ HEAD = "head.of.service@justice.gov.uk"
 
 def at_senior_leaders_stage_with_probation(world):
     """Probation (a manager, no senior leader in Accord) at the senior leaders' stage."""
-    from accord.escalations import services
-
     PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.other).update(
         work_email_domains="justice.gov.uk"
     )
@@ -252,3 +253,34 @@ def test_the_raisers_manager_names_the_agencys_senior_leader_who_then_settles_it
     assert e.status == "resolved" and e.events.filter(type="resolved", actor=guest.account).exists()
     assert head.get(f"/escalations/{e.pk}/").status_code == 404  # still nothing else of Accord
     assert AuditEvent.objects.filter(verb=Verb.GUEST_NAMED, actor=world.manager_health).exists()
+
+
+def test_the_business_unit_finds_the_openings_on_its_guests_page_and_names_one(
+    client, world, django_capture_on_commit_callbacks
+):
+    e = at_senior_leaders_stage_with_probation(world)
+    world.raised()  # (at the practitioners' stage: no opening)
+    sign_in(client, world.admin)
+    listing = client.get("/business-unit/guests/").content.decode()
+    assert e.reference in listing and escape(world.other.name) in listing
+    assert escape(e.summary) not in listing
+    page = client.get(f"/escalations/{e.pk}/guests/leader/").content.decode()
+    assert escape(e.summary) not in page and 'href="/business-unit/guests/"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/escalations/{e.pk}/guests/leader/", {"agency": world.other.pk, "email": HEAD})
+    assert done.status_code == 302 and done["Location"] == "/business-unit/guests/"
+    listing = client.get("/business-unit/guests/").content.decode()
+    assert "acting as its senior leaders" in listing and 'data-testid="leader-openings"' not in listing
+
+
+def test_the_openings_are_read_in_the_same_number_of_queries_however_many(client, world):
+    at_senior_leaders_stage_with_probation(world)
+    sign_in(client, world.admin)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/business-unit/guests/")
+    at_senior_leaders_stage_with_probation(world)
+    at_senior_leaders_stage_with_probation(world)
+    with CaptureQueriesContext(connection) as three:
+        page = client.get("/business-unit/guests/")
+    assert page.content.decode().count("Name one by work email") == 3
+    assert len(three) == len(one)
