@@ -240,9 +240,9 @@ def _send_link(guest: Guest, token: str) -> None:
     if guest.tier:
         named_as = _(
             "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
-            "%(partnership)s's Accord. It has reached the stage %(agency)s's %(tier)s work, and "
+            "%(partnership)s's Accord. It has reached a stage the agencies' %(tier)s work, and "
             "nobody at %(agency)s holds that part in Accord, so %(namer)s has named you to act "
-            "for %(agency)s on this difference alone.\n\n"
+            "for %(agency)s as one of its %(tier)s, on this difference alone.\n\n"
         ) % {
             "raiser": raiser.get_full_name() or raiser.username,
             "raising": escalation.raising_agency.name,
