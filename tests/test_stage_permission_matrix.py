@@ -8,12 +8,16 @@ from __future__ import annotations
 import pytest
 
 from accord.api.tests.test_api import Api
+from accord.core import clock
+from accord.escalations.models import Escalation, Guest, GuestState
+from accord.escalations.policies import allowed_actions
 from accord.escalations.tests.test_presets import (
     STAGE_ACTION_LEADERS_ONLY,
     expected_viewers,
     may_at_stage,
     walk,
 )
+from accord.partnership.models import User
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.auth import sign_in
 from accord.testing.factories import WORLD_ROLES, World
@@ -114,3 +118,64 @@ def test_a_manager_cannot_leave_or_settle_a_senior_leaders_stage_and_a_senior_le
     answer = Api(client, world.senior_social).post(f"/escalations/{e.pk}/resolve", resolve)
     assert answer.status_code == 200, answer.content
     assert type(e).objects.get(pk=e.pk).status == "resolved"
+
+
+LEADER_GUESTS = {"managers": "manager_social", "senior_leaders": "senior_social"}
+NEVER_A_GUESTS = (
+    "reassign",
+    "change_parties",
+    "appoint_facilitator",
+    "end_facilitation",
+    "pdg_act",
+    "withdraw",
+)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_a_guest_acting_as_an_agencys_leader_holds_the_stages_that_leader_holds(name):
+    """On every preset, from the first stage their tier works (where they can first be named)
+    to the top: a confirmed guest acting as social care's manager (or senior leader) may leave,
+    settle and pause a stage exactly where social care's own manager (or senior leader) may,
+    sees it throughout, and never reassigns, changes the parties, appoints or ends a
+    facilitator, withdraws it, or acts as the formal body."""
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    ladder = ladder_of(world.partnership)
+    accounts = {}
+    wrong = {}
+    for e in walk(world, ladder):
+        for tier in LEADER_GUESTS:
+            first = ladder.sees_from(tier)
+            if tier not in accounts and first is not None and e.stage >= first:
+                account = User.objects.create(
+                    username=f"guest-{tier}", email=f"{tier}@nhs.net", agency=world.social, is_active=False
+                )
+                Guest.objects.create(
+                    escalation=e,
+                    agency=world.social,
+                    email=account.email,
+                    account=account,
+                    named_by=world.manager_health,
+                    named_at=clock.now(),
+                    link_hash=f"matrix-{tier}",
+                    state=GuestState.CONFIRMED,
+                    tier=tier,
+                )
+                accounts[tier] = account
+        fresh = Escalation.objects.get(pk=e.pk)
+        for tier, account in accounts.items():
+            like = LEADER_GUESTS[tier]
+            got = allowed_actions(User.objects.get(pk=account.pk), fresh)
+            if "record_discussion" not in got:
+                wrong[(e.stage, tier, "record_discussion")] = (False, True)
+            for action in ("escalate", "resolve", "pause"):
+                want = may_at_stage(ladder, e.stage, like, action)
+                if (action in got) != want:
+                    wrong[(e.stage, tier, action)] = (action in got, want)
+            for action in NEVER_A_GUESTS:
+                if action in got:
+                    wrong[(e.stage, tier, action)] = (True, False)
+    assert accounts.keys() == {t for t in LEADER_GUESTS if ladder.sees_from(t) is not None}, (
+        "a tier no stage works names nobody"
+    )
+    assert not wrong, f"{name}: (got, expected) {wrong}"

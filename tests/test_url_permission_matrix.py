@@ -64,11 +64,21 @@ MATRIX = {
     "guest_home": (lambda s: reverse("guest_home"), lambda r: 401),
     "guest_discuss": (lambda s: reverse("guest_discuss"), lambda r: 401),
     "guest_add_document": (lambda s: reverse("guest_add_document"), lambda r: 401),
+    "guest_escalate": (lambda s: reverse("guest_escalate"), lambda r: 401),
+    "guest_pause": (lambda s: reverse("guest_pause"), lambda r: 401),
+    "guest_resume": (lambda s: reverse("guest_resume"), lambda r: 401),
+    "guest_resolve": (lambda s: reverse("guest_resolve"), lambda r: 401),
     "guest_sign_out": (lambda s: reverse("guest_sign_out"), lambda r: 405),
     "guest_link": (lambda s: reverse("guest_link", args=["not-a-token"]), lambda r: 404),
     "guest_code": (lambda s: reverse("guest_code", args=["not-a-token"]), lambda r: 404),
     "guest_name": (lambda s: reverse("guest_name", args=[s["e"]]), party()),
     "guest_remove": (lambda s: reverse("guest_remove", args=[s["e"], s["guest"]]), lambda r: 405),
+    # Another agency's manager named by email: the raiser's line manager, or the business unit
+    # (who does not see the escalation); the other parties are refused; everyone else, not found.
+    "guest_name_leader": (
+        lambda s: reverse("guest_name_leader", args=[s["e"]]),
+        lambda r: 200 if r in {"manager_health", "admin"} else (403 if r in PARTIES else 404),
+    ),
     "agency_email_domains": (
         lambda s: reverse("agency_email_domains", args=[s["agency"]]),
         only({"admin"}, 200, 403),
@@ -530,6 +540,11 @@ GUEST_OPENS = {
     "guest_discuss": 200,
     "guest_add_document": 200,  # (where no scanner is configured, it says to send them through the raiser)
     "guest_sign_out": 405,
+    # (The professional the difference is with: the stage's own actions are its leaders'.)
+    "guest_escalate": 403,
+    "guest_pause": 403,
+    "guest_resume": 403,
+    "guest_resolve": 403,
     "guest_link": 404,
     "guest_code": 404,
     "login": 200,

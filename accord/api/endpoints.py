@@ -22,6 +22,7 @@ from accord.escalations.selectors import (
     escalation_list,
     page_rows,
 )
+from accord.escalations.services import guests
 from accord.partnership.protocol import ANSWERS, ladder_of
 from accord.partnership.selectors import partnership_agencies
 
@@ -330,6 +331,36 @@ def add_party(request, escalation_id: int, payload: s.AddPartyIn):
             expected_version=v,
         ),
     )
+
+
+@router.post(
+    "/escalations/{escalation_id}/guests",
+    response={201: s.EscalationOut, 204: None, **STANDARD_ERRORS},
+    summary="Name someone of an agency the difference is with by work email, as a guest",
+)
+def name_guest(request, escalation_id: int, payload: s.GuestNameIn):
+    """As the pages: the professional (the parties working it), or, where it stands at a stage
+    the agencies' leaders work and the agency has nobody in Accord to work it, its leader (the
+    raiser's line manager or the business unit; 204 for the business unit, who does not see
+    the escalation)."""
+    if payload.acts_as == "professional":
+        return escalation_action(
+            request,
+            escalation_id,
+            201,
+            lambda e, v: guests.guest_name(
+                actor=request.user, escalation=e, agency_id=payload.agency, email=payload.email
+            ),
+        )
+    e = guests.escalation_for_leader_naming(request.user, escalation_id)
+
+    def write() -> int:
+        guests.guest_name_leader(
+            actor=request.user, escalation=e, agency_id=payload.agency, email=payload.email
+        )
+        return e.pk
+
+    return idempotent(request, 201, write)
 
 
 @router.post(

@@ -134,6 +134,28 @@ class AddPartyIn(PartyIn):
     reason: str = Field(..., min_length=1, max_length=20000)
 
 
+class GuestNameIn(InSchema):
+    agency: int = Field(
+        ..., ge=1, le=2**63 - 1, description="One of the agencies the difference is with (see /agencies)."
+    )
+    email: str = Field(
+        ...,
+        min_length=1,
+        max_length=254,
+        description="Their work email, at one of that agency's work email domains.",
+    )
+    acts_as: Literal["professional", "leader"] = Field(
+        "professional",
+        description=(
+            "professional: the agency's professional the difference is with (the parties working "
+            "it name them). leader: where it stands at a stage the agencies' managers or senior "
+            "leaders work and that agency has nobody in Accord to work it, its manager or senior "
+            "leader, who then acts for the agency in that tier on this escalation alone (the "
+            "raiser's line manager or the business unit name them)."
+        ),
+    )
+
+
 class RemovePartyIn(InSchema):
     reason: str = Field(..., min_length=1, max_length=20000)
 

@@ -196,6 +196,7 @@ class GuestStep(Payload):
     agency: int
     why: str | None = None  # a refused code's reason, an ended access's reason
     tries_left: int | None = None
+    tier: str | None = None  # the agency's tier a guest was named to act in (its managers, …)
 
 
 class FileImported(Payload):

@@ -27,7 +27,7 @@ from .models import (
     PdgActionKind,
     Status,
 )
-from .services import PartyDetails, validate_other_parties
+from .services import ActionDetails, PartyDetails, validate_other_parties
 from .services.guests import resolve_email
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -819,6 +819,21 @@ class PdgActionForm(VersionedForm):
         self.fields["facilitator"].choices = [("", _("Nobody"))] + [
             (u.username, u.get_full_name() or u.username) for u in facilitators
         ]
+
+
+def agreed_actions_from(cd: dict, rows: int) -> list[ActionDetails]:
+    """The agreed actions a resolution's form rows hold (those with a description)."""
+    found = []
+    for i in range(1, rows + 1):
+        if (cd.get(f"action_{i}_description") or "").strip():
+            found.append(
+                ActionDetails(
+                    description=cd[f"action_{i}_description"],
+                    owner_agency_id=cd[f"action_{i}_owner"],
+                    due_date=cd[f"action_{i}_due"],
+                )
+            )
+    return found
 
 
 class ResolveForm(VersionedForm):

@@ -904,6 +904,10 @@ class GuestEnd(models.TextChoices):
     MADE_PERSON = "made_person", _("Became one of the partnership's people")
 
 
+# The tiers a guest may act in for their agency, in words.
+GUEST_TIERS = {"managers": _("managers"), "senior_leaders": _("senior leaders")}
+
+
 class Guest(models.Model):
     """A professional of the other agency, not in Accord, named on a difference by work email:
     they answer it through an emailed link and a one-time code, as a guest of that escalation
@@ -940,6 +944,11 @@ class Guest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     end_reason = models.CharField(max_length=12, choices=GuestEnd.choices, blank=True)
+    # Blank: the professional the difference is with. Else the tier they act for their agency
+    # in (its managers, its senior leaders), named by the raiser's manager or the business unit
+    # where the difference climbed to a stage that tier works and the agency has nobody in
+    # Accord to work it.
+    tier = models.CharField(_("acts as"), max_length=16, blank=True)
 
     class Meta:
         ordering = ["named_at", "id"]
@@ -948,6 +957,7 @@ class Guest(models.Model):
             models.CheckConstraint(
                 condition=Q(end_reason="") | Q(end_reason__in=GuestEnd.values), name="guest_end_valid"
             ),
+            models.CheckConstraint(condition=Q(tier__in=["", *GUEST_TIERS]), name="guest_tier_valid"),
             # One live place for an address on an escalation.
             models.UniqueConstraint(
                 fields=["escalation", "email"],
@@ -963,3 +973,8 @@ class Guest(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in (GuestState.NAMED, GuestState.CONFIRMED)
+
+    @property
+    def tier_words(self) -> str:
+        """The tier a guest acts in for their agency, in words ("" for the professional)."""
+        return str(GUEST_TIERS.get(self.tier, ""))

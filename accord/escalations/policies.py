@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accord.core import antivirus, clock
 from accord.partnership.models import Role, Stage, User, WorkedBy
 from accord.partnership.protocol import Ladder, ladder_of
-from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES, ROLE_TIER
+from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES, ROLE_TIER, TIER_ROLES
 from accord.partnership.selectors import partnership_of, roles_by_partnership, user_roles
 
 from .models import (
@@ -530,7 +530,7 @@ def works_agency_tier_of_stage(user, escalation) -> bool:
     if is_conference_chair_raiser(user, escalation):
         return True
     return is_party_agency_member(user, escalation) and holding_of(user, escalation).admits(
-        _roles(user, escalation)
+        _roles(user, escalation) | guest_roles(user, escalation)
     )
 
 
@@ -547,20 +547,44 @@ def formal_body_acts_here(user, escalation) -> bool:
 is_party = is_raiser | is_named_practitioner | is_raisers_line_manager
 
 
+def guest_place(user, escalation) -> Guest | None:
+    """The confirmed guest place this account holds on this open escalation (read once per
+    escalation and account), or None. Everyone active is not a guest, so the partnership's
+    own people cost no query here."""
+    if getattr(user, "is_active", True) or user.pk is None or escalation.status not in OPEN_STATUSES:
+        return None
+    known = escalation.__dict__.setdefault("_accord_guests", {})
+    if user.pk not in known:
+        known[user.pk] = (
+            Guest.objects.filter(account_id=user.pk, escalation_id=escalation.pk, state=GuestState.CONFIRMED)
+            .only("pk", "tier", "agency_id")
+            .first()
+        )
+    return known[user.pk]
+
+
 @rules.predicate
 def is_confirmed_guest(user, escalation) -> bool:
     """A professional named by work email who confirmed they work with the child or theme:
     a party of this one escalation while it is open, through their guest account (never
-    active, no role; ``services/guests.py``). Everyone active is not a guest, so the
-    partnership's own people cost no query here."""
-    if getattr(user, "is_active", True) or user.pk is None or escalation.status not in OPEN_STATUSES:
-        return False
-    known = escalation.__dict__.setdefault("_accord_guests", {})
-    if user.pk not in known:
-        known[user.pk] = Guest.objects.filter(
-            account_id=user.pk, escalation_id=escalation.pk, state=GuestState.CONFIRMED
-        ).exists()
-    return known[user.pk]
+    active, no role; ``services/guests.py``)."""
+    return guest_place(user, escalation) is not None
+
+
+def guest_roles(user, escalation) -> frozenset[str]:
+    """The role a confirmed guest acts in for their agency on this escalation alone: its
+    managers' or senior leaders' (named so where it climbed to them and the agency had nobody
+    in Accord to work it); none for the professional the difference is with."""
+    place = guest_place(user, escalation)
+    if place is None or place.tier not in (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS):
+        return frozenset()
+    return TIER_ROLES[place.tier]
+
+
+@rules.predicate
+def is_leader_guest(user, escalation) -> bool:
+    """A confirmed guest acting as their agency's manager or senior leader on this escalation."""
+    return bool(guest_roles(user, escalation))
 
 
 @rules.predicate
@@ -594,7 +618,9 @@ is_party_leader = is_party_manager | is_party_senior_leader | is_conference_chai
 # The agencies' own people who hold the current stage (before rule 4 takes the formal
 # body's and facilitators' roles out of deciding).
 works_stage = is_party_side & works_agency_tier_of_stage
-leads_stage = is_party_leader & works_agency_tier_of_stage
+# A guest acting as their agency's manager or senior leader leads the stages that tier holds
+# (escalates, records the outcome, pauses and resumes), and nothing else a leader does.
+leads_stage = (is_party_leader | is_leader_guest) & works_agency_tier_of_stage
 
 can_view = (
     works_in_partnership & (is_party_side | (is_pdg & is_formal) | is_assigned_facilitator)
@@ -632,7 +658,10 @@ ACTION_RULES = {
     "pdg_act": (is_open & is_formal, is_pdg),
     # At a facilitated stage (not formal), those who lead it appoint the facilitator who
     # helps the parties beside them; the formal body never sees it there (rule 7).
-    "appoint_facilitator": (is_open & at_facilitated_stage, leads_stage & ~is_pdg_or_facilitator_role),
+    "appoint_facilitator": (
+        is_open & at_facilitated_stage,
+        leads_stage & ~is_pdg_or_facilitator_role & ~is_confirmed_guest,
+    ),
     # An appointment can be ended whatever the escalation's state: the access goes with it.
     # The formal body ends one; before the formal stages (where only a facilitated stage
     # appoints one), the parties' leaders do.

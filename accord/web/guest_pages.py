@@ -31,7 +31,7 @@ from accord.escalations.models import Guest, GuestState, Kind
 from accord.escalations.policies import sees_children
 from accord.escalations.selectors import escalation_get
 from accord.escalations.services import guests as g
-from accord.partnership.models import PartnershipAgency, Role
+from accord.partnership.models import PartnershipAgency
 from accord.partnership.services.invitations import invite, refusal_words
 from accord.partnership.services.people import PersonDetails, person_save
 
@@ -166,6 +166,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
         "themes": list(escalation.themes.all()),
         "may_discuss": actor.has_perm("escalations.record_discussion", escalation),
+        # (A guest acting as their agency's manager or senior leader: the stage's actions.)
+        "may_escalate": actor.has_perm("escalations.escalate", escalation),
+        "may_pause": actor.has_perm("escalations.pause", escalation),
+        "may_resume": actor.has_perm("escalations.resume", escalation),
+        "may_resolve": actor.has_perm("escalations.resolve", escalation),
         "may_upload": actor.has_perm("escalations.add_document", escalation),
         "scanner": antivirus.enabled(),
     }
@@ -241,6 +246,133 @@ def add_document(request: HttpRequest) -> HttpResponse:
     return _guest_action(request, f.DocumentForm, "add_document.html", perform, _("Document attached"))
 
 
+# A guest acting for their agency as one of its managers or senior leaders (named so where the
+# difference climbed to them and the agency had nobody in Accord): the stage's own actions,
+# as the policies allow them, on the same services as everyone's pages.
+
+
+def _guest_stage_action(
+    request: HttpRequest, action: str, form_factory, template: str, perform, success: str, extra=None
+) -> HttpResponse:
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        return _ended(request)
+    actor = guest.account
+    try:
+        escalation = g.guest_escalation(guest)
+    except NotFound:
+        return _ended(request)
+    if not actor.has_perm(f"escalations.{action}", escalation):
+        raise Refused(str(services.refusal(actor, action, escalation) or ""))
+    form = form_factory(escalation, request.POST or None, {"version": escalation.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(actor, escalation, form, form.cleaned_data)
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+            status = 422
+        except StaleVersion:
+            form.add_error(
+                None, _("Someone changed this escalation while you were writing: check it, then try again.")
+            )
+            status = 409
+        except (NotAllowed, NotFound):
+            raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect("guest_home")
+    context = {"guest": guest, "escalation": escalation, "form": form, **(extra or {})}
+    return _guest_page(request, template, context, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def escalate(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_escalate(
+            actor=actor,
+            escalation=escalation,
+            reason=cd["reason"],
+            efforts_to_resolve=cd.get("efforts_to_resolve") or "",
+            to_stage=cd["to_stage"],
+            skip_reason=cd.get("skip_reason") or "",
+            expected_version=cd.get("version"),
+            answers={k: cd.get(k) or "" for k in form.asks if k != "efforts_to_resolve"},
+        )
+
+    return _guest_stage_action(
+        request,
+        "escalate",
+        lambda e, data, initial: f.EscalateForm(
+            data, initial={**initial, "efforts_to_resolve": services.efforts_from_history(e)}, escalation=e
+        ),
+        "escalate.html",
+        perform,
+        _("Escalated to the next stage"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def pause(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_pause(
+            actor=actor, escalation=escalation, reason=cd["reason"], expected_version=cd.get("version")
+        )
+
+    return _guest_stage_action(
+        request,
+        "pause",
+        lambda e, data, initial: f.ReasonForm(data, initial=initial),
+        "pause.html",
+        perform,
+        _("Stage paused: its clock has stopped"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def resume(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_resume(actor=actor, escalation=escalation, expected_version=cd.get("version"))
+
+    return _guest_stage_action(
+        request,
+        "resume",
+        lambda e, data, initial: f.VersionedForm(data, initial=initial),
+        "resume.html",
+        perform,
+        _("Stage resumed: its clock is running again"),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest) -> HttpResponse:
+    def perform(actor, escalation, form, cd):
+        services.escalation_resolve(
+            actor=actor,
+            escalation=escalation,
+            outcome=cd["outcome"],
+            agreed_way_forward=cd["agreed_way_forward"],
+            child_centred_outcome_achieved=cd["child_centred_outcome_achieved"],
+            learning=cd["learning"],
+            referred_to=cd["referred_to"],
+            actions=f.agreed_actions_from(cd, f.ResolveForm.ACTION_ROWS),
+            expected_version=cd.get("version"),
+        )
+
+    return _guest_stage_action(
+        request,
+        "resolve",
+        lambda e, data, initial: f.ResolveForm(data, initial=initial, partnership=e.partnership),
+        "resolve.html",
+        perform,
+        _("Resolution recorded"),
+    )
+
+
 @login_not_required
 @require_http_methods(["POST"])
 def sign_out(request: HttpRequest) -> HttpResponse:
@@ -290,6 +422,59 @@ def name_guest(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("escalations:detail", pk=pk)
     return render(request, "guests/name.html", {"escalation": escalation, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def name_leader_guest(request: HttpRequest, pk: int) -> HttpResponse:
+    """The raiser's line manager names another agency's manager (or senior leader) by work
+    email, where the difference reached a stage they work and the agency has nobody in Accord
+    to work it. Who may, and for which agencies, is the services'."""
+    try:
+        escalation = g.escalation_for_leader_naming(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    if not g.may_name_leader(request.user, escalation):
+        raise Refused(
+            _(
+                "Only the raiser's line manager or the business unit names another agency's "
+                "manager or senior leader by email."
+            )
+        )
+    agencies = g.agencies_without_leader(escalation)
+    tier = g.tier_words(g.leader_tier_wanted(escalation) or "") or _("managers or senior leaders")
+    form = f.GuestNameForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            g.guest_name_leader(
+                actor=request.user,
+                escalation=escalation,
+                agency_id=form.cleaned_data["agency"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as e:
+            f.add_service_errors(form, e)
+        except NotAllowed as refused:
+            raise Refused(str(refused)) from None
+        else:
+            messages.success(
+                request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
+            )
+            if request.user.has_perm("escalations.view", escalation):
+                return redirect("escalations:detail", pk=pk)
+            return redirect("guests")
+    return render(
+        request,
+        "guests/name_leader.html",
+        {
+            "escalation": escalation,
+            "form": form,
+            "agencies": agencies,
+            "tier": tier,
+            # (The business unit does not see the escalation: it came from its guests page.)
+            "sees_it": request.user.has_perm("escalations.view", escalation),
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @require_http_methods(["POST"])
@@ -355,7 +540,13 @@ def guest_list(request: HttpRequest) -> HttpResponse:
     for row in rows:
         by_agency.setdefault(row.agency, []).append(row)
     return render(
-        request, "guests/list.html", {"partnership": partnership, "by_agency": list(by_agency.items())}
+        request,
+        "guests/list.html",
+        {
+            "partnership": partnership,
+            "by_agency": list(by_agency.items()),
+            "openings": g.leader_openings(partnership),
+        },
     )
 
 
@@ -424,7 +615,7 @@ def _make_person(request: HttpRequest, partnership, guest: Guest, cd: dict[str, 
             email=guest.email,
             agency=guest.agency,
             job_title=cd["job_title"],
-            roles=[Role.PRACTITIONER],
+            roles=g.guest_person_roles(guest),
             is_active=True,
         ),
     )

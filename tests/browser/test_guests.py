@@ -207,3 +207,75 @@ def test_a_gp_named_by_email_answers_as_a_guest_of_that_escalation_alone(
     check_page(page, "guests-13-business-unit-guests")
     page.get_by_role("link", name=re.compile(f"^Make them a person.*{re.escape(gp)}")).click()
     check_page(page, "guests-14-make-person")
+
+
+def test_the_raisers_manager_names_the_gp_practices_manager_who_works_the_managers_stage(
+    browser, live_server, page, demo_users
+):
+    """The difference with the GP practices reaches the managers' stage; the practices have no
+    manager in Accord, so the raiser's manager names one by work email. The practice manager,
+    in a browser of their own, signs in through the link and the code, confirms, and pauses
+    the stage as a manager of the practices would; the raiser's manager sees it."""
+    partnership, users = demo_users
+    gps = Agency.objects.get(name=GP)
+    e = services.escalation_raise(
+        actor=users["practitioner.health"],
+        partnership=partnership,
+        details=raise_details(with_agency=gps, with_practitioner_username=""),
+        immediate_danger=False,
+    )
+    services.escalation_record_discussion(
+        actor=users["practitioner.health"],
+        escalation=e,
+        held_on=dt.date.today(),
+        note="Talked it through with my named nurse.",
+        with_manager=True,
+    )
+    services.escalation_escalate(
+        actor=users["practitioner.health"], escalation=e, reason="The practice would not refer."
+    )
+    manager = "practice.manager@nhs.net"
+    log_in(page, "manager.health")
+    page.goto(f"/escalations/{e.pk}/")
+    expect(page.get_by_test_id("leader-openings")).to_contain_text("nobody at Devon GP practices")
+    page.get_by_role("link", name="Name their managers by work email").click()
+    page.get_by_label("Their work email").fill("practice.manager@gmail.com")
+    submit(page, "Email them a link")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("it must end in @nhs.net")
+    check_page(page, "guests-20-name-manager-refused")
+    page.get_by_label("Their work email").fill(manager)
+    submit(page, "Email them a link")
+    expect(page.get_by_test_id("guests")).to_contain_text("acting as its managers")
+    check_page(page, "guests-21-manager-named")
+    assert Guest.objects.get(escalation=e, email=manager).tier == "managers"
+    assert "act for Devon GP practices" in link_message_body(manager)
+
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
+    guest_page = context.new_page()
+    guest_page.set_default_timeout(15000)
+    sign_in_as_guest(guest_page, manager, "guests-22-practice-manager")
+    guest_page.get_by_label("I work with this child").check()
+    guest_page.get_by_label("Your name").fill("Pat Practice")
+    submit(guest_page)
+    expect(guest_page.locator("main")).to_contain_text("as one of its managers")
+    check_page(guest_page, "guests-23-practice-manager-escalation")
+    guest_page.get_by_role("link", name="Record the resolution").click()
+    check_page(guest_page, "guests-24-practice-manager-resolve")
+    guest_page.get_by_role("link", name="Back to the escalation").click()
+    guest_page.get_by_role("link", name="Pause this stage").click()
+    guest_page.get_by_label("Reason").fill("Waiting for the child's paediatric appointment.")
+    check_page(guest_page, "guests-25-practice-manager-pause")
+    submit(guest_page, "Save")
+    expect(guest_page.locator(".govuk-notification-banner")).to_contain_text("Stage paused")
+    expect(guest_page.get_by_role("link", name="Resume this stage")).to_be_visible()
+    for path in (f"/escalations/{e.pk}/", "/escalations/", "/"):
+        assert guest_page.goto(path).status == 404, path
+    context.close()
+
+    page.goto(f"/escalations/{e.pk}/")
+    expect(page.locator(".moj-timeline")).to_contain_text("Pat Practice")
+    assert Escalation.objects.get(pk=e.pk).status == "paused"
+
+
+def link_message_body(email: str) -> str:
+    return next(m for m in reversed(mail.outbox) if m.to == [email] and "/guest/" in m.body).body

@@ -57,6 +57,8 @@ def body_for(endpoint, world):
         "action-done": {"note": "n"},
         "parties": {"agency": world.other.pk, "practitioner": None, "reason": "r"},
         "parties-remove": {"reason": "r"},
+        "guests": {"agency": world.social.pk, "email": "gp.matrix@nhs.net"},
+        "guests-leader": {"agency": world.social.pk, "email": "head.matrix@nhs.net", "acts_as": "leader"},
     }[endpoint]
 
 
@@ -68,6 +70,8 @@ def expected(role, endpoint):
         return 200
     if endpoint in ("protocol-versions", "protocol-version"):
         return 200 if role in PROTOCOL_READERS else 403
+    if endpoint == "guests-leader" and role == "admin":
+        return 400  # the business unit may name one, though not at the practitioners' stage
     if role not in PARTIES:
         return 404
     return {
@@ -99,6 +103,11 @@ def expected(role, endpoint):
         # Any party may bring another agency in; there is none to take out yet (the first stays).
         "parties": 201,
         "parties-remove": 422,
+        # The parties working it name the other agency's professional by work email.
+        "guests": 201,
+        # Another agency's leader: the raiser's line manager (or the business unit), once the
+        # difference reaches a stage its leaders work; stage 1 is the practitioners' (400).
+        "guests-leader": 400 if role == "manager_health" else 403,
         "documents": 200,
         "documents-add": 201,
         "document": 200,
@@ -130,6 +139,8 @@ ENDPOINTS = [
     "action-done",
     "parties",
     "parties-remove",
+    "guests",
+    "guests-leader",
     "documents",
     "documents-add",
     "document",
@@ -183,6 +194,13 @@ def call(client, world, escalation, auth, endpoint):
             json.dumps(body_for(endpoint, world)),
             content_type="application/json",
             **auth,
+        )
+    elif endpoint in ("guests", "guests-leader"):
+        PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+            work_email_domains="nhs.net"
+        )
+        response = client.post(
+            f"{base}/guests", json.dumps(body_for(endpoint, world)), content_type="application/json", **auth
         )
     elif endpoint == "documents-add":
         upload = SimpleUploadedFile("notes.txt", b"what was said", content_type="text/plain")

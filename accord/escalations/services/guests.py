@@ -45,12 +45,22 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
 from accord.notifications.models import register_kinds
-from accord.partnership.models import Agency, Partnership, PartnershipAgency, User
-from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES
-from accord.partnership.selectors import user_roles
+from accord.partnership.models import (
+    Agency,
+    Partnership,
+    PartnershipAgency,
+    Role,
+    RoleAssignment,
+    User,
+    WorkedBy,
+)
+from accord.partnership.protocol import ladder_of
+from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES, TIER_ROLES
+from accord.partnership.selectors import roles_by_partnership, user_roles
 
 from .. import visibility
 from ..models import (
+    GUEST_TIERS,
     OPEN_STATUSES,
     Escalation,
     Event,
@@ -62,6 +72,7 @@ from ..models import (
     OtherParty,
 )
 from ..notices import notify
+from ..policies import stage_holding
 from ._base import EVENT_LISTENERS, _locked
 from .settings import require_business_unit
 
@@ -188,9 +199,12 @@ def _account_for(email: str, agency: Agency, partnership_id: int) -> User:
     return account
 
 
-def guests_create(escalation: Escalation, actor: User, named: Sequence[NamedByEmail]) -> list[Guest]:
+def guests_create(
+    escalation: Escalation, actor: User, named: Sequence[NamedByEmail], *, tier: str = ""
+) -> list[Guest]:
     """Write the guests named on an escalation (in the caller's transaction) and email each
-    their link once it commits."""
+    their link once it commits. ``tier``: the agency's tier a guest acts in (blank: the
+    professional the difference is with)."""
     made = []
     for n in named:
         if n.person is not None:
@@ -208,8 +222,9 @@ def guests_create(escalation: Escalation, actor: User, named: Sequence[NamedByEm
             named_by=actor,
             named_at=clock.now(),
             link_hash=link_digest(token),
+            tier=tier,
         )
-        _audit(actor, Verb.GUEST_NAMED, guest)
+        _audit(actor, Verb.GUEST_NAMED, guest, tier=tier or None)
         transaction.on_commit(lambda g=guest, t=token: _send_link(g, t))
         made.append(guest)
     return made
@@ -222,24 +237,41 @@ def guest_link(token: str) -> str:
 def _send_link(guest: Guest, token: str) -> None:
     escalation = guest.escalation
     raiser = escalation.raised_by
+    if guest.tier:
+        named_as = _(
+            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
+            "%(partnership)s's Accord. It has reached a stage the agencies' %(tier)s work, and "
+            "nobody at %(agency)s holds that part in Accord, so %(namer)s has named you to act "
+            "for %(agency)s as one of its %(tier)s, on this difference alone.\n\n"
+        ) % {
+            "raiser": raiser.get_full_name() or raiser.username,
+            "raising": escalation.raising_agency.name,
+            "agency": guest.agency.name,
+            "partnership": escalation.partnership.name,
+            "tier": str(tier_words(guest.tier)),
+            "namer": guest.named_by.get_full_name() or guest.named_by.username,
+        }
+    else:
+        named_as = _(
+            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
+            "%(partnership)s's Accord, and named you as the professional it is with.\n\n"
+        ) % {
+            "raiser": raiser.get_full_name() or raiser.username,
+            "raising": escalation.raising_agency.name,
+            "agency": guest.agency.name,
+            "partnership": escalation.partnership.name,
+        }
     send_mail(
         _("Accord: a professional difference has been raised with you (%(reference)s)")
         % {"reference": escalation.reference},
-        _(
-            "%(raiser)s of %(raising)s has raised a professional difference with %(agency)s in "
-            "%(partnership)s's Accord, and named you as the professional it is with.\n\n"
+        named_as
+        + _(
             "You do not need an account. To answer it, open this link:\n%(link)s\n\n"
             "Opening the link does nothing by itself: it offers to email you a one-time code, which "
             "signs you in to this one escalation. If it is not for you, open the link and say so.\n\n"
             "The escalation's details are not in this email. Do not reply to this email."
         )
-        % {
-            "raiser": raiser.get_full_name() or raiser.username,
-            "raising": escalation.raising_agency.name,
-            "agency": guest.agency.name,
-            "partnership": escalation.partnership.name,
-            "link": guest_link(token),
-        },
+        % {"link": guest_link(token)},
         settings.DEFAULT_FROM_EMAIL,
         [guest.email],
     )
@@ -318,6 +350,179 @@ def guest_name(*, actor: User, escalation: Escalation, agency_id: int, email: st
                 {"email": _("%(email)s is already named on this escalation") % {"email": named.email}}
             )
         [guest] = guests_create(escalation, actor, [named])
+    return guest
+
+
+# --------------------------------------------------------------------------- naming the other agency's leader
+
+LEADER_TIERS = (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS)
+
+
+def tier_words(tier: str) -> str:
+    return str(GUEST_TIERS.get(tier, ""))
+
+
+def may_name_leader(actor: User, escalation: Escalation) -> bool:
+    """Who names another agency's manager or senior leader by email: the raiser's line manager
+    (while they lead) or the partnership's business unit (as for removing a guest)."""
+    roles = user_roles(actor, escalation.partnership_id)
+    if roles & SETTINGS_ROLES:
+        return True
+    return bool(
+        roles & LEADER_ROLES
+        and actor.agency_id == escalation.raising_agency_id
+        and escalation.raised_by.line_manager_id == actor.pk
+    )
+
+
+def leader_tier_wanted(escalation: Escalation) -> str | None:
+    """The agencies' tier holding the escalation's current stage, where it is their managers'
+    or senior leaders' (rule 2, the policies' ``stage_holding``); else None."""
+    tier = stage_holding(ladder_of(escalation.partnership), escalation.stage).tier
+    return tier if tier in LEADER_TIERS else None
+
+
+def agencies_without_leader(escalation: Escalation) -> list[Agency]:
+    """The agencies the difference is with that have nobody in this partnership to work its
+    current stage (nobody active holding that tier's role or a higher one) and no guest named
+    to act in that tier or a higher one: those whose leader may be named by email. Empty
+    while the stage is the practitioners' or the escalation is not open."""
+    tier = leader_tier_wanted(escalation)
+    if tier is None or escalation.status not in OPEN_STATUSES:
+        return []
+    return _without_leader(escalation.partnership_id, [(escalation, tier)])[escalation.pk]
+
+
+def _without_leader(partnership_id: int, wanted: list[tuple[Escalation, str]]) -> dict[int, list[Agency]]:
+    """For each (escalation, the leaders' tier its stage wants), the agencies it is with that
+    have nobody to work it: in three queries however many escalations."""
+    receiving = {e.pk: e.receiving_agency_ids() for e, _tier in wanted}
+    agency_ids = {a for ids in receiving.values() for a in ids}
+    staffed = set(
+        RoleAssignment.objects.filter(
+            partnership_id=partnership_id,
+            role__in=LEADER_ROLES,
+            user__is_active=True,
+            user__agency_id__in=agency_ids,
+        ).values_list("user__agency_id", "role")
+    )
+    named = set(
+        Guest.objects.filter(
+            escalation_id__in=list(receiving),
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED],
+            tier__in=LEADER_TIERS,
+        ).values_list("escalation_id", "agency_id", "tier")
+    )
+    agencies = Agency.objects.in_bulk(agency_ids)
+    found = {}
+    for e, tier in wanted:
+        admitting = LEADER_TIERS[LEADER_TIERS.index(tier) :]
+        roles = set().union(*(TIER_ROLES[t] for t in admitting))
+        found[e.pk] = [
+            agencies[a]
+            for a in receiving[e.pk]
+            if a in agencies
+            and not any((a, r) in staffed for r in roles)
+            and not any((e.pk, a, t) in named for t in admitting)
+        ]
+    return found
+
+
+def leader_openings(partnership: Partnership) -> list[tuple[Escalation, list[Agency], str]]:
+    """For the business unit: each open escalation at a stage the agencies' leaders work with
+    an agency that has nobody to work it, by reference (it does not see the escalations under
+    rule 7: their references and agencies only). In a fixed number of queries."""
+    ladder = ladder_of(partnership)
+    tier_at = {s.number: stage_holding(ladder, s.number).tier for s in ladder.stages}
+    numbers = [n for n, t in tier_at.items() if t in LEADER_TIERS]
+    escalations = list(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage__in=numbers)
+        .prefetch_related("other_parties")
+        .order_by("reference")
+    )
+    wanted = [(e, tier_at[e.stage]) for e in escalations]
+    found = _without_leader(partnership.pk, wanted) if wanted else {}
+    return [(e, found[e.pk], tier) for e, tier in wanted if found[e.pk]]
+
+
+def escalation_for_leader_naming(actor: User, pk: int) -> Escalation:
+    """The escalation, for naming another agency's leader: one the actor sees, or one of their
+    partnership's where they may name (the business unit, who does not see it under rule 7);
+    else ``NotFound``, alike for missing and hidden."""
+    escalation = (
+        Escalation.objects.select_related("partnership", "raised_by", "with_agency")
+        .filter(pk=pk, partnership_id__in=list(roles_by_partnership(actor)))
+        .first()
+    )
+    if escalation is None or not (
+        actor.has_perm("escalations.view", escalation) or may_name_leader(actor, escalation)
+    ):
+        raise NotFound()
+    return escalation
+
+
+def guest_name_leader(*, actor: User, escalation: Escalation, agency_id: int, email: str) -> Guest:
+    """Where the difference stands at a stage the agencies' managers (or senior leaders) work
+    and an agency it is with has nobody in Accord to work it, the raiser's line manager or the
+    business unit names that agency's manager (or senior leader) by work email. Invited as any
+    guest is; once confirmed, they act for their agency in that tier on this escalation alone
+    (the policies' ``guest_roles``)."""
+    with transaction.atomic():
+        escalation = _locked(escalation, None)
+        if not actor.is_active or not (
+            actor.has_perm("escalations.view", escalation) or may_name_leader(actor, escalation)
+        ):
+            raise NotFound()
+        if not may_name_leader(actor, escalation):
+            raise NotAllowed(
+                _(
+                    "Only the raiser's line manager or the business unit names another agency's "
+                    "manager or senior leader by email."
+                )
+            )
+        if escalation.status not in OPEN_STATUSES:
+            raise ValidationError(_("This escalation is closed: nobody more can be named on it."))
+        tier = leader_tier_wanted(escalation)
+        if tier is None:
+            raise ValidationError(
+                _(
+                    "The current stage is the practitioners': another agency's manager or senior "
+                    "leader is named by email only once the difference reaches a stage they work."
+                )
+            )
+        if agency_id not in escalation.receiving_agency_ids():
+            raise ValidationError({"agency": _("Select one of the agencies the difference is with")})
+        agency = Agency.objects.get(pk=agency_id)
+        if agency not in agencies_without_leader(escalation):
+            raise ValidationError(
+                {
+                    "agency": _(
+                        "%(agency)s already has someone to work this stage: its %(tier)s in Accord, "
+                        "or one named by email"
+                    )
+                    % {"agency": agency.name, "tier": tier_words(tier)}
+                }
+            )
+        try:
+            named = resolve_email(escalation.partnership, agency, email)
+        except ValueError as e:
+            raise ValidationError({"email": str(e)}) from None
+        if named.person is not None:
+            raise ValidationError(
+                {
+                    "email": _(
+                        "%(name)s has an account in Accord: the business unit gives them the role instead"
+                    )
+                    % {"name": named.person.get_full_name() or named.person.username}
+                }
+            )
+        if escalation.guests.filter(
+            email=named.email, state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+        ).exists():
+            raise ValidationError(
+                {"email": _("%(email)s is already named on this escalation") % {"email": named.email}}
+            )
+        [guest] = guests_create(escalation, actor, [named], tier=tier)
     return guest
 
 
@@ -609,7 +814,9 @@ def guests_made_person(*, actor: User, account: User) -> list[int]:
             state__in=[GuestState.NAMED, GuestState.CONFIRMED]
         ):
             e = guest.escalation
-            if e.status in OPEN_STATUSES:
+            # (One who acted as the agency's manager or senior leader now holds that role, which
+            # is how they see it: they are named as no practitioner.)
+            if e.status in OPEN_STATUSES and not guest.tier:
                 if e.with_agency_id == guest.agency_id and e.with_practitioner_id is None:
                     Escalation.objects.filter(pk=e.pk).update(with_practitioner=account)
                     named.append(e.pk)
@@ -627,6 +834,12 @@ def guests_made_person(*, actor: User, account: User) -> list[int]:
         if named:
             visibility.for_escalations(named)
     return named
+
+
+def guest_person_roles(guest: Guest) -> list[str]:
+    """The role a guest made one of the partnership's people is given: that of the tier they
+    acted in for their agency, else a practitioner's."""
+    return sorted(TIER_ROLES[guest.tier]) if guest.tier in LEADER_TIERS else [Role.PRACTITIONER]
 
 
 def guest_kind_words(escalation: Escalation) -> str:

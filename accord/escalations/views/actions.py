@@ -569,17 +569,7 @@ def agreed_action(request: HttpRequest, action: int) -> HttpResponse:
 
 
 def _actions_from(cd: dict[str, Any], rows: int) -> list[services.ActionDetails]:
-    found = []
-    for i in range(1, rows + 1):
-        if (cd.get(f"action_{i}_description") or "").strip():
-            found.append(
-                services.ActionDetails(
-                    description=cd[f"action_{i}_description"],
-                    owner_agency_id=cd[f"action_{i}_owner"],
-                    due_date=cd[f"action_{i}_due"],
-                )
-            )
-    return found
+    return f.agreed_actions_from(cd, rows)
 
 
 @require_http_methods(["GET", "POST"])

@@ -264,9 +264,16 @@ def _guests_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
     named = list(escalation.guests.select_related("agency").order_by("named_at", "id"))
     for guest in named:
         guest.escalation = escalation
+    names_leaders = guests.may_name_leader(request.user, escalation)
     return {
         "guests": named,
         "may_remove_guests": bool(named) and guests.may_remove(request.user, named[0]),
+        # Where the difference climbed to another agency's managers (or senior leaders) and it
+        # has nobody in Accord to work the stage: the raiser's manager names one by email.
+        "leader_openings": guests.agencies_without_leader(escalation) if names_leaders else [],
+        "leader_tier": guests.tier_words(guests.leader_tier_wanted(escalation) or "")
+        if names_leaders
+        else "",
     }
 
 

@@ -9,10 +9,13 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from accord.audit.models import AuditEvent, Verb
+from accord.escalations import services
 from accord.escalations.models import Guest, GuestEnd, GuestState
 from accord.partnership.models import PartnershipAgency, Role
 from accord.testing.auth import sign_in
@@ -173,3 +176,111 @@ def test_the_people_list_still_reads_with_a_guests_account_among_them(client, wo
     page = client.get("/business-unit/people/", {"agency": world.social.pk})
     assert page.status_code == 200
     assert client.get(f"/business-unit/people/{guest.account_id}/").status_code == 200
+
+
+# --------------------------------------------------------------------------- another agency's leader
+
+
+HEAD = "head.of.service@justice.gov.uk"
+
+
+def at_senior_leaders_stage_with_probation(world):
+    """Probation (a manager, no senior leader in Accord) at the senior leaders' stage."""
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.other).update(
+        work_email_domains="justice.gov.uk"
+    )
+    e = world.consulted(world.raised(with_agency=world.other))
+    e = services.escalation_escalate(actor=world.practitioner_health, escalation=e, reason="Not settled.")
+    return services.escalation_escalate(actor=world.manager_health, escalation=e, reason="Managers differ.")
+
+
+def test_the_raisers_manager_names_the_agencys_senior_leader_who_then_settles_it(
+    client, world, django_capture_on_commit_callbacks
+):
+    e = at_senior_leaders_stage_with_probation(world)
+    # The raiser sees no offer; their manager does.
+    sign_in(client, world.practitioner_health)
+    assert (
+        "Name their senior leaders by work email" not in client.get(f"/escalations/{e.pk}/").content.decode()
+    )
+    assert client.get(f"/escalations/{e.pk}/guests/leader/").status_code == 403
+    sign_in(client, world.manager_health)
+    detail = client.get(f"/escalations/{e.pk}/").content.decode()
+    assert "Name their senior leaders by work email" in detail and "nobody at" in detail
+    page = client.post(
+        f"/escalations/{e.pk}/guests/leader/", {"agency": world.other.pk, "email": "head@gmail.com"}
+    )
+    assert page.status_code == 422 and "@justice.gov.uk" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/escalations/{e.pk}/guests/leader/", {"agency": world.other.pk, "email": HEAD})
+    assert done.status_code == 302
+    guest = Guest.objects.get(escalation=e, email=HEAD)
+    assert guest.tier == "senior_leaders"
+    assert "acting as its senior leaders" in client.get(f"/escalations/{e.pk}/").content.decode()
+    # The guest, through the same link and code as any.
+    path = re.search(r"(/guest/[A-Za-z0-9_-]+/)", next(m for m in mail.outbox if m.to == [HEAD]).body).group(
+        1
+    )
+    head = Client()
+    guest_in(head, path, django_capture_on_commit_callbacks)
+    home = head.get("/guest/").content.decode()
+    assert "as one of its senior leaders" in home
+    for link in ("/guest/escalate/", "/guest/pause/", "/guest/resolve/"):
+        assert f'href="{link}"' in home and head.get(link).status_code == 200
+    assert head.get("/guest/resume/").status_code == 403  # not paused
+    e.refresh_from_db()
+    assert (
+        head.post("/guest/pause/", {"reason": "Strategy meeting first.", "version": e.version}).status_code
+        == 302
+    )
+    e.refresh_from_db()
+    assert e.status == "paused"
+    assert head.post("/guest/resume/", {"version": e.version}).status_code == 302
+    e.refresh_from_db()
+    refused = head.post("/guest/resolve/", {"version": e.version, "outcome": ""})
+    assert refused.status_code == 200 and "govuk-error-summary" in refused.content.decode()
+    resolved = head.post(
+        "/guest/resolve/",
+        {
+            "version": e.version,
+            "outcome": "agreed_way_forward",
+            "agreed_way_forward": "A joint visit this week.",
+            "child_centred_outcome_achieved": "yes",
+        },
+    )
+    assert resolved.status_code == 302, resolved.content.decode()[:3000]
+    e.refresh_from_db()
+    assert e.status == "resolved" and e.events.filter(type="resolved", actor=guest.account).exists()
+    assert head.get(f"/escalations/{e.pk}/").status_code == 404  # still nothing else of Accord
+    assert AuditEvent.objects.filter(verb=Verb.GUEST_NAMED, actor=world.manager_health).exists()
+
+
+def test_the_business_unit_finds_the_openings_on_its_guests_page_and_names_one(
+    client, world, django_capture_on_commit_callbacks
+):
+    e = at_senior_leaders_stage_with_probation(world)
+    world.raised()  # (at the practitioners' stage: no opening)
+    sign_in(client, world.admin)
+    listing = client.get("/business-unit/guests/").content.decode()
+    assert e.reference in listing and escape(world.other.name) in listing
+    assert escape(e.summary) not in listing
+    page = client.get(f"/escalations/{e.pk}/guests/leader/").content.decode()
+    assert escape(e.summary) not in page and 'href="/business-unit/guests/"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/escalations/{e.pk}/guests/leader/", {"agency": world.other.pk, "email": HEAD})
+    assert done.status_code == 302 and done["Location"] == "/business-unit/guests/"
+    listing = client.get("/business-unit/guests/").content.decode()
+    assert "acting as its senior leaders" in listing and 'data-testid="leader-openings"' not in listing
+
+
+def test_the_openings_are_read_in_the_same_number_of_queries_however_many(client, world):
+    at_senior_leaders_stage_with_probation(world)
+    sign_in(client, world.admin)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/business-unit/guests/")
+    at_senior_leaders_stage_with_probation(world)
+    at_senior_leaders_stage_with_probation(world)
+    with CaptureQueriesContext(connection) as three:
+        page = client.get("/business-unit/guests/")
+    assert page.content.decode().count("Name one by work email") == 3
+    assert len(three) == len(one)
