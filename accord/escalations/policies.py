@@ -362,11 +362,19 @@ def is_formal(user, escalation) -> bool:
 def is_assigned_facilitator(user, escalation) -> bool:
     if Role.FACILITATOR not in _roles(user, escalation):
         return False
+    known = escalation.__dict__.get("_accord_pdg_actions")
+    if known is not None:
+        return any(a.facilitator_id == user.pk and a.ended_at is None for a in known)
     return escalation.pdg_actions.filter(facilitator_id=user.pk, ended_at__isnull=True).exists()
 
 
 @rules.predicate
 def has_current_facilitator(user, escalation) -> bool:
+    # Where the page has read all its formal body's actions already (``_accord_pdg_actions``),
+    # from those; otherwise asked.
+    known = escalation.__dict__.get("_accord_pdg_actions")
+    if known is not None:
+        return any(a.facilitator_id is not None and a.ended_at is None for a in known)
     return escalation.pdg_actions.filter(facilitator__isnull=False, ended_at__isnull=True).exists()
 
 
