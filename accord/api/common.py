@@ -13,13 +13,14 @@ from accord.escalations.selectors import (
     escalation_get,
 )
 from accord.partnership.models import Partnership
-from accord.partnership.selectors import PARTNERSHIP_PARAMETER, partnerships_for
+from accord.partnership.selectors import PARTNERSHIP_PARAMETER, partnership_of, roles_by_partnership
 
 # ------------------------------------------------------------------ helpers
 
 
 def named_partnership(request: HttpRequest, slug: str | None) -> Partnership:
-    mine = list(partnerships_for(request.user))
+    # The partnerships read with the user's roles: no statement of their own.
+    mine = [partnership_of(request.user, pk) for pk in roles_by_partnership(request.user)]
     if slug:
         for p in mine:
             if p.slug == slug:

@@ -265,7 +265,7 @@ def get_escalation(request, escalation_id: int, partnership: str | None = None):
         partnership_id=e.partnership_id,
         payload={"reference": e.reference, "api": True},
     )
-    return respond(request, 200, e.pk)
+    return respond(request, 200, e.pk, e)
 
 
 @router.get(

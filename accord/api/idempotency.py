@@ -12,6 +12,7 @@ from django.http.request import RawPostDataException
 from ninja.errors import HttpError
 
 from accord.core.errors import NotFound
+from accord.escalations.models import Escalation
 
 from . import schemas as s
 from .app import problem
@@ -19,11 +20,12 @@ from .models import IdempotencyRecord
 from .serialisers import escalation_out
 
 
-def respond(request: HttpRequest, status: int, escalation_id: int):
+def respond(request: HttpRequest, status: int, escalation_id: int, escalation: Escalation | None = None):
     """The escalation as it is now; or, where the change ended the caller's part in it (rule
-    7: a reassignment, an agency taken out), 204 with its address and nothing of it."""
+    7: a reassignment, an agency taken out), 204 with its address and nothing of it. A read
+    passes the escalation it found (``escalation``) rather than have it read twice."""
     try:
-        data = escalation_out(request, escalation_id)
+        data = escalation_out(request, escalation_id, escalation)
     except NotFound:
         gone = HttpResponse(status=204)
         gone["Location"] = f"/api/v1/escalations/{escalation_id}"

@@ -87,7 +87,10 @@ def audit_record(
         # Their roles in every partnership: read once a request and kept on the user.
         roles = ",".join(sorted(directory().roles_of(real_actor)))
         agency = str(real_actor.agency) if real_actor.agency_id else ""
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (two statements more on every
+    # audited request): nothing catches a failed entry and carries on, so a failure here
+    # undoes the caller's whole transaction, as it should.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])

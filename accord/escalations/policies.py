@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accord.core import antivirus, clock
+from accord.core.request_memo import remembered
 from accord.partnership.models import Role, Stage, User, WorkedBy
 from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.roles import LEADER_ROLES, PDG_ROLES, RAISING_ROLES, ROLE_TIER, TIER_ROLES
@@ -185,6 +186,10 @@ TEAM_INLINE_LIMIT = 50
 
 def team_ids(user) -> list[int] | QuerySet:
     """The people this user line-manages: their ids, or a subquery for a large team."""
+    return remembered(("team_ids", user.pk), lambda: _team_ids(user))
+
+
+def _team_ids(user) -> list[int] | QuerySet:
     team = User.objects.filter(line_manager_id=user.pk)
     ids = list(team.order_by("pk").values_list("pk", flat=True)[: TEAM_INLINE_LIMIT + 1])
     return ids if len(ids) <= TEAM_INLINE_LIMIT else team.values("pk")
@@ -215,7 +220,11 @@ class OthersOf:
 
 def others_for(user) -> OthersOf:
     """Read in one statement (and in almost every case a short one: most differences are
-    between two agencies)."""
+    between two agencies), once a request while it writes nothing."""
+    return remembered(("others_for", user.pk, user.agency_id), lambda: _others_for(user))
+
+
+def _others_for(user) -> OthersOf:
     mine = Q(practitioner_id=user.pk)
     of_agency = Q(agency_id=user.agency_id) if user.agency_id else Q(pk__in=[])
     rows = list(
@@ -353,11 +362,19 @@ def is_formal(user, escalation) -> bool:
 def is_assigned_facilitator(user, escalation) -> bool:
     if Role.FACILITATOR not in _roles(user, escalation):
         return False
+    known = escalation.__dict__.get("_accord_pdg_actions")
+    if known is not None:
+        return any(a.facilitator_id == user.pk and a.ended_at is None for a in known)
     return escalation.pdg_actions.filter(facilitator_id=user.pk, ended_at__isnull=True).exists()
 
 
 @rules.predicate
 def has_current_facilitator(user, escalation) -> bool:
+    # Where the page has read all its formal body's actions already (``_accord_pdg_actions``),
+    # from those; otherwise asked.
+    known = escalation.__dict__.get("_accord_pdg_actions")
+    if known is not None:
+        return any(a.facilitator_id is not None and a.ended_at is None for a in known)
     return escalation.pdg_actions.filter(facilitator__isnull=False, ended_at__isnull=True).exists()
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -178,15 +178,34 @@ def my_work(*, user, partnership: Partnership, limit: int = 25) -> MyWork:
         # Counted as disjoint parts (raised by the agency; with it first and raised by
         # another; with it among the others, which is never the raising agency or the
         # first), each answered from its own index, rather than one OR that no index answers.
-        agency_total = (
-            open_.filter(raising_agency_id=user.agency_id).count()
-            + open_.filter(with_agency_id=user.agency_id).exclude(raising_agency_id=user.agency_id).count()
-        )
+        # The parts are counted in one statement, each part its own subquery.
+        parts = [
+            open_.filter(raising_agency_id=user.agency_id),
+            open_.filter(with_agency_id=user.agency_id).exclude(raising_agency_id=user.agency_id),
+        ]
         if not isinstance(others.agency, list) or others.agency:
-            agency_total += open_.filter(pk__in=others.agency).count()
+            parts.append(open_.filter(pk__in=others.agency))
+        agency_total = _counted_together(partnership, parts)
         agency = list(agency_qs.order_by("due_date")[:limit])
     _attach_agencies([*awaiting, *raised, *agency])
     return MyWork(awaiting=awaiting, raised_by_me=raised, agency=agency, agency_total=agency_total)
+
+
+def _counted_together(partnership: Partnership, parts: list[QuerySet]) -> int:
+    """The sum of the counts of ``parts`` (each within ``partnership``), in one statement:
+    each part a scalar subquery, answered from its own index as its own ``count()`` would be."""
+    counts = {
+        f"part_{i}": Coalesce(
+            Subquery(
+                part.order_by().values("partnership_id").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+        for i, part in enumerate(parts)
+    }
+    row = Partnership.objects.filter(pk=partnership.pk).annotate(**counts).values_list(*counts)
+    return sum(row.get())
 
 
 def _attach_agencies(rows: list[Escalation]) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accord.core.db import on_replica, reports_alias
+from accord.core.request_memo import remembered
 from accord.escalations import tallies
 from accord.escalations.models import (
     IRU_ORIGINS,
@@ -617,8 +618,9 @@ def pdg_figures(
     first = first_recorded_day(partnership)
     agencies = dict(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))
     taking_part = raising_agencies(partnership)
-    areas = dict(partnership.areas_of_disagreement.values_list("pk", "label"))
-    theme_labels = dict(partnership.practice_themes.values_list("pk", "label"))
+    area_rows, theme_rows = _vocabulary(partnership)
+    areas = {pk: label for pk, _code, label in area_rows}
+    theme_labels = {pk: label for pk, _code, label in theme_rows}
 
     def named(counts: dict[str, int], names: dict[int, str]) -> dict[str, int]:
         return {
@@ -683,8 +685,8 @@ def pdg_figures(
         ],
         themes_total=sums.get("kind", {}).get("theme", 0),
     )
-    figures.area_codes = dict(partnership.areas_of_disagreement.values_list("label", "code"))
-    figures.theme_codes = dict(partnership.practice_themes.values_list("label", "code"))
+    figures.area_codes = {label: code for _pk, code, label in area_rows}
+    figures.theme_codes = {label: code for _pk, code, label in theme_rows}
     figures.priority_labels = {p.code: p.label for p in ladder_of(partnership).priorities}
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     figures.threshold = partnership.suppression_threshold
@@ -977,13 +979,25 @@ def _learning_in(partnership: Partnership, period: Period) -> QuerySet[Resolutio
     ).exclude(learning="")
 
 
+def _vocabulary(partnership: Partnership) -> tuple[list[tuple[int, str, str]], list[tuple[int, str, str]]]:
+    """The partnership's areas of disagreement and practice themes (id, code, label, in
+    their order), read once a request: several parts of a report name them."""
+    return remembered(
+        ("report vocabulary", partnership.pk),
+        lambda: (
+            list(partnership.areas_of_disagreement.values_list("pk", "code", "label")),
+            list(partnership.practice_themes.values_list("pk", "code", "label")),
+        ),
+    )
+
+
 @on_replica
 def learning_counts(partnership: Partnership, period: Period) -> tuple[int, dict[str, int]]:
     """How many resolutions in the period recorded learning, and how many of them had each
     practice theme (an escalation may have several, so the themes do not add up to the
     count). Two queries whatever the data."""
     resolutions = _learning_in(partnership, period)
-    labels = dict(partnership.practice_themes.values_list("pk", "label"))
+    labels = {pk: label for pk, _code, label in _vocabulary(partnership)[1]}
     by_theme = (
         resolutions.filter(escalation__themes__isnull=False)
         .values_list("escalation__themes")

@@ -22,6 +22,7 @@ from accord.core import clock
 from accord.core.downloads import SafeCsvWriter
 from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
+from accord.core.request_memo import remembered
 from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
 from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
@@ -81,10 +82,29 @@ class PeriodForm(forms.Form):
         return data
 
 
+def _recent_meetings(partnership) -> list[PdgMeeting]:
+    """The partnership's last two PDG meetings up to today (one a day at most), read once a
+    request: the default period starts after the last before today, and the standing item
+    names the last up to the end of its period."""
+    today = clock.today()
+    return remembered(
+        ("recent PDG meetings", partnership.pk, today),
+        lambda: list(PdgMeeting.objects.filter(partnership=partnership, held_on__lte=today)[:2]),
+    )
+
+
+def last_meeting_by(partnership, day: dt.date) -> PdgMeeting | None:
+    """The last PDG meeting held on or before ``day``."""
+    if day == clock.today():
+        recent = _recent_meetings(partnership)
+        return recent[0] if recent else None
+    return PdgMeeting.objects.filter(partnership=partnership, held_on__lte=day).first()
+
+
 def default_period(partnership) -> Period:
     """The time since the previous PDG meeting, or else the last three months."""
     today = clock.today()
-    last = PdgMeeting.objects.filter(partnership=partnership, held_on__lt=today).first()
+    last = next((m for m in _recent_meetings(partnership) if m.held_on < today), None)
     start = last.held_on + dt.timedelta(days=1) if last else today - dt.timedelta(days=91)
     return Period(start, today)
 
@@ -265,9 +285,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     may_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
     can_drill_down = may_drill_down and not pdf
     learned, _by_theme = learning_counts(partnership, period)
-    last_meeting = (
-        PdgMeeting.objects.filter(partnership=partnership, held_on__lte=period.end).first() if full else None
-    )
+    last_meeting = last_meeting_by(partnership, period.end) if full else None
     tables["learning_total"] = learned if full else suppress_count(learned, figures.threshold)
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
     in_window = urlencode(window)  # once, not once a link (the page has hundreds)

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accord.core.request_memo.RequestMemoMiddleware",
     # (Before any middleware reads the body: the CSRF check does, in its process_view.)
     "accord.core.middleware.DeclaredLengthMiddleware",
     "accord.core.middleware.SessionRenewalMiddleware",

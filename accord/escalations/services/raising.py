@@ -431,14 +431,30 @@ def escalation_raise(
         # reference just issued, and the database enforces the check constraints, so
         # asking again (about twenty queries) would prove nothing more.
         escalation.full_clean(
-            exclude=["themes", *RELATED_ON_RAISE, "reference"],
+            # (The raiser's line manager, who may read the reflection, and the protocol's
+            # version are ids just read too, and foreign keys the database enforces.)
+            exclude=["themes", *RELATED_ON_RAISE, "reference", "reflection_reader", "runs_under"],
             validate_unique=False,
             validate_constraints=False,
         )
         escalation.save()
-        escalation.themes.set(found["themes"])
+        # A new escalation has no themes or areas yet: written straight into the link tables
+        # (``set`` would first ask which it already has, once for each).
+        themes = Escalation.themes.through
+        themes.objects.bulk_create(
+            [
+                themes(escalation_id=escalation.pk, practicetheme_id=pk)
+                for pk in {t.pk: t for t in found["themes"]}
+            ]
+        )
         if found["areas"]:
-            escalation.areas_of_disagreement.set(found["areas"])
+            areas = Escalation.areas_of_disagreement.through
+            areas.objects.bulk_create(
+                [
+                    areas(escalation_id=escalation.pk, areaofdisagreement_id=pk)
+                    for pk in {a.pk: a for a in found["areas"]}
+                ]
+            )
         if found["other_parties"]:
             create_other_parties(escalation, actor, found["other_parties"])
             visibility.for_escalations([escalation.pk])

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -202,6 +203,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+    # All its formal body's actions, read before the policies ask whether a facilitator is
+    # appointed (they answer from these, not with a statement of their own).
+    pdg_actions = list(escalation.pdg_actions.select_related("facilitator", "recorded_by"))
+    escalation.__dict__["_accord_pdg_actions"] = pdg_actions
     actions = allowed_actions(request.user, escalation)
     # The policies offer reopening only within the window; say why to those it would be theirs.
     too_late = reopen_too_late(request.user, escalation)
@@ -227,7 +232,7 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
         "discussions": discussions,
         "documents": list(escalation.documents.all()),
-        "pdg_actions": list(escalation.pdg_actions.select_related("facilitator", "recorded_by")),
+        "pdg_actions": pdg_actions,
         "resolution": escalation.resolutions.select_related("resolved_by", "follow_up__answered_by")
         .order_by("-resolved_at")
         .first(),
@@ -246,12 +251,20 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
 def _follow_through_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
     """Where an agreed way forward did not hold: the answer nobody has acted on yet, the
     escalations it was raised again as, and the one this raises again."""
-    raises_again = FollowUp.objects.filter(raised_again=escalation).select_related("escalation").first()
+    # The follow-ups raised again as others and the one that raised this, in one statement.
+    linked = list(
+        FollowUp.objects.filter(
+            Q(raised_again=escalation) | Q(escalation=escalation, raised_again__isnull=False)
+        )
+        .select_related("escalation", "raised_again")
+        .order_by("pk")
+    )
+    raises_again = next((f for f in linked if f.raised_again_id == escalation.pk), None)
     return {
         "not_held": not_held_follow_up(escalation),
-        "raised_after": list(
-            escalation.follow_ups.filter(raised_again__isnull=False).select_related("raised_again")
-        ),
+        "raised_after": [
+            f for f in linked if f.escalation_id == escalation.pk and f.raised_again_id is not None
+        ],
         "raises_again": raises_again,
         "raises_again_visible": raises_again is not None
         and request.user.has_perm("escalations.view", raises_again.escalation),

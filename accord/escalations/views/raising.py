@@ -510,14 +510,26 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
     details = _details_from_draft(draft_obj)
     asks = _asks(draft_obj)
     errors: list[dict[str, str]] = []
-    try:
-        services.escalation_validate_details(actor=request.user, partnership=partnership, details=details)
-    except ValidationError as e:
+
+    def explained(e: ValidationError) -> list[dict[str, str]]:
+        """Each wrong answer, with a link to the step that asks it."""
+        if not hasattr(e, "error_dict"):
+            return [{"text": m} for m in e.messages]
+        found = []
         for name, messages_ in e.message_dict.items():
             step_name = _step_of_field(name, asks, _is_chair(request))
             href = reverse("escalations:step", args=[draft_obj.pk, step_name]) + "?change=1"
-            errors += [{"text": message, "href": href} for message in messages_]
-    if request.method == "POST" and not errors:
+            found += [{"text": message, "href": href} for message in messages_]
+        return found
+
+    if request.method != "POST":
+        try:
+            services.escalation_validate_details(actor=request.user, partnership=partnership, details=details)
+        except ValidationError as e:
+            errors = explained(e)
+    else:
+        # Raising checks the answers as the page does (``escalation_validate_details``), and
+        # refuses them the same way: they are not checked twice.
         try:
             escalation = services.escalation_raise(
                 actor=request.user,
@@ -531,7 +543,7 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
         except NotAllowed:
             raise PermissionDenied from None
         except ValidationError as e:
-            errors = [{"text": m} for m in e.messages]
+            errors = explained(e)
         else:
             draft_obj.delete()
             return redirect("escalations:raised", pk=escalation.pk)
