@@ -89,7 +89,9 @@ PAGES = {
 
 # Where a page does not yet keep to its budget, the most it may run until it does: what it
 # runs now, so that it can only come down (docs/performance.md, "Statement budgets").
-NOT_YET = {"escalation page": 22, "API detail": 19, "API list": 13, "my work (manager)": 16}
+# (The escalation page's 25: its 22, and three that find an agency of the difference with
+# nobody in Accord to work the stage, for the raiser's manager to name one by email.)
+NOT_YET = {"escalation page": 25, "API detail": 19, "API list": 13, "my work (manager)": 16}
 RAISE_POST_NOT_YET = 32
 
 

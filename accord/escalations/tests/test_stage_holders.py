@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from accord.api.tests.test_api import Api
 from accord.escalations import services
@@ -24,7 +25,7 @@ def test_the_senior_leaders_stage_lists_each_agencys_senior_leaders_and_what_the
     page = client.get(f"/escalations/{e.pk}/").content.decode()
     assert "Who holds stage 3" in page
     for senior in (world.senior_health, world.senior_social):
-        assert senior.get_full_name() in page
+        assert escape(senior.get_full_name()) in page
     assert "record the outcome" in page
     # The manager viewing is not among them, and is offered none of the stage's actions.
     holders = Api(client, world.manager_health).get(f"/escalations/{e.pk}").json()["current_stage_holders"]
