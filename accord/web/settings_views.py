@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,7 +50,6 @@ from accord.partnership.models import (
     PartnershipAgency,
     PublicStatement,
     Role,
-    RoleAssignment,
     SignInProvider,
     User,
 )
@@ -616,6 +614,12 @@ class NewPartnershipForm(forms.Form):
     front_door_phone = forms.CharField(
         label=gettext_lazy("The children's services front door number"), max_length=40
     )
+    business_unit_name = forms.CharField(
+        label=gettext_lazy("The business unit's name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Empty: the partnership's name followed by Business Unit."),
+    )
     officer_name = forms.CharField(
         label=gettext_lazy("The business unit's first officer: name"), max_length=150
     )
@@ -632,14 +636,6 @@ class NewPartnershipForm(forms.Form):
                 "required", _("Enter %(what)s") % {"what": str(field.label).lower()}
             )
         self.fields["preset"].error_messages["required"] = _("Select the protocol to start from")
-
-    def clean_officer_email(self) -> str:
-        email = self.cleaned_data["officer_email"].strip().lower()
-        if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
-            raise ValidationError(
-                _("Someone in Accord has that email: choose another, or give them the role afterwards")
-            )
-        return email
 
 
 @require_http_methods(["GET"])
@@ -715,39 +711,24 @@ def partnership_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                partnership = partnership_create(
-                    actor=request.user,
-                    name=data["name"],
-                    slug=data["slug"],
-                    prefix=data["prefix"],
-                    document=preset(data["preset"]),
-                    preset_name=data["preset"],
-                    front_door_phone=data["front_door_phone"],
-                )
-                unit, _created = Agency.objects.get_or_create(
-                    name=f"{partnership.name} Business Unit"[:200],
-                    defaults={"kind": AgencyKind.PARTNERSHIP_BUSINESS_UNIT},
-                )
-                PartnershipAgency.objects.create(
-                    partnership=partnership, agency=unit, takes_part_in_raising=False
-                )
-                first, _sep, last = data["officer_name"].strip().rpartition(" ")
-                officer = User(
-                    username=data["officer_email"],
-                    email=data["officer_email"],
-                    first_name=first or last,
-                    last_name=last if first else "",
-                    agency=unit,
-                )
-                officer.set_unusable_password()
-                officer.save()
-                RoleAssignment.objects.create(user=officer, partnership=partnership, role=Role.BUSINESS_UNIT)
+            created = partnership_create(
+                actor=request.user,
+                name=data["name"],
+                slug=data["slug"],
+                prefix=data["prefix"],
+                document=preset(data["preset"]),
+                preset_name=data["preset"],
+                front_door_phone=data["front_door_phone"],
+                business_unit_name=data["business_unit_name"],
+                officer_name=data["officer_name"],
+                officer_email=data["officer_email"],
+            )
         except ValidationError as refused:
             for field, errors in refused.message_dict.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
+            partnership, officer = created.partnership, created.officer
             try:
                 invite(actor=request.user, person=officer, partnership=partnership)
             except (ValidationError, NotAllowed) as refused:
