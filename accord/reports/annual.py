@@ -35,6 +35,7 @@ from .disclosure import as_number_and_note, suppress_count, suppress_counts, too
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
 from .pdf import pango_missing, render_pdf
+from .policies import Report
 from .selectors import (
     OTHERS,
     Period,
@@ -46,7 +47,7 @@ from .selectors import (
     tally_sums,
 )
 from .services import annual_narrative_save
-from .views import LABELS, MATRIX_UNIT, REPORT_ROLES, UNITS
+from .views import LABELS, MATRIX_UNIT, UNITS, require_reading
 
 
 def reporting_year(partnership, year: int) -> Period:
@@ -82,8 +83,7 @@ def current_reporting_year(partnership) -> int:
 
 
 def _require(request: HttpRequest):
-    if request.partnership is None or not request.roles & REPORT_ROLES:
-        raise PermissionDenied
+    require_reading(request, Report.ANNUAL)
     return request.partnership
 
 

@@ -23,13 +23,12 @@ from accord.core.downloads import SafeCsvWriter
 from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
 from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
-from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
 from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
-from .policies import may_record_meetings, may_see_meeting_action
+from .policies import Reading, Report, may_record_meetings, may_see_meeting_action, report_reading
 from .selectors import (
     OTHERS,
     Figures,
@@ -103,11 +102,12 @@ def _labelled(counts: dict, labels: dict) -> list[tuple[str, Any]]:
     return [(str(labels.get(k, k)), v) for k, v in counts.items()]
 
 
-def _require(request: HttpRequest) -> bool:
-    """Answer whether the user sees the full figures (True) or the suppressed executive view."""
-    if request.partnership is None or not request.roles & REPORT_ROLES:
+def require_reading(request: HttpRequest, report: Report) -> Reading:
+    """How the user reads the partnership's report (``reports.policies``): refused if not at all."""
+    reading = report_reading(request.roles, report) if request.partnership is not None else None
+    if reading is None:
         raise PermissionDenied
-    return bool(request.roles & FULL_REPORT_ROLES)
+    return reading
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
@@ -257,12 +257,13 @@ def _heat(value: Any, peak: int) -> int:
 def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]:
     """Everything the standing item shows, for the page and its PDF alike (the PDF with no
     link: it is read on paper or on a screen away from Accord)."""
-    full = _require(request)
+    reading = require_reading(request, Report.STANDING_ITEM)
+    full = reading.full
     partnership = request.partnership
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
-    may_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
+    may_drill_down = reading.drill_down
     can_drill_down = may_drill_down and not pdf
     learned, _by_theme = learning_counts(partnership, period)
     last_meeting = (
@@ -431,7 +432,7 @@ def meeting_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
-    full = _require(request)
+    full = require_reading(request, Report.STANDING_ITEM).full
     partnership = request.partnership
     period, _form = period_from(request, partnership)
     figures = pdg_figures(partnership, period)
@@ -480,9 +481,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     unit's work (small counts hidden, as for the executive); the PDG and the business unit
     see every figure."""
     partnership = request.partnership
-    if partnership is None or not request.roles & IRU_REPORT_ROLES:
-        raise PermissionDenied
-    full = bool(request.roles & FULL_REPORT_ROLES)
+    full = require_reading(request, Report.IRU).full
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, with_trend=False)
     n = figures.threshold
