@@ -47,8 +47,8 @@ from accord.partnership.protocol import (
     parse_document,
     stage_key_for,
 )
-from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import protocol_version_get, protocol_versions
+from accord.partnership.services.common import business_unit_refusal, is_business_unit
 from accord.partnership.services.versions import protocol_version_now
 
 CONFIRM = "confirm_moved_due_dates"
@@ -57,8 +57,8 @@ CONFIRM = "confirm_moved_due_dates"
 def business_unit_partnership(request: HttpRequest) -> Partnership:
     """The partnership whose settings the signed-in business unit keeps (the one they are
     working in); anyone else is refused."""
-    if request.partnership is None or not request.roles & SETTINGS_ROLES:
-        raise Refused(_("Only the partnership's business unit keeps its settings."))
+    if request.partnership is None or not is_business_unit(request.roles):
+        raise Refused(business_unit_refusal())
     return request.partnership
 
 

@@ -54,7 +54,6 @@ from accord.partnership.models import (
     User,
 )
 from accord.partnership.protocol import preset, preset_names
-from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.invitations import invite, refusal_words
 from accord.partnership.services.sign_in import (
@@ -66,7 +65,7 @@ from accord.partnership.services.sign_in import (
 )
 
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
-from .settings_pages import add_errors
+from .settings_pages import add_errors, business_unit_partnership
 from .sign_in import awaiting_approval
 
 SESSION_KEY = "accord_people_import"
@@ -80,16 +79,10 @@ class PeopleFileForm(forms.Form):
     )
 
 
-def _require_business_unit(request: HttpRequest):
-    if request.partnership is None or not request.roles & SETTINGS_ROLES:
-        raise PermissionDenied
-    return request.partnership
-
-
 @require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest) -> HttpResponse:
     """Upload, see every row's problems in plain words (nothing changes), then apply."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form, plan = PeopleFileForm(), None
     if request.method == "POST" and request.POST.get("apply"):
         kept = request.session.get(SESSION_KEY) or {}
@@ -243,7 +236,7 @@ def _guess_columns(columns: list[str], kept: Mapping) -> dict[str, str]:
 def log_import(request: HttpRequest) -> HttpResponse:
     """Upload the earlier log, choose its columns, see every row checked with nothing
     changed, then bring it in; the imports so far, each removable."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     upload_form, mapping_form, plan = LogFileForm(), None, None
     kept = request.session.get(LOG_SESSION_KEY) or {}
     if kept.get("partnership") != partnership.pk:
@@ -325,7 +318,7 @@ def log_import(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def log_import_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     batch = EscalationImport.objects.filter(pk=pk, partnership=partnership, removed_at__isnull=True).first()
     if batch is None:
         raise Http404
@@ -378,7 +371,7 @@ class MergeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def agency_merge_page(request: HttpRequest) -> HttpResponse:
     """Choose two agencies, see what would move (and anything in the way), then merge."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form, plan = MergeForm(partnership=partnership), None
     if request.method == "POST":
         form = MergeForm(request.POST, partnership=partnership)
@@ -519,7 +512,7 @@ def sign_in_providers(request: HttpRequest) -> HttpResponse:
     """The partnership's agencies' own sign-in providers (its own, and the deployment's on
     agencies it shares with other partnerships, shown but not changed here), a new one
     added, and the people who signed in and are waiting for a role."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form = SignInProviderForm(request.POST or None, agencies=_own_agencies(partnership), editing=False)
     if request.method == "POST" and form.is_valid():
         provider = _save_provider(request, form, partnership)
@@ -544,7 +537,7 @@ def sign_in_providers(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the partnership's own providers (another's, or the deployment's, is not found)."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     provider = providers_kept_by(partnership).filter(pk=pk).first()
     if provider is None:
         raise Http404
@@ -775,7 +768,7 @@ class AgencyForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def agencies(request: HttpRequest) -> HttpResponse:
     """The partnership's agencies, and one added (new, or one another partnership has)."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form = AgencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -939,7 +932,7 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_statement(request: HttpRequest) -> HttpResponse:
     """The business unit keeps its accessibility statement and privacy notice; audited."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     statement = _statement(partnership)
     form = StatementForm(request.POST or None, instance=statement)
     if request.method == "POST" and form.is_valid():
