@@ -590,6 +590,33 @@ def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: in
     return {k: n for k, n in grouped.items() if n}
 
 
+def _themes_listed(partnership: Partnership, period: Period, viewer: Any) -> list[dict[str, Any]]:
+    """The period's latest thematic escalations the viewer may see (none without a viewer),
+    oldest first, by reference and summary with their agreed actions counted."""
+    listed = []
+    if viewer is not None:
+        themes = raised_in(partnership, period).filter(kind="theme").visible_to(viewer)
+        listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
+    action_counts = {
+        r["escalation_id"]: r
+        for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])
+        .values("escalation_id")
+        .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
+        .order_by()
+    }
+    return [
+        {
+            "reference": e.reference,
+            "summary": e.summary,
+            "status": e.status,
+            "stage": e.highest_stage,
+            "actions": action_counts.get(e.pk, {}).get("n", 0),
+            "actions_done": action_counts.get(e.pk, {}).get("done", 0),
+        }
+        for e in reversed(listed)
+    ]
+
+
 @on_replica
 def pdg_figures(
     partnership: Partnership,
@@ -634,17 +661,6 @@ def pdg_figures(
         raising, receiving = key.split(":")
         matrix[(agency(raising), agency(receiving))] = n
     iru_origins = {k: v for k, v in sums.get("origin", {}).items() if k in IRU_ORIGINS}
-    listed = []
-    if viewer is not None:
-        themes = raised_in(partnership, period).filter(kind="theme").visible_to(viewer)
-        listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
-    action_counts = {
-        r["escalation_id"]: r
-        for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])
-        .values("escalation_id")
-        .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
-        .order_by()
-    }
     figures = Figures(
         period=period,
         total=sums.get("total", {}).get("all", 0),
@@ -670,17 +686,7 @@ def pdg_figures(
             "by_stage_reached": _as_ints(sums.get("iru_stage", {})),
             "outcomes": dict(sorted(sums.get("iru_outcome", {}).items())),
         },
-        themes_response=[
-            {
-                "reference": e.reference,
-                "summary": e.summary,
-                "status": e.status,
-                "stage": e.highest_stage,
-                "actions": action_counts.get(e.pk, {}).get("n", 0),
-                "actions_done": action_counts.get(e.pk, {}).get("done", 0),
-            }
-            for e in reversed(listed)
-        ],
+        themes_response=_themes_listed(partnership, period, viewer),
         themes_total=sums.get("kind", {}).get("theme", 0),
     )
     figures.area_codes = dict(partnership.areas_of_disagreement.values_list("label", "code"))

@@ -110,6 +110,28 @@ def require_reading(request: HttpRequest, report: Report) -> Reading:
     return reading
 
 
+def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str, Any]]:
+    """The trend: each earlier period's figures on their own (no total to back one out of);
+    the period's own row as the tables show the same figures (protected with them)."""
+    shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
+    own = {
+        "raised": data["total"],
+        "formal": data["formal"],
+        "resolved": data["by_status"].get(Status.RESOLVED, 0),
+    }
+    return [
+        {**t, **own}
+        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
+        else {
+            **t,
+            "raised": shown(t["raised"]),
+            "formal": shown(t["formal"]),
+            "resolved": shown(t["resolved"]),
+        }
+        for t in figures.trend
+    ]
+
+
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
     data = every_figure_shown(figures, full=full)
     sections = [
@@ -187,25 +209,7 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], unit)
         for title, rows, unit in sections
     ]
-    # The trend: each earlier period's figures on their own (no total to back one out of);
-    # the period's own row as the tables above show the same figures (protected with them).
-    shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
-    own = {
-        "raised": data["total"],
-        "formal": data["formal"],
-        "resolved": data["by_status"].get(Status.RESOLVED, 0),
-    }
-    trend = [
-        {**t, **own}
-        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
-        else {
-            **t,
-            "raised": shown(t["raised"]),
-            "formal": shown(t["formal"]),
-            "resolved": shown(t["resolved"]),
-        }
-        for t in figures.trend
-    ]
+    trend = _trend(figures, data, full)
     return {
         "total": data["total"],
         "sections": sections,
@@ -254,6 +258,55 @@ def _heat(value: Any, peak: int) -> int:
     return min(5, 1 + (4 * value) // peak)
 
 
+def _trend_chart(figures: Figures) -> str:
+    """The trend as a line chart (an SVG we draw ourselves)."""
+    from django.utils.safestring import mark_safe
+
+    labels = [f"{t['start']:%b %Y}" for t in figures.trend]
+    svg = line_chart(
+        str(_("Escalations raised, reaching the formal stages and resolved, by period")),
+        labels,
+        {
+            str(_("Raised")): [t["raised"] for t in figures.trend],
+            str(_("Reached the formal stages")): [t["formal"] for t in figures.trend],
+            str(_("Resolved")): [t["resolved"] for t in figures.trend],
+        },
+    )
+    return mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
+
+
+def _matrix_rows(figures: Figures, tables: dict[str, Any], in_window: str | None) -> tuple[list, list]:
+    """The agencies of the matrix and its rows of cells: each cell's figure as shown, its
+    heat, and (``in_window`` given: for those who may drill down) the list behind it."""
+    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"], figures.threshold)
+    raw = grouped_matrix(figures.matrix, matrix_agencies)
+    peak = max([v for v in raw.values()] or [0])
+    ids = figures.agency_ids
+
+    def cell_link(raiser: str, receiver: str) -> str | None:
+        """The list of escalations behind a cell, for those who may drill down."""
+        if in_window is None or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
+            return None
+        return f"raised_by_agency={ids[raiser]}&received_by_agency={ids[receiver]}&{in_window}"
+
+    rows = [
+        (
+            raiser,
+            [
+                (
+                    receiver,
+                    matrix_values.get((raiser, receiver), 0),
+                    _heat(raw.get((raiser, receiver), 0), peak),
+                    cell_link(raiser, receiver),
+                )
+                for receiver in matrix_agencies
+            ],
+        )
+        for raiser in matrix_agencies
+    ]
+    return matrix_agencies, rows
+
+
 def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]:
     """Everything the standing item shows, for the page and its PDF alike (the PDF with no
     link: it is read on paper or on a screen away from Accord)."""
@@ -290,47 +343,8 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
             (title, [(label, value, None) for label, value, _d in rows], kind)
             for title, rows, kind in tables["sections"]
         ]
-    trend_chart = None
-    if full and figures.trend:
-        from django.utils.safestring import mark_safe
-
-        labels = [f"{t['start']:%b %Y}" for t in figures.trend]
-        svg = line_chart(
-            str(_("Escalations raised, reaching the formal stages and resolved, by period")),
-            labels,
-            {
-                str(_("Raised")): [t["raised"] for t in figures.trend],
-                str(_("Reached the formal stages")): [t["formal"] for t in figures.trend],
-                str(_("Resolved")): [t["resolved"] for t in figures.trend],
-            },
-        )
-        trend_chart = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
-    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"], figures.threshold)
-    raw = grouped_matrix(figures.matrix, matrix_agencies)
-    peak = max([v for v in raw.values()] or [0])
-
-    def cell_link(raiser: str, receiver: str) -> str | None:
-        """The list of escalations behind a cell, for those who may drill down."""
-        ids = figures.agency_ids
-        if not can_drill_down or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
-            return None
-        return f"raised_by_agency={ids[raiser]}&received_by_agency={ids[receiver]}&{in_window}"
-
-    matrix_rows = [
-        (
-            raiser,
-            [
-                (
-                    receiver,
-                    matrix_values.get((raiser, receiver), 0),
-                    _heat(raw.get((raiser, receiver), 0), peak),
-                    cell_link(raiser, receiver),
-                )
-                for receiver in matrix_agencies
-            ],
-        )
-        for raiser in matrix_agencies
-    ]
+    trend_chart = _trend_chart(figures) if full and figures.trend else None
+    matrix_agencies, matrix_rows = _matrix_rows(figures, tables, in_window if can_drill_down else None)
     return {
         "form": form,
         "period": period,
