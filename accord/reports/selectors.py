@@ -410,6 +410,28 @@ KIND_BASES = {
 }
 
 
+def _kind_expectations(
+    members: list[int], sizes: dict[int, int | None], now: dict[int, int], past: list[dict[int, int]]
+) -> list[tuple[float, str]]:
+    """What a kind of agency was expected to count this period, on each basis it can be
+    reckoned (``kind_silence``): from the other kinds (per head, or per agency), and from
+    its own history."""
+    expectations = []
+    others = [pk for pk in sizes if pk not in members]
+    if others:
+        sized = [pk for pk in others if sizes.get(pk)]
+        if sized and all(sizes.get(pk) for pk in members):
+            rate = sum(now.get(pk, 0) for pk in sized) / sum(sizes[pk] for pk in sized)
+            expectations.append((rate * sum(sizes[pk] for pk in members), "others_by_size"))
+        else:
+            rate = sum(now.get(pk, 0) for pk in others) / len(others)
+            expectations.append((rate * len(members), "others"))
+    history = [sum(c.get(pk, 0) for pk in members) for c in past]
+    if any(history):
+        expectations.append((sum(history) / len(history), "history"))
+    return expectations
+
+
 def kind_silence(
     agencies: list[tuple[int, str, str, int | None]],
     buckets: list[dict[str, dict[str, int]]],
@@ -437,20 +459,8 @@ def kind_silence(
         counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
         now, past = counts[0], [c for c, known in zip(counts[1:], recorded[1:], strict=True) if known]
         for kind, members in sorted(by_kind.items()):
-            others = [pk for pk in sizes if pk not in members]
             observed = sum(now.get(pk, 0) for pk in members)
-            expectations = []
-            if others:
-                sized = [pk for pk in others if sizes.get(pk)]
-                if sized and all(sizes.get(pk) for pk in members):
-                    rate = sum(now.get(pk, 0) for pk in sized) / sum(sizes[pk] for pk in sized)
-                    expectations.append((rate * sum(sizes[pk] for pk in members), "others_by_size"))
-                else:
-                    rate = sum(now.get(pk, 0) for pk in others) / len(others)
-                    expectations.append((rate * len(members), "others"))
-            history = [sum(c.get(pk, 0) for pk in members) for c in past]
-            if any(history):
-                expectations.append((sum(history) / len(history), "history"))
+            expectations = _kind_expectations(members, sizes, now, past)
             for expected, basis in expectations:
                 probability = poisson_cdf(observed, expected) if observed < expected else 1.0
                 if expected > 0 and probability < LOW_CHALLENGE_P:
