@@ -13,10 +13,10 @@ from ninja.errors import HttpError
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.escalations.services.learning import learning_publish
-from accord.partnership.roles import FULL_REPORT_ROLES, REPORT_ROLES
 from accord.partnership.selectors import user_roles
 from accord.reports.disclosure import WITHHELD_SYMBOL, small
 from accord.reports.disclosure import key as disclosure_key
+from accord.reports.policies import Report, report_reading
 from accord.reports.selectors import Period, learning_by_theme, pdg_figures, shown_figures
 from accord.reports.views import default_period
 
@@ -42,8 +42,8 @@ class PdgReportQuery(s.InSchema):
 )
 def pdg_report(request, q: Query[PdgReportQuery]):
     p = named_partnership(request, q.partnership)
-    roles = user_roles(request.user, p.pk)
-    if not roles & REPORT_ROLES:
+    reading = report_reading(user_roles(request.user, p.pk), Report.STANDING_ITEM)
+    if reading is None:
         raise HttpError(403, "Your role does not see the partnership's reports.")
     period = default_period(p)
     period = Period(q.from_ or period.start, q.to or period.end)
@@ -58,7 +58,7 @@ def pdg_report(request, q: Query[PdgReportQuery]):
         partnership_id=p.pk,
         payload={"report": "pdg", "api": True, "from": str(period.start), "to": str(period.end)},
     )
-    full = bool(roles & FULL_REPORT_ROLES)
+    full = reading.full
     body: dict[str, Any] = shown_figures(figures, full=full)
     body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
     if full:
@@ -95,7 +95,7 @@ class LearningPublishIn(s.InSchema):
 )
 def learning_report(request, q: Query[PdgReportQuery]):
     p = named_partnership(request, q.partnership)
-    if not user_roles(request.user, p.pk) & FULL_REPORT_ROLES:
+    if report_reading(user_roles(request.user, p.pk), Report.LEARNING) is None:
         raise HttpError(403, "Your role does not read the partnership's learning.")
     period = default_period(p)
     period = Period(q.from_ or period.start, q.to or period.end)

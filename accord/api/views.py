@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.core.errors import NotAllowed, Refused
-from accord.partnership.roles import SETTINGS_ROLES
+from accord.partnership.services.common import business_unit_refusal, is_business_unit
 
 from .models import ApiToken
 from .services import (
@@ -74,8 +74,10 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _business_unit_partnership(request: HttpRequest):
-    if request.partnership is None or not request.roles & SETTINGS_ROLES:
-        raise Refused(_("Only the partnership's business unit sees its people's API tokens."))
+    """(The settings pages' check, ``web.settings_pages.business_unit_partnership``, here
+    beneath them: one definition of who and one refusal, from the partnership services.)"""
+    if request.partnership is None or not is_business_unit(request.roles):
+        raise Refused(business_unit_refusal())
     return request.partnership
 
 

@@ -43,6 +43,7 @@ class Verb(models.TextChoices):
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
+    PARTNERSHIP_CREATED = "partnership.created", _("Set up a partnership")
     PEOPLE_IMPORTED = "people.imported", _("Imported people from a spreadsheet")
     AGENCIES_MERGED = "agency.merged", _("Merged one agency into another")
     ESCALATIONS_IMPORTED = "escalations.imported", _("Brought in escalations from an earlier log")

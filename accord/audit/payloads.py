@@ -165,8 +165,6 @@ class ConfigurationChanged(Payload):
     before: Any = None
     after: Any = None
     due_dates_moved: list[str] | None = None  # the references whose due dates moved
-    preset: str | None = None
-    slug: str | None = None
     statement: bool | None = None
     annual_narrative: int | str | None = None
     sign_in_provider: int | None = None
@@ -220,6 +218,16 @@ class AgenciesMerged(Payload):
 
 class Person(Payload):
     person: str
+
+
+class PartnershipCreated(Payload):
+    """A partnership set up: its short name, the preset it started from (empty: a protocol
+    file), its business unit's name and its first officer's sign-in name (if one was named)."""
+
+    slug: str
+    preset: str | None = None
+    business_unit: str | None = None
+    officer: str | None = None
 
 
 class PersonChanged(Payload):
@@ -350,6 +358,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.DOCUMENT_UPLOADED: DocumentUploaded,
     Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,
     Verb.CONFIGURATION_CHANGED: ConfigurationChanged,
+    Verb.PARTNERSHIP_CREATED: PartnershipCreated,
     Verb.PEOPLE_IMPORTED: FileImported,
     Verb.AGENCIES_MERGED: AgenciesMerged,
     Verb.ESCALATIONS_IMPORTED: FileImported,

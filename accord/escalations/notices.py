@@ -201,6 +201,50 @@ def escalation_party_added(escalation):
     return max(others, key=lambda o: (o.added_at, o.pk)) if others else None
 
 
+def _facilitator_changed(e, event, directory) -> None:
+    """A restorative facilitator appointed, or their appointment (and their access) ended:
+    they and the parties hear of it."""
+    if event.type == EventType.FACILITATOR_APPOINTED:
+        kind = NoticeKind.FACILITATOR_APPOINTED
+        action = e.pdg_actions.exclude(facilitator=None).order_by("-id").select_related("facilitator").first()
+    else:
+        kind = NoticeKind.FACILITATOR_ENDED
+        action = (
+            e.pdg_actions.filter(ended_at__isnull=False)
+            .exclude(facilitator=None)
+            .order_by("-ended_at", "-id")
+            .select_related("facilitator")
+            .first()
+        )
+    facilitator = [action.facilitator] if action else []
+    notify(
+        escalation=e,
+        kind=kind,
+        recipients=unique_recipients(facilitator + parties(e, directory), exclude=event.actor),
+        key=f"event:{event.pk}",
+    )
+
+
+def _party_added(e, event, directory, everyone) -> None:
+    """The agency brought in receives it as the first did; everyone else hears of it."""
+    key = f"event:{event.pk}"
+    added = escalation_party_added(e)
+    newcomers = receivers(e, added.agency_id, added.practitioner, directory) if added else []
+    notify(
+        escalation=e,
+        kind=NoticeKind.RAISED_WITH_YOU,
+        recipients=unique_recipients(newcomers, exclude=event.actor),
+        key=key,
+    )
+    newcomer_ids = {u.pk for u in newcomers}
+    notify(
+        escalation=e,
+        kind=NoticeKind.PARTIES_CHANGED,
+        recipients=[u for u in unique_recipients(everyone, exclude=event.actor) if u.pk not in newcomer_ids],
+        key=key + ":parties",
+    )
+
+
 def notify_for_event(event) -> None:
     """Called by the escalation services for every timeline event, in the same transaction."""
     e = event.escalation
@@ -248,48 +292,10 @@ def notify_for_event(event) -> None:
             ],
             key=key,
         )
-    elif event.type == EventType.FACILITATOR_APPOINTED:
-        latest = e.pdg_actions.exclude(facilitator=None).order_by("-id").select_related("facilitator").first()
-        facilitator = [latest.facilitator] if latest else []
-        notify(
-            escalation=e,
-            kind=NoticeKind.FACILITATOR_APPOINTED,
-            recipients=unique_recipients(facilitator + parties(e, directory), exclude=actor),
-            key=key,
-        )
-    elif event.type == EventType.FACILITATOR_ENDED:
-        # The facilitator learns that their appointment (and their access) ended.
-        ended = (
-            e.pdg_actions.filter(ended_at__isnull=False)
-            .exclude(facilitator=None)
-            .order_by("-ended_at", "-id")
-            .select_related("facilitator")
-            .first()
-        )
-        facilitator = [ended.facilitator] if ended else []
-        notify(
-            escalation=e,
-            kind=NoticeKind.FACILITATOR_ENDED,
-            recipients=unique_recipients(facilitator + parties(e, directory), exclude=actor),
-            key=key,
-        )
+    elif event.type in (EventType.FACILITATOR_APPOINTED, EventType.FACILITATOR_ENDED):
+        _facilitator_changed(e, event, directory)
     elif event.type == EventType.PARTY_ADDED:
-        # The agency brought in receives it as the first did; everyone else hears of it.
-        added = escalation_party_added(e)
-        newcomers = receivers(e, added.agency_id, added.practitioner, directory) if added else []
-        notify(
-            escalation=e,
-            kind=NoticeKind.RAISED_WITH_YOU,
-            recipients=unique_recipients(newcomers, exclude=actor),
-            key=key,
-        )
-        newcomer_ids = {u.pk for u in newcomers}
-        notify(
-            escalation=e,
-            kind=NoticeKind.PARTIES_CHANGED,
-            recipients=[u for u in unique_recipients(everyone, exclude=actor) if u.pk not in newcomer_ids],
-            key=key + ":parties",
-        )
+        _party_added(e, event, directory, everyone)
     elif event.type == EventType.PARTY_REMOVED:
         notify(
             escalation=e,

@@ -28,7 +28,18 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.partnership.defaults import install_defaults
-from accord.partnership.models import Partnership, ProtocolVersion, RoleAssignment, Stage, User, WorkedBy
+from accord.partnership.models import (
+    Agency,
+    AgencyKind,
+    Partnership,
+    PartnershipAgency,
+    ProtocolVersion,
+    Role,
+    RoleAssignment,
+    Stage,
+    User,
+    WorkedBy,
+)
 from accord.partnership.protocol import (
     TIERS,
     Ladder,
@@ -40,6 +51,7 @@ from accord.partnership.protocol import (
 )
 from accord.partnership.roles import TIER_ROLES
 from accord.partnership.services.common import require_business_unit
+from accord.partnership.services.people import PersonDetails, check_email, person_add
 from accord.partnership.services.versions import protocol_version_now, protocol_version_record
 
 from . import tallies, visibility
@@ -592,23 +604,23 @@ def follow_ladder_change(
 SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,49}"
 
 
-def partnership_create(
-    *,
-    actor,
-    name: str,
-    slug: str,
-    document: Any,
-    prefix: str = "",
-    front_door_phone: str = "",
-    preset_name: str = "",
-    actor_label: str | None = None,
-) -> Partnership:
-    """A new partnership with its ladder (a preset's or a protocol document's), the default
-    taxonomies and the bank-holiday calendar: for the deployment's administrators, from the
-    page or ``manage.py create_partnership``. Raises ``ValidationError`` by field."""
-    if actor is not None and not actor.is_superuser:
-        raise NotAllowed(_("Only the deployment's administrators set up partnerships."))
-    name, slug = " ".join((name or "").split()), (slug or "").strip()
+@dataclass
+class NewPartnership:
+    """A partnership just set up, and its business unit's first officer (None when none was
+    named: the command line may add them later)."""
+
+    partnership: Partnership
+    business_unit: Agency
+    officer: User | None
+
+
+BUSINESS_UNIT_NAME_MOST = 200
+
+
+def _checked_setup(
+    *, name: str, slug: str, prefix: str, business_unit_name: str, officer_name: str, officer_email: str
+) -> tuple[dict[str, str], str]:
+    """The refusals of a new partnership's fields, by field, and its reference prefix."""
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = _("Enter the partnership's name")
@@ -625,6 +637,61 @@ def partnership_create(
         errors["prefix"] = _("Another partnership's references begin %(prefix)s: choose another") % {
             "prefix": prefix
         }
+    if not business_unit_name or len(business_unit_name) > BUSINESS_UNIT_NAME_MOST:
+        errors["business_unit_name"] = _("Enter the business unit's name, up to %(n)s characters") % {
+            "n": BUSINESS_UNIT_NAME_MOST
+        }
+    elif Agency.objects.filter(name__iexact=business_unit_name).exists():
+        # An agency already in Accord (another partnership's business unit, say) is never
+        # taken over as this one's: the deployment's administrators join it deliberately.
+        errors["business_unit_name"] = _("An agency in Accord has that name already: choose another")
+    if bool(officer_name) != bool(officer_email):
+        errors["officer_name" if not officer_name else "officer_email"] = _(
+            "Name the business unit's first officer and give their email, or neither"
+        )
+    elif officer_email:
+        problem = check_email(officer_email)
+        if problem:
+            errors["officer_email"] = problem
+    return errors, prefix
+
+
+def partnership_create(
+    *,
+    actor,
+    name: str,
+    slug: str,
+    document: Any,
+    prefix: str = "",
+    front_door_phone: str = "",
+    preset_name: str = "",
+    business_unit_name: str = "",
+    officer_name: str = "",
+    officer_email: str = "",
+    actor_label: str | None = None,
+) -> NewPartnership:
+    """A new partnership with its ladder (a preset's or a protocol document's), the default
+    taxonomies, the bank-holiday calendar, its business unit (an agency of its own, named
+    "<name> Business Unit" unless named otherwise) and, if named, the business unit's first
+    officer (added through the people services, not yet invited): for the deployment's
+    administrators, from the page or ``manage.py create_partnership``. Raises
+    ``ValidationError`` by field (``officer_name`` and ``officer_email`` for the officer)."""
+    if actor is not None and not actor.is_superuser:
+        raise NotAllowed(_("Only the deployment's administrators set up partnerships."))
+    name, slug = " ".join((name or "").split()), (slug or "").strip()
+    business_unit_name = " ".join((business_unit_name or "").split()) or f"{name} Business Unit"
+    officer_name, officer_email = (
+        " ".join((officer_name or "").split()),
+        (officer_email or "").strip().lower(),
+    )
+    errors, prefix = _checked_setup(
+        name=name,
+        slug=slug,
+        prefix=prefix,
+        business_unit_name=business_unit_name,
+        officer_name=officer_name,
+        officer_email=officer_email,
+    )
     try:
         protocol = parse_document(document)
     except ValidationError as error:
@@ -640,12 +707,39 @@ def partnership_create(
         protocol_version_record(
             partnership=partnership, actor=actor, before={}, after=document_of(partnership)
         )
+        unit = Agency.objects.create(name=business_unit_name, kind=AgencyKind.PARTNERSHIP_BUSINESS_UNIT)
+        PartnershipAgency.objects.create(partnership=partnership, agency=unit, takes_part_in_raising=False)
         audit_record(
             actor=actor,
-            verb=Verb.CONFIGURATION_CHANGED,
+            verb=Verb.PARTNERSHIP_CREATED,
             target=partnership,
             partnership_id=partnership.pk,
-            payload={"action": "partnership_created", "preset": preset_name, "slug": slug},
+            payload={
+                "slug": slug,
+                "preset": preset_name,
+                "business_unit": unit.name,
+                **({"officer": officer_email} if officer_email else {}),
+            },
             actor_label=actor_label,
         )
-    return partnership
+        officer = None
+        if officer_email:
+            first, _sep, last = officer_name.rpartition(" ")
+            try:
+                officer = person_add(
+                    actor=actor,
+                    partnership=partnership,
+                    details=PersonDetails(
+                        first_name=first or last,
+                        last_name=last if first else "",
+                        email=officer_email,
+                        agency=unit,
+                        roles=[Role.BUSINESS_UNIT],
+                    ),
+                )
+            except ValidationError as refused:
+                words = {"first_name": "officer_name", "last_name": "officer_name", "email": "officer_email"}
+                raise ValidationError(
+                    {words.get(key, key): messages for key, messages in refused.message_dict.items()}
+                ) from None
+    return NewPartnership(partnership=partnership, business_unit=unit, officer=officer)

@@ -2,7 +2,7 @@
 
 Who sees and works an escalation at each stage is the ladder's (``partnership.protocol``,
 read through the escalation policies); these say which roles make up each tier, who may
-raise, who does casework, who reads the reports and who audits.
+raise, who does casework and who audits (who reads the reports: ``reports.policies``).
 """
 
 from __future__ import annotations
@@ -32,14 +32,7 @@ PDG_ROLES = FORMAL_BODY_ROLES
 RAISING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_LEADER, Role.CONFERENCE_CHAIR})
 # Who works escalations: the list, the notifications.
 CASEWORK_ROLES = RAISING_ROLES | PDG_ROLES | {Role.FACILITATOR}
-# Who reads the PDG standing item and the annual report; of them, who sees every figure
-# (the executive sees the small ones suppressed) and who may drill down to the escalations.
-REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT, Role.EXECUTIVE}
-FULL_REPORT_ROLES = PDG_ROLES | {Role.BUSINESS_UNIT}
-DRILL_DOWN_ROLES = PDG_ROLES
-# The Independent Reviewing Unit's section (conferences and children-in-care reviews): the
-# report readers, and the conference chairs for their own unit's part of the work.
-IRU_REPORT_ROLES = REPORT_ROLES | {Role.CONFERENCE_CHAIR}
+# (Who reads which report is decided in ``accord.reports.policies``.)
 # Who sees the partnership's open escalations counted by stage on their home page.
 OVERVIEW_ROLES = frozenset({Role.EXECUTIVE, Role.BUSINESS_UNIT})
 # The partnership's settings, and its audit trail.

@@ -35,6 +35,7 @@ from .disclosure import as_number_and_note, suppress_count, suppress_counts, too
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
 from .pdf import pango_missing, render_pdf
+from .policies import Report
 from .selectors import (
     OTHERS,
     Period,
@@ -46,7 +47,7 @@ from .selectors import (
     tally_sums,
 )
 from .services import annual_narrative_save
-from .views import LABELS, MATRIX_UNIT, REPORT_ROLES, UNITS
+from .views import LABELS, MATRIX_UNIT, UNITS, require_reading
 
 
 def reporting_year(partnership, year: int) -> Period:
@@ -82,8 +83,7 @@ def current_reporting_year(partnership) -> int:
 
 
 def _require(request: HttpRequest):
-    if request.partnership is None or not request.roles & REPORT_ROLES:
-        raise PermissionDenied
+    require_reading(request, Report.ANNUAL)
     return request.partnership
 
 
@@ -142,6 +142,51 @@ def year_headlines(partnership, year: int, threshold: int, first: dt.date | None
     }
 
 
+def _months(partnership, period, first: dt.date | None) -> tuple[list[tuple[str, int]], dict[str, list[str]]]:
+    """The escalations raised each month of the year reached so far, from the first the
+    partnership's records reach (one not yet begun, or before the records begin, has no
+    count, not a count of 0), and the year's quarters reached, for the chart."""
+    months = []
+    by_month = {
+        (row["month"].year, row["month"].month): row["n"]
+        for row in DailyTally.objects.filter(
+            partnership=partnership, dimension="total", day__gte=period.start, day__lte=period.end
+        )
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(n=Sum("n"))
+        .order_by()
+    }
+    cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
+    last = min(period.end, clock.today())
+    quarters: dict[str, list[str]] = {}
+    while cursor <= last:
+        label = cursor.strftime("%b %Y")
+        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
+        quarters.setdefault(quarter_name(period, cursor), []).append(label)
+        cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months, quarters
+
+
+def _compared(partnership, year: int, threshold: int, first, s: dict[str, Any]) -> list:
+    """The headline figures of the years before and of this one, this one's as its own
+    tables show them (protected with them)."""
+    compared = [
+        (y, year_headlines(partnership, y, threshold, first)) for y in range(year - YEARS_COMPARED, year)
+    ]
+    own = year_headlines(partnership, year, threshold, first)
+    if own is not None:
+        own.update(
+            raised=s["total"],
+            case=s["by_kind"].get("case", 0),
+            theme=s["by_kind"].get("theme", 0),
+            formal=s["formal"],
+            resolved=s["by_status"].get("resolved", 0),
+        )
+    compared.append((year, own))
+    return compared
+
+
 @on_replica
 def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
@@ -155,28 +200,8 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     def labelled(counts, labels):
         return [(str(labels.get(k, k)), v) for k, v in counts.items()]
 
-    months = []
-    by_month = {
-        (row["month"].year, row["month"].month): row["n"]
-        for row in DailyTally.objects.filter(
-            partnership=partnership, dimension="total", day__gte=period.start, day__lte=period.end
-        )
-        .annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(n=Sum("n"))
-        .order_by()
-    }
-    # The months of the year reached so far, from the first the partnership's records reach:
-    # one not yet begun, or before the records begin, has no count, not a count of 0.
     first = first_recorded_day(partnership)
-    cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
-    last = min(period.end, clock.today())
-    quarters: dict[str, list[str]] = {}  # the year's quarters reached, for the chart
-    while cursor <= last:
-        label = cursor.strftime("%b %Y")
-        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
-        quarters.setdefault(quarter_name(period, cursor), []).append(label)
-        cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    months, quarters = _months(partnership, period, first)
     # Every table of the year protected together (``selectors.suppressed``): the months, the
     # one-way tables, the agency matrix, the year's own column of the comparison and the IRU's.
     s = suppressed(figures, months=dict(months), quarters=quarters)
@@ -201,20 +226,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         for raiser in matrix_agencies
     ]
     learned, learned_by_theme = learning_counts(partnership, period)
-    compared = [
-        (y, year_headlines(partnership, y, figures.threshold, first))
-        for y in range(year - YEARS_COMPARED, year)
-    ]
-    own = year_headlines(partnership, year, figures.threshold, first)
-    if own is not None:  # the year's own figures as its tables show them
-        own.update(
-            raised=s["total"],
-            case=s["by_kind"].get("case", 0),
-            theme=s["by_kind"].get("theme", 0),
-            formal=s["formal"],
-            resolved=s["by_status"].get("resolved", 0),
-        )
-    compared.append((year, own))
+    compared = _compared(partnership, year, figures.threshold, first, s)
     return {
         "period": period,
         "total": s["total"],

@@ -17,18 +17,17 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
 from accord.escalations.services.learning import learning_publish, may_publish_learning
-from accord.partnership.roles import FULL_REPORT_ROLES
 
+from .policies import Report
 from .selectors import learning_by_theme
-from .views import period_from
+from .views import period_from, require_reading
 
 PERIOD_FIELDS = {f"{part}-{unit}" for part in ("start", "end") for unit in ("day", "month", "year")}
 
 
 def _require(request: HttpRequest):
     """The formal body and the business unit read the learning."""
-    if request.partnership is None or not request.roles & FULL_REPORT_ROLES:
-        raise PermissionDenied
+    require_reading(request, Report.LEARNING)
     return request.partnership
 
 

@@ -411,6 +411,28 @@ KIND_BASES = {
 }
 
 
+def _kind_expectations(
+    members: list[int], sizes: dict[int, int | None], now: dict[int, int], past: list[dict[int, int]]
+) -> list[tuple[float, str]]:
+    """What a kind of agency was expected to count this period, on each basis it can be
+    reckoned (``kind_silence``): from the other kinds (per head, or per agency), and from
+    its own history."""
+    expectations = []
+    others = [pk for pk in sizes if pk not in members]
+    if others:
+        sized = [pk for pk in others if sizes.get(pk)]
+        if sized and all(sizes.get(pk) for pk in members):
+            rate = sum(now.get(pk, 0) for pk in sized) / sum(sizes[pk] for pk in sized)
+            expectations.append((rate * sum(sizes[pk] for pk in members), "others_by_size"))
+        else:
+            rate = sum(now.get(pk, 0) for pk in others) / len(others)
+            expectations.append((rate * len(members), "others"))
+    history = [sum(c.get(pk, 0) for pk in members) for c in past]
+    if any(history):
+        expectations.append((sum(history) / len(history), "history"))
+    return expectations
+
+
 def kind_silence(
     agencies: list[tuple[int, str, str, int | None]],
     buckets: list[dict[str, dict[str, int]]],
@@ -438,20 +460,8 @@ def kind_silence(
         counts = [{int(k): n for k, n in b.get(dimension, {}).items()} for b in buckets]
         now, past = counts[0], [c for c, known in zip(counts[1:], recorded[1:], strict=True) if known]
         for kind, members in sorted(by_kind.items()):
-            others = [pk for pk in sizes if pk not in members]
             observed = sum(now.get(pk, 0) for pk in members)
-            expectations = []
-            if others:
-                sized = [pk for pk in others if sizes.get(pk)]
-                if sized and all(sizes.get(pk) for pk in members):
-                    rate = sum(now.get(pk, 0) for pk in sized) / sum(sizes[pk] for pk in sized)
-                    expectations.append((rate * sum(sizes[pk] for pk in members), "others_by_size"))
-                else:
-                    rate = sum(now.get(pk, 0) for pk in others) / len(others)
-                    expectations.append((rate * len(members), "others"))
-            history = [sum(c.get(pk, 0) for pk in members) for c in past]
-            if any(history):
-                expectations.append((sum(history) / len(history), "history"))
+            expectations = _kind_expectations(members, sizes, now, past)
             for expected, basis in expectations:
                 probability = poisson_cdf(observed, expected) if observed < expected else 1.0
                 if expected > 0 and probability < LOW_CHALLENGE_P:
@@ -591,6 +601,33 @@ def _grouped_pairs(partnership: Partnership, period: Period, sums: dict, top: in
     return {k: n for k, n in grouped.items() if n}
 
 
+def _themes_listed(partnership: Partnership, period: Period, viewer: Any) -> list[dict[str, Any]]:
+    """The period's latest thematic escalations the viewer may see (none without a viewer),
+    oldest first, by reference and summary with their agreed actions counted."""
+    listed = []
+    if viewer is not None:
+        themes = raised_in(partnership, period).filter(kind="theme").visible_to(viewer)
+        listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
+    action_counts = {
+        r["escalation_id"]: r
+        for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])
+        .values("escalation_id")
+        .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
+        .order_by()
+    }
+    return [
+        {
+            "reference": e.reference,
+            "summary": e.summary,
+            "status": e.status,
+            "stage": e.highest_stage,
+            "actions": action_counts.get(e.pk, {}).get("n", 0),
+            "actions_done": action_counts.get(e.pk, {}).get("done", 0),
+        }
+        for e in reversed(listed)
+    ]
+
+
 @on_replica
 def pdg_figures(
     partnership: Partnership,
@@ -636,17 +673,6 @@ def pdg_figures(
         raising, receiving = key.split(":")
         matrix[(agency(raising), agency(receiving))] = n
     iru_origins = {k: v for k, v in sums.get("origin", {}).items() if k in IRU_ORIGINS}
-    listed = []
-    if viewer is not None:
-        themes = raised_in(partnership, period).filter(kind="theme").visible_to(viewer)
-        listed = list(themes.order_by("-raised_at", "-id")[:THEMES_LISTED])
-    action_counts = {
-        r["escalation_id"]: r
-        for r in AgreedAction.objects.filter(escalation__in=[e.pk for e in listed])
-        .values("escalation_id")
-        .annotate(n=Count("id"), done=Count("id", filter=Q(completed_on__isnull=False)))
-        .order_by()
-    }
     figures = Figures(
         period=period,
         total=sums.get("total", {}).get("all", 0),
@@ -672,17 +698,7 @@ def pdg_figures(
             "by_stage_reached": _as_ints(sums.get("iru_stage", {})),
             "outcomes": dict(sorted(sums.get("iru_outcome", {}).items())),
         },
-        themes_response=[
-            {
-                "reference": e.reference,
-                "summary": e.summary,
-                "status": e.status,
-                "stage": e.highest_stage,
-                "actions": action_counts.get(e.pk, {}).get("n", 0),
-                "actions_done": action_counts.get(e.pk, {}).get("done", 0),
-            }
-            for e in reversed(listed)
-        ],
+        themes_response=_themes_listed(partnership, period, viewer),
         themes_total=sums.get("kind", {}).get("theme", 0),
     )
     figures.area_codes = {label: code for _pk, code, label in area_rows}

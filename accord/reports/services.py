@@ -23,8 +23,7 @@ from accord.notifications.models import register_kinds
 from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, RoleAssignment, User
-from accord.partnership.roles import SETTINGS_ROLES
-from accord.partnership.selectors import user_roles
+from accord.partnership.services.common import require_business_unit
 
 from .models import AnnualNarrative, MeetingAction, PdgMeeting
 from .policies import may_mark_meeting_action_done, may_record_meetings, may_see_meeting_action
@@ -51,8 +50,7 @@ def annual_narrative_save(
     """What the business unit writes for a year's annual report (how the culture of
     challenge developed, the learning, next year's actions): answers the fields changed,
     audited by their names."""
-    if not user_roles(actor, partnership.pk) & SETTINGS_ROLES:
-        raise NotAllowed(_("The business unit writes the annual report's narrative."))
+    require_business_unit(actor, partnership)
     with transaction.atomic():
         narrative, _created = AnnualNarrative.objects.select_for_update().get_or_create(
             partnership=partnership, year=year

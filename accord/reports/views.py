@@ -24,13 +24,12 @@ from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
 from accord.core.request_memo import remembered
 from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
-from accord.partnership.roles import DRILL_DOWN_ROLES, FULL_REPORT_ROLES, IRU_REPORT_ROLES, REPORT_ROLES
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
 from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
-from .policies import may_record_meetings, may_see_meeting_action
+from .policies import Reading, Report, may_record_meetings, may_see_meeting_action, report_reading
 from .selectors import (
     OTHERS,
     Figures,
@@ -123,11 +122,34 @@ def _labelled(counts: dict, labels: dict) -> list[tuple[str, Any]]:
     return [(str(labels.get(k, k)), v) for k, v in counts.items()]
 
 
-def _require(request: HttpRequest) -> bool:
-    """Answer whether the user sees the full figures (True) or the suppressed executive view."""
-    if request.partnership is None or not request.roles & REPORT_ROLES:
+def require_reading(request: HttpRequest, report: Report) -> Reading:
+    """How the user reads the partnership's report (``reports.policies``): refused if not at all."""
+    reading = report_reading(request.roles, report) if request.partnership is not None else None
+    if reading is None:
         raise PermissionDenied
-    return bool(request.roles & FULL_REPORT_ROLES)
+    return reading
+
+
+def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str, Any]]:
+    """The trend: each earlier period's figures on their own (no total to back one out of);
+    the period's own row as the tables show the same figures (protected with them)."""
+    shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
+    own = {
+        "raised": data["total"],
+        "formal": data["formal"],
+        "resolved": data["by_status"].get(Status.RESOLVED, 0),
+    }
+    return [
+        {**t, **own}
+        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
+        else {
+            **t,
+            "raised": shown(t["raised"]),
+            "formal": shown(t["formal"]),
+            "resolved": shown(t["resolved"]),
+        }
+        for t in figures.trend
+    ]
 
 
 def _tables(figures: Figures, full: bool) -> dict[str, Any]:
@@ -207,25 +229,7 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
         (title, [(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], unit)
         for title, rows, unit in sections
     ]
-    # The trend: each earlier period's figures on their own (no total to back one out of);
-    # the period's own row as the tables above show the same figures (protected with them).
-    shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
-    own = {
-        "raised": data["total"],
-        "formal": data["formal"],
-        "resolved": data["by_status"].get(Status.RESOLVED, 0),
-    }
-    trend = [
-        {**t, **own}
-        if (t["start"], t["end"]) == (figures.period.start, figures.period.end)
-        else {
-            **t,
-            "raised": shown(t["raised"]),
-            "formal": shown(t["formal"]),
-            "resolved": shown(t["resolved"]),
-        }
-        for t in figures.trend
-    ]
+    trend = _trend(figures, data, full)
     return {
         "total": data["total"],
         "sections": sections,
@@ -274,15 +278,65 @@ def _heat(value: Any, peak: int) -> int:
     return min(5, 1 + (4 * value) // peak)
 
 
+def _trend_chart(figures: Figures) -> str:
+    """The trend as a line chart (an SVG we draw ourselves)."""
+    from django.utils.safestring import mark_safe
+
+    labels = [f"{t['start']:%b %Y}" for t in figures.trend]
+    svg = line_chart(
+        str(_("Escalations raised, reaching the formal stages and resolved, by period")),
+        labels,
+        {
+            str(_("Raised")): [t["raised"] for t in figures.trend],
+            str(_("Reached the formal stages")): [t["formal"] for t in figures.trend],
+            str(_("Resolved")): [t["resolved"] for t in figures.trend],
+        },
+    )
+    return mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
+
+
+def _matrix_rows(figures: Figures, tables: dict[str, Any], in_window: str | None) -> tuple[list, list]:
+    """The agencies of the matrix and its rows of cells: each cell's figure as shown, its
+    heat, and (``in_window`` given: for those who may drill down) the list behind it."""
+    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"], figures.threshold)
+    raw = grouped_matrix(figures.matrix, matrix_agencies)
+    peak = max([v for v in raw.values()] or [0])
+    ids = figures.agency_ids
+
+    def cell_link(raiser: str, receiver: str) -> str | None:
+        """The list of escalations behind a cell, for those who may drill down."""
+        if in_window is None or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
+            return None
+        return f"raised_by_agency={ids[raiser]}&received_by_agency={ids[receiver]}&{in_window}"
+
+    rows = [
+        (
+            raiser,
+            [
+                (
+                    receiver,
+                    matrix_values.get((raiser, receiver), 0),
+                    _heat(raw.get((raiser, receiver), 0), peak),
+                    cell_link(raiser, receiver),
+                )
+                for receiver in matrix_agencies
+            ],
+        )
+        for raiser in matrix_agencies
+    ]
+    return matrix_agencies, rows
+
+
 def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]:
     """Everything the standing item shows, for the page and its PDF alike (the PDF with no
     link: it is read on paper or on a screen away from Accord)."""
-    full = _require(request)
+    reading = require_reading(request, Report.STANDING_ITEM)
+    full = reading.full
     partnership = request.partnership
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
-    may_drill_down = bool(request.roles & DRILL_DOWN_ROLES)
+    may_drill_down = reading.drill_down
     can_drill_down = may_drill_down and not pdf
     learned, _by_theme = learning_counts(partnership, period)
     last_meeting = last_meeting_by(partnership, period.end) if full else None
@@ -307,47 +361,8 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
             (title, [(label, value, None) for label, value, _d in rows], kind)
             for title, rows, kind in tables["sections"]
         ]
-    trend_chart = None
-    if full and figures.trend:
-        from django.utils.safestring import mark_safe
-
-        labels = [f"{t['start']:%b %Y}" for t in figures.trend]
-        svg = line_chart(
-            str(_("Escalations raised, reaching the formal stages and resolved, by period")),
-            labels,
-            {
-                str(_("Raised")): [t["raised"] for t in figures.trend],
-                str(_("Reached the formal stages")): [t["formal"] for t in figures.trend],
-                str(_("Resolved")): [t["resolved"] for t in figures.trend],
-            },
-        )
-        trend_chart = mark_safe(svg)  # noqa: S308 - an SVG we draw ourselves
-    matrix_agencies, matrix_values = matrix_for_display(figures.matrix, tables["matrix"], figures.threshold)
-    raw = grouped_matrix(figures.matrix, matrix_agencies)
-    peak = max([v for v in raw.values()] or [0])
-
-    def cell_link(raiser: str, receiver: str) -> str | None:
-        """The list of escalations behind a cell, for those who may drill down."""
-        ids = figures.agency_ids
-        if not can_drill_down or raiser not in ids or receiver not in ids or not raw.get((raiser, receiver)):
-            return None
-        return f"raised_by_agency={ids[raiser]}&received_by_agency={ids[receiver]}&{in_window}"
-
-    matrix_rows = [
-        (
-            raiser,
-            [
-                (
-                    receiver,
-                    matrix_values.get((raiser, receiver), 0),
-                    _heat(raw.get((raiser, receiver), 0), peak),
-                    cell_link(raiser, receiver),
-                )
-                for receiver in matrix_agencies
-            ],
-        )
-        for raiser in matrix_agencies
-    ]
+    trend_chart = _trend_chart(figures) if full and figures.trend else None
+    matrix_agencies, matrix_rows = _matrix_rows(figures, tables, in_window if can_drill_down else None)
     return {
         "form": form,
         "period": period,
@@ -449,7 +464,7 @@ def meeting_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
-    full = _require(request)
+    full = require_reading(request, Report.STANDING_ITEM).full
     partnership = request.partnership
     period, _form = period_from(request, partnership)
     figures = pdg_figures(partnership, period)
@@ -498,9 +513,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     unit's work (small counts hidden, as for the executive); the PDG and the business unit
     see every figure."""
     partnership = request.partnership
-    if partnership is None or not request.roles & IRU_REPORT_ROLES:
-        raise PermissionDenied
-    full = bool(request.roles & FULL_REPORT_ROLES)
+    full = require_reading(request, Report.IRU).full
     period, form = period_from(request, partnership)
     figures = pdg_figures(partnership, period, with_trend=False)
     n = figures.threshold

@@ -10,7 +10,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accord.partnership.models import Role
-from accord.partnership.roles import AUDIT_ROLES, CASEWORK_ROLES, RAISING_ROLES, REPORT_ROLES, SETTINGS_ROLES
+from accord.partnership.roles import AUDIT_ROLES, CASEWORK_ROLES, RAISING_ROLES, SETTINGS_ROLES
+from accord.reports.policies import REPORT_READERS, Report
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,12 @@ def _items(script_prefix: str, urlconf: str) -> tuple[NavItem, ...]:
         NavItem(_("Escalations"), reverse("escalations:list"), frozenset(CASEWORK_ROLES)),
         NavItem(_("Partnership settings"), reverse("settings_home"), SETTINGS_ROLES),
         NavItem(_("Audit trail"), reverse("audit:search"), AUDIT_ROLES),
-        NavItem(FORMAL_BODY_REPORT, reverse("reports:pdg"), REPORT_ROLES),
+        NavItem(FORMAL_BODY_REPORT, reverse("reports:pdg"), REPORT_READERS[Report.STANDING_ITEM]),
         NavItem(_("IRU report"), reverse("reports:iru"), frozenset({Role.CONFERENCE_CHAIR})),
         NavItem(
             _("Annual report"),
             reverse("reports:annual"),
-            REPORT_ROLES,
+            REPORT_READERS[Report.ANNUAL],
         ),
         NavItem(_("Notifications"), reverse("notifications"), frozenset(CASEWORK_ROLES)),  # last
     )

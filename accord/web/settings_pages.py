@@ -47,8 +47,8 @@ from accord.partnership.protocol import (
     parse_document,
     stage_key_for,
 )
-from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import protocol_version_get, protocol_versions
+from accord.partnership.services.common import business_unit_refusal, is_business_unit
 from accord.partnership.services.versions import protocol_version_now
 
 CONFIRM = "confirm_moved_due_dates"
@@ -57,8 +57,8 @@ CONFIRM = "confirm_moved_due_dates"
 def business_unit_partnership(request: HttpRequest) -> Partnership:
     """The partnership whose settings the signed-in business unit keeps (the one they are
     working in); anyone else is refused."""
-    if request.partnership is None or not request.roles & SETTINGS_ROLES:
-        raise Refused(_("Only the partnership's business unit keeps its settings."))
+    if request.partnership is None or not is_business_unit(request.roles):
+        raise Refused(business_unit_refusal())
     return request.partnership
 
 
@@ -824,6 +824,40 @@ class ProtocolFileForm(forms.Form):
     )
 
 
+def _protocol_file_checked(request: HttpRequest, partnership: Partnership) -> tuple:
+    """A protocol file uploaded: read, checked and tried (nothing changes); kept in the
+    session, by its hash, for the business unit to use. Answers the form, the preview, the
+    document (None if refused) and the stages removed that hold open escalations."""
+    form, preview, document, removed = ProtocolFileForm(request.POST, request.FILES), None, None, []
+    if not form.is_valid():
+        return form, preview, document, removed
+    content = form.cleaned_data["file"].read(MOST_DOCUMENT_BYTES + 1)
+    try:
+        document = load_document(content)  # (size, depth and JSON, in plain words)
+        try:
+            preview = protocol_apply(
+                actor=request.user, partnership=partnership, document=document, dry_run=True
+            )
+        except ValidationError as choose:
+            if not getattr(choose, "removed", None):
+                raise
+            removed = choose.removed  # a stage with open escalations removed: choose for them
+    except (ValidationError, NotAllowed) as refused:
+        document = None
+        if isinstance(refused, ValidationError):
+            for message in refused.messages:
+                form.add_error("file", message)
+        else:
+            form.add_error(None, str(refused))
+    else:
+        request.session[PROTOCOL_SESSION_KEY] = {
+            "partnership": partnership.pk,
+            "hash": hashlib.sha256(content).hexdigest(),
+            "document": document,
+        }
+    return form, preview, document, removed
+
+
 @require_http_methods(["GET", "POST"])
 def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
     """A whole protocol brought in at once (the annual review): checked as every change is,
@@ -882,33 +916,8 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
             add_errors(form, refused)
             removed = [replace(r, chosen=moves.get(r.key, "")) for r in getattr(refused, "removed", [])]
     elif request.method == "POST":
-        form = ProtocolFileForm(request.POST, request.FILES)
-        if form.is_valid():
-            content = form.cleaned_data["file"].read(MOST_DOCUMENT_BYTES + 1)
-            try:
-                document = load_document(content)  # (size, depth and JSON, in plain words)
-                try:
-                    preview = protocol_apply(
-                        actor=request.user, partnership=partnership, document=document, dry_run=True
-                    )
-                except ValidationError as choose:
-                    if not getattr(choose, "removed", None):
-                        raise
-                    removed = choose.removed  # a stage with open escalations removed: choose for them
-            except (ValidationError, NotAllowed) as refused:
-                document = None
-                if isinstance(refused, ValidationError):
-                    for message in refused.messages:
-                        form.add_error("file", message)
-                else:
-                    form.add_error(None, str(refused))
-            else:
-                request.session[PROTOCOL_SESSION_KEY] = {
-                    "partnership": partnership.pk,
-                    "hash": hashlib.sha256(content).hexdigest(),
-                    "document": document,
-                }
-                kept = request.session[PROTOCOL_SESSION_KEY]
+        form, preview, document, removed = _protocol_file_checked(request, partnership)
+        kept = request.session.get(PROTOCOL_SESSION_KEY) or kept
     checked = parse_document(document) if document is not None and not form.errors else None
     return _page(
         request,

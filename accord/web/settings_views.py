@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,12 +50,10 @@ from accord.partnership.models import (
     PartnershipAgency,
     PublicStatement,
     Role,
-    RoleAssignment,
     SignInProvider,
     User,
 )
 from accord.partnership.protocol import preset, preset_names
-from accord.partnership.roles import SETTINGS_ROLES
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.invitations import invite, refusal_words
 from accord.partnership.services.sign_in import (
@@ -68,7 +65,7 @@ from accord.partnership.services.sign_in import (
 )
 
 from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
-from .settings_pages import add_errors
+from .settings_pages import add_errors, business_unit_partnership
 from .sign_in import awaiting_approval
 
 SESSION_KEY = "accord_people_import"
@@ -82,16 +79,10 @@ class PeopleFileForm(forms.Form):
     )
 
 
-def _require_business_unit(request: HttpRequest):
-    if request.partnership is None or not request.roles & SETTINGS_ROLES:
-        raise PermissionDenied
-    return request.partnership
-
-
 @require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest) -> HttpResponse:
     """Upload, see every row's problems in plain words (nothing changes), then apply."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form, plan = PeopleFileForm(), None
     if request.method == "POST" and request.POST.get("apply"):
         kept = request.session.get(SESSION_KEY) or {}
@@ -245,7 +236,7 @@ def _guess_columns(columns: list[str], kept: Mapping) -> dict[str, str]:
 def log_import(request: HttpRequest) -> HttpResponse:
     """Upload the earlier log, choose its columns, see every row checked with nothing
     changed, then bring it in; the imports so far, each removable."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     upload_form, mapping_form, plan = LogFileForm(), None, None
     kept = request.session.get(LOG_SESSION_KEY) or {}
     if kept.get("partnership") != partnership.pk:
@@ -327,7 +318,7 @@ def log_import(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def log_import_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     batch = EscalationImport.objects.filter(pk=pk, partnership=partnership, removed_at__isnull=True).first()
     if batch is None:
         raise Http404
@@ -380,7 +371,7 @@ class MergeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def agency_merge_page(request: HttpRequest) -> HttpResponse:
     """Choose two agencies, see what would move (and anything in the way), then merge."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form, plan = MergeForm(partnership=partnership), None
     if request.method == "POST":
         form = MergeForm(request.POST, partnership=partnership)
@@ -521,7 +512,7 @@ def sign_in_providers(request: HttpRequest) -> HttpResponse:
     """The partnership's agencies' own sign-in providers (its own, and the deployment's on
     agencies it shares with other partnerships, shown but not changed here), a new one
     added, and the people who signed in and are waiting for a role."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form = SignInProviderForm(request.POST or None, agencies=_own_agencies(partnership), editing=False)
     if request.method == "POST" and form.is_valid():
         provider = _save_provider(request, form, partnership)
@@ -546,7 +537,7 @@ def sign_in_providers(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_in_provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the partnership's own providers (another's, or the deployment's, is not found)."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     provider = providers_kept_by(partnership).filter(pk=pk).first()
     if provider is None:
         raise Http404
@@ -616,6 +607,12 @@ class NewPartnershipForm(forms.Form):
     front_door_phone = forms.CharField(
         label=gettext_lazy("The children's services front door number"), max_length=40
     )
+    business_unit_name = forms.CharField(
+        label=gettext_lazy("The business unit's name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Empty: the partnership's name followed by Business Unit."),
+    )
     officer_name = forms.CharField(
         label=gettext_lazy("The business unit's first officer: name"), max_length=150
     )
@@ -632,14 +629,6 @@ class NewPartnershipForm(forms.Form):
                 "required", _("Enter %(what)s") % {"what": str(field.label).lower()}
             )
         self.fields["preset"].error_messages["required"] = _("Select the protocol to start from")
-
-    def clean_officer_email(self) -> str:
-        email = self.cleaned_data["officer_email"].strip().lower()
-        if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
-            raise ValidationError(
-                _("Someone in Accord has that email: choose another, or give them the role afterwards")
-            )
-        return email
 
 
 @require_http_methods(["GET"])
@@ -715,39 +704,24 @@ def partnership_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                partnership = partnership_create(
-                    actor=request.user,
-                    name=data["name"],
-                    slug=data["slug"],
-                    prefix=data["prefix"],
-                    document=preset(data["preset"]),
-                    preset_name=data["preset"],
-                    front_door_phone=data["front_door_phone"],
-                )
-                unit, _created = Agency.objects.get_or_create(
-                    name=f"{partnership.name} Business Unit"[:200],
-                    defaults={"kind": AgencyKind.PARTNERSHIP_BUSINESS_UNIT},
-                )
-                PartnershipAgency.objects.create(
-                    partnership=partnership, agency=unit, takes_part_in_raising=False
-                )
-                first, _sep, last = data["officer_name"].strip().rpartition(" ")
-                officer = User(
-                    username=data["officer_email"],
-                    email=data["officer_email"],
-                    first_name=first or last,
-                    last_name=last if first else "",
-                    agency=unit,
-                )
-                officer.set_unusable_password()
-                officer.save()
-                RoleAssignment.objects.create(user=officer, partnership=partnership, role=Role.BUSINESS_UNIT)
+            created = partnership_create(
+                actor=request.user,
+                name=data["name"],
+                slug=data["slug"],
+                prefix=data["prefix"],
+                document=preset(data["preset"]),
+                preset_name=data["preset"],
+                front_door_phone=data["front_door_phone"],
+                business_unit_name=data["business_unit_name"],
+                officer_name=data["officer_name"],
+                officer_email=data["officer_email"],
+            )
         except ValidationError as refused:
             for field, errors in refused.message_dict.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
+            partnership, officer = created.partnership, created.officer
             try:
                 invite(actor=request.user, person=officer, partnership=partnership)
             except (ValidationError, NotAllowed) as refused:
@@ -794,7 +768,7 @@ class AgencyForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def agencies(request: HttpRequest) -> HttpResponse:
     """The partnership's agencies, and one added (new, or one another partnership has)."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     form = AgencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -958,7 +932,7 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_statement(request: HttpRequest) -> HttpResponse:
     """The business unit keeps its accessibility statement and privacy notice; audited."""
-    partnership = _require_business_unit(request)
+    partnership = business_unit_partnership(request)
     statement = _statement(partnership)
     form = StatementForm(request.POST or None, instance=statement)
     if request.method == "POST" and form.is_valid():

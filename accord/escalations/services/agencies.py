@@ -22,10 +22,8 @@ from django.utils.translation import gettext as _
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
-from accord.core.errors import NotAllowed
 from accord.partnership.models import Agency, Partnership, PartnershipAgency, User
-from accord.partnership.roles import SETTINGS_ROLES
-from accord.partnership.selectors import user_roles
+from accord.partnership.services.common import require_business_unit
 from accord.partnership.services.ownership import person_is_shared, person_partnership_ids, refuse
 
 from .. import tallies, visibility
@@ -64,8 +62,7 @@ def _may_merge(actor: User, partnership: Partnership | None, source: Agency, int
         raise ValidationError({"source": _("That agency has already been merged into another")})
     if actor.is_superuser:
         return
-    if partnership is None or not user_roles(actor, partnership.pk) & SETTINGS_ROLES:
-        raise NotAllowed(_("Only the partnership's business unit merges its agencies."))
+    require_business_unit(actor, partnership)
     theirs = set(PartnershipAgency.objects.filter(agency=source).values_list("partnership_id", flat=True))
     if (
         partnership.pk not in theirs

@@ -38,12 +38,11 @@ from pydantic import ValidationError as PydanticError
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
-from accord.core.errors import NotAllowed
 from accord.core.spreadsheets import read_table
 from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, User
 from accord.partnership.protocol import ladder_of
-from accord.partnership.roles import SETTINGS_ROLES
-from accord.partnership.selectors import partnership_agencies, user_roles
+from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.common import require_business_unit
 
 from .. import tallies
 from ..models import Escalation, EscalationImport, Event, EventType, Kind, Outcome, Resolution, Status
@@ -374,15 +373,6 @@ def plan_log_import(partnership: Partnership, content: bytes, filename: str, map
     return plan
 
 
-def _require_business_unit(actor: User | None, partnership_id: int) -> None:
-    """The partnership's business unit (or the deployment's administrators) brings its log in
-    and removes it; ``actor=None`` is the command line, trusted as the operator's own."""
-    if actor is None or actor.is_superuser:
-        return
-    if not user_roles(actor, partnership_id) & SETTINGS_ROLES:
-        raise NotAllowed(_("Only the partnership's business unit brings in or removes its earlier log."))
-
-
 def earlier_log_person(partnership: Partnership) -> User:
     """Who an imported escalation was raised and closed by: no one, "the earlier log", an
     account that cannot sign in (inactive, no password, no role), so it sees nothing."""
@@ -410,7 +400,7 @@ def apply_log_import(
     *, actor: User | None, plan: LogPlan, actor_label: str | None = None
 ) -> EscalationImport:
     """Bring in a plan with no refused row, all at once, or nothing."""
-    _require_business_unit(actor, plan.partnership.pk)
+    require_business_unit(actor, plan.partnership)
     if not plan.ok:
         raise ValidationError(_("Nothing was brought in: correct the rows with problems and try again."))
     partnership = plan.partnership
@@ -500,7 +490,7 @@ def apply_log_import(
 def remove_log_import(*, actor: User | None, batch: EscalationImport, actor_label: str | None = None) -> int:
     """Remove every escalation an import brought in, taking back what each counted; the
     import's own row stays, marked removed, as the record that it was. Returns how many."""
-    _require_business_unit(actor, batch.partnership_id)
+    require_business_unit(actor, batch.partnership)
     with transaction.atomic():
         batch = EscalationImport.objects.select_for_update().get(pk=batch.pk)
         if batch.removed_at is not None:

@@ -36,6 +36,38 @@ def _person(username: str, field: str) -> User | None:
     return person
 
 
+def _held_part(escalation: Escalation, holder: str) -> tuple[int, User | None]:
+    """The agency whose part is reassigned, and who holds it now (None: its managers)."""
+    if holder == RAISER:
+        return escalation.raising_agency_id, escalation.raised_by
+    try:
+        agency_id = int(holder)
+    except (TypeError, ValueError):
+        raise ValidationError({"holder": _("Select whose part is being reassigned")}) from None
+    if agency_id not in escalation.receiving_agency_ids():
+        raise ValidationError({"holder": _("Select an agency the difference is with")})
+    other = next((o for o in escalation.others() if o.agency_id == agency_id), None)
+    return agency_id, escalation.with_practitioner if other is None else other.practitioner
+
+
+def _new_holder(
+    escalation: Escalation, holder: str, agency_id: int, to_username: str, before: User | None
+) -> User | None:
+    """Who is to hold the part now: someone else of the same agency who works on
+    escalations in this partnership (nobody, for a named practitioner: its managers)."""
+    person = _person(to_username, "to")
+    if holder == RAISER and person is None:
+        raise ValidationError({"to": _("Select who raises it now")})
+    if person is not None and person.agency_id != agency_id:
+        raise ValidationError({"to": _("Select someone who works for the same agency")})
+    if person is not None and not user_roles(person, escalation.partnership_id) & RAISING_ROLES:
+        # (An agency shared with another partnership has people who work only there.)
+        raise ValidationError({"to": _("Select someone who works on escalations in this partnership")})
+    if (person.pk if person else None) == (before.pk if before else None):
+        raise ValidationError({"to": _("Select someone other than who holds it now")})
+    return person
+
+
 def escalation_reassign(
     *,
     actor: User,
@@ -55,32 +87,13 @@ def escalation_reassign(
     with transaction.atomic():
         escalation = _locked(escalation, expected_version)
         _require(actor, "reassign", escalation)
-        if holder == RAISER:
-            agency_id, before = escalation.raising_agency_id, escalation.raised_by
-        else:
-            try:
-                agency_id = int(holder)
-            except (TypeError, ValueError):
-                raise ValidationError({"holder": _("Select whose part is being reassigned")}) from None
-            if agency_id not in escalation.receiving_agency_ids():
-                raise ValidationError({"holder": _("Select an agency the difference is with")})
-            other = next((o for o in escalation.others() if o.agency_id == agency_id), None)
-            before = escalation.with_practitioner if other is None else other.practitioner
+        agency_id, before = _held_part(escalation, holder)
         allowed = _leads(actor, escalation, agency_id) or (
             holder == RAISER and is_raisers_line_manager(actor, escalation)
         )
         if not allowed:
             raise NotAllowed(_("A manager or senior leader of the agency concerned reassigns its part."))
-        person = _person(to_username, "to")
-        if holder == RAISER and person is None:
-            raise ValidationError({"to": _("Select who raises it now")})
-        if person is not None and person.agency_id != agency_id:
-            raise ValidationError({"to": _("Select someone who works for the same agency")})
-        if person is not None and not user_roles(person, escalation.partnership_id) & RAISING_ROLES:
-            # (An agency shared with another partnership has people who work only there.)
-            raise ValidationError({"to": _("Select someone who works on escalations in this partnership")})
-        if (person.pk if person else None) == (before.pk if before else None):
-            raise ValidationError({"to": _("Select someone other than who holds it now")})
+        person = _new_holder(escalation, holder, agency_id, to_username, before)
         if holder == RAISER:
             escalation.raised_by = person
             changed = ["raised_by"]

@@ -209,7 +209,7 @@ def test_a_new_partnership_starts_at_version_1(world):
 
     created = partnership_create(
         actor=None, name="Newshire Partnership", slug="newshire", document=preset("somerset")
-    )
+    ).partnership
     version = protocol_version_now(created)
     assert version.number == 1 and version.document == document_of(created)
     assert ProtocolVersion.objects.filter(partnership=created).count() == 1

@@ -3,7 +3,7 @@ entry into the trail of each partnership a change touches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,13 +18,24 @@ from ..roles import SETTINGS_ROLES
 from ..selectors import user_roles
 
 
-def require_business_unit(actor: User | None, partnership: Partnership) -> None:
+def is_business_unit(roles: Collection[str]) -> bool:
+    """Whether these roles in a partnership keep its settings: the one check the services,
+    the settings pages and the API's token pages make."""
+    return bool(set(roles) & SETTINGS_ROLES)
+
+
+def business_unit_refusal() -> str:
+    """The words for anyone else, wherever they are refused."""
+    return _("Only the partnership's business unit keeps its settings.")
+
+
+def require_business_unit(actor: User | None, partnership: Partnership | None) -> None:
     """Only the partnership's business unit (or the deployment's administrators) keeps its
     settings; ``actor=None`` is the command line, run by those who hold the server."""
     if actor is None or actor.is_superuser:
         return
-    if not (actor.is_active and user_roles(actor, partnership.pk) & SETTINGS_ROLES):
-        raise NotAllowed(_("Only the partnership's business unit changes its settings."))
+    if partnership is None or not (actor.is_active and is_business_unit(user_roles(actor, partnership.pk))):
+        raise NotAllowed(business_unit_refusal())
 
 
 def by_field(error: ValidationError) -> ValidationError:

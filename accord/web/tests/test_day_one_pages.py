@@ -52,7 +52,7 @@ def test_a_partnership_is_set_up_from_each_preset_with_its_first_officer_invited
     assert officer.agency.name == "Wessex Safeguarding Children Partnership Business Unit"
     assert not officer.has_usable_password() and len(mail.outbox) == 1
     assert "/account/set-password/" in mail.outbox[0].body
-    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, partnership_id=p.pk).exists()
+    assert AuditEvent.objects.filter(verb=Verb.PARTNERSHIP_CREATED, partnership_id=p.pk).exists()
 
 
 def test_a_taken_name_or_email_is_said_on_its_field_and_nothing_is_made(client, deployer, world):
@@ -62,7 +62,7 @@ def test_a_taken_name_or_email_is_said_on_its_field_and_nothing_is_made(client, 
     world.admin.email = "unit@testshire.example"
     world.admin.save()
     taken = new_partnership(client, officer_email="Unit@Testshire.example")
-    assert "Someone in Accord has that email" in html.unescape(taken.content.decode())
+    assert "That email is already in use in Accord" in html.unescape(taken.content.decode())
     assert Partnership.objects.count() == 1 and not mail.outbox
 
 

@@ -584,7 +584,7 @@ def test_every_presets_protocol_survives_a_change_made_a_part_at_a_time(client, 
     its other priorities' timescales, its budgets and caps, and its formal body's authority."""
     partnership = partnership_create(
         actor=None, name=f"{name} test", slug=f"{name}-test", document=preset(name)
-    )
+    ).partnership
     unit = UserFactory(username=f"{name}.unit", roles=[(partnership, Role.BUSINESS_UNIT)])
     before = document_of(partnership)
     sign_in(client, unit)
