@@ -404,24 +404,30 @@ def name_guest(request: HttpRequest, pk: int) -> HttpResponse:
         raise Refused(_("Only the parties working this difference name someone on it by email."))
     agencies = [escalation.with_agency, *(o.agency for o in escalation.others())]
     form = f.GuestNameForm(request.POST or None, agencies=agencies)
-    if request.method == "POST" and form.is_valid():
-        try:
-            g.guest_name(
-                actor=request.user,
-                escalation=escalation,
-                agency_id=form.cleaned_data["agency"],
-                email=form.cleaned_data["email"],
-            )
-        except ValidationError as e:
-            f.add_service_errors(form, e)
-        except NotAllowed as refused:
-            raise Refused(str(refused)) from None
-        else:
-            messages.success(
-                request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
-            )
-            return redirect("escalations:detail", pk=pk)
+    if request.method == "POST" and _named(request, form, g.guest_name, escalation):
+        return redirect("escalations:detail", pk=pk)
     return render(request, "guests/name.html", {"escalation": escalation, "form": form})
+
+
+def _named(request: HttpRequest, form, name, escalation) -> bool:
+    """Name the address the form gives through the service ``name``; answer whether it was
+    (its refusals are put on the form, or refused as the page's)."""
+    if not form.is_valid():
+        return False
+    try:
+        name(
+            actor=request.user,
+            escalation=escalation,
+            agency_id=form.cleaned_data["agency"],
+            email=form.cleaned_data["email"],
+        )
+    except ValidationError as e:
+        f.add_service_errors(form, e)
+        return False
+    except NotAllowed as refused:
+        raise Refused(str(refused)) from None
+    messages.success(request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]})
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -443,25 +449,10 @@ def name_leader_guest(request: HttpRequest, pk: int) -> HttpResponse:
     agencies = g.agencies_without_leader(escalation)
     tier = g.tier_words(g.leader_tier_wanted(escalation) or "") or _("managers or senior leaders")
     form = f.GuestNameForm(request.POST or None, agencies=agencies)
-    if request.method == "POST" and form.is_valid():
-        try:
-            g.guest_name_leader(
-                actor=request.user,
-                escalation=escalation,
-                agency_id=form.cleaned_data["agency"],
-                email=form.cleaned_data["email"],
-            )
-        except ValidationError as e:
-            f.add_service_errors(form, e)
-        except NotAllowed as refused:
-            raise Refused(str(refused)) from None
-        else:
-            messages.success(
-                request, _("%(email)s has been emailed a link") % {"email": form.cleaned_data["email"]}
-            )
-            if request.user.has_perm("escalations.view", escalation):
-                return redirect("escalations:detail", pk=pk)
-            return redirect("guests")
+    if request.method == "POST" and _named(request, form, g.guest_name_leader, escalation):
+        if request.user.has_perm("escalations.view", escalation):
+            return redirect("escalations:detail", pk=pk)
+        return redirect("guests")
     return render(
         request,
         "guests/name_leader.html",
