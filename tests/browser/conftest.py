@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# A page after a click may still be loading: every expect() waits this long for it.
+expect.set_options(timeout=15_000)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 

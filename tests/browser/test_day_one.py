@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from .conftest import assert_accessible, log_in, log_out, screenshot
 
@@ -102,7 +103,7 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
     page.get_by_label("The business unit's first officer: name").fill("Jo Bloggs")
     page.get_by_label("Their email address").fill("jo.bloggs@wessex.example")
     page.get_by_role("button", name="Set up the partnership").click()
-    assert "has been sent an invitation" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("has been sent an invitation", use_inner_text=True)
     assert_accessible(page)
     log_out(page)
 
@@ -132,7 +133,9 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
         page.get_by_label("The agency's name").fill(name)
         page.get_by_label("What kind of agency it is").select_option(kind)
         page.get_by_role("button", name="Add the agency").click()
-        assert "is one of the partnership's agencies now" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text(
+            "is one of the partnership's agencies now", use_inner_text=True
+        )
     assert_accessible(page)
 
     # 500 people from a spreadsheet.
@@ -147,7 +150,7 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
     # 500 people, each written by the people services with its own audit entries (about
     # 40 s on a busy two-core machine on PostgreSQL): allow for a slow machine.
     page.get_by_role("button", name="Import these people").click(timeout=120_000)
-    assert "500 people added" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("500 people added", use_inner_text=True)
     assert_accessible(page)
     wessex = Partnership.objects.get(slug="wessex")
     assert User.objects.filter(role_assignments__partnership=wessex).distinct().count() == 501
@@ -161,10 +164,10 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
     page.get_by_role("button", name="Upload and choose the columns").click()
     assert_accessible(page)
     page.get_by_role("button", name="Check every row").click()
-    assert "300 escalations to bring in" in page.get_by_test_id("planned").inner_text()
+    expect(page.get_by_test_id("planned")).to_contain_text("300 escalations to bring in", use_inner_text=True)
     assert_accessible(page)
     page.get_by_role("button", name="Bring in these escalations").click()
-    assert "300 escalations brought in" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("300 escalations brought in", use_inner_text=True)
     assert_accessible(page)
     assert Escalation.objects.filter(partnership=wessex, imported_in__isnull=False).count() == 300
 
@@ -184,7 +187,7 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
         page.get_by_label("Client ID").fill(client["client_id"])
         page.get_by_label("Client secret").fill(client["client_secret"])
         page.get_by_role("button", name="Add the provider").click()
-        assert "Wessex NHS account is added" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("Wessex NHS account is added", use_inner_text=True)
         assert_accessible(page)
         screenshot(page, "day-one-01-sign-in-providers")
         log_out(page)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accord.escalations.models import AfterNotHeld, Escalation, FollowUp, Outcome, Status
 from accord.partnership.models import Agency, User
@@ -53,7 +54,7 @@ def test_a_did_not_hold_answer_reopens_a_difference(page, demo_users):
     page.get_by_label("What changed for the child?").fill("The visits stopped after a fortnight.")
     page.locator("main").get_by_role("button", name="Save").click()
     warning = page.get_by_test_id("did-not-hold")
-    assert "did not hold" in warning.inner_text()
+    expect(warning).to_contain_text("did not hold", use_inner_text=True)
     screenshot(page, "follow-through-01-did-not-hold")
     assert_accessible(page)
     log_out(page)
@@ -64,12 +65,12 @@ def test_a_did_not_hold_answer_reopens_a_difference(page, demo_users):
     assert e.reference in page.locator("main").inner_text()
     page.goto(f"/escalations/{e.pk}/")
     page.get_by_role("link", name="Reopen the escalation").click()
-    assert "did not hold" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("did not hold", use_inner_text=True)
     assert_accessible(page)
     page.get_by_label("Reason").fill("The visits stopped: we need to talk again.")
     screenshot(page, "follow-through-02-reopen")
     page.locator("main").get_by_role("button", name="Save").click()
-    assert "Escalation reopened" in page.locator("body").inner_text()
+    expect(page.locator("body")).to_contain_text("Escalation reopened", use_inner_text=True)
     assert_accessible(page)
     fresh = Escalation.objects.get(pk=e.pk)
     assert fresh.status == Status.OPEN
@@ -94,7 +95,7 @@ def test_a_did_not_hold_answer_is_raised_again_prefilled(page, demo_users):
     page.get_by_role("link", name="Raise the difference again as a linked escalation").click()
     assert_accessible(page)
     page.locator("main").get_by_role("button", name="Continue").click()
-    assert page.locator(".govuk-error-summary").is_visible()  # rule 1 must be answered
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # rule 1 must be answered
     assert_accessible(page)
     page.get_by_label("No").check()
     page.locator("main").get_by_role("button", name="Continue").click()
@@ -178,7 +179,9 @@ def test_a_non_party_agencys_manager_marks_a_thematic_action_done(page, demo_use
     action = e.agreed_actions.get()
     log_in(page, manager.username)
     # Told of it, and on the home page: the action itself, not the escalation.
-    assert "Brief probation officers" in page.get_by_test_id("agency-actions").inner_text()
+    expect(page.get_by_test_id("agency-actions")).to_contain_text(
+        "Brief probation officers", use_inner_text=True
+    )
     assert_accessible(page)
     page.get_by_test_id("agency-actions").get_by_role("link").first.click()
     page.wait_for_url(f"**/escalations/actions/{action.pk}/")
@@ -188,8 +191,8 @@ def test_a_non_party_agencys_manager_marks_a_thematic_action_done(page, demo_use
     assert_accessible(page)
     page.get_by_label("What was done (optional)").fill("All officers briefed at the team meeting.")
     page.locator("main").get_by_role("button", name="Mark as done").click()
-    assert "Action marked done" in page.locator("body").inner_text()
-    assert "All officers briefed" in page.get_by_test_id("action").inner_text()
+    expect(page.locator("body")).to_contain_text("Action marked done", use_inner_text=True)
+    expect(page.get_by_test_id("action")).to_contain_text("All officers briefed", use_inner_text=True)
     assert_accessible(page)
     action.refresh_from_db()
     assert action.completed_by == manager
@@ -221,7 +224,7 @@ def test_learning_naming_the_child_is_refused_and_the_rest_reaches_the_pdg(page,
     )
     page.locator("main").get_by_role("button", name="Save").click()
     summary = page.locator(".govuk-error-summary")
-    assert "must not identify the child" in summary.inner_text()
+    expect(summary).to_contain_text("must not identify the child", use_inner_text=True)
     screenshot(page, "follow-through-05-learning-refused")
     assert_accessible(page)
     assert Escalation.objects.get(pk=e.pk).status == Status.OPEN
@@ -239,5 +242,5 @@ def test_learning_naming_the_child_is_refused_and_the_rest_reaches_the_pdg(page,
     screenshot(page, "follow-through-06-learning")
     assert_accessible(page)
     page.get_by_role("button", name="Mark fit to publish").click()
-    assert "Fit to publish" in page.get_by_test_id("learning").inner_text()
+    expect(page.get_by_test_id("learning")).to_contain_text("Fit to publish", use_inner_text=True)
     assert_accessible(page)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accord.escalations.models import Escalation, Outcome
 from accord.partnership.models import Agency, User
@@ -49,7 +50,7 @@ def test_reassigning_and_following_up(page, demo_users):
     page.goto(f"/escalations/{open_one.pk}/")
     page.get_by_role("link", name="Hand the raiser's or a named practitioner's part to someone else").click()
     page.locator("main").get_by_role("button", name="Reassign").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     screenshot(page, "moving-01-reassign-error")
     assert_accessible(page)
     log_out(page)
@@ -61,6 +62,6 @@ def test_reassigning_and_following_up(page, demo_users):
     screenshot(page, "moving-02-follow-up")
     assert_accessible(page)
     page.locator("main").get_by_role("button", name="Save").click()
-    assert "Attendance is up" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Attendance is up", use_inner_text=True)
     assert_accessible(page)
     assert Escalation.objects.get(pk=e.pk).follow_ups.get().held == "partly"

@@ -2,6 +2,7 @@
 in plain words, then the import; axe on each page, and no sideways scroll at 320 pixels."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import assert_accessible, log_in, screenshot
 
@@ -27,7 +28,7 @@ def test_the_business_unit_checks_then_imports_people(page, demo_users, tmp_path
     assert_accessible(page)
     page.set_input_files("input[type=file]", str(bad))
     page.get_by_role("button", name="Check the file").click()
-    assert "Unknown role wizard" in page.get_by_test_id("refused").inner_text()
+    expect(page.get_by_test_id("refused")).to_contain_text("Unknown role wizard", use_inner_text=True)
     assert page.get_by_role("button", name="Import these people").count() == 0
     assert_accessible(page)
     page.set_input_files("input[type=file]", str(good))
@@ -38,7 +39,9 @@ def test_the_business_unit_checks_then_imports_people(page, demo_users, tmp_path
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Import these people").click()
-    assert "2 people added" in page.locator(".govuk-notification-banner, main").first.inner_text()
+    expect(page.locator(".govuk-notification-banner, main").first).to_contain_text(
+        "2 people added", use_inner_text=True
+    )
     assert User.objects.get(email="tom.lead@health.example").line_manager.email == "rae.new@health.example"
     assert_accessible(page)
 
@@ -67,7 +70,9 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
     assert_accessible(page)
     page.get_by_role("button", name="Check every row").click()
-    assert "a difference still open is raised in Accord" in page.get_by_test_id("refused").inner_text()
+    expect(page.get_by_test_id("refused")).to_contain_text(
+        "a difference still open is raised in Accord", use_inner_text=True
+    )
     assert page.get_by_role("button", name="Bring in these escalations").count() == 0
     assert_accessible(page)
 
@@ -83,14 +88,14 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_label("Agency it was with").select_option("Raised with")
     page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
     page.get_by_role("button", name="Check every row").click()
-    assert "2 escalations to bring in" in page.get_by_test_id("planned").inner_text()
+    expect(page.get_by_test_id("planned")).to_contain_text("2 escalations to bring in", use_inner_text=True)
     screenshot(page, "settings-02-earlier-log-dry-run")
     assert_accessible(page)
     page.set_viewport_size({"width": 320, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Bring in these escalations").click()
-    assert "2 escalations brought in" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("2 escalations brought in", use_inner_text=True)
     assert Escalation.objects.filter(imported_in__isnull=False).count() == 2
     assert_accessible(page)
     page.get_by_role("link", name="Remove import").first.click()
@@ -98,7 +103,7 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     screenshot(page, "settings-03-earlier-log-remove")
     page.get_by_role("button", name="Remove them").click()
     assert Escalation.objects.filter(imported_in__isnull=False).count() == 0
-    assert "Removed on" in page.get_by_test_id("imports").inner_text()
+    expect(page.get_by_test_id("imports")).to_contain_text("Removed on", use_inner_text=True)
 
 
 def test_the_business_unit_merges_two_agencies(page, demo_users):
@@ -117,5 +122,5 @@ def test_the_business_unit_merges_two_agencies(page, demo_users):
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Merge them").click()
-    assert "is now part of" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("is now part of", use_inner_text=True)
     assert Agency.objects.get(name=VOLUNTARY).merged_into.name == PROBATION

@@ -3,6 +3,7 @@ notice from the sign-in page's footer (no sign-in needed), the business unit's p
 them, and the auditor's home page at 320 pixels: axe clean, no sideways scroll."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import assert_accessible, log_in, screenshot
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.browser
 def test_the_statements_from_the_footer_and_the_page_that_keeps_them(page, demo_users):
     page.goto("/login/")
     page.locator("footer").get_by_role("link", name="Accessibility statement").click()
-    assert "Enforcement procedure" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Enforcement procedure", use_inner_text=True)
     screenshot(page, "public-01-accessibility-statement")
     assert_accessible(page)
     page.goto("/login/")

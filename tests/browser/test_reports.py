@@ -18,7 +18,7 @@ def test_pdg_report_and_the_executive_view(page, demo_caseload):
     page.fill("#id_start-month", "1")
     page.fill("#id_start-year", "2025")
     page.locator("main").get_by_role("button", name="Show").click()
-    assert "escalations raised in the period" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("escalations raised in the period", use_inner_text=True)
     screenshot(page, "reports-01-pdg")
     assert_accessible(page)
     # Printed for the meeting: the figures, and none of the drill-down addresses after them.
@@ -74,7 +74,9 @@ def test_the_iru_chair_finds_their_units_section(page, demo_caseload):
     page.fill("#id_start-month", "1")
     page.fill("#id_start-year", "2025")
     page.locator("main").get_by_role("button", name="Show").click()
-    assert "escalations arose in child protection conferences" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(
+        "escalations arose in child protection conferences", use_inner_text=True
+    )
     screenshot(page, "reports-04-iru")
     assert_accessible(page)
 

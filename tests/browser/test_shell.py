@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 def test_log_in_page_is_accessible(page, demo_users):
     page.goto("/login/")
     assert page.locator("h1").inner_text() == "Sign in to Accord"
-    assert "999" in page.locator("[data-testid=emergency-notice]").inner_text()
+    expect(page.locator("[data-testid=emergency-notice]")).to_contain_text("999", use_inner_text=True)
     screenshot(page, "shell-01-login")
     assert_accessible(page)
 
