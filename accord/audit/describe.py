@@ -29,6 +29,10 @@ KIND_WORDS = {
     "apitoken": gettext_lazy("API token"),
     "guest": gettext_lazy("guest"),
     "learning": gettext_lazy("learning"),
+    "areaofdisagreement": gettext_lazy("area of disagreement"),
+    "practicetheme": gettext_lazy("practice theme"),
+    "publicstatement": gettext_lazy("accessibility statement and privacy notice"),
+    "annualnarrative": gettext_lazy("annual report's account of the year"),
 }
 # The pages of an escalation that a "viewed" entry names, in words.
 PAGE_WORDS = {
@@ -55,6 +59,8 @@ def _what(entry: AuditEvent) -> str:
     if entry.verb == Verb.ESCALATION_VIEWED and isinstance(page, str) and page:
         where = PAGE_WORDS.get(page) or _("its %(page)s page") % {"page": page.replace("_", " ")}
         words = _("%(verb)s: %(where)s") % {"verb": words, "where": where}
+    elif entry.verb == Verb.PROTOCOL_CHANGED and isinstance(page, str) and page:
+        words = _("%(verb)s: %(part)s") % {"verb": words, "part": page.replace("_", " ")}
     if (entry.payload or {}).get("api"):
         words = _("%(verb)s, through the API") % {"verb": words}
     return str(words)

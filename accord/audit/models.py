@@ -42,7 +42,28 @@ class Verb(models.TextChoices):
     DOCUMENT_UPLOADED = "document.uploaded", _("Attached an evidence document")
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Downloaded an evidence document")
     DRAFT_SAVED = "draft.saved", _("Saved a draft")
+    # Entries written before each change of a partnership's settings had its own verb: kept
+    # so that they still read and verify; nothing writes it (``payloads.LEGACY``).
     CONFIGURATION_CHANGED = "configuration.changed", _("Changed the configuration")
+    PARTNERSHIP_SETTINGS_CHANGED = "partnership.settings_changed", _("Changed the partnership's settings")
+    STATEMENT_CHANGED = (
+        "partnership.statement_changed",
+        _("Changed the accessibility statement or the privacy notice"),
+    )
+    AGENCY_ADDED = "agency.added", _("Added an agency to the partnership")
+    AGENCY_CHANGED = "agency.changed", _("Changed an agency")
+    TERM_ADDED = "taxonomy.term_added", _("Added an area of disagreement or a practice theme")
+    TERM_CHANGED = "taxonomy.term_changed", _("Changed an area of disagreement or a practice theme")
+    TERM_DELETED = "taxonomy.term_deleted", _("Deleted an area of disagreement or a practice theme")
+    PROTOCOL_CHANGED = "protocol.changed", _("Changed a part of the protocol")
+    PROTOCOL_LOADED = "protocol.loaded", _("Loaded the protocol from a file")
+    NARRATIVE_CHANGED = "report.narrative_changed", _("Wrote the annual report's account of the year")
+    NARRATIVE_DELETED = "report.narrative_deleted", _("Deleted the annual report's account of a year")
+    MEETING_RECORDED = "meeting.recorded", _("Recorded a meeting of the formal body")
+    MEETING_CHANGED = "meeting.changed", _("Changed the record of a meeting of the formal body")
+    MEETING_DELETED = "meeting.deleted", _("Deleted the record of a meeting of the formal body")
+    MEETING_ACTION_ADDED = "meeting.action_added", _("Added an action a PDG meeting asked for")
+    MEETING_ACTIONS_CHANGED = "meeting.actions_changed", _("Changed the actions a PDG meeting asked for")
     PARTNERSHIP_CREATED = "partnership.created", _("Set up a partnership")
     PEOPLE_IMPORTED = "people.imported", _("Imported people from a spreadsheet")
     AGENCIES_MERGED = "agency.merged", _("Merged one agency into another")

@@ -156,28 +156,58 @@ class DocumentDownloaded(Payload):
     reference: str
 
 
-class ConfigurationChanged(Payload):
-    """A partnership's settings: what kind of change and the fields it touched (no values
-    beyond codes, and never a secret)."""
+class SettingsChanged(Payload):
+    """The partnership's own settings, or what it publishes: the names of the fields changed."""
 
-    action: str | None = None
+    fields: list[str]
+
+
+class AgencyChanged(Payload):
+    """An agency added to the partnership (``shared``: one already in Accord for another) or
+    changed: its name and the fields changed."""
+
+    agency: str
     fields: list[str] | None = None
+    shared: bool | None = None
+
+
+class TermChanged(Payload):
+    """A term of one of the partnership's taxonomies (``areas``, ``themes``): its code and the
+    fields changed."""
+
+    taxonomy: str
+    term: str
+    fields: list[str] | None = None
+
+
+class ProtocolChanged(Payload):
+    """The protocol changed: the part a settings page changed (none: a whole document), the
+    documents before and after (the ladder, its timescales and limits: no one's details) and
+    the version the change made or left in force."""
+
+    part: str | None = None
     before: Any = None
     after: Any = None
-    due_dates_moved: list[str] | None = None  # the references whose due dates moved
-    statement: bool | None = None
-    annual_narrative: int | str | None = None
-    sign_in_provider: int | None = None
-    agency: str | None = None
-    agency_added: str | None = None
-    shared: bool | None = None
-    term: str | None = None  # a taxonomy term's code
-    roles: list[str] | None = None  # a person's role codes in the partnership, after the change
-    handed_on: int | None = None  # how many open escalations a leaver's or mover's change handed on
-    part: str | None = None  # the part of the protocol a settings page changed
-    version: int | None = None  # the protocol's version a change made (or left in force)
-    meeting_action: int | None = None  # an action a PDG meeting asked for
-    meeting_actions: dict[str, Any] | None = None  # the deployment's admin: actions added, changed
+    version: int | None = None
+
+
+class NarrativeChanged(Payload):
+    year: int
+    fields: list[str] | None = None
+
+
+class MeetingChanged(Payload):
+    meeting: str  # the meeting's date
+    fields: list[str] | None = None
+
+
+class MeetingActionsChanged(Payload):
+    """The actions a meeting asked for, changed together (the deployment's admin pages)."""
+
+    meeting: str
+    added: list[int]
+    changed: list[int]
+    deleted: int
 
 
 class EmailDomains(Payload):
@@ -357,7 +387,22 @@ SCHEMAS: dict[str, type[Payload]] = {
     Verb.ESCALATION_PRINTED: Printed,
     Verb.DOCUMENT_UPLOADED: DocumentUploaded,
     Verb.DOCUMENT_DOWNLOADED: DocumentDownloaded,
-    Verb.CONFIGURATION_CHANGED: ConfigurationChanged,
+    Verb.PARTNERSHIP_SETTINGS_CHANGED: SettingsChanged,
+    Verb.STATEMENT_CHANGED: SettingsChanged,
+    Verb.AGENCY_ADDED: AgencyChanged,
+    Verb.AGENCY_CHANGED: AgencyChanged,
+    Verb.TERM_ADDED: TermChanged,
+    Verb.TERM_CHANGED: TermChanged,
+    Verb.TERM_DELETED: TermChanged,
+    Verb.PROTOCOL_CHANGED: ProtocolChanged,
+    Verb.PROTOCOL_LOADED: ProtocolChanged,
+    Verb.NARRATIVE_CHANGED: NarrativeChanged,
+    Verb.NARRATIVE_DELETED: NarrativeChanged,
+    Verb.MEETING_RECORDED: MeetingChanged,
+    Verb.MEETING_CHANGED: MeetingChanged,
+    Verb.MEETING_DELETED: MeetingChanged,
+    Verb.MEETING_ACTION_ADDED: MeetingActionDone,
+    Verb.MEETING_ACTIONS_CHANGED: MeetingActionsChanged,
     Verb.PARTNERSHIP_CREATED: PartnershipCreated,
     Verb.PEOPLE_IMPORTED: FileImported,
     Verb.AGENCIES_MERGED: AgenciesMerged,
@@ -404,6 +449,11 @@ SCHEMAS: dict[str, type[Payload]] = {
 }
 
 
+# Verbs kept only so that the entries written with them still read and verify: nothing
+# writes them now, and a write with one is refused like a payload that does not fit.
+LEGACY: frozenset[str] = frozenset({Verb.CONFIGURATION_CHANGED})
+
+
 class PayloadMismatch(ValueError):
     """A payload that does not fit its verb's schema (a programming error)."""
 
@@ -413,7 +463,9 @@ def check_payload(verb: str, payload: dict[str, Any]) -> None:
     fit its verb's schema."""
     schema = SCHEMAS.get(verb)
     problem = None
-    if schema is None:
+    if verb in LEGACY:
+        problem = f"the verb {verb!r} is kept only for entries written before each change had its own"
+    elif schema is None:
         problem = f"no payload schema for the verb {verb!r}"
     else:
         try:

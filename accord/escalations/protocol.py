@@ -308,11 +308,10 @@ def _change(
         _run_under(actor, locked, version, preview)
     audit_record(
         actor=actor,
-        verb=Verb.CONFIGURATION_CHANGED,
+        verb=Verb.PROTOCOL_CHANGED if part else Verb.PROTOCOL_LOADED,
         target=locked,
         partnership_id=locked.pk,
         payload={
-            "action": "protocol_changed" if part else "protocol_imported",
             **({"part": part} if part else {}),
             "before": before,
             "after": document_of(locked),

@@ -61,10 +61,10 @@ def annual_narrative_save(
         if changed:
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.NARRATIVE_CHANGED,
                 target=narrative,
                 partnership_id=partnership.pk,
-                payload={"annual_narrative": year, "fields": changed},
+                payload={"year": year, "fields": changed},
             )
     return changed
 
@@ -107,6 +107,7 @@ def meeting_save(
         "asked_for": asked_for.strip(),
     }
     with transaction.atomic():
+        recorded = meeting is None
         if meeting is None:
             meeting = PdgMeeting.objects.create(partnership=partnership, **wanted)
             changed = sorted(wanted)
@@ -115,10 +116,10 @@ def meeting_save(
         if changed:
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.MEETING_RECORDED if recorded else Verb.MEETING_CHANGED,
                 target=meeting,
                 partnership_id=partnership.pk,
-                payload={"action": "pdg_meeting_saved", "fields": changed},
+                payload={"meeting": str(meeting.held_on), "fields": changed},
             )
     return meeting
 
@@ -157,10 +158,10 @@ def meeting_action_add(
         )
         audit_record(
             actor=actor,
-            verb=Verb.CONFIGURATION_CHANGED,
+            verb=Verb.MEETING_ACTION_ADDED,
             target=meeting,
             partnership_id=meeting.partnership_id,
-            payload={"action": "pdg_meeting_action_added", "meeting_action": action.pk},
+            payload={"meeting": str(meeting.held_on), "action": action.pk},
         )
     return action
 

@@ -122,24 +122,31 @@ class ScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Partnership.objects.filter(pk__in=self._ids(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # Each page's own verbs, for a record added, changed and deleted here (``None``: the page
+    # offers no such change, or records it through the service it calls), and its payload.
+    added_verb: Verb | None = None
+    changed_verb: Verb | None = None
+    deleted_verb: Verb | None = None
+
+    def audit_payload(self, obj, fields: list[str]) -> dict:
+        raise NotImplementedError
+
+    def _audit(self, request, verb: Verb | None, obj, fields: list[str]) -> None:
+        if verb is not None:
+            audit_record(
+                actor=request.user,
+                verb=verb,
+                target=obj,
+                payload=self.audit_payload(obj, fields),
+                request=request,
+            )
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            verb=Verb.CONFIGURATION_CHANGED,
-            target=obj,
-            payload={"action": "change" if change else "add", "fields": sorted(form.changed_data)},
-            request=request,
-        )
+        self._audit(request, self.changed_verb if change else self.added_verb, obj, sorted(form.changed_data))
 
     def delete_model(self, request, obj):
-        audit_record(
-            actor=request.user,
-            verb=Verb.CONFIGURATION_CHANGED,
-            target=obj,
-            payload={"action": "delete", "object": str(obj)},
-            request=request,
-        )
+        self._audit(request, self.deleted_verb, obj, [])
         super().delete_model(request, obj)
 
 
@@ -332,6 +339,10 @@ class PartnershipAdmin(ScopedAdmin):
     list_display = ["name", "reference_prefix", "front_door_phone"]
     form = PartnershipForm
     inlines = [StageInline, PriorityInline, BudgetInline, PartnershipAgencyInline]
+    changed_verb = Verb.PARTNERSHIP_SETTINGS_CHANGED
+
+    def audit_payload(self, obj, fields):
+        return {"fields": fields}
 
     def has_add_permission(self, request):
         return False
@@ -377,6 +388,10 @@ class AgencyAdmin(ScopedAdmin):
     list_display = ["name", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
+    added_verb, changed_verb = Verb.AGENCY_ADDED, Verb.AGENCY_CHANGED
+
+    def audit_payload(self, obj, fields):
+        return {"agency": obj.name, "fields": fields}
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -401,14 +416,23 @@ class AgencyAdmin(ScopedAdmin):
                 PartnershipAgency.objects.get_or_create(partnership_id=joined, agency=obj)
 
 
-@admin.register(AreaOfDisagreement, site=site)
-class AreaAdmin(ScopedAdmin):
+class TermAdmin(ScopedAdmin):
     list_display = ["label", "code", "is_active", "position"]
+    added_verb, changed_verb, deleted_verb = Verb.TERM_ADDED, Verb.TERM_CHANGED, Verb.TERM_DELETED
+    taxonomy = ""
+
+    def audit_payload(self, obj, fields):
+        return {"taxonomy": self.taxonomy, "term": obj.code, "fields": fields}
+
+
+@admin.register(AreaOfDisagreement, site=site)
+class AreaAdmin(TermAdmin):
+    taxonomy = "areas"
 
 
 @admin.register(PracticeTheme, site=site)
-class ThemeAdmin(ScopedAdmin):
-    list_display = ["label", "code", "is_active", "position"]
+class ThemeAdmin(TermAdmin):
+    taxonomy = "themes"
 
 
 class RoleAssignmentInline(ScopedInline):
@@ -511,6 +535,13 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # people are deactivated, never deleted, so the record keeps its history
+
+    # Added: ``PERSON_ADDED`` below; changed: through the people services, but for an
+    # account of no partnership's agency (the deployment's own).
+    changed_verb = Verb.PERSON_DETAILS_CHANGED
+
+    def audit_payload(self, obj, fields):
+        return {"person": obj.username, "fields": fields}
 
     def user_change_password(self, request, id, form_url=""):
         """Nobody types another person's password, the deployment's administrators included:
@@ -642,6 +673,9 @@ class ApiTokenAdmin(ScopedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # every field is read-only: a token is revoked, never changed
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -677,20 +711,23 @@ class MeetingActionInline(ScopedInline):
 class PdgMeetingAdmin(ScopedAdmin):
     list_display = ["held_on", "partnership"]
     inlines = [MeetingActionInline]
+    added_verb, changed_verb, deleted_verb = Verb.MEETING_RECORDED, Verb.MEETING_CHANGED, Verb.MEETING_DELETED
+
+    def audit_payload(self, obj, fields):
+        return {"meeting": str(obj.held_on), "fields": fields}
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.new_objects or formset.changed_objects or formset.deleted_objects:
             audit_record(
                 actor=request.user,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.MEETING_ACTIONS_CHANGED,
                 target=form.instance,
                 payload={
-                    "meeting_actions": {
-                        "added": [a.pk for a in formset.new_objects],
-                        "changed": [a.pk for a, _fields in formset.changed_objects],
-                        "deleted": len(formset.deleted_objects),
-                    }
+                    "meeting": str(form.instance.held_on),
+                    "added": [a.pk for a in formset.new_objects],
+                    "changed": [a.pk for a, _fields in formset.changed_objects],
+                    "deleted": len(formset.deleted_objects),
                 },
                 request=request,
             )
@@ -699,3 +736,8 @@ class PdgMeetingAdmin(ScopedAdmin):
 @admin.register(AnnualNarrative, site=site)
 class AnnualNarrativeAdmin(ScopedAdmin):
     list_display = ["year", "partnership", "updated_at"]
+    added_verb = changed_verb = Verb.NARRATIVE_CHANGED
+    deleted_verb = Verb.NARRATIVE_DELETED
+
+    def audit_payload(self, obj, fields):
+        return {"year": obj.year, "fields": fields}

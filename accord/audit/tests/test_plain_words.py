@@ -104,3 +104,16 @@ def test_the_page_costs_the_same_queries_however_many_people_it_names(client, wo
         )
     assert cost() == few
     assert AuditEvent.objects.count() > 6
+
+
+def test_a_change_of_the_protocol_names_the_part_changed(client, world):
+    audit_record(
+        actor=world.admin,
+        verb=Verb.PROTOCOL_CHANGED,
+        target=world.partnership,
+        partnership_id=world.partnership.pk,
+        payload={"part": "formal_body", "version": 2},
+    )
+    sign_in(client, world.auditor)
+    text = client.get("/audit/", {"verb": Verb.PROTOCOL_CHANGED}).content.decode()
+    assert "Changed a part of the protocol: formal body" in text

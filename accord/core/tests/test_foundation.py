@@ -317,7 +317,7 @@ def test_a_business_unit_change_is_audited(client, demo):
         {"label": "Neglect (renamed)", "is_active": "on", "position": 0},
     )
     assert response.status_code == 302
-    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, target_type="practicetheme").exists()
+    assert AuditEvent.objects.filter(verb=Verb.TERM_CHANGED, target_type="practicetheme").exists()
 
 
 def test_the_404_page_is_accessible_and_helpful(client, demo):

@@ -99,10 +99,10 @@ def partnership_update(*, actor: User | None, partnership: Partnership, data: di
         locked.save(update_fields=changed)
         audit_record(
             actor=actor,
-            verb=Verb.CONFIGURATION_CHANGED,
+            verb=Verb.PARTNERSHIP_SETTINGS_CHANGED,
             target=locked,
             partnership_id=locked.pk,
-            payload={"action": "partnership_settings_changed", "fields": changed},
+            payload={"fields": changed},
         )
     for name in changed:
         setattr(partnership, name, data[name])
@@ -143,10 +143,10 @@ def statement_save(*, actor: User | None, partnership: Partnership, data: dict[s
         if changed:
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.STATEMENT_CHANGED,
                 target=statement,
                 partnership_id=partnership.pk,
-                payload={"statement": True, "fields": changed},
+                payload={"fields": changed},
             )
     return changed
 
@@ -226,10 +226,10 @@ def agency_add(
         for pid in sorted(agency_partnership_ids(agency.pk)):  # each keeper's trail: it is shared now
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.AGENCY_ADDED,
                 target=agency,
                 partnership_id=pid,
-                payload={"agency_added": agency.name, "shared": existing is not None},
+                payload={"agency": agency.name, "shared": existing is not None},
             )
     return agency, existing is not None
 
@@ -284,10 +284,10 @@ def agency_update(
         if changed:
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.AGENCY_CHANGED,
                 target=agency,
                 partnership_id=partnership.pk,
-                payload={"action": "agency_changed", "agency": agency.name, "fields": sorted(changed)},
+                payload={"agency": agency.name, "fields": sorted(changed)},
             )
     return sorted(changed)
 
@@ -344,6 +344,7 @@ def term_save(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        added = term is None
         if term is None:
             term = model.objects.create(
                 partnership=partnership,
@@ -360,9 +361,9 @@ def term_save(
         if changed:
             audit_record(
                 actor=actor,
-                verb=Verb.CONFIGURATION_CHANGED,
+                verb=Verb.TERM_ADDED if added else Verb.TERM_CHANGED,
                 target=term,
                 partnership_id=partnership.pk,
-                payload={"action": f"{taxonomy}_term_saved", "term": term.code, "fields": changed},
+                payload={"taxonomy": taxonomy, "term": term.code, "fields": changed},
             )
     return term

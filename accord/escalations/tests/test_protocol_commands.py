@@ -40,7 +40,7 @@ def test_a_partnership_is_created_from_each_preset_and_its_protocol_round_trips(
     call_command("protocol", "import", "--partnership", p.slug, str(path), stdout=io.StringIO())
     assert export(p.slug) == first  # export, import, export: the same document
     assert AuditEvent.objects.filter(verb=Verb.PARTNERSHIP_CREATED, partnership_id=p.pk).count() == 1
-    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, partnership_id=p.pk).count() == 1
+    assert AuditEvent.objects.filter(verb=Verb.PROTOCOL_LOADED, partnership_id=p.pk).count() == 1
 
 
 def test_import_lists_moved_due_dates_in_a_dry_run_and_moves_them_when_applied(world, tmp_path):

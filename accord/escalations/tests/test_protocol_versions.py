@@ -64,7 +64,7 @@ def test_a_review_makes_the_next_version_and_the_open_escalations_run_under_it(w
     # What was closed ran under the version before, and still says so.
     assert {e.runs_under_id for e in closed} == {first.pk}
     assert not closed.filter(events__type=EventType.PROTOCOL_REVIEWED).exists()
-    entry = AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED).latest("id")
+    entry = AuditEvent.objects.filter(verb=Verb.PROTOCOL_LOADED).latest("id")
     assert entry.payload["version"] == 2
 
     # Raised now, it runs under the version in force.
@@ -78,7 +78,7 @@ def test_the_same_document_applied_again_makes_no_version(world):
         ProtocolVersion.objects.filter(partnership=world.partnership).values_list("number", flat=True)
     ) == [1]
     assert not e.events.filter(type=EventType.PROTOCOL_REVIEWED).exists()
-    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED).latest("id").payload["version"] == 1
+    assert AuditEvent.objects.filter(verb=Verb.PROTOCOL_LOADED).latest("id").payload["version"] == 1
 
 
 def test_a_stage_removed_names_the_move_on_the_timeline_and_from_the_command_line(world, tmp_path):

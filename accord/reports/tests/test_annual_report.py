@@ -82,7 +82,7 @@ def test_the_business_unit_writes_the_narrative(client, world, year_of_escalatio
     sign_in(client, world.executive)
     assert "More challenge from schools." in client.get("/reports/annual/", {"year": 2025}).content.decode()
     assert client.post("/reports/annual/?year=2025", {"culture": "x"}).status_code == 403
-    entry = AuditEvent.objects.get(payload__annual_narrative=2025)
+    entry = AuditEvent.objects.get(verb=Verb.NARRATIVE_CHANGED, payload__year=2025)
     assert (
         entry.payload["fields"] == ["culture", "learning", "next_year"] and entry.actor_id == world.admin.pk
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from accord.audit.models import AuditEvent
+from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.reports.models import MeetingAction, PdgMeeting
@@ -43,8 +43,8 @@ def test_a_meeting_and_what_it_asked_for_are_recorded_on_the_pages(client, world
         assert added.status_code == 302
     action = MeetingAction.objects.get(meeting=meeting)
     assert action.owner == world.manager_health and action.due_on == dt.date(2026, 11, 20)
-    assert AuditEvent.objects.filter(payload__action="pdg_meeting_saved").count() == 1
-    assert AuditEvent.objects.filter(payload__action="pdg_meeting_action_added").count() == 1
+    assert AuditEvent.objects.filter(verb=Verb.MEETING_RECORDED).count() == 1
+    assert AuditEvent.objects.filter(verb=Verb.MEETING_ACTION_ADDED).count() == 1
     listed = client.get("/reports/meetings/")
     assert listed.status_code == 200 and "3 November 2026" in listed.content.decode()
 

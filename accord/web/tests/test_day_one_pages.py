@@ -104,9 +104,7 @@ def test_the_business_unit_adds_a_new_agency_and_one_another_partnership_has(cli
     assert PartnershipAgency.objects.filter(partnership=world.partnership, agency=other_world.social).exists()
     assert {
         e.partnership_id
-        for e in AuditEvent.objects.filter(
-            verb=Verb.CONFIGURATION_CHANGED, payload__agency_added=other_world.social.name
-        )
+        for e in AuditEvent.objects.filter(verb=Verb.AGENCY_ADDED, payload__agency=other_world.social.name)
     } == {world.partnership.pk, other_world.partnership.pk}
     sign_in(client, world.admin)
     assert (
@@ -114,9 +112,7 @@ def test_the_business_unit_adds_a_new_agency_and_one_another_partnership_has(cli
     )  # not changed by joining
     again = client.post("/business-unit/agencies/", {"name": "Wessex Housing", "kind": "housing"})
     assert "already one of the partnership's agencies" in html.unescape(again.content.decode())
-    assert AuditEvent.objects.filter(
-        verb=Verb.CONFIGURATION_CHANGED, payload__agency_added="Wessex Housing"
-    ).exists()
+    assert AuditEvent.objects.filter(verb=Verb.AGENCY_ADDED, payload__agency="Wessex Housing").exists()
     sign_in(client, world.manager_health)
     assert client.get("/business-unit/agencies/").status_code == 403
 

@@ -58,7 +58,7 @@ def test_the_business_unit_keeps_them_audited(client, world):
     assert saved.status_code == 302
     statement = PublicStatement.objects.get(partnership=world.partnership)
     assert statement.last_reviewed == dt.date(2026, 12, 1)
-    assert AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED, actor=world.admin).exists()
+    assert AuditEvent.objects.filter(verb=Verb.STATEMENT_CHANGED, actor=world.admin).exists()
     shown = client.get("/accessibility/").content.decode()
     assert (
         "fixed by March 2027" in shown
