@@ -11,6 +11,7 @@ page headings follow the GOV.UK Design System's patterns.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -282,6 +283,175 @@ def _selected(bound: forms.BoundField) -> set[str]:
     return {str(value)}
 
 
+@dataclass
+class _Field:
+    """What every GOV.UK component of one bound field is built from."""
+
+    bound: forms.BoundField
+    widget: forms.Widget
+    field_id: str
+    label_text: str
+    label: dict[str, Any]
+    legend: dict[str, Any]
+    common: dict[str, Any]
+    attrs: dict[str, Any]
+    classes: str | None
+    heading: bool
+    inline: bool
+    extra: dict[str, Any]
+
+
+def _date_input(f: _Field) -> SafeString:
+    bound = f.bound
+    values = f.widget.decompress(bound.value()) if not isinstance(bound.value(), list) else bound.value()
+    err = bool(bound.errors)
+    items = [
+        {
+            "name": part,
+            "label": str({"day": _("Day"), "month": _("Month"), "year": _("Year")}[part]),
+            "value": "" if value is None else str(value),
+            "classes": f"govuk-input--width-{width}" + (" govuk-input--error" if err else ""),
+        }
+        for part, value, width in zip(DateInputWidget.parts, values, (2, 2, 4), strict=True)
+    ]
+    params = {
+        "id": f.field_id,
+        "namePrefix": bound.html_name,
+        "items": items,
+        "fieldset": {"legend": f.legend},
+        **f.common,
+    }
+    return render_component("date-input", params)
+
+
+def _radios(f: _Field) -> SafeString:
+    selected = _selected(f.bound)
+    items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(f.bound) if v != ""]
+    params = {
+        "name": f.bound.html_name,
+        "idPrefix": f.field_id,
+        "items": items,
+        "fieldset": {"legend": f.legend},
+        "classes": (f.classes or "") + (" govuk-radios--inline" if f.inline else ""),
+        **f.common,
+    }
+    return render_component("radios", params)
+
+
+def _checkboxes(f: _Field) -> SafeString:
+    selected = _selected(f.bound)
+    items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(f.bound)]
+    params = {
+        "name": f.bound.html_name,
+        "idPrefix": f.field_id,
+        "items": items,
+        "fieldset": {"legend": f.legend},
+        "classes": f.classes,
+        **f.common,
+    }
+    return render_component("checkboxes", params)
+
+
+def _checkbox(f: _Field) -> SafeString:
+    params = {
+        "name": f.bound.html_name,
+        "idPrefix": f.field_id,
+        "items": [{"value": "on", "text": f.label_text, "checked": bool(f.bound.value())}],
+        "classes": "govuk-checkboxes--small" if not f.heading else None,
+        **f.common,
+    }
+    return render_component("checkboxes", params)
+
+
+def _select(f: _Field) -> SafeString:
+    selected = _selected(f.bound)
+    # A field may give its options attributes (``option_attributes``: value -> attributes),
+    # and its select some of its own (the widget's attributes).
+    per_option = getattr(f.bound.field, "option_attributes", None) or {}
+    items = [
+        {"value": v, "text": t, "selected": v in selected, "attributes": per_option.get(v)}
+        for v, t in _choices(f.bound)
+    ]
+    params = {
+        "id": f.field_id,
+        "name": f.bound.html_name,
+        "label": f.label,
+        "items": items,
+        "classes": f.classes,
+        "attributes": f.attrs or None,
+        **f.common,
+    }
+    return render_component("select", params)
+
+
+def _file_upload(f: _Field) -> SafeString:
+    params = {
+        "id": f.field_id,
+        "name": f.bound.html_name,
+        "label": f.label,
+        "classes": f.classes,
+        "attributes": f.attrs or None,
+        **f.common,
+    }
+    return render_component("file-upload", params)
+
+
+def _textarea(f: _Field) -> SafeString:
+    value = f.bound.value()
+    params = {
+        "id": f.field_id,
+        "name": f.bound.html_name,
+        "label": f.label,
+        "value": "" if value is None else str(value),
+        "rows": f.extra.get("rows", f.widget.attrs.get("rows", 5)),
+        "classes": f.classes,
+        "attributes": {k: v for k, v in f.attrs.items() if k not in {"rows", "cols", "maxlength"}} or None,
+        **f.common,
+    }
+    max_length = getattr(f.bound.field, "max_length", None)
+    if max_length:
+        params["maxlength"] = max_length
+        return render_component("character-count", params)
+    return render_component("textarea", params)
+
+
+def _input(f: _Field) -> SafeString:
+    value = f.bound.value()
+    input_type = getattr(f.widget, "input_type", "text")
+    params = {
+        "id": f.field_id,
+        "name": f.bound.html_name,
+        "label": f.label,
+        "type": input_type if input_type != "password" else None,
+        "value": "" if value is None or input_type == "password" else str(value),
+        "classes": f.classes,
+        "autocomplete": f.extra.get("autocomplete") or f.widget.attrs.get("autocomplete"),
+        "spellcheck": False if input_type in {"email", "password"} else None,
+        "attributes": {k: v for k, v in f.attrs.items() if k not in {"autocomplete", "maxlength"}} or None,
+        **f.common,
+    }
+    if input_type == "password":
+        return render_component("password", params)
+    return render_component("input", params)
+
+
+def _component(widget: forms.Widget):
+    """The GOV.UK component a widget is rendered as. (CheckboxSelectMultiple is a kind of
+    RadioSelect in Django: several answers are checkboxes, so it is asked first.)"""
+    for kind, render in (
+        (DateInputWidget, _date_input),
+        (forms.CheckboxSelectMultiple, _checkboxes),
+        (forms.RadioSelect, _radios),
+        (forms.CheckboxInput, _checkbox),
+        (forms.Select, _select),
+        (forms.FileInput, _file_upload),
+        (forms.Textarea, _textarea),
+    ):
+        if isinstance(widget, kind):
+            return render
+    return _input
+
+
 def render_field(
     bound: forms.BoundField,
     *,
@@ -294,152 +464,38 @@ def render_field(
 ) -> SafeString:
     """Render one bound field as its GOV.UK component (a field may name its own width,
     ``govuk_classes``, for example ``govuk-input--width-3`` for a number of days)."""
-    classes = classes or getattr(bound.field, "govuk_classes", None)
     widget = bound.field.widget
     field_id = _field_id(bound)
     label_text = str(bound.label)
-    page_heading_class = "govuk-label--l" if heading else label_class
-    label = {
-        "text": label_text,
-        "for": field_id,
-        "isPageHeading": heading or None,
-        "classes": page_heading_class,
-    }
-    legend = {
-        "text": label_text,
-        "isPageHeading": heading or None,
-        "classes": "govuk-fieldset__legend--l" if heading else (label_class or "govuk-fieldset__legend--s"),
-    }
-    common: dict[str, Any] = {"errorMessage": _error(bound), "hint": _hint(bound, hint)}
     attrs = {k: v for k, v in widget.attrs.items() if k not in {"class", "id"}}
     if bound.field.required and not isinstance(widget, (forms.CheckboxInput,)):
         attrs.pop("required", None)
-
-    if isinstance(widget, DateInputWidget):
-        values = widget.decompress(bound.value()) if not isinstance(bound.value(), list) else bound.value()
-        err = bool(bound.errors)
-        items = []
-        for part, value, width in zip(DateInputWidget.parts, values, (2, 2, 4), strict=True):
-            items.append(
-                {
-                    "name": part,
-                    "label": str({"day": _("Day"), "month": _("Month"), "year": _("Year")}[part]),
-                    "value": "" if value is None else str(value),
-                    "classes": f"govuk-input--width-{width}" + (" govuk-input--error" if err else ""),
-                }
-            )
-        params = {
-            "id": field_id,
-            "namePrefix": bound.html_name,
-            "items": items,
-            "fieldset": {"legend": legend},
-            **common,
-        }
-        return render_component("date-input", params)
-
-    # (CheckboxSelectMultiple is a kind of RadioSelect in Django: several answers are
-    # checkboxes, so it is asked first.)
-    if isinstance(widget, forms.RadioSelect) and not isinstance(widget, forms.CheckboxSelectMultiple):
-        selected = _selected(bound)
-        items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(bound) if v != ""]
-        params = {
-            "name": bound.html_name,
-            "idPrefix": field_id,
-            "items": items,
-            "fieldset": {"legend": legend},
-            "classes": (classes or "") + (" govuk-radios--inline" if inline else ""),
-            **common,
-        }
-        return render_component("radios", params)
-
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        selected = _selected(bound)
-        items = [{"value": v, "text": t, "checked": v in selected} for v, t in _choices(bound)]
-        params = {
-            "name": bound.html_name,
-            "idPrefix": field_id,
-            "items": items,
-            "fieldset": {"legend": legend},
-            "classes": classes,
-            **common,
-        }
-        return render_component("checkboxes", params)
-
-    if isinstance(widget, forms.CheckboxInput):
-        params = {
-            "name": bound.html_name,
-            "idPrefix": field_id,
-            "items": [{"value": "on", "text": label_text, "checked": bool(bound.value())}],
-            "classes": "govuk-checkboxes--small" if not heading else None,
-            **common,
-        }
-        return render_component("checkboxes", params)
-
-    if isinstance(widget, forms.Select):
-        selected = _selected(bound)
-        # A field may give its options attributes (``option_attributes``: value -> attributes),
-        # and its select some of its own (the widget's attributes).
-        per_option = getattr(bound.field, "option_attributes", None) or {}
-        items = [
-            {"value": v, "text": t, "selected": v in selected, "attributes": per_option.get(v)}
-            for v, t in _choices(bound)
-        ]
-        params = {
-            "id": field_id,
-            "name": bound.html_name,
-            "label": label,
-            "items": items,
-            "classes": classes,
-            "attributes": attrs or None,
-            **common,
-        }
-        return render_component("select", params)
-
-    if isinstance(widget, forms.FileInput):
-        params = {
-            "id": field_id,
-            "name": bound.html_name,
-            "label": label,
-            "classes": classes,
-            "attributes": attrs or None,
-            **common,
-        }
-        return render_component("file-upload", params)
-
-    value = bound.value()
-    if isinstance(widget, forms.Textarea):
-        params = {
-            "id": field_id,
-            "name": bound.html_name,
-            "label": label,
-            "value": "" if value is None else str(value),
-            "rows": extra.get("rows", widget.attrs.get("rows", 5)),
-            "classes": classes,
-            "attributes": {k: v for k, v in attrs.items() if k not in {"rows", "cols", "maxlength"}} or None,
-            **common,
-        }
-        max_length = getattr(bound.field, "max_length", None)
-        if max_length:
-            params["maxlength"] = max_length
-            return render_component("character-count", params)
-        return render_component("textarea", params)
-
-    input_type = getattr(widget, "input_type", "text")
-    params = {
-        "id": field_id,
-        "name": bound.html_name,
-        "label": label,
-        "type": input_type if input_type != "password" else None,
-        "value": "" if value is None or input_type == "password" else str(value),
-        "classes": classes,
-        "autocomplete": extra.get("autocomplete") or widget.attrs.get("autocomplete"),
-        "spellcheck": False if input_type in {"email", "password"} else None,
-        "attributes": {k: v for k, v in attrs.items() if k not in {"autocomplete", "maxlength"}} or None,
-        **common,
-    }
-    if input_type == "password":
-        return render_component("password", params)
-    return render_component("input", params)
+    field = _Field(
+        bound=bound,
+        widget=widget,
+        field_id=field_id,
+        label_text=label_text,
+        label={
+            "text": label_text,
+            "for": field_id,
+            "isPageHeading": heading or None,
+            "classes": "govuk-label--l" if heading else label_class,
+        },
+        legend={
+            "text": label_text,
+            "isPageHeading": heading or None,
+            "classes": "govuk-fieldset__legend--l"
+            if heading
+            else (label_class or "govuk-fieldset__legend--s"),
+        },
+        common={"errorMessage": _error(bound), "hint": _hint(bound, hint)},
+        attrs=attrs,
+        classes=classes or getattr(bound.field, "govuk_classes", None),
+        heading=heading,
+        inline=inline,
+        extra=extra,
+    )
+    return _component(widget)(field)
 
 
 def error_summary(*forms_: forms.BaseForm | None) -> SafeString:

@@ -521,6 +521,63 @@ _TIER_ROLE = {
 }
 
 
+def _display(person: User) -> tuple[str, str]:
+    return (person.username, person.get_full_name() or person.username)
+
+
+def _actions_gone(escalation: Escalation, ladder) -> set[str]:
+    """What the escalation's state leaves out of the stage's actions: no escalating from the
+    top or while paused, pausing while it runs, resuming while it is paused."""
+    gone = {"resume"} if escalation.status != Status.PAUSED else {"pause", "escalate"}
+    if escalation.stage >= ladder.top:
+        gone.add("escalate")
+    return gone
+
+
+def _holders_by_agency(escalation: Escalation, holding, agencies: dict) -> dict[int, list[tuple[str, str]]]:
+    """The people holding the stage, agency by agency: the named practitioners at a
+    practitioners' stage, or everyone of the stage's role in the agencies (one query)."""
+    by_agency: dict[int, list[tuple[str, str]]] = {pk: [] for pk in agencies}
+    if holding.tier == WorkedBy.PRACTITIONERS:
+        named = [(escalation.raising_agency_id, escalation.raised_by)]
+        if escalation.with_practitioner_id:
+            named.append((escalation.with_agency_id, escalation.with_practitioner))
+        named += [(o.agency_id, o.practitioner) for o in escalation.others() if o.practitioner_id]
+        for agency_id, person in named:
+            if person is not None and agency_id in by_agency:
+                by_agency[agency_id].append(_display(person))
+        return by_agency
+    people = (
+        User.objects.filter(
+            is_active=True,
+            agency_id__in=list(agencies),
+            role_assignments__partnership_id=escalation.partnership_id,
+            role_assignments__role=_TIER_ROLE[holding.tier],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+        .only("first_name", "last_name", "username", "agency_id")
+    )
+    for person in people:
+        by_agency[person.agency_id].append(_display(person))
+    return by_agency
+
+
+def _facilitator_groups(escalation: Escalation, names_shown: bool) -> list[HolderGroup]:
+    """A facilitated stage: the facilitators appointed beside the parties help them."""
+    return [
+        HolderGroup(
+            agency=appointment.facilitator.agency.name if appointment.facilitator.agency_id else "",
+            role=str(_("Facilitator")),
+            people=[_display(appointment.facilitator)] if names_shown else None,
+            may=("facilitate",),
+        )
+        for appointment in escalation.pdg_actions.filter(
+            facilitator__isnull=False, ended_at__isnull=True
+        ).select_related("facilitator__agency")
+    ]
+
+
 def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
     """Who holds the escalation's current stage (rule 2), agency by agency, and what each
     may do there: the same ``stage_holding`` the policies decide by. Names are shown to
@@ -537,68 +594,25 @@ def current_holders(*, viewer, escalation: Escalation) -> CurrentHolders | None:
     }
     for other in escalation.others():
         agencies.setdefault(other.agency_id, other.agency)
-    # What the escalation's state leaves of the stage's actions: no escalating from the top
-    # or while paused, pausing while it runs, resuming while it is paused.
     ladder = ladder_for(viewer, escalation)
-    paused = escalation.status == Status.PAUSED
-    gone = {"resume"} if not paused else {"pause", "escalate"}
-    if escalation.stage >= ladder.top:
-        gone.add("escalate")
-    leaders = tuple(a for a in STAGE_ACTIONS if a not in gone)
-    practitioners = tuple(a for a in ("escalate",) if a not in gone)
-    groups: list[HolderGroup] = []
-    by_agency: dict[int, list[tuple[str, str]]] = {pk: [] for pk in agencies}
+    gone = _actions_gone(escalation, ladder)
     if holding.tier == WorkedBy.PRACTITIONERS:
-        named = [(escalation.raising_agency_id, escalation.raised_by)]
-        if escalation.with_practitioner_id:
-            named.append((escalation.with_agency_id, escalation.with_practitioner))
-        named += [(o.agency_id, o.practitioner) for o in escalation.others() if o.practitioner_id]
-        for agency_id, person in named:
-            if person is not None and agency_id in by_agency:
-                by_agency[agency_id].append((person.username, person.get_full_name() or person.username))
-        may = practitioners
+        may = tuple(a for a in ("escalate",) if a not in gone)
     else:
-        role = _TIER_ROLE[holding.tier]
-        people = (
-            User.objects.filter(
-                is_active=True,
-                agency_id__in=list(agencies),
-                role_assignments__partnership_id=escalation.partnership_id,
-                role_assignments__role=role,
-            )
-            .distinct()
-            .order_by("last_name", "first_name", "username")
-            .only("first_name", "last_name", "username", "agency_id")
-        )
-        for person in people:
-            by_agency[person.agency_id].append((person.username, person.get_full_name() or person.username))
-        may = leaders
+        may = tuple(a for a in STAGE_ACTIONS if a not in gone)
+    by_agency = _holders_by_agency(escalation, holding, agencies)
     label = str(Role(_TIER_ROLE[holding.tier]).label)
-    for agency_id, agency in agencies.items():
-        groups.append(
-            HolderGroup(
-                agency=agency.name,
-                role=label,
-                people=by_agency[agency_id] if names_shown else None,
-                may=may,
-            )
+    groups = [
+        HolderGroup(
+            agency=agency.name,
+            role=label,
+            people=by_agency[agency_id] if names_shown else None,
+            may=may,
         )
+        for agency_id, agency in agencies.items()
+    ]
     if ladder.is_facilitated(escalation.stage):
-        # A facilitated stage: the facilitator appointed beside the parties helps them.
-        for appointment in escalation.pdg_actions.filter(
-            facilitator__isnull=False, ended_at__isnull=True
-        ).select_related("facilitator__agency"):
-            person = appointment.facilitator
-            groups.append(
-                HolderGroup(
-                    agency=person.agency.name if person.agency_id else "",
-                    role=str(_("Facilitator")),
-                    people=[(person.username, person.get_full_name() or person.username)]
-                    if names_shown
-                    else None,
-                    may=("facilitate",),
-                )
-            )
+        groups += _facilitator_groups(escalation, names_shown)
     if holding.formal_body_acts:
         groups.append(
             HolderGroup(

@@ -742,15 +742,8 @@ def _text_errors(document: Any) -> list[str]:
     return sorted(errors)
 
 
-def parse_document(document: Any) -> ProtocolDocument:
-    """The protocol in ``document`` (parsed JSON), or ``ValidationError`` naming every
-    problem found (nothing is changed by reading one)."""
-    errors: list[str] = []
-    if not isinstance(document, dict):
-        raise ValidationError(_("The protocol must be a JSON object with formal_body and stages."))
-    text_errors = _text_errors(document)
-    if text_errors:
-        raise ValidationError(text_errors)
+def _parse_formal_body(document: dict, errors: list[str]) -> tuple[str, Any]:
+    """The formal body's name and authority."""
     body = document.get("formal_body")
     if not isinstance(body, dict):
         errors.append(str(_('Give "formal_body" as {"name": ..., "authority": ...}.')))
@@ -765,88 +758,114 @@ def parse_document(document: Any) -> ProtocolDocument:
             str(_('The formal body\'s authority is "facilitates" or "directs_next_steps", not %(value)r.'))
             % {"value": authority}
         )
+    return name, authority
+
+
+def _stage_shape_problems(row: dict, number, key, stage_name, routine, urgent) -> list[str]:
+    """What is wrong with a stage's number, key, name, who works it and its timescales."""
+    problems = []
+    if number is None or number > 9:
+        problems.append(str(_("number is a whole number from 1 to 9")))
+    if key != "" and (not isinstance(key, str) or not _STAGE_KEY.match(key)):
+        problems.append(str(_("key is up to 30 lower-case letters, digits, - or _")))
+    if not isinstance(stage_name, str) or not stage_name.strip() or len(stage_name.strip()) > 100:
+        problems.append(str(_("name is text of up to 100 characters")))
+    if row.get("worked_by") not in WorkedBy.values:
+        problems.append(str(_("worked_by is one of %(values)s")) % {"values": ", ".join(WorkedBy.values)})
+    if not isinstance(row.get("formal"), bool):
+        problems.append(str(_("formal is true or false")))
+    if routine is None or urgent is None or routine > 250 or urgent > 250:
+        problems.append(
+            str(_("routine_working_days and urgent_working_days are whole numbers from 1 to 250"))
+        )
+    if not isinstance(row.get("conference_chair_may_start", False), bool):
+        problems.append(str(_("conference_chair_may_start is true or false")))
+    if not isinstance(row.get("facilitated", False), bool):
+        problems.append(str(_("facilitated is true or false")))
+    return problems
+
+
+def _stage_requires(row: dict, problems: list[str]) -> list | None:
+    """What moving to the stage asks for, as given (none: the default)."""
+    requires = row.get("requires")
+    if requires is not None and (
+        not isinstance(requires, list) or any(not isinstance(a, str) or a not in ANSWERS for a in requires)
+    ):
+        problems.append(str(_("requires lists answers from %(names)s")) % {"names": ", ".join(ANSWERS)})
+        return None
+    return requires
+
+
+def _stage_other_days(row: dict, problems: list[str]) -> dict:
+    """The stage's working days for the priorities added beside routine and urgent."""
+    other = row.get("other_working_days", {})
+    if not isinstance(other, dict) or any(
+        not isinstance(k, str) or _whole(v, minimum=1) is None or v > 250 for k, v in other.items()
+    ):
+        problems.append(str(_("other_working_days maps a priority's code to 1 to 250 working days")))
+        return {}
+    return other
+
+
+def _parse_stage(row: Any, position: int, errors: list[str]) -> StageRule | None:
+    """One stage of the document, or None with what is wrong with it in ``errors``."""
+    where = str(_("Stage %(n)s")) % {"n": row.get("number", position) if isinstance(row, dict) else position}
+    if not isinstance(row, dict):
+        errors.append(f"{where}: " + str(_("each stage is a JSON object.")))
+        return None
+    unknown = sorted(set(row) - set(STAGE_KEYS))
+    if unknown:
+        errors.append(f"{where}: " + str(_("unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
+    number = _whole(row.get("number"), minimum=1)
+    key = row.get("key", "")
+    routine = _whole(row.get("routine_working_days"), minimum=1)
+    urgent = _whole(row.get("urgent_working_days"), minimum=1)
+    stage_name = row.get("name")
+    problems = _stage_shape_problems(row, number, key, stage_name, routine, urgent)
+    requires = _stage_requires(row, problems)
+    other = _stage_other_days(row, problems)
+    if problems:
+        errors.append(f"{where}: " + "; ".join(problems) + ".")
+        return None
+    return StageRule(
+        number=number,
+        name=stage_name.strip(),
+        worked_by=row["worked_by"],
+        formal=row["formal"],
+        routine_working_days=routine,
+        urgent_working_days=urgent,
+        conference_chair_may_start=row.get("conference_chair_may_start", False),
+        other_working_days=tuple(sorted(other.items())),
+        key=key,
+        facilitated=row.get("facilitated", False),
+        requires=tuple(a for a in ANSWERS if a in requires)
+        if requires is not None
+        else default_requires(number, row["formal"]),
+    )
+
+
+def _parse_stages(document: dict, errors: list[str]) -> tuple[list[StageRule], bool]:
+    """The stages, and whether they are keyed (every one, or none)."""
     rows = document.get("stages")
-    stages: list[StageRule] = []
     if not isinstance(rows, list) or not rows:
         errors.append(str(_('Give "stages" as a list of stages.')))
         rows = []
-    for position, row in enumerate(rows, start=1):
-        where = str(_("Stage %(n)s")) % {
-            "n": row.get("number", position) if isinstance(row, dict) else position
-        }
-        if not isinstance(row, dict):
-            errors.append(f"{where}: " + str(_("each stage is a JSON object.")))
-            continue
-        unknown = sorted(set(row) - set(STAGE_KEYS))
-        if unknown:
-            errors.append(f"{where}: " + str(_("unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
-        number = _whole(row.get("number"), minimum=1)
-        key = row.get("key", "")
-        routine = _whole(row.get("routine_working_days"), minimum=1)
-        urgent = _whole(row.get("urgent_working_days"), minimum=1)
-        stage_name = row.get("name")
-        problems = []
-        if number is None or number > 9:
-            problems.append(str(_("number is a whole number from 1 to 9")))
-        if key != "" and (not isinstance(key, str) or not _STAGE_KEY.match(key)):
-            problems.append(str(_("key is up to 30 lower-case letters, digits, - or _")))
-        if not isinstance(stage_name, str) or not stage_name.strip() or len(stage_name.strip()) > 100:
-            problems.append(str(_("name is text of up to 100 characters")))
-        if row.get("worked_by") not in WorkedBy.values:
-            problems.append(str(_("worked_by is one of %(values)s")) % {"values": ", ".join(WorkedBy.values)})
-        if not isinstance(row.get("formal"), bool):
-            problems.append(str(_("formal is true or false")))
-        if routine is None or urgent is None or routine > 250 or urgent > 250:
-            problems.append(
-                str(_("routine_working_days and urgent_working_days are whole numbers from 1 to 250"))
-            )
-        if not isinstance(row.get("conference_chair_may_start", False), bool):
-            problems.append(str(_("conference_chair_may_start is true or false")))
-        if not isinstance(row.get("facilitated", False), bool):
-            problems.append(str(_("facilitated is true or false")))
-        requires = row.get("requires")
-        if requires is not None and (
-            not isinstance(requires, list)
-            or any(not isinstance(a, str) or a not in ANSWERS for a in requires)
-        ):
-            problems.append(str(_("requires lists answers from %(names)s")) % {"names": ", ".join(ANSWERS)})
-            requires = None
-        other = row.get("other_working_days", {})
-        if not isinstance(other, dict) or any(
-            not isinstance(k, str) or _whole(v, minimum=1) is None or v > 250 for k, v in other.items()
-        ):
-            problems.append(str(_("other_working_days maps a priority's code to 1 to 250 working days")))
-            other = {}
-        if problems:
-            errors.append(f"{where}: " + "; ".join(problems) + ".")
-            continue
-        stages.append(
-            StageRule(
-                number=number,
-                name=stage_name.strip(),
-                worked_by=row["worked_by"],
-                formal=row["formal"],
-                routine_working_days=routine,
-                urgent_working_days=urgent,
-                conference_chair_may_start=row.get("conference_chair_may_start", False),
-                other_working_days=tuple(sorted(other.items())),
-                key=key,
-                facilitated=row.get("facilitated", False),
-                requires=tuple(a for a in ANSWERS if a in requires)
-                if requires is not None
-                else default_requires(number, row["formal"]),
-            )
-        )
+    stages = [
+        stage
+        for position, row in enumerate(rows, start=1)
+        if (stage := _parse_stage(row, position, errors)) is not None
+    ]
     keyed = any(s.key for s in stages)
     if keyed and not all(s.key for s in stages):
         errors.append(str(_("Give every stage its key, or none (they are then matched by number).")))
     elif keyed and len({s.key for s in stages}) != len(stages):
         errors.append(str(_("Each stage has its own key.")))
-    unknown = sorted(set(document) - set(DOCUMENT_KEYS))
-    if unknown:
-        errors.append(str(_("Unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
-    priorities = _parse_priorities(document.get("priorities"), errors)
-    budgets = _parse_budgets(document.get("budgets"), {s.number for s in stages}, errors)
+    return stages, keyed
+
+
+def _ladder_errors(stages: list[StageRule], priorities, errors: list[str]) -> None:
+    """A stage's days for a priority that was not added; then, the rest being sound, a
+    ladder Accord can run."""
     added = {p.code for p in priorities} - {ROUTINE, URGENT}
     for s in stages:
         strays = sorted({code for code, _days in s.other_working_days} - added)
@@ -855,18 +874,38 @@ def parse_document(document: Any) -> ProtocolDocument:
                 str(_("Stage %(n)s: other_working_days names %(codes)s, not an added priority."))
                 % {"n": s.number, "codes": ", ".join(strays)}
             )
-    if not errors:
-        if len({s.number for s in stages}) != len(stages):
-            errors.append(str(_("Each stage has its own number.")))
-        else:
-            errors += ladder_shape_errors(
-                [
-                    ProposedStage(
-                        number=s.number, is_formal=s.formal, worked_by=s.worked_by, facilitated=s.facilitated
-                    )
-                    for s in stages
-                ]
+    if errors:
+        return
+    if len({s.number for s in stages}) != len(stages):
+        errors.append(str(_("Each stage has its own number.")))
+        return
+    errors += ladder_shape_errors(
+        [
+            ProposedStage(
+                number=s.number, is_formal=s.formal, worked_by=s.worked_by, facilitated=s.facilitated
             )
+            for s in stages
+        ]
+    )
+
+
+def parse_document(document: Any) -> ProtocolDocument:
+    """The protocol in ``document`` (parsed JSON), or ``ValidationError`` naming every
+    problem found (nothing is changed by reading one)."""
+    errors: list[str] = []
+    if not isinstance(document, dict):
+        raise ValidationError(_("The protocol must be a JSON object with formal_body and stages."))
+    text_errors = _text_errors(document)
+    if text_errors:
+        raise ValidationError(text_errors)
+    name, authority = _parse_formal_body(document, errors)
+    stages, keyed = _parse_stages(document, errors)
+    unknown = sorted(set(document) - set(DOCUMENT_KEYS))
+    if unknown:
+        errors.append(str(_("Unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
+    priorities = _parse_priorities(document.get("priorities"), errors)
+    budgets = _parse_budgets(document.get("budgets"), {s.number for s in stages}, errors)
+    _ladder_errors(stages, priorities, errors)
     if errors:
         raise ValidationError(errors)
     source = document.get("source", "")

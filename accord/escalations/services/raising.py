@@ -144,6 +144,217 @@ def area_codes_of(details: RaiseDetails) -> list[str]:
     return list(dict.fromkeys(c for c in codes if c))
 
 
+class _Found:
+    """The errors found so far, by field, in the order found."""
+
+    def __init__(self, errors: dict[str, str] | None) -> None:
+        self.errors: dict[str, list[str]] = {name: [str(m)] for name, m in (errors or {}).items()}
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+def _check_basics(
+    partnership: Partnership, details: RaiseDetails, settled: bool, found: _Found
+) -> Sequence[str]:
+    """The kind, priority, origin and summary, and the answers the first stage asks for:
+    answers those it asks for."""
+    fail = found.fail
+    if details.kind not in Kind.values:
+        fail("kind", _("Select whether this is about a child or a theme"))
+    if details.urgency not in ladder_of(partnership).priority_codes:
+        fail("urgency", _("Select how urgent this is"))
+    if details.origin not in Origin.values:
+        fail("origin", _("Select where the concern came from"))
+    if _blank(details.summary):
+        fail("summary", str(MISSING["summary"]))
+    wanted = () if settled else ladder_of(partnership).required_to_raise(max(details.start_stage, 1))
+    for name in wanted:
+        if name in TEXT_ANSWERS and _blank(getattr(details, name, "")):
+            fail(name, str(MISSING[name]))
+    if len(details.summary or "") > 200:
+        fail("summary", _("Summary must be 200 characters or fewer"))
+    return wanted
+
+
+def _check_with_agency(actor: User, partnership: Partnership, details: RaiseDetails, found: _Found):
+    """The agency the difference is with: one of the partnership's that does casework, not
+    the raiser's own."""
+    with_agency = (
+        casework_agencies(partnership).filter(pk=details.with_agency_id).first()
+        if 1 <= details.with_agency_id <= LARGEST_KEY
+        else None
+    )
+    if with_agency is None:
+        found.fail("with_agency", _("Select the agency the difference is with"))
+    elif with_agency.pk == actor.agency_id:
+        found.fail("with_agency", _("Select another agency: Accord is for differences between agencies"))
+    return with_agency
+
+
+def _check_with_practitioner(
+    partnership: Partnership, details: RaiseDetails, with_agency, found: _Found
+) -> tuple[User | None, list[NamedByEmail]]:
+    """The practitioner at that agency, named from the list or by email (a guest, where
+    they have no account)."""
+    with_practitioner = None
+    if details.with_practitioner_username:
+        # Someone who works in this partnership (a person of a shared agency who works only
+        # in another is not named, nor told, here).
+        with_practitioner = User.objects.filter(
+            username=details.with_practitioner_username,
+            is_active=True,
+            role_assignments__partnership=partnership,
+        ).first()
+        if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
+            found.fail("with_practitioner", _("Select a practitioner who works for that agency"))
+            with_practitioner = None
+    guests: list[NamedByEmail] = []
+    if details.with_practitioner_email:
+        if details.with_practitioner_username:
+            found.fail(
+                "with_practitioner_email", _("Name the practitioner from the list or by email, not both")
+            )
+        elif with_agency is not None:
+            try:
+                named = resolve_email(partnership, with_agency, details.with_practitioner_email)
+            except ValueError as e:
+                found.fail("with_practitioner_email", str(e))
+            else:
+                # Someone with an account is named as themselves, and signs in as usual.
+                with_practitioner = named.person
+                guests += [] if named.person else [named]
+    return with_practitioner, guests
+
+
+def _name_others_by_email(
+    partnership: Partnership, details: RaiseDetails, other_parties: list, found: _Found
+) -> list[NamedByEmail]:
+    """The other agencies' practitioners named by email: each party's named person (in
+    ``other_parties``) and the guests to invite."""
+    guests: list[NamedByEmail] = []
+    for i, other in enumerate(details.other_parties):
+        if not other.practitioner_email:
+            continue
+        agency = other_parties[i][0]
+        if other.practitioner_username:
+            found.fail(
+                "other_parties",
+                _("Name the practitioner at %(agency)s from the list or by email, not both")
+                % {"agency": agency.name},
+            )
+            continue
+        try:
+            named = resolve_email(partnership, agency, other.practitioner_email)
+        except ValueError as e:
+            found.fail("other_parties", str(e))
+            continue
+        other_parties[i] = (agency, named.person)
+        guests += [] if named.person else [named]
+    return guests
+
+
+def _check_other_parties(
+    actor: User, partnership: Partnership, details: RaiseDetails, with_agency, found: _Found
+) -> tuple[list, list[NamedByEmail]]:
+    """The other agencies the difference is with, and their practitioners."""
+    if not details.other_parties:
+        return [], []
+    try:
+        other_parties = validate_other_parties(
+            partnership=partnership,
+            raising_agency_id=actor.agency_id,
+            first_agency_id=with_agency.pk if with_agency else None,
+            others=details.other_parties,
+        )
+    except ValidationError as e:
+        for name, messages in e.message_dict.items():
+            for message in messages:
+                found.fail(name, message)
+        return [], []
+    return other_parties, _name_others_by_email(partnership, details, other_parties, found)
+
+
+def _check_areas_and_themes(
+    partnership: Partnership, details: RaiseDetails, wanted: Sequence[str], settled: bool, found: _Found
+) -> tuple[list, list]:
+    """The areas of disagreement and the practice themes, active ones of the partnership's."""
+    area_codes = area_codes_of(details)
+    found_areas = AreaOfDisagreement.objects.filter(
+        partnership=partnership, code__in=area_codes, is_active=True
+    )
+    by_code = {a.code: a for a in found_areas}
+    areas = [by_code[c] for c in area_codes if c in by_code]
+    if len(areas) != len(area_codes):
+        found.fail("area_of_disagreement", _("Select areas of disagreement from the list"))
+    elif not areas and "areas_of_disagreement" in wanted:
+        found.fail("area_of_disagreement", str(MISSING["areas_of_disagreement"]))
+    theme_codes = list(dict.fromkeys(details.theme_codes or []))
+    themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
+    if len(themes) != len(theme_codes):
+        found.fail("themes", _("Select practice themes from the list"))
+    elif not themes and ("themes" in wanted or (details.kind == Kind.THEME and not settled)):
+        # A thematic escalation is about a theme: which one is always asked.
+        found.fail("themes", str(MISSING["themes"]))
+    return areas, themes
+
+
+def _check_children(details: RaiseDetails, settled: bool, found: _Found) -> None:
+    """A child's escalation names its children (in the past, not too long ago); a thematic
+    one is about no one family."""
+    if details.kind == Kind.CASE:
+        if not details.children and not settled:
+            found.fail("children", _("Enter the name or initials of at least one child"))
+        for child in details.children:
+            if _blank(child.name):
+                found.fail("children", _("Enter the name or initials of each child"))
+            if child.date_of_birth and child.date_of_birth > today():
+                found.fail("children", _("A child's date of birth must be in the past"))
+            elif child.date_of_birth and child.date_of_birth < today().replace(
+                year=today().year - OLDEST_CHILD_YEARS
+            ):
+                # Children's services can work with care leavers to 25; an older date is a slip.
+                found.fail(
+                    "children",
+                    _("A child's date of birth must be within the last %(n)s years")
+                    % {"n": OLDEST_CHILD_YEARS},
+                )
+    elif details.kind == Kind.THEME:
+        if not _blank(details.family_view) or details.family_aware:
+            found.fail(
+                "family_aware",
+                _(
+                    "A thematic escalation is not about one family: leave out the family's view "
+                    "and whether the family knows"
+                ),
+            )
+
+
+def _check_start(actor: User, partnership: Partnership, details: RaiseDetails, found: _Found) -> None:
+    """Only a conference chair or IRO raising from a conference or review starts above
+    stage 1, at a stage the ladder lets them, saying why."""
+    if details.start_stage != 1:
+        from_review = details.origin in IRU_ORIGINS
+        starts = ladder_of(partnership).conference_chair_starts()
+        if not (user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR) and from_review):
+            found.fail(
+                "start_stage",
+                _(
+                    "Only a conference chair or IRO raising from a conference or review can start above stage 1"
+                ),
+            )
+        elif details.start_stage not in starts:
+            found.fail(
+                "start_stage",
+                _("A conference chair or IRO can start at stage %(stages)s")
+                % {"stages": _or_list([1, *starts])},
+            )
+        elif _blank(details.start_stage_reason):
+            found.fail("start_stage_reason", _("Enter why this starts above stage 1"))
+    if details.origin in IRU_ORIGINS and not user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR):
+        found.fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
+
+
 def escalation_validate_details(
     *,
     actor: User,
@@ -164,174 +375,25 @@ def escalation_validate_details(
             {"children": [_("A thematic escalation is not about an individual child: remove the children")]},
             code="theme_without_children",
         )
-    found_errors: dict[str, list[str]] = {name: [str(m)] for name, m in (errors or {}).items()}
-
-    def fail(name: str, message: str) -> None:
-        found_errors.setdefault(name, []).append(message)
-
-    if details.kind not in Kind.values:
-        fail("kind", _("Select whether this is about a child or a theme"))
-    if details.urgency not in ladder_of(partnership).priority_codes:
-        fail("urgency", _("Select how urgent this is"))
-    if details.origin not in Origin.values:
-        fail("origin", _("Select where the concern came from"))
-    if _blank(details.summary):
-        fail("summary", str(MISSING["summary"]))
-    wanted = () if settled else ladder_of(partnership).required_to_raise(max(details.start_stage, 1))
-    for name in wanted:
-        if name in TEXT_ANSWERS and _blank(getattr(details, name, "")):
-            fail(name, str(MISSING[name]))
-    if len(details.summary or "") > 200:
-        fail("summary", _("Summary must be 200 characters or fewer"))
-
-    with_agency = (
-        casework_agencies(partnership).filter(pk=details.with_agency_id).first()
-        if 1 <= details.with_agency_id <= LARGEST_KEY
-        else None
-    )
-    if with_agency is None:
-        fail("with_agency", _("Select the agency the difference is with"))
-    elif with_agency.pk == actor.agency_id:
-        fail("with_agency", _("Select another agency: Accord is for differences between agencies"))
-
-    with_practitioner = None
-    if details.with_practitioner_username:
-        # Someone who works in this partnership (a person of a shared agency who works only
-        # in another is not named, nor told, here).
-        with_practitioner = User.objects.filter(
-            username=details.with_practitioner_username,
-            is_active=True,
-            role_assignments__partnership=partnership,
-        ).first()
-        if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
-            fail("with_practitioner", _("Select a practitioner who works for that agency"))
-            with_practitioner = None
-
-    guests: list[NamedByEmail] = []
-    if details.with_practitioner_email:
-        if details.with_practitioner_username:
-            fail("with_practitioner_email", _("Name the practitioner from the list or by email, not both"))
-        elif with_agency is not None:
-            try:
-                named = resolve_email(partnership, with_agency, details.with_practitioner_email)
-            except ValueError as e:
-                fail("with_practitioner_email", str(e))
-            else:
-                # Someone with an account is named as themselves, and signs in as usual.
-                with_practitioner = named.person
-                guests += [] if named.person else [named]
-
-    other_parties: list = []
-    if details.other_parties:
-        try:
-            other_parties = validate_other_parties(
-                partnership=partnership,
-                raising_agency_id=actor.agency_id,
-                first_agency_id=with_agency.pk if with_agency else None,
-                others=details.other_parties,
-            )
-        except ValidationError as e:
-            for name, messages in e.message_dict.items():
-                for message in messages:
-                    fail(name, message)
-        else:
-            for i, other in enumerate(details.other_parties):
-                if not other.practitioner_email:
-                    continue
-                agency = other_parties[i][0]
-                if other.practitioner_username:
-                    fail(
-                        "other_parties",
-                        _("Name the practitioner at %(agency)s from the list or by email, not both")
-                        % {"agency": agency.name},
-                    )
-                    continue
-                try:
-                    named = resolve_email(partnership, agency, other.practitioner_email)
-                except ValueError as e:
-                    fail("other_parties", str(e))
-                    continue
-                other_parties[i] = (agency, named.person)
-                guests += [] if named.person else [named]
-
-    area_codes = area_codes_of(details)
-    found_areas = AreaOfDisagreement.objects.filter(
-        partnership=partnership, code__in=area_codes, is_active=True
-    )
-    by_code = {a.code: a for a in found_areas}
-    areas = [by_code[c] for c in area_codes if c in by_code]
-    if len(areas) != len(area_codes):
-        fail("area_of_disagreement", _("Select areas of disagreement from the list"))
-    elif not areas and "areas_of_disagreement" in wanted:
-        fail("area_of_disagreement", str(MISSING["areas_of_disagreement"]))
-    theme_codes = list(dict.fromkeys(details.theme_codes or []))
-    themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
-    if len(themes) != len(theme_codes):
-        fail("themes", _("Select practice themes from the list"))
-    elif not themes and ("themes" in wanted or (details.kind == Kind.THEME and not settled)):
-        # A thematic escalation is about a theme: which one is always asked.
-        fail("themes", str(MISSING["themes"]))
-
+    found = _Found(errors)
+    wanted = _check_basics(partnership, details, settled, found)
+    with_agency = _check_with_agency(actor, partnership, details, found)
+    with_practitioner, guests = _check_with_practitioner(partnership, details, with_agency, found)
+    other_parties, other_guests = _check_other_parties(actor, partnership, details, with_agency, found)
+    areas, themes = _check_areas_and_themes(partnership, details, wanted, settled, found)
     if settled and (details.with_practitioner_email or details.other_parties):
-        fail(
+        found.fail(
             "with_practitioner_email",
             _(
                 "A settled difference is recorded with one agency, naming its practitioner from the list or nobody"
             ),
         )
-    if details.kind == Kind.CASE:
-        if not details.children and not settled:
-            fail("children", _("Enter the name or initials of at least one child"))
-        for child in details.children:
-            if _blank(child.name):
-                fail("children", _("Enter the name or initials of each child"))
-            if child.date_of_birth and child.date_of_birth > today():
-                fail("children", _("A child's date of birth must be in the past"))
-            elif child.date_of_birth and child.date_of_birth < today().replace(
-                year=today().year - OLDEST_CHILD_YEARS
-            ):
-                # Children's services can work with care leavers to 25; an older date is a slip.
-                fail(
-                    "children",
-                    _("A child's date of birth must be within the last %(n)s years")
-                    % {"n": OLDEST_CHILD_YEARS},
-                )
-    elif details.kind == Kind.THEME:
-        if not _blank(details.family_view) or details.family_aware:
-            fail(
-                "family_aware",
-                _(
-                    "A thematic escalation is not about one family: leave out the family's view "
-                    "and whether the family knows"
-                ),
-            )
-
+    _check_children(details, settled, found)
     if details.family_aware and details.family_aware not in FamilyAware.values:
-        fail("family_aware", _("Select whether the family knows of the challenge"))
-
-    if details.start_stage != 1:
-        from_review = details.origin in IRU_ORIGINS
-        starts = ladder_of(partnership).conference_chair_starts()
-        if not (user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR) and from_review):
-            fail(
-                "start_stage",
-                _(
-                    "Only a conference chair or IRO raising from a conference or review can start above stage 1"
-                ),
-            )
-        elif details.start_stage not in starts:
-            fail(
-                "start_stage",
-                _("A conference chair or IRO can start at stage %(stages)s")
-                % {"stages": _or_list([1, *starts])},
-            )
-        elif _blank(details.start_stage_reason):
-            fail("start_stage_reason", _("Enter why this starts above stage 1"))
-    if details.origin in IRU_ORIGINS and not user_has_role(actor, partnership.pk, Role.CONFERENCE_CHAIR):
-        fail("origin", _("Only a conference chair or IRO can raise from a conference or review"))
-
-    if found_errors:
-        raise ValidationError(found_errors)
+        found.fail("family_aware", _("Select whether the family knows of the challenge"))
+    _check_start(actor, partnership, details, found)
+    if found.errors:
+        raise ValidationError(found.errors)
     return {
         "with_agency": with_agency,
         "with_practitioner": with_practitioner,
@@ -339,7 +401,7 @@ def escalation_validate_details(
         "areas": areas,
         "themes": themes,
         "other_parties": other_parties,
-        "guests": guests,
+        "guests": guests + other_guests,
     }
 
 
@@ -362,6 +424,108 @@ def immediate_danger_guidance(partnership: Partnership | None) -> str:
     return _(
         "Accord is not for a child in immediate danger. Call 999 now, then the %(front_door)s on %(phone)s."
     ) % {"front_door": partnership.front_door_name, "phone": partnership.front_door_phone}
+
+
+def _escalation_written(
+    actor: User, partnership: Partnership, details: RaiseDetails, found: dict[str, Any], start
+) -> Escalation:
+    """The escalation's row, its details checked and its first stage's due date on it."""
+    now = clock.now()
+    escalation = Escalation(
+        partnership=partnership,
+        reference=_next_reference(partnership),
+        kind=details.kind,
+        status=Status.OPEN,
+        stage=start.number,
+        highest_stage=start.number,
+        urgency=details.urgency,
+        origin=details.origin,
+        raised_by=actor,
+        raising_agency_id=actor.agency_id,
+        with_agency=found["with_agency"],
+        with_practitioner=found["with_practitioner"],
+        with_people=details.with_people.strip(),
+        summary=details.summary.strip(),
+        decision_challenged=details.decision_challenged.strip(),
+        concern=details.concern.strip(),
+        evidence=details.evidence.strip(),
+        professional_curiosity=details.professional_curiosity.strip(),
+        child_voice=details.child_voice.strip(),
+        family_view=details.family_view.strip(),
+        family_aware=details.family_aware,
+        tried_so_far=details.tried_so_far.strip(),
+        desired_outcome=details.desired_outcome.strip(),
+        area_of_disagreement=found["area"],
+        reflection=details.reflection.strip(),
+        reflection_reader_id=actor.line_manager_id,
+        raised_at=now,
+        # A conference chair or IRO starting at a formal stage (where the ladder allows
+        # it) escalates formally at once, for the reason they gave for starting there.
+        formal_at=now if start.is_formal else None,
+        formal_reason=details.start_stage_reason.strip() if start.is_formal else "",
+        stage_started_on=today(),
+        runs_under=protocol_version_now(partnership),
+        # Written with the row rather than after it: a second write of a new
+        # escalation costs PostgreSQL every one of its indexes again.
+        due_date=_new_period_due(partnership, start, details.urgency, details.origin)[2],
+    )
+    # Field values are checked here; the related records were just read and the
+    # reference just issued, and the database enforces the check constraints, so
+    # asking again (about twenty queries) would prove nothing more.
+    escalation.full_clean(
+        # (The raiser's line manager, who may read the reflection, and the protocol's
+        # version are ids just read too, and foreign keys the database enforces.)
+        exclude=["themes", *RELATED_ON_RAISE, "reference", "reflection_reader", "runs_under"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    escalation.save()
+    return escalation
+
+
+def _escalation_linked(
+    escalation: Escalation, actor: User, details: RaiseDetails, found: dict[str, Any]
+) -> None:
+    """What a new escalation is linked to: its themes and areas, the other agencies and their
+    guests, the reports' tallies and its children."""
+    # A new escalation has no themes or areas yet: written straight into the link tables
+    # (``set`` would first ask which it already has, once for each).
+    themes = Escalation.themes.through
+    themes.objects.bulk_create(
+        [
+            themes(escalation_id=escalation.pk, practicetheme_id=pk)
+            for pk in {t.pk: t for t in found["themes"]}
+        ]
+    )
+    if found["areas"]:
+        areas = Escalation.areas_of_disagreement.through
+        areas.objects.bulk_create(
+            [
+                areas(escalation_id=escalation.pk, areaofdisagreement_id=pk)
+                for pk in {a.pk: a for a in found["areas"]}
+            ]
+        )
+    if found["other_parties"]:
+        create_other_parties(escalation, actor, found["other_parties"])
+        visibility.for_escalations([escalation.pk])
+    else:
+        escalation.__dict__["_accord_others"] = []
+    if found["guests"]:
+        guests_create(escalation, actor, found["guests"])
+    tallies.escalation_raised(escalation, [t.pk for t in found["themes"]], [a.pk for a in found["areas"]])
+    tallies.remember(escalation)
+    Child.objects.bulk_create(
+        [
+            Child(
+                escalation=escalation,
+                name=child.name.strip(),
+                date_of_birth=child.date_of_birth,
+                agency_reference=child.agency_reference.strip(),
+                agency_reference_hash=lookup_hash(child.agency_reference),
+            )
+            for child in details.children
+        ]
+    )
 
 
 def escalation_raise(
@@ -388,94 +552,8 @@ def escalation_raise(
 
     with transaction.atomic():
         start = _stage(partnership, details.start_stage)
-        now = clock.now()
-        escalation = Escalation(
-            partnership=partnership,
-            reference=_next_reference(partnership),
-            kind=details.kind,
-            status=Status.OPEN,
-            stage=start.number,
-            highest_stage=start.number,
-            urgency=details.urgency,
-            origin=details.origin,
-            raised_by=actor,
-            raising_agency_id=actor.agency_id,
-            with_agency=found["with_agency"],
-            with_practitioner=found["with_practitioner"],
-            with_people=details.with_people.strip(),
-            summary=details.summary.strip(),
-            decision_challenged=details.decision_challenged.strip(),
-            concern=details.concern.strip(),
-            evidence=details.evidence.strip(),
-            professional_curiosity=details.professional_curiosity.strip(),
-            child_voice=details.child_voice.strip(),
-            family_view=details.family_view.strip(),
-            family_aware=details.family_aware,
-            tried_so_far=details.tried_so_far.strip(),
-            desired_outcome=details.desired_outcome.strip(),
-            area_of_disagreement=found["area"],
-            reflection=details.reflection.strip(),
-            reflection_reader_id=actor.line_manager_id,
-            raised_at=now,
-            # A conference chair or IRO starting at a formal stage (where the ladder allows
-            # it) escalates formally at once, for the reason they gave for starting there.
-            formal_at=now if start.is_formal else None,
-            formal_reason=details.start_stage_reason.strip() if start.is_formal else "",
-            stage_started_on=today(),
-            runs_under=protocol_version_now(partnership),
-            # Written with the row rather than after it: a second write of a new
-            # escalation costs PostgreSQL every one of its indexes again.
-            due_date=_new_period_due(partnership, start, details.urgency, details.origin)[2],
-        )
-        # Field values are checked here; the related records were just read and the
-        # reference just issued, and the database enforces the check constraints, so
-        # asking again (about twenty queries) would prove nothing more.
-        escalation.full_clean(
-            # (The raiser's line manager, who may read the reflection, and the protocol's
-            # version are ids just read too, and foreign keys the database enforces.)
-            exclude=["themes", *RELATED_ON_RAISE, "reference", "reflection_reader", "runs_under"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-        escalation.save()
-        # A new escalation has no themes or areas yet: written straight into the link tables
-        # (``set`` would first ask which it already has, once for each).
-        themes = Escalation.themes.through
-        themes.objects.bulk_create(
-            [
-                themes(escalation_id=escalation.pk, practicetheme_id=pk)
-                for pk in {t.pk: t for t in found["themes"]}
-            ]
-        )
-        if found["areas"]:
-            areas = Escalation.areas_of_disagreement.through
-            areas.objects.bulk_create(
-                [
-                    areas(escalation_id=escalation.pk, areaofdisagreement_id=pk)
-                    for pk in {a.pk: a for a in found["areas"]}
-                ]
-            )
-        if found["other_parties"]:
-            create_other_parties(escalation, actor, found["other_parties"])
-            visibility.for_escalations([escalation.pk])
-        else:
-            escalation.__dict__["_accord_others"] = []
-        if found["guests"]:
-            guests_create(escalation, actor, found["guests"])
-        tallies.escalation_raised(escalation, [t.pk for t in found["themes"]], [a.pk for a in found["areas"]])
-        tallies.remember(escalation)
-        Child.objects.bulk_create(
-            [
-                Child(
-                    escalation=escalation,
-                    name=child.name.strip(),
-                    date_of_birth=child.date_of_birth,
-                    agency_reference=child.agency_reference.strip(),
-                    agency_reference_hash=lookup_hash(child.agency_reference),
-                )
-                for child in details.children
-            ]
-        )
+        escalation = _escalation_written(actor, partnership, details, found, start)
+        _escalation_linked(escalation, actor, details, found)
         period = _open_period(escalation, partnership, start, skip_reason=details.start_stage_reason.strip())
         if period.due_date != escalation.due_date:  # raised as midnight passed
             escalation.due_date = period.due_date

@@ -384,36 +384,39 @@ def _person_or_email(value: str) -> tuple[str, str]:
     return ("", value) if "@" in value else (value, "")
 
 
-def _details_from_draft(draft: Draft) -> services.RaiseDetails:
-    d = draft.data
-    theme = d.get("kind") == Kind.THEME
+def _children_from_draft(d: dict[str, Any]) -> list[services.ChildDetails]:
+    """The children named on the draft's rows (a date of birth that is not one: none)."""
     children = []
-    if not theme:
-        for i in range(1, f.MOST_ROWS + 1):
-            name = (d.get(f"child_{i}_name") or "").strip()
-            if name:
-                dob = d.get(f"child_{i}_date_of_birth")
-                try:
-                    dob = dt.date.fromisoformat(dob) if isinstance(dob, str) and dob else None
-                except ValueError:
-                    dob = None
-                children.append(
-                    services.ChildDetails(
-                        name=name,
-                        date_of_birth=dob,
-                        agency_reference=d.get(f"child_{i}_agency_reference") or "",
-                    )
-                )
+    for i in range(1, f.MOST_ROWS + 1):
+        name = (d.get(f"child_{i}_name") or "").strip()
+        if not name:
+            continue
+        dob = d.get(f"child_{i}_date_of_birth")
+        try:
+            dob = dt.date.fromisoformat(dob) if isinstance(dob, str) and dob else None
+        except ValueError:
+            dob = None
+        children.append(
+            services.ChildDetails(
+                name=name, date_of_birth=dob, agency_reference=d.get(f"child_{i}_agency_reference") or ""
+            )
+        )
+    return children
+
+
+def _key_of(value: Any) -> int:
+    """A record's number as the draft kept it; 0 for none or nonsense."""
     try:
-        with_agency = int(d.get("with_agency") or 0)
+        return int(value or 0)
     except (TypeError, ValueError):
-        with_agency = 0
+        return 0
+
+
+def _others_from_draft(d: dict[str, Any]) -> list[services.PartyDetails]:
+    """The other agencies on the draft's rows, each with its practitioner (listed or by email)."""
     others = []
     for i in range(1, f.MOST_ROWS + 1):
-        try:
-            agency = int(d.get(f"other_{i}_agency") or 0)
-        except (TypeError, ValueError):
-            agency = 0
+        agency = _key_of(d.get(f"other_{i}_agency"))
         if agency:
             username, email = _person_or_email(d.get(f"other_{i}_practitioner") or "")
             others.append(
@@ -421,37 +424,52 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
                     agency_id=agency, practitioner_username=username, practitioner_email=email
                 )
             )
+    return others
+
+
+def _listed(d: dict[str, Any], name: str) -> list[str]:
+    return [d[name]] if isinstance(d.get(name), str) and d[name] else list(d.get(name) or [])
+
+
+# The draft's answers in words, given as typed (none: empty).
+_DRAFT_TEXT = (
+    "with_people",
+    "summary",
+    "decision_challenged",
+    "concern",
+    "evidence",
+    "professional_curiosity",
+    "child_voice",
+    "tried_so_far",
+    "desired_outcome",
+    "urgency",
+    "reflection",
+    "start_stage_reason",
+)
+
+
+def _details_from_draft(draft: Draft) -> services.RaiseDetails:
+    d = draft.data
+    theme = d.get("kind") == Kind.THEME
     username, email = _person_or_email(d.get("with_practitioner") or "")
-    listed = lambda name: [d[name]] if isinstance(d.get(name), str) and d[name] else list(d.get(name) or [])  # noqa: E731
-    areas = listed("areas")
+    areas = _listed(d, "areas")
     return services.RaiseDetails(
         kind=d.get("kind") or "",
         origin=d.get("origin") or Origin.PRACTITIONER,
-        with_agency_id=with_agency,
+        with_agency_id=_key_of(d.get("with_agency")),
         with_practitioner_username=username,
         with_practitioner_email=email,
-        with_people=d.get("with_people") or "",
-        other_parties=others,
-        summary=d.get("summary") or "",
-        decision_challenged=d.get("decision_challenged") or "",
-        concern=d.get("concern") or "",
-        evidence=d.get("evidence") or "",
-        professional_curiosity=d.get("professional_curiosity") or "",
-        child_voice=d.get("child_voice") or "",
+        other_parties=_others_from_draft(d),
         # A theme has no one family: what was typed for a case before the kind changed is
         # not sent with it.
         family_view="" if theme else d.get("family_view") or "",
         family_aware="" if theme else d.get("family_aware") or "",
-        tried_so_far=d.get("tried_so_far") or "",
-        desired_outcome=d.get("desired_outcome") or "",
-        urgency=d.get("urgency") or "",
         area_of_disagreement_code=areas[0] if areas else "",
         area_codes=areas,
-        theme_codes=listed("themes"),
-        children=children,
-        reflection=d.get("reflection") or "",
+        theme_codes=_listed(d, "themes"),
+        children=[] if theme else _children_from_draft(d),
         start_stage=_start_stage(draft),
-        start_stage_reason=d.get("start_stage_reason") or "",
+        **{name: d.get(name) or "" for name in _DRAFT_TEXT},
     )
 
 

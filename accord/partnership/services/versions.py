@@ -71,9 +71,7 @@ def _worked_by(value: str) -> str:
     return str(WorkedBy(value).label).lower() if value in WorkedBy.values else value
 
 
-def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What a change of the protocol changed, a sentence each: stages by their identity (key),
-    so that a stage inserted below another says it was added, and the other that it moved."""
+def _formal_body_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     was_body, body = before.get("formal_body", {}), after.get("formal_body", {})
     if was_body.get("name") != body.get("name"):
@@ -87,77 +85,104 @@ def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
         lines.append(_("What the formal body may do: %(label)s.") % {"label": label})
     if before.get("source", "") != after.get("source", ""):
         lines.append(_("The published procedure the ladder follows changed."))
+    return lines
+
+
+def _stage_added(s: dict[str, Any]) -> str:
+    return _("Stage %(number)s, %(name)s, added: worked by %(who)s, %(days)s%(formal)s.") % {
+        "number": s["number"],
+        "name": s["name"],
+        "who": _worked_by(s["worked_by"]),
+        "days": _days(s),
+        "formal": _(", formal") if s["formal"] else "",
+    }
+
+
+def _stage_renamed(was: dict[str, Any], s: dict[str, Any], named: dict[str, Any]) -> list[str]:
+    """A stage's place, its name and who works it."""
+    lines: list[str] = []
+    if was["number"] != s["number"]:
+        lines.append(_("%(name)s is now stage %(number)s (was %(was)s).") % {**named, "was": was["number"]})
+    if was["name"] != s["name"]:
+        lines.append(
+            _("Stage %(number)s is now called %(name)s (was %(was)s).") % {**named, "was": was["name"]}
+        )
+    if was["worked_by"] != s["worked_by"]:
+        lines.append(
+            _("Stage %(number)s, %(name)s, is now worked by %(who)s (was %(was)s).")
+            % {**named, "who": _worked_by(s["worked_by"]), "was": _worked_by(was["worked_by"])}
+        )
+    return lines
+
+
+def _stage_switches(was: dict[str, Any], s: dict[str, Any], named: dict[str, Any]) -> list[str]:
+    """What a stage is: formal, its timescales, facilitated, whether a conference chair may
+    start there, and what moving to it asks for."""
+    lines: list[str] = []
+    if was["formal"] != s["formal"]:
+        lines.append(
+            (
+                _("Stage %(number)s, %(name)s, is now formal.")
+                if s["formal"]
+                else _("Stage %(number)s, %(name)s, is no longer formal.")
+            )
+            % named
+        )
+    if _days(was) != _days(s):
+        lines.append(
+            _("Stage %(number)s, %(name)s: %(days)s (was %(was)s).")
+            % {**named, "days": _days(s), "was": _days(was)}
+        )
+    if bool(was.get("facilitated")) != bool(s.get("facilitated")):
+        lines.append(
+            (
+                _("Stage %(number)s, %(name)s, is now facilitated.")
+                if s.get("facilitated")
+                else _("Stage %(number)s, %(name)s, is no longer facilitated.")
+            )
+            % named
+        )
+    if bool(was.get("conference_chair_may_start")) != bool(s.get("conference_chair_may_start")):
+        lines.append(
+            (
+                _("A conference chair or IRO may now start at stage %(number)s, %(name)s.")
+                if s.get("conference_chair_may_start")
+                else _("A conference chair or IRO may no longer start at stage %(number)s, %(name)s.")
+            )
+            % named
+        )
+    if list(was.get("requires") or []) != list(s.get("requires") or []) and "requires" in was:
+        asked = ", ".join(str(ANSWERS.get(a, a)).lower() for a in s.get("requires") or []) or _("nothing")
+        lines.append(
+            _("Stage %(number)s, %(name)s, now asks for: %(answers)s.") % {**named, "answers": asked}
+        )
+    return lines
+
+
+def _stage_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Stages by their identity (key): one inserted below another says it was added, and the
+    other that it moved."""
+    lines: list[str] = []
     old = {s["key"]: s for s in before.get("stages", [])}
     new = {s["key"]: s for s in after.get("stages", [])}
     for s in after.get("stages", []):
         was = old.get(s["key"])
-        named = {"number": s["number"], "name": s["name"]}
         if was is None:
-            lines.append(
-                _("Stage %(number)s, %(name)s, added: worked by %(who)s, %(days)s%(formal)s.")
-                % {
-                    **named,
-                    "who": _worked_by(s["worked_by"]),
-                    "days": _days(s),
-                    "formal": _(", formal") if s["formal"] else "",
-                }
-            )
+            lines.append(_stage_added(s))
             continue
-        if was["number"] != s["number"]:
-            lines.append(
-                _("%(name)s is now stage %(number)s (was %(was)s).") % {**named, "was": was["number"]}
-            )
-        if was["name"] != s["name"]:
-            lines.append(
-                _("Stage %(number)s is now called %(name)s (was %(was)s).") % {**named, "was": was["name"]}
-            )
-        if was["worked_by"] != s["worked_by"]:
-            lines.append(
-                _("Stage %(number)s, %(name)s, is now worked by %(who)s (was %(was)s).")
-                % {**named, "who": _worked_by(s["worked_by"]), "was": _worked_by(was["worked_by"])}
-            )
-        if was["formal"] != s["formal"]:
-            lines.append(
-                (
-                    _("Stage %(number)s, %(name)s, is now formal.")
-                    if s["formal"]
-                    else _("Stage %(number)s, %(name)s, is no longer formal.")
-                )
-                % named
-            )
-        if _days(was) != _days(s):
-            lines.append(
-                _("Stage %(number)s, %(name)s: %(days)s (was %(was)s).")
-                % {**named, "days": _days(s), "was": _days(was)}
-            )
-        if bool(was.get("facilitated")) != bool(s.get("facilitated")):
-            lines.append(
-                (
-                    _("Stage %(number)s, %(name)s, is now facilitated.")
-                    if s.get("facilitated")
-                    else _("Stage %(number)s, %(name)s, is no longer facilitated.")
-                )
-                % named
-            )
-        if bool(was.get("conference_chair_may_start")) != bool(s.get("conference_chair_may_start")):
-            lines.append(
-                (
-                    _("A conference chair or IRO may now start at stage %(number)s, %(name)s.")
-                    if s.get("conference_chair_may_start")
-                    else _("A conference chair or IRO may no longer start at stage %(number)s, %(name)s.")
-                )
-                % named
-            )
-        if list(was.get("requires") or []) != list(s.get("requires") or []) and "requires" in was:
-            asked = ", ".join(str(ANSWERS.get(a, a)).lower() for a in s.get("requires") or []) or _("nothing")
-            lines.append(
-                _("Stage %(number)s, %(name)s, now asks for: %(answers)s.") % {**named, "answers": asked}
-            )
+        named = {"number": s["number"], "name": s["name"]}
+        lines += _stage_renamed(was, s, named)
+        lines += _stage_switches(was, s, named)
     for key, was in old.items():
         if key not in new:
             lines.append(
                 _("Stage %(number)s, %(name)s, removed.") % {"number": was["number"], "name": was["name"]}
             )
+    return lines
+
+
+def _priority_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     old_priorities = {p["code"]: p for p in before.get("priorities", [])}
     new_priorities = {p["code"]: p for p in after.get("priorities", [])}
     for code, p in new_priorities.items():
@@ -170,4 +195,13 @@ def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
             lines.append(_("Priority %(label)s removed.") % {"label": p["label"]})
     if before.get("budgets", []) != after.get("budgets", []):
         lines.append(_("The limits on the working days a run of stages may take changed."))
+    return lines
+
+
+def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What a change of the protocol changed, a sentence each: the formal body, the stages
+    by their identity (key), the priorities and the limits."""
+    lines = (
+        _formal_body_changes(before, after) + _stage_changes(before, after) + _priority_changes(before, after)
+    )
     return lines or [_("The order of the protocol's parts changed; nothing else.")]
