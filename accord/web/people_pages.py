@@ -1,6 +1,7 @@
 """The business unit's pages for its people (found by name, email or agency, added, changed,
 given roles and a line manager, invited, moved or deactivated), an agency of the partnership
-changed, and its two taxonomies. Each is one caller of ``escalations.services.settings``."""
+changed, and its two taxonomies. Each is one caller of the partnership services
+(``partnership.services``: ``people``, ``invitations``, ``agencies``, ``taxonomies``)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed
-from accord.escalations.services.settings import (
-    TAXONOMIES,
-    AgencyDetails,
-    TermDetails,
-    agency_shared_elsewhere,
-    agency_update,
-    term_save,
-)
 from accord.partnership.models import Agency, AgencyKind, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.agencies import AgencyDetails, agency_shared_elsewhere, agency_update
 from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
 from accord.partnership.services.ownership import people_of, person_is_shared, shared_person_words
 from accord.partnership.services.people import PersonDetails, person_save
+from accord.partnership.services.taxonomies import TAXONOMIES, TermDetails, term_save
 
 from .settings_pages import _page, add_errors, business_unit_partnership
 

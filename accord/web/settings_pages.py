@@ -2,7 +2,7 @@
 partnership's own settings, and its protocol (the formal body, each stage of the ladder, the
 priority tiers and the budgets), a part at a time.
 
-Every page is one caller of the services (``escalations.services.settings`` and
+Every page is one caller of the services (``partnership.services.settings`` and
 ``escalations.protocol.protocol_apply``), which hold the rules and write the audit. A change
 to the protocol is checked as the whole protocol it would make, and a change that would move
 open escalations' due dates lists them (each with its date now and after) and is saved only
@@ -29,7 +29,6 @@ from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed, Refused
 from accord.escalations.protocol import protocol_apply
-from accord.escalations.services.settings import PARTNERSHIP_FIELDS, partnership_update
 from accord.partnership.models import (
     ROUTINE,
     URGENT,
@@ -49,6 +48,7 @@ from accord.partnership.protocol import (
 )
 from accord.partnership.selectors import protocol_version_get, protocol_versions
 from accord.partnership.services.common import business_unit_refusal, is_business_unit
+from accord.partnership.services.settings import PARTNERSHIP_FIELDS, partnership_update
 from accord.partnership.services.versions import protocol_version_now
 
 CONFIRM = "confirm_moved_due_dates"

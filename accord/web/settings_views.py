@@ -42,7 +42,6 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
-from accord.escalations.services.settings import agency_add, statement_save
 from accord.partnership.models import (
     Agency,
     AgencyKind,
@@ -55,7 +54,9 @@ from accord.partnership.models import (
 )
 from accord.partnership.protocol import preset, preset_names
 from accord.partnership.selectors import partnership_agencies
+from accord.partnership.services.agencies import agency_add
 from accord.partnership.services.invitations import invite, refusal_words
+from accord.partnership.services.settings import statement_save
 from accord.partnership.services.sign_in import (
     ProviderDetails,
     providers_kept_by,

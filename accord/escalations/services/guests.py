@@ -57,6 +57,7 @@ from accord.partnership.models import (
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import LEADER_ROLES, SETTINGS_ROLES, TIER_ROLES
 from accord.partnership.selectors import roles_by_partnership, user_roles
+from accord.partnership.services.common import require_business_unit
 
 from .. import visibility
 from ..models import (
@@ -74,7 +75,6 @@ from ..models import (
 from ..notices import notify
 from ..policies import stage_holding
 from ._base import EVENT_LISTENERS, _locked
-from .settings import require_business_unit
 
 CODE_MINUTES = 10
 CODE_TRIES = 5

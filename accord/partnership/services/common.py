@@ -43,6 +43,11 @@ def by_field(error: ValidationError) -> ValidationError:
     return ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
 
+def changed_fields(instance: Any, data: dict[str, Any], names) -> list[str]:
+    """The names among ``names`` whose value in ``data`` differs from the instance's."""
+    return sorted(n for n in names if n in data and getattr(instance, n) != data[n])
+
+
 def audit_in_trails(
     *,
     actor: User | None,

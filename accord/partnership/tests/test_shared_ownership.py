@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import NotAllowed
-from accord.escalations.services.settings import AgencyDetails, agency_update
 from accord.partnership.models import Agency, PartnershipAgency, Role, SignInProvider, User
 from accord.partnership.services import invitations, people
+from accord.partnership.services.agencies import AgencyDetails, agency_update
 from accord.partnership.services.people import PersonDetails
 from accord.partnership.services.sign_in import ProviderDetails, sign_in_provider_save
 from accord.testing.auth import sign_in
@@ -329,7 +329,7 @@ def test_djangos_admin_writes_a_person_through_the_same_services(client, scene):
 def test_an_agency_another_partnership_keeps_is_joined_only_by_the_deployments_administrators(
     world, other_world
 ):
-    from accord.escalations.services.settings import agency_add
+    from accord.partnership.services.agencies import agency_add
 
     waiting = UserFactory(username="wendy.waiting", agency=other_world.social, roles=[])
     waiting.home_partnership = other_world.partnership

@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 
 from accord.audit.models import AuditEvent, Verb
-from accord.escalations.services.settings import agency_add
 from accord.partnership.models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
 from accord.partnership.protocol import ladder_of, preset, preset_names
+from accord.partnership.services.agencies import agency_add
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
 

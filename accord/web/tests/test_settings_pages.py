@@ -1,6 +1,6 @@
 """The business unit's settings pages in Accord's own look: the partnership's settings and its
 protocol a part at a time, its agencies, people and taxonomies. The rules are the services'
-(``escalations.services.settings``, ``protocol_apply``): a page is one caller of them, and
+(``partnership.services``, ``protocol_apply``): a page is one caller of them, and
 these tests use the pages as the business unit does."""
 
 import copy
@@ -17,12 +17,6 @@ from accord.core.errors import NotAllowed
 from accord.escalations import visibility
 from accord.escalations.models import Escalation
 from accord.escalations.protocol import partnership_create, protocol_apply
-from accord.escalations.services.settings import (
-    TermDetails,
-    agency_add,
-    partnership_update,
-    term_save,
-)
 from accord.partnership.models import (
     AreaOfDisagreement,
     PartnershipAgency,
@@ -35,7 +29,10 @@ from accord.partnership.models import (
     User,
 )
 from accord.partnership.protocol import document_of, ladder_of, preset, preset_names
+from accord.partnership.services.agencies import agency_add
 from accord.partnership.services.people import PersonDetails, person_save
+from accord.partnership.services.settings import partnership_update
+from accord.partnership.services.taxonomies import TermDetails, term_save
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
 
