@@ -20,8 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accord.audit.models import Verb
-from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
 from accord.core.govuk import DateInputField
 from accord.core.spreadsheets import SpreadsheetError
@@ -50,12 +48,11 @@ from accord.partnership.models import (
     PublicStatement,
     Role,
     SignInProvider,
-    User,
 )
 from accord.partnership.protocol import preset, preset_names
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.agencies import agency_add
-from accord.partnership.services.invitations import invite, refusal_words
+from accord.partnership.services.invitations import invitation_password_set, invite, refusal_words
 from accord.partnership.services.settings import statement_save
 from accord.partnership.services.sign_in import (
     ProviderDetails,
@@ -953,10 +950,17 @@ def edit_statement(request: HttpRequest) -> HttpResponse:
 class GovukSetPasswordForm(SetPasswordForm):
     """Django's form for choosing a password, in GOV.UK's words."""
 
+    request = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = gettext_lazy("Choose a password")
         self.fields["new_password2"].label = gettext_lazy("Type it again")
+
+    def save(self, commit=True):
+        return invitation_password_set(
+            person=self.user, password=self.cleaned_data["new_password1"], request=self.request
+        )
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -968,12 +972,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     success_url = "/login/?password_set=1"
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        # The invitation is used: nothing is pending to revoke (revoking must never take away
-        # a password someone has set).
-        User.objects.filter(pk=form.user.pk).update(invited_at=None)
-        audit_record(
-            actor=form.user, verb=Verb.PASSWORD_SET, target=form.user, payload={}, request=self.request
-        )
+        form.request = self.request  # (the address the audit entry records)
+        response = super().form_valid(form)  # saved by ``invitation_password_set``
         messages.success(self.request, _("Your password is set: sign in with it now"))
         return response

@@ -128,3 +128,14 @@ def revoke_invitation(*, actor: User, person: User, partnership: Partnership) ->
             partnership_id=partnership.pk,
             payload={"person": person.username},
         )
+
+
+def invitation_password_set(*, person: User, password: str, request=None) -> User:
+    """The invitation's link used: the person's own password set, once. Nothing is pending to
+    revoke after it (revoking must never take away a password someone has set)."""
+    with transaction.atomic():
+        person.set_password(password)
+        person.invited_at = None
+        person.save(update_fields=["password", "invited_at"])
+        audit_record(actor=person, verb=Verb.PASSWORD_SET, target=person, payload={}, request=request)
+    return person
