@@ -51,7 +51,7 @@ from accord.partnership.protocol import document_of
 from accord.partnership.selectors import roles_by_partnership
 from accord.partnership.services.common import audit_in_trails
 from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
-from accord.partnership.services.ownership import agency_partnership_ids
+from accord.partnership.services.ownership import agency_partnership_ids, person_partnership_ids
 from accord.partnership.services.people import (
     check_email,
     person_deactivate,
@@ -606,8 +606,15 @@ class UserAdmin(DjangoUserAdmin, ScopedAdmin):
                     person_reactivate(actor=request.user, partnership=partnership, person=before)
                 else:
                     handed += person_deactivate(actor=request.user, partnership=partnership, person=before)
-            if "username" in changed:
+            if "username" in changed:  # the deployment's own: its sign-in name
                 User.objects.filter(pk=obj.pk).update(username=obj.username)
+                audit_in_trails(
+                    actor=request.user,
+                    verb=Verb.PERSON_DETAILS_CHANGED,
+                    target=obj,
+                    partnership_ids=person_partnership_ids(obj),
+                    payload={"person": obj.username, "fields": ["username"]},
+                )
         if handed:
             messages.info(request, f"{handed} open escalations of theirs were handed on (see each timeline).")
 

@@ -286,6 +286,7 @@ def test_djangos_admin_writes_a_person_through_the_same_services(client, scene):
     inline = client.get(url).context["inline_admin_formsets"][0].formset
     data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "last_login")}
     data |= {
+        "username": "bo.th",
         "email": "bo.th@health.example",
         "agency": person.agency_id,
         "line_manager": person.line_manager_id,
@@ -313,6 +314,12 @@ def test_djangos_admin_writes_a_person_through_the_same_services(client, scene):
     person.refresh_from_db()
     e.refresh_from_db()
     assert person.email == "bo.th@health.example" and not person.is_active
+    assert person.username == "bo.th"  # the sign-in name, the deployment's own, audited too
+    renamed = AuditEvent.objects.filter(verb=Verb.PERSON_DETAILS_CHANGED, payload__fields=["username"])
+    assert set(renamed.values_list("partnership_id", flat=True)) == {
+        world.partnership.pk,
+        neighbour.partnership.pk,
+    }
     assert e.raised_by_id != person.pk  # handed on to their line manager
     for verb in (Verb.PERSON_EMAIL_CHANGED, Verb.PERSON_DEACTIVATED, Verb.PERSON_ROLES_CHANGED):
         trails = set(AuditEvent.objects.filter(verb=verb).values_list("partnership_id", flat=True))
