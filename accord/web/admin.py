@@ -131,12 +131,17 @@ class ScopedAdmin(admin.ModelAdmin):
     def audit_payload(self, obj, fields: list[str]) -> dict:
         raise NotImplementedError
 
+    def audit_partnership(self, obj) -> int | None:
+        """The partnership whose trail the entry is in (its auditor sees it there)."""
+        return getattr(obj, "partnership_id", None)
+
     def _audit(self, request, verb: Verb | None, obj, fields: list[str]) -> None:
         if verb is not None:
             audit_record(
                 actor=request.user,
                 verb=verb,
                 target=obj,
+                partnership_id=self.audit_partnership(obj),
                 payload=self.audit_payload(obj, fields),
                 request=request,
             )
@@ -344,6 +349,9 @@ class PartnershipAdmin(ScopedAdmin):
     def audit_payload(self, obj, fields):
         return {"fields": fields}
 
+    def audit_partnership(self, obj):
+        return obj.pk
+
     def has_add_permission(self, request):
         return False
 
@@ -356,9 +364,19 @@ class PartnershipAdmin(ScopedAdmin):
         the change is saved (``changeform_view``), a batch at a time, so that nobody
         working an escalation waits for the whole of it."""
         was_first = ladder_firsts(form.instance)
+        before = document_of(form.instance)
         super().save_related(request, form, formsets, change)
         timescales = (Stage, PriorityTier, TimescaleBudget)
         stages_changed = any(fs.has_changed() for fs in formsets if fs.model in timescales)
+        if stages_changed:
+            audit_record(
+                actor=request.user,
+                verb=Verb.PROTOCOL_CHANGED,
+                target=form.instance,
+                partnership_id=form.instance.pk,
+                payload={"part": "ladder", "before": before, "after": document_of(form.instance)},
+                request=request,
+            )
         calendar_changed = bool({"holiday_country", "holiday_subdivision"} & set(form.changed_data))
         partnership = form.instance
 
