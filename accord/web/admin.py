@@ -377,6 +377,7 @@ class PartnershipAdmin(ScopedAdmin):
                 payload={"part": "ladder", "before": before, "after": document_of(form.instance)},
                 request=request,
             )
+        self._audit_agencies(request, form.instance, formsets)
         calendar_changed = bool({"holiday_country", "holiday_subdivision"} & set(form.changed_data))
         partnership = form.instance
 
@@ -390,6 +391,23 @@ class PartnershipAdmin(ScopedAdmin):
                 self.message_user(request, f"Due dates recomputed for {moved} open stages.")
 
         request._accord_follow_up = follow_up
+
+    def _audit_agencies(self, request, partnership, formsets) -> None:
+        """How each agency takes part in the partnership, joined or changed in the inline."""
+        for formset in formsets:
+            if formset.model is not PartnershipAgency:
+                continue
+            rows = [(Verb.AGENCY_ADDED, link, None) for link in formset.new_objects]
+            rows += [(Verb.AGENCY_CHANGED, link, sorted(fields)) for link, fields in formset.changed_objects]
+            for verb, link, fields in rows:
+                audit_record(
+                    actor=request.user,
+                    verb=verb,
+                    target=link.agency,
+                    partnership_id=partnership.pk,
+                    payload={"agency": link.agency.name, "fields": fields},
+                    request=request,
+                )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         response = super().changeform_view(request, object_id, form_url, extra_context)

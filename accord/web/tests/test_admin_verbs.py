@@ -82,6 +82,10 @@ def test_the_admin_records_each_change_under_its_own_verb_in_the_partnerships_tr
     url = f"/business-unit/admin/partnership/partnership/{p.pk}/change/"
     data = _change_page(client, url)
     stage = next(k for k in data if k.endswith("-0-routine_working_days"))  # the first stage
+    agencies = next(k for k in data if k.endswith("-TOTAL_FORMS") and "agency" in k).removesuffix(
+        "-TOTAL_FORMS"
+    )
+    data |= {f"{agencies}-0-staff": "1234"}  # the first agency's size in the partnership
     data |= {
         stage: str(int(data[stage]) + 1),
         "front_door_phone": "01234 000000",
@@ -94,4 +98,6 @@ def test_the_admin_records_each_change_under_its_own_verb_in_the_partnerships_tr
     ladder = AuditEvent.objects.get(verb=Verb.PROTOCOL_CHANGED)
     assert ladder.partnership_id == p.pk and ladder.payload["part"] == "ladder"
     assert ladder.payload["before"] != ladder.payload["after"]
+    agency = AuditEvent.objects.get(verb=Verb.AGENCY_CHANGED)
+    assert agency.partnership_id == p.pk and agency.payload["fields"] == ["staff"]
     assert not AuditEvent.objects.filter(verb=Verb.CONFIGURATION_CHANGED).exists()
