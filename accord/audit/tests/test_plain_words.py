@@ -117,3 +117,10 @@ def test_a_change_of_the_protocol_names_the_part_changed(client, world):
     sign_in(client, world.auditor)
     text = client.get("/audit/", {"verb": Verb.PROTOCOL_CHANGED}).content.decode()
     assert "Changed a part of the protocol: formal body" in text
+
+
+def test_each_verb_says_what_happened_in_its_own_words():
+    """The trail names each action apart: every verb has words, and no two read the same."""
+    words = [str(label).strip() for label in Verb.labels]
+    assert all(words)
+    assert len(set(words)) == len(words)
