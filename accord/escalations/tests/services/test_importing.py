@@ -151,7 +151,7 @@ def test_each_rows_problems_are_said_in_plain_words_and_nothing_is_brought_in(wo
     problems = {r.reference: " ".join(r.errors) for r in plan.refused}
     assert "“Nowhere Trust” is not an agency of" in problems["CL-4"]
     assert "“31/02/2025” is not a date" in problems["CL-5"]
-    assert "a difference still open is raised in Accord" in problems["CL-6"]
+    assert "an outcome but no date closed" in problems["CL-6"]
     assert "closed before it was raised" in problems["CL-7"]
     assert f"use 1 to {ladder_of(world.partnership).top}" in problems["CL-8"]
     assert "differences between agencies" in problems["CL-9"]
