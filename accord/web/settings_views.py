@@ -48,7 +48,7 @@ from accord.partnership.services.sign_in import (
     sign_in_provider_save,
 )
 
-from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
+from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import, read_rows
 from .settings_pages import add_errors, business_unit_partnership
 from .sign_in import awaiting_approval
 
@@ -63,65 +63,127 @@ class PeopleFileForm(forms.Form):
     )
 
 
+class PeopleWordsForm(forms.Form):
+    """The file's agencies and roles that name none exactly, each with a choice beside it (the
+    closest chosen already), for the business unit to confirm."""
+
+    def __init__(self, *args, words, agencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.words = words
+        options = {
+            "agency": [(name, name) for name in agencies],
+            "role": [(code, str(label)) for code, label in Role.choices],
+        }
+        for i, word in enumerate(words):
+            self.fields[f"word-{i}"] = forms.ChoiceField(
+                label=word.raw,
+                help_text=_("An agency as the file writes it")
+                if word.kind == "agency"
+                else _("A role as the file writes it"),
+                choices=[("", _("None of these: correct the file")), *options[word.kind]],
+                required=False,
+                initial=word.suggested or "",
+            )
+
+    def confirmed(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for i, word in enumerate(self.words):
+            if self.cleaned_data.get(f"word-{i}"):
+                found.setdefault(word.kind, {})[word.raw] = self.cleaned_data[f"word-{i}"]
+        return found
+
+
+def _people_kept(request: HttpRequest, partnership) -> dict:
+    kept = request.session.get(SESSION_KEY) or {}
+    return kept if kept.get("partnership") == partnership.pk else {}
+
+
+def _people_apply(request: HttpRequest, partnership, kept: dict, page: dict) -> HttpResponse | None:
+    # Checked again as it is applied: someone may have changed people since the dry run.
+    plan = page["plan"] = plan_import(
+        partnership, base64.b64decode(kept["content"]), kept["name"], kept.get("words", {})
+    )
+    try:
+        counts = apply_import(actor=request.user, plan=plan)
+    except ValidationError:
+        return None  # the rows' problems are shown, as in the dry run
+    except NotAllowed as refused:  # someone changed meanwhile now belongs elsewhere too
+        messages.error(request, str(refused))
+        return None
+    if request.POST.get("invite"):
+        for person in plan.created:
+            try:
+                invite(actor=request.user, person=person, partnership=partnership)
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
+    del request.session[SESSION_KEY]
+    messages.success(
+        request,
+        _("%(create)s people added, %(update)s updated, %(unchanged)s unchanged")
+        % {"create": counts["create"], "update": counts["update"], "unchanged": counts["unchanged"]},
+    )
+    return redirect("people_import")
+
+
+def _people_plan(request: HttpRequest, partnership, kept: dict, page: dict, words=None) -> None:
+    """The dry run, with the words confirmed so far; the words still to confirm, on a form."""
+    kept["words"] = words if words is not None else kept.get("words", {})
+    plan = page["plan"] = plan_import(
+        partnership, base64.b64decode(kept["content"]), kept["name"], kept["words"]
+    )
+    kept["hash"] = plan.file_hash
+    request.session[SESSION_KEY] = kept
+    if plan.words:
+        agencies = list(partnership_agencies(partnership).values_list("name", flat=True))
+        page["words_form"] = PeopleWordsForm(words=plan.words, agencies=agencies)
+
+
 @require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest) -> HttpResponse:
-    """Upload, see every row's problems in plain words (nothing changes), then apply."""
+    """Upload, confirm what the file's agencies and roles mean where they name none exactly,
+    see every row's problems in plain words (nothing changes), then apply."""
     partnership = business_unit_partnership(request)
-    form, plan = PeopleFileForm(), None
-    if request.method == "POST" and request.POST.get("apply"):
-        kept = request.session.get(SESSION_KEY) or {}
-        if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
+    page = {"form": PeopleFileForm(), "plan": None, "words_form": None}
+    kept = _people_kept(request, partnership)
+    if request.method == "POST" and (request.POST.get("apply") or request.POST.get("step") == "words"):
+        if not kept or (request.POST.get("apply") and kept.get("hash") != request.POST.get("apply")):
             messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
             return redirect("people_import")
-        # Checked again as it is applied: someone may have changed people since the dry run.
-        plan = plan_import(partnership, base64.b64decode(kept["content"]), kept["name"])
-        try:
-            counts = apply_import(actor=request.user, plan=plan)
-        except ValidationError:
-            pass  # the rows' problems are shown below, as in the dry run
-        except NotAllowed as refused:  # someone changed meanwhile now belongs elsewhere too
-            messages.error(request, str(refused))
+        if request.POST.get("apply"):
+            done = _people_apply(request, partnership, kept, page)
+            if done is not None:
+                return done
         else:
-            if request.POST.get("invite"):
-                for person in plan.created:
-                    try:
-                        invite(actor=request.user, person=person, partnership=partnership)
-                    except (ValidationError, NotAllowed) as refused:
-                        messages.warning(request, refusal_words(refused))
-            del request.session[SESSION_KEY]
-            messages.success(
-                request,
-                _("%(create)s people added, %(update)s updated, %(unchanged)s unchanged")
-                % {"create": counts["create"], "update": counts["update"], "unchanged": counts["unchanged"]},
+            plan = plan_import(
+                partnership, base64.b64decode(kept["content"]), kept["name"], kept.get("words", {})
             )
-            return redirect("people_import")
+            agencies = list(partnership_agencies(partnership).values_list("name", flat=True))
+            words = PeopleWordsForm(request.POST, words=plan.words, agencies=agencies)
+            words.is_valid()
+            merged = {kind: dict(table) for kind, table in kept.get("words", {}).items()}
+            for kind, table in words.confirmed().items():
+                merged.setdefault(kind, {}).update(table)
+            _people_plan(request, partnership, kept, page, words=merged)
     elif request.method == "POST":
-        form = PeopleFileForm(request.POST, request.FILES)
+        form = page["form"] = PeopleFileForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             content = upload.read(MOST_BYTES + 1)
             try:
-                plan = plan_import(partnership, content, upload.name)
+                read_rows(content, upload.name)
             except ImportFileError as problem:
                 form.add_error("file", str(problem))
             else:
-                if plan.ok:
-                    request.session[SESSION_KEY] = {
-                        "partnership": partnership.pk,
-                        "hash": plan.file_hash,
-                        "name": upload.name,
-                        "content": base64.b64encode(content).decode(),
-                    }
+                kept = {
+                    "partnership": partnership.pk,
+                    "name": upload.name,
+                    "content": base64.b64encode(content).decode(),
+                }
+                _people_plan(request, partnership, kept, page, words={})
     return render(
         request,
         "core/people_import.html",
-        {
-            "form": form,
-            "plan": plan,
-            "columns": COLUMNS,
-            "role_codes": Role.values,
-            "partnership": partnership,
-        },
+        {**page, "columns": COLUMNS, "role_labels": Role.labels, "partnership": partnership},
     )
 
 

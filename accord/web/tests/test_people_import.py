@@ -5,6 +5,7 @@ nothing; the page and ``manage.py import_people`` alike, audited as one import."
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -208,3 +209,61 @@ def test_someone_of_a_shared_agency_who_works_only_in_the_other_partnership_is_n
     assert not plan.ok and "another partnership" in plan.refused[0].errors[0]
     theirs.refresh_from_db()
     assert theirs.get_full_name() != "New Name"
+
+
+def test_roles_by_name_and_agencies_as_written_are_suggested_then_confirmed(client, world, tmp_path):
+    """ "Practitioner" and "Safeguarding lead" are roles by name; a shortened agency's name waits
+    for the business unit to confirm the closest agency, on the page, and only then applies."""
+    short = " ".join(world.health.name.split()[:2])  # "World Health" of "World Health Trust"
+    content = sheet(
+        world,
+        f"Ana Roles,ana@health.example,{short},Practitioner;Safeguarding lead,",
+        "Ben Exact,ben@social.example,{social},practitioner,",
+    )
+    plan = plan_import(world.partnership, content, "people.csv")
+    assert [(w.kind, w.raw, w.suggested) for w in plan.words] == [("agency", short, world.health.name)]
+    assert not plan.ok and "confirm which it is" in " ".join(plan.rows[0].errors)
+    assert plan.rows[0].roles == ["manager", "practitioner"] and not plan.rows[1].errors
+    confirmed = plan_import(world.partnership, content, "people.csv", {"agency": {short: world.health.name}})
+    assert confirmed.ok and confirmed.words == []
+
+    # The command suggests the closest, and takes the words confirmed as a file.
+    path, words = tmp_path / "people.csv", tmp_path / "words.json"
+    path.write_bytes(content)
+    words.write_text(json.dumps({"agency": {short: world.health.name}}))
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "import_people", "--partnership", world.partnership.slug, str(path), "--dry-run", stderr=err
+        )
+    assert f"the closest is {world.health.name!r}" in err.getvalue()
+    out = io.StringIO()
+    call_command(
+        "import_people",
+        "--partnership",
+        world.partnership.slug,
+        str(path),
+        "--words",
+        str(words),
+        "--dry-run",
+        stdout=out,
+    )
+    assert "2 to add" in out.getvalue()
+
+    # The page: the closest is chosen beside the word; nothing changes until it is confirmed.
+    sign_in(client, world.admin)
+    before = User.objects.count()
+    checked = client.post(
+        "/business-unit/people/import/", {"file": SimpleUploadedFile("people.csv", content)}
+    )
+    form = checked.context["words_form"]
+    assert form["word-0"].label == short and form["word-0"].initial == world.health.name
+    assert "Import these people" not in checked.content.decode() and User.objects.count() == before
+    again = client.post("/business-unit/people/import/", {"step": "words", "word-0": world.health.name})
+    plan = again.context["plan"]
+    assert plan.ok and again.context["words_form"] is None
+    done = client.post("/business-unit/people/import/", {"apply": plan.file_hash})
+    assert done.status_code == 302
+    ana = User.objects.get(email="ana@health.example")
+    assert ana.agency == world.health
+    assert set(ana.role_assignments.values_list("role", flat=True)) == {"practitioner", "manager"}
