@@ -48,6 +48,7 @@ from accord.partnership.services.versions import protocol_version_now
 from .. import tallies
 from ..models import (
     OTHER_PARTIES,
+    Discussion,
     Escalation,
     EscalationImport,
     Event,
@@ -83,6 +84,7 @@ OPTIONAL_FIELDS = (
     "themes",
     "summary",
     "reference",
+    "raised_by_email",
     "stage_started_on",
     "formal_reason",
     "evidence",
@@ -104,10 +106,19 @@ FIELD_LABELS = {
     "themes": "Practice themes",
     "summary": "Summary",
     "reference": "Reference in the earlier log",
+    "raised_by_email": "Email of the person who raised it",
     "stage_started_on": "Date its current stage began (if still open)",
     "formal_reason": "Reasons for escalating formally",
     "evidence": "The evidence",
     "efforts_to_resolve": "Evidence of efforts to resolve it at the earlier stages",
+}
+# Other names a log's column may have for a field (the page chooses it for the business unit).
+ALIASES = {
+    "area": ("Area of disagreement", "Areas"),
+    "stage_started_on": ("Stage began", "Date stage began", "Current stage began"),
+    "other_agencies": ("Other agencies", "Also with"),
+    "urgency": ("Urgency",),
+    "origin": ("Origin", "Source"),
 }
 # Rule 3: a row still open at a formal stage comes in only with these (``Ladder``'s formal
 # answers, and the reasons for escalating formally).
@@ -128,6 +139,7 @@ FieldName = Literal[
     "themes",
     "summary",
     "reference",
+    "raised_by_email",
     "stage_started_on",
     "formal_reason",
     "evidence",
@@ -176,7 +188,16 @@ def guess_mapping(columns: list[str], kept: Mapping | None = None) -> Mapping:
     found: dict[str, str] = {}
     for name in FIELDS:
         saved = kept.columns.get(name, "")
-        candidates = (saved, name, name.replace("_", " "), FIELD_LABELS[name], str(_(FIELD_LABELS[name])))
+        label = FIELD_LABELS[name]
+        candidates = (
+            saved,
+            name,
+            name.replace("_", " "),
+            label,
+            label.split(" (")[0],
+            str(_(label)),
+            *ALIASES.get(name, ()),
+        )
         match = next((lowered[c.casefold()] for c in candidates if c and c.casefold() in lowered), None)
         if match is not None:
             found[name] = match
@@ -190,6 +211,7 @@ class LogRow:
     errors: list[str] = field(default_factory=list)
     # Once checked, what it will be in Accord:
     raising_agency_id: int | None = None
+    raised_by_id: int | None = None  # the raiser, where the log names them; else "the earlier log"
     with_agency_id: int | None = None
     other_agency_ids: list[int] = field(default_factory=list)
     raised_on: dt.date | None = None
@@ -279,6 +301,7 @@ class _Reading:
     already: set[str]  # references brought in before
     today: dt.date
     seen_refs: dict[str, int] = field(default_factory=dict)
+    raisers: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # email → (id, agency)
 
     def cell(self, cells: list[str], name: str) -> str:
         i = self.at.get(name)
@@ -345,6 +368,14 @@ def plan_log_import(partnership: Partnership, content: bytes, filename: str, map
         ),
         today=clock.today(),
     )
+    if "raised_by_email" in at:
+        # Who may be named as a raiser: someone active with a role in the partnership.
+        for pk, email, agency_id in (
+            User.objects.filter(role_assignments__partnership=partnership, is_active=True)
+            .distinct()
+            .values_list("pk", "email", "agency_id")
+        ):
+            reading.raisers[email.strip().casefold()] = (pk, agency_id)
     plan.rows = [_check_row(reading, line, cells) for line, cells in enumerate(body, start=2)]
     if not plan.rows:
         plan.problems.append(_("The file has no rows under its first row"))
@@ -355,6 +386,7 @@ def _check_row(reading: _Reading, line: int, cells: list[str]) -> LogRow:
     row = LogRow(line=line, reference=reading.cell(cells, "reference"))
     for check in (
         _check_agencies,
+        _check_raiser,
         _check_dates,
         _check_stage,
         _check_outcome,
@@ -406,6 +438,22 @@ def _check_agencies(reading: _Reading, row: LogRow, cells: list[str]) -> None:
             *row.other_agency_ids,
         ):
             row.other_agency_ids.append(found)
+
+
+def _check_raiser(reading: _Reading, row: LogRow, cells: list[str]) -> None:
+    """The person who raised it, where the log names them: someone of the raising agency who
+    works in the partnership (they then see and work it as its raiser)."""
+    raw = reading.cell(cells, "raised_by_email")
+    if not raw or row.raising_agency_id is None:
+        return
+    found = reading.raisers.get(raw.casefold())
+    if found is None or found[1] != row.raising_agency_id:
+        row.errors.append(
+            _("%(email)s is not someone of the agency that raised it who works in %(partnership)s")
+            % {"email": raw, "partnership": reading.partnership}
+        )
+        return
+    row.raised_by_id = found[0]
 
 
 def _date(reading: _Reading, row: LogRow, raw: str, label: str) -> dt.date | None:
@@ -717,7 +765,7 @@ def _bring_in(writing: _Writing, plan: LogPlan, row: LogRow) -> Escalation:
         formal_reason=row.accounts.get("formal_reason", ""),
         evidence=row.accounts.get("evidence", ""),
         efforts_to_resolve=row.accounts.get("efforts_to_resolve", ""),
-        raised_by=writing.nobody,
+        raised_by_id=row.raised_by_id or writing.nobody.pk,
         raising_agency_id=row.raising_agency_id,
         with_agency_id=row.with_agency_id,
         summary=row.summary or _("Brought in from the earlier log"),
@@ -796,6 +844,22 @@ def _open_stage(writing: _Writing, escalation: Escalation, row: LogRow) -> None:
         working_days=row.working_days,
         due_date=row.due_date,
     )
+    if stage.number > 1:
+        # It passed stage 1 in the earlier log, which the protocol allows only after the
+        # raiser's manager was consulted (rule 2): that is recorded, as the log's, so the
+        # ladder runs on from where it stands.
+        Discussion.objects.create(
+            escalation=escalation,
+            stage=1,
+            recorded_by=writing.nobody,
+            held_on=row.raised_on,
+            with_manager=True,
+            note=_(
+                "Brought in at stage %(number)s from the earlier log: it had passed stage 1 there, "
+                "after the consultation with the raiser's manager the protocol asks for."
+            )
+            % {"number": stage.number},
+        )
 
 
 def remove_log_import(*, actor: User | None, batch: EscalationImport, actor_label: str | None = None) -> int:

@@ -52,6 +52,7 @@ def test_upload_choose_the_columns_check_then_bring_in_and_remove(client, world)
     # Columns named as Accord names its fields are chosen already.
     assert form.initial["reference"] == "Reference" and form.initial["outcome"] == "Outcome"
     assert form.initial["raised_on"] == "Date raised" and form.initial["kind"] == "Kind"
+    assert form.initial["closed_on"] == "Date closed"
 
     checked = client.post(URL, {"step": "check", **CHOICES})
     html = checked.content.decode()

@@ -534,3 +534,47 @@ def test_the_figures_add_up_after_an_import_with_open_rows(name, client):
 
     figures = pdg_figures(world.partnership, PERIOD)
     assert figures.total == 4 and figures.iru["total"] == 2
+
+
+def test_an_open_row_names_its_raiser_and_climbs_on_from_where_it_stands(world):
+    """Where the log names who raised it (someone of the raising agency working in the
+    partnership) they are its raiser; one brought in past stage 1 escalates on, its
+    consultation before stage 1 being the log's."""
+    header = "Ref,Raised by,Raised with,Raiser,Date raised,Date closed,Stage,Outcome,Type"
+    m = Mapping(
+        columns={
+            "reference": "Ref",
+            "raising_agency": "Raised by",
+            "with_agency": "Raised with",
+            "raised_by_email": "Raiser",
+            "raised_on": "Date raised",
+            "closed_on": "Date closed",
+            "stage_reached": "Stage",
+            "outcome": "Outcome",
+            "kind": "Type",
+        },
+        values={"agency": {"NHS": world.health.name, "CSC": world.social.name}},
+    )
+    wrong = f"{header}\nP-0,NHS,CSC,{world.practitioner_social.email},03/02/2025,,1,,case\n".encode()
+    plan = plan_log_import(world.partnership, wrong, "p.csv", m)
+    assert "is not someone of the agency that raised it" in " ".join(plan.rows[0].errors)
+    content = (
+        f"{header}\nP-1,NHS,CSC,{world.practitioner_health.email.upper()},03/02/2025,,1,,case\n"
+        "P-2,NHS,CSC,,03/02/2025,,2,,case\n"
+    ).encode()
+    plan = plan_log_import(world.partnership, content, "p.csv", m)
+    assert plan.ok, [r.errors for r in plan.rows]
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    first = Escalation.objects.get(imported_reference="P-1")
+    assert first.raised_by == world.practitioner_health
+    assert Escalation.objects.visible_to(world.practitioner_health).filter(pk=first.pk).exists()
+    second = Escalation.objects.get(imported_reference="P-2")
+    services.escalation_escalate(
+        actor=world.manager_health,
+        escalation=second,
+        reason="Still stuck",
+        answers={"decision_challenged": "d", "tried_so_far": "t", "desired_outcome": "o"},
+    )
+    second.refresh_from_db()
+    assert second.stage == 3 and second.stage_periods.count() == 2
+    assert visibility.differences() == (0, 0, 0)
