@@ -40,6 +40,14 @@ from accord.partnership.models import (
 from accord.partnership.protocol import preset, preset_names
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.invitations import invite, refusal_words
+from accord.partnership.services.people_import import (
+    COLUMNS,
+    MOST_BYTES,
+    ImportFileError,
+    apply_import,
+    plan_import,
+    read_rows,
+)
 from accord.partnership.services.sign_in import (
     ProviderDetails,
     providers_kept_by,
@@ -48,7 +56,6 @@ from accord.partnership.services.sign_in import (
     sign_in_provider_save,
 )
 
-from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import, read_rows
 from .settings_pages import add_errors, business_unit_partnership
 from .sign_in import awaiting_approval
 

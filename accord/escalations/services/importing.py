@@ -718,6 +718,7 @@ def apply_log_import(
                 version=protocol_version_now(partnership) if plan.still_open else None,
                 stages={s.key: s for s in Stage.objects.filter(partnership=partnership)},
                 now=now,
+                actor_label=actor_label,
             )
             for row in plan.rows:
                 _bring_in(writing, plan, row)
@@ -743,6 +744,7 @@ class _Writing:
     version: object | None  # the protocol's version now, for a row still open
     stages: dict[str, Stage]
     now: dt.datetime
+    actor_label: str | None = None
 
 
 def _bring_in(writing: _Writing, plan: LogPlan, row: LogRow) -> Escalation:
@@ -832,8 +834,17 @@ def _resolve(writing: _Writing, escalation: Escalation, row: LogRow) -> None:
 
 def _open_stage(writing: _Writing, escalation: Escalation, row: LogRow) -> None:
     """The stage it stands at, its clock running from the day the stage began: its reminders
-    and its escalation onwards run as for any escalation."""
+    and its escalation onwards run as for any escalation, and its own trail begins with how
+    it came (the import's entry, on the escalation)."""
     stage = writing.stages[row.stage_key]
+    audit_record(
+        actor=writing.actor,
+        verb=Verb.ESCALATIONS_IMPORTED,
+        target=escalation,
+        partnership_id=escalation.partnership_id,
+        payload={"file_sha256": writing.batch.file_sha256, "rows": 1, "import": writing.batch.pk},
+        actor_label=writing.actor_label,
+    )
     StagePeriod.objects.create(
         escalation=escalation,
         stage=stage.number,

@@ -211,6 +211,12 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     standing = Escalation.objects.get(imported_reference="W-2")
     assert standing.status == "open" and standing.stage == 1 and standing.due_date == open_row.due_date
     assert standing.stage_periods.get().stage_key == world.partnership.stages.get(number=1).key
+    # Its page says how it came, and offers what its stage offers (the raiser's side names
+    # nobody: the receiving agency's managers work it at stage 1).
+    sign_in(client, world.manager_health)
+    page = client.get(f"/escalations/{standing.pk}/").content.decode()
+    assert "Brought in still open from the partnership's earlier log" in page
+    assert "cannot be reopened" not in page
     closed = Escalation.objects.get(imported_reference="W-1")
     assert closed.raising_agency == world.health and closed.highest_stage == 2
     assert closed.resolutions.get().outcome == "agreed_way_forward"

@@ -14,8 +14,8 @@ from openpyxl import Workbook
 
 from accord.audit.models import AuditEvent, Verb
 from accord.partnership.models import RoleAssignment, User
+from accord.partnership.services.people_import import apply_import, plan_import
 from accord.testing.auth import sign_in
-from accord.web.people_import import apply_import, plan_import
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def test_an_xlsx_file_reads_the_same(world):
 
 
 def test_a_file_without_the_columns_is_refused_as_a_whole(world):
-    from accord.web.people_import import ImportFileError
+    from accord.partnership.services.people_import import ImportFileError
 
     with pytest.raises(ImportFileError, match="missing: roles, line_manager_email"):
         plan_import(world.partnership, b"name,email,agency\nA,a@example.org,X\n", "people.csv")
@@ -160,7 +160,7 @@ def test_a_person_of_another_partnership_is_not_this_business_units_to_change(wo
 
 
 def test_a_nul_character_and_values_too_long_are_said_plainly(world):
-    from accord.web.people_import import ImportFileError
+    from accord.partnership.services.people_import import ImportFileError
 
     with pytest.raises(ImportFileError, match="NUL character"):
         plan_import(world.partnership, HEADER.encode() + b"A\x00B,a@example.org,X,practitioner,\n", "p.csv")

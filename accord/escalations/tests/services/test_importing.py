@@ -443,6 +443,9 @@ def test_an_open_row_comes_in_at_its_stage_with_its_due_date_once_confirmed_and_
     assert set(e.areas_of_disagreement.all()) == set(areas) and e.area_of_disagreement == areas[0]
     period = e.stage_periods.get()
     assert (period.stage_key, period.started_on, period.due_date) == (stage_2.key, began, row.due_date)
+    # Audited: the import as a whole, and the open one's own trail begins with it.
+    entries = AuditEvent.objects.filter(verb=Verb.ESCALATIONS_IMPORTED)
+    assert entries.count() == 2 and entries.filter(target_id=str(e.pk)).exists()
     # Counted as if raised then: exactly what a recount from the records gives; the
     # conference case is in the IRU's counts.
     kept = snapshot(world.partnership)

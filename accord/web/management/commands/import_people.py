@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.partnership.models import Partnership
 from accord.partnership.services.invitations import invite as send_invitation
-from accord.web.people_import import ImportFileError, apply_import, plan_import
+from accord.partnership.services.people_import import ImportFileError, apply_import, plan_import
 
 
 def _read_words(path: str | None) -> dict[str, dict[str, str]]:

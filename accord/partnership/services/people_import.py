@@ -1,10 +1,13 @@
 """People in bulk: a business unit's spreadsheet of practitioners and managers, checked row by
 row in plain words (a dry run), then applied in one transaction, audited as one import with
-the file's hash. The page and ``manage.py import_people`` both call these.
+the file's hash. The page, the API (``/imports/people``) and ``manage.py import_people`` all
+call these.
 
 The columns, named exactly so: ``name``, ``email``, ``agency`` (the agency's name in the
-partnership), ``roles`` (role codes separated by ``;``, as the API names them) and
-``line_manager_email`` (empty, someone already known, or someone earlier in the file).
+partnership, or as a person writes it), ``roles`` (by name or code, separated by ``;``) and
+``line_manager_email`` (empty, someone already known, or someone earlier in the file). An
+agency or role the file names its own way waits for the business unit to confirm the closest
+(``ImportPlan.words``), and is then read through the words it confirmed.
 A person already known by email is updated, never duplicated; the same file again changes
 nothing. Nobody's password is set here: a new person signs in through single sign-on or is
 sent an invitation to set their own (``invitations``).
