@@ -327,6 +327,12 @@ class Escalation(models.Model):
     def is_formal(self) -> bool:
         return self.formal_at is not None
 
+    @property
+    def is_past_record(self) -> bool:
+        """Brought in closed from the partnership's earlier log: a record of the past, never
+        worked in Accord (one brought in still open runs under the protocol, as any other)."""
+        return self.imported_in_id is not None and self.runs_under_id is None
+
     # -- the parties: the raising agency, the agency it is with, and any others --------
 
     def others(self) -> list[OtherParty]:

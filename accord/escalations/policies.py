@@ -453,9 +453,10 @@ def may_raise_here(user, escalation) -> bool:
 
 @rules.predicate
 def is_imported(user, escalation) -> bool:
-    """Brought in from the partnership's earlier log: a record of the past, counted in the
-    reports and seen as rule 7 allows, but never worked in Accord (no stage ran here)."""
-    return escalation.imported_in_id is not None
+    """Brought in closed from the partnership's earlier log: a record of the past, counted in
+    the reports and seen as rule 7 allows, but never worked in Accord (no stage ran here). One
+    brought in still open is worked as any other, and may be reopened once closed."""
+    return escalation.is_past_record
 
 
 @rules.predicate

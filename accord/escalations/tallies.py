@@ -140,11 +140,13 @@ def escalation_raised(escalation, theme_ids: Iterable[int], area_ids: Iterable[i
     apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
 
 
-def escalation_removed(escalation, theme_ids: Iterable[int], resolutions: Iterable) -> None:
+def escalation_removed(
+    escalation, theme_ids: Iterable[int], resolutions: Iterable, area_ids: Iterable[int] | None = None
+) -> None:
     """Take back everything an escalation counted (when an imported one is removed): what it
     was raised as, where it stood and its outcomes. (It had no stages timed in Accord.)"""
     day = _day(escalation.raised_at)
-    keys = fixed_keys(escalation, theme_ids) + changing_keys(escalation)
+    keys = fixed_keys(escalation, theme_ids, area_ids) + changing_keys(escalation)
     deltas = Counter({(day, dim, key): -1 for dim, key in keys})
     for resolution in resolutions:
         deltas[(_day(resolution.resolved_at), "outcome", resolution.outcome)] -= 1

@@ -22,24 +22,8 @@ from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed
 from accord.core.govuk import DateInputField
-from accord.core.spreadsheets import SpreadsheetError
-from accord.escalations.models import EscalationImport
 from accord.escalations.protocol import partnership_create
 from accord.escalations.services.agencies import agency_merge, agency_merge_plan
-from accord.escalations.services.importing import (
-    FIELD_LABELS,
-    FIELDS,
-    OPTIONAL_FIELDS,
-    REQUIRED_FIELDS,
-    Mapping,
-    MappingError,
-    apply_log_import,
-    file_columns,
-    plan_log_import,
-    read_mapping,
-    remove_log_import,
-)
-from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
 from accord.partnership.models import (
     Agency,
     AgencyKind,
@@ -53,6 +37,14 @@ from accord.partnership.protocol import preset, preset_names
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.agencies import agency_add
 from accord.partnership.services.invitations import invitation_password_set, invite, refusal_words
+from accord.partnership.services.people_import import (
+    COLUMNS,
+    MOST_BYTES,
+    ImportFileError,
+    apply_import,
+    plan_import,
+    read_rows,
+)
 from accord.partnership.services.settings import statement_save
 from accord.partnership.services.sign_in import (
     ProviderDetails,
@@ -62,7 +54,6 @@ from accord.partnership.services.sign_in import (
     sign_in_provider_save,
 )
 
-from .people_import import COLUMNS, MOST_BYTES, ImportFileError, apply_import, plan_import
 from .settings_pages import add_errors, business_unit_partnership
 from .sign_in import awaiting_approval
 
@@ -77,265 +68,127 @@ class PeopleFileForm(forms.Form):
     )
 
 
+class PeopleWordsForm(forms.Form):
+    """The file's agencies and roles that name none exactly, each with a choice beside it (the
+    closest chosen already), for the business unit to confirm."""
+
+    def __init__(self, *args, words, agencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.words = words
+        options = {
+            "agency": [(name, name) for name in agencies],
+            "role": [(code, str(label)) for code, label in Role.choices],
+        }
+        for i, word in enumerate(words):
+            self.fields[f"word-{i}"] = forms.ChoiceField(
+                label=word.raw,
+                help_text=_("An agency as the file writes it")
+                if word.kind == "agency"
+                else _("A role as the file writes it"),
+                choices=[("", _("None of these: correct the file")), *options[word.kind]],
+                required=False,
+                initial=word.suggested or "",
+            )
+
+    def confirmed(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for i, word in enumerate(self.words):
+            if self.cleaned_data.get(f"word-{i}"):
+                found.setdefault(word.kind, {})[word.raw] = self.cleaned_data[f"word-{i}"]
+        return found
+
+
+def _people_kept(request: HttpRequest, partnership) -> dict:
+    kept = request.session.get(SESSION_KEY) or {}
+    return kept if kept.get("partnership") == partnership.pk else {}
+
+
+def _people_apply(request: HttpRequest, partnership, kept: dict, page: dict) -> HttpResponse | None:
+    # Checked again as it is applied: someone may have changed people since the dry run.
+    plan = page["plan"] = plan_import(
+        partnership, base64.b64decode(kept["content"]), kept["name"], kept.get("words", {})
+    )
+    try:
+        counts = apply_import(actor=request.user, plan=plan)
+    except ValidationError:
+        return None  # the rows' problems are shown, as in the dry run
+    except NotAllowed as refused:  # someone changed meanwhile now belongs elsewhere too
+        messages.error(request, str(refused))
+        return None
+    if request.POST.get("invite"):
+        for person in plan.created:
+            try:
+                invite(actor=request.user, person=person, partnership=partnership)
+            except (ValidationError, NotAllowed) as refused:
+                messages.warning(request, refusal_words(refused))
+    del request.session[SESSION_KEY]
+    messages.success(
+        request,
+        _("%(create)s people added, %(update)s updated, %(unchanged)s unchanged")
+        % {"create": counts["create"], "update": counts["update"], "unchanged": counts["unchanged"]},
+    )
+    return redirect("people_import")
+
+
+def _people_plan(request: HttpRequest, partnership, kept: dict, page: dict, words=None) -> None:
+    """The dry run, with the words confirmed so far; the words still to confirm, on a form."""
+    kept["words"] = words if words is not None else kept.get("words", {})
+    plan = page["plan"] = plan_import(
+        partnership, base64.b64decode(kept["content"]), kept["name"], kept["words"]
+    )
+    kept["hash"] = plan.file_hash
+    request.session[SESSION_KEY] = kept
+    if plan.words:
+        agencies = list(partnership_agencies(partnership).values_list("name", flat=True))
+        page["words_form"] = PeopleWordsForm(words=plan.words, agencies=agencies)
+
+
 @require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest) -> HttpResponse:
-    """Upload, see every row's problems in plain words (nothing changes), then apply."""
+    """Upload, confirm what the file's agencies and roles mean where they name none exactly,
+    see every row's problems in plain words (nothing changes), then apply."""
     partnership = business_unit_partnership(request)
-    form, plan = PeopleFileForm(), None
-    if request.method == "POST" and request.POST.get("apply"):
-        kept = request.session.get(SESSION_KEY) or {}
-        if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
+    page = {"form": PeopleFileForm(), "plan": None, "words_form": None}
+    kept = _people_kept(request, partnership)
+    if request.method == "POST" and (request.POST.get("apply") or request.POST.get("step") == "words"):
+        if not kept or (request.POST.get("apply") and kept.get("hash") != request.POST.get("apply")):
             messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
             return redirect("people_import")
-        # Checked again as it is applied: someone may have changed people since the dry run.
-        plan = plan_import(partnership, base64.b64decode(kept["content"]), kept["name"])
-        try:
-            counts = apply_import(actor=request.user, plan=plan)
-        except ValidationError:
-            pass  # the rows' problems are shown below, as in the dry run
-        except NotAllowed as refused:  # someone changed meanwhile now belongs elsewhere too
-            messages.error(request, str(refused))
+        if request.POST.get("apply"):
+            done = _people_apply(request, partnership, kept, page)
+            if done is not None:
+                return done
         else:
-            if request.POST.get("invite"):
-                for person in plan.created:
-                    try:
-                        invite(actor=request.user, person=person, partnership=partnership)
-                    except (ValidationError, NotAllowed) as refused:
-                        messages.warning(request, refusal_words(refused))
-            del request.session[SESSION_KEY]
-            messages.success(
-                request,
-                _("%(create)s people added, %(update)s updated, %(unchanged)s unchanged")
-                % {"create": counts["create"], "update": counts["update"], "unchanged": counts["unchanged"]},
+            plan = plan_import(
+                partnership, base64.b64decode(kept["content"]), kept["name"], kept.get("words", {})
             )
-            return redirect("people_import")
+            agencies = list(partnership_agencies(partnership).values_list("name", flat=True))
+            words = PeopleWordsForm(request.POST, words=plan.words, agencies=agencies)
+            words.is_valid()
+            merged = {kind: dict(table) for kind, table in kept.get("words", {}).items()}
+            for kind, table in words.confirmed().items():
+                merged.setdefault(kind, {}).update(table)
+            _people_plan(request, partnership, kept, page, words=merged)
     elif request.method == "POST":
-        form = PeopleFileForm(request.POST, request.FILES)
+        form = page["form"] = PeopleFileForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             content = upload.read(MOST_BYTES + 1)
             try:
-                plan = plan_import(partnership, content, upload.name)
+                read_rows(content, upload.name)
             except ImportFileError as problem:
                 form.add_error("file", str(problem))
             else:
-                if plan.ok:
-                    request.session[SESSION_KEY] = {
-                        "partnership": partnership.pk,
-                        "hash": plan.file_hash,
-                        "name": upload.name,
-                        "content": base64.b64encode(content).decode(),
-                    }
+                kept = {
+                    "partnership": partnership.pk,
+                    "name": upload.name,
+                    "content": base64.b64encode(content).decode(),
+                }
+                _people_plan(request, partnership, kept, page, words={})
     return render(
         request,
         "core/people_import.html",
-        {
-            "form": form,
-            "plan": plan,
-            "columns": COLUMNS,
-            "role_codes": Role.values,
-            "partnership": partnership,
-        },
-    )
-
-
-# --------------------------------------------------------------------------- the earlier log
-
-LOG_SESSION_KEY = "accord_log_import"
-NOT_IN_FILE = ""
-DATE_FORMATS = {
-    "%d/%m/%Y": gettext_lazy("Day first: 31/01/2025"),
-    "%m/%d/%Y": gettext_lazy("Month first: 01/31/2025"),
-    "%Y-%m-%d": gettext_lazy("Year first: 2025-01-31"),
-}
-
-
-class LogFileForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Upload the earlier log"),
-        help_text=gettext_lazy(
-            "CSV (UTF-8) or Excel (XLSX), up to 5 MB and 5,000 rows, one escalation a row."
-        ),
-        error_messages={"required": gettext_lazy("Select a CSV or XLSX file")},
-    )
-    mapping = forms.FileField(
-        label=gettext_lazy("A mapping saved before (optional)"),
-        help_text=gettext_lazy(
-            "A JSON mapping, as manage.py import_escalations takes: its columns are chosen for you "
-            "below, and its translations of the log's own values are kept."
-        ),
-        required=False,
-    )
-
-
-class LogMappingForm(forms.Form):
-    """Which of the file's columns holds each of Accord's fields."""
-
-    date_format = forms.ChoiceField(
-        label=gettext_lazy("How the log writes dates"),
-        choices=list(DATE_FORMATS.items()),
-        help_text=gettext_lazy("Dates typed into Excel as dates are read whatever this says."),
-    )
-    every_kind = forms.ChoiceField(
-        label=gettext_lazy("If the log has no column for the kind: every row is about"),
-        choices=[
-            ("", gettext_lazy("The log has a column for it")),
-            ("case", gettext_lazy("A child")),
-            ("theme", gettext_lazy("A theme")),
-        ],
-        required=False,
-    )
-
-    def __init__(self, *args, columns: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [(NOT_IN_FILE, _("Not in this file")), *[(c, c) for c in columns]]
-        fields = {}
-        for name in FIELDS:
-            fields[name] = forms.ChoiceField(
-                label=_(FIELD_LABELS[name]),
-                choices=choices,
-                required=name in REQUIRED_FIELDS,
-                error_messages={
-                    "required": _("Choose the column that holds %(field)s")
-                    % {"field": _(FIELD_LABELS[name]).lower()}
-                },
-            )
-        # Accord's fields first, then the two choices about the whole file.
-        self.fields = {**fields, **self.fields}
-
-    def mapping(self, kept: Mapping) -> Mapping:
-        data = self.cleaned_data
-        return Mapping(
-            columns={name: data[name] for name in FIELDS if data.get(name)},
-            values=kept.values,
-            defaults={"kind": data["every_kind"]} if data.get("every_kind") else {},
-            date_formats=[data["date_format"]],
-            themes_separator=kept.themes_separator,
-        )
-
-
-def _guess_columns(columns: list[str], kept: Mapping) -> dict[str, str]:
-    """The column a field is most likely in: the saved mapping's, else one named like it."""
-    lowered = {c.casefold(): c for c in columns}
-    guesses = {}
-    for name in FIELDS:
-        saved = kept.columns.get(name, "")
-        if saved.casefold() in lowered:
-            guesses[name] = lowered[saved.casefold()]
-            continue
-        for candidate in (name, name.replace("_", " "), str(FIELD_LABELS[name]).casefold()):
-            if candidate.casefold() in lowered:
-                guesses[name] = lowered[candidate.casefold()]
-                break
-    return guesses
-
-
-@require_http_methods(["GET", "POST"])
-def log_import(request: HttpRequest) -> HttpResponse:
-    """Upload the earlier log, choose its columns, see every row checked with nothing
-    changed, then bring it in; the imports so far, each removable."""
-    partnership = business_unit_partnership(request)
-    upload_form, mapping_form, plan = LogFileForm(), None, None
-    kept = request.session.get(LOG_SESSION_KEY) or {}
-    if kept.get("partnership") != partnership.pk:
-        kept = {}
-    step = request.POST.get("step", "") if request.method == "POST" else ""
-    if step == "upload":
-        upload_form = LogFileForm(request.POST, request.FILES)
-        if upload_form.is_valid():
-            upload = upload_form.cleaned_data["file"]
-            content = upload.read(LOG_MOST_BYTES + 1)
-            saved = Mapping()
-            try:
-                if upload_form.cleaned_data.get("mapping"):
-                    saved = read_mapping(upload_form.cleaned_data["mapping"].read(64 * 1024))
-                columns = file_columns(content, upload.name)
-            except MappingError as problem:
-                upload_form.add_error("mapping", str(problem))
-            except SpreadsheetError as problem:
-                upload_form.add_error("file", str(problem))
-            else:
-                kept = {
-                    "partnership": partnership.pk,
-                    "name": upload.name[:200],
-                    "content": base64.b64encode(content).decode(),
-                    "columns": columns,
-                    "saved": saved.model_dump_json(),
-                }
-                request.session[LOG_SESSION_KEY] = kept
-                initial = _guess_columns(columns, saved) | {
-                    "date_format": saved.date_formats[0]
-                    if saved.date_formats[0] in DATE_FORMATS
-                    else "%d/%m/%Y",
-                    "every_kind": saved.defaults.get("kind", ""),
-                }
-                mapping_form = LogMappingForm(columns=columns, initial=initial)
-    elif step in ("check", "apply"):
-        if not kept:
-            messages.error(request, _("Upload the file again: the file is no longer to hand."))
-            return redirect("log_import")
-        mapping_form = LogMappingForm(request.POST, columns=kept["columns"])
-        if mapping_form.is_valid():
-            mapping = mapping_form.mapping(Mapping.model_validate_json(kept["saved"]))
-            content = base64.b64decode(kept["content"])
-            # Checked again as it is brought in: someone may have changed the agencies since.
-            plan = plan_log_import(partnership, content, kept["name"], mapping)
-            if step == "apply" and plan.ok:
-                try:
-                    batch = apply_log_import(actor=request.user, plan=plan)
-                except ValidationError as refused:
-                    messages.error(request, " ".join(refused.messages))
-                else:
-                    del request.session[LOG_SESSION_KEY]
-                    messages.success(
-                        request,
-                        _("%(n)s escalations brought in from %(file)s")
-                        % {"n": batch.rows, "file": batch.filename},
-                    )
-                    return redirect("log_import")
-    imports = (
-        EscalationImport.objects.filter(partnership=partnership)
-        .select_related("imported_by", "removed_by")
-        .order_by("-imported_at")[:50]
-    )
-    return render(
-        request,
-        "core/log_import.html",
-        {
-            "upload_form": upload_form,
-            "mapping_form": mapping_form,
-            "plan": plan,
-            "imports": imports,
-            "partnership": partnership,
-            "file_name": kept.get("name", ""),
-            "required_fields": [FIELD_LABELS[f] for f in REQUIRED_FIELDS],
-            "optional_fields": [FIELD_LABELS[f] for f in OPTIONAL_FIELDS],
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def log_import_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    partnership = business_unit_partnership(request)
-    batch = EscalationImport.objects.filter(pk=pk, partnership=partnership, removed_at__isnull=True).first()
-    if batch is None:
-        raise Http404
-    if request.method == "POST":
-        try:
-            removed = remove_log_import(actor=request.user, batch=batch)
-        except ValidationError as refused:
-            messages.error(request, " ".join(refused.messages))
-        else:
-            messages.success(
-                request,
-                _("%(n)s escalations brought in from %(file)s removed")
-                % {"n": removed, "file": batch.filename},
-            )
-        return redirect("log_import")
-    return render(
-        request,
-        "core/log_import_remove.html",
-        {"batch": batch, "count": batch.escalations.count(), "partnership": partnership},
+        {**page, "columns": COLUMNS, "role_labels": Role.labels, "partnership": partnership},
     )
 
 

@@ -4,7 +4,7 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import guest_pages, mfa, people_pages, settings_pages, settings_views, sign_in, views
+from . import guest_pages, log_import_pages, mfa, people_pages, settings_pages, settings_views, sign_in, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,10 +30,10 @@ urlpatterns = [
     ),
     path("account/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     path("business-unit/people/import/", settings_views.people_import, name="people_import"),
-    path("business-unit/escalations/import/", settings_views.log_import, name="log_import"),
+    path("business-unit/escalations/import/", log_import_pages.log_import, name="log_import"),
     path(
         "business-unit/escalations/import/<int:pk>/remove/",
-        settings_views.log_import_remove,
+        log_import_pages.log_import_remove,
         name="log_import_remove",
     ),
     path("business-unit/agencies/", settings_views.agencies, name="agencies"),

@@ -163,6 +163,8 @@ def test_a_partnership_from_a_preset_to_its_first_practitioner_signed_in_through
     page.get_by_label("Upload the earlier log").set_input_files(str(old_log))
     page.get_by_role("button", name="Upload and choose the columns").click()
     assert_accessible(page)
+    page.get_by_role("button", name="Continue: map the log's words").click()
+    assert_accessible(page)
     page.get_by_role("button", name="Check every row").click()
     expect(page.get_by_test_id("planned")).to_contain_text("300 escalations to bring in", use_inner_text=True)
     assert_accessible(page)

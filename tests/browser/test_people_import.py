@@ -9,6 +9,8 @@ from .conftest import assert_accessible, log_in, screenshot
 pytestmark = pytest.mark.browser
 
 HEADER = "name,email,agency,roles,line_manager_email\n"
+HEALTH_NAME = "Royal Devon University Healthcare NHS Foundation Trust"
+SOCIAL_NAME = "Devon County Council Children's Services"
 
 
 def test_the_business_unit_checks_then_imports_people(page, demo_users, tmp_path):
@@ -69,9 +71,10 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_label("Agency it was with").select_option("Raised with")
     page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
     assert_accessible(page)
+    page.get_by_role("button", name="Continue: map the log's words").click()
     page.get_by_role("button", name="Check every row").click()
     expect(page.get_by_test_id("refused")).to_contain_text(
-        "a difference still open is raised in Accord", use_inner_text=True
+        "It has an outcome but no date closed", use_inner_text=True
     )
     assert page.get_by_role("button", name="Bring in these escalations").count() == 0
     assert_accessible(page)
@@ -87,6 +90,7 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_label("Agency that raised it").select_option("Raised by")
     page.get_by_label("Agency it was with").select_option("Raised with")
     page.get_by_label("Kind (a child, or a theme)").select_option("Kind")
+    page.get_by_role("button", name="Continue: map the log's words").click()
     page.get_by_role("button", name="Check every row").click()
     expect(page.get_by_test_id("planned")).to_contain_text("2 escalations to bring in", use_inner_text=True)
     screenshot(page, "settings-02-earlier-log-dry-run")
@@ -104,6 +108,66 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     page.get_by_role("button", name="Remove them").click()
     assert Escalation.objects.filter(imported_in__isnull=False).count() == 0
     expect(page.get_by_test_id("imports")).to_contain_text("Removed on", use_inner_text=True)
+
+
+def test_an_earlier_log_with_open_rows_is_brought_in_with_its_words_mapped_on_the_page(
+    page, demo_users, tmp_path
+):
+    """The log's own words ("Royal Devon", "Level 2", "Resolved - agreed", "Ongoing") are each
+    listed with a choice beside them, close matches chosen already; the row still open is
+    listed at its stage with its due date, confirmed, and then stands there."""
+    from accord.escalations.models import Escalation
+    from accord.partnership.models import Partnership
+
+    log = tmp_path / "old-log.csv"
+    log.write_text(
+        "Ref,From,To,Opened,Closed,Level,Result,Kind\n"
+        "R-1,Royal Devon,Devon Children's Services,03/02/2025,20/02/2025,Level 2,Resolved - agreed,case\n"
+        "R-2,Devon Children's Services,Royal Devon,10/11/2025,,Level 2,Ongoing,case\n"
+    )
+    log_in(page, "admin")
+    page.get_by_role("link", name="Bring in the earlier log of escalations").click()
+    page.get_by_label("Upload the earlier log").set_input_files(str(log))
+    page.get_by_role("button", name="Upload and choose the columns").click()
+    page.get_by_label("Agency that raised it").select_option("From")
+    page.get_by_label("Agency it was with").select_option("To")
+    page.get_by_label("Date raised").select_option("Opened")
+    page.get_by_label("Date closed (empty while still open)").select_option("Closed")
+    page.get_by_label("Highest stage reached").select_option("Level")
+    page.get_by_label("Outcome").select_option("Result")
+    page.get_by_label("Reference in the earlier log").select_option("Ref")
+    page.get_by_role("button", name="Continue: map the log's words").click()
+    # Each distinct value with a choice beside it: the close ones chosen already.
+    expect(page.get_by_test_id("words").first).to_be_visible()
+    devon = Partnership.objects.get(slug="devon")
+    stage_2 = devon.stages.get(number=2)
+    assert page.get_by_label("Royal Devon").first.input_value() == HEALTH_NAME
+    assert page.get_by_label("Level 2").input_value() == stage_2.key
+    assert_accessible(page)
+    page.get_by_label("Resolved - agreed").select_option("agreed_way_forward")
+    page.get_by_label("Ongoing").select_option("open")
+    page.get_by_role("button", name="Check every row").click()
+    expect(page.get_by_test_id("still-open")).to_contain_text("R-2", use_inner_text=True)
+    assert not Escalation.objects.filter(imported_in__isnull=False).exists()
+    assert_accessible(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # Not confirmed: nothing is written, and the page says so.
+    page.get_by_role("button", name="Bring in these escalations").click()
+    expect(page.locator(".govuk-error-summary").first).to_contain_text(
+        "confirm where each escalation still open", use_inner_text=True
+    )
+    page.get_by_label("I have checked where each escalation still open will stand").check()
+    page.get_by_role("button", name="Bring in these escalations").click()
+    expect(page.locator("main")).to_contain_text("2 escalations brought in", use_inner_text=True)
+    standing = Escalation.objects.get(imported_reference="R-2")
+    assert (standing.status, standing.stage, standing.raising_agency.name) == ("open", 2, SOCIAL_NAME)
+    assert standing.due_date is not None and standing.stage_periods.get().stage_key == stage_2.key
+    closed = Escalation.objects.get(imported_reference="R-1")
+    assert (
+        closed.resolutions.get().outcome == "agreed_way_forward" and closed.raising_agency.name == HEALTH_NAME
+    )
 
 
 def test_the_business_unit_merges_two_agencies(page, demo_users):

@@ -1,6 +1,7 @@
 """Every API endpoint as every role, against a stage-1 escalation raised by the health
 practitioner with the named social care practitioner (consultation recorded)."""
 
+import base64
 import json
 
 import pytest
@@ -68,8 +69,8 @@ PROTOCOL_READERS = {"admin"}
 def expected(role, endpoint):
     if endpoint in ("list", "agencies", "taxonomies"):
         return 200
-    if endpoint in ("protocol-versions", "protocol-version"):
-        return 200 if role in PROTOCOL_READERS else 403
+    if endpoint in ("protocol-versions", "protocol-version", "import-escalations", "import-people"):
+        return 200 if role in PROTOCOL_READERS else 403  # the business unit's alone
     if endpoint == "guests-leader" and role == "admin":
         return 400  # the business unit may name one, though not at the practitioners' stage
     if role not in PARTIES:
@@ -146,7 +147,17 @@ ENDPOINTS = [
     "document",
     "protocol-versions",
     "protocol-version",
+    "import-escalations",
+    "import-people",
 ]
+
+IMPORTS = {
+    "import-escalations": (
+        "/api/v1/imports/escalations",
+        b"raising_agency,with_agency,raised_on,closed_on,stage_reached,outcome,kind\n",
+    ),
+    "import-people": ("/api/v1/imports/people", b"name,email,agency,roles,line_manager_email\n"),
+}
 
 
 def call(client, world, escalation, auth, endpoint):
@@ -161,6 +172,10 @@ def call(client, world, escalation, auth, endpoint):
             "protocol-version": "/api/v1/protocol/versions/1",
         }[endpoint]
         response = client.get(path, **auth)
+    elif endpoint in IMPORTS:
+        path, content = IMPORTS[endpoint]
+        body = {"filename": "f.csv", "content_base64": base64.b64encode(content).decode()}
+        response = client.post(path, json.dumps(body), content_type="application/json", **auth)
     elif endpoint == "detail":
         response = client.get(base, **auth)
     elif endpoint == "timeline":
@@ -249,7 +264,7 @@ def test_api_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
         text = response.content.decode("utf-8", errors="replace")
         assert escalation.reference not in text and "Zebedee" not in text, endpoint
     own = {"list": 200, "agencies": 200, "taxonomies": 200}
-    for endpoint in ("protocol-versions", "protocol-version"):
+    for endpoint in ("protocol-versions", "protocol-version", *IMPORTS):
         own[endpoint] = expected(role, endpoint)  # their own partnership's protocol, or refused
     assert answers == {endpoint: own.get(endpoint, 404) for endpoint in ENDPOINTS}
     report = client.get("/api/v1/reports/pdg", **auth)

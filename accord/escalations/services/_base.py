@@ -43,7 +43,7 @@ def refusal(actor: User, permission: str, escalation: Escalation) -> DomainError
         return NotFound()
     if actor.has_perm(f"escalations.{permission}", escalation):
         return None
-    if permission == "reopen" and escalation.imported_in_id is not None:
+    if permission == "reopen" and escalation.is_past_record:
         return IllegalTransition(
             _(
                 "This escalation was brought in from the partnership's earlier log and cannot be "

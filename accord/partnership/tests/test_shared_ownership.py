@@ -393,7 +393,7 @@ def test_a_merge_does_not_move_someone_who_also_works_in_another_partnership(sce
 
 
 def test_the_people_import_takes_a_line_manager_of_this_partnership_only_and_keeps_names(world, other_world):
-    from accord.web.people_import import apply_import, plan_import
+    from accord.partnership.services.people_import import apply_import, plan_import
 
     person = world.practitioner_social
     person.first_name, person.last_name = "Jan", "van Dyke"

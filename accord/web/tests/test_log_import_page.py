@@ -52,6 +52,7 @@ def test_upload_choose_the_columns_check_then_bring_in_and_remove(client, world)
     # Columns named as Accord names its fields are chosen already.
     assert form.initial["reference"] == "Reference" and form.initial["outcome"] == "Outcome"
     assert form.initial["raised_on"] == "Date raised" and form.initial["kind"] == "Kind"
+    assert form.initial["closed_on"] == "Date closed"
 
     checked = client.post(URL, {"step": "check", **CHOICES})
     html = checked.content.decode()
@@ -88,7 +89,7 @@ def test_problems_are_shown_row_by_row_and_nothing_is_offered_to_bring_in(client
     checked = client.post(URL, {"step": "check", **CHOICES})
     html = checked.content.decode()
     assert "nothing has been brought in" in html and "“Nowhere Trust” is not an agency of" in html
-    assert "a difference still open is raised in Accord" in html
+    assert "an outcome but no date closed" in html
     assert "Bring in these escalations" not in html
     # Posting the apply step anyway brings in nothing.
     client.post(URL, {"step": "apply", **CHOICES})
@@ -152,3 +153,70 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_plainly(client, world):
     assert "could not be read as an Excel workbook" in refused.content.decode()
     stale = client.post(URL, {"step": "check", **CHOICES})  # nothing uploaded in this session
     assert stale.status_code == 302
+
+
+def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_first(client, world):
+    """No mapping file: each distinct value of a column is listed with a choice beside it, a
+    close match chosen already ("Level 2" for stage 2, "Royal Devon"-like short names for the
+    agency); a row still open is listed at its stage with its due date, and comes in only once
+    that is confirmed."""
+    sign_in(client, world.admin)
+    short = world.health.name.split()[0]  # "World" of "World Health Trust": one agency only
+    content = (
+        "Ref,From,To,Opened,Closed,Level,Result,Kind\n"
+        f"W-1,{short} Health,{world.social.name},03/02/2025,20/02/2025,Level 2,Resolved - agreed,case\n"
+        f"W-2,{world.social.name},{short} Health,10/03/2025,,Level 1,Ongoing,case\n"
+    ).encode()
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", content)})
+    columns = CHOICES | {
+        "raising_agency": "From",
+        "with_agency": "To",
+        "raised_on": "Opened",
+        "closed_on": "Closed",
+        "stage_reached": "Level",
+        "outcome": "Result",
+        "reference": "Ref",
+    }
+    listed = client.post(URL, {"step": "columns", **columns})
+    words = listed.context["words_form"]
+    chosen = {words[name].label: words[name].initial for name in words.fields}
+    assert chosen[f"{short} Health"] == world.health.name  # a close match, to confirm
+    stage_2 = world.partnership.stages.get(number=2).key
+    assert chosen["Level 2"] == stage_2 and chosen["Level 1"] == world.partnership.stages.get(number=1).key
+    assert chosen["Ongoing"] == "" and chosen["Resolved - agreed"] == ""  # nothing close enough
+    assert "What the words in log.csv mean" in listed.content.decode()
+    assert not Escalation.objects.exists()
+
+    # The business unit chooses what the two outcomes mean, and checks every row.
+    answers = {name: (words[name].initial or "") for name in words.fields}
+    by_label = {words[name].label: name for name in words.fields}
+    answers[by_label["Resolved - agreed"]] = "agreed_way_forward"
+    answers[by_label["Ongoing"]] = "open"
+    checked = client.post(URL, {"step": "check", **columns, **answers})
+    plan = checked.context["plan"]
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows]
+    (open_row,) = plan.still_open
+    assert open_row.reference == "W-2" and open_row.stage == 1 and open_row.due_date is not None
+    assert 'data-testid="still-open"' in checked.content.decode()
+
+    # Not confirmed: nothing is written, and the page says why.
+    unconfirmed = client.post(URL, {"step": "apply", **columns, **answers})
+    assert (
+        unconfirmed.status_code == 200
+        and "confirm where each escalation still open" in unconfirmed.content.decode()
+    )
+    assert not Escalation.objects.exists()
+    done = client.post(URL, {"step": "apply", "confirm_open": "yes", **columns, **answers})
+    assert done.status_code == 302
+    standing = Escalation.objects.get(imported_reference="W-2")
+    assert standing.status == "open" and standing.stage == 1 and standing.due_date == open_row.due_date
+    assert standing.stage_periods.get().stage_key == world.partnership.stages.get(number=1).key
+    # Its page says how it came, and offers what its stage offers (the raiser's side names
+    # nobody: the receiving agency's managers work it at stage 1).
+    sign_in(client, world.manager_health)
+    page = client.get(f"/escalations/{standing.pk}/").content.decode()
+    assert "Brought in still open from the partnership's earlier log" in page
+    assert "cannot be reopened" not in page
+    closed = Escalation.objects.get(imported_reference="W-1")
+    assert closed.raising_agency == world.health and closed.highest_stage == 2
+    assert closed.resolutions.get().outcome == "agreed_way_forward"

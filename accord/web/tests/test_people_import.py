@@ -5,6 +5,7 @@ nothing; the page and ``manage.py import_people`` alike, audited as one import."
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,8 +14,8 @@ from openpyxl import Workbook
 
 from accord.audit.models import AuditEvent, Verb
 from accord.partnership.models import RoleAssignment, User
+from accord.partnership.services.people_import import apply_import, plan_import
 from accord.testing.auth import sign_in
-from accord.web.people_import import apply_import, plan_import
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_an_xlsx_file_reads_the_same(world):
 
 
 def test_a_file_without_the_columns_is_refused_as_a_whole(world):
-    from accord.web.people_import import ImportFileError
+    from accord.partnership.services.people_import import ImportFileError
 
     with pytest.raises(ImportFileError, match="missing: roles, line_manager_email"):
         plan_import(world.partnership, b"name,email,agency\nA,a@example.org,X\n", "people.csv")
@@ -159,7 +160,7 @@ def test_a_person_of_another_partnership_is_not_this_business_units_to_change(wo
 
 
 def test_a_nul_character_and_values_too_long_are_said_plainly(world):
-    from accord.web.people_import import ImportFileError
+    from accord.partnership.services.people_import import ImportFileError
 
     with pytest.raises(ImportFileError, match="NUL character"):
         plan_import(world.partnership, HEADER.encode() + b"A\x00B,a@example.org,X,practitioner,\n", "p.csv")
@@ -208,3 +209,61 @@ def test_someone_of_a_shared_agency_who_works_only_in_the_other_partnership_is_n
     assert not plan.ok and "another partnership" in plan.refused[0].errors[0]
     theirs.refresh_from_db()
     assert theirs.get_full_name() != "New Name"
+
+
+def test_roles_by_name_and_agencies_as_written_are_suggested_then_confirmed(client, world, tmp_path):
+    """ "Practitioner" and "Safeguarding lead" are roles by name; a shortened agency's name waits
+    for the business unit to confirm the closest agency, on the page, and only then applies."""
+    short = " ".join(world.health.name.split()[:2])  # "World Health" of "World Health Trust"
+    content = sheet(
+        world,
+        f"Ana Roles,ana@health.example,{short},Practitioner;Safeguarding lead,",
+        "Ben Exact,ben@social.example,{social},practitioner,",
+    )
+    plan = plan_import(world.partnership, content, "people.csv")
+    assert [(w.kind, w.raw, w.suggested) for w in plan.words] == [("agency", short, world.health.name)]
+    assert not plan.ok and "confirm which it is" in " ".join(plan.rows[0].errors)
+    assert plan.rows[0].roles == ["manager", "practitioner"] and not plan.rows[1].errors
+    confirmed = plan_import(world.partnership, content, "people.csv", {"agency": {short: world.health.name}})
+    assert confirmed.ok and confirmed.words == []
+
+    # The command suggests the closest, and takes the words confirmed as a file.
+    path, words = tmp_path / "people.csv", tmp_path / "words.json"
+    path.write_bytes(content)
+    words.write_text(json.dumps({"agency": {short: world.health.name}}))
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "import_people", "--partnership", world.partnership.slug, str(path), "--dry-run", stderr=err
+        )
+    assert f"the closest is {world.health.name!r}" in err.getvalue()
+    out = io.StringIO()
+    call_command(
+        "import_people",
+        "--partnership",
+        world.partnership.slug,
+        str(path),
+        "--words",
+        str(words),
+        "--dry-run",
+        stdout=out,
+    )
+    assert "2 to add" in out.getvalue()
+
+    # The page: the closest is chosen beside the word; nothing changes until it is confirmed.
+    sign_in(client, world.admin)
+    before = User.objects.count()
+    checked = client.post(
+        "/business-unit/people/import/", {"file": SimpleUploadedFile("people.csv", content)}
+    )
+    form = checked.context["words_form"]
+    assert form["word-0"].label == short and form["word-0"].initial == world.health.name
+    assert "Import these people" not in checked.content.decode() and User.objects.count() == before
+    again = client.post("/business-unit/people/import/", {"step": "words", "word-0": world.health.name})
+    plan = again.context["plan"]
+    assert plan.ok and again.context["words_form"] is None
+    done = client.post("/business-unit/people/import/", {"apply": plan.file_hash})
+    assert done.status_code == 302
+    ana = User.objects.get(email="ana@health.example")
+    assert ana.agency == world.health
+    assert set(ana.role_assignments.values_list("role", flat=True)) == {"practitioner", "manager"}

@@ -151,7 +151,7 @@ def test_each_rows_problems_are_said_in_plain_words_and_nothing_is_brought_in(wo
     problems = {r.reference: " ".join(r.errors) for r in plan.refused}
     assert "“Nowhere Trust” is not an agency of" in problems["CL-4"]
     assert "“31/02/2025” is not a date" in problems["CL-5"]
-    assert "a difference still open is raised in Accord" in problems["CL-6"]
+    assert "an outcome but no date closed" in problems["CL-6"]
     assert "closed before it was raised" in problems["CL-7"]
     assert f"use 1 to {ladder_of(world.partnership).top}" in problems["CL-8"]
     assert "differences between agencies" in problems["CL-9"]
@@ -369,3 +369,215 @@ def test_only_the_partnerships_business_unit_brings_in_or_removes_its_log(world,
     with pytest.raises(NotAllowed):
         remove_log_import(actor=neighbour.admin, batch=batch)
     assert Escalation.objects.filter(imported_in=batch).count() == 3
+
+
+OPEN_HEADER = "Ref,Raised by,Raised with,Also with,Date raised,Date closed,Stage,Stage began,Outcome,Type,Origin,Priority,Area,Reasons,Evidence,Efforts"
+OPEN_MAPPING = {
+    "reference": "Ref",
+    "raising_agency": "Raised by",
+    "with_agency": "Raised with",
+    "other_agencies": "Also with",
+    "raised_on": "Date raised",
+    "closed_on": "Date closed",
+    "stage_reached": "Stage",
+    "stage_started_on": "Stage began",
+    "outcome": "Outcome",
+    "kind": "Type",
+    "origin": "Origin",
+    "urgency": "Priority",
+    "area": "Area",
+}
+RULE_3 = {"formal_reason": "Reasons", "evidence": "Evidence", "efforts_to_resolve": "Efforts"}
+
+
+def open_log(*rows: str) -> bytes:
+    return ("\n".join([OPEN_HEADER, *rows]) + "\n").encode()
+
+
+def open_mapping(world, **extra) -> Mapping:
+    return Mapping(
+        columns=OPEN_MAPPING | extra,
+        values={"agency": {"NHS": world.health.name, "CSC": world.social.name, "PRO": world.other.name}},
+    )
+
+
+def test_an_open_row_comes_in_at_its_stage_with_its_due_date_once_confirmed_and_is_worked_on(world):
+    """Stage by identity on the ladder now; the stage's clock from the day it began; origin,
+    priority, other agencies and areas; nothing written until confirmed; counted as if raised
+    then; worked in Accord as any other; removed with all it counted since."""
+    from accord.partnership.calendar import calendar_for
+
+    before = snapshot(world.partnership)
+    areas = list(AreaOfDisagreement.objects.filter(partnership=world.partnership)[:2])
+    began = dt.date.today() - dt.timedelta(days=3)
+    content = open_log(
+        f"O-1,NHS,CSC,PRO,03/02/2025,,Stage 2,{began:%d/%m/%Y},,case,A child protection conference,urgent,"
+        f'"{areas[0].label};{areas[1].code}",,,',
+        "O-2,CSC,NHS,,03/02/2025,20/02/2025,1,,decision_upheld,case,,,,,,",
+    )
+    plan = plan_log_import(world.partnership, content, "open.csv", open_mapping(world))
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows] + plan.problems
+    (row,) = plan.still_open
+    stage_2 = ladder_of(world.partnership).stage(2)
+    assert (row.stage, row.stage_key, row.stage_started_on) == (2, stage_2.key, began)
+    assert row.due_date == calendar_for(world.partnership).add_working_days(
+        began, stage_2.urgent_working_days
+    )
+    assert "still open at stage 2" in row.described
+
+    with pytest.raises(ValidationError, match="confirm where each escalation still open"):
+        apply_log_import(actor=world.admin, plan=plan)
+    assert not Escalation.objects.exists() and not EscalationImport.objects.exists()
+
+    batch = apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    e = Escalation.objects.get(imported_reference="O-1")
+    assert (e.status, e.stage, e.highest_stage, e.due_date, e.stage_started_on) == (
+        Status.OPEN,
+        2,
+        2,
+        row.due_date,
+        began,
+    )
+    assert (e.origin, e.urgency, e.runs_under_id is not None) == ("conference", "urgent", True)
+    assert e.receiving_agency_ids() == [world.social.pk, world.other.pk]
+    assert set(e.areas_of_disagreement.all()) == set(areas) and e.area_of_disagreement == areas[0]
+    period = e.stage_periods.get()
+    assert (period.stage_key, period.started_on, period.due_date) == (stage_2.key, began, row.due_date)
+    # Audited: the import as a whole, and the open one's own trail begins with it.
+    entries = AuditEvent.objects.filter(verb=Verb.ESCALATIONS_IMPORTED)
+    assert entries.count() == 2 and entries.filter(target_id=str(e.pk)).exists()
+    # Counted as if raised then: exactly what a recount from the records gives; the
+    # conference case is in the IRU's counts.
+    kept = snapshot(world.partnership)
+    tallies.rebuild(world.partnership.pk)
+    assert snapshot(world.partnership) == kept
+    assert kept[(dt.date(2025, 2, 3), "iru_status", "open")] == 1
+    assert visibility.differences() == (0, 0, 0)
+    # Worked in Accord from now on: the parties' managers resolve it at the stage it stands at.
+    assert Escalation.objects.visible_to(world.manager_other).filter(pk=e.pk).exists()
+    services.escalation_resolve(
+        actor=world.manager_social,
+        escalation=e,
+        outcome="agreed_way_forward",
+        agreed_way_forward="A plan",
+        child_centred_outcome_achieved="yes",
+    )
+    e.refresh_from_db()
+    assert e.status == Status.RESOLVED and not e.is_past_record
+    assert world.manager_social.has_perm("escalations.reopen", e)  # worked here: reopened as any
+
+    # Removing the import takes back everything, what happened to it since included.
+    assert remove_log_import(actor=world.admin, batch=batch) == 2
+    assert snapshot(world.partnership) == before
+    assert visibility.differences() == (0, 0, 0)
+
+
+def test_an_open_row_at_a_formal_stage_needs_what_rule_3_asks_or_is_listed_for_the_business_unit(world):
+    ladder = ladder_of(world.partnership)
+    formal = ladder.formal_from
+    row = f"F-1,NHS,CSC,,03/02/2025,,{formal},,,case,,,,{{reasons}},{{evidence}},{{efforts}}"
+    missing = open_log(row.format(reasons="", evidence="Emails", efforts=""))
+    plan = plan_log_import(world.partnership, missing, "f.csv", open_mapping(world, **RULE_3))
+    said = " ".join(plan.rows[0].errors)
+    assert not plan.ok and f"still open at stage {formal}" in said and "rule 3" in said
+    assert "reasons for escalating formally" in said and "efforts to resolve" in said
+    assert "the evidence," not in said  # given, so not asked for
+    with pytest.raises(ValidationError):
+        apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    assert not Escalation.objects.exists()
+
+    given = open_log(row.format(reasons="Stuck at seniors", evidence="Emails", efforts="Two meetings"))
+    plan = plan_log_import(world.partnership, given, "g.csv", open_mapping(world, **RULE_3))
+    assert plan.ok, [r.errors for r in plan.rows]
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    e = Escalation.objects.get(imported_reference="F-1")
+    assert e.formal_at is not None and e.status == Status.OPEN
+    assert (e.formal_reason, e.evidence, e.efforts_to_resolve) == (
+        "Stuck at seniors",
+        "Emails",
+        "Two meetings",
+    )
+    assert Escalation.objects.visible_to(world.pdg_member).filter(pk=e.pk).exists()
+
+
+def test_a_row_naming_an_agency_not_in_the_partnership_is_refused_with_a_clear_reason(world, neighbour):
+    """An agency of another partnership (even one in the same deployment) is not one of this
+    one's: refused, naming the agency and the partnership, open row or closed."""
+    content = open_log(f"X-1,NHS,{neighbour.social.name},,03/02/2025,,1,,,case,,,,,,")
+    plan = plan_log_import(world.partnership, content, "x.csv", open_mapping(world))
+    said = " ".join(plan.rows[0].errors)
+    assert f"“{neighbour.social.name}” is not an agency of {world.partnership}" in said
+    with pytest.raises(ValidationError):
+        apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["devon", "croydon"])
+def test_the_figures_add_up_after_an_import_with_open_rows(name, client):
+    """A log of closed and open rows, a conference case among them, several agencies each:
+    every report's figures add up and none is negative, on two presets."""
+    from accord.reports.tests.test_figures_add_up import PERIOD, check_every_form, check_units
+
+    world = World()
+    install_ladder(world.partnership, preset(name))
+    ladder = ladder_of(world.partnership)
+    informal = [n for n in ladder.numbers if not ladder.is_formal(n)]
+    content = open_log(
+        f"A-1,NHS,CSC,PRO,02/05/2026,,{informal[-1]},,,case,conference,,,,,",
+        f"A-2,CSC,NHS,,03/06/2026,20/06/2026,{ladder.top},,Decision changed,theme,,,,,,",
+        "A-3,PRO,NHS,CSC,04/07/2026,,1,,,case,,urgent,,,,",
+        "A-4,NHS,PRO,,05/08/2026,06/08/2026,1,,withdrawn,case,care_review,,,,,",
+    )
+    plan = plan_log_import(world.partnership, content, "a.csv", open_mapping(world))
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows]
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    check_units(world)
+    check_every_form(client, world)
+    from accord.reports.selectors import pdg_figures
+
+    figures = pdg_figures(world.partnership, PERIOD)
+    assert figures.total == 4 and figures.iru["total"] == 2
+
+
+def test_an_open_row_names_its_raiser_and_climbs_on_from_where_it_stands(world):
+    """Where the log names who raised it (someone of the raising agency working in the
+    partnership) they are its raiser; one brought in past stage 1 escalates on, its
+    consultation before stage 1 being the log's."""
+    header = "Ref,Raised by,Raised with,Raiser,Date raised,Date closed,Stage,Outcome,Type"
+    m = Mapping(
+        columns={
+            "reference": "Ref",
+            "raising_agency": "Raised by",
+            "with_agency": "Raised with",
+            "raised_by_email": "Raiser",
+            "raised_on": "Date raised",
+            "closed_on": "Date closed",
+            "stage_reached": "Stage",
+            "outcome": "Outcome",
+            "kind": "Type",
+        },
+        values={"agency": {"NHS": world.health.name, "CSC": world.social.name}},
+    )
+    wrong = f"{header}\nP-0,NHS,CSC,{world.practitioner_social.email},03/02/2025,,1,,case\n".encode()
+    plan = plan_log_import(world.partnership, wrong, "p.csv", m)
+    assert "is not someone of the agency that raised it" in " ".join(plan.rows[0].errors)
+    content = (
+        f"{header}\nP-1,NHS,CSC,{world.practitioner_health.email.upper()},03/02/2025,,1,,case\n"
+        "P-2,NHS,CSC,,03/02/2025,,2,,case\n"
+    ).encode()
+    plan = plan_log_import(world.partnership, content, "p.csv", m)
+    assert plan.ok, [r.errors for r in plan.rows]
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    first = Escalation.objects.get(imported_reference="P-1")
+    assert first.raised_by == world.practitioner_health
+    assert Escalation.objects.visible_to(world.practitioner_health).filter(pk=first.pk).exists()
+    second = Escalation.objects.get(imported_reference="P-2")
+    services.escalation_escalate(
+        actor=world.manager_health,
+        escalation=second,
+        reason="Still stuck",
+        answers={"decision_challenged": "d", "tried_so_far": "t", "desired_outcome": "o"},
+    )
+    second.refresh_from_db()
+    assert second.stage == 3 and second.stage_periods.count() == 2
+    assert visibility.differences() == (0, 0, 0)

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -5,13 +6,34 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.partnership.models import Partnership
 from accord.partnership.services.invitations import invite as send_invitation
-from accord.web.people_import import ImportFileError, apply_import, plan_import
+from accord.partnership.services.people_import import ImportFileError, apply_import, plan_import
+
+
+def _read_words(path: str | None) -> dict[str, dict[str, str]]:
+    if not path:
+        return {}
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as problem:
+        raise CommandError(f"The words file could not be read: {problem}") from problem
+    if not isinstance(found, dict) or not all(
+        kind in ("agency", "role")
+        and isinstance(table, dict)
+        and all(isinstance(v, str) for v in table.values())
+        for kind, table in found.items()
+    ):
+        raise CommandError('The words file must look like {"agency": {"…": "…"}, "role": {"…": "…"}}.')
+    return found
 
 
 class Command(BaseCommand):
     help = (
         "Import people from a CSV or XLSX file with the columns name, email, agency, roles "
-        "(role codes separated by ';') and line_manager_email. Every row is checked first: if any "
+        "(roles by name or code, separated by ';') and line_manager_email. An agency or role the "
+        "file names its own way is matched by --words, a JSON file such as "
+        '{"agency": {"Royal Devon": "Royal Devon University Healthcare NHS Foundation Trust"}, '
+        '"role": {"Safeguarding lead": "manager"}}; without it, the closest is suggested. '
+        "Every row is checked first: if any "
         "is refused, nothing is applied and the exit status is 1. A person already known by "
         "email is updated; the same file again changes nothing."
     )
@@ -20,13 +42,23 @@ class Command(BaseCommand):
         parser.add_argument("--partnership", required=True, help="The partnership's slug.")
         parser.add_argument("file", help="The CSV or XLSX file.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row; change nothing.")
+        parser.add_argument("--words", help="A JSON file of the file's own words for agencies and roles.")
         parser.add_argument(
             "--invite",
             action="store_true",
             help="Email each person added an invitation to set their password.",
         )
 
-    def handle(self, *args, partnership: str, file: str, dry_run: bool, invite: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        partnership: str,
+        file: str,
+        dry_run: bool,
+        invite: bool = False,
+        words: str | None = None,
+        **options,
+    ):
         found = Partnership.objects.filter(slug=partnership).first()
         if found is None:
             raise CommandError(f"No partnership has the slug {partnership!r}.")
@@ -34,9 +66,12 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No file at {file}.")
         try:
-            plan = plan_import(found, path.read_bytes(), path.name)
+            plan = plan_import(found, path.read_bytes(), path.name, _read_words(words))
         except ImportFileError as problem:
             raise CommandError(str(problem)) from problem
+        for word in plan.words:
+            closest = f"the closest is {word.suggested!r}" if word.suggested else "nothing is close"
+            self.stderr.write(f"The {word.kind} {word.raw!r} is named nowhere exactly: {closest}.")
         for row in plan.refused:
             for error in row.errors:
                 self.stderr.write(f"Row {row.line} ({row.email or 'no email'}): {error}")
