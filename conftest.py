@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from accord.testing.factories import World, WorldRows
+
+
+def pytest_configure(config):
+    """The Welsh catalogue compiled before any test reads it (as bin/setup compiles it), in
+    the controlling process only, so that two workers never write it at once."""
+    if hasattr(config, "workerinput"):
+        return
+    import polib
+
+    for po in (Path(__file__).parent / "accord" / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            polib.pofile(str(po)).save_as_mofile(str(mo))
 
 
 @pytest.fixture(autouse=True)
