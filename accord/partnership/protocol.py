@@ -48,6 +48,7 @@ from .models import (
     Stage,
     TimescaleBudget,
     WorkedBy,
+    in_language,
 )
 from .roles import TIERS
 
@@ -70,6 +71,13 @@ class StageRule:
     # The answers an escalation must have to enter the stage (``ANSWERS``); rule 3's are added
     # for a formal stage whatever the document says (``Ladder.required_to_enter``).
     requires: tuple[str, ...] = ()
+    # Its name in Welsh, for a partnership that works in Wales (empty: none given).
+    name_cy: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """Its name in the language in use (Welsh where given and Welsh is in use)."""
+        return in_language(self, "name")
 
     # Read by the templates as they read a ``Stage``.
     @property
@@ -157,9 +165,14 @@ class Ladder:
     stages: tuple[StageRule, ...]
     formal_body_name: str = "Practice Development Group"
     authority: str = FormalBodyAuthority.FACILITATES
+    formal_body_name_cy: str = ""
     given_priorities: tuple[PriorityRule, ...] | None = None
     given_budgets: tuple[BudgetRule, ...] | None = None
     partnership_id: int | None = None
+
+    @property
+    def formal_body_shown(self) -> str:
+        return in_language(self, "formal_body_name")
 
     @cached_property
     def priorities(self) -> tuple[PriorityRule, ...]:
@@ -321,10 +334,14 @@ def _read_ladder(partnership) -> Ladder:
     rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
     saved = (
         Partnership.objects.filter(pk=partnership.pk)
-        .values_list("formal_body_name", "formal_body_authority")
+        .values_list("formal_body_name", "formal_body_authority", "formal_body_name_cy")
         .first()
     )
-    body_name, authority = saved or (partnership.formal_body_name, partnership.formal_body_authority)
+    body_name, authority, body_name_cy = saved or (
+        partnership.formal_body_name,
+        partnership.formal_body_authority,
+        partnership.formal_body_name_cy,
+    )
     return Ladder(
         stages=tuple(
             StageRule(
@@ -339,10 +356,12 @@ def _read_ladder(partnership) -> Ladder:
                 key=s.key,
                 facilitated=s.facilitated,
                 requires=tuple(s.requires or ()),
+                name_cy=s.name_cy,
             )
             for s in rows
         ),
         formal_body_name=body_name,
+        formal_body_name_cy=body_name_cy,
         authority=authority,
         partnership_id=partnership.pk,
     )
@@ -493,6 +512,7 @@ STAGE_KEYS = (
     "other_working_days",
     "facilitated",
     "requires",
+    "name_cy",
 )
 DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
@@ -518,6 +538,7 @@ class ProtocolDocument:
     authority: str
     stages: tuple[StageRule, ...]
     source: str = ""
+    formal_body_name_cy: str = ""
     priorities: tuple[PriorityRule, ...] = DEFAULT_PRIORITIES
     budgets: tuple[BudgetRule, ...] = ()
     # Whether the document named its stages' keys (an export does): a review matches its
@@ -547,6 +568,7 @@ class ProtocolDocument:
         return Ladder(
             stages=self.stages,
             formal_body_name=self.formal_body_name,
+            formal_body_name_cy=self.formal_body_name_cy,
             authority=self.authority,
             given_priorities=self.priorities,
             given_budgets=self.budgets,
@@ -759,6 +781,10 @@ def parse_document(document: Any) -> ProtocolDocument:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
         errors.append(str(_("Give the formal body a name of up to 100 characters.")))
         name = ""
+    name_cy = body.get("name_cy", "")
+    if not isinstance(name_cy, str) or len(name_cy.strip()) > 100:
+        errors.append(str(_("Give the formal body's Welsh name as text of up to 100 characters.")))
+        name_cy = ""
     authority = body.get("authority")
     if authority not in FormalBodyAuthority.values:
         errors.append(
@@ -792,6 +818,9 @@ def parse_document(document: Any) -> ProtocolDocument:
             problems.append(str(_("key is up to 30 lower-case letters, digits, - or _")))
         if not isinstance(stage_name, str) or not stage_name.strip() or len(stage_name.strip()) > 100:
             problems.append(str(_("name is text of up to 100 characters")))
+        stage_name_cy = row.get("name_cy", "")
+        if not isinstance(stage_name_cy, str) or len(stage_name_cy.strip()) > 100:
+            problems.append(str(_("name_cy (the name in Welsh) is text of up to 100 characters")))
         if row.get("worked_by") not in WorkedBy.values:
             problems.append(str(_("worked_by is one of %(values)s")) % {"values": ", ".join(WorkedBy.values)})
         if not isinstance(row.get("formal"), bool):
@@ -835,6 +864,7 @@ def parse_document(document: Any) -> ProtocolDocument:
                 requires=tuple(a for a in ANSWERS if a in requires)
                 if requires is not None
                 else default_requires(number, row["formal"]),
+                name_cy=stage_name_cy.strip(),
             )
         )
     keyed = any(s.key for s in stages)
@@ -872,6 +902,7 @@ def parse_document(document: Any) -> ProtocolDocument:
     source = document.get("source", "")
     return ProtocolDocument(
         formal_body_name=name.strip(),
+        formal_body_name_cy=name_cy.strip(),
         authority=authority,
         stages=tuple(sorted(stages, key=lambda s: s.number)),
         source=source.strip()[:300] if isinstance(source, str) else "",
@@ -887,7 +918,11 @@ def document_of(partnership) -> dict[str, Any]:
     ladder = ladder_of(partnership)
     return {
         "source": partnership.protocol_source,
-        "formal_body": {"name": ladder.formal_body_name, "authority": ladder.authority},
+        "formal_body": {
+            "name": ladder.formal_body_name,
+            "authority": ladder.authority,
+            **({"name_cy": ladder.formal_body_name_cy} if ladder.formal_body_name_cy else {}),
+        },
         "priorities": [
             {"code": p.code, "label": p.label, "description": p.description} for p in ladder.priorities
         ],
@@ -905,6 +940,7 @@ def document_of(partnership) -> dict[str, Any]:
                 # (Said only where it is: a document without it means an unfacilitated stage.)
                 **({"facilitated": True} if s.facilitated else {}),
                 "requires": list(s.requires),
+                **({"name_cy": s.name_cy} if s.name_cy else {}),
             }
             for s in ladder.stages
         ],
@@ -935,9 +971,12 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     forget_ladder(partnership)
     protocol = protocol.keyed_as(ladder_of(partnership))
     partnership.formal_body_name = protocol.formal_body_name
+    partnership.formal_body_name_cy = protocol.formal_body_name_cy
     partnership.formal_body_authority = protocol.authority
     partnership.protocol_source = protocol.source
-    partnership.save(update_fields=["formal_body_name", "formal_body_authority", "protocol_source"])
+    partnership.save(
+        update_fields=["formal_body_name", "formal_body_name_cy", "formal_body_authority", "protocol_source"]
+    )
     protocol_changed(partnership.pk)
     wanted = {s.key for s in protocol.stages}
     Stage.objects.filter(partnership=partnership).exclude(key__in=wanted).delete()
@@ -950,6 +989,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
             defaults={
                 "number": s.number,
                 "name": s.name,
+                "name_cy": s.name_cy,
                 "worked_by": s.worked_by,
                 "is_formal": s.formal,
                 "routine_working_days": s.routine_working_days,

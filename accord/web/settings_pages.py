@@ -143,7 +143,11 @@ class PartnershipSettingsForm(forms.ModelForm):
     class Meta:
         model = Partnership
         fields = list(PARTNERSHIP_FIELDS)
-        widgets = {"emergency_wording": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "emergency_wording": forms.Textarea(attrs={"rows": 3}),
+            "emergency_wording_cy": forms.Textarea(attrs={"rows": 3, "lang": "cy"}),
+            "front_door_name_cy": forms.TextInput(attrs={"lang": "cy"}),
+        }
         labels = {
             "front_door_name": gettext_lazy("What the children's services front door is called"),
             "front_door_phone": gettext_lazy("The front door's phone number"),
@@ -411,6 +415,13 @@ class FormalBodyForm(ProtocolForm):
         ),
         error_messages={"required": gettext_lazy("Enter the formal body's name")},
     )
+    name_cy = forms.CharField(
+        label=gettext_lazy("The formal body's name in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text=gettext_lazy("For a partnership that works in Wales: shown on the pages in Welsh."),
+    )
     authority = forms.ChoiceField(
         label=gettext_lazy("What the formal body may do"),
         choices=FormalBodyAuthority.choices,
@@ -428,11 +439,13 @@ class FormalBodyForm(ProtocolForm):
 def settings_formal_body(request: HttpRequest) -> HttpResponse:
     partnership = business_unit_partnership(request)
     document = document_of(partnership)
-    initial = {**document["formal_body"], "source": document["source"]}
+    initial = {"name_cy": "", **document["formal_body"], "source": document["source"]}
     form = FormalBodyForm(request.POST if request.method == "POST" else None, initial=initial)
 
     def change(doc, data):
         doc["formal_body"] = {"name": data["name"], "authority": data["authority"]}
+        if data.get("name_cy", "").strip():
+            doc["formal_body"]["name_cy"] = data["name_cy"].strip()
         doc["source"] = data["source"]
 
     return _protocol_change(
@@ -469,6 +482,12 @@ class StageForm(ProtocolForm):
         label=gettext_lazy("The stage's name"),
         max_length=100,
         error_messages={"required": gettext_lazy("Enter the stage's name")},
+    )
+    name_cy = forms.CharField(
+        label=gettext_lazy("The stage's name in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
     )
     worked_by = forms.ChoiceField(
         label=gettext_lazy("Who works it"),
@@ -515,6 +534,7 @@ class StageForm(ProtocolForm):
         return {
             "number": number,
             "name": data["name"],
+            **({"name_cy": data["name_cy"].strip()} if data.get("name_cy", "").strip() else {}),
             "worked_by": data["worked_by"],
             "formal": bool(data["formal"]),
             "routine_working_days": data["routine_working_days"],

@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "accord.web.middleware.CurrentPartnershipMiddleware",
     # A guest's session (not a log-in): every page but the guest's own is "not found" to it.
     "accord.web.guest_session.GuestOnlyMiddleware",
+    # A signed-in person's (or a guest's) own language over the cookie's and the browser's.
+    "accord.web.language.PersonLanguageMiddleware",
     "accord.web.mfa.TwoStepRequiredMiddleware",
     "accord.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",

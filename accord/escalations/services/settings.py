@@ -50,10 +50,13 @@ from .timescales import escalations_recompute_due_dates
 # The partnership's own settings the business unit keeps (its name, short name and
 # reference prefix are the deployment's: references and addresses depend on them).
 PARTNERSHIP_FIELDS = (
+    "works_in_wales",
     "front_door_name",
+    "front_door_name_cy",
     "front_door_phone",
     "front_door_form_url",
     "emergency_wording",
+    "emergency_wording_cy",
     "holiday_country",
     "holiday_subdivision",
     "reporting_year_start_month",
@@ -303,6 +306,7 @@ class TermDetails:
     code: str
     is_active: bool = True
     position: int = 0
+    label_cy: str = ""  # its label in Welsh, for a partnership that works in Wales
 
 
 def term_save(
@@ -324,9 +328,12 @@ def term_save(
     ):
         raise NotAllowed(_("That is not one of the partnership's taxonomies."))
     label = " ".join((details.label or "").split())
+    label_cy = " ".join((details.label_cy or "").split())
     errors: dict[str, str] = {}
     if not label or len(label) > 200:
         errors["label"] = _("Enter the label, up to 200 characters")
+    if len(label_cy) > 200:
+        errors["label_cy"] = _("Enter the Welsh label in 200 characters or fewer")
     if not 0 <= details.position <= 1000:
         errors["position"] = _("Enter a position from 0 to 1000")
     code = term.code if term is not None else (details.code or "").strip().lower()
@@ -349,13 +356,20 @@ def term_save(
                 partnership=partnership,
                 code=code,
                 label=label,
+                label_cy=label_cy,
                 is_active=details.is_active,
                 position=details.position,
             )
-            changed = ["code", "label", "is_active", "position"]
+            changed = ["code", "label", "is_active", "position"] + (["label_cy"] if label_cy else [])
         else:
             changed = apply_changes(
-                term, {"label": label, "is_active": details.is_active, "position": details.position}
+                term,
+                {
+                    "label": label,
+                    "label_cy": label_cy,
+                    "is_active": details.is_active,
+                    "position": details.position,
+                },
             )
         if changed:
             audit_record(
