@@ -514,7 +514,17 @@ STAGE_KEYS = (
     "requires",
     "name_cy",
 )
-DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
+# (``works_in_wales``: a preset for Wales's boards; read when a partnership is made from it.)
+DOCUMENT_KEYS = (
+    "preset",
+    "name",
+    "source",
+    "formal_body",
+    "priorities",
+    "stages",
+    "budgets",
+    "works_in_wales",
+)
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
 PRIORITY_KEYS = ("code", "label", "description")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
