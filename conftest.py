@@ -27,8 +27,12 @@ def pytest_configure(config):
 def _fresh_cache():
     """Each test starts with empty caches: row ids are reused after a test's rollback, so
     what is kept under one (the API's rate limit, per token; the ladders each process
-    keeps, per partnership) must not carry over."""
+    keeps, per partnership) must not carry over. Nor does the language a request left
+    active (a page in Welsh): each test starts in Accord's default."""
     _empty_caches()
+    from django.utils import translation
+
+    translation.deactivate()
     yield
 
 

@@ -46,8 +46,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             user.save(update_fields=["email_digest"])
             if form.cleaned_data["language"]:
                 person_language_set(actor=user, person=user, language=form.cleaned_data["language"])
-                translation.activate(user.language)
-            messages.success(request, _("Your email preference is saved"))
+            with translation.override(user.language or translation.get_language()):
+                messages.success(request, _("Your email preference is saved"))
             return redirect("notifications")
     else:
         form = PreferenceForm(

@@ -73,7 +73,6 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
                 language=code,
                 partnership=guest.escalation.partnership,
             )
-    translation.activate(code)
     response = HttpResponseRedirect(back)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
