@@ -746,3 +746,11 @@ class PublicStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership}: accessibility statement and privacy notice"
+
+    @property
+    def known_issues_shown(self) -> str:
+        return in_language(self, "known_issues")
+
+    @property
+    def privacy_notice_shown(self) -> str:
+        return in_language(self, "privacy_notice")

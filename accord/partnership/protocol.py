@@ -132,6 +132,10 @@ class PriorityRule:
     code: str
     label: str
     description: str = ""
+    label_cy: str = ""  # its label in Welsh, for a partnership that works in Wales
+
+    def __str__(self) -> str:
+        return in_language(self, "label")
 
 
 DEFAULT_PRIORITIES = (
@@ -180,7 +184,7 @@ class Ladder:
             return self.given_priorities
 
         rows = PriorityTier.objects.filter(partnership_id=self.partnership_id).order_by("position", "code")
-        found = tuple(PriorityRule(r.code, r.label, r.description) for r in rows)
+        found = tuple(PriorityRule(r.code, r.label, r.description, r.label_cy) for r in rows)
         return found or DEFAULT_PRIORITIES
 
     @cached_property
@@ -526,7 +530,7 @@ DOCUMENT_KEYS = (
     "works_in_wales",
 )
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
-PRIORITY_KEYS = ("code", "label", "description")
+PRIORITY_KEYS = ("code", "label", "description", "label_cy")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 _STAGE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 
@@ -606,7 +610,11 @@ def _parse_priorities(rows: Any, errors: list[str]) -> tuple[PriorityRule, ...]:
         unknown = sorted(set(row) - set(PRIORITY_KEYS))
         code, label = row.get("code"), _text(row.get("label"), 100)
         description = row.get("description", "")
+        label_cy = row.get("label_cy", "")
         problems = []
+        if not isinstance(label_cy, str) or len(label_cy.strip()) > 100:
+            problems.append(str(_("label_cy (the label in Welsh) is text of up to 100 characters")))
+            label_cy = ""
         if unknown:
             problems.append(str(_("unknown keys %(keys)s")) % {"keys": ", ".join(unknown)})
         if not isinstance(code, str) or not _CODE.match(code):
@@ -618,7 +626,7 @@ def _parse_priorities(rows: Any, errors: list[str]) -> tuple[PriorityRule, ...]:
         if problems:
             errors.append(f"{where}: " + "; ".join(problems) + ".")
             continue
-        found.append(PriorityRule(code, label, description.strip()))
+        found.append(PriorityRule(code, label, description.strip(), label_cy.strip()))
     codes = [p.code for p in found]
     if len(set(codes)) != len(codes):
         errors.append(str(_("Each priority has its own code.")))
@@ -934,7 +942,13 @@ def document_of(partnership) -> dict[str, Any]:
             **({"name_cy": ladder.formal_body_name_cy} if ladder.formal_body_name_cy else {}),
         },
         "priorities": [
-            {"code": p.code, "label": p.label, "description": p.description} for p in ladder.priorities
+            {
+                "code": p.code,
+                "label": p.label,
+                "description": p.description,
+                **({"label_cy": p.label_cy} if p.label_cy else {}),
+            }
+            for p in ladder.priorities
         ],
         "stages": [
             {
@@ -1014,7 +1028,12 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
         PriorityTier.objects.update_or_create(
             partnership=partnership,
             code=p.code,
-            defaults={"label": p.label, "description": p.description, "position": position},
+            defaults={
+                "label": p.label,
+                "label_cy": p.label_cy,
+                "description": p.description,
+                "position": position,
+            },
         )
     # (``protocol_apply`` refuses to drop a tier an open escalation has.)
     PriorityTier.objects.filter(partnership=partnership).exclude(

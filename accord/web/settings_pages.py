@@ -653,6 +653,13 @@ class PriorityForm(ProtocolForm):
         max_length=100,
         error_messages={"required": gettext_lazy("Enter the priority's label")},
     )
+    label_cy = forms.CharField(
+        label=gettext_lazy("Label in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text=gettext_lazy("For a partnership that works in Wales: shown on the pages in Welsh."),
+    )
     description = forms.CharField(
         label=gettext_lazy("When to choose it (optional)"), max_length=300, required=False
     )
@@ -692,6 +699,8 @@ def settings_priority(request: HttpRequest, code: str | None = None) -> HttpResp
             raise ValidationError({"code": _("Another priority has that code")})
         others = [p for p in doc["priorities"] if p["code"] != tier_code]
         tier = {"code": tier_code, "label": data["label"], "description": data["description"]}
+        if data.get("label_cy", "").strip():
+            tier["label_cy"] = data["label_cy"].strip()
         doc["priorities"] = others[: data["after"]] + [tier] + others[data["after"] :]
 
     return _protocol_change(

@@ -117,11 +117,13 @@ def partnership_update(*, actor: User | None, partnership: Partnership, data: di
 STATEMENT_FIELDS = (
     "compliance",
     "known_issues",
+    "known_issues_cy",
     "contact_email",
     "contact_phone",
     "last_tested",
     "last_reviewed",
     "privacy_notice",
+    "privacy_notice_cy",
     "data_protection_contact",
 )
 
