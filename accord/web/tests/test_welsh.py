@@ -253,3 +253,26 @@ def test_each_escalation_records_the_language_it_was_raised_in_and_the_report_co
     assert is_hidden(hidden["en-gb"].resolved) and hidden["en-gb"].median_working_days is None
     # (English's small count hidden, Welsh's is withheld too so that it cannot be worked out.)
     assert is_hidden(hidden["cy"].resolved) and hidden["cy"].median_working_days == 9
+
+
+def test_a_guest_is_written_to_in_both_languages_until_they_choose(world):
+    from accord.escalations.services import guests
+    from accord.partnership.models import PartnershipAgency
+
+    world.partnership.works_in_wales = True
+    world.partnership.save()
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    e = world.raised()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        guests.guest_name(
+            actor=world.practitioner_health, escalation=e, agency_id=world.social.pk, email="gw@nhs.net"
+        )
+    sent = next(m for m in mail.outbox if m.to == ["gw@nhs.net"])
+    subject = "Accord: a professional difference has been raised with you (%(reference)s)"
+    with translation.override("cy"):
+        welsh = translation.gettext(subject) % {"reference": e.reference}
+    assert welsh != subject % {"reference": e.reference}
+    assert sent.subject == f"{welsh} / {subject % {'reference': e.reference}}"  # Welsh first
+    assert sent.body.count("/guest/") == 2  # the link in each language
