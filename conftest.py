@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from accord.testing.factories import World, WorldRows
 
 
+def pytest_configure(config):
+    """The Welsh catalogue compiled before any test reads it (as bin/setup compiles it), in
+    the controlling process only, so that two workers never write it at once."""
+    if hasattr(config, "workerinput"):
+        return
+    import polib
+
+    for po in (Path(__file__).parent / "accord" / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            polib.pofile(str(po)).save_as_mofile(str(mo))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with empty caches: row ids are reused after a test's rollback, so
     what is kept under one (the API's rate limit, per token; the ladders each process
-    keeps, per partnership) must not carry over."""
+    keeps, per partnership) must not carry over. Nor does the language a request left
+    active (a page in Welsh): each test starts in Accord's default."""
     _empty_caches()
+    from django.utils import translation
+
+    translation.deactivate()
     yield
 
 

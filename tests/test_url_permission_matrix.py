@@ -93,6 +93,8 @@ MATRIX = {
     "login": (lambda s: reverse("login"), lambda r: 302),
     "logout": (lambda s: reverse("logout"), lambda r: 405),
     "switch_partnership": (lambda s: reverse("switch_partnership"), lambda r: 405),
+    # (Anyone, signed in or not, a guest too: it sets the language and comes back.)
+    "switch_language": (lambda s: reverse("switch_language", args=["cy"]), lambda r: 302),
     "mfa_verify": (lambda s: reverse("mfa_verify"), lambda r: 302),
     "mfa_setup": (lambda s: reverse("mfa_setup"), lambda r: 200),
     "api_tokens": (lambda s: reverse("api_tokens"), lambda r: 200),
@@ -548,6 +550,7 @@ GUEST_OPENS = {
     "guest_link": 404,
     "guest_code": 404,
     "login": 200,
+    "switch_language": 302,
     "mfa_verify": 302,  # (the sign-in page's second step: back to signing in)
     "healthz": 200,
     "readyz": 200,

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -130,15 +131,15 @@ def _invalid(request, exc: NinjaValidationError):
     for e in exc.errors:
         loc = [str(p) for p in e.get("loc", []) if p not in ("body", "payload", "query", "path")]
         errors.setdefault(".".join(loc) or "__all__", []).append(str(e.get("msg", "Invalid value")))
-    return problem(400, "The request is not valid", "Check the fields named in errors.", errors)
+    return problem(400, _("The request is not valid"), _("Check the fields named in errors."), errors)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
     response = problem(
         401,
-        "Authentication required",
-        "Send a valid, unexpired API token as 'Authorization: Bearer <token>'.",
+        _("Authentication required"),
+        _("Send a valid, unexpired API token as 'Authorization: Bearer <token>'."),
     )
     response["WWW-Authenticate"] = 'Bearer realm="accord"'
     return response
@@ -146,7 +147,7 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(RateLimited)
 def _rate_limited(request, exc):
-    response = problem(429, "Too many requests", "Slow down and try again in a minute.")
+    response = problem(429, _("Too many requests"), _("Slow down and try again in a minute."))
     response["Retry-After"] = "60"
     return response
 
@@ -160,41 +161,43 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(NotFound)
 def _not_found(request, exc):
-    return problem(404, "Not found", "There is no such escalation, or you may not see it.")
+    return problem(404, _("Not found"), _("There is no such escalation, or you may not see it."))
 
 
 @api.exception_handler(IllegalTransition)
 def _illegal(request, exc):
-    return problem(409, "Not allowed from the escalation's current state", str(exc))
+    return problem(409, _("Not allowed from the escalation's current state"), str(exc))
 
 
 @api.exception_handler(NotAllowed)
 def _forbidden(request, exc):
-    return problem(403, "Forbidden", str(exc))
+    return problem(403, _("Forbidden"), str(exc))
 
 
 @api.exception_handler(StaleVersion)
 def _stale(request, exc):
-    return problem(409, "The escalation has changed", str(exc))
+    return problem(409, _("The escalation has changed"), str(exc))
 
 
 @api.exception_handler(ImmediateDanger)
 def _danger(request, exc):
     return problem(
-        422, "Accord is not for a child in immediate danger", str(exc), {"immediate_danger": [str(exc)]}
+        422, _("Accord is not for a child in immediate danger"), str(exc), {"immediate_danger": [str(exc)]}
     )
 
 
 @api.exception_handler(RuleViolation)
 def _rule(request, exc: RuleViolation):
     return problem(
-        422, "The protocol does not allow this", " ".join(exc.messages), messages_of(exc), rule=exc.rule
+        422, _("The protocol does not allow this"), " ".join(exc.messages), messages_of(exc), rule=exc.rule
     )
 
 
 @api.exception_handler(DjangoValidationError)
 def _django_invalid(request, exc: DjangoValidationError):
-    return problem(400, "The request is not valid", "Check the fields named in errors.", messages_of(exc))
+    return problem(
+        400, _("The request is not valid"), _("Check the fields named in errors."), messages_of(exc)
+    )
 
 
 @api.exception_handler(MultiPartParserError)
@@ -202,9 +205,11 @@ def _unreadable_multipart(request, exc: MultiPartParserError):
     """A multipart body Django cannot read (no boundary, a broken one): the client's to mend."""
     return problem(
         400,
-        "The request body could not be read",
-        "Send the file as multipart/form-data with its boundary in the Content-Type, as an HTTP "
-        "library does when given a file.",
+        _("The request body could not be read"),
+        _(
+            "Send the file as multipart/form-data with its boundary in the Content-Type, as an HTTP "
+            "library does when given a file."
+        ),
     )
 
 
@@ -213,5 +218,5 @@ def _suspicious(request, exc: SuspiciousOperation):
     """Too many fields or files in a form, or a body larger than Django reads: refused, as
     Django refuses them on the pages, never a 500."""
     if isinstance(exc, RequestDataTooBig):
-        return problem(413, "Content Too Large", "The request body is larger than Accord reads.")
-    return problem(400, "The request is not valid", "The request body is not one Accord reads.")
+        return problem(413, _("Content Too Large"), _("The request body is larger than Accord reads."))
+    return problem(400, _("The request is not valid"), _("The request body is not one Accord reads."))

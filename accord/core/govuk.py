@@ -11,6 +11,7 @@ page headings follow the GOV.UK Design System's patterns.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
@@ -145,8 +147,62 @@ def _cache_key(name: str, params: dict[str, Any]) -> tuple | None:
         return None
 
 
+# The plural categories GOV.UK Frontend's JavaScript asks of a count (``Intl.PluralRules``),
+# each with a number gettext puts in the same form: Welsh has six, English two.
+_PLURAL_SAMPLES = {
+    "cy": (("zero", 0), ("one", 1), ("two", 2), ("few", 3), ("many", 6), ("other", 5)),
+    "en": (("one", 1), ("other", 5)),
+}
+
+
+def _counted(words: Callable[[int], str]) -> dict[str, str]:
+    samples = _PLURAL_SAMPLES["cy" if (get_language() or "").startswith("cy") else "en"]
+    return {category: words(n) for category, n in samples}
+
+
+def component_texts(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The words a component writes of its own (its buttons, announcements and counts), in
+    the language in use: GOV.UK Frontend's defaults are English, so each is given here. (The
+    ones Accord always gives, such as the error summary's title, are given where it is drawn.)"""
+    if name == "character-count":
+        return {
+            "textareaDescriptionText": gettext("You can enter up to %{count} characters"),
+            "charactersUnderLimitText": _counted(
+                lambda n: ngettext(
+                    "You have %{count} character remaining", "You have %{count} characters remaining", n
+                )
+            ),
+            "charactersAtLimitText": gettext("You have 0 characters remaining"),
+            "charactersOverLimitText": _counted(
+                lambda n: ngettext(
+                    "You have %{count} character too many", "You have %{count} characters too many", n
+                )
+            ),
+        }
+    if name == "password":
+        return {
+            "showPasswordText": gettext("Show"),
+            "hidePasswordText": gettext("Hide"),
+            "showPasswordAriaLabelText": gettext("Show password"),
+            "hidePasswordAriaLabelText": gettext("Hide password"),
+            "passwordShownAnnouncementText": gettext("Your password is visible"),
+            "passwordHiddenAnnouncementText": gettext("Your password is hidden"),
+        }
+    if name == "service-navigation":
+        return {"menuButtonText": gettext("Menu"), "menuButtonLabel": gettext("Show or hide menu")}
+    if name == "back-link":
+        return {"text": gettext("Back")}
+    if name == "notification-banner":
+        return {"titleText": gettext("Success") if params.get("type") == "success" else gettext("Important")}
+    return {}
+
+
 def render_component(name: str, params: dict[str, Any]) -> SafeString:
-    """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does)."""
+    """Render a GOV.UK Frontend component from its macro (as govuk-frontend-django does),
+    with the component's own words in the language in use where the caller gave none."""
+    texts = component_texts(name, params)
+    if texts:
+        params = {**texts, **{k: v for k, v in params.items() if v is not None}}
     key = _cache_key(name, params)
     if key is not None and (html := _RENDERED.get(key)) is not None:
         return html

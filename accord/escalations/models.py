@@ -143,6 +143,10 @@ class Escalation(models.Model):
     origin = models.CharField(
         _("where it came from"), max_length=20, choices=Origin.choices, default=Origin.PRACTITIONER
     )
+    # The language it was raised in (the raising page's, or the API's Accept-Language), so
+    # that the reports can show Welsh is no slower than English. Empty: not known (raised
+    # before Accord recorded it, or brought in from an earlier log).
+    raised_language = models.CharField(_("raised in"), max_length=10, blank=True, default="")
 
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_raised"

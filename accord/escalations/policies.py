@@ -745,7 +745,7 @@ def refusal_reason(action: str, user, escalation) -> str:
         return _(
             "The %(body)s and restorative facilitators help the agencies find a way forward but "
             "never decide it: the agencies' own managers and leaders record the outcome."
-        ) % {"body": ladder_for(user, escalation).formal_body_name}
+        ) % {"body": ladder_for(user, escalation).formal_body_shown}
     if action in STAGE_ACTIONS and (is_party_side | is_pdg).test(user, escalation):
         return stage_refusal(action, holding_of(user, escalation))
     return _("Your role does not allow you to do that on this escalation.")

@@ -699,7 +699,12 @@ def partnership_create(
         raise ValidationError(errors)
     with transaction.atomic():
         partnership = Partnership.objects.create(
-            name=name, slug=slug, reference_prefix=prefix, front_door_phone=front_door_phone or "not yet set"
+            name=name,
+            slug=slug,
+            reference_prefix=prefix,
+            front_door_phone=front_door_phone or "not yet set",
+            # (A preset for Wales's boards says so: its texts are kept in Welsh and English.)
+            works_in_wales=isinstance(document, dict) and document.get("works_in_wales") is True,
         )
         install_defaults(partnership)
         install_ladder(partnership, protocol)

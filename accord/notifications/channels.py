@@ -19,16 +19,19 @@ reference before it sends again, and sends only if there are none
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
-from django.utils import formats
+from django.utils import formats, translation
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from accord.partnership.models import Safeguards
+from accord.partnership.models import Safeguards, languages_for
 from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
 from .models import Notification, kind_label
@@ -50,35 +53,74 @@ def link(n: Notification) -> str:
 
 # Whom a notice's partnership safeguards, in the words its emails use (never whom one
 # escalation is about: a notice carries nothing of the difference): "any details of ((whom))",
-# "if ((anyone)) is in immediate danger".
+# "if ((anyone)) is in immediate danger". Translated as each email is written.
 SAFEGUARDED_WORDS = {
-    Safeguards.CHILDREN: ("the child", "a child"),
-    Safeguards.ADULTS: ("the adult", "an adult"),
-    Safeguards.BOTH: ("the child, adult or family", "anyone"),
+    Safeguards.CHILDREN: (_lazy("the child"), _lazy("a child")),
+    Safeguards.ADULTS: (_lazy("the adult"), _lazy("an adult")),
+    Safeguards.BOTH: (_lazy("the child, adult or family"), _lazy("anyone")),
 }
 
 
 def safeguarded_words(partnership) -> dict[str, str]:
     whom, anyone = SAFEGUARDED_WORDS.get(partnership.safeguards, SAFEGUARDED_WORDS[Safeguards.CHILDREN])
-    return {"whom": whom, "anyone": anyone}
+    return {"whom": str(whom), "anyone": str(anyone)}
+
+
+# Between the two languages of an email written in both (Welsh first).
+BETWEEN_LANGUAGES = "\n------------------------------------------------------------\n\n"
+
+
+def in_their_languages(
+    recipient: Any, partnership: Any, write: Callable[[], tuple[str, str]]
+) -> tuple[str, str]:
+    """A subject and body written by ``write`` in each language the recipient is written to
+    in (``languages_for``): theirs, or both, Welsh first, where it is not known and the
+    partnership works in Wales."""
+    subjects, bodies = [], []
+    for code in languages_for(recipient, partnership):
+        with translation.override(code):
+            subject, body = write()
+        subjects.append(subject)
+        bodies.append(body)
+    return " / ".join(subjects), BETWEEN_LANGUAGES.join(bodies)
 
 
 def render_email(notification: Notification) -> tuple[str, str]:
-    context = {
-        "n": notification,
-        "reference": notification.subject,
-        "kind": kind_label(notification.kind),
-        "link": link(notification),
-        "partnership": notification.partnership.name,
-        **safeguarded_words(notification.partnership),
-    }
-    subject = render_to_string("notifications/email_subject.txt", context).strip()
-    body = render_to_string("notifications/email_body.txt", context)
-    return subject, body
+    def write() -> tuple[str, str]:
+        context = {
+            "n": notification,
+            "about": notification.about_label,
+            "reference": notification.subject,
+            "kind": kind_label(notification.kind),
+            "link": link(notification),
+            "partnership": notification.partnership.name,
+            **safeguarded_words(notification.partnership),
+        }
+        subject = render_to_string("notifications/email_subject.txt", context).strip()
+        return subject, render_to_string("notifications/email_body.txt", context)
+
+    return in_their_languages(notification.recipient, notification.partnership, write)
 
 
 def digest_subject(items: list[Notification]) -> str:
-    return f"Accord: {len(items)} updates in {items[0].partnership.name}"
+    return ngettext(
+        "Accord: %(n)s update in %(partnership)s", "Accord: %(n)s updates in %(partnership)s", len(items)
+    ) % {"n": len(items), "partnership": items[0].partnership.name}
+
+
+def render_digest(items: list[Notification]) -> tuple[str, str]:
+    def write() -> tuple[str, str]:
+        body = render_to_string(
+            "notifications/digest_body.txt",
+            {
+                "partnership": items[0].partnership.name,
+                "items": digest_lines(items),
+                **safeguarded_words(items[0].partnership),
+            },
+        )
+        return digest_subject(items), body
+
+    return in_their_languages(items[0].recipient, items[0].partnership, write)
 
 
 def digest_lines(items: list[Notification]) -> list[tuple[str, str, int | None, dt.date | None, str]]:
@@ -114,16 +156,9 @@ class SmtpChannel:
         ).send()
 
     def send_digest(self, items: list[Notification]) -> None:
-        body = render_to_string(
-            "notifications/digest_body.txt",
-            {
-                "partnership": items[0].partnership.name,
-                "items": digest_lines(items),
-                **safeguarded_words(items[0].partnership),
-            },
-        )
+        subject, body = render_digest(items)
         EmailMessage(
-            digest_subject(items),
+            subject,
             body,
             settings.DEFAULT_FROM_EMAIL,
             [items[0].recipient.email],
@@ -141,7 +176,13 @@ def _date(value: dt.date | None) -> str:
 def notice_personalisation(n: Notification) -> dict[str, str]:
     """What a notice's template is given: the same as the SMTP email says, and no more.
     A value a template does not use is ignored by Notify; every one is always given (empty
-    when there is none), so that a template may use any of them."""
+    when there is none), so that a template may use any of them. Given in the recipient's
+    first language (a Notify template is in one language)."""
+    with translation.override(languages_for(n.recipient, n.partnership)[0]):
+        return _notice_personalisation(n)
+
+
+def _notice_personalisation(n: Notification) -> dict[str, str]:
     stage, due_date = str(n.stage or ""), _date(n.due_date)
     details = [f"Stage: {stage}" if stage else "", f"Due by: {due_date}" if due_date else ""]
     return {
@@ -160,6 +201,11 @@ def notice_personalisation(n: Notification) -> dict[str, str]:
 def digest_personalisation(items: list[Notification]) -> dict[str, Any]:
     """The digest's template is given the partnership, the number of updates and one line an
     update (a list, which Notify shows as bullet points)."""
+    with translation.override(languages_for(items[0].recipient, items[0].partnership)[0]):
+        return _digest_personalisation(items)
+
+
+def _digest_personalisation(items: list[Notification]) -> dict[str, Any]:
     updates = []
     for kind, reference, stage, due, url in digest_lines(items):
         when = ", ".join(

@@ -5,12 +5,14 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accord.partnership.models import Language
 from accord.partnership.selectors import partnerships_for, roles_by_partnership
+from accord.partnership.services.people import person_language_set
 
 from .models import Notification
 
@@ -25,6 +27,13 @@ class PreferenceForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Select how you would like to be emailed")},
     )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Which language should Accord write to you in?"),
+        help_text=gettext_lazy("Your emails and documents, and the pages once you sign in."),
+        choices=Language.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,10 +44,15 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             user.email_digest = form.cleaned_data["frequency"] == "digest"
             user.save(update_fields=["email_digest"])
-            messages.success(request, _("Your email preference is saved"))
+            if form.cleaned_data["language"]:
+                person_language_set(actor=user, person=user, language=form.cleaned_data["language"])
+            with translation.override(user.language or translation.get_language()):
+                messages.success(request, _("Your email preference is saved"))
             return redirect("notifications")
     else:
-        form = PreferenceForm(initial={"frequency": "digest" if user.email_digest else "immediate"})
+        form = PreferenceForm(
+            initial={"frequency": "digest" if user.email_digest else "immediate", "language": user.language}
+        )
     partnership = request.partnership
     mine = Notification.objects.filter(recipient=user, partnership=partnership)
     items = list(mine[:100])

@@ -3,10 +3,13 @@ ladder and the two taxonomies.  Nothing partnership-specific is hard-coded."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.crypto import EncryptedTextField
@@ -48,6 +51,44 @@ class Safeguards(models.TextChoices):
     BOTH = "both", _("Children and adults at risk")
 
 
+def welsh_in_use() -> bool:
+    """Whether the page, email or document being made is in Welsh."""
+    return (translation.get_language() or "").split("-")[0] == "cy"
+
+
+def language_in_use() -> str:
+    """The code of the language in use, as a person's is recorded (``Language``)."""
+    return Language.WELSH if welsh_in_use() else Language.ENGLISH
+
+
+def languages_for(person: Any, partnership: Any) -> list[str]:
+    """The languages a person is written to in: their own; where it is not known, both,
+    Welsh first, where the partnership works in Wales; otherwise English."""
+    if getattr(person, "language", ""):
+        return [person.language]
+    if partnership is not None and partnership.works_in_wales:
+        return [Language.WELSH, Language.ENGLISH]
+    return [Language.ENGLISH]
+
+
+def in_language(thing: Any, field: str) -> str:
+    """A partnership's own text in the language in use: its Welsh (``<field>_cy``) where
+    Welsh is in use and one is given, otherwise the English."""
+    english = getattr(thing, field)
+    if welsh_in_use():
+        return getattr(thing, f"{field}_cy", "") or english
+    return english
+
+
+class Language(models.TextChoices):
+    """The languages a person is written to in (Welsh Language Standards: each person is
+    asked, and then written to in the language they chose). Not known: both, Welsh first
+    where the partnership works in Wales (``languages_for``)."""
+
+    ENGLISH = "en-gb", "English"
+    WELSH = "cy", "Cymraeg"
+
+
 # The two priority tiers every partnership has (it may add more, ``PriorityTier``).
 ROUTINE = "routine"
 URGENT = "urgent"
@@ -65,9 +106,23 @@ class Partnership(models.Model):
         help_text=_("Starts every escalation reference, for example DEV."),
     )
     front_door_phone = models.CharField(_("front door phone number"), max_length=40)
+    # Wales's boards work in Welsh and English alike: their own texts (the front door's name,
+    # the emergency wording, the formal body, the stages, the priorities, the taxonomies and
+    # the statements) are held in both, each Welsh text in a ``…_cy`` field beside the
+    # English one (docs/decisions/0011-welsh-texts.md); a person not known to prefer one is
+    # written to in both, Welsh first.
+    works_in_wales = models.BooleanField(
+        _("works in Welsh and English"),
+        default=False,
+        help_text=_(
+            "On for a board in Wales: its own texts are kept in Welsh as well as English, and "
+            "people whose language is not known are written to in both, Welsh first."
+        ),
+    )
     front_door_name = models.CharField(
         _("front door name"), max_length=200, default="children's services front door"
     )
+    front_door_name_cy = models.CharField(_("front door name in Welsh"), max_length=200, blank=True)
     front_door_form_url = models.URLField(
         _("front door's online request for support"),
         blank=True,
@@ -84,6 +139,7 @@ class Partnership(models.Model):
             "front door if a child is in immediate danger."
         ),
     )
+    emergency_wording_cy = models.TextField(_("emergency wording in Welsh"), blank=True)
     holiday_country = models.CharField(
         _("bank holiday country"), max_length=2, default="GB", help_text=_("ISO country code.")
     )
@@ -113,6 +169,7 @@ class Partnership(models.Model):
         default="Practice Development Group",
         help_text=_("Who receives formal escalations: a practice development group, a panel, a chair."),
     )
+    formal_body_name_cy = models.CharField(_("name of the formal body in Welsh"), max_length=100, blank=True)
     formal_body_authority = models.CharField(
         _("authority of the formal body"),
         max_length=20,
@@ -199,6 +256,19 @@ class Partnership(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The partnership's own texts as the page, email or document in hand shows them.
+    @property
+    def front_door_name_shown(self) -> str:
+        return in_language(self, "front_door_name")
+
+    @property
+    def emergency_wording_shown(self) -> str:
+        return in_language(self, "emergency_wording")
+
+    @property
+    def formal_body_shown(self) -> str:
+        return in_language(self, "formal_body_name")
 
 
 class AgencyKind(models.TextChoices):
@@ -384,6 +454,7 @@ class Stage(models.Model):
         _("stage"), validators=[MinValueValidator(1), MaxValueValidator(9)]
     )
     name = models.CharField(_("name"), max_length=100)
+    name_cy = models.CharField(_("name in Welsh"), max_length=100, blank=True)
     worked_by = models.CharField(_("who works it"), max_length=20, choices=WorkedBy.choices)
     routine_working_days = models.PositiveSmallIntegerField(
         _("working days to resolve (routine)"), validators=[MinValueValidator(1)]
@@ -428,7 +499,11 @@ class Stage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}: {self.name}"
+        return f"{self.number}: {self.shown_name}"
+
+    @property
+    def shown_name(self) -> str:
+        return in_language(self, "name")
 
     def working_days(self, priority: str) -> int:
         """The stage's timescale for an escalation of this priority tier."""
@@ -472,6 +547,7 @@ class PriorityTier(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="priorities")
     code = models.SlugField(_("code"), max_length=30)
     label = models.CharField(_("label"), max_length=100)
+    label_cy = models.CharField(_("label in Welsh"), max_length=100, blank=True)
     description = models.CharField(_("when to choose it"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -482,7 +558,7 @@ class PriorityTier(models.Model):
         constraints = [models.UniqueConstraint(fields=["partnership", "code"], name="priority_code_unique")]
 
     def __str__(self) -> str:
-        return self.label
+        return in_language(self, "label")
 
 
 class TimescaleBudget(models.Model):
@@ -526,6 +602,7 @@ class TimescaleBudget(models.Model):
 class TaxonomyTerm(models.Model):
     code = models.SlugField(_("code"), max_length=60)
     label = models.CharField(_("label"), max_length=200)
+    label_cy = models.CharField(_("label in Welsh"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -534,7 +611,7 @@ class TaxonomyTerm(models.Model):
         ordering = ["position", "label"]
 
     def __str__(self) -> str:
-        return self.label
+        return in_language(self, "label")
 
 
 class AreaOfDisagreement(TaxonomyTerm):
@@ -603,6 +680,12 @@ class User(AbstractUser):
     email_digest = models.BooleanField(
         _("one daily email instead of an email for each update"), default=False
     )
+    # The language they are written to in, emails and documents alike: asked in their own
+    # settings, set with an invitation, and saved by the header's language switch. Empty: not
+    # known (both languages where the partnership works in Wales).
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, blank=True, default=""
+    )
 
     objects = AccordUserManager()
 
@@ -662,6 +745,8 @@ class PublicStatement(models.Model):
     )
     last_tested = models.DateField(_("when Accord was last tested for accessibility"), null=True, blank=True)
     last_reviewed = models.DateField(_("when this statement was last reviewed"), null=True, blank=True)
+    known_issues_cy = models.TextField(_("content that is not accessible, in Welsh"), blank=True)
+    privacy_notice_cy = models.TextField(_("privacy notice in Welsh"), blank=True)
     privacy_notice = models.TextField(
         _("privacy notice"),
         blank=True,
@@ -683,3 +768,11 @@ class PublicStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partnership}: accessibility statement and privacy notice"
+
+    @property
+    def known_issues_shown(self) -> str:
+        return in_language(self, "known_issues")
+
+    @property
+    def privacy_notice_shown(self) -> str:
+        return in_language(self, "privacy_notice")

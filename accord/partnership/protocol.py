@@ -49,6 +49,7 @@ from .models import (
     Stage,
     TimescaleBudget,
     WorkedBy,
+    in_language,
 )
 from .roles import TIERS
 
@@ -71,6 +72,13 @@ class StageRule:
     # The answers an escalation must have to enter the stage (``ANSWERS``); rule 3's are added
     # for a formal stage whatever the document says (``Ladder.required_to_enter``).
     requires: tuple[str, ...] = ()
+    # Its name in Welsh, for a partnership that works in Wales (empty: none given).
+    name_cy: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """Its name in the language in use (Welsh where given and Welsh is in use)."""
+        return in_language(self, "name")
 
     # Read by the templates as they read a ``Stage``.
     @property
@@ -125,6 +133,10 @@ class PriorityRule:
     code: str
     label: str
     description: str = ""
+    label_cy: str = ""  # its label in Welsh, for a partnership that works in Wales
+
+    def __str__(self) -> str:
+        return in_language(self, "label")
 
 
 DEFAULT_PRIORITIES = (
@@ -158,9 +170,14 @@ class Ladder:
     stages: tuple[StageRule, ...]
     formal_body_name: str = "Practice Development Group"
     authority: str = FormalBodyAuthority.FACILITATES
+    formal_body_name_cy: str = ""
     given_priorities: tuple[PriorityRule, ...] | None = None
     given_budgets: tuple[BudgetRule, ...] | None = None
     partnership_id: int | None = None
+
+    @property
+    def formal_body_shown(self) -> str:
+        return in_language(self, "formal_body_name")
 
     @cached_property
     def priorities(self) -> tuple[PriorityRule, ...]:
@@ -168,7 +185,7 @@ class Ladder:
             return self.given_priorities
 
         rows = PriorityTier.objects.filter(partnership_id=self.partnership_id).order_by("position", "code")
-        found = tuple(PriorityRule(r.code, r.label, r.description) for r in rows)
+        found = tuple(PriorityRule(r.code, r.label, r.description, r.label_cy) for r in rows)
         return found or DEFAULT_PRIORITIES
 
     @cached_property
@@ -322,10 +339,14 @@ def _read_ladder(partnership) -> Ladder:
     rows = Stage.objects.filter(partnership_id=partnership.pk).order_by("number")
     saved = (
         Partnership.objects.filter(pk=partnership.pk)
-        .values_list("formal_body_name", "formal_body_authority")
+        .values_list("formal_body_name", "formal_body_authority", "formal_body_name_cy")
         .first()
     )
-    body_name, authority = saved or (partnership.formal_body_name, partnership.formal_body_authority)
+    body_name, authority, body_name_cy = saved or (
+        partnership.formal_body_name,
+        partnership.formal_body_authority,
+        partnership.formal_body_name_cy,
+    )
     return Ladder(
         stages=tuple(
             StageRule(
@@ -340,10 +361,12 @@ def _read_ladder(partnership) -> Ladder:
                 key=s.key,
                 facilitated=s.facilitated,
                 requires=tuple(s.requires or ()),
+                name_cy=s.name_cy,
             )
             for s in rows
         ),
         formal_body_name=body_name,
+        formal_body_name_cy=body_name_cy,
         authority=authority,
         partnership_id=partnership.pk,
     )
@@ -494,10 +517,22 @@ STAGE_KEYS = (
     "other_working_days",
     "facilitated",
     "requires",
+    "name_cy",
 )
-DOCUMENT_KEYS = ("preset", "name", "source", "safeguards", "formal_body", "priorities", "stages", "budgets")
+# (``works_in_wales``: a preset for Wales's boards; read when a partnership is made from it.)
+DOCUMENT_KEYS = (
+    "preset",
+    "name",
+    "source",
+    "formal_body",
+    "priorities",
+    "stages",
+    "budgets",
+    "works_in_wales",
+    "safeguards",
+)
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
-PRIORITY_KEYS = ("code", "label", "description")
+PRIORITY_KEYS = ("code", "label", "description", "label_cy")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 _STAGE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 
@@ -519,6 +554,7 @@ class ProtocolDocument:
     authority: str
     stages: tuple[StageRule, ...]
     source: str = ""
+    formal_body_name_cy: str = ""
     priorities: tuple[PriorityRule, ...] = DEFAULT_PRIORITIES
     budgets: tuple[BudgetRule, ...] = ()
     # Whether the document named its stages' keys (an export does): a review matches its
@@ -551,6 +587,7 @@ class ProtocolDocument:
         return Ladder(
             stages=self.stages,
             formal_body_name=self.formal_body_name,
+            formal_body_name_cy=self.formal_body_name_cy,
             authority=self.authority,
             given_priorities=self.priorities,
             given_budgets=self.budgets,
@@ -578,7 +615,11 @@ def _parse_priorities(rows: Any, errors: list[str]) -> tuple[PriorityRule, ...]:
         unknown = sorted(set(row) - set(PRIORITY_KEYS))
         code, label = row.get("code"), _text(row.get("label"), 100)
         description = row.get("description", "")
+        label_cy = row.get("label_cy", "")
         problems = []
+        if not isinstance(label_cy, str) or len(label_cy.strip()) > 100:
+            problems.append(str(_("label_cy (the label in Welsh) is text of up to 100 characters")))
+            label_cy = ""
         if unknown:
             problems.append(str(_("unknown keys %(keys)s")) % {"keys": ", ".join(unknown)})
         if not isinstance(code, str) or not _CODE.match(code):
@@ -590,7 +631,7 @@ def _parse_priorities(rows: Any, errors: list[str]) -> tuple[PriorityRule, ...]:
         if problems:
             errors.append(f"{where}: " + "; ".join(problems) + ".")
             continue
-        found.append(PriorityRule(code, label, description.strip()))
+        found.append(PriorityRule(code, label, description.strip(), label_cy.strip()))
     codes = [p.code for p in found]
     if len(set(codes)) != len(codes):
         errors.append(str(_("Each priority has its own code.")))
@@ -746,8 +787,8 @@ def _text_errors(document: Any) -> list[str]:
     return sorted(errors)
 
 
-def _parse_formal_body(document: dict, errors: list[str]) -> tuple[str, Any]:
-    """The formal body's name and authority."""
+def _parse_formal_body(document: dict, errors: list[str]) -> tuple[str, str, Any]:
+    """The formal body's name, its name in Welsh and its authority."""
     body = document.get("formal_body")
     if not isinstance(body, dict):
         errors.append(str(_('Give "formal_body" as {"name": ..., "authority": ...}.')))
@@ -756,13 +797,17 @@ def _parse_formal_body(document: dict, errors: list[str]) -> tuple[str, Any]:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
         errors.append(str(_("Give the formal body a name of up to 100 characters.")))
         name = ""
+    name_cy = body.get("name_cy", "")
+    if not isinstance(name_cy, str) or len(name_cy.strip()) > 100:
+        errors.append(str(_("Give the formal body's Welsh name as text of up to 100 characters.")))
+        name_cy = ""
     authority = body.get("authority")
     if authority not in FormalBodyAuthority.values:
         errors.append(
             str(_('The formal body\'s authority is "facilitates" or "directs_next_steps", not %(value)r.'))
             % {"value": authority}
         )
-    return name, authority
+    return name, name_cy, authority
 
 
 def _stage_shape_problems(row: dict, number, key, stage_name, routine, urgent) -> list[str]:
@@ -826,6 +871,9 @@ def _parse_stage(row: Any, position: int, errors: list[str]) -> StageRule | None
     urgent = _whole(row.get("urgent_working_days"), minimum=1)
     stage_name = row.get("name")
     problems = _stage_shape_problems(row, number, key, stage_name, routine, urgent)
+    stage_name_cy = row.get("name_cy", "")
+    if not isinstance(stage_name_cy, str) or len(stage_name_cy.strip()) > 100:
+        problems.append(str(_("name_cy (the name in Welsh) is text of up to 100 characters")))
     requires = _stage_requires(row, problems)
     other = _stage_other_days(row, problems)
     if problems:
@@ -845,6 +893,7 @@ def _parse_stage(row: Any, position: int, errors: list[str]) -> StageRule | None
         requires=tuple(a for a in ANSWERS if a in requires)
         if requires is not None
         else default_requires(number, row["formal"]),
+        name_cy=stage_name_cy.strip(),
     )
 
 
@@ -902,7 +951,7 @@ def parse_document(document: Any) -> ProtocolDocument:
     text_errors = _text_errors(document)
     if text_errors:
         raise ValidationError(text_errors)
-    name, authority = _parse_formal_body(document, errors)
+    name, name_cy, authority = _parse_formal_body(document, errors)
     stages, keyed = _parse_stages(document, errors)
     unknown = sorted(set(document) - set(DOCUMENT_KEYS))
     if unknown:
@@ -916,6 +965,7 @@ def parse_document(document: Any) -> ProtocolDocument:
     source = document.get("source", "")
     return ProtocolDocument(
         formal_body_name=name.strip(),
+        formal_body_name_cy=name_cy.strip(),
         authority=authority,
         stages=tuple(sorted(stages, key=lambda s: s.number)),
         source=source.strip()[:300] if isinstance(source, str) else "",
@@ -943,9 +993,19 @@ def document_of(partnership) -> dict[str, Any]:
     return {
         "source": partnership.protocol_source,
         "safeguards": partnership.safeguards,
-        "formal_body": {"name": ladder.formal_body_name, "authority": ladder.authority},
+        "formal_body": {
+            "name": ladder.formal_body_name,
+            "authority": ladder.authority,
+            **({"name_cy": ladder.formal_body_name_cy} if ladder.formal_body_name_cy else {}),
+        },
         "priorities": [
-            {"code": p.code, "label": p.label, "description": p.description} for p in ladder.priorities
+            {
+                "code": p.code,
+                "label": p.label,
+                "description": p.description,
+                **({"label_cy": p.label_cy} if p.label_cy else {}),
+            }
+            for p in ladder.priorities
         ],
         "stages": [
             {
@@ -961,6 +1021,7 @@ def document_of(partnership) -> dict[str, Any]:
                 # (Said only where it is: a document without it means an unfacilitated stage.)
                 **({"facilitated": True} if s.facilitated else {}),
                 "requires": list(s.requires),
+                **({"name_cy": s.name_cy} if s.name_cy else {}),
             }
             for s in ladder.stages
         ],
@@ -991,11 +1052,18 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     forget_ladder(partnership)
     protocol = protocol.keyed_as(ladder_of(partnership))
     partnership.formal_body_name = protocol.formal_body_name
+    partnership.formal_body_name_cy = protocol.formal_body_name_cy
     partnership.formal_body_authority = protocol.authority
     partnership.protocol_source = protocol.source
     partnership.safeguards = protocol.safeguards or partnership.safeguards
     partnership.save(
-        update_fields=["formal_body_name", "formal_body_authority", "protocol_source", "safeguards"]
+        update_fields=[
+            "formal_body_name",
+            "formal_body_name_cy",
+            "formal_body_authority",
+            "protocol_source",
+            "safeguards",
+        ]
     )
     protocol_changed(partnership.pk)
     wanted = {s.key for s in protocol.stages}
@@ -1009,6 +1077,7 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
             defaults={
                 "number": s.number,
                 "name": s.name,
+                "name_cy": s.name_cy,
                 "worked_by": s.worked_by,
                 "is_formal": s.formal,
                 "routine_working_days": s.routine_working_days,
@@ -1023,7 +1092,12 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
         PriorityTier.objects.update_or_create(
             partnership=partnership,
             code=p.code,
-            defaults={"label": p.label, "description": p.description, "position": position},
+            defaults={
+                "label": p.label,
+                "label_cy": p.label_cy,
+                "description": p.description,
+                "position": position,
+            },
         )
     # (``protocol_apply`` refuses to drop a tier an open escalation has.)
     PriorityTier.objects.filter(partnership=partnership).exclude(

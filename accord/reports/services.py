@@ -89,7 +89,7 @@ def meeting_save(
     if not may_record_meetings(actor, partnership.pk):
         raise NotAllowed(
             _("The business unit or the %(body)s's chair records its meetings.")
-            % {"body": partnership.formal_body_name}
+            % {"body": partnership.formal_body_shown}
         )
     if meeting is not None and meeting.partnership_id != partnership.pk:
         raise NotFound()
@@ -132,7 +132,7 @@ def meeting_action_add(
     if not may_record_meetings(actor, meeting.partnership_id):
         raise NotAllowed(
             _("The business unit or the %(body)s's chair records its meetings.")
-            % {"body": meeting.partnership.formal_body_name}
+            % {"body": meeting.partnership.formal_body_shown}
         )
     errors = {}
     if not description.strip():
@@ -218,7 +218,7 @@ def chase_meeting_actions(now: dt.datetime | None = None) -> int:
                 partnership_id=partnership.pk,
                 subject=_("Meeting of the %(body)s, %(date)s")
                 % {
-                    "body": partnership.formal_body_name,
+                    "body": partnership.formal_body_shown,
                     "date": date_format(action.meeting.held_on, "j F Y"),
                 },
                 path=meeting_action_path(action),

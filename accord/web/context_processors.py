@@ -52,7 +52,7 @@ def accord(request: HttpRequest) -> dict:
         "roles": roles,
         "signed_in": signed_in,
         "navigation": navigation_for(
-            roles, request.path, unread=unread, formal_body=partnership.formal_body_name
+            roles, request.path, unread=unread, formal_body=partnership.formal_body_shown
         )
         if partnership and signed_in
         else [],

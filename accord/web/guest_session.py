@@ -25,6 +25,7 @@ SALT = "accord.guest-session"
 # answer for itself: it takes only a bearer token, so a guest's session is nothing to it (401).
 GUEST_MAY_OPEN = (
     "/guest/",
+    "/language/",
     "/static/",
     "/accessibility/",
     "/privacy/",

@@ -17,7 +17,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed
-from accord.partnership.models import Agency, AgencyKind, PartnershipAgency, Role, RoleAssignment, User
+from accord.partnership.models import (
+    Agency,
+    AgencyKind,
+    Language,
+    PartnershipAgency,
+    Role,
+    RoleAssignment,
+    User,
+)
 from accord.partnership.selectors import partnership_agencies
 from accord.partnership.services.agencies import AgencyDetails, agency_shared_elsewhere, agency_update
 from accord.partnership.services.invitations import invite, refusal_words, revoke_invitation
@@ -140,12 +148,31 @@ class PersonForm(forms.Form):
         required=False,
         initial=True,
     )
+    language = forms.ChoiceField(
+        label=gettext_lazy("The language Accord writes to them in"),
+        choices=[
+            ("", gettext_lazy("Not known: both English and Welsh, where the partnership works in Wales")),
+            *Language.choices,
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=gettext_lazy("Their emails and documents. They can change it themselves."),
+    )
     invite = forms.BooleanField(
         label=gettext_lazy("Email them an invitation to set their password"), required=False, initial=True
     )
 
     # What is the person's in every partnership: shown, not asked, for someone shared.
-    IDENTITY = ("first_name", "last_name", "email", "job_title", "agency", "line_manager_email", "is_active")
+    IDENTITY = (
+        "first_name",
+        "last_name",
+        "email",
+        "job_title",
+        "agency",
+        "line_manager_email",
+        "is_active",
+        "language",
+    )
 
     def __init__(self, *args, partnership, person: User | None, shared: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +209,7 @@ class PersonForm(forms.Form):
             line_manager_email=data["line_manager_email"],
             roles=list(data["roles"]),
             is_active=data.get("is_active", True),
+            language=data.get("language") or "",
         )
 
 
@@ -197,6 +225,7 @@ def _person_initial(person: User, partnership) -> dict:
             RoleAssignment.objects.filter(user=person, partnership=partnership).values_list("role", flat=True)
         ),
         "is_active": person.is_active,
+        "language": person.language,
     }
 
 
@@ -400,6 +429,13 @@ class TermForm(forms.Form):
         max_length=200,
         error_messages={"required": gettext_lazy("Enter the label")},
     )
+    label_cy = forms.CharField(
+        label=gettext_lazy("Label in Welsh (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text=gettext_lazy("For a partnership that works in Wales: shown on the pages in Welsh."),
+    )
     code = forms.CharField(
         label=gettext_lazy("Code"),
         max_length=60,
@@ -440,7 +476,16 @@ def term_edit(request: HttpRequest, taxonomy: str, pk: int | None = None) -> Htt
         term = model.objects.filter(partnership=partnership, pk=pk).first()
         if term is None:
             raise Http404
-    initial = {"label": term.label, "position": term.position, "is_active": term.is_active} if term else {}
+    initial = (
+        {
+            "label": term.label,
+            "label_cy": term.label_cy,
+            "position": term.position,
+            "is_active": term.is_active,
+        }
+        if term
+        else {}
+    )
     form = TermForm(
         request.POST if request.method == "POST" else None, initial=initial, editing=term is not None
     )
@@ -454,6 +499,7 @@ def term_edit(request: HttpRequest, taxonomy: str, pk: int | None = None) -> Htt
                 term=term,
                 details=TermDetails(
                     label=data["label"],
+                    label_cy=data.get("label_cy", ""),
                     code=data.get("code", ""),
                     is_active=data["is_active"],
                     position=data["position"],

@@ -145,7 +145,12 @@ class PartnershipSettingsForm(forms.ModelForm):
     class Meta:
         model = Partnership
         fields = list(PARTNERSHIP_FIELDS)
-        widgets = {"emergency_wording": forms.Textarea(attrs={"rows": 3}), "safeguards": forms.RadioSelect}
+        widgets = {
+            "emergency_wording": forms.Textarea(attrs={"rows": 3}),
+            "emergency_wording_cy": forms.Textarea(attrs={"rows": 3, "lang": "cy"}),
+            "front_door_name_cy": forms.TextInput(attrs={"lang": "cy"}),
+            "safeguards": forms.RadioSelect,
+        }
         labels = {
             "front_door_name": gettext_lazy("What the children's services front door is called"),
             "front_door_phone": gettext_lazy("The front door's phone number"),
@@ -414,6 +419,13 @@ class FormalBodyForm(ProtocolForm):
         ),
         error_messages={"required": gettext_lazy("Enter the formal body's name")},
     )
+    name_cy = forms.CharField(
+        label=gettext_lazy("The formal body's name in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text=gettext_lazy("For a partnership that works in Wales: shown on the pages in Welsh."),
+    )
     authority = forms.ChoiceField(
         label=gettext_lazy("What the formal body may do"),
         choices=FormalBodyAuthority.choices,
@@ -431,11 +443,13 @@ class FormalBodyForm(ProtocolForm):
 def settings_formal_body(request: HttpRequest) -> HttpResponse:
     partnership = business_unit_partnership(request)
     document = document_of(partnership)
-    initial = {**document["formal_body"], "source": document["source"]}
+    initial = {"name_cy": "", **document["formal_body"], "source": document["source"]}
     form = FormalBodyForm(request.POST if request.method == "POST" else None, initial=initial)
 
     def change(doc, data):
         doc["formal_body"] = {"name": data["name"], "authority": data["authority"]}
+        if data.get("name_cy", "").strip():
+            doc["formal_body"]["name_cy"] = data["name_cy"].strip()
         doc["source"] = data["source"]
 
     return _protocol_change(
@@ -472,6 +486,12 @@ class StageForm(ProtocolForm):
         label=gettext_lazy("The stage's name"),
         max_length=100,
         error_messages={"required": gettext_lazy("Enter the stage's name")},
+    )
+    name_cy = forms.CharField(
+        label=gettext_lazy("The stage's name in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
     )
     worked_by = forms.ChoiceField(
         label=gettext_lazy("Who works it"),
@@ -518,6 +538,7 @@ class StageForm(ProtocolForm):
         return {
             "number": number,
             "name": data["name"],
+            **({"name_cy": data["name_cy"].strip()} if data.get("name_cy", "").strip() else {}),
             "worked_by": data["worked_by"],
             "formal": bool(data["formal"]),
             "routine_working_days": data["routine_working_days"],
@@ -636,6 +657,13 @@ class PriorityForm(ProtocolForm):
         max_length=100,
         error_messages={"required": gettext_lazy("Enter the priority's label")},
     )
+    label_cy = forms.CharField(
+        label=gettext_lazy("Label in Welsh (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "cy"}),
+        help_text=gettext_lazy("For a partnership that works in Wales: shown on the pages in Welsh."),
+    )
     description = forms.CharField(
         label=gettext_lazy("When to choose it (optional)"), max_length=300, required=False
     )
@@ -675,6 +703,8 @@ def settings_priority(request: HttpRequest, code: str | None = None) -> HttpResp
             raise ValidationError({"code": _("Another priority has that code")})
         others = [p for p in doc["priorities"] if p["code"] != tier_code]
         tier = {"code": tier_code, "label": data["label"], "description": data["description"]}
+        if data.get("label_cy", "").strip():
+            tier["label_cy"] = data["label_cy"].strip()
         doc["priorities"] = others[: data["after"]] + [tier] + others[data["after"] :]
 
     return _protocol_change(

@@ -725,17 +725,21 @@ class StatementForm(forms.ModelForm):
         fields = [
             "compliance",
             "known_issues",
+            "known_issues_cy",
             "contact_email",
             "contact_phone",
             "last_tested",
             "last_reviewed",
             "privacy_notice",
+            "privacy_notice_cy",
             "data_protection_contact",
         ]
         widgets = {
             "compliance": forms.RadioSelect,
             "known_issues": forms.Textarea(attrs={"rows": 8}),
+            "known_issues_cy": forms.Textarea(attrs={"rows": 8, "lang": "cy"}),
             "privacy_notice": forms.Textarea(attrs={"rows": 14}),
+            "privacy_notice_cy": forms.Textarea(attrs={"rows": 14, "lang": "cy"}),
         }
 
 

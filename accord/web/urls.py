@@ -4,7 +4,17 @@ from django.urls import path
 from accord.api import views as api_views
 from accord.notifications import views as notification_views
 
-from . import guest_pages, log_import_pages, mfa, people_pages, settings_pages, settings_views, sign_in, views
+from . import (
+    guest_pages,
+    language,
+    log_import_pages,
+    mfa,
+    people_pages,
+    settings_pages,
+    settings_views,
+    sign_in,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +27,7 @@ urlpatterns = [
         "business-unit/sign-in/<int:pk>/", settings_views.sign_in_provider_edit, name="sign_in_provider_edit"
     ),
     path("partnership/", views.switch_partnership, name="switch_partnership"),
+    path("language/<str:code>/", language.switch_language, name="switch_language"),
     path("login/verify/", mfa.verify, name="mfa_verify"),
     path("account/two-step/", mfa.setup, name="mfa_setup"),
     path("account/api-tokens/", api_views.tokens, name="api_tokens"),

@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "accord.web.middleware.CurrentPartnershipMiddleware",
     # A guest's session (not a log-in): every page but the guest's own is "not found" to it.
     "accord.web.guest_session.GuestOnlyMiddleware",
+    # A signed-in person's (or a guest's) own language over the cookie's and the browser's.
+    "accord.web.language.PersonLanguageMiddleware",
     "accord.web.mfa.TwoStepRequiredMiddleware",
     "accord.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -263,8 +265,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en-gb", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Welsh (cy) for Wales's boards: every page, email and document (README "Welsh"). The
+# catalogue is accord/locale/cy/LC_MESSAGES/django.po, compiled by bin/setup (bin/translations).
+LANGUAGES = [("en-gb", _("English")), ("cy", _("Welsh"))]
+LOCALE_PATHS = [BASE_DIR / "accord" / "locale"]
+LANGUAGE_COOKIE_NAME = "accord_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

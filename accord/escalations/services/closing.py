@@ -107,7 +107,7 @@ def agreed_action_complete(
                 _(
                     "An agreed action is marked done by its agency, the parties' managers and leaders, or the %(body)s."
                 )
-                % {"body": escalation.partnership.formal_body_name}
+                % {"body": escalation.partnership.formal_body_shown}
             )
         action.completed_on, action.completed_by, action.completion_note = today(), actor, note.strip()
         action.save(update_fields=["completed_on", "completed_by", "completion_note"])

@@ -44,6 +44,7 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
+from accord.notifications.channels import in_their_languages
 from accord.notifications.models import register_kinds
 from accord.partnership.models import (
     Agency,
@@ -234,7 +235,18 @@ def guest_link(token: str) -> str:
     return f"{settings.ACCORD_BASE_URL.rstrip('/')}{reverse('guest_link', kwargs={'token': token})}"
 
 
+def _send_to_guest(guest: Guest, write) -> None:
+    """An email to a guest in their language (their own account's), or in both, Welsh first,
+    where it is not known and the partnership works in Wales."""
+    subject, body = in_their_languages(guest.account, guest.escalation.partnership, write)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [guest.email])
+
+
 def _send_link(guest: Guest, token: str) -> None:
+    _send_to_guest(guest, lambda: _link_email(guest, token))
+
+
+def _link_email(guest: Guest, token: str) -> tuple[str, str]:
     escalation = guest.escalation
     raiser = escalation.raised_by
     if guest.tier:
@@ -261,7 +273,7 @@ def _send_link(guest: Guest, token: str) -> None:
             "agency": guest.agency.name,
             "partnership": escalation.partnership.name,
         }
-    send_mail(
+    return (
         _("Accord: a professional difference has been raised with you (%(reference)s)")
         % {"reference": escalation.reference},
         named_as
@@ -272,8 +284,6 @@ def _send_link(guest: Guest, token: str) -> None:
             "The escalation's details are not in this email. Do not reply to this email."
         )
         % {"link": guest_link(token)},
-        settings.DEFAULT_FROM_EMAIL,
-        [guest.email],
     )
 
 
@@ -289,24 +299,24 @@ def _tell_guests(event: Event) -> None:
     ):
         token = secrets.token_urlsafe(32)
         Guest.objects.filter(pk=guest.pk).update(link_hash=link_digest(token))
-        what = str(EventType(event.type).label)
-        email, reference = guest.email, escalation.reference
-        transaction.on_commit(lambda e=email, r=reference, w=what, t=token: _send_news(e, r, w, t))
+        transaction.on_commit(lambda g=guest, k=event.type, t=token: _send_news(g, k, t))
 
 
-def _send_news(email: str, reference: str, what: str, token: str) -> None:
-    send_mail(
-        _("Accord: news of escalation %(reference)s") % {"reference": reference},
-        _(
-            "There is news of escalation %(reference)s, on which you are a guest: %(what)s.\n\n"
-            "To see it, open this link (links in earlier emails no longer work):\n%(link)s\n\n"
-            "It offers to email you a one-time code. The escalation's details are not in this email. "
-            "Do not reply to this email."
+def _send_news(guest: Guest, kind: str, token: str) -> None:
+    def write() -> tuple[str, str]:
+        reference, what = guest.escalation.reference, str(EventType(kind).label)
+        return (
+            _("Accord: news of escalation %(reference)s") % {"reference": reference},
+            _(
+                "There is news of escalation %(reference)s, on which you are a guest: %(what)s.\n\n"
+                "To see it, open this link (links in earlier emails no longer work):\n%(link)s\n\n"
+                "It offers to email you a one-time code. The escalation's details are not in this email. "
+                "Do not reply to this email."
+            )
+            % {"reference": reference, "what": what.lower(), "link": guest_link(token)},
         )
-        % {"reference": reference, "what": what.lower(), "link": guest_link(token)},
-        settings.DEFAULT_FROM_EMAIL,
-        [email],
-    )
+
+    _send_to_guest(guest, write)
 
 
 EVENT_LISTENERS.append(_tell_guests)
@@ -611,21 +621,21 @@ def guest_send_code(guest: Guest) -> None:
         guest.codes_sent += 1
         guest.save(update_fields=["code_hash", "code_expires_at", "code_tries", "codes_since", "codes_sent"])
         _audit(guest.account, Verb.GUEST_CODE_SENT, guest)
-        email, reference = guest.email, guest.escalation.reference
-        transaction.on_commit(lambda: _send_code(email, reference, code))
+        transaction.on_commit(lambda: _send_code(guest, code))
 
 
-def _send_code(email: str, reference: str, code: str) -> None:
-    send_mail(
-        _("Accord: your one-time code is %(code)s") % {"code": code},
-        _(
-            "Your one-time code for escalation %(reference)s is:\n\n%(code)s\n\n"
-            "It works for %(minutes)s minutes. If you did not ask for it, you can ignore this email."
+def _send_code(guest: Guest, code: str) -> None:
+    def write() -> tuple[str, str]:
+        return (
+            _("Accord: your one-time code is %(code)s") % {"code": code},
+            _(
+                "Your one-time code for escalation %(reference)s is:\n\n%(code)s\n\n"
+                "It works for %(minutes)s minutes. If you did not ask for it, you can ignore this email."
+            )
+            % {"reference": guest.escalation.reference, "code": code, "minutes": CODE_MINUTES},
         )
-        % {"reference": reference, "code": code, "minutes": CODE_MINUTES},
-        settings.DEFAULT_FROM_EMAIL,
-        [email],
-    )
+
+    _send_to_guest(guest, write)
 
 
 def guest_check_code(guest: Guest, code: str) -> str:

@@ -80,7 +80,7 @@ def learning_publish(*, actor: User, partnership: Partnership, learning_id: int)
         if not may_publish_learning(actor, partnership.pk):
             raise NotAllowed(
                 _("Only the chair of the %(body)s marks learning fit to publish.")
-                % {"body": partnership.formal_body_name}
+                % {"body": partnership.formal_body_shown}
             )
         if learning.published_at is not None:
             raise IllegalTransition(_("That learning is already marked fit to publish."))

@@ -17,7 +17,14 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.crypto import lookup_hash
 from accord.core.errors import ImmediateDanger, NotAllowed, RuleViolation
-from accord.partnership.models import AreaOfDisagreement, Partnership, PracticeTheme, Role, User
+from accord.partnership.models import (
+    AreaOfDisagreement,
+    Partnership,
+    PracticeTheme,
+    Role,
+    User,
+    language_in_use,
+)
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import casework_agencies, user_has_role
 from accord.partnership.services.versions import protocol_version_now
@@ -498,6 +505,7 @@ def _escalation_written(
         highest_stage=start.number,
         urgency=details.urgency,
         origin=details.origin,
+        raised_language=language_in_use(),
         raised_by=actor,
         raising_agency_id=actor.agency_id,
         with_agency=found["with_agency"],

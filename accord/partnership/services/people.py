@@ -24,7 +24,7 @@ from accord.audit.models import Verb
 from accord.core import clock
 from accord.core.errors import NotAllowed
 
-from ..models import Agency, Partnership, PartnershipAgency, Role, RoleAssignment, User
+from ..models import Agency, Language, Partnership, PartnershipAgency, Role, RoleAssignment, User
 from .common import audit_in_trails, require_business_unit
 from .ownership import keeps_identity, people_of, person_partnership_ids, require_own_person
 
@@ -59,6 +59,8 @@ class PersonDetails:
     line_manager_email: str = ""
     roles: list[str] = field(default_factory=list)
     is_active: bool = True
+    # The language they are written to in (``Language``); None: left as it is (empty when new).
+    language: str | None = None
 
 
 @dataclass
@@ -213,6 +215,7 @@ def person_add(
             agency=wanted.agency,
             line_manager=wanted.manager,
             is_active=wanted.is_active,
+            language=details.language or "",
             added_by_sign_in_at=clock.now() if added_by_sign_in else None,
             # Theirs alone while they hold no role (none for someone who signed in: every
             # partnership keeping the agency may give them one).
@@ -404,6 +407,43 @@ def person_reactivate(*, actor: User | None, partnership: Partnership, person: U
     return True
 
 
+def person_language_set(
+    *, actor: User | None, person: User, language: str, partnership: Partnership | None = None
+) -> bool:
+    """The language a person is written to in, emails and documents alike (``""``: not known).
+
+    Theirs to choose (their settings, the header's switch: a guest's on their own account),
+    or set by the business unit that keeps them, as it adds or invites them; a shared
+    person's only by themselves or the deployment's administrators, like their name."""
+    if language not in ("", *Language.values):
+        raise ValidationError({"language": _("Select English or Welsh")})
+    if person.language == language:
+        return False
+    themselves = actor is not None and actor.pk == person.pk
+    if not themselves:
+        if partnership is None:
+            raise NotAllowed(_("Only the person themselves chooses their language here."))
+        require_business_unit(actor, partnership)
+        require_person_of(actor=actor, partnership=partnership, person=person)
+        require_own_person(actor=actor, partnership=partnership, person=person, attempted="language")
+    with transaction.atomic():
+        locked = _locked_person(person)
+        locked.language = language
+        locked.save(update_fields=["language"])
+        trails = person_partnership_ids(locked) | {
+            pid for pid in (partnership.pk if partnership else None, locked.home_partnership_id) if pid
+        }
+        audit_in_trails(
+            actor=actor,
+            verb=Verb.PERSON_DETAILS_CHANGED,
+            target=locked,
+            partnership_ids=trails,
+            payload={"person": locked.username, "fields": ["language"]},
+        )
+    person.language = language
+    return True
+
+
 def _audit(actor: User | None, verb: Verb, person: User, partnership: Partnership, payload: dict) -> None:
     audit_in_trails(
         actor=actor,
@@ -470,6 +510,10 @@ def person_save(
         changed += ["line_manager"] * person_line_manager_set(
             actor=actor, partnership=partnership, person=person, manager=wanted.manager
         )
+        if details.language is not None:
+            changed += ["language"] * person_language_set(
+                actor=actor, partnership=partnership, person=person, language=details.language
+            )
     return PersonSaved(person=person, created=False, changed=changed, handed_on=handed)
 
 

@@ -31,10 +31,13 @@ from .common import by_field, changed_fields, require_business_unit
 # The partnership's own settings the business unit keeps (its name, short name and
 # reference prefix are the deployment's: references and addresses depend on them).
 PARTNERSHIP_FIELDS = (
+    "works_in_wales",
     "front_door_name",
+    "front_door_name_cy",
     "front_door_phone",
     "front_door_form_url",
     "emergency_wording",
+    "emergency_wording_cy",
     "holiday_country",
     "holiday_subdivision",
     "reporting_year_start_month",
@@ -101,11 +104,13 @@ def partnership_update(*, actor: User | None, partnership: Partnership, data: di
 STATEMENT_FIELDS = (
     "compliance",
     "known_issues",
+    "known_issues_cy",
     "contact_email",
     "contact_phone",
     "last_tested",
     "last_reviewed",
     "privacy_notice",
+    "privacy_notice_cy",
     "data_protection_contact",
 )
 

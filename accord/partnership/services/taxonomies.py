@@ -28,6 +28,7 @@ class TermDetails:
     code: str
     is_active: bool = True
     position: int = 0
+    label_cy: str = ""  # its label in Welsh, for a partnership that works in Wales
 
 
 def term_save(
@@ -49,9 +50,12 @@ def term_save(
     ):
         raise NotAllowed(_("That is not one of the partnership's taxonomies."))
     label = " ".join((details.label or "").split())
+    label_cy = " ".join((details.label_cy or "").split())
     errors: dict[str, str] = {}
     if not label or len(label) > 200:
         errors["label"] = _("Enter the label, up to 200 characters")
+    if len(label_cy) > 200:
+        errors["label_cy"] = _("Enter the Welsh label in 200 characters or fewer")
     if not 0 <= details.position <= 1000:
         errors["position"] = _("Enter a position from 0 to 1000")
     code = term.code if term is not None else (details.code or "").strip().lower()
@@ -75,13 +79,20 @@ def term_save(
                 partnership=partnership,
                 code=code,
                 label=label,
+                label_cy=label_cy,
                 is_active=details.is_active,
                 position=details.position,
             )
-            changed = ["code", "label", "is_active", "position"]
+            changed = ["code", "label", "is_active", "position"] + (["label_cy"] if label_cy else [])
         else:
             changed = apply_changes(
-                term, {"label": label, "is_active": details.is_active, "position": details.position}
+                term,
+                {
+                    "label": label,
+                    "label_cy": label_cy,
+                    "is_active": details.is_active,
+                    "position": details.position,
+                },
             )
         if changed:
             audit_record(

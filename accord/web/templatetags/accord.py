@@ -48,7 +48,7 @@ def status_tag(escalation: Any) -> SafeString:
 @register.filter
 def role_label(role: str, partnership: Any = None) -> str:
     """A role in the partnership's own words (its formal body's name for the PDG's roles)."""
-    return roles.role_label(role, getattr(partnership, "formal_body_name", ""))
+    return roles.role_label(role, getattr(partnership, "formal_body_shown", ""))
 
 
 @register.filter
@@ -58,6 +58,8 @@ def get_item(mapping: dict, key: Any) -> Any:
 
 @register.simple_tag(takes_context=True)
 def service_navigation(context: template.Context) -> SafeString:
+    from django.utils.translation import gettext
+
     request = context.get("request")
     partnership = context.get("partnership")
     end = ""
@@ -65,7 +67,6 @@ def service_navigation(context: template.Context) -> SafeString:
         from django.middleware.csrf import get_token
         from django.urls import reverse
         from django.utils.html import format_html
-        from django.utils.translation import gettext
 
         end = format_html(
             '<li class="govuk-service-navigation__item">'
@@ -81,7 +82,7 @@ def service_navigation(context: template.Context) -> SafeString:
         "serviceName": str(partnership) if partnership else None,
         "serviceUrl": "/" if partnership else None,
         "navigation": context.get("navigation") or [],
-        "navigationLabel": "Main",
+        "navigationLabel": gettext("Main"),
         "slots": {"navigationEnd": end} if end else None,
     }
     return govuk.render_component("service-navigation", params)
