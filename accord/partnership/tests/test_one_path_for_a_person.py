@@ -25,7 +25,7 @@ from accord.partnership.services.ownership import shared_person_words
 from accord.partnership.services.people import person_email_change
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
-from accord.web.people_import import apply_import, plan_import
+from accord.partnership.services.people_import import apply_import, plan_import
 from accord.web.sign_in import AgencyOIDCBackend
 
 pytestmark = pytest.mark.django_db
