@@ -581,3 +581,32 @@ def test_an_open_row_names_its_raiser_and_climbs_on_from_where_it_stands(world):
     second.refresh_from_db()
     assert second.stage == 3 and second.stage_periods.count() == 2
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_an_open_row_already_overdue_is_chased_as_overdue_by_the_reminder_sweep(world):
+    """Its due date passed before it came in: the sweep tells those who hold its stage, once,
+    and "the earlier log" (who cannot sign in) is told nothing."""
+    from accord.escalations.notices import send_due_reminders
+    from accord.notifications.models import Notification
+
+    content = open_log("D-1,NHS,CSC,,03/02/2025,,2,10/02/2025,,case,,,,,,")
+    plan = plan_log_import(world.partnership, content, "d.csv", open_mapping(world))
+    assert plan.rows[0].overdue
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    e = Escalation.objects.get(imported_reference="D-1")
+    send_due_reminders()
+    told = set(
+        Notification.objects.filter(path__contains=f"/escalations/{e.pk}/").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert told and e.raised_by_id not in told
+    assert told <= {
+        world.manager_health.pk,
+        world.manager_social.pk,
+        world.senior_health.pk,
+        world.senior_social.pk,
+    }
+    again = Notification.objects.count()
+    send_due_reminders()
+    assert Notification.objects.count() == again  # once, never twice
