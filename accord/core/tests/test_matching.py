@@ -8,7 +8,12 @@ AGENCIES = {
     "Devon County Council Children's Services": "social",
     "Devon & Cornwall Police": "police",
 }
-STAGES = {"1": "practitioners", "stage 1": "practitioners", "2": "line-management", "stage 2": "line-management"}
+STAGES = {
+    "1": "practitioners",
+    "stage 1": "practitioners",
+    "2": "line-management",
+    "stage 2": "line-management",
+}
 
 
 def test_exact_names_ignore_case_and_punctuation():
