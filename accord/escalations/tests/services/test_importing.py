@@ -610,3 +610,25 @@ def test_an_open_row_already_overdue_is_chased_as_overdue_by_the_reminder_sweep(
     again = Notification.objects.count()
     send_due_reminders()
     assert Notification.objects.count() == again  # once, never twice
+
+
+def test_the_command_chooses_columns_by_name_lists_open_rows_and_brings_them_in_only_confirmed(
+    world, tmp_path
+):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "reference,raising_agency,with_agency,raised_on,closed_on,stage_reached,outcome,kind\n"
+        f"C-1,{world.health.name},{world.social.name},03/02/2025,,2,,case\n"
+    )
+    out = io.StringIO()
+    call_command(
+        "import_escalations", "--partnership", world.partnership.slug, str(path), "--dry-run", stdout=out
+    )
+    assert "Row 2 (C-1): still open, at stage 2" in out.getvalue() and not Escalation.objects.exists()
+    with pytest.raises(CommandError, match="confirm where each escalation still open"):
+        call_command("import_escalations", "--partnership", world.partnership.slug, str(path), stdout=out)
+    assert not Escalation.objects.exists()
+    call_command(
+        "import_escalations", "--partnership", world.partnership.slug, str(path), "--confirm-open", stdout=out
+    )
+    assert Escalation.objects.get(imported_reference="C-1").status == Status.OPEN
