@@ -35,7 +35,7 @@ from accord.escalations.services.importing import (
     remove_log_import,
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
-from accord.escalations.services.log_words import vocabulary_of
+from accord.escalations.services.log_words import KIND_LABELS, vocabulary_of
 
 from .settings_pages import business_unit_partnership
 
@@ -122,17 +122,17 @@ class LogWordsForm(forms.Form):
     def __init__(self, *args, words: list[list[str]], choices: dict, initial_words: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.words = words
-        for i, (field, kind, raw) in enumerate(words):
+        for i, (_field, kind, raw) in enumerate(words):
             self.fields[f"word-{i}"] = forms.ChoiceField(
                 label=raw,
                 choices=[(AS_WRITTEN, _("Not one of these (leave as written)")), *choices.get(kind, [])],
                 required=False,
                 initial=initial_words[i],
             )
-            self.fields[f"word-{i}"].column = _(FIELD_LABELS[field])
+            self.fields[f"word-{i}"].column = str(KIND_LABELS[kind])
 
     def groups(self):
-        """The fields by the column they are from, in the file's order."""
+        """The fields by the kind of value, in the file's order."""
         found: dict[str, list] = {}
         for name in self.fields:
             found.setdefault(self.fields[name].column, []).append(self[name])

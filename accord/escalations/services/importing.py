@@ -1,24 +1,29 @@
 """A partnership's earlier log brought in: the "challenge log" spreadsheet most partnerships
-kept before Accord, one past escalation a row, so that the reports' trends start from the
-partnership's real history and not from zero.
+kept before Accord, one escalation a row, closed or still open, so that the reports' trends
+start from the partnership's real history and its open disputes go on from where they stand
+(``docs/decisions/0011-earlier-log-open-rows.md``).
 
-The business unit maps the file's columns to Accord's fields (and, where the log wrote
-them its own way, its values to Accord's: "CSC" for an agency's name, "Resolved" for an
-outcome), sees every row checked in plain words with nothing changed (a dry run), then
-brings the whole file in at once, or nothing of it. The page and ``manage.py
-import_escalations`` both call these. The mapping is a small JSON document (``Mapping``,
-checked by pydantic); the page builds one from its choices.
+The business unit maps the file's columns to Accord's fields and the log's own words to
+Accord's values ("CSC" for an agency, "Level 2" for a stage, "Resolved - agreed" for an
+outcome: ``log_words``, each distinct value with a choice beside it on the page), sees every
+row checked in plain words with nothing changed (a dry run, the rows still open listed with
+their stages and due dates), then brings the whole file in at once, or nothing of it. The
+page, the API and ``manage.py import_escalations`` all call these. The mapping is a small
+JSON document (``Mapping``, checked by pydantic); the page builds one from its choices.
 
-What an imported escalation is: closed (resolved with its outcome, or withdrawn), at the
-stage it reached, between the agencies named, with its kind, area and themes where the log
-gives them, marked as imported with the log's own reference, its raiser "the earlier log"
-(no one: nobody sees it as its raiser). It counts in the reports' tallies as any other, on
-the day it was raised and the day it closed; no stage was timed in Accord, so it adds
-nothing to the timeliness figures. Rule 7 decides who sees it, as for every escalation: the
-parties' managers and leaders by the stage it reached, the formal body if it reached a
-formal stage. It sends no notification, sets no reminder, asks no follow-up and cannot be
-reopened. One audit entry records the import with the file's hash; the whole batch can be
-removed, which takes back everything it counted.
+A row closed comes in closed (resolved with its outcome, or withdrawn) at the stage it
+reached, a record of the past (``Escalation.is_past_record``): no stage was timed in Accord,
+it sends no notification, sets no reminder, asks no follow-up and cannot be reopened. A row
+still open comes in open at its stage (by the stage's key on the ladder now), under the
+protocol's current version, its stage's clock running from the day the stage began, and is
+worked in Accord from then on; at a formal stage only with what rule 3 asks, and only once
+the business unit confirms it. Either way: between the agencies named, with its kind,
+origin, priority, areas and themes where the log gives them, marked as imported with the
+log's own reference, its raiser the person the log names or "the earlier log" (no one). It
+counts in the reports' tallies as if raised then, on the day it was raised (and closed).
+Rule 7 decides who sees it, as for every escalation. One audit entry records the import
+with the file's hash (and one more on each escalation brought in open); the whole batch can
+be removed, which takes back everything it counted.
 """
 
 from __future__ import annotations

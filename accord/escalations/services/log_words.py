@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accord.core.matching import folded, suggest
 from accord.core.spreadsheets import read_table
@@ -39,7 +40,18 @@ FIELD_VALUES: dict[str, tuple[str, bool]] = {
     "area": ("area", True),
     "themes": ("theme", True),
 }
-MOST_WORDS = 100  # distinct values of one column listed on the page
+MOST_WORDS = 100  # distinct values of one kind listed on the page
+# The heading each kind's values are listed under on the page.
+KIND_LABELS = {
+    "agency": gettext_lazy("Agencies"),
+    "stage": gettext_lazy("Stages"),
+    "outcome": gettext_lazy("Outcomes"),
+    "kind": gettext_lazy("Kinds"),
+    "origin": gettext_lazy("Where they came from"),
+    "urgency": gettext_lazy("Priorities"),
+    "area": gettext_lazy("Areas of disagreement"),
+    "theme": gettext_lazy("Practice themes"),
+}
 
 
 @dataclass
@@ -125,21 +137,24 @@ def split_cell(raw: str, several: bool, separator: str) -> list[str]:
 
 
 def words_of(content: bytes, filename: str, mapping, words: Vocabulary, **limits) -> list[Word]:
-    """Each distinct value (without case) of each mapped column that holds Accord's values,
-    in the file's order, at most ``MOST_WORDS`` a column: what the page lists to map."""
+    """Each distinct value (without case) of the mapped columns that hold Accord's values, once
+    for each kind (an agency named in the raising and the receiving columns is listed once,
+    so it means one thing), in the file's order, at most ``MOST_WORDS`` a kind: what the page
+    lists to map."""
     head, body = read_table(content, filename, **limits)
     header = [h.strip().casefold() for h in head]
     found: list[Word] = []
+    seen: dict[str, set[str]] = {}
     for name, (kind, several) in FIELD_VALUES.items():
         column = mapping.columns.get(name, "").strip().casefold()
         if not column or column not in header:
             continue
-        at, seen = header.index(column), set()
+        at, known = header.index(column), seen.setdefault(kind, set())
         for cells in body:
             raw = cells[at].strip() if at < len(cells) else ""
             for part in split_cell(raw, several, mapping.themes_separator):
-                if part.casefold() in seen or len(seen) >= MOST_WORDS:
+                if part.casefold() in known or len(known) >= MOST_WORDS:
                     continue
-                seen.add(part.casefold())
+                known.add(part.casefold())
                 found.append(Word(name, kind, part, words.find(kind, part), words.suggest(kind, part)))
     return found

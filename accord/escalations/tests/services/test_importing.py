@@ -581,3 +581,54 @@ def test_an_open_row_names_its_raiser_and_climbs_on_from_where_it_stands(world):
     second.refresh_from_db()
     assert second.stage == 3 and second.stage_periods.count() == 2
     assert visibility.differences() == (0, 0, 0)
+
+
+def test_an_open_row_already_overdue_is_chased_as_overdue_by_the_reminder_sweep(world):
+    """Its due date passed before it came in: the sweep tells those who hold its stage, once,
+    and "the earlier log" (who cannot sign in) is told nothing."""
+    from accord.escalations.notices import send_due_reminders
+    from accord.notifications.models import Notification
+
+    content = open_log("D-1,NHS,CSC,,03/02/2025,,2,10/02/2025,,case,,,,,,")
+    plan = plan_log_import(world.partnership, content, "d.csv", open_mapping(world))
+    assert plan.rows[0].overdue
+    apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    e = Escalation.objects.get(imported_reference="D-1")
+    send_due_reminders()
+    told = set(
+        Notification.objects.filter(path__contains=f"/escalations/{e.pk}/").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert told and e.raised_by_id not in told
+    assert told <= {
+        world.manager_health.pk,
+        world.manager_social.pk,
+        world.senior_health.pk,
+        world.senior_social.pk,
+    }
+    again = Notification.objects.count()
+    send_due_reminders()
+    assert Notification.objects.count() == again  # once, never twice
+
+
+def test_the_command_chooses_columns_by_name_lists_open_rows_and_brings_them_in_only_confirmed(
+    world, tmp_path
+):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "reference,raising_agency,with_agency,raised_on,closed_on,stage_reached,outcome,kind\n"
+        f"C-1,{world.health.name},{world.social.name},03/02/2025,,2,,case\n"
+    )
+    out = io.StringIO()
+    call_command(
+        "import_escalations", "--partnership", world.partnership.slug, str(path), "--dry-run", stdout=out
+    )
+    assert "Row 2 (C-1): still open, at stage 2" in out.getvalue() and not Escalation.objects.exists()
+    with pytest.raises(CommandError, match="confirm where each escalation still open"):
+        call_command("import_escalations", "--partnership", world.partnership.slug, str(path), stdout=out)
+    assert not Escalation.objects.exists()
+    call_command(
+        "import_escalations", "--partnership", world.partnership.slug, str(path), "--confirm-open", stdout=out
+    )
+    assert Escalation.objects.get(imported_reference="C-1").status == Status.OPEN
