@@ -23,9 +23,9 @@ from accord.core.errors import NotAllowed
 from accord.partnership.models import Role, RoleAssignment, SignInProvider, User
 from accord.partnership.services.ownership import shared_person_words
 from accord.partnership.services.people import person_email_change
+from accord.partnership.services.people_import import apply_import, plan_import
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
-from accord.partnership.services.people_import import apply_import, plan_import
 from accord.web.sign_in import AgencyOIDCBackend
 
 pytestmark = pytest.mark.django_db
