@@ -23,6 +23,7 @@ from accord.escalations.selectors import (
     page_rows,
 )
 from accord.escalations.services import guests
+from accord.escalations.subjects import subjects_for
 from accord.partnership.protocol import ANSWERS, ladder_of
 from accord.partnership.selectors import partnership_agencies
 
@@ -58,6 +59,8 @@ def taxonomies(request, partnership: str | None = None):
         ],
         "themes": [{"code": t.code, "label": t.label} for t in p.practice_themes.filter(is_active=True)],
         "priorities": [{"code": t.code, "label": t.label} for t in ladder_of(p).priorities],
+        "safeguards": p.safeguards,
+        "subjects": [{"code": c.value, "label": str(c.label)} for c in subjects_for(p.safeguards)],
     }
 
 
@@ -223,6 +226,10 @@ def raise_details(payload: s.EscalationIn) -> services.RaiseDetails:
         reflection=payload.reflection,
         start_stage=payload.start_stage,
         start_stage_reason=payload.start_stage_reason,
+        subject=payload.subject,
+        adult_aware=payload.adult_aware,
+        adult_views=payload.adult_views,
+        adult_advocate=payload.adult_advocate,
     )
 
 
@@ -241,6 +248,7 @@ def record_settled(request, payload: s.SettledIn):
         outcome=payload.outcome,
         agreed_way_forward=payload.agreed_way_forward,
         learning=payload.learning,
+        subject=payload.subject,
     )
 
     def write() -> int:

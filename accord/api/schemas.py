@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from accord.escalations import models
+from accord.escalations import models, subjects
 from accord.partnership import models as partnership_models
 
 # The codes the API takes and gives are the models' own choices, named once there.
@@ -18,6 +18,9 @@ Kind = Literal[tuple(models.Kind.values)]
 Urgency = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Origin = Literal[tuple(partnership_models.Origin.values)]
 FamilyAware = Literal[(*models.FamilyAware.values, "")]  # "": not said
+Subject = Literal[(*subjects.Subject.values, "")]  # "": the partnership's first (a child, or an adult)
+AdultAware = Literal[(*subjects.AdultAware.values, "")]
+AdvocateInvolved = Literal[(*subjects.AdvocateInvolved.values, "")]
 Status = Literal[tuple(models.Status.values)]
 OutcomeCode = Literal[tuple(models.Outcome.values)]
 PdgActionCode = Literal[tuple(models.PdgActionKind.values)]
@@ -86,6 +89,8 @@ class TaxonomiesOut(Schema):
     areas_of_disagreement: list[Term]
     themes: list[Term]
     priorities: list[Term]
+    safeguards: str = Field(..., description="Whom the partnership safeguards: children, adults or both.")
+    subjects: list[Term] = Field(..., description="Whom a case raised here may be about (its subject).")
 
 
 class ChildIn(InSchema):
@@ -205,6 +210,20 @@ class EscalationIn(InSchema):
     )
     themes: list[str] = Field(default_factory=list, max_length=50)
     children: list[ChildIn] = Field(default_factory=list, max_length=20)
+    subject: Subject = Field(
+        "",
+        description="Whom it is about, as the partnership allows (GET /partnership: safeguards): child, "
+        "adult or family; a theme, child or adult. Empty: a child, or an adult where the partnership "
+        "safeguards only adults.",
+    )
+    adult_aware: AdultAware = Field(
+        "",
+        description="An adult only: whether they know of the difference (required to raise a case about one).",
+    )
+    adult_views: str = Field("", max_length=5000, description="An adult only: their views and wishes.")
+    adult_advocate: AdvocateInvolved = Field(
+        "", description="An adult only: whether an advocate is involved."
+    )
     reflection: str = OptionalText
     start_stage: int = Field(1, ge=1, le=9)
     start_stage_reason: str = OptionalText
@@ -288,7 +307,16 @@ class EscalationSummary(Schema):
         description="The raising agency, then every agency the difference is with, and who is named in each.",
     )
     summary: str
+    subject: str = Field(..., description="Whom it is about: child, adult or family.")
     version: int
+
+
+class AdultOut(Schema):
+    """An adult at risk's own part in the difference (Making Safeguarding Personal)."""
+
+    knows_of_difference: str
+    views_and_wishes: str
+    advocate: str
 
 
 class HolderPersonOut(Schema):
@@ -334,6 +362,11 @@ class EscalationOut(EscalationSummary):
     areas_of_disagreement: list[str] = Field(description="Every area's code, the first first.")
     themes: list[str]
     children: list[ChildOut]
+    adult: AdultOut | None = Field(
+        None,
+        description="For an escalation about an adult, to those who see its children's details: whether the "
+        "adult knows of it, their views and wishes, whether an advocate is involved.",
+    )
     reflection: str | None = Field(None, description="Only for the raiser and the raiser's line manager.")
     formal_at: dt.datetime | None
     formal_reason: str
@@ -426,6 +459,7 @@ class SettledIn(InSchema):
     outcome: OutcomeCode
     agreed_way_forward: str = Field(..., max_length=2000, description="How it ended: what was agreed.")
     learning: str = Field("", max_length=5000, description="Any learning for the partnership.")
+    subject: Subject = Field("", description="Whom it was about, as for raising one.")
     partnership: str | None = Field(None, max_length=50)
 
 

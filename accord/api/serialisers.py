@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from accord.escalations.models import Escalation
 from accord.escalations.policies import allowed_actions, sees_children
 from accord.escalations.selectors import CurrentHolders, attach_others, current_holders, is_overdue
+from accord.escalations.subjects import Subject
 from accord.partnership.models import ProtocolVersion, User
 from accord.partnership.protocol import ladder_of
 
@@ -61,6 +62,14 @@ def attach_people(rows: list[Escalation]) -> None:
             e.with_practitioner = people[e.with_practitioner_id]
 
 
+def _adult(e: Escalation) -> dict[str, str]:
+    return {
+        "knows_of_difference": e.adult_aware,
+        "views_and_wishes": e.adult_views,
+        "advocate": e.adult_advocate,
+    }
+
+
 def summary_out(e: Escalation) -> dict[str, Any]:
     return {
         "id": e.pk,
@@ -81,6 +90,7 @@ def summary_out(e: Escalation) -> dict[str, Any]:
         "with_agency": {"id": e.with_agency_id, "name": e.with_agency.name},
         "parties": parties_out(e),
         "summary": e.summary,
+        "subject": e.subject,
         "version": e.version,
     }
 
@@ -119,6 +129,7 @@ def escalation_out(
             {"name": c.name, "date_of_birth": c.date_of_birth, "agency_reference": c.agency_reference}
             for c in (e.children.all() if sees_children(request.user, e) else [])
         ],
+        adult=_adult(e) if e.subject == Subject.ADULT and sees_children(request.user, e) else None,
         reflection=e.reflection if "read_reflection" in actions else None,
         formal_at=e.formal_at,
         formal_reason=e.formal_reason,

@@ -29,6 +29,7 @@ from .models import (
 )
 from .services import ActionDetails, PartyDetails, validate_other_parties
 from .services.guests import resolve_email
+from .subjects import AdultAware, AdvocateInvolved, Subject, asks_subject, subjects_for, worded
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -207,6 +208,27 @@ class WithForm(forms.Form):
         self.partnership = partnership
         self.user = user
         self.rows = max(0, min(rows, MOST_ROWS))
+        if asks_subject(partnership.safeguards):
+            # Where the partnership safeguards adults at risk, whom it is about is asked here,
+            # beside the kind (a theme: whom the pattern places at risk).
+            self.fields["kind"].label = _(
+                "Is the difference about a person or family, or a theme across cases?"
+            )
+            self.fields["kind"].choices = [
+                (Kind.CASE, _("A person or a family")),
+                (Kind.THEME, _("A theme across cases")),
+            ]
+            subject = forms.ChoiceField(
+                label=_("Whom is it about?"),
+                help_text=_("For a theme: whom the pattern places at risk."),
+                choices=[(c.value, c.label) for c in subjects_for(partnership.safeguards)],
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Select whom the difference is about")},
+            )
+            fields = list(self.fields.items())
+            self.fields = {name: field for name, field in fields[:1]}
+            self.fields["subject"] = subject
+            self.fields.update(fields[1:])
         agencies = list(casework_agencies(partnership).exclude(pk=user.agency_id))
         self.agencies = {a.pk: a for a in agencies}
         choices = [("", _("Select an agency"))] + [(a.pk, a.name) for a in agencies]
@@ -275,18 +297,21 @@ class WithForm(forms.Form):
 
 class ChildrenForm(forms.Form):
     """The child or children: a name or initials is enough; a date of birth and your
-    agency's reference help the others find them. One row at a time."""
+    agency's reference help the others find them. One row at a time. For an adult at risk
+    (``subject``), whether they know of the difference, their views and wishes, and whether
+    an advocate is involved are asked here too (Making Safeguarding Personal)."""
 
-    def __init__(self, *args, rows: int = 1, **kwargs):
+    def __init__(self, *args, rows: int = 1, subject: str = Subject.CHILD, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = max(1, min(rows, MOST_ROWS))
+        self.subject = subject
         for i in range(1, self.rows + 1):
             self.fields[f"child_{i}_name"] = forms.CharField(
                 label=_("Name or initials"), required=False, max_length=200
             )
             self.fields[f"child_{i}_date_of_birth"] = DateInputField(
                 label=_("Date of birth (optional)"),
-                subject=_("the date of birth of child %(n)s") % {"n": i},
+                subject=worded("the date of birth of child %(n)s", subject) % {"n": i},
                 required=False,
                 allow_future=False,
                 help_text=_("For example, 27 3 2019"),
@@ -294,19 +319,29 @@ class ChildrenForm(forms.Form):
             self.fields[f"child_{i}_agency_reference"] = forms.CharField(
                 label=_("Your agency's case reference (optional)"), required=False, max_length=100
             )
+        if subject == Subject.ADULT:
+            self.fields.update(adult_fields())
 
     def clean(self):
         data = super().clean()
         if not any((data.get(f"child_{i}_name") or "").strip() for i in range(1, self.rows + 1)):
-            self.add_error("child_1_name", _("Enter the name or initials of at least one child"))
+            self.add_error(
+                "child_1_name", worded("Enter the name or initials of at least one child", self.subject)
+            )
         for i in range(1, self.rows + 1):
             has_other = (
                 data.get(f"child_{i}_date_of_birth")
                 or (data.get(f"child_{i}_agency_reference") or "").strip()
             )
             if has_other and not (data.get(f"child_{i}_name") or "").strip():
-                self.add_error(f"child_{i}_name", _("Enter the name or initials of child %(n)s") % {"n": i})
+                self.add_error(
+                    f"child_{i}_name",
+                    worded("Enter the name or initials of child %(n)s", self.subject) % {"n": i},
+                )
         return data
+
+    def adult_fields_of(self) -> list[forms.BoundField]:
+        return [self[name] for name in ADULT_FIELDS if name in self.fields]
 
     def rows_of(self):
         return [
@@ -318,6 +353,34 @@ class ChildrenForm(forms.Form):
             )
             for i in range(1, self.rows + 1)
         ]
+
+
+ADULT_FIELDS = ("adult_aware", "adult_views", "adult_advocate")
+
+
+def adult_fields() -> dict[str, forms.Field]:
+    """The adult's own part in the difference, asked where it is about an adult at risk."""
+    return {
+        "adult_aware": forms.ChoiceField(
+            label=_("Does the adult know about this difference?"),
+            choices=AdultAware.choices,
+            widget=forms.RadioSelect,
+            error_messages={"required": _("Select whether the adult knows of the difference")},
+        ),
+        "adult_views": _text(
+            _("The adult's views and wishes (optional)"),
+            required=False,
+            rows=4,
+            max_length=5000,
+            hint=_("What they want to happen, in their own words where you can."),
+        ),
+        "adult_advocate": forms.ChoiceField(
+            label=_("Is an advocate involved? (optional)"),
+            choices=AdvocateInvolved.choices,
+            widget=forms.RadioSelect,
+            required=False,
+        ),
+    }
 
 
 def _text(label, required=True, message=None, hint=None, rows=5, max_length=None):
@@ -361,20 +424,34 @@ def answer_label(name: str) -> str:
     return str(ANSWER_FIELDS[name][0])
 
 
-def answer_field(name: str, *, required: bool, theme: bool = False) -> forms.CharField:
-    """The field for one of the answers a stage may ask for, required or optional."""
+# The answers whose question names the subject: its words for a child (``subjects.PHRASES``).
+WORDED_ANSWERS = {
+    "concern": ("What worries you for the child?", "Enter what worries you for the child"),
+    "desired_outcome": ("The outcome you want for the child", None),
+    "child_voice": ("The child's voice and lived experience", None),
+}
+
+
+def answer_field(
+    name: str, *, required: bool, theme: bool = False, subject: str = Subject.CHILD
+) -> forms.CharField:
+    """The field for one of the answers a stage may ask for, required or optional, in the
+    words for the escalation's ``subject``."""
     from .services import MISSING
 
     label, hint = ANSWER_FIELDS[name]
+    message = MISSING.get(name)
+    if subject != Subject.CHILD and name in WORDED_ANSWERS:
+        for_child, missing_for_child = WORDED_ANSWERS[name]
+        label = worded(for_child, subject)
+        message = worded(missing_for_child, subject) if missing_for_child else message
     if theme and name == "concern":
         label, hint = _("What worries you for children?"), _("In a few words: the risk the pattern carries.")
     if theme and name == "child_voice":
         label = _("Children's voices and lived experience")
     if not required:
         label = _("%(label)s (optional)") % {"label": label}
-    return _text(
-        label, required=required, message=MISSING.get(name), hint=hint, rows=3 if name == "concern" else 5
-    )
+    return _text(label, required=required, message=message, hint=hint, rows=3 if name == "concern" else 5)
 
 
 class DifferenceForm(forms.Form):
@@ -400,13 +477,21 @@ class DifferenceForm(forms.Form):
         label=_("Practice themes (optional)"), widget=forms.CheckboxSelectMultiple, required=False
     )
 
-    def __init__(self, *args, partnership, asks: tuple[str, ...] = (), theme: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        partnership,
+        asks: tuple[str, ...] = (),
+        theme: bool = False,
+        subject: str = Subject.CHILD,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         ladder = ladder_of(partnership)
         texts = [a for a in asks if a in ANSWER_FIELDS]
         fields = {"summary": self.fields["summary"]}
         for name in texts:
-            fields[name] = answer_field(name, required=True, theme=theme)
+            fields[name] = answer_field(name, required=True, theme=theme, subject=subject)
         fields.update({k: self.fields[k] for k in ("urgency", "areas", "themes")})
         self.fields = fields
         self.fields["urgency"].choices = [
@@ -433,12 +518,18 @@ class MoreForm(forms.Form):
     """Anything the protocol does not ask for yet, given now if the raiser wishes."""
 
     def __init__(
-        self, *args, asks: tuple[str, ...] = (), theme: bool = False, is_chair: bool = False, **kwargs
+        self,
+        *args,
+        asks: tuple[str, ...] = (),
+        theme: bool = False,
+        is_chair: bool = False,
+        subject: str = Subject.CHILD,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         for name in ANSWER_FIELDS:
             if name not in asks and name != "efforts_to_resolve" and not (theme and name == "family_view"):
-                self.fields[name] = answer_field(name, required=False, theme=theme)
+                self.fields[name] = answer_field(name, required=False, theme=theme, subject=subject)
         if not theme:
             self.fields["family_aware"] = forms.ChoiceField(
                 label=_("Does the family know about this challenge? (optional)"),
@@ -592,7 +683,7 @@ class EscalateForm(VersionedForm):
                     continue
                 # Asked as required; the service decides (what is known already counts), so
                 # that rule 2's refusal, say, comes first and is the same for the API.
-                self.fields[name] = answer_field(name, required=True, theme=theme)
+                self.fields[name] = answer_field(name, required=True, theme=theme, subject=escalation.subject)
                 self.fields[name].required = False
                 self.asks.append(name)
                 if not self.is_bound and name != "efforts_to_resolve":
@@ -619,7 +710,7 @@ class DetailsForm(VersionedForm):
         for name in ANSWER_FIELDS:
             if name == "efforts_to_resolve" or (theme and name == "family_view"):
                 continue
-            self.fields[name] = answer_field(name, required=False, theme=theme)
+            self.fields[name] = answer_field(name, required=False, theme=theme, subject=escalation.subject)
             if not self.is_bound:
                 self.initial.setdefault(name, getattr(escalation, name, ""))
 

@@ -27,6 +27,8 @@ from accord.partnership.models import (
 )
 from accord.partnership.protocol import ladder_of
 
+from .subjects import AdultAware, AdvocateInvolved, Subject
+
 
 class Kind(models.TextChoices):
     CASE = "case", _("Case: a particular child or sibling group")
@@ -59,6 +61,10 @@ ACCOUNT_FIELDS = (
     "formal_reason",
     "efforts_to_resolve",
     "closing_reason",
+    # An adult's own knowledge of the difference, views and advocate (encrypted).
+    "adult_aware",
+    "adult_views",
+    "adult_advocate",
 )
 
 
@@ -167,6 +173,22 @@ class Escalation(models.Model):
     )
     tried_so_far = models.TextField(_("what has been tried so far"), blank=True)
     desired_outcome = models.TextField(_("the child-centred outcome wanted"), blank=True)
+    # Whom it is about (``subjects.py``): a child, an adult at risk or a family; a theme, whom
+    # the pattern places at risk.
+    subject = models.CharField(
+        _("whom it is about"), max_length=10, choices=Subject.choices, default=Subject.CHILD
+    )
+    # For an adult at risk (Making Safeguarding Personal): their own knowledge of the
+    # difference, their views and wishes, and whether an advocate is involved. Encrypted at
+    # rest as a child's details are, shown only where the children's details are (rule 7), and
+    # removed by retention with them.
+    adult_aware = EncryptedTextField(
+        _("whether the adult knows of the difference"), choices=AdultAware.choices, blank=True
+    )
+    adult_views = EncryptedTextField(_("the adult's views and wishes"), blank=True)
+    adult_advocate = EncryptedTextField(
+        _("whether an advocate is involved"), choices=AdvocateInvolved.choices, blank=True
+    )
     # What a stage asks for is the protocol's (``Stage.requires``): an answer it has not asked
     # for yet may be blank, and is shown as "not recorded".
     # The first of its areas of disagreement (``areas_of_disagreement``: an escalation may
@@ -220,6 +242,7 @@ class Escalation(models.Model):
             models.CheckConstraint(condition=Q(status__in=Status.values), name="escalation_status_valid"),
             models.CheckConstraint(condition=~Q(urgency=""), name="escalation_priority_given"),
             models.CheckConstraint(condition=Q(origin__in=Origin.values), name="escalation_origin_valid"),
+            models.CheckConstraint(condition=Q(subject__in=Subject.values), name="escalation_subject_valid"),
             models.CheckConstraint(
                 condition=Q(stage__gte=1) & Q(highest_stage__gte=models.F("stage")),
                 name="escalation_stage_valid",

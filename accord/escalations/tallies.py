@@ -2,7 +2,8 @@
 every change the escalation services make, and rebuildable from the records.
 
 Dimensions counted on the day an escalation was raised (local date):
-``total``, ``stage`` (highest stage reached), ``kind``, ``urgency``, ``origin``,
+``total``, ``stage`` (highest stage reached), ``kind``, ``subject`` (whom it is about: a child,
+an adult at risk or a family), ``urgency``, ``origin``,
 ``status``, ``area`` (each of its areas), ``theme``, ``raising``, ``receiving`` and ``pair`` ("raising:receiving",
 once for each agency the difference is with),
 ``iru_status`` and ``iru_stage`` (conference and review escalations only: where they stand,
@@ -45,6 +46,7 @@ from .models import (
 DIMENSIONS = (
     "total",
     "kind",
+    "subject",
     "urgency",
     "origin",
     "raising",
@@ -76,6 +78,7 @@ def fixed_keys(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | N
     keys = [
         ("total", "all"),
         ("kind", escalation.kind),
+        ("subject", escalation.subject),
         ("urgency", escalation.urgency),
         ("origin", escalation.origin),
         ("raising", str(escalation.raising_agency_id)),
@@ -257,6 +260,7 @@ def _sources(partnership_id: int):
     columns = {
         "total": Value("all", output_field=CharField()),
         "kind": F("kind"),
+        "subject": F("subject"),
         "urgency": F("urgency"),
         "origin": F("origin"),
         "raising": _text(F("raising_agency_id")),

@@ -28,6 +28,7 @@ from django.utils import formats
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
+from accord.partnership.models import Safeguards
 from accord.partnership.selectors import PARTNERSHIP_PARAMETER
 
 from .models import Notification, kind_label
@@ -47,6 +48,21 @@ def link(n: Notification) -> str:
     return f"{base}{n.path}?{PARTNERSHIP_PARAMETER}={n.partnership.slug}"
 
 
+# Whom a notice's partnership safeguards, in the words its emails use (never whom one
+# escalation is about: a notice carries nothing of the difference): "any details of ((whom))",
+# "if ((anyone)) is in immediate danger".
+SAFEGUARDED_WORDS = {
+    Safeguards.CHILDREN: ("the child", "a child"),
+    Safeguards.ADULTS: ("the adult", "an adult"),
+    Safeguards.BOTH: ("the child, adult or family", "anyone"),
+}
+
+
+def safeguarded_words(partnership) -> dict[str, str]:
+    whom, anyone = SAFEGUARDED_WORDS.get(partnership.safeguards, SAFEGUARDED_WORDS[Safeguards.CHILDREN])
+    return {"whom": whom, "anyone": anyone}
+
+
 def render_email(notification: Notification) -> tuple[str, str]:
     context = {
         "n": notification,
@@ -54,6 +70,7 @@ def render_email(notification: Notification) -> tuple[str, str]:
         "kind": kind_label(notification.kind),
         "link": link(notification),
         "partnership": notification.partnership.name,
+        **safeguarded_words(notification.partnership),
     }
     subject = render_to_string("notifications/email_subject.txt", context).strip()
     body = render_to_string("notifications/email_body.txt", context)
@@ -99,7 +116,11 @@ class SmtpChannel:
     def send_digest(self, items: list[Notification]) -> None:
         body = render_to_string(
             "notifications/digest_body.txt",
-            {"partnership": items[0].partnership.name, "items": digest_lines(items)},
+            {
+                "partnership": items[0].partnership.name,
+                "items": digest_lines(items),
+                **safeguarded_words(items[0].partnership),
+            },
         )
         EmailMessage(
             digest_subject(items),
@@ -132,6 +153,7 @@ def notice_personalisation(n: Notification) -> dict[str, str]:
         "due_date": due_date,
         "details": "\n".join(line for line in details if line),  # (both, as lines, or empty)
         "link": link(n),
+        **safeguarded_words(n.partnership),
     }
 
 
@@ -144,7 +166,12 @@ def digest_personalisation(items: list[Notification]) -> dict[str, Any]:
             part for part in (f"stage {stage}" if stage else "", f"due {_date(due)}" if due else "") if part
         )
         updates.append(f"{reference}{f' ({when})' if when else ''}: {kind} {url}")
-    return {"partnership": items[0].partnership.name, "count": str(len(items)), "updates": updates}
+    return {
+        "partnership": items[0].partnership.name,
+        "count": str(len(items)),
+        "updates": updates,
+        **safeguarded_words(items[0].partnership),
+    }
 
 
 def notice_reference(n: Notification) -> str:

@@ -39,6 +39,15 @@ class Origin(models.TextChoices):
     CARE_REVIEW = "care_review", _("A children-in-care review")
 
 
+class Safeguards(models.TextChoices):
+    """Whom a partnership safeguards: a children's partnership, a Safeguarding Adults Board, or
+    a joint board for both (its protocol says which; ``docs/decisions/0011``)."""
+
+    CHILDREN = "children", _("Children")
+    ADULTS = "adults", _("Adults at risk")
+    BOTH = "both", _("Children and adults at risk")
+
+
 # The two priority tiers every partnership has (it may add more, ``PriorityTier``).
 ROUTINE = "routine"
 URGENT = "urgent"
@@ -113,6 +122,16 @@ class Partnership(models.Model):
     protocol_source = models.CharField(
         _("the published procedure the ladder follows"), max_length=300, blank=True
     )
+    safeguards = models.CharField(
+        _("whom the partnership safeguards"),
+        max_length=10,
+        choices=Safeguards.choices,
+        default=Safeguards.CHILDREN,
+        help_text=_(
+            "Where it safeguards adults at risk, a raiser says whom a difference is about (a child, "
+            "an adult or a family), and an adult's own knowledge of it and views are recorded."
+        ),
+    )
     facilitators_see_children = models.BooleanField(
         _("restorative facilitators see the children's names, dates of birth and references"),
         default=False,
@@ -172,7 +191,10 @@ class Partnership(models.Model):
             models.CheckConstraint(
                 condition=Q(formal_body_authority__in=FormalBodyAuthority.values),
                 name="partnership_authority_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(safeguards__in=Safeguards.values), name="partnership_safeguards_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -45,6 +45,7 @@ from .models import (
     Origin,
     Partnership,
     PriorityTier,
+    Safeguards,
     Stage,
     TimescaleBudget,
     WorkedBy,
@@ -494,7 +495,7 @@ STAGE_KEYS = (
     "facilitated",
     "requires",
 )
-DOCUMENT_KEYS = ("preset", "name", "source", "formal_body", "priorities", "stages", "budgets")
+DOCUMENT_KEYS = ("preset", "name", "source", "safeguards", "formal_body", "priorities", "stages", "budgets")
 BUDGET_KEYS = ("first_stage", "last_stage", "working_days", "origin")
 PRIORITY_KEYS = ("code", "label", "description")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
@@ -524,6 +525,9 @@ class ProtocolDocument:
     # stages to the ladder's by key. One that names none (a preset, an older export) is
     # matched by number, and its stages take the keys the ladder's stages have there.
     keyed: bool = False
+    # Whom the partnership safeguards (``Safeguards``); empty where the document does not say
+    # (an older export): the partnership's own stands.
+    safeguards: str = ""
 
     def keyed_as(self, ladder: Ladder) -> ProtocolDocument:
         """This document's stages with the keys they take on ``ladder``."""
@@ -847,6 +851,7 @@ def parse_document(document: Any) -> ProtocolDocument:
         errors.append(str(_("Unknown keys %(keys)s.")) % {"keys": ", ".join(unknown)})
     priorities = _parse_priorities(document.get("priorities"), errors)
     budgets = _parse_budgets(document.get("budgets"), {s.number for s in stages}, errors)
+    safeguards = _parse_safeguards(document.get("safeguards", ""), errors)
     added = {p.code for p in priorities} - {ROUTINE, URGENT}
     for s in stages:
         strays = sorted({code for code, _days in s.other_working_days} - added)
@@ -878,7 +883,18 @@ def parse_document(document: Any) -> ProtocolDocument:
         priorities=priorities,
         budgets=budgets,
         keyed=keyed,
+        safeguards=safeguards,
     )
+
+
+def _parse_safeguards(value: Any, errors: list[str]) -> str:
+    if value not in ("", *Safeguards.values):
+        errors.append(
+            str(_('"safeguards" is one of %(values)s, not %(value)r.'))
+            % {"values": ", ".join(Safeguards.values), "value": value}
+        )
+        return ""
+    return value
 
 
 def document_of(partnership) -> dict[str, Any]:
@@ -887,6 +903,7 @@ def document_of(partnership) -> dict[str, Any]:
     ladder = ladder_of(partnership)
     return {
         "source": partnership.protocol_source,
+        "safeguards": partnership.safeguards,
         "formal_body": {"name": ladder.formal_body_name, "authority": ladder.authority},
         "priorities": [
             {"code": p.code, "label": p.label, "description": p.description} for p in ladder.priorities
@@ -937,7 +954,10 @@ def install_ladder(partnership, document: dict[str, Any] | ProtocolDocument) -> 
     partnership.formal_body_name = protocol.formal_body_name
     partnership.formal_body_authority = protocol.authority
     partnership.protocol_source = protocol.source
-    partnership.save(update_fields=["formal_body_name", "formal_body_authority", "protocol_source"])
+    partnership.safeguards = protocol.safeguards or partnership.safeguards
+    partnership.save(
+        update_fields=["formal_body_name", "formal_body_authority", "protocol_source", "safeguards"]
+    )
     protocol_changed(partnership.pk)
     wanted = {s.key for s in protocol.stages}
     Stage.objects.filter(partnership=partnership).exclude(key__in=wanted).delete()

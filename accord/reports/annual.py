@@ -27,6 +27,7 @@ from accord.core import clock
 from accord.core.db import on_replica
 from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
+from accord.escalations.subjects import Subject
 from accord.partnership.models import Role
 
 from . import views
@@ -233,6 +234,11 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "tables": [
             ("stage", _("Stage reached"), [(f"Stage {k}", v) for k, v in s["by_stage_reached"].items()]),
             ("kind", _("Kind"), labelled(s["by_kind"], LABELS["kind"])),
+            *(
+                [("subject", _("Whom it was about"), labelled(s["by_subject"], LABELS["subject"]))]
+                if set(figures.by_subject) - {Subject.CHILD}
+                else []
+            ),
             ("origin", _("Where escalations came from"), labelled(s["by_origin"], LABELS["origin"])),
             ("status", _("Where they stand now"), labelled(s["by_status"], LABELS["status"])),
             ("outcomes", _("Outcomes"), labelled(s["outcomes"], LABELS["outcome"])),

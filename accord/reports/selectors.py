@@ -160,6 +160,7 @@ class Figures:
     total: int
     by_stage_reached: dict[int, int]
     by_kind: dict[str, int]
+    by_subject: dict[str, int]
     by_urgency: dict[str, int]
     by_origin: dict[str, int]
     by_status: dict[str, int]
@@ -678,6 +679,8 @@ def pdg_figures(
         total=sums.get("total", {}).get("all", 0),
         by_stage_reached=_as_ints(sums.get("stage", {})),
         by_kind=dict(sorted(sums.get("kind", {}).items())),
+        # Whom they were about: a child, an adult at risk or a family (``subjects.py``).
+        by_subject=dict(sorted(sums.get("subject", {}).items())),
         by_urgency=dict(sorted(sums.get("urgency", {}).items())),
         by_origin=dict(sorted(sums.get("origin", {}).items())),
         by_status=dict(sorted(sums.get("status", {}).items())),
@@ -722,6 +725,7 @@ def pdg_figures(
 BREAKDOWNS = (
     "by_stage_reached",
     "by_kind",
+    "by_subject",
     "by_urgency",
     "by_origin",
     "by_status",
@@ -769,6 +773,7 @@ API_FIGURES = ("total", *BREAKDOWNS, "iru_total", "iru_outcomes")  # what the AP
 ONE_WAY = (
     "by_stage_reached",
     "by_kind",
+    "by_subject",
     "by_urgency",
     "by_origin",
     "by_status",

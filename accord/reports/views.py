@@ -24,6 +24,7 @@ from accord.core.errors import IllegalTransition
 from accord.core.govuk import DateInputField
 from accord.core.request_memo import remembered
 from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
+from accord.escalations.subjects import Subject
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
@@ -61,6 +62,7 @@ MATRIX_UNIT = _("Involvements: escalations raised by the first agency naming the
 
 LABELS = {
     "kind": dict(Kind.choices),
+    "subject": dict(Subject.choices),
     "origin": dict(Origin.choices),
     "status": dict(Status.choices),
     "outcome": dict(Outcome.choices),
@@ -164,6 +166,11 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
             _("Kind"),
             [(str(LABELS["kind"].get(k, k)), v, {"kind": k}) for k, v in data["by_kind"].items()],
             UNITS["escalations"],
+        ),
+        *(
+            [(_("Whom it was about"), _labelled(data["by_subject"], LABELS["subject"]), UNITS["escalations"])]
+            if set(figures.by_subject) - {Subject.CHILD}
+            else []
         ),
         (
             _("Urgency"),

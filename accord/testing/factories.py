@@ -10,6 +10,7 @@ from factory.django import DjangoModelFactory
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Kind, Urgency
+from accord.escalations.subjects import Subject, default_subject
 from accord.partnership.defaults import install_defaults
 from accord.partnership.models import (
     Agency,
@@ -101,6 +102,26 @@ def raise_details(
     )
     values.update(overrides)
     return services.RaiseDetails(**values)
+
+
+def about_whom(partnership, overrides: dict) -> dict:
+    """On a partnership that safeguards only adults, a case is about an adult at risk (who
+    knows of it, and whose views are recorded); elsewhere the details above stand."""
+    if (
+        default_subject(partnership.safeguards) != Subject.ADULT
+        or overrides.get("kind", Kind.CASE) != Kind.CASE
+    ):
+        return {}
+    return {
+        "children": [
+            services.ChildDetails(
+                name="Agatha Quill", date_of_birth=dt.date(1948, 2, 11), agency_reference="AQ-55120"
+            )
+        ],
+        "adult_aware": "yes",
+        "adult_views": "She wants to stay in her own home with more support.",
+        "adult_advocate": "being_arranged",
+    }
 
 
 # The people of a World, by attribute name, as the permission matrices drive them.
@@ -217,7 +238,9 @@ class World:
             "with_practitioner_username",
             self.practitioner_social.username if with_agency == self.social else "",
         )
-        details = raise_details(with_agency=with_agency, **overrides)
+        details = raise_details(
+            with_agency=with_agency, **{**about_whom(self.partnership, overrides), **overrides}
+        )
         with clock.set_to(at or clock.now()):
             return services.escalation_raise(
                 actor=raiser, partnership=self.partnership, details=details, immediate_danger=False

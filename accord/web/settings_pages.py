@@ -102,6 +102,8 @@ def partnership_summary(partnership: Partnership) -> list[tuple[str, str]]:
         value = getattr(partnership, name)
         if isinstance(value, bool):
             shown = _("Yes") if value else _("No")
+        elif name == "safeguards":
+            shown = str(partnership.get_safeguards_display())
         elif name == "reporting_year_start_month":
             shown = str(MONTHS[value - 1][1])
         else:
@@ -143,7 +145,7 @@ class PartnershipSettingsForm(forms.ModelForm):
     class Meta:
         model = Partnership
         fields = list(PARTNERSHIP_FIELDS)
-        widgets = {"emergency_wording": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"emergency_wording": forms.Textarea(attrs={"rows": 3}), "safeguards": forms.RadioSelect}
         labels = {
             "front_door_name": gettext_lazy("What the children's services front door is called"),
             "front_door_phone": gettext_lazy("The front door's phone number"),
@@ -156,6 +158,7 @@ class PartnershipSettingsForm(forms.ModelForm):
                 "Keep the children's details for this many days after an escalation closes"
             ),
             "suppression_threshold": gettext_lazy("Smallest count the executive's reports show"),
+            "safeguards": gettext_lazy("Whom the partnership safeguards"),
         }
 
     def __init__(self, *args, **kwargs) -> None:

@@ -89,6 +89,10 @@ def _prefilled(actor: User, escalation: Escalation) -> dict[str, Any]:
         else:
             data[f"other_{i}_agency"] = str(agency_id)
             data[f"other_{i}_practitioner"] = username
+    # Whom it is about, and an adult's own part in it, as the first escalation had them.
+    data["subject"] = escalation.subject
+    for name in ("adult_aware", "adult_views", "adult_advocate"):
+        data[name] = getattr(escalation, name)
     for i, child in enumerate(escalation.children.all()[:CHILD_ROWS], start=1):
         data[f"child_{i}_name"] = child.name
         data[f"child_{i}_date_of_birth"] = child.date_of_birth.isoformat() if child.date_of_birth else ""

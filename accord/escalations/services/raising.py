@@ -37,6 +37,7 @@ from ..models import (
     Urgency,
 )
 from ..policies import can_raise_in
+from ..subjects import AdultAware, AdvocateInvolved, Subject, default_subject, subjects_for, worded
 from ._base import _blank, _event, _or_list, today
 from .closing import link_from_draft
 from .documents import documents_from_draft
@@ -100,6 +101,58 @@ class RaiseDetails:
     start_stage_reason: str = ""
     # The agencies beyond the first the difference is with (the network of section 3.2).
     other_parties: Sequence[PartyDetails] = ()
+    # Whom it is about (``subjects.py``): empty for the partnership's first (a child, or an
+    # adult on an adults board). For an adult at risk: whether they know of the difference,
+    # their views and wishes, and whether an advocate is involved.
+    subject: str = ""
+    adult_aware: str = ""
+    adult_views: str = ""
+    adult_advocate: str = ""
+
+
+OLDEST_ADULT_YEARS = 18  # an adult at risk is 18 or over (Care Act 2014)
+
+
+def subject_of(partnership: Partnership, details: RaiseDetails) -> str:
+    return details.subject or default_subject(partnership.safeguards)
+
+
+def _subject_errors(
+    partnership: Partnership, details: RaiseDetails, *, settled: bool
+) -> list[tuple[str, str]]:
+    """Whom the difference is about, as the partnership allows, and the adult's own answers:
+    given only for an adult, and whether they know of it asked when one is raised."""
+    subject = subject_of(partnership, details)
+    errors: list[tuple[str, str]] = []
+    allowed = subjects_for(partnership.safeguards, theme=details.kind == Kind.THEME)
+    if subject not in allowed:
+        errors.append(
+            (
+                "subject",
+                _("Select whom the difference is about: %(subjects)s")
+                % {"subjects": _or_list([str(s.label).lower() for s in allowed])},
+            )
+        )
+    about_adult = subject == Subject.ADULT and details.kind == Kind.CASE
+    if not about_adult and (details.adult_aware or details.adult_advocate or not _blank(details.adult_views)):
+        errors.append(
+            (
+                "adult_aware",
+                _("Only a difference about an adult records the adult's knowledge of it, views and advocate"),
+            )
+        )
+    if details.adult_aware and details.adult_aware not in AdultAware.values:
+        errors.append(("adult_aware", _("Select whether the adult knows of the difference")))
+    elif about_adult and not details.adult_aware and not settled:
+        errors.append(("adult_aware", _("Select whether the adult knows of the difference")))
+    if details.adult_advocate and details.adult_advocate not in AdvocateInvolved.values:
+        errors.append(("adult_advocate", _("Select whether an advocate is involved")))
+    if len(details.adult_views or "") > 5000:
+        errors.append(("adult_views", _("The adult's views and wishes must be 5,000 characters or fewer")))
+    for child in details.children if subject == Subject.ADULT else ():
+        if child.date_of_birth and child.date_of_birth > _years_ago(OLDEST_ADULT_YEARS):
+            errors.append(("children", _("An adult's date of birth must be at least 18 years ago")))
+    return errors
 
 
 OLDEST_CHILD_YEARS = 25  # care leavers are supported to 25
@@ -281,14 +334,19 @@ def escalation_validate_details(
         )
     if details.kind == Kind.CASE:
         if not details.children and not settled:
-            fail("children", _("Enter the name or initials of at least one child"))
+            fail(
+                "children",
+                worded("Enter the name or initials of at least one child", subject_of(partnership, details)),
+            )
         for child in details.children:
             if _blank(child.name):
                 fail("children", _("Enter the name or initials of each child"))
             if child.date_of_birth and child.date_of_birth > today():
                 fail("children", _("A child's date of birth must be in the past"))
-            elif child.date_of_birth and child.date_of_birth < today().replace(
-                year=today().year - OLDEST_CHILD_YEARS
+            elif (
+                subject_of(partnership, details) == Subject.CHILD
+                and child.date_of_birth
+                and child.date_of_birth < today().replace(year=today().year - OLDEST_CHILD_YEARS)
             ):
                 # Children's services can work with care leavers to 25; an older date is a slip.
                 fail(
@@ -308,6 +366,8 @@ def escalation_validate_details(
 
     if details.family_aware and details.family_aware not in FamilyAware.values:
         fail("family_aware", _("Select whether the family knows of the challenge"))
+    for name, message in _subject_errors(partnership, details, settled=settled):
+        fail(name, message)
 
     if details.start_stage != 1:
         from_review = details.origin in IRU_ORIGINS
@@ -411,6 +471,10 @@ def escalation_raise(
             child_voice=details.child_voice.strip(),
             family_view=details.family_view.strip(),
             family_aware=details.family_aware,
+            subject=subject_of(partnership, details),
+            adult_aware=details.adult_aware,
+            adult_views=details.adult_views.strip(),
+            adult_advocate=details.adult_advocate,
             tried_so_far=details.tried_so_far.strip(),
             desired_outcome=details.desired_outcome.strip(),
             area_of_disagreement=found["area"],

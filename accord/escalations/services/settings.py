@@ -63,6 +63,7 @@ PARTNERSHIP_FIELDS = (
     "follow_up_weeks",
     "facilitators_see_children",
     "guest_idle_days",
+    "safeguards",
 )
 CALENDAR_FIELDS = frozenset({"holiday_country", "holiday_subdivision"})
 

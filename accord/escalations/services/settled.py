@@ -39,6 +39,8 @@ class SettledDetails:
     agreed_way_forward: str
     learning: str = ""
     with_practitioner_username: str = ""
+    # Whom it was about (empty: the partnership's first subject; ``subjects.py``).
+    subject: str = ""
 
 
 def escalation_record_settled(
@@ -72,6 +74,7 @@ def escalation_record_settled(
         with_agency_id=details.with_agency_id,
         summary=details.summary,
         with_practitioner_username=details.with_practitioner_username,
+        subject=details.subject,
     )
     with transaction.atomic():
         escalation = escalation_raise(

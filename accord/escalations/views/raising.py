@@ -33,6 +33,15 @@ from accord.partnership.selectors import (
 from .. import forms as f
 from .. import services
 from ..models import Draft, FamilyAware, Kind, Origin
+from ..subjects import (
+    AdultAware,
+    AdvocateInvolved,
+    Subject,
+    asks_subject,
+    default_subject,
+    subject_label,
+    worded,
+)
 from ._common import _audit_read, _get, _partnership, _require_raiser
 
 logger = logging.getLogger("accord.escalations")
@@ -86,7 +95,7 @@ def _draft(request: HttpRequest, draft_id: int) -> Draft:
 STEP_TITLES = {
     "start": _lazy("Where the concern came from"),
     "with": _lazy("Who the difference is with"),
-    "children": _lazy("The child or children"),
+    "children": _lazy("The child or children"),  # (in the words for the subject: ``worded``)
     "difference": _lazy("The difference"),
     "more": _lazy("More detail (optional)"),
     "evidence": _lazy("Evidence documents (optional)"),
@@ -107,6 +116,13 @@ def _steps_for(request: HttpRequest, draft: Draft) -> list[str]:
     if draft.data.get("kind") == Kind.THEME:
         steps.remove("children")
     return steps
+
+
+def _draft_subject(draft: Draft) -> str:
+    """Whom the draft is about: as chosen where the partnership asks, else its first subject."""
+    safeguards = draft.partnership.safeguards
+    chosen = draft.data.get("subject") if asks_subject(safeguards) else ""
+    return chosen if chosen in Subject.values else default_subject(safeguards)
 
 
 def _start_stage(draft: Draft) -> int:
@@ -156,11 +172,13 @@ def _form_for(step: str, request: HttpRequest, draft: Draft, data: Any = None):
         "with": lambda **kw: f.WithForm(
             partnership=draft.partnership, user=request.user, rows=rows("with"), **kw
         ),
-        "children": lambda **kw: f.ChildrenForm(rows=rows("children"), **kw),
+        "children": lambda **kw: f.ChildrenForm(rows=rows("children"), subject=_draft_subject(draft), **kw),
         "difference": lambda **kw: f.DifferenceForm(
-            partnership=draft.partnership, asks=_asks(draft), theme=theme, **kw
+            partnership=draft.partnership, asks=_asks(draft), theme=theme, subject=_draft_subject(draft), **kw
         ),
-        "more": lambda **kw: f.MoreForm(asks=_asks(draft), theme=theme, is_chair=_is_chair(request), **kw),
+        "more": lambda **kw: f.MoreForm(
+            asks=_asks(draft), theme=theme, is_chair=_is_chair(request), subject=_draft_subject(draft), **kw
+        ),
     }
     stored = {k: v for k, v in draft.data.items() if not k.startswith("_")}
     if data is None:
@@ -300,7 +318,10 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
         {
             "form": form,
             "draft": draft_obj,
-            "title": STEP_TITLES[step],
+            "title": worded("The child or children", _draft_subject(draft_obj))
+            if step == "children"
+            else STEP_TITLES[step],
+            "subject": _draft_subject(draft_obj),
             "back": back,
             "step_number": number,
             "step_total": len(names) + 2,  # (and check your answers)
@@ -452,6 +473,9 @@ def _details_from_draft(draft: Draft) -> services.RaiseDetails:
         reflection=d.get("reflection") or "",
         start_stage=_start_stage(draft),
         start_stage_reason=d.get("start_stage_reason") or "",
+        subject=_draft_subject(draft),
+        # (An adult's own answers go only with a case about an adult.)
+        **{a: d.get(a) or "" for a in f.ADULT_FIELDS if not theme and _draft_subject(draft) == Subject.ADULT},
     )
 
 
@@ -459,8 +483,10 @@ def _step_of_field(name: str, asks: tuple[str, ...], chair: bool) -> str:
     """The page where a field named in a service's refusal is answered."""
     if name in ("kind", "with_agency", "with_practitioner", "with_practitioner_email", "other_parties"):
         return "with"
-    if name == "children":
+    if name in ("children", *f.ADULT_FIELDS):
         return "children"
+    if name == "subject":
+        return "with"
     if name in ("summary", "urgency", "area_of_disagreement", "themes") or name in asks:
         return "difference"
     if name in ("origin", "start_stage", "start_stage_reason") and chair:
@@ -564,6 +590,10 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
             "steps": _steps_for(request, draft_obj),
             "origin_label": dict(Origin.choices).get(details.origin, ""),
             "family_aware_label": dict(FamilyAware.choices).get(details.family_aware, ""),
+            "subject_label": subject_label(details.subject),
+            "asks_subject": asks_subject(partnership.safeguards),
+            "adult_aware_label": dict(AdultAware.choices).get(details.adult_aware, ""),
+            "adult_advocate_label": dict(AdvocateInvolved.choices).get(details.adult_advocate, ""),
             "priority_label": ladder_of(partnership).priority_label(details.urgency)
             if details.urgency
             else "",
@@ -651,6 +681,7 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
                         outcome=d.get("outcome") or "",
                         agreed_way_forward=d.get("agreed_way_forward") or "",
                         learning=d.get("learning") or "",
+                        subject=_draft_subject(draft_obj),
                     ),
                     immediate_danger=d.get("immediate_danger") != "no",
                     draft=draft_obj,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accord.core import clock
 
-from ..models import FormalBodyAuthority, Partnership, ProtocolVersion, User, WorkedBy
+from ..models import FormalBodyAuthority, Partnership, ProtocolVersion, Safeguards, User, WorkedBy
 from ..protocol import ANSWERS, document_of
 
 
@@ -87,6 +87,10 @@ def protocol_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
         lines.append(_("What the formal body may do: %(label)s.") % {"label": label})
     if before.get("source", "") != after.get("source", ""):
         lines.append(_("The published procedure the ladder follows changed."))
+    if before.get("safeguards", "children") != after.get("safeguards", "children"):
+        safeguards = after.get("safeguards")
+        label = Safeguards(safeguards).label if safeguards in Safeguards.values else safeguards
+        lines.append(_("The partnership now safeguards: %(label)s.") % {"label": label})
     old = {s["key"]: s for s in before.get("stages", [])}
     new = {s["key"]: s for s in after.get("stages", [])}
     for s in after.get("stages", []):
