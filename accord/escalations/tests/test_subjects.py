@@ -259,3 +259,46 @@ def test_a_facilitator_sees_the_adults_view_only_where_they_see_the_childrens_de
     assert Api(client, world.facilitator).get(f"/escalations/{e.pk}").json()["adult"] is None
     sign_in(client, world.pdg_member)  # the formal body holds them
     assert views in client.get(f"/escalations/{e.pk}/").content.decode()
+
+
+def test_emails_speak_of_whom_the_partnership_safeguards_and_nothing_of_the_adult(world):
+    from accord.notifications.channels import notice_personalisation, render_email
+    from accord.notifications.models import Notification
+
+    adults(world)
+    e = adult_case(world)
+    notice = Notification.objects.filter(partnership=world.partnership).first()
+    assert notice is not None
+    _subject, body = render_email(notice)
+    assert "any details of the adult or the difference" in body
+    assert "If an adult is in immediate danger" in body
+    personalisation = notice_personalisation(notice)
+    assert (personalisation["whom"], personalisation["anyone"]) == ("the adult", "an adult")
+    for text in (body, *personalisation.values()):
+        assert VIEWS not in text and "Ambrose" not in text and e.summary not in text
+
+
+def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_page(client, world):
+    from accord.audit.models import AuditEvent
+    from accord.testing.auth import sign_in
+
+    sign_in(client, world.admin)
+    page = client.get("/business-unit/settings/partnership/")
+    assert "Whom the partnership safeguards" in page.content.decode()
+    form = page.context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, False, "")}
+    response = client.post("/business-unit/settings/partnership/", {**data, "safeguards": "both"})
+    assert response.status_code == 302, response.context["form"].errors
+    world.partnership.refresh_from_db()
+    assert world.partnership.safeguards == Safeguards.BOTH
+    entry = AuditEvent.objects.filter(payload__action="partnership_settings_changed").get()
+    assert entry.payload["fields"] == ["safeguards"]
+    refused = client.post("/business-unit/settings/partnership/", {**data, "safeguards": "pets"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    # Raising now asks whom it is about (with a child's case still a child's).
+    sign_in(client, world.practitioner_health)
+    from accord.escalations.models import Draft
+
+    draft = Draft.objects.create(owner=world.practitioner_health, partnership=world.partnership, data={})
+    asked = client.get(reverse("escalations:step", args=[draft.pk, "with"])).content.decode()
+    assert "Whom is it about?" in asked and "An adult at risk" in asked
