@@ -42,6 +42,8 @@ def first_stage_body(world, **more):
         "concern": "Needs unmet",
         "urgency": "routine",
         "children": [{"name": "K.L."}],
+        # (On an adults board the difference is about an adult, who is asked whether they know.)
+        **({"adult_aware": "yes"} if world.partnership.safeguards == "adults" else {}),
         **more,
     }
 

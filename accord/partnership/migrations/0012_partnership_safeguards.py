@@ -3,6 +3,20 @@
 from django.db import migrations, models
 
 
+def safeguards_in_versions(apps, schema_editor):
+    """The versions already recorded say whom their partnership safeguards, as an export now
+    does (every partnership before this safeguarded children): the next review compares like
+    with like."""
+    ProtocolVersion = apps.get_model("partnership", "ProtocolVersion")
+    for version in ProtocolVersion.objects.select_related("partnership"):
+        document = version.document or {}
+        if "safeguards" in document:
+            continue
+        document["safeguards"] = version.partnership.safeguards
+        version.document = document
+        version.save(update_fields=["document"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -19,4 +33,5 @@ class Migration(migrations.Migration):
             model_name='partnership',
             constraint=models.CheckConstraint(condition=models.Q(('safeguards__in', ['children', 'adults', 'both'])), name='partnership_safeguards_valid'),
         ),
+        migrations.RunPython(safeguards_in_versions, migrations.RunPython.noop),
     ]

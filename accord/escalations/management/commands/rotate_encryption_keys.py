@@ -10,7 +10,7 @@ from accord.escalations.models import Document
 # (table, primary key column, encrypted text columns)
 ENCRYPTED_COLUMNS = [
     ("escalations_child", "id", ["name", "date_of_birth", "agency_reference"]),
-    ("escalations_escalation", "id", ["reflection"]),
+    ("escalations_escalation", "id", ["reflection", "adult_aware", "adult_views", "adult_advocate"]),
     ("escalations_draft", "id", ["data"]),
     ("escalations_followup", "id", ["what_changed"]),
     ("partnership_signinprovider", "id", ["client_secret"]),
