@@ -28,12 +28,23 @@ def _fresh_cache():
     """Each test starts with empty caches: row ids are reused after a test's rollback, so
     what is kept under one (the API's rate limit, per token; the ladders each process
     keeps, per partnership) must not carry over. Nor does the language a request left
-    active (a page in Welsh): each test starts in Accord's default."""
+    active (a page in Welsh): each test starts in Accord's default. Nor do the audit
+    checkpoints an earlier test's worker wrote (outside the database, so not undone with
+    it): they seal a chain this test's database never held."""
     _empty_caches()
+    _no_checkpoints()
     from django.utils import translation
 
     translation.deactivate()
     yield
+
+
+def _no_checkpoints() -> None:
+    from django.conf import settings
+
+    for path in Path(settings.ACCORD_AUDIT_CHECKPOINT_DIR).glob("*"):
+        if path.is_file():
+            path.unlink()
 
 
 def _empty_caches() -> None:
