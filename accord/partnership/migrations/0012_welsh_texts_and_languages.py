@@ -3,6 +3,36 @@
 from django.db import migrations, models
 
 
+def welsh_in_versions(apps, schema_editor):
+    """The versions already recorded read as an export now does: with the Welsh texts the
+    protocol holds (``name_cy``, ``label_cy``: none, as these fields are added), so that the
+    first review compares like with like."""
+    ProtocolVersion = apps.get_model("partnership", "ProtocolVersion")
+    Stage = apps.get_model("partnership", "Stage")
+    PriorityTier = apps.get_model("partnership", "PriorityTier")
+    Partnership = apps.get_model("partnership", "Partnership")
+    for version in ProtocolVersion.objects.all():
+        document = version.document or {}
+        pid = version.partnership_id
+        stages = {s.key: s.name_cy for s in Stage.objects.filter(partnership_id=pid).exclude(name_cy="")}
+        tiers = {t.code: t.label_cy for t in PriorityTier.objects.filter(partnership_id=pid).exclude(label_cy="")}
+        body = Partnership.objects.filter(pk=pid).values_list("formal_body_name_cy", flat=True).first()
+        changed = False
+        for s in document.get("stages") or []:
+            if stages.get(s.get("key")) and "name_cy" not in s:
+                s["name_cy"] = stages[s["key"]]
+                changed = True
+        for p in document.get("priorities") or []:
+            if tiers.get(p.get("code")) and "label_cy" not in p:
+                p["label_cy"] = tiers[p["code"]]
+                changed = True
+        if body and isinstance(document.get("formal_body"), dict) and "name_cy" not in document["formal_body"]:
+            document["formal_body"]["name_cy"] = body
+            changed = True
+        if changed:
+            version.save(update_fields=["document"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -65,4 +95,5 @@ class Migration(migrations.Migration):
             name='language',
             field=models.CharField(blank=True, choices=[('en-gb', 'English'), ('cy', 'Cymraeg')], default='', max_length=10, verbose_name='language'),
         ),
+        migrations.RunPython(welsh_in_versions, migrations.RunPython.noop),
     ]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from accord.audit.models import Verb
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
 
-from ..models import Partnership, User
+from ..models import Partnership, User, languages_for
 from .common import require_business_unit
 from .ownership import people_of, require_own_person
 
@@ -89,21 +89,28 @@ def invite(*, actor: User | None, person: User, partnership: Partnership) -> Non
 
 
 def _send(person: User, partnership: Partnership, days: int) -> None:
+    """In the person's language (recorded as the business unit added them), or, where it is
+    not known and the partnership works in Wales, in Welsh and English, Welsh first."""
+    link = invitation_link(person)
+    subjects, bodies = [], []
+    for code in languages_for(person, partnership):
+        with translation.override(code):
+            subjects.append(
+                _("Accord: set your password for %(partnership)s") % {"partnership": partnership.name}
+            )
+            bodies.append(
+                _(
+                    "You have been given an account in Accord, which %(partnership)s uses to settle "
+                    "professional differences about children's safety.\n\n"
+                    "Your sign-in name is %(username)s. Set your password here (the link works once, "
+                    "for %(days)s days):\n%(link)s\n\n"
+                    "If you did not expect this, tell the partnership's business unit. Do not reply to this email."
+                )
+                % {"partnership": partnership.name, "username": person.username, "days": days, "link": link}
+            )
     send_mail(
-        _("Accord: set your password for %(partnership)s") % {"partnership": partnership.name},
-        _(
-            "You have been given an account in Accord, which %(partnership)s uses to settle "
-            "professional differences about children's safety.\n\n"
-            "Your sign-in name is %(username)s. Set your password here (the link works once, "
-            "for %(days)s days):\n%(link)s\n\n"
-            "If you did not expect this, tell the partnership's business unit. Do not reply to this email."
-        )
-        % {
-            "partnership": partnership.name,
-            "username": person.username,
-            "days": days,
-            "link": invitation_link(person),
-        },
+        " / ".join(subjects),
+        "\n------------------------------------------------------------\n\n".join(bodies),
         settings.DEFAULT_FROM_EMAIL,
         [person.email],
     )

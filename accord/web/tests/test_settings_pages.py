@@ -600,6 +600,7 @@ def test_every_presets_protocol_survives_a_change_made_a_part_at_a_time(client, 
         **({"conference_chair_may_start": "on"} if top["conference_chair_may_start"] else {}),
         **{f"days_{code}": days for code, days in top["other_working_days"].items()},
         "requires": top["requires"],  # the page shows what the stage asks for ticked
+        **({"name_cy": top["name_cy"]} if "name_cy" in top else {}),  # (filled in on the page)
     }
     page = client.get(f"{SETTINGS}/protocol/stages/{top['number']}/").content.decode()
     for answer in top["requires"]:

@@ -276,3 +276,30 @@ def test_a_guest_is_written_to_in_both_languages_until_they_choose(world):
     assert welsh != subject % {"reference": e.reference}
     assert sent.subject == f"{welsh} / {subject % {'reference': e.reference}}"  # Welsh first
     assert sent.body.count("/guest/") == 2  # the link in each language
+
+
+def test_someone_added_in_welsh_is_invited_in_welsh(world):
+    from accord.partnership.services.invitations import invite
+    from accord.partnership.services.people import PersonDetails, person_add
+
+    person = person_add(
+        actor=world.admin,
+        partnership=world.partnership,
+        details=PersonDetails(
+            first_name="Gwen",
+            last_name="Morgan",
+            email="gwen.morgan@example.org",
+            agency=world.health,
+            roles=[Role.PRACTITIONER],
+            language=Language.WELSH,
+        ),
+    )
+    assert person.language == Language.WELSH
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        invite(actor=world.admin, person=person, partnership=world.partnership)
+    sent = next(m for m in mail.outbox if m.to == ["gwen.morgan@example.org"])
+    subject = "Accord: set your password for %(partnership)s"
+    with translation.override("cy"):
+        welsh = translation.gettext(subject) % {"partnership": world.partnership.name}
+    assert sent.subject == welsh != subject % {"partnership": world.partnership.name}
+    assert "/account/set-password/" in sent.body
