@@ -8,3 +8,6 @@ GRANT USAGE ON SCHEMA public TO accord_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO accord_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO accord_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent FROM accord_app;
+-- A read waiting to be chained is written and, once chained by the worker, deleted; never
+-- changed or emptied.
+REVOKE UPDATE, TRUNCATE ON audit_pendingread FROM accord_app;

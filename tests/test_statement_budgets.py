@@ -89,16 +89,18 @@ PAGES = {
 
 # Where a page does not yet keep to its budget, the most it may run until it does: what it
 # runs now, so that it can only come down (docs/performance.md, "Statement budgets").
-# (The escalation page's 25: its 22, and three that find an agency of the difference with
-# nobody in Accord to work the stage, for the raiser's manager to name one by email.)
-NOT_YET = {"escalation page": 25, "API detail": 19, "API list": 13, "my work (manager)": 16}
+# (The escalation page's 24: its 22, and three that find an agency of the difference with
+# nobody in Accord to work the stage, for the raiser's manager to name one by email, less
+# the one its read's audit entry no longer spends finding the chain's last entry.)
+NOT_YET = {"escalation page": 24, "my work (manager)": 15}
 RAISE_POST_NOT_YET = 32
 
 
 def _audit_lock() -> int:
-    """On PostgreSQL an audit entry takes the audit chain's lock first, a statement of its
-    own (``pg_advisory_xact_lock``) that SQLite, one writer at a time, does without. Until a
-    read's entry no longer waits on the chain (issue 37's second item), it is allowed for."""
+    """On PostgreSQL a change's audit entry takes the audit chain's lock first, a statement
+    of its own (``pg_advisory_xact_lock``) that SQLite, one writer at a time, does without.
+    A read's entry takes no lock (one insert, chained later by the worker), so the pages
+    and API reads are held to the same count on both databases."""
     return 1 if connection.vendor == "postgresql" else 0
 
 
@@ -142,7 +144,7 @@ def test_a_page_runs_no_more_statements_than_its_budget_however_much_data(client
         large, large_twice = _measure(get)
     print(f"BUDGET {page}: {small} / {large} twice={len(small_twice)}")
     assert large == small, (page, small, large)
-    assert small <= NOT_YET.get(page, budget) + _audit_lock(), (page, small, budget)
+    assert small <= NOT_YET.get(page, budget), (page, small, budget)
     if once_each:
         assert not small_twice and not large_twice, (page, small_twice + large_twice)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from accord.escalations.models import Escalation
@@ -107,6 +109,7 @@ def escalation_out(
         e.resolutions.select_related("resolved_by", "follow_up__answered_by").order_by("-resolved_at").first()
     )
     follow_up = getattr(resolution, "follow_up", None) if resolution is not None else None
+    codes = _codes(e)
     data = summary_out(e)
     data.update(
         with_practitioner=e.with_practitioner.username if e.with_practitioner else None,
@@ -122,8 +125,8 @@ def escalation_out(
         tried_so_far=e.tried_so_far,
         desired_outcome=e.desired_outcome,
         area_of_disagreement=e.area_of_disagreement.code if e.area_of_disagreement_id else None,
-        areas_of_disagreement=_areas(e),
-        themes=sorted(e.themes.values_list("code", flat=True)),
+        areas_of_disagreement=_areas(e, codes["area"]),
+        themes=sorted(codes["theme"]),
         # (Withheld from a facilitator unless the partnership turns that on: ``sees_children``.)
         children=[
             {"name": c.name, "date_of_birth": c.date_of_birth, "agency_reference": c.agency_reference}
@@ -137,9 +140,7 @@ def escalation_out(
         closed_at=e.closed_at,
         allowed_actions=sorted(a for a in actions if a != "read_reflection"),
         imported_reference=(e.imported_reference or "") if e.imported_in_id else None,
-        protocol_version=ProtocolVersion.objects.filter(pk=e.runs_under_id)
-        .values_list("number", flat=True)
-        .first(),
+        protocol_version=int(codes["version"][0]) if codes["version"] else None,
         resolution=None
         if resolution is None
         else {
@@ -200,8 +201,30 @@ def holders_out(holders: CurrentHolders | None) -> dict[str, Any] | None:
     }
 
 
-def _areas(e) -> list[str]:
-    """The escalation's areas, the first first (read with it where the caller prefetched them)."""
-    codes = sorted(a.code for a in e.areas_of_disagreement.all())
+def _codes(e: Escalation) -> dict[str, list[str]]:
+    """The codes of the escalation's areas of disagreement and practice themes, and the
+    number of the protocol version it runs under, in one statement."""
+    kinds = (
+        (
+            "area",
+            Escalation.areas_of_disagreement.through.objects.filter(escalation_id=e.pk),
+            "areaofdisagreement__code",
+        ),
+        ("theme", Escalation.themes.through.objects.filter(escalation_id=e.pk), "practicetheme__code"),
+        ("version", ProtocolVersion.objects.filter(pk=e.runs_under_id), "number"),
+    )
+    parts = [
+        qs.order_by().annotate(kind=Value(kind), value=Cast(field, CharField())).values_list("kind", "value")
+        for kind, qs, field in kinds
+    ]
+    found: dict[str, list[str]] = {kind: [] for kind, _qs, _field in kinds}
+    for kind, value in parts[0].union(*parts[1:], all=True):
+        found[kind].append(value)
+    return found
+
+
+def _areas(e: Escalation, codes: list[str]) -> list[str]:
+    """The escalation's areas, the first first."""
+    codes = sorted(codes)
     first = e.area_of_disagreement.code if e.area_of_disagreement_id else None
     return [first, *(c for c in codes if c != first)] if first else codes

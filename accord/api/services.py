@@ -103,7 +103,8 @@ def api_token_authenticate(raw: str):
     """The active user a raw token acts as, or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(raw)).first()
+    # The user's agency with them: their audit entries name it.
+    token = ApiToken.objects.select_related("user__agency").filter(token_hash=token_hash(raw)).first()
     now = timezone.now()
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
         return None

@@ -26,8 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .models import AuditEvent
-from .services import GENESIS_HASH, KEYED, audit_verify, entry_hash
+from .models import AuditEvent, PendingRead
+from .services import GENESIS_HASH, KEYED, audit_verify, entry_hash, pending_reads_tampered
 
 logger = logging.getLogger("accord.audit.checkpoint")
 
@@ -56,6 +56,7 @@ class TrailReport:
 
     entries: int = 0
     checkpoints: int = 0
+    pending_reads: int = 0  # sealed, not chained yet
     broken: AuditEvent | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -178,6 +179,13 @@ def verify_trail() -> TrailReport:
     checkpoints, report.problems = read_checkpoints()
     report.checkpoints = len(checkpoints)
     report.entries = AuditEvent.objects.count()
+    # The reads waiting to be chained: each under its own seal until the worker chains it.
+    report.pending_reads = PendingRead.objects.count()
+    for read in pending_reads_tampered():
+        report.problems.append(
+            f"Read {read.pk} waiting to be chained ({read.at:%Y-%m-%d %H:%M:%S}, {read.verb} by "
+            f"{read.actor_label}) does not match its seal: it was changed outside Accord."
+        )
     if not checkpoints:
         return report
     # A year of checkpoints every five minutes is about 100,000 entries: asked for a chunk at

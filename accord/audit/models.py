@@ -171,3 +171,44 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")
+
+
+class PendingRead(models.Model):
+    """A read (an escalation viewed, a list, a report, a download) recorded without waiting
+    for the chain: one insert, sealed with an HMAC of its own content under
+    ``ACCORD_AUDIT_KEY``, and appended to the chain, in order of time, by the worker
+    (``chain_pending_reads``) and before the trail is searched or exported. So readers never
+    queue behind the chain's lock, and a read is durable before its answer leaves
+    (docs/decisions/0002-audit-trail.md). Its rows are removed only once chained.
+
+    The verb is not a choice of ``Verb`` here: ``audit_record`` routes only the read verbs
+    (``READ_VERBS``) to this table."""
+
+    at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    actor_agency = models.CharField(max_length=200, blank=True)
+    actor_roles = models.CharField(max_length=300, blank=True)
+    verb = models.CharField(max_length=40)
+    partnership_id = models.BigIntegerField(null=True, blank=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=60, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    seal = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} (not yet chained)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("A read waiting to be chained is never changed.")
+        super().save(*args, **kwargs)
+
+    def get_verb_display(self) -> str:
+        return str(Verb(self.verb).label) if self.verb in Verb.values else self.verb

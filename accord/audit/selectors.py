@@ -11,12 +11,24 @@ from django.utils import timezone
 
 from accord.core.directory import directory
 
-from .models import AuditEvent, Verb
+from .models import AuditEvent, PendingRead, Verb
 
 
 def audited_partnerships(user) -> list[int]:
     """The partnerships whose trail the user reads (the partnership app says who audits)."""
     return directory().audited_partnerships(user)
+
+
+# The trail in the order things happened: a read is chained after it was made (by the
+# worker, or before the trail is shown), so it is placed by its time, not its number.
+NEWEST_FIRST = ("-at", "-id")
+OLDEST_FIRST = ("at", "id")
+
+
+def reads_since(*, actor, verb: Verb, since: dt.datetime) -> int:
+    """How many times ``actor`` made this read since then, chained or not yet."""
+    chained = AuditEvent.objects.filter(actor=actor, verb=verb, at__gte=since).count()
+    return chained + PendingRead.objects.filter(actor=actor, verb=verb, at__gte=since).count()
 
 
 @dataclass
@@ -49,10 +61,11 @@ def _about(partnership_ids: list[int]) -> QuerySet[AuditEvent]:
 
 def recent_entries(*, user, partnership_id: int, limit: int = 20) -> list[AuditEvent]:
     """The newest entries about one partnership, for its auditor's home page (none for
-    anyone who does not audit it)."""
+    anyone who does not audit it). Newest by time: a read is chained after it was made
+    (``chain_pending_reads``, which the pages that show the trail run first)."""
     if partnership_id not in audited_partnerships(user):
         return []
-    return list(_about([partnership_id]).order_by("-id")[:limit])
+    return list(_about([partnership_id]).order_by(*NEWEST_FIRST)[:limit])
 
 
 def audit_search(*, user, partnership_id: int, filters: AuditFilters) -> QuerySet[AuditEvent]:
@@ -83,4 +96,4 @@ def audit_search(*, user, partnership_id: int, filters: AuditFilters) -> QuerySe
                 dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min)
             )
         )
-    return qs.order_by("-id")
+    return qs.order_by(*NEWEST_FIRST)

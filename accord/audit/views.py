@@ -15,8 +15,8 @@ from accord.core.govuk import DateInputField
 
 from .describe import described
 from .models import Verb
-from .selectors import AuditFilters, audit_search, audited_partnerships
-from .services import audit_record
+from .selectors import OLDEST_FIRST, AuditFilters, audit_search, audited_partnerships
+from .services import audit_record, chain_pending_reads
 
 
 class AuditSearchForm(forms.Form):
@@ -49,6 +49,7 @@ def _filters(form: AuditSearchForm) -> AuditFilters:
 
 def search(request: HttpRequest) -> HttpResponse:
     partnership_id = require_auditor(request)
+    chain_pending_reads()  # every read made so far, in the trail and in its place
     form = AuditSearchForm(request.GET or None)
     filters = _filters(form)
     page = Paginator(
@@ -80,8 +81,11 @@ EXPORT_BATCH = 500
 
 def export(request: HttpRequest) -> StreamingHttpResponse:
     partnership_id = require_auditor(request)
+    chain_pending_reads()  # every read made so far, in the trail and in its place
     filters = _filters(AuditSearchForm(request.GET or None))
-    rows = audit_search(user=request.user, partnership_id=partnership_id, filters=filters).order_by("id")
+    rows = audit_search(user=request.user, partnership_id=partnership_id, filters=filters).order_by(
+        *OLDEST_FIRST
+    )
     audit_record(
         actor=request.user,
         verb=Verb.AUDIT_EXPORTED,

@@ -823,23 +823,7 @@ def report_system(
             equations.append({("quarters", quarter): -1, **{("months", m): 1 for m in its_months}})
     for name in ("by_origin", "by_status", "by_stage_reached"):
         table(f"iru_{name}", figures.iru[name], IRU_TOTAL)
-    equations.append(
-        {IRU_TOTAL: -1, **{("by_origin", o): 1 for o in IRU_ORIGINS if ("by_origin", o) in cells}}
-    )
-    for origin in figures.iru["by_origin"]:  # the same count in both tables
-        if ("by_origin", origin) in cells:
-            equations.append({("iru_by_origin", origin): 1, ("by_origin", origin): -1})
-    if figures.formal_is_the_formal_stages:  # (after a review it is a count of its own)
-        equations.append(
-            {
-                FORMAL: -1,
-                **{
-                    ("by_stage_reached", k): 1
-                    for k in figures.by_stage_reached
-                    if k >= (figures.formal_from or 10**6)
-                },
-            }
-        )
+    equations.extend(_iru_and_formal_sums(figures, cells))
     for name in FOLLOWING_UP:
         for item, n in getattr(figures, name).items():
             cells[(name, item)] = n
@@ -852,6 +836,37 @@ def report_system(
         )
     for agency, n in figures.by_receiving_agency.items():
         cells[("by_receiving_agency", agency)] = n
+    equations.extend(_matrix_sums(figures, cells))
+    return cells, equations
+
+
+def _iru_and_formal_sums(figures: Figures, cells: dict[tuple, int]) -> list[dict[tuple, int]]:
+    """The Independent Reviewing Unit's total as the sum of the conference and review
+    origins, each of its origins the same count as the report's, and "reached the formal
+    stages" as the sum of the formal stages' counts (until a review made another stage
+    formal: then it is a count of its own)."""
+    equations = [{IRU_TOTAL: -1, **{("by_origin", o): 1 for o in IRU_ORIGINS if ("by_origin", o) in cells}}]
+    for origin in figures.iru["by_origin"]:  # the same count in both tables
+        if ("by_origin", origin) in cells:
+            equations.append({("iru_by_origin", origin): 1, ("by_origin", origin): -1})
+    if figures.formal_is_the_formal_stages:
+        equations.append(
+            {
+                FORMAL: -1,
+                **{
+                    ("by_stage_reached", k): 1
+                    for k in figures.by_stage_reached
+                    if k >= (figures.formal_from or 10**6)
+                },
+            }
+        )
+    return equations
+
+
+def _matrix_sums(figures: Figures, cells: dict[tuple, int]) -> list[dict[tuple, int]]:
+    """The matrix's cells (added to ``cells``), each raising agency's row adding up to its
+    raising count (the agencies not shown: the total less those shown) and each column to
+    its receiving count."""
     rows: dict[str, dict[tuple, int]] = {}
     columns: dict[str, dict[tuple, int]] = {}
     for (raiser, receiver), n in figures.matrix.items():
@@ -859,6 +874,7 @@ def report_system(
         rows.setdefault(raiser, {})[("matrix", raiser, receiver)] = 1
         columns.setdefault(receiver, {})[("matrix", raiser, receiver)] = 1
     named = {a for pair in figures.matrix for a in pair} - {OTHERS}
+    equations = []
     for raiser, equation in rows.items():
         if raiser == OTHERS:  # the agencies not shown: the total less those shown
             equation[TOTAL] = -1
@@ -875,7 +891,7 @@ def report_system(
         for agency in agencies:
             equation[("by_receiving_agency", agency)] = -1
         equations.append(equation)
-    return cells, equations
+    return equations
 
 
 def suppressed(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accord.audit.describe import described
 from accord.audit.models import Verb
 from accord.audit.selectors import recent_entries
-from accord.audit.services import audit_record, audit_refusal
+from accord.audit.services import audit_record, audit_refusal, chain_pending_reads
 from accord.core import clock
 from accord.core.errors import Refused
 from accord.core.middleware import RENEWED_KEY
@@ -113,6 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
             partnership=partnership, status__in=CLOSED_STATUSES
         ).count()
     if roles & AUDIT_ROLES:
+        chain_pending_reads()  # the reads made so far, in their place among the changes
         context["recent_audit"] = described(recent_entries(user=request.user, partnership_id=partnership.pk))
     # The partnership switcher, for someone who works in more than one.
     several = len(roles_by_partnership(request.user)) > 1

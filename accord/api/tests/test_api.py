@@ -11,6 +11,7 @@ from django.utils import timezone
 from accord.api.models import ApiToken
 from accord.api.services import api_token_create, api_token_revoke
 from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import chain_pending_reads
 from accord.escalations.models import Child, Escalation
 
 pytestmark = pytest.mark.django_db
@@ -445,6 +446,7 @@ def test_pause_resume_reopen_and_documents_through_the_api_with_the_pages_refusa
     assert [(d["filename"], d["description"]) for d in listed] == [("chronology.txt", "Chronology")]
     read = manager.get(f"/escalations/{e.pk}/documents/{listed[0]['id']}")
     assert read.status_code == 200 and read.content == b"3 March: missed visit"
+    chain_pending_reads()  # the reads recorded so far, into the trail
     assert AuditEvent.objects.filter(verb=Verb.DOCUMENT_DOWNLOADED, actor=world.manager_health).exists()
     assert Api(client, world.practitioner_other).get(f"/escalations/{e.pk}/documents").status_code == 404
     assert manager.get(f"/escalations/{e.pk}/documents/999999").status_code == 404

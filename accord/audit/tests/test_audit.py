@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from accord.audit.models import AuditEvent, Verb
-from accord.audit.services import GENESIS_HASH, audit_record, audit_verify, entry_hash
+from accord.audit.models import AuditEvent, PendingRead, Verb
+from accord.audit.services import GENESIS_HASH, audit_record, audit_verify, chain_pending_reads, entry_hash
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def test_entries_are_chained(world):
 def test_an_entry_edited_behind_the_applications_back_is_detected(world):
     world.raised()
     audit_record(actor=world.practitioner_health, verb=Verb.ESCALATION_VIEWED, payload={"reference": "X"})
+    chain_pending_reads()
     victim = AuditEvent.objects.order_by("id").first()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -42,7 +43,11 @@ def test_an_entry_edited_behind_the_applications_back_is_detected(world):
 
 
 def test_the_application_cannot_update_or_delete_an_entry(world):
-    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    read = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    assert isinstance(read, PendingRead)
+    with pytest.raises(PermissionError):
+        read.save()  # a read waiting to be chained is never changed either
+    event = audit_record(actor=world.auditor, verb=Verb.LOGIN)
     with pytest.raises(PermissionError):
         event.save()
     with pytest.raises(PermissionError):
@@ -55,7 +60,7 @@ def test_the_application_cannot_update_or_delete_an_entry(world):
 
 @pytest.mark.postgres_only
 def test_postgresql_refuses_update_and_delete(world):
-    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    event = audit_record(actor=world.auditor, verb=Verb.LOGIN)
     for sql in (
         "UPDATE audit_auditevent SET verb = 'auth.login' WHERE id = %s",
         "DELETE FROM audit_auditevent WHERE id = %s",
@@ -114,6 +119,7 @@ def test_pages_that_show_an_escalation_are_audited_reads_and_refusals_are_audite
     sign_in(client, world.practitioner_health)
     for page in ("escalate", "discussions", "withdraw", "documents", "raised"):
         assert client.get(f"/escalations/{e.pk}/{page}/").status_code == 200
+    chain_pending_reads()
     pages = set(
         AuditEvent.objects.filter(verb=Verb.ESCALATION_VIEWED, actor=world.practitioner_health).values_list(
             "payload__page", flat=True
@@ -121,6 +127,7 @@ def test_pages_that_show_an_escalation_are_audited_reads_and_refusals_are_audite
     )
     assert {"escalate", "record_discussion", "withdraw", "add_document", "raised"} <= pages
     client.get("/")
+    chain_pending_reads()
     mine = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED, actor=world.practitioner_health).last()
     assert mine.payload["page"] == "my work" and e.reference in mine.payload["references"]
     assert mine.ip_address == "127.0.0.1"
@@ -159,9 +166,11 @@ def _behind_accords_back(sql: str, params: list | None = None) -> None:
 
 
 def _entries(world, count: int) -> list[AuditEvent]:
-    return [
-        audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED, payload={"n": n}) for n in range(count)
-    ]
+    """``count`` reads, chained: the newest entries of the trail, oldest first."""
+    for n in range(count):
+        audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED, payload={"n": n})
+    assert chain_pending_reads() == count
+    return list(AuditEvent.objects.order_by("-id")[:count])[::-1]
 
 
 def test_the_chain_is_keyed_so_a_rewrite_rehashed_without_the_key_is_found(world, settings):
@@ -270,7 +279,7 @@ def test_the_worker_records_a_checkpoint_on_its_sweep(world, tmp_path, settings)
 
 @pytest.mark.postgres_only
 def test_postgresql_refuses_truncate(world):
-    audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    audit_record(actor=world.auditor, verb=Verb.LOGIN)
     with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as outside a test's transaction
         cursor.execute("TRUNCATE audit_auditevent")
@@ -288,7 +297,7 @@ def test_a_role_that_does_not_own_the_trail_cannot_rewrite_it(world):
         "accord.W001"
     ]  # the suite runs as the owner
     grants = (Path(__file__).resolve().parents[3] / "deploy" / "postgresql-app-role.sql").read_text()
-    event = audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
+    event = audit_record(actor=world.auditor, verb=Verb.LOGIN)
     with connection.cursor() as cursor:
         cursor.execute("CREATE ROLE accord_app_check NOLOGIN")
         cursor.execute(grants.replace("accord_app", "accord_app_check"))
@@ -297,10 +306,14 @@ def test_a_role_that_does_not_own_the_trail_cannot_rewrite_it(world):
         assert audit_table_owner(databases=["default"]) == []
         written = audit_record(
             actor=world.auditor, verb=Verb.ESCALATION_VIEWED, payload={"reference": "TST-2026-00001"}
-        )  # appending works
-        assert written.previous_hash == event.entry_hash
+        )  # recording a read works, and chaining it (which deletes it from the reads waiting)
+        assert chain_pending_reads() == 1 and not PendingRead.objects.filter(pk=written.pk).exists()
+        assert AuditEvent.objects.order_by("-id").first().previous_hash == event.entry_hash
         world.raised()  # and so does Accord's ordinary work
+        audit_record(actor=world.auditor, verb=Verb.ESCALATION_LISTED)
         for sql in (
+            "UPDATE audit_pendingread SET verb = 'auth.login'",
+            "TRUNCATE audit_pendingread",
             "UPDATE audit_auditevent SET verb = 'auth.login'",
             "DELETE FROM audit_auditevent",
             "TRUNCATE audit_auditevent",
@@ -343,6 +356,7 @@ def test_each_action_on_an_escalation_has_its_own_verb_and_the_search_filters_by
         child_centred_outcome_achieved="yes",
     )
     verbs = set(AuditEvent.objects.filter(target_id=str(e.pk)).values_list("verb", flat=True))
+    assert Verb.ESCALATION_VIEWED not in verbs
     assert {
         Verb.ESCALATION_RAISED,
         Verb.DISCUSSION_RECORDED,

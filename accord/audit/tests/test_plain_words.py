@@ -88,6 +88,7 @@ def test_the_page_costs_the_same_queries_however_many_people_it_names(client, wo
             partnership_id=world.partnership.pk,
             payload={"person": "x", "fields": ["name"]},
         )
+    cost()  # so that each page measured chains one read first: the search it recorded
     few = cost()
     for person in (
         world.practitioner_social,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accord.api.tests.test_api import Api
 from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import chain_pending_reads
 from accord.core import clock
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
 from accord.escalations import services
@@ -177,6 +178,7 @@ def test_a_non_party_agency_is_told_opens_its_action_and_marks_it_done(client, w
     assert page.status_code == 200 and "Brief probation officers" in text and "8 January 2027" in text
     assert commissioned.summary in text and "Neglect" in text
     assert f"/escalations/{commissioned.pk}/" not in text  # no link they could not follow
+    chain_pending_reads()  # the reads recorded so far, into the trail
     assert AuditEvent.objects.filter(
         verb=Verb.ESCALATION_VIEWED, actor=world.manager_other, payload__page="agreed_action"
     ).exists()

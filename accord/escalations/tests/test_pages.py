@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import chain_pending_reads
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Draft, Escalation, Kind, Status
@@ -360,6 +361,7 @@ def test_reading_an_escalation_is_audited(client, world):
     client.get(reverse("escalations:detail", args=[e.pk]))
     client.get(reverse("escalations:record", args=[e.pk]))
     client.get(reverse("escalations:list"))
+    chain_pending_reads()  # the reads recorded so far, into the trail
     verbs = set(AuditEvent.objects.filter(actor=world.practitioner_social).values_list("verb", flat=True))
     assert {Verb.ESCALATION_VIEWED, Verb.ESCALATION_PRINTED, Verb.ESCALATION_LISTED} <= verbs
 
@@ -413,6 +415,7 @@ def test_documents_are_checked_by_content_and_downloaded_with_permission(client,
     assert doc.content_type == "application/pdf" and doc.filename == "Chronology _March_.pdf"
     download = client.get(reverse("escalations:document", args=[e.pk, doc.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    chain_pending_reads()  # the reads recorded so far, into the trail
     assert AuditEvent.objects.filter(verb=Verb.DOCUMENT_DOWNLOADED).exists()
     client.logout()
     login(client, world.practitioner_other)

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
-from accord.audit.models import AuditEvent, Verb
+from accord.audit.models import Verb
+from accord.audit.selectors import reads_since
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound
@@ -745,9 +746,9 @@ def directory(request: HttpRequest) -> JsonResponse:
         agency_id = -1  # not one of this partnership's: nobody is found
     if len(text) < DIRECTORY_SHORTEST:
         return JsonResponse({"people": [], "note": _("Type at least three characters")})
-    recent = AuditEvent.objects.filter(
-        actor=request.user, verb=Verb.DIRECTORY_SEARCHED, at__gte=clock.now() - dt.timedelta(minutes=1)
-    ).count()
+    recent = reads_since(
+        actor=request.user, verb=Verb.DIRECTORY_SEARCHED, since=clock.now() - dt.timedelta(minutes=1)
+    )
     if recent >= DIRECTORY_PER_MINUTE:
         response = JsonResponse({"people": [], "note": _("Too many searches: wait a minute")}, status=429)
         response["Retry-After"] = "60"

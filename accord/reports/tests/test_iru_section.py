@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import chain_pending_reads
 from accord.testing.auth import sign_in
 from accord.web.navigation import navigation_for
 
@@ -39,6 +40,7 @@ def test_the_chair_sees_their_units_section_and_the_pdg_every_figure(client, wor
     assert origins["A child protection conference"] == "[c]"  # 6, withheld so the 1 cannot be worked out
     assert origins["A children-in-care review"] == "fewer than 5"
     assert "is not necessarily small" in html
+    chain_pending_reads()  # the reads recorded so far, into the trail
     assert AuditEvent.objects.filter(
         verb=Verb.REPORT_VIEWED, actor=world.chair, payload__report="iru"
     ).exists()

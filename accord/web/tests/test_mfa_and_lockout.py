@@ -10,6 +10,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.audit.models import AuditEvent, Verb
+from accord.audit.services import chain_pending_reads
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "test-password-123"
@@ -153,6 +154,7 @@ def test_who_is_signed_in_is_read_once_a_request_with_their_agency_and_roles(cli
         assert not [
             sql for sql in sqls if sql.startswith('SELECT COUNT(*) AS "__count" FROM "notifications_')
         ], url
+    chain_pending_reads()  # the reads recorded so far, into the trail
     audit = AuditEvent.objects.filter(verb=Verb.ESCALATION_LISTED).latest("id")
     assert audit.actor_agency == str(user.agency)
     assert audit.actor_roles == "practitioner"
@@ -297,6 +299,7 @@ def test_behind_the_trusted_proxy_the_lock_out_and_the_audit_see_the_real_client
     # An escalation read (a service's own audit entry, handed no request) records them too.
     e = world.raised()
     client.get(f"/escalations/{e.pk}/", HTTP_X_FORWARDED_FOR="192.0.2.44", REMOTE_ADDR="10.0.0.2")
+    chain_pending_reads()  # the reads recorded so far, into the trail
     viewed = AuditEvent.objects.filter(verb=Verb.ESCALATION_VIEWED).order_by("-id").first()
     assert viewed.ip_address == "192.0.2.44"
 

@@ -40,4 +40,9 @@ class Command(BaseCommand):
             checked += f" against {report.checkpoints} checkpoint{'' if report.checkpoints == 1 else 's'}"
         else:
             checked += " (the chain only: no checkpoint yet)"
+        if report.pending_reads:
+            checked += (
+                f", and {report.pending_reads} read{'' if report.pending_reads == 1 else 's'} waiting to be "
+                "chained against their seals"
+            )
         self.stdout.write(self.style.SUCCESS(f"The audit trail is intact: {checked}."))

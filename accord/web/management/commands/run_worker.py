@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from accord.audit.checkpoints import CheckpointError, record_checkpoint
+from accord.audit.services import chain_pending_reads
 from accord.core.checks import refuse_to_serve_with_weak_keys
 from accord.escalations import visibility
 from accord.escalations.notices import send_due_reminders
@@ -42,6 +43,13 @@ class Command(BaseCommand):
         last_sweep: float | None = None  # the first pass sweeps, however soon after boot
         while not stopping["now"]:
             close_old_connections()
+            try:
+                # The reads recorded since the last pass, into the chain a batch at a time (so
+                # readers never wait for its lock, and checkpoints cover them).
+                chain_pending_reads()
+            except Exception as exc:  # noqa: BLE001 - the reads wait, sealed, for the next pass
+                logger.error("Reads not chained, will retry: %s", exc)
+                self.stderr.write(f"Reads not chained, will retry: {exc}")
             try:
                 if last_sweep is None or time.monotonic() - last_sweep >= reminder_every:
                     send_due_reminders()
