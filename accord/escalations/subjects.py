@@ -1,4 +1,4 @@
-"""Whom an escalation is about, and the words that follow from it (``docs/decisions/0011``).
+"""Whom an escalation is about, and the words that follow from it (``docs/decisions/0013``).
 
 A partnership safeguards children, adults at risk or both (``Partnership.safeguards``). An
 escalation's subject is a child (or children), an adult at risk, or a family; a theme's is

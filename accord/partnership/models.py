@@ -44,7 +44,7 @@ class Origin(models.TextChoices):
 
 class Safeguards(models.TextChoices):
     """Whom a partnership safeguards: a children's partnership, a Safeguarding Adults Board, or
-    a joint board for both (its protocol says which; ``docs/decisions/0011``)."""
+    a joint board for both (its protocol says which; ``docs/decisions/0013``)."""
 
     CHILDREN = "children", _("Children")
     ADULTS = "adults", _("Adults at risk")
@@ -109,7 +109,7 @@ class Partnership(models.Model):
     # Wales's boards work in Welsh and English alike: their own texts (the front door's name,
     # the emergency wording, the formal body, the stages, the priorities, the taxonomies and
     # the statements) are held in both, each Welsh text in a ``…_cy`` field beside the
-    # English one (docs/decisions/0011-welsh-texts.md); a person not known to prefer one is
+    # English one (docs/decisions/0014-welsh-texts.md); a person not known to prefer one is
     # written to in both, Welsh first.
     works_in_wales = models.BooleanField(
         _("works in Welsh and English"),

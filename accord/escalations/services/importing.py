@@ -1,7 +1,7 @@
 """A partnership's earlier log brought in: the "challenge log" spreadsheet most partnerships
 kept before Accord, one escalation a row, closed or still open, so that the reports' trends
 start from the partnership's real history and its open disputes go on from where they stand
-(``docs/decisions/0011-earlier-log-open-rows.md``).
+(``docs/decisions/0012-earlier-log-open-rows.md``).
 
 The business unit maps the file's columns to Accord's fields and the log's own words to
 Accord's values ("CSC" for an agency, "Level 2" for a stage, "Resolved - agreed" for an

@@ -1,4 +1,4 @@
-"""Whom a partnership safeguards and whom an escalation is about (docs/decisions/0011): an
+"""Whom a partnership safeguards and whom an escalation is about (docs/decisions/0013): an
 adult at risk's own knowledge of the difference, views and advocate are recorded, encrypted,
 shown only where the children's details are, and never in reports; the words follow the
 subject; the reports count by subject and add up."""
