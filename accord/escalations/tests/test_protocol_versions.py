@@ -196,7 +196,7 @@ def test_version_1_made_by_the_migration_is_the_protocol_as_exported(name):
         "accord.partnership.migrations.0011_stage_requires_and_front_door_form"
     ).requires_in_versions(apps, None)
     # (And one the Welsh texts the protocol holds, for a board that works in Wales.)
-    importlib.import_module("accord.partnership.migrations.0012_welsh_texts_and_languages").welsh_in_versions(
+    importlib.import_module("accord.partnership.migrations.0013_welsh_texts_and_languages").welsh_in_versions(
         apps, None
     )
     importlib.import_module(

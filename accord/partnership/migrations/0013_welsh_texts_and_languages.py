@@ -36,7 +36,7 @@ def welsh_in_versions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('partnership', '0011_stage_requires_and_front_door_form'),
+        ('partnership', '0012_partnership_safeguards'),
     ]
 
     operations = [

@@ -41,7 +41,7 @@ def not_sealed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0007_partnership_created_verb'),
+        ('audit', '0008_partnership_change_verbs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalations', '0010_guest_acts_for_agency_tier'),
+        ('escalations', '0011_escalation_subject_and_adult_views'),
     ]
 
     operations = [
