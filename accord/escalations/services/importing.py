@@ -162,7 +162,11 @@ class Mapping(BaseModel):
     columns: dict[FieldName, str] = Field(default_factory=dict)
     values: dict[ValueKind, dict[str, str]] = Field(default_factory=dict)
     defaults: dict[Literal["kind"], str] = Field(default_factory=dict)
-    date_formats: list[str] = Field(default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"])
+    # At least one way (the page offers the first as its choice), and a few: every date of
+    # every row is tried against each.
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"], min_length=1, max_length=10
+    )
     themes_separator: str = Field(default=";", min_length=1, max_length=3)
 
     def value(self, kind: str, raw: str) -> str:
