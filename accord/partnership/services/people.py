@@ -341,8 +341,11 @@ def person_line_manager_set(
 
 def person_roles_set(*, actor: User | None, partnership: Partnership, person: User, roles: set[str]) -> bool:
     """Their roles in this partnership: the partnership's own, whoever else they work for.
-    Their roles elsewhere are not touched."""
+    Their roles elsewhere are not touched. Only someone whose details this business unit
+    keeps (``require_person_of``): anyone else is given a role here by the deployment's
+    administrators, as the refusal of their email says."""
     require_business_unit(actor, partnership)
+    require_person_of(actor=actor, partnership=partnership, person=person)
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
         raise ValidationError({"roles": _("Unknown role %(codes)s") % {"codes": ", ".join(unknown)}})

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import NotAllowed
-from accord.partnership.models import Agency, PartnershipAgency, Role, SignInProvider, User
+from accord.partnership.models import Agency, PartnershipAgency, Role, RoleAssignment, SignInProvider, User
 from accord.partnership.services import invitations, people
 from accord.partnership.services.agencies import AgencyDetails, agency_update
 from accord.partnership.services.people import PersonDetails
@@ -419,3 +419,29 @@ def test_djangos_admin_sets_nobodys_password_and_adds_no_second_account_for_an_e
         {"username": "second.account", "email": person.email.upper(), "agency": world.social.pk},
     )
     assert added.status_code == 200 and not User.objects.filter(username="second.account").exists()
+
+
+def test_the_people_import_gives_no_role_to_someone_another_partnership_keeps(world, neighbour):
+    """Someone of the shared trust with no role anywhere, whom the first partnership keeps
+    (it added them, or they last worked there), is not the neighbour's to take on: its people
+    import refuses them as its settings pages do, and the people services refuse the role."""
+    from accord.partnership.services.people_import import plan_import
+
+    person = UserFactory(
+        username="kept.here",
+        email="kept.here@health.example",
+        first_name="Kept",
+        last_name="Here",
+        agency=world.health,
+    )
+    User.objects.filter(pk=person.pk).update(home_partnership=world.partnership)
+    person.refresh_from_db()
+    assert not people.people_of(neighbour.partnership).filter(pk=person.pk).exists()
+    row = f'name,email,agency,roles,line_manager_email\nKept Here,{person.email},"{world.health.name}",practitioner,\n'
+    plan = plan_import(neighbour.partnership, row.encode(), "people.csv")
+    assert not plan.ok and "That email is already in use in Accord" in plan.rows[0].errors[0]
+    with pytest.raises(NotAllowed):
+        people.person_roles_set(
+            actor=neighbour.admin, partnership=neighbour.partnership, person=person, roles={"practitioner"}
+        )
+    assert not RoleAssignment.objects.filter(user=person).exists()
