@@ -445,3 +445,37 @@ def test_the_people_import_gives_no_role_to_someone_another_partnership_keeps(wo
             actor=neighbour.admin, partnership=neighbour.partnership, person=person, roles={"practitioner"}
         )
     assert not RoleAssignment.objects.filter(user=person).exists()
+
+
+def test_a_shared_agency_changed_by_the_deployments_administrators_is_in_every_trail(
+    client, world, neighbour
+):
+    """The trust both partnerships keep, renamed by the deployment's administrators, on a
+    partnership's settings page or in Django's admin: each partnership's auditors see it in
+    their own trail, as they see a refused attempt."""
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    both = {world.partnership.pk, neighbour.partnership.pk}
+    link = PartnershipAgency.objects.get(partnership=world.partnership, agency=world.health)
+    agency_update(
+        actor=root,
+        partnership=world.partnership,
+        agency=world.health,
+        details=AgencyDetails(
+            name="Renamed Health Trust",
+            kind=world.health.kind,
+            is_active=True,
+            takes_part_in_raising=link.takes_part_in_raising,
+            staff=link.staff,
+        ),
+    )
+    entries = AuditEvent.objects.filter(verb=Verb.AGENCY_CHANGED, target_id=str(world.health.pk))
+    assert set(entries.values_list("partnership_id", flat=True)) == both
+    sign_in(client, root)
+    url = f"/business-unit/admin/partnership/agency/{world.health.pk}/change/"
+    saved = client.post(url, {"name": "Health Trust Again", "kind": world.health.kind, "is_active": "on"})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
+    entries = AuditEvent.objects.filter(verb=Verb.AGENCY_CHANGED, payload__fields=["name"])
+    assert (
+        set(entries.filter(payload__agency="Health Trust Again").values_list("partnership_id", flat=True))
+        == both
+    )
