@@ -479,3 +479,17 @@ def test_a_shared_agency_changed_by_the_deployments_administrators_is_in_every_t
         set(entries.filter(payload__agency="Health Trust Again").values_list("partnership_id", flat=True))
         == both
     )
+
+
+def test_an_invitation_to_a_shared_person_is_in_every_trail(scene):
+    """An invitation sets a shared person's password (and a revoked one takes it away): sent
+    or revoked by the deployment's administrators from one partnership, it is in the trail of
+    each partnership the person works in."""
+    world, neighbour, person = scene["world"], scene["neighbour"], scene["person"]
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    both = {world.partnership.pk, neighbour.partnership.pk}
+    invitations.invite(actor=root, person=person, partnership=world.partnership)
+    invitations.revoke_invitation(actor=root, person=person, partnership=world.partnership)
+    for verb in (Verb.INVITATION_SENT, Verb.INVITATION_REVOKED):
+        entries = AuditEvent.objects.filter(verb=verb, target_id=str(person.pk))
+        assert set(entries.values_list("partnership_id", flat=True)) == both, verb
