@@ -30,7 +30,12 @@ from accord.core.matching import folded, suggest
 from accord.core.spreadsheets import SpreadsheetError, read_table
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
-from accord.partnership.services.ownership import people_of, person_is_shared, shared_person_words
+from accord.partnership.services.ownership import (
+    administrator_words,
+    people_of,
+    person_is_shared,
+    shared_person_words,
+)
 from accord.partnership.services.people import (
     PersonDetails,
     check_email,
@@ -308,6 +313,9 @@ def _decide(row: PersonRow, known: _Known, partnership: Partnership, choices: _C
         row.action = CREATE
         return
     person = people[0]
+    if person.is_superuser:
+        row.errors.append(administrator_words())  # (as on the person's page: only their peers)
+        return
     if person.pk not in known.ours:
         # (Worded as for an address taken anywhere: it names no one and no partnership.)
         row.errors.append(check_email(row.email) or _("That email is already in use in Accord"))

@@ -493,3 +493,44 @@ def test_an_invitation_to_a_shared_person_is_in_every_trail(scene):
     for verb in (Verb.INVITATION_SENT, Verb.INVITATION_REVOKED):
         entries = AuditEvent.objects.filter(verb=verb, target_id=str(person.pk))
         assert set(entries.values_list("partnership_id", flat=True)) == both, verb
+
+
+def test_no_business_unit_changes_a_deployment_administrator_by_any_path(world):
+    """A deployment administrator who also holds a role in a partnership is changed only by
+    their peers: its business unit's people import refuses them as its settings pages do,
+    and so do the people services themselves."""
+    from accord.partnership.services.people_import import plan_import
+
+    root = UserFactory(
+        username="root.with.role",
+        email="root.with.role@social.example",
+        first_name="Root",
+        last_name="Role",
+        agency=world.social,
+        is_superuser=True,
+        is_staff=True,
+        roles=[(world.partnership, Role.MANAGER)],
+    )
+    row = f'name,email,agency,roles,line_manager_email\nSomeone Else,{root.email},"{world.social.name}",manager,\n'
+    plan = plan_import(world.partnership, row.encode(), "people.csv")
+    assert not plan.ok and "deployment's administrators" in " ".join(plan.rows[0].errors)
+    for change in (
+        lambda: people.person_details_change(
+            actor=world.admin,
+            partnership=world.partnership,
+            person=root,
+            first_name="X",
+            last_name="Y",
+            job_title="",
+        ),
+        lambda: people.person_move(
+            actor=world.admin, partnership=world.partnership, person=root, agency=world.other
+        ),
+        lambda: people.person_roles_set(
+            actor=world.admin, partnership=world.partnership, person=root, roles={Role.PRACTITIONER}
+        ),
+    ):
+        with pytest.raises(NotAllowed):
+            change()
+    root.refresh_from_db()
+    assert (root.first_name, root.agency_id) == ("Root", world.social.pk)
