@@ -534,3 +534,37 @@ def test_no_business_unit_changes_a_deployment_administrator_by_any_path(world):
             change()
     root.refresh_from_db()
     assert (root.first_name, root.agency_id) == ("Root", world.social.pk)
+
+
+def test_a_business_units_sign_in_never_signs_in_a_deployment_administrator(world):
+    """A business unit's provider signs in its own people; one of the deployment's
+    administrators of that agency (a role in this partnership only) is not its to sign in,
+    or whoever runs the provider would hold the whole deployment. The deployment's own
+    provider on the agency still signs them in."""
+    from accord.partnership.services.sign_in import provider_trusted_by
+
+    root = UserFactory(
+        username="root.of.health",
+        email="root.of.health@health.example",
+        agency=world.health,
+        is_superuser=True,
+        is_staff=True,
+        roles=[(world.partnership, Role.MANAGER)],
+    )
+    kept = SignInProvider.objects.create(
+        agency=world.health,
+        partnership=world.partnership,
+        name="Health staff account",
+        issuer="https://idp.health.example/",
+        client_id="accord-health",
+    )
+    deployments = SignInProvider.objects.create(
+        agency=world.health,
+        partnership=None,
+        name="Deployment's account",
+        issuer="https://idp.deployment.example/",
+        client_id="accord",
+    )
+    assert provider_trusted_by(kept, world.manager_health)
+    assert not provider_trusted_by(kept, root)
+    assert provider_trusted_by(deployments, root)
