@@ -443,13 +443,29 @@ class AgencyAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         """A new agency joins the partnership it is added from (the business unit's only
         one, or the one they are working in), so that it is listed and can be chosen."""
-        super().save_model(request, obj, form, change)
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
         if not change:
             ids = self._ids(request)
             current = getattr(getattr(request, "partnership", None), "pk", None)
             joined = current if current in ids else (ids[0] if ids else None)
             if joined is not None:
                 PartnershipAgency.objects.get_or_create(partnership_id=joined, agency=obj)
+        self._audit(request, self.changed_verb if change else self.added_verb, obj, sorted(form.changed_data))
+
+    def _audit(self, request, verb: Verb | None, obj, fields: list[str]) -> None:
+        """In the trail of every partnership that keeps the agency: its name, kind and whether
+        it is active are each one's."""
+        if verb is None:
+            return
+        for partnership_id in sorted(agency_partnership_ids(obj.pk)) or [None]:
+            audit_record(
+                actor=request.user,
+                verb=verb,
+                target=obj,
+                partnership_id=partnership_id,
+                payload=self.audit_payload(obj, fields),
+                request=request,
+            )
 
 
 class TermAdmin(ScopedAdmin):

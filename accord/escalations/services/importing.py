@@ -47,6 +47,7 @@ from accord.core.spreadsheets import read_table
 from accord.partnership.calendar import calendar_for
 from accord.partnership.models import ROUTINE, Origin, Partnership, Stage, User
 from accord.partnership.protocol import Ladder, ladder_of
+from accord.partnership.selectors import casework_agencies
 from accord.partnership.services.common import require_business_unit
 from accord.partnership.services.versions import protocol_version_now
 
@@ -162,7 +163,11 @@ class Mapping(BaseModel):
     columns: dict[FieldName, str] = Field(default_factory=dict)
     values: dict[ValueKind, dict[str, str]] = Field(default_factory=dict)
     defaults: dict[Literal["kind"], str] = Field(default_factory=dict)
-    date_formats: list[str] = Field(default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"])
+    # At least one way (the page offers the first as its choice), and a few: every date of
+    # every row is tried against each.
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"], min_length=1, max_length=10
+    )
     themes_separator: str = Field(default=";", min_length=1, max_length=3)
 
     def value(self, kind: str, raw: str) -> str:
@@ -307,6 +312,7 @@ class _Reading:
     today: dt.date
     seen_refs: dict[str, int] = field(default_factory=dict)
     raisers: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # email → (id, agency)
+    casework: set[int] = field(default_factory=set)  # the agencies a difference still open may be with
 
     def cell(self, cells: list[str], name: str) -> str:
         i = self.at.get(name)
@@ -372,6 +378,7 @@ def plan_log_import(partnership: Partnership, content: bytes, filename: str, map
             .values_list("imported_reference", flat=True)
         ),
         today=clock.today(),
+        casework=set(casework_agencies(partnership).values_list("pk", flat=True)),
     )
     if "raised_by_email" in at:
         # Who may be named as a raiser: someone active with a role in the partnership.
@@ -618,6 +625,19 @@ def _check_still_open(reading: _Reading, row: LogRow, cells: list[str]) -> None:
         return
     if began < row.raised_on:
         row.errors.append(_("Its current stage began before it was raised"))
+        return
+    # Worked in Accord from now on: with agencies a difference raised here may be with.
+    names = {pk: name for name, pk in reading.words.agency_ids.items()}
+    outside = [pk for pk in [row.with_agency_id, *row.other_agency_ids] if pk and pk not in reading.casework]
+    for pk in outside:
+        row.errors.append(
+            _(
+                "It is still open, and %(agency)s takes no part in casework in %(partnership)s: "
+                "choose the agency it is with, or settle it where it stands"
+            )
+            % {"agency": names[pk], "partnership": reading.partnership}
+        )
+    if outside:
         return
     if reading.ladder.is_formal(row.stage):
         missing = [str(_(FIELD_LABELS[name])).lower() for name in FORMAL_FIELDS if not row.accounts.get(name)]

@@ -18,7 +18,7 @@ from accord.core.errors import NotAllowed
 from accord.core.records import apply_changes
 
 from ..models import Agency, AgencyKind, Partnership, PartnershipAgency, User
-from .common import changed_fields, require_business_unit
+from .common import audit_in_trails, changed_fields, require_business_unit
 from .ownership import agency_is_shared, agency_partnership_ids, keeps_identity, refuse, require_own_agency
 
 
@@ -150,11 +150,16 @@ def agency_update(
             link, {"takes_part_in_raising": details.takes_part_in_raising, "staff": details.staff}
         )
         if changed:
-            audit_record(
+            # Its name, kind or whether it is active are every keeping partnership's: the
+            # change is in each one's trail (how it takes part here, in this one's only).
+            audit_in_trails(
                 actor=actor,
                 verb=Verb.AGENCY_CHANGED,
                 target=agency,
-                partnership_id=partnership.pk,
+                partnership_ids={
+                    partnership.pk,
+                    *(agency_partnership_ids(agency.pk) if set(changed) & set(own) else ()),
+                },
                 payload={"agency": agency.name, "fields": sorted(changed)},
             )
     return sorted(changed)

@@ -24,8 +24,8 @@ from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
 
 from ..models import Partnership, User, languages_for
-from .common import require_business_unit
-from .ownership import people_of, require_own_person
+from .common import audit_in_trails, require_business_unit
+from .ownership import people_of, person_partnership_ids, require_own_person
 
 
 def refusal_words(refused: ValidationError | NotAllowed) -> str:
@@ -44,6 +44,13 @@ def _may_invite(actor: User | None, person: User, partnership: Partnership) -> N
     # A password is theirs in every partnership they work in: for someone shared, only the
     # deployment's administrators send or revoke the link that sets it.
     require_own_person(actor=actor, partnership=partnership, person=person, attempted="invitation")
+
+
+def _trails(person: User, partnership: Partnership) -> set[int]:
+    """An invitation sets (and a revoked one takes away) the person's password: in the trail
+    of this partnership and of every other they work in (a shared person's, sent by the
+    deployment's administrators)."""
+    return {partnership.pk, *person_partnership_ids(person)}
 
 
 def invitation_link(person: User) -> str:
@@ -78,13 +85,13 @@ def invite(*, actor: User | None, person: User, partnership: Partnership) -> Non
                 _("The invitation to %(email)s could not be sent now: try again later")
                 % {"email": person.email}
             ) from exc
-        audit_record(
+        audit_in_trails(
             actor=actor,
             verb=Verb.INVITATION_SENT,
             target=person,
-            partnership_id=partnership.pk,
+            partnership_ids=_trails(person, partnership),
             payload={"person": person.username},
-            actor_label=None if actor else "manage.py",
+            actor_label="manage.py",
         )
 
 
@@ -128,11 +135,11 @@ def revoke_invitation(*, actor: User, person: User, partnership: Partnership) ->
         person.set_unusable_password()
         person.invited_at = None
         person.save(update_fields=["password", "invited_at"])
-        audit_record(
+        audit_in_trails(
             actor=actor,
             verb=Verb.INVITATION_REVOKED,
             target=person,
-            partnership_id=partnership.pk,
+            partnership_ids=_trails(person, partnership),
             payload={"person": person.username},
         )
 

@@ -63,6 +63,10 @@ def shared_person_words(person: User) -> str:
     ) % {"name": person.get_full_name() or person.email}
 
 
+def administrator_words() -> str:
+    return _("This person is one of the deployment's administrators: only they change them.")
+
+
 def shared_agency_words(agency: Agency) -> str:
     return _(
         "%(agency)s also works in another partnership: its name, kind, whether it is active and "
@@ -92,9 +96,12 @@ def refuse(
 
 
 def require_own_person(*, actor: User | None, partnership: Partnership, person: User, attempted: str) -> None:
-    """Refuse (and record) a change to a shared person's identity by one business unit."""
+    """Refuse (and record) a change to a shared person's identity by one business unit; a
+    deployment administrator's is changed only by their peers, whoever else they work for."""
     if keeps_identity(actor):
         return
+    if person.is_superuser:
+        raise NotAllowed(administrator_words())
     others = person_partnership_ids(person) - {partnership.pk}
     if others:
         raise refuse(

@@ -26,7 +26,13 @@ from accord.core.errors import NotAllowed
 
 from ..models import Agency, Language, Partnership, PartnershipAgency, Role, RoleAssignment, User
 from .common import audit_in_trails, require_business_unit
-from .ownership import keeps_identity, people_of, person_partnership_ids, require_own_person
+from .ownership import (
+    administrator_words,
+    keeps_identity,
+    people_of,
+    person_partnership_ids,
+    require_own_person,
+)
 
 NAME_MOST = 150
 EMAIL_MOST = 150
@@ -341,8 +347,11 @@ def person_line_manager_set(
 
 def person_roles_set(*, actor: User | None, partnership: Partnership, person: User, roles: set[str]) -> bool:
     """Their roles in this partnership: the partnership's own, whoever else they work for.
-    Their roles elsewhere are not touched."""
+    Their roles elsewhere are not touched. Only someone whose details this business unit
+    keeps (``require_person_of``): anyone else is given a role here by the deployment's
+    administrators, as the refusal of their email says."""
     require_business_unit(actor, partnership)
+    require_person_of(actor=actor, partnership=partnership, person=person)
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
         raise ValidationError({"roles": _("Unknown role %(codes)s") % {"codes": ", ".join(unknown)}})
@@ -463,7 +472,7 @@ def require_person_of(*, actor: User | None, partnership: Partnership, person: U
     if not people_of(partnership).filter(pk=person.pk).exists() and not keeps_identity(actor):
         raise NotAllowed(_("This person works in another partnership: their own business unit keeps them."))
     if person.is_superuser and not keeps_identity(actor):
-        raise NotAllowed(_("This person is one of the deployment's administrators: only they change them."))
+        raise NotAllowed(administrator_words())
 
 
 def person_save(

@@ -30,7 +30,12 @@ from accord.core.matching import folded, suggest
 from accord.core.spreadsheets import SpreadsheetError, read_table
 from accord.partnership.models import Partnership, Role, RoleAssignment, User
 from accord.partnership.selectors import partnership_agencies
-from accord.partnership.services.ownership import people_of, person_is_shared, shared_person_words
+from accord.partnership.services.ownership import (
+    administrator_words,
+    people_of,
+    person_is_shared,
+    shared_person_words,
+)
 from accord.partnership.services.people import (
     PersonDetails,
     check_email,
@@ -211,7 +216,7 @@ class _Known:
     by_email: dict[str, list[User]]
     taken_usernames: set[tuple[str, str]]
     roles_now: dict[int, set[str]]
-    with_roles_anywhere: set[int]
+    ours: set[int]
     ours_by_email: set[str]
 
 
@@ -236,12 +241,10 @@ def _known(partnership: Partnership, rows: list[PersonRow]) -> _Known:
         by_email=by_email,
         taken_usernames=set(User.objects.filter(username__in=emails).values_list("username", "email")),
         roles_now=roles_now,
-        # Whose details this business unit keeps (as its settings pages say): those with a role
-        # in the partnership, and those of its agencies with no role anywhere yet. Someone of an
-        # agency shared with another partnership who works only there is that one's to keep.
-        with_roles_anywhere=set(
-            RoleAssignment.objects.filter(user__in=people).values_list("user_id", flat=True)
-        ),
+        # Whose details this business unit keeps, as its settings pages say (``people_of``):
+        # someone of an agency shared with another partnership who works only there, or whom
+        # that one added or kept when their roles ended, is that one's to keep.
+        ours=set(people_of(partnership).filter(pk__in=[u.pk for u in people]).values_list("pk", flat=True)),
         # A line manager is someone this partnership keeps (as on the person's page), never
         # anyone else in the deployment.
         ours_by_email=set(
@@ -310,10 +313,10 @@ def _decide(row: PersonRow, known: _Known, partnership: Partnership, choices: _C
         row.action = CREATE
         return
     person = people[0]
-    ours = person.pk in known.roles_now or (
-        person.agency_id in choices.agencies.values() and person.pk not in known.with_roles_anywhere
-    )
-    if not ours:
+    if person.is_superuser:
+        row.errors.append(administrator_words())  # (as on the person's page: only their peers)
+        return
+    if person.pk not in known.ours:
         # (Worded as for an address taken anywhere: it names no one and no partnership.)
         row.errors.append(check_email(row.email) or _("That email is already in use in Accord"))
         return

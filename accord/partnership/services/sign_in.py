@@ -261,7 +261,9 @@ def provider_trusted_by(provider: SignInProvider, person: User) -> bool:
         return False
     theirs = person_partnership_ids(person)
     if provider.partnership_id is not None:
-        return theirs <= {provider.partnership_id}
+        # A business unit's provider signs in its own people, never one of the deployment's
+        # administrators: whoever runs it would hold the whole deployment.
+        return not person.is_superuser and theirs <= {provider.partnership_id}
     return theirs <= agency_partnership_ids(provider.agency_id)
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accord.audit.models import AuditEvent, Verb
 from accord.core.errors import NotAllowed
-from accord.partnership.models import Agency, PartnershipAgency, Role, SignInProvider, User
+from accord.partnership.models import Agency, PartnershipAgency, Role, RoleAssignment, SignInProvider, User
 from accord.partnership.services import invitations, people
 from accord.partnership.services.agencies import AgencyDetails, agency_update
 from accord.partnership.services.people import PersonDetails
@@ -419,3 +419,152 @@ def test_djangos_admin_sets_nobodys_password_and_adds_no_second_account_for_an_e
         {"username": "second.account", "email": person.email.upper(), "agency": world.social.pk},
     )
     assert added.status_code == 200 and not User.objects.filter(username="second.account").exists()
+
+
+def test_the_people_import_gives_no_role_to_someone_another_partnership_keeps(world, neighbour):
+    """Someone of the shared trust with no role anywhere, whom the first partnership keeps
+    (it added them, or they last worked there), is not the neighbour's to take on: its people
+    import refuses them as its settings pages do, and the people services refuse the role."""
+    from accord.partnership.services.people_import import plan_import
+
+    person = UserFactory(
+        username="kept.here",
+        email="kept.here@health.example",
+        first_name="Kept",
+        last_name="Here",
+        agency=world.health,
+    )
+    User.objects.filter(pk=person.pk).update(home_partnership=world.partnership)
+    person.refresh_from_db()
+    assert not people.people_of(neighbour.partnership).filter(pk=person.pk).exists()
+    row = f'name,email,agency,roles,line_manager_email\nKept Here,{person.email},"{world.health.name}",practitioner,\n'
+    plan = plan_import(neighbour.partnership, row.encode(), "people.csv")
+    assert not plan.ok and "That email is already in use in Accord" in plan.rows[0].errors[0]
+    with pytest.raises(NotAllowed):
+        people.person_roles_set(
+            actor=neighbour.admin, partnership=neighbour.partnership, person=person, roles={"practitioner"}
+        )
+    assert not RoleAssignment.objects.filter(user=person).exists()
+
+
+def test_a_shared_agency_changed_by_the_deployments_administrators_is_in_every_trail(
+    client, world, neighbour
+):
+    """The trust both partnerships keep, renamed by the deployment's administrators, on a
+    partnership's settings page or in Django's admin: each partnership's auditors see it in
+    their own trail, as they see a refused attempt."""
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    both = {world.partnership.pk, neighbour.partnership.pk}
+    link = PartnershipAgency.objects.get(partnership=world.partnership, agency=world.health)
+    agency_update(
+        actor=root,
+        partnership=world.partnership,
+        agency=world.health,
+        details=AgencyDetails(
+            name="Renamed Health Trust",
+            kind=world.health.kind,
+            is_active=True,
+            takes_part_in_raising=link.takes_part_in_raising,
+            staff=link.staff,
+        ),
+    )
+    entries = AuditEvent.objects.filter(verb=Verb.AGENCY_CHANGED, target_id=str(world.health.pk))
+    assert set(entries.values_list("partnership_id", flat=True)) == both
+    sign_in(client, root)
+    url = f"/business-unit/admin/partnership/agency/{world.health.pk}/change/"
+    saved = client.post(url, {"name": "Health Trust Again", "kind": world.health.kind, "is_active": "on"})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
+    entries = AuditEvent.objects.filter(verb=Verb.AGENCY_CHANGED, payload__fields=["name"])
+    assert (
+        set(entries.filter(payload__agency="Health Trust Again").values_list("partnership_id", flat=True))
+        == both
+    )
+
+
+def test_an_invitation_to_a_shared_person_is_in_every_trail(scene):
+    """An invitation sets a shared person's password (and a revoked one takes it away): sent
+    or revoked by the deployment's administrators from one partnership, it is in the trail of
+    each partnership the person works in."""
+    world, neighbour, person = scene["world"], scene["neighbour"], scene["person"]
+    root = UserFactory(username="deployment.root", is_superuser=True, is_staff=True, roles=[])
+    both = {world.partnership.pk, neighbour.partnership.pk}
+    invitations.invite(actor=root, person=person, partnership=world.partnership)
+    invitations.revoke_invitation(actor=root, person=person, partnership=world.partnership)
+    for verb in (Verb.INVITATION_SENT, Verb.INVITATION_REVOKED):
+        entries = AuditEvent.objects.filter(verb=verb, target_id=str(person.pk))
+        assert set(entries.values_list("partnership_id", flat=True)) == both, verb
+
+
+def test_no_business_unit_changes_a_deployment_administrator_by_any_path(world):
+    """A deployment administrator who also holds a role in a partnership is changed only by
+    their peers: its business unit's people import refuses them as its settings pages do,
+    and so do the people services themselves."""
+    from accord.partnership.services.people_import import plan_import
+
+    root = UserFactory(
+        username="root.with.role",
+        email="root.with.role@social.example",
+        first_name="Root",
+        last_name="Role",
+        agency=world.social,
+        is_superuser=True,
+        is_staff=True,
+        roles=[(world.partnership, Role.MANAGER)],
+    )
+    row = f'name,email,agency,roles,line_manager_email\nSomeone Else,{root.email},"{world.social.name}",manager,\n'
+    plan = plan_import(world.partnership, row.encode(), "people.csv")
+    assert not plan.ok and "deployment's administrators" in " ".join(plan.rows[0].errors)
+    for change in (
+        lambda: people.person_details_change(
+            actor=world.admin,
+            partnership=world.partnership,
+            person=root,
+            first_name="X",
+            last_name="Y",
+            job_title="",
+        ),
+        lambda: people.person_move(
+            actor=world.admin, partnership=world.partnership, person=root, agency=world.other
+        ),
+        lambda: people.person_roles_set(
+            actor=world.admin, partnership=world.partnership, person=root, roles={Role.PRACTITIONER}
+        ),
+    ):
+        with pytest.raises(NotAllowed):
+            change()
+    root.refresh_from_db()
+    assert (root.first_name, root.agency_id) == ("Root", world.social.pk)
+
+
+def test_a_business_units_sign_in_never_signs_in_a_deployment_administrator(world):
+    """A business unit's provider signs in its own people; one of the deployment's
+    administrators of that agency (a role in this partnership only) is not its to sign in,
+    or whoever runs the provider would hold the whole deployment. The deployment's own
+    provider on the agency still signs them in."""
+    from accord.partnership.services.sign_in import provider_trusted_by
+
+    root = UserFactory(
+        username="root.of.health",
+        email="root.of.health@health.example",
+        agency=world.health,
+        is_superuser=True,
+        is_staff=True,
+        roles=[(world.partnership, Role.MANAGER)],
+    )
+    kept = SignInProvider.objects.create(
+        agency=world.health,
+        partnership=world.partnership,
+        name="Health staff account",
+        issuer="https://idp.health.example/",
+        client_id="accord-health",
+    )
+    deployments = SignInProvider.objects.create(
+        agency=world.health,
+        partnership=None,
+        name="Deployment's account",
+        issuer="https://idp.deployment.example/",
+        client_id="accord",
+    )
+    assert provider_trusted_by(kept, world.manager_health)
+    assert not provider_trusted_by(kept, root)
+    assert provider_trusted_by(deployments, root)

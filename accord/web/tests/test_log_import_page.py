@@ -147,6 +147,23 @@ def test_a_saved_mapping_chooses_the_columns_and_translates_the_logs_words(clien
     assert "The mapping could not be read" in broken.content.decode()
 
 
+def test_a_saved_mapping_with_no_way_of_writing_dates_is_refused_on_its_field(client, world):
+    """The page offers a saved mapping's first way of writing dates as its choice: a mapping
+    giving none (or too many to try on every date) is said on its field, never an error page."""
+    sign_in(client, world.admin)
+    for formats in ([], ["%d/%m/%Y"] * 11):
+        refused = client.post(
+            URL,
+            {
+                "step": "upload",
+                "file": SimpleUploadedFile("log.csv", log(world)),
+                "mapping": SimpleUploadedFile("mapping.json", json.dumps({"date_formats": formats}).encode()),
+            },
+        )
+        assert refused.status_code == 200
+        assert "The mapping could not be read: date_formats" in refused.content.decode()
+
+
 def test_a_file_that_is_not_a_spreadsheet_is_refused_plainly(client, world):
     sign_in(client, world.admin)
     refused = client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.xlsx", b"not a workbook")})

@@ -512,6 +512,31 @@ def test_a_row_naming_an_agency_not_in_the_partnership_is_refused_with_a_clear_r
     assert not Escalation.objects.exists()
 
 
+def test_an_open_row_is_only_with_agencies_that_take_part_in_casework(world):
+    """As a difference raised in Accord: one still open is not with the business unit's own
+    agency (or another that takes no part in casework), neither as the agency it is with nor
+    as another party; one closed long ago is the log's history and comes in as it was."""
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.unit).update(
+        takes_part_in_raising=False
+    )
+    unit = world.unit.name
+    content = open_log(
+        f"U-1,NHS,{unit},,03/02/2025,,1,,,case,,,,,,",
+        f"U-2,NHS,CSC,{unit},03/02/2025,,1,,,case,,,,,,",
+        f"U-3,NHS,{unit},,03/02/2025,20/02/2025,1,,decision_upheld,case,,,,,,",
+    )
+    plan = plan_log_import(world.partnership, content, "u.csv", open_mapping(world))
+    first, second, closed = plan.rows
+    for row in (first, second):
+        assert f"{unit} takes no part in casework" in " ".join(row.errors), row.errors
+    assert not closed.errors
+    with pytest.raises(ValidationError):
+        apply_log_import(actor=world.admin, plan=plan, confirm_open=True)
+    assert not Escalation.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["devon", "croydon"])
 def test_the_figures_add_up_after_an_import_with_open_rows(name, client):
     """A log of closed and open rows, a conference case among them, several agencies each:
