@@ -102,6 +102,16 @@ class LogMappingForm(forms.Form):
         # Accord's fields first, then the two choices about the whole file.
         self.fields = {**fields, **self.fields}
 
+    def clean(self):
+        data = super().clean()
+        # Asked here, on its field, rather than only once the log's words are mapped.
+        if not data.get("kind") and not data.get("every_kind"):
+            self.add_error(
+                "every_kind",
+                _("Choose the column that holds the kind, or say that every row is about a child or a theme"),
+            )
+        return data
+
     def mapping(self, kept: Mapping) -> Mapping:
         data = self.cleaned_data
         return Mapping(

@@ -183,7 +183,8 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     assert chosen[f"{short} Health"] == world.health.name  # a close match, to confirm
     stage_2 = world.partnership.stages.get(number=2).key
     assert chosen["Level 2"] == stage_2 and chosen["Level 1"] == world.partnership.stages.get(number=1).key
-    assert chosen["Ongoing"] == "" and chosen["Resolved - agreed"] == ""  # nothing close enough
+    # Words a log commonly uses for its outcomes are offered too, for the business unit to confirm.
+    assert chosen["Ongoing"] == "open" and chosen["Resolved - agreed"] == "agreed_way_forward"
     assert "What the words in log.csv mean" in listed.content.decode()
     assert not Escalation.objects.exists()
 
@@ -220,3 +221,14 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     closed = Escalation.objects.get(imported_reference="W-1")
     assert closed.raising_agency == world.health and closed.highest_stage == 2
     assert closed.resolutions.get().outcome == "agreed_way_forward"
+
+
+def test_a_log_with_no_column_for_the_kind_is_asked_for_it_on_that_field_before_its_words(client, world):
+    sign_in(client, world.admin)
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", log(world))})
+    asked = client.post(URL, {"step": "columns", **(CHOICES | {"kind": ""})})
+    form = asked.context["mapping_form"]
+    assert "every_kind" in form.errors and asked.context["words_form"] is None
+    assert 'href="#id_every_kind"' in asked.content.decode()  # the summary links to the field
+    told = client.post(URL, {"step": "columns", **(CHOICES | {"kind": "", "every_kind": "case"})})
+    assert told.context["mapping_form"].is_valid() and told.context["words_form"] is not None
