@@ -286,6 +286,11 @@ class LogPlan:
         business unit to confirm before anything is written."""
         return [r for r in self.rows if r.is_open and not r.errors]
 
+    @property
+    def any_overdue(self) -> bool:
+        """Whether any row still open would come in already overdue (and so be chased at once)."""
+        return any(r.overdue for r in self.still_open)
+
 
 def file_columns(content: bytes, filename: str) -> list[str]:
     """The file's column names (for the page's mapping choices)."""

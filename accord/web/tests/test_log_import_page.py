@@ -199,6 +199,9 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     (open_row,) = plan.still_open
     assert open_row.reference == "W-2" and open_row.stage == 1 and open_row.due_date is not None
     assert 'data-testid="still-open"' in checked.content.decode()
+    # No column for the day its stage began: it counts from the day raised, so it comes in
+    # overdue, and the page says so and how to give the day instead.
+    assert open_row.overdue and 'data-testid="overdue-hint"' in checked.content.decode()
 
     # Not confirmed: nothing is written, and the page says why.
     unconfirmed = client.post(URL, {"step": "apply", **columns, **answers})
@@ -206,6 +209,9 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
         unconfirmed.status_code == 200
         and "confirm where each escalation still open" in unconfirmed.content.decode()
     )
+    # Said by the box too, as the summary's link leads there.
+    html = unconfirmed.content.decode()
+    assert 'id="confirm_open-error"' in html and 'aria-describedby="confirm_open-error"' in html
     assert not Escalation.objects.exists()
     done = client.post(URL, {"step": "apply", "confirm_open": "yes", **columns, **answers})
     assert done.status_code == 302
