@@ -61,6 +61,58 @@ NAME_MOST = 150
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
+# Job titles a staff list commonly gives for Accord's roles: offered as the closest, for the
+# business unit to confirm, never taken unconfirmed.
+COMMON_ROLE_WORDS = {
+    "practitioner": (
+        "social worker",
+        "health visitor",
+        "school nurse",
+        "nurse",
+        "midwife",
+        "teacher",
+        "police officer",
+        "detective constable",
+        "probation officer",
+        "family support worker",
+        "youth worker",
+        "gp",
+        "paediatrician",
+        "support worker",
+        "caseworker",
+    ),
+    "manager": (
+        "team manager",
+        "team leader",
+        "practice manager",
+        "designated safeguarding lead",
+        "dsl",
+        "named nurse",
+        "named doctor",
+        "safeguarding manager",
+        "line manager",
+        "deputy manager",
+        "sergeant",
+        "detective sergeant",
+    ),
+    "senior_leader": (
+        "head of service",
+        "service manager",
+        "service lead",
+        "director",
+        "assistant director",
+        "head teacher",
+        "headteacher",
+        "designated nurse",
+        "designated doctor",
+        "detective inspector",
+        "inspector",
+        "chief inspector",
+        "senior manager",
+    ),
+}
+COMMON_ROLES = {folded(word): role for role, words in COMMON_ROLE_WORDS.items() for word in words}
+
 
 class ImportFileError(SpreadsheetError):
     """The file as a whole cannot be read (not CSV or XLSX, no header, wrong columns)."""
@@ -169,7 +221,10 @@ class _Choices:
         value = confirmed.get(folded(raw), raw)
         found = self.names[kind].get(folded(value))
         if found is None and (kind, folded(raw)) not in self.unmatched:
-            self.unmatched[(kind, folded(raw))] = PersonWord(kind, raw, suggest(raw, self.names[kind]))
+            common = COMMON_ROLES.get(folded(raw)) if kind == "role" else None
+            self.unmatched[(kind, folded(raw))] = PersonWord(
+                kind, raw, common or suggest(raw, self.names[kind])
+            )
         return found
 
 

@@ -306,3 +306,22 @@ def test_words_to_confirm_are_not_told_to_be_corrected_in_the_spreadsheet(client
     assert checked.context["words_form"] is not None
     assert "Confirm the agencies and roles above and check again" in html
     assert "Correct them in the spreadsheet and upload it again" not in html
+
+
+def test_a_job_title_is_offered_as_the_role_it_usually_is_and_waits_to_be_confirmed(world):
+    content = sheet(
+        world,
+        "Ada New,ada.new@health.example,{health},Social worker,",
+        "Bo New,bo.new@health.example,{health},Head of Service,",
+        "Cy New,cy.new@health.example,{health},DSL,",
+    )
+    plan = plan_import(world.partnership, content, "p.csv")
+    offered = {w.raw: w.suggested for w in plan.words if w.kind == "role"}
+    assert offered == {"Social worker": "practitioner", "Head of Service": "senior_leader", "DSL": "manager"}
+    assert not plan.ok  # nothing is taken until confirmed
+    confirmed = plan_import(world.partnership, content, "p.csv", {"role": offered})
+    assert confirmed.ok and [r.roles for r in confirmed.rows] == [
+        ["practitioner"],
+        ["senior_leader"],
+        ["manager"],
+    ]
