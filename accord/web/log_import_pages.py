@@ -91,7 +91,9 @@ class LogMappingForm(forms.Form):
         fields = {}
         for name in FIELDS:
             fields[name] = forms.ChoiceField(
-                label=_(FIELD_LABELS[name]),
+                label=_(FIELD_LABELS[name])
+                if name in REQUIRED_FIELDS
+                else _("%(field)s (optional)") % {"field": _(FIELD_LABELS[name])},
                 choices=choices,
                 required=name in REQUIRED_FIELDS,
                 error_messages={

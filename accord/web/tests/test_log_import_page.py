@@ -53,6 +53,8 @@ def test_upload_choose_the_columns_check_then_bring_in_and_remove(client, world)
     assert form.initial["reference"] == "Reference" and form.initial["outcome"] == "Outcome"
     assert form.initial["raised_on"] == "Date raised" and form.initial["kind"] == "Kind"
     assert form.initial["closed_on"] == "Date closed"
+    # What must be chosen is told from what may be, as the GOV.UK pattern marks it.
+    assert form["summary"].label == "Summary (optional)" and form["outcome"].label == "Outcome"
 
     checked = client.post(URL, {"step": "check", **CHOICES})
     html = checked.content.decode()
