@@ -58,10 +58,11 @@ class LogFileForm(forms.Form):
         error_messages={"required": gettext_lazy("Select a CSV or XLSX file")},
     )
     mapping = forms.FileField(
-        label=gettext_lazy("A mapping saved before (optional)"),
+        label=gettext_lazy("A mapping file (optional)"),
         help_text=gettext_lazy(
-            "A JSON mapping, as manage.py import_escalations takes: its columns are chosen for you "
-            "below, and its translations of the log's own words are offered."
+            "Most logs need none: you choose the columns and say what the log's words mean on the "
+            "next pages. Only if a mapping file (JSON) has been prepared for this log, add it here "
+            "and its choices are made for you."
         ),
         required=False,
     )

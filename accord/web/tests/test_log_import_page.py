@@ -46,7 +46,10 @@ CHOICES = {
 
 def test_upload_choose_the_columns_check_then_bring_in_and_remove(client, world):
     sign_in(client, world.admin)
-    assert client.get(URL).status_code == 200
+    start = client.get(URL)
+    assert start.status_code == 200
+    # Open rows go to the agencies' managers and leaders: the page says to bring people in first.
+    assert 'href="/business-unit/people/import/"' in start.content.decode()
     uploaded = client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", log(world))})
     form = uploaded.context["mapping_form"]
     # Columns named as Accord names its fields are chosen already.
