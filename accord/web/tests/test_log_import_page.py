@@ -228,6 +228,9 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     sign_in(client, world.manager_health)
     page = client.get(f"/escalations/{standing.pk}/").content.decode()
     assert "Brought in still open from the partnership's earlier log" in page
+    # In their work list too, by the reference they knew it by as well as Accord's.
+    home = client.get("/").content.decode()
+    assert standing.reference in home and "Earlier log: W-2" in home
     assert "cannot be reopened" not in page
     closed = Escalation.objects.get(imported_reference="W-1")
     assert closed.raising_agency == world.health and closed.highest_stage == 2
