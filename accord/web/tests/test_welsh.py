@@ -73,6 +73,24 @@ def test_the_switch_works_before_signing_in_and_goes_back_only_to_accord(client)
     assert client.get("/language/fr/").status_code == 404
 
 
+def test_another_site_cannot_change_a_signed_in_persons_language(client, world):
+    # The switch is a link (a GET), so another site could send someone to it: their own
+    # language, which their emails follow, is saved only when the link is Accord's own.
+    sign_in(client, world.practitioner_health)
+    before = AuditEvent.objects.count()
+    for site in ("cross-site", "same-site"):
+        response = client.get("/language/cy/", {"next": "/"}, HTTP_SEC_FETCH_SITE=site)
+        assert response.status_code == 302
+    response = client.get("/language/cy/", HTTP_REFERER="https://elsewhere.example/page")
+    assert response.status_code == 302
+    world.practitioner_health.refresh_from_db()
+    assert world.practitioner_health.language == ""
+    assert AuditEvent.objects.count() == before
+    client.get("/language/cy/", HTTP_SEC_FETCH_SITE="same-origin")
+    world.practitioner_health.refresh_from_db()
+    assert world.practitioner_health.language == Language.WELSH
+
+
 def test_the_browser_language_is_used_before_anyone_chooses(client):
     page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
     assert '<html lang="cy"' in page
