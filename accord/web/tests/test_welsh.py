@@ -16,7 +16,7 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import services
-from accord.escalations.models import Outcome
+from accord.escalations.models import Escalation, Outcome
 from accord.escalations.protocol import partnership_create
 from accord.notifications.models import Notification
 from accord.notifications.services import deliver_pending, render_email
@@ -271,6 +271,30 @@ def test_each_escalation_records_the_language_it_was_raised_in_and_the_report_co
     assert is_hidden(hidden["en-gb"].resolved) and hidden["en-gb"].median_working_days is None
     # (English's small count hidden, Welsh's is withheld too so that it cannot be worked out.)
     assert is_hidden(hidden["cy"].resolved) and hidden["cy"].median_working_days == 9
+
+
+def test_the_languages_hidden_counts_cannot_be_pinned_by_the_number_resolved(world):
+    # The resolutions of the period are counted elsewhere (their outcomes), so the table is
+    # protected as if its total were shown: two hidden counts that add up to 2 are both 1,
+    # and a third is withheld so that they cannot be worked out.
+    with translation.override("cy"):
+        welsh = world.raised(at=at(10, 5))
+    brought_in = world.raised(at=at(10, 5))
+    english = [world.raised(at=at(10, 5)) for _ in range(5)]
+    Escalation.objects.filter(pk=brought_in.pk).update(raised_language="")
+    for e in [welsh, brought_in, *english]:
+        with clock.set_to(at(10, 20)):
+            services.escalation_resolve(
+                actor=world.manager_social,
+                escalation=e,
+                outcome=Outcome.AGREED_WAY_FORWARD,
+                agreed_way_forward="agreed",
+                child_centred_outcome_achieved="yes",
+            )
+    period = Period(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    rows = {r.language: r for r in resolution_by_language(world.partnership, period, full=False, threshold=3)}
+    assert is_hidden(rows["cy"].resolved) and is_hidden(rows[""].resolved)
+    assert is_hidden(rows["en-gb"].resolved)
 
 
 def test_a_guest_is_written_to_in_both_languages_until_they_choose(world):
