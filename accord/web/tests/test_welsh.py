@@ -18,7 +18,7 @@ from accord.core.errors import NotAllowed
 from accord.escalations import services
 from accord.escalations.models import Escalation, Outcome
 from accord.escalations.protocol import partnership_create
-from accord.notifications.models import Notification
+from accord.notifications.models import Notification, kind_codes
 from accord.notifications.services import deliver_pending, render_email
 from accord.partnership.models import Language, Role, RoleAssignment, Stage, languages_for
 from accord.partnership.protocol import ladder_of, preset
@@ -148,6 +148,19 @@ def test_a_welsh_speakers_notice_comes_in_welsh(world):
         deliver_pending()
     sent = next(m for m in mail.outbox if m.to == [world.practitioner_social.email])
     assert "Mewngofnodwch" in sent.body
+
+
+def test_an_emails_subject_is_plain_text_in_either_language(world):
+    # A subject is not HTML: "i'r" stays "i'r" (most Welsh subjects have an apostrophe).
+    _e, notice = _told(world, world.practitioner_social)
+    subjects = []
+    for language in (Language.WELSH, Language.ENGLISH):
+        notice.recipient.language = language
+        for kind in kind_codes():
+            notice.kind = kind
+            subjects.append(render_email(notice)[0])
+    assert [s for s in subjects if "&#" in s or "&amp;" in s] == []
+    assert any("i'r" in s for s in subjects)
 
 
 def test_someone_whose_language_is_not_known_is_written_to_in_both_where_the_board_works_in_wales(world):
