@@ -279,7 +279,7 @@ def test_emails_speak_of_whom_the_partnership_safeguards_and_nothing_of_the_adul
 
 
 def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_page(client, world):
-    from accord.audit.models import AuditEvent
+    from accord.audit.models import AuditEvent, Verb
     from accord.testing.auth import sign_in
 
     sign_in(client, world.admin)
@@ -291,7 +291,7 @@ def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_
     assert response.status_code == 302, response.context["form"].errors
     world.partnership.refresh_from_db()
     assert world.partnership.safeguards == Safeguards.BOTH
-    entry = AuditEvent.objects.filter(payload__action="partnership_settings_changed").get()
+    entry = AuditEvent.objects.filter(verb=Verb.PARTNERSHIP_SETTINGS_CHANGED).get()
     assert entry.payload["fields"] == ["safeguards"]
     refused = client.post("/business-unit/settings/partnership/", {**data, "safeguards": "pets"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
