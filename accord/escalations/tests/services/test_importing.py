@@ -632,3 +632,19 @@ def test_the_command_chooses_columns_by_name_lists_open_rows_and_brings_them_in_
         "import_escalations", "--partnership", world.partnership.slug, str(path), "--confirm-open", stdout=out
     )
     assert Escalation.objects.get(imported_reference="C-1").status == Status.OPEN
+
+
+def test_an_adults_boards_earlier_log_is_about_adults(world):
+    # A log has no column for whom each difference was about: each row takes the
+    # partnership's first subject, as a raise without one does (an adult on an adults
+    # board), so that no adults board counts escalations about children in its reports.
+    install_ladder(world.partnership, preset("staffordshire-adults"))
+    world.partnership.refresh_from_db()
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "challenge-log.csv", mapping_for(world))
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows] + plan.problems
+    batch = apply_log_import(actor=world.admin, plan=plan)
+    assert set(Escalation.objects.filter(imported_in=batch).values_list("subject", flat=True)) == {"adult"}
+    subjects = {
+        t.key for t in DailyTally.objects.filter(partnership=world.partnership, dimension="subject") if t.n
+    }
+    assert subjects == {"adult"}
