@@ -24,7 +24,7 @@ from accord.escalations.models import Escalation, Status
 from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Language, Partnership
 
-from .disclosure import suppress_counts
+from .disclosure import protect
 from .selectors import Period, histogram_percentile
 
 NOT_RECORDED = ""
@@ -77,7 +77,9 @@ def resolution_by_language(
     histograms = resolution_days_by_language(partnership, period)
     languages = [Language.ENGLISH, Language.WELSH] + ([NOT_RECORDED] if NOT_RECORDED in histograms else [])
     counts = {language: sum(n for _days, n in histograms.get(language, [])) for language in languages}
-    shown = counts if full else suppress_counts(counts, threshold)
+    # Protected as if their total were shown (the period's resolutions are counted by
+    # outcome too): no hidden count fixed by it, nor by the range "fewer than n" gives.
+    shown = counts if full else protect(counts, [dict.fromkeys(counts, 1)], threshold)
     rows = []
     for language in languages:
         enough = full or counts[language] >= threshold

@@ -25,6 +25,20 @@ from .guest_session import COOKIE as GUEST_COOKIE
 from .guest_session import current_guest
 
 
+def _from_accord(request: HttpRequest) -> bool:
+    """Whether the switch was followed from one of Accord's own pages (or typed): a link on
+    another site may show Accord in a language, never save one as someone's own. Browsers
+    say where a request came from (``Sec-Fetch-Site``); one that does not is judged by its
+    ``Referer``, where it gives one."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    referer = request.headers.get("Referer")
+    return not referer or url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
 def _own_language(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -62,9 +76,11 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = "/"
-    if request.user.is_authenticated:
+    # (From another site's link: shown in the language, by the cookie, but saved for nobody.)
+    saving = _from_accord(request)
+    if saving and request.user.is_authenticated:
         person_language_set(actor=request.user, person=request.user, language=code)
-    else:
+    elif saving:
         guest = current_guest(request) if GUEST_COOKIE in request.COOKIES else None
         if guest is not None:
             person_language_set(

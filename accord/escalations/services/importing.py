@@ -67,6 +67,7 @@ from ..models import (
     Status,
 )
 from ..notices import notifications_about
+from ..subjects import default_subject
 from .log_words import STILL_OPEN, WITHDRAWN, Vocabulary, Word, split_cell, vocabulary_of, words_of
 from .timescales import period_allowance
 
@@ -803,6 +804,9 @@ def _bring_in(writing: _Writing, plan: LogPlan, row: LogRow) -> Escalation:
         partnership=partnership,
         reference=f"{partnership.reference_prefix}-L{writing.batch.pk}-{row.line:05d}",
         kind=row.kind,
+        # (A log says nothing of whom it was about: the partnership's first, as a raise
+        # without one takes, so an adults board's log is about adults.)
+        subject=default_subject(partnership.safeguards),
         status=_status(row),
         stage=row.stage,
         highest_stage=row.stage,

@@ -166,8 +166,12 @@ OLDEST_CHILD_YEARS = 25  # care leavers are supported to 25
 
 
 def _years_ago(years: int) -> dt.date:
+    """The same day ``years`` ago (the 28th for a 29 February that year did not have)."""
     now = today()
-    return dt.date(now.year - years, now.month, min(now.day, 28))
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)
 
 
 # What to say when an answer the protocol asks for is missing (``protocol.ANSWERS``).
@@ -374,7 +378,7 @@ def _check_children(partnership: Partnership, details: RaiseDetails, settled: bo
             elif (
                 subject == Subject.CHILD
                 and child.date_of_birth
-                and child.date_of_birth < today().replace(year=today().year - OLDEST_CHILD_YEARS)
+                and child.date_of_birth < _years_ago(OLDEST_CHILD_YEARS)
             ):
                 # Children's services can work with care leavers to 25; an older date is a slip.
                 found.fail(

@@ -279,7 +279,7 @@ def test_emails_speak_of_whom_the_partnership_safeguards_and_nothing_of_the_adul
 
 
 def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_page(client, world):
-    from accord.audit.models import AuditEvent
+    from accord.audit.models import AuditEvent, Verb
     from accord.testing.auth import sign_in
 
     sign_in(client, world.admin)
@@ -291,7 +291,7 @@ def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_
     assert response.status_code == 302, response.context["form"].errors
     world.partnership.refresh_from_db()
     assert world.partnership.safeguards == Safeguards.BOTH
-    entry = AuditEvent.objects.filter(payload__action="partnership_settings_changed").get()
+    entry = AuditEvent.objects.filter(verb=Verb.PARTNERSHIP_SETTINGS_CHANGED).get()
     assert entry.payload["fields"] == ["safeguards"]
     refused = client.post("/business-unit/settings/partnership/", {**data, "safeguards": "pets"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
@@ -302,3 +302,32 @@ def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_
     draft = Draft.objects.create(owner=world.practitioner_health, partnership=world.partnership, data={})
     asked = client.get(reverse("escalations:step", args=[draft.pk, "with"])).content.decode()
     assert "Whom is it about?" in asked and "An adult at risk" in asked
+
+
+@pytest.mark.parametrize("subject", ["child", "adult"])
+def test_a_date_of_birth_is_checked_on_the_29th_of_february_as_on_any_day(world, subject):
+    # Twenty-five (or eighteen) years before a 29 February is no 29 February: the bound is
+    # still reckoned, and a date outside it refused in words, never a failure.
+    adults(world, "lincolnshire-joint")
+    with clock.set_to(dt.datetime(2028, 2, 29, 10)):
+        too_old_for_a_child = dt.date(2002, 3, 1)
+        too_young_for_an_adult = dt.date(2012, 3, 1)
+        details = raise_details(
+            with_agency=world.social,
+            subject=subject,
+            children=[
+                services.ChildDetails(
+                    name="Leap Year",
+                    date_of_birth=too_old_for_a_child if subject == "child" else too_young_for_an_adult,
+                )
+            ],
+            **({"adult_aware": "yes"} if subject == "adult" else {}),
+        )
+        with pytest.raises(ValidationError) as refused:
+            services.escalation_raise(
+                actor=world.practitioner_health,
+                partnership=world.partnership,
+                details=details,
+                immediate_danger=False,
+            )
+    assert "children" in refused.value.message_dict

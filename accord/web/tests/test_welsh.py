@@ -16,9 +16,9 @@ from accord.audit.models import AuditEvent, Verb
 from accord.core import clock
 from accord.core.errors import NotAllowed
 from accord.escalations import services
-from accord.escalations.models import Outcome
+from accord.escalations.models import Escalation, Outcome
 from accord.escalations.protocol import partnership_create
-from accord.notifications.models import Notification
+from accord.notifications.models import Notification, kind_codes
 from accord.notifications.services import deliver_pending, render_email
 from accord.partnership.models import Language, Role, RoleAssignment, Stage, languages_for
 from accord.partnership.protocol import ladder_of, preset
@@ -71,6 +71,24 @@ def test_the_switch_works_before_signing_in_and_goes_back_only_to_accord(client)
     page = client.get("/login/").content.decode()
     assert '<html lang="cy"' in page and "Mewngofnodi" in page
     assert client.get("/language/fr/").status_code == 404
+
+
+def test_another_site_cannot_change_a_signed_in_persons_language(client, world):
+    # The switch is a link (a GET), so another site could send someone to it: their own
+    # language, which their emails follow, is saved only when the link is Accord's own.
+    sign_in(client, world.practitioner_health)
+    before = AuditEvent.objects.count()
+    for site in ("cross-site", "same-site"):
+        response = client.get("/language/cy/", {"next": "/"}, HTTP_SEC_FETCH_SITE=site)
+        assert response.status_code == 302
+    response = client.get("/language/cy/", HTTP_REFERER="https://elsewhere.example/page")
+    assert response.status_code == 302
+    world.practitioner_health.refresh_from_db()
+    assert world.practitioner_health.language == ""
+    assert AuditEvent.objects.count() == before
+    client.get("/language/cy/", HTTP_SEC_FETCH_SITE="same-origin")
+    world.practitioner_health.refresh_from_db()
+    assert world.practitioner_health.language == Language.WELSH
 
 
 def test_the_browser_language_is_used_before_anyone_chooses(client):
@@ -130,6 +148,19 @@ def test_a_welsh_speakers_notice_comes_in_welsh(world):
         deliver_pending()
     sent = next(m for m in mail.outbox if m.to == [world.practitioner_social.email])
     assert "Mewngofnodwch" in sent.body
+
+
+def test_an_emails_subject_is_plain_text_in_either_language(world):
+    # A subject is not HTML: "i'r" stays "i'r" (most Welsh subjects have an apostrophe).
+    _e, notice = _told(world, world.practitioner_social)
+    subjects = []
+    for language in (Language.WELSH, Language.ENGLISH):
+        notice.recipient.language = language
+        for kind in kind_codes():
+            notice.kind = kind
+            subjects.append(render_email(notice)[0])
+    assert [s for s in subjects if "&#" in s or "&amp;" in s] == []
+    assert any("i'r" in s for s in subjects)
 
 
 def test_someone_whose_language_is_not_known_is_written_to_in_both_where_the_board_works_in_wales(world):
@@ -253,6 +284,30 @@ def test_each_escalation_records_the_language_it_was_raised_in_and_the_report_co
     assert is_hidden(hidden["en-gb"].resolved) and hidden["en-gb"].median_working_days is None
     # (English's small count hidden, Welsh's is withheld too so that it cannot be worked out.)
     assert is_hidden(hidden["cy"].resolved) and hidden["cy"].median_working_days == 9
+
+
+def test_the_languages_hidden_counts_cannot_be_pinned_by_the_number_resolved(world):
+    # The resolutions of the period are counted elsewhere (their outcomes), so the table is
+    # protected as if its total were shown: two hidden counts that add up to 2 are both 1,
+    # and a third is withheld so that they cannot be worked out.
+    with translation.override("cy"):
+        welsh = world.raised(at=at(10, 5))
+    brought_in = world.raised(at=at(10, 5))
+    english = [world.raised(at=at(10, 5)) for _ in range(5)]
+    Escalation.objects.filter(pk=brought_in.pk).update(raised_language="")
+    for e in [welsh, brought_in, *english]:
+        with clock.set_to(at(10, 20)):
+            services.escalation_resolve(
+                actor=world.manager_social,
+                escalation=e,
+                outcome=Outcome.AGREED_WAY_FORWARD,
+                agreed_way_forward="agreed",
+                child_centred_outcome_achieved="yes",
+            )
+    period = Period(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    rows = {r.language: r for r in resolution_by_language(world.partnership, period, full=False, threshold=3)}
+    assert is_hidden(rows["cy"].resolved) and is_hidden(rows[""].resolved)
+    assert is_hidden(rows["en-gb"].resolved)
 
 
 def test_a_guest_is_written_to_in_both_languages_until_they_choose(world):

@@ -705,3 +705,19 @@ def test_an_outcome_written_as_a_log_keeps_it_is_offered_but_not_taken_unconfirm
     }
     plan = plan_log_import(world.partnership, content, "log.csv", mapping_for(world))
     assert not plan.ok
+
+
+def test_an_adults_boards_earlier_log_is_about_adults(world):
+    # A log has no column for whom each difference was about: each row takes the
+    # partnership's first subject, as a raise without one does (an adult on an adults
+    # board), so that no adults board counts escalations about children in its reports.
+    install_ladder(world.partnership, preset("staffordshire-adults"))
+    world.partnership.refresh_from_db()
+    plan = plan_log_import(world.partnership, log(*good_rows(world)), "challenge-log.csv", mapping_for(world))
+    assert plan.ok, [(r.line, r.errors) for r in plan.rows] + plan.problems
+    batch = apply_log_import(actor=world.admin, plan=plan)
+    assert set(Escalation.objects.filter(imported_in=batch).values_list("subject", flat=True)) == {"adult"}
+    subjects = {
+        t.key for t in DailyTally.objects.filter(partnership=world.partnership, dimension="subject") if t.n
+    }
+    assert subjects == {"adult"}
