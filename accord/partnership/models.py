@@ -73,11 +73,13 @@ def languages_for(person: Any, partnership: Any) -> list[str]:
 
 def in_language(thing: Any, field: str) -> str:
     """A partnership's own text in the language in use: its Welsh (``<field>_cy``) where
-    Welsh is in use and one is given, otherwise the English."""
+    Welsh is in use and one is given, otherwise the English (or the Welsh, where only it is
+    given)."""
     english = getattr(thing, field)
+    welsh = getattr(thing, f"{field}_cy", "")
     if welsh_in_use():
-        return getattr(thing, f"{field}_cy", "") or english
-    return english
+        return welsh or english
+    return english or welsh  # (a text given only in Welsh is shown in Welsh, not hidden)
 
 
 class Language(models.TextChoices):

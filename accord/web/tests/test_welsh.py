@@ -358,3 +358,15 @@ def test_someone_added_in_welsh_is_invited_in_welsh(world):
         welsh = translation.gettext(subject) % {"partnership": world.partnership.name}
     assert sent.subject == welsh != subject % {"partnership": world.partnership.name}
     assert "/account/set-password/" in sent.body
+
+
+def test_a_privacy_notice_given_only_in_welsh_is_shown_in_either_language(client, world):
+    # A board may write its notice in Welsh first: the page shows it rather than nothing.
+    from accord.partnership.models import PublicStatement
+
+    PublicStatement.objects.update_or_create(
+        partnership=world.partnership,
+        defaults={"privacy_notice": "", "privacy_notice_cy": "Hysbysiad y bwrdd."},
+    )
+    page = client.get("/privacy/", {"partnership": world.partnership.slug}).content.decode()
+    assert "Hysbysiad y bwrdd." in page
