@@ -58,10 +58,11 @@ class LogFileForm(forms.Form):
         error_messages={"required": gettext_lazy("Select a CSV or XLSX file")},
     )
     mapping = forms.FileField(
-        label=gettext_lazy("A mapping saved before (optional)"),
+        label=gettext_lazy("A mapping file (optional)"),
         help_text=gettext_lazy(
-            "A JSON mapping, as manage.py import_escalations takes: its columns are chosen for you "
-            "below, and its translations of the log's own words are offered."
+            "Most logs need none: you choose the columns and say what the log's words mean on the "
+            "next pages. Only if a mapping file (JSON) has been prepared for this log, add it here "
+            "and its choices are made for you."
         ),
         required=False,
     )
@@ -91,7 +92,9 @@ class LogMappingForm(forms.Form):
         fields = {}
         for name in FIELDS:
             fields[name] = forms.ChoiceField(
-                label=_(FIELD_LABELS[name]),
+                label=_(FIELD_LABELS[name])
+                if name in REQUIRED_FIELDS
+                else _("%(field)s (optional)") % {"field": _(FIELD_LABELS[name])},
                 choices=choices,
                 required=name in REQUIRED_FIELDS,
                 error_messages={
@@ -101,6 +104,16 @@ class LogMappingForm(forms.Form):
             )
         # Accord's fields first, then the two choices about the whole file.
         self.fields = {**fields, **self.fields}
+
+    def clean(self):
+        data = super().clean()
+        # Asked here, on its field, rather than only once the log's words are mapped.
+        if not data.get("kind") and not data.get("every_kind"):
+            self.add_error(
+                "every_kind",
+                _("Choose the column that holds the kind, or say that every row is about a child or a theme"),
+            )
+        return data
 
     def mapping(self, kept: Mapping) -> Mapping:
         data = self.cleaned_data

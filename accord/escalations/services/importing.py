@@ -119,6 +119,23 @@ FIELD_LABELS = {
 }
 # Other names a log's column may have for a field (the page chooses it for the business unit).
 ALIASES = {
+    "raising_agency": ("Raised by agency", "Raised by", "Raising agency", "From agency", "Agency raising"),
+    "with_agency": ("With agency", "Raised with", "Receiving agency", "Agency challenged", "With"),
+    "stage_reached": (
+        "Stage",
+        "Level",
+        "Stage reached",
+        "Level reached",
+        "Highest level",
+        "Escalation level",
+    ),
+    "reference": ("Ref", "Ref.", "Reference", "Ref no", "Log ref", "ID"),
+    "closed_on": ("Date closed", "Date resolved", "Closed on"),
+    "kind": ("Type", "Kind"),
+    "themes": ("Themes", "Theme"),
+    "raised_by_email": ("Raised by (email)", "Raiser's email"),
+    "formal_reason": ("Why formal",),
+    "efforts_to_resolve": ("Efforts", "Efforts to resolve"),
     "area": ("Area of disagreement", "Areas"),
     "stage_started_on": ("Stage began", "Date stage began", "Current stage began"),
     "other_agencies": ("Other agencies", "Also with"),
@@ -268,6 +285,11 @@ class LogPlan:
         """The rows that come in open, at their stage with their due date: listed for the
         business unit to confirm before anything is written."""
         return [r for r in self.rows if r.is_open and not r.errors]
+
+    @property
+    def any_overdue(self) -> bool:
+        """Whether any row still open would come in already overdue (and so be chased at once)."""
+        return any(r.overdue for r in self.still_open)
 
 
 def file_columns(content: bytes, filename: str) -> list[str]:

@@ -25,6 +25,26 @@ from ..models import Kind, Outcome
 WITHDRAWN = "withdrawn"  # the outcome of a row withdrawn rather than resolved
 STILL_OPEN = "open"  # the outcome of a row still open: it comes in at the stage it reached
 
+# How logs kept by hand commonly write an outcome, offered (never taken unconfirmed) where a
+# value names no choice exactly: "Resolved - agreed", "Ongoing".
+COMMON_WORDS: dict[str, dict[str, str]] = {
+    "outcome": {
+        "resolved": Outcome.AGREED_WAY_FORWARD,
+        "agreed": Outcome.AGREED_WAY_FORWARD,
+        "resolved agreed": Outcome.AGREED_WAY_FORWARD,
+        "agreed resolved": Outcome.AGREED_WAY_FORWARD,
+        "upheld": Outcome.DECISION_UPHELD,
+        "decision upheld": Outcome.DECISION_UPHELD,
+        "changed": Outcome.DECISION_CHANGED,
+        "ongoing": STILL_OPEN,
+        "in progress": STILL_OPEN,
+        "live": STILL_OPEN,
+        "active": STILL_OPEN,
+        "not resolved": STILL_OPEN,
+        "unresolved": STILL_OPEN,
+    },
+}
+
 VALUE_KINDS = ("agency", "stage", "outcome", "kind", "origin", "urgency", "area", "theme")
 # Which of Accord's fields holds values of which kind, and whether one cell may hold several
 # (separated by the mapping's ``themes_separator``).
@@ -77,7 +97,12 @@ class Vocabulary:
         return self.names.get(kind, {}).get(folded(raw)) if raw.strip() else None
 
     def suggest(self, kind: str, raw: str) -> str | None:
-        return suggest(raw, self.names.get(kind, {}))
+        common = COMMON_WORDS.get(kind, {}).get(folded(raw))
+        return (
+            self.find(kind, raw)
+            or (str(common) if common else None)
+            or suggest(raw, self.names.get(kind, {}))
+        )
 
     def label(self, kind: str, value: str) -> str:
         return next((label for v, label in self.choices.get(kind, []) if v == value), value)

@@ -3,9 +3,11 @@ row in plain words (a dry run), then applied in one transaction, audited as one 
 the file's hash. The page, the API (``/imports/people``) and ``manage.py import_people`` all
 call these.
 
-The columns, named exactly so: ``name``, ``email``, ``agency`` (the agency's name in the
-partnership, or as a person writes it), ``roles`` (by name or code, separated by ``;``) and
-``line_manager_email`` (empty, someone already known, or someone earlier in the file). An
+The columns, so named or by a usual other name (``COLUMN_NAMES``: "Organisation", "Job
+role"): ``name``, ``email``, ``agency`` (the agency's name in the partnership, or as a person
+writes it), ``roles`` (by name or code, separated by ``;``) and, if the file has it,
+``line_manager_email`` (empty, someone already known, or someone earlier in the file; without
+the column, each person's line manager is left as it is). An
 agency or role the file names its own way waits for the business unit to confirm the closest
 (``ImportPlan.words``), and is then read through the words it confirmed.
 A person already known by email is updated, never duplicated; the same file again changes
@@ -42,12 +44,74 @@ from accord.partnership.services.people import (
 )
 
 COLUMNS = ("name", "email", "agency", "roles", "line_manager_email")
+# A staff list kept elsewhere names its columns its own way; these are understood too.
+COLUMN_NAMES = {
+    "name": ("full name", "person"),
+    "email": ("email address", "work email", "e-mail"),
+    "agency": ("organisation", "organization", "employer"),
+    "roles": ("role", "job role", "accord role", "accord roles"),
+    "line_manager_email": ("line manager email", "line manager's email", "manager email", "line manager"),
+}
+# Without this column, each person's line manager is left as it is (none, for someone added).
+OPTIONAL_COLUMNS = ("line_manager_email",)
 MOST_ROWS = 5000
 MOST_BYTES = 5 * 1024 * 1024
 EMAIL_MOST = 150  # it is also the sign-in name, which holds 150
 NAME_MOST = 150
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+# Job titles a staff list commonly gives for Accord's roles: offered as the closest, for the
+# business unit to confirm, never taken unconfirmed.
+COMMON_ROLE_WORDS = {
+    "practitioner": (
+        "social worker",
+        "health visitor",
+        "school nurse",
+        "nurse",
+        "midwife",
+        "teacher",
+        "police officer",
+        "detective constable",
+        "probation officer",
+        "family support worker",
+        "youth worker",
+        "gp",
+        "paediatrician",
+        "support worker",
+        "caseworker",
+    ),
+    "manager": (
+        "team manager",
+        "team leader",
+        "practice manager",
+        "designated safeguarding lead",
+        "dsl",
+        "named nurse",
+        "named doctor",
+        "safeguarding manager",
+        "line manager",
+        "deputy manager",
+        "sergeant",
+        "detective sergeant",
+    ),
+    "senior_leader": (
+        "head of service",
+        "service manager",
+        "service lead",
+        "director",
+        "assistant director",
+        "head teacher",
+        "headteacher",
+        "designated nurse",
+        "designated doctor",
+        "detective inspector",
+        "inspector",
+        "chief inspector",
+        "senior manager",
+    ),
+}
+COMMON_ROLES = {folded(word): role for role, words in COMMON_ROLE_WORDS.items() for word in words}
 
 
 class ImportFileError(SpreadsheetError):
@@ -61,7 +125,7 @@ class PersonRow:
     email: str
     agency: str
     roles: list[str]
-    line_manager_email: str
+    line_manager_email: str | None  # None: the file has no such column, so it is left as it is
     errors: list[str] = field(default_factory=list)
     action: str = ""  # CREATE, UPDATE or UNCHANGED, once checked
     changes: list[str] = field(default_factory=list)
@@ -100,25 +164,34 @@ class ImportPlan:
         return self.count(UNCHANGED)
 
 
-def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
+def read_rows(content: bytes, filename: str) -> list[dict[str, str | None]]:
     """The file's rows as dictionaries of its named columns (``spreadsheets.read_table``)."""
     try:
         head, body = read_table(content, filename, most_bytes=MOST_BYTES)
     except SpreadsheetError as problem:
         raise ImportFileError(str(problem)) from problem
     cells = [head, *body]
-    header = [h.strip().lower() for h in cells[0]]
-    missing = [c for c in COLUMNS if c not in header]
+    header = [folded(h).replace("_", " ") for h in cells[0]]
+    at: dict[str, int] = {}
+    for name in COLUMNS:
+        ways = [folded(w).replace("_", " ") for w in (name, *COLUMN_NAMES[name])]
+        found = [header.index(w) for w in ways if w in header]
+        if found:
+            at[name] = found[0]
+    missing = [c for c in COLUMNS if c not in at and c not in OPTIONAL_COLUMNS]
     if missing:
         raise ImportFileError(
             _("The first row must name the columns %(columns)s; missing: %(missing)s.")
-            % {"columns": ", ".join(COLUMNS), "missing": ", ".join(missing)}
+            % {
+                "columns": ", ".join(c for c in COLUMNS if c not in OPTIONAL_COLUMNS),
+                "missing": ", ".join(missing),
+            }
         )
     if len(cells) - 1 > MOST_ROWS:
         raise ImportFileError(_("The file has more than %(n)s people: split it.") % {"n": MOST_ROWS})
-    at = {name: header.index(name) for name in COLUMNS}
     return [
-        {name: (row[i] if i < len(row) else "") for name, i in at.items()} | {"_line": str(n)}
+        {name: (row[at[name]] if at[name] < len(row) else "") if name in at else None for name in COLUMNS}
+        | {"_line": str(n)}
         for n, row in enumerate(cells[1:], start=2)
     ]
 
@@ -148,7 +221,10 @@ class _Choices:
         value = confirmed.get(folded(raw), raw)
         found = self.names[kind].get(folded(value))
         if found is None and (kind, folded(raw)) not in self.unmatched:
-            self.unmatched[(kind, folded(raw))] = PersonWord(kind, raw, suggest(raw, self.names[kind]))
+            common = COMMON_ROLES.get(folded(raw)) if kind == "role" else None
+            self.unmatched[(kind, folded(raw))] = PersonWord(
+                kind, raw, common or suggest(raw, self.names[kind])
+            )
         return found
 
 
@@ -179,7 +255,9 @@ def _row(record: dict[str, str], choices: _Choices) -> PersonRow:
         email=record["email"].strip().lower(),
         agency=record["agency"].strip(),
         roles=[],
-        line_manager_email=record["line_manager_email"].strip().lower(),
+        line_manager_email=(
+            None if record["line_manager_email"] is None else record["line_manager_email"].strip().lower()
+        ),
     )
     if row.agency:
         found = choices.find("agency", row.agency)
@@ -323,7 +401,7 @@ def _decide(row: PersonRow, known: _Known, partnership: Partnership, choices: _C
         identity.append(_("name"))
     if person.agency_id != choices.agencies[row.agency]:
         identity.append(_("agency"))
-    if manager_now != row.line_manager_email:
+    if row.line_manager_email is not None and manager_now != row.line_manager_email:
         identity.append(_("line manager"))
     if identity and person_is_shared(person, partnership):
         # Theirs in every partnership they work in: only their roles here change here.
@@ -411,7 +489,7 @@ def apply_import(*, actor: User | None, plan: ImportPlan, actor_label: str | Non
                     )
             by_email[row.email] = person
         for row in plan.rows:  # line managers once everyone exists (one may be later in the file)
-            if row.action == UNCHANGED:
+            if row.action == UNCHANGED or row.line_manager_email is None:
                 continue
             person = by_email[row.email]
             manager = (

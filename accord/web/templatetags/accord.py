@@ -114,6 +114,7 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
     head, tail = reverse("escalations:detail", args=[marker]).split(str(marker))
     urgent = format_html(' <strong class="govuk-tag govuk-tag--red">{}</strong>', gettext("Urgent"))
     overdue = format_html('<strong class="govuk-tag govuk-tag--red">{}</strong>', gettext("Overdue"))
+    earlier_log = gettext("Earlier log:")
     headers = format_html_join(
         "\n      ",
         '<th scope="col" class="govuk-table__header{}">{}</th>',
@@ -140,7 +141,7 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
         "\n  ",
         '<tr class="govuk-table__row">'
         '<td class="govuk-table__cell accord-nowrap"><a class="govuk-link" href="{}">{}</a></td>'
-        '<td class="govuk-table__cell">{}{}</td>'
+        '<td class="govuk-table__cell">{}{}{}</td>'
         '<td class="govuk-table__cell">{} → {}</td>'
         '<td class="govuk-table__cell">{}</td>'
         '<td class="govuk-table__cell"><span class="accord-nowrap">{}</span> {}</td>'
@@ -152,6 +153,10 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
                 e.reference,
                 e.summary,
                 urgent if e.urgency == "urgent" else "",
+                # One brought in from the earlier log: the reference its people knew it by.
+                format_html('<br><span class="govuk-body-s">{} {}</span>', earlier_log, e.imported_reference)
+                if getattr(e, "imported_reference", "")
+                else "",
                 e.raising_agency,
                 receiving_label(e),
                 e.stage,

@@ -46,13 +46,18 @@ CHOICES = {
 
 def test_upload_choose_the_columns_check_then_bring_in_and_remove(client, world):
     sign_in(client, world.admin)
-    assert client.get(URL).status_code == 200
+    start = client.get(URL)
+    assert start.status_code == 200
+    # Open rows go to the agencies' managers and leaders: the page says to bring people in first.
+    assert 'href="/business-unit/people/import/"' in start.content.decode()
     uploaded = client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", log(world))})
     form = uploaded.context["mapping_form"]
     # Columns named as Accord names its fields are chosen already.
     assert form.initial["reference"] == "Reference" and form.initial["outcome"] == "Outcome"
     assert form.initial["raised_on"] == "Date raised" and form.initial["kind"] == "Kind"
     assert form.initial["closed_on"] == "Date closed"
+    # What must be chosen is told from what may be, as the GOV.UK pattern marks it.
+    assert form["summary"].label == "Summary (optional)" and form["outcome"].label == "Outcome"
 
     checked = client.post(URL, {"step": "check", **CHOICES})
     html = checked.content.decode()
@@ -183,7 +188,8 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     assert chosen[f"{short} Health"] == world.health.name  # a close match, to confirm
     stage_2 = world.partnership.stages.get(number=2).key
     assert chosen["Level 2"] == stage_2 and chosen["Level 1"] == world.partnership.stages.get(number=1).key
-    assert chosen["Ongoing"] == "" and chosen["Resolved - agreed"] == ""  # nothing close enough
+    # Words a log commonly uses for its outcomes are offered too, for the business unit to confirm.
+    assert chosen["Ongoing"] == "open" and chosen["Resolved - agreed"] == "agreed_way_forward"
     assert "What the words in log.csv mean" in listed.content.decode()
     assert not Escalation.objects.exists()
 
@@ -198,6 +204,9 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     (open_row,) = plan.still_open
     assert open_row.reference == "W-2" and open_row.stage == 1 and open_row.due_date is not None
     assert 'data-testid="still-open"' in checked.content.decode()
+    # No column for the day its stage began: it counts from the day raised, so it comes in
+    # overdue, and the page says so and how to give the day instead.
+    assert open_row.overdue and 'data-testid="overdue-hint"' in checked.content.decode()
 
     # Not confirmed: nothing is written, and the page says why.
     unconfirmed = client.post(URL, {"step": "apply", **columns, **answers})
@@ -205,6 +214,9 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
         unconfirmed.status_code == 200
         and "confirm where each escalation still open" in unconfirmed.content.decode()
     )
+    # Said by the box too, as the summary's link leads there.
+    html = unconfirmed.content.decode()
+    assert 'id="confirm_open-error"' in html and 'aria-describedby="confirm_open-error"' in html
     assert not Escalation.objects.exists()
     done = client.post(URL, {"step": "apply", "confirm_open": "yes", **columns, **answers})
     assert done.status_code == 302
@@ -216,7 +228,21 @@ def test_the_logs_own_words_are_mapped_on_the_page_and_open_rows_are_confirmed_f
     sign_in(client, world.manager_health)
     page = client.get(f"/escalations/{standing.pk}/").content.decode()
     assert "Brought in still open from the partnership's earlier log" in page
+    # In their work list too, by the reference they knew it by as well as Accord's.
+    home = client.get("/").content.decode()
+    assert standing.reference in home and "Earlier log: W-2" in home
     assert "cannot be reopened" not in page
     closed = Escalation.objects.get(imported_reference="W-1")
     assert closed.raising_agency == world.health and closed.highest_stage == 2
     assert closed.resolutions.get().outcome == "agreed_way_forward"
+
+
+def test_a_log_with_no_column_for_the_kind_is_asked_for_it_on_that_field_before_its_words(client, world):
+    sign_in(client, world.admin)
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", log(world))})
+    asked = client.post(URL, {"step": "columns", **(CHOICES | {"kind": ""})})
+    form = asked.context["mapping_form"]
+    assert "every_kind" in form.errors and asked.context["words_form"] is None
+    assert 'href="#id_every_kind"' in asked.content.decode()  # the summary links to the field
+    told = client.post(URL, {"step": "columns", **(CHOICES | {"kind": "", "every_kind": "case"})})
+    assert told.context["mapping_form"].is_valid() and told.context["words_form"] is not None

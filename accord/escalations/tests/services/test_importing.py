@@ -32,6 +32,8 @@ from accord.escalations.services.importing import (
     Mapping,
     MappingError,
     apply_log_import,
+    file_words,
+    guess_mapping,
     plan_log_import,
     read_mapping,
     remove_log_import,
@@ -632,3 +634,49 @@ def test_the_command_chooses_columns_by_name_lists_open_rows_and_brings_them_in_
         "import_escalations", "--partnership", world.partnership.slug, str(path), "--confirm-open", stdout=out
     )
     assert Escalation.objects.get(imported_reference="C-1").status == Status.OPEN
+
+
+def test_the_columns_a_log_keeps_by_its_own_names_are_chosen_for_it():
+    # A log kept by hand names its columns its own way: the page's first choices find them.
+    columns = [
+        "Ref",
+        "Date raised",
+        "Raised by agency",
+        "With agency",
+        "Level",
+        "Status",
+        "Outcome",
+        "Date closed",
+    ]
+    chosen = guess_mapping(columns).columns
+    assert chosen == {
+        "reference": "Ref",
+        "raised_on": "Date raised",
+        "raising_agency": "Raised by agency",
+        "with_agency": "With agency",
+        "stage_reached": "Level",
+        "outcome": "Outcome",
+        "closed_on": "Date closed",
+    }
+
+
+def test_an_outcome_written_as_a_log_keeps_it_is_offered_but_not_taken_unconfirmed(world):
+    # "Resolved - agreed" and "Ongoing" name no outcome exactly: the closest is offered for
+    # the business unit to confirm, and nothing is taken as named until it does.
+    content = log(
+        "CL-1,NHS,CSC,03/02/2025,20/02/2025,1,Resolved - agreed,Case,,,",
+        "CL-2,NHS,CSC,03/02/2025,20/02/2025,1,Resolved- agreed,Case,,,",
+        "CL-3,NHS,CSC,03/02/2025,,2,Ongoing,Case,,,",
+    )
+    words = {
+        w.raw: w
+        for w in file_words(content, "log.csv", world.partnership, mapping_for(world))
+        if w.kind == "outcome"
+    }
+    assert {raw: (w.exact, w.suggested) for raw, w in words.items()} == {
+        "Resolved - agreed": (None, "agreed_way_forward"),
+        "Resolved- agreed": (None, "agreed_way_forward"),
+        "Ongoing": (None, "open"),
+    }
+    plan = plan_log_import(world.partnership, content, "log.csv", mapping_for(world))
+    assert not plan.ok
