@@ -172,6 +172,10 @@ MATRIX = {
         lambda s: reverse("log_import_remove", args=[s["log_batch"]]),
         only({"admin"}, 200, 403),
     ),
+    "log_import_done": (
+        lambda s: reverse("log_import_done", args=[s["log_batch"]]),
+        only({"admin"}, 200, 403),
+    ),
     "accessibility": (lambda s: reverse("accessibility"), lambda r: 200),
     "privacy": (lambda s: reverse("privacy"), lambda r: 200),
     # A link that is not (or no longer) an invitation says so, to anyone.

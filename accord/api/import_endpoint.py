@@ -23,6 +23,7 @@ from accord.escalations.services.importing import (
     LogPlan,
     Mapping,
     apply_log_import,
+    brought_in_open,
     file_columns,
     file_words,
     guess_mapping,
@@ -62,6 +63,17 @@ class PeopleImportIn(FileIn):
     invite: bool = Field(False, description="Email each person added an invitation to set their password.")
 
 
+class HolderOut(Schema):
+    agency: str = Field(description="The agency (or the formal body) whose people will hold the stage.")
+    role: str = Field(description="The role they hold it in.")
+    people: int = Field(description="How many of them.")
+
+
+class NobodyOut(Schema):
+    agency: str
+    role: str = Field(description="The role its stage needs there, which nobody there holds.")
+
+
 class LogRowOut(Schema):
     line: int
     reference: str
@@ -72,6 +84,20 @@ class LogRowOut(Schema):
     stage_key: str
     stage_started_on: dt.date | None
     due_date: dt.date | None
+    holders: list[HolderOut] = Field(
+        description="A row still open: who will see it and work its stage once brought in, by role and "
+        "agency (none: it is refused, and its errors say whom to add first)."
+    )
+    nobody: list[NobodyOut] = Field(
+        description="A row still open: the agencies of the difference with nobody in the role its stage needs."
+    )
+    warnings: list[str]
+
+
+class OpenOut(Schema):
+    id: int
+    reference: str
+    stage: int
 
 
 class LogImportOut(Schema):
@@ -80,6 +106,10 @@ class LogImportOut(Schema):
     rows: list[LogRowOut]
     words: list[dict[str, Any]]
     imported: int | None = Field(None, description="The import's number, once brought in.")
+    open_escalations: list[OpenOut] = Field(
+        default_factory=list,
+        description="Once brought in: those still open that the caller may open (rule 7).",
+    )
 
 
 class PersonRowOut(Schema):
@@ -125,6 +155,9 @@ def _log_out(plan: LogPlan, words: list, imported: int | None = None) -> dict[st
                 "stage_key": r.stage_key,
                 "stage_started_on": r.stage_started_on,
                 "due_date": r.due_date,
+                "holders": [{"agency": h.agency, "role": h.role, "people": h.people} for h in r.holders],
+                "nobody": [{"agency": n.agency, "role": n.role} for n in r.nobody],
+                "warnings": r.warnings,
             }
             for r in plan.rows
         ],
@@ -159,7 +192,11 @@ def import_escalations(request, body: LogImportIn, partnership: str | None = Non
         # (problem+json, as every refusal: the rows and words beside it, as a dry run gives them)
         out = {**_log_out(plan, words), "problems": [*plan.problems, *refused.messages]}
         return problem(422, "Nothing was brought in", " ".join(refused.messages), **out)
-    return _answer(LogImportOut, 201, _log_out(plan, words, batch.pk))
+    theirs, _others = brought_in_open(viewer=request.user, batch=batch)
+    out = _log_out(plan, words, batch.pk) | {
+        "open_escalations": [{"id": e.pk, "reference": e.reference, "stage": e.stage} for e in theirs]
+    }
+    return _answer(LogImportOut, 201, out)
 
 
 @router.post(

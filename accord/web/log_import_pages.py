@@ -11,7 +11,7 @@ import base64
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from accord.escalations.services.importing import (
     Mapping,
     MappingError,
     apply_log_import,
+    brought_in_open,
     file_columns,
     file_words,
     guess_mapping,
@@ -36,6 +37,7 @@ from accord.escalations.services.importing import (
 )
 from accord.escalations.services.importing import MOST_BYTES as LOG_MOST_BYTES
 from accord.escalations.services.log_words import KIND_LABELS, vocabulary_of
+from accord.partnership.protocol import ladder_of
 
 from .settings_pages import business_unit_partnership
 
@@ -249,7 +251,7 @@ def _check(request: HttpRequest, partnership, page: dict, step: str) -> HttpResp
     messages.success(
         request, _("%(n)s escalations brought in from %(file)s") % {"n": batch.rows, "file": batch.filename}
     )
-    return redirect("log_import")
+    return redirect("log_import_done", pk=batch.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,6 +286,30 @@ def log_import(request: HttpRequest) -> HttpResponse:
             "file_name": page["kept"].get("name", ""),
             "required_fields": [FIELD_LABELS[f] for f in REQUIRED_FIELDS],
             "optional_fields": [FIELD_LABELS[f] for f in OPTIONAL_FIELDS],
+        },
+    )
+
+
+def log_import_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """What an import brought in: the escalations still open among them that the business
+    unit may open (rule 7), each by its reference and stage, and how many more others hold.
+    (Whose it is, asked before the method: another's import is not found, whatever is sent.)"""
+    partnership = business_unit_partnership(request)
+    batch = EscalationImport.objects.filter(pk=pk, partnership=partnership, removed_at__isnull=True).first()
+    if batch is None:
+        raise Http404
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    theirs, others = brought_in_open(viewer=request.user, batch=batch)
+    ladder = ladder_of(partnership)
+    return render(
+        request,
+        "core/log_import_done.html",
+        {
+            "batch": batch,
+            "partnership": partnership,
+            "theirs": [(e, ladder.name_of(e.stage)) for e in theirs],
+            "others": others,
         },
     )
 

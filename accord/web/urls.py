@@ -43,6 +43,11 @@ urlpatterns = [
     path("business-unit/people/import/", settings_views.people_import, name="people_import"),
     path("business-unit/escalations/import/", log_import_pages.log_import, name="log_import"),
     path(
+        "business-unit/escalations/import/<int:pk>/",
+        log_import_pages.log_import_done,
+        name="log_import_done",
+    ),
+    path(
         "business-unit/escalations/import/<int:pk>/remove/",
         log_import_pages.log_import_remove,
         name="log_import_remove",

@@ -103,3 +103,47 @@ def test_people_are_checked_their_words_confirmed_then_applied(client, world):
     done = post(client, world.admin, "/imports/people", body)
     assert done.status_code == 201 and done.json()["counts"]["create"] == 1
     assert User.objects.get(email="ana@health.example").agency == world.health
+
+
+@pytest.mark.parametrize("name", ["devon", "croydon"])
+def test_the_dry_run_says_who_will_work_each_open_row_and_one_nobody_would_is_refused(client, world, name):
+    """As the page: each row still open with who will work it (role and agency), one that
+    nobody would see or work refused with a 422 and its row's problem; once someone holds it,
+    brought in, answering those still open the caller may open."""
+    from accord.partnership.models import Role
+    from accord.partnership.protocol import install_ladder, preset
+    from accord.testing.factories import AgencyFactory, UserFactory
+
+    install_ladder(world.partnership, preset(name))
+    police = AgencyFactory(name="Testshire Police", partnerships=[world.partnership])
+    log = (
+        "reference,raising_agency,with_agency,raised_on,closed_on,stage_reached,outcome,kind\n"
+        f"H-1,{world.health.name},{police.name},03/02/2025,,1,,case\n"
+        f"H-2,{world.health.name},{police.name},03/02/2025,,2,,case\n"
+    )
+    body = {"filename": "log.csv", "content_base64": encoded(log)}
+    checked = post(client, world.admin, "/imports/escalations", body).json()
+    rows = {r["reference"]: r for r in checked["rows"]}
+    assert not checked["ok"] and rows["H-1"]["holders"] == []
+    assert rows["H-1"]["nobody"] == [{"agency": police.name, "role": "manager or safeguarding lead"}]
+    assert (
+        "Nobody at Testshire Police holds the manager or safeguarding lead role: add them first"
+        in " ".join(rows["H-1"]["errors"])
+    )
+    assert rows["H-2"]["holders"] == [
+        {"agency": world.health.name, "role": "Manager or safeguarding lead", "people": 1}
+    ]
+    assert rows["H-2"]["still_open"] and "nobody there will see or work it" in rows["H-2"]["warnings"][0]
+    refused = post(
+        client, world.admin, "/imports/escalations", body | {"dry_run": False, "confirm_open": True}
+    )
+    assert refused.status_code == 422, refused.content
+    assert any("add them first" in e for r in refused.json()["rows"] for e in r["errors"])
+    assert not Escalation.objects.exists()
+
+    UserFactory(agency=police, roles=[(world.partnership, Role.MANAGER)])
+    done = post(client, world.admin, "/imports/escalations", body | {"dry_run": False, "confirm_open": True})
+    assert done.status_code == 201, done.content
+    # The business unit leads nowhere: rule 7 lets it open none of them.
+    assert done.json()["open_escalations"] == []
+    assert Escalation.objects.filter(imported_reference__in=["H-1", "H-2"], status="open").count() == 2

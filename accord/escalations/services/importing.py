@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
@@ -53,6 +54,7 @@ from accord.partnership.services.versions import protocol_version_now
 
 from .. import tallies
 from ..models import (
+    OPEN_STATUSES,
     OTHER_PARTIES,
     Discussion,
     Escalation,
@@ -68,6 +70,7 @@ from ..models import (
 )
 from ..notices import notifications_about
 from ..subjects import default_subject
+from .log_holders import LogHolders, NobodyThere, RowHolding, StageHolder, nobody_said
 from .log_words import STILL_OPEN, WITHDRAWN, Vocabulary, Word, split_cell, vocabulary_of, words_of
 from .timescales import period_allowance
 
@@ -258,6 +261,11 @@ class LogRow:
     stage_started_on: dt.date | None = None
     working_days: int | None = None
     due_date: dt.date | None = None
+    # A row still open: who will hold its stage once brought in (role and agency, how many),
+    # and the agencies of the difference with nobody in the role its stage needs.
+    holders: list[StageHolder] = field(default_factory=list)
+    nobody: list[NobodyThere] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     described: str = ""  # the row in words for the dry run ("Health with Police, stage 2, resolved")
 
     @property
@@ -291,6 +299,12 @@ class LogPlan:
         """The rows that come in open, at their stage with their due date: listed for the
         business unit to confirm before anything is written."""
         return [r for r in self.rows if r.is_open and not r.errors]
+
+    @property
+    def any_unheld_somewhere(self) -> bool:
+        """Whether any row still open would come in with nobody at one of its agencies in the
+        role its stage needs (held by others, so brought in, but said beside it)."""
+        return any(r.warnings for r in self.still_open)
 
     @property
     def any_overdue(self) -> bool:
@@ -336,6 +350,13 @@ class _Reading:
     seen_refs: dict[str, int] = field(default_factory=dict)
     raisers: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # email → (id, agency)
     casework: set[int] = field(default_factory=set)  # the agencies a difference still open may be with
+    holding: LogHolders | None = None  # read once, at the first row still open
+
+    def holders(self) -> LogHolders:
+        if self.holding is None:
+            names = {pk: name for name, pk in self.words.agency_ids.items()}
+            self.holding = LogHolders(self.partnership, names)
+        return self.holding
 
     def cell(self, cells: list[str], name: str) -> str:
         i = self.at.get(name)
@@ -431,6 +452,7 @@ def _check_row(reading: _Reading, line: int, cells: list[str]) -> LogRow:
         _check_text,
         _check_reference,
         _check_still_open,
+        _check_holders,
     ):
         check(reading, row, cells)
     if not row.errors:
@@ -685,6 +707,51 @@ def _check_still_open(reading: _Reading, row: LogRow, cells: list[str]) -> None:
     row.due_date = calendar_for(reading.partnership).add_working_days(began, row.working_days)
 
 
+def _holding_of(holders: LogHolders, row: LogRow) -> RowHolding:
+    return holders.of(
+        raising_agency_id=row.raising_agency_id,
+        with_agency_id=row.with_agency_id,
+        other_agency_ids=row.other_agency_ids,
+        stage=row.stage,
+        raised_by_id=row.raised_by_id,
+    )
+
+
+def unheld_refusal(nobody: list[NobodyThere]) -> str:
+    """Why a row still open whose stage nobody would hold is not brought in, and what to do."""
+    if not nobody:
+        return _(
+            "Nobody would see or work it once brought in: add the people who hold its stage first, "
+            "then bring the log in."
+        )
+    said = nobody_said(nobody)
+    return _(
+        "Nobody would see or work it once brought in. %(nobody)s: add them first, then bring the log in."
+    ) % {"nobody": said[:1].upper() + said[1:]}
+
+
+def _check_holders(reading: _Reading, row: LogRow, cells: list[str]) -> None:
+    """A row still open comes in only where someone will hold its stage: see it (rule 7) and
+    work it (rule 2), as for a live escalation. Nobody at all: refused, naming the agencies
+    and the role to add people in. Nobody at some of its agencies: said beside it."""
+    if not row.is_open or row.stage is None or not row.raising_agency_id or not row.with_agency_id:
+        return
+    if row.raising_agency_id == row.with_agency_id:
+        return
+    if reading.cell(cells, "raised_by_email") and row.raised_by_id is None:
+        return  # its raiser is refused already
+    found = _holding_of(reading.holders(), row)
+    row.holders, row.nobody = list(found.holders), list(found.nobody)
+    if not found.held:
+        row.errors.append(unheld_refusal(row.nobody))
+    elif row.nobody:
+        said = nobody_said(row.nobody)
+        row.warnings.append(
+            _("%(nobody)s yet: nobody there will see or work it until someone does")
+            % {"nobody": said[:1].upper() + said[1:]}
+        )
+
+
 def _describe(reading: _Reading, row: LogRow) -> str:
     names = {pk: name for name, pk in reading.words.agency_ids.items()}
     with_names = ", ".join(names[pk] for pk in [row.with_agency_id, *row.other_agency_ids])
@@ -746,6 +813,7 @@ def apply_log_import(
                 "when its stage is due, first."
             )
         )
+    _refuse_unheld(plan)
     partnership = plan.partnership
     now = clock.now()
     try:
@@ -781,6 +849,36 @@ def apply_log_import(
         raise ValidationError(_("This file has just been brought in by someone else.")) from exc
     plan.batch = batch
     return batch
+
+
+def _refuse_unheld(plan: LogPlan) -> None:
+    """Asked again as it is brought in (someone's role may have gone since the rows were
+    checked): a row still open whose stage nobody would hold is never brought in."""
+    if not plan.still_open:
+        return
+    words = vocabulary_of(plan.partnership)
+    holders = LogHolders(plan.partnership, {pk: name for name, pk in words.agency_ids.items()})
+    unheld = [row.line for row in plan.still_open if not _holding_of(holders, row).held]
+    if unheld:
+        raise ValidationError(
+            ngettext(
+                "Nothing was brought in: nobody would see or work row %(lines)s now. Check every row again.",
+                "Nothing was brought in: nobody would see or work rows %(lines)s now. Check every row again.",
+                len(unheld),
+            )
+            % {"lines": ", ".join(str(line) for line in unheld)}
+        )
+
+
+def brought_in_open(*, viewer: User, batch: EscalationImport) -> tuple[list[Escalation], int]:
+    """The escalations an import brought in still open that the viewer may open (rule 7: a
+    business unit sees one only as a party, a leader of its agencies or the formal body), by
+    reference; and how many more it brought in open, which the viewer may not open."""
+    still_open = Escalation.objects.filter(imported_in=batch, status__in=OPEN_STATUSES)
+    theirs = list(
+        still_open.visible_to(viewer).order_by("reference").only("pk", "reference", "stage", "partnership_id")
+    )
+    return theirs, still_open.count() - len(theirs)
 
 
 @dataclass

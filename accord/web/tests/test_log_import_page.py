@@ -263,3 +263,87 @@ def test_a_log_with_no_column_for_the_kind_is_asked_for_it_on_that_field_before_
     assert 'href="#id_every_kind"' in asked.content.decode()  # the summary links to the field
     told = client.post(URL, {"step": "columns", **(CHOICES | {"kind": "", "every_kind": "case"})})
     assert told.context["mapping_form"].is_valid() and told.context["words_form"] is not None
+
+
+@pytest.mark.parametrize("name", ["devon", "croydon"])
+def test_the_check_says_who_will_work_each_open_row_and_refuses_one_nobody_would(client, world, name):
+    """Each row still open is listed with who will work it (role and agency); one that nobody
+    would see or work is a problem of its row, naming the agency and the role, and nothing is
+    offered to bring in until someone holds it. Once brought in, the page that follows links
+    to those still open the business unit may open (rule 7), by reference and stage."""
+    from accord.partnership.models import Role
+    from accord.partnership.protocol import install_ladder, preset
+    from accord.testing.factories import AgencyFactory, UserFactory
+
+    install_ladder(world.partnership, preset(name))
+    police = AgencyFactory(name="Testshire Police", partnerships=[world.partnership])
+    sign_in(client, world.admin)
+    content = log(
+        world,
+        f"A-3,{world.health.name},{police.name},03/02/2025,,1,,case",
+        f"A-4,{world.health.name},{police.name},03/02/2025,,2,,case",
+        f"A-5,{world.social.name},{world.health.name},03/02/2025,,1,,case",
+    )
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", content)})
+    checked = client.post(URL, {"step": "check", **CHOICES})
+    html = checked.content.decode()
+    assert "nothing has been brought in" in html and "Bring in these escalations" not in html
+    assert (
+        "Nobody at Testshire Police holds the manager or safeguarding lead role: add them first, "
+        "then bring the log in" in html
+    )
+    assert [r.reference for r in checked.context["plan"].refused] == ["A-3"]
+    client.post(URL, {"step": "apply", "confirm_open": "yes", **CHOICES})
+    assert not Escalation.objects.exists()
+
+    # Someone at the police holds the role now, and is also in the business unit.
+    both = UserFactory(
+        agency=police,
+        roles=[(world.partnership, Role.MANAGER), (world.partnership, Role.BUSINESS_UNIT)],
+    )
+    sign_in(client, both)
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", content)})
+    checked = client.post(URL, {"step": "check", **CHOICES})
+    html = checked.content.decode()
+    assert checked.context["plan"].ok and "Who will work it" in html
+    assert "Manager or safeguarding lead, Testshire Police (1 person)" in html
+    # Stage 2: the trust's managers hold it with the police's; A-5 at stage 1: the trust's.
+    assert f"Manager or safeguarding lead, {world.health.name} (1 person)" in html
+    assert "holders-warning" not in html  # nobody missing anywhere
+
+    done = client.post(URL, {"step": "apply", "confirm_open": "yes", **CHOICES})
+    batch = EscalationImport.objects.get()
+    assert done.status_code == 302 and done.url == f"/business-unit/escalations/import/{batch.pk}/"
+    page = client.get(done.url)
+    html = page.content.decode()
+    assert "5 escalations brought in from log.csv" in html
+    mine = Escalation.objects.filter(imported_reference__in=["A-3", "A-4"])
+    for e in mine:
+        assert f'href="/escalations/{e.pk}/"' in html and e.reference in html
+        assert client.get(f"/escalations/{e.pk}/").status_code == 200
+    hidden = Escalation.objects.get(imported_reference="A-5")
+    assert hidden.reference not in html and f"/escalations/{hidden.pk}/" not in html
+    assert "1 more was brought in still open that you may not open yourself" in html
+    # The business unit's officer who leads nowhere may open none of them.
+    sign_in(client, world.admin)
+    html = client.get(done.url).content.decode()
+    assert "3 more were brought in still open" in html and 'data-testid="brought-in-open"' not in html
+    # Another partnership's, or one removed, is not found.
+    assert client.get("/business-unit/escalations/import/999999/").status_code == 404
+
+
+def test_an_agency_with_nobody_in_the_role_is_said_beside_a_row_others_hold(client, world):
+    from accord.testing.factories import AgencyFactory
+
+    police = AgencyFactory(name="Testshire Police", partnerships=[world.partnership])
+    sign_in(client, world.admin)
+    content = log(world, f"A-3,{world.health.name},{police.name},03/02/2025,,2,,case")
+    client.post(URL, {"step": "upload", "file": SimpleUploadedFile("log.csv", content)})
+    checked = client.post(URL, {"step": "check", **CHOICES})
+    html = checked.content.decode()
+    assert checked.context["plan"].ok and 'data-testid="holders-warning"' in html
+    assert (
+        "Nobody at Testshire Police holds the manager or safeguarding lead role yet: nobody there "
+        "will see or work it until someone does" in html
+    )
+    assert "Bring in these escalations" in html

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         "without one. Every row is checked first: if any is refused, nothing is brought in and the "
         "exit status is 1. Closed rows come in as closed records, marked as imported, sending no "
         "notification; rows still open come in at the stage they reached, with their due dates, "
-        "only with --confirm-open once the dry run's list of them has been checked."
+        "only with --confirm-open once the dry run's list of them (and who will work each) has been "
+        "checked, and never one that nobody would see or work."
     )
 
     def add_arguments(self, parser):
@@ -79,10 +80,15 @@ class Command(BaseCommand):
                 f"Nothing was brought in: {n} row{' has a' if n == 1 else 's have'} problem{'' if n == 1 else 's'}."
             )
         for row in plan.still_open:
+            named = f"Row {row.line}{f' ({row.reference})' if row.reference else ''}"
             self.stdout.write(
-                f"Row {row.line}{f' ({row.reference})' if row.reference else ''}: still open, at stage "
+                f"{named}: still open, at stage "
                 f"{row.stage} from {row.stage_started_on:%d/%m/%Y}, due {row.due_date:%d/%m/%Y}."
             )
+            worked = "; ".join(f"{h.role}, {h.agency} ({h.people})" for h in row.holders)
+            self.stdout.write(f"  Worked by: {worked}.")
+            for warning in row.warnings:
+                self.stdout.write(f"  Warning: {warning}.")
         if dry_run:
             self.stdout.write(f"Dry run: nothing was changed. {len(plan.rows)} rows would be brought in.")
             return
