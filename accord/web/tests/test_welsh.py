@@ -303,3 +303,40 @@ def test_someone_added_in_welsh_is_invited_in_welsh(world):
         welsh = translation.gettext(subject) % {"partnership": world.partnership.name}
     assert sent.subject == welsh != subject % {"partnership": world.partnership.name}
     assert "/account/set-password/" in sent.body
+
+
+def test_the_raising_and_escalating_choices_show_the_boards_welsh(world):
+    """The priorities, areas and themes offered when raising, and the stages offered when
+    escalating and shown as holding it, are the board's own Welsh where it gives one."""
+    from accord.escalations.forms import DifferenceForm, EscalateForm
+    from accord.escalations.models import Escalation
+    from accord.escalations.policies import stage_holding
+
+    document = {
+        **preset("wales"),
+        "priorities": [
+            {"code": "routine", "label": "Routine", "label_cy": "Arferol"},
+            {"code": "urgent", "label": "Urgent", "label_cy": "Brys"},
+        ],
+    }
+    made = partnership_create(
+        actor=None, name="Bwrdd Dewis", slug="bwrdd-dewis", document=document
+    ).partnership
+    area = made.areas_of_disagreement.first()
+    area.label_cy = "Lefelau risg"
+    area.save()
+    theme = made.practice_themes.first()
+    theme.label_cy = "Esgeulustod"
+    theme.save()
+    at_stage_1 = Escalation(partnership=made, stage=1)  # (unsaved: all the form reads of it)
+    with translation.override("cy"):
+        form = DifferenceForm(partnership=made)
+        assert ("routine", "Arferol") in form.fields["urgency"].choices
+        assert (area.code, "Lefelau risg") in form.fields["areas"].choices
+        assert (theme.code, "Esgeulustod") in form.fields["themes"].choices
+        holding = stage_holding(ladder_of(made), 2)
+        assert (holding.name, holding.formal_body_name) == ("Rheolwyr llinell", "Bwrdd Diogelu Rhanbarthol")
+        assert (2, "2: Rheolwyr llinell") in EscalateForm(escalation=at_stage_1).fields["to_stage"].choices
+    with translation.override("en-gb"):
+        assert ("routine", "Routine") in DifferenceForm(partnership=made).fields["urgency"].choices
+        assert stage_holding(ladder_of(made), 2).name == "Line managers"
