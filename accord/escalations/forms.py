@@ -64,6 +64,15 @@ class DangerForm(forms.Form):
         error_messages={"required": _("Select yes if any child is in immediate danger")},
     )
 
+    def __init__(self, *args, subject: str = Subject.CHILD, **kwargs):
+        super().__init__(*args, **kwargs)
+        if subject != Subject.CHILD:
+            field = self.fields["immediate_danger"]
+            field.label = worded("Is any child in immediate danger?", subject)
+            field.error_messages["required"] = worded(
+                "Select yes if any child is in immediate danger", subject
+            )
+
 
 class StartForm(forms.Form):
     """A conference chair or IRO only: where the concern came from, and the stage it starts at."""
@@ -420,7 +429,10 @@ ANSWER_FIELDS = {
 }
 
 
-def answer_label(name: str) -> str:
+def answer_label(name: str, subject: str = Subject.CHILD) -> str:
+    """An answer's label, in the words for the escalation's ``subject``."""
+    if subject != Subject.CHILD and name in WORDED_ANSWERS:
+        return worded(WORDED_ANSWERS[name][0], subject)
     return str(ANSWER_FIELDS[name][0])
 
 
@@ -494,6 +506,10 @@ class DifferenceForm(forms.Form):
             fields[name] = answer_field(name, required=True, theme=theme, subject=subject)
         fields.update({k: self.fields[k] for k in ("urgency", "areas", "themes")})
         self.fields = fields
+        if subject != Subject.CHILD:
+            self.fields["summary"].help_text = worded(
+                "One line others will recognise it by. Do not include the child's name.", subject
+            )
         self.fields["urgency"].choices = [
             (p.code, f"{p}: {p.description}" if p.description else str(p)) for p in ladder.priorities
         ]

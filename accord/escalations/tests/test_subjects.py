@@ -302,3 +302,34 @@ def test_the_business_unit_says_whom_the_partnership_safeguards_on_its_settings_
     draft = Draft.objects.create(owner=world.practitioner_health, partnership=world.partnership, data={})
     asked = client.get(reverse("escalations:step", args=[draft.pk, "with"])).content.decode()
     assert "Whom is it about?" in asked and "An adult at risk" in asked
+
+
+def test_an_adults_boards_banner_danger_question_and_answers_speak_of_the_adult(client, world):
+    from accord.escalations.forms import DangerForm, DifferenceForm, answer_label
+
+    adults(world)
+    client.force_login(world.practitioner_health)
+    home = client.get("/").content.decode()
+    assert "not the route for an adult in immediate danger" in home
+    assert "about the safety of adults at risk" in home and "children&#x27;s safety" not in home
+    danger = client.get(reverse("escalations:danger")).content.decode()
+    assert "Is the adult or anyone else in immediate danger?" in danger
+    assert "If an adult is in immediate danger" in danger and "any child" not in danger
+    refused = client.post(reverse("escalations:danger"), {}).content.decode()
+    assert "Select yes if the adult or anyone else is in immediate danger" in refused
+    # Check your answers labels the answers, and the summary's hint, in the adult's words.
+    assert answer_label("concern", Subject.ADULT) == "What worries you for the adult?"
+    assert answer_label("concern") == "What worries you for the child?"
+    hint = DifferenceForm(partnership=world.partnership, subject=Subject.ADULT).fields["summary"].help_text
+    assert hint == "One line others will recognise it by. Do not include the adult's name."
+    assert (
+        DangerForm(subject=Subject.CHILD).fields["immediate_danger"].label
+        == "Is any child in immediate danger?"
+    )
+
+
+def test_a_childrens_partnerships_banner_still_speaks_of_a_child(client, world):
+    client.force_login(world.practitioner_health)
+    home = client.get("/").content.decode()
+    assert "not the route for a child in immediate danger" in home
+    assert "Is any child in immediate danger?" in client.get(reverse("escalations:danger")).content.decode()
