@@ -18,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -242,6 +242,13 @@ class DateInputWidget(forms.MultiWidget):
         return name not in data and all(f"{name}-{part}" not in data for part in self.parts)
 
 
+def _enter(subject: Any) -> str:
+    return gettext("Enter %(subject)s") % {"subject": subject}
+
+
+_enter_lazy = lazy(_enter, str)
+
+
 class DateInputField(forms.Field):
     """A date entered in the GOV.UK day / month / year pattern, with GOV.UK error messages."""
 
@@ -250,7 +257,9 @@ class DateInputField(forms.Field):
     def __init__(self, *, subject: str, allow_future: bool = True, **kwargs: Any) -> None:
         self.subject = subject
         self.allow_future = allow_future
-        kwargs.setdefault("error_messages", {"required": _("Enter %(subject)s") % {"subject": subject}})
+        # (Lazy: a form's fields are made once, as its module loads, and the message is said
+        # in each request's language.)
+        kwargs.setdefault("error_messages", {"required": _enter_lazy(subject)})
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> dt.date | None:

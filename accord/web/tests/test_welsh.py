@@ -340,3 +340,13 @@ def test_the_raising_and_escalating_choices_show_the_boards_welsh(world):
     with translation.override("en-gb"):
         assert ("routine", "Routine") in DifferenceForm(partnership=made).fields["urgency"].choices
         assert stage_holding(ladder_of(made), 2).name == "Line managers"
+
+
+def test_a_discussion_recorded_in_welsh_is_on_the_timeline_wholly_in_welsh(world):
+    e = world.raised()
+    with translation.override("cy"):
+        services.escalation_record_discussion(
+            actor=world.practitioner_health, escalation=e, held_on=dt.date(2026, 12, 7), note="Siaradom."
+        )
+    entry = e.events.filter(type="discussion").get().summary
+    assert entry == "Trafodaeth ar 7 Rhagfyr 2026: Siaradom."
