@@ -189,7 +189,13 @@ def component_texts(name: str, params: dict[str, Any]) -> dict[str, Any]:
             "passwordHiddenAnnouncementText": gettext("Your password is hidden"),
         }
     if name == "service-navigation":
-        return {"menuButtonText": gettext("Menu"), "menuButtonLabel": gettext("Show or hide menu")}
+        return {
+            "menuButtonText": gettext("Menu"),
+            "menuButtonLabel": gettext("Show or hide menu"),
+            "ariaLabel": gettext("Service information"),
+        }
+    if name == "error-message":
+        return {"visuallyHiddenText": gettext("Error")}
     if name == "back-link":
         return {"text": gettext("Back")}
     if name == "notification-banner":
@@ -203,6 +209,11 @@ def render_component(name: str, params: dict[str, Any]) -> SafeString:
     texts = component_texts(name, params)
     if texts:
         params = {**texts, **{k: v for k, v in params.items() if v is not None}}
+    # A field's error message (a component inside the field's) is read out after "Error",
+    # which GOV.UK Frontend says in English unless told.
+    error = params.get("errorMessage")
+    if isinstance(error, dict) and not error.get("visuallyHiddenText"):
+        params = {**params, "errorMessage": {**error, **component_texts("error-message", error)}}
     key = _cache_key(name, params)
     if key is not None and (html := _RENDERED.get(key)) is not None:
         return html

@@ -172,3 +172,20 @@ def test_a_date_fields_missing_date_message_is_said_in_the_language_of_the_reque
         assert form.errors["held_on"] == ["Rhowch y dyddiad y cynhaliwyd y drafodaeth"]
     with translation.override("en-gb"):
         assert HeldOn({}).errors["held_on"] == ["Enter the date the discussion took place"]
+
+
+def test_a_fields_error_and_the_service_navigation_are_announced_in_welsh():
+    from django.utils import translation
+
+    with translation.override("cy"):
+        field = render_component(
+            "input", {"id": "x", "name": "x", "label": {"text": "X"}, "errorMessage": {"text": "Rhowch X"}}
+        )
+        navigation = render_component("service-navigation", {"serviceName": "Accord", "navigation": []})
+    assert "Gwall:</span> Rhowch X" in field
+    assert 'aria-label="Gwybodaeth am y gwasanaeth"' in navigation
+    with translation.override("en-gb"):
+        english = render_component(
+            "input", {"id": "x", "name": "x", "label": {"text": "X"}, "errorMessage": {"text": "Enter X"}}
+        )
+    assert "Error:</span> Enter X" in english
