@@ -511,7 +511,7 @@ class DifferenceForm(forms.Form):
                 "One line others will recognise it by. Do not include the child's name.", subject
             )
         self.fields["urgency"].choices = [
-            (p.code, f"{p}: {p.description}" if p.description else str(p)) for p in ladder.priorities
+            (p.code, f"{p}: {p.description_shown}" if p.description else str(p)) for p in ladder.priorities
         ]
         self.fields["areas"].choices = [
             (a.code, str(a)) for a in partnership.areas_of_disagreement.filter(is_active=True)

@@ -76,7 +76,9 @@ def in_language(thing: Any, field: str) -> str:
     Welsh is in use and one is given, otherwise the English."""
     english = getattr(thing, field)
     if welsh_in_use():
-        return getattr(thing, f"{field}_cy", "") or english
+        # No Welsh given: the catalogue's, where the English is one of Accord's own defaults
+        # (the default priorities, areas and themes), else the English.
+        return getattr(thing, f"{field}_cy", "") or (translation.gettext(english) if english else english)
     return english
 
 

@@ -350,3 +350,26 @@ def test_a_discussion_recorded_in_welsh_is_on_the_timeline_wholly_in_welsh(world
         )
     entry = e.events.filter(type="discussion").get().summary
     assert entry == "Trafodaeth ar 7 Rhagfyr 2026: Siaradom."
+
+
+def test_accords_default_areas_themes_and_priorities_come_in_welsh_until_the_board_gives_its_own(world):
+    from accord.escalations.forms import DifferenceForm
+
+    made = partnership_create(
+        actor=None, name="Bwrdd Rhagosod", slug="bwrdd-rhagosod", document=preset("wales")
+    ).partnership
+    neglect = made.practice_themes.get(code="neglect")
+    own = made.areas_of_disagreement.create(code="own-words", label="Our own words", position=99)
+    with translation.override("cy"):
+        form = DifferenceForm(partnership=made)
+        assert ("neglect", "Esgeulustod") in form.fields["themes"].choices
+        assert ("levels-of-risk", "Lefelau risg, angen neu drothwy") in form.fields["areas"].choices
+        assert ("own-words", "Our own words") in form.fields["areas"].choices  # no Welsh given
+        assert ("urgent", "Brys: ni all diogelwch y plentyn aros wythnos waith") in form.fields[
+            "urgency"
+        ].choices
+        neglect.label_cy = "Esgeuluso"
+        neglect.save()
+        assert str(neglect) == "Esgeuluso"  # the board's own Welsh first
+    with translation.override("en-gb"):
+        assert str(neglect) == "Neglect" and str(own) == "Our own words"
