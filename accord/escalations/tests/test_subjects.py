@@ -333,3 +333,15 @@ def test_a_childrens_partnerships_banner_still_speaks_of_a_child(client, world):
     home = client.get("/").content.decode()
     assert "not the route for a child in immediate danger" in home
     assert "Is any child in immediate danger?" in client.get(reverse("escalations:danger")).content.decode()
+
+
+def test_the_raised_page_and_the_kind_speak_of_the_adult_not_a_child(client, world):
+    adults(world)
+    e = adult_case(world)
+    client.force_login(world.practitioner_health)
+    raised = client.get(reverse("escalations:raised", args=[e.pk])).content.decode()
+    assert "without any personal details" in raised and "child" not in raised.split("<main")[1]
+    page = client.get(reverse("escalations:detail", args=[e.pk])).content.decode()
+    assert "Case: An adult at risk" in page and "particular child" not in page
+    record = client.get(reverse("escalations:record", args=[e.pk])).content.decode()
+    assert "Case: An adult at risk" in record
