@@ -223,6 +223,9 @@ class WithForm(forms.Form):
             self.fields["kind"].label = _(
                 "Is the difference about a person or family, or a theme across cases?"
             )
+            self.fields["kind"].error_messages["required"] = _(
+                "Select whether this is about a person or family, or a theme"
+            )
             self.fields["kind"].choices = [
                 (Kind.CASE, _("A person or a family")),
                 (Kind.THEME, _("A theme across cases")),

@@ -345,3 +345,12 @@ def test_the_raised_page_and_the_kind_speak_of_the_adult_not_a_child(client, wor
     assert "Case: An adult at risk" in page and "particular child" not in page
     record = client.get(reverse("escalations:record", args=[e.pk])).content.decode()
     assert "Case: An adult at risk" in record
+
+
+def test_an_adults_board_is_asked_for_a_person_or_a_theme_not_a_child(world):
+    from accord.escalations.forms import WithForm
+
+    adults(world)
+    form = WithForm({}, partnership=world.partnership, user=world.practitioner_health)
+    assert not form.is_valid()
+    assert form.errors["kind"] == ["Select whether this is about a person or family, or a theme"]
