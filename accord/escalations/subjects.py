@@ -166,6 +166,36 @@ PHRASES: dict[str, tuple[str, str]] = {
             "If anyone is in immediate danger, call 999. For anyone at risk of harm, contact the %(name)s on %(phone)s"
         ),
     ),
+    gettext_noop(
+        "Use this when you and a practitioner in another agency see a child's safety differently and you have not been able to settle it between you."
+    ): (
+        gettext_noop(
+            "Use this when you and a practitioner in another agency see an adult's safety differently and you have not been able to settle it between you."
+        ),
+        gettext_noop(
+            "Use this when you and a practitioner in another agency see a family's safety differently and you have not been able to settle it between you."
+        ),
+    ),
+    gettext_noop(
+        "Disagreeing is a normal and welcome part of keeping children safe. Different views help everyone see the whole of a child's life. Raising a difference is not a complaint about a colleague."
+    ): (
+        gettext_noop(
+            "Disagreeing is a normal and welcome part of keeping adults safe. Different views help everyone see the whole of an adult's life. Raising a difference is not a complaint about a colleague."
+        ),
+        gettext_noop(
+            "Disagreeing is a normal and welcome part of keeping families safe. Different views help everyone see the whole of a family's life. Raising a difference is not a complaint about a colleague."
+        ),
+    ),
+    gettext_noop(
+        "Keep the child at the centre: what is their life like, what have they said, and what outcome do they need?"
+    ): (
+        gettext_noop(
+            "Keep the adult at the centre: what is their life like, what do they want, and what outcome do they need?"
+        ),
+        gettext_noop(
+            "Keep the family at the centre: what is their life like, what have they said, and what outcome do they need?"
+        ),
+    ),
     gettext_noop("One line others will recognise it by. Do not include the child's name."): (
         gettext_noop("One line others will recognise it by. Do not include the adult's name."),
         gettext_noop("One line others will recognise it by. Do not include the family's names."),

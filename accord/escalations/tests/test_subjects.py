@@ -311,6 +311,9 @@ def test_an_adults_boards_banner_danger_question_and_answers_speak_of_the_adult(
     client.force_login(world.practitioner_health)
     home = client.get("/").content.decode()
     assert "not the route for an adult in immediate danger" in home
+    start = client.get(reverse("escalations:start")).content.decode()
+    assert "see an adult&#x27;s safety differently" in start and "Keep the adult at the centre" in start
+    assert "child" not in start.split("<main")[1].split("</main>")[0]
     assert "about the safety of adults at risk" in home and "children&#x27;s safety" not in home
     danger = client.get(reverse("escalations:danger")).content.decode()
     assert "Is the adult or anyone else in immediate danger?" in danger
