@@ -122,7 +122,11 @@ class Partnership(models.Model):
         ),
     )
     front_door_name = models.CharField(
-        _("front door name"), max_length=200, default="children's services front door"
+        # (Marked, so that a board in Wales that has not named its front door in Welsh shows
+        # the catalogue's Welsh for the default: ``in_language``.)
+        _("front door name"),
+        max_length=200,
+        default=translation.gettext_noop("children's services front door"),
     )
     front_door_name_cy = models.CharField(_("front door name in Welsh"), max_length=200, blank=True)
     front_door_form_url = models.URLField(

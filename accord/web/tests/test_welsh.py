@@ -373,3 +373,13 @@ def test_accords_default_areas_themes_and_priorities_come_in_welsh_until_the_boa
         assert str(neglect) == "Esgeuluso"  # the board's own Welsh first
     with translation.override("en-gb"):
         assert str(neglect) == "Neglect" and str(own) == "Our own words"
+
+
+def test_a_welsh_board_that_has_not_named_its_front_door_in_welsh_shows_the_default_in_welsh(world):
+    made = partnership_create(
+        actor=None, name="Bwrdd Drws", slug="bwrdd-drws", document=preset("wales")
+    ).partnership
+    with translation.override("cy"):
+        assert made.front_door_name_shown == "drws ffrynt y gwasanaethau plant"
+        made.front_door_name = "Porth Diogelu Gwent"  # its own name, given in English only
+        assert made.front_door_name_shown == "Porth Diogelu Gwent"
