@@ -548,8 +548,9 @@ def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
             "practitioner": (person.get_full_name() or person.username) if person else (username or email),
         }
 
-    areas = dict(partnership.areas_of_disagreement.values_list("code", "label"))
-    themes = dict(partnership.practice_themes.values_list("code", "label"))
+    # (Each term in the language in use: its str.)
+    areas = {a.code: str(a) for a in partnership.areas_of_disagreement.all()}
+    themes = {t.code: str(t) for t in partnership.practice_themes.all()}
     return {
         "with": [
             line(details.with_agency_id, details.with_practitioner_username, details.with_practitioner_email)

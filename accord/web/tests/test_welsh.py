@@ -368,6 +368,21 @@ def test_accords_default_areas_themes_and_priorities_come_in_welsh_until_the_boa
         assert ("urgent", "Brys: ni all diogelwch y plentyn aros wythnos waith") in form.fields[
             "urgency"
         ].choices
+        # Check your answers names them in Welsh too.
+        from types import SimpleNamespace
+
+        from accord.escalations.views.raising import _answers
+
+        draft = SimpleNamespace(
+            with_agency_id=None,
+            with_practitioner_username="",
+            with_practitioner_email="",
+            other_parties=[],
+            area_codes=["levels-of-risk"],
+            theme_codes=["neglect"],
+        )
+        shown = _answers(made, draft)
+        assert (shown["areas"], shown["themes"]) == (["Lefelau risg, angen neu drothwy"], ["Esgeulustod"])
         neglect.label_cy = "Esgeuluso"
         neglect.save()
         assert str(neglect) == "Esgeuluso"  # the board's own Welsh first
