@@ -18,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -189,7 +189,13 @@ def component_texts(name: str, params: dict[str, Any]) -> dict[str, Any]:
             "passwordHiddenAnnouncementText": gettext("Your password is hidden"),
         }
     if name == "service-navigation":
-        return {"menuButtonText": gettext("Menu"), "menuButtonLabel": gettext("Show or hide menu")}
+        return {
+            "menuButtonText": gettext("Menu"),
+            "menuButtonLabel": gettext("Show or hide menu"),
+            "ariaLabel": gettext("Service information"),
+        }
+    if name == "error-message":
+        return {"visuallyHiddenText": gettext("Error")}
     if name == "back-link":
         return {"text": gettext("Back")}
     if name == "notification-banner":
@@ -203,6 +209,11 @@ def render_component(name: str, params: dict[str, Any]) -> SafeString:
     texts = component_texts(name, params)
     if texts:
         params = {**texts, **{k: v for k, v in params.items() if v is not None}}
+    # A field's error message (a component inside the field's) is read out after "Error",
+    # which GOV.UK Frontend says in English unless told.
+    error = params.get("errorMessage")
+    if isinstance(error, dict) and not error.get("visuallyHiddenText"):
+        params = {**params, "errorMessage": {**error, **component_texts("error-message", error)}}
     key = _cache_key(name, params)
     if key is not None and (html := _RENDERED.get(key)) is not None:
         return html
@@ -242,6 +253,13 @@ class DateInputWidget(forms.MultiWidget):
         return name not in data and all(f"{name}-{part}" not in data for part in self.parts)
 
 
+def _enter(subject: Any) -> str:
+    return gettext("Enter %(subject)s") % {"subject": subject}
+
+
+_enter_lazy = lazy(_enter, str)
+
+
 class DateInputField(forms.Field):
     """A date entered in the GOV.UK day / month / year pattern, with GOV.UK error messages."""
 
@@ -250,7 +268,9 @@ class DateInputField(forms.Field):
     def __init__(self, *, subject: str, allow_future: bool = True, **kwargs: Any) -> None:
         self.subject = subject
         self.allow_future = allow_future
-        kwargs.setdefault("error_messages", {"required": _("Enter %(subject)s") % {"subject": subject}})
+        # (Lazy: a form's fields are made once, as its module loads, and the message is said
+        # in each request's language.)
+        kwargs.setdefault("error_messages", {"required": _enter_lazy(subject)})
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> dt.date | None:

@@ -64,6 +64,15 @@ class DangerForm(forms.Form):
         error_messages={"required": _("Select yes if any child is in immediate danger")},
     )
 
+    def __init__(self, *args, subject: str = Subject.CHILD, **kwargs):
+        super().__init__(*args, **kwargs)
+        if subject != Subject.CHILD:
+            field = self.fields["immediate_danger"]
+            field.label = worded("Is any child in immediate danger?", subject)
+            field.error_messages["required"] = worded(
+                "Select yes if any child is in immediate danger", subject
+            )
+
 
 class StartForm(forms.Form):
     """A conference chair or IRO only: where the concern came from, and the stage it starts at."""
@@ -213,6 +222,9 @@ class WithForm(forms.Form):
             # beside the kind (a theme: whom the pattern places at risk).
             self.fields["kind"].label = _(
                 "Is the difference about a person or family, or a theme across cases?"
+            )
+            self.fields["kind"].error_messages["required"] = _(
+                "Select whether this is about a person or family, or a theme"
             )
             self.fields["kind"].choices = [
                 (Kind.CASE, _("A person or a family")),
@@ -420,7 +432,10 @@ ANSWER_FIELDS = {
 }
 
 
-def answer_label(name: str) -> str:
+def answer_label(name: str, subject: str = Subject.CHILD) -> str:
+    """An answer's label, in the words for the escalation's ``subject``."""
+    if subject != Subject.CHILD and name in WORDED_ANSWERS:
+        return worded(WORDED_ANSWERS[name][0], subject)
     return str(ANSWER_FIELDS[name][0])
 
 
@@ -494,14 +509,18 @@ class DifferenceForm(forms.Form):
             fields[name] = answer_field(name, required=True, theme=theme, subject=subject)
         fields.update({k: self.fields[k] for k in ("urgency", "areas", "themes")})
         self.fields = fields
+        if subject != Subject.CHILD:
+            self.fields["summary"].help_text = worded(
+                "One line others will recognise it by. Do not include the child's name.", subject
+            )
         self.fields["urgency"].choices = [
-            (p.code, f"{p.label}: {p.description}" if p.description else p.label) for p in ladder.priorities
+            (p.code, f"{p}: {p.description_shown}" if p.description else str(p)) for p in ladder.priorities
         ]
         self.fields["areas"].choices = [
-            (a.code, a.label) for a in partnership.areas_of_disagreement.filter(is_active=True)
+            (a.code, str(a)) for a in partnership.areas_of_disagreement.filter(is_active=True)
         ]
         self.fields["themes"].choices = [
-            (t.code, t.label) for t in partnership.practice_themes.filter(is_active=True)
+            (t.code, str(t)) for t in partnership.practice_themes.filter(is_active=True)
         ]
         if "areas_of_disagreement" in asks:
             self.fields["areas"].required = True
@@ -662,7 +681,7 @@ class EscalateForm(VersionedForm):
         super().__init__(*args, **kwargs)
         ladder = ladder_of(escalation.partnership)
         later = [s for s in ladder.stages if s.number > escalation.stage]
-        self.fields["to_stage"].choices = [(s.number, f"{s.number}: {s.name}") for s in later]
+        self.fields["to_stage"].choices = [(s.number, f"{s.number}: {s.shown_name}") for s in later]
         # The stage it goes to: the next, or the one chosen (a skip) when the form comes back.
         chosen = str((self.data or {}).get("to_stage", "")) if self.is_bound else ""
         self.next_stage = next((st for st in later if str(st.number) == chosen), later[0] if later else None)
@@ -902,7 +921,7 @@ class PdgActionForm(VersionedForm):
         facilitators = partnership_users_with_role(partnership, Role.FACILITATOR)
         # The note of its involvement names the partnership's own formal body.
         self.fields["action"].choices = [
-            (code, _("Note the %(body)s's involvement") % {"body": partnership.formal_body_name})
+            (code, _("Note the %(body)s's involvement") % {"body": partnership.formal_body_shown})
             if code == PdgActionKind.NOTE
             else (code, label)
             for code, label in PdgActionKind.choices
@@ -1065,9 +1084,9 @@ class ListFilterForm(forms.Form):
 
         any_ = [("", _("Any"))]
         self.fields["status"].choices = any_ + list(Status.choices)
-        self.fields["stage"].choices = any_ + [(s.number, f"{s.number}: {s.name}") for s in stages]
+        self.fields["stage"].choices = any_ + [(s.number, f"{s.number}: {s.shown_name}") for s in stages]
         self.fields["kind"].choices = any_ + [(Kind.CASE, _("Case")), (Kind.THEME, _("Theme"))]
-        self.fields["urgency"].choices = any_ + [(p.code, p.label) for p in ladder_of(partnership).priorities]
+        self.fields["urgency"].choices = any_ + [(p.code, str(p)) for p in ladder_of(partnership).priorities]
         # Every agency of the partnership (200 at national scale), read as pairs rather
         # than records, and handed over as an iterator so the field need not re-check each.
         agencies = any_ + list(partnership_agencies(partnership, active_only=False).values_list("pk", "name"))

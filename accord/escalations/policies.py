@@ -529,10 +529,10 @@ def stage_holding(ladder: Ladder, number: int) -> StageHolding:
     found = ladder.stage(number)
     return StageHolding(
         number=number,
-        name=found.name if found else str(number),
+        name=found.shown_name if found else str(number),
         tier=tier,
         formal_body_acts=ladder.decides_at(number),
-        formal_body_name=ladder.formal_body_name,
+        formal_body_name=ladder.formal_body_shown,
     )
 
 

@@ -132,6 +132,74 @@ PHRASES: dict[str, tuple[str, str]] = {
             "A name or initials is enough for each person. A date of birth and your agency's reference help the other agencies find them."
         ),
     ),
+    # The board's own words: the banner and footer of every page, and the danger question,
+    # for an adults board (``default_subject``); the summary's hint for each escalation.
+    gettext_noop("Accord is not the route for a child in immediate danger."): (
+        gettext_noop("Accord is not the route for an adult in immediate danger."),
+        gettext_noop("Accord is not the route for anyone in immediate danger."),
+    ),
+    gettext_noop(
+        "Accord records professional differences about children's safety so that they are settled early, on time and with evidence. What you record here is confidential safeguarding information: share it only with those who need it."
+    ): (
+        gettext_noop(
+            "Accord records professional differences about the safety of adults at risk so that they are settled early, on time and with evidence. What you record here is confidential safeguarding information: share it only with those who need it."
+        ),
+        gettext_noop(
+            "Accord records professional differences about the safety of children and adults so that they are settled early, on time and with evidence. What you record here is confidential safeguarding information: share it only with those who need it."
+        ),
+    ),
+    gettext_noop("Is any child in immediate danger?"): (
+        gettext_noop("Is the adult or anyone else in immediate danger?"),
+        gettext_noop("Is anyone in the family in immediate danger?"),
+    ),
+    gettext_noop("Select yes if any child is in immediate danger"): (
+        gettext_noop("Select yes if the adult or anyone else is in immediate danger"),
+        gettext_noop("Select yes if anyone in the family is in immediate danger"),
+    ),
+    gettext_noop(
+        "If a child is in immediate danger, call 999. For a child at risk of harm, contact the %(name)s on %(phone)s"
+    ): (
+        gettext_noop(
+            "If an adult is in immediate danger, call 999. For an adult at risk of harm, contact the %(name)s on %(phone)s"
+        ),
+        gettext_noop(
+            "If anyone is in immediate danger, call 999. For anyone at risk of harm, contact the %(name)s on %(phone)s"
+        ),
+    ),
+    gettext_noop(
+        "Use this when you and a practitioner in another agency see a child's safety differently and you have not been able to settle it between you."
+    ): (
+        gettext_noop(
+            "Use this when you and a practitioner in another agency see an adult's safety differently and you have not been able to settle it between you."
+        ),
+        gettext_noop(
+            "Use this when you and a practitioner in another agency see a family's safety differently and you have not been able to settle it between you."
+        ),
+    ),
+    gettext_noop(
+        "Disagreeing is a normal and welcome part of keeping children safe. Different views help everyone see the whole of a child's life. Raising a difference is not a complaint about a colleague."
+    ): (
+        gettext_noop(
+            "Disagreeing is a normal and welcome part of keeping adults safe. Different views help everyone see the whole of an adult's life. Raising a difference is not a complaint about a colleague."
+        ),
+        gettext_noop(
+            "Disagreeing is a normal and welcome part of keeping families safe. Different views help everyone see the whole of a family's life. Raising a difference is not a complaint about a colleague."
+        ),
+    ),
+    gettext_noop(
+        "Keep the child at the centre: what is their life like, what have they said, and what outcome do they need?"
+    ): (
+        gettext_noop(
+            "Keep the adult at the centre: what is their life like, what do they want, and what outcome do they need?"
+        ),
+        gettext_noop(
+            "Keep the family at the centre: what is their life like, what have they said, and what outcome do they need?"
+        ),
+    ),
+    gettext_noop("One line others will recognise it by. Do not include the child's name."): (
+        gettext_noop("One line others will recognise it by. Do not include the adult's name."),
+        gettext_noop("One line others will recognise it by. Do not include the family's names."),
+    ),
     gettext_noop(
         "A summary for each agency's own file on the child. Printed from Accord; the escalation's page holds the current record."
     ): (

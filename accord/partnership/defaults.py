@@ -5,30 +5,32 @@ Everything here is data loaded into a partnership; any partnership can change it
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from .models import AgencyKind, AreaOfDisagreement, PracticeTheme
 from .protocol import DEFAULT_PRESET, install_ladder, preset
 
 AREAS_OF_DISAGREEMENT = [
-    ("levels-of-risk", "Levels of risk, need or threshold"),
-    ("roles-and-responsibilities", "Roles and responsibilities"),
-    ("communication", "Communication and information sharing"),
-    ("provision-of-services", "Provision of services"),
-    ("progressing-plans", "Action or inaction in progressing plans"),
-    ("step-up-down-closure", "A case being stepped up, stepped down or closed"),
+    ("levels-of-risk", gettext_noop("Levels of risk, need or threshold")),
+    ("roles-and-responsibilities", gettext_noop("Roles and responsibilities")),
+    ("communication", gettext_noop("Communication and information sharing")),
+    ("provision-of-services", gettext_noop("Provision of services")),
+    ("progressing-plans", gettext_noop("Action or inaction in progressing plans")),
+    ("step-up-down-closure", gettext_noop("A case being stepped up, stepped down or closed")),
 ]
 
 PRACTICE_THEMES = [
-    ("neglect", "Neglect"),
-    ("exploitation", "Exploitation"),
-    ("domestic-abuse", "Domestic abuse"),
-    ("parental-mental-health", "Parental mental health"),
-    ("parental-substance-misuse", "Parental substance misuse"),
-    ("sexual-abuse", "Sexual abuse"),
-    ("physical-abuse", "Physical abuse"),
-    ("emotional-abuse", "Emotional abuse"),
-    ("online-harm", "Online harm"),
-    ("children-with-disabilities", "Children with disabilities"),
-    ("adolescent-risk", "Adolescent risk outside the home"),
+    ("neglect", gettext_noop("Neglect")),
+    ("exploitation", gettext_noop("Exploitation")),
+    ("domestic-abuse", gettext_noop("Domestic abuse")),
+    ("parental-mental-health", gettext_noop("Parental mental health")),
+    ("parental-substance-misuse", gettext_noop("Parental substance misuse")),
+    ("sexual-abuse", gettext_noop("Sexual abuse")),
+    ("physical-abuse", gettext_noop("Physical abuse")),
+    ("emotional-abuse", gettext_noop("Emotional abuse")),
+    ("online-harm", gettext_noop("Online harm")),
+    ("children-with-disabilities", gettext_noop("Children with disabilities")),
+    ("adolescent-risk", gettext_noop("Adolescent risk outside the home")),
 ]
 
 DEVON_AGENCIES = [

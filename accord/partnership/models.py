@@ -78,7 +78,9 @@ def in_language(thing: Any, field: str) -> str:
     english = getattr(thing, field)
     welsh = getattr(thing, f"{field}_cy", "")
     if welsh_in_use():
-        return welsh or english
+        # No Welsh given: the catalogue's, where the English is one of Accord's own defaults
+        # (the default priorities, areas and themes), else the English.
+        return welsh or (translation.gettext(english) if english else english)
     return english or welsh  # (a text given only in Welsh is shown in Welsh, not hidden)
 
 
@@ -122,7 +124,11 @@ class Partnership(models.Model):
         ),
     )
     front_door_name = models.CharField(
-        _("front door name"), max_length=200, default="children's services front door"
+        # (Marked, so that a board in Wales that has not named its front door in Welsh shows
+        # the catalogue's Welsh for the default: ``in_language``.)
+        _("front door name"),
+        max_length=200,
+        default=translation.gettext_noop("children's services front door"),
     )
     front_door_name_cy = models.CharField(_("front door name in Welsh"), max_length=200, blank=True)
     front_door_form_url = models.URLField(

@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .models import (
     ROUTINE,
@@ -138,10 +139,17 @@ class PriorityRule:
     def __str__(self) -> str:
         return in_language(self, "label")
 
+    @property
+    def description_shown(self) -> str:
+        """When to choose it: the catalogue's Welsh where it is Accord's default."""
+        return in_language(self, "description")
+
 
 DEFAULT_PRIORITIES = (
-    PriorityRule(ROUTINE, "Routine"),
-    PriorityRule(URGENT, "Urgent", "the child's safety cannot wait a working week"),
+    PriorityRule(ROUTINE, gettext_noop("Routine")),
+    PriorityRule(
+        URGENT, gettext_noop("Urgent"), gettext_noop("the child's safety cannot wait a working week")
+    ),
 )
 
 

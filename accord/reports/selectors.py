@@ -706,7 +706,7 @@ def pdg_figures(
     )
     figures.area_codes = {label: code for _pk, code, label in area_rows}
     figures.theme_codes = {label: code for _pk, code, label in theme_rows}
-    figures.priority_labels = {p.code: p.label for p in ladder_of(partnership).priorities}
+    figures.priority_labels = {p.code: str(p) for p in ladder_of(partnership).priorities}
     figures.agency_ids = {name: pk for pk, name in agencies.items()}
     figures.threshold = partnership.suppression_threshold
     figures.formal_from = ladder_of(partnership).formal_from or 0

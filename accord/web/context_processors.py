@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accord.core.middleware import RENEWED_KEY
+from accord.escalations.subjects import default_subject
 from accord.notifications.models import Notification
 from accord.partnership.models import Partnership
 from accord.partnership.selectors import roles_by_partnership
@@ -49,6 +50,10 @@ def accord(request: HttpRequest) -> dict:
         "unread_notifications": unread,
         "partnership": partnership,
         "emergency_partnership": emergency_partnership,
+        # The banner's and footer's words: an adults board's speak of adults.
+        "partnership_subject": default_subject(emergency_partnership.safeguards)
+        if emergency_partnership is not None
+        else "child",
         "roles": roles,
         "signed_in": signed_in,
         "navigation": navigation_for(

@@ -153,3 +153,39 @@ def test_the_calendar_bounds_are_the_fields_own():
         field.clean("2100-01-01")
     with pytest.raises(ValidationError, match="between 1900 and 2099"):
         field.clean(["1", "1", "1899"])
+
+
+def test_a_date_fields_missing_date_message_is_said_in_the_language_of_the_request():
+    """A form's fields are made as its module loads, in no one's language: the message for a
+    date left out must still come in the Welsh of a Welsh page."""
+    from django import forms
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from accord.core.govuk import DateInputField
+
+    class HeldOn(forms.Form):
+        held_on = DateInputField(subject=gettext_lazy("the date the discussion took place"))
+
+    with translation.override("cy"):
+        form = HeldOn({})
+        assert form.errors["held_on"] == ["Rhowch y dyddiad y cynhaliwyd y drafodaeth"]
+    with translation.override("en-gb"):
+        assert HeldOn({}).errors["held_on"] == ["Enter the date the discussion took place"]
+
+
+def test_a_fields_error_and_the_service_navigation_are_announced_in_welsh():
+    from django.utils import translation
+
+    with translation.override("cy"):
+        field = render_component(
+            "input", {"id": "x", "name": "x", "label": {"text": "X"}, "errorMessage": {"text": "Rhowch X"}}
+        )
+        navigation = render_component("service-navigation", {"serviceName": "Accord", "navigation": []})
+    assert "Gwall:</span> Rhowch X" in field
+    assert 'aria-label="Gwybodaeth am y gwasanaeth"' in navigation
+    with translation.override("en-gb"):
+        english = render_component(
+            "input", {"id": "x", "name": "x", "label": {"text": "X"}, "errorMessage": {"text": "Enter X"}}
+        )
+    assert "Error:</span> Enter X" in english

@@ -40,3 +40,22 @@ def test_the_first_request_prunes_the_catalogues(client, db):
     i18n.prune_at_first_request()
     client.get("/login/")
     assert not any(_is_empty(c) for c in _chain(trans_real.translation("en-gb")))
+
+
+def test_the_catalogue_tool_finds_messages_marked_with_the_lazy_alias():
+    """``gettext_lazy as _lazy`` (where a module's ``_`` is ``gettext``) marks messages too:
+    the tool that keeps the Welsh catalogue must find them, or their pages stay in English."""
+    import ast
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bin" / "translations"
+    loader = importlib.machinery.SourceFileLoader("accord_translations_tool", str(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    tool = importlib.util.module_from_spec(spec)
+    loader.exec_module(tool)
+    source = 'TITLES = {"with": _lazy("Who the difference is with")}\nx = _("Plain")\n'
+    found = tool._from_python(ast.parse(source))
+    assert ("", "Who the difference is with", None) in found
+    assert ("", "Plain", None) in found

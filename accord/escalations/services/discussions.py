@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accord.partnership.models import Role, User
@@ -79,7 +80,13 @@ def escalation_record_discussion(
             if with_manager
             else _("Discussion")
         )
-        _event(escalation, actor, EventType.DISCUSSION, f"{label} on {held_on:%-d %B %Y}: {note.strip()}")
+        # (In one language, the one it was recorded in: the date's month too.)
+        text = _("%(label)s on %(date)s: %(note)s") % {
+            "label": label,
+            "date": date_format(held_on, "j F Y"),
+            "note": note.strip(),
+        }
+        _event(escalation, actor, EventType.DISCUSSION, text)
         _touch(escalation)
         _audit(actor, escalation, "record_discussion", with_manager=with_manager)
     return discussion

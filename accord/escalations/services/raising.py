@@ -44,7 +44,15 @@ from ..models import (
     Urgency,
 )
 from ..policies import can_raise_in
-from ..subjects import AdultAware, AdvocateInvolved, Subject, default_subject, subjects_for, worded
+from ..subjects import (
+    AdultAware,
+    AdvocateInvolved,
+    Subject,
+    asks_subject,
+    default_subject,
+    subjects_for,
+    worded,
+)
 from ._base import _blank, _event, _or_list, today
 from .closing import link_from_draft
 from .documents import documents_from_draft
@@ -225,7 +233,12 @@ def _check_basics(
     answers those it asks for."""
     fail = found.fail
     if details.kind not in Kind.values:
-        fail("kind", _("Select whether this is about a child or a theme"))
+        fail(
+            "kind",
+            _("Select whether this is about a person or family, or a theme")
+            if asks_subject(partnership.safeguards)
+            else _("Select whether this is about a child or a theme"),
+        )
     if details.urgency not in ladder_of(partnership).priority_codes:
         fail("urgency", _("Select how urgent this is"))
     if details.origin not in Origin.values:

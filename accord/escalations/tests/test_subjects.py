@@ -331,3 +331,58 @@ def test_a_date_of_birth_is_checked_on_the_29th_of_february_as_on_any_day(world,
                 immediate_danger=False,
             )
     assert "children" in refused.value.message_dict
+
+
+def test_an_adults_boards_banner_danger_question_and_answers_speak_of_the_adult(client, world):
+    from accord.escalations.forms import DangerForm, DifferenceForm, answer_label
+
+    adults(world)
+    client.force_login(world.practitioner_health)
+    home = client.get("/").content.decode()
+    assert "not the route for an adult in immediate danger" in home
+    start = client.get(reverse("escalations:start")).content.decode()
+    assert "see an adult&#x27;s safety differently" in start and "Keep the adult at the centre" in start
+    assert "child" not in start.split("<main")[1].split("</main>")[0]
+    assert "about the safety of adults at risk" in home and "children&#x27;s safety" not in home
+    danger = client.get(reverse("escalations:danger")).content.decode()
+    assert "Is the adult or anyone else in immediate danger?" in danger
+    assert "If an adult is in immediate danger" in danger and "any child" not in danger
+    refused = client.post(reverse("escalations:danger"), {}).content.decode()
+    assert "Select yes if the adult or anyone else is in immediate danger" in refused
+    # Check your answers labels the answers, and the summary's hint, in the adult's words.
+    assert answer_label("concern", Subject.ADULT) == "What worries you for the adult?"
+    assert answer_label("concern") == "What worries you for the child?"
+    hint = DifferenceForm(partnership=world.partnership, subject=Subject.ADULT).fields["summary"].help_text
+    assert hint == "One line others will recognise it by. Do not include the adult's name."
+    assert (
+        DangerForm(subject=Subject.CHILD).fields["immediate_danger"].label
+        == "Is any child in immediate danger?"
+    )
+
+
+def test_a_childrens_partnerships_banner_still_speaks_of_a_child(client, world):
+    client.force_login(world.practitioner_health)
+    home = client.get("/").content.decode()
+    assert "not the route for a child in immediate danger" in home
+    assert "Is any child in immediate danger?" in client.get(reverse("escalations:danger")).content.decode()
+
+
+def test_the_raised_page_and_the_kind_speak_of_the_adult_not_a_child(client, world):
+    adults(world)
+    e = adult_case(world)
+    client.force_login(world.practitioner_health)
+    raised = client.get(reverse("escalations:raised", args=[e.pk])).content.decode()
+    assert "without any personal details" in raised and "child" not in raised.split("<main")[1]
+    page = client.get(reverse("escalations:detail", args=[e.pk])).content.decode()
+    assert "Case: An adult at risk" in page and "particular child" not in page
+    record = client.get(reverse("escalations:record", args=[e.pk])).content.decode()
+    assert "Case: An adult at risk" in record
+
+
+def test_an_adults_board_is_asked_for_a_person_or_a_theme_not_a_child(world):
+    from accord.escalations.forms import WithForm
+
+    adults(world)
+    form = WithForm({}, partnership=world.partnership, user=world.practitioner_health)
+    assert not form.is_valid()
+    assert form.errors["kind"] == ["Select whether this is about a person or family, or a theme"]

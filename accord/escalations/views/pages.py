@@ -119,7 +119,7 @@ XLSX_EXPORT_LIMIT = 100_000  # rows in one XLSX download; the CSV has no limit
 
 def _export_rows(request: HttpRequest, filters: ListFilters, partnership):
     """The list's escalations, as filtered and within rule 7, one row each (no child's details)."""
-    labels = {p.code: p.label for p in ladder_of(partnership).priorities}
+    labels = {p.code: str(p) for p in ladder_of(partnership).priorities}
     qs = (
         escalation_list(user=request.user, partnership=partnership, filters=filters)
         .select_related("raising_agency", "with_agency")

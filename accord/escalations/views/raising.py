@@ -64,7 +64,8 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def danger(request: HttpRequest) -> HttpResponse:
     partnership = _require_raiser(request)
-    form = f.DangerForm(request.POST if request.method == "POST" else None)
+    subject = default_subject(partnership.safeguards)
+    form = f.DangerForm(request.POST if request.method == "POST" else None, subject=subject)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["immediate_danger"] == "yes":
             # Rule 1: nothing is recorded; the user is sent to 999 and the front door.
@@ -81,7 +82,12 @@ def danger(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "escalations/raise/danger.html",
-        {"form": form, "settled": request.GET.get("settled") == "1", "partnership": partnership},
+        {
+            "form": form,
+            "settled": request.GET.get("settled") == "1",
+            "partnership": partnership,
+            "subject": subject,
+        },
     )
 
 
@@ -542,8 +548,9 @@ def _answers(partnership, details: services.RaiseDetails) -> dict[str, Any]:
             "practitioner": (person.get_full_name() or person.username) if person else (username or email),
         }
 
-    areas = dict(partnership.areas_of_disagreement.values_list("code", "label"))
-    themes = dict(partnership.practice_themes.values_list("code", "label"))
+    # (Each term in the language in use: its str.)
+    areas = {a.code: str(a) for a in partnership.areas_of_disagreement.all()}
+    themes = {t.code: str(t) for t in partnership.practice_themes.all()}
     return {
         "with": [
             line(details.with_agency_id, details.with_practitioner_username, details.with_practitioner_email)
@@ -606,9 +613,15 @@ def check(request: HttpRequest, draft: int) -> HttpResponse:
             "draft": draft_obj,
             "details": details,
             "answers": _answers(partnership, details),
-            "asked": [(a, f.answer_label(a), getattr(details, a)) for a in asks if a in f.ANSWER_FIELDS],
+            "asked": [
+                (a, f.answer_label(a, details.subject), getattr(details, a))
+                for a in asks
+                if a in f.ANSWER_FIELDS
+            ],
             "more": [
-                (a, f.answer_label(a), getattr(details, a)) for a in optional if getattr(details, a, "")
+                (a, f.answer_label(a, details.subject), getattr(details, a))
+                for a in optional
+                if getattr(details, a, "")
             ],
             "documents": list(draft_obj.documents.all()),
             "errors": errors,

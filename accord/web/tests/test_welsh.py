@@ -370,3 +370,98 @@ def test_a_privacy_notice_given_only_in_welsh_is_shown_in_either_language(client
     )
     page = client.get("/privacy/", {"partnership": world.partnership.slug}).content.decode()
     assert "Hysbysiad y bwrdd." in page
+
+
+def test_the_raising_and_escalating_choices_show_the_boards_welsh(world):
+    """The priorities, areas and themes offered when raising, and the stages offered when
+    escalating and shown as holding it, are the board's own Welsh where it gives one."""
+    from accord.escalations.forms import DifferenceForm, EscalateForm
+    from accord.escalations.models import Escalation
+    from accord.escalations.policies import stage_holding
+
+    document = {
+        **preset("wales"),
+        "priorities": [
+            {"code": "routine", "label": "Routine", "label_cy": "Arferol"},
+            {"code": "urgent", "label": "Urgent", "label_cy": "Brys"},
+        ],
+    }
+    made = partnership_create(
+        actor=None, name="Bwrdd Dewis", slug="bwrdd-dewis", document=document
+    ).partnership
+    area = made.areas_of_disagreement.first()
+    area.label_cy = "Lefelau risg"
+    area.save()
+    theme = made.practice_themes.first()
+    theme.label_cy = "Esgeulustod"
+    theme.save()
+    at_stage_1 = Escalation(partnership=made, stage=1)  # (unsaved: all the form reads of it)
+    with translation.override("cy"):
+        form = DifferenceForm(partnership=made)
+        assert ("routine", "Arferol") in form.fields["urgency"].choices
+        assert (area.code, "Lefelau risg") in form.fields["areas"].choices
+        assert (theme.code, "Esgeulustod") in form.fields["themes"].choices
+        holding = stage_holding(ladder_of(made), 2)
+        assert (holding.name, holding.formal_body_name) == ("Rheolwyr llinell", "Bwrdd Diogelu Rhanbarthol")
+        assert (2, "2: Rheolwyr llinell") in EscalateForm(escalation=at_stage_1).fields["to_stage"].choices
+    with translation.override("en-gb"):
+        assert ("routine", "Routine") in DifferenceForm(partnership=made).fields["urgency"].choices
+        assert stage_holding(ladder_of(made), 2).name == "Line managers"
+
+
+def test_a_discussion_recorded_in_welsh_is_on_the_timeline_wholly_in_welsh(world):
+    e = world.raised()
+    with translation.override("cy"):
+        services.escalation_record_discussion(
+            actor=world.practitioner_health, escalation=e, held_on=dt.date(2026, 12, 7), note="Siaradom."
+        )
+    entry = e.events.filter(type="discussion").get().summary
+    assert entry == "Trafodaeth ar 7 Rhagfyr 2026: Siaradom."
+
+
+def test_accords_default_areas_themes_and_priorities_come_in_welsh_until_the_board_gives_its_own(world):
+    from accord.escalations.forms import DifferenceForm
+
+    made = partnership_create(
+        actor=None, name="Bwrdd Rhagosod", slug="bwrdd-rhagosod", document=preset("wales")
+    ).partnership
+    neglect = made.practice_themes.get(code="neglect")
+    own = made.areas_of_disagreement.create(code="own-words", label="Our own words", position=99)
+    with translation.override("cy"):
+        form = DifferenceForm(partnership=made)
+        assert ("neglect", "Esgeulustod") in form.fields["themes"].choices
+        assert ("levels-of-risk", "Lefelau risg, angen neu drothwy") in form.fields["areas"].choices
+        assert ("own-words", "Our own words") in form.fields["areas"].choices  # no Welsh given
+        assert ("urgent", "Brys: ni all diogelwch y plentyn aros wythnos waith") in form.fields[
+            "urgency"
+        ].choices
+        # Check your answers names them in Welsh too.
+        from types import SimpleNamespace
+
+        from accord.escalations.views.raising import _answers
+
+        draft = SimpleNamespace(
+            with_agency_id=None,
+            with_practitioner_username="",
+            with_practitioner_email="",
+            other_parties=[],
+            area_codes=["levels-of-risk"],
+            theme_codes=["neglect"],
+        )
+        shown = _answers(made, draft)
+        assert (shown["areas"], shown["themes"]) == (["Lefelau risg, angen neu drothwy"], ["Esgeulustod"])
+        neglect.label_cy = "Esgeuluso"
+        neglect.save()
+        assert str(neglect) == "Esgeuluso"  # the board's own Welsh first
+    with translation.override("en-gb"):
+        assert str(neglect) == "Neglect" and str(own) == "Our own words"
+
+
+def test_a_welsh_board_that_has_not_named_its_front_door_in_welsh_shows_the_default_in_welsh(world):
+    made = partnership_create(
+        actor=None, name="Bwrdd Drws", slug="bwrdd-drws", document=preset("wales")
+    ).partnership
+    with translation.override("cy"):
+        assert made.front_door_name_shown == "drws ffrynt y gwasanaethau plant"
+        made.front_door_name = "Porth Diogelu Gwent"  # its own name, given in English only
+        assert made.front_door_name_shown == "Porth Diogelu Gwent"
