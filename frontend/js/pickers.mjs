@@ -7,6 +7,26 @@ const autocomplete = window.accessibleAutocomplete;
 const escape = (text) =>
   String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const form = document.querySelector("form[data-directory-url]");
+// The library's own words (its hint and what it announces), in the page's language where
+// the page gives them (``{% picker_texts %}``); its English otherwise.
+const say = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+const pickerTexts = (() => {
+  let words = {};
+  try {
+    words = JSON.parse((form && form.dataset.pickerTexts) || "{}");
+  } catch {
+    return {};
+  }
+  if (!words.assistiveHint) return {};
+  return {
+    tNoResults: () => words.noResults,
+    tStatusQueryTooShort: (n) => say(words.queryTooShort, { n }),
+    tStatusNoResults: () => words.noSearchResults,
+    tStatusSelectedOption: (option, n, index) => say(words.selectedOption, { option, n, index: index + 1 }),
+    tStatusResults: (n, selected) => `${say(n === 1 ? words.resultOne : words.resultMany, { n })} ${selected}`,
+    tAssistiveHint: () => words.assistiveHint,
+  };
+})();
 
 if (autocomplete && form) {
   // The box the person sees carries the field's hint and error (read out with it) and the
@@ -28,6 +48,7 @@ if (autocomplete && form) {
     const describedBy = select.getAttribute("aria-describedby");
     const error = select.classList.contains("govuk-select--error");
     autocomplete.enhanceSelectElement({
+      ...pickerTexts,
       selectElement: select,
       defaultValue: "",
       showAllValues: true,
@@ -71,6 +92,7 @@ if (autocomplete && form) {
     const hadError = input.classList.contains("govuk-input--error");
     input.remove();
     autocomplete({
+      ...pickerTexts,
       element: holder,
       id,
       name,

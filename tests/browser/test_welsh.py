@@ -78,6 +78,13 @@ def test_raised_escalated_and_resolved_in_welsh(page, demo_users):
 
     in_welsh(page, "04-with")
     page.locator("input[name=kind][value=case]").check()
+    # The picker's own words, read out by a screen reader, are in Welsh too.
+    expect(page.locator("#id_with_agency__assistiveHint")).to_have_text(
+        cy(
+            "When results are available, use the up and down arrows to review them and Enter to "
+            "choose one. On a touch device, explore by touch or with swipe gestures."
+        )
+    )
     page.locator("input#id_with_agency").press_sequentially("Devon Co")
     page.locator("#id_with_agency__listbox li", has_text="Devon County Council").first.click()
     submit(page, cy("Continue"))

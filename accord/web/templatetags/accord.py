@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms, template
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from accord.core import govuk
 from accord.escalations.models import Status
@@ -180,3 +183,23 @@ def escalation_table(context: template.Context, items: Any, caption: str, empty:
         headers,
         rows,
     )
+
+
+@register.simple_tag
+def picker_texts() -> SafeString:
+    """The pickers' own words (accessible-autocomplete's hint and status messages, read out by
+    screen readers) in the language in use, as a form's ``data-picker-texts`` attribute:
+    ``{n}``, ``{option}`` and ``{index}`` are filled in by ``pickers.mjs``."""
+    texts = {
+        "noResults": gettext("No results found"),
+        "queryTooShort": gettext("Type in {n} or more characters for results"),
+        "noSearchResults": gettext("No search results"),
+        "selectedOption": gettext("{option} {index} of {n} is highlighted"),
+        "resultOne": gettext("{n} result is available."),
+        "resultMany": gettext("{n} results are available."),
+        "assistiveHint": gettext(
+            "When results are available, use the up and down arrows to review them and Enter to "
+            "choose one. On a touch device, explore by touch or with swipe gestures."
+        ),
+    }
+    return format_html(' data-picker-texts="{}"', json.dumps(texts, ensure_ascii=False))
