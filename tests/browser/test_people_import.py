@@ -102,6 +102,9 @@ def test_the_business_unit_brings_in_its_earlier_log(page, demo_users, tmp_path)
     expect(page.locator("main")).to_contain_text("2 escalations brought in", use_inner_text=True)
     assert Escalation.objects.filter(imported_in__isnull=False).count() == 2
     assert_accessible(page)
+    # What was brought in is listed on the import's own page; removing it is done from the
+    # list of imports on the earlier log's page.
+    page.goto("/business-unit/escalations/import/")
     page.get_by_role("link", name="Remove import").first.click()
     assert_accessible(page)
     screenshot(page, "settings-03-earlier-log-remove")
