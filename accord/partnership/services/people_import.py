@@ -359,6 +359,14 @@ def _check_line_manager(row: PersonRow, known: _Known, seen: dict[str, int]) -> 
         return
     if manager == row.email:
         row.errors.append(_("A person cannot be their own line manager"))
+    elif len(known.by_email.get(manager, [])) > 1:
+        # (Two accounts whose emails differ only in case: which one is meant is the business
+        # unit's to settle before anyone is made their report.)
+        row.errors.append(
+            _(
+                "More than one person in Accord has the line manager's email: the business unit must settle which"
+            )
+        )
     elif (
         manager not in known.ours_by_email
         and manager != _manager_now(known.by_email.get(row.email, []))  # kept as it is

@@ -325,3 +325,19 @@ def test_a_job_title_is_offered_as_the_role_it_usually_is_and_waits_to_be_confir
         ["senior_leader"],
         ["manager"],
     ]
+
+
+def test_a_line_manager_whose_email_two_accounts_share_is_refused_in_words(world):
+    # Two accounts whose emails differ only in case: naming that address as a line manager is
+    # a row to settle, never a failure when the import is applied.
+    from accord.testing.factories import UserFactory
+
+    for email in ("Twin.Lead@health.example", "twin.lead@health.example"):
+        UserFactory(email=email, agency=world.health)
+    plan = plan_import(
+        world.partnership,
+        sheet(world, "Ivo Worker,ivo.worker@health.example,{health},practitioner,twin.lead@health.example"),
+        "p.csv",
+    )
+    assert not plan.ok
+    assert "line manager's email" in plan.refused[0].errors[0]
