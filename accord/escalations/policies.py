@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import rules
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BooleanField, Q, QuerySet, Subquery
+from django.db.models import BooleanField, F, IntegerField, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -186,13 +186,11 @@ TEAM_INLINE_LIMIT = 50
 
 def team_ids(user) -> list[int] | QuerySet:
     """The people this user line-manages: their ids, or a subquery for a large team."""
-    return remembered(("team_ids", user.pk), lambda: _team_ids(user))
+    return _rule_7_inputs(user)[0]
 
 
-def _team_ids(user) -> list[int] | QuerySet:
-    team = User.objects.filter(line_manager_id=user.pk)
-    ids = list(team.order_by("pk").values_list("pk", flat=True)[: TEAM_INLINE_LIMIT + 1])
-    return ids if len(ids) <= TEAM_INLINE_LIMIT else team.values("pk")
+def _team(user) -> QuerySet:
+    return User.objects.filter(line_manager_id=user.pk)
 
 
 # Up to this many of a person's places among the other parties are written into rule 7's
@@ -219,25 +217,55 @@ class OthersOf:
 
 
 def others_for(user) -> OthersOf:
-    """Read in one statement (and in almost every case a short one: most differences are
-    between two agencies), once a request while it writes nothing."""
-    return remembered(("others_for", user.pk, user.agency_id), lambda: _others_for(user))
+    """Read (with the team, ``_rule_7_inputs``) in one statement, and in almost every case a
+    short one (most differences are between two agencies), once a request while it writes
+    nothing."""
+    return _rule_7_inputs(user)[1]
 
 
-def _others_for(user) -> OthersOf:
+def _rule_7_inputs(user) -> tuple[list[int] | QuerySet, OthersOf]:
+    """Whom the user line-manages and where they stand among the other parties: both in one
+    statement (a ``UNION ALL`` of the two short reads), once a request while it writes
+    nothing. Each part is read up to one past its limit, to know whether it is longer."""
+    return remembered(("rule_7_inputs", user.pk, user.agency_id), lambda: _read_rule_7_inputs(user))
+
+
+def _read_rule_7_inputs(user) -> tuple[list[int] | QuerySet, OthersOf]:
     mine = Q(practitioner_id=user.pk)
     of_agency = Q(agency_id=user.agency_id) if user.agency_id else Q(pk__in=[])
-    rows = list(
-        OtherParty.objects.filter(mine | of_agency)
-        .order_by("escalation_id")
-        .values_list("escalation_id", "agency_id", "practitioner_id", "practitioner__line_manager_id")[
-            : OTHERS_INLINE_LIMIT + 1
-        ]
+    nothing = Value(None, output_field=IntegerField())
+    team = (
+        User.objects.filter(
+            pk__in=_team(user).order_by("pk").values("pk")[: TEAM_INLINE_LIMIT + 1],
+        )
+        .order_by()
+        .annotate(part=Value(0), e=F("pk"), a=nothing, p=nothing, lm=nothing)
+        .values_list("part", "e", "a", "p", "lm")
     )
+    others = (
+        OtherParty.objects.filter(
+            pk__in=OtherParty.objects.filter(mine | of_agency)
+            .order_by("escalation_id", "pk")
+            .values("pk")[: OTHERS_INLINE_LIMIT + 1]
+        )
+        .order_by()
+        .annotate(
+            part=Value(1),
+            e=F("escalation_id"),
+            a=F("agency_id"),
+            p=F("practitioner_id"),
+            lm=F("practitioner__line_manager_id"),
+        )
+        .values_list("part", "e", "a", "p", "lm")
+    )
+    found = list(team.union(others, all=True))
+    ids = sorted(e for part, e, _a, _p, _lm in found if part == 0)
+    rows = sorted(((e, a, p, lm) for part, e, a, p, lm in found if part == 1), key=lambda r: r[:2])
+    team_found = ids if len(ids) <= TEAM_INLINE_LIMIT else _team(user).values("pk")
     if len(rows) > OTHERS_INLINE_LIMIT:
         parties = OtherParty.objects.values("escalation_id")
         agency = parties.filter(of_agency)
-        return OthersOf(
+        return team_found, OthersOf(
             named=parties.filter(mine),
             agency=agency,
             unnamed=agency.filter(practitioner__isnull=True),
@@ -245,7 +273,7 @@ def _others_for(user) -> OthersOf:
                 Q(practitioner__isnull=True) | Q(practitioner__line_manager_id=user.pk)
             ),
         )
-    return OthersOf(
+    return team_found, OthersOf(
         named=[e for e, _a, p, _lm in rows if p == user.pk],
         agency=[e for e, a, _p, _lm in rows if a == user.agency_id],
         unnamed=[e for e, a, p, _lm in rows if a == user.agency_id and p is None],
