@@ -39,7 +39,7 @@ def remembered(key: Any, read: Callable[[], T]) -> T:
 def _forget_on_write(execute, sql, params, many, context):
     kept = _kept.get()
     if kept:
-        head = sql.lstrip()[:40].upper()
+        head = sql.lstrip(" \t\n(")[:40].upper()  # (a UNION's parts are in brackets on PostgreSQL)
         if not head.startswith(_READING) and not any(table in sql[:200] for table in _BOOKKEEPING):
             kept.clear()
     return execute(sql, params, many, context)
