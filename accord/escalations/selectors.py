@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from accord.core import clock
 from accord.core.errors import NotFound
-from accord.partnership.models import Agency, Partnership, Role, User, WorkedBy
+from accord.core.request_memo import remembered
+from accord.partnership.models import Agency, Partnership, Role, RoleAssignment, User, WorkedBy
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 from accord.partnership.selectors import user_roles
@@ -536,7 +537,8 @@ def _actions_gone(escalation: Escalation, ladder) -> set[str]:
 
 def _holders_by_agency(escalation: Escalation, holding, agencies: dict) -> dict[int, list[tuple[str, str]]]:
     """The people holding the stage, agency by agency: the named practitioners at a
-    practitioners' stage, or everyone of the stage's role in the agencies (one query)."""
+    practitioners' stage, or everyone of the stage's role in the agencies (one query, which
+    ``escalation_leaders`` shares with the page's other questions of the agencies' leaders)."""
     by_agency: dict[int, list[tuple[str, str]]] = {pk: [] for pk in agencies}
     if holding.tier == WorkedBy.PRACTITIONERS:
         named = [(escalation.raising_agency_id, escalation.raised_by)]
@@ -547,20 +549,40 @@ def _holders_by_agency(escalation: Escalation, holding, agencies: dict) -> dict[
             if person is not None and agency_id in by_agency:
                 by_agency[agency_id].append(_display(person))
         return by_agency
-    people = (
-        User.objects.filter(
-            is_active=True,
-            agency_id__in=list(agencies),
-            role_assignments__partnership_id=escalation.partnership_id,
-            role_assignments__role=_TIER_ROLE[holding.tier],
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-        .only("first_name", "last_name", "username", "agency_id")
-    )
+    # The managers or senior leaders of its agencies (the agencies shown are those).
+    role = _TIER_ROLE[holding.tier]
+    people = [person for person, held in escalation_leaders(escalation) if held == role]
     for person in people:
         by_agency[person.agency_id].append(_display(person))
     return by_agency
+
+
+def escalation_agency_ids(escalation: Escalation) -> list[int]:
+    """Every agency of the difference: the raising agency's, then those it is with."""
+    return list(dict.fromkeys([escalation.raising_agency_id, *escalation.receiving_agency_ids()]))
+
+
+def escalation_leaders(escalation: Escalation) -> list[tuple[User, str]]:
+    """The active managers and senior leaders of the escalation's agencies in its
+    partnership, each with the role (a person with both roles twice), by name: one
+    statement, once a request while it writes nothing. Who holds a leaders' stage and which
+    agencies have nobody to work it are both read from it."""
+    agency_ids = escalation_agency_ids(escalation)
+    return remembered(
+        ("escalation_leaders", escalation.partnership_id, tuple(sorted(agency_ids))),
+        lambda: [
+            (assignment.user, assignment.role)
+            for assignment in RoleAssignment.objects.filter(
+                partnership_id=escalation.partnership_id,
+                role__in=LEADER_ROLES,
+                user__is_active=True,
+                user__agency_id__in=agency_ids,
+            )
+            .select_related("user")
+            .only("role", "user__first_name", "user__last_name", "user__username", "user__agency_id")
+            .order_by("user__last_name", "user__first_name", "user__username", "user_id", "role")
+        ],
+    )
 
 
 def _facilitator_groups(escalation: Escalation, names_shown: bool) -> list[HolderGroup]:

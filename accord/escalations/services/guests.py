@@ -75,6 +75,7 @@ from ..models import (
 )
 from ..notices import notify
 from ..policies import stage_holding
+from ..selectors import escalation_leaders
 from ._base import EVENT_LISTENERS, _locked
 
 CODE_MINUTES = 10
@@ -400,7 +401,32 @@ def agencies_without_leader(escalation: Escalation) -> list[Agency]:
     tier = leader_tier_wanted(escalation)
     if tier is None or escalation.status not in OPEN_STATUSES:
         return []
-    return _without_leader(escalation.partnership_id, [(escalation, tier)])[escalation.pk]
+    # One escalation: its agencies' leaders as the page reads them for who holds the stage,
+    # its guests as read with it where they were (the page's), its agencies as read with it.
+    staffed = {(person.agency_id, role) for person, role in escalation_leaders(escalation)}
+    guests = escalation.__dict__.get("_accord_guest_list")
+    if guests is None:
+        guests = list(escalation.guests.all())
+    named = {
+        (g.agency_id, g.tier)
+        for g in guests
+        if g.state in (GuestState.NAMED, GuestState.CONFIRMED) and g.tier in LEADER_TIERS
+    }
+    agencies = {escalation.with_agency_id: escalation.with_agency}
+    for other in escalation.others():
+        agencies.setdefault(other.agency_id, other.agency)
+    roles = _roles_admitting(tier)
+    return [
+        agencies[a]
+        for a in escalation.receiving_agency_ids()
+        if not any((a, r) in staffed for r in roles)
+        and not any((a, t) in named for t in LEADER_TIERS[LEADER_TIERS.index(tier) :])
+    ]
+
+
+def _roles_admitting(tier: str) -> set[str]:
+    """The roles that work a leaders' tier: its own, and those of the tiers above it."""
+    return set().union(*(TIER_ROLES[t] for t in LEADER_TIERS[LEADER_TIERS.index(tier) :]))
 
 
 def _without_leader(partnership_id: int, wanted: list[tuple[Escalation, str]]) -> dict[int, list[Agency]]:
@@ -427,7 +453,7 @@ def _without_leader(partnership_id: int, wanted: list[tuple[Escalation, str]]) -
     found = {}
     for e, tier in wanted:
         admitting = LEADER_TIERS[LEADER_TIERS.index(tier) :]
-        roles = set().union(*(TIER_ROLES[t] for t in admitting))
+        roles = _roles_admitting(tier)
         found[e.pk] = [
             agencies[a]
             for a in receiving[e.pk]

@@ -18,6 +18,7 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.downloads import SafeCsvWriter, xlsx_append_stream
 from accord.core.errors import NotFound
+from accord.core.together import read_together
 from accord.partnership.protocol import ladder_of
 from accord.partnership.roles import CASEWORK_ROLES
 
@@ -27,6 +28,9 @@ from ..models import OTHER_PARTIES, Escalation, FollowUp
 from ..policies import (
     allowed_actions,
     completable_actions,
+    is_formal,
+    is_party_side,
+    is_pdg,
     not_held_follow_up,
     reopen_too_late,
     sees_children,
@@ -203,22 +207,21 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
-    # All its formal body's actions, read before the policies ask whether a facilitator is
-    # appointed (they answer from these, not with a statement of their own).
-    pdg_actions = list(escalation.pdg_actions.select_related("facilitator", "recorded_by"))
-    escalation.__dict__["_accord_pdg_actions"] = pdg_actions
+    parts = _parts(request, escalation)
+    pdg_actions = parts["pdg_actions"]
     actions = allowed_actions(request.user, escalation)
     # The policies offer reopening only within the window; say why to those it would be theirs.
     too_late = reopen_too_late(request.user, escalation)
     stages = services.ladder(escalation.partnership)
     current = next((s for s in stages if s.number == escalation.stage), None)
     next_stage = next((s for s in stages if s.number == escalation.stage + 1), None)
-    discussions = list(escalation.discussions.select_related("recorded_by"))
-    agreed = list(escalation.agreed_actions.select_related("owner_agency"))
+    discussions = parts["discussions"]
+    agreed = parts["agreed_actions"]
     completable = completable_actions(request.user, escalation, agreed)
     for a in agreed:
         a.can_complete = a.pk in completable
         a.overdue = a.completed_on is None and a.due_date < clock.today()
+    sees = sees_children(request.user, escalation)
     return {
         "escalation": escalation,
         "actions": actions,
@@ -226,16 +229,14 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "current_stage": current,
         "next_stage": next_stage,
         "overdue": is_overdue(escalation),
-        "children": list(escalation.children.all()) if sees_children(request.user, escalation) else [],
-        "children_withheld": not sees_children(request.user, escalation),
+        "children": parts.get("children", []) if sees else [],
+        "children_withheld": not sees,
         "themes": list(escalation.themes.all()),
-        "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
+        "events": parts["events"],
         "discussions": discussions,
-        "documents": list(escalation.documents.all()),
+        "documents": parts["documents"],
         "pdg_actions": pdg_actions,
-        "resolution": escalation.resolutions.select_related("resolved_by", "follow_up__answered_by")
-        .order_by("-resolved_at")
-        .first(),
+        "resolution": next(iter(parts["resolutions"]), None),
         "agreed_actions": agreed,
         "consulted": services.manager_consulted(escalation, discussions),
         "can_read_reflection": "read_reflection" in actions,
@@ -243,22 +244,61 @@ def _detail_context(request: HttpRequest, escalation: Escalation) -> dict[str, A
         "formal_body_decides": ladder_of(escalation.partnership).decides_at(escalation.stage),
         "holders": current_holders(viewer=request.user, escalation=escalation),
         "reopen_days": escalation.partnership.reopen_within_days,
-        **_follow_through_context(request, escalation),
-        **_guests_context(request, escalation),
+        **_follow_through_context(request, escalation, parts["linked"]),
+        **_guests_context(request, escalation, parts["guests"]),
     }
 
 
-def _follow_through_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
-    """Where an agreed way forward did not hold: the answer nobody has acted on yet, the
-    escalations it was raised again as, and the one this raises again."""
-    # The follow-ups raised again as others and the one that raised this, in one statement.
-    linked = list(
-        FollowUp.objects.filter(
+def _parts(request: HttpRequest, escalation: Escalation) -> dict[str, list]:
+    """The escalation's parts the page shows, read in one statement (``read_together``):
+    its formal body's actions (read before the policies ask whether a facilitator is
+    appointed: they answer from these), discussions, agreed actions, children (only where
+    the person may see them), themes and areas, timeline, documents, resolutions, the
+    follow-ups that link it to others, and its guests."""
+    wanted = {
+        "pdg_actions": escalation.pdg_actions.select_related("facilitator", "recorded_by"),
+        "discussions": escalation.discussions.select_related("recorded_by"),
+        "agreed_actions": escalation.agreed_actions.select_related("owner_agency"),
+        "themes": escalation.themes.all(),
+        "areas": escalation.areas_of_disagreement.all(),
+        "events": escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id"),
+        "documents": escalation.documents.all(),
+        "resolutions": escalation.resolutions.select_related(
+            "resolved_by", "follow_up__answered_by"
+        ).order_by("-resolved_at"),
+        # The follow-ups raised again as others and the one that raised this.
+        "linked": FollowUp.objects.filter(
             Q(raised_again=escalation) | Q(escalation=escalation, raised_again__isnull=False)
         )
         .select_related("escalation", "raised_again")
-        .order_by("pk")
-    )
+        .order_by("pk"),
+        "guests": escalation.guests.select_related("agency").order_by("named_at", "id"),
+    }
+    # The children only for those who may see them (``sees_children`` decides, after these
+    # are read; this asks nothing the policies would read these for, and allows no fewer).
+    if (is_party_side | (is_pdg & is_formal)).test(
+        request.user, escalation
+    ) or escalation.partnership.facilitators_see_children:
+        wanted["children"] = escalation.children.all()
+    parts = dict(zip(wanted, read_together(*wanted.values()), strict=True))
+    escalation.__dict__["_accord_pdg_actions"] = parts["pdg_actions"]
+    _read_with(escalation, "themes", parts["themes"])
+    _read_with(escalation, "areas_of_disagreement", parts["areas"])
+    return parts
+
+
+def _read_with(escalation: Escalation, name: str, found: list) -> None:
+    """A many-to-many of the escalation's, as ``prefetch_related`` keeps one: ``.all()`` answers
+    ``found`` without a statement (the templates ask it)."""
+    qs = getattr(escalation, name).all()
+    qs._result_cache = found
+    qs._prefetch_done = True
+    escalation.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
+
+
+def _follow_through_context(request: HttpRequest, escalation: Escalation, linked: list) -> dict[str, Any]:
+    """Where an agreed way forward did not hold: the answer nobody has acted on yet, the
+    escalations it was raised again as, and the one this raises again."""
     raises_again = next((f for f in linked if f.raised_again_id == escalation.pk), None)
     return {
         "not_held": not_held_follow_up(escalation),
@@ -271,12 +311,13 @@ def _follow_through_context(request: HttpRequest, escalation: Escalation) -> dic
     }
 
 
-def _guests_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
+def _guests_context(request: HttpRequest, escalation: Escalation, named: list) -> dict[str, Any]:
     """The professionals named on it by work email, and whether this person may end a
     guest's access (the raiser's manager) or name someone (the parties working it)."""
-    named = list(escalation.guests.select_related("agency").order_by("named_at", "id"))
     for guest in named:
         guest.escalation = escalation
+    # Which agencies have nobody to work the stage asks of its guests too: these.
+    escalation.__dict__["_accord_guest_list"] = named
     names_leaders = guests.may_name_leader(request.user, escalation)
     return {
         "guests": named,
