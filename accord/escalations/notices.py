@@ -19,6 +19,7 @@ from accord.notifications.models import Notification, register_kinds
 from accord.notifications.services import outbox_rows, save_notifications, unique_recipients
 from accord.partnership.calendar import calendar_for, within_working_hours
 from accord.partnership.models import Partnership, Role, RoleAssignment, Stage, User, WorkedBy
+from accord.partnership.protocol import Ladder, ladder_of
 from accord.partnership.roles import FORMAL_BODY_ROLES, LEADER_ROLES
 
 from .models import OTHER_PARTIES, AgreedAction, Escalation, EventType, FollowUp, Held, Status
@@ -117,11 +118,17 @@ class Directory:
     queries does not grow with the number of escalations or recipients.
     """
 
-    def __init__(self, partnership_id: int, agency_ids: Iterable[int] | None = None):
+    def __init__(
+        self, partnership_id: int, agency_ids: Iterable[int] | None = None, ladder: Ladder | None = None
+    ):
         self.partnership_id = partnership_id
         self.agency_ids = None if agency_ids is None else sorted({a for a in agency_ids if a})
         self._holders: dict[tuple[str, int | None], list[User]] | None = None
-        self._stage_owners: dict[int, str] | None = None
+        # Who owns each stage: from the partnership's ladder where it is at hand (as this
+        # process keeps it), else read from its stages when first asked.
+        self._stage_owners: dict[int, str] | None = (
+            None if ladder is None else {s.number: s.worked_by for s in ladder.stages}
+        )
 
     def stage_owner(self, number: int) -> str:
         if self._stage_owners is None:
@@ -155,7 +162,11 @@ class Directory:
 
 
 def _directory(escalation, directory: Directory | None) -> Directory:
-    return directory or Directory(escalation.partnership_id, escalation.party_agency_ids())
+    if directory is not None:
+        return directory
+    # The escalation's partnership where it was read with it (raising, for one): its ladder.
+    ladder = ladder_of(escalation.partnership) if Escalation.partnership.is_cached(escalation) else None
+    return Directory(escalation.partnership_id, escalation.party_agency_ids(), ladder=ladder)
 
 
 def receivers(escalation, agency_id: int, practitioner, directory: Directory | None = None) -> list[User]:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Value, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -25,7 +27,7 @@ from accord.partnership.models import (
     User,
     language_in_use,
 )
-from accord.partnership.protocol import ladder_of
+from accord.partnership.protocol import StageRule, ladder_of
 from accord.partnership.selectors import casework_agencies, user_has_role
 from accord.partnership.services.versions import protocol_version_now
 
@@ -58,7 +60,7 @@ from .closing import link_from_draft
 from .documents import documents_from_draft
 from .guests import NamedByEmail, guests_create, resolve_email
 from .parties import LARGEST_KEY, PartyDetails, create_other_parties, validate_other_parties
-from .timescales import _new_period_due, _open_period, _stage
+from .timescales import _new_period_due, _open_period
 
 
 def _next_reference(partnership: Partnership) -> str:
@@ -352,22 +354,57 @@ def _check_other_parties(
     return other_parties, _name_others_by_email(partnership, details, other_parties, found)
 
 
+def _ladder_stage(partnership: Partnership, number: int) -> StageRule:
+    """The stage it starts at, from the partnership's ladder as this process keeps it (its
+    number, key, name and whether it is formal are all raising writes of it)."""
+    found = ladder_of(partnership).stage(number)
+    if found is None:
+        raise RuleViolation(
+            _("Stage %(number)s is not on this partnership's ladder.") % {"number": number}, code="stage"
+        )
+    return found
+
+
+_TERM_FIELDS = ("id", "code", "label", "label_cy", "is_active", "position", "partnership_id")
+
+
+def _active_terms(
+    partnership: Partnership, area_codes: Sequence[str], theme_codes: Sequence[str]
+) -> tuple[list[AreaOfDisagreement], list[PracticeTheme]]:
+    """The partnership's active areas of disagreement and practice themes of these codes, in
+    one statement (the two tables have the same columns), each in the terms' own order."""
+    parts = [
+        (model, model.objects.filter(partnership=partnership, code__in=codes, is_active=True))
+        for model, codes in ((AreaOfDisagreement, area_codes), (PracticeTheme, theme_codes))
+        if codes
+    ]
+    found: dict[type, list] = {AreaOfDisagreement: [], PracticeTheme: []}
+    if parts:
+        rows = [
+            qs.annotate(part=Value(n), row=Window(RowNumber(), order_by=model._meta.ordering))
+            .values_list("part", "row", *_TERM_FIELDS)
+            .order_by()
+            for n, (model, qs) in enumerate(parts)
+        ]
+        for n, _row, *values in sorted(rows[0].union(*rows[1:], all=True)):
+            model = parts[n][0]
+            found[model].append(model.from_db(parts[n][1].db, _TERM_FIELDS, values))
+    return found[AreaOfDisagreement], found[PracticeTheme]
+
+
 def _check_areas_and_themes(
     partnership: Partnership, details: RaiseDetails, wanted: Sequence[str], settled: bool, found: _Found
 ) -> tuple[list, list]:
     """The areas of disagreement and the practice themes, active ones of the partnership's."""
     area_codes = area_codes_of(details)
-    found_areas = AreaOfDisagreement.objects.filter(
-        partnership=partnership, code__in=area_codes, is_active=True
-    )
+    theme_codes = list(dict.fromkeys(details.theme_codes or []))
+    found_areas, themes = _active_terms(partnership, area_codes, theme_codes)
     by_code = {a.code: a for a in found_areas}
     areas = [by_code[c] for c in area_codes if c in by_code]
     if len(areas) != len(area_codes):
         found.fail("area_of_disagreement", _("Select areas of disagreement from the list"))
     elif not areas and "areas_of_disagreement" in wanted:
         found.fail("area_of_disagreement", str(MISSING["areas_of_disagreement"]))
-    theme_codes = list(dict.fromkeys(details.theme_codes or []))
-    themes = list(PracticeTheme.objects.filter(partnership=partnership, code__in=theme_codes, is_active=True))
     if len(themes) != len(theme_codes):
         found.fail("themes", _("Select practice themes from the list"))
     elif not themes and ("themes" in wanted or (details.kind == Kind.THEME and not settled)):
@@ -638,7 +675,7 @@ def escalation_raise(
         raise NotAllowed(_("That draft is not yours to raise."))
 
     with transaction.atomic():
-        start = _stage(partnership, details.start_stage)
+        start = _ladder_stage(partnership, details.start_stage)
         escalation = _escalation_written(actor, partnership, details, found, start)
         _escalation_linked(escalation, actor, details, found)
         period = _open_period(escalation, partnership, start, skip_reason=details.start_stage_reason.strip())

@@ -115,7 +115,11 @@ def period_allowance(
 
 
 def _new_period_due(
-    partnership: Partnership, stage: Stage, priority: str, origin: str, escalation: Escalation | None = None
+    partnership: Partnership,
+    stage: Stage | StageRule,
+    priority: str,
+    origin: str,
+    escalation: Escalation | None = None,
 ) -> tuple[dt.date, int, dt.date | None]:
     """A stage period starting today: its start, its working days and its due date (a new
     period has no pauses, so ``period_due_date`` would give the same)."""
@@ -131,7 +135,7 @@ def _new_period_due(
 
 
 def _open_period(
-    escalation: Escalation, partnership: Partnership, stage: Stage, skip_reason: str = ""
+    escalation: Escalation, partnership: Partnership, stage: Stage | StageRule, skip_reason: str = ""
 ) -> StagePeriod:
     started_on, working_days, due_date = _new_period_due(
         partnership, stage, escalation.urgency, escalation.origin, escalation

@@ -96,7 +96,10 @@ def emergency(request: HttpRequest) -> HttpResponse:
 
 
 def _draft(request: HttpRequest, draft_id: int) -> Draft:
-    return get_object_or_404(Draft, pk=draft_id, owner=request.user, partnership=_partnership(request))
+    partnership = _partnership(request)
+    draft = get_object_or_404(Draft, pk=draft_id, owner=request.user, partnership=partnership)
+    draft.partnership = partnership  # as read with the person's roles: not read again
+    return draft
 
 
 STEP_TITLES = {
