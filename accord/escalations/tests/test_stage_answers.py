@@ -404,3 +404,117 @@ def test_bad_input_on_the_new_pages_is_refused_plainly(client, world):
     document["stages"][0]["requires"] = [["concern"], {}]
     with pytest.raises(ValidationError, match="requires lists answers"):
         parse_document(document)
+
+
+def _settle_through_pages(client, world, agreed: str):
+    client.post(reverse("escalations:danger") + "?settled=1", {"immediate_danger": "no"})
+    draft = Draft.objects.filter(owner=world.practitioner_health).latest("pk")
+    client.post(
+        reverse("escalations:settled_with", args=[draft.pk]), {"kind": "case", "with_agency": world.social.pk}
+    )
+    url = reverse("escalations:settled_how", args=[draft.pk])
+    return url, client.post(
+        url, {"summary": "Who follows up", "outcome": "agreed_way_forward", "agreed_way_forward": agreed}
+    )
+
+
+def test_settled_differences_are_rate_limited_on_the_pages_and_the_api(client, world, monkeypatch):
+    """Nobody confirms a settled difference before it counts and the other side is told: one
+    person records only so many an hour, whatever the route."""
+    from accord.escalations.services import settled
+
+    monkeypatch.setattr(settled, "SETTLED_PER_HOUR", 2)
+    sign_in(client, world.practitioner_health)
+    _url, first = _settle_through_pages(client, world, "First")
+    assert first.status_code == 302
+    api = Api(client, world.practitioner_health)
+    body = {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.social.pk,
+        "summary": "Who calls the meeting",
+        "outcome": "decision_upheld",
+        "agreed_way_forward": "Social care calls it.",
+    }
+    assert api.post("/escalations/settled", body).status_code == 201
+    before = Escalation.objects.count()
+    refused = api.post("/escalations/settled", body)
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "settled differences in the last hour" in refused.json()["detail"]
+    sign_in(client, world.practitioner_health)
+    _url, page = _settle_through_pages(client, world, "Third")
+    assert page.status_code == 200 and "settled differences in the last hour" in page.content.decode()
+    assert Escalation.objects.count() == before
+    assert Draft.objects.filter(owner=world.practitioner_health).exists()  # what was typed is kept
+    # Someone else is not held back by the first person's count.
+    other = Api(client, world.practitioner_social)
+    assert other.post("/escalations/settled", {**body, "with_agency": world.health.pk}).status_code == 201
+
+
+def test_what_was_typed_on_a_settled_page_survives_an_idle_sign_out(client, world):
+    sign_in(client, world.practitioner_health)
+    client.post(reverse("escalations:danger") + "?settled=1", {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    client.post(
+        reverse("escalations:settled_with", args=[draft.pk]), {"kind": "case", "with_agency": world.social.pk}
+    )
+    url = reverse("escalations:settled_how", args=[draft.pk])
+    client.get(url)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # the session has expired
+    client.post(
+        url,
+        {
+            "summary": "A careful line",
+            "outcome": "agreed_way_forward",
+            "agreed_way_forward": "Typed with care",
+        },
+    )
+    from accord.escalations.tests.test_pages import PASSWORD
+
+    response = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": world.practitioner_health.username, "password": PASSWORD, "next": url},
+        follow=True,
+    )
+    assert "Typed with care" in response.content.decode()
+    assert not Escalation.objects.exists()  # shown back, never recorded unasked
+    draft.refresh_from_db()
+    assert draft.data["agreed_way_forward"] == "Typed with care"
+
+
+def test_agencies_taking_no_part_in_casework_are_never_parties(client, world):
+    """The business unit marks the agencies that take no part in casework (itself, the formal
+    body's host, the facilitators' organisation): no route makes one a party, and the
+    directory finds none of their people."""
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.unit).update(
+        takes_part_in_raising=False
+    )
+    api = Api(client, world.practitioner_health)
+    for body in (
+        first_stage_body(world, with_agency=world.unit.pk),
+        first_stage_body(world, other_parties=[{"agency": world.unit.pk}]),
+    ):
+        refused = api.post("/escalations", body)
+        assert refused.status_code in (400, 422), refused.content
+    settled = {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.unit.pk,
+        "summary": "x",
+        "outcome": "decision_upheld",
+        "agreed_way_forward": "y",
+    }
+    assert api.post("/escalations/settled", settled).status_code == 400
+    e = world.raised()
+    brought = api.post(
+        f"/escalations/{e.pk}/parties",
+        {"agency": world.unit.pk, "reason": "They hold the minutes"},
+        headers={"If-Match": str(e.version)},
+    )
+    assert brought.status_code in (400, 422), brought.content
+    assert not Escalation.objects.filter(with_agency=world.unit).exists()
+    sign_in(client, world.practitioner_health)
+    found = client.get(reverse("escalations:directory"), {"q": world.admin.email[:6]}).json()["people"]
+    assert world.admin.email not in [p["value"] for p in found]

@@ -20,7 +20,7 @@ from accord.audit.models import Verb
 from accord.audit.selectors import reads_since
 from accord.audit.services import audit_record
 from accord.core import clock
-from accord.core.errors import ImmediateDanger, NotAllowed, NotFound
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, TooMany
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role, User
 from accord.partnership.protocol import ladder_of
@@ -340,20 +340,7 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
 
 def _kept_form(request: HttpRequest, step: str, draft: Draft):
     """What was typed on this page before an idle sign-out, put back (``pending_post``)."""
-    kept = pending_post(request)
-    if kept is None:
-        return None
-    data = QueryDict(mutable=True)
-    for key, values in kept.items():
-        data.setlist(key, values)
-    form = _form_for(step, request, draft, data)
-    form.is_valid()
-    _save_step(draft, form)
-    messages.success(
-        request,
-        _("You were signed out, but what you had typed on this page was kept. Check it and continue."),
-    )
-    return form
+    return _kept_typing(request, draft, lambda data: _form_for(step, request, draft, data))
 
 
 def _evidence_step(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -659,6 +646,27 @@ def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
 # --------------------------------------------------------------------------- already settled
 
 
+def _kept_typing(request: HttpRequest, draft: Draft, form_of):
+    """What was typed on a page of raising (or of a settled difference) before an idle
+    sign-out, put back and kept with the draft (``pending_post``); never raised unasked."""
+    if request.method != "GET":
+        return None
+    kept = pending_post(request)
+    if kept is None:
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in kept.items():
+        data.setlist(key, values)
+    form = form_of(data)
+    form.is_valid()
+    _save_step(draft, form)
+    messages.success(
+        request,
+        _("You were signed out, but what you had typed on this page was kept. Check it and continue."),
+    )
+    return form
+
+
 def _settled_draft(request: HttpRequest, draft_id: int) -> Draft:
     draft = _draft(request, draft_id)
     if not draft.data.get("_settled"):
@@ -672,11 +680,12 @@ def settled_with(request: HttpRequest, draft: int) -> HttpResponse:
     partnership = _require_raiser(request)
     draft_obj = _settled_draft(request, draft)
     stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
-    form = f.SettledWithForm(
-        request.POST if request.method == "POST" else None,
-        initial=stored,
-        partnership=partnership,
-        user=request.user,
+
+    def form_of(data):
+        return f.SettledWithForm(data, initial=stored, partnership=partnership, user=request.user)
+
+    form = _kept_typing(request, draft_obj, form_of) or form_of(
+        request.POST if request.method == "POST" else None
     )
     if request.method == "POST":
         valid = form.is_valid()
@@ -696,7 +705,13 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
     partnership = _require_raiser(request)
     draft_obj = _settled_draft(request, draft)
     stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
-    form = f.SettledForm(request.POST if request.method == "POST" else None, initial=stored)
+
+    def form_of(data):
+        return f.SettledForm(data, initial=stored)
+
+    form = _kept_typing(request, draft_obj, form_of) or form_of(
+        request.POST if request.method == "POST" else None
+    )
     if request.method == "POST":
         valid = form.is_valid()
         _save_step(draft_obj, form)
@@ -728,6 +743,8 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
                 return redirect("escalations:emergency")
             except NotAllowed:
                 raise PermissionDenied from None
+            except TooMany as e:
+                form.add_error(None, str(e))
             except ValidationError as e:
                 f.add_service_errors(form, e)
             else:
