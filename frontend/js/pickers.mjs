@@ -112,7 +112,8 @@ if (autocomplete && form) {
 }
 
 // "Add another": the next row (on the page already, hidden) is shown at once, without a
-// round trip; without script the button saves the page and shows one more.
+// round trip; without script, or once the spare rows are all shown, the button saves the
+// page and shows one more. It goes only when the page holds as many rows as are taken.
 for (const button of document.querySelectorAll("button.moj-add-another__add-button")) {
   button.addEventListener("click", (event) => {
     const list = button.closest(".moj-add-another");
@@ -121,7 +122,11 @@ for (const button of document.querySelectorAll("button.moj-add-another__add-butt
     event.preventDefault();
     next.hidden = false;
     if (button.dataset.more) button.textContent = button.dataset.more;
-    if (!list.querySelector(".moj-add-another__item[hidden]")) button.closest(".moj-button-action").hidden = true;
+    const rows = list.querySelectorAll(".moj-add-another__item").length;
+    const most = Number(button.dataset.most || Infinity);
+    if (!list.querySelector(".moj-add-another__item[hidden]") && rows >= most) {
+      button.closest(".moj-button-action").hidden = true;
+    }
     const first = next.querySelector("input, select");
     if (first) first.focus();
   });
