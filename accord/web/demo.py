@@ -135,7 +135,9 @@ DEMO_USERS = [
 
 # Devon's front door takes a request for support online as well as by phone, as the
 # protocol's own page offers beside 999.
-DEVON_REQUEST_FOR_SUPPORT = "https://www.dcfp.org.uk/keeping-children-safe/multi-agency-safeguarding-hub-in-devon/"
+DEVON_REQUEST_FOR_SUPPORT = (
+    "https://www.dcfp.org.uk/keeping-children-safe/multi-agency-safeguarding-hub-in-devon/"
+)
 
 
 def load_partnership() -> Partnership:
