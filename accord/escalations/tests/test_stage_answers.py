@@ -518,3 +518,42 @@ def test_agencies_taking_no_part_in_casework_are_never_parties(client, world):
     sign_in(client, world.practitioner_health)
     found = client.get(reverse("escalations:directory"), {"q": world.admin.email[:6]}).json()["people"]
     assert world.admin.email not in [p["value"] for p in found]
+
+
+def test_only_people_who_work_on_escalations_here_are_named_or_found(client, world):
+    """Someone holding only a role that never takes part (the executive's aggregates, the
+    auditor's trail, a formal body's seat) at an agency that does casework is neither found
+    by the directory nor named on a difference, by name or by address: named, they would see
+    the child's details."""
+    from accord.partnership.models import Role
+    from accord.testing.factories import UserFactory
+
+    p = world.partnership
+    executive = UserFactory(
+        username="exec.social", first_name="Exie", agency=world.social, roles=[(p, Role.EXECUTIVE)]
+    )
+    panel = UserFactory(
+        username="pdg.other", first_name="Pandora", agency=world.other, roles=[(p, Role.PDG_MEMBER)]
+    )
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.filter(partnership=p).update(work_email_domains="example.invalid")
+    sign_in(client, world.practitioner_health)
+    for who in (executive, panel):
+        found = client.get(reverse("escalations:directory"), {"q": who.first_name}).json()["people"]
+        assert who.email not in [f["value"] for f in found]
+    api = Api(client, world.practitioner_health)
+    for body in (
+        first_stage_body(world, with_practitioner=executive.username),
+        first_stage_body(world, with_practitioner_email=executive.email),
+        first_stage_body(world, other_parties=[{"agency": world.other.pk, "practitioner": panel.username}]),
+        first_stage_body(
+            world, other_parties=[{"agency": world.other.pk, "practitioner_email": panel.email}]
+        ),
+    ):
+        refused = api.post("/escalations", body)
+        assert refused.status_code in (400, 422), (body, refused.content)
+        if "@" in str(body):
+            assert "does not work on escalations in this partnership" in str(refused.json()["errors"])
+    assert not Escalation.objects.exists()
+    assert not Escalation.objects.visible_to(executive).exists()
