@@ -118,7 +118,11 @@ for (const button of document.querySelectorAll("button.moj-add-another__add-butt
   button.addEventListener("click", (event) => {
     const list = button.closest(".moj-add-another");
     const next = list && list.querySelector(".moj-add-another__item[hidden]");
-    if (!next) return;
+    if (!next) {
+      // Saved with the page: it shows one more than the rows open now, filled or not.
+      if (list) button.value = String(list.querySelectorAll(".moj-add-another__item:not([hidden])").length);
+      return;
+    }
     event.preventDefault();
     next.hidden = false;
     if (button.dataset.more) button.textContent = button.dataset.more;

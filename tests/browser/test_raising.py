@@ -226,6 +226,11 @@ def test_a_third_agency_can_be_added_once_the_spare_rows_are_shown(page, demo_us
     page.locator("#id_other_2_agency__listbox li", has_text="Devon Education").first.click()
     page.get_by_role("button", name="Add another agency").click()
     expect(page.get_by_role("group", name="Other agency 3")).to_be_visible()
+    # Rows opened and left empty count as rows shown: the next is the fourth.
+    page.get_by_role("button", name="Add another agency").click()
+    page.get_by_role("button", name="Add another agency").click()
+    page.get_by_role("button", name="Add another agency").click()
+    expect(page.get_by_role("group", name="Other agency 6")).to_be_visible()
     expect(page.locator("input#id_other_1_agency")).to_have_value("Devon & Cornwall Police")
     expect(page.locator("input#id_other_2_agency")).to_have_value("Devon Education and Learning (schools)")
     assert_accessible(page)

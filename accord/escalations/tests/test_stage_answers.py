@@ -557,3 +557,22 @@ def test_only_people_who_work_on_escalations_here_are_named_or_found(client, wor
             assert "does not work on escalations in this partnership" in str(refused.json()["errors"])
     assert not Escalation.objects.exists()
     assert not Escalation.objects.visible_to(executive).exists()
+
+
+def test_add_another_counts_the_rows_the_page_showed_within_what_it_takes(client, world):
+    from accord.escalations import forms
+
+    sign_in(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    url = reverse("escalations:step", args=[draft.pk, "with"])
+    client.post(url, {"add_another": "2"})  # two spare rows were opened on the page
+    draft.refresh_from_db()
+    assert draft.data["_other_rows"] == 3
+    for nonsense in ("many", "-4", "99999999999999999999999", ""):
+        assert client.post(url, {"add_another": nonsense}).status_code == 302
+        draft.refresh_from_db()
+        assert draft.data["_other_rows"] <= forms.MOST_ROWS
+    client.post(url, {"add_another": str(forms.MOST_ROWS)})
+    draft.refresh_from_db()
+    assert draft.data["_other_rows"] == forms.MOST_ROWS

@@ -257,7 +257,10 @@ def _change_rows(draft: Draft, step: str, post) -> bool:
     )
     rows = _rows(draft, step)
     if "add_another" in post:
-        draft.data[key] = min(rows + 1, f.MOST_ROWS)
+        # (The button says how many rows the page showed: with script, the spare rows opened
+        # on it, which the draft does not know of; never more than the page takes.)
+        shown = _key_of(post["add_another"])
+        draft.data[key] = min(max(rows, shown if 0 < shown <= f.MOST_ROWS else 0) + 1, f.MOST_ROWS)
         draft.save()
         return True
     if "remove" in post:
