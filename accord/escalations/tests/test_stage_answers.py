@@ -261,9 +261,9 @@ def test_the_directory_searches_this_partnerships_staff_only(client, world):
 
 
 def test_the_directory_is_rate_limited(client, world, monkeypatch):
-    from accord.escalations.views import raising
+    from accord.escalations.services import directory
 
-    monkeypatch.setattr(raising, "DIRECTORY_PER_MINUTE", 2)
+    monkeypatch.setattr(directory, "DIRECTORY_PER_MINUTE", 2)
     sign_in(client, world.practitioner_health)
     url = reverse("escalations:directory")
     assert client.get(url, {"q": "prac"}).status_code == 200
@@ -576,3 +576,36 @@ def test_add_another_counts_the_rows_the_page_showed_within_what_it_takes(client
     client.post(url, {"add_another": str(forms.MOST_ROWS)})
     draft.refresh_from_db()
     assert draft.data["_other_rows"] == forms.MOST_ROWS
+
+
+def test_the_directory_over_the_api_keeps_the_pages_rules(client, world, monkeypatch):
+    """A partner system finds whom to name as the page's picker does: this partnership's
+    people who work on escalations, three characters at least, audited, rate limited; and
+    the agencies say which may be a party."""
+    from accord.escalations.services import directory
+    from accord.partnership.models import PartnershipAgency
+
+    outsider = World(name="Elsewhere", prefix="ELS")
+    api = Api(client, world.practitioner_health)
+    found = api.get("/people", q=world.practitioner_social.first_name[:4], agency=world.social.pk)
+    assert found.status_code == 200, found.content
+    assert world.practitioner_social.username in [p["username"] for p in found.json()]
+    assert api.get("/people", q="pr").status_code == 400
+    theirs = api.get("/people", q=outsider.practitioner_social.first_name[:4]).json()
+    assert outsider.practitioner_social.username not in [p["username"] for p in theirs]
+    assert api.get("/people", q="prac", agency=outsider.social.pk).json() == []
+    assert api.get("/people", q="prac", agency=10**12).json() == []
+    chain_pending_reads()
+    assert (
+        AuditEvent.objects.filter(verb=Verb.DIRECTORY_SEARCHED, actor=world.practitioner_health).count() == 4
+    )
+    # Someone who raises nothing here does not search its staff.
+    assert Api(client, world.executive).get("/people", q="prac").status_code == 403
+    monkeypatch.setattr(directory, "DIRECTORY_PER_MINUTE", 4)
+    limited = api.get("/people", q="prac")
+    assert limited.status_code == 429 and limited["Retry-After"] == "60"
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.unit).update(
+        takes_part_in_raising=False
+    )
+    agencies = {a["id"]: a["takes_part_in_casework"] for a in api.get("/agencies").json()}
+    assert agencies[world.unit.pk] is False and agencies[world.social.pk] is True

@@ -17,17 +17,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
-from accord.audit.selectors import reads_since
 from accord.audit.services import audit_record
-from accord.core import clock
 from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, TooMany
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role, User
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import (
-    DIRECTORY_SHORTEST,
-    casework_agencies,
-    directory_search,
     partnership_agencies,
 )
 
@@ -762,40 +757,26 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
 
 # --------------------------------------------------------------------------- the directory
 
-DIRECTORY_PER_MINUTE = 60
-
 
 def directory(request: HttpRequest) -> JsonResponse:
-    """The partnership's staff, for the practitioner picker: at least three characters, only
-    this partnership's people (of the agency chosen, where one is), rate limited and audited
-    like any other read."""
+    """The partnership's staff, for the practitioner picker (``services.directory_lookup``:
+    at least three characters, only the people a difference may name, of the agency chosen
+    where one is, rate limited and audited like any other read)."""
     partnership = _require_raiser(request)
-    text = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     try:
         agency_id = int(request.GET["agency"]) if request.GET.get("agency") else None
     except ValueError:
         agency_id = None
-    if agency_id is not None and not casework_agencies(partnership).filter(pk=agency_id).exists():
-        agency_id = -1  # not one of this partnership's: nobody is found
-    if len(text) < DIRECTORY_SHORTEST:
-        return JsonResponse({"people": [], "note": _("Type at least three characters")})
-    recent = reads_since(
-        actor=request.user, verb=Verb.DIRECTORY_SEARCHED, since=clock.now() - dt.timedelta(minutes=1)
-    )
-    if recent >= DIRECTORY_PER_MINUTE:
-        response = JsonResponse({"people": [], "note": _("Too many searches: wait a minute")}, status=429)
-        response["Retry-After"] = "60"
+    try:
+        people = services.directory_lookup(
+            actor=request.user, partnership=partnership, text=request.GET.get("q", ""), agency_id=agency_id
+        )
+    except ValidationError as e:
+        return JsonResponse({"people": [], "note": " ".join(e.messages)})
+    except TooMany as e:
+        response = JsonResponse({"people": [], "note": str(e)}, status=429)
+        response["Retry-After"] = str(e.retry_after)
         return response
-    # Only the people a difference can name: of the agencies taking part in casework.
-    casework = list(casework_agencies(partnership).values_list("pk", flat=True))
-    people = directory_search(partnership, agency_id, text, among=casework) if agency_id != -1 else []
-    audit_record(
-        actor=request.user,
-        verb=Verb.DIRECTORY_SEARCHED,
-        target=None,
-        partnership_id=partnership.pk,
-        payload={"text": text, "agency": agency_id if agency_id != -1 else None, "found": len(people)},
-    )
     return JsonResponse(
         {
             "people": [
