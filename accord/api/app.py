@@ -25,6 +25,7 @@ from accord.core.errors import (
     NotFound,
     RuleViolation,
     StaleVersion,
+    TooMany,
 )
 from accord.escalations import services
 
@@ -149,6 +150,13 @@ def _unauthenticated(request, exc):
 def _rate_limited(request, exc):
     response = problem(429, _("Too many requests"), _("Slow down and try again in a minute."))
     response["Retry-After"] = "60"
+    return response
+
+
+@api.exception_handler(TooMany)
+def _too_many(request, exc: TooMany):
+    response = problem(429, _("Too many requests"), str(exc))
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -25,7 +25,7 @@ from accord.escalations.selectors import (
 from accord.escalations.services import guests
 from accord.escalations.subjects import subjects_for
 from accord.partnership.protocol import ANSWERS, ladder_of
-from accord.partnership.selectors import partnership_agencies
+from accord.partnership.selectors import casework_agencies, partnership_agencies
 
 from . import schemas as s
 from .app import STANDARD_ERRORS
@@ -43,7 +43,37 @@ router = Router()
 )
 def list_agencies(request, partnership: str | None = None):
     p = named_partnership(request, partnership)
-    return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in partnership_agencies(p)]
+    casework = set(casework_agencies(p).values_list("pk", flat=True))
+    return [
+        {"id": a.pk, "name": a.name, "kind": a.kind, "takes_part_in_casework": a.pk in casework}
+        for a in partnership_agencies(p)
+    ]
+
+
+@router.get(
+    "/people",
+    response={200: list[s.PersonOut], **STANDARD_ERRORS},
+    summary=(
+        "Search the partnership's staff a difference may name, by the start of a name or work email "
+        "(at least three characters; of one agency where given; rate limited and audited)"
+    ),
+)
+def search_people(
+    request, q: str = Query(..., max_length=200), agency: int | None = None, partnership: str | None = None
+):
+    p = named_partnership(request, partnership)
+    # (An agency not among the partnership's casework agencies finds nobody.)
+    people = services.directory_lookup(actor=request.user, partnership=p, text=q, agency_id=agency)
+    return [
+        {
+            "username": u.username,
+            "name": u.get_full_name() or u.username,
+            "email": u.email,
+            "agency": u.agency_id,
+            "agency_name": u.agency.name if u.agency_id else "",
+        }
+        for u in people
+    ]
 
 
 @router.get(

@@ -78,6 +78,18 @@ class AgencyOut(Schema):
     id: int
     name: str
     kind: str
+    takes_part_in_casework: bool = Field(
+        description="Whether a difference may be with it (false: the business unit, the formal body's host, "
+        "a facilitators' organisation, as the business unit marks them)"
+    )
+
+
+class PersonOut(Schema):
+    username: str
+    name: str
+    email: str
+    agency: int | None
+    agency_name: str
 
 
 class Term(Schema):

@@ -31,6 +31,15 @@ class ImmediateDanger(DomainError):
     """A child may be in immediate danger: Accord is not the route, and nothing is stored."""
 
 
+class TooMany(DomainError):
+    """The user did this too often in too short a time; nothing was changed. They may try
+    again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class RuleViolation(ValidationError):
     """A rule of the protocol forbids the change (answered 422 by the API).
 

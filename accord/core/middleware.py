@@ -18,9 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from accord.core.crypto import decrypt_text, encrypt_text
 
 PENDING_POST_KEY = "accord_pending_post"
-# The pages where what was typed is kept over an idle sign-out: the raising pages and every
-# action's page of an escalation (the forms where people write at length).
-_KEEP_ON_EXPIRY = re.compile(r"^/escalations/(raise/\d+/[a-z-]+|\d+/[a-z-]+(/\d+/[a-z-]+)?)/$")
+# The pages where what was typed is kept over an idle sign-out: the raising pages (a settled
+# difference's two among them) and every action's page of an escalation (the forms where
+# people write at length).
+_KEEP_ON_EXPIRY = re.compile(r"^/escalations/(raise/\d+/[a-z-]+(/[a-z-]+)?|\d+/[a-z-]+(/\d+/[a-z-]+)?)/$")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):

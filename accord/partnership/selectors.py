@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from .models import Agency, Partnership, ProtocolVersion, Role, RoleAssignment, User
+from .roles import RAISING_ROLES
 
 
 def roles_by_partnership(user) -> dict[int, frozenset[str]]:
@@ -71,16 +72,27 @@ DIRECTORY_SHORTEST = 3  # characters before the directory of staff answers
 DIRECTORY_MOST = 10
 
 
+def casework_people(partnership: Partnership) -> QuerySet[User]:
+    """The people a difference may name as its practitioner: active, and working on
+    escalations in this partnership (a practitioner, manager, senior leader or conference
+    chair here). Someone who holds only another role here (the executive's aggregates, the
+    auditor's trail, the formal body's or a facilitator's part) is never made a party, nor is
+    someone of a shared agency who works only in another partnership."""
+    return User.objects.filter(
+        is_active=True, role_assignments__partnership=partnership, role_assignments__role__in=RAISING_ROLES
+    ).distinct()
+
+
 def directory_search(
     partnership: Partnership, agency_id: int | None, text: str, *, among: list[int] | None = None
 ) -> list[User]:
     """The partnership's staff whose name or work email starts with ``text`` (or whose name
-    has a word that does), at most ``DIRECTORY_MOST``: only people holding a role in this
-    partnership, of ``agency_id`` where given. Nothing for under three characters."""
+    has a word that does), at most ``DIRECTORY_MOST``: only the people a difference may name
+    (``casework_people``), of ``agency_id`` where given. Nothing for under three characters."""
     text = " ".join((text or "").split())[:100]
     if len(text) < DIRECTORY_SHORTEST:
         return []
-    people = User.objects.filter(is_active=True, role_assignments__partnership=partnership)
+    people = casework_people(partnership)
     if agency_id is not None:
         people = people.filter(agency_id=agency_id)
     if among is not None:

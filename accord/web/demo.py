@@ -133,6 +133,13 @@ DEMO_USERS = [
 ]
 
 
+# Devon's front door takes a request for support online as well as by phone, as the
+# protocol's own page offers beside 999.
+DEVON_REQUEST_FOR_SUPPORT = (
+    "https://www.dcfp.org.uk/keeping-children-safe/multi-agency-safeguarding-hub-in-devon/"
+)
+
+
 def load_partnership() -> Partnership:
     partnership, _ = Partnership.objects.get_or_create(
         slug="devon",
@@ -141,9 +148,13 @@ def load_partnership() -> Partnership:
             "reference_prefix": "DEV",
             "front_door_phone": "0345 155 1071",
             "front_door_name": "Devon children's services front door",
+            "front_door_form_url": DEVON_REQUEST_FOR_SUPPORT,
             "emergency_wording": "",
         },
     )
+    if not partnership.front_door_form_url:  # (a demo loaded before it was offered)
+        partnership.front_door_form_url = DEVON_REQUEST_FOR_SUPPORT
+        partnership.save(update_fields=["front_door_form_url"])
     install_defaults(partnership)
     for name, kind in DEVON_AGENCIES:
         agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind})

@@ -112,16 +112,25 @@ if (autocomplete && form) {
 }
 
 // "Add another": the next row (on the page already, hidden) is shown at once, without a
-// round trip; without script the button saves the page and shows one more.
+// round trip; without script, or once the spare rows are all shown, the button saves the
+// page and shows one more. It goes only when the page holds as many rows as are taken.
 for (const button of document.querySelectorAll("button.moj-add-another__add-button")) {
   button.addEventListener("click", (event) => {
     const list = button.closest(".moj-add-another");
     const next = list && list.querySelector(".moj-add-another__item[hidden]");
-    if (!next) return;
+    if (!next) {
+      // Saved with the page: it shows one more than the rows open now, filled or not.
+      if (list) button.value = String(list.querySelectorAll(".moj-add-another__item:not([hidden])").length);
+      return;
+    }
     event.preventDefault();
     next.hidden = false;
     if (button.dataset.more) button.textContent = button.dataset.more;
-    if (!list.querySelector(".moj-add-another__item[hidden]")) button.closest(".moj-button-action").hidden = true;
+    const rows = list.querySelectorAll(".moj-add-another__item").length;
+    const most = Number(button.dataset.most || Infinity);
+    if (!list.querySelector(".moj-add-another__item[hidden]") && rows >= most) {
+      button.closest(".moj-button-action").hidden = true;
+    }
     const first = next.querySelector("input, select");
     if (first) first.focus();
   });

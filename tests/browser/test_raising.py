@@ -209,3 +209,28 @@ def test_a_name_in_a_picker_is_text_never_markup(browser, live_server, demo_user
     expect(page.locator("#id_with_practitioner__listbox li").first).to_contain_text('<i id="injected">')
     assert page.locator("#injected").count() == 0 and page.locator("#agencyinj").count() == 0
     context.close()
+
+
+def test_a_third_agency_can_be_added_once_the_spare_rows_are_shown(page, demo_users):
+    """The spare rows open at once; past them, "Add another agency" saves the page and shows
+    one more, instead of going away (a difference may be with many agencies)."""
+    log_in(page, "practitioner.health")
+    page.goto("/escalations/raise/danger/")
+    page.get_by_label("No").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Add an agency").click()
+    page.locator("input#id_other_1_agency").press_sequentially("Devon &")
+    page.locator("#id_other_1_agency__listbox li", has_text="Devon & Cornwall Police").first.click()
+    page.get_by_role("button", name="Add another agency").click()
+    page.locator("input#id_other_2_agency").press_sequentially("Devon Ed")
+    page.locator("#id_other_2_agency__listbox li", has_text="Devon Education").first.click()
+    page.get_by_role("button", name="Add another agency").click()
+    expect(page.get_by_role("group", name="Other agency 3")).to_be_visible()
+    # Rows opened and left empty count as rows shown: the next is the fourth.
+    page.get_by_role("button", name="Add another agency").click()
+    page.get_by_role("button", name="Add another agency").click()
+    page.get_by_role("button", name="Add another agency").click()
+    expect(page.get_by_role("group", name="Other agency 6")).to_be_visible()
+    expect(page.locator("input#id_other_1_agency")).to_have_value("Devon & Cornwall Police")
+    expect(page.locator("input#id_other_2_agency")).to_have_value("Devon Education and Learning (schools)")
+    assert_accessible(page)

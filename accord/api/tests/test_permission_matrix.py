@@ -66,9 +66,15 @@ def body_for(endpoint, world):
 PROTOCOL_READERS = {"admin"}
 
 
+# Who searches the partnership's staff (``GET /people``): those who raise, and so name.
+SEARCHERS = {r for r in ROLES if r.split("_")[0] in ("practitioner", "manager", "senior")} | {"chair"}
+
+
 def expected(role, endpoint):
     if endpoint in ("list", "agencies", "taxonomies"):
         return 200
+    if endpoint == "people":
+        return 200 if role in SEARCHERS else 403
     if endpoint in ("protocol-versions", "protocol-version", "import-escalations", "import-people"):
         return 200 if role in PROTOCOL_READERS else 403  # the business unit's alone
     if endpoint == "guests-leader" and role == "admin":
@@ -122,6 +128,7 @@ ENDPOINTS = [
     "list",
     "agencies",
     "taxonomies",
+    "people",
     "detail",
     "timeline",
     "discussions",
@@ -172,6 +179,9 @@ def call(client, world, escalation, auth, endpoint):
             "protocol-version": "/api/v1/protocol/versions/1",
         }[endpoint]
         response = client.get(path, **auth)
+    elif endpoint == "people":
+        # (The first partnership's social care practitioner, by the start of their name.)
+        response = client.get("/api/v1/people", {"q": world.practitioner_social.first_name[:4]}, **auth)
     elif endpoint in IMPORTS:
         path, content = IMPORTS[endpoint]
         body = {"filename": "f.csv", "content_base64": base64.b64encode(content).decode()}
@@ -263,7 +273,8 @@ def test_api_permission_matrix_from_a_partnership_sharing_an_agency(client, worl
             assert world.health.name in names and world.social.name not in names
         text = response.content.decode("utf-8", errors="replace")
         assert escalation.reference not in text and "Zebedee" not in text, endpoint
-    own = {"list": 200, "agencies": 200, "taxonomies": 200}
+        assert world.practitioner_social.username not in text, endpoint
+    own = {"list": 200, "agencies": 200, "taxonomies": 200, "people": expected(role, "people")}
     for endpoint in ("protocol-versions", "protocol-version", *IMPORTS):
         own[endpoint] = expected(role, endpoint)  # their own partnership's protocol, or refused
     assert answers == {endpoint: own.get(endpoint, 404) for endpoint in ENDPOINTS}

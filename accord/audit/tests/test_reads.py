@@ -108,10 +108,10 @@ def test_the_trail_shows_reads_in_their_place_among_the_changes(client, world):
 
 
 def test_the_directory_search_limit_counts_the_searches_not_yet_chained(client, world, settings):
-    from accord.escalations.views import raising
+    from accord.escalations.services import directory
 
     sign_in(client, world.practitioner_health)
-    for _ in range(raising.DIRECTORY_PER_MINUTE):
+    for _ in range(directory.DIRECTORY_PER_MINUTE):
         audit_record(
             actor=world.practitioner_health,
             verb=Verb.DIRECTORY_SEARCHED,

@@ -17,6 +17,7 @@ and commands all call these; nothing else writes an escalation. By family:
 - ``documents``: evidence documents;
 - ``people``: the raiser or a named practitioner reassigned, and a leaver's work handed on;
 - ``parties``: the agencies a difference is with, checked on raising, added and taken out;
+- ``directory``: the partnership's staff a difference may name, searched (rate limited, audited);
 - ``importing``: a partnership's earlier log brought in (closed escalations of the past),
   and removed as a batch;
 - ``_base``: the steps they share (refusals, the row lock, the version, timeline and audit).
@@ -35,6 +36,7 @@ from .closing import (
     escalation_resolve,
     escalation_withdraw,
 )
+from .directory import DIRECTORY_PER_MINUTE, directory_lookup
 from .discussions import efforts_from_history, escalation_record_discussion, manager_consulted
 from .documents import (
     MOST_DRAFT_DOCUMENTS,
@@ -90,6 +92,7 @@ from .timescales import (
 
 __all__ = [
     "ACTION_VERBS",
+    "DIRECTORY_PER_MINUTE",
     "MISSING",
     "MOST_DRAFT_DOCUMENTS",
     "MOST_OTHER_PARTIES",
@@ -106,6 +109,7 @@ __all__ = [
     "StageRule",
     "agreed_action_complete",
     "checked_upload",
+    "directory_lookup",
     "draft_add_document",
     "draft_discard",
     "draft_remove_document",

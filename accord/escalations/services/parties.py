@@ -16,7 +16,7 @@ from accord.core import clock
 from accord.core.errors import RuleViolation
 from accord.notifications.services import unique_recipients
 from accord.partnership.models import Agency, Partnership, User
-from accord.partnership.selectors import casework_agencies
+from accord.partnership.selectors import casework_agencies, casework_people
 
 from .. import tallies
 from ..models import Escalation, EventType, OtherParty
@@ -48,7 +48,7 @@ def practitioner_in(
         return None
     people = User.objects.filter(username=username, is_active=True)
     if partnership is not None:
-        people = people.filter(role_assignments__partnership=partnership)
+        people = casework_people(partnership).filter(username=username)
     person = people.first()
     if person is None or agency is None or person.agency_id != agency.pk:
         raise LookupError(username)

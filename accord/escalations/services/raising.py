@@ -28,7 +28,7 @@ from accord.partnership.models import (
     language_in_use,
 )
 from accord.partnership.protocol import StageRule, ladder_of
-from accord.partnership.selectors import casework_agencies, user_has_role
+from accord.partnership.selectors import casework_agencies, casework_people, user_has_role
 from accord.partnership.services.versions import protocol_version_now
 
 from .. import tallies, visibility
@@ -271,6 +271,18 @@ def _check_with_agency(actor: User, partnership: Partnership, details: RaiseDeta
     return with_agency
 
 
+# An address of someone in Accord who does not work on escalations here (another
+# partnership's, or a role that never takes part): not named, nor made a guest.
+NOT_HERE = _lazy(
+    "That address belongs to someone in Accord who does not work on escalations in this partnership: "
+    "name someone who does, or nobody"
+)
+
+
+def _works_here(partnership: Partnership, person: User) -> bool:
+    return casework_people(partnership).filter(pk=person.pk).exists()
+
+
 def _check_with_practitioner(
     partnership: Partnership, details: RaiseDetails, with_agency, found: _Found
 ) -> tuple[User | None, list[NamedByEmail]]:
@@ -278,13 +290,12 @@ def _check_with_practitioner(
     they have no account)."""
     with_practitioner = None
     if details.with_practitioner_username:
-        # Someone who works in this partnership (a person of a shared agency who works only
-        # in another is not named, nor told, here).
-        with_practitioner = User.objects.filter(
-            username=details.with_practitioner_username,
-            is_active=True,
-            role_assignments__partnership=partnership,
-        ).first()
+        # Someone who works on escalations in this partnership (a person of a shared agency
+        # who works only in another, or who holds only a role that never takes part, is not
+        # named, nor told, here).
+        with_practitioner = (
+            casework_people(partnership).filter(username=details.with_practitioner_username).first()
+        )
         if with_practitioner is None or with_agency is None or with_practitioner.agency_id != with_agency.pk:
             found.fail("with_practitioner", _("Select a practitioner who works for that agency"))
             with_practitioner = None
@@ -300,6 +311,9 @@ def _check_with_practitioner(
             except ValueError as e:
                 found.fail("with_practitioner_email", str(e))
             else:
+                if named.person is not None and not _works_here(partnership, named.person):
+                    found.fail("with_practitioner_email", str(NOT_HERE))
+                    return None, []
                 # Someone with an account is named as themselves, and signs in as usual.
                 with_practitioner = named.person
                 guests += [] if named.person else [named]
@@ -327,6 +341,9 @@ def _name_others_by_email(
             named = resolve_email(partnership, agency, other.practitioner_email)
         except ValueError as e:
             found.fail("other_parties", str(e))
+            continue
+        if named.person is not None and not _works_here(partnership, named.person):
+            found.fail("other_parties", str(NOT_HERE))
             continue
         other_parties[i] = (agency, named.person)
         guests += [] if named.person else [named]

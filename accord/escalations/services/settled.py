@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accord.core import clock
-from accord.core.errors import NotAllowed
+from accord.core.errors import NotAllowed, TooMany
 from accord.partnership.models import Partnership, Role, User
 from accord.partnership.protocol import ANSWERS
 from accord.partnership.roles import PDG_ROLES
@@ -43,6 +43,20 @@ class SettledDetails:
     subject: str = ""
 
 
+# How many settled differences one person may record in an hour. Nobody on the other side
+# confirms one before it is counted and they are told, so a flood of them (a script, a slip)
+# would fill the formal body's figures and the other side's notifications: a practitioner
+# records the few of a busy week, and a backlog comes in by the earlier log's import.
+SETTLED_PER_HOUR = 20
+
+
+def _settled_recently(actor: User) -> int:
+    since = clock.now() - dt.timedelta(hours=1)
+    return Resolution.objects.filter(
+        settled_when_raised=True, resolved_by=actor, resolved_at__gte=since
+    ).count()
+
+
 def escalation_record_settled(
     *,
     actor: User,
@@ -68,6 +82,15 @@ def escalation_record_settled(
         # difference ended, whatever else they hold.
         raise NotAllowed(
             _("A member of the formal body or a facilitator cannot record how a difference ended.")
+        )
+    if _settled_recently(actor) >= SETTLED_PER_HOUR:
+        raise TooMany(
+            _(
+                "You have recorded %(n)s settled differences in the last hour: wait a while before "
+                "recording another, or ask the business unit to import a longer list"
+            )
+            % {"n": SETTLED_PER_HOUR},
+            retry_after=3600,
         )
     raise_details = RaiseDetails(
         kind=details.kind,

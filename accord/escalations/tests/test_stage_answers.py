@@ -261,9 +261,9 @@ def test_the_directory_searches_this_partnerships_staff_only(client, world):
 
 
 def test_the_directory_is_rate_limited(client, world, monkeypatch):
-    from accord.escalations.views import raising
+    from accord.escalations.services import directory
 
-    monkeypatch.setattr(raising, "DIRECTORY_PER_MINUTE", 2)
+    monkeypatch.setattr(directory, "DIRECTORY_PER_MINUTE", 2)
     sign_in(client, world.practitioner_health)
     url = reverse("escalations:directory")
     assert client.get(url, {"q": "prac"}).status_code == 200
@@ -404,3 +404,208 @@ def test_bad_input_on_the_new_pages_is_refused_plainly(client, world):
     document["stages"][0]["requires"] = [["concern"], {}]
     with pytest.raises(ValidationError, match="requires lists answers"):
         parse_document(document)
+
+
+def _settle_through_pages(client, world, agreed: str):
+    client.post(reverse("escalations:danger") + "?settled=1", {"immediate_danger": "no"})
+    draft = Draft.objects.filter(owner=world.practitioner_health).latest("pk")
+    client.post(
+        reverse("escalations:settled_with", args=[draft.pk]), {"kind": "case", "with_agency": world.social.pk}
+    )
+    url = reverse("escalations:settled_how", args=[draft.pk])
+    return url, client.post(
+        url, {"summary": "Who follows up", "outcome": "agreed_way_forward", "agreed_way_forward": agreed}
+    )
+
+
+def test_settled_differences_are_rate_limited_on_the_pages_and_the_api(client, world, monkeypatch):
+    """Nobody confirms a settled difference before it counts and the other side is told: one
+    person records only so many an hour, whatever the route."""
+    from accord.escalations.services import settled
+
+    monkeypatch.setattr(settled, "SETTLED_PER_HOUR", 2)
+    sign_in(client, world.practitioner_health)
+    _url, first = _settle_through_pages(client, world, "First")
+    assert first.status_code == 302
+    api = Api(client, world.practitioner_health)
+    body = {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.social.pk,
+        "summary": "Who calls the meeting",
+        "outcome": "decision_upheld",
+        "agreed_way_forward": "Social care calls it.",
+    }
+    assert api.post("/escalations/settled", body).status_code == 201
+    before = Escalation.objects.count()
+    refused = api.post("/escalations/settled", body)
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "settled differences in the last hour" in refused.json()["detail"]
+    sign_in(client, world.practitioner_health)
+    _url, page = _settle_through_pages(client, world, "Third")
+    assert page.status_code == 200 and "settled differences in the last hour" in page.content.decode()
+    assert Escalation.objects.count() == before
+    assert Draft.objects.filter(owner=world.practitioner_health).exists()  # what was typed is kept
+    # Someone else is not held back by the first person's count.
+    other = Api(client, world.practitioner_social)
+    assert other.post("/escalations/settled", {**body, "with_agency": world.health.pk}).status_code == 201
+
+
+def test_what_was_typed_on_a_settled_page_survives_an_idle_sign_out(client, world):
+    sign_in(client, world.practitioner_health)
+    client.post(reverse("escalations:danger") + "?settled=1", {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    client.post(
+        reverse("escalations:settled_with", args=[draft.pk]), {"kind": "case", "with_agency": world.social.pk}
+    )
+    url = reverse("escalations:settled_how", args=[draft.pk])
+    client.get(url)
+    client.cookies.pop(settings.SESSION_COOKIE_NAME)  # the session has expired
+    client.post(
+        url,
+        {
+            "summary": "A careful line",
+            "outcome": "agreed_way_forward",
+            "agreed_way_forward": "Typed with care",
+        },
+    )
+    from accord.escalations.tests.test_pages import PASSWORD
+
+    response = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": world.practitioner_health.username, "password": PASSWORD, "next": url},
+        follow=True,
+    )
+    assert "Typed with care" in response.content.decode()
+    assert not Escalation.objects.exists()  # shown back, never recorded unasked
+    draft.refresh_from_db()
+    assert draft.data["agreed_way_forward"] == "Typed with care"
+
+
+def test_agencies_taking_no_part_in_casework_are_never_parties(client, world):
+    """The business unit marks the agencies that take no part in casework (itself, the formal
+    body's host, the facilitators' organisation): no route makes one a party, and the
+    directory finds none of their people."""
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.unit).update(
+        takes_part_in_raising=False
+    )
+    api = Api(client, world.practitioner_health)
+    for body in (
+        first_stage_body(world, with_agency=world.unit.pk),
+        first_stage_body(world, other_parties=[{"agency": world.unit.pk}]),
+    ):
+        refused = api.post("/escalations", body)
+        assert refused.status_code in (400, 422), refused.content
+    settled = {
+        "kind": "case",
+        "immediate_danger": False,
+        "with_agency": world.unit.pk,
+        "summary": "x",
+        "outcome": "decision_upheld",
+        "agreed_way_forward": "y",
+    }
+    assert api.post("/escalations/settled", settled).status_code == 400
+    e = world.raised()
+    brought = api.post(
+        f"/escalations/{e.pk}/parties",
+        {"agency": world.unit.pk, "reason": "They hold the minutes"},
+        headers={"If-Match": str(e.version)},
+    )
+    assert brought.status_code in (400, 422), brought.content
+    assert not Escalation.objects.filter(with_agency=world.unit).exists()
+    sign_in(client, world.practitioner_health)
+    found = client.get(reverse("escalations:directory"), {"q": world.admin.email[:6]}).json()["people"]
+    assert world.admin.email not in [p["value"] for p in found]
+
+
+def test_only_people_who_work_on_escalations_here_are_named_or_found(client, world):
+    """Someone holding only a role that never takes part (the executive's aggregates, the
+    auditor's trail, a formal body's seat) at an agency that does casework is neither found
+    by the directory nor named on a difference, by name or by address: named, they would see
+    the child's details."""
+    from accord.partnership.models import Role
+    from accord.testing.factories import UserFactory
+
+    p = world.partnership
+    executive = UserFactory(
+        username="exec.social", first_name="Exie", agency=world.social, roles=[(p, Role.EXECUTIVE)]
+    )
+    panel = UserFactory(
+        username="pdg.other", first_name="Pandora", agency=world.other, roles=[(p, Role.PDG_MEMBER)]
+    )
+    from accord.partnership.models import PartnershipAgency
+
+    PartnershipAgency.objects.filter(partnership=p).update(work_email_domains="example.invalid")
+    sign_in(client, world.practitioner_health)
+    for who in (executive, panel):
+        found = client.get(reverse("escalations:directory"), {"q": who.first_name}).json()["people"]
+        assert who.email not in [f["value"] for f in found]
+    api = Api(client, world.practitioner_health)
+    for body in (
+        first_stage_body(world, with_practitioner=executive.username),
+        first_stage_body(world, with_practitioner_email=executive.email),
+        first_stage_body(world, other_parties=[{"agency": world.other.pk, "practitioner": panel.username}]),
+        first_stage_body(
+            world, other_parties=[{"agency": world.other.pk, "practitioner_email": panel.email}]
+        ),
+    ):
+        refused = api.post("/escalations", body)
+        assert refused.status_code in (400, 422), (body, refused.content)
+        if "@" in str(body):
+            assert "does not work on escalations in this partnership" in str(refused.json()["errors"])
+    assert not Escalation.objects.exists()
+    assert not Escalation.objects.visible_to(executive).exists()
+
+
+def test_add_another_counts_the_rows_the_page_showed_within_what_it_takes(client, world):
+    from accord.escalations import forms
+
+    sign_in(client, world.practitioner_health)
+    client.post(reverse("escalations:danger"), {"immediate_danger": "no"})
+    draft = Draft.objects.get()
+    url = reverse("escalations:step", args=[draft.pk, "with"])
+    client.post(url, {"add_another": "2"})  # two spare rows were opened on the page
+    draft.refresh_from_db()
+    assert draft.data["_other_rows"] == 3
+    for nonsense in ("many", "-4", "99999999999999999999999", ""):
+        assert client.post(url, {"add_another": nonsense}).status_code == 302
+        draft.refresh_from_db()
+        assert draft.data["_other_rows"] <= forms.MOST_ROWS
+    client.post(url, {"add_another": str(forms.MOST_ROWS)})
+    draft.refresh_from_db()
+    assert draft.data["_other_rows"] == forms.MOST_ROWS
+
+
+def test_the_directory_over_the_api_keeps_the_pages_rules(client, world, monkeypatch):
+    """A partner system finds whom to name as the page's picker does: this partnership's
+    people who work on escalations, three characters at least, audited, rate limited; and
+    the agencies say which may be a party."""
+    from accord.escalations.services import directory
+    from accord.partnership.models import PartnershipAgency
+
+    outsider = World(name="Elsewhere", prefix="ELS")
+    api = Api(client, world.practitioner_health)
+    found = api.get("/people", q=world.practitioner_social.first_name[:4], agency=world.social.pk)
+    assert found.status_code == 200, found.content
+    assert world.practitioner_social.username in [p["username"] for p in found.json()]
+    assert api.get("/people", q="pr").status_code == 400
+    theirs = api.get("/people", q=outsider.practitioner_social.first_name[:4]).json()
+    assert outsider.practitioner_social.username not in [p["username"] for p in theirs]
+    assert api.get("/people", q="prac", agency=outsider.social.pk).json() == []
+    assert api.get("/people", q="prac", agency=10**12).json() == []
+    chain_pending_reads()
+    assert (
+        AuditEvent.objects.filter(verb=Verb.DIRECTORY_SEARCHED, actor=world.practitioner_health).count() == 4
+    )
+    # Someone who raises nothing here does not search its staff.
+    assert Api(client, world.executive).get("/people", q="prac").status_code == 403
+    monkeypatch.setattr(directory, "DIRECTORY_PER_MINUTE", 4)
+    limited = api.get("/people", q="prac")
+    assert limited.status_code == 429 and limited["Retry-After"] == "60"
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.unit).update(
+        takes_part_in_raising=False
+    )
+    agencies = {a["id"]: a["takes_part_in_casework"] for a in api.get("/agencies").json()}
+    assert agencies[world.unit.pk] is False and agencies[world.social.pk] is True

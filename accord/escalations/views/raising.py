@@ -17,17 +17,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from accord.audit.models import Verb
-from accord.audit.selectors import reads_since
 from accord.audit.services import audit_record
-from accord.core import clock
-from accord.core.errors import ImmediateDanger, NotAllowed, NotFound
+from accord.core.errors import ImmediateDanger, NotAllowed, NotFound, TooMany
 from accord.core.middleware import pending_post
 from accord.partnership.models import Role, User
 from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import (
-    DIRECTORY_SHORTEST,
-    casework_agencies,
-    directory_search,
     partnership_agencies,
 )
 
@@ -260,7 +255,10 @@ def _change_rows(draft: Draft, step: str, post) -> bool:
     )
     rows = _rows(draft, step)
     if "add_another" in post:
-        draft.data[key] = min(rows + 1, f.MOST_ROWS)
+        # (The button says how many rows the page showed: with script, the spare rows opened
+        # on it, which the draft does not know of; never more than the page takes.)
+        shown = _key_of(post["add_another"])
+        draft.data[key] = min(max(rows, shown if 0 < shown <= f.MOST_ROWS else 0) + 1, f.MOST_ROWS)
         draft.save()
         return True
     if "remove" in post:
@@ -343,20 +341,7 @@ def step(request: HttpRequest, draft: int, step: str) -> HttpResponse:
 
 def _kept_form(request: HttpRequest, step: str, draft: Draft):
     """What was typed on this page before an idle sign-out, put back (``pending_post``)."""
-    kept = pending_post(request)
-    if kept is None:
-        return None
-    data = QueryDict(mutable=True)
-    for key, values in kept.items():
-        data.setlist(key, values)
-    form = _form_for(step, request, draft, data)
-    form.is_valid()
-    _save_step(draft, form)
-    messages.success(
-        request,
-        _("You were signed out, but what you had typed on this page was kept. Check it and continue."),
-    )
-    return form
+    return _kept_typing(request, draft, lambda data: _form_for(step, request, draft, data))
 
 
 def _evidence_step(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -662,6 +647,27 @@ def draft_delete(request: HttpRequest, draft: int) -> HttpResponse:
 # --------------------------------------------------------------------------- already settled
 
 
+def _kept_typing(request: HttpRequest, draft: Draft, form_of):
+    """What was typed on a page of raising (or of a settled difference) before an idle
+    sign-out, put back and kept with the draft (``pending_post``); never raised unasked."""
+    if request.method != "GET":
+        return None
+    kept = pending_post(request)
+    if kept is None:
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in kept.items():
+        data.setlist(key, values)
+    form = form_of(data)
+    form.is_valid()
+    _save_step(draft, form)
+    messages.success(
+        request,
+        _("You were signed out, but what you had typed on this page was kept. Check it and continue."),
+    )
+    return form
+
+
 def _settled_draft(request: HttpRequest, draft_id: int) -> Draft:
     draft = _draft(request, draft_id)
     if not draft.data.get("_settled"):
@@ -675,11 +681,12 @@ def settled_with(request: HttpRequest, draft: int) -> HttpResponse:
     partnership = _require_raiser(request)
     draft_obj = _settled_draft(request, draft)
     stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
-    form = f.SettledWithForm(
-        request.POST if request.method == "POST" else None,
-        initial=stored,
-        partnership=partnership,
-        user=request.user,
+
+    def form_of(data):
+        return f.SettledWithForm(data, initial=stored, partnership=partnership, user=request.user)
+
+    form = _kept_typing(request, draft_obj, form_of) or form_of(
+        request.POST if request.method == "POST" else None
     )
     if request.method == "POST":
         valid = form.is_valid()
@@ -699,7 +706,13 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
     partnership = _require_raiser(request)
     draft_obj = _settled_draft(request, draft)
     stored = {k: v for k, v in draft_obj.data.items() if not k.startswith("_")}
-    form = f.SettledForm(request.POST if request.method == "POST" else None, initial=stored)
+
+    def form_of(data):
+        return f.SettledForm(data, initial=stored)
+
+    form = _kept_typing(request, draft_obj, form_of) or form_of(
+        request.POST if request.method == "POST" else None
+    )
     if request.method == "POST":
         valid = form.is_valid()
         _save_step(draft_obj, form)
@@ -731,6 +744,8 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
                 return redirect("escalations:emergency")
             except NotAllowed:
                 raise PermissionDenied from None
+            except TooMany as e:
+                form.add_error(None, str(e))
             except ValidationError as e:
                 f.add_service_errors(form, e)
             else:
@@ -745,40 +760,26 @@ def settled_how(request: HttpRequest, draft: int) -> HttpResponse:
 
 # --------------------------------------------------------------------------- the directory
 
-DIRECTORY_PER_MINUTE = 60
-
 
 def directory(request: HttpRequest) -> JsonResponse:
-    """The partnership's staff, for the practitioner picker: at least three characters, only
-    this partnership's people (of the agency chosen, where one is), rate limited and audited
-    like any other read."""
+    """The partnership's staff, for the practitioner picker (``services.directory_lookup``:
+    at least three characters, only the people a difference may name, of the agency chosen
+    where one is, rate limited and audited like any other read)."""
     partnership = _require_raiser(request)
-    text = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     try:
         agency_id = int(request.GET["agency"]) if request.GET.get("agency") else None
     except ValueError:
         agency_id = None
-    if agency_id is not None and not casework_agencies(partnership).filter(pk=agency_id).exists():
-        agency_id = -1  # not one of this partnership's: nobody is found
-    if len(text) < DIRECTORY_SHORTEST:
-        return JsonResponse({"people": [], "note": _("Type at least three characters")})
-    recent = reads_since(
-        actor=request.user, verb=Verb.DIRECTORY_SEARCHED, since=clock.now() - dt.timedelta(minutes=1)
-    )
-    if recent >= DIRECTORY_PER_MINUTE:
-        response = JsonResponse({"people": [], "note": _("Too many searches: wait a minute")}, status=429)
-        response["Retry-After"] = "60"
+    try:
+        people = services.directory_lookup(
+            actor=request.user, partnership=partnership, text=request.GET.get("q", ""), agency_id=agency_id
+        )
+    except ValidationError as e:
+        return JsonResponse({"people": [], "note": " ".join(e.messages)})
+    except TooMany as e:
+        response = JsonResponse({"people": [], "note": str(e)}, status=429)
+        response["Retry-After"] = str(e.retry_after)
         return response
-    # Only the people a difference can name: of the agencies taking part in casework.
-    casework = list(casework_agencies(partnership).values_list("pk", flat=True))
-    people = directory_search(partnership, agency_id, text, among=casework) if agency_id != -1 else []
-    audit_record(
-        actor=request.user,
-        verb=Verb.DIRECTORY_SEARCHED,
-        target=None,
-        partnership_id=partnership.pk,
-        payload={"text": text, "agency": agency_id if agency_id != -1 else None, "found": len(people)},
-    )
     return JsonResponse(
         {
             "people": [

@@ -208,3 +208,12 @@ def test_every_demo_user_is_listed_in_the_readme():
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     for username, *_ in DEMO_USERS + TORBAY_USERS:
         assert f"`{username}`" in readme, username
+
+
+def test_devons_safety_question_offers_its_front_doors_phone_and_online_form(client, demo):
+    from accord.web.demo import DEVON_REQUEST_FOR_SUPPORT
+
+    sign_in(client, User.objects.get(username="practitioner.health"))
+    page = client.get("/escalations/raise/danger/").content.decode()
+    assert "0345 155 1071" in page and "999" in page
+    assert f'href="{DEVON_REQUEST_FOR_SUPPORT}"' in page
