@@ -299,10 +299,10 @@ class Escalation(models.Model):
                 name="escalation_reached_visibility",
             ),
             # What is overdue now, by stage (the standing item): the open escalations alone,
-            # their stage read from the index, however many have closed.
+            # counted by stage from the index alone, however many have closed.
             models.Index(
                 fields=["partnership", "due_date"],
-                include=["stage"],
+                include=["stage", "id"],
                 condition=Q(status="open"),
                 name="escalation_overdue_stage",
             ),

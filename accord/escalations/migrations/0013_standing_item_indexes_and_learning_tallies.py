@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("status", "open")),
                 fields=["partnership", "due_date"],
-                include=("stage",),
+                include=("stage", "id"),
                 name="escalation_overdue_stage",
             ),
         ),
