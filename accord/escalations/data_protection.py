@@ -26,6 +26,7 @@ from accord.core import clock
 from accord.core.crypto import decrypt_bytes, lookup_hash
 from accord.partnership.models import Partnership
 
+from . import tallies
 from .models import (
     ACCOUNT_FIELDS,
     OTHER_PARTIES,
@@ -87,6 +88,8 @@ def apply_retention(*, dry_run: bool = False, now: dt.datetime | None = None) ->
         Discussion.objects.filter(escalation_id__in=ids).update(note="", participants="")
         Event.objects.filter(escalation_id__in=ids).update(summary="")
         PdgAction.objects.filter(escalation_id__in=ids).update(note="")
+        # The learning counted in the reports is the learning still recorded: taken back first.
+        tallies.learning_removed(ids)
         Resolution.objects.filter(escalation_id__in=ids).update(
             agreed_way_forward="", learning="", referred_to=""
         )

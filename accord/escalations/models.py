@@ -298,6 +298,30 @@ class Escalation(models.Model):
                 include=["raised_by", "with_practitioner", "formal_at", "raising_agency", "with_agency"],
                 name="escalation_reached_visibility",
             ),
+            # What is overdue now, by stage (the standing item): the open escalations alone,
+            # counted by stage from the index alone, however many have closed.
+            models.Index(
+                fields=["partnership", "due_date"],
+                include=["stage", "id"],
+                condition=Q(status="open"),
+                name="escalation_overdue_stage",
+            ),
+            # The formal escalations open now (the standing item's list and its count): a
+            # handful, soonest due first, with the columns rule 7 reads.
+            models.Index(
+                fields=["partnership", "due_date", "id"],
+                include=["raising_agency", "with_agency", "raised_by", "with_practitioner", "highest_stage"],
+                condition=Q(formal_at__isnull=False, status__in=["open", "paused"]),
+                name="escalation_formal_open",
+            ),
+            # Time to resolution by language (the standing item): what was resolved in a
+            # period, read from the index alone.
+            models.Index(
+                fields=["partnership", "closed_at"],
+                include=["raised_at", "raised_language"],
+                condition=Q(status="resolved"),
+                name="escalation_resolved_closed",
+            ),
             # Open escalations in the order "my work" lists them (soonest due first), so a
             # page of 25 is read from the front of the index instead of sorting thousands.
             models.Index(
@@ -611,8 +635,12 @@ class Resolution(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="outcome_valid")]
-        # The outcomes report selects resolutions made in a period.
-        indexes = [models.Index(fields=["resolved_at"])]
+        # The outcomes report selects resolutions made in a period; the standing item the
+        # latest that recorded learning (a few among every resolution).
+        indexes = [
+            models.Index(fields=["resolved_at"]),
+            models.Index(fields=["resolved_at", "id"], condition=~Q(learning=""), name="resolution_learning"),
+        ]
 
     @property
     def follow_up_or_none(self) -> FollowUp | None:

@@ -10,7 +10,9 @@ once for each agency the difference is with),
 the highest stage they reached) and ``iru_outcome``, and ``formal`` (``reached``: it entered a
 formal stage, formal as the ladder was then, so a later review that makes a stage formal or
 not leaves the past's count as it was).
-On the day of a resolution: ``outcome``. On the day a follow-up is answered: ``held``
+On the day of a resolution: ``outcome``, and where it recorded learning, ``learning`` (``all``)
+and ``learning_theme`` (each of the escalation's practice themes; themes never change after
+raising), taken back when retention removes the learning's words. On the day a follow-up is answered: ``held``
 (whether the agreed way forward held) and, where it did not, ``after`` (what followed:
 ``none`` until a party reopens it or raises it again, when the count moves to ``reopened``
 or ``raised_again``; so ``after`` always adds up to ``held`` ``not_held``). On the day a stage ended: ``taken<stage>`` (a
@@ -61,6 +63,8 @@ DIMENSIONS = (
     "iru_stage",
     "iru_outcome",
     "outcome",
+    "learning",
+    "learning_theme",
     "held",
     "after",
     "ontime",
@@ -147,14 +151,16 @@ def escalation_removed(
     escalation, theme_ids: Iterable[int], resolutions: Iterable, area_ids: Iterable[int] | None = None
 ) -> None:
     """Take back everything an escalation counted (when an imported one is removed): what it
-    was raised as, where it stood and its outcomes. (It had no stages timed in Accord.)"""
+    was raised as, where it stood, its outcomes and its learning. (It had no stages timed in Accord.)"""
     day = _day(escalation.raised_at)
+    theme_ids = list(theme_ids)
     keys = fixed_keys(escalation, theme_ids, area_ids) + changing_keys(escalation)
     deltas = Counter({(day, dim, key): -1 for dim, key in keys})
     for resolution in resolutions:
         deltas[(_day(resolution.resolved_at), "outcome", resolution.outcome)] -= 1
         if escalation.origin in IRU_ORIGINS:
             deltas[(day, "iru_outcome", resolution.outcome)] -= 1
+        deltas.subtract(_learning_keys(resolution, theme_ids))
     apply(escalation.partnership_id, deltas)
 
 
@@ -213,11 +219,56 @@ def renumber_stages(partnership_id: int, changed: dict[int, int]) -> None:
     )
 
 
+def _learning_keys(resolution, theme_ids: Iterable[int]) -> list[tuple[dt.date, str, str]]:
+    """What a resolution's learning counts as: once, and once under each of its escalation's
+    themes, on the day of the resolution (nothing where it recorded none)."""
+    if not resolution.learning:
+        return []
+    day = _day(resolution.resolved_at)
+    return [(day, "learning", "all"), *((day, "learning_theme", str(pk)) for pk in theme_ids)]
+
+
+def _theme_ids(escalation) -> list[int]:
+    return list(
+        Escalation.themes.through.objects.filter(escalation_id=escalation.pk).values_list(
+            "practicetheme_id", flat=True
+        )
+    )
+
+
 def resolution_recorded(resolution, escalation) -> None:
     deltas = Counter({(_day(resolution.resolved_at), "outcome", resolution.outcome): 1})
     if escalation.origin in IRU_ORIGINS:
         deltas[(_day(escalation.raised_at), "iru_outcome", resolution.outcome)] += 1
+    if resolution.learning:  # (the themes read only where there is learning to count)
+        deltas.update(_learning_keys(resolution, _theme_ids(escalation)))
     apply(escalation.partnership_id, deltas)
+
+
+def learning_removed(escalation_ids: Iterable[int]) -> None:
+    """Take back what these escalations' resolutions counted as learning, before retention
+    removes its words (the reports count learning that is still recorded)."""
+    resolutions = list(
+        Resolution.objects.filter(escalation_id__in=list(escalation_ids))
+        .exclude(learning="")
+        .values_list("escalation_id", "escalation__partnership_id", "resolved_at")
+    )
+    if not resolutions:
+        return
+    themes: dict[int, list[int]] = {}
+    for escalation_id, theme_id in Escalation.themes.through.objects.filter(
+        escalation_id__in={r[0] for r in resolutions}
+    ).values_list("escalation_id", "practicetheme_id"):
+        themes.setdefault(escalation_id, []).append(theme_id)
+    by_partnership: dict[int, Counter] = {}
+    for escalation_id, partnership_id, resolved_at in resolutions:
+        day = _day(resolved_at)
+        deltas = by_partnership.setdefault(partnership_id, Counter())
+        deltas[(day, "learning", "all")] -= 1
+        for theme_id in themes.get(escalation_id, []):
+            deltas[(day, "learning_theme", str(theme_id))] -= 1
+    for partnership_id, deltas in sorted(by_partnership.items()):
+        apply(partnership_id, deltas)
 
 
 def follow_up_answered(follow_up, partnership_id: int) -> None:
@@ -318,6 +369,12 @@ def _sources(partnership_id: int):
         resolutions.filter(escalation__origin__in=IRU_ORIGINS).annotate(
             day=TruncDate("escalation__raised_at"), k=F("outcome")
         ),
+    )
+    learned = resolutions.exclude(learning="").annotate(day=TruncDate("resolved_at"))
+    yield "learning", learned.annotate(k=Value("all", output_field=CharField()))
+    yield (
+        "learning_theme",
+        learned.filter(escalation__themes__isnull=False).annotate(k=_text(F("escalation__themes__id"))),
     )
     answered = FollowUp.objects.filter(escalation__partnership_id=partnership_id, answered_at__isnull=False)
     yield "held", answered.annotate(day=TruncDate("answered_at"), k=F("held"))

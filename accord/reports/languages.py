@@ -11,6 +11,7 @@ say nothing of one child.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Language, Partnership
 
 from .disclosure import protect
-from .selectors import Period, histogram_percentile
+from .selectors import Period, day_bounds, histogram_percentile
 
 NOT_RECORDED = ""
 LANGUAGE_NAMES = {
@@ -48,24 +49,38 @@ class LanguageRow:
 def resolution_days_by_language(partnership: Partnership, period: Period) -> dict[str, list[tuple[int, int]]]:
     """For each language raised in: a histogram (working days from raising to resolution,
     how many) of the escalations resolved in the period."""
-    rows = (
+    start, end = day_bounds(period)  # (bounds, not a date of each row: read from the index)
+    rows = list(
         Escalation.objects.filter(
-            partnership=partnership,
-            status=Status.RESOLVED,
-            closed_at__date__gte=period.start,
-            closed_at__date__lte=period.end,
+            partnership=partnership, status=Status.RESOLVED, closed_at__gte=start, closed_at__lt=end
         )
         .annotate(raised_day=TruncDate("raised_at"), resolved_day=TruncDate("closed_at"))
         .values_list("raised_language", "raised_day", "resolved_day")
         .annotate(n=Count("id"))
         .order_by()
     )
-    calendar = calendar_for(partnership)
+    working = _working_days_up_to(calendar_for(partnership), rows)
     histograms: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for language, raised, resolved, n in rows:
-        days = calendar.working_days_between(raised, resolved) if resolved >= raised else 0
+        days = working[resolved] - working[raised] if resolved >= raised else 0
         histograms[language if language in LANGUAGE_NAMES else NOT_RECORDED][days] += n
     return {language: sorted(counts.items()) for language, counts in histograms.items()}
+
+
+def _working_days_up_to(calendar, rows: list) -> dict:
+    """For each day the rows span, the working days from the first up to and including it:
+    the working days after one day up to another (``working_days_between``) are the
+    difference, so each day of the span is looked at once, not once for every pair."""
+    days = [day for _language, raised, resolved, _n in rows for day in (raised, resolved)]
+    if not days:
+        return {}
+    day, last = min(days), max(days)
+    counted, running = {}, 0
+    while day <= last:
+        running += calendar.is_working_day(day)
+        counted[day] = running
+        day += dt.timedelta(days=1)
+    return counted
 
 
 def resolution_by_language(

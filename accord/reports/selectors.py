@@ -194,6 +194,8 @@ class Figures:
     # Escalations raised in the period that became formal, formal as the ladder was when they
     # did (the tallies' ``formal``): a review of the protocol leaves the past's count as it was.
     formal: int = 0
+    # Resolutions in the period that recorded learning (``learning_counts``).
+    learned: int = 0
     # Of the follow-ups that said it did not hold, what followed: reopened, raised again as a
     # linked escalation, or nothing yet (adds up to ``follow_ups["not_held"]``).
     after_not_held: dict[str, int] = field(default_factory=dict)
@@ -371,7 +373,12 @@ def poisson_interval(observed: int, level: float = 0.95) -> tuple[float, float]:
     tail = (1 - level) / 2
 
     def solve(f, lo: float, hi: float) -> float:
+        # Halving [lo, hi] 200 times; the answer, rounded to a tenth, is known as soon as both
+        # ends round to the same tenth (every later midpoint lies between them, and rounding
+        # keeps order), so it stops there: the same answer, in a tenth of the steps.
         for _ in range(200):
+            if round(lo, 1) == round(hi, 1):
+                return round(lo, 1)
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if f(mid) else (lo, mid)
         return round((lo + hi) / 2, 1)
@@ -713,6 +720,7 @@ def pdg_figures(
     figures.formal = sums.get("formal", {}).get("reached", 0)
     after = sums.get("after", {})
     figures.after_not_held = {k: after[k] for k in AfterNotHeld.values if after.get(k)}
+    figures.learned = learning_counts(partnership, period, sums)[0]
     figures.kind_silence = kind_silence(taking_part, history, _recorded(_periods(period), first))
     if with_trend:
         figures.trend = trend(partnership, period, history, first)
@@ -1028,21 +1036,22 @@ def _vocabulary(partnership: Partnership) -> tuple[list[tuple[int, str, str]], l
     )
 
 
+LEARNING_DIMENSIONS = ["learning", "learning_theme"]
+
+
 @on_replica
-def learning_counts(partnership: Partnership, period: Period) -> tuple[int, dict[str, int]]:
+def learning_counts(
+    partnership: Partnership, period: Period, sums: dict[str, dict[str, int]] | None = None
+) -> tuple[int, dict[str, int]]:
     """How many resolutions in the period recorded learning, and how many of them had each
     practice theme (an escalation may have several, so the themes do not add up to the
-    count). Two queries whatever the data."""
-    resolutions = _learning_in(partnership, period)
+    count): from the tallies (``sums``, where the caller has the period's already), one query
+    whatever the data."""
+    if sums is None:
+        sums = _range_sums(partnership, [period], LEARNING_DIMENSIONS)[0]
     labels = {pk: label for pk, _code, label in _vocabulary(partnership)[1]}
-    by_theme = (
-        resolutions.filter(escalation__themes__isnull=False)
-        .values_list("escalation__themes")
-        .annotate(n=Count("id", distinct=True))
-        .order_by()
-    )
-    counts = {labels.get(pk, "?"): n for pk, n in by_theme}
-    return resolutions.count(), dict(sorted(counts.items()))
+    counts = {labels.get(int(pk), "?"): n for pk, n in sums.get("learning_theme", {}).items()}
+    return sums.get("learning", {}).get("all", 0), dict(sorted(counts.items()))
 
 
 def learning_listed(

@@ -38,7 +38,6 @@ from .selectors import (
     Period,
     every_figure_shown,
     formal_open,
-    learning_counts,
     learning_listed,
     overdue_by_stage,
     pdg_figures,
@@ -346,7 +345,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     tables = _tables(figures, full)
     may_drill_down = reading.drill_down
     can_drill_down = may_drill_down and not pdf
-    learned, _by_theme = learning_counts(partnership, period)
+    learned = figures.learned
     last_meeting = last_meeting_by(partnership, period.end) if full else None
     tables["learning_total"] = learned if full else suppress_count(learned, figures.threshold)
     window = {"raised_from": period.start.isoformat(), "raised_to": period.end.isoformat()}
