@@ -611,5 +611,5 @@ def _make_person(request: HttpRequest, partnership, guest: Guest, cd: dict[str, 
         ),
     )
     account.refresh_from_db()
-    g.guests_made_person(actor=request.user, account=account)
+    g.guests_made_person(actor=request.user, account=account, partnership=partnership)
     invite(actor=request.user, person=account, partnership=partnership)

@@ -167,7 +167,10 @@ def resolve_email(partnership: Partnership, agency: Agency, email: str) -> Named
     problem = email_refusal(partnership, agency, email)
     if problem:
         raise ValueError(problem)
-    person = User.objects.filter(email__iexact=email, is_active=True).first()
+    # Someone who works in this partnership is named as themselves. Someone in Accord only
+    # in another partnership (of an agency the two share, say) holds no role here, so could
+    # not see it as themselves: they answer here as a guest, as anyone not in Accord does.
+    person = _person_here(partnership.pk, email)
     if person is not None and person.agency_id != agency.pk:
         raise ValueError(
             _("%(email)s belongs to someone of another agency in Accord: check the address")
@@ -176,11 +179,31 @@ def resolve_email(partnership: Partnership, agency: Agency, email: str) -> Named
     return NamedByEmail(agency=agency, email=email, person=person)
 
 
+def _person_here(partnership_id: int, email: str) -> User | None:
+    """The active person with this address who works in this partnership, if any."""
+    return (
+        User.objects.filter(
+            email__iexact=email, is_active=True, role_assignments__partnership_id=partnership_id
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def _account_for(email: str, agency: Agency, partnership_id: int) -> User:
     """The guest's account: none to sign in with (never active, no password, no role). One
-    an address, whatever escalations it is named on, so that its history stays together."""
+    an address at an agency in a partnership, whatever escalations it is named on there, so
+    that its history stays together: it acts for that agency (an address at a domain two
+    agencies share, nhs.net say, is two guests), and the partnership that keeps it is the
+    one whose business unit may make it one of its people."""
     found = (
-        User.objects.filter(email__iexact=email, is_active=False, guest_places__isnull=False)
+        User.objects.filter(
+            email__iexact=email,
+            is_active=False,
+            agency=agency,
+            home_partnership_id=partnership_id,
+            guest_places__isnull=False,
+        )
         .order_by("pk")
         .first()
     )
@@ -587,9 +610,10 @@ def guest_link_opened(guest: Guest) -> None:
 
 
 def guest_has_account(guest: Guest) -> User | None:
-    """Someone with an account at that address (made one of the partnership's people since):
-    they sign in as usual instead."""
-    return User.objects.filter(email__iexact=guest.email, is_active=True).first()
+    """Someone with an account at that address who works in the escalation's partnership
+    (made one of its people since): they sign in as usual instead. An account only in another
+    partnership is not one they could see this escalation with: they go on as a guest."""
+    return _person_here(guest.escalation.partnership_id, guest.email)
 
 
 class CodeRefused(Exception):
@@ -814,14 +838,15 @@ def guest_remove(*, actor: User, guest: Guest) -> None:
     _end(guest, actor, GuestEnd.REMOVED)
 
 
-def guests_made_person(*, actor: User, account: User) -> list[int]:
-    """A guest made one of the partnership's people (by the business unit, who invites them):
-    their guest places end, and they are named, as themselves, on the open escalations where
-    they were a guest and the agency names nobody else. Answers those escalations."""
+def guests_made_person(*, actor: User, account: User, partnership: Partnership) -> list[int]:
+    """A guest made one of the partnership's people (by its business unit, who invites them):
+    their guest places in that partnership end, and they are named, as themselves, on the
+    open escalations where they were a guest and the agency names nobody else. Answers those
+    escalations. (Another partnership's escalations are never this one's to change.)"""
     named = []
     with transaction.atomic():
         for guest in account.guest_places.select_related("escalation").filter(
-            state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED], escalation__partnership=partnership
         ):
             e = guest.escalation
             # (One who acted as the agency's manager or senior leader now holds that role, which

@@ -136,6 +136,79 @@ def test_the_domains_are_each_partnerships_own_for_an_agency_they_share(world, n
     )
 
 
+def test_someone_in_accord_only_in_a_neighbouring_partnership_answers_here_as_a_guest(
+    world, neighbour, django_capture_on_commit_callbacks
+):
+    """Of the trust the two share, but with no role in this partnership: named as themselves
+    they could never see it (and a name from the list refuses them), so they are a guest here."""
+    elsewhere = neighbour.practitioner_health
+    elsewhere.email = "lauren.jarvis@health.nhs.uk"
+    elsewhere.save()
+    with_domains(world, world.health, "health.nhs.uk")
+    with django_capture_on_commit_callbacks(execute=True):
+        e = world.raised(
+            raiser=world.practitioner_social,
+            with_agency=world.health,
+            with_practitioner_username="",
+            with_practitioner_email="Lauren.Jarvis@health.nhs.uk",
+        )
+    assert e.with_practitioner is None
+    guest = Guest.objects.get(escalation=e)
+    assert guest.account != elsewhere and not guest.account.is_active
+    assert mail.outbox[-1].to == ["lauren.jarvis@health.nhs.uk"] and "/guest/" in mail.outbox[-1].body
+    assert g.guest_has_account(guest) is None  # not sent to sign in where they would see nothing
+    signed_in(guest, django_capture_on_commit_callbacks)
+    g.guest_confirm(guest=guest, name="Lauren Jarvis")
+    assert guest.account.has_perm("escalations.view", Escalation.objects.get(pk=e.pk))
+    assert not elsewhere.has_perm("escalations.view", e)
+
+
+def test_a_guests_account_is_one_agencys_in_one_partnership(
+    world, neighbour, django_capture_on_commit_callbacks
+):
+    """An address at a domain two agencies keep (nhs.net) acts for the agency it was named for
+    on each escalation, and a partnership's business unit making its guest a person changes
+    nothing of another partnership's."""
+    with_domains(world, world.social)
+    with_domains(world, world.other)
+    with_domains(world, world.health)
+    with_domains(neighbour, neighbour.social)
+    with django_capture_on_commit_callbacks(execute=True):
+        for_social = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+        for_probation = world.raised(
+            with_agency=world.other, with_practitioner_username="", with_practitioner_email=GP
+        )
+        again_social = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+        next_door = neighbour.raised(with_practitioner_username="", with_practitioner_email=GP)
+    social, probation, again, there = (
+        Guest.objects.get(escalation=e) for e in (for_social, for_probation, again_social, next_door)
+    )
+    assert again.account == social.account  # one agency's history together
+    assert probation.account != social.account and probation.account.agency == world.other
+    assert social.account.agency == world.social
+    assert there.account not in (social.account, probation.account)
+    assert there.account.home_partnership_id == neighbour.partnership.pk
+    # Made a person in the neighbouring partnership: this partnership's guest goes on as one.
+    account = there.account
+    person_save(
+        actor=neighbour.admin,
+        partnership=neighbour.partnership,
+        person=account,
+        details=PersonDetails(
+            first_name="Gill", last_name="Green", email=GP, agency=neighbour.social, roles=[Role.PRACTITIONER]
+        ),
+    )
+    account.refresh_from_db()
+    assert g.guests_made_person(
+        actor=neighbour.admin, account=account, partnership=neighbour.partnership
+    ) == [next_door.pk]
+    for guest in (social, probation, again):
+        guest.refresh_from_db()
+        assert guest.state == GuestState.NAMED and g.guest_has_account(guest) is None
+    for_social.refresh_from_db()
+    assert for_social.with_practitioner is None
+
+
 def test_the_business_unit_keeps_the_domains_and_refuses_what_is_not_one(world):
     kept = g.agency_email_domains_set(
         actor=world.admin,
@@ -358,7 +431,7 @@ def test_a_guest_made_a_person_keeps_their_history_and_is_named_as_themselves(
         ),
     )
     account.refresh_from_db()
-    assert g.guests_made_person(actor=world.admin, account=account) == [e.pk]
+    assert g.guests_made_person(actor=world.admin, account=account, partnership=world.partnership) == [e.pk]
     e.refresh_from_db()
     assert e.with_practitioner == account and account.is_active
     person = type(account).objects.get(pk=account.pk)  # (read afresh, as the next request does)
