@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -667,7 +668,11 @@ def guest_check_code(guest: Guest, code: str) -> str:
     Raises ``CodeRefused`` saying why (wrong, expired, too many tries)."""
     if access_ended(guest):
         raise CodeRefused(_("This link no longer works."))
-    entered = "".join(ch for ch in (code or "") if ch.isdigit())[: CODE_DIGITS + 2]
+    # Digits as typed or pasted, whatever the keyboard gave (full-width ones from an East
+    # Asian input method, say); spaces, dashes and anything else are ignored.
+    entered = "".join(str(unicodedata.decimal(ch)) for ch in (code or "") if ch.isdecimal())[
+        : CODE_DIGITS + 2
+    ]
     now = clock.now()
     # A refusal is written (the try counted, the audit entry) before it is said: raised
     # after the transaction commits, not inside it.

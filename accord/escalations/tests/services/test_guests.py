@@ -282,6 +282,14 @@ def test_the_code_lasts_ten_minutes_and_five_tries_and_is_kept_only_as_a_hash(
     with clock.set_to(start):
         secret = g.guest_check_code(guest, f" {code[:3]} {code[3:]} ")
         assert g.guest_from_session(guest.pk, secret).pk == guest.pk
+        with pytest.raises(g.CodeRefused, match="Ask for a code first"):
+            g.guest_check_code(guest, code)  # used once, it is spent
+    # Full-width digits (an East Asian keyboard) are the same digits.
+    with clock.set_to(start), django_capture_on_commit_callbacks(execute=True):
+        g.guest_send_code(guest)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    with clock.set_to(start):
+        g.guest_check_code(guest, "".join(chr(0xFF10 + int(d)) for d in code))
     assert g.guest_from_session(guest.pk, "not-the-secret") is None
     with clock.set_to(start + dt.timedelta(minutes=31)):
         assert g.guest_from_session(guest.pk, secret) is None  # 30 idle minutes
