@@ -477,3 +477,37 @@ def test_each_later_step_is_emailed_to_the_guest_with_a_fresh_link(world, django
             actor=guest.account, escalation=e, held_on=clock.today(), note="Agreed to refer."
         )
     assert not [m for m in mail.outbox[sent:] if m.to == [GP]]  # not told of their own step
+
+
+# --------------------------------------------------------------------------- the reports
+
+
+def test_reports_count_an_agency_whose_people_take_part_only_as_guests(world):
+    """A GP practice with nobody in Accord, raised with through guests: counted as receiving,
+    in the agency matrix, and flagged by the silence signal when it falls quiet (rule 9)."""
+    from accord.partnership.models import AgencyKind
+    from accord.reports.selectors import Period, pdg_figures
+    from accord.testing.factories import AgencyFactory
+
+    practice = AgencyFactory(
+        name="Moorside GP Practice", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[world.partnership]
+    )
+    with_domains(world, practice)
+    period = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    for n in range(1, 5):
+        earlier = period.previous(n)
+        for day in range(4):
+            d = earlier.start + dt.timedelta(days=1 + day)
+            world.raised(
+                at=dt.datetime(d.year, d.month, d.day, 10, tzinfo=dt.UTC),
+                with_agency=practice,
+                with_practitioner_email=f"gp{n}{day}@nhs.net",
+            )
+    assert Guest.objects.filter(agency=practice).count() == 16
+    assert not practice.people.filter(is_active=True).exists()
+    before = pdg_figures(world.partnership, period.previous(1))
+    assert before.by_receiving_agency[practice.name] == 4
+    assert before.matrix[(world.health.name, practice.name)] == 4
+    now = pdg_figures(world.partnership, period)
+    flagged = {(s.agency, s.direction): s for s in now.low_challenge}
+    assert flagged[(practice.name, "received")].expected == 4.0
