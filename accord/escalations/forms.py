@@ -1128,7 +1128,6 @@ class GuestAnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=_("Is this for you?"),
         widget=forms.RadioSelect,
-        error_messages={"required": _("Select whether you work with this child, or this is not for you")},
     )
     name = forms.CharField(
         label=_("Your name"),
@@ -1138,9 +1137,12 @@ class GuestAnswerForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args, works_with: str, **kwargs):
+    def __init__(self, *args, works_with: tuple[str, str], **kwargs):
+        """``works_with``: the answer that it is theirs, and the words asking for one."""
         super().__init__(*args, **kwargs)
-        self.fields["answer"].choices = [("confirm", works_with), ("decline", _("This is not for me"))]
+        answer, ask = works_with
+        self.fields["answer"].choices = [("confirm", answer), ("decline", _("This is not for me"))]
+        self.fields["answer"].error_messages["required"] = ask
 
     def clean(self):
         data = super().clean()

@@ -76,6 +76,7 @@ from ..models import (
 )
 from ..notices import notify
 from ..policies import stage_holding
+from ..subjects import worded
 from ._base import EVENT_LISTENERS, _locked
 
 CODE_MINUTES = 10
@@ -882,8 +883,15 @@ def guest_person_roles(guest: Guest) -> list[str]:
     return sorted(TIER_ROLES[guest.tier]) if guest.tier in LEADER_TIERS else [Role.PRACTITIONER]
 
 
-def guest_kind_words(escalation: Escalation) -> str:
-    return _("I work with this child") if escalation.kind == Kind.CASE else _("I work with this theme")
+def guest_kind_words(escalation: Escalation) -> tuple[str, str]:
+    """The answer a guest gives that the escalation is theirs, and the words asking for it,
+    for whom it is about (a child, an adult at risk, a family) or its theme."""
+    if escalation.kind == Kind.CASE:
+        return (
+            worded("I work with this child", escalation.subject),
+            worded("Select whether you work with this child, or this is not for you", escalation.subject),
+        )
+    return _("I work with this theme"), _("Select whether you work with this theme, or this is not for you")
 
 
 # --------------------------------------------------------------------------- the agencies' domains
@@ -981,3 +989,10 @@ def guest_escalation(guest: Guest) -> Escalation:
     if escalation is None or not guest.account.has_perm("escalations.view", escalation):
         raise NotFound()
     return escalation
+
+
+def guest_accounts(escalation: Escalation) -> set[int]:
+    """The accounts that wrote on this escalation as its guests (those still guests' accounts:
+    one made a person since is named as themselves), so that the pages can say an entry was
+    written by a guest."""
+    return set(escalation.guests.filter(account__is_active=False).values_list("account_id", flat=True))

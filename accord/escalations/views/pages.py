@@ -274,12 +274,14 @@ def _follow_through_context(request: HttpRequest, escalation: Escalation) -> dic
 def _guests_context(request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
     """The professionals named on it by work email, and whether this person may end a
     guest's access (the raiser's manager) or name someone (the parties working it)."""
-    named = list(escalation.guests.select_related("agency").order_by("named_at", "id"))
+    named = list(escalation.guests.select_related("agency", "account").order_by("named_at", "id"))
     for guest in named:
         guest.escalation = escalation
     names_leaders = guests.may_name_leader(request.user, escalation)
     return {
         "guests": named,
+        # (An entry written by a guest says so; one made a person since is named as themselves.)
+        "guest_accounts": {guest.account_id for guest in named if not guest.account.is_active},
         "may_remove_guests": bool(named) and guests.may_remove(request.user, named[0]),
         # Where the difference climbed to another agency's managers (or senior leaders) and it
         # has nobody in Accord to work the stage: the raiser's manager names one by email.
