@@ -1131,7 +1131,7 @@ class GuestAnswerForm(forms.Form):
     )
     name = forms.CharField(
         label=_("Your name"),
-        help_text=_("The parties see it beside what you record."),
+        help_text=_("Needed if it is for you: the parties see it beside what you record."),
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),

@@ -169,7 +169,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "discussions": list(escalation.discussions.select_related("recorded_by", "recorded_by__agency")),
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
         "documents": list(escalation.documents.all()),
-        "guest_accounts": g.guest_accounts(escalation),
+        # (Others' entries as guests are marked; their own are theirs.)
+        "guest_accounts": g.guest_accounts(escalation) - {actor.pk},
         "themes": list(escalation.themes.all()),
         "may_discuss": actor.has_perm("escalations.record_discussion", escalation),
         # (A guest acting as their agency's manager or senior leader: the stage's actions.)

@@ -312,6 +312,7 @@ def test_the_professional_holds_stage_one_as_a_named_practitioner_does(
     )
     assert client.get(f"/guest/documents/{other.documents.get().pk}/").status_code == 404
     assert 'href="/guest/escalate/"' in home and "Escalate to stage 2" in home
+    assert "the raiser consults their own manager or safeguarding lead, then it can go to stage 2" in home
     e.refresh_from_db()
     early = client.post(
         "/guest/escalate/", {"version": e.version, "to_stage": "2", "reason": "We cannot agree."}
@@ -329,7 +330,9 @@ def test_the_professional_holds_stage_one_as_a_named_practitioner_does(
     assert e.stage == 2 and e.events.filter(type="escalated", actor=guest.account).exists()
     # At the managers' stage the professional no longer holds it.
     assert client.get("/guest/escalate/").status_code == 403
-    assert 'href="/guest/escalate/"' not in client.get("/guest/").content.decode()
+    home = client.get("/guest/").content.decode()
+    assert 'href="/guest/escalate/"' not in home
+    assert "a guest, named by work email" not in home  # (their own entries are simply theirs)
     sign_in(client, world.practitioner_health)
     page = client.get(f"/escalations/{e.pk}/").content.decode()
     assert "Gill Green (a guest, named by work email)" in page
