@@ -41,7 +41,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accord.audit.models import Verb
+from accord.audit.models import AuditEvent, Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
@@ -82,6 +82,9 @@ from ._base import EVENT_LISTENERS, _locked
 CODE_MINUTES = 10
 CODE_TRIES = 5
 CODES_PER_HOUR = 5
+# And a day: someone holding a link but not the mailbox (one forwarded, or left in a shared
+# browser's history) could otherwise try 25 codes an hour for as long as the access lasts.
+CODES_PER_DAY = 10
 SESSION_IDLE_MINUTES = 30
 CODE_DIGITS = 6
 
@@ -640,6 +643,14 @@ def guest_send_code(guest: Guest) -> None:
                 _("%(n)s codes have been sent in the last hour: wait an hour, then ask again.")
                 % {"n": CODES_PER_HOUR}
             )
+        if _codes_sent_since(guest, now - dt.timedelta(days=1)) >= CODES_PER_DAY:
+            raise CodeRefused(
+                _(
+                    "%(n)s codes have been sent in the last day: ask again tomorrow, or ask the "
+                    "practitioner who raised it for help."
+                )
+                % {"n": CODES_PER_DAY}
+            )
         code = "".join(secrets.choice("0123456789") for _i in range(CODE_DIGITS))
         guest.code_hash = _digest(f"code:{guest.pk}:{code}")
         guest.code_expires_at = now + dt.timedelta(minutes=CODE_MINUTES)
@@ -648,6 +659,18 @@ def guest_send_code(guest: Guest) -> None:
         guest.save(update_fields=["code_hash", "code_expires_at", "code_tries", "codes_since", "codes_sent"])
         _audit(guest.account, Verb.GUEST_CODE_SENT, guest)
         transaction.on_commit(lambda: _send_code(guest, code))
+
+
+def _codes_sent_since(guest: Guest, since: dt.datetime) -> int:
+    """The codes sent to this address for this escalation since then, as the audit trail
+    records each (whatever guest places the address held on it: a second naming after "this
+    is not for me" starts no new count)."""
+    return AuditEvent.objects.filter(
+        verb=Verb.GUEST_CODE_SENT,
+        actor_id=guest.account_id,
+        target_id=str(guest.escalation_id),
+        at__gte=since,
+    ).count()
 
 
 def _send_code(guest: Guest, code: str) -> None:

@@ -511,3 +511,29 @@ def test_reports_count_an_agency_whose_people_take_part_only_as_guests(world):
     now = pdg_figures(world.partnership, period)
     flagged = {(s.agency, s.direction): s for s in now.low_challenge}
     assert flagged[(practice.name, "received")].expected == 4.0
+
+
+def test_codes_are_limited_a_day_too(world, django_capture_on_commit_callbacks):
+    """Five an hour, and ten a day: with only a link, at most fifty guesses a day."""
+    e, guest = raised_with_guest(world, django_capture_on_commit_callbacks)
+    start = clock.now()
+    for hour in (0, 1):
+        with (
+            clock.set_to(start + dt.timedelta(minutes=61 * hour)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            for _ in range(g.CODES_PER_HOUR):
+                g.guest_send_code(guest)
+    with clock.set_to(start + dt.timedelta(minutes=123)), pytest.raises(g.CodeRefused, match="last day"):
+        g.guest_send_code(guest)
+    # Said not for them and named again, the address starts no new count.
+    g.guest_decline(guest=guest)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = g.guest_name(
+            actor=world.practitioner_health, escalation=e, agency_id=world.social.pk, email=GP
+        )
+    with clock.set_to(start + dt.timedelta(minutes=185)), pytest.raises(g.CodeRefused, match="last day"):
+        g.guest_send_code(again)
+    with clock.set_to(start + dt.timedelta(hours=25)), django_capture_on_commit_callbacks(execute=True):
+        g.guest_send_code(again)
+    assert len([m for m in mail.outbox if "one-time code" in m.subject]) == 2 * g.CODES_PER_HOUR + 1
