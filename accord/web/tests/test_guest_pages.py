@@ -359,3 +359,22 @@ def test_on_an_adults_board_the_guest_is_asked_about_the_adult(
     assert escape("The adult's details are shown") in page and "child" not in page.split("<main")[1]
     asked = client.post("/guest/", {"name": "Gill Green"}).content.decode()
     assert "Select whether you work with this adult, or this is not for you" in asked
+
+
+def test_a_guests_posts_need_the_forms_token_and_the_link_names_no_other_site(
+    client, named, django_capture_on_commit_callbacks
+):
+    """Another site cannot make a guest's browser ask for codes, confirm or decline for them;
+    the link's page sends no Referer carrying the link elsewhere."""
+    _e, guest, path = named
+    forged = Client(enforce_csrf_checks=True)
+    assert forged.post(path).status_code == 403
+    guest.refresh_from_db()
+    assert guest.codes_sent == 0
+    guest_in(client, path, django_capture_on_commit_callbacks, confirm=False)
+    forged.cookies = client.cookies
+    assert forged.post("/guest/", {"answer": "decline"}).status_code == 403
+    guest.refresh_from_db()
+    assert guest.state == GuestState.NAMED
+    page = client.get(path)
+    assert page.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin")
