@@ -64,6 +64,7 @@ MATRIX = {
     "guest_home": (lambda s: reverse("guest_home"), lambda r: 401),
     "guest_discuss": (lambda s: reverse("guest_discuss"), lambda r: 401),
     "guest_add_document": (lambda s: reverse("guest_add_document"), lambda r: 401),
+    "guest_document": (lambda s: reverse("guest_document", args=[s["doc"]]), lambda r: 401),
     "guest_escalate": (lambda s: reverse("guest_escalate"), lambda r: 401),
     "guest_pause": (lambda s: reverse("guest_pause"), lambda r: 401),
     "guest_resume": (lambda s: reverse("guest_resume"), lambda r: 401),
@@ -545,9 +546,11 @@ GUEST_OPENS = {
     "guest_home": 200,
     "guest_discuss": 200,
     "guest_add_document": 200,  # (where no scanner is configured, it says to send them through the raiser)
+    "guest_document": 200,  # (the escalation's evidence, as a party reads it)
     "guest_sign_out": 405,
-    # (The professional the difference is with: the stage's own actions are its leaders'.)
-    "guest_escalate": 403,
+    # (The professional the difference is with holds stage 1 as a named practitioner does: it
+    # may leave it, the raiser's manager consulted; the stage's other actions are its leaders'.)
+    "guest_escalate": 200,
     "guest_pause": 403,
     "guest_resume": 403,
     "guest_resolve": 403,

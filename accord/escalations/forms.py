@@ -1128,19 +1128,21 @@ class GuestAnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=_("Is this for you?"),
         widget=forms.RadioSelect,
-        error_messages={"required": _("Select whether you work with this child, or this is not for you")},
     )
     name = forms.CharField(
         label=_("Your name"),
-        help_text=_("The parties see it beside what you record."),
+        help_text=_("Needed if it is for you: the parties see it beside what you record."),
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args, works_with: str, **kwargs):
+    def __init__(self, *args, works_with: tuple[str, str], **kwargs):
+        """``works_with``: the answer that it is theirs, and the words asking for one."""
         super().__init__(*args, **kwargs)
-        self.fields["answer"].choices = [("confirm", works_with), ("decline", _("This is not for me"))]
+        answer, ask = works_with
+        self.fields["answer"].choices = [("confirm", answer), ("decline", _("This is not for me"))]
+        self.fields["answer"].error_messages["required"] = ask
 
     def clean(self):
         data = super().clean()

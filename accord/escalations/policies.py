@@ -620,17 +620,21 @@ def is_confirmed_guest(user, escalation) -> bool:
 def guest_roles(user, escalation) -> frozenset[str]:
     """The role a confirmed guest acts in for their agency on this escalation alone: its
     managers' or senior leaders' (named so where it climbed to them and the agency had nobody
-    in Accord to work it); none for the professional the difference is with."""
+    in Accord to work it); a practitioner's for the professional the difference is with, who
+    works the practitioners' stages as a named practitioner does (rule 2)."""
     place = guest_place(user, escalation)
-    if place is None or place.tier not in (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS):
+    if place is None:
         return frozenset()
-    return TIER_ROLES[place.tier]
+    if place.tier in (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS):
+        return TIER_ROLES[place.tier]
+    return frozenset({Role.PRACTITIONER})
 
 
 @rules.predicate
 def is_leader_guest(user, escalation) -> bool:
     """A confirmed guest acting as their agency's manager or senior leader on this escalation."""
-    return bool(guest_roles(user, escalation))
+    place = guest_place(user, escalation)
+    return place is not None and place.tier in (WorkedBy.MANAGERS, WorkedBy.SENIOR_LEADERS)
 
 
 @rules.predicate

@@ -210,6 +210,23 @@ PHRASES: dict[str, tuple[str, str]] = {
             "A summary for each agency's own file on the family. Printed from Accord; the escalation's page holds the current record."
         ),
     ),
+    # A professional named by email, asked whether the escalation is theirs (``guests.py``).
+    gettext_noop("I work with this child"): (
+        gettext_noop("I work with this adult"),
+        gettext_noop("I work with this family"),
+    ),
+    gettext_noop("Select whether you work with this child, or this is not for you"): (
+        gettext_noop("Select whether you work with this adult, or this is not for you"),
+        gettext_noop("Select whether you work with this family, or this is not for you"),
+    ),
+    gettext_noop("A child (or sibling group)"): (
+        gettext_noop("An adult at risk"),
+        gettext_noop("A family"),
+    ),
+    gettext_noop("The child's details are shown once you confirm you work with them."): (
+        gettext_noop("The adult's details are shown once you confirm you work with them."),
+        gettext_noop("The family's details are shown once you confirm you work with them."),
+    ),
 }
 
 

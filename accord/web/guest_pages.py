@@ -10,13 +10,14 @@ be made one of its people with an invitation. Every rule is the services'
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -157,13 +158,19 @@ def home(request: HttpRequest) -> HttpResponse:
         partnership_id=escalation.partnership_id,
         payload={"reference": escalation.reference, "page": "guest"},
     )
+    stages = services.ladder(escalation.partnership)
     context = {
         "guest": guest,
         "escalation": escalation,
+        "current_stage": next((s for s in stages if s.number == escalation.stage), None),
+        "next_stage": next((s for s in stages if s.number == escalation.stage + 1), None),
         "children": list(escalation.children.all()) if sees_children(actor, escalation) else [],
         "is_case": escalation.kind == Kind.CASE,
         "discussions": list(escalation.discussions.select_related("recorded_by", "recorded_by__agency")),
         "events": list(escalation.events.select_related("actor", "actor__agency").order_by("-at", "-id")),
+        "documents": list(escalation.documents.all()),
+        # (Others' entries as guests are marked; their own are theirs.)
+        "guest_accounts": g.guest_accounts(escalation) - {actor.pk},
         "themes": list(escalation.themes.all()),
         "may_discuss": actor.has_perm("escalations.record_discussion", escalation),
         # (A guest acting as their agency's manager or senior leader: the stage's actions.)
@@ -244,6 +251,27 @@ def add_document(request: HttpRequest) -> HttpResponse:
         )
 
     return _guest_action(request, f.DocumentForm, "add_document.html", perform, _("Document attached"))
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def document(request: HttpRequest, document: int) -> HttpResponse:
+    """An evidence document of the guest's one escalation, as a party reads it (audited)."""
+    guest = guest_session.current_guest(request)
+    if guest is None:
+        return _ended(request)
+    try:
+        escalation = g.guest_escalation(guest)
+        doc, content = services.escalation_document_read(
+            actor=guest.account, escalation=escalation, document_id=document
+        )
+    except NotFound:
+        raise Http404 from None
+    response = FileResponse(
+        io.BytesIO(content), as_attachment=True, filename=doc.filename, content_type=doc.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # A guest acting for their agency as one of its managers or senior leaders (named so where the
@@ -611,5 +639,5 @@ def _make_person(request: HttpRequest, partnership, guest: Guest, cd: dict[str, 
         ),
     )
     account.refresh_from_db()
-    g.guests_made_person(actor=request.user, account=account)
+    g.guests_made_person(actor=request.user, account=account, partnership=partnership)
     invite(actor=request.user, person=account, partnership=partnership)

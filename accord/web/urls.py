@@ -164,6 +164,7 @@ urlpatterns = [
     path("guest/", guest_pages.home, name="guest_home"),
     path("guest/discussion/", guest_pages.discuss, name="guest_discuss"),
     path("guest/documents/", guest_pages.add_document, name="guest_add_document"),
+    path("guest/documents/<int:document>/", guest_pages.document, name="guest_document"),
     path("guest/escalate/", guest_pages.escalate, name="guest_escalate"),
     path("guest/pause/", guest_pages.pause, name="guest_pause"),
     path("guest/resume/", guest_pages.resume, name="guest_resume"),

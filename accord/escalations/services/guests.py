@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accord.audit.models import Verb
+from accord.audit.models import AuditEvent, Verb
 from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.errors import NotAllowed, NotFound
@@ -76,11 +77,15 @@ from ..models import (
 from ..notices import notify
 from ..policies import stage_holding
 from ..selectors import escalation_leaders
+from ..subjects import worded
 from ._base import EVENT_LISTENERS, _locked
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
 CODES_PER_HOUR = 5
+# And a day: someone holding a link but not the mailbox (one forwarded, or left in a shared
+# browser's history) could otherwise try 25 codes an hour for as long as the access lasts.
+CODES_PER_DAY = 10
 SESSION_IDLE_MINUTES = 30
 CODE_DIGITS = 6
 
@@ -168,7 +173,10 @@ def resolve_email(partnership: Partnership, agency: Agency, email: str) -> Named
     problem = email_refusal(partnership, agency, email)
     if problem:
         raise ValueError(problem)
-    person = User.objects.filter(email__iexact=email, is_active=True).first()
+    # Someone who works in this partnership is named as themselves. Someone in Accord only
+    # in another partnership (of an agency the two share, say) holds no role here, so could
+    # not see it as themselves: they answer here as a guest, as anyone not in Accord does.
+    person = _person_here(partnership.pk, email)
     if person is not None and person.agency_id != agency.pk:
         raise ValueError(
             _("%(email)s belongs to someone of another agency in Accord: check the address")
@@ -177,11 +185,31 @@ def resolve_email(partnership: Partnership, agency: Agency, email: str) -> Named
     return NamedByEmail(agency=agency, email=email, person=person)
 
 
+def _person_here(partnership_id: int, email: str) -> User | None:
+    """The active person with this address who works in this partnership, if any."""
+    return (
+        User.objects.filter(
+            email__iexact=email, is_active=True, role_assignments__partnership_id=partnership_id
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def _account_for(email: str, agency: Agency, partnership_id: int) -> User:
     """The guest's account: none to sign in with (never active, no password, no role). One
-    an address, whatever escalations it is named on, so that its history stays together."""
+    an address at an agency in a partnership, whatever escalations it is named on there, so
+    that its history stays together: it acts for that agency (an address at a domain two
+    agencies share, nhs.net say, is two guests), and the partnership that keeps it is the
+    one whose business unit may make it one of its people."""
     found = (
-        User.objects.filter(email__iexact=email, is_active=False, guest_places__isnull=False)
+        User.objects.filter(
+            email__iexact=email,
+            is_active=False,
+            agency=agency,
+            home_partnership_id=partnership_id,
+            guest_places__isnull=False,
+        )
         .order_by("pk")
         .first()
     )
@@ -613,9 +641,10 @@ def guest_link_opened(guest: Guest) -> None:
 
 
 def guest_has_account(guest: Guest) -> User | None:
-    """Someone with an account at that address (made one of the partnership's people since):
-    they sign in as usual instead."""
-    return User.objects.filter(email__iexact=guest.email, is_active=True).first()
+    """Someone with an account at that address who works in the escalation's partnership
+    (made one of its people since): they sign in as usual instead. An account only in another
+    partnership is not one they could see this escalation with: they go on as a guest."""
+    return _person_here(guest.escalation.partnership_id, guest.email)
 
 
 class CodeRefused(Exception):
@@ -640,6 +669,14 @@ def guest_send_code(guest: Guest) -> None:
                 _("%(n)s codes have been sent in the last hour: wait an hour, then ask again.")
                 % {"n": CODES_PER_HOUR}
             )
+        if _codes_sent_since(guest, now - dt.timedelta(days=1)) >= CODES_PER_DAY:
+            raise CodeRefused(
+                _(
+                    "%(n)s codes have been sent in the last day: ask again tomorrow, or ask the "
+                    "practitioner who raised it for help."
+                )
+                % {"n": CODES_PER_DAY}
+            )
         code = "".join(secrets.choice("0123456789") for _i in range(CODE_DIGITS))
         guest.code_hash = _digest(f"code:{guest.pk}:{code}")
         guest.code_expires_at = now + dt.timedelta(minutes=CODE_MINUTES)
@@ -648,6 +685,18 @@ def guest_send_code(guest: Guest) -> None:
         guest.save(update_fields=["code_hash", "code_expires_at", "code_tries", "codes_since", "codes_sent"])
         _audit(guest.account, Verb.GUEST_CODE_SENT, guest)
         transaction.on_commit(lambda: _send_code(guest, code))
+
+
+def _codes_sent_since(guest: Guest, since: dt.datetime) -> int:
+    """The codes sent to this address for this escalation since then, as the audit trail
+    records each (whatever guest places the address held on it: a second naming after "this
+    is not for me" starts no new count)."""
+    return AuditEvent.objects.filter(
+        verb=Verb.GUEST_CODE_SENT,
+        actor_id=guest.account_id,
+        target_id=str(guest.escalation_id),
+        at__gte=since,
+    ).count()
 
 
 def _send_code(guest: Guest, code: str) -> None:
@@ -669,7 +718,11 @@ def guest_check_code(guest: Guest, code: str) -> str:
     Raises ``CodeRefused`` saying why (wrong, expired, too many tries)."""
     if access_ended(guest):
         raise CodeRefused(_("This link no longer works."))
-    entered = "".join(ch for ch in (code or "") if ch.isdigit())[: CODE_DIGITS + 2]
+    # Digits as typed or pasted, whatever the keyboard gave (full-width ones from an East
+    # Asian input method, say); spaces, dashes and anything else are ignored.
+    entered = "".join(str(unicodedata.decimal(ch)) for ch in (code or "") if ch.isdecimal())[
+        : CODE_DIGITS + 2
+    ]
     now = clock.now()
     # A refusal is written (the try counted, the audit entry) before it is said: raised
     # after the transaction commits, not inside it.
@@ -840,14 +893,15 @@ def guest_remove(*, actor: User, guest: Guest) -> None:
     _end(guest, actor, GuestEnd.REMOVED)
 
 
-def guests_made_person(*, actor: User, account: User) -> list[int]:
-    """A guest made one of the partnership's people (by the business unit, who invites them):
-    their guest places end, and they are named, as themselves, on the open escalations where
-    they were a guest and the agency names nobody else. Answers those escalations."""
+def guests_made_person(*, actor: User, account: User, partnership: Partnership) -> list[int]:
+    """A guest made one of the partnership's people (by its business unit, who invites them):
+    their guest places in that partnership end, and they are named, as themselves, on the
+    open escalations where they were a guest and the agency names nobody else. Answers those
+    escalations. (Another partnership's escalations are never this one's to change.)"""
     named = []
     with transaction.atomic():
         for guest in account.guest_places.select_related("escalation").filter(
-            state__in=[GuestState.NAMED, GuestState.CONFIRMED]
+            state__in=[GuestState.NAMED, GuestState.CONFIRMED], escalation__partnership=partnership
         ):
             e = guest.escalation
             # (One who acted as the agency's manager or senior leader now holds that role, which
@@ -878,8 +932,15 @@ def guest_person_roles(guest: Guest) -> list[str]:
     return sorted(TIER_ROLES[guest.tier]) if guest.tier in LEADER_TIERS else [Role.PRACTITIONER]
 
 
-def guest_kind_words(escalation: Escalation) -> str:
-    return _("I work with this child") if escalation.kind == Kind.CASE else _("I work with this theme")
+def guest_kind_words(escalation: Escalation) -> tuple[str, str]:
+    """The answer a guest gives that the escalation is theirs, and the words asking for it,
+    for whom it is about (a child, an adult at risk, a family) or its theme."""
+    if escalation.kind == Kind.CASE:
+        return (
+            worded("I work with this child", escalation.subject),
+            worded("Select whether you work with this child, or this is not for you", escalation.subject),
+        )
+    return _("I work with this theme"), _("Select whether you work with this theme, or this is not for you")
 
 
 # --------------------------------------------------------------------------- the agencies' domains
@@ -977,3 +1038,10 @@ def guest_escalation(guest: Guest) -> Escalation:
     if escalation is None or not guest.account.has_perm("escalations.view", escalation):
         raise NotFound()
     return escalation
+
+
+def guest_accounts(escalation: Escalation) -> set[int]:
+    """The accounts that wrote on this escalation as its guests (those still guests' accounts:
+    one made a person since is named as themselves), so that the pages can say an entry was
+    written by a guest."""
+    return set(escalation.guests.filter(account__is_active=False).values_list("account_id", flat=True))

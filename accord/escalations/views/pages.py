@@ -272,7 +272,7 @@ def _parts(request: HttpRequest, escalation: Escalation) -> dict[str, list]:
         )
         .select_related("escalation", "raised_again")
         .order_by("pk"),
-        "guests": escalation.guests.select_related("agency").order_by("named_at", "id"),
+        "guests": escalation.guests.select_related("agency", "account").order_by("named_at", "id"),
     }
     # The children only for those who may see them (``sees_children`` decides, after these
     # are read; this asks nothing the policies would read these for, and allows no fewer).
@@ -321,6 +321,8 @@ def _guests_context(request: HttpRequest, escalation: Escalation, named: list) -
     names_leaders = guests.may_name_leader(request.user, escalation)
     return {
         "guests": named,
+        # (An entry written by a guest says so; one made a person since is named as themselves.)
+        "guest_accounts": {guest.account_id for guest in named if not guest.account.is_active},
         "may_remove_guests": bool(named) and guests.may_remove(request.user, named[0]),
         # Where the difference climbed to another agency's managers (or senior leaders) and it
         # has nobody in Accord to work the stage: the raiser's manager names one by email.

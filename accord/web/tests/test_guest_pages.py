@@ -9,15 +9,17 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from accord.audit.models import AuditEvent, Verb
+from accord.audit.models import AuditEvent, PendingRead, Verb
 from accord.escalations import services
 from accord.escalations.models import Guest, GuestEnd, GuestState
 from accord.partnership.models import PartnershipAgency, Role
+from accord.partnership.protocol import install_ladder, preset
 from accord.testing.auth import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +286,95 @@ def test_the_openings_are_read_in_the_same_number_of_queries_however_many(client
         page = client.get("/business-unit/guests/")
     assert page.content.decode().count("Name one by work email") == 3
     assert len(three) == len(one)
+
+
+def test_the_professional_holds_stage_one_as_a_named_practitioner_does(
+    client, world, named, django_capture_on_commit_callbacks
+):
+    """At the practitioners' stage the guest may leave it (the raiser's manager consulted),
+    sees the stage by its name, reads the evidence, and the parties see what a guest wrote
+    marked as a guest's."""
+    e, guest, path = named
+    guest_in(client, path, django_capture_on_commit_callbacks)
+    services.escalation_add_document(
+        actor=world.practitioner_health, escalation=e, upload=SimpleUploadedFile("visit.txt", b"notes")
+    )
+    home = client.get("/guest/").content.decode()
+    assert f"1: {escape(services.ladder(world.partnership)[0].shown_name)}</dd>" in home
+    document = e.documents.get()
+    assert f'href="/guest/documents/{document.pk}/"' in home
+    download = client.get(f"/guest/documents/{document.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"notes"
+    assert PendingRead.objects.filter(verb=Verb.DOCUMENT_DOWNLOADED, actor=guest.account).exists()
+    other = world.raised()
+    services.escalation_add_document(
+        actor=world.practitioner_health, escalation=other, upload=SimpleUploadedFile("x.txt", b"x")
+    )
+    assert client.get(f"/guest/documents/{other.documents.get().pk}/").status_code == 404
+    assert 'href="/guest/escalate/"' in home and "Escalate to stage 2" in home
+    assert "the raiser consults their own manager or safeguarding lead, then it can go to stage 2" in home
+    e.refresh_from_db()
+    early = client.post(
+        "/guest/escalate/", {"version": e.version, "to_stage": "2", "reason": "We cannot agree."}
+    )
+    assert early.status_code == 422 and "manager" in early.content.decode()  # rule 2: consult first
+    world.consulted(e)
+    e.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/guest/escalate/",
+            {"version": e.version, "to_stage": "2", "reason": "We cannot agree the threshold."},
+        )
+    assert done.status_code == 302, done.content.decode()[:3000]
+    e.refresh_from_db()
+    assert e.stage == 2 and e.events.filter(type="escalated", actor=guest.account).exists()
+    # At the managers' stage the professional no longer holds it.
+    assert client.get("/guest/escalate/").status_code == 403
+    home = client.get("/guest/").content.decode()
+    assert 'href="/guest/escalate/"' not in home
+    assert "a guest, named by work email" not in home  # (their own entries are simply theirs)
+    sign_in(client, world.practitioner_health)
+    page = client.get(f"/escalations/{e.pk}/").content.decode()
+    assert "Gill Green (a guest, named by work email)" in page
+    assert (
+        "Gill Green, a guest, named by work email"
+        in client.get(f"/escalations/{e.pk}/record/").content.decode()
+    )
+
+
+def test_on_an_adults_board_the_guest_is_asked_about_the_adult(
+    client, world, django_capture_on_commit_callbacks
+):
+    install_ladder(world.partnership, preset("staffordshire-adults"))
+    PartnershipAgency.objects.filter(partnership=world.partnership, agency=world.social).update(
+        work_email_domains="nhs.net"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        e = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+    assert e.subject == "adult"
+    path = re.search(r"(/guest/[A-Za-z0-9_-]+/)", mail.outbox[-1].body).group(1)
+    guest_in(client, path, django_capture_on_commit_callbacks, confirm=False)
+    page = client.get("/guest/").content.decode()
+    assert "I work with this adult" in page and "An adult at risk" in page
+    assert escape("The adult's details are shown") in page and "child" not in page.split("<main")[1]
+    asked = client.post("/guest/", {"name": "Gill Green"}).content.decode()
+    assert "Select whether you work with this adult, or this is not for you" in asked
+
+
+def test_a_guests_posts_need_the_forms_token_and_the_link_names_no_other_site(
+    client, named, django_capture_on_commit_callbacks
+):
+    """Another site cannot make a guest's browser ask for codes, confirm or decline for them;
+    the link's page sends no Referer carrying the link elsewhere."""
+    _e, guest, path = named
+    forged = Client(enforce_csrf_checks=True)
+    assert forged.post(path).status_code == 403
+    guest.refresh_from_db()
+    assert guest.codes_sent == 0
+    guest_in(client, path, django_capture_on_commit_callbacks, confirm=False)
+    forged.cookies = client.cookies
+    assert forged.post("/guest/", {"answer": "decline"}).status_code == 403
+    guest.refresh_from_db()
+    assert guest.state == GuestState.NAMED
+    page = client.get(path)
+    assert page.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin")

@@ -248,7 +248,7 @@ def test_made_a_person_they_hold_the_tiers_role_and_are_named_as_no_practitioner
         ),
     )
     account.refresh_from_db()
-    assert g.guests_made_person(actor=world.admin, account=account) == []
+    assert g.guests_made_person(actor=world.admin, account=account, partnership=world.partnership) == []
     e = Escalation.objects.get(pk=e.pk)
     assert e.with_practitioner_id is None and not e.others()
     person = type(account).objects.get(pk=account.pk)

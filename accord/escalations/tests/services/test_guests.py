@@ -136,6 +136,79 @@ def test_the_domains_are_each_partnerships_own_for_an_agency_they_share(world, n
     )
 
 
+def test_someone_in_accord_only_in_a_neighbouring_partnership_answers_here_as_a_guest(
+    world, neighbour, django_capture_on_commit_callbacks
+):
+    """Of the trust the two share, but with no role in this partnership: named as themselves
+    they could never see it (and a name from the list refuses them), so they are a guest here."""
+    elsewhere = neighbour.practitioner_health
+    elsewhere.email = "lauren.jarvis@health.nhs.uk"
+    elsewhere.save()
+    with_domains(world, world.health, "health.nhs.uk")
+    with django_capture_on_commit_callbacks(execute=True):
+        e = world.raised(
+            raiser=world.practitioner_social,
+            with_agency=world.health,
+            with_practitioner_username="",
+            with_practitioner_email="Lauren.Jarvis@health.nhs.uk",
+        )
+    assert e.with_practitioner is None
+    guest = Guest.objects.get(escalation=e)
+    assert guest.account != elsewhere and not guest.account.is_active
+    assert mail.outbox[-1].to == ["lauren.jarvis@health.nhs.uk"] and "/guest/" in mail.outbox[-1].body
+    assert g.guest_has_account(guest) is None  # not sent to sign in where they would see nothing
+    signed_in(guest, django_capture_on_commit_callbacks)
+    g.guest_confirm(guest=guest, name="Lauren Jarvis")
+    assert guest.account.has_perm("escalations.view", Escalation.objects.get(pk=e.pk))
+    assert not elsewhere.has_perm("escalations.view", e)
+
+
+def test_a_guests_account_is_one_agencys_in_one_partnership(
+    world, neighbour, django_capture_on_commit_callbacks
+):
+    """An address at a domain two agencies keep (nhs.net) acts for the agency it was named for
+    on each escalation, and a partnership's business unit making its guest a person changes
+    nothing of another partnership's."""
+    with_domains(world, world.social)
+    with_domains(world, world.other)
+    with_domains(world, world.health)
+    with_domains(neighbour, neighbour.social)
+    with django_capture_on_commit_callbacks(execute=True):
+        for_social = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+        for_probation = world.raised(
+            with_agency=world.other, with_practitioner_username="", with_practitioner_email=GP
+        )
+        again_social = world.raised(with_practitioner_username="", with_practitioner_email=GP)
+        next_door = neighbour.raised(with_practitioner_username="", with_practitioner_email=GP)
+    social, probation, again, there = (
+        Guest.objects.get(escalation=e) for e in (for_social, for_probation, again_social, next_door)
+    )
+    assert again.account == social.account  # one agency's history together
+    assert probation.account != social.account and probation.account.agency == world.other
+    assert social.account.agency == world.social
+    assert there.account not in (social.account, probation.account)
+    assert there.account.home_partnership_id == neighbour.partnership.pk
+    # Made a person in the neighbouring partnership: this partnership's guest goes on as one.
+    account = there.account
+    person_save(
+        actor=neighbour.admin,
+        partnership=neighbour.partnership,
+        person=account,
+        details=PersonDetails(
+            first_name="Gill", last_name="Green", email=GP, agency=neighbour.social, roles=[Role.PRACTITIONER]
+        ),
+    )
+    account.refresh_from_db()
+    assert g.guests_made_person(
+        actor=neighbour.admin, account=account, partnership=neighbour.partnership
+    ) == [next_door.pk]
+    for guest in (social, probation, again):
+        guest.refresh_from_db()
+        assert guest.state == GuestState.NAMED and g.guest_has_account(guest) is None
+    for_social.refresh_from_db()
+    assert for_social.with_practitioner is None
+
+
 def test_the_business_unit_keeps_the_domains_and_refuses_what_is_not_one(world):
     kept = g.agency_email_domains_set(
         actor=world.admin,
@@ -209,6 +282,14 @@ def test_the_code_lasts_ten_minutes_and_five_tries_and_is_kept_only_as_a_hash(
     with clock.set_to(start):
         secret = g.guest_check_code(guest, f" {code[:3]} {code[3:]} ")
         assert g.guest_from_session(guest.pk, secret).pk == guest.pk
+        with pytest.raises(g.CodeRefused, match="Ask for a code first"):
+            g.guest_check_code(guest, code)  # used once, it is spent
+    # Full-width digits (an East Asian keyboard) are the same digits.
+    with clock.set_to(start), django_capture_on_commit_callbacks(execute=True):
+        g.guest_send_code(guest)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    with clock.set_to(start):
+        g.guest_check_code(guest, "".join(chr(0xFF10 + int(d)) for d in code))
     assert g.guest_from_session(guest.pk, "not-the-secret") is None
     with clock.set_to(start + dt.timedelta(minutes=31)):
         assert g.guest_from_session(guest.pk, secret) is None  # 30 idle minutes
@@ -358,7 +439,7 @@ def test_a_guest_made_a_person_keeps_their_history_and_is_named_as_themselves(
         ),
     )
     account.refresh_from_db()
-    assert g.guests_made_person(actor=world.admin, account=account) == [e.pk]
+    assert g.guests_made_person(actor=world.admin, account=account, partnership=world.partnership) == [e.pk]
     e.refresh_from_db()
     assert e.with_practitioner == account and account.is_active
     person = type(account).objects.get(pk=account.pk)  # (read afresh, as the next request does)
@@ -396,3 +477,63 @@ def test_each_later_step_is_emailed_to_the_guest_with_a_fresh_link(world, django
             actor=guest.account, escalation=e, held_on=clock.today(), note="Agreed to refer."
         )
     assert not [m for m in mail.outbox[sent:] if m.to == [GP]]  # not told of their own step
+
+
+# --------------------------------------------------------------------------- the reports
+
+
+def test_reports_count_an_agency_whose_people_take_part_only_as_guests(world):
+    """A GP practice with nobody in Accord, raised with through guests: counted as receiving,
+    in the agency matrix, and flagged by the silence signal when it falls quiet (rule 9)."""
+    from accord.partnership.models import AgencyKind
+    from accord.reports.selectors import Period, pdg_figures
+    from accord.testing.factories import AgencyFactory
+
+    practice = AgencyFactory(
+        name="Moorside GP Practice", kind=AgencyKind.HEALTH_PROVIDER, partnerships=[world.partnership]
+    )
+    with_domains(world, practice)
+    period = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    for n in range(1, 5):
+        earlier = period.previous(n)
+        for day in range(4):
+            d = earlier.start + dt.timedelta(days=1 + day)
+            world.raised(
+                at=dt.datetime(d.year, d.month, d.day, 10, tzinfo=dt.UTC),
+                with_agency=practice,
+                with_practitioner_email=f"gp{n}{day}@nhs.net",
+            )
+    assert Guest.objects.filter(agency=practice).count() == 16
+    assert not practice.people.filter(is_active=True).exists()
+    before = pdg_figures(world.partnership, period.previous(1))
+    assert before.by_receiving_agency[practice.name] == 4
+    assert before.matrix[(world.health.name, practice.name)] == 4
+    now = pdg_figures(world.partnership, period)
+    flagged = {(s.agency, s.direction): s for s in now.low_challenge}
+    assert flagged[(practice.name, "received")].expected == 4.0
+
+
+def test_codes_are_limited_a_day_too(world, django_capture_on_commit_callbacks):
+    """Five an hour, and ten a day: with only a link, at most fifty guesses a day."""
+    e, guest = raised_with_guest(world, django_capture_on_commit_callbacks)
+    start = clock.now()
+    for hour in (0, 1):
+        with (
+            clock.set_to(start + dt.timedelta(minutes=61 * hour)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            for _ in range(g.CODES_PER_HOUR):
+                g.guest_send_code(guest)
+    with clock.set_to(start + dt.timedelta(minutes=123)), pytest.raises(g.CodeRefused, match="last day"):
+        g.guest_send_code(guest)
+    # Said not for them and named again, the address starts no new count.
+    g.guest_decline(guest=guest)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = g.guest_name(
+            actor=world.practitioner_health, escalation=e, agency_id=world.social.pk, email=GP
+        )
+    with clock.set_to(start + dt.timedelta(minutes=185)), pytest.raises(g.CodeRefused, match="last day"):
+        g.guest_send_code(again)
+    with clock.set_to(start + dt.timedelta(hours=25)), django_capture_on_commit_callbacks(execute=True):
+        g.guest_send_code(again)
+    assert len([m for m in mail.outbox if "one-time code" in m.subject]) == 2 * g.CODES_PER_HOUR + 1
