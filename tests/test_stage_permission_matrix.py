@@ -21,13 +21,14 @@ from accord.partnership.models import User
 from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
 from accord.testing.auth import sign_in
 from accord.testing.factories import WORLD_ROLES, World
+from accord.testing.presets import presets_by_shape
 
 pytestmark = pytest.mark.django_db
 
 PAGES = {"escalate": "escalate", "resolve": "resolve", "pause": "pause", "reassign": "reassign"}
 
 
-@pytest.mark.parametrize("name", preset_names())
+@pytest.mark.parametrize("name", presets_by_shape("ladder"))
 def test_stage_action_pages_and_api_at_every_stage(client, name):
     world = World()
     install_ladder(world.partnership, preset(name))
@@ -67,7 +68,7 @@ def test_every_preset_but_one_has_a_senior_leaders_stage():
     assert set(preset_names()) - set(SENIOR_PRESETS) == {"st-helens"}
 
 
-@pytest.mark.parametrize("name", SENIOR_PRESETS)
+@pytest.mark.parametrize("name", presets_by_shape("ladder", among=SENIOR_PRESETS))
 def test_a_manager_cannot_leave_or_settle_a_senior_leaders_stage_and_a_senior_leader_can(client, name):
     """Over the page and the API, a manager of a party's agency is refused escalating out of
     the senior leaders' stage and recording its outcome, told who holds it in the
@@ -131,7 +132,7 @@ NEVER_A_GUESTS = (
 )
 
 
-@pytest.mark.parametrize("name", preset_names())
+@pytest.mark.parametrize("name", presets_by_shape("ladder"))
 def test_a_guest_acting_as_an_agencys_leader_holds_the_stages_that_leader_holds(name):
     """On every preset, from the first stage their tier works (where they can first be named)
     to the top: a confirmed guest acting as social care's manager (or senior leader) may leave,

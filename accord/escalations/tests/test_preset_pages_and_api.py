@@ -19,10 +19,11 @@ from accord.escalations.models import Escalation
 from accord.escalations.policies import AGENCY_TIERS, stage_holding
 from accord.escalations.tests.test_presets import MOVER, WORKERS, expected_viewers
 from accord.partnership.models import WorkedBy
-from accord.partnership.protocol import install_ladder, ladder_of, preset, preset_names
+from accord.partnership.protocol import install_ladder, ladder_of, preset
 from accord.reports.selectors import Period, pdg_figures
 from accord.testing.auth import sign_in
 from accord.testing.factories import WORLD_ROLES, World
+from accord.testing.presets import presets_by_shape
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def page_viewers(client, world, e) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("name", preset_names())
+@pytest.mark.parametrize("name", presets_by_shape("ladder", "subject", "wales"))
 def test_each_preset_through_the_pages_and_the_api(client, name):
     world = World()
     install_ladder(world.partnership, preset(name))
