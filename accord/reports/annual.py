@@ -36,6 +36,7 @@ from .disclosure import as_number_and_note, suppress_count, suppress_counts, too
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
 from .pdf import pango_missing, render_pdf
+from .periods import current_reporting_year, reporting_year
 from .policies import Report
 from .selectors import (
     OTHERS,
@@ -49,13 +50,6 @@ from .selectors import (
 )
 from .services import annual_narrative_save
 from .views import LABELS, MATRIX_UNIT, UNITS, require_reading
-
-
-def reporting_year(partnership, year: int) -> Period:
-    month = partnership.reporting_year_start_month
-    start = dt.date(year, month, 1)
-    end = dt.date(year + 1, month, 1) - dt.timedelta(days=1)
-    return Period(start, end)
 
 
 def year_name(partnership, year: int) -> str:
@@ -76,11 +70,6 @@ def quarter_name(period: Period, month: dt.date) -> str:
     )
     last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
     return f"{first:%b}–{last:%b %Y}"
-
-
-def current_reporting_year(partnership) -> int:
-    today = clock.today()
-    return today.year if today.month >= partnership.reporting_year_start_month else today.year - 1
 
 
 def _require(request: HttpRequest):

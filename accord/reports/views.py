@@ -31,6 +31,7 @@ from .disclosure import as_number_and_note, is_hidden, key, suppress_count, supp
 from .languages import resolution_by_language
 from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
+from .periods import ChosenPeriod, asked_period, choose_period, default_for
 from .policies import Reading, Report, may_record_meetings, may_see_meeting_action, report_reading
 from .selectors import (
     OTHERS,
@@ -111,14 +112,23 @@ def default_period(partnership) -> Period:
     return Period(start, today)
 
 
-def period_from(request: HttpRequest, partnership) -> tuple[Period, PeriodForm]:
+def chosen_period(request: HttpRequest, partnership, *, full: bool) -> tuple[ChosenPeriod, PeriodForm]:
+    """The period a report page (or its CSV or PDF) covers for its reader, and the form that
+    asked for it: the dates asked for, or for a reader who sees small counts hidden the
+    reporting year nearest them (``periods``: the page says so)."""
     form = PeriodForm(request.GET or None)
-    period = default_period(partnership)
+    default = default_for(partnership, default_period(partnership), full=full)
+    asked = default
     if form.is_bound and form.is_valid():
-        period = Period(
-            form.cleaned_data.get("start") or period.start, form.cleaned_data.get("end") or period.end
+        asked = asked_period(
+            partnership, form.cleaned_data.get("start"), form.cleaned_data.get("end"), default, full=full
         )
-    return period, form
+    return choose_period(partnership, asked, full=full), form
+
+
+def period_from(request: HttpRequest, partnership, *, full: bool) -> tuple[Period, PeriodForm]:
+    chosen, form = chosen_period(request, partnership, full=full)
+    return chosen.period, form
 
 
 def _labelled(counts: dict, labels: dict) -> list[tuple[str, Any]]:
@@ -135,7 +145,10 @@ def require_reading(request: HttpRequest, report: Report) -> Reading:
 
 def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str, Any]]:
     """The trend: each earlier period's figures on their own (no total to back one out of);
-    the period's own row as the tables show the same figures (protected with them)."""
+    the period's own row as the tables show the same figures (protected with them). A reader
+    who sees small counts hidden sees the period's own row only: an earlier year's figures
+    are in its own report, protected there with its tables, and shown here otherwise (each on
+    its own) they could give away a count that report withholds."""
     shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
     own = {
         "raised": data["total"],
@@ -152,6 +165,7 @@ def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str,
             "resolved": shown(t["resolved"]),
         }
         for t in figures.trend
+        if full or (t["start"], t["end"]) == (figures.period.start, figures.period.end)
     ]
 
 
@@ -341,7 +355,8 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     reading = require_reading(request, Report.STANDING_ITEM)
     full = reading.full
     partnership = request.partnership
-    period, form = period_from(request, partnership)
+    chosen, form = chosen_period(request, partnership, full=full)
+    period = chosen.period
     figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
     tables = _tables(figures, full)
     may_drill_down = reading.drill_down
@@ -374,6 +389,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     return {
         "form": form,
         "period": period,
+        "period_notice": chosen.notice(),
         "figures": figures,
         "tables": tables,
         "full": full,
@@ -477,7 +493,8 @@ def meeting_action(request: HttpRequest, pk: int) -> HttpResponse:
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     full = require_reading(request, Report.STANDING_ITEM).full
     partnership = request.partnership
-    period, _form = period_from(request, partnership)
+    chosen, _form = chosen_period(request, partnership, full=full)
+    period = chosen.period
     figures = pdg_figures(partnership, period)
     tables = _tables(figures, full)
     response = HttpResponse(content_type="text/csv")
@@ -494,6 +511,10 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
         return [str(section), item, number, note, str(unit)]
 
     writer.writerow(["section", "item", "count", "note", "counts"])
+    if chosen.moved:  # the reporting year nearest the dates asked for (``periods``)
+        writer.writerow(
+            ["Period", f"{chosen.asked.start} to {chosen.asked.end} asked for", "", chosen.notice(), ""]
+        )
     writer.writerow(
         row("Escalations raised", f"{period.start} to {period.end}", tables["total"], UNITS["escalations"])
     )
@@ -525,7 +546,8 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     see every figure."""
     partnership = request.partnership
     full = require_reading(request, Report.IRU).full
-    period, form = period_from(request, partnership)
+    chosen, form = chosen_period(request, partnership, full=full)
+    period = chosen.period
     figures = pdg_figures(partnership, period, with_trend=False)
     n = figures.threshold
     # Protected together with the standing item's other tables, which its reader may set beside it.
@@ -552,6 +574,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "period": period,
+            "period_notice": chosen.notice(),
             "total": shown["iru_total"],
             "sections": sections,
             "full": full,
