@@ -18,8 +18,8 @@ from accord.reports.disclosure import WITHHELD_SYMBOL, small
 from accord.reports.disclosure import key as disclosure_key
 from accord.reports.periods import PeriodNotAllowed, asked_period, default_for, require_allowed
 from accord.reports.policies import Report, report_reading
-from accord.reports.selectors import learning_by_theme, pdg_figures, shown_figures
-from accord.reports.views import default_period
+from accord.reports.selectors import API_FIGURES, learning_by_theme
+from accord.reports.views import default_period, figures_for_reader
 
 from . import schemas as s
 from .app import STANDARD_ERRORS
@@ -57,14 +57,16 @@ def pdg_report(request, q: Query[PdgReportQuery]):
         period = require_allowed(p, period, full=full)
     except PeriodNotAllowed as refused:
         raise HttpError(422, str(refused)) from None
-    figures = pdg_figures(p, period)
+    # For a reader who sees small counts hidden, the year's protected set: the same cells hidden
+    # as on the page, in its CSV and PDF and in the annual report (``views.figures_for_reader``).
+    figures, shown = figures_for_reader(p, period, full=full)
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_VIEWED,
         partnership_id=p.pk,
         payload={"report": "pdg", "api": True, "from": str(period.start), "to": str(period.end)},
     )
-    body: dict[str, Any] = shown_figures(figures, full=full)
+    body: dict[str, Any] = {name: shown[name] for name in API_FIGURES}
     body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
     if full:
         body.update(

@@ -2,7 +2,7 @@
 
 A reader who sees every figure (the formal body, the business unit: ``policies.Reading.full``)
 chooses any dates. A reader who sees small counts hidden (the executive, the conference
-chairs) reads whole reporting years of the partnership only, the periods of the annual
+chairs) reads whole reporting years of the partnership that have ended only, the periods of the annual
 report: years never overlap, so no two reports such a reader may open differ by a part of
 a period, and a count hidden in one cannot be worked out by subtracting one report from
 another. (Whole months, quarters and years together would not do: a quarter less two of
@@ -45,21 +45,29 @@ def current_reporting_year(partnership) -> int:
     return year_of(partnership, clock.today())
 
 
+def latest_year(partnership, *, full: bool) -> int:
+    """The latest reporting year a reader may read: the current one for a reader who sees every
+    figure; the last that has ended for one who sees small counts hidden (a year still running
+    changes from day to day: read on two days, its difference is what happened between)."""
+    current = current_reporting_year(partnership)
+    return current if full else current - 1
+
+
 def is_allowed(partnership, period: Period, *, full: bool) -> bool:
     """Whether a reader may read a report of this period: any for one who sees every figure;
-    a whole reporting year, up to the current one, for one who sees small counts hidden."""
+    a whole reporting year that has ended for one who sees small counts hidden."""
     if full:
         return True
     year = year_of(partnership, period.start)
-    return period == reporting_year(partnership, year) and FIRST_YEAR <= year <= current_reporting_year(
-        partnership
+    return period == reporting_year(partnership, year) and FIRST_YEAR <= year <= latest_year(
+        partnership, full=False
     )
 
 
 def nearest_allowed(partnership, period: Period) -> Period:
     """The reporting year sharing the most days with the period (of two sharing as many, the
-    later), no earlier than FIRST_YEAR and no later than the current year."""
-    last = current_reporting_year(partnership)
+    later), no earlier than FIRST_YEAR and no later than the last that has ended."""
+    last = latest_year(partnership, full=False)
     first_year = min(max(year_of(partnership, period.start), FIRST_YEAR), last)
     last_year = min(max(year_of(partnership, period.end), FIRST_YEAR), last)
 
@@ -89,19 +97,33 @@ def asked_period(
 class ChosenPeriod:
     period: Period  # what the report covers
     asked: Period  # what was asked for
+    full: bool = True  # whether its reader sees every figure
 
     @property
     def moved(self) -> bool:
         return self.period != self.asked
 
     def notice(self) -> str:
-        """What the page says where it shows another period than the one asked for."""
-        if not self.moved:
+        """What the page says to a reader who sees small counts hidden: that they read a
+        reporting year that has ended, and where it shows another period than the one asked
+        for, which."""
+        if self.full:
             return ""
+        if not self.moved:
+            return _(
+                "You see these figures with small counts hidden, so a report covers a whole reporting "
+                "year that has ended: counts hidden in one report could otherwise be worked out by "
+                "setting it beside a report of another period, or beside the same year read on another "
+                "day while it runs. This is the reporting year from %(start)s to %(end)s."
+            ) % {
+                "start": date_format(self.period.start, "j F Y"),
+                "end": date_format(self.period.end, "j F Y"),
+            }
         return _(
             "You see these figures with small counts hidden, so a report covers a whole reporting "
-            "year: counts hidden in one report could otherwise be worked out by setting it beside "
-            "a report of a slightly different period. You asked for %(asked_from)s to %(asked_to)s; "
+            "year that has ended: counts hidden in one report could otherwise be worked out by "
+            "setting it beside a report of another period, or beside the same year read on another "
+            "day while it runs. You asked for %(asked_from)s to %(asked_to)s; "
             "this is the reporting year nearest it, %(start)s to %(end)s."
         ) % {
             "asked_from": date_format(self.asked.start, "j F Y"),
@@ -115,8 +137,8 @@ def choose_period(partnership, asked: Period, *, full: bool) -> ChosenPeriod:
     """The period a page (or its CSV or PDF) shows for what was asked: as asked for a reader
     who sees every figure, else the nearest reporting year."""
     if is_allowed(partnership, asked, full=full):
-        return ChosenPeriod(asked, asked)
-    return ChosenPeriod(nearest_allowed(partnership, asked), asked)
+        return ChosenPeriod(asked, asked, full)
+    return ChosenPeriod(nearest_allowed(partnership, asked), asked, full)
 
 
 class PeriodNotAllowed(DomainError):
@@ -137,9 +159,9 @@ def require_allowed(partnership, asked: Period, *, full: bool) -> Period:
     raise PeriodNotAllowed(
         _(
             "You see these figures with small counts hidden, so a report covers a whole reporting "
-            "year (no later than the current one): counts hidden in one report could otherwise be "
-            "worked out by setting it beside a report of a slightly different period. The nearest "
-            "you may ask for is from %(start)s to %(end)s."
+            "year that has ended: counts hidden in one report could otherwise be worked out by "
+            "setting it beside a report of another period, or beside the same year read on another "
+            "day while it runs. The nearest you may ask for is from %(start)s to %(end)s."
         )
         % {"start": nearest.start.isoformat(), "end": nearest.end.isoformat()},
         nearest,
@@ -148,5 +170,5 @@ def require_allowed(partnership, asked: Period, *, full: bool) -> Period:
 
 def default_for(partnership, default: Period, *, full: bool) -> Period:
     """The period a report covers when no date is given: ``default`` for a reader who sees
-    every figure, the current reporting year for one who sees small counts hidden."""
-    return default if full else reporting_year(partnership, current_reporting_year(partnership))
+    every figure, the last reporting year that has ended for one who sees small counts hidden."""
+    return default if full else reporting_year(partnership, latest_year(partnership, full=False))

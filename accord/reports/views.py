@@ -37,12 +37,15 @@ from .selectors import (
     OTHERS,
     Figures,
     Period,
+    ProtectedYear,
     every_figure_shown,
     formal_open,
     learning_counts,
     learning_listed,
+    low_challenge_shown,
     overdue_by_stage,
     pdg_figures,
+    protected_year,
 )
 from .services import meeting_action_done
 
@@ -169,8 +172,10 @@ def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str,
     ]
 
 
-def _tables(figures: Figures, full: bool) -> dict[str, Any]:
-    data = every_figure_shown(figures, full=full)
+def _tables(figures: Figures, full: bool, shown: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The page's tables: every figure, or for a reader who sees small counts hidden the
+    year's protected set (``shown``, ``year_protected``)."""
+    data = every_figure_shown(figures, full=full) if shown is None else shown
     sections = [
         (
             _("Stage reached"),
@@ -267,6 +272,39 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
 MATRIX_AGENCIES = 12
 
 
+def year_protected(
+    partnership, period: Period, *, viewer: Any = None, with_trend: bool = True, every_figure: bool = False
+) -> ProtectedYear:
+    """A reporting year as a reader who sees small counts hidden reads it, in every form of
+    every report (``selectors.protected_year``): the agency matrix of the agencies most
+    involved and all others, protected with the months of the year as the annual report
+    shows them, so that the page, its CSV and PDF, the API, the IRU's section and the annual
+    report withhold the same cells."""
+    return protected_year(
+        partnership,
+        period,
+        matrix_top=MATRIX_AGENCIES,
+        viewer=viewer,
+        with_trend=with_trend,
+        every_figure=every_figure,
+    )
+
+
+def figures_for_reader(
+    partnership, period: Period, *, full: bool, viewer: Any = None, with_trend: bool = True, matrix_top=None
+) -> tuple[Figures, dict[str, Any]]:
+    """The figures of a period and what its reader is shown of them: every figure for one who
+    sees them all (the matrix of every pair unless ``matrix_top``), else the year's protected
+    set, the same in every form (``year_protected``)."""
+    if full:
+        figures = pdg_figures(
+            partnership, period, viewer=viewer, with_trend=with_trend, matrix_top=matrix_top
+        )
+        return figures, every_figure_shown(figures, full=True)
+    protected = year_protected(partnership, period, viewer=viewer, with_trend=with_trend)
+    return protected.figures, protected.shown
+
+
 def grouped_matrix(matrix: dict[tuple[str, str], int], shown: list[str]) -> dict[tuple[str, str], int]:
     """The matrix with every agency outside ``shown`` folded into one "all other agencies" row and column."""
     grouped: dict[tuple[str, str], int] = {}
@@ -357,8 +395,10 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     partnership = request.partnership
     chosen, form = chosen_period(request, partnership, full=full)
     period = chosen.period
-    figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
-    tables = _tables(figures, full)
+    figures, shown = figures_for_reader(
+        partnership, period, full=full, viewer=request.user, matrix_top=MATRIX_AGENCIES
+    )
+    tables = _tables(figures, full, shown)
     may_drill_down = reading.drill_down
     can_drill_down = may_drill_down and not pdf
     learned, _by_theme = learning_counts(partnership, period)
@@ -393,6 +433,9 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
         "figures": figures,
         "tables": tables,
         "full": full,
+        # The agencies flagged as markedly quiet: every figure of it, or for a reader who sees
+        # small counts hidden the flag and the count as the tables show it (``low_challenge_shown``).
+        "low_challenge": figures.low_challenge if full else low_challenge_shown(figures, shown),
         "matrix_rows": matrix_rows,
         "matrix_agencies": matrix_agencies,
         "trend_chart": trend_chart,
@@ -495,8 +538,8 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     partnership = request.partnership
     chosen, _form = chosen_period(request, partnership, full=full)
     period = chosen.period
-    figures = pdg_figures(partnership, period)
-    tables = _tables(figures, full)
+    figures, shown = figures_for_reader(partnership, period, full=full, with_trend=False)
+    tables = _tables(figures, full, shown)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = (
         f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.csv"'
@@ -548,10 +591,10 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     full = require_reading(request, Report.IRU).full
     chosen, form = chosen_period(request, partnership, full=full)
     period = chosen.period
-    figures = pdg_figures(partnership, period, with_trend=False)
+    # Protected together with the standing item's other tables and the annual report's, which
+    # its reader may set beside it (``figures_for_reader``).
+    figures, shown = figures_for_reader(partnership, period, full=full, with_trend=False)
     n = figures.threshold
-    # Protected together with the standing item's other tables, which its reader may set beside it.
-    shown = every_figure_shown(figures, full=full)
     sections = [
         (_("Where they arose"), _labelled(shown["iru_by_origin"], LABELS["origin"])),
         (_("Where they stand now"), _labelled(shown["iru_by_status"], LABELS["status"])),

@@ -80,10 +80,28 @@ def test_the_nearest_year_is_the_one_sharing_most_days_and_never_one_to_come():
         assert nearest_allowed(APRIL, Period(d(2026, 10, 1), d(2026, 10, 31))) == reporting_year(APRIL, 2026)
         assert nearest_allowed(APRIL, Period(d(2026, 2, 1), d(2026, 4, 30))) == reporting_year(APRIL, 2025)
         assert nearest_allowed(APRIL, Period(d(2026, 2, 1), d(2026, 5, 31))) == reporting_year(APRIL, 2026)
-        assert nearest_allowed(APRIL, Period(d(2030, 1, 1), d(2030, 2, 1))) == reporting_year(APRIL, 2027)
+        # A year to come, or the year still running: the last that has ended.
+        assert nearest_allowed(APRIL, Period(d(2030, 1, 1), d(2030, 2, 1))) == reporting_year(APRIL, 2026)
+        assert nearest_allowed(APRIL, Period(d(2027, 4, 1), d(2027, 6, 1))) == reporting_year(APRIL, 2026)
         assert nearest_allowed(JANUARY, Period(d(2026, 10, 1), d(2027, 2, 1))) == reporting_year(
             JANUARY, 2026
         )
+
+
+def test_a_reader_of_hidden_counts_reads_only_years_that_have_ended():
+    """A year still running changes from day to day: read on two days, its difference is
+    what happened between. On 15 June 2027 the executive's latest year is 2026/27."""
+    running = reporting_year(APRIL, 2027)
+    with clock.set_to(TODAY):
+        assert not is_allowed(APRIL, running, full=False)
+        assert is_allowed(APRIL, running, full=True)  # who sees every figure reads it as it runs
+        assert is_allowed(APRIL, reporting_year(APRIL, 2026), full=False)
+        assert choose_period(APRIL, running, full=False).period == reporting_year(APRIL, 2026)
+        assert "that has ended" in choose_period(APRIL, reporting_year(APRIL, 2026), full=False).notice()
+        assert choose_period(APRIL, running, full=True).notice() == ""
+        with pytest.raises(PeriodNotAllowed) as refused:
+            require_allowed(APRIL, running, full=False)
+        assert "from 2026-04-01 to 2027-03-31" in str(refused.value)
 
 
 def test_one_date_alone_asks_for_the_reporting_year_it_falls_in():
@@ -330,12 +348,13 @@ def at(y, m, day):
 
 
 @pytest.fixture(autouse=True)
-def in_december_2026(request):
-    """The report pages and the API as on 7 December 2026 (the current reporting year 2026/27)."""
-    if "world" not in request.fixturenames:
+def in_april_2027(request):
+    """The report pages and the API as on 7 April 2027 (the reporting year 2026/27 has just
+    ended: the executive's latest), unless a test sets another day."""
+    if "world" not in request.fixturenames or "running" in request.node.name:
         yield
         return
-    with clock.set_to(at(2026, 12, 7)):
+    with clock.set_to(at(2027, 4, 7)):
         yield
 
 
@@ -435,3 +454,176 @@ def test_the_executives_trend_is_the_years_own_row_only(client, october):
     }
     page = client.get("/reports/pdg/", year)
     assert len(page.context["tables"]["trend"]) > 1  # who sees every figure sees the trend
+
+
+# ---------------------------------------------------------------- a year still running
+
+
+@pytest.mark.django_db
+def test_the_executive_is_not_given_the_year_still_running_in_any_form(client, october):
+    """On 7 December 2026 the executive's latest year is 2025/26, on the page, its CSV and PDF,
+    the IRU section, the API (422 naming the year to ask for) and the annual report; the PDG
+    and the business unit read the year as it runs."""
+    finished = Period(d(2025, 4, 1), d(2026, 3, 31))
+    with clock.set_to(at(2026, 12, 7)):
+        sign_in(client, october.executive)
+        page = client.get("/reports/pdg/")
+        assert page.context["period"] == finished
+        assert "a whole reporting year that has ended" in page.content.decode()
+        asked = client.get("/reports/pdg/", OCTOBER)
+        assert asked.context["period"] == finished
+        csv = client.get("/reports/pdg.csv", OCTOBER)
+        assert 'filename="pdg-standing-item-2025-04-01-2026-03-31.csv"' in csv["Content-Disposition"]
+        pdf = client.get("/reports/pdg.pdf")
+        assert 'filename="pdg-standing-item-2025-04-01-2026-03-31.pdf"' in pdf["Content-Disposition"]
+        annual = client.get("/reports/annual/", {"year": 2026})
+        assert annual.context["year"] == 2025 and 2026 not in annual.context["years"]
+        assert "the last reporting year that has ended" in annual.content.decode()
+        for url in ("/reports/annual.csv", "/reports/annual.xlsx", "/reports/annual.pdf"):
+            assert "accord-annual-report-2025." in client.get(url, {"year": 2026})["Content-Disposition"]
+        _, token = api_token_create(actor=None, user=october.executive)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        refused = client.get("/api/v1/reports/pdg", {"from": "2026-04-01", "to": "2027-03-31"}, **auth)
+        assert refused.status_code == 422
+        assert "that has ended" in refused.json()["detail"]
+        assert "from 2025-04-01 to 2026-03-31" in refused.json()["detail"]
+        assert client.get("/api/v1/reports/pdg", **auth).json()["from"] == "2025-04-01"
+        client.logout()
+        sign_in(client, october.chair)
+        assert client.get("/reports/iru/").context["period"] == finished
+        client.logout()
+        for person in (october.pdg_chair, october.admin):
+            sign_in(client, person)
+            assert client.get("/reports/annual/", {"year": 2026}).context["year"] == 2026
+            client.logout()
+        _, pdg = api_token_create(actor=None, user=october.pdg_member)
+        year = client.get(
+            "/api/v1/reports/pdg",
+            {"from": "2026-04-01", "to": "2027-03-31"},
+            HTTP_AUTHORIZATION=f"Bearer {pdg}",
+        )
+        assert year.status_code == 200 and year.json()["total"] == 8
+
+
+# ---------------------------------------------------------------- the low-challenge table
+
+
+@pytest.mark.django_db
+def test_the_executive_reads_a_quiet_agencys_count_as_the_tables_protect_it(client, world):
+    """Health raised ten with social care in 2025/26 and one in 2026/27: both are flagged as
+    markedly quiet. The executive reads the flag and the count as the raising and receiving
+    tables show it ("fewer than 5"), never the 1, nor what was expected and the chance of so
+    few, which rest on hidden counts and give the count back."""
+    for i in range(10):
+        world.raised(at=at(2025, 10, 1 + i))
+    world.raised(at=at(2026, 10, 1))
+    for i in range(6):
+        world.raised(at=at(2026, 10, 2 + i), raiser=world.practitioner_social, with_agency=world.other)
+    sign_in(client, world.executive)
+    page = client.get("/reports/pdg/")
+    assert page.context["period"] == Period(d(2026, 4, 1), d(2027, 3, 31))
+    rows = {(r["agency"], r["direction"]): r["observed"] for r in page.context["low_challenge"]}
+    tables = {
+        str(title): dict((label, v) for label, v, _d in rows_)
+        for title, rows_, _u in page.context["tables"]["sections"]
+    }
+    raising = tables["Raising agency"]
+    assert is_hidden(rows[(world.health.name, "raised")])
+    assert rows[(world.health.name, "raised")] == raising[world.health.name]
+    assert is_hidden(rows[(world.social.name, "received")])
+    html = page.content.decode()
+    assert "Chance of so few" not in html and "10.0" not in html
+    assert 'id="low-challenge-hidden"' in html
+    client.logout()
+    sign_in(client, world.pdg_chair)
+    full = client.get(
+        "/reports/pdg/",
+        {
+            "start-day": 1,
+            "start-month": 4,
+            "start-year": 2026,
+            "end-day": 31,
+            "end-month": 3,
+            "end-year": 2027,
+        },
+    )
+    flagged = {(s.agency, s.direction): s for s in full.context["low_challenge"]}
+    assert flagged[(world.health.name, "raised")].observed == 1
+    assert flagged[(world.health.name, "raised")].expected == 10.0
+    assert "Chance of so few" in full.content.decode()
+
+
+# ---------------------------------------------------------------- one protected set a year
+
+
+@pytest.mark.django_db
+def test_every_form_of_a_year_the_executive_reads_withholds_the_same_cells(client, world, monkeypatch):
+    """The page, its CSV and PDF, the API, the IRU section and the annual report give the
+    executive one protected set of the year's figures (the matrix of the agencies most
+    involved and all others, protected with the year's months): no form withholds another cell
+    than the others, and everything they give together pins down no hidden cell."""
+    from accord.api.services import api_token_create as token_for
+    from accord.escalations.services import PartyDetails
+    from accord.reports import views
+    from accord.reports.annual import annual_tables
+    from accord.reports.tests.test_disclosure_system import annual_as_report, check
+
+    monkeypatch.setattr(views, "MATRIX_AGENCIES", 2)  # as a partnership of more agencies than shown
+    for day in range(6):
+        world.raised(at=at(2026, 5, 1 + day), raiser=world.practitioner_social, with_agency=world.health)
+    world.from_conference(at=at(2026, 6, 3))
+    for day in range(7):
+        world.raised(at=at(2026, 7, 1 + day))
+    for day in range(5):
+        world.raised(at=at(2026, 8, 1 + day), raiser=world.practitioner_other, with_agency=world.social)
+    for day in range(3):
+        world.raised(at=at(2026, 9, 1 + day), other_parties=[PartyDetails(world.other.pk)])
+    year = Period(d(2026, 4, 1), d(2027, 3, 31))
+    reference = views.year_protected(world.partnership, year).shown
+    assert any(is_hidden(v) for v in reference["matrix"].values())
+
+    def plain(value):
+        return str(value) if is_hidden(value) else value
+
+    sign_in(client, world.executive)
+    page = client.get("/reports/pdg/")
+    assert page.context["tables"]["matrix"] == reference["matrix"]
+    assert page.context["tables"]["total"] == reference["total"]
+    sections = {str(t): {label: v for label, v, _d in r} for t, r, _u in page.context["tables"]["sections"]}
+    assert sections["Raising agency"] == reference["by_raising_agency"]
+    csv = client.get("/reports/pdg.csv").content.decode()
+    matrix_rows = [line for line in csv.splitlines() if line.startswith("Raised by")]
+    assert len(matrix_rows) == len(reference["matrix"]) and OTHERS_NAME in csv
+    _, token = token_for(actor=None, user=world.executive)
+    api = client.get("/api/v1/reports/pdg", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert api["matrix"] == {f"{a} -> {b}": plain(v) for (a, b), v in reference["matrix"].items()}
+    for name in ("total", "by_raising_agency", "by_receiving_agency", "by_stage_reached", "iru_total"):
+        expected = reference[name]
+        expected = (
+            {str(k): plain(v) for k, v in expected.items()} if isinstance(expected, dict) else plain(expected)
+        )
+        assert api[name] == expected, name
+    annual = annual_tables(world.partnership, 2026)
+    matrix = {
+        (raiser, receiver): value
+        for raiser, cells in annual["matrix"]
+        for receiver, value in zip(annual["matrix_agencies"], cells, strict=True)
+        if value != 0
+    }
+    assert matrix == {k: v for k, v in reference["matrix"].items() if v != 0}
+    assert dict(annual["tables"][-1][2]) == reference["months"]
+    client.logout()
+    sign_in(client, world.chair)
+    assert client.get("/reports/iru/").context["total"] == reference["iru_total"]
+    # Everything together: the annual report's tables with the page's urgency, solved as one
+    # system (exact elimination, and the ranges "fewer than 5" gives), pins down nothing.
+    union = annual_as_report(annual)
+    union["tables"]["urgency"] = reference["by_urgency"]
+    full = annual_as_report(annual_tables(world.partnership, 2026, full=True))
+    full["tables"]["urgency"] = views.year_protected(
+        world.partnership, year, every_figure=True
+    ).figures.by_urgency
+    check(union, full)
+
+
+OTHERS_NAME = "All other agencies"
