@@ -554,10 +554,12 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
         return [str(section), item, number, note, str(unit)]
 
     writer.writerow(["section", "item", "count", "note", "counts"])
-    if chosen.moved:  # the reporting year nearest the dates asked for (``periods``)
-        writer.writerow(
-            ["Period", f"{chosen.asked.start} to {chosen.asked.end} asked for", "", chosen.notice(), ""]
+    if chosen.notice():  # a reporting year that has ended, the nearest asked for (``periods``)
+        asked = chosen.asked
+        said = (
+            f"{asked.start} to {asked.end} asked for" if chosen.moved else f"{period.start} to {period.end}"
         )
+        writer.writerow(["Period", said, "", chosen.notice(), ""])
     writer.writerow(
         row("Escalations raised", f"{period.start} to {period.end}", tables["total"], UNITS["escalations"])
     )

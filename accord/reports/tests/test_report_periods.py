@@ -474,6 +474,7 @@ def test_the_executive_is_not_given_the_year_still_running_in_any_form(client, o
         assert asked.context["period"] == finished
         csv = client.get("/reports/pdg.csv", OCTOBER)
         assert 'filename="pdg-standing-item-2025-04-01-2026-03-31.csv"' in csv["Content-Disposition"]
+        assert "a whole reporting year that has ended" in client.get("/reports/pdg.csv").content.decode()
         pdf = client.get("/reports/pdg.pdf")
         assert 'filename="pdg-standing-item-2025-04-01-2026-03-31.pdf"' in pdf["Content-Disposition"]
         annual = client.get("/reports/annual/", {"year": 2026})
