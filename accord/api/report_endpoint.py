@@ -16,9 +16,10 @@ from accord.escalations.services.learning import learning_publish
 from accord.partnership.selectors import user_roles
 from accord.reports.disclosure import WITHHELD_SYMBOL, small
 from accord.reports.disclosure import key as disclosure_key
+from accord.reports.periods import PeriodNotAllowed, asked_period, default_for, require_allowed
 from accord.reports.policies import Report, report_reading
-from accord.reports.selectors import Period, learning_by_theme, pdg_figures, shown_figures
-from accord.reports.views import default_period
+from accord.reports.selectors import API_FIGURES, learning_by_theme
+from accord.reports.views import default_period, figures_for_reader
 
 from . import schemas as s
 from .app import STANDARD_ERRORS
@@ -45,21 +46,27 @@ def pdg_report(request, q: Query[PdgReportQuery]):
     reading = report_reading(user_roles(request.user, p.pk), Report.STANDING_ITEM)
     if reading is None:
         raise HttpError(403, "Your role does not see the partnership's reports.")
-    period = default_period(p)
-    period = Period(q.from_ or period.start, q.to or period.end)
+    full = reading.full
+    default = default_for(p, default_period(p), full=full)
+    period = asked_period(p, q.from_, q.to, default, full=full)
     if period.start > period.end:
         raise HttpError(400, "'from' must be on or before 'to'.")
     if period.days > 3700:
         raise HttpError(400, "The period can be at most ten years.")
-    figures = pdg_figures(p, period)
+    try:  # a reader who sees small counts hidden reads whole reporting years (``reports.periods``)
+        period = require_allowed(p, period, full=full)
+    except PeriodNotAllowed as refused:
+        raise HttpError(422, str(refused)) from None
+    # For a reader who sees small counts hidden, the year's protected set: the same cells hidden
+    # as on the page, in its CSV and PDF and in the annual report (``views.figures_for_reader``).
+    figures, shown = figures_for_reader(p, period, full=full)
     audit_record(
         actor=request.user,
         verb=Verb.REPORT_VIEWED,
         partnership_id=p.pk,
         payload={"report": "pdg", "api": True, "from": str(period.start), "to": str(period.end)},
     )
-    full = reading.full
-    body: dict[str, Any] = shown_figures(figures, full=full)
+    body: dict[str, Any] = {name: shown[name] for name in API_FIGURES}
     body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
     if full:
         body.update(
@@ -97,8 +104,9 @@ def learning_report(request, q: Query[PdgReportQuery]):
     p = named_partnership(request, q.partnership)
     if report_reading(user_roles(request.user, p.pk), Report.LEARNING) is None:
         raise HttpError(403, "Your role does not read the partnership's learning.")
-    period = default_period(p)
-    period = Period(q.from_ or period.start, q.to or period.end)
+    period = asked_period(
+        p, q.from_, q.to, default_period(p), full=True
+    )  # read by those who see every figure
     if period.start > period.end:
         raise HttpError(400, "'from' must be on or before 'to'.")
     audit_record(

@@ -27,6 +27,7 @@ from .models import (
     ACCOUNT_FIELDS,
     OPEN_STATUSES,
     AgreedAction,
+    DailyTally,
     Draft,
     Escalation,
     OtherParty,
@@ -713,4 +714,14 @@ def agreed_actions_owned(*, user, partnership: Partnership) -> QuerySet[AgreedAc
         )
         .select_related("escalation")
         .order_by("due_date", "id")
+    )
+
+
+def holds_escalations(partnership: Partnership) -> bool:
+    """Whether the partnership holds any escalation or any figure of one: raised in Accord or
+    brought in from its old log, and counted still after its record is deleted at the end
+    of its retention (the daily tallies keep the figures)."""
+    return (
+        Escalation.objects.filter(partnership=partnership).exists()
+        or DailyTally.objects.filter(partnership=partnership, dimension="total", n__gt=0).exists()
     )

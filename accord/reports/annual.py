@@ -12,8 +12,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
-from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,7 +24,6 @@ from accord.audit.services import audit_record
 from accord.core import clock
 from accord.core.db import on_replica
 from accord.core.downloads import SafeCsvWriter, xlsx_append
-from accord.escalations.models import DailyTally
 from accord.escalations.subjects import Subject
 from accord.partnership.models import Role
 
@@ -36,26 +33,16 @@ from .disclosure import as_number_and_note, suppress_count, suppress_counts, too
 from .disclosure import key as disclosure_key
 from .models import AnnualNarrative
 from .pdf import pango_missing, render_pdf
+from .periods import latest_year, reporting_year
 from .policies import Report
 from .selectors import (
     OTHERS,
-    Period,
     first_recorded_day,
     learning_by_theme,
     learning_counts,
-    pdg_figures,
-    suppressed,
-    tally_sums,
 )
 from .services import annual_narrative_save
 from .views import LABELS, MATRIX_UNIT, UNITS, require_reading
-
-
-def reporting_year(partnership, year: int) -> Period:
-    month = partnership.reporting_year_start_month
-    start = dt.date(year, month, 1)
-    end = dt.date(year + 1, month, 1) - dt.timedelta(days=1)
-    return Period(start, end)
 
 
 def year_name(partnership, year: int) -> str:
@@ -66,34 +53,40 @@ def year_name(partnership, year: int) -> str:
     return f"{year}/{(year + 1) % 100:02d}"
 
 
-def quarter_name(period: Period, month: dt.date) -> str:
-    """The quarter of the reporting year a month falls in, by its months: "Apr–Jun 2026"."""
-    offset = (month.month - period.start.month) % 12 // 3
-    first = dt.date(
-        period.start.year + (period.start.month - 1 + 3 * offset) // 12,
-        (period.start.month - 1 + 3 * offset) % 12 + 1,
-        1,
-    )
-    last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
-    return f"{first:%b}–{last:%b %Y}"
-
-
-def current_reporting_year(partnership) -> int:
-    today = clock.today()
-    return today.year if today.month >= partnership.reporting_year_start_month else today.year - 1
-
-
 def _require(request: HttpRequest):
     require_reading(request, Report.ANNUAL)
     return request.partnership
 
 
-def _year(request: HttpRequest, partnership) -> int:
+def _asked_year(request: HttpRequest, partnership) -> tuple[int, int]:
+    """The year asked for (the latest the reader may read if none), and the year shown: no
+    later than the current one, and for a reader who sees small counts hidden (the executive)
+    no later than the last that has ended (``periods.latest_year``): a year still running
+    changes from day to day, and read on two days its difference is what happened between."""
+    full = require_reading(request, Report.ANNUAL).full
+    latest = latest_year(partnership, full=full)
     try:
-        year = int(request.GET.get("year", ""))
+        asked = int(request.GET.get("year", ""))
     except ValueError:
-        year = current_reporting_year(partnership)
-    return min(max(year, 2000), current_reporting_year(partnership))
+        asked = latest
+    return asked, min(max(asked, 2000), latest)
+
+
+def _year(request: HttpRequest, partnership) -> int:
+    return _asked_year(request, partnership)[1]
+
+
+def year_notice(partnership, asked: int, year: int, *, full: bool) -> str:
+    """What the page says to a reader who sees small counts hidden where it shows the last
+    year that has ended (asked for, or in place of a later one)."""
+    if full or asked < year or year != latest_year(partnership, full=False):
+        return ""
+    return _(
+        "You see the annual report's figures as they are published, with small counts hidden, so you "
+        "read reporting years that have ended: a year still running changes from day to day, and "
+        "read on two days its difference would show what happened between. This is %(year)s, the "
+        "last reporting year that has ended."
+    ) % {"year": year_name(partnership, year)}
 
 
 # What each table counts (``views.UNITS``), said in its column's heading.
@@ -124,89 +117,60 @@ COMPARED_ROWS = (
 )
 
 
-def year_headlines(partnership, year: int, threshold: int, first: dt.date | None) -> dict[str, Any] | None:
-    """A reporting year's headline figures, each shown as disclosure allows (the two kinds as
-    a breakdown of the total); None for a year that ended before the partnership's records
-    begin, whose figures Accord does not know (never 0)."""
+def year_recorded(partnership, year: int, first: dt.date | None) -> dict[str, Any] | None:
+    """Whether the partnership's records reach a reporting year (None for a year that ended
+    before they begin, whose figures Accord does not know: never 0), and whether they cover
+    only part of it (``partial``)."""
     period = reporting_year(partnership, year)
     if first is None or period.end < first:
         return None
-    sums = tally_sums(partnership, period, pairs=False)
-    kinds = suppress_counts({k: sums.get("kind", {}).get(k, 0) for k in ("case", "theme")}, threshold)
-    return {
-        "raised": suppress_count(sums.get("total", {}).get("all", 0), threshold),
-        "case": kinds["case"],
-        "theme": kinds["theme"],
-        # Escalations that became formal, formal as the ladder was when they did.
-        "formal": suppress_count(sums.get("formal", {}).get("reached", 0), threshold),
-        "resolved": suppress_count(sums.get("status", {}).get("resolved", 0), threshold),
-        "partial": period.start < first or period.end > clock.today(),
-    }
+    return {"partial": period.start < first or period.end > clock.today()}
 
 
-def _months(partnership, period, first: dt.date | None) -> tuple[list[tuple[str, int]], dict[str, list[str]]]:
-    """The escalations raised each month of the year reached so far, from the first the
-    partnership's records reach (one not yet begun, or before the records begin, has no
-    count, not a count of 0), and the year's quarters reached, for the chart."""
-    months = []
-    by_month = {
-        (row["month"].year, row["month"].month): row["n"]
-        for row in DailyTally.objects.filter(
-            partnership=partnership, dimension="total", day__gte=period.start, day__lte=period.end
-        )
-        .annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(n=Sum("n"))
-        .order_by()
-    }
-    cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
-    last = min(period.end, clock.today())
-    quarters: dict[str, list[str]] = {}
-    while cursor <= last:
-        label = cursor.strftime("%b %Y")
-        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
-        quarters.setdefault(quarter_name(period, cursor), []).append(label)
-        cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return months, quarters
-
-
-def _compared(partnership, year: int, threshold: int, first, s: dict[str, Any]) -> list:
-    """The headline figures of the years before and of this one, this one's as its own
-    tables show them (protected with them)."""
-    compared = [
-        (y, year_headlines(partnership, y, threshold, first)) for y in range(year - YEARS_COMPARED, year)
-    ]
-    own = year_headlines(partnership, year, threshold, first)
-    if own is not None:
-        own.update(
-            raised=s["total"],
-            case=s["by_kind"].get("case", 0),
-            theme=s["by_kind"].get("theme", 0),
-            formal=s["formal"],
-            resolved=s["by_status"].get("resolved", 0),
-        )
-    compared.append((year, own))
+def _compared(partnership, year: int, first, s: dict[str, Any], *, every_figure: bool = False) -> list:
+    """The headline figures of the years before and of this one, each year's as its own
+    report shows them (protected with its own tables, ``selectors.protected_year``): a year's
+    figure shown here otherwise, each on its own, could give away a count its own report
+    withholds to protect another."""
+    compared = []
+    for y in range(year - YEARS_COMPARED, year + 1):
+        headline = year_recorded(partnership, y, first)
+        if headline is not None:
+            shown = (
+                s
+                if y == year
+                else views.year_protected(
+                    partnership, reporting_year(partnership, y), with_trend=False, every_figure=every_figure
+                ).shown
+            )
+            headline.update(
+                raised=shown["total"],
+                case=shown["by_kind"].get("case", 0),
+                theme=shown["by_kind"].get("theme", 0),
+                formal=shown["formal"],
+                resolved=shown["by_status"].get("resolved", 0),
+            )
+        compared.append((y, headline))
     return compared
 
 
 @on_replica
 def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
-    report is published (``full`` gives the same tables unsuppressed, to check them by)."""
+    report is published (``full`` gives the same tables unsuppressed, to check them by).
+    Every table of the year is protected together (``selectors.protected_year``, the same
+    protected set the standing item shows a reader of hidden counts for the year): the months,
+    the one-way tables, the agency matrix, the year's own column of the comparison and the
+    IRU's."""
     period = reporting_year(partnership, year)
-    figures = pdg_figures(partnership, period, with_trend=False, matrix_top=views.MATRIX_AGENCIES)
-    threshold = figures.threshold
-    if full:
-        figures.threshold = 0  # nothing is below 0: every count shown
+    protected = views.year_protected(partnership, period, with_trend=False, every_figure=full)
+    figures, s, months = protected.figures, protected.shown, protected.months
+    threshold = partnership.suppression_threshold
 
     def labelled(counts, labels):
         return [(str(labels.get(k, k)), v) for k, v in counts.items()]
 
     first = first_recorded_day(partnership)
-    months, quarters = _months(partnership, period, first)
-    # Every table of the year protected together (``selectors.suppressed``): the months, the
-    # one-way tables, the agency matrix, the year's own column of the comparison and the IRU's.
-    s = suppressed(figures, months=dict(months), quarters=quarters)
     monthly = s["months"]
     # A stage's median and share within its timescale are shown only where enough stages
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
@@ -228,7 +192,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         for raiser in matrix_agencies
     ]
     learned, learned_by_theme = learning_counts(partnership, period)
-    compared = _compared(partnership, year, figures.threshold, first, s)
+    compared = _compared(partnership, year, first, s, every_figure=full)
     return {
         "period": period,
         "total": s["total"],
@@ -281,7 +245,9 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "iru_total": s["iru_total"],
         "iru_by_stage": [(f"Stage {k}", v) for k, v in s["iru_by_stage_reached"].items()],
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
-        "kind_silence": figures.kind_silence,
+        # Flags only, as the low-challenge agencies: a kind's count is a sum no table shows, and
+        # what was expected of it rests on counts the report hides (``low_challenge_shown``).
+        "kind_silence": [(sig.kind, sig.agencies, sig.direction) for sig in figures.kind_silence],
         "monthly_raw": months,
         "quarters": list(s["quarters"].items()),
         "key": disclosure_key(threshold),
@@ -369,7 +335,7 @@ def _context(request, partnership, year, *, pdf: bool = False) -> dict[str, Any]
 
 def annual_report(request: HttpRequest) -> HttpResponse:
     partnership = _require(request)
-    year = _year(request, partnership)
+    asked, year = _asked_year(request, partnership)
     form = None
     if Role.BUSINESS_UNIT in request.roles:
         narrative = AnnualNarrative.objects.filter(
@@ -392,9 +358,10 @@ def annual_report(request: HttpRequest) -> HttpResponse:
     )
     context = _context(request, partnership, year)
     context["form"] = form
-    context["years"] = list(
-        range(current_reporting_year(partnership), current_reporting_year(partnership) - 5, -1)
-    )
+    full = require_reading(request, Report.ANNUAL).full
+    context["year_notice"] = year_notice(partnership, asked, year, full=full)
+    latest = latest_year(partnership, full=full)
+    context["years"] = list(range(latest, latest - 5, -1))
     return render(request, "reports/annual.html", context)
 
 

@@ -33,7 +33,7 @@ def _require(request: HttpRequest):
 
 def learning(request: HttpRequest) -> HttpResponse:
     partnership = _require(request)
-    period, form = period_from(request, partnership)
+    period, form = period_from(request, partnership, full=require_reading(request, Report.LEARNING).full)
     groups = learning_by_theme(partnership, period, request.user)
     audit_record(
         actor=request.user,

@@ -17,9 +17,11 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accord.core import clock
 from accord.core.db import on_replica, reports_alias
 from accord.core.request_memo import remembered
 from accord.escalations import tallies
@@ -748,16 +750,12 @@ BREAKDOWNS = (
 )
 
 
-def shown_figures(figures: Figures, *, full: bool) -> dict[str, Any]:
-    """The total and the breakdowns as a reader is shown them (the page, its CSV and the API
-    alike): every figure for those who see them all, else as ``suppressed`` hides them."""
-    every = every_figure_shown(figures, full=full)
-    return {name: every[name] for name in API_FIGURES}
-
-
 def every_figure_shown(figures: Figures, *, full: bool) -> dict[str, Any]:
-    """``shown_figures`` and the page's other figures protected in the same system with them:
-    ``formal`` (for the trend) and the Independent Reviewing Unit's breakdowns."""
+    """The total and the breakdowns as a reader is shown them, with the page's other figures
+    protected in the same system with them: ``formal`` (for the trend) and the Independent
+    Reviewing Unit's breakdowns (``API_FIGURES``: what the API answers with). For a reader of
+    hidden counts the page, its downloads and the API use the year's protected set instead
+    (``protected_year``)."""
     if not full:
         return suppressed(figures)
     return {
@@ -935,6 +933,103 @@ def suppressed(
         result["months"] = part("months")
         result["quarters"] = part("quarters")
     return result
+
+
+# ---------------------------------------------------------------- a year as its reader of hidden counts reads it
+
+
+def quarter_name(period: Period, month: dt.date) -> str:
+    """The quarter of the reporting year a month falls in, by its months: "Apr–Jun 2026"."""
+    offset = (month.month - period.start.month) % 12 // 3
+    first = dt.date(
+        period.start.year + (period.start.month - 1 + 3 * offset) // 12,
+        (period.start.month - 1 + 3 * offset) % 12 + 1,
+        1,
+    )
+    last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
+    return f"{first:%b}–{last:%b %Y}"
+
+
+def months_raised(
+    partnership, period, first: dt.date | None
+) -> tuple[list[tuple[str, int]], dict[str, list[str]]]:
+    """The escalations raised each month of the year reached so far, from the first the
+    partnership's records reach (one not yet begun, or before the records begin, has no
+    count, not a count of 0), and the year's quarters reached, for the chart."""
+    months = []
+    by_month = {
+        (row["month"].year, row["month"].month): row["n"]
+        for row in DailyTally.objects.filter(
+            partnership=partnership, dimension="total", day__gte=period.start, day__lte=period.end
+        )
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(n=Sum("n"))
+        .order_by()
+    }
+    cursor = max(period.start, first.replace(day=1)) if first else period.end + dt.timedelta(days=1)
+    last = min(period.end, clock.today())
+    quarters: dict[str, list[str]] = {}
+    while cursor <= last:
+        label = cursor.strftime("%b %Y")
+        months.append((label, by_month.get((cursor.year, cursor.month), 0)))
+        quarters.setdefault(quarter_name(period, cursor), []).append(label)
+        cursor = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months, quarters
+
+
+@dataclass
+class ProtectedYear:
+    """A reporting year's figures and what a reader who sees small counts hidden is shown of
+    them (``suppressed``): one protected set for every form of every report such a reader
+    reads of the year (the standing item's page, CSV, PDF and API, the Independent Reviewing
+    Unit's section, the annual report), so that no form withholds another cell than the
+    others and none can be set beside another to fill in what it hides."""
+
+    figures: Figures
+    shown: dict[str, Any]
+    months: list[tuple[str, int]]
+    quarters: dict[str, list[str]]
+
+
+def protected_year(
+    partnership: Partnership,
+    period: Period,
+    *,
+    matrix_top: int,
+    viewer: Any = None,
+    with_trend: bool = True,
+    every_figure: bool = False,
+) -> ProtectedYear:
+    """The year's figures (the agency matrix as the page and the annual report show it: the
+    agencies most involved and all others) protected as one system with the months of the year
+    and their quarters (``report_system``). ``every_figure``: the same tables unsuppressed, to
+    check them by."""
+    figures = pdg_figures(partnership, period, viewer=viewer, with_trend=with_trend, matrix_top=matrix_top)
+    if every_figure:
+        figures.threshold = 0  # nothing is below 0: every count shown
+    months, quarters = months_raised(partnership, period, first_recorded_day(partnership))
+    shown = suppressed(figures, months=dict(months), quarters=quarters)
+    return ProtectedYear(figures, shown, months, quarters)
+
+
+def low_challenge_shown(figures: Figures, shown: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agencies flagged as markedly quiet, as a reader who sees small counts hidden reads
+    them: the flag and the agency's count as the raising or receiving table shows it (a cell
+    of the year's protected system, so hidden or withheld there, hidden here alike). Not what
+    was expected of it, on what basis, nor the chance of so few: each is worked out from
+    counts the report hides (its own earlier periods, its peers' counts), and the chance with
+    the expectation gives the count back."""
+    return [
+        {
+            "agency": sig.agency,
+            "direction": sig.direction,
+            "observed": shown[
+                "by_raising_agency" if sig.direction == "raised" else "by_receiving_agency"
+            ].get(sig.agency, 0),
+        }
+        for sig in figures.low_challenge
+    ]
 
 
 # ---------------------------------------------------------------- the escalations before the PDG now

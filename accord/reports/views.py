@@ -31,16 +31,20 @@ from .disclosure import as_number_and_note, is_hidden, key, suppress_count, supp
 from .languages import resolution_by_language
 from .models import MeetingAction, PdgMeeting
 from .pdf import pango_missing, render_pdf
+from .periods import ChosenPeriod, asked_period, choose_period, default_for
 from .policies import Reading, Report, may_record_meetings, may_see_meeting_action, report_reading
 from .selectors import (
     OTHERS,
     Figures,
     Period,
+    ProtectedYear,
     every_figure_shown,
     formal_open,
     learning_listed,
+    low_challenge_shown,
     overdue_by_stage,
     pdg_figures,
+    protected_year,
 )
 from .services import meeting_action_done
 
@@ -110,14 +114,23 @@ def default_period(partnership) -> Period:
     return Period(start, today)
 
 
-def period_from(request: HttpRequest, partnership) -> tuple[Period, PeriodForm]:
+def chosen_period(request: HttpRequest, partnership, *, full: bool) -> tuple[ChosenPeriod, PeriodForm]:
+    """The period a report page (or its CSV or PDF) covers for its reader, and the form that
+    asked for it: the dates asked for, or for a reader who sees small counts hidden the
+    reporting year nearest them (``periods``: the page says so)."""
     form = PeriodForm(request.GET or None)
-    period = default_period(partnership)
+    default = default_for(partnership, default_period(partnership), full=full)
+    asked = default
     if form.is_bound and form.is_valid():
-        period = Period(
-            form.cleaned_data.get("start") or period.start, form.cleaned_data.get("end") or period.end
+        asked = asked_period(
+            partnership, form.cleaned_data.get("start"), form.cleaned_data.get("end"), default, full=full
         )
-    return period, form
+    return choose_period(partnership, asked, full=full), form
+
+
+def period_from(request: HttpRequest, partnership, *, full: bool) -> tuple[Period, PeriodForm]:
+    chosen, form = chosen_period(request, partnership, full=full)
+    return chosen.period, form
 
 
 def _labelled(counts: dict, labels: dict) -> list[tuple[str, Any]]:
@@ -134,7 +147,10 @@ def require_reading(request: HttpRequest, report: Report) -> Reading:
 
 def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str, Any]]:
     """The trend: each earlier period's figures on their own (no total to back one out of);
-    the period's own row as the tables show the same figures (protected with them)."""
+    the period's own row as the tables show the same figures (protected with them). A reader
+    who sees small counts hidden sees the period's own row only: an earlier year's figures
+    are in its own report, protected there with its tables, and shown here otherwise (each on
+    its own) they could give away a count that report withholds."""
     shown = (lambda n: n) if full else (lambda n: suppress_count(n, figures.threshold))
     own = {
         "raised": data["total"],
@@ -151,11 +167,14 @@ def _trend(figures: Figures, data: dict[str, Any], full: bool) -> list[dict[str,
             "resolved": shown(t["resolved"]),
         }
         for t in figures.trend
+        if full or (t["start"], t["end"]) == (figures.period.start, figures.period.end)
     ]
 
 
-def _tables(figures: Figures, full: bool) -> dict[str, Any]:
-    data = every_figure_shown(figures, full=full)
+def _tables(figures: Figures, full: bool, shown: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The page's tables: every figure, or for a reader who sees small counts hidden the
+    year's protected set (``shown``, ``year_protected``)."""
+    data = every_figure_shown(figures, full=full) if shown is None else shown
     sections = [
         (
             _("Stage reached"),
@@ -252,6 +271,39 @@ def _tables(figures: Figures, full: bool) -> dict[str, Any]:
 MATRIX_AGENCIES = 12
 
 
+def year_protected(
+    partnership, period: Period, *, viewer: Any = None, with_trend: bool = True, every_figure: bool = False
+) -> ProtectedYear:
+    """A reporting year as a reader who sees small counts hidden reads it, in every form of
+    every report (``selectors.protected_year``): the agency matrix of the agencies most
+    involved and all others, protected with the months of the year as the annual report
+    shows them, so that the page, its CSV and PDF, the API, the IRU's section and the annual
+    report withhold the same cells."""
+    return protected_year(
+        partnership,
+        period,
+        matrix_top=MATRIX_AGENCIES,
+        viewer=viewer,
+        with_trend=with_trend,
+        every_figure=every_figure,
+    )
+
+
+def figures_for_reader(
+    partnership, period: Period, *, full: bool, viewer: Any = None, with_trend: bool = True, matrix_top=None
+) -> tuple[Figures, dict[str, Any]]:
+    """The figures of a period and what its reader is shown of them: every figure for one who
+    sees them all (the matrix of every pair unless ``matrix_top``), else the year's protected
+    set, the same in every form (``year_protected``)."""
+    if full:
+        figures = pdg_figures(
+            partnership, period, viewer=viewer, with_trend=with_trend, matrix_top=matrix_top
+        )
+        return figures, every_figure_shown(figures, full=True)
+    protected = year_protected(partnership, period, viewer=viewer, with_trend=with_trend)
+    return protected.figures, protected.shown
+
+
 def grouped_matrix(matrix: dict[tuple[str, str], int], shown: list[str]) -> dict[tuple[str, str], int]:
     """The matrix with every agency outside ``shown`` folded into one "all other agencies" row and column."""
     grouped: dict[tuple[str, str], int] = {}
@@ -340,9 +392,12 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     reading = require_reading(request, Report.STANDING_ITEM)
     full = reading.full
     partnership = request.partnership
-    period, form = period_from(request, partnership)
-    figures = pdg_figures(partnership, period, viewer=request.user, matrix_top=MATRIX_AGENCIES)
-    tables = _tables(figures, full)
+    chosen, form = chosen_period(request, partnership, full=full)
+    period = chosen.period
+    figures, shown = figures_for_reader(
+        partnership, period, full=full, viewer=request.user, matrix_top=MATRIX_AGENCIES
+    )
+    tables = _tables(figures, full, shown)
     may_drill_down = reading.drill_down
     can_drill_down = may_drill_down and not pdf
     learned = figures.learned
@@ -373,9 +428,13 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
     return {
         "form": form,
         "period": period,
+        "period_notice": chosen.notice(),
         "figures": figures,
         "tables": tables,
         "full": full,
+        # The agencies flagged as markedly quiet: every figure of it, or for a reader who sees
+        # small counts hidden the flag and the count as the tables show it (``low_challenge_shown``).
+        "low_challenge": figures.low_challenge if full else low_challenge_shown(figures, shown),
         "matrix_rows": matrix_rows,
         "matrix_agencies": matrix_agencies,
         "trend_chart": trend_chart,
@@ -476,9 +535,10 @@ def meeting_action(request: HttpRequest, pk: int) -> HttpResponse:
 def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
     full = require_reading(request, Report.STANDING_ITEM).full
     partnership = request.partnership
-    period, _form = period_from(request, partnership)
-    figures = pdg_figures(partnership, period)
-    tables = _tables(figures, full)
+    chosen, _form = chosen_period(request, partnership, full=full)
+    period = chosen.period
+    figures, shown = figures_for_reader(partnership, period, full=full, with_trend=False)
+    tables = _tables(figures, full, shown)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = (
         f'attachment; filename="pdg-standing-item-{period.start}-{period.end}.csv"'
@@ -493,6 +553,12 @@ def pdg_standing_item_csv(request: HttpRequest) -> HttpResponse:
         return [str(section), item, number, note, str(unit)]
 
     writer.writerow(["section", "item", "count", "note", "counts"])
+    if chosen.notice():  # a reporting year that has ended, the nearest asked for (``periods``)
+        asked = chosen.asked
+        said = (
+            f"{asked.start} to {asked.end} asked for" if chosen.moved else f"{period.start} to {period.end}"
+        )
+        writer.writerow(["Period", said, "", chosen.notice(), ""])
     writer.writerow(
         row("Escalations raised", f"{period.start} to {period.end}", tables["total"], UNITS["escalations"])
     )
@@ -524,11 +590,12 @@ def iru_section(request: HttpRequest) -> HttpResponse:
     see every figure."""
     partnership = request.partnership
     full = require_reading(request, Report.IRU).full
-    period, form = period_from(request, partnership)
-    figures = pdg_figures(partnership, period, with_trend=False)
+    chosen, form = chosen_period(request, partnership, full=full)
+    period = chosen.period
+    # Protected together with the standing item's other tables and the annual report's, which
+    # its reader may set beside it (``figures_for_reader``).
+    figures, shown = figures_for_reader(partnership, period, full=full, with_trend=False)
     n = figures.threshold
-    # Protected together with the standing item's other tables, which its reader may set beside it.
-    shown = every_figure_shown(figures, full=full)
     sections = [
         (_("Where they arose"), _labelled(shown["iru_by_origin"], LABELS["origin"])),
         (_("Where they stand now"), _labelled(shown["iru_by_status"], LABELS["status"])),
@@ -551,6 +618,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "period": period,
+            "period_notice": chosen.notice(),
             "total": shown["iru_total"],
             "sections": sections,
             "full": full,

@@ -62,6 +62,7 @@ from accord.partnership.services.people import (
     person_reactivate,
     person_roles_set,
 )
+from accord.partnership.services.settings import reporting_year_refusal
 from accord.reports.models import AnnualNarrative, MeetingAction, PdgMeeting
 
 
@@ -327,6 +328,16 @@ class PartnershipForm(forms.ModelForm):
     class Meta:
         model = Partnership
         fields = [f.name for f in Partnership._meta.concrete_fields if f.editable and not f.primary_key]
+
+    def clean_reporting_year_start_month(self):
+        """Fixed once escalations are recorded, as the settings page says
+        (``settings.reporting_year_refusal``)."""
+        month = self.cleaned_data["reporting_year_start_month"]
+        if self.instance.pk and month != self.instance.reporting_year_start_month:
+            refusal = reporting_year_refusal(self.instance)
+            if refusal:
+                raise forms.ValidationError(refusal)
+        return month
 
 
 class PartnershipAgencyInline(ScopedInline):

@@ -60,6 +60,31 @@ def register_calendar_handler(handler: Callable[..., Any]) -> None:
     _calendar_changed[:] = [handler]
 
 
+# Whether the partnership holds any escalation, raised in Accord or brought in from its old
+# log: registered by the escalations app when Django starts.
+_holds_escalations: list[Callable[[Partnership], bool]] = []
+
+
+def register_records_check(check: Callable[[Partnership], bool]) -> None:
+    _holds_escalations[:] = [check]
+
+
+def reporting_year_refusal(partnership: Partnership) -> str:
+    """Why the first month of the reporting year may not change, or "" if it may: once any
+    escalation is recorded, readers who see small counts hidden (the executive) have read, or
+    may read, whole reporting years cut at the old month; years cut at a new month would
+    overlap them, and the difference of two overlapping years is a count of the months between,
+    which neither report protects (docs/decisions/0015-report-periods.md)."""
+    if not any(check(partnership) for check in _holds_escalations):
+        return ""
+    return _(
+        "The reporting year's first month cannot change once escalations are recorded: the "
+        "executive reads whole reporting years with small counts hidden, and years starting in "
+        "another month would overlap the years already reported, so that setting the two beside "
+        "each other could give away a hidden count."
+    )
+
+
 # --------------------------------------------------------------------------- the partnership
 
 
@@ -75,6 +100,10 @@ def partnership_update(*, actor: User | None, partnership: Partnership, data: di
         changed = changed_fields(locked, data, PARTNERSHIP_FIELDS)
         if not changed:
             return []
+        if "reporting_year_start_month" in changed:
+            refusal = reporting_year_refusal(locked)
+            if refusal:
+                raise ValidationError({"reporting_year_start_month": refusal})
         for name in changed:
             setattr(locked, name, data[name])
         if "holiday_country" in changed or "holiday_subdivision" in changed:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from accord.escalations.services import PartyDetails
 from accord.reports.annual import annual_tables
 from accord.reports.disclosure import Hidden, is_hidden
-from accord.reports.selectors import OTHERS, Figures, Period, suppressed
+from accord.reports.selectors import OTHERS, AgencySignal, Figures, Period, low_challenge_shown, suppressed
 from accord.reports.views import LABELS, grouped_matrix
 
 THRESHOLD = 5
@@ -234,7 +234,17 @@ def as_report(data: dict, months: dict | None) -> dict:
 @given(st.lists(escalation, min_size=1, max_size=30), st.sampled_from([None, 1, 2, 3]))
 def test_no_hidden_cell_of_a_report_can_be_worked_out_from_its_published_tables(history, top):
     figures, months = figures_of(history, top)
+    # Every agency flagged as quiet, raising and receiving: the low-challenge table's counts.
+    figures.low_challenge = [
+        AgencySignal(a, direction, 0, 1.0, 0.01) for a in AGENCIES for direction in ("raised", "received")
+    ]
     shown = suppressed(figures, months=months)
+    # The low-challenge table shows a reader of hidden counts each count as the raising or
+    # receiving table does: cells of the one system ``check`` solves, nothing beside it.
+    for row in low_challenge_shown(figures, shown):
+        table = shown["by_raising_agency" if row["direction"] == "raised" else "by_receiving_agency"]
+        assert row["observed"] == table.get(row["agency"], 0)
+        assert set(row) == {"agency", "direction", "observed"}  # no expectation, no chance
     full = {
         "total": figures.total,
         "formal": figures.formal,

@@ -15,6 +15,7 @@ from accord.audit.services import chain_pending_reads
 from accord.core import clock
 from accord.escalations import services
 from accord.escalations.models import Outcome
+from accord.reports.annual import annual_tables
 from accord.reports.disclosure import WITHHELD_SYMBOL, suppress_counts
 from accord.reports.selectors import Period, pdg_figures, poisson_cdf
 from accord.testing.auth import sign_in
@@ -23,6 +24,7 @@ from accord.testing.factories import AgencyFactory
 SUPPRESSED = "fewer than 5"
 pytestmark = pytest.mark.django_db
 PERIOD = Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+AFTER_THE_YEAR = timezone.make_aware(dt.datetime(2027, 4, 15, 10))  # 2026/27 has ended
 Q4_FORM = {
     "start-day": 1,
     "start-month": 10,
@@ -185,15 +187,20 @@ def test_the_page_for_the_pdg_and_the_suppressed_view_for_the_executive(client, 
     assert "Timeliness" in html and "Thematic escalations" in html  # the PDG's fuller view
     client.logout()
     sign_in(client, world.executive)
-    html = client.get(
-        "/reports/pdg/",
-        Q4_FORM,
-    ).content.decode()
-    assert "<strong>5</strong>" in html and "fewer than 5" in html
-    assert "Zebedee" not in html and "TST-2026" not in html and "Timeliness" not in html
-    csv = client.get(
-        "/reports/pdg.csv", {"start-day": 1, "start-month": 10, "start-year": 2026}
-    ).content.decode()
+    with clock.set_to(AFTER_THE_YEAR):  # the executive reads years that have ended
+        page = client.get("/reports/pdg/", Q4_FORM)
+        html = page.content.decode()
+        # The executive reads whole reporting years (``reports.periods``): 2026/27, with the one
+        # raised in September, and the page says so. Its figures are the year's protected set,
+        # the annual report's: each month of the year is small, so the total of 6 is withheld
+        # (less the quarter from October, 5, it would give September's 1 away).
+        assert page.context["tables"]["total"] == "[c]" and "fewer than 5" in html
+        assert annual_tables(world.partnership, 2026)["total"] == "[c]"
+        assert "this is the reporting year nearest it, 1 April 2026 to 31 March 2027" in html
+        assert "Zebedee" not in html and "TST-2026" not in html and "Timeliness" not in html
+        csv = client.get(
+            "/reports/pdg.csv", {"start-day": 1, "start-month": 10, "start-year": 2026}
+        ).content.decode()
     assert "fewer than 5" in csv and "Zebedee" not in csv
     chain_pending_reads()  # the reads recorded so far, into the trail
     assert AuditEvent.objects.filter(verb=Verb.REPORT_VIEWED, actor=world.executive).exists()
@@ -229,11 +236,12 @@ def test_the_api_serves_the_same_figures(client, world, scene):
     assert r.status_code == 200, r.content
     assert r.json()["total"] == 5 and r.json()["by_stage_reached"] == {"1": 2, "2": 2, "4": 1}
     _, exec_token = api_token_create(actor=None, user=world.executive)
-    r = client.get(
-        "/api/v1/reports/pdg",
-        {"from": "2026-10-01", "to": "2026-12-31"},
-        HTTP_AUTHORIZATION=f"Bearer {exec_token}",
-    )
+    with clock.set_to(AFTER_THE_YEAR):  # the executive reads years that have ended
+        r = client.get(
+            "/api/v1/reports/pdg",
+            {"from": "2026-04-01", "to": "2027-03-31"},
+            HTTP_AUTHORIZATION=f"Bearer {exec_token}",
+        )
     assert r.json()["by_status"] == {"open": SUPPRESSED, "resolved": SUPPRESSED}
     _, p_token = api_token_create(actor=None, user=world.practitioner_health)
     assert client.get("/api/v1/reports/pdg", HTTP_AUTHORIZATION=f"Bearer {p_token}").status_code == 403

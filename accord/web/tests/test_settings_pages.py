@@ -831,3 +831,35 @@ def test_a_protocol_built_in_code_deeper_than_any_is_refused_not_a_recursion_err
     document["formal_body"]["authority"] = deep
     with pytest.raises(ValidationError, match="more than 8 deep"):
         protocol_apply(actor=world.admin, partnership=world.partnership, document=document)
+
+
+def test_the_reporting_years_first_month_is_fixed_once_escalations_are_recorded(client, world):
+    """Years cut at a new month would overlap those the executive has read, and two
+    overlapping years differ by a count of the months between (decision 15)."""
+    partnership_update(
+        actor=world.admin, partnership=world.partnership, data={"reporting_year_start_month": 1}
+    )  # nothing recorded yet: the partnership chooses its year freely
+    world.partnership.refresh_from_db()
+    assert world.partnership.reporting_year_start_month == 1
+    world.raised()
+    with pytest.raises(ValidationError) as refused:
+        partnership_update(
+            actor=world.admin, partnership=world.partnership, data={"reporting_year_start_month": 4}
+        )
+    assert "cannot change once escalations are recorded" in str(refused.value)
+    sign_in(client, world.admin)
+    form = client.get(f"{SETTINGS}/partnership/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, False, "")} | {
+        "reporting_year_start_month": "4"
+    }
+    response = client.post(f"{SETTINGS}/partnership/", data)
+    assert response.status_code == 200
+    assert "cannot change once escalations are recorded" in response.content.decode()
+    world.partnership.refresh_from_db()
+    assert world.partnership.reporting_year_start_month == 1
+    # Deleting the records at the end of their retention keeps the figures: still fixed.
+    Escalation.objects.filter(partnership=world.partnership).delete()
+    with pytest.raises(ValidationError):
+        partnership_update(
+            actor=world.admin, partnership=world.partnership, data={"reporting_year_start_month": 4}
+        )
