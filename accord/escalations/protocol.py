@@ -272,6 +272,7 @@ def _change(
     current = ladder_of(locked)
     protocol = protocol.keyed_as(current)
     new_numbers = {s.key: s.number for s in protocol.stages}
+    _refuse_unsound_review(locked, current, protocol, moves)
     removed = _removed_stages(locked, current, new_numbers, moves)
     _refuse_dropped_priorities(locked, current, protocol)
     numbers = _number_map(current, new_numbers, moves)
@@ -397,6 +398,57 @@ def command_line_person(partnership: Partnership) -> User:
         person.set_unusable_password()
         person.save(update_fields=["password"])
     return person
+
+
+def _refuse_unsound_review(partnership, current: Ladder, protocol, moves: dict[str, str]) -> None:
+    """A review keeps the stages' identity, so it is refused where it would lose it: a document
+    that keeps none of the ladder's stages while the partnership has escalations (another
+    partnership's export, say: every escalation's history would fall to its first stage); one
+    that puts the stages it keeps in another order (what an escalation passed through, and the
+    highest stage it reached, would no longer read upwards); a move named for a stage it does
+    not remove; and a removed informal stage's open escalations sent to a formal stage (they
+    become formal only when escalated, with rule 3's evidence)."""
+    new = {s.key: s for s in protocol.stages}
+    kept = [s for s in current.stages if s.key in new]
+    if not kept and Escalation.objects.filter(partnership=partnership).exists():
+        raise ValidationError(
+            _(
+                "This document keeps none of the ladder's stages: its stages' keys (%(keys)s) match "
+                "none of this partnership's (%(ours)s). Start from this partnership's own download of "
+                "the protocol, which names its stages' keys."
+            )
+            % {
+                "keys": ", ".join(s.key for s in protocol.stages),
+                "ours": ", ".join(s.key for s in current.stages),
+            }
+        )
+    order = [new[s.key].number for s in kept]
+    if order != sorted(order):
+        raise ValidationError(
+            _(
+                "A review keeps the ladder's stages in their order (it may add and remove stages): "
+                "this document puts %(stages)s in another order."
+            )
+            % {"stages": ", ".join(s.name for s in kept)}
+        )
+    removed = {s.key: s for s in current.stages if s.key not in new}
+    strays = sorted(key for key in moves if key not in removed)
+    if strays:
+        raise ValidationError(
+            _("Open escalations are moved only from a stage the review removes, not from %(keys)s.")
+            % {"keys": ", ".join(strays)}
+        )
+    for key, target in moves.items():
+        chosen = new.get(target)
+        if chosen is not None and chosen.formal and not removed[key].formal:
+            raise ValidationError(
+                _(
+                    "The open escalations at %(name)s are not formal: choose a stage for them that is "
+                    "not formal (they become formal when they are next escalated, with the evidence "
+                    "of efforts to resolve it)."
+                )
+                % {"name": removed[key].name}
+            )
 
 
 def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]):

@@ -237,6 +237,12 @@ class ProtocolForm(forms.Form):
         return [f for f in self.visible_fields() if f.name != CONFIRM]
 
 
+def _version_now(partnership: Partnership) -> int:
+    """The partnership's ladder, priorities and budgets as they stand (a count every change of
+    them moves on)."""
+    return Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
+
+
 def _protocol_change(
     request: HttpRequest,
     form: ProtocolForm,
@@ -252,7 +258,7 @@ def _protocol_change(
     leave (``change`` edits a copy of the document), check it as ``protocol_apply`` does
     without saving, list the due dates it would move (then ask for the tick), and save."""
     partnership = business_unit_partnership(request)
-    version_now = Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
+    version_now = _version_now(partnership)
     moved = preview = None
     if request.method != "POST":
         form.initial["protocol_version"] = version_now
@@ -887,6 +893,9 @@ def _protocol_file_checked(request: HttpRequest, partnership: Partnership) -> tu
             "partnership": partnership.pk,
             "hash": hashlib.sha256(content).hexdigest(),
             "document": document,
+            # (The protocol as it stood when the file was checked: a change made meanwhile by
+            # someone else is not undone unseen.)
+            "version": _version_now(partnership),
         }
     return form, preview, document, removed
 
@@ -907,6 +916,16 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("apply"):
         if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
             messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
+            return redirect("settings_protocol_upload")
+        if kept.get("version") != _version_now(partnership):
+            del request.session[PROTOCOL_SESSION_KEY]
+            messages.error(
+                request,
+                _(
+                    "Someone changed the protocol since you checked this file. Nothing has been saved: "
+                    "download the protocol as it stands now, make your change to it and upload it again."
+                ),
+            )
             return redirect("settings_protocol_upload")
         document = kept["document"]
         try:
@@ -946,7 +965,9 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("settings_protocol")
         except (ValidationError, NotAllowed) as refused:
-            add_errors(form, refused)
+            # (On the form that was posted: the file is kept, and shown with its choices again.)
+            confirm.is_valid()
+            add_errors(confirm, refused)
             removed = [replace(r, chosen=moves.get(r.key, "")) for r in getattr(refused, "removed", [])]
     elif request.method == "POST":
         form, preview, document, removed = _protocol_file_checked(request, partnership)
