@@ -1,13 +1,13 @@
 """Changing a partnership's protocol (its ladder and formal body) while escalations run on it.
 
-One service for every caller: ``manage.py protocol import`` and ``create_partnership``
-(and, later, the settings pages). A document is read and checked for shape by
-``accord.partnership.protocol.parse_document``; here it is also checked against the
-partnership's open escalations (``ladder_validate``: no stage they stand at is removed or
-changes formality), the open stages whose due dates it would move are listed, and, unless
-it is a dry run, it is applied in one transaction with its audit entry, the due dates
-moved and the table of who may see which escalation recounted where who works a stage
-changed.
+One service for every caller: ``manage.py protocol import``, ``create_partnership``, the
+settings pages and the upload page. A document is read and checked for shape by
+``accord.partnership.protocol.parse_document``; here it is matched to the ladder by stage
+key and checked against the partnership's escalations (a review keeps the stages'
+identity and order; a removed stage's open escalations stand where the business unit
+chooses), what it does to every open escalation is worked out by making it and undoing it,
+and, unless it is a dry run, it is applied in one transaction with its version and audit
+entry, the due dates moved and the table of who may see which escalation recounted.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ class ProtocolChange:
     # changes, in words (``ProtocolVersion.changes``).
     version: int | None = None
     changes: list[str] = field(default_factory=list)
+    # Who each username in ``standing`` is, for the pages: "Name, Agency".
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def affected(self) -> list[Standing]:
@@ -304,6 +306,7 @@ def _change(
             removed=removed,
             version=version.number if version else None,
             changes=list(version.changes) if version else [],
+            names=_names(standing),
         )
     if version is not None:
         _run_under(actor, locked, version, preview)
@@ -320,6 +323,17 @@ def _change(
         },
     )
     return _Applied(was_first=was_first, renumbered=renumbered)
+
+
+def _names(standing: list[Standing]) -> dict[str, str]:
+    """Each person the preview names, as the business unit knows them: name and agency."""
+    wanted = {n for s in standing for n in (*s.gains_sight, *s.loses_sight, *s.gains_action, *s.loses_action)}
+    return {
+        u.username: ", ".join(
+            part for part in (u.get_full_name() or u.username, getattr(u.agency, "name", "")) if part
+        )
+        for u in User.objects.filter(username__in=wanted).select_related("agency")
+    }
 
 
 def _run_under(actor, partnership: Partnership, version: ProtocolVersion, preview: ProtocolChange) -> None:
@@ -451,6 +465,16 @@ def _refuse_unsound_review(partnership, current: Ladder, protocol, moves: dict[s
             )
 
 
+def open_at_stage(partnership: Partnership, number: int) -> tuple[str, ...]:
+    """The references of the open escalations standing at a stage (the settings pages ask
+    where they will stand before the stage is removed)."""
+    return tuple(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage=number)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+
+
 def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]):
     """The stages the change removes that open escalations stand at; refused unless each has
     a stage of the new ladder chosen for them."""
@@ -459,11 +483,7 @@ def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], m
     for stage in current.stages:
         if stage.key in new_numbers:
             continue
-        references = tuple(
-            Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage=stage.number)
-            .order_by("reference")
-            .values_list("reference", flat=True)
-        )
+        references = open_at_stage(partnership, stage.number)
         if not references:
             continue
         found.append(RemovedStage(stage.key, stage.number, stage.name, references))

@@ -29,6 +29,7 @@ from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.models import DailyTally
 from accord.escalations.subjects import Subject
 from accord.partnership.models import Role
+from accord.partnership.protocol import ladder_of
 
 from . import views
 from .charts import bar_chart, described_bars, described_line, line_chart
@@ -170,6 +171,15 @@ def _months(partnership, period, first: dt.date | None) -> tuple[list[tuple[str,
     return months, quarters
 
 
+def stage_named(partnership, number: int) -> str:
+    """A stage by its number and name on the ladder now: a review that inserts a stage below
+    it changes its number, and its name says it is the same stage as last year's report's."""
+    found = ladder_of(partnership).stage(int(number))
+    if found is None:
+        return _("Stage %(n)s") % {"n": number}
+    return _("Stage %(n)s: %(name)s") % {"n": number, "name": found.shown_name}
+
+
 def _compared(partnership, year: int, threshold: int, first, s: dict[str, Any]) -> list:
     """The headline figures of the years before and of this one, this one's as its own
     tables show them (protected with them)."""
@@ -233,7 +243,11 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "period": period,
         "total": s["total"],
         "tables": [
-            ("stage", _("Stage reached"), [(f"Stage {k}", v) for k, v in s["by_stage_reached"].items()]),
+            (
+                "stage",
+                _("Stage reached"),
+                [(stage_named(partnership, k), v) for k, v in s["by_stage_reached"].items()],
+            ),
             ("kind", _("Kind"), labelled(s["by_kind"], LABELS["kind"])),
             *(
                 [("subject", _("Whom it was about"), labelled(s["by_subject"], LABELS["subject"]))]

@@ -105,3 +105,34 @@ def test_the_command_line_refuses_a_forged_move_in_plain_words(world, tmp_path):
             f"practitioners={ladder_of(world.partnership).key_of(2)}",
         )
     assert Escalation.objects.filter(partnership=world.partnership, stage=1).count() == 1
+
+
+def test_the_notices_of_a_review_name_no_child_and_no_summary(world):
+    """Everyone told of a review (sight lost or gained, action, a move) reads the reference,
+    never the child's name or the difference's summary, in the email."""
+    from accord.escalations.tests.test_protocol_review import open_everywhere
+    from accord.notifications.models import Notification
+    from accord.notifications.services import render_email
+
+    opened = open_everywhere(world)
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"] = [s for s in document["stages"] if s["key"] != "senior-leaders"]
+    document["stages"][-1]["number"] = 3
+    protocol_apply(
+        actor=world.admin,
+        partnership=world.partnership,
+        document=document,
+        moves={"senior-leaders": "line-management"},
+    )
+    told = list(Notification.objects.filter(key__startswith="protocol:"))
+    assert told
+    private = [
+        text
+        for e in opened.values()
+        for text in (e.summary, *(c.name for c in e.children.all()))
+        if text and len(text) > 3
+    ]
+    assert private
+    for notice in told:
+        subject, body = render_email(notice)
+        assert not any(text in subject or text in body for text in private), notice.kind

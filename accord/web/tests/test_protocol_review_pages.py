@@ -9,17 +9,23 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.html import escape
 
 from accord.api.services import api_token_create
 from accord.escalations.models import Escalation
 from accord.escalations.protocol import protocol_apply
-from accord.partnership.models import ProtocolVersion, Role, RoleAssignment, Stage
+from accord.partnership.models import Partnership, ProtocolVersion, Role, RoleAssignment, Stage
 from accord.partnership.protocol import document_of, ladder_of
 from accord.testing.auth import sign_in
 from accord.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 UPLOAD = "/business-unit/settings/protocol/upload/"
+
+
+def fresh(world) -> Partnership:
+    """The partnership as the pages left it (its ladder read afresh)."""
+    return Partnership.objects.get(pk=world.partnership.pk)
 
 
 def upload(client, document: dict):
@@ -57,7 +63,7 @@ def test_a_forged_choice_moving_a_kept_stages_escalations_is_refused_on_the_page
         {
             "apply": file_hash,
             "confirm_moved_due_dates": "on",
-            "move_practitioners": ladder_of(world.partnership).key_of(3),
+            "move_practitioners": ladder_of(fresh(world)).key_of(3),
         },
     )
     assert forged.status_code == 200
@@ -107,3 +113,95 @@ def test_using_a_file_that_removes_a_stage_without_choosing_for_its_escalations_
     assert unchosen.status_code == 200 and "choose the stage they will stand at" in html
     assert 'name="move_senior-leaders"' in html
     assert Escalation.objects.get(pk=e.pk).stage == 3
+
+
+STAGES = "/business-unit/settings/protocol/stages"
+
+
+def test_a_stage_inserted_after_the_first_on_the_settings_page_keeps_every_open_escalation(client, world):
+    """The year's review from the settings pages, with escalations open at every stage: a stage
+    added above the first lists every open escalation it renumbers, saves once ticked, and each
+    stands on the stage it stood on, by name, due when it was; last year's figures hold."""
+    from accord.escalations.tests.test_protocol_review import figures_by_name, open_everywhere, standing
+
+    opened = open_everywhere(world)
+    before, figures = standing(fresh(world)), figures_by_name(fresh(world))
+    due = {e.reference: Escalation.objects.get(pk=e.pk).due_date for e in opened.values()}
+    sign_in(client, world.admin)
+    page = client.get(f"{STAGES}/new/").content.decode()
+    assert "Above stage 1, Practitioners" in page
+    data = {
+        "after": "1",
+        "name": "Team conversation",
+        "worked_by": "practitioners",
+        "routine_working_days": "3",
+        "urgent_working_days": "1",
+    }
+    listed = client.post(f"{STAGES}/new/", data)
+    html = listed.content.decode()
+    assert listed.status_code == 200 and "Nothing has been saved" in html
+    for e in opened.values():
+        if e.stage > 1:
+            assert e.reference in html
+    assert "4: Senior leaders" in html and "Team conversation" in html
+    saved = client.post(f"{STAGES}/new/", data | {"confirm_moved_due_dates": "on"})
+    assert saved.status_code == 302
+    ladder = ladder_of(fresh(world))
+    assert (ladder.name_of(2), ladder.key_of(3)) == ("Team conversation", "line-management")
+    assert standing(fresh(world)) == before
+    assert {e.reference: Escalation.objects.get(pk=e.pk).due_date for e in opened.values()} == due
+    assert figures_by_name(fresh(world)) == figures
+    assert ProtocolVersion.objects.filter(partnership=world.partnership).count() == 2
+
+
+def test_a_middle_stage_removed_on_the_settings_page_moves_its_escalations_where_chosen(client, world):
+    from accord.escalations.tests.test_protocol_review import figures_by_name, open_everywhere
+
+    opened = open_everywhere(world)
+    figures = figures_by_name(fresh(world))
+    sign_in(client, world.admin)
+    page = client.get(f"{STAGES}/3/remove/").content.decode()
+    assert opened["senior-leaders"].reference in page
+    assert 'value="line-management"' in page and 'value="formal' not in page  # not formal: not offered
+    unchosen = client.post(f"{STAGES}/3/remove/", {})
+    assert "Select where the open escalations will stand" in unchosen.content.decode()
+    data = {"move_to": "line-management"}
+    listed = client.post(f"{STAGES}/3/remove/", data)
+    html = listed.content.decode()
+    assert (
+        "3: Senior leaders" in html
+        and "2: Line management" in html
+        and escape(world.senior_social.get_full_name()) in html
+    )
+    assert client.post(f"{STAGES}/3/remove/", data | {"confirm_moved_due_dates": "on"}).status_code == 302
+    moved = Escalation.objects.get(pk=opened["senior-leaders"].pk)
+    assert moved.stage == 2 and ladder_of(fresh(world)).name_of(2) == "Line management"
+    formal = Escalation.objects.get(pk=opened["formal"].pk)
+    assert formal.stage == 3 and ladder_of(fresh(world)).is_formal(3)
+    assert figures_by_name(fresh(world))["formal"] == figures["formal"]
+    forged = client.post(f"{STAGES}/2/remove/", {"move_to": "no-such-stage"})
+    assert forged.status_code == 200 and Escalation.objects.get(pk=moved.pk).stage == 2
+
+
+def test_the_annual_reports_stage_reached_names_each_stage_across_a_review(world):
+    """Last year's "stage reached" after a stage was inserted below senior leaders: the same
+    count, under the stage's new number and its name, so a reader sees it is the same stage."""
+    from accord.core import clock
+    from accord.escalations.tests.test_protocol_review import at, with_stage_inserted_after_first
+    from accord.reports.annual import annual_tables
+
+    with clock.set_to(at(2025, 6, 2)):
+        world.at_stage_3()
+
+    def reached(year=2025):
+        with clock.set_to(at(2026, 6, 1)):
+            tables = annual_tables(fresh(world), year, full=True)["tables"]
+        return {label: n for key, _title, rows in tables if key == "stage" for label, n in rows if n}
+
+    assert reached() == {"Stage 3: Senior leaders": 1}
+    protocol_apply(
+        actor=world.admin,
+        partnership=world.partnership,
+        document=with_stage_inserted_after_first(document_of(world.partnership)),
+    )
+    assert reached() == {"Stage 4: Senior leaders": 1}
