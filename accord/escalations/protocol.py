@@ -96,9 +96,13 @@ class Standing:
     loses_sight: tuple[str, ...] = ()
     gains_action: tuple[str, ...] = ()
     loses_action: tuple[str, ...] = ()
-    # The stage it stands at by identity (``Stage.key``), now and after.
+    # The stage it stands at by identity (``Stage.key``), now and after; its number and name.
     key_now: str = ""
     key_after: str = ""
+    number_now: int = 0
+    number_after: int = 0
+    name_now: str = ""
+    name_after: str = ""
 
     @property
     def moves_stage(self) -> bool:
@@ -381,13 +385,15 @@ def _review_words(number: int, s: Standing | None) -> str:
     if s is not None:
         if s.moves_stage:
             words.append(
-                _("The review removed the stage it stood at (%(was)s): it now stands at stage %(now)s.")
-                % {"was": s.stage_now, "now": s.stage_after}
+                _(
+                    "The review removed the stage it stood at, %(was)s: it now stands at stage %(n)s, %(name)s."
+                )
+                % {"was": s.name_now, "n": s.number_after, "name": s.name_after}
             )
         elif s.stage_now != s.stage_after:
             words.append(
-                _("It stands at the same stage, now numbered %(now)s (was %(was)s).")
-                % {"now": s.stage_after, "was": s.stage_now}
+                _("It stands at the same stage, %(name)s, now stage %(n)s (was stage %(was)s).")
+                % {"name": s.name_after, "n": s.number_after, "was": s.number_now}
             )
         if s.due_now != s.due_after:
             words.append(
@@ -593,6 +599,7 @@ class _OpenState:
     number: int
     key: str
     label: str
+    name: str
     due: dt.date | None
     seen_by: frozenset[str]
     acted_by: frozenset[str]
@@ -619,6 +626,7 @@ def _open_state(partnership: Partnership, ladder: Ladder) -> dict[str, _OpenStat
             number=e.stage,
             key=ladder.key_of(e.stage),
             label=f"{e.stage}: {ladder.name_of(e.stage)}",
+            name=ladder.name_of(e.stage),
             due=e.due_date,
             seen_by=frozenset(seen.get(e.pk, set())),
             acted_by=frozenset(who),
@@ -658,6 +666,10 @@ def _standing(reference: str, now: _OpenState, after: _OpenState | None) -> Stan
         loses_action=tuple(sorted(now.acted_by - after.acted_by)),
         key_now=now.key,
         key_after=after.key,
+        number_now=now.number,
+        number_after=after.number,
+        name_now=now.name,
+        name_after=after.name,
     )
 
 
