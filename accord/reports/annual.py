@@ -180,6 +180,10 @@ def stage_named(partnership, number: int) -> str:
     return _("Stage %(n)s: %(name)s") % {"n": number, "name": found.shown_name}
 
 
+def stages_named(partnership, counts: dict) -> list[tuple[str, Any]]:
+    return [(stage_named(partnership, k), v) for k, v in counts.items()]
+
+
 def _compared(partnership, year: int, threshold: int, first, s: dict[str, Any]) -> list:
     """The headline figures of the years before and of this one, this one's as its own
     tables show them (protected with them)."""
@@ -243,11 +247,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "period": period,
         "total": s["total"],
         "tables": [
-            (
-                "stage",
-                _("Stage reached"),
-                [(stage_named(partnership, k), v) for k, v in s["by_stage_reached"].items()],
-            ),
+            ("stage", _("Stage reached"), stages_named(partnership, s["by_stage_reached"])),
             ("kind", _("Kind"), labelled(s["by_kind"], LABELS["kind"])),
             *(
                 [("subject", _("Whom it was about"), labelled(s["by_subject"], LABELS["subject"]))]
