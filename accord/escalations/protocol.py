@@ -215,6 +215,7 @@ def protocol_apply(
     dry_run: bool = False,
     part: str = "",
     moves: dict[str, str] | None = None,
+    expect_version: int | None = None,
 ) -> ProtocolChange:
     """Check a protocol document against the partnership and its open escalations and,
     unless ``dry_run``, apply it: the year's review, made while escalations are open.
@@ -227,13 +228,16 @@ def protocol_apply(
     after and who gains or loses sight of it or the right to act (worked out by making the
     change and undoing it). Raises ``ValidationError`` naming what is wrong (and changes
     nothing); ``NotAllowed`` for anyone but the partnership's business unit (``actor=None``:
-    the command line). ``part`` names what a settings page changed, for the audit entry."""
+    the command line). ``part`` names what a settings page changed, for the audit entry;
+    ``expect_version``, the partnership's ``protocol_version`` when the page was opened (or the
+    file checked): a change made since by someone else, or the same change sent twice, is
+    refused under the lock rather than undone unseen."""
     require_business_unit(actor, partnership)
     protocol = parse_document(document)
     moves = dict(moves or {})
     try:
         with transaction.atomic():
-            change = _change(actor, partnership, protocol, moves, part, preview=None)
+            change = _change(actor, partnership, protocol, moves, part, preview=None, expect=expect_version)
             raise _Preview(change)
     except _Preview as preview:
         change = preview.change
@@ -241,7 +245,7 @@ def protocol_apply(
     if dry_run:
         return change
     with transaction.atomic():
-        applied = _change(actor, partnership, protocol, moves, part, preview=change)
+        applied = _change(actor, partnership, protocol, moves, part, preview=change, expect=expect_version)
     # The ladder is in place; the open escalations follow it a batch at a time (each batch
     # locks only its own rows), and who may see them is recounted where it moved.
     follow_ladder_change(partnership, applied.was_first, renumbered=applied.renumbered)
@@ -264,6 +268,7 @@ def _change(
     part: str,
     *,
     preview: ProtocolChange | None,
+    expect: int | None = None,
 ):
     """The change itself, in the caller's transaction. Without a ``preview`` it is followed
     all the way (due dates, sight) and answered as a ``ProtocolChange`` for the caller to
@@ -274,6 +279,13 @@ def _change(
     # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
     # from adding rows that refer to the partnership, an escalation or a notification.)
     locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
+    if expect is not None and locked.protocol_version != expect:
+        raise ValidationError(
+            _(
+                "Someone changed the protocol since you opened this page. Nothing has been saved: go "
+                "back to the protocol, see it as it stands now and make your change again."
+            )
+        )
     forget_ladder(locked)
     current = ladder_of(locked)
     protocol = protocol.keyed_as(current)

@@ -276,7 +276,12 @@ def _protocol_change(
         try:
             change(document, form.cleaned_data)
             preview = protocol_apply(
-                actor=request.user, partnership=partnership, document=document, dry_run=True, moves=moves
+                actor=request.user,
+                partnership=partnership,
+                document=document,
+                dry_run=True,
+                moves=moves,
+                expect_version=version_now,
             )
             if preview.affected and not form.cleaned_data.get(CONFIRM):
                 moved = preview.affected
@@ -295,7 +300,12 @@ def _protocol_change(
                 )
             else:
                 applied = protocol_apply(
-                    actor=request.user, partnership=partnership, document=document, part=part, moves=moves
+                    actor=request.user,
+                    partnership=partnership,
+                    document=document,
+                    part=part,
+                    moves=moves,
+                    expect_version=version_now,
                 )
         except (ValidationError, NotAllowed) as refused:
             add_errors(form, refused)
@@ -1068,6 +1078,7 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                     document=document,
                     part="the whole protocol",
                     moves=moves,
+                    expect_version=kept.get("version"),
                 )
                 del request.session[PROTOCOL_SESSION_KEY]
                 messages.success(

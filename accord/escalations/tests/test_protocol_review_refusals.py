@@ -136,3 +136,25 @@ def test_the_notices_of_a_review_name_no_child_and_no_summary(world):
     for notice in told:
         subject, body = render_email(notice)
         assert not any(text in subject or text in body for text in private), notice.kind
+
+
+def test_a_change_sent_twice_or_over_anothers_is_refused_under_the_lock(world):
+    """The pages say which state of the protocol a change was made on; a change applied since
+    (another officer's, or the same one sent twice) is caught under the partnership's lock,
+    not only by the page's earlier look."""
+    from accord.partnership.models import Partnership
+
+    opened_on = Partnership.objects.get(pk=world.partnership.pk).protocol_version
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"][0]["routine_working_days"] += 1
+    protocol_apply(
+        actor=world.admin, partnership=world.partnership, document=document, expect_version=opened_on
+    )
+    again = copy.deepcopy(document)
+    again["stages"][1]["routine_working_days"] += 1
+    with pytest.raises(ValidationError, match="Someone changed the protocol"):
+        protocol_apply(
+            actor=world.admin, partnership=world.partnership, document=again, expect_version=opened_on
+        )
+    assert versions(world) == 2
+    assert ladder_of(world.partnership).stage(2).routine_working_days == 5
