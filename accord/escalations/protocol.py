@@ -300,8 +300,9 @@ def _change(
     was_first = _first_stages(current.stages)
     install_ladder(locked, protocol)
     renumbered = any(old != new for old, new in numbers.items())
-    if renumbered:
-        _renumber(locked, numbers)
+    gone = {s.number: s.key for s in current.stages if s.key not in new_numbers}
+    if renumbered or gone:
+        _renumber(locked, numbers, gone)
     _move_stranded(locked, current, moves)
     version = protocol_version_record(
         partnership=locked, actor=actor, before=before, after=document_of(locked)
@@ -551,11 +552,22 @@ def _number_map(current: Ladder, new_numbers: dict[str, int], moves: dict[str, s
     return mapping
 
 
-def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
+def _renumber(partnership: Partnership, numbers: dict[int, int], gone: dict[int, str]) -> None:
     """Every stage number the partnership's escalations hold takes the stage's new number, so
     each stands, and its history stays, on the same stage (its key and name at the time are
-    on its stage periods). The tallies by stage follow."""
+    on its stage periods). The tallies by stage follow. An escalation whose highest stage
+    reached is one the review removes (``gone``: its number → key) keeps that stage as its
+    highest reached in the figures (``highest_stage_gone``), whether closed or open."""
     changed = {old: new for old, new in numbers.items() if old != new}
+    if gone:
+        Escalation.objects.filter(
+            partnership=partnership, highest_stage_gone="", highest_stage__in=list(gone)
+        ).update(
+            highest_stage_gone=Case(
+                *(When(highest_stage=number, then=Value(key)) for number, key in gone.items()),
+                default=F("highest_stage_gone"),
+            )
+        )
 
     def case(column: str) -> Case:
         return Case(
@@ -569,7 +581,7 @@ def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
     mine.filter(highest_stage__lt=F("stage")).update(highest_stage=F("stage"))
     for model in (StagePeriod, Discussion, Event, Resolution):
         model.objects.filter(escalation__partnership=partnership).update(stage=case("stage"))
-    tallies.renumber_stages(partnership.pk, changed)
+    tallies.renumber_stages(partnership.pk, changed, gone)
 
 
 def _move_stranded(partnership: Partnership, was: Ladder, moves: dict[str, str]) -> None:
@@ -592,6 +604,7 @@ def _move_stranded(partnership: Partnership, was: Ladder, moves: dict[str, str])
         for period in stranded:
             escalation = period.escalation
             tallies.remember(escalation)
+            period.stage_gone = True  # its time there counts under the removed stage's key
             _end_period(period, partnership)
             opened = _open_period(escalation, partnership, target)
             if escalation.status == Status.PAUSED:

@@ -171,9 +171,12 @@ def _months(partnership, period, first: dt.date | None) -> tuple[list[tuple[str,
     return months, quarters
 
 
-def stage_named(partnership, number: int) -> str:
+def stage_named(partnership, number: int | str) -> str:
     """A stage by its number and name on the ladder now: a review that inserts a stage below
-    it changes its number, and its name says it is the same stage as last year's report's."""
+    it changes its number, and its name says it is the same stage as last year's report's. A
+    stage a review removed comes named already (``stages.stage_rows``)."""
+    if isinstance(number, str):
+        return number
     found = ladder_of(partnership).stage(int(number))
     if found is None:
         return _("Stage %(n)s") % {"n": number}
@@ -226,7 +229,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
     timeliness = [
         (
-            f"Stage {stage}",
+            stage_named(partnership, stage),
             suppress_count(row["completed"], figures.threshold),
             row["median_working_days"] if row["completed"] >= figures.threshold else None,
             row["within_timescale_percent"] if row["completed"] >= figures.threshold else None,
@@ -293,7 +296,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "compared": compared,
         "timeliness": timeliness,
         "iru_total": s["iru_total"],
-        "iru_by_stage": [(f"Stage {k}", v) for k, v in s["iru_by_stage_reached"].items()],
+        "iru_by_stage": stages_named(partnership, s["iru_by_stage_reached"]),
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
         "kind_silence": figures.kind_silence,
         "monthly_raw": months,
