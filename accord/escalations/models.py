@@ -136,6 +136,11 @@ class Escalation(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     stage = models.PositiveSmallIntegerField(_("stage"), default=1)
     highest_stage = models.PositiveSmallIntegerField(_("highest stage reached"), default=1)
+    # The key of the stage the figures count as its highest reached when that stage is no
+    # longer on the ladder (a review removed it): ``highest_stage`` is then the number of the
+    # stage its history went with (for sight), and the reports keep the removed stage's own
+    # row. Empty: the stage numbered ``highest_stage``.
+    highest_stage_gone = models.CharField(max_length=30, blank=True, default="")
     formal_at = models.DateTimeField(_("formally escalated"), null=True, blank=True)
     # A priority tier of the partnership's (``PriorityTier.code``: routine, urgent or its own),
     # checked against the partnership's tiers by the services.

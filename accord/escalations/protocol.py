@@ -1,13 +1,13 @@
 """Changing a partnership's protocol (its ladder and formal body) while escalations run on it.
 
-One service for every caller: ``manage.py protocol import`` and ``create_partnership``
-(and, later, the settings pages). A document is read and checked for shape by
-``accord.partnership.protocol.parse_document``; here it is also checked against the
-partnership's open escalations (``ladder_validate``: no stage they stand at is removed or
-changes formality), the open stages whose due dates it would move are listed, and, unless
-it is a dry run, it is applied in one transaction with its audit entry, the due dates
-moved and the table of who may see which escalation recounted where who works a stage
-changed.
+One service for every caller: ``manage.py protocol import``, ``create_partnership``, the
+settings pages and the upload page. A document is read and checked for shape by
+``accord.partnership.protocol.parse_document``; here it is matched to the ladder by stage
+key and checked against the partnership's escalations (a review keeps the stages'
+identity and order; a removed stage's open escalations stand where the business unit
+chooses), what it does to every open escalation is worked out by making it and undoing it,
+and, unless it is a dry run, it is applied in one transaction with its version and audit
+entry, the due dates moved and the table of who may see which escalation recounted.
 """
 
 from __future__ import annotations
@@ -96,9 +96,13 @@ class Standing:
     loses_sight: tuple[str, ...] = ()
     gains_action: tuple[str, ...] = ()
     loses_action: tuple[str, ...] = ()
-    # The stage it stands at by identity (``Stage.key``), now and after.
+    # The stage it stands at by identity (``Stage.key``), now and after; its number and name.
     key_now: str = ""
     key_after: str = ""
+    number_now: int = 0
+    number_after: int = 0
+    name_now: str = ""
+    name_after: str = ""
 
     @property
     def moves_stage(self) -> bool:
@@ -136,6 +140,8 @@ class ProtocolChange:
     # changes, in words (``ProtocolVersion.changes``).
     version: int | None = None
     changes: list[str] = field(default_factory=list)
+    # Who each username in ``standing`` is, for the pages: "Name, Agency".
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def affected(self) -> list[Standing]:
@@ -209,6 +215,7 @@ def protocol_apply(
     dry_run: bool = False,
     part: str = "",
     moves: dict[str, str] | None = None,
+    expect_version: int | None = None,
 ) -> ProtocolChange:
     """Check a protocol document against the partnership and its open escalations and,
     unless ``dry_run``, apply it: the year's review, made while escalations are open.
@@ -221,13 +228,16 @@ def protocol_apply(
     after and who gains or loses sight of it or the right to act (worked out by making the
     change and undoing it). Raises ``ValidationError`` naming what is wrong (and changes
     nothing); ``NotAllowed`` for anyone but the partnership's business unit (``actor=None``:
-    the command line). ``part`` names what a settings page changed, for the audit entry."""
+    the command line). ``part`` names what a settings page changed, for the audit entry;
+    ``expect_version``, the partnership's ``protocol_version`` when the page was opened (or the
+    file checked): a change made since by someone else, or the same change sent twice, is
+    refused under the lock rather than undone unseen."""
     require_business_unit(actor, partnership)
     protocol = parse_document(document)
     moves = dict(moves or {})
     try:
         with transaction.atomic():
-            change = _change(actor, partnership, protocol, moves, part, preview=None)
+            change = _change(actor, partnership, protocol, moves, part, preview=None, expect=expect_version)
             raise _Preview(change)
     except _Preview as preview:
         change = preview.change
@@ -235,7 +245,7 @@ def protocol_apply(
     if dry_run:
         return change
     with transaction.atomic():
-        applied = _change(actor, partnership, protocol, moves, part, preview=change)
+        applied = _change(actor, partnership, protocol, moves, part, preview=change, expect=expect_version)
     # The ladder is in place; the open escalations follow it a batch at a time (each batch
     # locks only its own rows), and who may see them is recounted where it moved.
     follow_ladder_change(partnership, applied.was_first, renumbered=applied.renumbered)
@@ -258,6 +268,7 @@ def _change(
     part: str,
     *,
     preview: ProtocolChange | None,
+    expect: int | None = None,
 ):
     """The change itself, in the caller's transaction. Without a ``preview`` it is followed
     all the way (due dates, sight) and answered as a ``ProtocolChange`` for the caller to
@@ -268,10 +279,18 @@ def _change(
     # (FOR NO KEY UPDATE: it serialises changes of the protocol without stopping anyone
     # from adding rows that refer to the partnership, an escalation or a notification.)
     locked = Partnership.objects.select_for_update(no_key=True).get(pk=partnership.pk)
+    if expect is not None and locked.protocol_version != expect:
+        raise ValidationError(
+            _(
+                "Someone changed the protocol since you opened this page. Nothing has been saved: go "
+                "back to the protocol, see it as it stands now and make your change again."
+            )
+        )
     forget_ladder(locked)
     current = ladder_of(locked)
     protocol = protocol.keyed_as(current)
     new_numbers = {s.key: s.number for s in protocol.stages}
+    _refuse_unsound_review(locked, current, protocol, moves)
     removed = _removed_stages(locked, current, new_numbers, moves)
     _refuse_dropped_priorities(locked, current, protocol)
     numbers = _number_map(current, new_numbers, moves)
@@ -281,8 +300,9 @@ def _change(
     was_first = _first_stages(current.stages)
     install_ladder(locked, protocol)
     renumbered = any(old != new for old, new in numbers.items())
-    if renumbered:
-        _renumber(locked, numbers)
+    gone = {s.number: s.key for s in current.stages if s.key not in new_numbers}
+    if renumbered or gone:
+        _renumber(locked, numbers, gone)
     _move_stranded(locked, current, moves)
     version = protocol_version_record(
         partnership=locked, actor=actor, before=before, after=document_of(locked)
@@ -303,6 +323,7 @@ def _change(
             removed=removed,
             version=version.number if version else None,
             changes=list(version.changes) if version else [],
+            names=_names(standing),
         )
     if version is not None:
         _run_under(actor, locked, version, preview)
@@ -319,6 +340,17 @@ def _change(
         },
     )
     return _Applied(was_first=was_first, renumbered=renumbered)
+
+
+def _names(standing: list[Standing]) -> dict[str, str]:
+    """Each person the preview names, as the business unit knows them: name and agency."""
+    wanted = {n for s in standing for n in (*s.gains_sight, *s.loses_sight, *s.gains_action, *s.loses_action)}
+    return {
+        u.username: ", ".join(
+            part for part in (u.get_full_name() or u.username, getattr(u.agency, "name", "")) if part
+        )
+        for u in User.objects.filter(username__in=wanted).select_related("agency")
+    }
 
 
 def _run_under(actor, partnership: Partnership, version: ProtocolVersion, preview: ProtocolChange) -> None:
@@ -366,13 +398,15 @@ def _review_words(number: int, s: Standing | None) -> str:
     if s is not None:
         if s.moves_stage:
             words.append(
-                _("The review removed the stage it stood at (%(was)s): it now stands at stage %(now)s.")
-                % {"was": s.stage_now, "now": s.stage_after}
+                _(
+                    "The review removed the stage it stood at, %(was)s: it now stands at stage %(n)s, %(name)s."
+                )
+                % {"was": s.name_now, "n": s.number_after, "name": s.name_after}
             )
         elif s.stage_now != s.stage_after:
             words.append(
-                _("It stands at the same stage, now numbered %(now)s (was %(was)s).")
-                % {"now": s.stage_after, "was": s.stage_now}
+                _("It stands at the same stage, %(name)s, now stage %(n)s (was stage %(was)s).")
+                % {"name": s.name_after, "n": s.number_after, "was": s.number_now}
             )
         if s.due_now != s.due_after:
             words.append(
@@ -399,6 +433,67 @@ def command_line_person(partnership: Partnership) -> User:
     return person
 
 
+def _refuse_unsound_review(partnership, current: Ladder, protocol, moves: dict[str, str]) -> None:
+    """A review keeps the stages' identity, so it is refused where it would lose it: a document
+    that keeps none of the ladder's stages while the partnership has escalations (another
+    partnership's export, say: every escalation's history would fall to its first stage); one
+    that puts the stages it keeps in another order (what an escalation passed through, and the
+    highest stage it reached, would no longer read upwards); a move named for a stage it does
+    not remove; and a removed informal stage's open escalations sent to a formal stage (they
+    become formal only when escalated, with rule 3's evidence)."""
+    new = {s.key: s for s in protocol.stages}
+    kept = [s for s in current.stages if s.key in new]
+    if not kept and Escalation.objects.filter(partnership=partnership).exists():
+        raise ValidationError(
+            _(
+                "This document keeps none of the ladder's stages: its stages' keys (%(keys)s) match "
+                "none of this partnership's (%(ours)s). Start from this partnership's own download of "
+                "the protocol, which names its stages' keys."
+            )
+            % {
+                "keys": ", ".join(s.key for s in protocol.stages),
+                "ours": ", ".join(s.key for s in current.stages),
+            }
+        )
+    order = [new[s.key].number for s in kept]
+    if order != sorted(order):
+        raise ValidationError(
+            _(
+                "A review keeps the ladder's stages in their order (it may add and remove stages): "
+                "this document puts %(stages)s in another order."
+            )
+            % {"stages": ", ".join(s.name for s in kept)}
+        )
+    removed = {s.key: s for s in current.stages if s.key not in new}
+    strays = sorted(key for key in moves if key not in removed)
+    if strays:
+        raise ValidationError(
+            _("Open escalations are moved only from a stage the review removes, not from %(keys)s.")
+            % {"keys": ", ".join(strays)}
+        )
+    for key, target in moves.items():
+        chosen = new.get(target)
+        if chosen is not None and chosen.formal and not removed[key].formal:
+            raise ValidationError(
+                _(
+                    "The open escalations at %(name)s are not formal: choose a stage for them that is "
+                    "not formal (they become formal when they are next escalated, with the evidence "
+                    "of efforts to resolve it)."
+                )
+                % {"name": removed[key].name}
+            )
+
+
+def open_at_stage(partnership: Partnership, number: int) -> tuple[str, ...]:
+    """The references of the open escalations standing at a stage (the settings pages ask
+    where they will stand before the stage is removed)."""
+    return tuple(
+        Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage=number)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+
+
 def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], moves: dict[str, str]):
     """The stages the change removes that open escalations stand at; refused unless each has
     a stage of the new ladder chosen for them."""
@@ -407,11 +502,7 @@ def _removed_stages(partnership, current: Ladder, new_numbers: dict[str, int], m
     for stage in current.stages:
         if stage.key in new_numbers:
             continue
-        references = tuple(
-            Escalation.objects.filter(partnership=partnership, status__in=OPEN_STATUSES, stage=stage.number)
-            .order_by("reference")
-            .values_list("reference", flat=True)
-        )
+        references = open_at_stage(partnership, stage.number)
         if not references:
             continue
         found.append(RemovedStage(stage.key, stage.number, stage.name, references))
@@ -461,11 +552,22 @@ def _number_map(current: Ladder, new_numbers: dict[str, int], moves: dict[str, s
     return mapping
 
 
-def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
+def _renumber(partnership: Partnership, numbers: dict[int, int], gone: dict[int, str]) -> None:
     """Every stage number the partnership's escalations hold takes the stage's new number, so
     each stands, and its history stays, on the same stage (its key and name at the time are
-    on its stage periods). The tallies by stage follow."""
+    on its stage periods). The tallies by stage follow. An escalation whose highest stage
+    reached is one the review removes (``gone``: its number → key) keeps that stage as its
+    highest reached in the figures (``highest_stage_gone``), whether closed or open."""
     changed = {old: new for old, new in numbers.items() if old != new}
+    if gone:
+        Escalation.objects.filter(
+            partnership=partnership, highest_stage_gone="", highest_stage__in=list(gone)
+        ).update(
+            highest_stage_gone=Case(
+                *(When(highest_stage=number, then=Value(key)) for number, key in gone.items()),
+                default=F("highest_stage_gone"),
+            )
+        )
 
     def case(column: str) -> Case:
         return Case(
@@ -479,7 +581,7 @@ def _renumber(partnership: Partnership, numbers: dict[int, int]) -> None:
     mine.filter(highest_stage__lt=F("stage")).update(highest_stage=F("stage"))
     for model in (StagePeriod, Discussion, Event, Resolution):
         model.objects.filter(escalation__partnership=partnership).update(stage=case("stage"))
-    tallies.renumber_stages(partnership.pk, changed)
+    tallies.renumber_stages(partnership.pk, changed, gone)
 
 
 def _move_stranded(partnership: Partnership, was: Ladder, moves: dict[str, str]) -> None:
@@ -502,6 +604,7 @@ def _move_stranded(partnership: Partnership, was: Ladder, moves: dict[str, str])
         for period in stranded:
             escalation = period.escalation
             tallies.remember(escalation)
+            period.stage_gone = True  # its time there counts under the removed stage's key
             _end_period(period, partnership)
             opened = _open_period(escalation, partnership, target)
             if escalation.status == Status.PAUSED:
@@ -521,6 +624,7 @@ class _OpenState:
     number: int
     key: str
     label: str
+    name: str
     due: dt.date | None
     seen_by: frozenset[str]
     acted_by: frozenset[str]
@@ -547,6 +651,7 @@ def _open_state(partnership: Partnership, ladder: Ladder) -> dict[str, _OpenStat
             number=e.stage,
             key=ladder.key_of(e.stage),
             label=f"{e.stage}: {ladder.name_of(e.stage)}",
+            name=ladder.name_of(e.stage),
             due=e.due_date,
             seen_by=frozenset(seen.get(e.pk, set())),
             acted_by=frozenset(who),
@@ -586,6 +691,10 @@ def _standing(reference: str, now: _OpenState, after: _OpenState | None) -> Stan
         loses_action=tuple(sorted(now.acted_by - after.acted_by)),
         key_now=now.key,
         key_after=after.key,
+        number_now=now.number,
+        number_after=after.number,
+        name_now=now.name,
+        name_after=after.name,
     )
 
 

@@ -33,6 +33,8 @@ from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
+from accord.partnership.models import Stage
+
 from .models import (
     IRU_ORIGINS,
     AfterNotHeld,
@@ -69,6 +71,7 @@ DIMENSIONS = (
     "after",
     "ontime",
     *(f"taken{n}" for n in range(1, 10)),
+    "takenx",
 )
 Key = tuple[str, str]
 
@@ -98,13 +101,24 @@ def fixed_keys(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | N
     return keys
 
 
+GONE = "was:"  # a stage no longer on the ladder, by its key: ``was:<key>``
+
+
+def reached_key(escalation) -> str:
+    """The highest stage it reached, as the tallies count it: the stage's number on the ladder
+    now, or ``was:<key>`` for a stage a review removed (its past keeps its own row)."""
+    gone = getattr(escalation, "highest_stage_gone", "")
+    return GONE + gone if gone else str(escalation.highest_stage)
+
+
 def changing_keys(escalation) -> list[Key]:
     """What the lifecycle changes: where the escalation stands and the highest stage it reached."""
-    keys = [("status", escalation.status), ("stage", str(escalation.highest_stage))]
+    reached = reached_key(escalation)
+    keys = [("status", escalation.status), ("stage", reached)]
     if escalation.formal_at is not None:
         keys.append(("formal", "reached"))
     if escalation.origin in IRU_ORIGINS:
-        keys += [("iru_status", escalation.status), ("iru_stage", str(escalation.highest_stage))]
+        keys += [("iru_status", escalation.status), ("iru_stage", reached)]
     return keys
 
 
@@ -188,13 +202,16 @@ def escalation_changed(escalation) -> None:
 
 
 STAGE_KEYED = ("stage", "iru_stage", "ontime")
+TAKEN_GONE = "takenx"  # working days taken at stages no longer on the ladder: key ``<key>:<days>``
 
 
-def renumber_stages(partnership_id: int, changed: dict[int, int]) -> None:
+def renumber_stages(partnership_id: int, changed: dict[int, int], gone: dict[int, str] | None = None) -> None:
     """After a review renumbered the ladder's stages (``changed``: old number → new): the
-    counts by stage move with their stage, so each stage's figures stay its own. Two stages
-    folded into one (one removed, its history given to another) add up."""
-    if not changed:
+    counts by stage move with their stage, so each stage's figures stay its own. A stage the
+    review removed (``gone``: old number → its key) keeps its past counts under its key
+    (``was:<key>``; its working days taken in ``takenx``), never folded into another's."""
+    gone = gone or {}
+    if not changed and not gone:
         return
     dims = [*STAGE_KEYED, *(f"taken{n}" for n in range(1, 10))]
     dims += [MONTHLY + d for d in dims]
@@ -207,9 +224,16 @@ def renumber_stages(partnership_id: int, changed: dict[int, int]) -> None:
         prefix = MONTHLY if row.dimension.startswith(MONTHLY) else ""
         if base.startswith("taken"):
             number = int(base.removeprefix("taken"))
-            dimension, key = f"{prefix}taken{changed.get(number, number)}", row.key
+            if number in gone:
+                dimension, key = prefix + TAKEN_GONE, f"{gone[number]}:{row.key}"
+            else:
+                dimension, key = f"{prefix}taken{changed.get(number, number)}", row.key
+        elif row.key.startswith(GONE):
+            dimension, key = row.dimension, row.key
         else:
-            dimension, key = row.dimension, str(changed.get(int(row.key), int(row.key)))
+            number = int(row.key)
+            key = GONE + gone[number] if number in gone else str(changed.get(number, number))
+            dimension = row.dimension
         moved[(row.day, dimension, key)] += row.n
     DailyTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
     DailyTally.objects.bulk_create(
@@ -289,11 +313,18 @@ def follow_up_acted_on(follow_up, partnership_id: int) -> None:
 
 
 def stage_ended(period, partnership_id: int) -> None:
+    """A stage period ended. One at a stage no longer on the ladder (``period.stage_gone``:
+    a review removed it while open escalations stood at it) counts under the stage's key."""
     if period.ended_on is None or period.working_days_taken is None:
         return
-    deltas = Counter({(period.ended_on, f"taken{period.stage}", str(period.working_days_taken)): 1})
+    days = str(period.working_days_taken)
+    if getattr(period, "stage_gone", False):
+        taken, stage = (TAKEN_GONE, f"{period.stage_key}:{days}"), GONE + period.stage_key
+    else:
+        taken, stage = (f"taken{period.stage}", days), str(period.stage)
+    deltas = Counter({(period.ended_on, *taken): 1})
     if period.on_time:
-        deltas[(period.ended_on, "ontime", str(period.stage))] += 1
+        deltas[(period.ended_on, "ontime", stage)] += 1
     apply(partnership_id, deltas)
 
 
@@ -302,6 +333,15 @@ def stage_ended(period, partnership_id: int) -> None:
 
 def _text(expression):
     return Cast(expression, output_field=CharField())
+
+
+def _reached():
+    """The highest stage reached as ``reached_key`` gives it, in SQL."""
+    return Case(
+        When(highest_stage_gone="", then=_text(F("highest_stage"))),
+        default=Concat(Value(GONE), F("highest_stage_gone"), output_field=CharField()),
+        output_field=CharField(),
+    )
 
 
 def _sources(partnership_id: int):
@@ -322,7 +362,7 @@ def _sources(partnership_id: int):
             _text(F("raising_agency_id")), Value(":"), _text(F("with_agency_id")), output_field=CharField()
         ),
         "status": F("status"),
-        "stage": _text(F("highest_stage")),
+        "stage": _reached(),
     }
     for dimension, expression in columns.items():
         yield dimension, escalations.annotate(k=expression)
@@ -361,7 +401,7 @@ def _sources(partnership_id: int):
     )
     iru = escalations.filter(origin__in=IRU_ORIGINS)
     yield "iru_status", iru.annotate(k=F("status"))
-    yield "iru_stage", iru.annotate(k=_text(F("highest_stage")))
+    yield "iru_stage", iru.annotate(k=_reached())
     resolutions = Resolution.objects.filter(escalation__partnership_id=partnership_id)
     yield "outcome", resolutions.annotate(day=TruncDate("resolved_at"), k=F("outcome"))
     yield (
@@ -389,15 +429,37 @@ def _sources(partnership_id: int):
             ),
         ),
     )
+    yield from _period_sources(partnership_id)
+
+
+def _period_sources(partnership_id: int):
+    """The stages finished: working days taken and whether within the timescale."""
     periods = StagePeriod.objects.filter(
         escalation__partnership_id=partnership_id, ended_on__isnull=False, working_days_taken__isnull=False
     )
-    for stage in sorted(set(periods.values_list("stage", flat=True).distinct())):
+    # A stage no longer on the ladder counts under its key (``renumber_stages``).
+    keys = set(Stage.objects.filter(partnership_id=partnership_id).values_list("key", flat=True))
+    gone = periods.exclude(stage_key="").exclude(stage_key__in=keys)
+    kept = periods.exclude(pk__in=gone.values("pk"))
+    for stage in sorted(set(kept.values_list("stage", flat=True).distinct())):
         yield (
             f"taken{stage}",
-            periods.filter(stage=stage).annotate(day=F("ended_on"), k=_text(F("working_days_taken"))),
+            kept.filter(stage=stage).annotate(day=F("ended_on"), k=_text(F("working_days_taken"))),
         )
-    yield "ontime", periods.filter(on_time=True).annotate(day=F("ended_on"), k=_text(F("stage")))
+    yield (
+        TAKEN_GONE,
+        gone.annotate(
+            day=F("ended_on"),
+            k=Concat(F("stage_key"), Value(":"), _text(F("working_days_taken")), output_field=CharField()),
+        ),
+    )
+    yield "ontime", kept.filter(on_time=True).annotate(day=F("ended_on"), k=_text(F("stage")))
+    yield (
+        "ontime",
+        gone.filter(on_time=True).annotate(
+            day=F("ended_on"), k=Concat(Value(GONE), F("stage_key"), output_field=CharField())
+        ),
+    )
 
 
 def _write(rows: Iterable[DailyTally], batch: int) -> int:

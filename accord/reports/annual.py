@@ -26,6 +26,7 @@ from accord.core.db import on_replica
 from accord.core.downloads import SafeCsvWriter, xlsx_append
 from accord.escalations.subjects import Subject
 from accord.partnership.models import Role
+from accord.partnership.protocol import ladder_of
 
 from . import views
 from .charts import bar_chart, described_bars, described_line, line_chart
@@ -154,6 +155,22 @@ def _compared(partnership, year: int, first, s: dict[str, Any], *, every_figure:
     return compared
 
 
+def stage_named(partnership, number: int | str) -> str:
+    """A stage by its number and name on the ladder now: a review that inserts a stage below
+    it changes its number, and its name says it is the same stage as last year's report's. A
+    stage a review removed comes named already (``stages.stage_rows``)."""
+    if isinstance(number, str):
+        return number
+    found = ladder_of(partnership).stage(int(number))
+    if found is None:
+        return _("Stage %(n)s") % {"n": number}
+    return _("Stage %(n)s: %(name)s") % {"n": number, "name": found.shown_name}
+
+
+def stages_named(partnership, counts: dict) -> list[tuple[str, Any]]:
+    return [(stage_named(partnership, k), v) for k, v in counts.items()]
+
+
 @on_replica
 def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, Any]:
     """Every table of the report, as (key, title, [(label, value)]) lists: suppressed, as the
@@ -176,7 +193,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
     # finished for them to say nothing of one child ("–" otherwise: not shown, not zero).
     timeliness = [
         (
-            f"Stage {stage}",
+            stage_named(partnership, stage),
             suppress_count(row["completed"], figures.threshold),
             row["median_working_days"] if row["completed"] >= figures.threshold else None,
             row["within_timescale_percent"] if row["completed"] >= figures.threshold else None,
@@ -197,7 +214,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "period": period,
         "total": s["total"],
         "tables": [
-            ("stage", _("Stage reached"), [(f"Stage {k}", v) for k, v in s["by_stage_reached"].items()]),
+            ("stage", _("Stage reached"), stages_named(partnership, s["by_stage_reached"])),
             ("kind", _("Kind"), labelled(s["by_kind"], LABELS["kind"])),
             *(
                 [("subject", _("Whom it was about"), labelled(s["by_subject"], LABELS["subject"]))]
@@ -243,7 +260,7 @@ def annual_tables(partnership, year: int, *, full: bool = False) -> dict[str, An
         "compared": compared,
         "timeliness": timeliness,
         "iru_total": s["iru_total"],
-        "iru_by_stage": [(f"Stage {k}", v) for k, v in s["iru_by_stage_reached"].items()],
+        "iru_by_stage": stages_named(partnership, s["iru_by_stage_reached"]),
         "low_challenge": [(sig.agency, sig.direction) for sig in figures.low_challenge],
         # Flags only, as the low-challenge agencies: a kind's count is a sum no table shows, and
         # what was expected of it rests on counts the report hides (``low_challenge_shown``).

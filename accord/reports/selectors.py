@@ -45,6 +45,7 @@ from accord.partnership.protocol import ladder_of
 from accord.partnership.selectors import partnership_agencies
 
 from .disclosure import DEFAULT_THRESHOLD, protect, suppress_counts
+from .stages import stage_rows
 
 LOW_CHALLENGE_P = 0.05
 HISTORY_PERIODS = 4
@@ -160,7 +161,8 @@ def expectation(
 class Figures:
     period: Period
     total: int
-    by_stage_reached: dict[int, int]
+    # By the stage's number on the ladder now; a stage a review removed by its own name.
+    by_stage_reached: dict[int | str, int]
     by_kind: dict[str, int]
     by_subject: dict[str, int]
     by_urgency: dict[str, int]
@@ -207,7 +209,9 @@ class Figures:
         """Whether "reached the formal stages" is the sum of today's formal stages' counts (so
         a reader can add them up): true until a review changed which stages are formal."""
         return self.formal == sum(
-            n for stage, n in self.by_stage_reached.items() if self.formal_from and stage >= self.formal_from
+            n
+            for stage, n in self.by_stage_reached.items()
+            if self.formal_from and isinstance(stage, int) and stage >= self.formal_from
         )
 
 
@@ -304,25 +308,31 @@ def histogram_percentile(histogram: list[tuple[int, int]], q: float) -> float | 
 
 def timeliness(
     partnership: Partnership, period: Period, sums: dict[str, dict[str, int]] | None = None
-) -> dict[int, dict[str, Any]]:
+) -> dict[int | str, dict[str, Any]]:
     """Per stage: stages finished in the period, the median and 90th percentile working days
-    taken, and the share finished within the stage's timescale."""
+    taken, and the share finished within the stage's timescale. A stage on the ladder by its
+    number; one a review removed by its own name (``stages.stage_rows``)."""
     sums = tally_sums(partnership, period) if sums is None else sums
     on_time = sums.get("ontime", {})
-    result: dict[int, dict[str, Any]] = {}
-    stages = sorted(int(dim.removeprefix("taken")) for dim in sums if dim.startswith("taken"))
-    for stage in stages:
-        histogram = [(int(days), n) for days, n in sums[f"taken{stage}"].items()]
+    histograms: dict[str, list[tuple[int, int]]] = {}
+    for dim in sums:
+        if dim.startswith("taken") and dim != tallies.TAKEN_GONE:
+            histograms[dim.removeprefix("taken")] = [(int(days), n) for days, n in sums[dim].items()]
+    for key, n in sums.get(tallies.TAKEN_GONE, {}).items():
+        stage, _sep, days = key.rpartition(":")
+        histograms.setdefault(tallies.GONE + stage, []).append((int(days), n))
+    rows: dict[str, dict[str, Any]] = {}
+    for stage, histogram in histograms.items():
         completed = sum(n for _days, n in histogram)
         if not completed:
             continue
-        result[stage] = {
+        rows[stage] = {
             "completed": completed,
             "median_working_days": histogram_percentile(histogram, 0.5),
             "p90_working_days": histogram_percentile(histogram, 0.9),
-            "within_timescale_percent": round(100 * on_time.get(str(stage), 0) / completed),
+            "within_timescale_percent": round(100 * on_time.get(stage, 0) / completed),
         }
-    return result
+    return stage_rows(partnership, rows)
 
 
 def _periods(period: Period) -> list[Period]:
@@ -564,10 +574,6 @@ def trend(
 THEMES_LISTED = 25  # thematic escalations listed on the page; the rest are a click away
 
 
-def _as_ints(counts: dict[str, int]) -> dict[int, int]:
-    return {int(k): v for k, v in sorted(counts.items(), key=lambda kv: int(kv[0]))}
-
-
 OTHERS = "All other agencies"
 
 
@@ -686,7 +692,7 @@ def pdg_figures(
     figures = Figures(
         period=period,
         total=sums.get("total", {}).get("all", 0),
-        by_stage_reached=_as_ints(sums.get("stage", {})),
+        by_stage_reached=stage_rows(partnership, sums.get("stage", {})),
         by_kind=dict(sorted(sums.get("kind", {}).items())),
         # Whom they were about: a child, an adult at risk or a family (``subjects.py``).
         by_subject=dict(sorted(sums.get("subject", {}).items())),
@@ -707,7 +713,7 @@ def pdg_figures(
             "total": sum(iru_origins.values()),
             "by_origin": dict(sorted(iru_origins.items())),
             "by_status": dict(sorted(sums.get("iru_status", {}).items())),
-            "by_stage_reached": _as_ints(sums.get("iru_stage", {})),
+            "by_stage_reached": stage_rows(partnership, sums.get("iru_stage", {})),
             "outcomes": dict(sorted(sums.get("iru_outcome", {}).items())),
         },
         themes_response=_themes_listed(partnership, period, viewer),
@@ -862,7 +868,7 @@ def _iru_and_formal_sums(figures: Figures, cells: dict[tuple, int]) -> list[dict
                 **{
                     ("by_stage_reached", k): 1
                     for k in figures.by_stage_reached
-                    if k >= (figures.formal_from or 10**6)
+                    if isinstance(k, int) and k >= (figures.formal_from or 10**6)
                 },
             }
         )

@@ -47,6 +47,7 @@ from .selectors import (
     protected_year,
 )
 from .services import meeting_action_done
+from .stages import stage_label
 
 # What each table's figures count, said in its column's heading: escalations (each once), or
 # agencies' involvements in them (an escalation naming three agencies is three), or what was
@@ -178,7 +179,10 @@ def _tables(figures: Figures, full: bool, shown: dict[str, Any] | None = None) -
     sections = [
         (
             _("Stage reached"),
-            [(f"Stage {k}", v, {"reached": k}) for k, v in data["by_stage_reached"].items()],
+            [
+                (stage_label(k), v, {"reached": k} if isinstance(k, int) else None)
+                for k, v in data["by_stage_reached"].items()
+            ],
             UNITS["escalations"],
         ),
         (
@@ -261,7 +265,7 @@ def _tables(figures: Figures, full: bool, shown: dict[str, Any] | None = None) -
         "sections": sections,
         "matrix": data["matrix"],
         "iru_total": data["iru_total"],
-        "iru_stages": [(f"Stage {k}", v) for k, v in data["iru_by_stage_reached"].items()],
+        "iru_stages": [(stage_label(k), v) for k, v in data["iru_by_stage_reached"].items()],
         "iru_outcomes": _labelled(data["iru_outcomes"], LABELS["outcome"]),
         "trend": trend,
         "key": key(figures.threshold),
@@ -601,7 +605,7 @@ def iru_section(request: HttpRequest) -> HttpResponse:
         (_("Where they stand now"), _labelled(shown["iru_by_status"], LABELS["status"])),
         (
             _("Highest stage reached"),
-            [(f"Stage {k}", v) for k, v in shown["iru_by_stage_reached"].items()],
+            [(stage_label(k), v) for k, v in shown["iru_by_stage_reached"].items()],
         ),
         (_("Outcomes of those resolved in the period"), _labelled(shown["iru_outcomes"], LABELS["outcome"])),
     ]

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from accord.core.errors import NotAllowed, Refused
-from accord.escalations.protocol import protocol_apply
+from accord.escalations.protocol import open_at_stage, protocol_apply
 from accord.partnership.models import (
     ROUTINE,
     URGENT,
@@ -40,7 +40,6 @@ from accord.partnership.models import (
 from accord.partnership.protocol import (
     ANSWERS,
     MOST_DOCUMENT_BYTES,
-    default_requires,
     document_of,
     load_document,
     parse_document,
@@ -237,6 +236,12 @@ class ProtocolForm(forms.Form):
         return [f for f in self.visible_fields() if f.name != CONFIRM]
 
 
+def _version_now(partnership: Partnership) -> int:
+    """The partnership's ladder, priorities and budgets as they stand (a count every change of
+    them moves on)."""
+    return Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
+
+
 def _protocol_change(
     request: HttpRequest,
     form: ProtocolForm,
@@ -247,12 +252,13 @@ def _protocol_change(
     button: str,
     intro: str = "",
     done: str | None = None,
+    moves_of: Callable[[dict[str, Any]], dict[str, str]] | None = None,
 ) -> HttpResponse:
     """Show a part of the protocol's form; on a valid post, make the whole protocol it would
     leave (``change`` edits a copy of the document), check it as ``protocol_apply`` does
     without saving, list the due dates it would move (then ask for the tick), and save."""
     partnership = business_unit_partnership(request)
-    version_now = Partnership.objects.values_list("protocol_version", flat=True).get(pk=partnership.pk)
+    version_now = _version_now(partnership)
     moved = preview = None
     if request.method != "POST":
         form.initial["protocol_version"] = version_now
@@ -266,10 +272,16 @@ def _protocol_change(
         )
     elif form.is_valid():
         document = copy.deepcopy(document_of(partnership))
+        moves = moves_of(form.cleaned_data) if moves_of else {}
         try:
             change(document, form.cleaned_data)
             preview = protocol_apply(
-                actor=request.user, partnership=partnership, document=document, dry_run=True
+                actor=request.user,
+                partnership=partnership,
+                document=document,
+                dry_run=True,
+                moves=moves,
+                expect_version=version_now,
             )
             if preview.affected and not form.cleaned_data.get(CONFIRM):
                 moved = preview.affected
@@ -288,7 +300,12 @@ def _protocol_change(
                 )
             else:
                 applied = protocol_apply(
-                    actor=request.user, partnership=partnership, document=document, part=part
+                    actor=request.user,
+                    partnership=partnership,
+                    document=document,
+                    part=part,
+                    moves=moves,
+                    expect_version=version_now,
                 )
         except (ValidationError, NotAllowed) as refused:
             add_errors(form, refused)
@@ -551,9 +568,57 @@ class StageForm(ProtocolForm):
         }
 
 
+class NewStageForm(StageForm):
+    """A stage added: at the top of the ladder, or above any stage (a stage inserted after the
+    first, say). The stages above it move up a number each and keep their identity."""
+
+    def __init__(self, *args, stages: list[dict], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        top = max(s["number"] for s in stages)
+        place = forms.TypedChoiceField(
+            label=_("Where it goes on the ladder"),
+            help_text=_(
+                "The stages above it move up a number each. Open escalations stay on the stage they "
+                "stand at, by name, with its due date."
+            ),
+            coerce=int,
+            required=False,
+            empty_value=top,
+            choices=[
+                (s["number"], _("Above stage %(n)s, %(name)s") % {"n": s["number"], "name": s["name"]})
+                if s["number"] < top
+                else (
+                    s["number"],
+                    _("At the top of the ladder, above stage %(n)s, %(name)s")
+                    % {
+                        "n": s["number"],
+                        "name": s["name"],
+                    },
+                )
+                for s in stages
+            ],
+            widget=forms.RadioSelect,
+        )
+        self.fields = {"after": place, **self.fields}
+
+
+def _insert_after(doc: dict[str, Any], after: int) -> None:
+    """Make room for a stage above stage ``after``: the stages above move up a number, and the
+    limits on working days follow the stages they name."""
+    for s in doc["stages"]:
+        if s["number"] > after:
+            s["number"] += 1
+    for b in doc["budgets"]:
+        if b["first_stage"] > after:
+            b["first_stage"] += 1
+        if b["last_stage"] is not None and b["last_stage"] > after:
+            b["last_stage"] += 1
+
+
 @require_http_methods(["GET", "POST"])
 def settings_stage(request: HttpRequest, number: int | None = None) -> HttpResponse:
-    """A stage of the ladder changed (its number never changes), or a new top stage added."""
+    """A stage of the ladder changed (its number never changes here), or a new stage added,
+    at the top or above any stage."""
     partnership = business_unit_partnership(request)
     document = document_of(partnership)
     stages = {s["number"]: s for s in document["stages"]}
@@ -562,47 +627,55 @@ def settings_stage(request: HttpRequest, number: int | None = None) -> HttpRespo
     if number is None and max(stages) >= 9:
         raise Http404
     initial: dict[str, Any] = {}
+    posted = request.POST if request.method == "POST" else None
     if number is not None:
         s = stages[number]
         initial = {**s, **{f"days_{code}": days for code, days in s["other_working_days"].items()}}
+        form = StageForm(posted, initial=initial, priorities=document["priorities"])
     else:
         initial = {
+            "after": max(stages),
             "worked_by": WorkedBy.FORMAL_BODY,
             "formal": True,
-            "requires": list(default_requires(max(stages) + 1, True)),
+            # (None ticked: a formal stage asks rule 3's answers whatever is ticked, and a stage
+            # inserted lower down, informal, should not ask them.)
+            "requires": [],
         }
-    form = StageForm(
-        request.POST if request.method == "POST" else None, initial=initial, priorities=document["priorities"]
-    )
-    at = number if number is not None else max(stages) + 1
+        form = NewStageForm(
+            posted, initial=initial, priorities=document["priorities"], stages=document["stages"]
+        )
 
     def change(doc, data):
+        at = number if number is not None else data["after"] + 1
         new = form.stage(at)
         # The stage keeps its key (what Accord knows it by across reviews); a new one gets its own.
-        used = {s["key"] for s in doc["stages"] if s["number"] != at}
-        new["key"] = stages[at]["key"] if at in stages else stage_key_for(new["name"], at, used)
-        if at in stages and stages[at].get("facilitated"):
+        if number is None:
+            _insert_after(doc, data["after"])
+            new["key"] = stage_key_for(new["name"], at, {s["key"] for s in doc["stages"]})
+        else:
+            new["key"] = stages[at]["key"]
+        if number is not None and stages[at].get("facilitated"):
             new["facilitated"] = True  # (not asked on this page: kept as it is)
-        doc["stages"] = [s for s in doc["stages"] if s["number"] != at] + [new]
+        doc["stages"] = [s for s in doc["stages"] if s["key"] != new["key"]] + [new]
         doc["stages"].sort(key=lambda s: s["number"])
 
     title = (
         _("Stage %(n)s: %(name)s") % {"n": number, "name": stages[number]["name"]}
         if number is not None
-        else _("Add stage %(n)s at the top of the ladder") % {"n": at}
+        else _("Add a stage")
     )
     return _protocol_change(
         request,
         form,
         change,
-        part=f"stage {at}",
+        part=f"stage {number}" if number is not None else "stage added",
         title=title,
         button=_("Save the stage") if number is not None else _("Add the stage"),
         intro=_(
             "The ladder must stay one Accord can run: each stage worked by the same people as the one "
             "below or more senior ones, the formal stages at the top, the formal body at formal stages only."
         ),
-        done=_("Stage %(n)s is saved") % {"n": at},
+        done=_("Stage %(n)s is saved") % {"n": number} if number is not None else _("The stage is added"),
     )
 
 
@@ -610,33 +683,92 @@ class ConfirmForm(ProtocolForm):
     pass
 
 
+class RemoveStageForm(ProtocolForm):
+    """A stage removed; where open escalations standing at it will stand, when some do."""
+
+    def __init__(self, *args, choices: list[tuple[str, str]], references: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        if references:
+            confirm = self.fields.pop(CONFIRM)
+            self.fields["move_to"] = forms.ChoiceField(
+                label=ngettext(
+                    "Where will the open escalation at this stage stand?",
+                    "Where will the %(n)s open escalations at this stage stand?",
+                    len(references),
+                )
+                % {"n": len(references)},
+                help_text=", ".join(references)
+                + ". "
+                + _(
+                    "Each starts the chosen stage with its timescale. What escalations passed through "
+                    "this stage is counted with the chosen stage from now on."
+                ),
+                choices=choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Select where the open escalations will stand")},
+            )
+            self.fields[CONFIRM] = confirm
+
+
+def _remove_stage(doc: dict[str, Any], number: int) -> None:
+    """Stage ``number`` out of the document: the stages above move down a number, and the
+    limits on working days follow the stages they name (one over that stage alone goes)."""
+    top = max(s["number"] for s in doc["stages"])
+    doc["stages"] = [s for s in doc["stages"] if s["number"] != number]
+    for s in doc["stages"]:
+        if s["number"] > number:
+            s["number"] -= 1
+    budgets = []
+    for b in doc["budgets"]:
+        first, last = b["first_stage"], b["last_stage"]
+        if first == number and (last == number or number == top):
+            continue
+        if last is not None and number == top and last == top:
+            last = None
+        elif last is not None and last >= number:
+            last -= 1
+        budgets.append({**b, "first_stage": first - (first > number), "last_stage": last})
+    doc["budgets"] = budgets
+
+
 @require_http_methods(["GET", "POST"])
 def settings_stage_remove(request: HttpRequest, number: int) -> HttpResponse:
-    """The top stage removed (only the top: the others keep their numbers)."""
+    """A stage removed, at any place on the ladder: the stages above move down a number and
+    keep their identity; open escalations standing at it stand where the business unit
+    chooses (a stage that is not formal, for an informal stage's)."""
     partnership = business_unit_partnership(request)
     document = document_of(partnership)
-    if number != max(s["number"] for s in document["stages"]):
+    stages = {s["number"]: s for s in document["stages"]}
+    if number not in stages or len(stages) <= 2:
         raise Http404
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    removed = stages[number]
+    references = open_at_stage(partnership, number)
+    choices = [
+        (s["key"], _("Stage %(n)s, %(name)s") % {"n": s["number"], "name": s["name"]})
+        for s in document["stages"]
+        if s["number"] != number and (removed["formal"] or not s["formal"])
+    ]
+    form = RemoveStageForm(
+        request.POST if request.method == "POST" else None, choices=choices, references=references
+    )
 
     def change(doc, data):
-        doc["stages"] = [s for s in doc["stages"] if s["number"] != number]
-        doc["budgets"] = [
-            {**b, "last_stage": None if b["last_stage"] == number else b["last_stage"]}
-            for b in doc["budgets"]
-            if b["first_stage"] != number
-        ]
+        _remove_stage(doc, number)
+
+    def moves(data):
+        return {removed["key"]: data["move_to"]} if data.get("move_to") else {}
 
     return _protocol_change(
         request,
         form,
         change,
+        moves_of=moves,
         part=f"stage {number} removed",
-        title=_("Remove stage %(n)s from the top of the ladder") % {"n": number},
+        title=_("Remove stage %(n)s, %(name)s") % {"n": number, "name": removed["name"]},
         button=_("Remove the stage"),
         intro=_(
-            "A stage open escalations stand at cannot be removed. The stage below becomes the top, "
-            "and must then be formal."
+            "The stages above it move down a number each and keep their names; open escalations at "
+            "them stay where they stand. The ladder must stay one Accord can run: its top stage formal."
         ),
         done=_("Stage %(n)s is removed") % {"n": number},
     )
@@ -887,6 +1019,9 @@ def _protocol_file_checked(request: HttpRequest, partnership: Partnership) -> tu
             "partnership": partnership.pk,
             "hash": hashlib.sha256(content).hexdigest(),
             "document": document,
+            # (The protocol as it stood when the file was checked: a change made meanwhile by
+            # someone else is not undone unseen.)
+            "version": _version_now(partnership),
         }
     return form, preview, document, removed
 
@@ -907,6 +1042,16 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("apply"):
         if kept.get("partnership") != partnership.pk or kept.get("hash") != request.POST.get("apply"):
             messages.error(request, _("Upload the file again: the checked file is no longer to hand."))
+            return redirect("settings_protocol_upload")
+        if kept.get("version") != _version_now(partnership):
+            del request.session[PROTOCOL_SESSION_KEY]
+            messages.error(
+                request,
+                _(
+                    "Someone changed the protocol since you checked this file. Nothing has been saved: "
+                    "download the protocol as it stands now, make your change to it and upload it again."
+                ),
+            )
             return redirect("settings_protocol_upload")
         document = kept["document"]
         try:
@@ -933,6 +1078,7 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                     document=document,
                     part="the whole protocol",
                     moves=moves,
+                    expect_version=kept.get("version"),
                 )
                 del request.session[PROTOCOL_SESSION_KEY]
                 messages.success(
@@ -946,7 +1092,9 @@ def settings_protocol_upload(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("settings_protocol")
         except (ValidationError, NotAllowed) as refused:
-            add_errors(form, refused)
+            # (On the form that was posted: the file is kept, and shown with its choices again.)
+            confirm.is_valid()
+            add_errors(confirm, refused)
             removed = [replace(r, chosen=moves.get(r.key, "")) for r in getattr(refused, "removed", [])]
     elif request.method == "POST":
         form, preview, document, removed = _protocol_file_checked(request, partnership)

@@ -71,7 +71,7 @@ def test_every_settings_page_is_accessible_and_fits_a_phone(page, demo_users):
         ("Change the formal body", "settings-15-formal-body"),
         ("Add a priority", "settings-16-priority"),
         ("Add a limit on working days", "settings-17-budget"),
-        ("Add a stage at the top of the ladder", "settings-18-new-stage"),
+        ("Add a stage (at the top, or above any stage)", "settings-18-new-stage"),
     ):
         page.goto("/business-unit/settings/protocol/")
         page.get_by_role("link", name=link).click()

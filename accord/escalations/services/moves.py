@@ -79,10 +79,12 @@ def escalation_escalate(
             _end_period(current, partnership)
         period = _open_period(escalation, partnership, target, skip_reason=skip_reason.strip())
         escalation.stage = target.number
-        escalation.highest_stage = max(escalation.highest_stage, target.number)
+        if target.number > escalation.highest_stage:
+            # Beyond any stage it reached, a removed one too: the figures count this one.
+            escalation.highest_stage, escalation.highest_stage_gone = target.number, ""
         escalation.stage_started_on = period.started_on
         escalation.due_date = period.due_date
-        fields = ["stage", "highest_stage", "stage_started_on", "due_date"]
+        fields = ["stage", "highest_stage", "highest_stage_gone", "stage_started_on", "due_date"]
         fields += [name for name in changed if name not in fields]
         if entering_formal:
             escalation.formal_at = clock.now()

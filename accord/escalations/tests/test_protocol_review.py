@@ -16,13 +16,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accord.api.serialisers import summary_out
+from accord.api.services import api_token_create
 from accord.core import clock
 from accord.escalations import services, visibility
-from accord.escalations.models import Escalation, Visibility
+from accord.escalations.models import DailyTally, Escalation, Visibility
 from accord.escalations.protocol import protocol_apply
 from accord.partnership.models import WorkedBy
 from accord.partnership.protocol import document_of, install_ladder, ladder_of, preset, preset_names
-from accord.reports.selectors import Period, tally_sums
+from accord.reports.selectors import Period, every_figure_shown, pdg_figures, tally_sums
+from accord.testing.auth import sign_in
 from accord.testing.factories import World
 
 pytestmark = pytest.mark.django_db
@@ -50,15 +52,44 @@ def open_everywhere(world) -> dict[str, Escalation]:
     }
 
 
+GONE_WORDS = " (no longer on the ladder)"
+
+
+def by_identity(partnership, rows: dict) -> dict:
+    """A report's rows by stage as the stages' names: a stage on the ladder by its number's
+    name now, a removed one by its own name (its row says it is no longer on the ladder)."""
+    ladder = ladder_of(partnership)
+    return {
+        (ladder.name_of(k) if isinstance(k, int) else k.removesuffix(GONE_WORDS)): v for k, v in rows.items()
+    }
+
+
 def figures_by_name(partnership) -> dict:
     """Last year's figures as a reader sees them: stage reached by the stage's name."""
-    ladder = ladder_of(partnership)
     sums = tally_sums(partnership, LAST_YEAR)
+    figures = pdg_figures(partnership, LAST_YEAR, with_trend=False)
     return {
         "raised": sums.get("total", {}).get("all", 0),
         "formal": sums.get("formal", {}).get("reached", 0),
-        "stage": {ladder.name_of(int(n)): v for n, v in sums.get("stage", {}).items() if v},
+        "stage": {k: v for k, v in by_identity(partnership, figures.by_stage_reached).items() if v},
         "status": {k: v for k, v in sums.get("status", {}).items() if v},
+    }
+
+
+def every_table(partnership) -> dict:
+    """Every table of last year's standing item, in full and as the executive sees it
+    (protected), with the tables by stage by the stages' names."""
+    figures = pdg_figures(partnership, LAST_YEAR)
+    found: dict = {"timeliness": by_identity(partnership, figures.timeliness), "trend": figures.trend}
+    for full in (True, False):
+        for name, table in every_figure_shown(figures, full=full).items():
+            found[(full, name)] = by_identity(partnership, table) if "stage" in name else table
+    return found
+
+
+def tally_rows(partnership) -> dict:
+    return {
+        (t.day, t.dimension, t.key): t.n for t in DailyTally.objects.filter(partnership=partnership) if t.n
     }
 
 
@@ -164,7 +195,9 @@ def test_a_stage_removed_moves_its_open_escalations_where_the_business_unit_chos
     assert [p.stage_key for p in e.stage_periods.order_by("id")][-2:] == ["senior-leaders", "line-management"]
     formal = Escalation.objects.get(pk=opened["formal"].pk)
     assert formal.stage == 3 and ladder_of(world.partnership).is_formal(3)
-    assert figures_by_name(world.partnership)["formal"] == before_figures["formal"]
+    assert figures_by_name(world.partnership) == before_figures  # by stage identity, row for row
+    reached = pdg_figures(world.partnership, LAST_YEAR, with_trend=False).by_stage_reached
+    assert reached["Senior leaders" + GONE_WORDS] == before_figures["stage"]["Senior leaders"]
     assert visibility.differences() == (0, 0, 0)
 
 
@@ -237,9 +270,9 @@ REVIEWS = {
 @pytest.mark.parametrize("review", REVIEWS)
 @pytest.mark.parametrize("name", preset_names())
 def test_last_years_figures_are_the_same_after_a_review_on_every_preset(name, review):
-    """Every preset, every kind of review: what last year's figures say does not change. A
-    stage removed takes its history to the stage its open escalations were moved to, so only
-    the count by stage reached moves there (none is lost)."""
+    """Every preset, every kind of review: what last year's figures say does not change, in
+    every table (a stage by its name; a removed stage keeps its own row under its name), and a
+    recount from the records gives the tallies the services kept."""
     world = World()
     install_ladder(world.partnership, preset(name))
     with clock.set_to(at(2025, 9, 1)):
@@ -262,6 +295,7 @@ def test_last_years_figures_are_the_same_after_a_review_on_every_preset(name, re
     with clock.set_to(at(2025, 10, 1)):
         services.escalation_withdraw(actor=withdrawn.raised_by, escalation=withdrawn, reason="Settled.")
     before = figures_by_name(world.partnership)
+    tables = every_table(world.partnership)
     assert before["raised"] == 3 and len(before["stage"]) == 2  # (a year the review could disturb)
     assert before["formal"] == (2 if formal else 0)
     current = document_of(world.partnership)
@@ -269,11 +303,16 @@ def test_last_years_figures_are_the_same_after_a_review_on_every_preset(name, re
     moves = {current["stages"][1]["key"]: current["stages"][0]["key"]} if review == "stage 2 removed" else {}
     change = protocol_apply(actor=world.admin, partnership=world.partnership, document=document, moves=moves)
     assert change.applied and change.version == 2
-    after = figures_by_name(world.partnership)
+    assert figures_by_name(world.partnership) == before
+    assert every_table(world.partnership) == tables
     if review == "stage 2 removed":
-        assert sum(after.pop("stage").values()) == sum(before.pop("stage").values())
-    assert after == before
+        gone = current["stages"][1]["name"] + GONE_WORDS
+        assert gone in pdg_figures(world.partnership, LAST_YEAR).by_stage_reached
+        assert gone in pdg_figures(world.partnership, LAST_YEAR).timeliness  # the withdrawn one's time there
+    kept = tally_rows(world.partnership)
     call_command("rebuild_tallies", "--partnership", world.partnership.slug, "--check")
+    call_command("rebuild_tallies", "--partnership", world.partnership.slug, verbosity=0)
+    assert tally_rows(world.partnership) == kept
 
 
 def test_an_export_without_keys_is_matched_by_number_as_before(world):
@@ -286,3 +325,59 @@ def test_an_export_without_keys_is_matched_by_number_as_before(world):
     assert ladder_of(world.partnership).stage(2).key == "line-management"  # renamed, the same stage
     e.refresh_from_db()
     assert e.stage == 2
+
+
+def test_a_removed_stage_keeps_its_own_row_in_every_report_and_its_figures(client, world):
+    """Senior leaders removed at the review: last year's escalations that reached it keep it
+    as their highest stage reached, under its own name, on the standing item (page, CSV, API)
+    and in the annual report; the one standing there moves where the business unit chose,
+    and counts beyond it again only once escalated past the stage it reached."""
+    opened = open_everywhere(world)
+    document = copy.deepcopy(document_of(world.partnership))
+    document["stages"] = [s for s in document["stages"] if s["key"] != "senior-leaders"]
+    document["stages"][-1]["number"] = 3
+    protocol_apply(
+        actor=world.admin,
+        partnership=world.partnership,
+        document=document,
+        moves={"senior-leaders": "line-management"},
+    )
+    gone = "Senior leaders" + GONE_WORDS
+    closed = Escalation.objects.filter(partnership=world.partnership, status="withdrawn")
+    assert sorted(closed.values_list("highest_stage_gone", flat=True)) == ["", "senior-leaders"]
+    sign_in(client, world.pdg_chair)
+    period = {
+        "start-day": 1,
+        "start-month": 4,
+        "start-year": 2025,
+        "end-day": 31,
+        "end-month": 3,
+        "end-year": 2026,
+    }
+    assert gone in client.get("/reports/pdg/", period).content.decode()
+    assert gone in client.get("/reports/pdg.csv", period).content.decode()
+    _, token = api_token_create(actor=None, user=world.pdg_member)
+    answer = client.get(
+        "/api/v1/reports/pdg",
+        {"from": "2025-04-01", "to": "2026-03-31"},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    ).json()
+    assert answer["by_stage_reached"][gone] == 1
+    client.logout()
+    sign_in(client, world.executive)
+    assert gone in client.get("/reports/annual.csv", {"year": 2025}).content.decode()
+
+    # The one moved down to line management: past senior leaders only when escalated on.
+    moved = Escalation.objects.get(pk=opened["senior-leaders"].pk)
+    assert (moved.stage, moved.highest_stage, moved.highest_stage_gone) == (2, 2, "senior-leaders")
+    services.escalation_escalate(
+        actor=world.manager_health,
+        escalation=moved,
+        reason="Still stuck.",
+        efforts_to_resolve="The managers met twice.",
+    )
+    moved.refresh_from_db()
+    assert (moved.stage, moved.highest_stage, moved.highest_stage_gone) == (3, 3, "")
+    kept = tally_rows(world.partnership)
+    call_command("rebuild_tallies", "--partnership", world.partnership.slug, verbosity=0)
+    assert tally_rows(world.partnership) == kept

@@ -58,7 +58,7 @@ def test_a_review_makes_the_next_version_and_the_open_escalations_run_under_it(w
         assert event.actor == world.admin and event.stage == e.stage
         assert event.summary.startswith("Version 2 of the protocol applies from now.")
     senior = Escalation.objects.get(pk=opened["senior-leaders"].pk)
-    assert "the same stage, now numbered 4: Senior leaders (was 3: Senior leaders)" in (
+    assert "the same stage, Senior leaders, now stage 4 (was stage 3)" in (
         senior.events.get(type=EventType.PROTOCOL_REVIEWED).summary
     )
     # What was closed ran under the version before, and still says so.
@@ -106,7 +106,7 @@ def test_a_stage_removed_names_the_move_on_the_timeline_and_from_the_command_lin
     moved = Escalation.objects.get(pk=opened["senior-leaders"].pk)
     assert moved.stage == 2 and moved.runs_under == version
     event = moved.events.get(type=EventType.PROTOCOL_REVIEWED)
-    assert "removed the stage it stood at (3: Senior leaders): it now stands at stage 2: Line management" in (
+    assert "removed the stage it stood at, Senior leaders: it now stands at stage 2, Line management" in (
         event.summary
     )
     assert not event.actor.is_active and not event.actor.has_usable_password()  # no one who can sign in

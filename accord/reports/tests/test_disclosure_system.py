@@ -57,6 +57,13 @@ def recoverable(published: dict, equations: list[dict]) -> list:
     return [cell for cell in sorted(hidden, key=str) if rank([*system, {cell: 1}]) == base]
 
 
+def stage_number(row) -> int | None:
+    """A stage row's number, as a report shows it ("3" or "3: Senior leaders"); none for a
+    stage no longer on the ladder, which a report names only."""
+    head = str(row).split(":")[0]
+    return int(head) if head.isdigit() else None
+
+
 def published_equations(report: dict) -> tuple[dict, list[dict]]:
     """What a reader knows from a report given as: ``total``, ``tables`` ({name: {item: value}},
     each adding up to the total), ``raising`` (adding up to the total), ``receiving``, ``matrix``
@@ -89,7 +96,9 @@ def published_equations(report: dict) -> tuple[dict, list[dict]]:
         if origin in origins:
             equations.append({("iru origin", origin): 1, ("origin", origin): -1})
     stages = report["tables"].get("stage", {})
-    equations.append({("formal",): -1, **{("stage", k): 1 for k in stages if int(k) >= FORMAL_FROM}})
+    equations.append(
+        {("formal",): -1, **{("stage", k): 1 for k in stages if (stage_number(k) or 0) >= FORMAL_FROM}}
+    )
     for agency, value in report["receiving"].items():
         cells[("receiving", agency)] = value
     named = {a for pair in report["matrix"] for a in pair} - {OTHERS}
