@@ -3,12 +3,14 @@ the executive's suppressed as ``reports.disclosure`` says."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django.http import JsonResponse
 from ninja import Query, Router
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from accord.audit.models import Verb
 from accord.audit.services import audit_record
@@ -34,6 +36,15 @@ class PdgReportQuery(s.InSchema):
     from_: s.dt.date | None = s.Field(None, alias="from")
     to: s.dt.date | None = None
     partnership: str | None = s.Field(None, max_length=50)
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _within_reason(cls, value: dt.date | None) -> dt.date | None:
+        """Dates the pages take (1900 to 2099): a reporting year around 9999-12-31 or
+        0001-01-01 is past the calendar's ends, and the answer would be a server's error."""
+        if value is not None and not 1900 <= value.year <= 2099:
+            raise ValueError("must be a date from 1900 to 2099")
+        return value
 
 
 @router.get(

@@ -426,6 +426,22 @@ def test_the_api_refuses_the_executive_a_part_of_a_year_in_plain_words(client, o
 
 
 @pytest.mark.django_db
+def test_a_date_past_the_calendars_ends_is_refused_not_a_servers_error(client, october):
+    """A reporting year around 9999 or year 1 would run past Python's calendar."""
+    for reader in (october.executive, october.pdg_member):
+        _, token = api_token_create(actor=None, user=reader)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        for asked in (
+            {"from": "9999-05-01", "to": "9999-12-31"},
+            {"from": "9999-05-01"},
+            {"to": "0001-02-01"},
+        ):
+            answer = client.get("/api/v1/reports/pdg", asked, **auth)
+            assert answer.status_code in (400, 422), (reader, asked, answer.status_code)
+            assert "1900 to 2099" in answer.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_conference_chairs_iru_section_covers_the_year(client, world):
     world.from_conference(at=at(2026, 10, 1))
     sign_in(client, world.chair)
