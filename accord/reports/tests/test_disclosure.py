@@ -156,10 +156,20 @@ def test_the_executives_pdg_page_and_csv_are_true_cell_by_cell(client, world, ye
         ), f"…{before} {SMALL_TEXT}"
     assert WITHHELD_SYMBOL in html and "is not necessarily small" in html
 
-    # The CSV: the same rows for both; numbers as numbers; a hidden one empty, with a note.
-    assert [r[:2] for r in shown_csv] == [r[:2] for r in full_csv]
-    assert shown_csv[0] == ["section", "item", "count", "note", "counts"]
-    for full_row, shown_row in zip(full_csv[1:], shown_csv[1:], strict=True):
+    # The CSV: the same rows for both, but that the executive is told first which whole year it
+    # covers, and reads the agency matrix grouped as the page shows it (one protected set a
+    # year, decision 15); numbers as numbers; a hidden one empty, with a note.
+    assert shown_csv[0] == full_csv[0] == ["section", "item", "count", "note", "counts"]
+    assert shown_csv[1][0] == "Period" and shown_csv[1][2] == ""
+    matrix = "Raised by → with"
+    shown_rows = [r for r in shown_csv[2:] if r[0] != matrix]
+    full_rows = [r for r in full_csv[1:] if r[0] != matrix]
+    assert [r[:2] for r in shown_rows] == [r[:2] for r in full_rows]
+    full_matrix = {r[1]: int(r[2]) for r in full_csv[1:] if r[0] == matrix}
+    for row in (r for r in shown_csv[2:] if r[0] == matrix):
+        if row[1] in full_matrix and row[2] != "":  # a pair shown as itself: its own count
+            assert int(row[2]) == full_matrix[row[1]], row
+    for full_row, shown_row in zip(full_rows, shown_rows, strict=True):
         full_value = int(full_row[2])
         if shown_row[2] == "":
             assert shown_row[3].startswith((SMALL_TEXT, WITHHELD_SYMBOL)), shown_row
