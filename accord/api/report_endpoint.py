@@ -79,6 +79,8 @@ def pdg_report(request, q: Query[PdgReportQuery]):
     )
     body: dict[str, Any] = {name: shown[name] for name in API_FIGURES}
     body["matrix"] = {f"{a} -> {b}": n for (a, b), n in body["matrix"].items()}
+    # The first day anything was counted: before it, figures are not known (not 0).
+    body["records_begin"] = figures.records_begin.isoformat() if figures.records_begin else None
     if full:
         body.update(
             timeliness=figures.timeliness,

@@ -200,6 +200,9 @@ class Figures:
     formal: int = 0
     # Resolutions in the period that recorded learning (``learning_counts``).
     learned: int = 0
+    # The first day anything was counted for the partnership (``first_recorded_day``): a
+    # period before it has no figures, not figures of 0.
+    records_begin: dt.date | None = None
     # Of the follow-ups that said it did not hold, what followed: reopened, raised again as a
     # linked escalation, or nothing yet (adds up to ``follow_ups["not_held"]``).
     after_not_held: dict[str, int] = field(default_factory=dict)
@@ -691,6 +694,7 @@ def pdg_figures(
     iru_origins = {k: v for k, v in sums.get("origin", {}).items() if k in IRU_ORIGINS}
     figures = Figures(
         period=period,
+        records_begin=first,
         total=sums.get("total", {}).get("all", 0),
         by_stage_reached=stage_rows(partnership, sums.get("stage", {})),
         by_kind=dict(sorted(sums.get("kind", {}).items())),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -390,6 +391,25 @@ def _matrix_rows(figures: Figures, tables: dict[str, Any], in_window: str | None
     return matrix_agencies, rows
 
 
+def records_notice(figures: Figures) -> str:
+    """What a reader must know before reading a period's figures as counts: where Accord's
+    records begin after the period starts, what comes before is not known, not 0."""
+    first, period = figures.records_begin, figures.period
+    if first is None:
+        return str(_("Accord holds no records for this partnership yet: these figures are not known, not 0."))
+    if period.end < first:
+        return str(
+            _("Accord's records begin on %(first)s, after this period: its figures are not known, not 0.")
+            % {"first": date_format(first, "j F Y")}
+        )
+    if period.start < first:
+        return str(
+            _("Accord's records begin on %(first)s: these figures count nothing from before that day.")
+            % {"first": date_format(first, "j F Y")}
+        )
+    return ""
+
+
 def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]:
     """Everything the standing item shows, for the page and its PDF alike (the PDF with no
     link: it is read on paper or on a screen away from Accord)."""
@@ -433,6 +453,7 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
         "form": form,
         "period": period,
         "period_notice": chosen.notice(),
+        "records_notice": records_notice(figures),
         "figures": figures,
         "tables": tables,
         "full": full,
