@@ -17,6 +17,9 @@ raising), taken back when retention removes the learning's words. On the day a f
 ``none`` until a party reopens it or raises it again, when the count moves to ``reopened``
 or ``raised_again``; so ``after`` always adds up to ``held`` ``not_held``). On the day a stage ended: ``taken<stage>`` (a
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
+On the day an escalation was resolved, while it stands resolved: ``resolved_days`` (key
+``<language raised in>:<working days from raising to resolution>``, reckoned on the
+partnership's calendar; moved back when it is reopened, recounted when the calendar changes).
 
 Each is also rolled up by month (dimension ``m:<name>``, dated the first of the month), so a
 period reads whole months from the roll-ups and only its partial months day by day.
@@ -33,7 +36,8 @@ from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from accord.partnership.models import Stage
+from accord.partnership.calendar import calendar_for
+from accord.partnership.models import Partnership, Stage
 
 from .models import (
     IRU_ORIGINS,
@@ -45,6 +49,7 @@ from .models import (
     OtherParty,
     Resolution,
     StagePeriod,
+    Status,
 )
 
 DIMENSIONS = (
@@ -72,8 +77,10 @@ DIMENSIONS = (
     "ontime",
     *(f"taken{n}" for n in range(1, 10)),
     "takenx",
+    "resolved_days",
 )
 Key = tuple[str, str]
+RESOLVED_DAYS = "resolved_days"
 
 
 def _day(moment: dt.datetime) -> dt.date:
@@ -122,6 +129,26 @@ def changing_keys(escalation) -> list[Key]:
     return keys
 
 
+def resolved_days_key(escalation) -> tuple[dt.date, str, str] | None:
+    """What a resolved escalation counts as in ``resolved_days``: on the day it was resolved,
+    its language and the working days it took (none while it is not resolved)."""
+    if escalation.status != Status.RESOLVED or escalation.closed_at is None:
+        return None
+    raised, resolved = _day(escalation.raised_at), _day(escalation.closed_at)
+    calendar = calendar_for(escalation.partnership)
+    days = calendar.working_days_between(raised, resolved) if resolved > raised else 0
+    return resolved, RESOLVED_DAYS, f"{escalation.raised_language}:{days}"
+
+
+def _dated_keys(escalation) -> list[tuple[dt.date, str, str]]:
+    """Everything the lifecycle changes, each on its own day: ``changing_keys`` on the day
+    it was raised, ``resolved_days`` on the day it was resolved."""
+    day = _day(escalation.raised_at)
+    keys = [(day, dim, key) for dim, key in changing_keys(escalation)]
+    resolved = resolved_days_key(escalation)
+    return [*keys, resolved] if resolved else keys
+
+
 MONTHLY = "m:"  # a dimension's monthly roll-up: the same counts on the first day of each month
 
 
@@ -157,8 +184,8 @@ def _add(partnership_id: int, counts: Counter[tuple[dt.date, str, str]]) -> None
 
 def escalation_raised(escalation, theme_ids: Iterable[int], area_ids: Iterable[int] | None = None) -> None:
     day = _day(escalation.raised_at)
-    keys = fixed_keys(escalation, theme_ids, area_ids) + changing_keys(escalation)
-    apply(escalation.partnership_id, Counter({(day, dim, key): 1 for dim, key in keys}))
+    keys = [(day, dim, key) for dim, key in fixed_keys(escalation, theme_ids, area_ids)]
+    apply(escalation.partnership_id, Counter(dict.fromkeys(keys + _dated_keys(escalation), 1)))
 
 
 def escalation_removed(
@@ -168,8 +195,8 @@ def escalation_removed(
     was raised as, where it stood, its outcomes and its learning. (It had no stages timed in Accord.)"""
     day = _day(escalation.raised_at)
     theme_ids = list(theme_ids)
-    keys = fixed_keys(escalation, theme_ids, area_ids) + changing_keys(escalation)
-    deltas = Counter({(day, dim, key): -1 for dim, key in keys})
+    keys = [(day, dim, key) for dim, key in fixed_keys(escalation, theme_ids, area_ids)]
+    deltas = Counter({dated: -1 for dated in keys + _dated_keys(escalation)})
     for resolution in resolutions:
         deltas[(_day(resolution.resolved_at), "outcome", resolution.outcome)] -= 1
         if escalation.origin in IRU_ORIGINS:
@@ -180,7 +207,7 @@ def escalation_removed(
 
 def remember(escalation) -> None:
     """Note what the escalation counts as now, before a service changes it."""
-    escalation._tally_keys = changing_keys(escalation)
+    escalation._tally_keys = _dated_keys(escalation)
 
 
 def escalation_changed(escalation) -> None:
@@ -188,15 +215,11 @@ def escalation_changed(escalation) -> None:
     before = getattr(escalation, "_tally_keys", None)
     if before is None:
         raise RuntimeError("escalation_changed needs remember() first")  # a programming error
-    after = changing_keys(escalation)
+    after = _dated_keys(escalation)
     if before == after:
         return
-    day = _day(escalation.raised_at)
-    deltas: Counter = Counter()
-    for dim, key in before:
-        deltas[(day, dim, key)] -= 1
-    for dim, key in after:
-        deltas[(day, dim, key)] += 1
+    deltas: Counter = Counter(after)
+    deltas.subtract(before)
     apply(escalation.partnership_id, deltas)
     escalation._tally_keys = after
 
@@ -462,6 +485,52 @@ def _period_sources(partnership_id: int):
     )
 
 
+def _resolved_days_counts(partnership: Partnership) -> Counter:
+    """``resolved_days`` counted from the records: one row for each language, day raised and
+    day resolved, so each day of the span is looked at on the calendar once."""
+    rows = list(
+        Escalation.objects.filter(partnership=partnership, status=Status.RESOLVED, closed_at__isnull=False)
+        .annotate(raised_day=TruncDate("raised_at"), resolved_day=TruncDate("closed_at"))
+        .values_list("raised_language", "raised_day", "resolved_day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    working = _working_days_up_to(calendar_for(partnership), rows)
+    counts: Counter = Counter()
+    for language, raised, resolved, n in rows:
+        days = working[resolved] - working[raised] if resolved > raised else 0
+        counts[(resolved, RESOLVED_DAYS, f"{language}:{days}")] += n
+    return counts
+
+
+def _working_days_up_to(calendar, rows: list) -> dict:
+    """For each day the rows span, the working days from the first up to and including it:
+    the working days after one day up to another (``working_days_between``) are the
+    difference."""
+    days = [day for _language, raised, resolved, _n in rows for day in (raised, resolved)]
+    if not days:
+        return {}
+    day, last = min(days), max(days)
+    counted, running = {}, 0
+    while day <= last:
+        running += calendar.is_working_day(day)
+        counted[day] = running
+        day += dt.timedelta(days=1)
+    return counted
+
+
+def recount_resolved_days(partnership: Partnership) -> None:
+    """Count ``resolved_days`` again from the records (the partnership's calendar changed, so
+    the working days each resolution took may have), in one transaction."""
+    with transaction.atomic():
+        DailyTally.objects.filter(
+            partnership_id=partnership.pk, dimension__in=[RESOLVED_DAYS, MONTHLY + RESOLVED_DAYS]
+        ).delete()
+        counts = list(_resolved_days_counts(partnership).items())
+        for start in range(0, len(counts), ADD_BATCH):
+            apply(partnership.pk, Counter(dict(counts[start : start + ADD_BATCH])))
+
+
 def _write(rows: Iterable[DailyTally], batch: int) -> int:
     """Insert rows in batches as they come, so memory does not grow with the data."""
     written, pending = 0, []
@@ -507,6 +576,15 @@ def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
                 ),
                 batch,
             )
+        written += _write(
+            (
+                DailyTally(partnership_id=partnership_id, day=day, dimension=dimension, key=key, n=n)
+                for (day, dimension, key), n in _resolved_days_counts(
+                    Partnership.objects.get(pk=partnership_id)
+                ).items()
+            ),
+            batch,
+        )
         monthly = (
             DailyTally.objects.filter(partnership_id=partnership_id)
             .exclude(dimension__startswith=MONTHLY)  # never the roll-ups being written alongside

@@ -2,31 +2,26 @@
 resolution in the partnership's working days, by the language each was raised in
 (``Escalation.raised_language``, the raising page's or the API's language).
 
-The figures are counted from the resolved escalations' days (one row for each language,
-day raised and day resolved, so the working days are reckoned once for each pair of days,
-however many escalations share them). A reader who sees small counts hidden sees them
+The figures are read from the daily tallies (``resolved_days``: counted on the day of the
+resolution, by language and working days taken, recounted when the partnership's calendar
+changes), so the report reads no escalation however many there are. A reader who sees small counts hidden sees them
 hidden here too (``disclosure``), and a median only where enough were resolved for it to
 say nothing of one child.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from accord.core.db import on_replica
-from accord.escalations.models import Escalation, Status
-from accord.partnership.calendar import calendar_for
+from accord.escalations import tallies
 from accord.partnership.models import Language, Partnership
 
 from .disclosure import protect
-from .selectors import Period, day_bounds, histogram_percentile
+from .selectors import Period, histogram_percentile, tally_sums
 
 NOT_RECORDED = ""
 LANGUAGE_NAMES = {
@@ -45,51 +40,33 @@ class LanguageRow:
     p90_working_days: float | None
 
 
-@on_replica
-def resolution_days_by_language(partnership: Partnership, period: Period) -> dict[str, list[tuple[int, int]]]:
+def resolution_days_by_language(
+    partnership: Partnership, period: Period, sums: dict[str, dict[str, int]] | None = None
+) -> dict[str, list[tuple[int, int]]]:
     """For each language raised in: a histogram (working days from raising to resolution,
-    how many) of the escalations resolved in the period."""
-    start, end = day_bounds(period)  # (bounds, not a date of each row: read from the index)
-    rows = list(
-        Escalation.objects.filter(
-            partnership=partnership, status=Status.RESOLVED, closed_at__gte=start, closed_at__lt=end
-        )
-        .annotate(raised_day=TruncDate("raised_at"), resolved_day=TruncDate("closed_at"))
-        .values_list("raised_language", "raised_day", "resolved_day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    working = _working_days_up_to(calendar_for(partnership), rows)
+    how many) of the escalations resolved in the period, from the daily tallies
+    (``resolved_days``; ``sums``: the period's, where the caller has read them)."""
+    sums = tally_sums(partnership, period, pairs=False) if sums is None else sums
     histograms: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for language, raised, resolved, n in rows:
-        days = working[resolved] - working[raised] if resolved >= raised else 0
-        histograms[language if language in LANGUAGE_NAMES else NOT_RECORDED][days] += n
+    for key, n in sums.get(tallies.RESOLVED_DAYS, {}).items():
+        language, _sep, days = key.rpartition(":")
+        if n:
+            histograms[language if language in LANGUAGE_NAMES else NOT_RECORDED][int(days)] += n
     return {language: sorted(counts.items()) for language, counts in histograms.items()}
 
 
-def _working_days_up_to(calendar, rows: list) -> dict:
-    """For each day the rows span, the working days from the first up to and including it:
-    the working days after one day up to another (``working_days_between``) are the
-    difference, so each day of the span is looked at once, not once for every pair."""
-    days = [day for _language, raised, resolved, _n in rows for day in (raised, resolved)]
-    if not days:
-        return {}
-    day, last = min(days), max(days)
-    counted, running = {}, 0
-    while day <= last:
-        running += calendar.is_working_day(day)
-        counted[day] = running
-        day += dt.timedelta(days=1)
-    return counted
-
-
 def resolution_by_language(
-    partnership: Partnership, period: Period, *, full: bool, threshold: int
+    partnership: Partnership,
+    period: Period,
+    *,
+    full: bool,
+    threshold: int,
+    sums: dict[str, dict[str, int]] | None = None,
 ) -> list[LanguageRow]:
     """The report's rows, English and Welsh always (a language with none resolved reads 0),
     "not recorded" where there are any. ``full``: every figure; otherwise small counts hidden
     and a median only from ``threshold`` resolved."""
-    histograms = resolution_days_by_language(partnership, period)
+    histograms = resolution_days_by_language(partnership, period, sums)
     languages = [Language.ENGLISH, Language.WELSH] + ([NOT_RECORDED] if NOT_RECORDED in histograms else [])
     counts = {language: sum(n for _days, n in histograms.get(language, [])) for language in languages}
     # Protected as if their total were shown (the period's resolutions are counted by

@@ -206,6 +206,9 @@ class Figures:
     # Of the follow-ups that said it did not hold, what followed: reopened, raised again as a
     # linked escalation, or nothing yet (adds up to ``follow_ups["not_held"]``).
     after_not_held: dict[str, int] = field(default_factory=dict)
+    # Escalations resolved in the period, by "<language raised in>:<working days taken>"
+    # (the tallies' ``resolved_days``): the time to resolution by language.
+    resolved_days: dict[str, int] = field(default_factory=dict)
 
     @property
     def formal_is_the_formal_stages(self) -> bool:
@@ -695,6 +698,7 @@ def pdg_figures(
     figures = Figures(
         period=period,
         records_begin=first,
+        resolved_days=sums.get(tallies.RESOLVED_DAYS, {}),
         total=sums.get("total", {}).get("all", 0),
         by_stage_reached=stage_rows(partnership, sums.get("stage", {})),
         by_kind=dict(sorted(sums.get("kind", {}).items())),

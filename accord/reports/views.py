@@ -26,6 +26,7 @@ from accord.core.govuk import DateInputField
 from accord.core.request_memo import remembered
 from accord.escalations.models import AfterNotHeld, ChildCentredOutcome, Held, Kind, Origin, Outcome, Status
 from accord.escalations.subjects import Subject
+from accord.escalations.tallies import RESOLVED_DAYS
 
 from .charts import line_chart
 from .disclosure import as_number_and_note, is_hidden, key, suppress_count, suppress_counts, suppress_table
@@ -488,7 +489,14 @@ def _standing_item(request: HttpRequest, *, pdf: bool = False) -> dict[str, Any]
         "list_url": reverse("escalations:list"),  # once, not once a drill-down link
         # No slower in Welsh: time to resolution by the language raised in (small counts hidden
         # as every other figure is for a reader who sees them hidden).
-        "by_language": resolution_by_language(partnership, period, full=full, threshold=figures.threshold),
+        "by_language": resolution_by_language(
+            partnership,
+            period,
+            full=full,
+            threshold=figures.threshold,
+            # (read with the figures, where they are the period's: no statement of its own)
+            sums={RESOLVED_DAYS: figures.resolved_days} if figures.period == period else None,
+        ),
     }
 
 

@@ -82,6 +82,7 @@ from .settled import (
 from .timescales import (
     RECOMPUTE_BATCH,
     OpenPeriodUnder,
+    escalations_follow_calendar,
     escalations_recompute_due_dates,
     ladder,
     ladder_validate,
@@ -139,6 +140,7 @@ __all__ = [
     "escalation_resume",
     "escalation_validate_details",
     "escalation_withdraw",
+    "escalations_follow_calendar",
     "escalations_recompute_due_dates",
     "immediate_danger_guidance",
     "ladder",

@@ -328,3 +328,98 @@ def test_time_to_resolution_by_language_is_each_escalations_working_days(world):
     )
     assert sorted(expected.items()) == [(0, 1), (5, 2), (21, 1)]  # Christmas and New Year not counted
     assert resolution_days_by_language(world.partnership, period) == {"en-gb": sorted(expected.items())}
+
+
+def test_time_to_resolution_follows_a_reopening_a_new_calendar_and_a_rebuild(world):
+    """The tallies' ``resolved_days`` are what the records count at every step: resolved,
+    reopened (taken back from the day it was first resolved), resolved again, and after the
+    partnership moves to a calendar with other holidays (recounted, not left as they were)."""
+    from accord.escalations import tallies
+    from accord.escalations.models import DailyTally
+    from accord.partnership.services.settings import partnership_update
+    from accord.reports.languages import resolution_days_by_language
+
+    def kept():
+        return {
+            (t.day, t.dimension, t.key): t.n
+            for t in DailyTally.objects.filter(
+                partnership=world.partnership, dimension__endswith="resolved_days"
+            )
+            if t.n
+        }
+
+    def rebuilt():
+        before = kept()
+        tallies.rebuild(world.partnership.pk)
+        return before == kept()
+
+    moment = lambda m, d, y=2026: timezone.make_aware(dt.datetime(y, m, d, 10))  # noqa: E731
+    reopened = world.raised(at=moment(11, 23))
+    resolve(world, reopened, moment(11, 27))  # 4 working days
+    over_new_year = world.raised(at=moment(12, 30))
+    resolve(world, over_new_year, moment(1, 5, 2027))  # 3: not 1 January
+    period = Period(dt.date(2026, 11, 1), dt.date(2027, 1, 31))
+    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1), (4, 1)]}
+    assert rebuilt()
+    with clock.set_to(moment(12, 1)):
+        services.escalation_reopen(
+            actor=world.manager_social, escalation=reopened, reason="It happened again"
+        )
+    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1)]}
+    assert rebuilt()
+    resolve(world, reopened, moment(12, 4))  # 9 working days from raising
+    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1), (9, 1)]}
+    # Scotland keeps 30 November (St Andrew's Day) and 2 January (on Monday 4th in 2027):
+    # one fewer working day for each of them.
+    with clock.set_to(moment(12, 7)):
+        partnership_update(
+            actor=world.admin, partnership=world.partnership, data={"holiday_subdivision": "SCT"}
+        )
+    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(2, 1), (8, 1)]}
+    assert rebuilt()
+    assert over_new_year.raised_language == "en-gb"
+
+
+def test_the_standing_item_reads_time_to_resolution_with_its_figures(client, world):
+    """The page's time to resolution by language comes from the figures it reads anyway: no
+    statement of its own, and none grouping the escalations by language."""
+    from django.test.utils import CaptureQueriesContext
+
+    from accord.testing.auth import sign_in
+
+    resolve(world, world.raised(at=at(11, 2)), at(11, 9))  # Monday to Monday: 5 working days
+    sign_in(client, world.pdg_chair)
+    with clock.set_to(at(12, 1)), CaptureQueriesContext(connection) as queries:
+        page = client.get("/reports/pdg/", {"start-day": 1, "start-month": 11, "start-year": 2026})
+    assert page.status_code == 200
+    english = page.context["by_language"][0]
+    assert (english.language, english.resolved, english.median_working_days) == ("en-gb", 1, 5)
+    assert page.context["figures"].resolved_days == {"en-gb:5": 1}
+    assert not [q["sql"] for q in queries if "raised_language" in q["sql"] and "GROUP BY" in q["sql"]]
+
+
+def test_the_migration_counts_the_resolutions_already_recorded_as_the_services_would(world, other_world):
+    """Escalations resolved before ``resolved_days`` was kept: the migration counts them for
+    every partnership, each on its own calendar, as the services count them now."""
+    import importlib
+
+    from django.apps import apps
+
+    from accord.partnership.services.settings import partnership_update
+
+    partnership_update(
+        actor=other_world.admin, partnership=other_world.partnership, data={"holiday_subdivision": "SCT"}
+    )
+    for w in (world, other_world):
+        resolve(w, w.raised(at=at(11, 23)), timezone.make_aware(dt.datetime(2026, 12, 4, 10)))
+    days = DailyTally.objects.filter(dimension__endswith="resolved_days")
+    kept = sorted(days.values_list("partnership_id", "day", "dimension", "key", "n"))
+    assert {(k[0], k[3]) for k in kept} == {
+        (world.partnership.pk, "en-gb:9"),
+        (other_world.partnership.pk, "en-gb:8"),
+    }
+    days.delete()
+    importlib.import_module("accord.escalations.migrations.0015_resolved_days_tallies").resolved_days_tallies(
+        apps, None
+    )
+    assert sorted(days.values_list("partnership_id", "day", "dimension", "key", "n")) == kept
