@@ -124,8 +124,28 @@ def neighbour(world, _world_rows) -> World:
     )
 
 
+# Which half of CI runs a test that needs only one (``.ci/run`` runs the suite on SQLite, then
+# on PostgreSQL; decision 16). Marked ``once_on_sqlite``: the browser journeys and the walks
+# of every page for a preset's words, which check what a page shows and says, not the
+# database under it (every rule they touch is also tested below the page, on both).
+# Marked ``once_on_postgresql``: the API fuzzed, where PostgreSQL is the stricter of the two
+# about what a value may be. ``ACCORD_EVERY_TEST=1`` runs every test on either database.
+ONCE = {"once_on_sqlite": False, "once_on_postgresql": True}
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = (os.environ.get("DATABASE_URL") or "").startswith(("postgres", "postgresql"))
+    every = os.environ.get("ACCORD_EVERY_TEST") == "1"
+    kept, elsewhere = [], []
     for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.once_on_sqlite)
         if "postgres_only" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="runs on PostgreSQL only (CI runs the suite on both)"))
+        runs_here = every or all(
+            on_postgres == wants for mark, wants in ONCE.items() if mark in item.keywords
+        )
+        (kept if runs_here else elsewhere).append(item)
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = kept

@@ -45,11 +45,15 @@ def read_together(*querysets: QuerySet) -> list[list]:
             return ["NULL"] * len(compiler.select)
         return [f"CAST(NULL AS {s[0].output_field.cast_db_type(connection)})" for s in compiler.select]
 
+    nulls = [", ".join(nothing(compiler)) for _qs, compiler, _sql, _params in parts]  # once each
     branches, all_params = [], []
     for n, (_qs, _compiler, sql, params) in enumerate(parts):
         columns = [str(n)]
-        for m, (_other, other_compiler, _sql, _params) in enumerate(parts):
-            columns += ["t.*"] if m == n else nothing(other_compiler)
+        for m in range(len(parts)):
+            if m == n:
+                columns.append("t.*")
+            elif nulls[m]:
+                columns.append(nulls[m])
         branches.append(f"SELECT {', '.join(columns)} FROM ({sql}) t")  # noqa: S608 - Django's own SQL
         all_params += params
     with connection.cursor() as cursor:
