@@ -91,6 +91,7 @@ def rows_parsed(monkeypatch):
     return parsed
 
 
+@pytest.mark.once_on_sqlite  # (a file read, no database: decision 16)
 @pytest.mark.parametrize(
     ("row", "refusal", "most_parsed"),
     [

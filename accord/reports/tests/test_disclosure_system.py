@@ -239,6 +239,7 @@ def as_report(data: dict, months: dict | None) -> dict:
     }
 
 
+@pytest.mark.once_on_sqlite  # (arithmetic on tables, no database: decision 16)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(escalation, min_size=1, max_size=30), st.sampled_from([None, 1, 2, 3]))
 def test_no_hidden_cell_of_a_report_can_be_worked_out_from_its_published_tables(history, top):
