@@ -140,6 +140,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.once_on_sqlite)
+        sqlite_only = "once_on_sqlite" in item.keywords
+        if sqlite_only and ("postgres_only" in item.keywords or "once_on_postgresql" in item.keywords):
+            raise pytest.UsageError(
+                f"{item.nodeid} would run on neither database: it is marked for both halves"
+            )
         if "postgres_only" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="runs on PostgreSQL only (CI runs the suite on both)"))
         runs_here = every or all(

@@ -152,6 +152,12 @@ class Escalation(models.Model):
     # that the reports can show Welsh is no slower than English. Empty: not known (raised
     # before Accord recorded it, or brought in from an earlier log).
     raised_language = models.CharField(_("raised in"), max_length=10, blank=True, default="")
+    # While it stands resolved: the working days from the day it was raised to the day it was
+    # resolved, on the partnership's calendar as it was then (fixed, as a stage's working
+    # days taken are: a later change of calendar does not rewrite the past's figures).
+    resolved_working_days = models.PositiveIntegerField(
+        _("working days to resolution"), null=True, blank=True
+    )
 
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_raised"

@@ -19,7 +19,8 @@ or ``raised_again``; so ``after`` always adds up to ``held`` ``not_held``). On t
 histogram of working days taken) and ``ontime`` (stages finished within their timescale).
 On the day an escalation was resolved, while it stands resolved: ``resolved_days`` (key
 ``<language raised in>:<working days from raising to resolution>``, reckoned on the
-partnership's calendar; moved back when it is reopened, recounted when the calendar changes).
+partnership's calendar as it was then: ``Escalation.resolved_working_days``; moved back when
+it is reopened).
 
 Each is also rolled up by month (dimension ``m:<name>``, dated the first of the month), so a
 period reads whole months from the roll-ups and only its partial months day by day.
@@ -36,8 +37,7 @@ from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import Cast, Concat, TruncDate, TruncMonth
 from django.utils import timezone
 
-from accord.partnership.calendar import calendar_for
-from accord.partnership.models import Partnership, Stage
+from accord.partnership.models import Stage
 
 from .models import (
     IRU_ORIGINS,
@@ -131,13 +131,12 @@ def changing_keys(escalation) -> list[Key]:
 
 def resolved_days_key(escalation) -> tuple[dt.date, str, str] | None:
     """What a resolved escalation counts as in ``resolved_days``: on the day it was resolved,
-    its language and the working days it took (none while it is not resolved)."""
-    if escalation.status != Status.RESOLVED or escalation.closed_at is None:
+    its language and the working days it took (``resolved_working_days``, fixed when it was
+    resolved); nothing while it is not resolved."""
+    if escalation.status != Status.RESOLVED or escalation.resolved_working_days is None:
         return None
-    raised, resolved = _day(escalation.raised_at), _day(escalation.closed_at)
-    calendar = calendar_for(escalation.partnership)
-    days = calendar.working_days_between(raised, resolved) if resolved > raised else 0
-    return resolved, RESOLVED_DAYS, f"{escalation.raised_language}:{days}"
+    key = f"{escalation.raised_language}:{escalation.resolved_working_days}"
+    return _day(escalation.closed_at), RESOLVED_DAYS, key
 
 
 def _dated_keys(escalation) -> list[tuple[dt.date, str, str]]:
@@ -452,6 +451,17 @@ def _sources(partnership_id: int):
             ),
         ),
     )
+    yield (
+        RESOLVED_DAYS,
+        Escalation.objects.filter(
+            partnership_id=partnership_id, status=Status.RESOLVED, resolved_working_days__isnull=False
+        ).annotate(
+            day=TruncDate("closed_at"),
+            k=Concat(
+                F("raised_language"), Value(":"), _text(F("resolved_working_days")), output_field=CharField()
+            ),
+        ),
+    )
     yield from _period_sources(partnership_id)
 
 
@@ -483,52 +493,6 @@ def _period_sources(partnership_id: int):
             day=F("ended_on"), k=Concat(Value(GONE), F("stage_key"), output_field=CharField())
         ),
     )
-
-
-def _resolved_days_counts(partnership: Partnership) -> Counter:
-    """``resolved_days`` counted from the records: one row for each language, day raised and
-    day resolved, so each day of the span is looked at on the calendar once."""
-    rows = list(
-        Escalation.objects.filter(partnership=partnership, status=Status.RESOLVED, closed_at__isnull=False)
-        .annotate(raised_day=TruncDate("raised_at"), resolved_day=TruncDate("closed_at"))
-        .values_list("raised_language", "raised_day", "resolved_day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    working = _working_days_up_to(calendar_for(partnership), rows)
-    counts: Counter = Counter()
-    for language, raised, resolved, n in rows:
-        days = working[resolved] - working[raised] if resolved > raised else 0
-        counts[(resolved, RESOLVED_DAYS, f"{language}:{days}")] += n
-    return counts
-
-
-def _working_days_up_to(calendar, rows: list) -> dict:
-    """For each day the rows span, the working days from the first up to and including it:
-    the working days after one day up to another (``working_days_between``) are the
-    difference."""
-    days = [day for _language, raised, resolved, _n in rows for day in (raised, resolved)]
-    if not days:
-        return {}
-    day, last = min(days), max(days)
-    counted, running = {}, 0
-    while day <= last:
-        running += calendar.is_working_day(day)
-        counted[day] = running
-        day += dt.timedelta(days=1)
-    return counted
-
-
-def recount_resolved_days(partnership: Partnership) -> None:
-    """Count ``resolved_days`` again from the records (the partnership's calendar changed, so
-    the working days each resolution took may have), in one transaction."""
-    with transaction.atomic():
-        DailyTally.objects.filter(
-            partnership_id=partnership.pk, dimension__in=[RESOLVED_DAYS, MONTHLY + RESOLVED_DAYS]
-        ).delete()
-        counts = list(_resolved_days_counts(partnership).items())
-        for start in range(0, len(counts), ADD_BATCH):
-            apply(partnership.pk, Counter(dict(counts[start : start + ADD_BATCH])))
 
 
 def _write(rows: Iterable[DailyTally], batch: int) -> int:
@@ -576,15 +540,6 @@ def rebuild(partnership_id: int, *, batch: int = 5000) -> int:
                 ),
                 batch,
             )
-        written += _write(
-            (
-                DailyTally(partnership_id=partnership_id, day=day, dimension=dimension, key=key, n=n)
-                for (day, dimension, key), n in _resolved_days_counts(
-                    Partnership.objects.get(pk=partnership_id)
-                ).items()
-            ),
-            batch,
-        )
         monthly = (
             DailyTally.objects.filter(partnership_id=partnership_id)
             .exclude(dimension__startswith=MONTHLY)  # never the roll-ups being written alongside

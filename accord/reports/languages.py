@@ -3,8 +3,8 @@ resolution in the partnership's working days, by the language each was raised in
 (``Escalation.raised_language``, the raising page's or the API's language).
 
 The figures are read from the daily tallies (``resolved_days``: counted on the day of the
-resolution, by language and working days taken, recounted when the partnership's calendar
-changes), so the report reads no escalation however many there are. A reader who sees small counts hidden sees them
+resolution, by language and the working days it took, reckoned when it was resolved), so
+the report reads no escalation however many there are. A reader who sees small counts hidden sees them
 hidden here too (``disclosure``), and a median only where enough were resolved for it to
 say nothing of one child.
 """

@@ -31,10 +31,9 @@ from accord.escalations.protocol import (
 )
 from accord.escalations.services import (
     ProposedStage,
-    escalations_follow_calendar,
+    escalations_recompute_due_dates,
     ladder_validate,
 )
-from accord.escalations.tallies import recount_resolved_days
 from accord.partnership.models import (
     Agency,
     AreaOfDisagreement,
@@ -396,11 +395,9 @@ class PartnershipAdmin(ScopedAdmin):
         def follow_up() -> None:
             if stages_changed:
                 moved = follow_ladder_change(partnership, was_first)
-                if calendar_changed:
-                    recount_resolved_days(partnership)
             else:
                 recount_after_ladder_change(partnership, was_first)
-                moved = escalations_follow_calendar(partnership=partnership) if calendar_changed else None
+                moved = escalations_recompute_due_dates(partnership=partnership) if calendar_changed else None
             if moved is not None:
                 self.message_user(request, f"Due dates recomputed for {moved} open stages.")
 

@@ -82,7 +82,6 @@ from .settled import (
 from .timescales import (
     RECOMPUTE_BATCH,
     OpenPeriodUnder,
-    escalations_follow_calendar,
     escalations_recompute_due_dates,
     ladder,
     ladder_validate,
@@ -140,7 +139,6 @@ __all__ = [
     "escalation_resume",
     "escalation_validate_details",
     "escalation_withdraw",
-    "escalations_follow_calendar",
     "escalations_recompute_due_dates",
     "immediate_danger_guidance",
     "ladder",

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.core import clock
 from accord.core.errors import IllegalTransition, NotAllowed, NotFound
+from accord.partnership.calendar import calendar_for
 from accord.partnership.models import Partnership, User
 from accord.partnership.selectors import partnership_agencies
 
@@ -182,7 +184,7 @@ def escalation_resolve(
         _event(
             escalation, actor, EventType.RESOLVED, f"{Outcome(outcome).label}: {agreed_way_forward.strip()}"
         )
-        _touch(escalation, "status", "closed_at", "due_date")
+        _touch(escalation, "status", "closed_at", "due_date", "resolved_working_days")
         _audit(actor, escalation, "resolve", outcome=outcome)
     return resolution
 
@@ -195,6 +197,20 @@ def _close(escalation: Escalation, status: Status, now: dt.datetime) -> None:
     escalation.status = status
     escalation.closed_at = now
     escalation.due_date = None
+    escalation.resolved_working_days = (
+        working_days_to_resolution(escalation.partnership, escalation.raised_at, now)
+        if status == Status.RESOLVED
+        else None
+    )
+
+
+def working_days_to_resolution(
+    partnership: Partnership, raised_at: dt.datetime, resolved_at: dt.datetime
+) -> int:
+    """The working days after the day it was raised up to and including the day it was
+    resolved, on the partnership's calendar (0 for one resolved the day it was raised)."""
+    raised, resolved = timezone.localdate(raised_at), timezone.localdate(resolved_at)
+    return calendar_for(partnership).working_days_between(raised, resolved) if resolved > raised else 0
 
 
 def escalation_withdraw(
@@ -246,10 +262,11 @@ def escalation_reopen(
             escalation.__dict__.pop("_accord_not_held", None)
         escalation.status = Status.OPEN
         escalation.closed_at = None
+        escalation.resolved_working_days = None
         escalation.stage_started_on = period.started_on
         escalation.due_date = period.due_date
         _event(escalation, actor, EventType.REOPENED, reason.strip())
-        _touch(escalation, "status", "closed_at", "stage_started_on", "due_date")
+        _touch(escalation, "status", "closed_at", "resolved_working_days", "stage_started_on", "due_date")
         _audit(actor, escalation, "reopen")
     return escalation
 

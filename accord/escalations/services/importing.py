@@ -70,6 +70,7 @@ from ..models import (
 )
 from ..notices import notifications_about
 from ..subjects import default_subject
+from .closing import working_days_to_resolution
 from .log_holders import LogHolders, NobodyThere, RowHolding, StageHolder, nobody_said
 from .log_words import STILL_OPEN, WITHDRAWN, Vocabulary, Word, split_cell, vocabulary_of, words_of
 from .timescales import period_allowance
@@ -925,6 +926,11 @@ def _bring_in(writing: _Writing, plan: LogPlan, row: LogRow) -> Escalation:
         stage_started_on=row.raised_on if closed else row.stage_started_on,
         due_date=None if closed else row.due_date,
         closed_at=_moment(row.closed_on) if closed else None,
+        resolved_working_days=(
+            working_days_to_resolution(partnership, raised_at, _moment(row.closed_on))
+            if _status(row) == Status.RESOLVED
+            else None
+        ),
         # One still open runs under the protocol now; one closed never ran in Accord.
         runs_under=None if closed else writing.version,
         imported_in=writing.batch,

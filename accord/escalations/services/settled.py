@@ -139,7 +139,7 @@ def escalation_record_settled(
             EventType.SETTLED,
             f"{Outcome(details.outcome).label}: {details.agreed_way_forward.strip()}",
         )
-        _touch(escalation, "status", "closed_at", "due_date")
+        _touch(escalation, "status", "closed_at", "due_date", "resolved_working_days")
         _audit(actor, escalation, "resolve", outcome=details.outcome, settled=True)
     return escalation
 

@@ -274,15 +274,6 @@ def escalations_recompute_due_dates(
     return changed
 
 
-def escalations_follow_calendar(*, partnership: Partnership) -> int:
-    """After the partnership's bank-holiday calendar changed: the open stages' due dates move
-    with it, and the working days each resolution took are counted again (the reports'
-    time to resolution). How many open stages' due dates moved."""
-    moved = escalations_recompute_due_dates(partnership=partnership)
-    tallies.recount_resolved_days(partnership)
-    return moved
-
-
 def _write_due_dates(unders: list[OpenPeriodUnder]) -> int:
     periods = []
     by_due: dict[dt.date | None, list[int]] = {}

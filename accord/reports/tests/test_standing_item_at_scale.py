@@ -332,9 +332,9 @@ def test_time_to_resolution_by_language_is_each_escalations_working_days(world):
 
 def test_time_to_resolution_follows_a_reopening_a_new_calendar_and_a_rebuild(world):
     """The tallies' ``resolved_days`` are what the records count at every step: resolved,
-    reopened (taken back from the day it was first resolved), resolved again, and after the
-    partnership moves to a calendar with other holidays (recounted, not left as they were)."""
-    from accord.escalations import tallies
+    reopened (taken back from the day it was first resolved), resolved again; and a change
+    of calendar leaves the working days a resolution took as they were reckoned then (as a
+    stage's are), so that reopening one afterwards takes back exactly what it counted."""
     from accord.escalations.models import DailyTally
     from accord.partnership.services.settings import partnership_update
     from accord.reports.languages import resolution_days_by_language
@@ -345,37 +345,54 @@ def test_time_to_resolution_follows_a_reopening_a_new_calendar_and_a_rebuild(wor
             for t in DailyTally.objects.filter(
                 partnership=world.partnership, dimension__endswith="resolved_days"
             )
-            if t.n
+            if t.n  # (a count back to 0 is as good as no row; a negative one is kept, and fails)
         }
 
     def rebuilt():
         before = kept()
         tallies.rebuild(world.partnership.pk)
-        return before == kept()
+        return before == kept() and all(n > 0 for n in before.values())
 
-    moment = lambda m, d, y=2026: timezone.make_aware(dt.datetime(y, m, d, 10))  # noqa: E731
+    def moment(m, d, y=2026):
+        return timezone.make_aware(dt.datetime(y, m, d, 10))
+
+    def days():
+        return resolution_days_by_language(
+            world.partnership, Period(dt.date(2026, 11, 1), dt.date(2027, 1, 31))
+        )
+
     reopened = world.raised(at=moment(11, 23))
     resolve(world, reopened, moment(11, 27))  # 4 working days
     over_new_year = world.raised(at=moment(12, 30))
     resolve(world, over_new_year, moment(1, 5, 2027))  # 3: not 1 January
-    period = Period(dt.date(2026, 11, 1), dt.date(2027, 1, 31))
-    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1), (4, 1)]}
+    assert days() == {"en-gb": [(3, 1), (4, 1)]}
     assert rebuilt()
     with clock.set_to(moment(12, 1)):
         services.escalation_reopen(
             actor=world.manager_social, escalation=reopened, reason="It happened again"
         )
-    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1)]}
+    assert days() == {"en-gb": [(3, 1)]}
     assert rebuilt()
     resolve(world, reopened, moment(12, 4))  # 9 working days from raising
-    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(3, 1), (9, 1)]}
+    assert days() == {"en-gb": [(3, 1), (9, 1)]}
     # Scotland keeps 30 November (St Andrew's Day) and 2 January (on Monday 4th in 2027):
-    # one fewer working day for each of them.
+    # what was reckoned stays; a resolution after the change is reckoned on the new calendar.
     with clock.set_to(moment(12, 7)):
         partnership_update(
             actor=world.admin, partnership=world.partnership, data={"holiday_subdivision": "SCT"}
         )
-    assert resolution_days_by_language(world.partnership, period) == {"en-gb": [(2, 1), (8, 1)]}
+    assert days() == {"en-gb": [(3, 1), (9, 1)]}
+    assert rebuilt()
+    with clock.set_to(moment(12, 14)):
+        services.escalation_reopen(actor=world.manager_social, escalation=reopened, reason="Again")
+    assert days() == {"en-gb": [(3, 1)]}
+    assert rebuilt()
+    resolve(
+        world, reopened, moment(1, 8, 2027)
+    )  # in England it would be 31: Scotland also keeps 30 November and 4 January
+    reopened.refresh_from_db()
+    assert reopened.resolved_working_days == 29
+    assert days() == {"en-gb": [(3, 1), (29, 1)]}
     assert rebuilt()
     assert over_new_year.raised_language == "en-gb"
 
@@ -399,8 +416,9 @@ def test_the_standing_item_reads_time_to_resolution_with_its_figures(client, wor
 
 
 def test_the_migration_counts_the_resolutions_already_recorded_as_the_services_would(world, other_world):
-    """Escalations resolved before ``resolved_days`` was kept: the migration counts them for
-    every partnership, each on its own calendar, as the services count them now."""
+    """Escalations resolved before the working days were recorded: the migration reckons
+    them for every partnership, each on its own calendar, and counts the tallies, as the
+    services record and count them now."""
     import importlib
 
     from django.apps import apps
@@ -412,14 +430,20 @@ def test_the_migration_counts_the_resolutions_already_recorded_as_the_services_w
     )
     for w in (world, other_world):
         resolve(w, w.raised(at=at(11, 23)), timezone.make_aware(dt.datetime(2026, 12, 4, 10)))
-    days = DailyTally.objects.filter(dimension__endswith="resolved_days")
-    kept = sorted(days.values_list("partnership_id", "day", "dimension", "key", "n"))
+        resolve(w, w.raised(at=at(11, 24)), timezone.make_aware(dt.datetime(2026, 11, 24, 16)))
+    tallied = DailyTally.objects.filter(dimension__endswith="resolved_days")
+    kept = sorted(tallied.values_list("partnership_id", "day", "dimension", "key", "n"))
+    recorded = sorted(Escalation.objects.values_list("pk", "resolved_working_days"))
     assert {(k[0], k[3]) for k in kept} == {
         (world.partnership.pk, "en-gb:9"),
+        (world.partnership.pk, "en-gb:0"),
         (other_world.partnership.pk, "en-gb:8"),
+        (other_world.partnership.pk, "en-gb:0"),
     }
-    days.delete()
-    importlib.import_module("accord.escalations.migrations.0015_resolved_days_tallies").resolved_days_tallies(
+    tallied.delete()
+    Escalation.objects.update(resolved_working_days=None)
+    importlib.import_module("accord.escalations.migrations.0015_resolved_working_days").resolved_working_days(
         apps, None
     )
-    assert sorted(days.values_list("partnership_id", "day", "dimension", "key", "n")) == kept
+    assert sorted(tallied.values_list("partnership_id", "day", "dimension", "key", "n")) == kept
+    assert sorted(Escalation.objects.values_list("pk", "resolved_working_days")) == recorded

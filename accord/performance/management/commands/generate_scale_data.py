@@ -35,6 +35,7 @@ from accord.escalations.models import (
     Status,
     Urgency,
 )
+from accord.escalations.services.closing import working_days_to_resolution
 from accord.partnership.calendar import calendar_for
 from accord.partnership.defaults import install_defaults
 from accord.partnership.models import (
@@ -334,6 +335,12 @@ class Command(BaseCommand):
                             stage_started_on=stage_start,
                             due_date=due,
                             closed_at=closed,
+                            # (the working days it took, as resolving records them; the rng untouched)
+                            resolved_working_days=(
+                                working_days_to_resolution(partnership, raised_at, closed)
+                                if status == Status.RESOLVED
+                                else None
+                            ),
                             formal_at=raised_at + dt.timedelta(days=9) if highest >= 4 else None,
                         )
                     )
