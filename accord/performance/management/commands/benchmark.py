@@ -85,7 +85,8 @@ class Command(BaseCommand):
             "desired_outcome": "x",
             "urgency": "routine",
             "area_of_disagreement": "communication",
-            "themes": [],
+            # (a thematic escalation names its practice themes)
+            "themes": list(partnership.practice_themes.order_by("pk").values_list("code", flat=True)[:1]),
             "children": [],
         }
         _, p_token = api_token_create(actor=None, user=practitioner, expires_days=1)
