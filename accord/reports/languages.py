@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.db import on_replica
 from accord.escalations import tallies
 from accord.partnership.models import Language, Partnership
 
@@ -40,6 +41,7 @@ class LanguageRow:
     p90_working_days: float | None
 
 
+@on_replica
 def resolution_days_by_language(
     partnership: Partnership, period: Period, sums: dict[str, dict[str, int]] | None = None
 ) -> dict[str, list[tuple[int, int]]]:

@@ -1038,7 +1038,6 @@ def remove_log_import(*, actor: User | None, batch: EscalationImport, actor_labe
             raise ValidationError(_("That import has already been removed."))
         escalations = list(
             Escalation.objects.filter(imported_in=batch)
-            .select_related("partnership")  # (its calendar: the working days a resolution took)
             .prefetch_related("themes", "areas_of_disagreement", "resolutions", OTHER_PARTIES)
             .order_by("pk")
         )
